@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"hostdeck/api/alfa"
+	"hostdeck/api/httpx"
+	"hostdeck/core"
+	"hostdeck/core/secret"
+	"hostdeck/notify"
+	"hostdeck/runtime/docker"
+	"hostdeck/runtime/sim"
+	"hostdeck/store/postgres"
+	"hostdeck/store/sqlite"
+	"hostdeck/task"
+)
+
+// serveConfig is everything `hostdeck serve` reads: flags, each with a HOSTDECK_*
+// environment equivalent (the flag wins).
+type serveConfig struct {
+	Data        string
+	DB          string
+	Listen      string
+	AlfaListen  string
+	Runtime     string
+	Template    string
+	SecretKey   string
+	NoticeDays  int
+	SMTPAddr    string
+	SMTPFrom    string
+	SMTPTLS     string
+	SimDelay    time.Duration
+	Workers     int
+	ExpiryEvery time.Duration
+	ReconEvery  time.Duration
+	HashMemKiB  uint
+	LogLevel    string
+}
+
+func newServeCmd() *cobra.Command {
+	var c serveConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the control plane",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, c, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.Data, "data", env("HOSTDECK_DATA", "./hostdeck-data"), "data directory (SQLite file, keys, simulator state) [HOSTDECK_DATA]")
+	f.StringVar(&c.DB, "db", env("HOSTDECK_DB", ""), "database: empty for SQLite under --data, or a postgres:// DSN [HOSTDECK_DB]")
+	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under /alfa/, /healthz, /metrics) [HOSTDECK_LISTEN]")
+	f.StringVar(&c.AlfaListen, "alfa-listen", env("HOSTDECK_ALFA_LISTEN", ""), "own listener for the alfa face at / [HOSTDECK_ALFA_LISTEN]")
+	f.StringVar(&c.Runtime, "runtime", env("HOSTDECK_RUNTIME", "sim"), "runtime of servers created without one: sim or docker [HOSTDECK_RUNTIME]")
+	f.StringVar(&c.Template, "template", env("HOSTDECK_TEMPLATE", ""), "client template (JSON file); the built-in sample client when empty [HOSTDECK_TEMPLATE]")
+	f.StringVar(&c.SecretKey, "secret-key", env("HOSTDECK_SECRET_KEY", ""), "32-byte key (hex or base64) sealing recoverable secrets; a key file under --data when empty [HOSTDECK_SECRET_KEY]")
+	f.IntVar(&c.NoticeDays, "expire-notice-days", envInt("HOSTDECK_EXPIRE_NOTICE_DAYS", 7), "days before expiry the automatic notice goes out [HOSTDECK_EXPIRE_NOTICE_DAYS]")
+	f.StringVar(&c.SMTPAddr, "smtp-addr", env("HOSTDECK_SMTP_ADDR", "127.0.0.1:25"), "SMTP relay host:port (user and password from HOSTDECK_SMTP_USER, HOSTDECK_SMTP_PASSWORD) [HOSTDECK_SMTP_ADDR]")
+	f.StringVar(&c.SMTPFrom, "smtp-from", env("HOSTDECK_SMTP_FROM", "hostdeck@localhost"), "sender address of e-mails [HOSTDECK_SMTP_FROM]")
+	f.StringVar(&c.SMTPTLS, "smtp-tls", env("HOSTDECK_SMTP_TLS", "none"), "SMTP TLS: none, starttls or tls [HOSTDECK_SMTP_TLS]")
+	f.DurationVar(&c.SimDelay, "sim-delay", envDuration("HOSTDECK_SIM_DELAY", 500*time.Millisecond), "simulated build/start/reboot delay [HOSTDECK_SIM_DELAY]")
+	f.IntVar(&c.Workers, "workers", envInt("HOSTDECK_WORKERS", 16), "tasks run at once by this process [HOSTDECK_WORKERS]")
+	f.DurationVar(&c.ExpiryEvery, "expiry-every", envDuration("HOSTDECK_EXPIRY_EVERY", time.Hour), "how often expiry notices are looked for [HOSTDECK_EXPIRY_EVERY]")
+	f.DurationVar(&c.ReconEvery, "reconcile-every", envDuration("HOSTDECK_RECONCILE_EVERY", time.Minute), "how often records are reconciled with the runtimes [HOSTDECK_RECONCILE_EVERY]")
+	f.UintVar(&c.HashMemKiB, "argon2-memory", uint(envInt("HOSTDECK_ARGON2_MEMORY_KIB", 64*1024)), "argon2id memory cost in KiB [HOSTDECK_ARGON2_MEMORY_KIB]")
+	f.StringVar(&c.LogLevel, "log-level", env("HOSTDECK_LOG_LEVEL", "info"), "debug, info, warn or error [HOSTDECK_LOG_LEVEL]")
+	return cmd
+}
+
+func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int, error) }) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := os.MkdirAll(c.Data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	tmpl, err := loadTemplate(c.Template)
+	if err != nil {
+		return err
+	}
+	box, err := openBox(c)
+	if err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(c.SMTPAddr)
+	if err != nil {
+		return fmt.Errorf("--smtp-addr: %w", err)
+	}
+	var smtpPort int
+	fmt.Sscan(port, &smtpPort)
+	mailer, err := notify.New(notify.Config{
+		Host: host, Port: smtpPort, From: c.SMTPFrom, TLS: c.SMTPTLS,
+		Username: os.Getenv("HOSTDECK_SMTP_USER"), Password: os.Getenv("HOSTDECK_SMTP_PASSWORD"),
+	}, log)
+	if err != nil {
+		return err
+	}
+	simRT := sim.New(sim.Options{
+		BuildDelay: c.SimDelay, StartDelay: c.SimDelay, RebootDelay: c.SimDelay,
+		StateFile: filepath.Join(c.Data, "sim-state.json"),
+	})
+	runtimes := map[string]core.Runtime{"sim": simRT, "docker": docker.New(log)}
+	if _, ok := runtimes[c.Runtime]; !ok {
+		return fmt.Errorf("--runtime: unknown runtime %q (sim or docker)", c.Runtime)
+	}
+	if c.Runtime == "docker" && tmpl.Image == docker.SampleImage {
+		if self, err := os.Executable(); err == nil {
+			if err := docker.EnsureSampleImage(ctx, "", self, docker.SampleImage); err != nil {
+				log.Warn("sample client image not available", "err", err)
+			}
+		}
+	}
+
+	svc := core.New(core.Deps{
+		Store: store, Runtimes: runtimes, Notifier: mailer, Sealer: box,
+		Hasher:      hasher{secret.Params{Memory: uint32(c.HashMemKiB), Time: 1, Threads: 2}},
+		NewPassword: func() string { return secret.RandomPassword(16) },
+		Log:         log,
+	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays})
+
+	generated, err := svc.EnsureAdmin(ctx, env("HOSTDECK_ADMIN_USER", "admin"), os.Getenv("HOSTDECK_ADMIN_PASSWORD"))
+	if err != nil {
+		return fmt.Errorf("create admin: %w", err)
+	}
+	if generated != "" {
+		fmt.Fprintf(out, "created admin %q with password %s (shown once; change it with POST /alfa/cloud_admin_password)\n",
+			env("HOSTDECK_ADMIN_USER", "admin"), generated)
+	}
+
+	runner := task.New(store, svc.TaskHandlers(), svc.PeriodicJobs(c.ExpiryEvery, c.ReconEvery), task.Options{Workers: c.Workers, Log: log})
+	svc.SetWake(runner.Wake)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), taskCollector{store})
+	metrics := httpx.NewMetrics(reg)
+	alfaHandler := alfa.NewHandler(svc, alfa.Options{Log: log, Metrics: metrics})
+
+	var ready atomic.Bool
+	mux := http.NewServeMux()
+	mux.Handle("/alfa/", http.StripPrefix("/alfa", alfaHandler))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+
+	servers := []*http.Server{{Addr: c.Listen, Handler: mux}}
+	if c.AlfaListen != "" {
+		servers = append(servers, &http.Server{Addr: c.AlfaListen, Handler: alfaHandler})
+	}
+	listeners := make([]net.Listener, len(servers))
+	for i, srv := range servers {
+		if listeners[i], err = net.Listen("tcp", srv.Addr); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		srv.ReadHeaderTimeout = 10 * time.Second
+		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	}
+
+	runCtx, stopRunner := context.WithCancel(context.Background())
+	runnerDone := make(chan error, 1)
+	go func() { runnerDone <- runner.Run(runCtx) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() {
+			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	ready.Store(true)
+	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "runtime", c.Runtime, "store", storeKind(c))
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		log.Error("listener failed", "err", err)
+	}
+	log.Info("shutting down")
+	ready.Store(false)
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		srv.Shutdown(shutCtx) // in-flight requests finish
+	}
+	stopRunner() // running tasks are released for the next start
+	<-runnerDone
+	log.Info("stopped")
+	return err
+}
+
+func storeKind(c serveConfig) string {
+	if strings.HasPrefix(c.DB, "postgres") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func openStore(ctx context.Context, c serveConfig) (core.Store, error) {
+	switch {
+	case c.DB == "":
+		return sqlite.Open(filepath.Join(c.Data, "hostdeck.db"))
+	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
+		return postgres.Open(ctx, c.DB)
+	default:
+		return nil, fmt.Errorf("--db: want empty (SQLite) or a postgres:// DSN")
+	}
+}
+
+func openBox(c serveConfig) (*secret.Box, error) {
+	var key []byte
+	var err error
+	if c.SecretKey != "" {
+		key, err = secret.ParseKey(c.SecretKey)
+	} else {
+		key, err = secret.LoadOrCreateKey(filepath.Join(c.Data, "secret.key"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return secret.NewBox(key)
+}
+
+// sampleTemplate is the client template of the sample client image that
+// `hostdeck image build-sample` builds from this binary.
+func sampleTemplate() core.ClientTemplate {
+	hook := func(verb string) []string { return []string{"/hostdeck", "sample-app", verb} }
+	return core.ClientTemplate{
+		Image:      docker.SampleImage,
+		Ports:      []core.Port{{Container: 8080}},
+		Volumes:    []core.Volume{{Name: "data", Path: "/data"}},
+		HealthPath: "/healthz",
+		OwnerLogin: "admin",
+		Hooks: core.ClientHooks{
+			DemoEnable: hook("demo-enable"), DemoDisable: hook("demo-disable"), OwnerPassword: hook("owner-password"),
+		},
+	}
+}
+
+func loadTemplate(path string) (core.ClientTemplate, error) {
+	if path == "" {
+		return sampleTemplate(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return core.ClientTemplate{}, fmt.Errorf("client template: %w", err)
+	}
+	var t core.ClientTemplate
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
+		return core.ClientTemplate{}, fmt.Errorf("client template %s: %w", path, err)
+	}
+	if t.Image == "" {
+		return core.ClientTemplate{}, fmt.Errorf("client template %s: image is required", path)
+	}
+	return t, nil
+}
+
+// hasher adapts core/secret's argon2id to core.Hasher.
+type hasher struct{ p secret.Params }
+
+func (h hasher) Hash(pw string) (string, error)       { return secret.Hash(pw, h.p) }
+func (h hasher) Verify(pw, hash string) (bool, error) { return secret.Verify(pw, hash) }
+
+// taskCollector exports task counts by state as a Prometheus gauge.
+type taskCollector struct{ store core.Store }
+
+var taskDesc = prometheus.NewDesc("hostdeck_tasks", "Tasks by status.", []string{"status"}, nil)
+
+func (t taskCollector) Describe(ch chan<- *prometheus.Desc) { ch <- taskDesc }
+
+func (t taskCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := t.store.CountTasksByStatus(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(taskDesc, err)
+		return
+	}
+	for _, s := range []core.TaskStatus{core.TaskPending, core.TaskStarted, core.TaskSuccess, core.TaskFailure, core.TaskRetry, core.TaskRevoked} {
+		ch <- prometheus.MustNewConstMetric(taskDesc, prometheus.GaugeValue, float64(counts[s]), string(s))
+	}
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	var n int
+	if _, err := fmt.Sscan(env(key, ""), &n); err == nil {
+		return n
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(key, "")); err == nil {
+		return d
+	}
+	return def
+}

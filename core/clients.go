@@ -1,0 +1,439 @@
+package core
+
+import (
+	"context"
+	"maps"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// ClientInput is what a caller may set on a client; nil fields are not given.
+// ExpireDate: a non-nil pointer to nil clears the date.
+type ClientInput struct {
+	Name       *string
+	Email      *string
+	Phone      *string
+	Lang       *string
+	ServerID   *string
+	ExpireDate **time.Time
+}
+
+func checkClientInput(in ClientInput, create bool) error {
+	if create && (in.Name == nil || strings.TrimSpace(*in.Name) == "") {
+		return Invalid("name", "name is required")
+	}
+	if create && (in.Email == nil || *in.Email == "") {
+		return Invalid("email", "email is required")
+	}
+	if in.Name != nil {
+		if n := strings.TrimSpace(*in.Name); n == "" || len(n) > 200 {
+			return Invalid("name", "name must be 1 to 200 characters")
+		}
+	}
+	if in.Email != nil {
+		a, err := mail.ParseAddress(*in.Email)
+		if err != nil || a.Address != *in.Email {
+			return Invalid("email", "email %q is not an e-mail address", *in.Email)
+		}
+	}
+	if in.Phone != nil && len(*in.Phone) > 50 {
+		return Invalid("phone", "phone is longer than 50 characters")
+	}
+	if in.Lang != nil && *in.Lang != "ru" && *in.Lang != "en" {
+		return Invalid("lang", `lang must be "ru" or "en"`)
+	}
+	if in.ServerID != nil && !ValidID(*in.ServerID) {
+		return Invalid("server_id", "server %q not found", *in.ServerID)
+	}
+	return nil
+}
+
+// dateOnly truncates t to its UTC date.
+func dateOnly(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// ClientView is a client as listed: its record, its instance and whether its cloud
+// answers (the instance is active and passed its last health check).
+type ClientView struct {
+	*Client
+	Instance  *Instance
+	Available bool
+}
+
+func (s *Service) view(ctx context.Context, q Queries, c *Client) (*ClientView, error) {
+	v := &ClientView{Client: c}
+	if c.InstanceID == "" {
+		return v, nil
+	}
+	in, err := q.GetInstance(ctx, c.InstanceID)
+	if err != nil && ErrorKind(err) != KindNotFound {
+		return nil, err
+	}
+	v.Instance = in
+	v.Available = in != nil && in.State == StateActive && c.Status == ClientActive
+	return v, nil
+}
+
+// GetClient returns one client.
+func (s *Service) GetClient(ctx context.Context, id string) (*ClientView, error) {
+	if !ValidID(id) {
+		return nil, NotFound("client", id)
+	}
+	c, err := s.store.GetClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, s.store, c)
+}
+
+// ListClients lists clients with their availability.
+func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientView, int, error) {
+	cs, total, err := s.store.ListClients(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]*ClientView, len(cs))
+	for i, c := range cs {
+		if out[i], err = s.view(ctx, s.store, c); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, total, nil
+}
+
+// place picks the server for a new instance: the requested one if it is active and
+// has room, else the least-loaded active server with room. Call inside a transaction
+// after LockServers.
+func place(ctx context.Context, q Queries, want *string) (*Server, error) {
+	counts, err := q.CountClientsByServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if want != nil {
+		srv, err := q.GetServer(ctx, *want)
+		if ErrorKind(err) == KindNotFound {
+			return nil, Invalid("server_id", "server %q not found", *want)
+		} else if err != nil {
+			return nil, err
+		}
+		if srv.Status != ServerActive {
+			return nil, Errorf(KindConflict, "server %s is not active", srv.Name)
+		}
+		if counts[srv.ID] >= srv.Capacity {
+			return nil, Errorf(KindConflict, "server %s is full (%d of %d)", srv.Name, counts[srv.ID], srv.Capacity)
+		}
+		return srv, nil
+	}
+	active := ServerActive
+	servers, _, err := q.ListServers(ctx, ServerFilter{Status: &active})
+	if err != nil {
+		return nil, err
+	}
+	var best *Server
+	var bestLoad float64
+	for _, srv := range servers {
+		n := counts[srv.ID]
+		if n >= srv.Capacity {
+			continue
+		}
+		load := float64(n) / float64(srv.Capacity)
+		if best == nil || load < bestLoad {
+			best, bestLoad = srv, load
+		}
+	}
+	if best == nil {
+		return nil, Errorf(KindConflict, "no active server has room for a new client")
+	}
+	return best, nil
+}
+
+// instanceFor builds the instance record of a client's cloud on srv from the template.
+func (s *Service) instanceFor(c *Client, srv *Server) *Instance {
+	t := s.cfg.Template
+	in := &Instance{ID: newID(), ServerID: srv.ID, State: StateBuilding}
+	in.Name = "hd-" + strings.ReplaceAll(in.ID, "-", "")
+	env := maps.Clone(t.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["CLIENT_ID"] = c.ID
+	env["CLIENT_NAME"] = c.Name
+	vols := make([]Volume, len(t.Volumes))
+	for i, v := range t.Volumes {
+		vols[i] = Volume{Name: in.Name + "-" + v.Name, Path: v.Path}
+	}
+	in.Spec = InstanceSpec{
+		Name: in.Name, Image: t.Image, Cmd: t.Cmd, Env: env, Ports: t.Ports, Volumes: vols,
+		Labels:     map[string]string{LabelInstance: in.ID, "hostdeck.client": c.ID},
+		HealthPath: t.HealthPath,
+	}
+	return in
+}
+
+// CreateClient records a client, places it on a server and starts the task that
+// builds its cloud: create and start the instance, wait until it is healthy, set the
+// owner password, e-mail the owner. Placement is decided now, so a full fleet is an
+// error at once rather than a failed task.
+func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *Task, error) {
+	if err := checkClientInput(in, true); err != nil {
+		return nil, nil, err
+	}
+	c := &Client{
+		ID: newID(), Name: strings.TrimSpace(*in.Name), Email: *in.Email, Lang: "ru",
+		Status: ClientCreating, OwnerLogin: s.cfg.Template.OwnerLogin,
+	}
+	if in.Phone != nil {
+		c.Phone = *in.Phone
+	}
+	if in.Lang != nil {
+		c.Lang = *in.Lang
+	}
+	if in.ExpireDate != nil && *in.ExpireDate != nil {
+		d := dateOnly(**in.ExpireDate)
+		c.ExpireDate = &d
+	}
+	var t *Task
+	err := s.change(ctx, func(q Queries) error {
+		if err := q.LockServers(ctx); err != nil {
+			return err
+		}
+		srv, err := place(ctx, q, in.ServerID)
+		if err != nil {
+			return err
+		}
+		inst := s.instanceFor(c, srv)
+		c.ServerID, c.InstanceID = srv.ID, inst.ID
+		if err := q.CreateInstance(ctx, inst); err != nil {
+			return err
+		}
+		if err := q.CreateClient(ctx, c); err != nil {
+			return err
+		}
+		if c.ExpireDate != nil {
+			a := ActorFrom(ctx)
+			if err := q.AddExpireChange(ctx, &ExpireChange{ClientID: c.ID, New: c.ExpireDate, Actor: a.Name, Source: a.Source, At: s.now().UTC()}); err != nil {
+				return err
+			}
+		}
+		if t, err = s.enqueue(ctx, q, KindClientCreate, "client", c.ID, clientPayload{ClientID: c.ID}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "client.create", "client", c.ID, map[string]any{
+			"name": c.Name, "email": c.Email, "server_id": srv.ID, "task_id": t.ID,
+		})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, t, nil
+}
+
+// UpdateClient edits a client's contacts and expiry date (not the owner password;
+// not the server: that is a transfer).
+func (s *Service) UpdateClient(ctx context.Context, id string, in ClientInput) (*Client, error) {
+	if !ValidID(id) {
+		return nil, NotFound("client", id)
+	}
+	if in.ServerID != nil {
+		return nil, Invalid("server_id", "server_id cannot be changed; transfer the client instead")
+	}
+	if err := checkClientInput(in, false); err != nil {
+		return nil, err
+	}
+	var c *Client
+	err := s.store.InTx(ctx, func(q Queries) error {
+		old, err := q.GetClient(ctx, id)
+		if err != nil {
+			return err
+		}
+		if old.Status == ClientDeleted || old.Status == ClientDeleting {
+			return Errorf(KindConflict, "client is %s", old.Status)
+		}
+		u := ClientUpdate{Email: in.Email, Phone: in.Phone, Lang: in.Lang}
+		if in.Name != nil {
+			u.Name = ptr(strings.TrimSpace(*in.Name))
+		}
+		if in.ExpireDate != nil {
+			if err := s.recordExpire(ctx, q, old, *in.ExpireDate, &u); err != nil {
+				return err
+			}
+		}
+		if c, err = q.UpdateClient(ctx, id, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "client.update", "client", id, c)
+	})
+	return c, err
+}
+
+// recordExpire adds the change of old's expiry date to the history and to u.
+func (s *Service) recordExpire(ctx context.Context, q Queries, old *Client, date *time.Time, u *ClientUpdate) error {
+	var d *time.Time
+	if date != nil {
+		d = ptr(dateOnly(*date))
+	}
+	if (d == nil && old.ExpireDate == nil) || (d != nil && old.ExpireDate != nil && d.Equal(*old.ExpireDate)) {
+		return nil
+	}
+	u.ExpireDate = &d
+	a := ActorFrom(ctx)
+	return q.AddExpireChange(ctx, &ExpireChange{
+		ClientID: old.ID, Old: old.ExpireDate, New: d, Actor: a.Name, Source: a.Source, At: s.now().UTC(),
+	})
+}
+
+// SetExpireDate changes a client's expiry date; every change is kept.
+func (s *Service) SetExpireDate(ctx context.Context, id string, date *time.Time) (*Client, error) {
+	return s.UpdateClient(ctx, id, ClientInput{ExpireDate: &date})
+}
+
+// ExpireHistory lists a client's expiry date changes, oldest first.
+func (s *Service) ExpireHistory(ctx context.Context, id string, p Page) ([]*ExpireChange, int, error) {
+	if !ValidID(id) {
+		return nil, 0, NotFound("client", id)
+	}
+	if _, err := s.store.GetClient(ctx, id); err != nil {
+		return nil, 0, err
+	}
+	return s.store.ListExpireChanges(ctx, id, p)
+}
+
+// clientAction starts a task on a live client, audited as action.
+func (s *Service) clientAction(ctx context.Context, id, kind, action string, payload any, prepare func(q Queries, c *Client) error) (*Task, error) {
+	if !ValidID(id) {
+		return nil, NotFound("client", id)
+	}
+	var t *Task
+	err := s.change(ctx, func(q Queries) error {
+		c, err := q.GetClient(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.Status == ClientDeleted || c.Status == ClientDeleting {
+			return Errorf(KindConflict, "client is %s", c.Status)
+		}
+		if prepare != nil {
+			if err := prepare(q, c); err != nil {
+				return err
+			}
+		}
+		if t, err = s.enqueue(ctx, q, kind, "client", id, payload); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, action, "client", id, map[string]string{"task_id": t.ID})
+	})
+	return t, err
+}
+
+// SetOwnerPassword sets a new password for the lab owner's account in the client's
+// cloud. The password is sealed in the record (so send_success can e-mail it again)
+// and reaches the instance's hook on stdin.
+func (s *Service) SetOwnerPassword(ctx context.Context, id, password string) (*Task, error) {
+	if len(password) < MinPasswordLen {
+		return nil, Invalid("password", "password must be at least %d characters", MinPasswordLen)
+	}
+	if len(password) > 200 {
+		return nil, Invalid("password", "password is longer than 200 characters")
+	}
+	return s.clientAction(ctx, id, KindClientOwnerPassword, "client.owner_password", clientPayload{ClientID: id},
+		func(q Queries, c *Client) error {
+			sealed := s.sealer.Seal([]byte(password))
+			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{OwnerPasswordEnc: &sealed})
+			return err
+		})
+}
+
+// SetDemo loads (on) or removes (off) the demo data in the client's cloud.
+func (s *Service) SetDemo(ctx context.Context, id string, on bool) (*Task, error) {
+	action := "client.demo_disable"
+	if on {
+		action = "client.demo_enable"
+	}
+	return s.clientAction(ctx, id, KindClientDemo, action, demoPayload{ClientID: id, On: on}, nil)
+}
+
+// SendSuccess e-mails the owner the cloud's URL, login and password.
+func (s *Service) SendSuccess(ctx context.Context, id string) (*Task, error) {
+	return s.clientAction(ctx, id, KindClientSendSuccess, "client.send_success", clientPayload{ClientID: id}, nil)
+}
+
+// SendExpire e-mails the owner that the cloud expires soon.
+func (s *Service) SendExpire(ctx context.Context, id string) (*Task, error) {
+	return s.clientAction(ctx, id, KindClientSendExpire, "client.send_expire", clientPayload{ClientID: id},
+		func(q Queries, c *Client) error {
+			if c.ExpireDate == nil {
+				return Errorf(KindConflict, "client has no expiry date")
+			}
+			return nil
+		})
+}
+
+// RebootClient restarts the client's instance.
+func (s *Service) RebootClient(ctx context.Context, id string) (*Task, error) {
+	return s.clientAction(ctx, id, KindClientReboot, "client.reboot", clientPayload{ClientID: id}, nil)
+}
+
+// DeleteClient removes the client's instance with its data from its server, as a task.
+func (s *Service) DeleteClient(ctx context.Context, id string) (*Task, error) {
+	return s.clientAction(ctx, id, KindClientDelete, "client.delete", clientPayload{ClientID: id},
+		func(q Queries, c *Client) error {
+			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{Status: ptr(ClientDeleting)})
+			return err
+		})
+}
+
+// TransferClient moves a client with its data to another server, as a task.
+func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*Task, error) {
+	if !ValidID(serverID) {
+		return nil, Invalid("server_id", "server %q not found", serverID)
+	}
+	p := transferPayload{ClientID: id}
+	return s.clientAction(ctx, id, KindClientTransfer, "client.transfer", &p,
+		func(q Queries, c *Client) error {
+			if c.Status != ClientActive {
+				return Errorf(KindConflict, "client is %s; only an active client can be transferred", c.Status)
+			}
+			if c.ServerID == serverID {
+				return Invalid("server_id", "client is already on server %s", serverID)
+			}
+			if err := q.LockServers(ctx); err != nil {
+				return err
+			}
+			dst, err := place(ctx, q, &serverID)
+			if err != nil {
+				return err
+			}
+			src, err := q.GetServer(ctx, c.ServerID)
+			if err != nil {
+				return err
+			}
+			if src.Runtime != dst.Runtime {
+				return Invalid("server_id", "cannot transfer from a %s server to a %s server", src.Runtime, dst.Runtime)
+			}
+			inst := s.instanceFor(c, dst)
+			if err := q.CreateInstance(ctx, inst); err != nil {
+				return err
+			}
+			p.FromInstanceID, p.ToInstanceID = c.InstanceID, inst.ID
+			_, err = q.UpdateClient(ctx, c.ID, ClientUpdate{Status: ptr(ClientTransferring)})
+			return err
+		})
+}
+
+type clientPayload struct {
+	ClientID string `json:"client_id"`
+}
+
+type demoPayload struct {
+	ClientID string `json:"client_id"`
+	On       bool   `json:"on"`
+}
+
+type transferPayload struct {
+	ClientID       string `json:"client_id"`
+	FromInstanceID string `json:"from_instance_id"`
+	ToInstanceID   string `json:"to_instance_id"`
+}

@@ -1,0 +1,117 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error so that every face can map it to its own status and
+// envelope in exactly one function.
+type Kind string
+
+const (
+	KindInvalid         Kind = "invalid"         // bad input: 400/422
+	KindNotFound        Kind = "not_found"       // unknown id: 404
+	KindConflict        Kind = "conflict"        // state forbids it, duplicate: 409
+	KindForbidden       Kind = "forbidden"       // authenticated but not allowed: 403
+	KindUnauthenticated Kind = "unauthenticated" // no or wrong credentials: 401
+	KindTooMany         Kind = "too_many"        // rate limited: 429
+	KindUnavailable     Kind = "unavailable"     // a dependency (runtime, SMTP) is down: 503
+	KindInternal        Kind = "internal"        // a bug or unexpected failure: 500, details logged only
+)
+
+// Error is a domain error. Message is safe to show to a client; Err (the cause)
+// is for logs only. Field names the offending input (an attribute name) when one applies.
+type Error struct {
+	Kind    Kind
+	Message string
+	Field   string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error of the given kind with a client-safe message.
+func Errorf(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a KindInvalid error about one input field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound returns a KindNotFound error for a record of the given type.
+func NotFound(what, id string) *Error {
+	return &Error{Kind: KindNotFound, Message: fmt.Sprintf("%s %q not found", what, id)}
+}
+
+// Wrap gives err a kind and a client-safe message, keeping err as the cause.
+func Wrap(kind Kind, err error, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// ErrorKind reports the kind of err: the kind of the first *Error in its chain,
+// KindInternal for any other non-nil error, and "" for nil.
+func ErrorKind(err error) Kind {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}
+
+// ErrorMessage is the client-safe message of err. Internal errors never leak details.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Kind != KindInternal {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// ErrorField is the input field an error is about, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
+// permanent marks a task error that must not be retried.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// Permanent marks err so that the task runner fails the task at once instead of retrying.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanent{err}
+}
+
+// IsPermanent reports whether err was marked by Permanent, or is of a kind that a
+// retry cannot fix (invalid input, unknown record, conflict, forbidden).
+func IsPermanent(err error) bool {
+	var p permanent
+	if errors.As(err, &p) {
+		return true
+	}
+	switch ErrorKind(err) {
+	case KindInvalid, KindNotFound, KindConflict, KindForbidden:
+		return true
+	}
+	return false
+}

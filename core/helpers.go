@@ -1,0 +1,72 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+)
+
+// newID returns a new sortable record id (UUIDv7).
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// ValidID reports whether id is a well-formed record id (a UUID); faces and use
+// cases reject others as not found before touching the store.
+func ValidID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil && len(id) == 36
+}
+
+// audit records a change made by the actor in ctx.
+func (s *Service) audit(ctx context.Context, q Queries, action, targetType, targetID string, detail any) error {
+	a := ActorFrom(ctx)
+	e := &AuditEvent{
+		At: s.now().UTC(), Actor: a.Name, Face: a.Face, Source: a.Source,
+		Action: action, TargetType: targetType, TargetID: targetID,
+	}
+	if detail != nil {
+		b, err := json.Marshal(detail)
+		if err != nil {
+			return fmt.Errorf("encode audit detail: %w", err)
+		}
+		e.Detail = b
+	}
+	return q.AddAudit(ctx, e)
+}
+
+// enqueue writes a task in q's transaction; call s.wake() after the commit.
+func (s *Service) enqueue(ctx context.Context, q Queries, kind, targetType, targetID string, payload any) (*Task, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode task payload: %w", err)
+	}
+	t := &Task{
+		ID: newID(), Kind: kind, Status: TaskPending, Payload: b, MaxAttempts: 5,
+		RunAt: s.now().UTC(), Creator: ActorFrom(ctx).Name,
+		TargetType: targetType, TargetID: targetID,
+	}
+	if err := q.CreateTask(ctx, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// change runs fn in one transaction and wakes the task runner after the commit.
+func (s *Service) change(ctx context.Context, fn func(q Queries) error) error {
+	if err := s.store.InTx(ctx, fn); err != nil {
+		return err
+	}
+	s.wake()
+	return nil
+}
+
+func (s *Service) runtimeFor(srv *Server) (Runtime, error) {
+	rt, ok := s.runtimes[srv.Runtime]
+	if !ok {
+		return nil, Errorf(KindUnavailable, "runtime %q of server %s is not available", srv.Runtime, srv.Name)
+	}
+	return rt, nil
+}
+
+func ptr[T any](v T) *T { return &v }

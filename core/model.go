@@ -1,0 +1,350 @@
+package core
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// ServerStatus says whether a server takes new instances.
+type ServerStatus string
+
+const (
+	ServerActive   ServerStatus = "active"   // takes new clients and instances
+	ServerDisabled ServerStatus = "disabled" // keeps what it runs, takes nothing new
+)
+
+// Server is a machine of the fleet: where instances run, through one runtime.
+// Address is the runtime endpoint (a Docker host such as unix:///var/run/docker.sock;
+// empty means the runtime's default) and also the host name clients' URLs use.
+type Server struct {
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	Address    string       `json:"address"`
+	Runtime    string       `json:"runtime"`
+	Capacity   int          `json:"capacity"` // how many instances it may hold
+	Location   string       `json:"location"`
+	Status     ServerStatus `json:"status"`
+	LastSeenAt *time.Time   `json:"last_seen_at,omitempty"` // last successful load probe (heartbeat)
+	CreatedAt  time.Time    `json:"created_at"`
+	UpdatedAt  time.Time    `json:"updated_at"`
+}
+
+// ServerUpdate changes the fields that are set (nil = unchanged).
+type ServerUpdate struct {
+	Name       *string
+	Address    *string
+	Runtime    *string
+	Capacity   *int
+	Location   *string
+	Status     *ServerStatus
+	LastSeenAt *time.Time
+}
+
+// ServerFilter selects servers; nil fields do not filter.
+type ServerFilter struct {
+	Status  *ServerStatus
+	Runtime *string
+	Page
+}
+
+// ServerLoad is a live reading of a server taken from its runtime.
+type ServerLoad struct {
+	Reachable   bool      `json:"reachable"`
+	Error       string    `json:"error,omitempty"`
+	CPUPercent  float64   `json:"cpu_percent"`
+	MemoryUsed  uint64    `json:"memory_used"`
+	MemoryTotal uint64    `json:"memory_total"`
+	Instances   int       `json:"instances"` // instances the runtime reports running there
+	CheckedAt   time.Time `json:"checked_at"`
+}
+
+// Page is offset pagination and ordering shared by list filters.
+// Sort names fields; a leading "-" sorts descending. Limit 0 means no limit.
+type Page struct {
+	Offset int
+	Limit  int
+	Sort   []string
+}
+
+// Image is what an instance boots from. Zone "pub" images are seen by everyone,
+// "own" images only by their owner.
+type Image struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Ref       string    `json:"ref"` // runtime reference, e.g. a Docker image tag
+	Zone      string    `json:"zone"`
+	OwnerID   string    `json:"owner_id,omitempty"`
+	OSType    string    `json:"os_type,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Project is the unit of tenancy and limits.
+type Project struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	OwnerID     string          `json:"owner_id,omitempty"`
+	Settings    json.RawMessage `json:"settings,omitempty"` // face-specific settings (e.g. a TRS pool)
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// Role is a user's rights; one role-based check in core decides what each may do.
+type Role string
+
+const (
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// User is an identity. PasswordHash is argon2id (core/secret) and never leaves the store
+// through an API.
+type User struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Email        string    `json:"email"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"-"`
+	Disabled     bool      `json:"disabled"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// InstanceState is where an instance is in its life.
+type InstanceState string
+
+const (
+	StateBuilding  InstanceState = "building"
+	StateActive    InstanceState = "active"
+	StateRebooting InstanceState = "rebooting"
+	StateStopped   InstanceState = "stopped"
+	StateError     InstanceState = "error"
+	StateDeleted   InstanceState = "deleted"
+	StateRescue    InstanceState = "rescue"
+)
+
+// Port is a port an instance listens on; the runtime publishes it.
+type Port struct {
+	Container int    `json:"container"`
+	Protocol  string `json:"protocol,omitempty"` // "tcp" when empty
+}
+
+// Volume is a named volume mounted into an instance.
+type Volume struct {
+	Name string `json:"name"` // the runtime's volume name, unique per instance
+	Path string `json:"path"` // mount point inside the instance
+}
+
+// InstanceSpec is what a runtime needs to create an instance. Runtimes create by
+// Name idempotently: creating a name that exists returns the existing instance.
+type InstanceSpec struct {
+	Name       string            `json:"name"`
+	Image      string            `json:"image"`
+	Cmd        []string          `json:"cmd,omitempty"`
+	Env        map[string]string `json:"env,omitempty"`
+	Ports      []Port            `json:"ports,omitempty"`
+	Volumes    []Volume          `json:"volumes,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	HealthPath string            `json:"health_path,omitempty"` // HTTP path that answers 200 when healthy
+}
+
+// LabelInstance is the runtime label that ties a runtime object to its Instance record.
+const LabelInstance = "hostdeck.instance"
+
+// Instance is a workload (a container or VM) on a server.
+type Instance struct {
+	ID         string        `json:"id"`
+	Name       string        `json:"name"`
+	ServerID   string        `json:"server_id"`
+	ProjectID  string        `json:"project_id,omitempty"`
+	ImageID    string        `json:"image_id,omitempty"`
+	State      InstanceState `json:"state"`
+	RuntimeRef string        `json:"runtime_ref,omitempty"` // container id, sim id
+	Address    string        `json:"address,omitempty"`
+	URL        string        `json:"url,omitempty"`
+	Spec       InstanceSpec  `json:"spec"`
+	CreatedAt  time.Time     `json:"created_at"`
+	UpdatedAt  time.Time     `json:"updated_at"`
+}
+
+// InstanceUpdate changes the fields that are set.
+type InstanceUpdate struct {
+	ServerID   *string
+	State      *InstanceState
+	RuntimeRef *string
+	Address    *string
+	URL        *string
+	Spec       *InstanceSpec
+}
+
+// InstanceFilter selects instances.
+type InstanceFilter struct {
+	ServerID  *string
+	ProjectID *string
+	State     *InstanceState
+	Page
+}
+
+// ClientStatus is where an alfa client is in its life.
+type ClientStatus string
+
+const (
+	ClientCreating     ClientStatus = "creating"
+	ClientActive       ClientStatus = "active"
+	ClientFailed       ClientStatus = "failed"
+	ClientTransferring ClientStatus = "transferring"
+	ClientDeleting     ClientStatus = "deleting"
+	ClientDeleted      ClientStatus = "deleted"
+)
+
+// Client is an alfa customer: an owner, contacts, the instance that runs its cloud,
+// and an expiry date whose every change is kept (ExpireChange).
+type Client struct {
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	Email      string       `json:"email"`
+	Phone      string       `json:"phone"`
+	Lang       string       `json:"lang"` // "ru" or "en": the language of its e-mails
+	ServerID   string       `json:"server_id"`
+	InstanceID string       `json:"instance_id"`
+	Status     ClientStatus `json:"status"`
+	ExpireDate *time.Time   `json:"expire_date,omitempty"` // a date (UTC midnight)
+	Demo       bool         `json:"demo"`
+	URL        string       `json:"url"`
+	// OwnerLogin is the login of the lab's owner account in the client's cloud.
+	OwnerLogin string `json:"owner_login"`
+	// OwnerPasswordEnc is the owner password sealed by core/secret; never rendered.
+	OwnerPasswordEnc []byte `json:"-"`
+	// ExpireNoticeFor is the expiry date for which the automatic notice went out.
+	ExpireNoticeFor *time.Time `json:"-"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+// ClientUpdate changes the fields that are set. ExpireDate uses a double pointer:
+// a non-nil pointer to nil clears the date.
+type ClientUpdate struct {
+	Name             *string
+	Email            *string
+	Phone            *string
+	Lang             *string
+	ServerID         *string
+	InstanceID       *string
+	Status           *ClientStatus
+	ExpireDate       **time.Time
+	Demo             *bool
+	URL              *string
+	OwnerPasswordEnc *[]byte
+	ExpireNoticeFor  **time.Time
+}
+
+// ClientFilter selects clients. Name and Email match substrings (case-insensitive).
+// Deleted clients are left out unless Status asks for them.
+type ClientFilter struct {
+	ServerID *string
+	Status   *ClientStatus
+	Name     *string
+	Email    *string
+	// ExpiringBefore selects clients whose expiry date is on or before it.
+	ExpiringBefore *time.Time
+	Page
+}
+
+// ExpireChange is one change of a client's expiry date.
+type ExpireChange struct {
+	ID       string     `json:"id"`
+	ClientID string     `json:"client_id"`
+	Old      *time.Time `json:"old,omitempty"`
+	New      *time.Time `json:"new,omitempty"`
+	Actor    string     `json:"actor"`
+	Source   string     `json:"source"`
+	At       time.Time  `json:"at"`
+}
+
+// TaskStatus is a task's state, named as celery names them.
+type TaskStatus string
+
+const (
+	TaskPending TaskStatus = "PENDING"
+	TaskStarted TaskStatus = "STARTED"
+	TaskSuccess TaskStatus = "SUCCESS"
+	TaskFailure TaskStatus = "FAILURE"
+	TaskRetry   TaskStatus = "RETRY"
+	TaskRevoked TaskStatus = "REVOKED"
+)
+
+// Done reports whether the status is final.
+func (s TaskStatus) Done() bool {
+	return s == TaskSuccess || s == TaskFailure || s == TaskRevoked
+}
+
+// Task is a durable asynchronous job. It is written in the same transaction as the
+// change that asks for it; workers claim it with a lease, retry it with backoff and
+// record the outcome.
+type Task struct {
+	ID          string          `json:"id"`
+	Kind        string          `json:"kind"`
+	Status      TaskStatus      `json:"status"`
+	Progress    int             `json:"progress"` // 0..100
+	Message     string          `json:"message,omitempty"`
+	Payload     json.RawMessage `json:"payload,omitempty"`
+	Result      json.RawMessage `json:"result,omitempty"`
+	Error       string          `json:"error,omitempty"`
+	Attempts    int             `json:"attempts"`
+	MaxAttempts int             `json:"max_attempts"`
+	RunAt       time.Time       `json:"run_at"`
+	LeaseOwner  string          `json:"-"`
+	LeaseUntil  *time.Time      `json:"-"`
+	Creator     string          `json:"creator"`
+	TargetType  string          `json:"target_type,omitempty"`
+	TargetID    string          `json:"target_id,omitempty"`
+	// Key, when set, is unique among all tasks: periodic jobs use it so that a slot
+	// runs once per cluster.
+	Key             string     `json:"-"`
+	CancelRequested bool       `json:"cancel_requested"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	StartedAt       *time.Time `json:"started_at,omitempty"`
+	FinishedAt      *time.Time `json:"finished_at,omitempty"`
+}
+
+// TaskFilter selects tasks.
+type TaskFilter struct {
+	Kind       *string
+	Status     *TaskStatus
+	TargetType *string
+	TargetID   *string
+	Creator    *string
+	Page
+}
+
+// TaskOutcome is how a worker ends an attempt: SUCCESS with Result, FAILURE or
+// REVOKED with Error, or RETRY with Error and the time of the next attempt.
+type TaskOutcome struct {
+	Status TaskStatus
+	Result json.RawMessage
+	Error  string
+	RunAt  time.Time // for RETRY
+}
+
+// AuditEvent records one change: who did what to which record, when and from where.
+type AuditEvent struct {
+	ID         string          `json:"id"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Face       string          `json:"face"`
+	Source     string          `json:"source"` // client address
+	Action     string          `json:"action"` // e.g. "client.create"
+	TargetType string          `json:"target_type"`
+	TargetID   string          `json:"target_id"`
+	Detail     json.RawMessage `json:"detail,omitempty"`
+}
+
+// AuditFilter selects audit events, newest first unless sorted otherwise.
+type AuditFilter struct {
+	Actor      *string
+	Action     *string
+	TargetType *string
+	TargetID   *string
+	Page
+}

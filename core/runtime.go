@@ -1,0 +1,62 @@
+package core
+
+import "context"
+
+// Runtime drives instances on servers of one kind (sim, docker). Every method takes
+// the server the instance lives on. Errors: KindNotFound for an unknown ref,
+// KindUnavailable when the server cannot be reached.
+type Runtime interface {
+	// Create makes (but does not start) an instance from spec. It is idempotent by
+	// spec.Name: if an instance of that name exists, its ref is returned.
+	Create(ctx context.Context, srv *Server, spec InstanceSpec) (ref string, err error)
+	Start(ctx context.Context, srv *Server, ref string) error
+	Stop(ctx context.Context, srv *Server, ref string) error
+	Restart(ctx context.Context, srv *Server, ref string) error
+	// Delete removes the instance and its volumes; an unknown ref is not an error.
+	Delete(ctx context.Context, srv *Server, ref string) error
+	Inspect(ctx context.Context, srv *Server, ref string) (InstanceStatus, error)
+	// List reports every instance hostdeck made on srv (those carrying LabelInstance).
+	List(ctx context.Context, srv *Server) ([]RuntimeInstance, error)
+	// Exec runs cmd inside the instance with stdin, capturing output and exit code.
+	Exec(ctx context.Context, srv *Server, ref string, cmd []string, stdin []byte) (ExecResult, error)
+	// Load reads the server's live load.
+	Load(ctx context.Context, srv *Server) (ServerLoad, error)
+}
+
+// VolumeCopier is the optional ability to copy an instance's volumes to another
+// instance, possibly on another server (client transfer).
+type VolumeCopier interface {
+	CopyVolumes(ctx context.Context, from *Server, fromRef string, to *Server, toRef string) error
+}
+
+// InstanceStatus is what a runtime reports of one instance.
+type InstanceStatus struct {
+	Ref     string        `json:"ref"`
+	State   InstanceState `json:"state"`
+	Healthy bool          `json:"healthy"` // answers its health check
+	Address string        `json:"address,omitempty"`
+	URL     string        `json:"url,omitempty"` // where its published HTTP port is reached
+}
+
+// RuntimeInstance is an instance as a runtime lists it.
+type RuntimeInstance struct {
+	Ref        string        `json:"ref"`
+	Name       string        `json:"name"`
+	InstanceID string        `json:"instance_id"` // the LabelInstance value
+	State      InstanceState `json:"state"`
+}
+
+// ExecResult is the outcome of Exec.
+type ExecResult struct {
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
+	ExitCode int    `json:"exit_code"`
+}
+
+// Notifier sends the e-mails core asks for, rendering them in the client's language.
+type Notifier interface {
+	// ClientReady tells the owner that the cloud is ready, with its URL, login and password.
+	ClientReady(ctx context.Context, c *Client, password string) error
+	// ClientExpiring tells the owner that the cloud expires soon.
+	ClientExpiring(ctx context.Context, c *Client) error
+}

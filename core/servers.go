@@ -1,0 +1,216 @@
+package core
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// DefaultCapacity is the capacity of a server created without one.
+const DefaultCapacity = 100
+
+// ServerInput is what a caller may set on a server; nil fields are not given.
+type ServerInput struct {
+	Name     *string
+	Address  *string
+	Runtime  *string
+	Capacity *int
+	Location *string
+	Status   *ServerStatus
+}
+
+func (s *Service) checkServerInput(in ServerInput, create bool) error {
+	if create && (in.Name == nil || strings.TrimSpace(*in.Name) == "") {
+		return Invalid("name", "name is required")
+	}
+	if in.Name != nil && strings.TrimSpace(*in.Name) == "" {
+		return Invalid("name", "name must not be empty")
+	}
+	if in.Name != nil && len(*in.Name) > 200 {
+		return Invalid("name", "name is longer than 200 characters")
+	}
+	if in.Runtime != nil {
+		if _, ok := s.runtimes[*in.Runtime]; !ok {
+			return Invalid("runtime", "unknown runtime %q", *in.Runtime)
+		}
+	}
+	if in.Capacity != nil && (*in.Capacity < 1 || *in.Capacity > 1_000_000) {
+		return Invalid("capacity", "capacity must be between 1 and 1000000")
+	}
+	if in.Status != nil && *in.Status != ServerActive && *in.Status != ServerDisabled {
+		return Invalid("status", "status must be %q or %q", ServerActive, ServerDisabled)
+	}
+	return nil
+}
+
+// CreateServer records a server of the fleet.
+func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*Server, error) {
+	if err := s.checkServerInput(in, true); err != nil {
+		return nil, err
+	}
+	srv := &Server{
+		ID: newID(), Name: strings.TrimSpace(*in.Name), Runtime: s.cfg.DefaultRuntime,
+		Capacity: DefaultCapacity, Status: ServerActive,
+	}
+	if in.Address != nil {
+		srv.Address = *in.Address
+	}
+	if in.Runtime != nil {
+		srv.Runtime = *in.Runtime
+	}
+	if in.Capacity != nil {
+		srv.Capacity = *in.Capacity
+	}
+	if in.Location != nil {
+		srv.Location = *in.Location
+	}
+	if in.Status != nil {
+		srv.Status = *in.Status
+	}
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if err := q.CreateServer(ctx, srv); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "server.create", "server", srv.ID, srv)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+// GetServer returns one server.
+func (s *Service) GetServer(ctx context.Context, id string) (*Server, error) {
+	if !ValidID(id) {
+		return nil, NotFound("server", id)
+	}
+	return s.store.GetServer(ctx, id)
+}
+
+// ListServers lists servers.
+func (s *Service) ListServers(ctx context.Context, f ServerFilter) ([]*Server, int, error) {
+	return s.store.ListServers(ctx, f)
+}
+
+// ServerDetail is a server with its live monitoring.
+type ServerDetail struct {
+	*Server
+	Load    ServerLoad
+	Clients int // clients placed there (not deleted)
+}
+
+// ServerDetail returns a server with live load read from its runtime now; an
+// unreachable server is reported as such, not as an error.
+func (s *Service) ServerDetail(ctx context.Context, id string) (*ServerDetail, error) {
+	srv, err := s.GetServer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := s.store.CountClientsByServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &ServerDetail{Server: srv, Clients: counts[srv.ID]}
+	d.Load = s.probe(ctx, srv)
+	return d, nil
+}
+
+// probe reads a server's load and records the heartbeat when it answers.
+func (s *Service) probe(ctx context.Context, srv *Server) ServerLoad {
+	now := s.now().UTC()
+	rt, err := s.runtimeFor(srv)
+	if err != nil {
+		return ServerLoad{Error: ErrorMessage(err), CheckedAt: now}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	load, err := rt.Load(pctx, srv)
+	load.CheckedAt = now
+	if err != nil {
+		load.Reachable = false
+		load.Error = ErrorMessage(err)
+		s.log.Warn("server probe failed", "server", srv.ID, "err", err)
+		return load
+	}
+	load.Reachable = true
+	if updated, err := s.store.UpdateServer(ctx, srv.ID, ServerUpdate{LastSeenAt: &now}); err == nil {
+		srv.LastSeenAt = updated.LastSeenAt
+	}
+	return load
+}
+
+// UpdateServer changes a server's record.
+func (s *Service) UpdateServer(ctx context.Context, id string, in ServerInput) (*Server, error) {
+	if !ValidID(id) {
+		return nil, NotFound("server", id)
+	}
+	if err := s.checkServerInput(in, false); err != nil {
+		return nil, err
+	}
+	var srv *Server
+	err := s.store.InTx(ctx, func(q Queries) error {
+		var err error
+		if in.Name != nil {
+			n := strings.TrimSpace(*in.Name)
+			in.Name = &n
+		}
+		srv, err = q.UpdateServer(ctx, id, ServerUpdate{
+			Name: in.Name, Address: in.Address, Runtime: in.Runtime,
+			Capacity: in.Capacity, Location: in.Location, Status: in.Status,
+		})
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "server.update", "server", id, srv)
+	})
+	return srv, err
+}
+
+// DeleteServer removes a server's record. It is a conflict while clients live there.
+func (s *Service) DeleteServer(ctx context.Context, id string) error {
+	if !ValidID(id) {
+		return NotFound("server", id)
+	}
+	return s.store.InTx(ctx, func(q Queries) error {
+		if _, err := q.GetServer(ctx, id); err != nil {
+			return err
+		}
+		if err := q.LockServers(ctx); err != nil {
+			return err
+		}
+		counts, err := q.CountClientsByServer(ctx)
+		if err != nil {
+			return err
+		}
+		if n := counts[id]; n > 0 {
+			return Errorf(KindConflict, "server has %d clients; move or delete them first", n)
+		}
+		if err := q.DeleteServer(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "server.delete", "server", id, nil)
+	})
+}
+
+// RebootServer restarts every instance on the server, as a task.
+func (s *Service) RebootServer(ctx context.Context, id string) (*Task, error) {
+	if !ValidID(id) {
+		return nil, NotFound("server", id)
+	}
+	var t *Task
+	err := s.change(ctx, func(q Queries) error {
+		if _, err := q.GetServer(ctx, id); err != nil {
+			return err
+		}
+		var err error
+		if t, err = s.enqueue(ctx, q, KindServerReboot, "server", id, serverPayload{ServerID: id}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "server.reboot", "server", id, map[string]string{"task_id": t.ID})
+	})
+	return t, err
+}
+
+type serverPayload struct {
+	ServerID string `json:"server_id"`
+}

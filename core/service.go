@@ -1,0 +1,162 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Config is the part of hostdeck's configuration that the use cases read.
+type Config struct {
+	// DefaultRuntime is the runtime of servers created without one ("sim").
+	DefaultRuntime string
+	// Template is what every alfa client's cloud runs.
+	Template ClientTemplate
+	// ExpireNoticeDays is how many days before expiry the automatic notice goes out.
+	ExpireNoticeDays int
+	// ReadyTimeout bounds how long client creation waits for the instance to be healthy.
+	ReadyTimeout time.Duration
+}
+
+// ClientTemplate says which image a client's cloud runs, its env, ports, volumes,
+// and the hook commands run inside it (argv, exec'd by the runtime).
+type ClientTemplate struct {
+	Image      string            `json:"image"`
+	Cmd        []string          `json:"cmd,omitempty"`
+	Env        map[string]string `json:"env,omitempty"`
+	Ports      []Port            `json:"ports,omitempty"`
+	Volumes    []Volume          `json:"volumes,omitempty"` // Name is a suffix: the instance's volume is "<instance>-<name>"
+	HealthPath string            `json:"health_path,omitempty"`
+	OwnerLogin string            `json:"owner_login,omitempty"` // login of the lab owner account; "admin" when empty
+	Hooks      ClientHooks       `json:"hooks"`
+}
+
+// ClientHooks are commands run inside a client's instance. OwnerPassword gets the
+// password on stdin, never on its command line.
+type ClientHooks struct {
+	DemoEnable    []string `json:"demo_enable,omitempty"`
+	DemoDisable   []string `json:"demo_disable,omitempty"`
+	OwnerPassword []string `json:"owner_password,omitempty"`
+}
+
+// Actor is who asks for a change and from where; faces put it in the context and
+// core stamps it on audit events, tasks and history.
+type Actor struct {
+	UserID string
+	Name   string
+	Role   Role
+	Face   string
+	Source string // client address
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying a.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in ctx; a zero Actor is the system itself.
+func ActorFrom(ctx context.Context) Actor {
+	a, _ := ctx.Value(actorKey{}).(Actor)
+	if a.Name == "" {
+		a.Name = "system"
+	}
+	return a
+}
+
+// TaskFunc runs one attempt of a task. It reports progress (0..100) as it goes and
+// returns a JSON-encodable result. An error marked Permanent (or of a kind a retry
+// cannot fix) fails the task; any other error is retried with backoff. ctx is
+// cancelled when the task is revoked or the worker shuts down.
+type TaskFunc func(ctx context.Context, t *Task, progress func(pct int, msg string)) (result any, err error)
+
+// PeriodicJob is work scheduled every Every, once per cluster: the runner enqueues a
+// task of Kind keyed by the time slot, so replicas racing for a slot create it once.
+type PeriodicJob struct {
+	Kind  string
+	Every time.Duration
+}
+
+// Service holds the use cases. Create it with New; its fields are its dependencies.
+type Service struct {
+	store    Store
+	runtimes map[string]Runtime
+	notifier Notifier
+	sealer   Sealer
+	hasher   Hasher
+	cfg      Config
+	now      func() time.Time
+	log      *slog.Logger
+	wake     func()
+	guard    *loginGuard
+	// newPassword makes a random password (owner passwords, the first admin's).
+	newPassword func() string
+}
+
+// Sealer encrypts secrets that must be recovered later (the owner password e-mailed
+// again by send_success).
+type Sealer interface {
+	Seal(plain []byte) []byte
+	Open(sealed []byte) ([]byte, error)
+}
+
+// Hasher hashes and verifies passwords (argon2id in production).
+type Hasher interface {
+	Hash(password string) (string, error)
+	Verify(password, hash string) (bool, error)
+}
+
+// Deps are the Service's dependencies.
+type Deps struct {
+	Store    Store
+	Runtimes map[string]Runtime // by name: "sim", "docker"
+	Notifier Notifier
+	Sealer   Sealer
+	Hasher   Hasher
+	// NewPassword makes a random password (core/secret.RandomPassword).
+	NewPassword func() string
+	Clock       func() time.Time // time.Now when nil
+	Log         *slog.Logger
+	// Wake, when set, is called after a task is committed so a local worker picks it
+	// up at once instead of at its next poll.
+	Wake func()
+}
+
+// New returns a Service.
+func New(d Deps, cfg Config) *Service {
+	if d.Clock == nil {
+		d.Clock = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Wake == nil {
+		d.Wake = func() {}
+	}
+	if cfg.DefaultRuntime == "" {
+		cfg.DefaultRuntime = "sim"
+	}
+	if cfg.ExpireNoticeDays == 0 {
+		cfg.ExpireNoticeDays = 7
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 2 * time.Minute
+	}
+	if cfg.Template.OwnerLogin == "" {
+		cfg.Template.OwnerLogin = "admin"
+	}
+	return &Service{
+		store: d.Store, runtimes: d.Runtimes, notifier: d.Notifier, sealer: d.Sealer,
+		hasher: d.Hasher, cfg: cfg, now: d.Clock, log: d.Log, wake: d.Wake,
+		guard: newLoginGuard(), newPassword: d.NewPassword,
+	}
+}
+
+// SetWake sets the function called after tasks are committed (the runner is built
+// after the Service, so cmd wires it late).
+func (s *Service) SetWake(f func()) { s.wake = f }
+
+// Store returns the store the service works on (for read-only listings by faces
+// that need nothing more).
+func (s *Service) Store() Store { return s.store }

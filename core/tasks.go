@@ -1,0 +1,644 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Task kinds.
+const (
+	KindClientCreate        = "client.create"
+	KindClientReboot        = "client.reboot"
+	KindClientDelete        = "client.delete"
+	KindClientTransfer      = "client.transfer"
+	KindClientDemo          = "client.demo"
+	KindClientOwnerPassword = "client.owner_password"
+	KindClientSendSuccess   = "client.send_success"
+	KindClientSendExpire    = "client.send_expire"
+	KindServerReboot        = "server.reboot"
+	KindExpiryNotices       = "periodic.expiry_notices"
+	KindReconcile           = "periodic.reconcile"
+)
+
+// GetTask returns one task.
+func (s *Service) GetTask(ctx context.Context, id string) (*Task, error) {
+	if !ValidID(id) {
+		return nil, NotFound("task", id)
+	}
+	return s.store.GetTask(ctx, id)
+}
+
+// ListTasks lists tasks.
+func (s *Service) ListTasks(ctx context.Context, f TaskFilter) ([]*Task, int, error) {
+	return s.store.ListTasks(ctx, f)
+}
+
+// CancelTask revokes a task that has not run yet and asks a running one to stop.
+func (s *Service) CancelTask(ctx context.Context, id string) (*Task, error) {
+	if !ValidID(id) {
+		return nil, NotFound("task", id)
+	}
+	var t *Task
+	err := s.store.InTx(ctx, func(q Queries) error {
+		var err error
+		if t, err = q.RequestTaskCancel(ctx, id, s.now().UTC()); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "task.cancel", "task", id, nil)
+	})
+	return t, err
+}
+
+// ListAudit lists audit events.
+func (s *Service) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error) {
+	return s.store.ListAudit(ctx, f)
+}
+
+// TaskHandlers returns the work behind every task kind, for the task runner.
+func (s *Service) TaskHandlers() map[string]TaskFunc {
+	return map[string]TaskFunc{
+		KindClientCreate:        s.runClientCreate,
+		KindClientReboot:        s.runClientReboot,
+		KindClientDelete:        s.runClientDelete,
+		KindClientTransfer:      s.runClientTransfer,
+		KindClientDemo:          s.runClientDemo,
+		KindClientOwnerPassword: s.runOwnerPassword,
+		KindClientSendSuccess:   s.runSendSuccess,
+		KindClientSendExpire:    s.runSendExpire,
+		KindServerReboot:        s.runServerReboot,
+		KindExpiryNotices:       s.runExpiryNotices,
+		KindReconcile:           s.runReconcile,
+	}
+}
+
+// PeriodicJobs returns the work scheduled once per cluster.
+func (s *Service) PeriodicJobs(expiryEvery, reconcileEvery time.Duration) []PeriodicJob {
+	return []PeriodicJob{
+		{Kind: KindExpiryNotices, Every: expiryEvery},
+		{Kind: KindReconcile, Every: reconcileEvery},
+	}
+}
+
+func decode[T any](t *Task) (T, error) {
+	var p T
+	if err := json.Unmarshal(t.Payload, &p); err != nil {
+		return p, Permanent(fmt.Errorf("decode %s payload: %w", t.Kind, err))
+	}
+	return p, nil
+}
+
+// target is a client with its instance, server and runtime, as a task sees them.
+type target struct {
+	client *Client
+	inst   *Instance
+	srv    *Server
+	rt     Runtime
+}
+
+func (s *Service) loadInstance(ctx context.Context, id string) (*Instance, *Server, Runtime, error) {
+	inst, err := s.store.GetInstance(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	srv, err := s.store.GetServer(ctx, inst.ServerID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rt, err := s.runtimeFor(srv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return inst, srv, rt, nil
+}
+
+func (s *Service) loadTarget(ctx context.Context, clientID string) (*target, error) {
+	c, err := s.store.GetClient(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	inst, srv, rt, err := s.loadInstance(ctx, c.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	return &target{client: c, inst: inst, srv: srv, rt: rt}, nil
+}
+
+// ensureRunning creates (idempotently by name) and starts an instance, waits until
+// it is healthy and records its state, ref, address and URL.
+func (s *Service) ensureRunning(ctx context.Context, inst *Instance, srv *Server, rt Runtime) (*Instance, error) {
+	ref, err := rt.Create(ctx, srv, inst.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("create instance %s: %w", inst.Name, err)
+	}
+	if ref != inst.RuntimeRef {
+		if inst, err = s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{RuntimeRef: &ref}); err != nil {
+			return nil, err
+		}
+	}
+	if err := rt.Start(ctx, srv, ref); err != nil {
+		return nil, fmt.Errorf("start instance %s: %w", inst.Name, err)
+	}
+	st, err := s.waitHealthy(ctx, srv, rt, ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateActive), Address: &st.Address, URL: &st.URL})
+}
+
+// waitHealthy polls the runtime until the instance answers its health check.
+func (s *Service) waitHealthy(ctx context.Context, srv *Server, rt Runtime, ref string) (InstanceStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
+	defer cancel()
+	wait := 5 * time.Millisecond
+	for {
+		st, err := rt.Inspect(ctx, srv, ref)
+		if err == nil && st.Healthy {
+			return st, nil
+		}
+		if err == nil && st.State == StateError {
+			return st, errors.New("instance went into error state")
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("instance is %s and not healthy", st.State)
+			}
+			return st, fmt.Errorf("wait for instance to be healthy: %w (%v)", ctx.Err(), err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 500*time.Millisecond)
+	}
+}
+
+// lastAttempt reports whether err ends the task, so its records must show the failure.
+func lastAttempt(t *Task, err error) bool {
+	return IsPermanent(err) || t.Attempts >= t.MaxAttempts
+}
+
+func (s *Service) runClientCreate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	p, err := decode[clientPayload](t)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.createClientCloud(ctx, p.ClientID, progress)
+	if err != nil && lastAttempt(t, err) {
+		s.markClientFailed(ctx, p.ClientID, err)
+	}
+	return res, err
+}
+
+func (s *Service) markClientFailed(ctx context.Context, clientID string, cause error) {
+	c, err := s.store.GetClient(ctx, clientID)
+	if err != nil {
+		return
+	}
+	_ = s.store.InTx(ctx, func(q Queries) error {
+		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: ptr(ClientFailed)}); err != nil {
+			return err
+		}
+		if _, err := q.UpdateInstance(ctx, c.InstanceID, InstanceUpdate{State: ptr(StateError)}); err != nil && ErrorKind(err) != KindNotFound {
+			return err
+		}
+		return s.audit(ctx, q, "client.failed", "client", clientID, map[string]string{"error": cause.Error()})
+	})
+}
+
+func (s *Service) createClientCloud(ctx context.Context, clientID string, progress func(int, string)) (any, error) {
+	tg, err := s.loadTarget(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	if tg.client.Status != ClientCreating {
+		return nil, Permanent(fmt.Errorf("client is %s, not creating", tg.client.Status))
+	}
+	progress(10, "creating instance")
+	inst, err := s.ensureRunning(ctx, tg.inst, tg.srv, tg.rt)
+	if err != nil {
+		return nil, err
+	}
+	progress(60, "setting owner password")
+	sealed := tg.client.OwnerPasswordEnc
+	if len(sealed) == 0 {
+		sealed = s.sealer.Seal([]byte(s.newPassword()))
+		if _, err := s.store.UpdateClient(ctx, clientID, ClientUpdate{OwnerPasswordEnc: &sealed}); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.setOwnerPassword(ctx, tg, inst, sealed); err != nil {
+		return nil, err
+	}
+	progress(90, "sending welcome e-mail")
+	err = s.change(ctx, func(q Queries) error {
+		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: ptr(ClientActive), URL: &inst.URL}); err != nil {
+			return err
+		}
+		_, err := s.enqueue(ctx, q, KindClientSendSuccess, "client", clientID, clientPayload{ClientID: clientID})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"client_id": clientID, "instance_id": inst.ID, "server_id": inst.ServerID, "url": inst.URL}, nil
+}
+
+// setOwnerPassword runs the owner_password hook with the password on stdin.
+func (s *Service) setOwnerPassword(ctx context.Context, tg *target, inst *Instance, sealed []byte) error {
+	hook := s.cfg.Template.Hooks.OwnerPassword
+	if len(hook) == 0 {
+		return nil
+	}
+	pw, err := s.sealer.Open(sealed)
+	if err != nil {
+		return Permanent(fmt.Errorf("open owner password: %w", err))
+	}
+	return s.runHook(ctx, tg.rt, tg.srv, inst, "owner_password", hook, append(pw, '\n'))
+}
+
+// runHook execs a template hook and turns a non-zero exit into an error that
+// carries the hook's own message (never its stdin).
+func (s *Service) runHook(ctx context.Context, rt Runtime, srv *Server, inst *Instance, name string, cmd []string, stdin []byte) error {
+	res, err := rt.Exec(ctx, srv, inst.RuntimeRef, cmd, stdin)
+	if err != nil {
+		return fmt.Errorf("run %s hook: %w", name, err)
+	}
+	if res.ExitCode != 0 {
+		msg := strings.TrimSpace(res.Stderr)
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+		return Permanent(fmt.Errorf("%s hook exited with %d: %s", name, res.ExitCode, msg))
+	}
+	return nil
+}
+
+// liveTarget loads a client whose cloud should be running.
+func (s *Service) liveTarget(ctx context.Context, t *Task) (*target, error) {
+	p, err := decode[clientPayload](t)
+	if err != nil {
+		return nil, err
+	}
+	tg, err := s.loadTarget(ctx, p.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if tg.inst.RuntimeRef == "" {
+		return nil, Errorf(KindConflict, "client's instance has not been created yet")
+	}
+	return tg, nil
+}
+
+func (s *Service) runClientReboot(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	tg, err := s.liveTarget(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.restart(ctx, tg.inst, tg.srv, tg.rt)
+}
+
+func (s *Service) restart(ctx context.Context, inst *Instance, srv *Server, rt Runtime) error {
+	if _, err := s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateRebooting)}); err != nil {
+		return err
+	}
+	if err := rt.Restart(ctx, srv, inst.RuntimeRef); err != nil {
+		return fmt.Errorf("restart instance %s: %w", inst.Name, err)
+	}
+	st, err := s.waitHealthy(ctx, srv, rt, inst.RuntimeRef)
+	if err != nil {
+		s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateError)})
+		return err
+	}
+	_, err = s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateActive), Address: &st.Address, URL: &st.URL})
+	return err
+}
+
+func (s *Service) runClientDemo(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	p, err := decode[demoPayload](t)
+	if err != nil {
+		return nil, err
+	}
+	tg, err := s.liveTarget(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	hook, name := s.cfg.Template.Hooks.DemoDisable, "demo_disable"
+	if p.On {
+		hook, name = s.cfg.Template.Hooks.DemoEnable, "demo_enable"
+	}
+	if len(hook) == 0 {
+		return nil, Errorf(KindConflict, "the client template has no %s hook", name)
+	}
+	if err := s.runHook(ctx, tg.rt, tg.srv, tg.inst, name, hook, nil); err != nil {
+		return nil, err
+	}
+	_, err = s.store.UpdateClient(ctx, p.ClientID, ClientUpdate{Demo: &p.On})
+	return map[string]bool{"demo": p.On}, err
+}
+
+func (s *Service) runOwnerPassword(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	tg, err := s.liveTarget(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.setOwnerPassword(ctx, tg, tg.inst, tg.client.OwnerPasswordEnc)
+}
+
+func (s *Service) runSendSuccess(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	p, err := decode[clientPayload](t)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.store.GetClient(ctx, p.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.OwnerPasswordEnc) == 0 {
+		return nil, Errorf(KindConflict, "client has no owner password yet")
+	}
+	pw, err := s.sealer.Open(c.OwnerPasswordEnc)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("open owner password: %w", err))
+	}
+	if err := s.notifier.ClientReady(ctx, c, string(pw)); err != nil {
+		return nil, err
+	}
+	return map[string]string{"to": c.Email}, nil
+}
+
+func (s *Service) runSendExpire(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	p, err := decode[clientPayload](t)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.store.GetClient(ctx, p.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if c.ExpireDate == nil {
+		return nil, Errorf(KindConflict, "client has no expiry date")
+	}
+	if err := s.notifier.ClientExpiring(ctx, c); err != nil {
+		return nil, err
+	}
+	return map[string]string{"to": c.Email, "expire_date": c.ExpireDate.Format(time.DateOnly)}, nil
+}
+
+func (s *Service) runClientDelete(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	p, err := decode[clientPayload](t)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.store.GetClient(ctx, p.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.removeInstance(ctx, c.InstanceID); err != nil {
+		return nil, err
+	}
+	_, err = s.store.UpdateClient(ctx, c.ID, ClientUpdate{Status: ptr(ClientDeleted)})
+	return nil, err
+}
+
+// removeInstance deletes an instance with its volumes from its server and marks
+// the record deleted. It is idempotent.
+func (s *Service) removeInstance(ctx context.Context, instanceID string) error {
+	inst, srv, rt, err := s.loadInstance(ctx, instanceID)
+	if ErrorKind(err) == KindNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ref := inst.RuntimeRef
+	if ref == "" {
+		ref = inst.Name // created by a crashed attempt before its ref was saved, if at all
+	}
+	if err := rt.Delete(ctx, srv, ref); err != nil {
+		return fmt.Errorf("delete instance %s: %w", inst.Name, err)
+	}
+	_, err = s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateDeleted)})
+	return err
+}
+
+func (s *Service) runClientTransfer(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	p, err := decode[transferPayload](t)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.transfer(ctx, p, progress)
+	if err != nil && lastAttempt(t, err) {
+		// The client stays where it was; the half-made copy goes.
+		_ = s.removeInstance(ctx, p.ToInstanceID)
+		if old, _, rt, lerr := s.loadInstance(ctx, p.FromInstanceID); lerr == nil {
+			srv, _ := s.store.GetServer(ctx, old.ServerID)
+			if srv != nil {
+				_ = rt.Start(ctx, srv, old.RuntimeRef)
+			}
+		}
+		s.store.UpdateClient(ctx, p.ClientID, ClientUpdate{Status: ptr(ClientActive)})
+	}
+	return res, err
+}
+
+func (s *Service) transfer(ctx context.Context, p transferPayload, progress func(int, string)) (any, error) {
+	from, fromSrv, rt, err := s.loadInstance(ctx, p.FromInstanceID)
+	if err != nil {
+		return nil, err
+	}
+	to, toSrv, _, err := s.loadInstance(ctx, p.ToInstanceID)
+	if err != nil {
+		return nil, err
+	}
+	copier, ok := rt.(VolumeCopier)
+	if !ok && len(from.Spec.Volumes) > 0 {
+		return nil, Permanent(fmt.Errorf("runtime %s cannot copy volumes", fromSrv.Runtime))
+	}
+	progress(10, "creating instance on the new server")
+	ref, err := rt.Create(ctx, toSrv, to.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("create instance %s: %w", to.Name, err)
+	}
+	if to, err = s.store.UpdateInstance(ctx, to.ID, InstanceUpdate{RuntimeRef: &ref}); err != nil {
+		return nil, err
+	}
+	progress(30, "stopping the old instance")
+	if err := rt.Stop(ctx, fromSrv, from.RuntimeRef); err != nil {
+		return nil, fmt.Errorf("stop instance %s: %w", from.Name, err)
+	}
+	if ok {
+		progress(50, "copying data")
+		if err := copier.CopyVolumes(ctx, fromSrv, from.RuntimeRef, toSrv, ref); err != nil {
+			return nil, fmt.Errorf("copy volumes: %w", err)
+		}
+	}
+	progress(70, "starting the new instance")
+	if to, err = s.ensureRunning(ctx, to, toSrv, rt); err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(q Queries) error {
+		_, err := q.UpdateClient(ctx, p.ClientID, ClientUpdate{
+			ServerID: &toSrv.ID, InstanceID: &to.ID, URL: &to.URL, Status: ptr(ClientActive),
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	progress(90, "removing the old instance")
+	if err := s.removeInstance(ctx, from.ID); err != nil {
+		s.log.Warn("transfer: old instance not removed; the reconciler will retry", "instance", from.ID, "err", err)
+	}
+	return map[string]string{"server_id": toSrv.ID, "instance_id": to.ID, "url": to.URL}, nil
+}
+
+func (s *Service) runServerReboot(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	p, err := decode[serverPayload](t)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := s.store.GetServer(ctx, p.ServerID)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := s.runtimeFor(srv)
+	if err != nil {
+		return nil, err
+	}
+	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{ServerID: &srv.ID})
+	if err != nil {
+		return nil, err
+	}
+	var live []*Instance
+	for _, in := range insts {
+		if in.RuntimeRef != "" && in.State != StateDeleted && in.State != StateBuilding {
+			live = append(live, in)
+		}
+	}
+	var failed []string
+	for i, in := range live {
+		progress(100*i/len(live), "restarting "+in.Name)
+		if err := s.restart(ctx, in, srv, rt); err != nil {
+			failed = append(failed, in.Name+": "+err.Error())
+		}
+	}
+	if len(failed) > 0 {
+		return nil, Permanent(fmt.Errorf("%d of %d instances did not come back: %s", len(failed), len(live), strings.Join(failed, "; ")))
+	}
+	return map[string]int{"restarted": len(live)}, nil
+}
+
+// runExpiryNotices e-mails every active client whose cloud expires within
+// ExpireNoticeDays, once per client per expiry date: marking the client and asking
+// for the e-mail happen in one transaction.
+func (s *Service) runExpiryNotices(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	horizon := dateOnly(s.now()).AddDate(0, 0, s.cfg.ExpireNoticeDays)
+	active := ClientActive
+	cs, _, err := s.store.ListClients(ctx, ClientFilter{Status: &active, ExpiringBefore: &horizon})
+	if err != nil {
+		return nil, err
+	}
+	sent := 0
+	for _, c := range cs {
+		if c.ExpireDate == nil || (c.ExpireNoticeFor != nil && c.ExpireNoticeFor.Equal(*c.ExpireDate)) {
+			continue
+		}
+		if c.ExpireDate.Before(dateOnly(s.now())) {
+			continue // already expired: the notice is about what is coming
+		}
+		err := s.change(ctx, func(q Queries) error {
+			if _, err := q.UpdateClient(ctx, c.ID, ClientUpdate{ExpireNoticeFor: ptr(c.ExpireDate)}); err != nil {
+				return err
+			}
+			_, err := s.enqueue(ctx, q, KindClientSendExpire, "client", c.ID, clientPayload{ClientID: c.ID})
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		sent++
+	}
+	return map[string]int{"notices": sent}, nil
+}
+
+// runReconcile compares every server's runtime with the records: it removes runtime
+// instances that no live record owns, records the real state of the ones that are
+// (active when healthy, error otherwise), flags records whose instance is gone, and
+// takes each server's heartbeat.
+func (s *Service) runReconcile(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	servers, _, err := s.store.ListServers(ctx, ServerFilter{})
+	if err != nil {
+		return nil, err
+	}
+	report := map[string]int{}
+	for _, srv := range servers {
+		if err := s.reconcileServer(ctx, srv, report); err != nil {
+			s.log.Warn("reconcile server", "server", srv.ID, "err", err)
+			report["unreachable"]++
+		}
+	}
+	return report, nil
+}
+
+func (s *Service) reconcileServer(ctx context.Context, srv *Server, report map[string]int) error {
+	rt, err := s.runtimeFor(srv)
+	if err != nil {
+		return err
+	}
+	if load := s.probe(ctx, srv); !load.Reachable {
+		return errors.New(load.Error)
+	}
+	seen, err := rt.List(ctx, srv)
+	if err != nil {
+		return err
+	}
+	byID := map[string]RuntimeInstance{}
+	for _, ri := range seen {
+		in, err := s.store.GetInstance(ctx, ri.InstanceID)
+		if err != nil && ErrorKind(err) != KindNotFound {
+			return err
+		}
+		if in == nil || in.State == StateDeleted || in.ServerID != srv.ID {
+			if err := rt.Delete(ctx, srv, ri.Ref); err != nil {
+				return err
+			}
+			s.log.Warn("reconcile: removed an instance no record owns", "server", srv.ID, "ref", ri.Ref, "name", ri.Name)
+			report["orphans_removed"]++
+			continue
+		}
+		byID[in.ID] = ri
+	}
+	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{ServerID: &srv.ID})
+	if err != nil {
+		return err
+	}
+	for _, in := range insts {
+		if in.State == StateDeleted || in.State == StateBuilding || in.State == StateRebooting {
+			continue // deleted, or a task is working on it
+		}
+		ri, ok := byID[in.ID]
+		state := StateError
+		if ok {
+			st, err := rt.Inspect(ctx, srv, ri.Ref)
+			if err != nil {
+				continue
+			}
+			state = st.State
+			if st.State == StateActive && !st.Healthy {
+				state = StateError
+			}
+		} else {
+			s.log.Warn("reconcile: instance record has no runtime instance", "instance", in.ID, "server", srv.ID)
+			report["missing"]++
+		}
+		if state != in.State {
+			if _, err := s.store.UpdateInstance(ctx, in.ID, InstanceUpdate{State: &state}); err != nil {
+				return err
+			}
+			report["state_changes"]++
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+// Package testenv wires a complete hostdeck core for tests: a temporary SQLite
+// store, the simulator, the durable task runner, a real in-process SMTP server and
+// a core.Service, all cleaned up with the test.
+package testenv
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hostdeck/core"
+	"hostdeck/core/secret"
+	"hostdeck/notify"
+	"hostdeck/notify/smtptest"
+	"hostdeck/runtime/sim"
+	"hostdeck/store/sqlite"
+	"hostdeck/task"
+)
+
+// Admin is the admin account every Env starts with.
+const (
+	AdminUser     = "admin"
+	AdminPassword = "admin-password-1"
+)
+
+// Env is a running hostdeck core.
+type Env struct {
+	Svc    *core.Service
+	Store  core.Store
+	Sim    *sim.Sim
+	Mail   *smtptest.Server
+	Runner *task.Runner
+	Admin  *core.User
+	Log    *slog.Logger
+}
+
+// Options adjusts an Env.
+type Options struct {
+	Config   core.Config
+	Sim      sim.Options
+	Runtimes map[string]core.Runtime // added to "sim"
+	// Periodic jobs, off by default so that tests decide when they run.
+	Periodic []core.PeriodicJob
+	Clock    func() time.Time
+}
+
+// New starts an Env with default options.
+func New(t testing.TB) *Env { return NewWith(t, Options{}) }
+
+// NewWith starts an Env.
+func NewWith(t testing.TB, o Options) *Env {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := sqlite.Open(filepath.Join(dir, "hostdeck.db"))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+
+	mail := smtptest.Start(t)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	mailer, err := notify.New(notify.Config{Host: mail.Host, Port: mail.Port, From: "hostdeck@example.test", TLS: "none"}, log)
+	if err != nil {
+		t.Fatalf("mailer: %v", err)
+	}
+	key, _ := secret.ParseKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	box, err := secret.NewBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simRT := sim.New(o.Sim)
+	runtimes := map[string]core.Runtime{"sim": simRT}
+	for name, rt := range o.Runtimes {
+		runtimes[name] = rt
+	}
+	cfg := o.Config
+	if cfg.Template.Image == "" {
+		cfg.Template = SampleTemplate()
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 10 * time.Second
+	}
+	svc := core.New(core.Deps{
+		Store: store, Runtimes: runtimes, Notifier: mailer, Sealer: box,
+		Hasher:      secret.Hasher{Params: secret.TestParams},
+		NewPassword: func() string { return secret.RandomPassword(16) },
+		Clock:       o.Clock, Log: log,
+	}, cfg)
+	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
+		Workers: 8, Poll: 20 * time.Millisecond, Lease: 5 * time.Second,
+		Backoff: func(int) time.Duration { return 50 * time.Millisecond }, Log: log,
+	})
+	svc.SetWake(runner.Wake)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { runner.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	if _, err := svc.EnsureAdmin(context.Background(), AdminUser, AdminPassword); err != nil {
+		t.Fatalf("ensure admin: %v", err)
+	}
+	admin, err := store.GetUserByName(context.Background(), AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Svc: svc, Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+}
+
+// SampleTemplate is a client template with every hook, like the sample client image's.
+func SampleTemplate() core.ClientTemplate {
+	hook := func(verb string) []string { return []string{"/hostdeck", "sample-app", verb} }
+	return core.ClientTemplate{
+		Image: "hostdeck/sample-client:latest", Ports: []core.Port{{Container: 8080}},
+		Volumes: []core.Volume{{Name: "data", Path: "/data"}}, HealthPath: "/healthz",
+		Hooks: core.ClientHooks{DemoEnable: hook("demo-enable"), DemoDisable: hook("demo-disable"), OwnerPassword: hook("owner-password")},
+	}
+}
+
+// AdminCtx is a context acting as the admin.
+func (e *Env) AdminCtx() context.Context {
+	return core.WithActor(context.Background(), core.Actor{UserID: e.Admin.ID, Name: e.Admin.Name, Role: core.RoleAdmin, Face: "test", Source: "127.0.0.1"})
+}
+
+// Server creates an active sim server.
+func (e *Env) Server(t testing.TB, name string, capacity int) *core.Server {
+	t.Helper()
+	rt := "sim"
+	srv, err := e.Svc.CreateServer(e.AdminCtx(), core.ServerInput{Name: &name, Capacity: &capacity, Runtime: &rt})
+	if err != nil {
+		t.Fatalf("create server: %v", err)
+	}
+	return srv
+}
+
+// WaitTask waits until the task is finished and returns it.
+func (e *Env) WaitTask(t testing.TB, id string) *core.Task {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tk, err := e.Store.GetTask(context.Background(), id)
+		if err != nil {
+			t.Fatalf("get task: %v", err)
+		}
+		if tk.Status.Done() {
+			return tk
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s (%s) still %s after 30s: %s", id, tk.Kind, tk.Status, tk.Error)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

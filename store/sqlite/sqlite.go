@@ -1,0 +1,115 @@
+// Package sqlite opens hostdeck's store in an SQLite file: the embedded default,
+// with no server to run. It uses the pure-Go modernc.org/sqlite driver.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"hostdeck/store/sqlstore"
+)
+
+// Dialect describes SQLite to sqlstore. Writers are serialised (one connection,
+// BEGIN IMMEDIATE), so neither SKIP LOCKED nor server locks are needed.
+var Dialect = sqlstore.Dialect{
+	Name: "sqlite",
+	IsUniqueViolation: func(err error) bool {
+		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	},
+	IsForeignKeyViolation: func(err error) bool { return hasCode(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) },
+}
+
+func hasCode(err error, codes ...int) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, c := range codes {
+		if e.Code() == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Open opens (creating if needed) the database at path and applies migrations.
+//
+// Writes go through a single connection whose transactions begin IMMEDIATE, so
+// writers queue on the Go side instead of failing with SQLITE_BUSY or deadlocking
+// when a read transaction upgrades. Reads outside transactions use a separate pool
+// of read-only connections, which WAL lets run beside the writer. ":memory:" gives
+// a private in-memory database on one connection (tests).
+func Open(path string) (*sqlstore.DB, error) {
+	ctx := context.Background()
+	if path == ":memory:" {
+		w, err := sql.Open("sqlite", "file::memory:?"+params(false, true))
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetConnMaxLifetime(0)
+		w.SetConnMaxIdleTime(0)
+		db, err := sqlstore.New(ctx, w, nil, Dialect)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath()
+	w, err := sql.Open("sqlite", dsn+"?"+params(false, true))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// The writer creates the file and switches it to WAL before readers open it.
+	r, err := sql.Open("sqlite", dsn+"?"+params(true, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(0)
+	r.SetConnMaxLifetime(0)
+	db, err := sqlstore.New(ctx, w, r, Dialect)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// params is the connection's query string: WAL, a busy timeout, foreign keys;
+// IMMEDIATE transactions for the writer, query_only for readers.
+func params(readOnly, writer bool) string {
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", "foreign_keys(1)")
+	v.Add("_pragma", "synchronous(NORMAL)")
+	if writer {
+		v.Add("_pragma", "journal_mode(WAL)")
+		v.Set("_txlock", "immediate")
+	}
+	if readOnly {
+		v.Add("_pragma", "query_only(1)")
+	}
+	return v.Encode()
+}

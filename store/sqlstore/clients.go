@@ -1,0 +1,170 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"hostdeck/core"
+)
+
+const clientCols = `id, name, email, phone, lang, server_id, instance_id, status, expire_date, demo, url,
+	owner_login, owner_password_enc, expire_notice_for, created_at, updated_at`
+
+var clientSort = sorting{
+	fields: map[string]string{
+		"id": "id", "name": "name", "email": "email", "status": "status", "lang": "lang",
+		"server_id": "server_id", "expire_date": "expire_date", "demo": "demo",
+		"created_at": "created_at", "updated_at": "updated_at",
+	},
+	nullable: map[string]bool{"expire_date": true},
+	def:      "created_at, id",
+}
+
+func scanClient(sc scanner) (*core.Client, error) {
+	var c core.Client
+	var expire, notice sql.NullInt64
+	var created, updated int64
+	if err := sc.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Lang, &c.ServerID, &c.InstanceID, &c.Status,
+		&expire, &c.Demo, &c.URL, &c.OwnerLogin, &c.OwnerPasswordEnc, &notice, &created, &updated); err != nil {
+		return nil, err
+	}
+	if len(c.OwnerPasswordEnc) == 0 {
+		c.OwnerPasswordEnc = nil
+	}
+	c.ExpireDate, c.ExpireNoticeFor = fromNullMicros(expire), fromNullMicros(notice)
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+func (q *queries) CreateClient(ctx context.Context, c *core.Client) error {
+	q.stamp(&c.ID, &c.CreatedAt, &c.UpdatedAt)
+	c.ExpireDate, c.ExpireNoticeFor = datePtr(c.ExpireDate), datePtr(c.ExpireNoticeFor)
+	if len(c.OwnerPasswordEnc) == 0 {
+		c.OwnerPasswordEnc = nil
+	}
+	if c.Status == "" {
+		c.Status = core.ClientCreating
+	}
+	_, err := q.w.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		c.ID, c.Name, c.Email, c.Phone, c.Lang, c.ServerID, c.InstanceID, c.Status,
+		microsPtr(c.ExpireDate), c.Demo, c.URL, c.OwnerLogin, bytesArg(c.OwnerPasswordEnc),
+		microsPtr(c.ExpireNoticeFor), micros(c.CreatedAt), micros(c.UpdatedAt))
+	if err != nil {
+		return q.writeErr(err, "client", c.Name)
+	}
+	return nil
+}
+
+func (q *queries) GetClient(ctx context.Context, id string) (*core.Client, error) {
+	c, err := scanClient(q.r.QueryRowContext(ctx, `SELECT `+clientCols+` FROM clients WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr(err, "client", id)
+	}
+	return c, nil
+}
+
+func (q *queries) ListClients(ctx context.Context, f core.ClientFilter) ([]*core.Client, int, error) {
+	l := listQuery[*core.Client]{what: "clients", cols: clientCols, from: "clients", page: f.Page, sort: clientSort, scan: scanClient}
+	if f.Status != nil {
+		l.where = append(l.where, "status = "+l.args.add(*f.Status))
+	} else {
+		// Matches the partial index clients_live_order word for word.
+		l.where = append(l.where, "status <> 'deleted'")
+	}
+	if f.ServerID != nil {
+		l.where = append(l.where, "server_id = "+l.args.add(*f.ServerID))
+	}
+	if f.Name != nil {
+		l.where = append(l.where, "lower(name) LIKE "+l.args.add(likeArg(*f.Name))+` ESCAPE '\'`)
+	}
+	if f.Email != nil {
+		l.where = append(l.where, "lower(email) LIKE "+l.args.add(likeArg(*f.Email))+` ESCAPE '\'`)
+	}
+	if f.ExpiringBefore != nil {
+		l.where = append(l.where, "expire_date <= "+l.args.add(micros(norm(*f.ExpiringBefore))))
+	}
+	return l.run(ctx, q.r)
+}
+
+func (q *queries) UpdateClient(ctx context.Context, id string, u core.ClientUpdate) (*core.Client, error) {
+	var s sets
+	if u.Name != nil {
+		s.set("name", *u.Name)
+	}
+	if u.Email != nil {
+		s.set("email", *u.Email)
+	}
+	if u.Phone != nil {
+		s.set("phone", *u.Phone)
+	}
+	if u.Lang != nil {
+		s.set("lang", *u.Lang)
+	}
+	if u.ServerID != nil {
+		s.set("server_id", *u.ServerID)
+	}
+	if u.InstanceID != nil {
+		s.set("instance_id", *u.InstanceID)
+	}
+	if u.Status != nil {
+		s.set("status", *u.Status)
+	}
+	if u.ExpireDate != nil {
+		s.set("expire_date", microsPtr(datePtr(*u.ExpireDate)))
+	}
+	if u.Demo != nil {
+		s.set("demo", *u.Demo)
+	}
+	if u.URL != nil {
+		s.set("url", *u.URL)
+	}
+	if u.OwnerPasswordEnc != nil {
+		s.set("owner_password_enc", bytesArg(*u.OwnerPasswordEnc))
+	}
+	if u.ExpireNoticeFor != nil {
+		s.set("expire_notice_for", microsPtr(datePtr(*u.ExpireNoticeFor)))
+	}
+	return update(ctx, q, "clients", "client", id, &s, clientCols, scanClient)
+}
+
+const expireChangeCols = `id, client_id, old_date, new_date, actor, source, at`
+
+var expireChangeSort = sorting{
+	fields: map[string]string{"id": "id", "at": "at"},
+	def:    "at, id",
+}
+
+func scanExpireChange(sc scanner) (*core.ExpireChange, error) {
+	var e core.ExpireChange
+	var old, nw sql.NullInt64
+	var at int64
+	if err := sc.Scan(&e.ID, &e.ClientID, &old, &nw, &e.Actor, &e.Source, &at); err != nil {
+		return nil, err
+	}
+	e.Old, e.New, e.At = fromNullMicros(old), fromNullMicros(nw), fromMicros(at)
+	return &e, nil
+}
+
+// AddExpireChange records a change of a client's expiry date; an unknown client
+// is KindNotFound.
+func (q *queries) AddExpireChange(ctx context.Context, e *core.ExpireChange) error {
+	q.stamp(&e.ID, &e.At, nil)
+	e.Old, e.New = datePtr(e.Old), datePtr(e.New)
+	_, err := q.w.ExecContext(ctx, `INSERT INTO expire_changes (`+expireChangeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		e.ID, e.ClientID, microsPtr(e.Old), microsPtr(e.New), e.Actor, e.Source, micros(e.At))
+	if err != nil {
+		if q.d.IsForeignKeyViolation(err) {
+			return core.NotFound("client", e.ClientID)
+		}
+		return q.writeErr(err, "expire change", e.ID)
+	}
+	return nil
+}
+
+func (q *queries) ListExpireChanges(ctx context.Context, clientID string, p core.Page) ([]*core.ExpireChange, int, error) {
+	l := listQuery[*core.ExpireChange]{what: "expire changes", cols: expireChangeCols, from: "expire_changes",
+		page: p, sort: expireChangeSort, scan: scanExpireChange}
+	l.where = append(l.where, "client_id = "+l.args.add(clientID))
+	return l.run(ctx, q.r)
+}

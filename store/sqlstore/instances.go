@@ -1,0 +1,97 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+
+	"hostdeck/core"
+)
+
+const instanceCols = `id, name, server_id, project_id, image_id, state, runtime_ref, address, url, spec, created_at, updated_at`
+
+var instanceSort = sorting{
+	fields: map[string]string{
+		"id": "id", "name": "name", "state": "state", "server_id": "server_id",
+		"created_at": "created_at", "updated_at": "updated_at",
+	},
+	def: "created_at, id",
+}
+
+func scanInstance(sc scanner) (*core.Instance, error) {
+	var in core.Instance
+	var spec string
+	var created, updated int64
+	if err := sc.Scan(&in.ID, &in.Name, &in.ServerID, &in.ProjectID, &in.ImageID, &in.State, &in.RuntimeRef,
+		&in.Address, &in.URL, &spec, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(spec), &in.Spec); err != nil {
+		return nil, err
+	}
+	in.CreatedAt, in.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &in, nil
+}
+
+func (q *queries) CreateInstance(ctx context.Context, in *core.Instance) error {
+	q.stamp(&in.ID, &in.CreatedAt, &in.UpdatedAt)
+	spec, err := json.Marshal(in.Spec)
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "encode instance spec")
+	}
+	_, err = q.w.ExecContext(ctx, `INSERT INTO instances (`+instanceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		in.ID, in.Name, in.ServerID, in.ProjectID, in.ImageID, in.State, in.RuntimeRef, in.Address, in.URL,
+		string(spec), micros(in.CreatedAt), micros(in.UpdatedAt))
+	if err != nil {
+		return q.writeErr(err, "instance", in.Name)
+	}
+	return nil
+}
+
+func (q *queries) GetInstance(ctx context.Context, id string) (*core.Instance, error) {
+	in, err := scanInstance(q.r.QueryRowContext(ctx, `SELECT `+instanceCols+` FROM instances WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr(err, "instance", id)
+	}
+	return in, nil
+}
+
+func (q *queries) ListInstances(ctx context.Context, f core.InstanceFilter) ([]*core.Instance, int, error) {
+	l := listQuery[*core.Instance]{what: "instances", cols: instanceCols, from: "instances", page: f.Page, sort: instanceSort, scan: scanInstance}
+	if f.ServerID != nil {
+		l.where = append(l.where, "server_id = "+l.args.add(*f.ServerID))
+	}
+	if f.ProjectID != nil {
+		l.where = append(l.where, "project_id = "+l.args.add(*f.ProjectID))
+	}
+	if f.State != nil {
+		l.where = append(l.where, "state = "+l.args.add(*f.State))
+	}
+	return l.run(ctx, q.r)
+}
+
+func (q *queries) UpdateInstance(ctx context.Context, id string, u core.InstanceUpdate) (*core.Instance, error) {
+	var s sets
+	if u.ServerID != nil {
+		s.set("server_id", *u.ServerID)
+	}
+	if u.State != nil {
+		s.set("state", *u.State)
+	}
+	if u.RuntimeRef != nil {
+		s.set("runtime_ref", *u.RuntimeRef)
+	}
+	if u.Address != nil {
+		s.set("address", *u.Address)
+	}
+	if u.URL != nil {
+		s.set("url", *u.URL)
+	}
+	if u.Spec != nil {
+		spec, err := json.Marshal(*u.Spec)
+		if err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "encode instance spec")
+		}
+		s.set("spec", string(spec))
+	}
+	return update(ctx, q, "instances", "instance", id, &s, instanceCols, scanInstance)
+}

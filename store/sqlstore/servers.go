@@ -1,0 +1,127 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"hostdeck/core"
+)
+
+const serverCols = `id, name, address, runtime, capacity, location, status, last_seen_at, created_at, updated_at`
+
+var serverSort = sorting{
+	fields: map[string]string{
+		"id": "id", "name": "name", "runtime": "runtime", "location": "location", "status": "status",
+		"capacity": "capacity", "last_seen_at": "last_seen_at", "created_at": "created_at", "updated_at": "updated_at",
+	},
+	nullable: map[string]bool{"last_seen_at": true},
+	def:      "created_at, id",
+}
+
+func scanServer(sc scanner) (*core.Server, error) {
+	var s core.Server
+	var lastSeen sql.NullInt64
+	var created, updated int64
+	if err := sc.Scan(&s.ID, &s.Name, &s.Address, &s.Runtime, &s.Capacity, &s.Location, &s.Status,
+		&lastSeen, &created, &updated); err != nil {
+		return nil, err
+	}
+	s.LastSeenAt = fromNullMicros(lastSeen)
+	s.CreatedAt, s.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &s, nil
+}
+
+func (q *queries) CreateServer(ctx context.Context, s *core.Server) error {
+	q.stamp(&s.ID, &s.CreatedAt, &s.UpdatedAt)
+	s.LastSeenAt = normPtr(s.LastSeenAt)
+	if s.Status == "" {
+		s.Status = core.ServerActive
+	}
+	_, err := q.w.ExecContext(ctx, `INSERT INTO servers (`+serverCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		s.ID, s.Name, s.Address, s.Runtime, s.Capacity, s.Location, s.Status,
+		microsPtr(s.LastSeenAt), micros(s.CreatedAt), micros(s.UpdatedAt))
+	if err != nil {
+		return q.writeErr(err, "server", s.Name)
+	}
+	return nil
+}
+
+func (q *queries) GetServer(ctx context.Context, id string) (*core.Server, error) {
+	s, err := scanServer(q.r.QueryRowContext(ctx, `SELECT `+serverCols+` FROM servers WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr(err, "server", id)
+	}
+	return s, nil
+}
+
+func (q *queries) ListServers(ctx context.Context, f core.ServerFilter) ([]*core.Server, int, error) {
+	l := listQuery[*core.Server]{what: "servers", cols: serverCols, from: "servers", page: f.Page, sort: serverSort, scan: scanServer}
+	if f.Status != nil {
+		l.where = append(l.where, "status = "+l.args.add(*f.Status))
+	}
+	if f.Runtime != nil {
+		l.where = append(l.where, "runtime = "+l.args.add(*f.Runtime))
+	}
+	return l.run(ctx, q.r)
+}
+
+func (q *queries) UpdateServer(ctx context.Context, id string, u core.ServerUpdate) (*core.Server, error) {
+	var s sets
+	if u.Name != nil {
+		s.set("name", *u.Name)
+	}
+	if u.Address != nil {
+		s.set("address", *u.Address)
+	}
+	if u.Runtime != nil {
+		s.set("runtime", *u.Runtime)
+	}
+	if u.Capacity != nil {
+		s.set("capacity", *u.Capacity)
+	}
+	if u.Location != nil {
+		s.set("location", *u.Location)
+	}
+	if u.Status != nil {
+		s.set("status", *u.Status)
+	}
+	if u.LastSeenAt != nil {
+		s.set("last_seen_at", micros(norm(*u.LastSeenAt)))
+	}
+	return update(ctx, q, "servers", "server", id, &s, serverCols, scanServer)
+}
+
+func (q *queries) DeleteServer(ctx context.Context, id string) error {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM servers WHERE id = $1`, id)
+	if err != nil {
+		return q.writeErr(err, "server", id)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return core.Wrap(core.KindInternal, err, "delete server %s", id)
+	} else if n == 0 {
+		return core.NotFound("server", id)
+	}
+	return nil
+}
+
+func (q *queries) CountClientsByServer(ctx context.Context) (map[string]int, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT server_id, count(*) FROM clients
+		WHERE status <> 'deleted' AND server_id <> '' GROUP BY server_id`)
+	if err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "count clients by server")
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "count clients by server")
+		}
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "count clients by server")
+	}
+	return out, nil
+}

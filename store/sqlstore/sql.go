@@ -1,0 +1,289 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"hostdeck/core"
+)
+
+// newID returns a sortable record id (UUIDv7).
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Times are stored as microseconds since the Unix epoch, in UTC.
+
+// norm is t as the store keeps it: UTC, microsecond precision.
+func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func normPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := norm(*t)
+	return &v
+}
+
+// datePtr is the calendar date of t (as t's location sees it) at UTC midnight.
+func datePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	y, m, d := t.Date()
+	v := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return &v
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func microsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+// jsonArg binds raw JSON as TEXT; nil stays NULL.
+func jsonArg(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+func fromNullJSON(s sql.NullString) []byte {
+	if !s.Valid {
+		return nil
+	}
+	return []byte(s.String)
+}
+
+func bytesArg(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// args collects bind arguments and hands out their $n placeholders.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// where is a list of conditions joined by AND.
+type where []string
+
+func (w where) String() string {
+	if len(w) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w, " AND ")
+}
+
+// likeArg is a case-insensitive substring pattern for `lower(col) LIKE $n ESCAPE '\'`.
+func likeArg(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+// sorting lists the fields a noun may be sorted by (field → column) and its
+// default order.
+type sorting struct {
+	fields   map[string]string
+	nullable map[string]bool // columns that may be NULL: they sort last both ways
+	def      string
+}
+
+// orderBy turns Page.Sort into an ORDER BY clause, ending with id so that pages
+// are stable.
+func (s sorting) orderBy(sort []string) (string, error) {
+	if len(sort) == 0 {
+		return " ORDER BY " + s.def, nil
+	}
+	var parts []string
+	hasID := false
+	for _, f := range sort {
+		dir := " ASC"
+		name := f
+		if strings.HasPrefix(f, "-") {
+			dir, name = " DESC", f[1:]
+		}
+		col, ok := s.fields[name]
+		if !ok {
+			return "", core.Invalid("sort", "cannot sort by %q", name)
+		}
+		if col == "id" {
+			hasID = true
+		}
+		if s.nullable[col] {
+			dir += " NULLS LAST"
+		}
+		parts = append(parts, col+dir)
+	}
+	if !hasID {
+		parts = append(parts, "id ASC")
+	}
+	return " ORDER BY " + strings.Join(parts, ", "), nil
+}
+
+func checkPage(p core.Page) error {
+	if p.Offset < 0 {
+		return core.Invalid("offset", "offset must not be negative")
+	}
+	if p.Limit < 0 {
+		return core.Invalid("limit", "limit must not be negative")
+	}
+	return nil
+}
+
+func limitClause(p core.Page) string {
+	limit := int64(p.Limit)
+	if limit == 0 {
+		if p.Offset == 0 {
+			return ""
+		}
+		limit = math.MaxInt64 // SQLite needs a LIMIT before OFFSET
+	}
+	return fmt.Sprintf(" LIMIT %d OFFSET %d", limit, p.Offset)
+}
+
+// listQuery is one page of a list and the total that matches its filter.
+type listQuery[T any] struct {
+	what  string // for error messages: "clients"
+	cols  string
+	from  string
+	where where
+	args  args
+	page  core.Page
+	sort  sorting
+	scan  func(scanner) (T, error)
+}
+
+func (l listQuery[T]) run(ctx context.Context, db dbtx) ([]T, int, error) {
+	if err := checkPage(l.page); err != nil {
+		return nil, 0, err
+	}
+	order, err := l.sort.orderBy(l.page.Sort)
+	if err != nil {
+		return nil, 0, err
+	}
+	query := "SELECT " + l.cols + " FROM " + l.from + l.where.String() + order + limitClause(l.page)
+	rows, err := db.QueryContext(ctx, query, l.args...)
+	if err != nil {
+		return nil, 0, core.Wrap(core.KindInternal, err, "list %s", l.what)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := l.scan(rows)
+		if err != nil {
+			return nil, 0, core.Wrap(core.KindInternal, err, "list %s", l.what)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, core.Wrap(core.KindInternal, err, "list %s", l.what)
+	}
+	rows.Close()
+
+	// A page that is not full, and is not past the end, tells the total by itself.
+	if (l.page.Limit == 0 || len(out) < l.page.Limit) && (len(out) > 0 || l.page.Offset == 0) {
+		return out, l.page.Offset + len(out), nil
+	}
+	var total int
+	err = db.QueryRowContext(ctx, "SELECT count(*) FROM "+l.from+l.where.String(), l.args...).Scan(&total)
+	if err != nil {
+		return nil, 0, core.Wrap(core.KindInternal, err, "count %s", l.what)
+	}
+	return out, total, nil
+}
+
+// writeErr turns an error of a write into a kind: Conflict for a unique
+// violation, NotFound for a missing row or a missing referenced record.
+func (q *queries) writeErr(err error, what, key string) error {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return core.NotFound(what, key)
+	case q.d.IsUniqueViolation(err):
+		return core.Wrap(core.KindConflict, err, "%s %q conflicts with an existing one", what, key)
+	default:
+		return core.Wrap(core.KindInternal, err, "write %s %s", what, key)
+	}
+}
+
+// readErr turns an error of a read by id into a kind.
+func readErr(err error, what, id string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.NotFound(what, id)
+	}
+	return core.Wrap(core.KindInternal, err, "get %s %s", what, id)
+}
+
+// sets builds the SET list of an UPDATE from the fields that are set.
+type sets struct {
+	a     args
+	parts []string
+}
+
+func (s *sets) set(col string, v any) { s.parts = append(s.parts, col+" = "+s.a.add(v)) }
+
+// update runs `UPDATE table SET … WHERE id = $n RETURNING cols` and scans the row.
+func update[T any](ctx context.Context, q *queries, table, what, id string, s *sets, cols string, scan func(scanner) (T, error)) (T, error) {
+	s.set("updated_at", micros(norm(q.now())))
+	query := "UPDATE " + table + " SET " + strings.Join(s.parts, ", ") + " WHERE id = " + s.a.add(id) + " RETURNING " + cols
+	v, err := scan(q.w.QueryRowContext(ctx, query, s.a...))
+	if err != nil {
+		var zero T
+		return zero, q.writeErr(err, what, id)
+	}
+	return v, nil
+}
+
+// stamp fills a new record's id and times and normalises them.
+func (q *queries) stamp(id *string, created, updated *time.Time) {
+	if *id == "" {
+		*id = newID()
+	}
+	now := norm(q.now())
+	if created.IsZero() {
+		*created = now
+	}
+	*created = norm(*created)
+	if updated == nil {
+		return
+	}
+	if updated.IsZero() {
+		*updated = *created
+	}
+	*updated = norm(*updated)
+}

@@ -1,0 +1,150 @@
+// Package sqlstore implements core.Store once, in hand-written SQL that runs on both
+// SQLite and PostgreSQL. The sqlite and postgres packages open a connection, describe
+// their few differences in a Dialect and hand both to New, which runs the embedded
+// migrations.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"hostdeck/core"
+)
+
+// Dialect is what differs between the databases sqlstore runs on.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// IsUniqueViolation reports whether err is a unique-constraint violation.
+	IsUniqueViolation func(err error) bool
+	// IsForeignKeyViolation reports whether err is a foreign-key violation.
+	IsForeignKeyViolation func(err error) bool
+	// SkipLocked says the database has SELECT … FOR UPDATE SKIP LOCKED, so that
+	// concurrent claimers of tasks pass over each other's rows. Without it the
+	// database must serialise writers (SQLite does).
+	SkipLocked bool
+	// LockServersSQL, when set, is run by LockServers inside a transaction to lock
+	// the server rows until it ends.
+	LockServersSQL string
+	// MigrateLockSQL, when set, is run first in the migration transaction so that
+	// processes starting at once apply migrations one after the other.
+	MigrateLockSQL string
+}
+
+// dbtx is what queries run on: *sql.DB or *sql.Tx.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is a core.Store on a database/sql pool.
+type DB struct {
+	queries
+	write *sql.DB
+	read  *sql.DB
+}
+
+var _ core.Store = (*DB)(nil)
+
+// New returns a store that writes (and runs transactions) on write and reads on
+// read, after applying the pending migrations. read may be nil or equal to write
+// when one pool serves both; SQLite uses a single-connection writer and a pool of
+// readers. The DB owns the pools: Close closes them.
+func New(ctx context.Context, write, read *sql.DB, d Dialect) (*DB, error) {
+	if read == nil {
+		read = write
+	}
+	if d.IsForeignKeyViolation == nil {
+		d.IsForeignKeyViolation = func(error) bool { return false }
+	}
+	db := &DB{
+		queries: queries{r: write, w: write, d: &d, now: time.Now},
+		write:   write,
+		read:    read,
+	}
+	if err := migrate(ctx, write, &d); err != nil {
+		return nil, err
+	}
+	db.queries.r = read
+	return db, nil
+}
+
+// SetClock replaces the clock that stamps CreatedAt and UpdatedAt (time.Now by
+// default); tests use it to control time.
+func (db *DB) SetClock(now func() time.Time) { db.queries.now = now }
+
+// Dialect names the database the store runs on.
+func (db *DB) Dialect() string { return db.d.Name }
+
+// InTx runs fn in one transaction: it commits when fn returns nil and rolls back
+// when fn fails or panics. fn must use only q: on SQLite the transaction holds the
+// only writer connection, so writing through db inside fn would wait forever.
+func (db *DB) InTx(ctx context.Context, fn func(q core.Queries) error) (err error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "begin transaction")
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	q := &queries{r: tx, w: tx, d: db.d, now: db.now, inTx: true}
+	if err := fn(q); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return fmt.Errorf("%w (rollback: %v)", err, rerr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		if db.d.IsUniqueViolation(err) {
+			return core.Wrap(core.KindConflict, err, "conflicting change")
+		}
+		return core.Wrap(core.KindInternal, err, "commit transaction")
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// queries implements core.Queries on a pool or a transaction. Reads go to r and
+// writes to w; inside a transaction both are the transaction.
+type queries struct {
+	r, w dbtx
+	d    *Dialect
+	now  func() time.Time
+	inTx bool
+}
+
+var _ core.Queries = (*queries)(nil)
+
+// LockServers locks the server rows until the transaction ends (PostgreSQL); on
+// SQLite write transactions are serial already.
+func (q *queries) LockServers(ctx context.Context) error {
+	if q.d.LockServersSQL == "" || !q.inTx {
+		return nil
+	}
+	rows, err := q.w.QueryContext(ctx, q.d.LockServersSQL)
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "lock servers")
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	if err := rows.Err(); err != nil {
+		return core.Wrap(core.KindInternal, err, "lock servers")
+	}
+	return nil
+}

@@ -1,0 +1,996 @@
+// Package storetest is the contract every core.Store implementation must meet:
+// one suite, run by each store's tests (SQLite and PostgreSQL), so that they
+// behave the same.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"hostdeck/core"
+)
+
+// Opener returns a new, empty store; it closes the store through t.Cleanup.
+type Opener func(t testing.TB) core.Store
+
+// Run runs the contract suite on stores made by open. Every subtest gets a store
+// of its own.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s core.Store)
+	}{
+		{"Servers", testServers},
+		{"ServerListing", testServerListing},
+		{"Instances", testInstances},
+		{"Clients", testClients},
+		{"ClientListing", testClientListing},
+		{"ClientUpdate", testClientUpdate},
+		{"ExpireChanges", testExpireChanges},
+		{"CountClientsByServer", testCountClientsByServer},
+		{"Users", testUsers},
+		{"ProjectsAndImages", testProjectsAndImages},
+		{"TaskCreate", testTaskCreate},
+		{"TaskClaim", testTaskClaim},
+		{"TaskLease", testTaskLease},
+		{"TaskFinish", testTaskFinish},
+		{"TaskCancel", testTaskCancel},
+		{"TaskRelease", testTaskRelease},
+		{"TaskListAndCount", testTaskListAndCount},
+		{"ConcurrentClaims", testConcurrentClaims},
+		{"Audit", testAudit},
+		{"InTx", testInTx},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// base is a fixed moment the tests count from, with microseconds so that
+// precision is checked.
+var base = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
+
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+func ok(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+func wantKind(t testing.TB, err error, kind core.Kind) {
+	t.Helper()
+	if got := core.ErrorKind(err); got != kind {
+		t.Fatalf("error kind = %q (%v), want %q", got, err, kind)
+	}
+}
+
+func diff(t testing.TB, want, got any) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("mismatch (-want +got):\n%s", d)
+	}
+}
+
+// ids returns the ids of recs, for comparing list order.
+func ids[T any](recs []T, id func(T) string) []string {
+	out := []string{}
+	for _, r := range recs {
+		out = append(out, id(r))
+	}
+	return out
+}
+
+func serverID(s *core.Server) string { return s.ID }
+func clientID(c *core.Client) string { return c.ID }
+func taskID(t *core.Task) string     { return t.ID }
+
+func newServer(t testing.TB, s core.Store, name string, mod func(*core.Server)) *core.Server {
+	t.Helper()
+	srv := &core.Server{Name: name, Address: "unix:///var/run/" + name + ".sock", Runtime: "sim", Capacity: 10,
+		Location: "fra", Status: core.ServerActive}
+	if mod != nil {
+		mod(srv)
+	}
+	ok(t, s.CreateServer(context.Background(), srv))
+	return srv
+}
+
+func newClient(t testing.TB, s core.Store, name string, mod func(*core.Client)) *core.Client {
+	t.Helper()
+	c := &core.Client{Name: name, Email: name + "@example.com", Lang: "en", Status: core.ClientActive}
+	if mod != nil {
+		mod(c)
+	}
+	ok(t, s.CreateClient(context.Background(), c))
+	return c
+}
+
+func newTask(t testing.TB, s core.Store, mod func(*core.Task)) *core.Task {
+	t.Helper()
+	tk := &core.Task{Kind: "client.create", Payload: json.RawMessage(`{"n":1}`), MaxAttempts: 5, RunAt: base, Creator: "alice"}
+	if mod != nil {
+		mod(tk)
+	}
+	ok(t, s.CreateTask(context.Background(), tk))
+	return tk
+}
+
+func testServers(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	seen := base.Add(-time.Minute)
+	srv := newServer(t, s, "alpha", func(v *core.Server) { v.LastSeenAt = &seen })
+	if srv.ID == "" || !core.ValidID(srv.ID) || srv.CreatedAt.IsZero() || srv.UpdatedAt.IsZero() {
+		t.Fatalf("create did not fill id and times: %+v", srv)
+	}
+	got, err := s.GetServer(ctx, srv.ID)
+	ok(t, err)
+	diff(t, srv, got)
+
+	// A given id and times are kept, times at microsecond precision in UTC.
+	given := &core.Server{ID: "0190b6c4-6d5a-7000-8000-000000000001", Name: "given", Status: core.ServerDisabled,
+		CreatedAt: base.In(time.FixedZone("x", 3600)).Add(123 * time.Nanosecond)}
+	ok(t, s.CreateServer(ctx, given))
+	got, err = s.GetServer(ctx, given.ID)
+	ok(t, err)
+	if !got.CreatedAt.Equal(base) || got.CreatedAt.Location() != time.UTC {
+		t.Fatalf("CreatedAt = %v, want %v in UTC", got.CreatedAt, base)
+	}
+	diff(t, given, got)
+
+	wantKind(t, s.CreateServer(ctx, &core.Server{Name: "alpha", Status: core.ServerActive}), core.KindConflict)
+	_, err = s.GetServer(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
+	wantKind(t, err, core.KindNotFound)
+
+	up, err := s.UpdateServer(ctx, srv.ID, core.ServerUpdate{
+		Capacity: ptr(20), Status: ptr(core.ServerDisabled), LastSeenAt: ptr(base), Location: ptr("ams"),
+	})
+	ok(t, err)
+	want := *srv
+	want.Capacity, want.Status, want.LastSeenAt, want.Location, want.UpdatedAt = 20, core.ServerDisabled, &base, "ams", up.UpdatedAt
+	diff(t, &want, up)
+	got, err = s.GetServer(ctx, srv.ID)
+	ok(t, err)
+	diff(t, up, got)
+
+	_, err = s.UpdateServer(ctx, srv.ID, core.ServerUpdate{Name: ptr("given")})
+	wantKind(t, err, core.KindConflict)
+	_, err = s.UpdateServer(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", core.ServerUpdate{Capacity: ptr(1)})
+	wantKind(t, err, core.KindNotFound)
+
+	ok(t, s.DeleteServer(ctx, srv.ID))
+	_, err = s.GetServer(ctx, srv.ID)
+	wantKind(t, err, core.KindNotFound)
+	wantKind(t, s.DeleteServer(ctx, srv.ID), core.KindNotFound)
+
+	// LockServers works inside a transaction and outside one.
+	ok(t, s.InTx(ctx, func(q core.Queries) error { return q.LockServers(ctx) }))
+	ok(t, s.LockServers(ctx))
+}
+
+func testServerListing(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	var all []*core.Server
+	for i, name := range []string{"delta", "alpha", "echo", "charlie", "bravo"} {
+		all = append(all, newServer(t, s, name, func(v *core.Server) {
+			if i%2 == 1 {
+				v.Status, v.Runtime = core.ServerDisabled, "docker"
+			}
+		}))
+	}
+	got, total, err := s.ListServers(ctx, core.ServerFilter{})
+	ok(t, err)
+	diff(t, ids(all, serverID), ids(got, serverID))
+	if total != 5 {
+		t.Fatalf("total = %d, want 5", total)
+	}
+	diff(t, all[0], got[0])
+
+	got, total, err = s.ListServers(ctx, core.ServerFilter{Status: ptr(core.ServerDisabled)})
+	ok(t, err)
+	diff(t, []string{all[1].ID, all[3].ID}, ids(got, serverID))
+	if total != 2 {
+		t.Fatalf("total = %d, want 2", total)
+	}
+	got, _, err = s.ListServers(ctx, core.ServerFilter{Runtime: ptr("sim"), Status: ptr(core.ServerActive)})
+	ok(t, err)
+	diff(t, []string{all[0].ID, all[2].ID, all[4].ID}, ids(got, serverID))
+	got, _, err = s.ListServers(ctx, core.ServerFilter{Runtime: ptr("none")})
+	ok(t, err)
+	if len(got) != 0 {
+		t.Fatalf("got %d servers, want none", len(got))
+	}
+
+	got, total, err = s.ListServers(ctx, core.ServerFilter{Page: core.Page{Sort: []string{"-name"}, Offset: 1, Limit: 2}})
+	ok(t, err)
+	diff(t, []string{"delta", "charlie"}, ids(got, func(v *core.Server) string { return v.Name }))
+	if total != 5 {
+		t.Fatalf("total = %d, want 5", total)
+	}
+	got, _, err = s.ListServers(ctx, core.ServerFilter{Page: core.Page{Sort: []string{"status", "name"}}})
+	ok(t, err)
+	diff(t, []string{"alpha", "bravo", "echo", "charlie", "delta"}, ids(got, func(v *core.Server) string { return v.Name }))
+
+	// A page past the end is empty but still tells the total.
+	got, total, err = s.ListServers(ctx, core.ServerFilter{Page: core.Page{Offset: 10, Limit: 2}})
+	ok(t, err)
+	if len(got) != 0 || total != 5 {
+		t.Fatalf("past the end: %d servers, total %d; want 0, 5", len(got), total)
+	}
+	got, total, err = s.ListServers(ctx, core.ServerFilter{Page: core.Page{Offset: 3}})
+	ok(t, err)
+	if len(got) != 2 || total != 5 {
+		t.Fatalf("offset without limit: %d servers, total %d; want 2, 5", len(got), total)
+	}
+
+	_, _, err = s.ListServers(ctx, core.ServerFilter{Page: core.Page{Sort: []string{"password"}}})
+	wantKind(t, err, core.KindInvalid)
+	if f := core.ErrorField(err); f != "sort" {
+		t.Fatalf("field = %q, want sort", f)
+	}
+	_, _, err = s.ListServers(ctx, core.ServerFilter{Page: core.Page{Sort: []string{"name; DROP TABLE servers"}}})
+	wantKind(t, err, core.KindInvalid)
+	_, _, err = s.ListServers(ctx, core.ServerFilter{Page: core.Page{Limit: -1}})
+	wantKind(t, err, core.KindInvalid)
+}
+
+func testInstances(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	in := &core.Instance{Name: "c-alpha", ServerID: "srv-1", ProjectID: "prj-1", ImageID: "img-1", State: core.StateBuilding,
+		Spec: core.InstanceSpec{Name: "c-alpha", Image: "alfa:1", Cmd: []string{"/bin/alfa", "-v"},
+			Env: map[string]string{"A": "1"}, Ports: []core.Port{{Container: 8080}},
+			Volumes: []core.Volume{{Name: "c-alpha-data", Path: "/data"}}, Labels: map[string]string{core.LabelInstance: "x"},
+			HealthPath: "/health"}}
+	ok(t, s.CreateInstance(ctx, in))
+	got, err := s.GetInstance(ctx, in.ID)
+	ok(t, err)
+	diff(t, in, got)
+	wantKind(t, s.CreateInstance(ctx, &core.Instance{Name: "c-alpha", State: core.StateBuilding}), core.KindConflict)
+	_, err = s.GetInstance(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
+	wantKind(t, err, core.KindNotFound)
+
+	other := &core.Instance{Name: "c-bravo", ServerID: "srv-2", State: core.StateActive}
+	ok(t, s.CreateInstance(ctx, other))
+
+	spec := in.Spec
+	spec.Image = "alfa:2"
+	up, err := s.UpdateInstance(ctx, in.ID, core.InstanceUpdate{State: ptr(core.StateActive), RuntimeRef: ptr("abc123"),
+		Address: ptr("10.0.0.2"), URL: ptr("https://alpha.example.com"), Spec: &spec})
+	ok(t, err)
+	want := *in
+	want.State, want.RuntimeRef, want.Address, want.URL, want.Spec, want.UpdatedAt =
+		core.StateActive, "abc123", "10.0.0.2", "https://alpha.example.com", spec, up.UpdatedAt
+	diff(t, &want, up)
+	_, err = s.UpdateInstance(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", core.InstanceUpdate{State: ptr(core.StateError)})
+	wantKind(t, err, core.KindNotFound)
+
+	for _, c := range []struct {
+		f    core.InstanceFilter
+		want []string
+	}{
+		{core.InstanceFilter{}, []string{in.ID, other.ID}},
+		{core.InstanceFilter{ServerID: ptr("srv-2")}, []string{other.ID}},
+		{core.InstanceFilter{ProjectID: ptr("prj-1")}, []string{in.ID}},
+		{core.InstanceFilter{State: ptr(core.StateActive)}, []string{in.ID, other.ID}},
+		{core.InstanceFilter{State: ptr(core.StateDeleted)}, []string{}},
+		{core.InstanceFilter{Page: core.Page{Sort: []string{"-name"}}}, []string{other.ID, in.ID}},
+	} {
+		got, total, err := s.ListInstances(ctx, c.f)
+		ok(t, err)
+		diff(t, c.want, ids(got, func(v *core.Instance) string { return v.ID }))
+		if total != len(c.want) {
+			t.Fatalf("%+v: total = %d, want %d", c.f, total, len(c.want))
+		}
+	}
+	_, _, err = s.ListInstances(ctx, core.InstanceFilter{Page: core.Page{Sort: []string{"spec"}}})
+	wantKind(t, err, core.KindInvalid)
+}
+
+func testClients(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	exp := date(2026, 6, 30)
+	c := newClient(t, s, "acme", func(c *core.Client) {
+		c.Phone, c.ServerID, c.InstanceID, c.Demo, c.URL = "+100", "srv-1", "ins-1", true, "https://acme.example.com"
+		c.ExpireDate, c.OwnerLogin, c.OwnerPasswordEnc = &exp, "admin", []byte{0, 1, 2, 0xff}
+	})
+	got, err := s.GetClient(ctx, c.ID)
+	ok(t, err)
+	diff(t, c, got)
+
+	// An expiry date keeps its calendar date at UTC midnight.
+	local := time.Date(2026, 7, 1, 0, 0, 0, 0, time.FixedZone("MSK", 3*3600))
+	c2 := newClient(t, s, "zeta", func(c *core.Client) { c.ExpireDate = &local })
+	got, err = s.GetClient(ctx, c2.ID)
+	ok(t, err)
+	diff(t, ptr(date(2026, 7, 1)), got.ExpireDate)
+	if got.OwnerPasswordEnc != nil || got.Demo {
+		t.Fatalf("unset fields came back set: %+v", got)
+	}
+
+	wantKind(t, s.CreateClient(ctx, &core.Client{Name: "acme", Status: core.ClientActive}), core.KindConflict)
+	_, err = s.GetClient(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
+	wantKind(t, err, core.KindNotFound)
+}
+
+func testClientListing(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	mk := func(name, email, server string, status core.ClientStatus, exp *time.Time) *core.Client {
+		return newClient(t, s, name, func(c *core.Client) {
+			c.Email, c.ServerID, c.Status, c.ExpireDate = email, server, status, exp
+		})
+	}
+	a := mk("Acme_Labs", "ops@acme.io", "s1", core.ClientActive, ptr(date(2026, 5, 1)))
+	b := mk("acmexlabs", "boss@ACME.io", "s2", core.ClientActive, ptr(date(2026, 6, 1)))
+	c := mk("globex", "it@globex.com", "s1", core.ClientCreating, nil)
+	d := mk("initech", "hr@initech.com", "s1", core.ClientDeleted, ptr(date(2026, 4, 1)))
+	e := mk("100% juice", "x@juice.org", "s2", core.ClientFailed, ptr(date(2026, 5, 2)))
+
+	cases := []struct {
+		name string
+		f    core.ClientFilter
+		want []*core.Client
+	}{
+		{"default leaves deleted out", core.ClientFilter{}, []*core.Client{a, b, c, e}},
+		{"status deleted", core.ClientFilter{Status: ptr(core.ClientDeleted)}, []*core.Client{d}},
+		{"status active", core.ClientFilter{Status: ptr(core.ClientActive)}, []*core.Client{a, b}},
+		{"server", core.ClientFilter{ServerID: ptr("s1")}, []*core.Client{a, c}},
+		{"name substring any case", core.ClientFilter{Name: ptr("ACME")}, []*core.Client{a, b}},
+		{"underscore is literal", core.ClientFilter{Name: ptr("e_l")}, []*core.Client{a}},
+		{"percent is literal", core.ClientFilter{Name: ptr("0%")}, []*core.Client{e}},
+		{"percent alone", core.ClientFilter{Name: ptr("%")}, []*core.Client{e}},
+		{"email any case", core.ClientFilter{Email: ptr("acme.IO")}, []*core.Client{a, b}},
+		{"expiring on or before", core.ClientFilter{ExpiringBefore: ptr(date(2026, 5, 2))}, []*core.Client{a, e}},
+		{"expiring, deleted asked for", core.ClientFilter{ExpiringBefore: ptr(date(2026, 5, 2)), Status: ptr(core.ClientDeleted)}, []*core.Client{d}},
+		{"combined", core.ClientFilter{ServerID: ptr("s2"), Name: ptr("acme")}, []*core.Client{b}},
+		{"sort by expiry, none last", core.ClientFilter{Page: core.Page{Sort: []string{"expire_date"}}}, []*core.Client{a, e, b, c}},
+		{"sort by name desc", core.ClientFilter{Page: core.Page{Sort: []string{"-name"}}}, []*core.Client{c, b, a, e}},
+	}
+	for _, tc := range cases {
+		got, total, err := s.ListClients(ctx, tc.f)
+		ok(t, err)
+		if d := cmp.Diff(ids(tc.want, clientID), ids(got, clientID)); d != "" {
+			t.Errorf("%s: mismatch (-want +got):\n%s", tc.name, d)
+		}
+		if total != len(tc.want) {
+			t.Errorf("%s: total = %d, want %d", tc.name, total, len(tc.want))
+		}
+	}
+	got, total, err := s.ListClients(ctx, core.ClientFilter{Page: core.Page{Offset: 1, Limit: 2}})
+	ok(t, err)
+	diff(t, []*core.Client{b, c}, got)
+	if total != 4 {
+		t.Fatalf("total = %d, want 4", total)
+	}
+	_, _, err = s.ListClients(ctx, core.ClientFilter{Page: core.Page{Sort: []string{"owner_password_enc"}}})
+	wantKind(t, err, core.KindInvalid)
+}
+
+func testClientUpdate(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	exp := date(2026, 6, 30)
+	c := newClient(t, s, "acme", func(c *core.Client) { c.ExpireDate = &exp })
+
+	later := date(2026, 9, 30)
+	up, err := s.UpdateClient(ctx, c.ID, core.ClientUpdate{
+		Email: ptr("new@acme.io"), Status: ptr(core.ClientTransferring), ExpireDate: ptr(&later), Demo: ptr(true),
+		OwnerPasswordEnc: ptr([]byte("sealed")), ExpireNoticeFor: ptr(&later), ServerID: ptr("s9"), URL: ptr("u"),
+	})
+	ok(t, err)
+	want := *c
+	want.Email, want.Status, want.ExpireDate, want.Demo, want.OwnerPasswordEnc, want.ExpireNoticeFor, want.ServerID, want.URL =
+		"new@acme.io", core.ClientTransferring, &later, true, []byte("sealed"), &later, "s9", "u"
+	want.UpdatedAt = up.UpdatedAt
+	diff(t, &want, up)
+
+	// A pointer to nil clears the date; an unset field leaves it.
+	up, err = s.UpdateClient(ctx, c.ID, core.ClientUpdate{ExpireDate: ptr[*time.Time](nil)})
+	ok(t, err)
+	if up.ExpireDate != nil {
+		t.Fatalf("ExpireDate = %v, want cleared", up.ExpireDate)
+	}
+	diff(t, &later, up.ExpireNoticeFor)
+	got, err := s.GetClient(ctx, c.ID)
+	ok(t, err)
+	diff(t, up, got)
+
+	newClient(t, s, "other", nil)
+	_, err = s.UpdateClient(ctx, c.ID, core.ClientUpdate{Name: ptr("other")})
+	wantKind(t, err, core.KindConflict)
+	_, err = s.UpdateClient(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", core.ClientUpdate{Name: ptr("x")})
+	wantKind(t, err, core.KindNotFound)
+}
+
+func testExpireChanges(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	c := newClient(t, s, "acme", nil)
+	other := newClient(t, s, "other", nil)
+	e1 := &core.ExpireChange{ClientID: c.ID, New: ptr(date(2026, 6, 30)), Actor: "alice", Source: "10.0.0.1", At: base}
+	e2 := &core.ExpireChange{ClientID: c.ID, Old: ptr(date(2026, 6, 30)), New: nil, Actor: "bob", Source: "cli", At: base.Add(time.Hour)}
+	e0 := &core.ExpireChange{ClientID: c.ID, New: ptr(date(2026, 1, 1)), Actor: "carol", At: base.Add(-time.Hour)}
+	ok(t, s.AddExpireChange(ctx, e1))
+	ok(t, s.AddExpireChange(ctx, e2))
+	ok(t, s.AddExpireChange(ctx, e0))
+	ok(t, s.AddExpireChange(ctx, &core.ExpireChange{ClientID: other.ID, Actor: "x"}))
+
+	got, total, err := s.ListExpireChanges(ctx, c.ID, core.Page{})
+	ok(t, err)
+	diff(t, []*core.ExpireChange{e0, e1, e2}, got)
+	if total != 3 {
+		t.Fatalf("total = %d, want 3", total)
+	}
+	got, total, err = s.ListExpireChanges(ctx, c.ID, core.Page{Limit: 1, Sort: []string{"-at"}})
+	ok(t, err)
+	diff(t, []*core.ExpireChange{e2}, got)
+	if total != 3 {
+		t.Fatalf("total = %d, want 3", total)
+	}
+	got, total, err = s.ListExpireChanges(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", core.Page{})
+	ok(t, err)
+	if len(got) != 0 || total != 0 {
+		t.Fatalf("unknown client: %d changes, total %d", len(got), total)
+	}
+	err = s.AddExpireChange(ctx, &core.ExpireChange{ClientID: "0190b6c4-6d5a-7000-8000-0000000000ff", Actor: "x"})
+	wantKind(t, err, core.KindNotFound)
+}
+
+func testCountClientsByServer(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	for i, srv := range []string{"s1", "s1", "s2", "s1", ""} {
+		newClient(t, s, fmt.Sprintf("c%d", i), func(c *core.Client) {
+			c.ServerID = srv
+			if i == 3 {
+				c.Status = core.ClientDeleted
+			}
+		})
+	}
+	got, err := s.CountClientsByServer(ctx)
+	ok(t, err)
+	diff(t, map[string]int{"s1": 2, "s2": 1}, got)
+}
+
+func testUsers(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	u := &core.User{Name: "alice", Email: "alice@example.com", Role: core.RoleAdmin, PasswordHash: "$argon2id$x"}
+	ok(t, s.CreateUser(ctx, u))
+	got, err := s.GetUser(ctx, u.ID)
+	ok(t, err)
+	diff(t, u, got)
+	got, err = s.GetUserByName(ctx, "alice")
+	ok(t, err)
+	diff(t, u, got)
+	_, err = s.GetUserByName(ctx, "Alice")
+	wantKind(t, err, core.KindNotFound)
+	_, err = s.GetUser(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
+	wantKind(t, err, core.KindNotFound)
+	wantKind(t, s.CreateUser(ctx, &core.User{Name: "alice", Role: core.RoleMember}), core.KindConflict)
+
+	bob := &core.User{Name: "bob", Role: core.RoleMember, Disabled: true}
+	ok(t, s.CreateUser(ctx, bob))
+	got, err = s.GetUser(ctx, bob.ID)
+	ok(t, err)
+	diff(t, bob, got)
+
+	ok(t, s.SetUserPassword(ctx, u.ID, "$argon2id$y"))
+	got, err = s.GetUser(ctx, u.ID)
+	ok(t, err)
+	if got.PasswordHash != "$argon2id$y" {
+		t.Fatalf("PasswordHash = %q, want the new one", got.PasswordHash)
+	}
+	wantKind(t, s.SetUserPassword(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", "h"), core.KindNotFound)
+}
+
+func testProjectsAndImages(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	p := &core.Project{Name: "lab", Description: "the lab", OwnerID: "u1", Settings: json.RawMessage(`{"pool": "trs-1", "n": [1, 2]}`)}
+	ok(t, s.CreateProject(ctx, p))
+	got, err := s.GetProject(ctx, p.ID)
+	ok(t, err)
+	diff(t, p, got)
+	bare := &core.Project{Name: "bare"}
+	ok(t, s.CreateProject(ctx, bare))
+	got, err = s.GetProject(ctx, bare.ID)
+	ok(t, err)
+	diff(t, bare, got)
+	_, err = s.GetProject(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
+	wantKind(t, err, core.KindNotFound)
+	wantKind(t, s.CreateProject(ctx, &core.Project{ID: p.ID, Name: "dup"}), core.KindConflict)
+
+	var ims []*core.Image
+	for _, name := range []string{"ubuntu", "alfa", "debian"} {
+		im := &core.Image{Name: name, Ref: name + ":latest", Zone: "pub", OSType: "linux"}
+		ok(t, s.CreateImage(ctx, im))
+		ims = append(ims, im)
+	}
+	gotIm, err := s.GetImage(ctx, ims[1].ID)
+	ok(t, err)
+	diff(t, ims[1], gotIm)
+	_, err = s.GetImage(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
+	wantKind(t, err, core.KindNotFound)
+	list, total, err := s.ListImages(ctx, core.Page{})
+	ok(t, err)
+	diff(t, ims, list)
+	if total != 3 {
+		t.Fatalf("total = %d, want 3", total)
+	}
+	list, total, err = s.ListImages(ctx, core.Page{Sort: []string{"name"}, Limit: 2})
+	ok(t, err)
+	diff(t, []*core.Image{ims[1], ims[2]}, list)
+	if total != 3 {
+		t.Fatalf("total = %d, want 3", total)
+	}
+	_, _, err = s.ListImages(ctx, core.Page{Sort: []string{"ref"}})
+	wantKind(t, err, core.KindInvalid)
+}
+
+func testTaskCreate(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	tk := newTask(t, s, func(tk *core.Task) {
+		tk.Status, tk.TargetType, tk.TargetID, tk.Key = core.TaskSuccess, "client", "c1", "expire:2026-03-14"
+	})
+	if tk.Status != core.TaskPending {
+		t.Fatalf("Status = %s, want PENDING", tk.Status)
+	}
+	got, err := s.GetTask(ctx, tk.ID)
+	ok(t, err)
+	diff(t, tk, got)
+
+	err = s.CreateTask(ctx, &core.Task{Kind: "expire", Key: "expire:2026-03-14"})
+	wantKind(t, err, core.KindConflict)
+	// Tasks without a key never conflict.
+	newTask(t, s, nil)
+	newTask(t, s, nil)
+
+	noRunAt := &core.Task{Kind: "x"}
+	ok(t, s.CreateTask(ctx, noRunAt))
+	if noRunAt.RunAt.IsZero() || noRunAt.Payload != nil {
+		t.Fatalf("RunAt not defaulted or Payload invented: %+v", noRunAt)
+	}
+	got, err = s.GetTask(ctx, noRunAt.ID)
+	ok(t, err)
+	diff(t, noRunAt, got)
+	_, err = s.GetTask(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
+	wantKind(t, err, core.KindNotFound)
+}
+
+func testTaskClaim(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	now := base
+	due := newTask(t, s, func(tk *core.Task) { tk.RunAt = now.Add(-time.Minute) })
+	retry := newTask(t, s, func(tk *core.Task) { tk.RunAt = now.Add(-2 * time.Minute) })
+	future := newTask(t, s, func(tk *core.Task) { tk.RunAt = now.Add(time.Hour) })
+	done := newTask(t, s, func(tk *core.Task) { tk.RunAt = now.Add(-time.Hour) })
+
+	// Make retry a RETRY task and done a finished one.
+	claimed, err := s.ClaimTasks(ctx, "setup", now.Add(-30*time.Minute), time.Minute, 10)
+	ok(t, err)
+	diff(t, []string{done.ID}, ids(claimed, taskID))
+	ok(t, s.FinishTask(ctx, done.ID, "setup", core.TaskOutcome{Status: core.TaskSuccess}, now.Add(-30*time.Minute)))
+	claimed, err = s.ClaimTasks(ctx, "setup", now.Add(-2*time.Minute), time.Minute, 10)
+	ok(t, err)
+	diff(t, []string{retry.ID}, ids(claimed, taskID))
+	ok(t, s.FinishTask(ctx, retry.ID, "setup", core.TaskOutcome{Status: core.TaskRetry, Error: "boom", RunAt: now.Add(-90 * time.Second)}, now.Add(-2*time.Minute)))
+
+	claimed, err = s.ClaimTasks(ctx, "w1", now, 5*time.Minute, 10)
+	ok(t, err)
+	diff(t, []string{retry.ID, due.ID}, ids(claimed, taskID))
+	for _, c := range claimed {
+		if c.Status != core.TaskStarted || c.LeaseOwner != "w1" || c.LeaseUntil == nil || !c.LeaseUntil.Equal(now.Add(5*time.Minute)) ||
+			c.StartedAt == nil || !c.StartedAt.Equal(now) {
+			t.Fatalf("claimed task not leased: %+v", c)
+		}
+	}
+	if claimed[0].Attempts != 2 || claimed[1].Attempts != 1 {
+		t.Fatalf("attempts = %d, %d; want 2, 1", claimed[0].Attempts, claimed[1].Attempts)
+	}
+	got, err := s.GetTask(ctx, due.ID)
+	ok(t, err)
+	diff(t, claimed[1], got)
+
+	// Nothing else is runnable until the future task's time or the leases run out.
+	claimed, err = s.ClaimTasks(ctx, "w2", now.Add(time.Minute), time.Minute, 10)
+	ok(t, err)
+	if len(claimed) != 0 {
+		t.Fatalf("claimed %v, want none", ids(claimed, taskID))
+	}
+	// The limit is respected; expired leases are taken over, attempts counted.
+	claimed, err = s.ClaimTasks(ctx, "w2", now.Add(2*time.Hour), time.Minute, 2)
+	ok(t, err)
+	diff(t, []string{retry.ID, due.ID}, ids(claimed, taskID))
+	if claimed[0].Attempts != 3 || claimed[1].Attempts != 2 || claimed[0].LeaseOwner != "w2" {
+		t.Fatalf("taken over tasks: %+v %+v", claimed[0], claimed[1])
+	}
+	claimed, err = s.ClaimTasks(ctx, "w2", now.Add(2*time.Hour), time.Minute, 2)
+	ok(t, err)
+	diff(t, []string{future.ID}, ids(claimed, taskID))
+	claimed, err = s.ClaimTasks(ctx, "w2", now.Add(2*time.Hour), time.Minute, 0)
+	ok(t, err)
+	if len(claimed) != 0 {
+		t.Fatalf("limit 0 claimed %d tasks", len(claimed))
+	}
+}
+
+func testTaskLease(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	tk := newTask(t, s, nil)
+	claimed, err := s.ClaimTasks(ctx, "w1", base, time.Minute, 1)
+	ok(t, err)
+	diff(t, []string{tk.ID}, ids(claimed, taskID))
+
+	until := base.Add(3 * time.Minute)
+	got, err := s.ExtendTaskLease(ctx, tk.ID, "w1", until)
+	ok(t, err)
+	if !got.LeaseUntil.Equal(until) || got.CancelRequested {
+		t.Fatalf("extended task: %+v", got)
+	}
+	_, err = s.ExtendTaskLease(ctx, tk.ID, "w2", until)
+	wantKind(t, err, core.KindConflict)
+	_, err = s.ExtendTaskLease(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", "w1", until)
+	wantKind(t, err, core.KindNotFound)
+
+	ok(t, s.SetTaskProgress(ctx, tk.ID, "w1", 40, "copying volumes"))
+	got, err = s.GetTask(ctx, tk.ID)
+	ok(t, err)
+	if got.Progress != 40 || got.Message != "copying volumes" {
+		t.Fatalf("progress = %d %q", got.Progress, got.Message)
+	}
+	wantKind(t, s.SetTaskProgress(ctx, tk.ID, "w2", 50, ""), core.KindConflict)
+
+	// The cancel request reaches the worker through the lease renewal.
+	_, err = s.RequestTaskCancel(ctx, tk.ID, base)
+	ok(t, err)
+	got, err = s.ExtendTaskLease(ctx, tk.ID, "w1", until)
+	ok(t, err)
+	if !got.CancelRequested {
+		t.Fatal("CancelRequested not seen by the lease holder")
+	}
+
+	// Another worker takes the task over after the lease ran out: w1 has lost it.
+	claimed, err = s.ClaimTasks(ctx, "w2", until.Add(time.Second), time.Minute, 1)
+	ok(t, err)
+	diff(t, []string{tk.ID}, ids(claimed, taskID))
+	_, err = s.ExtendTaskLease(ctx, tk.ID, "w1", until.Add(time.Hour))
+	wantKind(t, err, core.KindConflict)
+	wantKind(t, s.FinishTask(ctx, tk.ID, "w1", core.TaskOutcome{Status: core.TaskSuccess}, until), core.KindConflict)
+	wantKind(t, s.SetTaskProgress(ctx, tk.ID, "w1", 1, ""), core.KindConflict)
+}
+
+func testTaskFinish(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	a := newTask(t, s, nil)
+	b := newTask(t, s, nil)
+	c := newTask(t, s, nil)
+	_, err := s.ClaimTasks(ctx, "w", base, time.Minute, 3)
+	ok(t, err)
+
+	end := base.Add(10 * time.Second)
+	ok(t, s.FinishTask(ctx, a.ID, "w", core.TaskOutcome{Status: core.TaskSuccess, Result: json.RawMessage(`{"url":"https://x"}`)}, end))
+	got, err := s.GetTask(ctx, a.ID)
+	ok(t, err)
+	if got.Status != core.TaskSuccess || string(got.Result) != `{"url":"https://x"}` || got.FinishedAt == nil ||
+		!got.FinishedAt.Equal(end) || got.LeaseOwner != "" || got.LeaseUntil != nil {
+		t.Fatalf("finished task: %+v", got)
+	}
+	wantKind(t, s.FinishTask(ctx, a.ID, "w", core.TaskOutcome{Status: core.TaskFailure}, end), core.KindConflict)
+
+	ok(t, s.FinishTask(ctx, b.ID, "w", core.TaskOutcome{Status: core.TaskFailure, Error: "no capacity"}, end))
+	got, err = s.GetTask(ctx, b.ID)
+	ok(t, err)
+	if got.Status != core.TaskFailure || got.Error != "no capacity" || got.FinishedAt == nil {
+		t.Fatalf("failed task: %+v", got)
+	}
+
+	next := base.Add(time.Hour)
+	ok(t, s.FinishTask(ctx, c.ID, "w", core.TaskOutcome{Status: core.TaskRetry, Error: "timeout", RunAt: next}, end))
+	got, err = s.GetTask(ctx, c.ID)
+	ok(t, err)
+	if got.Status != core.TaskRetry || got.Error != "timeout" || !got.RunAt.Equal(next) || got.FinishedAt != nil || got.LeaseOwner != "" {
+		t.Fatalf("retried task: %+v", got)
+	}
+	claimed, err := s.ClaimTasks(ctx, "w", next.Add(-time.Second), time.Minute, 5)
+	ok(t, err)
+	if len(claimed) != 0 {
+		t.Fatal("RETRY task claimed before its RunAt")
+	}
+	claimed, err = s.ClaimTasks(ctx, "w", next, time.Minute, 5)
+	ok(t, err)
+	diff(t, []string{c.ID}, ids(claimed, taskID))
+	if claimed[0].Attempts != 2 {
+		t.Fatalf("attempts = %d, want 2", claimed[0].Attempts)
+	}
+
+	wantKind(t, s.FinishTask(ctx, c.ID, "w", core.TaskOutcome{Status: core.TaskPending}, end), core.KindInvalid)
+	wantKind(t, s.FinishTask(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", "w", core.TaskOutcome{Status: core.TaskSuccess}, end), core.KindNotFound)
+}
+
+func testTaskCancel(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	pending := newTask(t, s, func(tk *core.Task) { tk.RunAt = base.Add(time.Hour) })
+	running := newTask(t, s, nil)
+	_, err := s.ClaimTasks(ctx, "w", base, time.Minute, 5)
+	ok(t, err)
+
+	at := base.Add(time.Second)
+	got, err := s.RequestTaskCancel(ctx, pending.ID, at)
+	ok(t, err)
+	if got.Status != core.TaskRevoked || got.FinishedAt == nil || !got.FinishedAt.Equal(at) {
+		t.Fatalf("cancelled pending task: %+v", got)
+	}
+	got, err = s.RequestTaskCancel(ctx, running.ID, at)
+	ok(t, err)
+	if got.Status != core.TaskStarted || !got.CancelRequested || got.FinishedAt != nil || got.LeaseOwner != "w" {
+		t.Fatalf("cancelled running task: %+v", got)
+	}
+	// Asking again is harmless while it runs.
+	_, err = s.RequestTaskCancel(ctx, running.ID, at)
+	ok(t, err)
+	ok(t, s.FinishTask(ctx, running.ID, "w", core.TaskOutcome{Status: core.TaskRevoked, Error: "cancelled"}, at))
+
+	_, err = s.RequestTaskCancel(ctx, running.ID, at)
+	wantKind(t, err, core.KindConflict)
+	_, err = s.RequestTaskCancel(ctx, pending.ID, at)
+	wantKind(t, err, core.KindConflict)
+	_, err = s.RequestTaskCancel(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", at)
+	wantKind(t, err, core.KindNotFound)
+
+	// A RETRY task is revoked at once too.
+	retry := newTask(t, s, nil)
+	_, err = s.ClaimTasks(ctx, "w", base, time.Minute, 5)
+	ok(t, err)
+	ok(t, s.FinishTask(ctx, retry.ID, "w", core.TaskOutcome{Status: core.TaskRetry, RunAt: base.Add(time.Hour)}, base))
+	got, err = s.RequestTaskCancel(ctx, retry.ID, at)
+	ok(t, err)
+	if got.Status != core.TaskRevoked {
+		t.Fatalf("cancelled retry task: %+v", got)
+	}
+}
+
+func testTaskRelease(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	a := newTask(t, s, nil)
+	b := newTask(t, s, nil)
+	c := newTask(t, s, nil)
+	_, err := s.ClaimTasks(ctx, "w1", base, time.Minute, 2)
+	ok(t, err)
+	_, err = s.ClaimTasks(ctx, "w2", base, time.Minute, 1)
+	ok(t, err)
+
+	ok(t, s.ReleaseTasks(ctx, "w1", base.Add(time.Second)))
+	for _, tk := range []*core.Task{a, b} {
+		got, err := s.GetTask(ctx, tk.ID)
+		ok(t, err)
+		if got.Status != core.TaskPending || got.LeaseOwner != "" || got.LeaseUntil != nil || got.Attempts != 0 {
+			t.Fatalf("released task: %+v", got)
+		}
+	}
+	got, err := s.GetTask(ctx, c.ID)
+	ok(t, err)
+	if got.Status != core.TaskStarted || got.LeaseOwner != "w2" {
+		t.Fatalf("another owner's task was released: %+v", got)
+	}
+	// Released tasks run at the next start, without waiting for a lease to expire.
+	claimed, err := s.ClaimTasks(ctx, "w3", base.Add(2*time.Second), time.Minute, 5)
+	ok(t, err)
+	diff(t, []string{a.ID, b.ID}, ids(claimed, taskID))
+	if claimed[0].Attempts != 1 {
+		t.Fatalf("attempts = %d, want 1", claimed[0].Attempts)
+	}
+	ok(t, s.ReleaseTasks(ctx, "nobody", base))
+}
+
+func testTaskListAndCount(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	a := newTask(t, s, func(tk *core.Task) { tk.Kind, tk.TargetType, tk.TargetID = "client.create", "client", "c1" })
+	b := newTask(t, s, func(tk *core.Task) { tk.Kind, tk.TargetType, tk.TargetID = "client.delete", "client", "c1" })
+	c := newTask(t, s, func(tk *core.Task) { tk.Kind, tk.TargetType, tk.TargetID, tk.Creator = "server.probe", "server", "s1", "system" })
+	_, err := s.ClaimTasks(ctx, "w", base, time.Minute, 1)
+	ok(t, err)
+
+	for _, tc := range []struct {
+		f    core.TaskFilter
+		want []string
+	}{
+		{core.TaskFilter{}, []string{a.ID, b.ID, c.ID}},
+		{core.TaskFilter{Kind: ptr("client.delete")}, []string{b.ID}},
+		{core.TaskFilter{Status: ptr(core.TaskPending)}, []string{b.ID, c.ID}},
+		{core.TaskFilter{TargetType: ptr("client"), TargetID: ptr("c1")}, []string{a.ID, b.ID}},
+		{core.TaskFilter{Creator: ptr("system")}, []string{c.ID}},
+		{core.TaskFilter{Page: core.Page{Sort: []string{"-created_at"}, Limit: 2}}, []string{c.ID, b.ID}},
+	} {
+		got, total, err := s.ListTasks(ctx, tc.f)
+		ok(t, err)
+		diff(t, tc.want, ids(got, taskID))
+		if tc.f.Limit == 0 && total != len(tc.want) || tc.f.Limit != 0 && total != 3 {
+			t.Fatalf("%+v: total = %d", tc.f, total)
+		}
+	}
+	_, _, err = s.ListTasks(ctx, core.TaskFilter{Page: core.Page{Sort: []string{"payload"}}})
+	wantKind(t, err, core.KindInvalid)
+
+	counts, err := s.CountTasksByStatus(ctx)
+	ok(t, err)
+	diff(t, map[core.TaskStatus]int{core.TaskStarted: 1, core.TaskPending: 2}, counts)
+}
+
+// testConcurrentClaims claims from several goroutines at once: no task may be
+// handed to two owners.
+func testConcurrentClaims(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	const tasks, workers = 60, 6
+	for i := 0; i < tasks; i++ {
+		newTask(t, s, func(tk *core.Task) { tk.Payload = json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)) })
+	}
+	var mu sync.Mutex
+	owner := map[string]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("w%d", w)
+			for {
+				claimed, err := s.ClaimTasks(ctx, name, base, time.Hour, 3)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(claimed) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, tk := range claimed {
+					if prev, dup := owner[tk.ID]; dup {
+						mu.Unlock()
+						errs <- fmt.Errorf("task %s claimed by %s and %s", tk.ID, prev, name)
+						return
+					}
+					owner[tk.ID] = name
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(owner) != tasks {
+		t.Fatalf("%d tasks claimed, want %d", len(owner), tasks)
+	}
+	counts, err := s.CountTasksByStatus(ctx)
+	ok(t, err)
+	diff(t, map[core.TaskStatus]int{core.TaskStarted: tasks}, counts)
+}
+
+func testAudit(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	var evs []*core.AuditEvent
+	for i, a := range []struct{ actor, action, tt, tid string }{
+		{"alice", "client.create", "client", "c1"},
+		{"bob", "client.update", "client", "c1"},
+		{"alice", "server.create", "server", "s1"},
+	} {
+		e := &core.AuditEvent{At: base.Add(time.Duration(i) * time.Second), Actor: a.actor, Face: "alfa", Source: "10.0.0.1",
+			Action: a.action, TargetType: a.tt, TargetID: a.tid, Detail: json.RawMessage(`{"name":"acme"}`)}
+		ok(t, s.AddAudit(ctx, e))
+		evs = append(evs, e)
+	}
+	noDetail := &core.AuditEvent{Actor: "system", Action: "task.run"}
+	ok(t, s.AddAudit(ctx, noDetail))
+	if noDetail.ID == "" || noDetail.At.IsZero() {
+		t.Fatalf("AddAudit did not fill id and time: %+v", noDetail)
+	}
+
+	got, total, err := s.ListAudit(ctx, core.AuditFilter{Actor: ptr("alice")})
+	ok(t, err)
+	diff(t, []*core.AuditEvent{evs[2], evs[0]}, got) // newest first
+	if total != 2 {
+		t.Fatalf("total = %d, want 2", total)
+	}
+	got, _, err = s.ListAudit(ctx, core.AuditFilter{TargetType: ptr("client"), TargetID: ptr("c1"), Page: core.Page{Sort: []string{"at"}}})
+	ok(t, err)
+	diff(t, []*core.AuditEvent{evs[0], evs[1]}, got)
+	got, _, err = s.ListAudit(ctx, core.AuditFilter{Action: ptr("task.run")})
+	ok(t, err)
+	diff(t, []*core.AuditEvent{noDetail}, got)
+	got, total, err = s.ListAudit(ctx, core.AuditFilter{Page: core.Page{Limit: 1, Offset: 1}})
+	ok(t, err)
+	if total != 4 || len(got) != 1 {
+		t.Fatalf("page: %d events, total %d", len(got), total)
+	}
+	_, _, err = s.ListAudit(ctx, core.AuditFilter{Page: core.Page{Sort: []string{"detail"}}})
+	wantKind(t, err, core.KindInvalid)
+}
+
+func testInTx(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	var srvID, taskIDv string
+	err := s.InTx(ctx, func(q core.Queries) error {
+		srv := &core.Server{Name: "tx", Status: core.ServerActive}
+		if err := q.CreateServer(ctx, srv); err != nil {
+			return err
+		}
+		srvID = srv.ID
+		// Reads inside the transaction see its writes.
+		if _, err := q.GetServer(ctx, srv.ID); err != nil {
+			return err
+		}
+		tk := &core.Task{Kind: "x"}
+		if err := q.CreateTask(ctx, tk); err != nil {
+			return err
+		}
+		taskIDv = tk.ID
+		if err := q.AddAudit(ctx, &core.AuditEvent{Action: "server.create"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx error = %v, want boom", err)
+	}
+	_, err = s.GetServer(ctx, srvID)
+	wantKind(t, err, core.KindNotFound)
+	_, err = s.GetTask(ctx, taskIDv)
+	wantKind(t, err, core.KindNotFound)
+	_, total, err := s.ListAudit(ctx, core.AuditFilter{})
+	ok(t, err)
+	if total != 0 {
+		t.Fatalf("%d audit events survived the rollback", total)
+	}
+
+	// A store error inside keeps its kind, and the rest is rolled back.
+	newServer(t, s, "taken", nil)
+	err = s.InTx(ctx, func(q core.Queries) error {
+		if err := q.CreateClient(ctx, &core.Client{Name: "c", Status: core.ClientActive}); err != nil {
+			return err
+		}
+		return q.CreateServer(ctx, &core.Server{Name: "taken", Status: core.ServerActive})
+	})
+	wantKind(t, err, core.KindConflict)
+	_, total, err = s.ListClients(ctx, core.ClientFilter{})
+	ok(t, err)
+	if total != 0 {
+		t.Fatalf("%d clients survived the rollback", total)
+	}
+
+	// A panic rolls back too.
+	func() {
+		defer func() { _ = recover() }()
+		_ = s.InTx(ctx, func(q core.Queries) error {
+			if err := q.CreateServer(ctx, &core.Server{Name: "panic", Status: core.ServerActive}); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	_, total, err = s.ListServers(ctx, core.ServerFilter{})
+	ok(t, err)
+	if total != 1 {
+		t.Fatalf("servers = %d, want 1 after a panicking transaction", total)
+	}
+
+	err = s.InTx(ctx, func(q core.Queries) error {
+		return q.CreateServer(ctx, &core.Server{Name: "committed", Status: core.ServerActive})
+	})
+	ok(t, err)
+	_, total, err = s.ListServers(ctx, core.ServerFilter{})
+	ok(t, err)
+	if total != 2 {
+		t.Fatalf("servers = %d, want 2 after a commit", total)
+	}
+}
