@@ -26,7 +26,8 @@ func (r *Runner) keepLease(ctx context.Context, t *core.Task, cancel context.Can
 		case <-tick.C:
 		}
 		asked := time.Now()
-		cctx, ccancel := context.WithTimeout(ctx, every)
+		// A renewal is worth waiting for as long as the lease held so far lasts.
+		cctx, ccancel := context.WithDeadline(ctx, heldUntil)
 		got, err := r.store.ExtendTaskLease(cctx, t.ID, r.o.Owner, r.o.Clock().Add(r.o.Lease))
 		ccancel()
 		switch core.ErrorKind(err) {

@@ -28,6 +28,7 @@ import (
 	"hostdeck/notify"
 	"hostdeck/runtime/docker"
 	"hostdeck/runtime/sim"
+	"hostdeck/sampleapp"
 	"hostdeck/store/postgres"
 	"hostdeck/store/sqlite"
 	"hostdeck/task"
@@ -128,21 +129,21 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		BuildDelay: c.SimDelay, StartDelay: c.SimDelay, RebootDelay: c.SimDelay,
 		StateFile: filepath.Join(c.Data, "sim-state.json"),
 	})
-	runtimes := map[string]core.Runtime{"sim": simRT, "docker": docker.New(log)}
+	dockerRT := docker.New(docker.Options{})
+	defer dockerRT.Close()
+	runtimes := map[string]core.Runtime{"sim": simRT, "docker": dockerRT}
 	if _, ok := runtimes[c.Runtime]; !ok {
 		return fmt.Errorf("--runtime: unknown runtime %q (sim or docker)", c.Runtime)
 	}
 	if c.Runtime == "docker" && tmpl.Image == docker.SampleImage {
-		if self, err := os.Executable(); err == nil {
-			if err := docker.EnsureSampleImage(ctx, "", self, docker.SampleImage); err != nil {
-				log.Warn("sample client image not available", "err", err)
-			}
+		if err := ensureSampleImage(ctx); err != nil {
+			log.Warn("sample client image not available; run `hostdeck image build-sample`", "err", err)
 		}
 	}
 
 	svc := core.New(core.Deps{
 		Store: store, Runtimes: runtimes, Notifier: mailer, Sealer: box,
-		Hasher:      hasher{secret.Params{Memory: uint32(c.HashMemKiB), Time: 1, Threads: 2}},
+		Hasher:      secret.Hasher{Params: secret.Params{Memory: uint32(c.HashMemKiB), Time: 1, Threads: 2}},
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Log:         log,
 	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays})
@@ -253,25 +254,9 @@ func openBox(c serveConfig) (*secret.Box, error) {
 	return secret.NewBox(key)
 }
 
-// sampleTemplate is the client template of the sample client image that
-// `hostdeck image build-sample` builds from this binary.
-func sampleTemplate() core.ClientTemplate {
-	hook := func(verb string) []string { return []string{"/hostdeck", "sample-app", verb} }
-	return core.ClientTemplate{
-		Image:      docker.SampleImage,
-		Ports:      []core.Port{{Container: 8080}},
-		Volumes:    []core.Volume{{Name: "data", Path: "/data"}},
-		HealthPath: "/healthz",
-		OwnerLogin: "admin",
-		Hooks: core.ClientHooks{
-			DemoEnable: hook("demo-enable"), DemoDisable: hook("demo-disable"), OwnerPassword: hook("owner-password"),
-		},
-	}
-}
-
 func loadTemplate(path string) (core.ClientTemplate, error) {
 	if path == "" {
-		return sampleTemplate(), nil
+		return sampleapp.Template(), nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

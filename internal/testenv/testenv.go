@@ -16,6 +16,7 @@ import (
 	"hostdeck/notify"
 	"hostdeck/notify/smtptest"
 	"hostdeck/runtime/sim"
+	"hostdeck/sampleapp"
 	"hostdeck/store/sqlite"
 	"hostdeck/task"
 )
@@ -78,7 +79,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	cfg := o.Config
 	if cfg.Template.Image == "" {
-		cfg.Template = SampleTemplate()
+		cfg.Template = sampleapp.Template()
 	}
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 10 * time.Second
@@ -107,16 +108,6 @@ func NewWith(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	return &Env{Svc: svc, Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
-}
-
-// SampleTemplate is a client template with every hook, like the sample client image's.
-func SampleTemplate() core.ClientTemplate {
-	hook := func(verb string) []string { return []string{"/hostdeck", "sample-app", verb} }
-	return core.ClientTemplate{
-		Image: "hostdeck/sample-client:latest", Ports: []core.Port{{Container: 8080}},
-		Volumes: []core.Volume{{Name: "data", Path: "/data"}}, HealthPath: "/healthz",
-		Hooks: core.ClientHooks{DemoEnable: hook("demo-enable"), DemoDisable: hook("demo-disable"), OwnerPassword: hook("owner-password")},
-	}
 }
 
 // AdminCtx is a context acting as the admin.

@@ -139,17 +139,17 @@ func waitFor(t testing.TB, d *Docker, ref string, what string, cond func(core.In
 func healthy(st core.InstanceStatus) bool { return st.Healthy }
 
 func TestCheckStatic(t *testing.T) {
-	if err := checkStatic(testBinary); err != nil {
+	if err := CheckStatic(testBinary); err != nil {
 		t.Fatalf("static binary rejected: %v", err)
 	}
 	dyn, err := exec.LookPath("ls")
 	if err != nil {
 		t.Skip("no ls to test a dynamic binary with")
 	}
-	if err := checkStatic(dyn); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+	if err := CheckStatic(dyn); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
 		t.Fatalf("dynamic binary %s: %v", dyn, err)
 	}
-	if err := checkStatic("docker_test.go"); err == nil {
+	if err := CheckStatic("docker_test.go"); err == nil {
 		t.Fatal("non-ELF file accepted")
 	}
 }

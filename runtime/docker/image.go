@@ -14,10 +14,12 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
+
+	"hostdeck/sampleapp"
 )
 
 // SampleImage is the default tag of the sample client image.
-const SampleImage = "hostdeck/sample-client:latest"
+const SampleImage = sampleapp.Image
 
 // BuildSampleImage builds the sample client image from the hostdeck binary at
 // binaryPath, without a registry or a Dockerfile: it imports a tar holding the
@@ -28,7 +30,7 @@ func BuildSampleImage(ctx context.Context, cli *client.Client, binaryPath, tag s
 	if tag == "" {
 		tag = SampleImage
 	}
-	if err := checkStatic(binaryPath); err != nil {
+	if err := CheckStatic(binaryPath); err != nil {
 		return fmt.Errorf("build image %s: %w", tag, err)
 	}
 	bin, err := os.ReadFile(binaryPath)
@@ -103,9 +105,9 @@ func EnsureSampleImage(ctx context.Context, addr, binaryPath, tag string) error 
 	return BuildSampleImage(ctx, cli, binaryPath, tag)
 }
 
-// checkStatic returns an error unless path is an ELF executable without a program
+// CheckStatic returns an error unless path is an ELF executable without a program
 // interpreter (PT_INTERP), i.e. one that runs in an image without libc.
-func checkStatic(path string) error {
+func CheckStatic(path string) error {
 	f, err := elf.Open(path)
 	if err != nil {
 		return fmt.Errorf("binary %s is not an ELF executable: %w", path, err)

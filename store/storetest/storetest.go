@@ -222,7 +222,7 @@ func testServerListing(t *testing.T, s core.Store) {
 	}
 	got, _, err = s.ListServers(ctx, core.ServerFilter{Page: core.Page{Sort: []string{"status", "name"}}})
 	ok(t, err)
-	diff(t, []string{"alpha", "bravo", "echo", "charlie", "delta"}, ids(got, func(v *core.Server) string { return v.Name }))
+	diff(t, []string{"bravo", "delta", "echo", "alpha", "charlie"}, ids(got, func(v *core.Server) string { return v.Name }))
 
 	// A page past the end is empty but still tells the total.
 	got, total, err = s.ListServers(ctx, core.ServerFilter{Page: core.Page{Offset: 10, Limit: 2}})
@@ -794,7 +794,9 @@ func testTaskListAndCount(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	a := newTask(t, s, func(tk *core.Task) { tk.Kind, tk.TargetType, tk.TargetID = "client.create", "client", "c1" })
 	b := newTask(t, s, func(tk *core.Task) { tk.Kind, tk.TargetType, tk.TargetID = "client.delete", "client", "c1" })
-	c := newTask(t, s, func(tk *core.Task) { tk.Kind, tk.TargetType, tk.TargetID, tk.Creator = "server.probe", "server", "s1", "system" })
+	c := newTask(t, s, func(tk *core.Task) {
+		tk.Kind, tk.TargetType, tk.TargetID, tk.Creator = "server.probe", "server", "s1", "system"
+	})
 	_, err := s.ClaimTasks(ctx, "w", base, time.Minute, 1)
 	ok(t, err)
 
