@@ -5,11 +5,13 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -177,7 +179,9 @@ func (m *Mailer) send(ctx context.Context, kind string, c *core.Client, d data) 
 	msg.ToMailAddress(to)
 	msg.Subject(subject)
 	msg.SetDateWithValue(now)
-	msg.SetMessageID()
+	// The sender's domain, not this machine's host name, makes a Message-ID that
+	// receiving spam filters accept.
+	msg.SetMessageIDWithValue(rand.Text() + "@" + m.from.Address[strings.LastIndexByte(m.from.Address, '@')+1:])
 	msg.SetUserAgent("hostdeck")
 	msg.SetBodyString(gomail.TypeTextPlain, body)
 

@@ -103,6 +103,9 @@ func TestClientReady(t *testing.T) {
 					t.Errorf("body lacks %q:\n%s", w, got.Body)
 				}
 			}
+			if id := got.Header.Get("Message-Id"); !strings.HasSuffix(id, "@hostdeck.test>") {
+				t.Errorf("Message-ID %q is not in the sender's domain", id)
+			}
 			if ct := got.Header.Get("Content-Type"); !strings.Contains(strings.ToLower(ct), "charset=utf-8") {
 				t.Errorf("Content-Type %q", ct)
 			}

@@ -223,14 +223,21 @@ func (r *Runner) Run(ctx context.Context) error {
 	tick := time.NewTicker(r.o.Poll)
 	defer tick.Stop()
 
+	// claim says whether to ask the store for tasks; more, whether the last claim
+	// filled every free slot, so that more tasks may be waiting. A finished task
+	// frees a slot, but only when more is true is it worth claiming for at once:
+	// a claim is a write, and on SQLite writes are serial.
+	claim, more := true, false
 	for {
 		r.schedule(ctx)
-		if free > 0 && ctx.Err() == nil {
+		if claim && free > 0 && ctx.Err() == nil {
 			claimedAt := time.Now()
-			tasks, err := r.store.ClaimTasks(ctx, r.o.Owner, r.o.Clock(), r.o.Lease, free)
+			n := free
+			tasks, err := r.store.ClaimTasks(ctx, r.o.Owner, r.o.Clock(), r.o.Lease, n)
 			if err != nil && ctx.Err() == nil {
 				r.log.Error("claim tasks", "err", err)
 			}
+			more = err == nil && len(tasks) == n
 			for _, t := range tasks {
 				free--
 				r.claimed.Add(1)
@@ -248,9 +255,12 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return r.shutdown(bg, stop, &wg)
 		case <-tick.C:
+			claim = true
 		case <-r.wake:
+			claim = true
 		case <-done:
 			free++
+			claim = more
 		}
 		for drained := false; !drained; {
 			select {

@@ -25,7 +25,9 @@ func testOptions(tb testing.TB, owner string) task.Options {
 		Owner:   owner,
 		Workers: 4,
 		Lease:   3 * time.Second,
-		Poll:    10 * time.Millisecond,
+		// Short, but not so short that idle claims (writes) crowd out the rest:
+		// under -race one SQLite write takes a few milliseconds.
+		Poll:    50 * time.Millisecond,
 		Backoff: func(int) time.Duration { return time.Millisecond },
 		Log:     slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -91,7 +93,7 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			tb.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -410,14 +412,14 @@ func TestLeaseRenewedWhileRunning(t *testing.T) {
 		},
 	}
 	o1 := testOptions(t, "r1")
-	o1.Lease = 90 * time.Millisecond
+	o1.Lease = 300 * time.Millisecond
 	startRunner(t, s, handlers, nil, o1)
 	tk := createTask(t, s, "slow")
 	waitFor(t, "task to start", func() bool { return calls.Load() == 1 })
 
 	// A second runner polls all along; it must not steal a task whose lease is renewed.
 	startRunner(t, s, handlers, nil, testOptions(t, "r2"))
-	time.Sleep(400 * time.Millisecond) // several lease lengths
+	time.Sleep(time.Second) // several lease lengths
 	close(proceed)
 
 	done := waitDone(t, s, tk.ID)
@@ -579,10 +581,10 @@ func TestPeriodicJobOncePerSlot(t *testing.T) {
 			return nil, nil
 		},
 	}
-	// Keys name slots by the second, so the runners' clock runs 20 times faster
-	// than the real one: a 2s slot lasts 100ms.
+	// Keys name slots by the second, so the runners' clock runs 10 times faster
+	// than the real one: a 2s slot lasts 200ms, four polls.
 	real0 := time.Now()
-	clock := func() time.Time { return real0.Add(20 * time.Since(real0)) }
+	clock := func() time.Time { return real0.Add(10 * time.Since(real0)) }
 	jobs := []core.PeriodicJob{{Kind: "reconcile", Every: every}}
 	o1, o2 := testOptions(t, "r1"), testOptions(t, "r2")
 	o1.Clock, o2.Clock = clock, clock
@@ -590,7 +592,7 @@ func TestPeriodicJobOncePerSlot(t *testing.T) {
 	start := clock()
 	r1 := startRunner(t, s, handlers, jobs, o1)
 	r2 := startRunner(t, s, handlers, jobs, o2)
-	time.Sleep(550 * time.Millisecond)
+	time.Sleep(time.Second)
 	if err := r1.stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func seedClients(b *testing.B, path string, n int) {
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < n; i++ {
 		status := core.ClientActive
-		if i%50 == 0 {
+		if i%1000 == 0 {
 			status = core.ClientDeleted
 		}
 		at := start.Add(time.Duration(i) * time.Second)
@@ -71,8 +71,9 @@ func BenchmarkListClients(b *testing.B) {
 		f    core.ClientFilter
 	}{
 		{"first", core.ClientFilter{Page: core.Page{Limit: 50}}},
-		{"deep", core.ClientFilter{Page: core.Page{Limit: 50, Offset: 97_000}}},
-		{"deep_server", core.ClientFilter{ServerID: ptr("s3"), Page: core.Page{Limit: 50, Offset: 12_000}}},
+		{"middle", core.ClientFilter{Page: core.Page{Limit: 50, Offset: 50_000}}},
+		{"deep", core.ClientFilter{Page: core.Page{Limit: 50, Offset: 99_000}}},
+		{"deep_server", core.ClientFilter{ServerID: ptr("s3"), Page: core.Page{Limit: 50, Offset: 6_000}}},
 		{"name_search", core.ClientFilter{Name: ptr("ent-0999"), Page: core.Page{Limit: 50}}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

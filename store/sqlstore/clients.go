@@ -17,7 +17,7 @@ var clientSort = sorting{
 		"created_at": "created_at", "updated_at": "updated_at",
 	},
 	nullable: map[string]bool{"expire_date": true},
-	def:      "created_at, id",
+	def:      []string{"created_at"},
 }
 
 func scanClient(sc scanner) (*core.Client, error) {
@@ -84,6 +84,11 @@ func (q *queries) ListClients(ctx context.Context, f core.ClientFilter) ([]*core
 	if f.ExpiringBefore != nil {
 		l.where = append(l.where, "expire_date <= "+l.args.add(micros(norm(*f.ExpiringBefore))))
 	}
+	if len(l.where) == 1 && f.Status == nil {
+		// Deleted clients are few: counting all rows (a b-tree count) and taking
+		// away the deleted ones (an index range) beats stepping over every live row.
+		l.count = `SELECT (SELECT count(*) FROM clients) - (SELECT count(*) FROM clients WHERE status = 'deleted')`
+	}
 	return l.run(ctx, q.r)
 }
 
@@ -132,7 +137,7 @@ const expireChangeCols = `id, client_id, old_date, new_date, actor, source, at`
 
 var expireChangeSort = sorting{
 	fields: map[string]string{"id": "id", "at": "at"},
-	def:    "at, id",
+	def:    []string{"at"},
 }
 
 func scanExpireChange(sc scanner) (*core.ExpireChange, error) {

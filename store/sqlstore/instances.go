@@ -14,7 +14,7 @@ var instanceSort = sorting{
 		"id": "id", "name": "name", "state": "state", "server_id": "server_id",
 		"created_at": "created_at", "updated_at": "updated_at",
 	},
-	def: "created_at, id",
+	def: []string{"created_at"},
 }
 
 func scanInstance(sc scanner) (*core.Instance, error) {

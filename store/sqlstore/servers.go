@@ -15,7 +15,7 @@ var serverSort = sorting{
 		"capacity": "capacity", "last_seen_at": "last_seen_at", "created_at": "created_at", "updated_at": "updated_at",
 	},
 	nullable: map[string]bool{"last_seen_at": true},
-	def:      "created_at, id",
+	def:      []string{"created_at"},
 }
 
 func scanServer(sc scanner) (*core.Server, error) {

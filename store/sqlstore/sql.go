@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,43 +118,57 @@ func likeArg(s string) string {
 }
 
 // sorting lists the fields a noun may be sorted by (field → column) and its
-// default order.
+// default order (Page.Sort entries).
 type sorting struct {
 	fields   map[string]string
-	nullable map[string]bool // columns that may be NULL: they sort last both ways
-	def      string
+	nullable map[string]bool // columns that may be NULL: they sort after the others
+	def      []string
 }
 
-// orderBy turns Page.Sort into an ORDER BY clause, ending with id so that pages
-// are stable.
-func (s sorting) orderBy(sort []string) (string, error) {
+type orderTerm struct {
+	col            string
+	desc, nullable bool
+}
+
+// order parses Page.Sort (or the default), ending with id so that pages are stable.
+func (s sorting) order(sort []string) ([]orderTerm, error) {
 	if len(sort) == 0 {
-		return " ORDER BY " + s.def, nil
+		sort = s.def
 	}
-	var parts []string
+	var terms []orderTerm
 	hasID := false
 	for _, f := range sort {
-		dir := " ASC"
-		name := f
-		if strings.HasPrefix(f, "-") {
-			dir, name = " DESC", f[1:]
-		}
+		name, desc := strings.CutPrefix(f, "-")
 		col, ok := s.fields[name]
 		if !ok {
-			return "", core.Invalid("sort", "cannot sort by %q", name)
+			return nil, core.Invalid("sort", "cannot sort by %q", name)
 		}
-		if col == "id" {
-			hasID = true
-		}
-		if s.nullable[col] {
-			dir += " NULLS LAST"
-		}
-		parts = append(parts, col+dir)
+		hasID = hasID || col == "id"
+		terms = append(terms, orderTerm{col: col, desc: desc, nullable: s.nullable[col]})
 	}
 	if !hasID {
-		parts = append(parts, "id ASC")
+		terms = append(terms, orderTerm{col: "id"})
 	}
-	return " ORDER BY " + strings.Join(parts, ", "), nil
+	return terms, nil
+}
+
+// orderBy renders terms, or their exact reverse.
+func orderBy(terms []orderTerm, reverse bool) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		desc := t.desc != reverse
+		p := t.col + " ASC"
+		if desc {
+			p = t.col + " DESC"
+		}
+		if t.nullable && reverse {
+			p += " NULLS FIRST"
+		} else if t.nullable {
+			p += " NULLS LAST"
+		}
+		parts[i] = p
+	}
+	return " ORDER BY " + strings.Join(parts, ", ")
 }
 
 func checkPage(p core.Page) error {
@@ -166,15 +181,14 @@ func checkPage(p core.Page) error {
 	return nil
 }
 
-func limitClause(p core.Page) string {
-	limit := int64(p.Limit)
+func limitClause(limit, offset int) string {
 	if limit == 0 {
-		if p.Offset == 0 {
+		if offset == 0 {
 			return ""
 		}
 		limit = math.MaxInt64 // SQLite needs a LIMIT before OFFSET
 	}
-	return fmt.Sprintf(" LIMIT %d OFFSET %d", limit, p.Offset)
+	return fmt.Sprintf(" LIMIT %d OFFSET %d", limit, offset)
 }
 
 // listQuery is one page of a list and the total that matches its filter.
@@ -187,17 +201,48 @@ type listQuery[T any] struct {
 	page  core.Page
 	sort  sorting
 	scan  func(scanner) (T, error)
+	// count, when set, replaces "SELECT count(*) FROM from WHERE …" with a cheaper
+	// query giving the same number; it takes no arguments.
+	count string
 }
 
+// run reads the page and the total. Deep pages are what make offset paging slow:
+// the database steps over every skipped row. So a page past the middle is read
+// from the other end (ORDER BY reversed, a small OFFSET) and turned round, and an
+// OFFSET is applied to ids only (a covering index scan) before whole rows are read.
 func (l listQuery[T]) run(ctx context.Context, db dbtx) ([]T, int, error) {
-	if err := checkPage(l.page); err != nil {
+	p := l.page
+	if err := checkPage(p); err != nil {
 		return nil, 0, err
 	}
-	order, err := l.sort.orderBy(l.page.Sort)
+	terms, err := l.sort.order(p.Sort)
 	if err != nil {
 		return nil, 0, err
 	}
-	query := "SELECT " + l.cols + " FROM " + l.from + l.where.String() + order + limitClause(l.page)
+
+	total := -1
+	limit, offset, reverse := p.Limit, p.Offset, false
+	if p.Offset > 0 {
+		if total, err = l.total(ctx, db); err != nil {
+			return nil, 0, err
+		}
+		if p.Offset >= total {
+			return []T{}, total, nil
+		}
+		if p.Limit > 0 && p.Offset > total/2 {
+			limit = min(p.Limit, total-p.Offset)
+			offset, reverse = total-p.Offset-limit, true
+		}
+	}
+
+	order := orderBy(terms, reverse)
+	var query string
+	if offset > 0 {
+		query = "SELECT " + l.cols + " FROM " + l.from + " WHERE id IN (SELECT id FROM " + l.from + l.where.String() +
+			order + limitClause(limit, offset) + ")" + order
+	} else {
+		query = "SELECT " + l.cols + " FROM " + l.from + l.where.String() + order + limitClause(limit, offset)
+	}
 	rows, err := db.QueryContext(ctx, query, l.args...)
 	if err != nil {
 		return nil, 0, core.Wrap(core.KindInternal, err, "list %s", l.what)
@@ -215,17 +260,32 @@ func (l listQuery[T]) run(ctx context.Context, db dbtx) ([]T, int, error) {
 		return nil, 0, core.Wrap(core.KindInternal, err, "list %s", l.what)
 	}
 	rows.Close()
-
-	// A page that is not full, and is not past the end, tells the total by itself.
-	if (l.page.Limit == 0 || len(out) < l.page.Limit) && (len(out) > 0 || l.page.Offset == 0) {
-		return out, l.page.Offset + len(out), nil
+	if reverse {
+		slices.Reverse(out)
 	}
-	var total int
-	err = db.QueryRowContext(ctx, "SELECT count(*) FROM "+l.from+l.where.String(), l.args...).Scan(&total)
-	if err != nil {
-		return nil, 0, core.Wrap(core.KindInternal, err, "count %s", l.what)
+	if total >= 0 {
+		return out, total, nil
+	}
+	// A first page that is not full tells the total by itself.
+	if p.Limit == 0 || len(out) < p.Limit {
+		return out, len(out), nil
+	}
+	if total, err = l.total(ctx, db); err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+func (l listQuery[T]) total(ctx context.Context, db dbtx) (int, error) {
+	query, args := "SELECT count(*) FROM "+l.from+l.where.String(), []any(l.args)
+	if l.count != "" {
+		query, args = l.count, nil
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, core.Wrap(core.KindInternal, err, "count %s", l.what)
+	}
+	return n, nil
 }
 
 // writeErr turns an error of a write into a kind: Conflict for a unique

@@ -22,7 +22,7 @@ var taskSort = sorting{
 		"started_at": "started_at", "finished_at": "finished_at",
 	},
 	nullable: map[string]bool{"started_at": true, "finished_at": true},
-	def:      "created_at, id",
+	def:      []string{"created_at"},
 }
 
 func scanTask(sc scanner) (*core.Task, error) {

@@ -94,7 +94,7 @@ const imageCols = `id, name, ref, zone, owner_id, os_type, created_at`
 
 var imageSort = sorting{
 	fields: map[string]string{"id": "id", "name": "name", "zone": "zone", "os_type": "os_type", "created_at": "created_at"},
-	def:    "created_at, id",
+	def:    []string{"created_at"},
 }
 
 func scanImage(sc scanner) (*core.Image, error) {
@@ -136,7 +136,7 @@ var auditSort = sorting{
 	fields: map[string]string{
 		"id": "id", "at": "at", "actor": "actor", "action": "action", "face": "face", "target_type": "target_type",
 	},
-	def: "at DESC, id DESC",
+	def: []string{"-at", "-id"},
 }
 
 func scanAudit(sc scanner) (*core.AuditEvent, error) {

@@ -85,11 +85,11 @@ CREATE TABLE clients (
 	created_at         BIGINT NOT NULL,
 	updated_at         BIGINT NOT NULL
 );
--- Lists leave deleted clients out by default: the partial index serves that page
--- and its count without touching the table.
-CREATE INDEX clients_live_order ON clients (created_at, id) WHERE status <> 'deleted';
+-- Lists leave deleted clients out by default: the partial index serves that order
+-- and, holding status, lets a deep OFFSET step over index entries only.
+CREATE INDEX clients_live_order ON clients (created_at, id, status) WHERE status <> 'deleted';
 CREATE INDEX clients_status_order ON clients (status, created_at, id);
-CREATE INDEX clients_server ON clients (server_id, status);
+CREATE INDEX clients_live_server ON clients (server_id, created_at, id, status) WHERE status <> 'deleted';
 CREATE INDEX clients_expire ON clients (expire_date) WHERE expire_date IS NOT NULL;
 
 CREATE TABLE expire_changes (
