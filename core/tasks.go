@@ -212,7 +212,11 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 	if err != nil {
 		return nil, err
 	}
-	if tg.client.Status != ClientCreating {
+	switch tg.client.Status {
+	case ClientCreating:
+	case ClientActive: // an earlier attempt finished the work but not the task record
+		return map[string]string{"client_id": clientID, "instance_id": tg.inst.ID, "server_id": tg.inst.ServerID, "url": tg.client.URL}, nil
+	default:
 		return nil, Permanent(fmt.Errorf("client is %s, not creating", tg.client.Status))
 	}
 	progress(10, "creating instance")

@@ -360,7 +360,7 @@ func (r *Runner) execute(work, bg context.Context, t *core.Task, claimedAt time.
 		o = core.TaskOutcome{Status: core.TaskFailure, Error: fmt.Sprintf("unknown task kind %q", t.Kind)}
 	default:
 		var recorded bool
-		o, herr, recorded = r.attempt(work, bg, t, h, claimedAt)
+		o, recorded, herr = r.attempt(work, bg, t, h, claimedAt)
 		if !recorded {
 			return
 		}
@@ -368,10 +368,11 @@ func (r *Runner) execute(work, bg context.Context, t *core.Task, claimedAt time.
 	r.finish(bg, t, o, herr, start)
 }
 
-// attempt runs handler h on t while keeping t's lease. It reports false when the
-// outcome must not be recorded: the lease was lost (another worker owns the task)
-// or the runner is shutting down (the task is released instead).
-func (r *Runner) attempt(work, bg context.Context, t *core.Task, h core.TaskFunc, claimedAt time.Time) (core.TaskOutcome, error, bool) {
+// attempt runs handler h on t while keeping t's lease, and returns the outcome
+// to record and the handler's error (for the log). recorded is false when no
+// outcome may be recorded: the lease was lost (another worker owns the task) or
+// the runner is shutting down (the task is released instead).
+func (r *Runner) attempt(work, bg context.Context, t *core.Task, h core.TaskFunc, claimedAt time.Time) (o core.TaskOutcome, recorded bool, herr error) {
 	ctx, cancel := context.WithCancelCause(work)
 	defer cancel(nil)
 
@@ -390,40 +391,40 @@ func (r *Runner) attempt(work, bg context.Context, t *core.Task, h core.TaskFunc
 	if cause == errLeaseLost {
 		r.lost.Add(1)
 		r.log.Warn("task lease lost; outcome not recorded", "kind", t.Kind, "id", t.ID, "attempts", t.Attempts, "err", err)
-		return core.TaskOutcome{}, nil, false
+		return core.TaskOutcome{}, false, nil
 	}
 	p.flush()
 	if err == nil {
 		// The work is done, so say so even if a revocation or shutdown came too
 		// late to stop it.
-		o := core.TaskOutcome{Status: core.TaskSuccess}
+		o = core.TaskOutcome{Status: core.TaskSuccess}
 		if result != nil {
 			b, err := json.Marshal(result)
 			if err != nil {
 				err = fmt.Errorf("encode result: %w", err)
-				return core.TaskOutcome{Status: core.TaskFailure, Error: err.Error()}, err, true
+				return core.TaskOutcome{Status: core.TaskFailure, Error: err.Error()}, true, err
 			}
 			o.Result = b
 		}
-		return o, nil, true
+		return o, true, nil
 	}
 	switch cause {
 	case errRevoked:
-		return core.TaskOutcome{Status: core.TaskRevoked, Error: "revoked by request"}, err, true
+		return core.TaskOutcome{Status: core.TaskRevoked, Error: "revoked by request"}, true, err
 	case errShutdown:
 		r.relsd.Add(1)
 		r.log.Info("task stopped by shutdown; released", "kind", t.Kind, "id", t.ID, "attempts", t.Attempts, "err", err)
-		return core.TaskOutcome{}, nil, false
+		return core.TaskOutcome{}, false, nil
 	}
 	var pe panicError
 	if errors.As(err, &pe) {
-		return core.TaskOutcome{Status: core.TaskFailure, Error: err.Error()}, err, true
+		return core.TaskOutcome{Status: core.TaskFailure, Error: err.Error()}, true, err
 	}
 	msg := errorText(err)
 	if core.IsPermanent(err) || t.Attempts >= t.MaxAttempts {
-		return core.TaskOutcome{Status: core.TaskFailure, Error: msg}, err, true
+		return core.TaskOutcome{Status: core.TaskFailure, Error: msg}, true, err
 	}
-	return core.TaskOutcome{Status: core.TaskRetry, Error: msg, RunAt: r.o.Clock().Add(r.o.Backoff(t.Attempts))}, err, true
+	return core.TaskOutcome{Status: core.TaskRetry, Error: msg, RunAt: r.o.Clock().Add(r.o.Backoff(t.Attempts))}, true, err
 }
 
 // errorText is what a task records of err. A task's Error is read by operators,

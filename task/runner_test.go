@@ -489,6 +489,33 @@ func TestAbandonedAfterWorkersDie(t *testing.T) {
 	}
 }
 
+func TestCancelRequestedWhileOwnerDeadRevokesWithoutRunning(t *testing.T) {
+	s := newStore(t)
+	tk := createTask(t, s, "job")
+	if claimed, err := s.ClaimTasks(context.Background(), "dead", time.Now(), 50*time.Millisecond, 10); err != nil || len(claimed) != 1 {
+		t.Fatalf("claim as dead owner: %d tasks, %v", len(claimed), err)
+	}
+	if _, err := s.RequestTaskCancel(context.Background(), tk.ID, time.Now()); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	var calls atomic.Int32
+	handlers := map[string]core.TaskFunc{
+		"job": func(context.Context, *core.Task, func(int, string)) (any, error) {
+			calls.Add(1)
+			return nil, nil
+		},
+	}
+	startRunner(t, s, handlers, nil, testOptions(t, "r1"))
+
+	done := waitDone(t, s, tk.ID)
+	if diff := cmp.Diff(outcome{Status: core.TaskRevoked, Error: "revoked by request", Attempts: 2}, outcomeOf(done)); diff != "" {
+		t.Errorf("outcome (-want +got):\n%s", diff)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("handler ran %d times, want 0", n)
+	}
+}
+
 // leaseThief is a store on which every lease renewal finds another owner.
 type leaseThief struct{ core.TaskStore }
 

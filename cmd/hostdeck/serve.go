@@ -50,6 +50,7 @@ type serveConfig struct {
 	SMTPTLS     string
 	SimDelay    time.Duration
 	Workers     int
+	TaskLease   time.Duration
 	ExpiryEvery time.Duration
 	ReconEvery  time.Duration
 	HashMemKiB  uint
@@ -81,6 +82,7 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&c.SMTPTLS, "smtp-tls", env("HOSTDECK_SMTP_TLS", "none"), "SMTP TLS: none, starttls or tls [HOSTDECK_SMTP_TLS]")
 	f.DurationVar(&c.SimDelay, "sim-delay", envDuration("HOSTDECK_SIM_DELAY", 500*time.Millisecond), "simulated build/start/reboot delay [HOSTDECK_SIM_DELAY]")
 	f.IntVar(&c.Workers, "workers", envInt("HOSTDECK_WORKERS", 16), "tasks run at once by this process [HOSTDECK_WORKERS]")
+	f.DurationVar(&c.TaskLease, "task-lease", envDuration("HOSTDECK_TASK_LEASE", 30*time.Second), "how long a worker holds a task between renewals; a dead worker's tasks run again after it [HOSTDECK_TASK_LEASE]")
 	f.DurationVar(&c.ExpiryEvery, "expiry-every", envDuration("HOSTDECK_EXPIRY_EVERY", time.Hour), "how often expiry notices are looked for [HOSTDECK_EXPIRY_EVERY]")
 	f.DurationVar(&c.ReconEvery, "reconcile-every", envDuration("HOSTDECK_RECONCILE_EVERY", time.Minute), "how often records are reconciled with the runtimes [HOSTDECK_RECONCILE_EVERY]")
 	f.UintVar(&c.HashMemKiB, "argon2-memory", uint(envInt("HOSTDECK_ARGON2_MEMORY_KIB", 64*1024)), "argon2id memory cost in KiB [HOSTDECK_ARGON2_MEMORY_KIB]")
@@ -157,7 +159,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 			env("HOSTDECK_ADMIN_USER", "admin"), generated)
 	}
 
-	runner := task.New(store, svc.TaskHandlers(), svc.PeriodicJobs(c.ExpiryEvery, c.ReconEvery), task.Options{Workers: c.Workers, Log: log})
+	runner := task.New(store, svc.TaskHandlers(), svc.PeriodicJobs(c.ExpiryEvery, c.ReconEvery), task.Options{Workers: c.Workers, Lease: c.TaskLease, Log: log})
 	svc.SetWake(runner.Wake)
 
 	reg := prometheus.NewRegistry()
