@@ -341,3 +341,21 @@ func TestAuthenticateRotationAndThrottle(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestClientNameUniqueAmongLiveClients(t *testing.T) {
+	e := testenv.New(t)
+	e.Server(t, "s", 5)
+	c, tk := createClient(t, e, "Same")
+	e.WaitTask(t, tk.ID)
+	name, email := "Same", "other@example.test"
+	_, _, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email})
+	wantKind(t, err, core.KindConflict)
+	tk, err = e.Svc.DeleteClient(e.AdminCtx(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.WaitTask(t, tk.ID)
+	if _, _, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email}); err != nil {
+		t.Fatalf("name of a deleted client not reusable: %v", err)
+	}
+}

@@ -358,6 +358,26 @@ func testClientListing(t *testing.T, s core.Store) {
 		{"sort by expiry, none last", core.ClientFilter{Page: core.Page{Sort: []string{"expire_date"}}}, []*core.Client{a, e, b, c}},
 		{"sort by name desc", core.ClientFilter{Page: core.Page{Sort: []string{"-name"}}}, []*core.Client{c, b, a, e}},
 	}
+	// Pages past the middle are read from the end: the order, NULLs included, must
+	// not change.
+	for _, pc := range []struct {
+		p    core.Page
+		want []*core.Client
+	}{
+		{core.Page{Sort: []string{"expire_date"}, Offset: 2, Limit: 2}, []*core.Client{b, c}},
+		{core.Page{Sort: []string{"expire_date"}, Offset: 3, Limit: 5}, []*core.Client{c}},
+		{core.Page{Sort: []string{"-expire_date"}, Offset: 3, Limit: 1}, []*core.Client{c}},
+		{core.Page{Sort: []string{"-expire_date"}, Offset: 2, Limit: 2}, []*core.Client{a, c}},
+		{core.Page{Offset: 3, Limit: 1}, []*core.Client{e}},
+		{core.Page{Offset: 1}, []*core.Client{b, c, e}},
+		{core.Page{Offset: 4, Limit: 1}, []*core.Client{}},
+	} {
+		got, total, err := s.ListClients(ctx, core.ClientFilter{Page: pc.p})
+		ok(t, err)
+		if d := cmp.Diff(ids(pc.want, clientID), ids(got, clientID)); d != "" || total != 4 {
+			t.Errorf("%+v: total %d, mismatch (-want +got):\n%s", pc.p, total, d)
+		}
+	}
 	for _, tc := range cases {
 		got, total, err := s.ListClients(ctx, tc.f)
 		ok(t, err)

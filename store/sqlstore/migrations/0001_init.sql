@@ -69,7 +69,7 @@ CREATE INDEX instances_project ON instances (project_id);
 
 CREATE TABLE clients (
 	id                 TEXT PRIMARY KEY,
-	name               TEXT NOT NULL UNIQUE,
+	name               TEXT NOT NULL,
 	email              TEXT NOT NULL DEFAULT '',
 	phone              TEXT NOT NULL DEFAULT '',
 	lang               TEXT NOT NULL DEFAULT '',
@@ -88,6 +88,8 @@ CREATE TABLE clients (
 -- Lists leave deleted clients out by default: the partial index serves that order
 -- and, holding status, lets a deep OFFSET step over index entries only.
 CREATE INDEX clients_live_order ON clients (created_at, id, status) WHERE status <> 'deleted';
+-- A name is unique among clients that are not deleted: a deleted client's name can be used again.
+CREATE UNIQUE INDEX clients_live_name ON clients (name) WHERE status <> 'deleted';
 CREATE INDEX clients_status_order ON clients (status, created_at, id);
 CREATE INDEX clients_live_server ON clients (server_id, created_at, id, status) WHERE status <> 'deleted';
 CREATE INDEX clients_expire ON clients (expire_date) WHERE expire_date IS NOT NULL;

@@ -1,0 +1,56 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"hostdeck/core"
+)
+
+const auditCols = `id, at, actor, face, source, action, target_type, target_id, detail`
+
+var auditSort = sorting{
+	fields: map[string]string{
+		"id": "id", "at": "at", "actor": "actor", "action": "action", "face": "face", "target_type": "target_type",
+	},
+	def: []string{"-at", "-id"},
+}
+
+func scanAudit(sc scanner) (*core.AuditEvent, error) {
+	var e core.AuditEvent
+	var at int64
+	var detail sql.NullString
+	if err := sc.Scan(&e.ID, &at, &e.Actor, &e.Face, &e.Source, &e.Action, &e.TargetType, &e.TargetID, &detail); err != nil {
+		return nil, err
+	}
+	e.At, e.Detail = fromMicros(at), fromNullJSON(detail)
+	return &e, nil
+}
+
+func (q *queries) AddAudit(ctx context.Context, e *core.AuditEvent) error {
+	q.stamp(&e.ID, &e.At, nil)
+	_, err := q.w.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		e.ID, micros(e.At), e.Actor, e.Face, e.Source, e.Action, e.TargetType, e.TargetID, jsonArg(e.Detail))
+	if err != nil {
+		return q.writeErr(err, "audit event", e.ID)
+	}
+	return nil
+}
+
+// ListAudit lists audit events, newest first unless f sorts otherwise.
+func (q *queries) ListAudit(ctx context.Context, f core.AuditFilter) ([]*core.AuditEvent, int, error) {
+	l := listQuery[*core.AuditEvent]{what: "audit events", cols: auditCols, from: "audit_events", page: f.Page, sort: auditSort, scan: scanAudit}
+	if f.Actor != nil {
+		l.where = append(l.where, "actor = "+l.args.add(*f.Actor))
+	}
+	if f.Action != nil {
+		l.where = append(l.where, "action = "+l.args.add(*f.Action))
+	}
+	if f.TargetType != nil {
+		l.where = append(l.where, "target_type = "+l.args.add(*f.TargetType))
+	}
+	if f.TargetID != nil {
+		l.where = append(l.where, "target_id = "+l.args.add(*f.TargetID))
+	}
+	return l.run(ctx, q.r)
+}
