@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -122,5 +123,40 @@ func TestDockerClientLifecycle(t *testing.T) {
 	wantSuccess(e.Svc.DeleteClient(ctx, c.ID))
 	if _, err := d.Inspect(context.Background(), b, moved.Instance.RuntimeRef); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("container still there after delete: %v", err)
+	}
+}
+
+// BenchmarkDockerClientCreate times a client from CreateClient to available (its
+// container created, started, healthy and its owner password set), on the real
+// engine. Compare with runtime/docker's BenchmarkPlainCreateStart, the same image
+// through the Docker API alone.
+func BenchmarkDockerClientCreate(b *testing.B) {
+	tmpl := sampleapp.Template()
+	tmpl.Image = testenv.DockerImage(b)
+	d := docker.New(docker.Options{})
+	defer d.Close()
+	e := testenv.NewWith(b, testenv.Options{Config: core.Config{Template: tmpl}, Runtimes: map[string]core.Runtime{"docker": d}})
+	rt, name, capacity := "docker", "bench", 100000
+	srv, err := e.Svc.CreateServer(e.AdminCtx(), core.ServerInput{Name: &name, Runtime: &rt, Capacity: &capacity})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		list, _ := d.List(context.Background(), srv)
+		for _, ri := range list {
+			d.Delete(context.Background(), srv, ri.Ref)
+		}
+	}()
+	i := 0
+	for b.Loop() {
+		i++
+		name, email := fmt.Sprintf("bench-%d", i), fmt.Sprintf("bench%d@example.test", i)
+		_, tk, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if done := e.WaitTask(b, tk.ID); done.Status != core.TaskSuccess {
+			b.Fatalf("%s: %s", done.Status, done.Error)
+		}
 	}
 }

@@ -1,0 +1,48 @@
+package core_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependenciesPointInward keeps the architecture of DESIGN.md true: core
+// imports no other hostdeck package but its pure helpers, adapters never import a
+// face, and faces never import an adapter.
+func TestDependenciesPointInward(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`, "hostdeck/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	adapters := []string{"hostdeck/store", "hostdeck/runtime", "hostdeck/task", "hostdeck/notify"}
+	has := func(deps []string, prefixes ...string) string {
+		for _, d := range deps {
+			for _, p := range prefixes {
+				if d == p || strings.HasPrefix(d, p+"/") {
+					return d
+				}
+			}
+		}
+		return ""
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		pkg, deps := f[0], f[1:]
+		var bad string
+		switch {
+		case pkg == "hostdeck/core" || strings.HasPrefix(pkg, "hostdeck/core/"):
+			for _, d := range deps {
+				if strings.HasPrefix(d, "hostdeck/") && !strings.HasPrefix(d, "hostdeck/core") {
+					bad = d
+				}
+			}
+		case strings.HasPrefix(pkg, "hostdeck/api/"):
+			bad = has(deps, adapters...)
+		case has([]string{pkg}, adapters...) != "":
+			bad = has(deps, "hostdeck/api", "hostdeck/cmd")
+		}
+		if bad != "" {
+			t.Errorf("%s imports %s", pkg, bad)
+		}
+	}
+}
