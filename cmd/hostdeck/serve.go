@@ -164,7 +164,10 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), taskCollector{store})
-	metrics := httpx.NewMetrics(reg)
+	metrics, err := httpx.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
 	alfaHandler := alfa.NewHandler(svc, alfa.Options{Log: log, Metrics: metrics})
 
 	var ready atomic.Bool

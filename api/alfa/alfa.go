@@ -1,0 +1,145 @@
+// Package alfa is the face that speaks the "Alfa Cloud" admin API (spec 000): HTTP
+// Basic Auth, JSON:API documents, servers and client clouds, plus hostdeck's own
+// tasks and audit log that every asynchronous answer points to. It translates
+// requests into core use cases and their results into documents; every rule lives
+// in core. The routes and every choice made where the spec is silent are in
+// README.md beside this file.
+package alfa
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hostdeck/api/httpx"
+	"hostdeck/core"
+)
+
+// Face is the face's name in logs, metrics and audit events.
+const Face = "alfa"
+
+// Options configure the handler.
+type Options struct {
+	Log *slog.Logger
+	// Metrics records requests; when nil and Registerer is set, metrics are
+	// registered there (never on the global registry).
+	Metrics    *httpx.Metrics
+	Registerer prometheus.Registerer
+	// Prefix is the path the face is mounted under ("/alfa"), for links and
+	// Location headers. When empty it is found from each request (http.StripPrefix
+	// in front of the handler is recognised).
+	Prefix string
+}
+
+type face struct {
+	svc *core.Service
+}
+
+// NewHandler returns the alfa face over svc. It uses paths relative to its mount
+// point: mount it with http.StripPrefix under a prefix, or at "/".
+func NewHandler(svc *core.Service, o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil && o.Registerer != nil {
+		m, err := httpx.NewMetrics(o.Registerer)
+		if err != nil {
+			o.Log.Error("alfa: metrics not registered", "err", err)
+		}
+		o.Metrics = m
+	}
+	f := &face{svc: svc}
+	rt := httpx.NewRouter(f.auth)
+	f.routes(rt)
+	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Prefix: o.Prefix})
+}
+
+// routes is the face's route table: every line of spec 000, each documented GET
+// action also as POST, plus tasks and audit.
+func (f *face) routes(rt *httpx.Router) {
+	get, post := http.MethodGet, http.MethodPost
+	both := func(pattern string, h httpx.HandlerFunc) {
+		rt.Handle(get, pattern, h)
+		rt.Handle(post, pattern, h)
+	}
+	edit := func(pattern string, h httpx.HandlerFunc) {
+		rt.Handle(http.MethodPut, pattern, h)
+		rt.Handle(http.MethodPatch, pattern, h)
+	}
+
+	rt.Handle(get, "/servers", f.listServers)
+	rt.Handle(get, "/servers/{id}", f.getServer)
+	edit("/servers/{id}", f.updateServer)
+	rt.Handle(post, "/servers/create", f.createServer)
+	both("/servers/reboot_server", f.rebootServer)
+	rt.Handle(http.MethodDelete, "/servers/{id}/delete", f.deleteServer)
+
+	rt.Handle(get, "/clients", f.listClients)
+	rt.Handle(get, "/clients/{id}", f.getClient)
+	edit("/clients/{id}", f.updateClient)
+	rt.Handle(post, "/clients/create", f.createClient)
+	rt.Handle(post, "/clients/owner_password", f.ownerPassword)
+	edit("/clients/{id}/expire_date", f.setExpireDate)
+	rt.Handle(get, "/clients/{id}/expire_dates_history", f.expireHistory)
+	both("/clients/{id}/demo_enable", f.clientAction(func(f *face, r *http.Request, id string) (*core.Task, error) {
+		return f.svc.SetDemo(r.Context(), id, true)
+	}))
+	both("/clients/{id}/demo_disable", f.clientAction(func(f *face, r *http.Request, id string) (*core.Task, error) {
+		return f.svc.SetDemo(r.Context(), id, false)
+	}))
+	both("/clients/{id}/send_success", f.clientAction(func(f *face, r *http.Request, id string) (*core.Task, error) {
+		return f.svc.SendSuccess(r.Context(), id)
+	}))
+	both("/clients/{id}/send_expire", f.clientAction(func(f *face, r *http.Request, id string) (*core.Task, error) {
+		return f.svc.SendExpire(r.Context(), id)
+	}))
+	both("/clients/{id}/reboot", f.clientAction(func(f *face, r *http.Request, id string) (*core.Task, error) {
+		return f.svc.RebootClient(r.Context(), id)
+	}))
+	rt.Handle(http.MethodDelete, "/clients/{id}/delete", f.clientAction(func(f *face, r *http.Request, id string) (*core.Task, error) {
+		return f.svc.DeleteClient(r.Context(), id)
+	}))
+	rt.Handle(post, "/clients/{id}/transfer", f.transferClient)
+
+	rt.Handle(post, "/cloud_admin_password", f.setAdminPassword)
+
+	rt.Handle(get, "/tasks", f.listTasks)
+	rt.Handle(get, "/tasks/{id}", f.getTask)
+	rt.Handle(post, "/tasks/{id}/cancel", f.cancelTask)
+
+	rt.Handle(get, "/audit", f.listAudit)
+}
+
+// auth runs before every route (404 and 405 included): HTTP Basic credentials are
+// checked by core, the user must be an admin, and the actor goes into the context.
+// Content negotiation (Accept) is checked once the caller is known.
+func (f *face) auth(next httpx.HandlerFunc) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		challenge := http.Header{"Www-Authenticate": {`Basic realm="hostdeck"`}}
+		name, pass, ok := r.BasicAuth()
+		if !ok {
+			e := httpx.Errorf(http.StatusUnauthorized, "HTTP Basic credentials are required")
+			e.Header = challenge
+			return e
+		}
+		ip := httpx.RemoteIP(r)
+		u, err := f.svc.Authenticate(r.Context(), name, pass, ip)
+		if err != nil {
+			e := httpx.FromError(err)
+			if e.Status == http.StatusUnauthorized {
+				e.Header = challenge
+			}
+			return e
+		}
+		// TODO(core): the role check belongs in core's one authorisation check.
+		if u.Role != core.RoleAdmin {
+			return httpx.Errorf(http.StatusForbidden, "user %s is not an administrator", u.Name)
+		}
+		ctx := core.WithActor(r.Context(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: Face, Source: ip})
+		if err := httpx.CheckAccept(r); err != nil {
+			return err
+		}
+		return next(w, r.WithContext(ctx))
+	}
+}

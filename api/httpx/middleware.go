@@ -1,0 +1,184 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// Options configure Serve.
+type Options struct {
+	Face    string       // the face's name, a label of every log line and metric
+	Log     *slog.Logger // nil discards
+	Metrics *Metrics     // nil records none
+	// Prefix is the path the face is mounted under (e.g. "/alfa"), used to build
+	// links. When empty it is found per request by comparing the path the client
+	// sent with the one that reached the face (after http.StripPrefix).
+	Prefix string
+}
+
+// record is what the middleware learns about one request while it is handled.
+type record struct {
+	prefix string
+	err    error
+	panic  any
+	stack  []byte
+}
+
+type recordKey struct{}
+
+func recordFrom(ctx context.Context) *record {
+	rec, _ := ctx.Value(recordKey{}).(*record)
+	return rec
+}
+
+// URLPath is p (a path inside the face) as the client addresses it: with the
+// mount prefix in front.
+func URLPath(r *http.Request, p string) string {
+	if rec := recordFrom(r.Context()); rec != nil {
+		return rec.prefix + p
+	}
+	return p
+}
+
+// RemoteIP is the address of the peer (proxies are not trusted).
+func RemoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Serve wraps a face's router with what every face runs behind: the mount prefix is
+// found, the path cleaned (a trailing slash is optional on every route), panics
+// become a 500 JSON:API error, and each request is logged on one line (face,
+// method, route pattern, status, duration, remote address; never bodies or
+// credentials) and counted in the metrics by the route pattern that matched.
+func Serve(h http.Handler, o Options) http.Handler {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &record{prefix: o.Prefix}
+		if rec.prefix == "" {
+			rec.prefix = mountPrefix(r)
+		}
+		r = r.WithContext(context.WithValue(r.Context(), recordKey{}, rec))
+		r.Pattern = "" // an outer ServeMux's pattern is not ours; the router sets its own
+		cleanPath(r)
+		sw := &statusWriter{ResponseWriter: w}
+		func() {
+			defer func() {
+				p := recover()
+				if p == nil {
+					return
+				}
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				rec.panic, rec.stack = p, debug.Stack()
+				if sw.status == 0 {
+					WriteError(sw, r, errors.New("panic"))
+				}
+			}()
+			h.ServeHTTP(sw, r)
+		}()
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		d := time.Since(start)
+		if o.Metrics != nil {
+			o.Metrics.observe(o.Face, route, r.Method, status, d)
+		}
+		attrs := []slog.Attr{
+			slog.String("face", o.Face), slog.String("method", r.Method), slog.String("route", route),
+			slog.Int("status", status), slog.Duration("duration", d), slog.String("remote", RemoteIP(r)),
+		}
+		level := slog.LevelInfo
+		if rec.err != nil {
+			attrs = append(attrs, slog.String("code", FromError(rec.err).Objects[0].Code))
+			if status >= 500 {
+				attrs = append(attrs, slog.String("err", rec.err.Error()))
+			}
+		}
+		if rec.panic != nil {
+			attrs = append(attrs, slog.String("panic", fmt.Sprint(rec.panic)), slog.String("stack", string(rec.stack)))
+		}
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		log.LogAttrs(r.Context(), level, "http request", attrs...)
+	})
+}
+
+// mountPrefix is the part of the path the client sent that a StripPrefix in front
+// of the face removed.
+func mountPrefix(r *http.Request) string {
+	orig := r.RequestURI
+	if i := strings.IndexByte(orig, '?'); i >= 0 {
+		orig = orig[:i]
+	}
+	if u, err := r.URL.Parse(orig); err == nil && strings.HasPrefix(orig, "/") {
+		orig = u.EscapedPath()
+	} else {
+		return ""
+	}
+	got := r.URL.EscapedPath()
+	if got != "" && strings.HasSuffix(orig, got) {
+		return orig[:len(orig)-len(got)]
+	}
+	return ""
+}
+
+// cleanPath makes the path canonical in place, so that "/servers/", "/servers//"
+// and "/servers" route alike and ServeMux never answers with a redirect (which
+// would not know the mount prefix).
+func cleanPath(r *http.Request) {
+	p := r.URL.Path
+	if p == "" {
+		p = "/"
+	}
+	c := path.Clean("/" + p)
+	if c != r.URL.Path {
+		u := *r.URL
+		u.Path, u.RawPath = c, ""
+		r.URL = &u
+	}
+}
