@@ -78,10 +78,18 @@ func sampleBinary(ctx context.Context, given string) (string, func(), error) {
 
 // ensureSampleImage builds the sample image on the local engine unless it is there.
 func ensureSampleImage(ctx context.Context) error {
+	cli, err := docker.NewClient("")
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	if _, err := cli.ImageInspect(ctx, docker.SampleImage); err == nil {
+		return nil
+	}
 	bin, cleanup, err := sampleBinary(ctx, "")
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	return docker.EnsureSampleImage(ctx, "", bin, docker.SampleImage)
+	return docker.BuildSampleImage(ctx, cli, bin, docker.SampleImage)
 }
