@@ -181,7 +181,10 @@ func (q *queries) FinishTask(ctx context.Context, id, owner string, o core.TaskO
 	now = norm(now)
 	var s sets
 	switch o.Status {
-	case core.TaskSuccess, core.TaskFailure, core.TaskRevoked:
+	case core.TaskSuccess:
+		s.set("finished_at", micros(now))
+		s.set("progress", 100)
+	case core.TaskFailure, core.TaskRevoked:
 		s.set("finished_at", micros(now))
 	case core.TaskRetry:
 		runAt := now

@@ -699,7 +699,7 @@ func testTaskFinish(t *testing.T, s core.Store) {
 	ok(t, s.FinishTask(ctx, a.ID, "w", core.TaskOutcome{Status: core.TaskSuccess, Result: json.RawMessage(`{"url":"https://x"}`)}, end))
 	got, err := s.GetTask(ctx, a.ID)
 	ok(t, err)
-	if got.Status != core.TaskSuccess || string(got.Result) != `{"url":"https://x"}` || got.FinishedAt == nil ||
+	if got.Status != core.TaskSuccess || string(got.Result) != `{"url":"https://x"}` || got.FinishedAt == nil || got.Progress != 100 ||
 		!got.FinishedAt.Equal(end) || got.LeaseOwner != "" || got.LeaseUntil != nil {
 		t.Fatalf("finished task: %+v", got)
 	}

@@ -1,0 +1,5 @@
+package alfa_test
+
+import "hostdeck/core/secret"
+
+func secretHasher() secret.Hasher { return secret.Hasher{Params: secret.TestParams} }
