@@ -221,6 +221,7 @@ func (q *queries) RequestTaskCancel(ctx context.Context, id string, now time.Tim
 	t, err := scanTask(q.w.QueryRowContext(ctx, `UPDATE tasks SET
 			status = CASE WHEN status = 'STARTED' THEN status ELSE 'REVOKED' END,
 			finished_at = CASE WHEN status = 'STARTED' THEN finished_at ELSE CAST($1 AS BIGINT) END,
+			error = CASE WHEN status = 'STARTED' THEN error ELSE 'revoked by request' END,
 			cancel_requested = TRUE,
 			updated_at = $1
 		WHERE id = $2 AND status IN ('PENDING', 'RETRY', 'STARTED') RETURNING `+taskCols,
@@ -244,6 +245,7 @@ func (q *queries) ReleaseTasks(ctx context.Context, owner string, now time.Time)
 	_, err := q.w.ExecContext(ctx, `UPDATE tasks SET
 			status = CASE WHEN cancel_requested THEN 'REVOKED' ELSE 'PENDING' END,
 			finished_at = CASE WHEN cancel_requested THEN CAST($1 AS BIGINT) ELSE NULL END,
+			error = CASE WHEN cancel_requested THEN 'revoked by request' ELSE error END,
 			started_at = CASE WHEN cancel_requested THEN started_at ELSE NULL END,
 			attempts = CASE WHEN cancel_requested OR attempts = 0 THEN attempts ELSE attempts - 1 END,
 			lease_owner = '', lease_until = NULL, updated_at = $1
