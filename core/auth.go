@@ -160,3 +160,12 @@ func (s *Service) SetPassword(ctx context.Context, userID, password string) erro
 		return s.audit(ctx, q, "user.password", "user", userID, nil)
 	})
 }
+
+// Authorize is hostdeck's one role check: it says whether u may act with the
+// rights of role need (an admin may do anything a member may).
+func Authorize(u *User, need Role) error {
+	if u.Role == RoleAdmin || u.Role == need {
+		return nil
+	}
+	return Errorf(KindForbidden, "user %s is not allowed to do this (needs role %s)", u.Name, need)
+}

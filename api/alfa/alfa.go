@@ -132,9 +132,8 @@ func (f *face) auth(next httpx.HandlerFunc) httpx.HandlerFunc {
 			}
 			return e
 		}
-		// TODO(core): the role check belongs in core's one authorisation check.
-		if u.Role != core.RoleAdmin {
-			return httpx.Errorf(http.StatusForbidden, "user %s is not an administrator", u.Name)
+		if err := core.Authorize(u, core.RoleAdmin); err != nil {
+			return err
 		}
 		ctx := core.WithActor(r.Context(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: Face, Source: ip})
 		if err := httpx.CheckAccept(r); err != nil {

@@ -681,15 +681,17 @@ func TestBadInput(t *testing.T) {
 	big := `{"data":{"type":"x","attributes":{"name":"` + strings.Repeat("a", httpx.MaxBody) + `"}}}`
 	for _, rt := range routes {
 		t.Run(rt.method+rt.path, func(t *testing.T) {
-			send := func(body string) *response { return c.req(rt.method, rt.path, httpx.MediaType, strings.NewReader(body)) }
+			send := func(body string) *response {
+				return c.req(rt.method, rt.path, httpx.MediaType, strings.NewReader(body))
+			}
 			send(`{"data":`).errorAt(t, 400, "")
-			send(`{"data":{"type":"` + rt.typ + `"}} {}`).errorAt(t, 400, "")
+			send(`{"data":{"type":"`+rt.typ+`"}} {}`).errorAt(t, 400, "")
 			send(`[]`).errorAt(t, 400, "")
 			send(`{}`).errorAt(t, 400, "/data")
 			send(`{"data":{"attributes":{}}}`).errorAt(t, 400, "/data/type")
 			send(`{"data":{"type":"nope","attributes":{}}}`).errorAt(t, 409, "/data/type")
-			send(`{"data":{"type":"` + rt.typ + `","attributes":{"bogus":1}}}`).errorAt(t, 400, "/data/attributes/bogus")
-			send(`{"data":{"type":"` + rt.typ + `","attributes":[]}}`).errorAt(t, 400, "/data/attributes")
+			send(`{"data":{"type":"`+rt.typ+`","attributes":{"bogus":1}}}`).errorAt(t, 400, "/data/attributes/bogus")
+			send(`{"data":{"type":"`+rt.typ+`","attributes":[]}}`).errorAt(t, 400, "/data/attributes")
 			send(big).errorAt(t, 413, "")
 			c.req(rt.method, rt.path, "text/plain", strings.NewReader(`{"data":{"type":"`+rt.typ+`"}}`)).errorAt(t, 415, "")
 			c.req(rt.method, rt.path, httpx.MediaType+"; charset=utf-8", strings.NewReader(`{"data":{"type":"`+rt.typ+`"}}`)).errorAt(t, 415, "")
@@ -700,7 +702,7 @@ func TestBadInput(t *testing.T) {
 	// Wrong attribute types point at the attribute.
 	typed := []struct {
 		method, path, typ, attr string
-		value               any
+		value                   any
 	}{
 		{"POST", "/servers/create", "servers", "name", 1},
 		{"POST", "/servers/create", "servers", "capacity", "ten"},
