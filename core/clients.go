@@ -63,18 +63,8 @@ type ClientView struct {
 	Available bool
 }
 
-func (s *Service) view(ctx context.Context, q Queries, c *Client) (*ClientView, error) {
-	v := &ClientView{Client: c}
-	if c.InstanceID == "" {
-		return v, nil
-	}
-	in, err := q.GetInstance(ctx, c.InstanceID)
-	if err != nil && ErrorKind(err) != KindNotFound {
-		return nil, err
-	}
-	v.Instance = in
-	v.Available = in != nil && in.State == StateActive && c.Status == ClientActive
-	return v, nil
+func viewOf(c *Client, in *Instance) *ClientView {
+	return &ClientView{Client: c, Instance: in, Available: in != nil && in.State == StateActive && c.Status == ClientActive}
 }
 
 // GetClient returns one client.
@@ -86,7 +76,13 @@ func (s *Service) GetClient(ctx context.Context, id string) (*ClientView, error)
 	if err != nil {
 		return nil, err
 	}
-	return s.view(ctx, s.store, c)
+	var in *Instance
+	if c.InstanceID != "" {
+		if in, err = s.store.GetInstance(ctx, c.InstanceID); err != nil && ErrorKind(err) != KindNotFound {
+			return nil, err
+		}
+	}
+	return viewOf(c, in), nil
 }
 
 // ListClients lists clients with their availability.
@@ -95,11 +91,23 @@ func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientVie
 	if err != nil {
 		return nil, 0, err
 	}
+	ids := make([]string, 0, len(cs))
+	for _, c := range cs {
+		if c.InstanceID != "" {
+			ids = append(ids, c.InstanceID)
+		}
+	}
+	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{IDs: ids})
+	if err != nil {
+		return nil, 0, err
+	}
+	byID := make(map[string]*Instance, len(insts))
+	for _, in := range insts {
+		byID[in.ID] = in
+	}
 	out := make([]*ClientView, len(cs))
 	for i, c := range cs {
-		if out[i], err = s.view(ctx, s.store, c); err != nil {
-			return nil, 0, err
-		}
+		out[i] = viewOf(c, byID[c.InstanceID])
 	}
 	return out, total, nil
 }

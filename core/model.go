@@ -179,6 +179,7 @@ type InstanceUpdate struct {
 
 // InstanceFilter selects instances.
 type InstanceFilter struct {
+	IDs       []string // when not nil, only these instances
 	ServerID  *string
 	ProjectID *string
 	State     *InstanceState

@@ -104,6 +104,9 @@ func params(readOnly, writer bool) string {
 	v.Add("_pragma", "busy_timeout(10000)")
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Add("_pragma", "synchronous(NORMAL)")
+	// Keep hot pages in memory: list pages and their counts walk whole indexes.
+	v.Add("_pragma", "cache_size(-32000)")
+	v.Add("_pragma", "mmap_size(268435456)")
 	if writer {
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Set("_txlock", "immediate")

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"hostdeck/core"
 )
@@ -65,6 +66,16 @@ func (q *queries) ListInstances(ctx context.Context, f core.InstanceFilter) ([]*
 	}
 	if f.State != nil {
 		l.where = append(l.where, "state = "+l.args.add(*f.State))
+	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			return nil, 0, nil
+		}
+		marks := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			marks[i] = l.args.add(id)
+		}
+		l.where = append(l.where, "id IN ("+strings.Join(marks, ", ")+")")
 	}
 	return l.run(ctx, q.r)
 }
