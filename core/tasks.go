@@ -170,7 +170,7 @@ func (s *Service) waitHealthy(ctx context.Context, srv *Server, rt Runtime, ref 
 			return st, fmt.Errorf("wait for instance to be healthy: %w (%v)", ctx.Err(), err)
 		case <-time.After(wait):
 		}
-		wait = min(wait*2, 50*time.Millisecond)
+		wait = min(wait*2, 25*time.Millisecond)
 	}
 }
 
