@@ -154,8 +154,9 @@ func (r *response) errorAt(t testing.TB, status int, pointer string) {
 	t.Fatalf("no error points at %s: %s", pointer, r.raw)
 }
 
-// checkDoc validates a response loosely against JSON:API: never a 500, a JSON:API
-// Content-Type, data xor errors, included only with data, string ids, types present.
+// checkDoc validates a response against JSON:API: never a 500, a JSON:API
+// Content-Type, the v1.1 schema, data xor errors, included only with data, string
+// ids, types present.
 func checkDoc(t testing.TB, what string, r *response) {
 	t.Helper()
 	if r.status >= 500 {
@@ -182,6 +183,7 @@ func checkDoc(t testing.TB, what string, r *response) {
 	if _, ok := top["included"]; ok && !hasData {
 		t.Fatalf("%s: included without data", what)
 	}
+	validateSchema(t, what, r.raw)
 	if err := json.Unmarshal(r.raw, &r.doc); err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
