@@ -317,6 +317,37 @@ type listOpts struct {
 	Filter     map[string]string // filter[name]=value; empty values are left out
 }
 
+// listCmd is a `list` verb: every resource at path (following pages), as a table
+// of header and row, or as JSON with --json. filter, when set, gives the
+// filter[...] values from the verb's own flags.
+func (o *cliOpts) listCmd(short, path string, filter func() map[string]string, header []string, row func(apiResource) []string) *cobra.Command {
+	var lo listOpts
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if filter != nil {
+				lo.Filter = filter()
+			}
+			rs, err := o.client().list(cmd.Context(), path, lo)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printResources(cmd.OutOrStdout(), rs)
+			}
+			rows := make([][]string, len(rs))
+			for i, r := range rs {
+				rows[i] = row(r)
+			}
+			return printTable(cmd.OutOrStdout(), header, rows)
+		},
+	}
+	lo.addFlags(cmd)
+	return cmd
+}
+
 func (o *listOpts) addFlags(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&o.Page, "page", 0, "fetch only this page (1-based); all pages when 0")
 	cmd.Flags().IntVar(&o.Size, "size", 0, "page size; the server's default when 0")

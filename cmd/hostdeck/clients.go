@@ -24,30 +24,14 @@ func clientsCmd(env cliEnv) *cobra.Command {
 	o.addPersistentFlags(cmd)
 	cmd.RunE = runGroup
 
-	var lo listOpts
 	var serverID, status string
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List clients",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			lo.Filter = map[string]string{"server_id": serverID, "status": status}
-			rs, err := o.client().list(cmd.Context(), "/clients", lo)
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printResources(cmd.OutOrStdout(), rs)
-			}
-			rows := make([][]string, len(rs))
-			for i, r := range rs {
-				rows[i] = []string{r.ID, attr(r, "name"), attr(r, "email"), attr(r, "status"), attr(r, "server_id"),
-					attr(r, "available"), attr(r, "url"), attr(r, "expire_date")}
-			}
-			return printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "EMAIL", "STATUS", "SERVER_ID", "AVAILABLE", "URL", "EXPIRE_DATE"}, rows)
-		},
-	}
-	lo.addFlags(list)
+	list := o.listCmd("List clients", "/clients",
+		func() map[string]string { return map[string]string{"server_id": serverID, "status": status} },
+		[]string{"ID", "NAME", "EMAIL", "STATUS", "SERVER_ID", "AVAILABLE", "URL", "EXPIRE_DATE"},
+		func(r apiResource) []string {
+			return []string{r.ID, attr(r, "name"), attr(r, "email"), attr(r, "status"), attr(r, "server_id"),
+				attr(r, "available"), attr(r, "url"), attr(r, "expire_date")}
+		})
 	list.Flags().StringVar(&serverID, "server-id", "", "only clients on this server")
 	list.Flags().StringVar(&status, "status", "", "only clients in this status: creating, active, failed, transferring, deleting or deleted")
 

@@ -21,28 +21,12 @@ func serversCmd(env cliEnv) *cobra.Command {
 	o.addPersistentFlags(cmd)
 	cmd.RunE = runGroup
 
-	var lo listOpts
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List servers",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			rs, err := o.client().list(cmd.Context(), "/servers", lo)
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printResources(cmd.OutOrStdout(), rs)
-			}
-			rows := make([][]string, len(rs))
-			for i, r := range rs {
-				rows[i] = []string{r.ID, attr(r, "name"), attr(r, "address"), attr(r, "runtime"),
-					attr(r, "capacity"), attr(r, "location"), attr(r, "status")}
-			}
-			return printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "ADDRESS", "RUNTIME", "CAPACITY", "LOCATION", "STATUS"}, rows)
-		},
-	}
-	lo.addFlags(list)
+	list := o.listCmd("List servers", "/servers", nil,
+		[]string{"ID", "NAME", "ADDRESS", "RUNTIME", "CAPACITY", "LOCATION", "STATUS"},
+		func(r apiResource) []string {
+			return []string{r.ID, attr(r, "name"), attr(r, "address"), attr(r, "runtime"),
+				attr(r, "capacity"), attr(r, "location"), attr(r, "status")}
+		})
 
 	show := &cobra.Command{
 		Use:   "show ID",

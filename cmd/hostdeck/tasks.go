@@ -25,34 +25,18 @@ func tasksCmd(env cliEnv) *cobra.Command {
 	o.addPersistentFlags(cmd)
 	cmd.RunE = runGroup
 
-	var lo listOpts
 	var status, kind string
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List tasks",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			lo.Filter = map[string]string{"status": status, "kind": kind}
-			rs, err := o.client().list(cmd.Context(), "/tasks", lo)
-			if err != nil {
-				return err
+	list := o.listCmd("List tasks", "/tasks",
+		func() map[string]string { return map[string]string{"status": status, "kind": kind} },
+		[]string{"ID", "KIND", "STATUS", "PROGRESS", "TARGET", "CREATOR", "CREATED_AT", "MESSAGE"},
+		func(r apiResource) []string {
+			target := "-"
+			if t, id := attr(r, "target_type"), attr(r, "target_id"); t != "-" || id != "-" {
+				target = t + "/" + id
 			}
-			if o.json {
-				return printResources(cmd.OutOrStdout(), rs)
-			}
-			rows := make([][]string, len(rs))
-			for i, r := range rs {
-				target := "-"
-				if t, id := attr(r, "target_type"), attr(r, "target_id"); t != "-" || id != "-" {
-					target = t + "/" + id
-				}
-				rows[i] = []string{r.ID, attr(r, "kind"), attr(r, "status"), attr(r, "progress") + "%",
-					target, attr(r, "creator"), attr(r, "created_at"), attr(r, "message")}
-			}
-			return printTable(cmd.OutOrStdout(), []string{"ID", "KIND", "STATUS", "PROGRESS", "TARGET", "CREATOR", "CREATED_AT", "MESSAGE"}, rows)
-		},
-	}
-	lo.addFlags(list)
+			return []string{r.ID, attr(r, "kind"), attr(r, "status"), attr(r, "progress") + "%",
+				target, attr(r, "creator"), attr(r, "created_at"), attr(r, "message")}
+		})
 	list.Flags().StringVar(&status, "status", "", "only tasks in this status: PENDING, STARTED, SUCCESS, FAILURE, RETRY or REVOKED")
 	list.Flags().StringVar(&kind, "kind", "", "only tasks of this kind")
 
