@@ -225,14 +225,13 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 		return nil, err
 	}
 	progress(60, "setting owner password")
-	sealed := tg.client.OwnerPasswordEnc
-	if len(sealed) == 0 {
-		sealed = s.sealer.Seal([]byte(s.newPassword()))
-		if _, err := s.store.UpdateClient(ctx, clientID, ClientUpdate{OwnerPasswordEnc: &sealed}); err != nil {
+	if len(tg.client.OwnerPasswordEnc) == 0 {
+		sealed := s.sealer.Seal([]byte(s.newPassword()))
+		if tg.client, err = s.store.UpdateClient(ctx, clientID, ClientUpdate{OwnerPasswordEnc: &sealed}); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.setOwnerPassword(ctx, tg, inst, sealed); err != nil {
+	if err := s.setOwnerPassword(ctx, tg, inst); err != nil {
 		return nil, err
 	}
 	progress(90, "sending welcome e-mail")
@@ -250,14 +249,14 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 }
 
 // setOwnerPassword runs the owner_password hook with the password on stdin.
-func (s *Service) setOwnerPassword(ctx context.Context, tg *target, inst *Instance, sealed []byte) error {
+func (s *Service) setOwnerPassword(ctx context.Context, tg *target, inst *Instance) error {
 	hook := s.cfg.Template.Hooks.OwnerPassword
 	if len(hook) == 0 {
 		return nil
 	}
-	pw, err := s.sealer.Open(sealed)
+	pw, err := s.ownerPassword(tg.client)
 	if err != nil {
-		return Permanent(fmt.Errorf("open owner password: %w", err))
+		return err
 	}
 	return s.runHook(ctx, tg.rt, tg.srv, inst, "owner_password", hook, append(pw, '\n'))
 }
@@ -347,24 +346,38 @@ func (s *Service) runOwnerPassword(ctx context.Context, t *Task, progress func(i
 	if err != nil {
 		return nil, err
 	}
-	return nil, s.setOwnerPassword(ctx, tg, tg.inst, tg.client.OwnerPasswordEnc)
+	return nil, s.setOwnerPassword(ctx, tg, tg.inst)
 }
 
-func (s *Service) runSendSuccess(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+// taskClient loads the client a task's payload names.
+func (s *Service) taskClient(ctx context.Context, t *Task) (*Client, error) {
 	p, err := decode[clientPayload](t)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.store.GetClient(ctx, p.ClientID)
-	if err != nil {
-		return nil, err
-	}
+	return s.store.GetClient(ctx, p.ClientID)
+}
+
+// ownerPassword unseals a client's owner password.
+func (s *Service) ownerPassword(c *Client) ([]byte, error) {
 	if len(c.OwnerPasswordEnc) == 0 {
 		return nil, Errorf(KindConflict, "client has no owner password yet")
 	}
 	pw, err := s.sealer.Open(c.OwnerPasswordEnc)
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("open owner password: %w", err))
+	}
+	return pw, nil
+}
+
+func (s *Service) runSendSuccess(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	c, err := s.taskClient(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := s.ownerPassword(c)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.notifier.ClientReady(ctx, c, string(pw)); err != nil {
 		return nil, err
@@ -373,11 +386,7 @@ func (s *Service) runSendSuccess(ctx context.Context, t *Task, progress func(int
 }
 
 func (s *Service) runSendExpire(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := decode[clientPayload](t)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.store.GetClient(ctx, p.ClientID)
+	c, err := s.taskClient(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -391,11 +400,7 @@ func (s *Service) runSendExpire(ctx context.Context, t *Task, progress func(int,
 }
 
 func (s *Service) runClientDelete(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := decode[clientPayload](t)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.store.GetClient(ctx, p.ClientID)
+	c, err := s.taskClient(ctx, t)
 	if err != nil {
 		return nil, err
 	}
