@@ -35,11 +35,7 @@ func (f *face) listClients(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) getClient(w http.ResponseWriter, r *http.Request) error {
-	v, err := f.svc.GetClient(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return one(w, http.StatusOK, clientViewResource(r, v))
+	return f.renderClient(w, r, r.PathValue("id"))
 }
 
 // serverRef reads the server a body names: attribute server_id or the to-one
@@ -99,7 +95,7 @@ func clientBody(r *http.Request) (*httpx.Body, error) {
 	return b, nil
 }
 
-// render answers with the client as it is now.
+// renderClient answers with the client as it is now.
 func (f *face) renderClient(w http.ResponseWriter, r *http.Request, id string) error {
 	v, err := f.svc.GetClient(r.Context(), id)
 	if err != nil {
