@@ -22,11 +22,17 @@ const (
 
 // Error is a domain error. Message is safe to show to a client; Err (the cause)
 // is for logs only. Field names the offending input (an attribute name) when one applies.
+//
+// Reason is a stable machine-readable cause ("token_expired", "invalid_credentials",
+// "domain_not_found", …) that a face may map to its own codes; Params holds the
+// values a face's message templates name ({domain_name}, {user_name}, …).
 type Error struct {
 	Kind    Kind
 	Message string
 	Field   string
 	Err     error
+	Reason  string
+	Params  map[string]string
 }
 
 func (e *Error) Error() string {
@@ -56,6 +62,37 @@ func NotFound(what, id string) *Error {
 // Wrap gives err a kind and a client-safe message, keeping err as the cause.
 func Wrap(kind Kind, err error, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// Reasoned returns an *Error of the given kind with a Reason and the Params its
+// message templates use; params are key, value pairs.
+func Reasoned(kind Kind, reason, message string, params ...string) *Error {
+	e := &Error{Kind: kind, Reason: reason, Message: message}
+	if len(params) > 1 {
+		e.Params = make(map[string]string, len(params)/2)
+		for i := 0; i+1 < len(params); i += 2 {
+			e.Params[params[i]] = params[i+1]
+		}
+	}
+	return e
+}
+
+// ErrorReason is the Reason of the first *Error in err's chain, or "".
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+// ErrorParams is the Params of the first *Error in err's chain, or nil.
+func ErrorParams(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Params
+	}
+	return nil
 }
 
 // ErrorKind reports the kind of err: the kind of the first *Error in its chain,

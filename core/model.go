@@ -104,6 +104,7 @@ type User struct {
 	Name         string    `json:"name"`
 	Email        string    `json:"email"`
 	Role         Role      `json:"role"`
+	DomainID     string    `json:"domain_id"` // "default" when not set
 	PasswordHash string    `json:"-"`
 	Disabled     bool      `json:"disabled"`
 	CreatedAt    time.Time `json:"created_at"`

@@ -16,6 +16,10 @@ type Config struct {
 	ExpireNoticeDays int
 	// ReadyTimeout bounds how long client creation waits for the instance to be healthy.
 	ReadyTimeout time.Duration
+	// TokenTTL is how long an API token lives (DefaultTokenTTL when zero).
+	TokenTTL time.Duration
+	// TRS are the defaults of new TRS projects (get-settings shows them).
+	TRS TRSDefaults
 }
 
 // ClientTemplate says which image a client's cloud runs, its env, ports, volumes,
@@ -143,6 +147,10 @@ func New(d Deps, cfg Config) *Service {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 2 * time.Minute
 	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	cfg.TRS = cfg.TRS.withDefaults()
 	if cfg.Template.OwnerLogin == "" {
 		cfg.Template.OwnerLogin = "admin"
 	}

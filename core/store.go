@@ -28,6 +28,9 @@ type Queries interface {
 	ImageStore
 	TaskStore
 	AuditStore
+	CatalogueStore
+	TRSStore
+	IdentityStore
 }
 
 type ServerStore interface {
@@ -74,7 +77,7 @@ type ProjectStore interface {
 type ImageStore interface {
 	CreateImage(ctx context.Context, im *Image) error
 	GetImage(ctx context.Context, id string) (*Image, error)
-	ListImages(ctx context.Context, p Page) ([]*Image, int, error)
+	ListImages(ctx context.Context, f ImageFilter) ([]*Image, int, error)
 }
 
 type TaskStore interface {

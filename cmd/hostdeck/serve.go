@@ -23,6 +23,7 @@ import (
 
 	"hostdeck/api/alfa"
 	"hostdeck/api/httpx"
+	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/core/secret"
 	"hostdeck/notify"
@@ -41,6 +42,7 @@ type serveConfig struct {
 	DB          string
 	Listen      string
 	AlfaListen  string
+	TRSListen   string
 	Runtime     string
 	Template    string
 	SecretKey   string
@@ -71,8 +73,9 @@ func newServeCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&c.Data, "data", env("HOSTDECK_DATA", "./hostdeck-data"), "data directory (SQLite file, keys, simulator state) [HOSTDECK_DATA]")
 	f.StringVar(&c.DB, "db", env("HOSTDECK_DB", ""), "database: empty for SQLite under --data, or a postgres:// DSN [HOSTDECK_DB]")
-	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under /alfa/, /healthz, /metrics) [HOSTDECK_LISTEN]")
+	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under /alfa/ and /trs/, /healthz, /metrics) [HOSTDECK_LISTEN]")
 	f.StringVar(&c.AlfaListen, "alfa-listen", env("HOSTDECK_ALFA_LISTEN", ""), "own listener for the alfa face at / [HOSTDECK_ALFA_LISTEN]")
+	f.StringVar(&c.TRSListen, "trs-listen", env("HOSTDECK_TRS_LISTEN", ""), "own listener for the trs face at / [HOSTDECK_TRS_LISTEN]")
 	f.StringVar(&c.Runtime, "runtime", env("HOSTDECK_RUNTIME", "sim"), "runtime of servers created without one: sim or docker [HOSTDECK_RUNTIME]")
 	f.StringVar(&c.Template, "template", env("HOSTDECK_TEMPLATE", ""), "client template (JSON file); the built-in sample client when empty [HOSTDECK_TEMPLATE]")
 	f.StringVar(&c.SecretKey, "secret-key", env("HOSTDECK_SECRET_KEY", ""), "32-byte key (hex or base64) sealing recoverable secrets; a key file under --data when empty [HOSTDECK_SECRET_KEY]")
@@ -169,10 +172,12 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		return err
 	}
 	alfaHandler := alfa.NewHandler(svc, alfa.Options{Log: log, Metrics: metrics})
+	trsHandler := trs.NewHandler(svc, trs.Options{Log: log, Metrics: metrics})
 
 	var ready atomic.Bool
 	mux := http.NewServeMux()
 	mux.Handle("/alfa/", http.StripPrefix("/alfa", alfaHandler))
+	mux.Handle("/trs/", http.StripPrefix("/trs", trsHandler))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !ready.Load() {
@@ -185,6 +190,9 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	servers := []*http.Server{{Addr: c.Listen, Handler: mux}}
 	if c.AlfaListen != "" {
 		servers = append(servers, &http.Server{Addr: c.AlfaListen, Handler: alfaHandler})
+	}
+	if c.TRSListen != "" {
+		servers = append(servers, &http.Server{Addr: c.TRSListen, Handler: trsHandler})
 	}
 	listeners := make([]net.Listener, len(servers))
 	for i, srv := range servers {
@@ -207,7 +215,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		}()
 	}
 	ready.Store(true)
-	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "runtime", c.Runtime, "store", storeKind(c))
+	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "runtime", c.Runtime, "store", storeKind(c))
 
 	select {
 	case <-ctx.Done():

@@ -25,7 +25,8 @@ func TestBoxRoundTrip(t *testing.T) {
 	b := testBox(t)
 	for _, plain := range [][]byte{nil, []byte("x"), []byte("Пароль-владельца 42"), bytes.Repeat([]byte("a"), 10000)} {
 		sealed := b.Seal(plain)
-		if len(plain) > 0 && bytes.Contains(sealed, plain) {
+		// Short plaintexts turn up in random bytes by chance; only longer ones tell.
+		if len(plain) >= 8 && bytes.Contains(sealed, plain) {
 			t.Fatal("sealed data contains the plaintext")
 		}
 		got, err := b.Open(sealed)

@@ -41,7 +41,14 @@ func (q *queries) GetImage(ctx context.Context, id string) (*core.Image, error) 
 	return im, nil
 }
 
-func (q *queries) ListImages(ctx context.Context, p core.Page) ([]*core.Image, int, error) {
-	l := listQuery[*core.Image]{what: "images", cols: imageCols, from: "images", page: p, sort: imageSort, scan: scanImage}
+func (q *queries) ListImages(ctx context.Context, f core.ImageFilter) ([]*core.Image, int, error) {
+	l := listQuery[*core.Image]{what: "images", cols: imageCols, from: "images", page: f.Page, sort: imageSort, scan: scanImage}
+	if f.VisibleTo != nil {
+		l.where = append(l.where, "(zone = "+l.args.add(core.ZonePub)+" OR (zone = "+l.args.add(core.ZoneOwn)+
+			" AND owner_id = "+l.args.add(*f.VisibleTo)+"))")
+	}
+	if f.Zone != nil {
+		l.where = append(l.where, "zone = "+l.args.add(*f.Zone))
+	}
 	return l.run(ctx, q.r)
 }

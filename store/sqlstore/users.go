@@ -7,12 +7,12 @@ import (
 	"hostdeck/core"
 )
 
-const userCols = `id, name, email, role, password_hash, disabled, created_at, updated_at`
+const userCols = `id, name, email, role, password_hash, disabled, created_at, updated_at, domain_id`
 
 func scanUser(sc scanner) (*core.User, error) {
 	var u core.User
 	var created, updated int64
-	if err := sc.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
+	if err := sc.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated, &u.DomainID); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -24,8 +24,11 @@ func (q *queries) CreateUser(ctx context.Context, u *core.User) error {
 	if u.Role == "" {
 		u.Role = core.RoleMember
 	}
-	_, err := q.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Name, u.Email, u.Role, u.PasswordHash, u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt))
+	if u.DomainID == "" {
+		u.DomainID = core.DefaultDomainID
+	}
+	_, err := q.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID, u.Name, u.Email, u.Role, u.PasswordHash, u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt), u.DomainID)
 	if err != nil {
 		return q.writeErr(err, "user", u.Name)
 	}

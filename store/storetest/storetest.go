@@ -36,7 +36,10 @@ func Run(t *testing.T, open Opener) {
 		{"ExpireChanges", testExpireChanges},
 		{"CountClientsByServer", testCountClientsByServer},
 		{"Users", testUsers},
+		{"Identity", testIdentity},
 		{"ProjectsAndImages", testProjectsAndImages},
+		{"Catalogue", testCatalogue},
+		{"TRSProjects", testTRSProjects},
 		{"TaskCreate", testTaskCreate},
 		{"TaskClaim", testTaskClaim},
 		{"TaskLease", testTaskLease},
@@ -530,7 +533,8 @@ func testProjectsAndImages(t *testing.T, s core.Store) {
 
 	var ims []*core.Image
 	for _, name := range []string{"ubuntu", "alfa", "debian"} {
-		im := &core.Image{Name: name, Ref: name + ":latest", Zone: "pub", OSType: "linux"}
+		// Zone own keeps them apart from the catalogue's seeded (pub) images.
+		im := &core.Image{Name: name, Ref: name + ":latest", Zone: "own", OwnerID: "u1", OSType: "linux"}
 		ok(t, s.CreateImage(ctx, im))
 		ims = append(ims, im)
 	}
@@ -539,19 +543,20 @@ func testProjectsAndImages(t *testing.T, s core.Store) {
 	diff(t, ims[1], gotIm)
 	_, err = s.GetImage(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
 	wantKind(t, err, core.KindNotFound)
-	list, total, err := s.ListImages(ctx, core.Page{})
+	own := ptr(core.ZoneOwn)
+	list, total, err := s.ListImages(ctx, core.ImageFilter{Zone: own})
 	ok(t, err)
 	diff(t, ims, list)
 	if total != 3 {
 		t.Fatalf("total = %d, want 3", total)
 	}
-	list, total, err = s.ListImages(ctx, core.Page{Sort: []string{"name"}, Limit: 2})
+	list, total, err = s.ListImages(ctx, core.ImageFilter{Zone: own, Page: core.Page{Sort: []string{"name"}, Limit: 2}})
 	ok(t, err)
 	diff(t, []*core.Image{ims[1], ims[2]}, list)
 	if total != 3 {
 		t.Fatalf("total = %d, want 3", total)
 	}
-	_, _, err = s.ListImages(ctx, core.Page{Sort: []string{"ref"}})
+	_, _, err = s.ListImages(ctx, core.ImageFilter{Page: core.Page{Sort: []string{"ref"}}})
 	wantKind(t, err, core.KindInvalid)
 }
 

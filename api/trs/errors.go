@@ -1,0 +1,318 @@
+package trs
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"hostdeck/api/httpx"
+	"hostdeck/core"
+)
+
+// errorCode is one line of the document's error catalogue ("Описание ошибок
+// обращений к TRS server"). A line without a client message of its own shows its
+// description to the client.
+type errorCode struct {
+	Code              int
+	DescEN, MessageEN string
+	DescRU, MessageRU string
+}
+
+// catalogue is the document's 27 error codes, verbatim. Placeholders such as
+// {project_name} are filled from core.Error.Params.
+var catalogue = map[int]errorCode{
+	1: {1, "Unexpected error occurred.", "Unexpected error occurred. Please contact system administrator.",
+		"Произошла непредвиденная ошибка.", "Произошла непредвиденная ошибка. Обратитесь к системному администратору."},
+	2: {2, "License expired.", "License of RS server {cloud_url} got out. Please contact system administrator.",
+		"Истек срок действия лицензии.", "Срок лицензии модуля RS сервер {cloud_url} истек. Обратитесь к системному администратору."},
+	3: {3, "Asynchronous task of getting an instance failed.", "",
+		"Ошибка при выполнении асинхронной задачи получения виртуальной машины.", ""},
+	4: {4, "Failed to start asynchronous task of getting an instance.", "",
+		"Не удалось запустить асинхронную задачу получения виртуальной машины.", ""},
+	5: {5, "No available TRS project in the specified domain found.", "No available TRS project found. Please contact system administrator.",
+		"Нет доступных TRS проектов для пользователя в указанном домене.", "Нет ни одного доступного TRS проекта. Обратитесь к системному администратору."},
+	6: {6, "Authentication error.", "Invalid credentials. Please contact system administrator.",
+		"Ошибка аутентификации.", "Неправильные учётные данные. Обратитесь к системному администратору."},
+	7: {7, "Password expired.", "The password needs to be changed.",
+		"Истек срок действия пароля.", "Необходимо изменить пароль."},
+	8: {8, "The specified project is not TRS.", "Not a TRS project: {project_name}.",
+		"Указанный проект не является TRS проектом.", "Проект {project_name} не является TRS проектом."},
+	9:  {9, "Invalid request body.", "", "Неверное тело запроса.", ""},
+	10: {10, "Unable to find an instance obtain request by given ID.", "", "Не удалось найти запрос на получение виртуальной машины по указанному ID.", ""},
+	11: {11, "Forbidden to obtain an instance request.", "", "Нет доступа к указанному запросу на получение виртуальной машины.", ""},
+	12: {12, "Project quota exceeded.", "Quota exceeded for TRS project «{project_name}». Please contact system administrator.",
+		"Превышена квота проекта.", "Превышена квота для TRS проекта «{project_name}». Обратитесь к системному администратору."},
+	13: {13, "Instance creation failed.", "Unable to create instance in project {project_name}. Please contact system administrator.",
+		"Не удалось создать новую виртуальную машину.", "Не удалось создать виртуальную машину в проекте {project_name}. Обратитесь к системному администратору."},
+	14: {14, "No instances found in the specified project.", "No instance found in project {project_name}. Please contact system administrator.",
+		"Нет доступных виртуальных машин в указанном проекте.", "Не найдена виртуальная машина в проекте {project_name}. Обратитесь к системному администратору."},
+	15: {15, "Specified domain not found.", "Domain {domain_name} not found.",
+		"Указанный домен не найден.", "Домен {domain_name} не найден."},
+	16: {16, "Specified user not found.", "User {user_name} not found in domain {domain_name}.",
+		"Указанный пользователь не найден.", "Пользователь {user_name} не найден в домене {domain_name}."},
+	17: {17, "Instance is in an invalid state.", "Instance with id {instance_id} is in invalid state: {instance_status}. Please contact system administrator.",
+		"Виртуальная машина находится в необрабатываемом статусе.", "Виртуальная машина с ID {instance_id} находится в некорректном состоянии: {instance_status}. Обратитесь к системному администратору."},
+	18: {18, "Unable to obtain an instance IP address.", "Unable to get IP address of instance with id {instance_id}. Please contact system administrator.",
+		"Не удалось получить IP-адрес виртуальной машины.", "Не удалось получить IP-адрес виртуальной машины с ID {instance_id}. Обратитесь к системному администратору."},
+	19: {19, "Password expiration warning.", "Password expires in {seconds} seconds and needs to be changed.",
+		"Предупреждение о том, что пароль скоро истечёт.", "Ваш пароль истекает через {seconds} секунд, измените его."},
+	20: {20, "Warning that amount of authentications with current password is limited.", "Password expired, {attempts} grace logins remain.",
+		"Предупреждение о том, что осталось ограниченное число аутентификаций с использованием текущего пароля.", "Срок вашего пароля истек, осталось {attempts} попытки для входа."},
+	21: {21, "Authentication server is not available.", "Authentication server is not available. Please contact system administrator.",
+		"Недоступен сервер аутентификации.", "Сервер аутентификации недоступен. Обратитесь к системному администратору."},
+	22: {22, "Kerberos script file is not available because of it does not exist or it has wrong permissions.",
+		"Couldn’t change password because of the KERBEROS.script_path file doesn’t exist or it’s unaccessible. Please contact system administrator.",
+		"Файл скрипта для изменения пароля в Kerberos недоступен по причнине того, что он не найден или неверные права доступа.",
+		"Не удалось изменить пароль в связи с отсутствием файла KERBEROS.script_path или прав для его запуска. Обратитесь к системному администратору."},
+	23: {23, "Error while password change process, so script returned 1",
+		"Couldn’t change password because of an error while change password process execution. Please contact system administrator.",
+		"Ошибка во время выполнения скрипта изменения пароля, скрипт вернул код 1.",
+		"Не удалось изменить пароль в связи с ошибкой во время запуска процесса смены пароля. Обратитесь к системному администратору."},
+	24: {24, "Auth token is not valid.", "Unexpected error occurred. Please contact system administrator.",
+		"Токен авторизации недействителен.", "Произошла непредвиденная ошибка. Обратитесь к системному администратору."},
+	25: {25, "Failed to process asynchronous task of getting an instance.", "", "Не удалось выполнить асинхронную задачу получения виртуальной машины.", ""},
+	26: {26, "Request doesn’t match current Web Guard settings.", "Invalid settings of Web Guard. Please contact system administrator.",
+		"Запрос не соответствует текущим настройкам Web Guard.", "Неправильные настройки Web Guard.Обратитесь к системному администратору."},
+	27: {27, "OTP is required for authentication.", "", "Для аутентификации требуется код OTP.", ""},
+}
+
+// Error codes named where the face uses them.
+const (
+	CodeUnexpected   = 1
+	CodeAuth         = 6
+	CodeInvalidBody  = 9
+	CodeInvalidToken = 24
+)
+
+// reasonCodes maps core.Error reasons to catalogue codes. Faces and use cases
+// that add a reason add its line here.
+var reasonCodes = map[string]int{
+	"license_expired":             2,
+	"vm_task_failed":              3,
+	"vm_task_start_failed":        4,
+	"no_trs_project":              5,
+	core.ReasonInvalidCredentials: 6,
+	core.ReasonProjectForbidden:   6,
+	"password_expired":            7,
+	"not_trs_project":             8,
+	"request_not_found":           10,
+	"request_forbidden":           11,
+	"quota_exceeded":              12,
+	"instance_create_failed":      13,
+	"no_instance":                 14,
+	core.ReasonDomainNotFound:     15,
+	core.ReasonUserNotFound:       16,
+	"instance_state":              17,
+	"instance_ip":                 18,
+	"password_expiring":           19,
+	"grace_logins":                20,
+	"auth_unavailable":            21,
+	"password_script_missing":     22,
+	"password_script_failed":      23,
+	core.ReasonTokenInvalid:       24,
+	core.ReasonTokenExpired:       24,
+	core.ReasonTokenRevoked:       24,
+	"vm_task_process_failed":      25,
+	"web_guard":                   26,
+	"otp_required":                27,
+}
+
+// envelope is the TRS error body.
+type envelope struct {
+	Error envelopeError `json:"error"`
+}
+
+type envelopeError struct {
+	Code    int               `json:"code"`
+	Message string            `json:"message"`
+	Data    map[string]string `json:"data"`
+}
+
+// codeOf is the one place where an error becomes a catalogue code: its reason
+// first, then its kind (invalid, not found, conflict → 9; unauthenticated and
+// forbidden → 6; anything else → 1).
+func codeOf(err error) int {
+	if c, ok := reasonCodes[core.ErrorReason(err)]; ok {
+		return c
+	}
+	var he *httpx.Error
+	if errors.As(err, &he) {
+		if he.Status >= 500 {
+			return CodeUnexpected
+		}
+		return CodeInvalidBody
+	}
+	switch core.ErrorKind(err) {
+	case core.KindInvalid, core.KindNotFound, core.KindConflict:
+		return CodeInvalidBody
+	case core.KindUnauthenticated, core.KindForbidden, core.KindTooMany:
+		return CodeAuth
+	}
+	return CodeUnexpected
+}
+
+// russian reports whether the client prefers Russian: the Accept-Language range
+// of highest quality starts with "ru".
+func russian(r *http.Request) bool {
+	best, bestQ := "", -1.0
+	for _, h := range r.Header.Values("Accept-Language") {
+		for _, part := range strings.Split(h, ",") {
+			tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			q := 1.0
+			if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+			if tag != "" && q > bestQ {
+				best, bestQ = strings.ToLower(tag), q
+			}
+		}
+	}
+	return strings.HasPrefix(best, "ru")
+}
+
+var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
+
+// fill replaces {name} placeholders with params; unknown ones with "".
+func fill(tmpl string, params map[string]string) string {
+	return placeholder.ReplaceAllStringFunc(tmpl, func(p string) string {
+		return params[p[1:len(p)-1]]
+	})
+}
+
+// envelopeFor builds the TRS error body of err in the client's language. data
+// holds the message's parameters and, for a client error, the detail core gave.
+func envelopeFor(r *http.Request, err error) envelope {
+	code := codeOf(err)
+	c := catalogue[code]
+	params := core.ErrorParams(err)
+	tmpl := c.MessageEN
+	if tmpl == "" {
+		tmpl = c.DescEN
+	}
+	if russian(r) {
+		tmpl = c.MessageRU
+		if tmpl == "" {
+			tmpl = c.DescRU
+		}
+	}
+	data := make(map[string]string, len(params)+1)
+	for k, v := range params {
+		data[k] = v
+	}
+	if code != CodeUnexpected {
+		if d := detail(err); d != "" {
+			data["detail"] = d
+		}
+	}
+	return envelope{Error: envelopeError{Code: code, Message: fill(tmpl, params), Data: data}}
+}
+
+// detail is the client-safe explanation of err: core's message, or the first
+// object of an httpx error.
+func detail(err error) string {
+	var he *httpx.Error
+	if errors.As(err, &he) && len(he.Objects) > 0 {
+		return he.Objects[0].Detail
+	}
+	if core.ErrorKind(err) == core.KindInternal {
+		return ""
+	}
+	msg := core.ErrorMessage(err)
+	if f := core.ErrorField(err); f != "" && !strings.Contains(msg, f) {
+		msg = f + ": " + msg
+	}
+	return msg
+}
+
+// writeTRSError sends err in the TRS envelope. Every TRS error is HTTP 400, as
+// the document says, except the Allow header of a wrong method which is kept.
+func writeTRSError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.RecordError(r, err)
+	var he *httpx.Error
+	if errors.As(err, &he) && he.Header != nil {
+		for k, vs := range he.Header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+	}
+	httpx.WriteJSON(w, http.StatusBadRequest, envelopeFor(r, err))
+}
+
+// keystoneError is Keystone's error body.
+type keystoneError struct {
+	Error struct {
+		Code    int    `json:"code"`
+		Title   string `json:"title"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// keystoneStatus maps an error to the HTTP status Keystone would answer.
+func keystoneStatus(err error) int {
+	var he *httpx.Error
+	if errors.As(err, &he) {
+		if he.Status == http.StatusRequestEntityTooLarge || he.Status == http.StatusUnsupportedMediaType {
+			return http.StatusBadRequest
+		}
+		return he.Status
+	}
+	switch core.ErrorKind(err) {
+	case core.KindInvalid:
+		return http.StatusBadRequest
+	case core.KindUnauthenticated:
+		return http.StatusUnauthorized
+	case core.KindForbidden:
+		return http.StatusForbidden
+	case core.KindNotFound:
+		return http.StatusNotFound
+	case core.KindConflict:
+		return http.StatusConflict
+	case core.KindTooMany:
+		return http.StatusTooManyRequests
+	case core.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeKeystoneError sends err as Keystone does: its status and
+// {"error": {"code", "title", "message"}}; a 401 carries WWW-Authenticate.
+func writeKeystoneError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.RecordError(r, err)
+	status := keystoneStatus(err)
+	var body keystoneError
+	body.Error.Code, body.Error.Title = status, http.StatusText(status)
+	body.Error.Message = detail(err)
+	if body.Error.Message == "" {
+		body.Error.Message = "An unexpected error prevented the server from fulfilling your request."
+	}
+	if status == http.StatusUnauthorized {
+		body.Error.Message = "The request you have made requires authentication."
+		w.Header().Set("WWW-Authenticate", `Keystone uri="`+baseURL(r)+`"`)
+	}
+	var he *httpx.Error
+	if errors.As(err, &he) {
+		for k, vs := range he.Header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+	}
+	httpx.WriteJSON(w, status, body)
+}
+
+// codes lists the catalogue's codes in order (for the README test and docs).
+func codes() []int {
+	out := make([]int, 0, len(catalogue))
+	for c := range catalogue {
+		out = append(out, c)
+	}
+	sort.Ints(out)
+	return out
+}

@@ -1,0 +1,426 @@
+package trs
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"hostdeck/api/httpx"
+	"hostdeck/core"
+)
+
+// keystoneTime is how Keystone renders token times.
+const keystoneTime = "2006-01-02T15:04:05.000000Z"
+
+// baseURL is the face's root as the client addresses it: scheme, host and mount prefix.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + httpx.URLPath(r, "")
+}
+
+type ksRef struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+type ksScopedRef struct {
+	ID     string `json:"id,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Domain *ksRef `json:"domain,omitempty"`
+}
+
+type ksAuthRequest struct {
+	Auth *struct {
+		Identity *struct {
+			Methods  []string `json:"methods"`
+			Password *struct {
+				User *struct {
+					ksScopedRef
+					Password *string `json:"password"`
+				} `json:"user"`
+			} `json:"password"`
+		} `json:"identity"`
+		// Scope is an object ({"project": …}) or the string "unscoped".
+		Scope json.RawMessage `json:"scope"`
+	} `json:"auth"`
+}
+
+type ksScope struct {
+	Project *ksScopedRef    `json:"project"`
+	Domain  json.RawMessage `json:"domain"`
+	System  json.RawMessage `json:"system"`
+}
+
+// version describes the identity API v3 as Keystone's discovery documents do.
+func version(r *http.Request) map[string]any {
+	return map[string]any{
+		"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
+		"links":       []map[string]string{{"rel": "self", "href": baseURL(r) + "/v3/"}},
+		"media-types": []map[string]string{{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}},
+	}
+}
+
+// keystoneVersion is GET /v3, the version document keystoneauth's discovery reads
+// when the auth URL ends in /v3.
+func (f *face) keystoneVersion(w http.ResponseWriter, r *http.Request) error {
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"version": version(r)})
+	return nil
+}
+
+// keystoneVersions is GET / (the face's root), the version list discovery reads
+// when the auth URL has no version.
+func (f *face) keystoneVersions(w http.ResponseWriter, r *http.Request) error {
+	httpx.WriteJSON(w, http.StatusMultipleChoices, map[string]any{"versions": map[string]any{"values": []any{version(r)}}})
+	return nil
+}
+
+// issueToken is POST /v3/auth/tokens with the password method.
+func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
+	var req ksAuthRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	a := req.Auth
+	if a == nil || a.Identity == nil {
+		return core.Invalid("auth.identity", "auth.identity is required")
+	}
+	hasPassword := false
+	for _, m := range a.Identity.Methods {
+		hasPassword = hasPassword || m == "password"
+	}
+	if !hasPassword || a.Identity.Password == nil || a.Identity.Password.User == nil {
+		return core.Invalid("auth.identity.methods", "only the password method is supported: auth.identity.password.user is required")
+	}
+	u := a.Identity.Password.User
+	if u.ID == "" && u.Name == "" {
+		return core.Invalid("auth.identity.password.user", "the user needs an id or a name")
+	}
+	if u.Password == nil {
+		return core.Invalid("auth.identity.password.user.password", "password is required")
+	}
+	tr := core.TokenRequest{UserID: u.ID, UserName: u.Name, Password: *u.Password, Source: httpx.RemoteIP(r)}
+	if u.Domain != nil {
+		tr.DomainID, tr.DomainName = u.Domain.ID, u.Domain.Name
+	} else if u.ID == "" {
+		return core.Invalid("auth.identity.password.user.domain", "a user named by name needs a domain")
+	}
+	if len(a.Scope) > 0 && string(a.Scope) != "null" && string(a.Scope) != `"unscoped"` {
+		var sc ksScope
+		if err := decodeBytes(a.Scope, &sc); err != nil {
+			return core.Invalid("auth.scope", "auth.scope must be an object or \"unscoped\"")
+		}
+		switch {
+		case sc.Project != nil:
+			p := sc.Project
+			tr.ProjectID, tr.ProjectName = p.ID, p.Name
+			if p.ID == "" {
+				if p.Name == "" || p.Domain == nil {
+					return core.Invalid("auth.scope.project", "a project scope needs an id, or a name and a domain")
+				}
+				tr.ProjectDomainID, tr.ProjectDomainName = p.Domain.ID, p.Domain.Name
+			}
+		case sc.Domain != nil || sc.System != nil:
+			return core.Invalid("auth.scope", "only project scope is supported")
+		}
+	}
+	t, secret, err := f.svc.IssueToken(r.Context(), tr)
+	if err != nil {
+		return err
+	}
+	body, err := f.tokenBody(r, t, nil)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Subject-Token", secret)
+	httpx.WriteJSON(w, http.StatusCreated, body)
+	return nil
+}
+
+// tokenBody renders a token as Keystone does.
+func (f *face) tokenBody(r *http.Request, t *core.Token, u *core.User) (map[string]any, error) {
+	ctx := r.Context()
+	if u == nil {
+		var err error
+		if u, err = f.svc.Store().GetUser(ctx, t.UserID); err != nil {
+			return nil, err
+		}
+	}
+	d, err := f.svc.Domain(ctx, u.DomainID)
+	if err != nil {
+		return nil, err
+	}
+	tok := map[string]any{
+		"methods":    t.Methods,
+		"user":       map[string]any{"id": u.ID, "name": u.Name, "domain": ksRef{ID: d.ID, Name: d.Name}, "password_expires_at": nil},
+		"audit_ids":  []string{t.ID},
+		"expires_at": t.ExpiresAt.UTC().Format(keystoneTime),
+		"issued_at":  t.IssuedAt.UTC().Format(keystoneTime),
+		"catalog":    catalog(r),
+	}
+	if t.ProjectID != "" {
+		p, err := f.svc.Store().GetProject(ctx, t.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		def, err := f.svc.Domain(ctx, core.DefaultDomainID)
+		if err != nil {
+			return nil, err
+		}
+		tok["project"] = ksScopedRef{ID: p.ID, Name: p.Name, Domain: &ksRef{ID: def.ID, Name: def.Name}}
+		tok["is_domain"] = false
+		roles := make([]ksRef, len(t.Roles))
+		for i, role := range t.Roles {
+			roles[i] = ksRef{ID: string(role), Name: string(role)}
+		}
+		tok["roles"] = roles
+	}
+	return map[string]any{"token": tok}, nil
+}
+
+// catalog lists this face as the identity service, so that clients which look
+// the identity endpoint up in the catalog (openstacksdk) find it.
+func catalog(r *http.Request) []map[string]any {
+	url := baseURL(r) + "/v3"
+	var eps []map[string]string
+	for _, iface := range []string{"public", "internal", "admin"} {
+		eps = append(eps, map[string]string{"id": "identity-" + iface, "interface": iface, "region": "RegionOne", "region_id": "RegionOne", "url": url})
+	}
+	return []map[string]any{{"id": "identity", "type": "identity", "name": "keystone", "endpoints": eps}}
+}
+
+// checkToken is GET (and HEAD) /v3/auth/tokens: the X-Subject-Token's body.
+func (f *face) checkToken(w http.ResponseWriter, r *http.Request) error {
+	t, u, err := f.svc.InspectToken(r.Context(), r.Header.Get("X-Subject-Token"))
+	if err != nil {
+		return err
+	}
+	body, err := f.tokenBody(r, t, u)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// revokeToken is DELETE /v3/auth/tokens.
+func (f *face) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	if err := f.svc.RevokeToken(r.Context(), r.Header.Get("X-Subject-Token")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// ksUserIn is the body of user creation and update.
+type ksUserIn struct {
+	User *struct {
+		Name     *string `json:"name"`
+		Password *string `json:"password"`
+		Email    *string `json:"email"`
+		DomainID *string `json:"domain_id"`
+		Enabled  *bool   `json:"enabled"`
+		// Role is a hostdeck extension: "admin" makes a hostdeck administrator.
+		Role *string `json:"role"`
+	} `json:"user"`
+}
+
+func (in ksUserIn) input() (core.UserInput, error) {
+	if in.User == nil {
+		return core.UserInput{}, core.Invalid("user", "a user object is required")
+	}
+	u := in.User
+	ui := core.UserInput{Name: u.Name, Password: u.Password, Email: u.Email, DomainID: u.DomainID, Enabled: u.Enabled}
+	if u.Role != nil {
+		ui.Role = (*core.Role)(u.Role)
+	}
+	return ui, nil
+}
+
+func userBody(r *http.Request, u *core.User) map[string]any {
+	b := map[string]any{
+		"id": u.ID, "name": u.Name, "domain_id": u.DomainID, "enabled": !u.Disabled,
+		"password_expires_at": nil, "options": map[string]any{},
+		"links": map[string]string{"self": baseURL(r) + "/v3/users/" + u.ID},
+	}
+	if u.Email != "" {
+		b["email"] = u.Email
+	}
+	return b
+}
+
+func listLinks(r *http.Request) map[string]any {
+	return map[string]any{"self": baseURL(r) + r.URL.Path, "previous": nil, "next": nil}
+}
+
+func (f *face) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in ksUserIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	ui, err := in.input()
+	if err != nil {
+		return err
+	}
+	u, err := f.svc.CreateUser(r.Context(), ui)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"user": userBody(r, u)})
+	return nil
+}
+
+// optionalQuery reads a query parameter; nil when absent.
+func optionalQuery(r *http.Request, name string) *string {
+	if v, ok := r.URL.Query()[name]; ok && len(v) > 0 {
+		return &v[0]
+	}
+	return nil
+}
+
+func (f *face) listUsers(w http.ResponseWriter, r *http.Request) error {
+	users, _, err := f.svc.ListUsers(r.Context(), core.UserFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain_id")})
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(users))
+	for i, u := range users {
+		out[i] = userBody(r, u)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "links": listLinks(r)})
+	return nil
+}
+
+func (f *face) getUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := f.svc.GetUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": userBody(r, u)})
+	return nil
+}
+
+func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
+	var in ksUserIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	ui, err := in.input()
+	if err != nil {
+		return err
+	}
+	u, err := f.svc.UpdateUser(r.Context(), r.PathValue("id"), ui)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": userBody(r, u)})
+	return nil
+}
+
+func (f *face) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	if err := f.svc.DeleteUser(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func groupBody(r *http.Request, g *core.Group) map[string]any {
+	return map[string]any{
+		"id": g.ID, "name": g.Name, "domain_id": g.DomainID, "description": g.Description,
+		"links": map[string]string{"self": baseURL(r) + "/v3/groups/" + g.ID},
+	}
+}
+
+func (f *face) createGroup(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Group *struct {
+			Name        *string `json:"name"`
+			Description *string `json:"description"`
+			DomainID    *string `json:"domain_id"`
+		} `json:"group"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Group == nil {
+		return core.Invalid("group", "a group object is required")
+	}
+	g, err := f.svc.CreateGroup(r.Context(), core.GroupInput{Name: in.Group.Name, Description: in.Group.Description, DomainID: in.Group.DomainID})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"group": groupBody(r, g)})
+	return nil
+}
+
+func (f *face) listGroups(w http.ResponseWriter, r *http.Request) error {
+	groups, _, err := f.svc.ListGroups(r.Context(), core.GroupFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain_id")})
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(groups))
+	for i, g := range groups {
+		out[i] = groupBody(r, g)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"groups": out, "links": listLinks(r)})
+	return nil
+}
+
+func (f *face) listGroupUsers(w http.ResponseWriter, r *http.Request) error {
+	users, err := f.svc.GroupMembers(r.Context(), r.PathValue("g"))
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(users))
+	for i, u := range users {
+		out[i] = userBody(r, u)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "links": listLinks(r)})
+	return nil
+}
+
+func (f *face) addGroupUser(w http.ResponseWriter, r *http.Request) error {
+	if err := f.svc.AddGroupMember(r.Context(), r.PathValue("g"), r.PathValue("u")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (f *face) removeGroupUser(w http.ResponseWriter, r *http.Request) error {
+	if err := f.svc.RemoveGroupMember(r.Context(), r.PathValue("g"), r.PathValue("u")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// roles are hostdeck's two roles; each role's id is its name.
+var roles = []core.Role{core.RoleAdmin, core.RoleMember}
+
+func (f *face) listRoles(w http.ResponseWriter, r *http.Request) error {
+	out := make([]map[string]any, len(roles))
+	for i, role := range roles {
+		out[i] = map[string]any{"id": string(role), "name": string(role), "domain_id": nil,
+			"links": map[string]string{"self": baseURL(r) + "/v3/roles/" + string(role)}}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"roles": out, "links": listLinks(r)})
+	return nil
+}
+
+// grantRole is PUT /v3/projects/{p}/users/{u}/roles/{r}; r is a role's name or id,
+// in any case ("_member_", Keystone's old name, is member).
+func (f *face) grantRole(w http.ResponseWriter, r *http.Request) error {
+	role := core.Role(strings.ToLower(r.PathValue("r")))
+	if role == "_member_" {
+		role = core.RoleMember
+	}
+	if err := f.svc.GrantProjectRole(r.Context(), r.PathValue("p"), r.PathValue("u"), role); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,207 @@
+// Package trs is the face that speaks the "RS server" admin API of the
+// remote-desktop document (spec 001, port 9364) and the Keystone v3 subset its
+// clients log in with. TRS routes (/v1/...) take an X-Auth-Token and answer errors
+// in the document's envelope with its numeric codes, in English or Russian;
+// Keystone routes (/v3/...) answer as OpenStack Keystone does. Every rule lives in
+// core. The routes and the choices made where the document is silent are in
+// README.md beside this file.
+package trs
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hostdeck/api/httpx"
+	"hostdeck/core"
+)
+
+// Face is the face's name in logs, metrics and audit events.
+const Face = "trs"
+
+// License is the licence block GET /v1/info shows, as the document's example has it.
+type License struct {
+	CreatedAt     int64  `json:"created_at"`
+	ExpireAt      int64  `json:"expire_at"`
+	ModulePackage string `json:"module_package"`
+	Name          string `json:"name"`
+	Product       string `json:"product"`
+	SurrogateName string `json:"surrogate_name"`
+	UniqueID      string `json:"unique_id"`
+	Verified      bool   `json:"verified"`
+}
+
+// Options configure the handler.
+type Options struct {
+	Log *slog.Logger
+	// Metrics records requests; when nil and Registerer is set, metrics are
+	// registered there (never on the global registry).
+	Metrics    *httpx.Metrics
+	Registerer prometheus.Registerer
+	// Prefix is the path the face is mounted under ("/trs"); found per request
+	// when empty.
+	Prefix string
+	// Version is what GET /v1/info reports; the binary's module version when empty.
+	Version string
+	// License is shown by GET /v1/info; omitted when nil.
+	License *License
+}
+
+type face struct {
+	svc     *core.Service
+	log     *slog.Logger
+	version string
+	license *License
+}
+
+// NewHandler returns the trs face over svc. It uses paths relative to its mount
+// point: mount it with http.StripPrefix under a prefix, or at "/".
+func NewHandler(svc *core.Service, o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil && o.Registerer != nil {
+		m, err := httpx.NewMetrics(o.Registerer)
+		if err != nil {
+			o.Log.Error("trs: metrics not registered", "err", err)
+		}
+		o.Metrics = m
+	}
+	if o.Version == "" {
+		o.Version = buildVersion()
+	}
+	f := &face{svc: svc, log: o.Log, version: o.Version, license: o.License}
+	rt := httpx.NewRouter(f.middleware)
+	f.routes(rt)
+	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Prefix: o.Prefix})
+}
+
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "0.0.0-dev"
+}
+
+// routes is the face's route table.
+func (f *face) routes(rt *httpx.Router) {
+	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+
+	// Keystone v3 subset.
+	rt.Handle(get, "/{$}", f.keystoneVersions)
+	rt.Handle(get, "/v3", f.keystoneVersion)
+	rt.Handle(post, "/v3/auth/tokens", f.issueToken)
+	rt.Handle(get, "/v3/auth/tokens", f.checkToken)
+	rt.Handle(http.MethodHead, "/v3/auth/tokens", f.checkToken)
+	rt.Handle(del, "/v3/auth/tokens", f.revokeToken)
+	rt.Handle(post, "/v3/users", f.createUser)
+	rt.Handle(get, "/v3/users", f.listUsers)
+	rt.Handle(get, "/v3/users/{id}", f.getUser)
+	rt.Handle(http.MethodPatch, "/v3/users/{id}", f.updateUser)
+	rt.Handle(del, "/v3/users/{id}", f.deleteUser)
+	rt.Handle(post, "/v3/groups", f.createGroup)
+	rt.Handle(get, "/v3/groups", f.listGroups)
+	rt.Handle(get, "/v3/groups/{g}/users", f.listGroupUsers)
+	rt.Handle(put, "/v3/groups/{g}/users/{u}", f.addGroupUser)
+	rt.Handle(del, "/v3/groups/{g}/users/{u}", f.removeGroupUser)
+	rt.Handle(get, "/v3/roles", f.listRoles)
+	rt.Handle(put, "/v3/projects/{p}/users/{u}/roles/{r}", f.grantRole)
+
+	// TRS.
+	rt.Handle(get, "/v1/info", f.info)
+	rt.Handle(get, "/v1/tasks", f.listTasks)
+	rt.Handle(get, "/v1/tasks/{task_id}", f.getTask)
+	rt.Handle(post, "/v1/projects", f.createProject)
+	rt.Handle(get, "/v1/projects", f.listProjects)
+	rt.Handle(get, "/v1/projects/actions/get-settings", f.projectSettings)
+	rt.Handle(get, "/v1/projects/{project_id}", f.getProject)
+	rt.Handle(put, "/v1/projects/{project_id}", f.updateProject)
+	rt.Handle(get, "/v1/projects/{project_id}/statistics", f.projectStatistics)
+	rt.Handle(get, "/v1/flavors", f.listFlavors)
+	rt.Handle(get, "/v1/images", f.listImages)
+}
+
+// keystonePath reports whether the request is for the Keystone subset, which
+// answers errors in Keystone's shape.
+func keystonePath(r *http.Request) bool {
+	return r.URL.Path == "/v3" || strings.HasPrefix(r.URL.Path, "/v3/")
+}
+
+// middleware runs around every route (404 and 405 included). It caps the body,
+// authenticates (X-Auth-Token everywhere but the Keystone login and the version
+// documents), puts the actor in the context, and writes any error in the right
+// envelope: Keystone's under /v3, the TRS one elsewhere. A panic is logged and
+// answered as error 1.
+func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		ks := keystonePath(r)
+		writeErr := writeTRSError
+		if ks {
+			writeErr = writeKeystoneError
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				f.log.Error("trs: panic", "panic", p, "stack", string(debug.Stack()))
+				writeErr(w, r, core.Errorf(core.KindInternal, "panic"))
+			}
+		}()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxBody)
+		}
+		open := r.URL.Path == "/" || r.URL.Path == "/v3" || r.URL.Path == "/v3/auth/tokens" && r.Method == http.MethodPost
+		if !open {
+			ctx, err := f.authenticate(r)
+			if err != nil {
+				writeErr(w, r, err)
+				return nil
+			}
+			r = r.WithContext(ctx)
+		}
+		if err := next(w, r); err != nil {
+			writeErr(w, r, err)
+		}
+		return nil
+	}
+}
+
+// authenticate resolves X-Auth-Token to the acting user.
+func (f *face) authenticate(r *http.Request) (context.Context, error) {
+	tok := r.Header.Get("X-Auth-Token")
+	t, u, err := f.svc.ValidateToken(r.Context(), tok)
+	if err != nil {
+		return nil, err
+	}
+	a := core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: Face, Source: httpx.RemoteIP(r)}
+	ctx := core.WithActor(r.Context(), a)
+	return context.WithValue(ctx, authKey{}, &auth{token: t, user: u}), nil
+}
+
+// auth is the validated token of the request and its user.
+type auth struct {
+	token *core.Token
+	user  *core.User
+}
+
+type authKey struct{}
+
+// authFrom returns the request's validated token and user (nil on open routes).
+func authFrom(r *http.Request) *auth {
+	a, _ := r.Context().Value(authKey{}).(*auth)
+	return a
+}
+
+// requireAdmin applies core's role check to the caller.
+func requireAdmin(r *http.Request) error {
+	a := authFrom(r)
+	if a == nil {
+		return core.Reasoned(core.KindUnauthenticated, core.ReasonTokenInvalid, "an X-Auth-Token is required")
+	}
+	return core.Authorize(a.user, core.RoleAdmin)
+}

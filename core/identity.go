@@ -1,0 +1,722 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"time"
+
+	"hostdeck/core/secret"
+)
+
+// DefaultDomainID is the domain every user belongs to unless told otherwise; the
+// first migration creates it under the name "Default", as Keystone does.
+const DefaultDomainID = "default"
+
+// DefaultTokenTTL is how long a token lives when Config.TokenTTL is not set.
+const DefaultTokenTTL = time.Hour
+
+// expiredTokenKeep is how long an expired token stays stored.
+const expiredTokenKeep = 24 * time.Hour
+
+// Reasons of identity errors, stable for faces to map to their own codes.
+const (
+	ReasonInvalidCredentials = "invalid_credentials"
+	ReasonTokenInvalid       = "token_invalid"
+	ReasonTokenExpired       = "token_expired"
+	ReasonTokenRevoked       = "token_revoked"
+	ReasonDomainNotFound     = "domain_not_found"
+	ReasonUserNotFound       = "user_not_found"
+	ReasonGroupNotFound      = "group_not_found"
+	ReasonProjectNotFound    = "project_not_found"
+	ReasonProjectForbidden   = "project_forbidden"
+)
+
+// Domain is a namespace of users, groups and projects (Keystone's domain).
+type Domain struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Group is a named set of users of one domain.
+type Group struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	DomainID    string    `json:"domain_id"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// RoleGrant gives a user a role on a project.
+type RoleGrant struct {
+	ProjectID string    `json:"project_id"`
+	UserID    string    `json:"user_id"`
+	Role      Role      `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Token is an API token. The secret is handed to the client once; only its
+// SHA-256 (Hash, hex) is stored. ProjectID, when set, scopes the token to a
+// project, and Roles are the user's roles there (filled when a token is issued or
+// validated, not stored).
+type Token struct {
+	ID        string     `json:"id"`
+	Hash      string     `json:"-"`
+	UserID    string     `json:"user_id"`
+	ProjectID string     `json:"project_id,omitempty"`
+	Methods   []string   `json:"methods"`
+	IssuedAt  time.Time  `json:"issued_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Roles     []Role     `json:"roles,omitempty"`
+}
+
+// UserFilter selects users; nil fields do not filter.
+type UserFilter struct {
+	DomainID *string
+	Name     *string // exact name
+	Page
+}
+
+// UserUpdate changes the fields that are set.
+type UserUpdate struct {
+	Name         *string
+	Email        *string
+	PasswordHash *string
+	Disabled     *bool
+}
+
+// GroupFilter selects groups.
+type GroupFilter struct {
+	DomainID *string
+	Name     *string // exact name
+	Page
+}
+
+// IdentityStore holds domains, users' administration, groups, role grants and
+// tokens. Unknown ids are KindNotFound, duplicate names KindConflict.
+type IdentityStore interface {
+	CreateDomain(ctx context.Context, d *Domain) error // Conflict on a duplicate name
+	GetDomain(ctx context.Context, id string) (*Domain, error)
+	GetDomainByName(ctx context.Context, name string) (*Domain, error)
+
+	ListUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
+	UpdateUser(ctx context.Context, id string, u UserUpdate) (*User, error)
+	// DeleteUser removes the user with its memberships, grants and tokens.
+	DeleteUser(ctx context.Context, id string) error
+
+	CreateGroup(ctx context.Context, g *Group) error // Conflict on a duplicate name in the domain
+	GetGroup(ctx context.Context, id string) (*Group, error)
+	ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int, error)
+	// AddGroupMember is idempotent; NotFound when the group or the user is unknown.
+	AddGroupMember(ctx context.Context, groupID, userID string) error
+	// RemoveGroupMember is NotFound when the user is not a member.
+	RemoveGroupMember(ctx context.Context, groupID, userID string) error
+	ListGroupMembers(ctx context.Context, groupID string) ([]*User, error)
+
+	// FindProjectByName returns the oldest project of that name.
+	FindProjectByName(ctx context.Context, name string) (*Project, error)
+	// GrantRole is idempotent.
+	GrantRole(ctx context.Context, g *RoleGrant) error
+	// ProjectRoles lists the user's roles on the project (none: an empty slice).
+	ProjectRoles(ctx context.Context, projectID, userID string) ([]Role, error)
+
+	CreateToken(ctx context.Context, t *Token) error
+	GetTokenByHash(ctx context.Context, hash string) (*Token, error)
+	// RevokeToken marks the token revoked at at; revoking twice keeps the first time.
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// DeleteExpiredTokens removes tokens that expired before before.
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+}
+
+// TokenHash is the stored form of a token secret.
+func TokenHash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// TokenRequest is a password login (Keystone's password method). The user is
+// named by UserID, or by UserName in the domain DomainID or DomainName (the
+// default domain when both are empty). The token is scoped to a project when
+// ProjectID, or ProjectName (in ProjectDomainID/ProjectDomainName), is set.
+type TokenRequest struct {
+	UserID, UserName     string
+	DomainID, DomainName string
+	Password             string
+	ProjectID            string
+	ProjectName          string
+	ProjectDomainID      string
+	ProjectDomainName    string
+	Source               string // client address, for the login throttle
+}
+
+// resolveDomain finds a domain by id or name; neither means the default domain.
+func (s *Service) resolveDomain(ctx context.Context, q Queries, id, name string) (*Domain, error) {
+	var d *Domain
+	var err error
+	switch {
+	case id != "":
+		d, err = q.GetDomain(ctx, id)
+		name = id
+	case name != "":
+		d, err = q.GetDomainByName(ctx, name)
+	default:
+		d, err = q.GetDomain(ctx, DefaultDomainID)
+	}
+	if ErrorKind(err) == KindNotFound {
+		return nil, Reasoned(KindNotFound, ReasonDomainNotFound, "domain "+name+" not found", "domain_name", name)
+	}
+	return d, err
+}
+
+// IssueToken checks a password login and issues a token. Wrong credentials, an
+// unknown user or one of another domain are KindUnauthenticated with reason
+// invalid_credentials (the login throttle of Authenticate applies); an unknown
+// domain is KindUnauthenticated with reason domain_not_found. A project scope
+// needs a role grant on the project unless the user is an admin. The secret is
+// returned once; only its hash is stored.
+func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (*Token, string, error) {
+	d, err := s.resolveDomain(ctx, s.store, req.DomainID, req.DomainName)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Reason == ReasonDomainNotFound {
+			e.Kind = KindUnauthenticated
+		}
+		return nil, "", err
+	}
+	name := req.UserName
+	if req.UserID != "" {
+		u, err := s.store.GetUser(ctx, req.UserID)
+		if err != nil && ErrorKind(err) != KindNotFound {
+			return nil, "", err
+		}
+		name = "\x00" + req.UserID // no user has this name: Authenticate fails and counts it
+		if u != nil && (req.DomainID == "" && req.DomainName == "" || u.DomainID == d.ID) {
+			name = u.Name
+			d = &Domain{ID: u.DomainID}
+		}
+	}
+	u, err := s.Authenticate(ctx, name, req.Password, req.Source)
+	if err == nil && u.DomainID != d.ID {
+		err = Errorf(KindUnauthenticated, "wrong user name or password")
+	}
+	if err != nil {
+		if ErrorKind(err) == KindUnauthenticated {
+			return nil, "", Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name or password is wrong",
+				"user_name", req.UserName, "domain_name", firstNonEmpty(req.DomainName, req.DomainID))
+		}
+		return nil, "", err
+	}
+
+	now := s.now().UTC()
+	t := &Token{
+		ID: newID(), UserID: u.ID, Methods: []string{"password"},
+		IssuedAt: now, ExpiresAt: now.Add(s.cfg.TokenTTL),
+	}
+	if req.ProjectID != "" || req.ProjectName != "" {
+		p, roles, err := s.scope(ctx, u, req)
+		if err != nil {
+			return nil, "", err
+		}
+		t.ProjectID, t.Roles = p.ID, roles
+	}
+	tok := secret.RandomToken()
+	t.Hash = TokenHash(tok)
+	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: req.Source})
+	err = s.store.InTx(ctx, func(q Queries) error {
+		// Tokens are swept as new ones are issued; an expired one is kept a day so
+		// that its holder is told "expired" rather than "invalid".
+		if _, err := q.DeleteExpiredTokens(ctx, now.Add(-expiredTokenKeep)); err != nil {
+			return err
+		}
+		if err := q.CreateToken(ctx, t); err != nil {
+			return err
+		}
+		return s.audit(actx, q, "token.issue", "token", t.ID, map[string]string{"user_id": u.ID, "project_id": t.ProjectID})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return t, tok, nil
+}
+
+// scope resolves the project a login asks for and the user's roles on it.
+func (s *Service) scope(ctx context.Context, u *User, req TokenRequest) (*Project, []Role, error) {
+	var p *Project
+	var err error
+	what := req.ProjectID
+	if req.ProjectID != "" {
+		if ValidID(req.ProjectID) {
+			p, err = s.store.GetProject(ctx, req.ProjectID)
+		} else {
+			err = NotFound("project", req.ProjectID)
+		}
+	} else {
+		what = req.ProjectName
+		if _, err := s.resolveDomain(ctx, s.store, req.ProjectDomainID, req.ProjectDomainName); err != nil {
+			var e *Error
+			if errors.As(err, &e) && e.Reason == ReasonDomainNotFound {
+				e.Kind = KindUnauthenticated
+			}
+			return nil, nil, err
+		}
+		p, err = s.store.FindProjectByName(ctx, req.ProjectName)
+	}
+	if ErrorKind(err) == KindNotFound {
+		return nil, nil, Reasoned(KindUnauthenticated, ReasonProjectNotFound, "project "+what+" not found", "project_name", what)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	roles, err := s.store.ProjectRoles(ctx, p.ID, u.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Role == RoleAdmin && !slices.Contains(roles, RoleAdmin) {
+		roles = append(roles, RoleAdmin)
+	}
+	if len(roles) == 0 {
+		return nil, nil, Reasoned(KindUnauthenticated, ReasonProjectForbidden,
+			"user "+u.Name+" has no role on project "+p.Name, "project_name", p.Name, "user_name", u.Name)
+	}
+	return p, roles, nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// ValidateToken returns a live token and its user. An unknown, expired or revoked
+// token, or one whose user is gone or disabled, is KindUnauthenticated with reason
+// token_invalid, token_expired or token_revoked.
+func (s *Service) ValidateToken(ctx context.Context, tok string) (*Token, *User, error) {
+	invalid := func(reason, msg string) error { return Reasoned(KindUnauthenticated, reason, msg) }
+	if tok == "" {
+		return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
+	}
+	t, err := s.store.GetTokenByHash(ctx, TokenHash(tok))
+	if ErrorKind(err) == KindNotFound {
+		return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.RevokedAt != nil {
+		return nil, nil, invalid(ReasonTokenRevoked, "the token was revoked")
+	}
+	if !s.now().Before(t.ExpiresAt) {
+		return nil, nil, invalid(ReasonTokenExpired, "the token has expired")
+	}
+	u, err := s.store.GetUser(ctx, t.UserID)
+	if ErrorKind(err) == KindNotFound || err == nil && u.Disabled {
+		return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.ProjectID != "" {
+		roles, err := s.store.ProjectRoles(ctx, t.ProjectID, u.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if u.Role == RoleAdmin && !slices.Contains(roles, RoleAdmin) {
+			roles = append(roles, RoleAdmin)
+		}
+		if len(roles) == 0 { // the grant was taken back
+			return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
+		}
+		t.Roles = roles
+	}
+	return t, u, nil
+}
+
+// InspectToken validates another token (Keystone's X-Subject-Token) for the actor
+// in ctx: users may inspect their own tokens, admins any. A token that is not
+// valid is KindNotFound, with the reason ValidateToken gives.
+func (s *Service) InspectToken(ctx context.Context, tok string) (*Token, *User, error) {
+	t, u, err := s.ValidateToken(ctx, tok)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Kind == KindUnauthenticated {
+			e.Kind = KindNotFound
+		}
+		return nil, nil, err
+	}
+	if a := ActorFrom(ctx); a.UserID != t.UserID {
+		if err := s.authorize(ctx, RoleAdmin); err != nil {
+			return nil, nil, err
+		}
+	}
+	return t, u, nil
+}
+
+// Domain returns a domain by id.
+func (s *Service) Domain(ctx context.Context, id string) (*Domain, error) {
+	return s.resolveDomain(ctx, s.store, id, "")
+}
+
+// RevokeToken revokes the token whose secret is tok. Users may revoke their own
+// tokens, admins any; a token that is not valid is KindNotFound.
+func (s *Service) RevokeToken(ctx context.Context, tok string) error {
+	t, _, err := s.InspectToken(ctx, tok)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(q Queries) error {
+		if err := q.RevokeToken(ctx, t.ID, s.now().UTC()); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "token.revoke", "token", t.ID, map[string]string{"user_id": t.UserID})
+	})
+}
+
+// authorize applies Authorize to the actor in ctx.
+func (s *Service) authorize(ctx context.Context, need Role) error {
+	a := ActorFrom(ctx)
+	return Authorize(&User{ID: a.UserID, Name: a.Name, Role: a.Role}, need)
+}
+
+// UserInput is what creates or edits a user; nil fields are not set. Enabled
+// defaults to true on creation, DomainID to the default domain, Role to member.
+type UserInput struct {
+	Name     *string
+	Email    *string
+	Password *string
+	DomainID *string
+	Role     *Role
+	Enabled  *bool
+}
+
+func userNotFound(id string) error {
+	return Reasoned(KindNotFound, ReasonUserNotFound, "user "+id+" not found", "user_name", id)
+}
+
+// CreateUser creates a user (admins only). The password is hashed with the
+// Hasher (argon2id); it must be at least MinPasswordLen long.
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if in.Name == nil || *in.Name == "" {
+		return nil, Invalid("name", "name is required")
+	}
+	if in.Password == nil || len(*in.Password) < MinPasswordLen {
+		return nil, Invalid("password", "password must be at least %d characters", MinPasswordLen)
+	}
+	u := &User{Name: *in.Name, Role: RoleMember, DomainID: DefaultDomainID}
+	if in.Email != nil {
+		u.Email = *in.Email
+	}
+	if in.Role != nil {
+		if *in.Role != RoleAdmin && *in.Role != RoleMember {
+			return nil, Invalid("role", "role must be admin or member")
+		}
+		u.Role = *in.Role
+	}
+	if in.Enabled != nil {
+		u.Disabled = !*in.Enabled
+	}
+	hash, err := s.hasher.Hash(*in.Password)
+	if err != nil {
+		return nil, Wrap(KindInternal, err, "hash password")
+	}
+	u.PasswordHash = hash
+	err = s.store.InTx(ctx, func(q Queries) error {
+		if in.DomainID != nil && *in.DomainID != "" {
+			d, err := s.resolveDomain(ctx, q, *in.DomainID, "")
+			if err != nil {
+				return err
+			}
+			u.DomainID = d.ID
+		}
+		u.ID = newID()
+		if err := q.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "user.create", "user", u.ID, map[string]string{"name": u.Name, "domain_id": u.DomainID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// ListUsers lists users (admins only).
+func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, 0, err
+	}
+	return s.store.ListUsers(ctx, f)
+}
+
+// GetUser returns a user: admins see anyone, members themselves.
+func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
+	if ActorFrom(ctx).UserID != id {
+		if err := s.authorize(ctx, RoleAdmin); err != nil {
+			return nil, err
+		}
+	}
+	if !ValidID(id) {
+		return nil, userNotFound(id)
+	}
+	u, err := s.store.GetUser(ctx, id)
+	if ErrorKind(err) == KindNotFound {
+		return nil, userNotFound(id)
+	}
+	return u, err
+}
+
+// UpdateUser changes a user's name, e-mail, password or enabled flag (admins only).
+func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*User, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if !ValidID(id) {
+		return nil, userNotFound(id)
+	}
+	if in.DomainID != nil {
+		return nil, Invalid("domain_id", "a user cannot move to another domain")
+	}
+	if in.Role != nil {
+		return nil, Invalid("role", "roles are granted, not edited")
+	}
+	var up UserUpdate
+	if in.Name != nil {
+		if *in.Name == "" {
+			return nil, Invalid("name", "name must not be empty")
+		}
+		up.Name = in.Name
+	}
+	up.Email = in.Email
+	if in.Enabled != nil {
+		up.Disabled = ptr(!*in.Enabled)
+	}
+	if in.Password != nil {
+		if len(*in.Password) < MinPasswordLen {
+			return nil, Invalid("password", "password must be at least %d characters", MinPasswordLen)
+		}
+		hash, err := s.hasher.Hash(*in.Password)
+		if err != nil {
+			return nil, Wrap(KindInternal, err, "hash password")
+		}
+		up.PasswordHash = &hash
+	}
+	var u *User
+	err := s.store.InTx(ctx, func(q Queries) error {
+		var err error
+		if u, err = q.UpdateUser(ctx, id, up); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return userNotFound(id)
+			}
+			return err
+		}
+		detail := map[string]any{"name": up.Name != nil, "email": up.Email != nil, "password": up.PasswordHash != nil}
+		if up.Disabled != nil {
+			detail["enabled"] = !*up.Disabled
+		}
+		return s.audit(ctx, q, "user.update", "user", id, detail)
+	})
+	return u, err
+}
+
+// DeleteUser removes a user with its memberships, grants and tokens (admins only;
+// nobody deletes their own account).
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return err
+	}
+	if !ValidID(id) {
+		return userNotFound(id)
+	}
+	if ActorFrom(ctx).UserID == id {
+		return Errorf(KindConflict, "you cannot delete your own account")
+	}
+	return s.store.InTx(ctx, func(q Queries) error {
+		if err := q.DeleteUser(ctx, id); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return userNotFound(id)
+			}
+			return err
+		}
+		return s.audit(ctx, q, "user.delete", "user", id, nil)
+	})
+}
+
+// GroupInput is what creates a group; DomainID defaults to the default domain.
+type GroupInput struct {
+	Name        *string
+	DomainID    *string
+	Description *string
+}
+
+// CreateGroup creates a group (admins only).
+func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if in.Name == nil || *in.Name == "" {
+		return nil, Invalid("name", "name is required")
+	}
+	g := &Group{ID: newID(), Name: *in.Name, DomainID: DefaultDomainID}
+	if in.Description != nil {
+		g.Description = *in.Description
+	}
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if in.DomainID != nil && *in.DomainID != "" {
+			d, err := s.resolveDomain(ctx, q, *in.DomainID, "")
+			if err != nil {
+				return err
+			}
+			g.DomainID = d.ID
+		}
+		if err := q.CreateGroup(ctx, g); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "group.create", "group", g.ID, map[string]string{"name": g.Name, "domain_id": g.DomainID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// ListGroups lists groups (admins only).
+func (s *Service) ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, 0, err
+	}
+	return s.store.ListGroups(ctx, f)
+}
+
+// GroupMembers lists a group's users (admins only).
+func (s *Service) GroupMembers(ctx context.Context, groupID string) ([]*User, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if !ValidID(groupID) {
+		return nil, groupNotFound(groupID)
+	}
+	if _, err := s.store.GetGroup(ctx, groupID); err != nil {
+		if ErrorKind(err) == KindNotFound {
+			return nil, groupNotFound(groupID)
+		}
+		return nil, err
+	}
+	return s.store.ListGroupMembers(ctx, groupID)
+}
+
+func groupNotFound(id string) error {
+	return Reasoned(KindNotFound, ReasonGroupNotFound, "group "+id+" not found", "group_id", id)
+}
+
+// checkUserAndGroup resolves both ids to not-found errors with reasons.
+func (s *Service) checkUserAndGroup(ctx context.Context, q Queries, groupID, userID string) error {
+	if !ValidID(groupID) {
+		return groupNotFound(groupID)
+	}
+	if !ValidID(userID) {
+		return userNotFound(userID)
+	}
+	if _, err := q.GetGroup(ctx, groupID); err != nil {
+		if ErrorKind(err) == KindNotFound {
+			return groupNotFound(groupID)
+		}
+		return err
+	}
+	if _, err := q.GetUser(ctx, userID); err != nil {
+		if ErrorKind(err) == KindNotFound {
+			return userNotFound(userID)
+		}
+		return err
+	}
+	return nil
+}
+
+// AddGroupMember adds a user to a group (admins only; adding twice is no change).
+func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) error {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(q Queries) error {
+		if err := s.checkUserAndGroup(ctx, q, groupID, userID); err != nil {
+			return err
+		}
+		if err := q.AddGroupMember(ctx, groupID, userID); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "group.add_member", "group", groupID, map[string]string{"user_id": userID})
+	})
+}
+
+// RemoveGroupMember removes a user from a group (admins only); NotFound when the
+// user is not a member.
+func (s *Service) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(q Queries) error {
+		if err := s.checkUserAndGroup(ctx, q, groupID, userID); err != nil {
+			return err
+		}
+		if err := q.RemoveGroupMember(ctx, groupID, userID); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "group.remove_member", "group", groupID, map[string]string{"user_id": userID})
+	})
+}
+
+// GrantProjectRole gives a user a role on a project (admins only; granting twice is
+// no change).
+func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string, role Role) error {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return err
+	}
+	if role != RoleAdmin && role != RoleMember {
+		return Reasoned(KindNotFound, "role_not_found", "role "+string(role)+" not found", "role", string(role))
+	}
+	if !ValidID(projectID) {
+		return Reasoned(KindNotFound, ReasonProjectNotFound, "project "+projectID+" not found", "project_name", projectID)
+	}
+	if !ValidID(userID) {
+		return userNotFound(userID)
+	}
+	return s.store.InTx(ctx, func(q Queries) error {
+		if _, err := q.GetProject(ctx, projectID); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return Reasoned(KindNotFound, ReasonProjectNotFound, "project "+projectID+" not found", "project_name", projectID)
+			}
+			return err
+		}
+		if _, err := q.GetUser(ctx, userID); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return userNotFound(userID)
+			}
+			return err
+		}
+		if err := q.GrantRole(ctx, &RoleGrant{ProjectID: projectID, UserID: userID, Role: role, CreatedAt: s.now().UTC()}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "role.grant", "project", projectID, map[string]string{"user_id": userID, "role": string(role)})
+	})
+}
+
+// ProjectRoles lists a user's roles on a project: admins may ask about anyone,
+// members about themselves.
+func (s *Service) ProjectRoles(ctx context.Context, projectID, userID string) ([]Role, error) {
+	if ActorFrom(ctx).UserID != userID {
+		if err := s.authorize(ctx, RoleAdmin); err != nil {
+			return nil, err
+		}
+	}
+	return s.store.ProjectRoles(ctx, projectID, userID)
+}

@@ -1,0 +1,607 @@
+package core
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file holds TRS projects (remote-desktop machine pools) and the catalogue
+// of flavors and images they draw on.
+
+// Flavor is the size of an instance: what a TRS project's flavor_id names.
+type Flavor struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	VCPUs     int       `json:"vcpus"`
+	RAM       int       `json:"ram"`  // MiB
+	Disk      int       `json:"disk"` // GiB
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// FlavorInput is what an admin gives to create a flavor.
+type FlavorInput struct {
+	Name  string
+	VCPUs int
+	RAM   int // MiB
+	Disk  int // GiB
+}
+
+// Image zones: pub images are seen by everyone, own images by their owner only.
+const (
+	ZonePub = "pub"
+	ZoneOwn = "own"
+)
+
+// ImageFilter selects images. VisibleTo, when set, keeps the pub images and the
+// own images of that owner.
+type ImageFilter struct {
+	VisibleTo *string
+	Zone      *string
+	Page
+}
+
+// ImageInput is what an admin gives to add an image to the catalogue.
+type ImageInput struct {
+	Name    string
+	Ref     string
+	Zone    string // ZonePub (default) or ZoneOwn
+	OwnerID string // required for ZoneOwn
+	OSType  string
+}
+
+// Operation modes of a TRS project's machines.
+const (
+	ModeStandard     = 1 // one user per machine
+	ModeSimultaneous = 2 // several users share a machine
+)
+
+// ProjectTypeTRS marks a project that is a TRS pool (Keystone's project_type).
+const ProjectTypeTRS = "TRS"
+
+// DefaultDomain is the domain of projects created without one.
+const DefaultDomain = "default"
+
+// TRSProject is a project that is a pool of remote-desktop machines: the project's
+// own attributes plus the pool settings. The project row is shared with every other
+// face (role grants, token scopes); the settings are the TRS face's.
+type TRSProject struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Enabled     bool     `json:"enabled"`
+	DomainID    string   `json:"domain_id"`
+	ParentID    string   `json:"parent_id"` // the domain when not given
+	IsDomain    bool     `json:"is_domain"`
+	Tags        []string `json:"tags"`
+
+	FlavorID            string `json:"flavor_id"`
+	ImageID             string `json:"image_id"`
+	OperationMode       int    `json:"operation_mode"` // ModeStandard or ModeSimultaneous
+	NetworkID           string `json:"network_id"`
+	AvailabilityZone    string `json:"availability_zone"`
+	InstanceInitScript  string `json:"instance_init_script"` // base64; "" = none
+	MinReserveVM        int    `json:"min_reserve_vm"`
+	InstanceNamePattern string `json:"instance_name_pattern"` // "trs-**": each * a digit of the sequence
+	UserVolumeEnabled   bool   `json:"user_volume_enabled"`
+	VolumeSize          int    `json:"volume_size"`    // GiB
+	VolumeTypeID        string `json:"volume_type_id"` // "" = none
+	MaxInstances        int    `json:"max_instances"`  // machine quota; 0 = unlimited
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TRSProjectInput is what a caller may set on a TRS project; nil fields are not
+// given. The store's update takes it as is: the use case validates it first.
+type TRSProjectInput struct {
+	Name        *string
+	Description *string
+	Enabled     *bool
+	DomainID    *string
+	ParentID    *string
+	IsDomain    *bool
+	Tags        *[]string
+
+	FlavorID            *string
+	ImageID             *string
+	OperationMode       *int
+	NetworkID           *string
+	AvailabilityZone    *string
+	InstanceInitScript  *string
+	MinReserveVM        *int
+	InstanceNamePattern *string
+	UserVolumeEnabled   *bool
+	VolumeSize          *int
+	VolumeTypeID        *string
+	MaxInstances        *int
+}
+
+// TRSProjectFilter selects TRS projects; nil fields do not filter. Name matches
+// exactly (names are unique within a domain).
+type TRSProjectFilter struct {
+	IDs           []string // when not nil, only these projects
+	Name          *string
+	Enabled       *bool
+	DomainID      *string
+	OperationMode *int
+	Page
+}
+
+// TRSProjectStats are the counts of a project's machines, computed from its
+// instance records.
+type TRSProjectStats struct {
+	Created      int `json:"created"`      // not deleted
+	Active       int `json:"active"`       // state active
+	Error        int `json:"error"`        // state error
+	Free         int `json:"free"`         // active with no assigned user
+	Occupied     int `json:"occupied"`     // with at least one assigned user
+	Simultaneous int `json:"simultaneous"` // with more than one assigned user
+}
+
+// TRSDefaults are the configured defaults of new TRS projects, shown by the TRS
+// face's get-settings.
+type TRSDefaults struct {
+	OperationMode       int    `json:"operation_mode"`
+	MinReserveVM        int    `json:"min_reserve_vm"`
+	InstanceNamePattern string `json:"instance_name_pattern"`
+	AvailabilityZone    string `json:"default_availability_zone"`
+	UserVolumeEnabled   bool   `json:"user_volume_enabled"`
+	VolumeSize          int    `json:"volume_size"`
+	VolumeTypeID        string `json:"volume_type_id"`
+}
+
+// withDefaults fills what configuration left unset.
+func (d TRSDefaults) withDefaults() TRSDefaults {
+	if d.OperationMode == 0 {
+		d.OperationMode = ModeStandard
+	}
+	if d.InstanceNamePattern == "" {
+		d.InstanceNamePattern = "trs-**"
+	}
+	if d.AvailabilityZone == "" {
+		d.AvailabilityZone = "nova"
+	}
+	if d.VolumeSize == 0 {
+		d.VolumeSize = 1
+	}
+	return d
+}
+
+// CatalogueStore keeps flavors and images.
+type CatalogueStore interface {
+	CreateFlavor(ctx context.Context, f *Flavor) error // Conflict on a duplicate name
+	GetFlavor(ctx context.Context, id string) (*Flavor, error)
+	ListFlavors(ctx context.Context, p Page) ([]*Flavor, int, error)
+}
+
+// TRSStore keeps TRS projects: a projects row (type TRS) and its trs_projects row.
+type TRSStore interface {
+	// CreateTRSProject stores p; KindConflict when its name is taken in its domain.
+	CreateTRSProject(ctx context.Context, p *TRSProject) error
+	// GetTRSProject returns a TRS project; KindNotFound for an unknown id or a
+	// project that is not a TRS project.
+	GetTRSProject(ctx context.Context, id string) (*TRSProject, error)
+	ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*TRSProject, int, error)
+	// UpdateTRSProject changes the fields that are set; KindNotFound, or
+	// KindConflict when the new name is taken in the domain.
+	UpdateTRSProject(ctx context.Context, id string, u TRSProjectInput) (*TRSProject, error)
+	// CountInstancesByState counts a project's instances per state (deleted ones too).
+	CountInstancesByState(ctx context.Context, projectID string) (map[InstanceState]int, error)
+}
+
+// --- the catalogue ---
+
+// ListFlavors lists the flavors.
+func (s *Service) ListFlavors(ctx context.Context, p Page) ([]*Flavor, int, error) {
+	return s.store.ListFlavors(ctx, p)
+}
+
+// GetFlavor returns one flavor.
+func (s *Service) GetFlavor(ctx context.Context, id string) (*Flavor, error) {
+	if !ValidID(id) {
+		return nil, NotFound("flavor", id)
+	}
+	return s.store.GetFlavor(ctx, id)
+}
+
+// CreateFlavor adds a flavor (an admin's act: the face checks).
+func (s *Service) CreateFlavor(ctx context.Context, in FlavorInput) (*Flavor, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	switch {
+	case in.Name == "":
+		return nil, Invalid("name", "name is required")
+	case len(in.Name) > 200:
+		return nil, Invalid("name", "name is longer than 200 characters")
+	case in.VCPUs < 1 || in.VCPUs > 1024:
+		return nil, Invalid("vcpus", "vcpus must be between 1 and 1024")
+	case in.RAM < 1 || in.RAM > 1<<24:
+		return nil, Invalid("ram", "ram must be between 1 and %d MiB", 1<<24)
+	case in.Disk < 0 || in.Disk > 1<<20:
+		return nil, Invalid("disk", "disk must be between 0 and %d GiB", 1<<20)
+	}
+	f := &Flavor{ID: newID(), Name: in.Name, VCPUs: in.VCPUs, RAM: in.RAM, Disk: in.Disk, CreatedAt: s.now().UTC()}
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if err := q.CreateFlavor(ctx, f); err != nil {
+			if ErrorKind(err) == KindConflict {
+				return &Error{Kind: KindConflict, Field: "name", Message: "flavor " + f.Name + " already exists", Err: err}
+			}
+			return err
+		}
+		return s.audit(ctx, q, "flavor.create", "flavor", f.ID, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// ListImages lists the images ownerID may use: the public ones and its own. An
+// empty ownerID lists every image (an admin's view).
+func (s *Service) ListImages(ctx context.Context, ownerID string, p Page) ([]*Image, int, error) {
+	f := ImageFilter{Page: p}
+	if ownerID != "" {
+		f.VisibleTo = &ownerID
+	}
+	return s.store.ListImages(ctx, f)
+}
+
+// GetImage returns one image.
+func (s *Service) GetImage(ctx context.Context, id string) (*Image, error) {
+	if !ValidID(id) {
+		return nil, NotFound("image", id)
+	}
+	return s.store.GetImage(ctx, id)
+}
+
+// CreateImage adds an image to the catalogue (an admin's act: the face checks).
+func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error) {
+	in.Name, in.Ref = strings.TrimSpace(in.Name), strings.TrimSpace(in.Ref)
+	if in.Zone == "" {
+		in.Zone = ZonePub
+	}
+	switch {
+	case in.Name == "":
+		return nil, Invalid("name", "name is required")
+	case len(in.Name) > 200:
+		return nil, Invalid("name", "name is longer than 200 characters")
+	case in.Ref == "":
+		return nil, Invalid("ref", "ref is required")
+	case in.Zone != ZonePub && in.Zone != ZoneOwn:
+		return nil, Invalid("zone", "zone must be %q or %q", ZonePub, ZoneOwn)
+	case in.Zone == ZoneOwn && in.OwnerID == "":
+		return nil, Invalid("owner_id", "an image of zone own needs an owner")
+	}
+	if in.Zone == ZonePub {
+		in.OwnerID = ""
+	}
+	im := &Image{ID: newID(), Name: in.Name, Ref: in.Ref, Zone: in.Zone, OwnerID: in.OwnerID, OSType: in.OSType, CreatedAt: s.now().UTC()}
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if err := q.CreateImage(ctx, im); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "image.create", "image", im.ID, im)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// --- TRS projects ---
+
+// TRSProjectDefaults returns the configured defaults of new TRS projects.
+func (s *Service) TRSProjectDefaults() TRSDefaults { return s.cfg.TRS }
+
+// CheckInstanceNamePattern reports whether pattern can name machines: it holds at
+// least one '*' (each a digit of the machine's number).
+func CheckInstanceNamePattern(pattern string) error {
+	switch {
+	case strings.TrimSpace(pattern) == "":
+		return Invalid("instance_name_pattern", "instance_name_pattern must not be empty")
+	case !strings.Contains(pattern, "*"):
+		return Invalid("instance_name_pattern", "instance_name_pattern needs at least one '*' for the machine number")
+	case len(pattern) > 200:
+		return Invalid("instance_name_pattern", "instance_name_pattern is longer than 200 characters")
+	case strings.ContainsAny(pattern, " \t\r\n/"):
+		return Invalid("instance_name_pattern", "instance_name_pattern must not contain spaces or '/'")
+	}
+	return nil
+}
+
+// CheckInitScript reports whether script is standard base64 ("" is no script).
+func CheckInitScript(script string) error {
+	if script == "" {
+		return nil
+	}
+	if _, err := base64.StdEncoding.DecodeString(script); err != nil {
+		return Invalid("instance_init_script", "instance_init_script is not valid base64")
+	}
+	return nil
+}
+
+// NextInstanceName is the name of machine n by pattern: the stars, read left to
+// right, take the digits of n padded with zeros to their count ("trs-**", 1 →
+// "trs-01"). A number with more digits than there are stars puts the extra leading
+// digits at the first star ("trs-**", 123 → "trs-123"), so names never repeat.
+func NextInstanceName(pattern string, n int) string {
+	stars := strings.Count(pattern, "*")
+	if stars == 0 {
+		return pattern + strconv.Itoa(n)
+	}
+	digits := strconv.Itoa(max(n, 0))
+	if len(digits) < stars {
+		digits = strings.Repeat("0", stars-len(digits)) + digits
+	}
+	extra := len(digits) - stars
+	var b strings.Builder
+	i := 0
+	for _, r := range pattern {
+		if r != '*' {
+			b.WriteRune(r)
+			continue
+		}
+		if i == 0 {
+			b.WriteString(digits[:extra+1])
+			i = extra + 1
+			continue
+		}
+		b.WriteByte(digits[i])
+		i++
+	}
+	return b.String()
+}
+
+// checkTRSInput validates the fields that are given; create requires name, flavor
+// and image. Flavor and image must name records of the catalogue.
+func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInput, create bool) error {
+	if create && in.Name == nil {
+		return Invalid("name", "name is required")
+	}
+	if in.Name != nil {
+		switch n := strings.TrimSpace(*in.Name); {
+		case n == "":
+			return Invalid("name", "name must not be empty")
+		case len(n) > 64:
+			return Invalid("name", "name is longer than 64 characters")
+		}
+	}
+	if in.Description != nil && len(*in.Description) > 1000 {
+		return Invalid("description", "description is longer than 1000 characters")
+	}
+	if in.DomainID != nil && len(*in.DomainID) > 64 {
+		return Invalid("domain_id", "domain_id is longer than 64 characters")
+	}
+	if in.Tags != nil {
+		for _, t := range *in.Tags {
+			if strings.TrimSpace(t) == "" || len(t) > 255 {
+				return Invalid("tags", "a tag must be 1 to 255 characters")
+			}
+		}
+	}
+	if create && (in.FlavorID == nil || *in.FlavorID == "") {
+		return Invalid("flavor_id", "flavor_id is required")
+	}
+	if in.FlavorID != nil {
+		if !ValidID(*in.FlavorID) {
+			return Invalid("flavor_id", "unknown flavor %q", *in.FlavorID)
+		}
+		if _, err := q.GetFlavor(ctx, *in.FlavorID); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return Invalid("flavor_id", "unknown flavor %q", *in.FlavorID)
+			}
+			return err
+		}
+	}
+	if create && (in.ImageID == nil || *in.ImageID == "") {
+		return Invalid("image_id", "image_id is required")
+	}
+	if in.ImageID != nil {
+		if !ValidID(*in.ImageID) {
+			return Invalid("image_id", "unknown image %q", *in.ImageID)
+		}
+		if _, err := q.GetImage(ctx, *in.ImageID); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return Invalid("image_id", "unknown image %q", *in.ImageID)
+			}
+			return err
+		}
+	}
+	if in.OperationMode != nil && *in.OperationMode != ModeStandard && *in.OperationMode != ModeSimultaneous {
+		return Invalid("operation_mode", "operation_mode must be %d (standard) or %d (simultaneous)", ModeStandard, ModeSimultaneous)
+	}
+	if in.InstanceInitScript != nil {
+		if err := CheckInitScript(*in.InstanceInitScript); err != nil {
+			return err
+		}
+	}
+	if in.MinReserveVM != nil && (*in.MinReserveVM < 0 || *in.MinReserveVM > 10000) {
+		return Invalid("min_reserve_vm", "min_reserve_vm must be between 0 and 10000")
+	}
+	if in.InstanceNamePattern != nil {
+		if err := CheckInstanceNamePattern(*in.InstanceNamePattern); err != nil {
+			return err
+		}
+	}
+	if in.VolumeSize != nil && (*in.VolumeSize < 0 || *in.VolumeSize > 1<<16) {
+		return Invalid("volume_size", "volume_size must be between 0 and %d", 1<<16)
+	}
+	if in.MaxInstances != nil && (*in.MaxInstances < 0 || *in.MaxInstances > 1_000_000) {
+		return Invalid("max_instances", "max_instances must be between 0 (unlimited) and 1000000")
+	}
+	return nil
+}
+
+// normTRSInput trims what is trimmed before storing.
+func normTRSInput(in *TRSProjectInput) {
+	if in.Name != nil {
+		in.Name = ptr(strings.TrimSpace(*in.Name))
+	}
+	if in.DomainID != nil && *in.DomainID == "" {
+		in.DomainID = ptr(DefaultDomain)
+	}
+	if in.Tags != nil && *in.Tags == nil {
+		in.Tags = ptr([]string{})
+	}
+}
+
+// trsNameConflict gives a store conflict on a TRS project the field it is about.
+func trsNameConflict(err error, name, domain string) error {
+	if ErrorKind(err) == KindConflict {
+		return &Error{Kind: KindConflict, Field: "name",
+			Message: "project " + name + " already exists in domain " + domain, Err: err}
+	}
+	return err
+}
+
+// CreateTRSProject creates a TRS project; settings not given take the configured
+// defaults. Unknown flavor or image is KindInvalid (Field flavor_id / image_id); a
+// name taken in the domain is KindConflict.
+func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TRSProject, error) {
+	normTRSInput(&in)
+	d := s.cfg.TRS
+	p := &TRSProject{
+		ID: newID(), Enabled: true, DomainID: DefaultDomain, Tags: []string{},
+		OperationMode: d.OperationMode, AvailabilityZone: d.AvailabilityZone, MinReserveVM: d.MinReserveVM,
+		InstanceNamePattern: d.InstanceNamePattern, UserVolumeEnabled: d.UserVolumeEnabled,
+		VolumeSize: d.VolumeSize, VolumeTypeID: d.VolumeTypeID,
+	}
+	applyTRSInput(p, in)
+	if p.ParentID == "" {
+		p.ParentID = p.DomainID
+	}
+	now := s.now().UTC()
+	p.CreatedAt, p.UpdatedAt = now, now
+	err := s.store.InTx(ctx, func(q Queries) error {
+		if err := s.checkTRSInput(ctx, q, in, true); err != nil {
+			return err
+		}
+		if err := q.CreateTRSProject(ctx, p); err != nil {
+			return trsNameConflict(err, p.Name, p.DomainID)
+		}
+		return s.audit(ctx, q, "trs_project.create", "project", p.ID, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// applyTRSInput sets on p the fields in gives.
+func applyTRSInput(p *TRSProject, in TRSProjectInput) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&p.Name, in.Name)
+	set(&p.Description, in.Description)
+	set(&p.DomainID, in.DomainID)
+	set(&p.ParentID, in.ParentID)
+	set(&p.FlavorID, in.FlavorID)
+	set(&p.ImageID, in.ImageID)
+	set(&p.NetworkID, in.NetworkID)
+	set(&p.AvailabilityZone, in.AvailabilityZone)
+	set(&p.InstanceInitScript, in.InstanceInitScript)
+	set(&p.InstanceNamePattern, in.InstanceNamePattern)
+	set(&p.VolumeTypeID, in.VolumeTypeID)
+	if in.Enabled != nil {
+		p.Enabled = *in.Enabled
+	}
+	if in.IsDomain != nil {
+		p.IsDomain = *in.IsDomain
+	}
+	if in.Tags != nil {
+		p.Tags = *in.Tags
+	}
+	if in.OperationMode != nil {
+		p.OperationMode = *in.OperationMode
+	}
+	if in.MinReserveVM != nil {
+		p.MinReserveVM = *in.MinReserveVM
+	}
+	if in.UserVolumeEnabled != nil {
+		p.UserVolumeEnabled = *in.UserVolumeEnabled
+	}
+	if in.VolumeSize != nil {
+		p.VolumeSize = *in.VolumeSize
+	}
+	if in.MaxInstances != nil {
+		p.MaxInstances = *in.MaxInstances
+	}
+}
+
+// UpdateTRSProject changes the fields that are given, with the same checks as
+// CreateTRSProject.
+func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProjectInput) (*TRSProject, error) {
+	if !ValidID(id) {
+		return nil, NotFound("project", id)
+	}
+	normTRSInput(&in)
+	var p *TRSProject
+	err := s.store.InTx(ctx, func(q Queries) error {
+		old, err := q.GetTRSProject(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.checkTRSInput(ctx, q, in, false); err != nil {
+			return err
+		}
+		if p, err = q.UpdateTRSProject(ctx, id, in); err != nil {
+			name, domain := old.Name, old.DomainID
+			if in.Name != nil {
+				name = *in.Name
+			}
+			if in.DomainID != nil {
+				domain = *in.DomainID
+			}
+			return trsNameConflict(err, name, domain)
+		}
+		return s.audit(ctx, q, "trs_project.update", "project", id, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// GetTRSProject returns one TRS project.
+func (s *Service) GetTRSProject(ctx context.Context, id string) (*TRSProject, error) {
+	if !ValidID(id) {
+		return nil, NotFound("project", id)
+	}
+	return s.store.GetTRSProject(ctx, id)
+}
+
+// ListTRSProjects lists TRS projects.
+func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*TRSProject, int, error) {
+	if f.OperationMode != nil && *f.OperationMode != ModeStandard && *f.OperationMode != ModeSimultaneous {
+		return nil, 0, Invalid("operation_mode", "operation_mode must be %d or %d", ModeStandard, ModeSimultaneous)
+	}
+	return s.store.ListTRSProjects(ctx, f)
+}
+
+// TRSProjectStatistics counts a project's machines from its instance records.
+//
+// Free, Occupied and Simultaneous depend on user assignments, which do not exist
+// yet: until they do, every active machine counts as free, and none as occupied
+// or shared.
+func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProjectStats, error) {
+	if _, err := s.GetTRSProject(ctx, id); err != nil {
+		return nil, err
+	}
+	counts, err := s.store.CountInstancesByState(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st := &TRSProjectStats{Active: counts[StateActive], Error: counts[StateError]}
+	for state, n := range counts {
+		if state != StateDeleted {
+			st.Created += n
+		}
+	}
+	st.Free = st.Active
+	return st, nil
+}
