@@ -379,7 +379,9 @@ func TestCancelRunningTask(t *testing.T) {
 		},
 	}
 	o := testOptions(t, "r1")
-	o.Lease = 150 * time.Millisecond // renewed, and so cancel noticed, every 50ms
+	// Renewed, and so the cancel noticed, every third of it; long enough that a
+	// loaded machine (the whole suite under -race) does not lose the lease.
+	o.Lease = time.Second
 	startRunner(t, s, handlers, nil, o)
 	tk := createTask(t, s, "long")
 
@@ -412,14 +414,14 @@ func TestLeaseRenewedWhileRunning(t *testing.T) {
 		},
 	}
 	o1 := testOptions(t, "r1")
-	o1.Lease = 300 * time.Millisecond
+	o1.Lease = time.Second
 	startRunner(t, s, handlers, nil, o1)
 	tk := createTask(t, s, "slow")
 	waitFor(t, "task to start", func() bool { return calls.Load() == 1 })
 
 	// A second runner polls all along; it must not steal a task whose lease is renewed.
 	startRunner(t, s, handlers, nil, testOptions(t, "r2"))
-	time.Sleep(time.Second) // several lease lengths
+	time.Sleep(3 * time.Second) // several lease lengths
 	close(proceed)
 
 	done := waitDone(t, s, tk.ID)
