@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,8 @@ type serveConfig struct {
 	Listen      string
 	AlfaListen  string
 	TRSListen   string
+	TRSLicense  string
+	TokenTTL    time.Duration
 	Runtime     string
 	Template    string
 	SecretKey   string
@@ -76,6 +79,8 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under /alfa/ and /trs/, /healthz, /metrics) [HOSTDECK_LISTEN]")
 	f.StringVar(&c.AlfaListen, "alfa-listen", env("HOSTDECK_ALFA_LISTEN", ""), "own listener for the alfa face at / [HOSTDECK_ALFA_LISTEN]")
 	f.StringVar(&c.TRSListen, "trs-listen", env("HOSTDECK_TRS_LISTEN", ""), "own listener for the trs face at / [HOSTDECK_TRS_LISTEN]")
+	f.StringVar(&c.TRSLicense, "trs-license", env("HOSTDECK_TRS_LICENSE", ""), "JSON file with the licence block GET /v1/info shows [HOSTDECK_TRS_LICENSE]")
+	f.DurationVar(&c.TokenTTL, "token-ttl", envDuration("HOSTDECK_TOKEN_TTL", time.Hour), "how long an X-Auth-Token lives [HOSTDECK_TOKEN_TTL]")
 	f.StringVar(&c.Runtime, "runtime", env("HOSTDECK_RUNTIME", "sim"), "runtime of servers created without one: sim or docker [HOSTDECK_RUNTIME]")
 	f.StringVar(&c.Template, "template", env("HOSTDECK_TEMPLATE", ""), "client template (JSON file); the built-in sample client when empty [HOSTDECK_TEMPLATE]")
 	f.StringVar(&c.SecretKey, "secret-key", env("HOSTDECK_SECRET_KEY", ""), "32-byte key (hex or base64) sealing recoverable secrets; a key file under --data when empty [HOSTDECK_SECRET_KEY]")
@@ -151,7 +156,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		Hasher:      secret.Hasher{Params: secret.Params{Memory: uint32(c.HashMemKiB), Time: 1, Threads: 2}},
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Log:         log,
-	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays})
+	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays, TokenTTL: c.TokenTTL})
 
 	generated, err := svc.EnsureAdmin(ctx, env("HOSTDECK_ADMIN_USER", "admin"), os.Getenv("HOSTDECK_ADMIN_PASSWORD"))
 	if err != nil {
@@ -172,7 +177,11 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		return err
 	}
 	alfaHandler := alfa.NewHandler(svc, alfa.Options{Log: log, Metrics: metrics})
-	trsHandler := trs.NewHandler(svc, trs.Options{Log: log, Metrics: metrics})
+	license, err := loadLicense(c.TRSLicense)
+	if err != nil {
+		return err
+	}
+	trsHandler := trs.NewHandler(svc, trs.Options{Log: log, Metrics: metrics, License: license})
 
 	var ready atomic.Bool
 	mux := http.NewServeMux()
@@ -276,7 +285,7 @@ func loadTemplate(path string) (core.ClientTemplate, error) {
 		return core.ClientTemplate{}, fmt.Errorf("client template: %w", err)
 	}
 	var t core.ClientTemplate
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&t); err != nil {
 		return core.ClientTemplate{}, fmt.Errorf("client template %s: %w", path, err)
@@ -292,6 +301,24 @@ type hasher struct{ p secret.Params }
 
 func (h hasher) Hash(pw string) (string, error)       { return secret.Hash(pw, h.p) }
 func (h hasher) Verify(pw, hash string) (bool, error) { return secret.Verify(pw, hash) }
+
+// loadLicense reads the licence block of GET /v1/info; none when path is empty.
+func loadLicense(path string) (*trs.License, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--trs-license: %w", err)
+	}
+	var l trs.License
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return nil, fmt.Errorf("--trs-license %s: %w", path, err)
+	}
+	return &l, nil
+}
 
 // taskCollector exports task counts by state as a Prometheus gauge.
 type taskCollector struct{ store core.Store }
