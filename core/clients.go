@@ -116,10 +116,16 @@ func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientVie
 // has room, else the least-loaded active server with room. Call inside a transaction
 // after LockServers.
 func place(ctx context.Context, q Queries, want *string) (*Server, error) {
-	counts, err := q.CountClientsByServer(ctx)
+	counts, err := machineLoad(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	return placeBy(ctx, q, want, counts, "client")
+}
+
+// placeBy is place with the load already counted (clients and machines per
+// server); what names the new thing in the error of a full fleet.
+func placeBy(ctx context.Context, q Queries, want *string, counts map[string]int, what string) (*Server, error) {
 	if want != nil {
 		srv, err := q.GetServer(ctx, *want)
 		if ErrorKind(err) == KindNotFound {
@@ -153,7 +159,7 @@ func place(ctx context.Context, q Queries, want *string) (*Server, error) {
 		}
 	}
 	if best == nil {
-		return nil, Errorf(KindConflict, "no active server has room for a new client")
+		return nil, Errorf(KindConflict, "no active server has room for a new %s", what)
 	}
 	return best, nil
 }

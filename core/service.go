@@ -20,6 +20,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// TRS are the defaults of new TRS projects (get-settings shows them).
 	TRS TRSDefaults
+	// FloatingIPPool is the CIDR users' floating IPs come from (DefaultFloatingIPPool
+	// when empty).
+	FloatingIPPool string
 }
 
 // ClientTemplate says which image a client's cloud runs, its env, ports, volumes,
@@ -151,6 +154,9 @@ func New(d Deps, cfg Config) *Service {
 		cfg.TokenTTL = DefaultTokenTTL
 	}
 	cfg.TRS = cfg.TRS.withDefaults()
+	if cfg.FloatingIPPool == "" {
+		cfg.FloatingIPPool = DefaultFloatingIPPool
+	}
 	if cfg.Template.OwnerLogin == "" {
 		cfg.Template.OwnerLogin = "admin"
 	}

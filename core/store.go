@@ -31,6 +31,8 @@ type Queries interface {
 	CatalogueStore
 	TRSStore
 	IdentityStore
+	MachineStore
+	SessionStore
 }
 
 type ServerStore interface {

@@ -72,6 +72,7 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 		KindServerReboot:        s.runServerReboot,
 		KindExpiryNotices:       s.runExpiryNotices,
 		KindReconcile:           s.runReconcile,
+		KindMachineCreate:       s.runMachineCreate,
 	}
 }
 

@@ -585,9 +585,9 @@ func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*T
 
 // TRSProjectStatistics counts a project's machines from its instance records.
 //
-// Free, Occupied and Simultaneous depend on user assignments, which do not exist
-// yet: until they do, every active machine counts as free, and none as occupied
-// or shared.
+// Free, Occupied and Simultaneous count user assignments (groups do not occupy a
+// machine): free is active without a user, occupied has one or more users,
+// simultaneous more than one.
 func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProjectStats, error) {
 	if _, err := s.GetTRSProject(ctx, id); err != nil {
 		return nil, err
@@ -602,6 +602,20 @@ func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProj
 			st.Created += n
 		}
 	}
-	st.Free = st.Active
+	ms, _, err := s.ListMachines(ctx, MachineQuery{ProjectID: &Cond{Op: OpEq, Values: []string{id}}})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		switch n := len(m.Users); {
+		case n == 0 && m.State == StateActive:
+			st.Free++
+		case n > 1:
+			st.Simultaneous++
+			fallthrough
+		case n == 1:
+			st.Occupied++
+		}
+	}
 	return st, nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -46,6 +47,7 @@ type serveConfig struct {
 	TRSListen   string
 	TRSLicense  string
 	TokenTTL    time.Duration
+	FloatingIPs string
 	Runtime     string
 	Template    string
 	SecretKey   string
@@ -80,6 +82,7 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&c.AlfaListen, "alfa-listen", env("HOSTDECK_ALFA_LISTEN", ""), "own listener for the alfa face at / [HOSTDECK_ALFA_LISTEN]")
 	f.StringVar(&c.TRSListen, "trs-listen", env("HOSTDECK_TRS_LISTEN", ""), "own listener for the trs face at / [HOSTDECK_TRS_LISTEN]")
 	f.StringVar(&c.TRSLicense, "trs-license", env("HOSTDECK_TRS_LICENSE", ""), "JSON file with the licence block GET /v1/info shows [HOSTDECK_TRS_LICENSE]")
+	f.StringVar(&c.FloatingIPs, "floating-ip-pool", env("HOSTDECK_FLOATING_IP_POOL", core.DefaultFloatingIPPool), "CIDR users' floating IPs are allocated from [HOSTDECK_FLOATING_IP_POOL]")
 	f.DurationVar(&c.TokenTTL, "token-ttl", envDuration("HOSTDECK_TOKEN_TTL", time.Hour), "how long an X-Auth-Token lives [HOSTDECK_TOKEN_TTL]")
 	f.StringVar(&c.Runtime, "runtime", env("HOSTDECK_RUNTIME", "sim"), "runtime of servers created without one: sim or docker [HOSTDECK_RUNTIME]")
 	f.StringVar(&c.Template, "template", env("HOSTDECK_TEMPLATE", ""), "client template (JSON file); the built-in sample client when empty [HOSTDECK_TEMPLATE]")
@@ -151,12 +154,16 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		}
 	}
 
+	if _, err := netip.ParsePrefix(c.FloatingIPs); err != nil {
+		return fmt.Errorf("--floating-ip-pool %q is not a CIDR: %w", c.FloatingIPs, err)
+	}
 	svc := core.New(core.Deps{
 		Store: store, Runtimes: runtimes, Notifier: mailer, Sealer: box,
 		Hasher:      secret.Hasher{Params: secret.Params{Memory: uint32(c.HashMemKiB), Time: 1, Threads: 2}},
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Log:         log,
-	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays, TokenTTL: c.TokenTTL})
+	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays, TokenTTL: c.TokenTTL,
+		FloatingIPPool: c.FloatingIPs})
 
 	generated, err := svc.EnsureAdmin(ctx, env("HOSTDECK_ADMIN_USER", "admin"), os.Getenv("HOSTDECK_ADMIN_PASSWORD"))
 	if err != nil {

@@ -1,0 +1,408 @@
+package trs
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"hostdeck/api/httpx"
+	"hostdeck/core"
+)
+
+// TRS machines (/v1/servers/...) and their user and group assignments. Where the
+// document is silent:
+//   - POST /v1/servers/ names machines by the project's instance_name_pattern; the
+//     body's name and description are checked (name at most 245 characters) but a
+//     machine's name is always the pattern's next free one. project_id in the body
+//     wins over the token's project scope; without either the request is code 9.
+//   - The assignment routes answer 204 with no body, as the document says.
+//   - user and group filters on GET /v1/servers/ match direct assignments.
+
+// serverBody is the "server" object of POST and PUT /v1/servers.
+type serverBody struct {
+	Name        *string   `json:"name"`
+	Description *string   `json:"description"`
+	Count       *flexInt  `json:"count"`
+	ProjectID   *string   `json:"project_id"`
+	Users       *[]string `json:"users"`
+	Groups      *[]string `json:"groups"`
+}
+
+func decodeServer(r *http.Request) (*serverBody, error) {
+	var doc struct {
+		Server *serverBody `json:"server"`
+	}
+	if err := decode(r, &doc); err != nil {
+		return nil, err
+	}
+	if doc.Server == nil {
+		return nil, core.Invalid("server", `the body must be {"server": {...}}`)
+	}
+	b := doc.Server
+	if b.Name != nil && len(*b.Name) > 245 {
+		return nil, core.Invalid("name", "name is longer than 245 characters")
+	}
+	if b.Description != nil && len(*b.Description) > 1000 {
+		return nil, core.Invalid("description", "description is longer than 1000 characters")
+	}
+	return b, nil
+}
+
+// decodeIDs reads {"<key>": ["id", ...]}.
+func decodeIDs(r *http.Request, key string) ([]string, error) {
+	var doc map[string]*[]string
+	if err := decode(r, &doc); err != nil {
+		return nil, err
+	}
+	ids := doc[key]
+	if ids == nil {
+		return nil, core.Invalid(key, `the body must be {"%s": [...]}`, key)
+	}
+	return *ids, nil
+}
+
+func orEmpty(ids *[]string) []string {
+	if ids == nil {
+		return nil
+	}
+	return *ids
+}
+
+// createServers is POST /v1/servers/: {"servers": [{"id"}], "reservation_id"}.
+func (f *face) createServers(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	b, err := decodeServer(r)
+	if err != nil {
+		return err
+	}
+	projectID := authFrom(r).token.ProjectID
+	if b.ProjectID != nil {
+		projectID = *b.ProjectID
+	}
+	if projectID == "" {
+		return core.Invalid("project_id", "project_id is required when the token is not scoped to a project")
+	}
+	count := 1
+	if b.Count != nil {
+		if count = int(*b.Count); count < 1 {
+			return core.Invalid("count", "count must be at least 1")
+		}
+	}
+	res, err := f.svc.CreateMachines(r.Context(), projectID, count, orEmpty(b.Users), orEmpty(b.Groups))
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]string, len(res.Machines))
+	for i, m := range res.Machines {
+		out[i] = map[string]string{"id": m.ID}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"servers": out, "reservation_id": res.ReservationID})
+	return nil
+}
+
+// updateServer is PUT /v1/servers/{server_id}: replaces users and groups.
+func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	b, err := decodeServer(r)
+	if err != nil {
+		return err
+	}
+	m, err := f.svc.UpdateMachine(r.Context(), r.PathValue("server_id"), b.Users, b.Groups)
+	if err != nil {
+		return err
+	}
+	v := newServerViews(f, r)
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"server": v.of(r.Context(), m)})
+	return nil
+}
+
+// listServers is GET /v1/servers/ with project_id and assigned (both with
+// modifiers), user, group and with_os_object.
+func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var mq core.MachineQuery
+	for _, p := range []struct {
+		name string
+		dst  **core.Cond
+	}{{"project_id", &mq.ProjectID}, {"assigned", &mq.Assigned}} {
+		if !q.Has(p.name) {
+			continue
+		}
+		c, err := core.ParseModifier(q.Get(p.name))
+		if err != nil {
+			return core.Invalid(p.name, "%s: %s", p.name, core.ErrorMessage(err))
+		}
+		*p.dst = &c
+	}
+	mq.UserID, mq.GroupID = optionalQuery(r, "user"), optionalQuery(r, "group")
+	if v := q.Get("with_os_object"); v != "" && !validBool(v) {
+		return core.Invalid("with_os_object", "with_os_object must be true or false")
+	}
+	ms, _, err := f.svc.ListMachines(r.Context(), mq)
+	if err != nil {
+		return err
+	}
+	v := newServerViews(f, r)
+	out := make([]map[string]any, len(ms))
+	for i, m := range ms {
+		out[i] = v.of(r.Context(), m)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"servers": out})
+	return nil
+}
+
+// getServer is GET /v1/servers/{server_id}.
+func (f *face) getServer(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	m, err := f.svc.GetMachine(r.Context(), r.PathValue("server_id"))
+	if err != nil {
+		return err
+	}
+	v := newServerViews(f, r)
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"server": v.of(r.Context(), m)})
+	return nil
+}
+
+func idObjects(ids []string) []map[string]string {
+	out := make([]map[string]string, len(ids))
+	for i, id := range ids {
+		out[i] = map[string]string{"id": id}
+	}
+	return out
+}
+
+// assignServerUsers is POST /v1/servers/{server_id}/users/.
+func (f *face) assignServerUsers(w http.ResponseWriter, r *http.Request) error {
+	return f.assignToServer(w, r, "users", f.svc.AssignMachineUsers)
+}
+
+// assignServerGroups is POST /v1/servers/{server_id}/groups/.
+func (f *face) assignServerGroups(w http.ResponseWriter, r *http.Request) error {
+	return f.assignToServer(w, r, "groups", f.svc.AssignMachineGroups)
+}
+
+func (f *face) assignToServer(w http.ResponseWriter, r *http.Request, key string, do func(context.Context, string, []string) error) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	ids, err := decodeIDs(r, key)
+	if err != nil {
+		return err
+	}
+	if err := do(r.Context(), r.PathValue("server_id"), ids); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// assignUserServers is POST /v1/users/{user_id}/servers/.
+func (f *face) assignUserServers(w http.ResponseWriter, r *http.Request) error {
+	return f.assignServersTo(w, r, "user_id", f.svc.AssignUserMachines)
+}
+
+// assignGroupServers is POST /v1/groups/{group_id}/servers/.
+func (f *face) assignGroupServers(w http.ResponseWriter, r *http.Request) error {
+	return f.assignServersTo(w, r, "group_id", f.svc.AssignGroupMachines)
+}
+
+func (f *face) assignServersTo(w http.ResponseWriter, r *http.Request, param string, do func(context.Context, string, []string) error) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	ids, err := decodeIDs(r, "servers")
+	if err != nil {
+		return err
+	}
+	if err := do(r.Context(), r.PathValue(param), ids); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// listServerUsers is GET /v1/servers/{server_id}/users/: {"users": [{"id"}]}.
+func (f *face) listServerUsers(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	ids, err := f.svc.ListMachineUsers(r.Context(), r.PathValue("server_id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": idObjects(ids)})
+	return nil
+}
+
+// listServerGroups is GET /v1/servers/{server_id}/groups/: {"groups": [{"id"}]}.
+func (f *face) listServerGroups(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	ids, err := f.svc.ListMachineGroups(r.Context(), r.PathValue("server_id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"groups": idObjects(ids)})
+	return nil
+}
+
+// listUserServers is GET /v1/users/{user_id}/servers/: instance_id, project_id, project_name.
+func (f *face) listUserServers(w http.ResponseWriter, r *http.Request) error {
+	return f.listServersOf(w, r, "user_id", f.svc.ListUserMachines)
+}
+
+// listGroupServers is GET /v1/groups/{group_id}/servers/, shaped as the user's list.
+func (f *face) listGroupServers(w http.ResponseWriter, r *http.Request) error {
+	return f.listServersOf(w, r, "group_id", f.svc.ListGroupMachines)
+}
+
+func (f *face) listServersOf(w http.ResponseWriter, r *http.Request, param string, list func(context.Context, string) ([]*core.Machine, error)) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	ms, err := list(r.Context(), r.PathValue(param))
+	if err != nil {
+		return err
+	}
+	v := newServerViews(f, r)
+	out := make([]map[string]any, len(ms))
+	for i, m := range ms {
+		name := ""
+		if p := v.project(r.Context(), m.ProjectID); p != nil {
+			name = p.Name
+		}
+		out[i] = map[string]any{"instance_id": m.ID, "project_id": m.ProjectID, "project_name": name}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"servers": out})
+	return nil
+}
+
+// unassignServerUser is DELETE /v1/servers/{server_id}/users/{user_id}.
+func (f *face) unassignServerUser(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	if err := f.svc.UnassignMachineUser(r.Context(), r.PathValue("server_id"), r.PathValue("user_id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// unassignServerGroup is DELETE /v1/servers/{server_id}/groups/{group_id}.
+func (f *face) unassignServerGroup(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	if err := f.svc.UnassignMachineGroup(r.Context(), r.PathValue("server_id"), r.PathValue("group_id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// serverViews renders machines for one request, reading each project once.
+type serverViews struct {
+	f        *face
+	r        *http.Request
+	osObject bool
+	projects map[string]*core.TRSProject
+}
+
+func newServerViews(f *face, r *http.Request) *serverViews {
+	return &serverViews{f: f, r: r, osObject: withOSObject(r), projects: map[string]*core.TRSProject{}}
+}
+
+func (v *serverViews) project(ctx context.Context, id string) *core.TRSProject {
+	p, ok := v.projects[id]
+	if !ok {
+		p, _ = v.f.svc.GetTRSProject(ctx, id) // a missing project shows as empty fields
+		v.projects[id] = p
+	}
+	return p
+}
+
+// of is a machine as the document shows it; with_os_object adds os_server.
+func (v *serverViews) of(ctx context.Context, m *core.Machine) map[string]any {
+	out := map[string]any{
+		"id": m.ID, "project_id": m.ProjectID, "assigned": m.Assigned(), "users": m.Users, "groups": m.Groups,
+	}
+	if v.osObject {
+		out["os_server"] = v.osServer(ctx, m)
+	}
+	return out
+}
+
+// novaState is a Nova status, vm_state, task_state and power_state of an instance state.
+func novaState(s core.InstanceState) (status, vm string, task any, power int) {
+	switch s {
+	case core.StateActive:
+		return "ACTIVE", "active", nil, 1
+	case core.StateBuilding:
+		return "BUILD", "building", "spawning", 0
+	case core.StateRebooting:
+		return "REBOOT", "active", "rebooting", 1
+	case core.StateStopped:
+		return "SHUTOFF", "stopped", nil, 4
+	case core.StateRescue:
+		return "RESCUE", "rescued", nil, 1
+	case core.StateDeleted:
+		return "DELETED", "deleted", nil, 0
+	}
+	return "ERROR", "error", nil, 0
+}
+
+// osServer is a Nova server built from hostdeck's records.
+func (v *serverViews) osServer(ctx context.Context, m *core.Machine) map[string]any {
+	status, vm, task, power := novaState(m.State)
+	flavor := map[string]any{"id": ""}
+	network := "trs"
+	if p := v.project(ctx, m.ProjectID); p != nil {
+		flavor["id"] = p.FlavorID
+		if p.NetworkID != "" {
+			network = p.NetworkID
+		}
+	}
+	addresses := map[string]any{}
+	if m.Address != "" {
+		addresses[network] = []map[string]any{{"addr": m.Address, "version": 4, "OS-EXT-IPS:type": "fixed"}}
+	}
+	base := baseURL(v.r)
+	return map[string]any{
+		"id": m.ID, "name": m.Name, "status": status, "addresses": addresses,
+		"flavor": flavor, "image": map[string]any{"id": m.ImageID, "links": []map[string]string{}},
+		"created": m.CreatedAt.UTC().Format(time.RFC3339), "updated": m.UpdatedAt.UTC().Format(time.RFC3339),
+		"tenant_id": m.ProjectID, "user_id": "", "tags": []string{"trs"}, "metadata": map[string]string{},
+		"description": nil, "locked": false, "progress": 0, "key_name": nil, "hostId": "", "host_status": "",
+		"accessIPv4": "", "accessIPv6": "", "config_drive": "",
+		"OS-EXT-STS:vm_state": vm, "OS-EXT-STS:task_state": task, "OS-EXT-STS:power_state": power,
+		"OS-EXT-SRV-ATTR:host": nullIfEmpty(m.ServerID), "OS-EXT-SRV-ATTR:hostname": m.Name,
+		"OS-EXT-SRV-ATTR:instance_name": m.Name, "OS-DCF:diskConfig": "MANUAL",
+		"os-extended-volumes:volumes_attached": []any{},
+		"links":                                []map[string]string{{"href": strings.TrimSuffix(base, "/") + "/v1/servers/" + m.ID, "rel": "self"}},
+	}
+}
+
+func validBool(v string) bool {
+	_, err := strconv.ParseBool(strings.ToLower(v))
+	return err == nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

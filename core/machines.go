@@ -1,0 +1,713 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file holds TRS machines: instances of a TRS project, and their assignment
+// to users and groups. A machine is a core.Instance whose ProjectID names a TRS
+// project; assignments are many-to-many, and every assignment and its removal is
+// kept as an AssignmentEvent.
+
+// KindMachineCreate is the task that creates, starts and initialises one machine.
+const KindMachineCreate = "machine.create"
+
+// Assignment subjects and history actions.
+const (
+	SubjectUser     = "user"
+	SubjectGroup    = "group"
+	ActionAssign    = "assign"
+	ActionUnassign  = "unassign"
+	LabelProject    = "hostdeck.project"
+	maxMachineBatch = 100
+)
+
+// Reasons of machine errors, stable for faces to map to their own codes.
+const (
+	ReasonQuotaExceeded   = "quota_exceeded"
+	ReasonMachineOccupied = "machine_occupied" // mode 1: the machine has its user already
+)
+
+// MachineAssignment ties a machine to a user or a group.
+type MachineAssignment struct {
+	MachineID   string    `json:"machine_id"`
+	SubjectType string    `json:"subject_type"` // SubjectUser or SubjectGroup
+	SubjectID   string    `json:"subject_id"`
+	AssignedAt  time.Time `json:"assigned_at"`
+}
+
+// AssignmentEvent is one line of the assignment history: who assigned or
+// unassigned whom, and when. It outlives the machine and the subject.
+type AssignmentEvent struct {
+	ID          string    `json:"id"`
+	MachineID   string    `json:"machine_id"`
+	SubjectType string    `json:"subject_type"`
+	SubjectID   string    `json:"subject_id"`
+	Action      string    `json:"action"` // ActionAssign or ActionUnassign
+	Actor       string    `json:"actor"`
+	At          time.Time `json:"at"`
+}
+
+// AssignmentFilter selects current assignments; nil fields do not filter.
+type AssignmentFilter struct {
+	MachineIDs  []string // when not nil, only these machines
+	SubjectType *string
+	SubjectID   *string
+}
+
+// MachineFilter selects machines (instances of TRS projects that are not deleted).
+type MachineFilter struct {
+	IDs       []string // when not nil, only these machines
+	ProjectID *Cond
+	Assigned  *bool // has at least one user or group
+	UserID    *string
+	GroupID   *string
+	Page
+}
+
+// MachineStore keeps machines' assignments and their history.
+type MachineStore interface {
+	// ListMachines lists instances that belong to a project and are not deleted.
+	ListMachines(ctx context.Context, f MachineFilter) ([]*Instance, int, error)
+	// CountMachinesByServer counts machines that are not deleted, per server id.
+	CountMachinesByServer(ctx context.Context) (map[string]int, error)
+	// ListInstanceNames lists the names of every instance (deleted ones too) that
+	// start with prefix.
+	ListInstanceNames(ctx context.Context, prefix string) ([]string, error)
+	// LockMachine reads an instance and, on PostgreSQL inside a transaction, locks
+	// its row until the transaction ends; KindNotFound for an unknown id.
+	LockMachine(ctx context.Context, id string) (*Instance, error)
+	// AddMachineAssignment is KindConflict when the assignment exists.
+	AddMachineAssignment(ctx context.Context, a *MachineAssignment) error
+	// RemoveMachineAssignment is KindNotFound when the assignment does not exist.
+	RemoveMachineAssignment(ctx context.Context, machineID, subjectType, subjectID string) error
+	// ListMachineAssignments lists assignments ordered by assignment time.
+	ListMachineAssignments(ctx context.Context, f AssignmentFilter) ([]*MachineAssignment, error)
+	AddAssignmentEvent(ctx context.Context, e *AssignmentEvent) error
+	// ListAssignmentEvents lists a machine's history, oldest first.
+	ListAssignmentEvents(ctx context.Context, machineID string) ([]*AssignmentEvent, error)
+}
+
+// Machine is a TRS machine with the ids of its users and groups.
+type Machine struct {
+	*Instance
+	Users  []string `json:"users"`
+	Groups []string `json:"groups"`
+}
+
+// Assigned reports whether a user or a group is assigned to the machine.
+func (m *Machine) Assigned() bool { return len(m.Users)+len(m.Groups) > 0 }
+
+// MachineQuery is what a face filters machines by; ProjectID and Assigned take
+// modifiers (ParseModifier).
+type MachineQuery struct {
+	ProjectID *Cond
+	Assigned  *Cond
+	UserID    *string
+	GroupID   *string
+	Page
+}
+
+// CreatedMachines is the result of CreateMachines.
+type CreatedMachines struct {
+	ReservationID string
+	Machines      []*Machine
+	Tasks         []*Task
+}
+
+type machinePayload struct {
+	InstanceID string `json:"instance_id"`
+}
+
+func machineNotFound(id string) error { return NotFound("server", id) }
+
+// reservationID is a Nova-style reservation id: "r-" and 8 lowercase letters and digits.
+func reservationID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "r-" + string(b)
+}
+
+// dedupe returns ids without repeats, in their first order.
+func dedupe(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// checkSubjects resolves user and group ids inside q; unknown ones are NotFound
+// with the identity reasons.
+func checkSubjects(ctx context.Context, q Queries, users, groups []string) error {
+	for _, id := range users {
+		if !ValidID(id) {
+			return userNotFound(id)
+		}
+		if _, err := q.GetUser(ctx, id); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return userNotFound(id)
+			}
+			return err
+		}
+	}
+	for _, id := range groups {
+		if !ValidID(id) {
+			return groupNotFound(id)
+		}
+		if _, err := q.GetGroup(ctx, id); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return groupNotFound(id)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// machineLoad counts clients and machines per server: both take a server's capacity.
+func machineLoad(ctx context.Context, q Queries) (map[string]int, error) {
+	counts, err := q.CountClientsByServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	machines, err := q.CountMachinesByServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for id, n := range machines {
+		counts[id] += n
+	}
+	return counts, nil
+}
+
+// CreateMachines creates count machines in a TRS project (count 0 means 1), assigns
+// them the users and groups given and starts one KindMachineCreate task each.
+// Over the project's quota is KindConflict with Reason quota_exceeded; a full
+// fleet is KindConflict; unknown users or groups are KindNotFound.
+func (s *Service) CreateMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
+	if count == 0 {
+		count = 1
+	}
+	if count < 0 || count > maxMachineBatch {
+		return nil, Invalid("count", "count must be between 1 and %d", maxMachineBatch)
+	}
+	if !ValidID(projectID) {
+		return nil, Invalid("project_id", "unknown project %q", projectID)
+	}
+	userIDs, groupIDs = dedupe(userIDs), dedupe(groupIDs)
+	out := &CreatedMachines{ReservationID: reservationID()}
+	err := s.change(ctx, func(q Queries) error {
+		if err := q.LockServers(ctx); err != nil {
+			return err
+		}
+		p, err := q.GetTRSProject(ctx, projectID)
+		if ErrorKind(err) == KindNotFound {
+			return Invalid("project_id", "unknown project %q", projectID)
+		} else if err != nil {
+			return err
+		}
+		if err := checkSubjects(ctx, q, userIDs, groupIDs); err != nil {
+			return err
+		}
+		if p.OperationMode == ModeStandard && len(userIDs) > 1 {
+			return Reasoned(KindConflict, ReasonMachineOccupied,
+				fmt.Sprintf("project %s allows one user per machine", p.Name), "project_name", p.Name)
+		}
+		if p.MaxInstances > 0 {
+			states, err := q.CountInstancesByState(ctx, projectID)
+			if err != nil {
+				return err
+			}
+			used := 0
+			for st, n := range states {
+				if st != StateDeleted {
+					used += n
+				}
+			}
+			if used+count > p.MaxInstances {
+				return Reasoned(KindConflict, ReasonQuotaExceeded,
+					fmt.Sprintf("quota of project %s exceeded: %d of %d machines", p.Name, used, p.MaxInstances),
+					"project_name", p.Name)
+			}
+		}
+		im, err := q.GetImage(ctx, p.ImageID)
+		if err != nil {
+			return err
+		}
+		prefix, _, _ := strings.Cut(p.InstanceNamePattern, "*")
+		names, err := q.ListInstanceNames(ctx, prefix)
+		if err != nil {
+			return err
+		}
+		taken := make(map[string]bool, len(names))
+		for _, n := range names {
+			taken[n] = true
+		}
+		load, err := machineLoad(ctx, q)
+		if err != nil {
+			return err
+		}
+		seq := 1
+		for range count {
+			srv, err := placeBy(ctx, q, nil, load, "machine")
+			if err != nil {
+				return err
+			}
+			load[srv.ID]++
+			name := NextInstanceName(p.InstanceNamePattern, seq)
+			for taken[name] {
+				seq++
+				name = NextInstanceName(p.InstanceNamePattern, seq)
+			}
+			taken[name] = true
+			inst := &Instance{ID: newID(), Name: name, ServerID: srv.ID, ProjectID: p.ID, ImageID: p.ImageID, State: StateBuilding}
+			inst.Spec = InstanceSpec{Name: name, Image: im.Ref, Labels: map[string]string{LabelInstance: inst.ID, LabelProject: p.ID}}
+			if err := q.CreateInstance(ctx, inst); err != nil {
+				return err
+			}
+			m := &Machine{Instance: inst, Users: []string{}, Groups: []string{}}
+			for _, u := range userIDs {
+				if err := s.assign(ctx, q, inst.ID, SubjectUser, u); err != nil {
+					return err
+				}
+				m.Users = append(m.Users, u)
+			}
+			for _, g := range groupIDs {
+				if err := s.assign(ctx, q, inst.ID, SubjectGroup, g); err != nil {
+					return err
+				}
+				m.Groups = append(m.Groups, g)
+			}
+			t, err := s.enqueue(ctx, q, KindMachineCreate, "instance", inst.ID, machinePayload{InstanceID: inst.ID})
+			if err != nil {
+				return err
+			}
+			if err := s.audit(ctx, q, "machine.create", "instance", inst.ID, map[string]any{
+				"name": name, "project_id": p.ID, "server_id": srv.ID, "task_id": t.ID,
+				"reservation_id": out.ReservationID, "users": m.Users, "groups": m.Groups,
+			}); err != nil {
+				return err
+			}
+			out.Machines = append(out.Machines, m)
+			out.Tasks = append(out.Tasks, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// assign records one assignment and its history line.
+func (s *Service) assign(ctx context.Context, q Queries, machineID, subjectType, subjectID string) error {
+	now := s.now().UTC()
+	if err := q.AddMachineAssignment(ctx, &MachineAssignment{MachineID: machineID, SubjectType: subjectType, SubjectID: subjectID, AssignedAt: now}); err != nil {
+		return err
+	}
+	return q.AddAssignmentEvent(ctx, &AssignmentEvent{MachineID: machineID, SubjectType: subjectType, SubjectID: subjectID,
+		Action: ActionAssign, Actor: ActorFrom(ctx).Name, At: now})
+}
+
+// unassign removes one assignment and records its history line.
+func (s *Service) unassign(ctx context.Context, q Queries, machineID, subjectType, subjectID string) error {
+	if err := q.RemoveMachineAssignment(ctx, machineID, subjectType, subjectID); err != nil {
+		if ErrorKind(err) == KindNotFound {
+			return Errorf(KindNotFound, "%s %s is not assigned to server %s", subjectType, subjectID, machineID)
+		}
+		return err
+	}
+	return q.AddAssignmentEvent(ctx, &AssignmentEvent{MachineID: machineID, SubjectType: subjectType, SubjectID: subjectID,
+		Action: ActionUnassign, Actor: ActorFrom(ctx).Name, At: s.now().UTC()})
+}
+
+// lockMachine loads and locks a live TRS machine with its project.
+func lockMachine(ctx context.Context, q Queries, id string) (*Instance, *TRSProject, error) {
+	if !ValidID(id) {
+		return nil, nil, machineNotFound(id)
+	}
+	inst, err := q.LockMachine(ctx, id)
+	if ErrorKind(err) == KindNotFound {
+		return nil, nil, machineNotFound(id)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if inst.ProjectID == "" || inst.State == StateDeleted {
+		return nil, nil, machineNotFound(id)
+	}
+	p, err := q.GetTRSProject(ctx, inst.ProjectID)
+	if ErrorKind(err) == KindNotFound {
+		return nil, nil, machineNotFound(id)
+	}
+	return inst, p, err
+}
+
+// subjectsOf lists the ids of a machine's users or groups.
+func subjectsOf(ctx context.Context, q Queries, machineID, subjectType string) ([]string, error) {
+	as, err := q.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: []string{machineID}, SubjectType: &subjectType})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.SubjectID
+	}
+	return out, nil
+}
+
+// assignAll assigns subjects to the locked machine: those already assigned are no
+// change; in mode 1 a machine takes at most one user.
+func (s *Service) assignAll(ctx context.Context, q Queries, inst *Instance, p *TRSProject, subjectType string, ids []string) error {
+	have, err := subjectsOf(ctx, q, inst.ID, subjectType)
+	if err != nil {
+		return err
+	}
+	var added []string
+	for _, id := range ids {
+		if slices.Contains(have, id) {
+			continue
+		}
+		if subjectType == SubjectUser && p.OperationMode == ModeStandard && len(have) > 0 {
+			return Reasoned(KindConflict, ReasonMachineOccupied,
+				fmt.Sprintf("server %s already has a user and project %s allows one per machine", inst.ID, p.Name),
+				"instance_id", inst.ID, "project_name", p.Name)
+		}
+		if err := s.assign(ctx, q, inst.ID, subjectType, id); err != nil {
+			return err
+		}
+		have = append(have, id)
+		added = append(added, id)
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	return s.audit(ctx, q, "machine.assign_"+subjectType, "instance", inst.ID, map[string]any{subjectType + "s": added})
+}
+
+func (s *Service) checkSubjectIDs(ctx context.Context, q Queries, subjectType string, ids []string) error {
+	if subjectType == SubjectUser {
+		return checkSubjects(ctx, q, ids, nil)
+	}
+	return checkSubjects(ctx, q, nil, ids)
+}
+
+// AssignMachineUsers assigns users to a machine (assigning twice is no change).
+// In mode 1 a second user is KindConflict with Reason machine_occupied.
+func (s *Service) AssignMachineUsers(ctx context.Context, machineID string, userIDs []string) error {
+	return s.assignToMachine(ctx, machineID, SubjectUser, userIDs)
+}
+
+// AssignMachineGroups assigns groups to a machine (assigning twice is no change).
+func (s *Service) AssignMachineGroups(ctx context.Context, machineID string, groupIDs []string) error {
+	return s.assignToMachine(ctx, machineID, SubjectGroup, groupIDs)
+}
+
+func (s *Service) assignToMachine(ctx context.Context, machineID, subjectType string, ids []string) error {
+	ids = dedupe(ids)
+	return s.store.InTx(ctx, func(q Queries) error {
+		inst, p, err := lockMachine(ctx, q, machineID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkSubjectIDs(ctx, q, subjectType, ids); err != nil {
+			return err
+		}
+		return s.assignAll(ctx, q, inst, p, subjectType, ids)
+	})
+}
+
+// AssignUserMachines assigns one user to several machines, all or none.
+func (s *Service) AssignUserMachines(ctx context.Context, userID string, machineIDs []string) error {
+	return s.assignToMachines(ctx, SubjectUser, userID, machineIDs)
+}
+
+// AssignGroupMachines assigns one group to several machines, all or none.
+func (s *Service) AssignGroupMachines(ctx context.Context, groupID string, machineIDs []string) error {
+	return s.assignToMachines(ctx, SubjectGroup, groupID, machineIDs)
+}
+
+func (s *Service) assignToMachines(ctx context.Context, subjectType, subjectID string, machineIDs []string) error {
+	machineIDs = dedupe(machineIDs)
+	return s.store.InTx(ctx, func(q Queries) error {
+		if err := s.checkSubjectIDs(ctx, q, subjectType, []string{subjectID}); err != nil {
+			return err
+		}
+		for _, id := range machineIDs {
+			inst, p, err := lockMachine(ctx, q, id)
+			if err != nil {
+				return err
+			}
+			if err := s.assignAll(ctx, q, inst, p, subjectType, []string{subjectID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UnassignMachineUser removes a user from a machine; KindNotFound when the user
+// is not assigned.
+func (s *Service) UnassignMachineUser(ctx context.Context, machineID, userID string) error {
+	return s.unassignFromMachine(ctx, machineID, SubjectUser, userID)
+}
+
+// UnassignMachineGroup removes a group from a machine; KindNotFound when the
+// group is not assigned.
+func (s *Service) UnassignMachineGroup(ctx context.Context, machineID, groupID string) error {
+	return s.unassignFromMachine(ctx, machineID, SubjectGroup, groupID)
+}
+
+func (s *Service) unassignFromMachine(ctx context.Context, machineID, subjectType, subjectID string) error {
+	return s.store.InTx(ctx, func(q Queries) error {
+		if _, _, err := lockMachine(ctx, q, machineID); err != nil {
+			return err
+		}
+		if err := s.unassign(ctx, q, machineID, subjectType, subjectID); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "machine.unassign_"+subjectType, "instance", machineID, map[string]string{subjectType + "_id": subjectID})
+	})
+}
+
+// UpdateMachine replaces a machine's users and groups with the lists given (nil:
+// unchanged): subjects not listed are unassigned, new ones assigned, each with
+// its history line. Mode 1 allows at most one user.
+func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[]string) (*Machine, error) {
+	err := s.store.InTx(ctx, func(q Queries) error {
+		inst, p, err := lockMachine(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		for _, set := range []struct {
+			typ string
+			ids *[]string
+		}{{SubjectUser, users}, {SubjectGroup, groups}} {
+			if set.ids == nil {
+				continue
+			}
+			want := dedupe(*set.ids)
+			if err := s.checkSubjectIDs(ctx, q, set.typ, want); err != nil {
+				return err
+			}
+			if set.typ == SubjectUser && p.OperationMode == ModeStandard && len(want) > 1 {
+				return Reasoned(KindConflict, ReasonMachineOccupied,
+					fmt.Sprintf("project %s allows one user per machine", p.Name), "instance_id", inst.ID, "project_name", p.Name)
+			}
+			have, err := subjectsOf(ctx, q, id, set.typ)
+			if err != nil {
+				return err
+			}
+			for _, h := range have {
+				if !slices.Contains(want, h) {
+					if err := s.unassign(ctx, q, id, set.typ, h); err != nil {
+						return err
+					}
+				}
+			}
+			for _, w := range want {
+				if !slices.Contains(have, w) {
+					if err := s.assign(ctx, q, id, set.typ, w); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return s.audit(ctx, q, "machine.update", "instance", id, map[string]any{"users": users, "groups": groups})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetMachine(ctx, id)
+}
+
+// withAssignments adds users and groups to instances.
+func (s *Service) withAssignments(ctx context.Context, insts []*Instance) ([]*Machine, error) {
+	out := make([]*Machine, len(insts))
+	byID := make(map[string]*Machine, len(insts))
+	ids := make([]string, len(insts))
+	for i, in := range insts {
+		out[i] = &Machine{Instance: in, Users: []string{}, Groups: []string{}}
+		byID[in.ID] = out[i]
+		ids[i] = in.ID
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	as, err := s.store.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range as {
+		m := byID[a.MachineID]
+		if m == nil {
+			continue
+		}
+		if a.SubjectType == SubjectUser {
+			m.Users = append(m.Users, a.SubjectID)
+		} else {
+			m.Groups = append(m.Groups, a.SubjectID)
+		}
+	}
+	return out, nil
+}
+
+// GetMachine returns a TRS machine with its users and groups.
+func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
+	if !ValidID(id) {
+		return nil, machineNotFound(id)
+	}
+	inst, err := s.store.GetInstance(ctx, id)
+	if ErrorKind(err) == KindNotFound || err == nil && (inst.ProjectID == "" || inst.State == StateDeleted) {
+		return nil, machineNotFound(id)
+	} else if err != nil {
+		return nil, err
+	}
+	ms, err := s.withAssignments(ctx, []*Instance{inst})
+	if err != nil {
+		return nil, err
+	}
+	return ms[0], nil
+}
+
+// ListMachines lists TRS machines with their users and groups.
+func (s *Service) ListMachines(ctx context.Context, mq MachineQuery) ([]*Machine, int, error) {
+	f := MachineFilter{ProjectID: mq.ProjectID, UserID: mq.UserID, GroupID: mq.GroupID, Page: mq.Page}
+	if mq.Assigned != nil {
+		want, ok, err := boolCond("assigned", *mq.Assigned)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !ok {
+			return []*Machine{}, 0, nil
+		}
+		f.Assigned = want
+	}
+	insts, total, err := s.store.ListMachines(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	ms, err := s.withAssignments(ctx, insts)
+	return ms, total, err
+}
+
+// ListMachineUsers lists the ids of a machine's users.
+func (s *Service) ListMachineUsers(ctx context.Context, machineID string) ([]string, error) {
+	m, err := s.GetMachine(ctx, machineID)
+	if err != nil {
+		return nil, err
+	}
+	return m.Users, nil
+}
+
+// ListMachineGroups lists the ids of a machine's groups.
+func (s *Service) ListMachineGroups(ctx context.Context, machineID string) ([]string, error) {
+	m, err := s.GetMachine(ctx, machineID)
+	if err != nil {
+		return nil, err
+	}
+	return m.Groups, nil
+}
+
+// ListUserMachines lists the machines a user is assigned to (directly).
+func (s *Service) ListUserMachines(ctx context.Context, userID string) ([]*Machine, error) {
+	if err := checkSubjects(ctx, s.store, []string{userID}, nil); err != nil {
+		return nil, err
+	}
+	ms, _, err := s.ListMachines(ctx, MachineQuery{UserID: &userID})
+	return ms, err
+}
+
+// ListGroupMachines lists the machines a group is assigned to.
+func (s *Service) ListGroupMachines(ctx context.Context, groupID string) ([]*Machine, error) {
+	if err := checkSubjects(ctx, s.store, nil, []string{groupID}); err != nil {
+		return nil, err
+	}
+	ms, _, err := s.ListMachines(ctx, MachineQuery{GroupID: &groupID})
+	return ms, err
+}
+
+// MachineHistory lists a machine's assignment history, oldest first.
+func (s *Service) MachineHistory(ctx context.Context, machineID string) ([]*AssignmentEvent, error) {
+	if !ValidID(machineID) {
+		return nil, machineNotFound(machineID)
+	}
+	return s.store.ListAssignmentEvents(ctx, machineID)
+}
+
+// runMachineCreate creates and starts a machine, then runs its project's
+// instance_init_script inside it as `/bin/sh -c <script>` (no stdin). A script
+// that exits non-zero fails the task and leaves the machine in state error.
+func (s *Service) runMachineCreate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	p, err := decode[machinePayload](t)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.createMachine(ctx, p.InstanceID, progress)
+	if err != nil && lastAttempt(t, err) {
+		_ = s.store.InTx(ctx, func(q Queries) error {
+			if _, err := q.UpdateInstance(ctx, p.InstanceID, InstanceUpdate{State: ptr(StateError)}); err != nil {
+				return err
+			}
+			return s.audit(ctx, q, "machine.failed", "instance", p.InstanceID, map[string]string{"error": err.Error()})
+		})
+	}
+	return res, err
+}
+
+func (s *Service) createMachine(ctx context.Context, id string, progress func(int, string)) (any, error) {
+	inst, srv, rt, err := s.loadInstance(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if inst.State == StateDeleted {
+		return nil, Permanent(fmt.Errorf("machine %s is deleted", inst.Name))
+	}
+	proj, err := s.store.GetTRSProject(ctx, inst.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	progress(10, "creating machine")
+	if inst, err = s.ensureRunning(ctx, inst, srv, rt); err != nil {
+		return nil, err
+	}
+	res := map[string]any{"instance_id": inst.ID, "name": inst.Name, "server_id": inst.ServerID, "address": inst.Address}
+	if proj.InstanceInitScript == "" {
+		return res, nil
+	}
+	script, err := base64.StdEncoding.DecodeString(proj.InstanceInitScript)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("decode instance_init_script: %w", err))
+	}
+	progress(70, "running instance_init_script")
+	out, err := rt.Exec(ctx, srv, inst.RuntimeRef, []string{"/bin/sh", "-c", string(script)}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("run instance_init_script: %w", err)
+	}
+	res["init_exit_code"] = out.ExitCode
+	if aerr := s.store.InTx(ctx, func(q Queries) error {
+		return s.audit(ctx, q, "machine.init_script", "instance", inst.ID, map[string]any{"exit_code": out.ExitCode})
+	}); aerr != nil {
+		return nil, aerr
+	}
+	if out.ExitCode != 0 {
+		msg := strings.TrimSpace(out.Stderr)
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+		return nil, Permanent(fmt.Errorf("instance_init_script exited with %d: %s", out.ExitCode, msg))
+	}
+	return res, nil
+}

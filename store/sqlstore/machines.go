@@ -1,0 +1,285 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"hostdeck/core"
+)
+
+// TRS machines: instances of a project, and their user and group assignments.
+
+// machineWhere keeps instances that are machines: of a project, not deleted.
+const machineWhere = "project_id <> '' AND state <> 'deleted'"
+
+// condSQL renders a filter condition on col, binding its values to a.
+func condSQL(col string, c core.Cond, a *args) (string, error) {
+	if len(c.Values) == 0 {
+		return "", core.Invalid(col, "filter on %s has no value", col)
+	}
+	op := map[core.Op]string{core.OpEq: "=", core.OpNeq: "<>", core.OpGt: ">", core.OpGte: ">=", core.OpLt: "<", core.OpLte: "<="}
+	switch c.Op {
+	case core.OpIn, core.OpNin:
+		marks := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			marks[i] = a.add(v)
+		}
+		not := ""
+		if c.Op == core.OpNin {
+			not = "NOT "
+		}
+		return col + " " + not + "IN (" + strings.Join(marks, ", ") + ")", nil
+	}
+	sym, ok := op[c.Op]
+	if !ok {
+		return "", core.Invalid(col, "unknown filter operator %q", c.Op)
+	}
+	return col + " " + sym + " " + a.add(c.Values[0]), nil
+}
+
+func (q *queries) ListMachines(ctx context.Context, f core.MachineFilter) ([]*core.Instance, int, error) {
+	l := listQuery[*core.Instance]{what: "machines", cols: instanceCols, from: "instances", page: f.Page, sort: instanceSort, scan: scanInstance}
+	l.where = append(l.where, machineWhere)
+	if f.ProjectID != nil {
+		w, err := condSQL("project_id", *f.ProjectID, &l.args)
+		if err != nil {
+			return nil, 0, err
+		}
+		l.where = append(l.where, w)
+	}
+	if f.Assigned != nil {
+		w := `(EXISTS (SELECT 1 FROM machine_users mu WHERE mu.machine_id = instances.id)
+			OR EXISTS (SELECT 1 FROM machine_groups mg WHERE mg.machine_id = instances.id))`
+		if !*f.Assigned {
+			w = "NOT " + w
+		}
+		l.where = append(l.where, w)
+	}
+	if f.UserID != nil {
+		l.where = append(l.where, "id IN (SELECT machine_id FROM machine_users WHERE user_id = "+l.args.add(*f.UserID)+")")
+	}
+	if f.GroupID != nil {
+		l.where = append(l.where, "id IN (SELECT machine_id FROM machine_groups WHERE group_id = "+l.args.add(*f.GroupID)+")")
+	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			return []*core.Instance{}, 0, nil
+		}
+		marks := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			marks[i] = l.args.add(id)
+		}
+		l.where = append(l.where, "id IN ("+strings.Join(marks, ", ")+")")
+	}
+	return l.run(ctx, q.r)
+}
+
+func (q *queries) CountMachinesByServer(ctx context.Context) (map[string]int, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT server_id, count(*) FROM instances
+		WHERE `+machineWhere+` AND server_id <> '' GROUP BY server_id`)
+	if err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "count machines by server")
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "count machines by server")
+		}
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "count machines by server")
+	}
+	return out, nil
+}
+
+func (q *queries) ListInstanceNames(ctx context.Context, prefix string) ([]string, error) {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	rows, err := q.r.QueryContext(ctx, `SELECT name FROM instances WHERE name LIKE $1 ESCAPE '\'`, r.Replace(prefix)+"%")
+	if err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "list instance names")
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "list instance names")
+		}
+		if strings.HasPrefix(n, prefix) { // SQLite's LIKE ignores case
+			out = append(out, n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "list instance names")
+	}
+	return out, nil
+}
+
+func (q *queries) LockMachine(ctx context.Context, id string) (*core.Instance, error) {
+	query := `SELECT ` + instanceCols + ` FROM instances WHERE id = $1`
+	if q.inTx && q.d.Name == "postgres" {
+		query += " FOR UPDATE"
+	}
+	in, err := scanInstance(q.w.QueryRowContext(ctx, query, id))
+	if err != nil {
+		return nil, readErr(err, "instance", id)
+	}
+	return in, nil
+}
+
+// subjectTable is the table and column of an assignment subject.
+func subjectTable(subjectType string) (table, col string, err error) {
+	switch subjectType {
+	case core.SubjectUser:
+		return "machine_users", "user_id", nil
+	case core.SubjectGroup:
+		return "machine_groups", "group_id", nil
+	}
+	return "", "", core.Invalid("subject_type", "unknown assignment subject %q", subjectType)
+}
+
+func (q *queries) AddMachineAssignment(ctx context.Context, a *core.MachineAssignment) error {
+	table, col, err := subjectTable(a.SubjectType)
+	if err != nil {
+		return err
+	}
+	if a.AssignedAt.IsZero() {
+		a.AssignedAt = q.now()
+	}
+	a.AssignedAt = norm(a.AssignedAt)
+	_, err = q.w.ExecContext(ctx, `INSERT INTO `+table+` (machine_id, `+col+`, assigned_at) VALUES ($1, $2, $3)`,
+		a.MachineID, a.SubjectID, micros(a.AssignedAt))
+	if err != nil {
+		if q.d.IsForeignKeyViolation(err) {
+			return core.Wrap(core.KindNotFound, err, "machine %s or %s %s not found", a.MachineID, a.SubjectType, a.SubjectID)
+		}
+		return q.writeErr(err, "assignment", a.MachineID+"/"+a.SubjectID)
+	}
+	return nil
+}
+
+func (q *queries) RemoveMachineAssignment(ctx context.Context, machineID, subjectType, subjectID string) error {
+	table, col, err := subjectTable(subjectType)
+	if err != nil {
+		return err
+	}
+	res, err := q.w.ExecContext(ctx, `DELETE FROM `+table+` WHERE machine_id = $1 AND `+col+` = $2`, machineID, subjectID)
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "remove assignment")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return core.Wrap(core.KindInternal, err, "remove assignment")
+	} else if n == 0 {
+		return core.NotFound("assignment", machineID+"/"+subjectID)
+	}
+	return nil
+}
+
+// assignmentChunk bounds the ids bound in one query.
+const assignmentChunk = 500
+
+func (q *queries) ListMachineAssignments(ctx context.Context, f core.AssignmentFilter) ([]*core.MachineAssignment, error) {
+	out := []*core.MachineAssignment{}
+	for _, typ := range []string{core.SubjectUser, core.SubjectGroup} {
+		if f.SubjectType != nil && *f.SubjectType != typ {
+			continue
+		}
+		table, col, _ := subjectTable(typ)
+		chunks := [][]string{nil}
+		if f.MachineIDs != nil {
+			chunks = nil
+			for ids := range slices.Chunk(f.MachineIDs, assignmentChunk) {
+				chunks = append(chunks, ids)
+			}
+		}
+		for _, ids := range chunks {
+			var a args
+			var w where
+			if ids != nil {
+				marks := make([]string, len(ids))
+				for i, id := range ids {
+					marks[i] = a.add(id)
+				}
+				w = append(w, "machine_id IN ("+strings.Join(marks, ", ")+")")
+			}
+			if f.SubjectID != nil {
+				w = append(w, col+" = "+a.add(*f.SubjectID))
+			}
+			if err := q.scanAssignments(ctx, `SELECT machine_id, `+col+`, assigned_at FROM `+table+w.String(), a, typ, &out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(x, y *core.MachineAssignment) int {
+		if c := x.AssignedAt.Compare(y.AssignedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.SubjectID, y.SubjectID)
+	})
+	return out, nil
+}
+
+func (q *queries) scanAssignments(ctx context.Context, query string, a args, typ string, out *[]*core.MachineAssignment) error {
+	rows, err := q.r.QueryContext(ctx, query, a...)
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "list assignments")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m := &core.MachineAssignment{SubjectType: typ}
+		var at int64
+		if err := rows.Scan(&m.MachineID, &m.SubjectID, &at); err != nil {
+			return core.Wrap(core.KindInternal, err, "list assignments")
+		}
+		m.AssignedAt = fromMicros(at)
+		*out = append(*out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return core.Wrap(core.KindInternal, err, "list assignments")
+	}
+	return nil
+}
+
+func (q *queries) AddAssignmentEvent(ctx context.Context, e *core.AssignmentEvent) error {
+	if e.ID == "" {
+		e.ID = newID()
+	}
+	if e.At.IsZero() {
+		e.At = q.now()
+	}
+	e.At = norm(e.At)
+	_, err := q.w.ExecContext(ctx, `INSERT INTO machine_assignment_history (id, machine_id, subject_type, subject_id, action, actor, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.ID, e.MachineID, e.SubjectType, e.SubjectID, e.Action, e.Actor, micros(e.At))
+	if err != nil {
+		return q.writeErr(err, "assignment event", e.ID)
+	}
+	return nil
+}
+
+func (q *queries) ListAssignmentEvents(ctx context.Context, machineID string) ([]*core.AssignmentEvent, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT id, machine_id, subject_type, subject_id, action, actor, changed_at
+		FROM machine_assignment_history WHERE machine_id = $1 ORDER BY changed_at, id`, machineID)
+	if err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "list assignment history")
+	}
+	defer rows.Close()
+	out := []*core.AssignmentEvent{}
+	for rows.Next() {
+		e := &core.AssignmentEvent{}
+		var at int64
+		if err := rows.Scan(&e.ID, &e.MachineID, &e.SubjectType, &e.SubjectID, &e.Action, &e.Actor, &at); err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "list assignment history")
+		}
+		e.At = fromMicros(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "list assignment history")
+	}
+	return out, nil
+}

@@ -1,0 +1,145 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"hostdeck/core"
+)
+
+func testMachines(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	srv := &core.Server{Name: "node", Runtime: "sim", Capacity: 10, Status: core.ServerActive}
+	ok(t, s.CreateServer(ctx, srv))
+	u := &core.User{Name: "mia", Role: core.RoleMember}
+	ok(t, s.CreateUser(ctx, u))
+	g := &core.Group{Name: "crew"}
+	ok(t, s.CreateGroup(ctx, g))
+
+	mk := func(name, project string, state core.InstanceState) *core.Instance {
+		in := &core.Instance{Name: name, ServerID: srv.ID, ProjectID: project, State: state, Spec: core.InstanceSpec{Name: name}}
+		ok(t, s.CreateInstance(ctx, in))
+		return in
+	}
+	m1 := mk("trs-01", "p1", core.StateActive)
+	m2 := mk("trs-02", "p1", core.StateBuilding)
+	m3 := mk("lab-1", "p2", core.StateActive)
+	mk("trs-03", "p1", core.StateDeleted)
+	mk("hd-client", "", core.StateActive) // not a machine
+
+	counts, err := s.CountMachinesByServer(ctx)
+	ok(t, err)
+	if counts[srv.ID] != 3 {
+		t.Fatalf("machines by server = %v", counts)
+	}
+	names, err := s.ListInstanceNames(ctx, "trs-")
+	ok(t, err)
+	if len(names) != 3 {
+		t.Fatalf("names = %v", names)
+	}
+	names, err = s.ListInstanceNames(ctx, "TRS-") // case matters
+	ok(t, err)
+	if len(names) != 0 {
+		t.Fatalf("names = %v", names)
+	}
+	names, err = s.ListInstanceNames(ctx, "trs_") // '_' is not a wildcard
+	ok(t, err)
+	if len(names) != 0 {
+		t.Fatalf("names = %v", names)
+	}
+
+	// Assignments: a conflict when present, NotFound when missing.
+	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: core.SubjectUser, SubjectID: u.ID, AssignedAt: base}))
+	wantKind(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: core.SubjectUser, SubjectID: u.ID}), core.KindConflict)
+	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m2.ID, SubjectType: core.SubjectGroup, SubjectID: g.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m2.ID, SubjectType: core.SubjectUser, SubjectID: u.ID, AssignedAt: base.Add(1)}))
+	wantKind(t, s.RemoveMachineAssignment(ctx, m3.ID, core.SubjectUser, u.ID), core.KindNotFound)
+	wantKind(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: "robot", SubjectID: u.ID}), core.KindInvalid)
+
+	all, err := s.ListMachineAssignments(ctx, core.AssignmentFilter{MachineIDs: []string{m1.ID, m2.ID, m3.ID}})
+	ok(t, err)
+	if len(all) != 3 || !all[0].AssignedAt.Equal(base) {
+		t.Fatalf("assignments = %+v", all)
+	}
+	users := core.SubjectUser
+	mine, err := s.ListMachineAssignments(ctx, core.AssignmentFilter{SubjectType: &users, SubjectID: &u.ID})
+	ok(t, err)
+	if len(mine) != 2 {
+		t.Fatalf("user's assignments = %+v", mine)
+	}
+
+	list := func(f core.MachineFilter) []string {
+		t.Helper()
+		ms, total, err := s.ListMachines(ctx, f)
+		ok(t, err)
+		if total != len(ms) {
+			t.Fatalf("total %d, %d listed", total, len(ms))
+		}
+		out := make([]string, len(ms))
+		for i, m := range ms {
+			out[i] = m.Name
+		}
+		return out
+	}
+	want := func(got []string, names ...string) {
+		t.Helper()
+		if len(got) != len(names) {
+			t.Fatalf("machines = %v, want %v", got, names)
+		}
+		for i := range got {
+			if got[i] != names[i] {
+				t.Fatalf("machines = %v, want %v", got, names)
+			}
+		}
+	}
+	want(list(core.MachineFilter{}), "trs-01", "trs-02", "lab-1")
+	want(list(core.MachineFilter{ProjectID: &core.Cond{Op: core.OpEq, Values: []string{"p1"}}}), "trs-01", "trs-02")
+	want(list(core.MachineFilter{ProjectID: &core.Cond{Op: core.OpNeq, Values: []string{"p1"}}}), "lab-1")
+	want(list(core.MachineFilter{ProjectID: &core.Cond{Op: core.OpIn, Values: []string{"p1", "p2"}}}), "trs-01", "trs-02", "lab-1")
+	want(list(core.MachineFilter{ProjectID: &core.Cond{Op: core.OpNin, Values: []string{"p1"}}}), "lab-1")
+	want(list(core.MachineFilter{ProjectID: &core.Cond{Op: core.OpGt, Values: []string{"p1"}}}), "lab-1")
+	want(list(core.MachineFilter{Assigned: ptr(true)}), "trs-01", "trs-02")
+	want(list(core.MachineFilter{Assigned: ptr(false)}), "lab-1")
+	want(list(core.MachineFilter{UserID: &u.ID}), "trs-01", "trs-02")
+	want(list(core.MachineFilter{GroupID: &g.ID}), "trs-02")
+	want(list(core.MachineFilter{IDs: []string{m3.ID}}), "lab-1")
+	_, _, err = s.ListMachines(ctx, core.MachineFilter{ProjectID: &core.Cond{Op: "like", Values: []string{"p"}}})
+	wantKind(t, err, core.KindInvalid)
+	ms, total, err := s.ListMachines(ctx, core.MachineFilter{Page: core.Page{Limit: 1, Offset: 2}})
+	ok(t, err)
+	if total != 3 || len(ms) != 1 || ms[0].Name != "lab-1" {
+		t.Fatalf("page = %d %+v", total, ms)
+	}
+
+	ok(t, s.RemoveMachineAssignment(ctx, m2.ID, core.SubjectGroup, g.ID))
+	want(list(core.MachineFilter{GroupID: &g.ID}))
+
+	// LockMachine reads the row, inside a transaction or not.
+	got, err := s.LockMachine(ctx, m1.ID)
+	ok(t, err)
+	if got.Name != "trs-01" {
+		t.Fatalf("locked = %+v", got)
+	}
+	ok(t, s.InTx(ctx, func(q core.Queries) error {
+		_, err := q.LockMachine(ctx, m1.ID)
+		return err
+	}))
+	_, err = s.LockMachine(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
+	wantKind(t, err, core.KindNotFound)
+
+	// History keeps every line in order, and outlives the user.
+	for i, a := range []string{core.ActionAssign, core.ActionUnassign} {
+		ok(t, s.AddAssignmentEvent(ctx, &core.AssignmentEvent{MachineID: m1.ID, SubjectType: core.SubjectUser,
+			SubjectID: u.ID, Action: a, Actor: "admin", At: base.Add(time.Duration(i) * time.Second)}))
+	}
+	ok(t, s.DeleteUser(ctx, u.ID))
+	hist, err := s.ListAssignmentEvents(ctx, m1.ID)
+	ok(t, err)
+	if len(hist) != 2 || hist[0].Action != core.ActionAssign || hist[1].Action != core.ActionUnassign ||
+		hist[0].Actor != "admin" || !hist[0].At.Equal(base.Truncate(time.Microsecond)) || hist[0].ID == "" {
+		t.Fatalf("history = %+v", hist)
+	}
+	// The user's assignments went with the user.
+	want(list(core.MachineFilter{Assigned: ptr(true)}))
+}
