@@ -13,41 +13,10 @@ import (
 // machineWhere keeps instances that are machines: of a project, not deleted.
 const machineWhere = "project_id <> '' AND state <> 'deleted'"
 
-// condSQL renders a filter condition on col, binding its values to a.
-func condSQL(col string, c core.Cond, a *args) (string, error) {
-	if len(c.Values) == 0 {
-		return "", core.Invalid(col, "filter on %s has no value", col)
-	}
-	op := map[core.Op]string{core.OpEq: "=", core.OpNeq: "<>", core.OpGt: ">", core.OpGte: ">=", core.OpLt: "<", core.OpLte: "<="}
-	switch c.Op {
-	case core.OpIn, core.OpNin:
-		marks := make([]string, len(c.Values))
-		for i, v := range c.Values {
-			marks[i] = a.add(v)
-		}
-		not := ""
-		if c.Op == core.OpNin {
-			not = "NOT "
-		}
-		return col + " " + not + "IN (" + strings.Join(marks, ", ") + ")", nil
-	}
-	sym, ok := op[c.Op]
-	if !ok {
-		return "", core.Invalid(col, "unknown filter operator %q", c.Op)
-	}
-	return col + " " + sym + " " + a.add(c.Values[0]), nil
-}
-
 func (q *queries) ListMachines(ctx context.Context, f core.MachineFilter) ([]*core.Instance, int, error) {
 	l := listQuery[*core.Instance]{what: "machines", cols: instanceCols, from: "instances", page: f.Page, sort: instanceSort, scan: scanInstance}
 	l.where = append(l.where, machineWhere)
-	if f.ProjectID != nil {
-		w, err := condSQL("project_id", *f.ProjectID, &l.args)
-		if err != nil {
-			return nil, 0, err
-		}
-		l.where = append(l.where, w)
-	}
+	l.cond("project_id", f.ProjectID)
 	if f.Assigned != nil {
 		w := `(EXISTS (SELECT 1 FROM machine_users mu WHERE mu.machine_id = instances.id)
 			OR EXISTS (SELECT 1 FROM machine_groups mg WHERE mg.machine_id = instances.id))`

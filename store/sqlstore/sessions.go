@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
-	"strings"
 	"time"
 
 	"hostdeck/core"
@@ -62,9 +61,9 @@ func sessionQuery(f core.SessionFilter) listQuery[*core.Session] {
 			l.where = append(l.where, col+" = "+l.args.add(*v))
 		}
 	}
-	l.where = matchCond(l.where, &l.args, "user_id", f.UserID)
-	l.where = matchCond(l.where, &l.args, "user_name", f.UserName)
-	l.where = matchCond(l.where, &l.args, "instance_id", f.InstanceID)
+	l.cond("user_id", f.UserID)
+	l.cond("user_name", f.UserName)
+	l.cond("instance_id", f.InstanceID)
 	eq("instance_name", f.InstanceName)
 	eq("project_id", f.ProjectID)
 	eq("conn_type", f.ConnType)
@@ -221,9 +220,9 @@ func (q *queries) GetVolumeAssignment(ctx context.Context, id int64) (*core.Volu
 func (q *queries) ListVolumeAssignments(ctx context.Context, f core.VolumeAssignmentFilter) ([]*core.VolumeAssignment, int, error) {
 	l := listQuery[*core.VolumeAssignment]{what: "volume assignments", cols: volumeCols, from: "volume_assignments",
 		page: f.Page, sort: volumeSort, scan: scanVolumeAssignment}
-	l.where = matchCond(l.where, &l.args, "user_id", f.UserID)
-	l.where = matchCond(l.where, &l.args, "project_id", f.ProjectID)
-	l.where = matchCond(l.where, &l.args, "volume_id", f.VolumeID)
+	l.cond("user_id", f.UserID)
+	l.cond("project_id", f.ProjectID)
+	l.cond("volume_id", f.VolumeID)
 	return l.run(ctx, q.r)
 }
 
@@ -233,29 +232,4 @@ func (q *queries) DeleteVolumeAssignment(ctx context.Context, id int64) error {
 		return q.writeErr(err, "volume assignment", strconv.FormatInt(id, 10))
 	}
 	return nil
-}
-
-// matchCond adds the condition c puts on col (nil: none). Ordered operators
-// compare as the database orders; core allows them only where that is meaningful.
-func matchCond(w where, a *args, col string, c *core.Cond) where {
-	if c == nil || len(c.Values) == 0 {
-		return w
-	}
-	switch c.Op {
-	case core.OpIn, core.OpNin:
-		ph := make([]string, len(c.Values))
-		for i, v := range c.Values {
-			ph[i] = a.add(v)
-		}
-		not := ""
-		if c.Op == core.OpNin {
-			not = "NOT "
-		}
-		return append(w, col+" "+not+"IN ("+strings.Join(ph, ", ")+")")
-	}
-	op := map[core.Op]string{core.OpEq: "=", core.OpNeq: "<>", core.OpGt: ">", core.OpGte: ">=", core.OpLt: "<", core.OpLte: "<="}[c.Op]
-	if op == "" {
-		op = "="
-	}
-	return append(w, col+" "+op+" "+a.add(c.Values[0]))
 }

@@ -204,6 +204,8 @@ type listQuery[T any] struct {
 	// count, when set, replaces "SELECT count(*) FROM from WHERE …" with a cheaper
 	// query giving the same number; it takes no arguments.
 	count string
+	// err is a filter that could not be rendered (see cond); run returns it.
+	err error
 }
 
 // run reads the page and the total. Deep pages are what make offset paging slow:
@@ -211,6 +213,9 @@ type listQuery[T any] struct {
 // from the other end (ORDER BY reversed, a small OFFSET) and turned round, and an
 // OFFSET is applied to ids only (a covering index scan) before whole rows are read.
 func (l listQuery[T]) run(ctx context.Context, db dbtx) ([]T, int, error) {
+	if l.err != nil {
+		return nil, 0, l.err
+	}
 	p := l.page
 	if err := checkPage(p); err != nil {
 		return nil, 0, err
@@ -346,4 +351,36 @@ func (q *queries) stamp(id *string, created, updated *time.Time) {
 		*updated = *created
 	}
 	*updated = norm(*updated)
+}
+
+// cond adds the condition c puts on col (nil: none): a filter with a modifier
+// (core.ParseModifier). Ordered operators compare as the database orders; core
+// allows them only where that is meaningful.
+func (l *listQuery[T]) cond(col string, c *core.Cond) {
+	if c == nil {
+		return
+	}
+	if len(c.Values) == 0 {
+		l.err = core.Invalid(col, "filter on %s has no value", col)
+		return
+	}
+	switch c.Op {
+	case core.OpIn, core.OpNin:
+		ph := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			ph[i] = l.args.add(v)
+		}
+		not := ""
+		if c.Op == core.OpNin {
+			not = "NOT "
+		}
+		l.where = append(l.where, col+" "+not+"IN ("+strings.Join(ph, ", ")+")")
+		return
+	}
+	op, ok := map[core.Op]string{core.OpEq: "=", core.OpNeq: "<>", core.OpGt: ">", core.OpGte: ">=", core.OpLt: "<", core.OpLte: "<="}[c.Op]
+	if !ok {
+		l.err = core.Invalid(col, "unknown filter operator %q", c.Op)
+		return
+	}
+	l.where = append(l.where, col+" "+op+" "+l.args.add(c.Values[0]))
 }
