@@ -73,6 +73,9 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 		KindExpiryNotices:       s.runExpiryNotices,
 		KindReconcile:           s.runReconcile,
 		KindMachineCreate:       s.runMachineCreate,
+		KindBrokerRequestVM:     s.runBrokerRequest,
+		KindTRSPool:             s.runTRSPool,
+		KindTRSAutoAllocate:     s.runAutoAllocate,
 	}
 }
 
@@ -81,6 +84,7 @@ func (s *Service) PeriodicJobs(expiryEvery, reconcileEvery time.Duration) []Peri
 	return []PeriodicJob{
 		{Kind: KindExpiryNotices, Every: expiryEvery},
 		{Kind: KindReconcile, Every: reconcileEvery},
+		{Kind: KindTRSPool, Every: TRSPoolEvery},
 	}
 }
 

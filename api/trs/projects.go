@@ -278,6 +278,20 @@ func (f *face) projectStatistics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// autoAllocateUsers is POST /v1/projects/{id}/actions/auto-allocate-users: a
+// task that gives free machines to the project's members without one.
+func (f *face) autoAllocateUsers(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	t, err := f.svc.AutoAllocateUsers(r.Context(), r.PathValue("project_id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"task_id": t.ID})
+	return nil
+}
+
 // listFlavors is GET /v1/flavors/: what flavor_id may name.
 func (f *face) listFlavors(w http.ResponseWriter, r *http.Request) error {
 	fs, _, err := f.svc.ListFlavors(r.Context(), core.Page{})

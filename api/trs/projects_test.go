@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"hostdeck/api/trs"
+	"hostdeck/core"
 	"hostdeck/internal/testenv"
 )
 
@@ -94,5 +95,26 @@ func TestProjects(t *testing.T) {
 	c.token = "not-a-token"
 	if code, _, _ := c.do("GET", "/v1/projects/", "").trsError(t); code != 24 {
 		t.Errorf("bad token: code %d, want 24", code)
+	}
+}
+
+func TestAutoAllocateUsers(t *testing.T) {
+	env, c, _ := start(t, trs.Options{})
+	c.token, _ = login(t, c, testenv.AdminUser, testenv.AdminPassword, "")
+	env.Server(t, "node-1", 10)
+	pid, _ := get(c.do("POST", "/v1/projects/", `{"project":{"name":"lab","flavor_id":"`+smallFlavor+`","image_id":"`+sampleImage+`"}}`).must(t, http.StatusOK).body, "project", "id").(string)
+	uid := get(c.do("POST", "/v3/users", `{"user": {"name": "student1", "password": "student-pass-1"}}`).must(t, http.StatusCreated).body, "user", "id").(string)
+	c.do("PUT", "/v3/projects/"+pid+"/users/"+uid+"/roles/member", "").must(t, http.StatusNoContent)
+	c.do("POST", "/v1/servers/", `{"server":{"name": "vm", "count": 1, "project_id": "`+pid+`"}}`).must(t, http.StatusOK)
+
+	tid, _ := c.do("POST", "/v1/projects/"+pid+"/actions/auto-allocate-users", "").must(t, http.StatusOK).body["task_id"].(string)
+	if got := env.WaitTask(t, tid); got.Status != core.TaskSuccess {
+		t.Fatalf("task: %s %s", got.Status, got.Error)
+	}
+	if got := ids(t, c.do("GET", "/v1/users/"+uid+"/servers/", "").must(t, http.StatusOK).body["servers"], "id"); len(got) != 1 {
+		t.Fatalf("servers of the member = %v", got)
+	}
+	if code, _, _ := c.do("POST", "/v1/projects/"+uid+"/actions/auto-allocate-users", "").trsError(t); code != 9 {
+		t.Fatalf("unknown project: code %d", code)
 	}
 }

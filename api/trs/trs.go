@@ -121,6 +121,7 @@ func (f *face) routes(rt *httpx.Router) {
 	rt.Handle(get, "/v1/projects/{project_id}", f.getProject)
 	rt.Handle(put, "/v1/projects/{project_id}", f.updateProject)
 	rt.Handle(get, "/v1/projects/{project_id}/statistics", f.projectStatistics)
+	rt.Handle(post, "/v1/projects/{project_id}/actions/auto-allocate-users", f.autoAllocateUsers)
 	rt.Handle(get, "/v1/flavors", f.listFlavors)
 	rt.Handle(get, "/v1/images", f.listImages)
 	// Floating IPs, sessions, volume assignments (sessions.go).

@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hostdeck/api/alfa"
+	"hostdeck/api/broker"
 	"hostdeck/api/httpx"
 	"hostdeck/api/trs"
 	"hostdeck/core"
@@ -40,28 +41,29 @@ import (
 // serveConfig is everything `hostdeck serve` reads: flags, each with a HOSTDECK_*
 // environment equivalent (the flag wins).
 type serveConfig struct {
-	Data        string
-	DB          string
-	Listen      string
-	AlfaListen  string
-	TRSListen   string
-	TRSLicense  string
-	TokenTTL    time.Duration
-	FloatingIPs string
-	Runtime     string
-	Template    string
-	SecretKey   string
-	NoticeDays  int
-	SMTPAddr    string
-	SMTPFrom    string
-	SMTPTLS     string
-	SimDelay    time.Duration
-	Workers     int
-	TaskLease   time.Duration
-	ExpiryEvery time.Duration
-	ReconEvery  time.Duration
-	HashMemKiB  uint
-	LogLevel    string
+	Data         string
+	DB           string
+	Listen       string
+	AlfaListen   string
+	TRSListen    string
+	BrokerListen string
+	TRSLicense   string
+	TokenTTL     time.Duration
+	FloatingIPs  string
+	Runtime      string
+	Template     string
+	SecretKey    string
+	NoticeDays   int
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPTLS      string
+	SimDelay     time.Duration
+	Workers      int
+	TaskLease    time.Duration
+	ExpiryEvery  time.Duration
+	ReconEvery   time.Duration
+	HashMemKiB   uint
+	LogLevel     string
 }
 
 func newServeCmd() *cobra.Command {
@@ -78,9 +80,10 @@ func newServeCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&c.Data, "data", env("HOSTDECK_DATA", "./hostdeck-data"), "data directory (SQLite file, keys, simulator state) [HOSTDECK_DATA]")
 	f.StringVar(&c.DB, "db", env("HOSTDECK_DB", ""), "database: empty for SQLite under --data, or a postgres:// DSN [HOSTDECK_DB]")
-	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under /alfa/ and /trs/, /healthz, /metrics) [HOSTDECK_LISTEN]")
+	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under /alfa/, /trs/ and /broker/, /healthz, /metrics) [HOSTDECK_LISTEN]")
 	f.StringVar(&c.AlfaListen, "alfa-listen", env("HOSTDECK_ALFA_LISTEN", ""), "own listener for the alfa face at / [HOSTDECK_ALFA_LISTEN]")
 	f.StringVar(&c.TRSListen, "trs-listen", env("HOSTDECK_TRS_LISTEN", ""), "own listener for the trs face at / [HOSTDECK_TRS_LISTEN]")
+	f.StringVar(&c.BrokerListen, "broker-listen", env("HOSTDECK_BROKER_LISTEN", ""), "own listener for the broker face at / [HOSTDECK_BROKER_LISTEN]")
 	f.StringVar(&c.TRSLicense, "trs-license", env("HOSTDECK_TRS_LICENSE", ""), "JSON file with the licence block GET /v1/info shows [HOSTDECK_TRS_LICENSE]")
 	f.StringVar(&c.FloatingIPs, "floating-ip-pool", env("HOSTDECK_FLOATING_IP_POOL", core.DefaultFloatingIPPool), "CIDR users' floating IPs are allocated from [HOSTDECK_FLOATING_IP_POOL]")
 	f.DurationVar(&c.TokenTTL, "token-ttl", envDuration("HOSTDECK_TOKEN_TTL", time.Hour), "how long an X-Auth-Token lives [HOSTDECK_TOKEN_TTL]")
@@ -189,11 +192,13 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		return err
 	}
 	trsHandler := trs.NewHandler(svc, trs.Options{Log: log, Metrics: metrics, License: license})
+	brokerHandler := broker.NewHandler(svc, broker.Options{Log: log, Metrics: metrics})
 
 	var ready atomic.Bool
 	mux := http.NewServeMux()
 	mux.Handle("/alfa/", http.StripPrefix("/alfa", alfaHandler))
 	mux.Handle("/trs/", http.StripPrefix("/trs", trsHandler))
+	mux.Handle("/broker/", http.StripPrefix("/broker", brokerHandler))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !ready.Load() {
@@ -209,6 +214,9 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	}
 	if c.TRSListen != "" {
 		servers = append(servers, &http.Server{Addr: c.TRSListen, Handler: trsHandler})
+	}
+	if c.BrokerListen != "" {
+		servers = append(servers, &http.Server{Addr: c.BrokerListen, Handler: brokerHandler})
 	}
 	listeners := make([]net.Listener, len(servers))
 	for i, srv := range servers {
@@ -231,7 +239,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		}()
 	}
 	ready.Store(true)
-	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "runtime", c.Runtime, "store", storeKind(c))
+	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "broker_listen", c.BrokerListen, "runtime", c.Runtime, "store", storeKind(c))
 
 	select {
 	case <-ctx.Done():

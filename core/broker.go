@@ -1,0 +1,577 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file holds the broker's hand-out of TRS machines to users, the pool that
+// keeps free machines ready, and the allocation of free machines to a project's
+// members. Each runs as a durable task.
+
+// Task kinds of the broker and the pool.
+const (
+	KindBrokerRequestVM = "broker.request_vm"
+	KindTRSPool         = "periodic.trs_pool"
+	KindTRSAutoAllocate = "trs.auto_allocate"
+)
+
+// Reasons of broker errors, stable for faces to map to their own codes.
+const (
+	ReasonNoTRSProject     = "no_trs_project"
+	ReasonNotTRSProject    = "not_trs_project"
+	ReasonRequestNotFound  = "request_not_found"
+	ReasonRequestForbidden = "request_forbidden"
+)
+
+// Statuses of a VM request, as the broker reports them.
+const (
+	RequestInProgress = "in progress"
+	RequestCompleted  = "completed"
+	RequestFailed     = "failed"
+)
+
+// BrokerLogin is how a broker client asks for a machine: a password login
+// (User, Password, Domain) or an existing Token, the project (AuthTenant in
+// ProjectDomainName) when the user has several, and what the session will record.
+type BrokerLogin struct {
+	User, Password, Domain string
+	Token                  string
+	AuthTenant             string
+	ProjectDomainName      string
+	Source                 string // client address, for the login throttle
+	Session                SessionInput
+}
+
+// VMRequest is the state of a VM request: Machine is set once it is known.
+type VMRequest struct {
+	ID       string
+	Status   string // RequestInProgress, RequestCompleted or RequestFailed
+	Message  string
+	Progress int
+	Machine  *Machine
+}
+
+type brokerPayload struct {
+	UserID    string       `json:"user_id"`
+	ProjectID string       `json:"project_id"`
+	Session   SessionInput `json:"session"`
+}
+
+type brokerResult struct {
+	InstanceID string `json:"instance_id"`
+	How        string `json:"how"` // held, assigned or created
+}
+
+// RequestVM authenticates a broker client, picks its TRS project and starts a
+// KindBrokerRequestVM task that hands the user a machine. It returns the task id
+// (the request id) and the token the client goes on with: the one it sent, or a
+// new one for a password login. A project that is not TRS is KindInvalid with
+// reason not_trs_project; no usable TRS project is KindNotFound with reason
+// no_trs_project; a full project with nothing to hand out is KindConflict with
+// reason quota_exceeded.
+func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (requestID, token string, err error) {
+	u, token, err := s.BrokerAuth(ctx, in)
+	if err != nil {
+		return "", "", err
+	}
+	p, err := s.brokerProject(ctx, u, in.AuthTenant, in.ProjectDomainName)
+	if err != nil {
+		return "", "", err
+	}
+	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: in.Source})
+	var t *Task
+	err = s.change(actx, func(q Queries) error {
+		if err := s.checkCanHandOut(actx, q, p, u.ID); err != nil {
+			return err
+		}
+		var err error
+		t, err = s.enqueue(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, brokerPayload{UserID: u.ID, ProjectID: p.ID, Session: in.Session})
+		if err != nil {
+			return err
+		}
+		return s.audit(actx, q, "broker.request_vm", "project", p.ID, map[string]string{"task_id": t.ID, "user_id": u.ID})
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return t.ID, token, nil
+}
+
+// BrokerAuth authenticates a broker client by its Token, or else by a password
+// login, and returns the user and the token to go on with (a new one for a
+// password login). Errors are those of ValidateToken and IssueToken.
+func (s *Service) BrokerAuth(ctx context.Context, in BrokerLogin) (*User, string, error) {
+	if in.Token != "" {
+		_, u, err := s.ValidateToken(ctx, in.Token)
+		if err != nil {
+			return nil, "", err
+		}
+		return u, in.Token, nil
+	}
+	if in.User == "" || in.Password == "" {
+		return nil, "", Invalid("user", "user and password, or token, are required")
+	}
+	req := TokenRequest{UserName: in.User, DomainName: in.Domain, Password: in.Password, Source: in.Source}
+	if strings.EqualFold(in.Domain, DefaultDomainID) { // the document's clients send "default"
+		req.DomainName, req.DomainID = "", DefaultDomainID
+	}
+	t, tok, err := s.IssueToken(ctx, req)
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := s.store.GetUser(ctx, t.UserID)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, tok, nil
+}
+
+// brokerProject finds the TRS project a user asks for: the one named, or the
+// single enabled TRS project the user has a role on.
+func (s *Service) brokerProject(ctx context.Context, u *User, name, domain string) (*TRSProject, error) {
+	none := func(msg string) error {
+		return Reasoned(KindNotFound, ReasonNoTRSProject, msg, "user_name", u.Name)
+	}
+	f := TRSProjectFilter{Enabled: ptr(true)}
+	if domain != "" {
+		id := ""
+		if strings.EqualFold(domain, DefaultDomainID) {
+			id, domain = DefaultDomainID, ""
+		}
+		d, err := s.resolveDomain(ctx, s.store, id, domain)
+		if err != nil {
+			return nil, err
+		}
+		f.DomainID = &d.ID
+	}
+	if name != "" {
+		f.Name = &name
+	}
+	ps, _, err := s.store.ListTRSProjects(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if name != "" && len(ps) == 0 {
+		if _, err := s.store.FindProjectByName(ctx, name); err == nil {
+			all, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Name: &name})
+			if err != nil {
+				return nil, err
+			}
+			if len(all) == 0 {
+				return nil, Reasoned(KindInvalid, ReasonNotTRSProject, "project "+name+" is not a TRS project", "project_name", name)
+			}
+		} else if ErrorKind(err) != KindNotFound {
+			return nil, err
+		}
+	}
+	var mine []*TRSProject
+	for _, p := range ps {
+		roles, err := s.store.ProjectRoles(ctx, p.ID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(roles) > 0 {
+			mine = append(mine, p)
+		}
+	}
+	switch {
+	case len(mine) == 1:
+		return mine[0], nil
+	case len(mine) > 1:
+		return nil, none(fmt.Sprintf("user %s has %d TRS projects; name one with auth_tenant", u.Name, len(mine)))
+	}
+	return nil, none("no available TRS project for user " + u.Name)
+}
+
+// checkCanHandOut refuses a request that can only fail: the user holds no machine,
+// none is free and the project's quota leaves no room for a new one.
+func (s *Service) checkCanHandOut(ctx context.Context, q Queries, p *TRSProject, userID string) error {
+	if p.MaxInstances == 0 {
+		return nil
+	}
+	if m, err := s.pickMachine(ctx, q, p, userID, false); err != nil || m != nil {
+		return err
+	}
+	states, err := q.CountInstancesByState(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	used := 0
+	for st, n := range states {
+		if st != StateDeleted {
+			used += n
+		}
+	}
+	if used >= p.MaxInstances {
+		return Reasoned(KindConflict, ReasonQuotaExceeded,
+			fmt.Sprintf("quota of project %s exceeded: %d of %d machines", p.Name, used, p.MaxInstances), "project_name", p.Name)
+	}
+	return nil
+}
+
+func projectCond(id string) *Cond { return &Cond{Op: OpEq, Values: []string{id}} }
+
+// usable reports whether a machine can be handed out (now or once it is built).
+func usableMachine(in *Instance) bool {
+	return in.State == StateActive || in.State == StateBuilding
+}
+
+// pickMachine finds the machine a user gets in p: the one already held, else (in
+// mode 2 too) a free one, else in mode 2 the least shared one. With assign, a
+// machine not yet held is locked, checked free again and assigned to the user in
+// q's transaction, so that in mode 1 no two users ever get the same machine.
+// nil means there is none.
+func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string, assign bool) (*Instance, error) {
+	held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &userID})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range held {
+		if usableMachine(m) {
+			return m, nil
+		}
+	}
+	free, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), Assigned: ptr(false)})
+	if err != nil {
+		return nil, err
+	}
+	// Active machines first, then those still building.
+	slices.SortStableFunc(free, func(a, b *Instance) int {
+		if (a.State == StateActive) == (b.State == StateActive) {
+			return 0
+		}
+		if a.State == StateActive {
+			return -1
+		}
+		return 1
+	})
+	for _, m := range free {
+		if !usableMachine(m) {
+			continue
+		}
+		if !assign {
+			return m, nil
+		}
+		inst, _, err := lockMachine(ctx, q, m.ID)
+		if err != nil {
+			continue
+		}
+		users, err := subjectsOf(ctx, q, inst.ID, SubjectUser)
+		if err != nil {
+			return nil, err
+		}
+		groups, err := subjectsOf(ctx, q, inst.ID, SubjectGroup)
+		if err != nil {
+			return nil, err
+		}
+		if len(users)+len(groups) > 0 {
+			continue // taken since it was listed
+		}
+		if err := s.assign(ctx, q, inst.ID, SubjectUser, userID); err != nil {
+			return nil, err
+		}
+		return inst, s.audit(ctx, q, "machine.assign_user", "instance", inst.ID, map[string]any{"users": []string{userID}})
+	}
+	if p.OperationMode != ModeSimultaneous {
+		return nil, nil
+	}
+	all, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID)})
+	if err != nil {
+		return nil, err
+	}
+	var best *Instance
+	bestN := 0
+	for _, m := range all {
+		if m.State != StateActive {
+			continue
+		}
+		users, err := subjectsOf(ctx, q, m.ID, SubjectUser)
+		if err != nil {
+			return nil, err
+		}
+		if best == nil || len(users) < bestN {
+			best, bestN = m, len(users)
+		}
+	}
+	if best == nil || !assign {
+		return best, nil
+	}
+	inst, pr, err := lockMachine(ctx, q, best.ID)
+	if err != nil {
+		return nil, err
+	}
+	return inst, s.assignAll(ctx, q, inst, pr, SubjectUser, []string{userID})
+}
+
+// runBrokerRequest hands the user a machine: the one held, a free one, or a new
+// one, and waits until it is active.
+func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	pl, err := decode[brokerPayload](t)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUser(ctx, pl.UserID)
+	if err != nil {
+		if ErrorKind(err) == KindNotFound {
+			return nil, Permanent(fmt.Errorf("user %s is gone", pl.UserID))
+		}
+		return nil, err
+	}
+	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: "broker"})
+	res := brokerResult{}
+	err = s.store.InTx(actx, func(q Queries) error {
+		p, err := q.GetTRSProject(actx, pl.ProjectID)
+		if err != nil {
+			return err
+		}
+		held, _, err := q.ListMachines(actx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &u.ID})
+		if err != nil {
+			return err
+		}
+		for _, m := range held {
+			if usableMachine(m) {
+				res = brokerResult{InstanceID: m.ID, How: "held"}
+				return nil
+			}
+		}
+		m, err := s.pickMachine(actx, q, p, u.ID, true)
+		if err != nil || m == nil {
+			return err
+		}
+		res = brokerResult{InstanceID: m.ID, How: "assigned"}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.InstanceID == "" {
+		progress(10, "creating a machine")
+		created, err := s.CreateMachines(actx, pl.ProjectID, 1, []string{u.ID}, nil)
+		if err != nil {
+			if ErrorKind(err) == KindConflict || ErrorKind(err) == KindInvalid {
+				return nil, Permanent(err)
+			}
+			return nil, err
+		}
+		s.wake()
+		res = brokerResult{InstanceID: created.Machines[0].ID, How: "created"}
+	}
+	progress(50, "waiting for machine "+res.InstanceID)
+	for {
+		inst, err := s.store.GetInstance(ctx, res.InstanceID)
+		if err != nil {
+			return nil, err
+		}
+		switch inst.State {
+		case StateActive:
+			return res, nil
+		case StateBuilding, StateRebooting:
+		default:
+			return nil, Permanent(fmt.Errorf("machine %s is in state %s", inst.Name, inst.State))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// GetVM reports a VM request of the user callerID. An unknown request is
+// KindNotFound with reason request_not_found; another user's request is
+// KindForbidden with reason request_forbidden. When the request is completed, a
+// session is recorded for the caller (the acting user in ctx).
+func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMRequest, error) {
+	notFound := Reasoned(KindNotFound, ReasonRequestNotFound, "request "+requestID+" not found", "request_id", requestID)
+	if !ValidID(requestID) {
+		return nil, notFound
+	}
+	t, err := s.store.GetTask(ctx, requestID)
+	if ErrorKind(err) == KindNotFound || err == nil && t.Kind != KindBrokerRequestVM {
+		return nil, notFound
+	} else if err != nil {
+		return nil, err
+	}
+	if t.TargetID != callerID {
+		return nil, Reasoned(KindForbidden, ReasonRequestForbidden, "request "+requestID+" belongs to another user", "request_id", requestID)
+	}
+	out := &VMRequest{ID: t.ID, Status: RequestInProgress, Progress: t.Progress}
+	switch t.Status {
+	case TaskSuccess:
+		out.Status = RequestCompleted
+	case TaskFailure, TaskRevoked:
+		out.Status, out.Message = RequestFailed, t.Error
+		return out, nil
+	default:
+		out.Message = t.Message
+		return out, nil
+	}
+	var res brokerResult
+	if err := json.Unmarshal(t.Result, &res); err != nil {
+		return nil, fmt.Errorf("decode request %s result: %w", t.ID, err)
+	}
+	m, err := s.GetMachine(ctx, res.InstanceID)
+	if err != nil {
+		out.Status, out.Message = RequestFailed, "the machine is gone"
+		return out, nil
+	}
+	out.Machine = m
+	var pl brokerPayload
+	_ = json.Unmarshal(t.Payload, &pl)
+	in := pl.Session
+	in.InstanceID = m.ID
+	if _, err := s.RecordSession(ctx, in); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// BrokerProjects lists the names of the enabled TRS projects the user has a role on.
+func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, error) {
+	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: ptr(true)})
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, p := range ps {
+		roles, err := s.store.ProjectRoles(ctx, p.ID, userID)
+		if err != nil {
+			return nil, err
+		}
+		if len(roles) > 0 {
+			out = append(out, p.Name)
+		}
+	}
+	return out, nil
+}
+
+// --- the pool ---
+
+// runTRSPool keeps MinReserveVM free machines in every enabled TRS project,
+// creating the difference. A project over its quota is skipped.
+func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: ptr(true)})
+	if err != nil {
+		return nil, err
+	}
+	created := map[string]int{}
+	for _, p := range ps {
+		if p.MinReserveVM <= 0 {
+			continue
+		}
+		free, _, err := s.store.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), Assigned: ptr(false)})
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, m := range free {
+			if usableMachine(m) {
+				n++
+			}
+		}
+		need := min(p.MinReserveVM-n, maxMachineBatch)
+		if need <= 0 {
+			continue
+		}
+		if _, err := s.CreateMachines(ctx, p.ID, need, nil, nil); err != nil {
+			if k := ErrorKind(err); k == KindConflict || k == KindInvalid {
+				s.log.Warn("trs pool: project not refilled", "project", p.Name, "err", err)
+				continue
+			}
+			return nil, err
+		}
+		created[p.ID] = need
+	}
+	return map[string]any{"created": created}, nil
+}
+
+type autoAllocatePayload struct {
+	ProjectID string `json:"project_id"`
+}
+
+// AutoAllocateUsers starts a task that gives each member of a TRS project (a user
+// with a role on it) who holds no machine there a free machine (admins only).
+func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*Task, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if !ValidID(projectID) {
+		return nil, NotFound("project", projectID)
+	}
+	var t *Task
+	err := s.change(ctx, func(q Queries) error {
+		if _, err := q.GetTRSProject(ctx, projectID); err != nil {
+			return err
+		}
+		var err error
+		if t, err = s.enqueue(ctx, q, KindTRSAutoAllocate, "project", projectID, autoAllocatePayload{ProjectID: projectID}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "project.auto_allocate", "project", projectID, map[string]string{"task_id": t.ID})
+	})
+	return t, err
+}
+
+// runAutoAllocate assigns free machines to the project's members without one,
+// each in its own transaction; members left over are reported.
+func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	pl, err := decode[autoAllocatePayload](t)
+	if err != nil {
+		return nil, err
+	}
+	users, _, err := s.store.ListUsers(ctx, UserFilter{})
+	if err != nil {
+		return nil, err
+	}
+	assigned := map[string]string{}
+	waiting := []string{}
+	for _, u := range users {
+		roles, err := s.store.ProjectRoles(ctx, pl.ProjectID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(roles) == 0 {
+			continue
+		}
+		err = s.store.InTx(ctx, func(q Queries) error {
+			p, err := q.GetTRSProject(ctx, pl.ProjectID)
+			if err != nil {
+				return err
+			}
+			held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &u.ID})
+			if err != nil || len(held) > 0 {
+				return err
+			}
+			// Only free machines, in both modes: sharing is the broker's choice.
+			m, err := s.pickFree(ctx, q, p, u.ID)
+			if err != nil {
+				return err
+			}
+			if m == nil {
+				waiting = append(waiting, u.ID)
+				return nil
+			}
+			assigned[u.ID] = m.ID
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"assigned": assigned, "without_machine": waiting}, nil
+}
+
+// pickFree assigns a free machine of p to the user, or returns nil.
+func (s *Service) pickFree(ctx context.Context, q Queries, p *TRSProject, userID string) (*Instance, error) {
+	only := *p
+	only.OperationMode = ModeStandard // do not fall back to sharing
+	return s.pickMachine(ctx, q, &only, userID, true)
+}
+
+// TRSPoolEvery is how often the pool is refilled.
+const TRSPoolEvery = 30 * time.Second

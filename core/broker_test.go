@@ -1,0 +1,181 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"hostdeck/core"
+	"hostdeck/internal/testenv"
+)
+
+// brokerUser creates a member of p and returns it.
+func brokerUser(t *testing.T, e *testenv.Env, p *core.TRSProject, name string) *core.User {
+	t.Helper()
+	u := newMember(t, e, name)
+	if err := e.Svc.GrantProjectRole(e.AdminCtx(), p.ID, u.ID, core.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// handOut asks for a machine as u and waits for the request to finish.
+func handOut(t *testing.T, e *testenv.Env, u *core.User) (*core.VMRequest, error) {
+	t.Helper()
+	id, tok, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: u.Name, Password: u.Name + "-password",
+		Session: core.SessionInput{ConnType: core.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
+	if err != nil {
+		return nil, err
+	}
+	if tok == "" {
+		t.Fatal("no token")
+	}
+	e.WaitTask(t, id)
+	ctx := core.WithActor(context.Background(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
+	return e.Svc.GetVM(ctx, id, u.ID)
+}
+
+func TestRequestVM(t *testing.T) {
+	e := testenv.New(t)
+	e.Server(t, "node-1", 20)
+	p := newTRSProject(t, e, "lab", core.ModeStandard, 2, "")
+	alice := brokerUser(t, e, p, "alice")
+
+	r, err := handOut(t, e, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != core.RequestCompleted || r.Machine == nil || r.Machine.State != core.StateActive ||
+		len(r.Machine.Users) != 1 || r.Machine.Users[0] != alice.ID || r.Machine.Address == "" {
+		t.Fatalf("request = %+v machine %+v", r, r.Machine)
+	}
+	again, err := handOut(t, e, alice)
+	if err != nil || again.Machine == nil || again.Machine.ID != r.Machine.ID {
+		t.Fatalf("second request = %+v, %v", again, err)
+	}
+	sessions, n, err := e.Svc.ListSessions(e.AdminCtx(), core.SessionFilter{})
+	if err != nil || n != 2 || sessions[0].ClientIP != "10.0.0.7" || sessions[0].ConnType != core.ConnWeb {
+		t.Fatalf("sessions = %d %+v, %v", n, sessions, err)
+	}
+
+	// Another user's request, an unknown one, a wrong password, no project, quota.
+	bob := brokerUser(t, e, p, "bob")
+	id, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.GetVM(context.Background(), id, alice.ID); core.ErrorReason(err) != core.ReasonRequestForbidden {
+		t.Fatalf("foreign request: %v", err)
+	}
+	if _, err := e.Svc.GetVM(context.Background(), alice.ID, alice.ID); core.ErrorReason(err) != core.ReasonRequestNotFound {
+		t.Fatalf("unknown request: %v", err)
+	}
+	e.WaitTask(t, id)
+	if _, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "nope"}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
+		t.Fatalf("wrong password: %v", err)
+	}
+	newMember(t, e, "carol")
+	if _, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "carol", Password: "carol-password"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
+		t.Fatalf("no project: %v", err)
+	}
+	dave := brokerUser(t, e, p, "dave")
+	if _, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: dave.Name, Password: "dave-password"}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
+		t.Fatalf("quota: %v", err)
+	}
+	if _, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password", AuthTenant: "nowhere"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
+		t.Fatalf("unknown tenant: %v", err)
+	}
+	_ = bob
+}
+
+func TestRequestVMModeOneNeverShares(t *testing.T) {
+	e := testenv.New(t)
+	e.Server(t, "node-1", 50)
+	p := newTRSProject(t, e, "lab", core.ModeStandard, 0, "")
+	if _, err := e.Svc.CreateMachines(e.AdminCtx(), p.ID, 3, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	users := make([]*core.User, n)
+	for i := range users {
+		users[i] = brokerUser(t, e, p, fmt.Sprintf("user%d", i))
+	}
+	var wg sync.WaitGroup
+	got := make([]string, n)
+	for i, u := range users {
+		wg.Go(func() {
+			r, err := handOut(t, e, u)
+			if err != nil || r.Status != core.RequestCompleted {
+				t.Errorf("%s: %+v %v", u.Name, r, err)
+				return
+			}
+			got[i] = r.Machine.ID
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, id := range got {
+		if seen[id] {
+			t.Fatalf("machine %s handed to two users: %v", id, got)
+		}
+		seen[id] = true
+	}
+}
+
+func TestTRSPoolAndAutoAllocate(t *testing.T) {
+	e := testenv.New(t)
+	e.Server(t, "node-1", 20)
+	p := newTRSProject(t, e, "lab", core.ModeStandard, 0, "")
+	if _, err := e.Svc.UpdateTRSProject(e.AdminCtx(), p.ID, core.TRSProjectInput{MinReserveVM: ptr(3)}); err != nil {
+		t.Fatal(err)
+	}
+	refill := func() {
+		t.Helper()
+		runPeriodic(t, e, core.KindTRSPool)
+	}
+	free := func() int {
+		t.Helper()
+		ms, _, err := e.Svc.ListMachines(e.AdminCtx(), core.MachineQuery{Assigned: &core.Cond{Op: core.OpEq, Values: []string{"false"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ms)
+	}
+	refill()
+	if n := free(); n != 3 {
+		t.Fatalf("free after refill = %d", n)
+	}
+	refill()
+	if n := free(); n != 3 {
+		t.Fatalf("free after second refill = %d", n)
+	}
+
+	a, b := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
+	newMember(t, e, "outsider")
+	tk, err := e.Svc.AutoAllocateUsers(e.AdminCtx(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.WaitTask(t, tk.ID); got.Status != core.TaskSuccess {
+		t.Fatalf("auto-allocate: %s %s", got.Status, got.Error)
+	}
+	for _, u := range []*core.User{a, b} {
+		ms, err := e.Svc.ListUserMachines(e.AdminCtx(), u.ID)
+		if err != nil || len(ms) != 1 || len(ms[0].Users) != 1 {
+			t.Fatalf("%s machines = %+v, %v", u.Name, ms, err)
+		}
+	}
+	if n := free(); n != 1 {
+		t.Fatalf("free after auto-allocate = %d", n)
+	}
+	refill()
+	deadline := time.Now().Add(10 * time.Second)
+	for free() != 3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := free(); n != 3 {
+		t.Fatalf("free after refill = %d", n)
+	}
+}
