@@ -45,25 +45,8 @@ func (q *queries) ListMachines(ctx context.Context, f core.MachineFilter) ([]*co
 }
 
 func (q *queries) CountMachinesByServer(ctx context.Context) (map[string]int, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT server_id, count(*) FROM instances
+	return countBy[string](ctx, q.r, "machines by server", `SELECT server_id, count(*) FROM instances
 		WHERE `+machineWhere+` AND server_id <> '' GROUP BY server_id`)
-	if err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "count machines by server")
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, core.Wrap(core.KindInternal, err, "count machines by server")
-		}
-		out[id] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "count machines by server")
-	}
-	return out, nil
 }
 
 func (q *queries) ListInstanceNames(ctx context.Context, prefix string) ([]string, error) {

@@ -105,23 +105,6 @@ func (q *queries) DeleteServer(ctx context.Context, id string) error {
 }
 
 func (q *queries) CountClientsByServer(ctx context.Context) (map[string]int, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT server_id, count(*) FROM clients
+	return countBy[string](ctx, q.r, "clients by server", `SELECT server_id, count(*) FROM clients
 		WHERE status <> 'deleted' AND server_id <> '' GROUP BY server_id`)
-	if err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "count clients by server")
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, core.Wrap(core.KindInternal, err, "count clients by server")
-		}
-		out[id] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "count clients by server")
-	}
-	return out, nil
 }

@@ -384,3 +384,25 @@ func (l *listQuery[T]) cond(col string, c *core.Cond) {
 	}
 	l.where = append(l.where, col+" "+op+" "+l.args.add(c.Values[0]))
 }
+
+// countBy runs a "SELECT key, count(*) … GROUP BY key" query and returns the counts by key.
+func countBy[K ~string](ctx context.Context, db dbtx, what, query string, args ...any) (map[K]int, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "count %s", what)
+	}
+	defer rows.Close()
+	out := map[K]int{}
+	for rows.Next() {
+		var k K
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "count %s", what)
+		}
+		out[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "count %s", what)
+	}
+	return out, nil
+}

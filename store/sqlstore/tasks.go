@@ -257,22 +257,5 @@ func (q *queries) ReleaseTasks(ctx context.Context, owner string, now time.Time)
 }
 
 func (q *queries) CountTasksByStatus(ctx context.Context) (map[core.TaskStatus]int, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT status, count(*) FROM tasks GROUP BY status`)
-	if err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "count tasks")
-	}
-	defer rows.Close()
-	out := map[core.TaskStatus]int{}
-	for rows.Next() {
-		var s core.TaskStatus
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, core.Wrap(core.KindInternal, err, "count tasks")
-		}
-		out[s] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "count tasks")
-	}
-	return out, nil
+	return countBy[core.TaskStatus](ctx, q.r, "tasks", `SELECT status, count(*) FROM tasks GROUP BY status`)
 }

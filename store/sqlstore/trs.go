@@ -251,22 +251,6 @@ func (q *queries) UpdateTRSProject(ctx context.Context, id string, u core.TRSPro
 }
 
 func (q *queries) CountInstancesByState(ctx context.Context, projectID string) (map[core.InstanceState]int, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT state, count(*) FROM instances WHERE project_id = $1 GROUP BY state`, projectID)
-	if err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "count instances of project %s", projectID)
-	}
-	defer rows.Close()
-	out := map[core.InstanceState]int{}
-	for rows.Next() {
-		var state core.InstanceState
-		var n int
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, core.Wrap(core.KindInternal, err, "count instances of project %s", projectID)
-		}
-		out[state] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "count instances of project %s", projectID)
-	}
-	return out, nil
+	return countBy[core.InstanceState](ctx, q.r, "instances of project "+projectID,
+		`SELECT state, count(*) FROM instances WHERE project_id = $1 GROUP BY state`, projectID)
 }
