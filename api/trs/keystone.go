@@ -285,6 +285,11 @@ func (f *face) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return writeUsers(w, r, users)
+}
+
+// writeUsers answers with a Keystone user list.
+func writeUsers(w http.ResponseWriter, r *http.Request, users []*core.User) error {
 	out := make([]map[string]any, len(users))
 	for i, u := range users {
 		out[i] = userBody(r, u)
@@ -374,12 +379,7 @@ func (f *face) listGroupUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]map[string]any, len(users))
-	for i, u := range users {
-		out[i] = userBody(r, u)
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "links": listLinks(r)})
-	return nil
+	return writeUsers(w, r, users)
 }
 
 func (f *face) addGroupUser(w http.ResponseWriter, r *http.Request) error {
