@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -86,11 +85,22 @@ func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (requestID, tok
 	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: in.Source})
 	var t *Task
 	err = s.change(actx, func(q Queries) error {
-		if err := s.checkCanHandOut(actx, q, p, u.ID); err != nil {
+		pl := brokerPayload{UserID: u.ID, ProjectID: p.ID, Session: in.Session}
+		m, how, err := s.pickMachine(actx, q, p, u.ID, true)
+		if err != nil {
 			return err
 		}
-		var err error
-		t, err = s.enqueue(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, brokerPayload{UserID: u.ID, ProjectID: p.ID, Session: in.Session})
+		if m == nil {
+			if err := checkQuota(actx, q, p, 1); err != nil {
+				return err
+			}
+		}
+		if m != nil && m.State == StateActive {
+			// The warm pool answers at once: the request is recorded already done.
+			t, err = s.recordDone(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, pl, brokerResult{InstanceID: m.ID, How: how})
+		} else {
+			t, err = s.enqueue(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, pl)
+		}
 		if err != nil {
 			return err
 		}
@@ -188,14 +198,11 @@ func (s *Service) brokerProject(ctx context.Context, u *User, name, domain strin
 	return nil, none("no available TRS project for user " + u.Name)
 }
 
-// checkCanHandOut refuses a request that can only fail: the user holds no machine,
-// none is free and the project's quota leaves no room for a new one.
-func (s *Service) checkCanHandOut(ctx context.Context, q Queries, p *TRSProject, userID string) error {
+// checkQuota refuses n new machines in a project whose quota they would pass
+// (KindConflict, reason quota_exceeded).
+func checkQuota(ctx context.Context, q Queries, p *TRSProject, n int) error {
 	if p.MaxInstances == 0 {
 		return nil
-	}
-	if m, err := s.pickMachine(ctx, q, p, userID, false); err != nil || m != nil {
-		return err
 	}
 	states, err := q.CountInstancesByState(ctx, p.ID)
 	if err != nil {
@@ -207,7 +214,7 @@ func (s *Service) checkCanHandOut(ctx context.Context, q Queries, p *TRSProject,
 			used += n
 		}
 	}
-	if used >= p.MaxInstances {
+	if used+n > p.MaxInstances {
 		return Reasoned(KindConflict, ReasonQuotaExceeded,
 			fmt.Sprintf("quota of project %s exceeded: %d of %d machines", p.Name, used, p.MaxInstances), "project_name", p.Name)
 	}
@@ -221,68 +228,56 @@ func usableMachine(in *Instance) bool {
 	return in.State == StateActive || in.State == StateBuilding
 }
 
-// pickMachine finds the machine a user gets in p: the one already held, else (in
-// mode 2 too) a free one, else in mode 2 the least shared one. With assign, a
-// machine not yet held is locked, checked free again and assigned to the user in
-// q's transaction, so that in mode 1 no two users ever get the same machine.
-// nil means there is none.
-func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string, assign bool) (*Instance, error) {
+// How a broker request got its machine.
+const (
+	handHeld     = "held"     // the user already held it
+	handAssigned = "assigned" // a free machine, now the user's
+	handShared   = "shared"   // mode 2: the least shared active machine
+	handCreated  = "created"  // made for the user
+)
+
+// pickMachine finds the machine a user gets in p and says how: the one already
+// held, else (in mode 2 too) a free one, else in mode 2 the least shared one.
+// With assign, a machine not yet held is locked, checked free again and assigned
+// to the user in q's transaction, so that in mode 1 no two users ever get the
+// same machine. A nil machine means there is none.
+func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string, assign bool) (*Instance, string, error) {
 	held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &userID})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	for _, m := range held {
 		if usableMachine(m) {
-			return m, nil
+			return m, handHeld, nil
 		}
 	}
-	free, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), Assigned: ptr(false)})
-	if err != nil {
-		return nil, err
-	}
-	// Active machines first, then those still building.
-	slices.SortStableFunc(free, func(a, b *Instance) int {
-		if (a.State == StateActive) == (b.State == StateActive) {
-			return 0
+	// A free machine, active ones first. On PostgreSQL a machine another request
+	// takes meanwhile is skipped by listing again once its transaction is done.
+	for _, st := range []InstanceState{StateActive, StateBuilding} {
+		for range 8 {
+			free, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID),
+				State: &Cond{Op: OpEq, Values: []string{string(st)}}, Assigned: ptr(false), Page: Page{Limit: 1}})
+			if err != nil || len(free) == 0 {
+				if err != nil {
+					return nil, "", err
+				}
+				break
+			}
+			if !assign {
+				return free[0], handAssigned, nil
+			}
+			inst, err := s.takeFree(ctx, q, free[0].ID, userID)
+			if err != nil || inst != nil {
+				return inst, handAssigned, err
+			}
 		}
-		if a.State == StateActive {
-			return -1
-		}
-		return 1
-	})
-	for _, m := range free {
-		if !usableMachine(m) {
-			continue
-		}
-		if !assign {
-			return m, nil
-		}
-		inst, _, err := lockMachine(ctx, q, m.ID)
-		if err != nil {
-			continue
-		}
-		users, err := subjectsOf(ctx, q, inst.ID, SubjectUser)
-		if err != nil {
-			return nil, err
-		}
-		groups, err := subjectsOf(ctx, q, inst.ID, SubjectGroup)
-		if err != nil {
-			return nil, err
-		}
-		if len(users)+len(groups) > 0 {
-			continue // taken since it was listed
-		}
-		if err := s.assign(ctx, q, inst.ID, SubjectUser, userID); err != nil {
-			return nil, err
-		}
-		return inst, s.audit(ctx, q, "machine.assign_user", "instance", inst.ID, map[string]any{"users": []string{userID}})
 	}
 	if p.OperationMode != ModeSimultaneous {
-		return nil, nil
+		return nil, "", nil
 	}
 	all, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID)})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var best *Instance
 	bestN := 0
@@ -292,24 +287,46 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 		}
 		users, err := subjectsOf(ctx, q, m.ID, SubjectUser)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if best == nil || len(users) < bestN {
 			best, bestN = m, len(users)
 		}
 	}
 	if best == nil || !assign {
-		return best, nil
+		return best, handShared, nil
 	}
 	inst, pr, err := lockMachine(ctx, q, best.ID)
 	if err != nil {
+		return nil, "", err
+	}
+	return inst, handShared, s.assignAll(ctx, q, inst, pr, SubjectUser, []string{userID})
+}
+
+// takeFree locks a machine and assigns it to the user if it is still free and
+// usable; nil when it was taken (or deleted) since it was listed.
+func (s *Service) takeFree(ctx context.Context, q Queries, id, userID string) (*Instance, error) {
+	inst, err := q.LockMachine(ctx, id)
+	if ErrorKind(err) == KindNotFound {
+		return nil, nil
+	} else if err != nil {
 		return nil, err
 	}
-	return inst, s.assignAll(ctx, q, inst, pr, SubjectUser, []string{userID})
+	if !usableMachine(inst) {
+		return nil, nil
+	}
+	if as, err := q.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: []string{id}}); err != nil || len(as) > 0 {
+		return nil, err
+	}
+	if err := s.assign(ctx, q, inst.ID, SubjectUser, userID); err != nil {
+		return nil, err
+	}
+	return inst, s.audit(ctx, q, "machine.assign_user", "instance", inst.ID, map[string]any{"users": []string{userID}})
 }
 
 // runBrokerRequest hands the user a machine: the one held, a free one, or a new
-// one, and waits until it is active.
+// one, and waits until it is active. RequestVM has answered at once when an
+// active machine was there; this task runs when one had to be built or created.
 func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
 	pl, err := decode[brokerPayload](t)
 	if err != nil {
@@ -329,21 +346,11 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 		if err != nil {
 			return err
 		}
-		held, _, err := q.ListMachines(actx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &u.ID})
-		if err != nil {
-			return err
-		}
-		for _, m := range held {
-			if usableMachine(m) {
-				res = brokerResult{InstanceID: m.ID, How: "held"}
-				return nil
-			}
-		}
-		m, err := s.pickMachine(actx, q, p, u.ID, true)
+		m, how, err := s.pickMachine(actx, q, p, u.ID, true)
 		if err != nil || m == nil {
 			return err
 		}
-		res = brokerResult{InstanceID: m.ID, How: "assigned"}
+		res = brokerResult{InstanceID: m.ID, How: how}
 		return nil
 	})
 	if err != nil {
@@ -359,7 +366,7 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 			return nil, err
 		}
 		s.wake()
-		res = brokerResult{InstanceID: created.Machines[0].ID, How: "created"}
+		res = brokerResult{InstanceID: created.Machines[0].ID, How: handCreated}
 	}
 	progress(50, "waiting for machine "+res.InstanceID)
 	for {
@@ -570,7 +577,8 @@ func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(in
 func (s *Service) pickFree(ctx context.Context, q Queries, p *TRSProject, userID string) (*Instance, error) {
 	only := *p
 	only.OperationMode = ModeStandard // do not fall back to sharing
-	return s.pickMachine(ctx, q, &only, userID, true)
+	m, _, err := s.pickMachine(ctx, q, &only, userID, true)
+	return m, err
 }
 
 // TRSPoolEvery is how often the pool is refilled.

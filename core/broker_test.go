@@ -124,6 +124,82 @@ func TestRequestVMModeOneNeverShares(t *testing.T) {
 	}
 }
 
+// A free active machine is handed out within RequestVM itself: the request is
+// done when it returns. Without one, a task builds a machine.
+func TestRequestVMFromWarmPool(t *testing.T) {
+	e := testenv.New(t)
+	e.Server(t, "node-1", 10)
+	p := newTRSProject(t, e, "lab", core.ModeStandard, 0, "")
+	created, err := e.Svc.CreateMachines(e.AdminCtx(), p.ID, 1, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.WaitTask(t, created.Tasks[0].ID)
+	alice, bob := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
+
+	id, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "alice", Password: "alice-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Svc.GetVM(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id, alice.ID)
+	if err != nil || r.Status != core.RequestCompleted || r.Machine.ID != created.Machines[0].ID {
+		t.Fatalf("warm hand-out = %+v, %v", r, err)
+	}
+	tk, err := e.Store.GetTask(context.Background(), id)
+	if err != nil || tk.Status != core.TaskSuccess || tk.Attempts != 0 || tk.FinishedAt == nil {
+		t.Fatalf("recorded task = %+v, %v", tk, err)
+	}
+
+	// The pool is empty: bob's machine is created by the task.
+	id, _, err = e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.WaitTask(t, id); got.Status != core.TaskSuccess || got.Attempts != 1 {
+		t.Fatalf("cold hand-out task = %+v", got)
+	}
+	r, err = e.Svc.GetVM(core.WithActor(context.Background(), core.Actor{UserID: bob.ID, Name: bob.Name}), id, bob.ID)
+	if err != nil || r.Status != core.RequestCompleted || r.Machine.ID == created.Machines[0].ID {
+		t.Fatalf("cold hand-out = %+v, %v", r, err)
+	}
+}
+
+// In mode 2 users share: once no machine is free, the next user gets the least
+// shared active machine rather than a new one.
+func TestRequestVMModeTwoShares(t *testing.T) {
+	e := testenv.New(t)
+	e.Server(t, "node-1", 10)
+	p := newTRSProject(t, e, "shared", core.ModeSimultaneous, 0, "")
+	created, err := e.Svc.CreateMachines(e.AdminCtx(), p.ID, 2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range created.Tasks {
+		e.WaitTask(t, tk.ID)
+	}
+	var users []*core.User
+	for i := range 4 {
+		users = append(users, brokerUser(t, e, p, fmt.Sprintf("user%d", i)))
+	}
+	perMachine := map[string][]string{}
+	for _, u := range users {
+		r, err := handOut(t, e, u)
+		if err != nil || r.Status != core.RequestCompleted {
+			t.Fatalf("%s: %+v, %v", u.Name, r, err)
+		}
+		perMachine[r.Machine.ID] = append(perMachine[r.Machine.ID], u.ID)
+	}
+	if len(perMachine) != 2 {
+		t.Fatalf("machines used = %v, want the 2 of the pool", perMachine)
+	}
+	for id, us := range perMachine {
+		m, err := e.Svc.GetMachine(e.AdminCtx(), id)
+		if err != nil || len(us) != 2 || len(m.Users) != 2 {
+			t.Fatalf("machine %s: users %v, record %+v, %v", id, us, m, err)
+		}
+	}
+}
+
 func TestTRSPoolAndAutoAllocate(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 20)

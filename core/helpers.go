@@ -37,19 +37,37 @@ func (s *Service) audit(ctx context.Context, q Queries, action, targetType, targ
 
 // enqueue writes a task in q's transaction; call s.wake() after the commit.
 func (s *Service) enqueue(ctx context.Context, q Queries, kind, targetType, targetID string, payload any) (*Task, error) {
+	t, err := s.newTask(ctx, kind, targetType, targetID, payload)
+	if err != nil {
+		return nil, err
+	}
+	return t, q.CreateTask(ctx, t)
+}
+
+// recordDone writes a task that is already done, with its result: work a use case
+// finished synchronously, kept so that it reads like any other task.
+func (s *Service) recordDone(ctx context.Context, q Queries, kind, targetType, targetID string, payload, result any) (*Task, error) {
+	t, err := s.newTask(ctx, kind, targetType, targetID, payload)
+	if err != nil {
+		return nil, err
+	}
+	if t.Result, err = json.Marshal(result); err != nil {
+		return nil, fmt.Errorf("encode task result: %w", err)
+	}
+	t.Status, t.Progress, t.StartedAt, t.FinishedAt = TaskSuccess, 100, &t.RunAt, &t.RunAt
+	return t, q.CreateTask(ctx, t)
+}
+
+func (s *Service) newTask(ctx context.Context, kind, targetType, targetID string, payload any) (*Task, error) {
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return nil, fmt.Errorf("encode task payload: %w", err)
 	}
-	t := &Task{
+	return &Task{
 		ID: newID(), Kind: kind, Status: TaskPending, Payload: b, MaxAttempts: 5,
 		RunAt: s.now().UTC(), Creator: ActorFrom(ctx).Name,
 		TargetType: targetType, TargetID: targetID,
-	}
-	if err := q.CreateTask(ctx, t); err != nil {
-		return nil, err
-	}
-	return t, nil
+	}, nil
 }
 
 // change runs fn in one transaction and wakes the task runner after the commit.

@@ -65,6 +65,7 @@ type AssignmentFilter struct {
 type MachineFilter struct {
 	IDs       []string // when not nil, only these machines
 	ProjectID *Cond
+	State     *Cond
 	Assigned  *bool // has at least one user or group
 	UserID    *string
 	GroupID   *string
@@ -226,22 +227,8 @@ func (s *Service) CreateMachines(ctx context.Context, projectID string, count in
 			return Reasoned(KindConflict, ReasonMachineOccupied,
 				fmt.Sprintf("project %s allows one user per machine", p.Name), "project_name", p.Name)
 		}
-		if p.MaxInstances > 0 {
-			states, err := q.CountInstancesByState(ctx, projectID)
-			if err != nil {
-				return err
-			}
-			used := 0
-			for st, n := range states {
-				if st != StateDeleted {
-					used += n
-				}
-			}
-			if used+count > p.MaxInstances {
-				return Reasoned(KindConflict, ReasonQuotaExceeded,
-					fmt.Sprintf("quota of project %s exceeded: %d of %d machines", p.Name, used, p.MaxInstances),
-					"project_name", p.Name)
-			}
+		if err := checkQuota(ctx, q, p, count); err != nil {
+			return err
 		}
 		im, err := q.GetImage(ctx, p.ImageID)
 		if err != nil {

@@ -83,7 +83,9 @@ type ImageStore interface {
 }
 
 type TaskStore interface {
-	// CreateTask stores t as PENDING. A Key that another task holds is KindConflict.
+	// CreateTask stores t as PENDING, or as it is when its status is a finished one
+	// (work done synchronously, recorded as a task). A Key that another task holds
+	// is KindConflict.
 	CreateTask(ctx context.Context, t *Task) error
 	GetTask(ctx context.Context, id string) (*Task, error)
 	ListTasks(ctx context.Context, f TaskFilter) ([]*Task, int, error)

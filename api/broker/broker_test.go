@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -191,11 +193,14 @@ func TestBroker(t *testing.T) {
 }
 
 // BenchmarkHandOut hands machines of a warm pool to 100 concurrent users (mode
-// 1, sim with no delay): each requests a machine and polls until it is
-// completed. It reports the 99th percentile of that time and fails if a machine
-// is given to two users.
+// 1, sim with no delay; HANDOUT_USERS sets another number): each requests a
+// machine and polls until it is completed. It reports the 99th percentile of that
+// time and fails if a machine is given to two users.
 func BenchmarkHandOut(b *testing.B) {
-	const users = 100
+	users := 100
+	if n, err := strconv.Atoi(os.Getenv("HANDOUT_USERS")); err == nil {
+		users = n
+	}
 	env, base := start(b)
 	env.Server(b, "node-1", 2*users)
 	names := make([]string, users)

@@ -4,7 +4,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -49,10 +48,7 @@ func hasCode(err error, codes ...int) bool {
 func Open(path string) (*sqlstore.DB, error) {
 	ctx := context.Background()
 	if path == ":memory:" {
-		w, err := sql.Open("sqlite", "file::memory:?"+params(false, true))
-		if err != nil {
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
+		w := openDB("file::memory:?" + params(false, true))
 		w.SetMaxOpenConns(1)
 		w.SetConnMaxLifetime(0)
 		w.SetConnMaxIdleTime(0)
@@ -65,10 +61,7 @@ func Open(path string) (*sqlstore.DB, error) {
 	}
 
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath()
-	w, err := sql.Open("sqlite", dsn+"?"+params(false, true))
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
+	w := openDB(dsn + "?" + params(false, true))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
@@ -78,11 +71,7 @@ func Open(path string) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	// The writer creates the file and switches it to WAL before readers open it.
-	r, err := sql.Open("sqlite", dsn+"?"+params(true, false))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
+	r := openDB(dsn + "?" + params(true, false))
 	n := max(4, runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)

@@ -17,6 +17,7 @@ func (q *queries) ListMachines(ctx context.Context, f core.MachineFilter) ([]*co
 	l := listQuery[*core.Instance]{what: "machines", cols: instanceCols, from: "instances", page: f.Page, sort: instanceSort, scan: scanInstance}
 	l.where = append(l.where, machineWhere)
 	l.cond("project_id", f.ProjectID)
+	l.cond("state", f.State)
 	if f.Assigned != nil {
 		w := `(EXISTS (SELECT 1 FROM machine_users mu WHERE mu.machine_id = instances.id)
 			OR EXISTS (SELECT 1 FROM machine_groups mg WHERE mg.machine_id = instances.id))`

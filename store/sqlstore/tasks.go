@@ -43,7 +43,10 @@ func scanTask(sc scanner) (*core.Task, error) {
 
 func (q *queries) CreateTask(ctx context.Context, t *core.Task) error {
 	q.stamp(&t.ID, &t.CreatedAt, &t.UpdatedAt)
-	t.Status, t.LeaseOwner, t.LeaseUntil = core.TaskPending, "", nil
+	if !t.Status.Done() {
+		t.Status = core.TaskPending
+	}
+	t.LeaseOwner, t.LeaseUntil = "", nil
 	if t.RunAt.IsZero() {
 		t.RunAt = t.CreatedAt
 	}

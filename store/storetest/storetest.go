@@ -567,7 +567,7 @@ func testProjectsAndImages(t *testing.T, s core.Store) {
 func testTaskCreate(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	tk := newTask(t, s, func(tk *core.Task) {
-		tk.Status, tk.TargetType, tk.TargetID, tk.Key = core.TaskSuccess, "client", "c1", "expire:2026-03-14"
+		tk.Status, tk.TargetType, tk.TargetID, tk.Key = core.TaskStarted, "client", "c1", "expire:2026-03-14"
 	})
 	if tk.Status != core.TaskPending {
 		t.Fatalf("Status = %s, want PENDING", tk.Status)
@@ -575,6 +575,15 @@ func testTaskCreate(t *testing.T, s core.Store) {
 	got, err := s.GetTask(ctx, tk.ID)
 	ok(t, err)
 	diff(t, tk, got)
+
+	// Work done synchronously is recorded as it is.
+	done := newTask(t, s, func(tk *core.Task) {
+		tk.Status, tk.Progress, tk.Result = core.TaskSuccess, 100, json.RawMessage(`{"ok":true}`)
+		tk.StartedAt, tk.FinishedAt = &tk.RunAt, &tk.RunAt
+	})
+	got, err = s.GetTask(ctx, done.ID)
+	ok(t, err)
+	diff(t, done, got)
 
 	err = s.CreateTask(ctx, &core.Task{Kind: "expire", Key: "expire:2026-03-14"})
 	wantKind(t, err, core.KindConflict)
