@@ -69,6 +69,13 @@ func (g *loginGuard) succeed(source string, key [32]byte, now time.Time) {
 	g.verified[key] = now
 }
 
+// reset forgets the failures recorded under key.
+func (g *loginGuard) reset(key string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.failures, key)
+}
+
 func (g *loginGuard) known(key [32]byte, now time.Time) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -90,7 +97,7 @@ func (s *Service) Authenticate(ctx context.Context, name, password, source strin
 	}
 	u, err := s.store.GetUserByName(ctx, name)
 	if err != nil && ErrorKind(err) != KindNotFound {
-		return nil, err
+		return nil, authStoreErr(err)
 	}
 	if u != nil && !u.Disabled {
 		key := verifiedKey(u.PasswordHash, password)
@@ -131,7 +138,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 	if err != nil {
 		return "", Wrap(KindInternal, err, "hash password")
 	}
-	u := &User{ID: newID(), Name: name, Role: RoleAdmin, PasswordHash: hash}
+	u := &User{ID: newID(), Name: name, Role: RoleAdmin, PasswordHash: hash, PasswordChangedAt: s.now().UTC()}
 	err = s.store.InTx(ctx, func(q Queries) error {
 		if err := q.CreateUser(ctx, u); err != nil {
 			return err
@@ -144,17 +151,34 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 	return generated, err
 }
 
-// SetPassword replaces a user's password; the old one stops working at once.
+// SetPassword replaces a user's password; the old one stops working at once,
+// and the password's age and grace logins start again.
 func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
+	hash, err := s.hashNewPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.storePassword(ctx, userID, hash)
+}
+
+// hashNewPassword checks a new password's length and hashes it.
+func (s *Service) hashNewPassword(password string) (string, error) {
 	if len(password) < MinPasswordLen {
-		return Invalid("password", "password must be at least %d characters", MinPasswordLen)
+		return "", Invalid("password", "password must be at least %d characters", MinPasswordLen)
 	}
 	hash, err := s.hasher.Hash(password)
 	if err != nil {
-		return Wrap(KindInternal, err, "hash password")
+		return "", Wrap(KindInternal, err, "hash password")
 	}
+	return hash, nil
+}
+
+// storePassword stores a new password hash and resets the password policy's
+// counters, audited.
+func (s *Service) storePassword(ctx context.Context, userID, hash string) error {
+	up := UserUpdate{PasswordHash: &hash, PasswordChangedAt: ptr(s.now().UTC()), GraceLoginsUsed: ptr(0)}
 	return s.store.InTx(ctx, func(q Queries) error {
-		if err := q.SetUserPassword(ctx, userID, hash); err != nil {
+		if _, err := q.UpdateUser(ctx, userID, up); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, "user.password", "user", userID, nil)

@@ -39,6 +39,7 @@ const (
 // ProjectDomainName) when the user has several, and what the session will record.
 type BrokerLogin struct {
 	User, Password, Domain string
+	Passcode               string // the one-time code of a user with TOTP
 	Token                  string
 	AuthTenant             string
 	ProjectDomainName      string
@@ -63,24 +64,33 @@ type brokerPayload struct {
 
 type brokerResult struct {
 	InstanceID string `json:"instance_id"`
-	How        string `json:"how"` // held, assigned or created
+	How        string `json:"how"` // held, assigned, shared or created
+}
+
+// BrokerTicket is what RequestVM answers: the request id, the token the client
+// goes on with (the one it sent, or a new one for a password login) and, for a
+// password login, the password policy's warning (PasswordNotice; nil when none).
+type BrokerTicket struct {
+	RequestID string
+	Token     string
+	Notice    error
 }
 
 // RequestVM authenticates a broker client, picks its TRS project and starts a
-// KindBrokerRequestVM task that hands the user a machine. It returns the task id
-// (the request id) and the token the client goes on with: the one it sent, or a
-// new one for a password login. A project that is not TRS is KindInvalid with
+// KindBrokerRequestVM task that hands the user a machine; when the user's
+// machine or a free active one is there, it is handed out at once and the task
+// is recorded done. A project that is not TRS is KindInvalid with
 // reason not_trs_project; no usable TRS project is KindNotFound with reason
 // no_trs_project; a full project with nothing to hand out is KindConflict with
 // reason quota_exceeded.
-func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (requestID, token string, err error) {
+func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (*BrokerTicket, error) {
 	u, token, err := s.BrokerAuth(ctx, in)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
 	p, err := s.brokerProject(ctx, u, in.AuthTenant, in.ProjectDomainName)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
 	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: in.Source})
 	var t *Task
@@ -107,15 +117,29 @@ func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (requestID, tok
 		return s.audit(actx, q, "broker.request_vm", "project", p.ID, map[string]string{"task_id": t.ID, "user_id": u.ID})
 	})
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	return t.ID, token, nil
+	tk := &BrokerTicket{RequestID: t.ID, Token: token}
+	if in.Token == "" {
+		tk.Notice = s.PasswordNotice(u)
+	}
+	return tk, nil
 }
 
 // BrokerAuth authenticates a broker client by its Token, or else by a password
 // login, and returns the user and the token to go on with (a new one for a
 // password login). Errors are those of ValidateToken and IssueToken.
+//
+// A user with TOTP gives its Passcode too. The password
+// policy applies (policy.go): an expired password with no grace login left is
+// reason password_expired; a store that cannot be read is auth_unavailable.
 func (s *Service) BrokerAuth(ctx context.Context, in BrokerLogin) (*User, string, error) {
+	return s.brokerAuth(ctx, in, false)
+}
+
+// brokerAuth is BrokerAuth; allowExpired lets an expired password log in to be
+// changed.
+func (s *Service) brokerAuth(ctx context.Context, in BrokerLogin, allowExpired bool) (*User, string, error) {
 	if in.Token != "" {
 		_, u, err := s.ValidateToken(ctx, in.Token)
 		if err != nil {
@@ -126,17 +150,18 @@ func (s *Service) BrokerAuth(ctx context.Context, in BrokerLogin) (*User, string
 	if in.User == "" || in.Password == "" {
 		return nil, "", Invalid("user", "user and password, or token, are required")
 	}
-	req := TokenRequest{UserName: in.User, DomainName: in.Domain, Password: in.Password, Source: in.Source}
+	req := TokenRequest{UserName: in.User, DomainName: in.Domain, Password: in.Password, Source: in.Source,
+		Passcode: in.Passcode}
 	if strings.EqualFold(in.Domain, DefaultDomainID) { // the document's clients send "default"
 		req.DomainName, req.DomainID = "", DefaultDomainID
 	}
-	t, tok, err := s.IssueToken(ctx, req)
+	t, tok, err := s.issueToken(ctx, req, allowExpired)
 	if err != nil {
 		return nil, "", err
 	}
 	u, err := s.store.GetUser(ctx, t.UserID)
 	if err != nil {
-		return nil, "", err
+		return nil, "", authStoreErr(err)
 	}
 	return u, tok, nil
 }
@@ -147,7 +172,7 @@ func (s *Service) brokerProject(ctx context.Context, u *User, name, domain strin
 	none := func(msg string) error {
 		return Reasoned(KindNotFound, ReasonNoTRSProject, msg, "user_name", u.Name)
 	}
-	f := TRSProjectFilter{Enabled: ptr(true)}
+	f := TRSProjectFilter{Enabled: ptr(true), UserID: &u.ID}
 	if domain != "" {
 		id := ""
 		if strings.EqualFold(domain, DefaultDomainID) {
@@ -179,21 +204,16 @@ func (s *Service) brokerProject(ctx context.Context, u *User, name, domain strin
 			return nil, err
 		}
 	}
-	var mine []*TRSProject
-	for _, p := range ps {
-		roles, err := s.store.ProjectRoles(ctx, p.ID, u.ID)
-		if err != nil {
+	switch {
+	case len(ps) == 1:
+		// The project's Web Guard: the client's connection address (the actor's
+		// Source), not the ip_address it declares.
+		if err := CheckWebGuard(ps[0], ActorFrom(ctx).Source); err != nil {
 			return nil, err
 		}
-		if len(roles) > 0 {
-			mine = append(mine, p)
-		}
-	}
-	switch {
-	case len(mine) == 1:
-		return mine[0], nil
-	case len(mine) > 1:
-		return nil, none(fmt.Sprintf("user %s has %d TRS projects; name one with auth_tenant", u.Name, len(mine)))
+		return ps[0], nil
+	case len(ps) > 1:
+		return nil, none(fmt.Sprintf("user %s has %d TRS projects; name one with auth_tenant", u.Name, len(ps)))
 	}
 	return nil, none("no available TRS project for user " + u.Name)
 }
@@ -440,19 +460,13 @@ func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMReq
 
 // BrokerProjects lists the names of the enabled TRS projects the user has a role on.
 func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, error) {
-	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: ptr(true)})
+	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: ptr(true), UserID: &userID})
 	if err != nil {
 		return nil, err
 	}
-	out := []string{}
-	for _, p := range ps {
-		roles, err := s.store.ProjectRoles(ctx, p.ID, userID)
-		if err != nil {
-			return nil, err
-		}
-		if len(roles) > 0 {
-			out = append(out, p.Name)
-		}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
 	}
 	return out, nil
 }
@@ -531,20 +545,13 @@ func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(in
 	if err != nil {
 		return nil, err
 	}
-	users, _, err := s.store.ListUsers(ctx, UserFilter{})
+	users, _, err := s.store.ListUsers(ctx, UserFilter{ProjectID: &pl.ProjectID})
 	if err != nil {
 		return nil, err
 	}
 	assigned := map[string]string{}
 	waiting := []string{}
 	for _, u := range users {
-		roles, err := s.store.ProjectRoles(ctx, pl.ProjectID, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		if len(roles) == 0 {
-			continue
-		}
 		err = s.store.InTx(ctx, func(q Queries) error {
 			p, err := q.GetTRSProject(ctx, pl.ProjectID)
 			if err != nil {

@@ -24,17 +24,17 @@ func brokerUser(t *testing.T, e *testenv.Env, p *core.TRSProject, name string) *
 // handOut asks for a machine as u and waits for the request to finish.
 func handOut(t *testing.T, e *testenv.Env, u *core.User) (*core.VMRequest, error) {
 	t.Helper()
-	id, tok, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: u.Name, Password: u.Name + "-password",
+	tk, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: u.Name, Password: u.Name + "-password",
 		Session: core.SessionInput{ConnType: core.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
 	if err != nil {
 		return nil, err
 	}
-	if tok == "" {
+	if tk.Token == "" {
 		t.Fatal("no token")
 	}
-	e.WaitTask(t, id)
+	e.WaitTask(t, tk.RequestID)
 	ctx := core.WithActor(context.Background(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
-	return e.Svc.GetVM(ctx, id, u.ID)
+	return e.Svc.GetVM(ctx, tk.RequestID, u.ID)
 }
 
 func TestRequestVM(t *testing.T) {
@@ -62,10 +62,11 @@ func TestRequestVM(t *testing.T) {
 
 	// Another user's request, an unknown one, a wrong password, no project, quota.
 	bob := brokerUser(t, e, p, "bob")
-	id, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password"})
+	tk, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	id := tk.RequestID
 	if _, err := e.Svc.GetVM(context.Background(), id, alice.ID); core.ErrorReason(err) != core.ReasonRequestForbidden {
 		t.Fatalf("foreign request: %v", err)
 	}
@@ -73,18 +74,18 @@ func TestRequestVM(t *testing.T) {
 		t.Fatalf("unknown request: %v", err)
 	}
 	e.WaitTask(t, id)
-	if _, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "nope"}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
+	if _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "nope"}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
 		t.Fatalf("wrong password: %v", err)
 	}
 	newMember(t, e, "carol")
-	if _, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "carol", Password: "carol-password"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
+	if _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "carol", Password: "carol-password"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
 		t.Fatalf("no project: %v", err)
 	}
 	dave := brokerUser(t, e, p, "dave")
-	if _, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: dave.Name, Password: "dave-password"}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
+	if _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: dave.Name, Password: "dave-password"}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
 		t.Fatalf("quota: %v", err)
 	}
-	if _, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password", AuthTenant: "nowhere"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
+	if _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password", AuthTenant: "nowhere"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 	_ = bob
@@ -137,24 +138,26 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	e.WaitTask(t, created.Tasks[0].ID)
 	alice, bob := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
 
-	id, _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "alice", Password: "alice-password"})
+	tk, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "alice", Password: "alice-password"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	id := tk.RequestID
 	r, err := e.Svc.GetVM(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id, alice.ID)
 	if err != nil || r.Status != core.RequestCompleted || r.Machine.ID != created.Machines[0].ID {
 		t.Fatalf("warm hand-out = %+v, %v", r, err)
 	}
-	tk, err := e.Store.GetTask(context.Background(), id)
-	if err != nil || tk.Status != core.TaskSuccess || tk.Attempts != 0 || tk.FinishedAt == nil {
-		t.Fatalf("recorded task = %+v, %v", tk, err)
+	task, err := e.Store.GetTask(context.Background(), id)
+	if err != nil || task.Status != core.TaskSuccess || task.Attempts != 0 || task.FinishedAt == nil {
+		t.Fatalf("recorded task = %+v, %v", task, err)
 	}
 
 	// The pool is empty: bob's machine is created by the task.
-	id, _, err = e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password"})
+	tk, err = e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	id = tk.RequestID
 	if got := e.WaitTask(t, id); got.Status != core.TaskSuccess || got.Attempts != 1 {
 		t.Fatalf("cold hand-out task = %+v", got)
 	}

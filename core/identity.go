@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"hostdeck/core/secret"
@@ -78,8 +79,9 @@ type Token struct {
 
 // UserFilter selects users; nil fields do not filter.
 type UserFilter struct {
-	DomainID *string
-	Name     *string // exact name
+	DomainID  *string
+	Name      *string // exact name
+	ProjectID *string // users with a role on the project
 	Page
 }
 
@@ -89,6 +91,9 @@ type UserUpdate struct {
 	Email        *string
 	PasswordHash *string
 	Disabled     *bool
+	// PasswordChangedAt and GraceLoginsUsed are set with every new password.
+	PasswordChangedAt *time.Time
+	GraceLoginsUsed   *int
 }
 
 // GroupFilter selects groups.
@@ -132,6 +137,21 @@ type IdentityStore interface {
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	// DeleteExpiredTokens removes tokens that expired before before.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+
+	// UseGraceLogin counts one login with an expired password unless limit are
+	// used already, and returns the count after it; Conflict when none is left,
+	// NotFound for an unknown user.
+	UseGraceLogin(ctx context.Context, userID string, limit int) (int, error)
+
+	// CreateCredential stores a credential (its Blob already sealed).
+	CreateCredential(ctx context.Context, c *Credential) error
+	GetCredential(ctx context.Context, id string) (*Credential, error)
+	// ListCredentials lists credentials oldest first.
+	ListCredentials(ctx context.Context, f CredentialFilter) ([]*Credential, int, error)
+	DeleteCredential(ctx context.Context, id string) error
+	// AdvanceCredentialStep records step as the credential's last accepted TOTP
+	// time step; Conflict when step is not after the one stored (a replay).
+	AdvanceCredentialStep(ctx context.Context, id string, step int64) error
 }
 
 // TokenHash is the stored form of a token secret.
@@ -153,6 +173,8 @@ type TokenRequest struct {
 	ProjectDomainID      string
 	ProjectDomainName    string
 	Source               string // client address, for the login throttle
+	// Passcode is the TOTP code of a user who has a TOTP credential.
+	Passcode string
 }
 
 // resolveDomain finds a domain by id or name; neither means the default domain.
@@ -181,19 +203,25 @@ func (s *Service) resolveDomain(ctx context.Context, q Queries, id, name string)
 // needs a role grant on the project unless the user is an admin. The secret is
 // returned once; only its hash is stored.
 func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (*Token, string, error) {
+	return s.issueToken(ctx, req, false)
+}
+
+// issueToken is IssueToken; allowExpired lets an expired password log in
+// without using a grace login (to change it).
+func (s *Service) issueToken(ctx context.Context, req TokenRequest, allowExpired bool) (*Token, string, error) {
 	d, err := s.resolveDomain(ctx, s.store, req.DomainID, req.DomainName)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Reason == ReasonDomainNotFound {
 			e.Kind = KindUnauthenticated
 		}
-		return nil, "", err
+		return nil, "", authStoreErr(err)
 	}
 	name := req.UserName
 	if req.UserID != "" {
 		u, err := s.store.GetUser(ctx, req.UserID)
 		if err != nil && ErrorKind(err) != KindNotFound {
-			return nil, "", err
+			return nil, "", authStoreErr(err)
 		}
 		name = "\x00" + req.UserID // no user has this name: Authenticate fails and counts it
 		if u != nil && (req.DomainID == "" && req.DomainName == "" || u.DomainID == d.ID) {
@@ -205,8 +233,12 @@ func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (*Token, str
 	if err == nil && u.DomainID != d.ID {
 		err = Errorf(KindUnauthenticated, "wrong user name or password")
 	}
+	totpUsed := false
+	if err == nil {
+		totpUsed, err = s.checkPasscode(ctx, u, req.Passcode, req.Source)
+	}
 	if err != nil {
-		if ErrorKind(err) == KindUnauthenticated {
+		if ErrorKind(err) == KindUnauthenticated && ErrorReason(err) == "" {
 			return nil, "", Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name or password is wrong",
 				"user_name", req.UserName, "domain_name", firstNonEmpty(req.DomainName, req.DomainID))
 		}
@@ -214,14 +246,18 @@ func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (*Token, str
 	}
 
 	now := s.now().UTC()
+	methods := []string{"password"}
+	if totpUsed {
+		methods = append(methods, "totp")
+	}
 	t := &Token{
-		ID: newID(), UserID: u.ID, Methods: []string{"password"},
+		ID: newID(), UserID: u.ID, Methods: methods,
 		IssuedAt: now, ExpiresAt: now.Add(s.cfg.TokenTTL),
 	}
 	if req.ProjectID != "" || req.ProjectName != "" {
 		p, roles, err := s.scope(ctx, u, req)
 		if err != nil {
-			return nil, "", err
+			return nil, "", authStoreErr(err)
 		}
 		t.ProjectID, t.Roles = p.ID, roles
 	}
@@ -229,6 +265,12 @@ func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (*Token, str
 	t.Hash = TokenHash(tok)
 	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: req.Source})
 	err = s.store.InTx(ctx, func(q Queries) error {
+		// The password policy is applied with the token, so that a grace login is
+		// used only by a login that succeeds.
+		grace, err := s.checkPasswordAge(ctx, q, u, allowExpired)
+		if err != nil {
+			return err
+		}
 		// Tokens are swept as new ones are issued; an expired one is kept a day so
 		// that its holder is told "expired" rather than "invalid".
 		if _, err := q.DeleteExpiredTokens(ctx, now.Add(-expiredTokenKeep)); err != nil {
@@ -237,10 +279,14 @@ func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (*Token, str
 		if err := q.CreateToken(ctx, t); err != nil {
 			return err
 		}
-		return s.audit(actx, q, "token.issue", "token", t.ID, map[string]string{"user_id": u.ID, "project_id": t.ProjectID})
+		detail := map[string]string{"user_id": u.ID, "project_id": t.ProjectID}
+		if grace {
+			detail["grace_logins_used"] = strconv.Itoa(u.GraceLoginsUsed)
+		}
+		return s.audit(actx, q, "token.issue", "token", t.ID, detail)
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", authStoreErr(err)
 	}
 	return t, tok, nil
 }
@@ -309,7 +355,7 @@ func (s *Service) ValidateToken(ctx context.Context, tok string) (*Token, *User,
 		return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, authStoreErr(err)
 	}
 	if t.RevokedAt != nil {
 		return nil, nil, invalid(ReasonTokenRevoked, "the token was revoked")
@@ -322,12 +368,12 @@ func (s *Service) ValidateToken(ctx context.Context, tok string) (*Token, *User,
 		return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, authStoreErr(err)
 	}
 	if t.ProjectID != "" {
 		roles, err := s.store.ProjectRoles(ctx, t.ProjectID, u.ID)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, authStoreErr(err)
 		}
 		if u.Role == RoleAdmin && !slices.Contains(roles, RoleAdmin) {
 			roles = append(roles, RoleAdmin)
@@ -336,6 +382,9 @@ func (s *Service) ValidateToken(ctx context.Context, tok string) (*Token, *User,
 			return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
 		}
 		t.Roles = roles
+		if err := s.checkProjectRate(ctx, t.ProjectID); err != nil {
+			return nil, nil, err
+		}
 	}
 	return t, u, nil
 }
@@ -431,6 +480,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 		return nil, Wrap(KindInternal, err, "hash password")
 	}
 	u.PasswordHash = hash
+	u.PasswordChangedAt = s.now().UTC()
 	err = s.store.InTx(ctx, func(q Queries) error {
 		if in.DomainID != nil && *in.DomainID != "" {
 			d, err := s.resolveDomain(ctx, q, *in.DomainID, "")
@@ -510,6 +560,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 			return nil, Wrap(KindInternal, err, "hash password")
 		}
 		up.PasswordHash = &hash
+		up.PasswordChangedAt, up.GraceLoginsUsed = ptr(s.now().UTC()), ptr(0)
 	}
 	var u *User
 	err := s.store.InTx(ctx, func(q Queries) error {

@@ -3,7 +3,9 @@ package core
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -128,6 +130,26 @@ type machinePayload struct {
 
 func machineNotFound(id string) error { return NotFound("server", id) }
 
+// MachineNetwork names the private network a project's machines are attached to:
+// "hostdeck-trs-<project id>", one per project, so that projects do not see each
+// other; or "hostdeck-net-<network_id>" when an admin set the project's
+// network_id, so that projects given the same network_id share one network. A
+// network_id that is not made of letters, digits, '_', '.' and '-' (or is longer
+// than 64) is named by the first 16 hex digits of its SHA-256 instead, so that
+// the name is always one a runtime accepts. A machine keeps the network it was
+// created on when the project's network_id changes later.
+func MachineNetwork(p *TRSProject) string {
+	if p.NetworkID == "" {
+		return "hostdeck-trs-" + p.ID
+	}
+	if len(p.NetworkID) <= 64 && strings.Trim(p.NetworkID,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == "" {
+		return "hostdeck-net-" + p.NetworkID
+	}
+	sum := sha256.Sum256([]byte(p.NetworkID))
+	return "hostdeck-net-" + hex.EncodeToString(sum[:8])
+}
+
 // reservationID is a Nova-style reservation id: "r-" and 8 lowercase letters and digits.
 func reservationID() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -230,6 +252,9 @@ func (s *Service) CreateMachines(ctx context.Context, projectID string, count in
 		if err := checkQuota(ctx, q, p, count); err != nil {
 			return err
 		}
+		if err := s.checkProjectLimits(ctx, q, p.ID, count, count); err != nil {
+			return err
+		}
 		im, err := q.GetImage(ctx, p.ImageID)
 		if err != nil {
 			return err
@@ -261,7 +286,8 @@ func (s *Service) CreateMachines(ctx context.Context, projectID string, count in
 			}
 			taken[name] = true
 			inst := &Instance{ID: newID(), Name: name, ServerID: srv.ID, ProjectID: p.ID, ImageID: p.ImageID, State: StateBuilding}
-			inst.Spec = InstanceSpec{Name: name, Image: im.Ref, Labels: map[string]string{LabelInstance: inst.ID, LabelProject: p.ID}}
+			inst.Spec = InstanceSpec{Name: name, Image: im.Ref, Network: MachineNetwork(p),
+				Labels: map[string]string{LabelInstance: inst.ID, LabelProject: p.ID}}
 			if err := q.CreateInstance(ctx, inst); err != nil {
 				return err
 			}

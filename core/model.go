@@ -109,6 +109,11 @@ type User struct {
 	Disabled     bool      `json:"disabled"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// PasswordChangedAt is when the password was set (creation, every change);
+	// the password policy (Config.PasswordMaxAge) counts its age from it.
+	PasswordChangedAt time.Time `json:"password_changed_at"`
+	// GraceLoginsUsed counts logins with an expired password since it was set.
+	GraceLoginsUsed int `json:"grace_logins_used"`
 }
 
 // InstanceState is where an instance is in its life.
@@ -147,6 +152,10 @@ type InstanceSpec struct {
 	Volumes    []Volume          `json:"volumes,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
 	HealthPath string            `json:"health_path,omitempty"` // HTTP path that answers 200 when healthy
+	// Network names the private network the instance is attached to (created by
+	// the runtime when missing); "" is the runtime's default networking. The
+	// runtime then reports the instance's address on that network.
+	Network string `json:"network,omitempty"`
 }
 
 // LabelInstance is the runtime label that ties a runtime object to its Instance record.

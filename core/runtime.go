@@ -14,6 +14,8 @@ type Runtime interface {
 	Restart(ctx context.Context, srv *Server, ref string) error
 	// Delete removes the instance and its volumes; an unknown ref is not an error.
 	Delete(ctx context.Context, srv *Server, ref string) error
+	// Inspect reports an instance; for a spec that names a Network, Address is
+	// the instance's address on that network.
 	Inspect(ctx context.Context, srv *Server, ref string) (InstanceStatus, error)
 	// List reports every instance hostdeck made on srv (those carrying LabelInstance).
 	List(ctx context.Context, srv *Server) ([]RuntimeInstance, error)
@@ -27,6 +29,19 @@ type Runtime interface {
 // instance, possibly on another server (client transfer).
 type VolumeCopier interface {
 	CopyVolumes(ctx context.Context, from *Server, fromRef string, to *Server, toRef string) error
+}
+
+// UsageMeter is the optional ability to measure an instance's usage: the bytes
+// its volumes store and the bytes it has sent (a counter that only a restart of
+// the instance resets). The satellite's project usage is made of these.
+type UsageMeter interface {
+	Usage(ctx context.Context, srv *Server, ref string) (InstanceUsage, error)
+}
+
+// InstanceUsage is one reading of an instance's usage.
+type InstanceUsage struct {
+	StoredBytes int64 `json:"stored_bytes"`
+	EgressBytes int64 `json:"egress_bytes"`
 }
 
 // InstanceStatus is what a runtime reports of one instance.
@@ -59,4 +74,14 @@ type Notifier interface {
 	ClientReady(ctx context.Context, c *Client, password string) error
 	// ClientExpiring tells the owner that the cloud expires soon.
 	ClientExpiring(ctx context.Context, c *Client) error
+}
+
+// Rescuer is the optional ability to boot an instance into rescue: the instance
+// stops and a rescue system from image starts with the instance's volumes mounted
+// under /mnt/rescue, with password (when not empty) as its access password.
+// Unrescue removes the rescue system and starts the instance again. Both are
+// idempotent, so that a retried task does no harm.
+type Rescuer interface {
+	Rescue(ctx context.Context, srv *Server, ref string, image string, password string) error
+	Unrescue(ctx context.Context, srv *Server, ref string) error
 }

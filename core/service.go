@@ -23,6 +23,24 @@ type Config struct {
 	// FloatingIPPool is the CIDR users' floating IPs come from (DefaultFloatingIPPool
 	// when empty).
 	FloatingIPPool string
+	// SatelliteToken is the satellite admin API's own admin token (compared with
+	// the raw Authorization header); empty: only admin API tokens are accepted.
+	SatelliteToken string
+	// RescueImage is the runtime image of catalogue images that have no ref of
+	// their own (the billmgr document's public images); the client template's
+	// image when empty.
+	RescueImage string
+	// PasswordMaxAge is how long a password stays valid (0: it never expires);
+	// PasswordWarn is how long before expiry logins are warned; GraceLogins is
+	// how many logins an expired password still allows (core/policy.go).
+	PasswordMaxAge time.Duration
+	PasswordWarn   time.Duration
+	GraceLogins    int
+	// PasswordChangeScript, when set, runs on a user's own password change with
+	// the user name as argument and the new password on stdin; the change is
+	// kept only when it exits 0 within PasswordChangeScriptTimeout (10 s when 0).
+	PasswordChangeScript        string
+	PasswordChangeScriptTimeout time.Duration
 }
 
 // ClientTemplate says which image a client's cloud runs, its env, ports, volumes,
@@ -97,6 +115,7 @@ type Service struct {
 	log      *slog.Logger
 	wake     func()
 	guard    *loginGuard
+	rates    rateLimiter // per-project request rate (core/satellite.go)
 	// newPassword makes a random password (owner passwords, the first admin's).
 	newPassword func() string
 }
@@ -156,6 +175,9 @@ func New(d Deps, cfg Config) *Service {
 	cfg.TRS = cfg.TRS.withDefaults()
 	if cfg.FloatingIPPool == "" {
 		cfg.FloatingIPPool = DefaultFloatingIPPool
+	}
+	if cfg.RescueImage == "" {
+		cfg.RescueImage = cfg.Template.Image
 	}
 	if cfg.Template.OwnerLogin == "" {
 		cfg.Template.OwnerLogin = "admin"

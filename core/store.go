@@ -33,6 +33,8 @@ type Queries interface {
 	IdentityStore
 	MachineStore
 	SessionStore
+	SatelliteStore
+	BillmgrStore
 }
 
 type ServerStore interface {

@@ -76,6 +76,12 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 		KindBrokerRequestVM:     s.runBrokerRequest,
 		KindTRSPool:             s.runTRSPool,
 		KindTRSAutoAllocate:     s.runAutoAllocate,
+		KindProjectUsage:        s.runProjectUsage,
+		KindInstanceRescue:      s.runInstanceRescue,
+		KindInstanceUnrescue:    s.runInstanceUnrescue,
+		KindInstanceStart:       s.runInstanceStart,
+		KindInstanceStop:        s.runInstanceStop,
+		KindInstanceReboot:      s.runInstanceReboot,
 	}
 }
 
@@ -85,6 +91,7 @@ func (s *Service) PeriodicJobs(expiryEvery, reconcileEvery time.Duration) []Peri
 		{Kind: KindExpiryNotices, Every: expiryEvery},
 		{Kind: KindReconcile, Every: reconcileEvery},
 		{Kind: KindTRSPool, Every: TRSPoolEvery},
+		{Kind: KindProjectUsage, Every: ProjectUsageEvery},
 	}
 }
 
@@ -629,8 +636,8 @@ func (s *Service) reconcileServer(ctx context.Context, srv *Server, report map[s
 		return err
 	}
 	for _, in := range insts {
-		if in.State == StateDeleted || in.State == StateBuilding || in.State == StateRebooting {
-			continue // deleted, or a task is working on it
+		if in.State == StateDeleted || in.State == StateBuilding || in.State == StateRebooting || in.State == StateRescue {
+			continue // deleted, a task is working on it, or in rescue (the runtime shows it stopped)
 		}
 		ri, ok := byID[in.ID]
 		state := StateError

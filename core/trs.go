@@ -89,6 +89,9 @@ type TRSProject struct {
 	VolumeSize          int    `json:"volume_size"`    // GiB
 	VolumeTypeID        string `json:"volume_type_id"` // "" = none
 	MaxInstances        int    `json:"max_instances"`  // machine quota; 0 = unlimited
+	// AllowedNetworks is the project's Web Guard: the CIDRs broker clients may
+	// come from (empty: any address). See CheckWebGuard in policy.go.
+	AllowedNetworks []string `json:"allowed_networks"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -117,6 +120,7 @@ type TRSProjectInput struct {
 	VolumeSize          *int
 	VolumeTypeID        *string
 	MaxInstances        *int
+	AllowedNetworks     *[]string
 }
 
 // TRSProjectFilter selects TRS projects; nil fields do not filter. Name matches
@@ -127,6 +131,7 @@ type TRSProjectFilter struct {
 	Enabled       *bool
 	DomainID      *string
 	OperationMode *int
+	UserID        *string // projects the user has a role on
 	Page
 }
 
@@ -431,6 +436,11 @@ func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInp
 	if in.MaxInstances != nil && (*in.MaxInstances < 0 || *in.MaxInstances > 1_000_000) {
 		return Invalid("max_instances", "max_instances must be between 0 (unlimited) and 1000000")
 	}
+	if in.AllowedNetworks != nil {
+		if err := CheckAllowedNetworks(*in.AllowedNetworks); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -444,6 +454,9 @@ func normTRSInput(in *TRSProjectInput) {
 	}
 	if in.Tags != nil && *in.Tags == nil {
 		in.Tags = ptr([]string{})
+	}
+	if in.AllowedNetworks != nil {
+		in.AllowedNetworks = ptr(normNetworks(*in.AllowedNetworks))
 	}
 }
 
@@ -463,7 +476,7 @@ func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TR
 	normTRSInput(&in)
 	d := s.cfg.TRS
 	p := &TRSProject{
-		ID: newID(), Enabled: true, DomainID: DefaultDomain, Tags: []string{},
+		ID: newID(), Enabled: true, DomainID: DefaultDomain, Tags: []string{}, AllowedNetworks: []string{},
 		OperationMode: d.OperationMode, AvailabilityZone: d.AvailabilityZone, MinReserveVM: d.MinReserveVM,
 		InstanceNamePattern: d.InstanceNamePattern, UserVolumeEnabled: d.UserVolumeEnabled,
 		VolumeSize: d.VolumeSize, VolumeTypeID: d.VolumeTypeID,
@@ -531,6 +544,9 @@ func applyTRSInput(p *TRSProject, in TRSProjectInput) {
 	if in.MaxInstances != nil {
 		p.MaxInstances = *in.MaxInstances
 	}
+	if in.AllowedNetworks != nil {
+		p.AllowedNetworks = *in.AllowedNetworks
+	}
 }
 
 // UpdateTRSProject changes the fields that are given, with the same checks as
@@ -579,6 +595,14 @@ func (s *Service) GetTRSProject(ctx context.Context, id string) (*TRSProject, er
 func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*TRSProject, int, error) {
 	if f.OperationMode != nil && *f.OperationMode != ModeStandard && *f.OperationMode != ModeSimultaneous {
 		return nil, 0, Invalid("operation_mode", "operation_mode must be %d or %d", ModeStandard, ModeSimultaneous)
+	}
+	// The document's domain filter is a name; hostdeck's clients send ids. Both work.
+	if f.DomainID != nil {
+		if _, err := s.store.GetDomain(ctx, *f.DomainID); ErrorKind(err) == KindNotFound {
+			if d, err := s.store.GetDomainByName(ctx, *f.DomainID); err == nil {
+				f.DomainID = &d.ID
+			}
+		}
 	}
 	return s.store.ListTRSProjects(ctx, f)
 }

@@ -7,7 +7,11 @@
 // user/password/user_domain_name in the body, or with a token given as "token"
 // in the body, "Authorization: Bearer", or X-Auth-Token. get-vm answers "server":
 // null while the machine is not known yet, and records a session each time it
-// answers "completed".
+// answers "completed". The one-time code of a user with TOTP is "otp" or
+// "passcode" in the body (the document names no field). A password login whose
+// password expires soon, or that used a grace login, gets the answer with a
+// "warning" member ({"code": 19 or 20, "message", "data"}). The Web Guard of a
+// TRS project is checked against the connection's address.
 package broker
 
 import (
@@ -96,6 +100,18 @@ type login struct {
 	Token             string `json:"token"`
 	AuthTenant        string `json:"auth_tenant"`
 	ProjectDomainName string `json:"project_domain_name"`
+	OTP               string `json:"otp"`
+	Passcode          string `json:"passcode"`
+}
+
+// warn adds to out the password policy's warning for a password login.
+func (f *face) warn(r *http.Request, out map[string]any, l login, u *core.User) {
+	if l.Token != "" || l.User == "" || u == nil {
+		return
+	}
+	if n := f.svc.PasswordNotice(u); n != nil {
+		out["warning"] = trs.WarningOf(r, n)
+	}
 }
 
 // headerToken is the token of Authorization: Bearer or X-Auth-Token.
@@ -108,7 +124,10 @@ func headerToken(r *http.Request) string {
 
 func (l login) core(r *http.Request) core.BrokerLogin {
 	in := core.BrokerLogin{User: l.User, Password: l.Password, Domain: l.UserDomainName, Token: l.Token,
-		AuthTenant: l.AuthTenant, ProjectDomainName: l.ProjectDomainName, Source: httpx.RemoteIP(r)}
+		AuthTenant: l.AuthTenant, ProjectDomainName: l.ProjectDomainName, Source: httpx.RemoteIP(r), Passcode: l.OTP}
+	if in.Passcode == "" {
+		in.Passcode = l.Passcode
+	}
 	if in.Token == "" && in.User == "" {
 		in.Token = headerToken(r)
 	}
@@ -143,12 +162,16 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return core.Invalid("conn_type", "conn_type must be %q, %q or %q", core.ConnWeb, core.ConnSSH, core.ConnClient)
 	}
-	id, tok, err := f.svc.RequestVM(r.Context(), in)
+	tk, err := f.svc.RequestVM(r.Context(), in)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("X-Auth-Token", tok)
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{"request_id": id})
+	out := map[string]any{"request_id": tk.RequestID}
+	if tk.Notice != nil {
+		out["warning"] = trs.WarningOf(r, tk.Notice)
+	}
+	w.Header().Set("X-Auth-Token", tk.Token)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -183,6 +206,9 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	r = actorCtx(r, u)
+	if err := f.svc.GuardVMRequest(r.Context(), body.Request); err != nil {
+		return err
+	}
 	req, err := f.svc.GetVM(r.Context(), body.Request, u.ID)
 	if err != nil {
 		return err
@@ -222,7 +248,9 @@ func (f *face) getProjects(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"projects": names})
+	out := map[string]any{"projects": names}
+	f.warn(r, out, body, u)
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -263,11 +291,8 @@ func (f *face) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return core.Invalid("new_password", "user, password and new_password are required")
 	}
 	body.Token = ""
-	r, u, err := f.authBody(r, body.login)
+	u, err := f.svc.BrokerChangePassword(r.Context(), body.login.core(r), body.NewPassword)
 	if err != nil {
-		return err
-	}
-	if err := f.svc.SetPassword(r.Context(), u.ID, body.NewPassword); err != nil {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"message": fmt.Sprintf("Password successfully changed for user '%s'", u.Name)})

@@ -46,6 +46,10 @@ func start(tb testing.TB) (*testenv.Env, string) {
 	return env, srv.URL + "/broker"
 }
 
+// client keeps a connection per concurrent user, as separate clients would
+// (http.DefaultClient keeps two per host and dials anew for the rest).
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 200}}
+
 func post(tb testing.TB, url, body string, hdr ...string) *response {
 	tb.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(body))
@@ -56,7 +60,7 @@ func post(tb testing.TB, url, body string, hdr ...string) *response {
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -96,7 +96,7 @@ var reasonCodes = map[string]int{
 	"no_trs_project":              5,
 	core.ReasonInvalidCredentials: 6,
 	core.ReasonProjectForbidden:   6,
-	"password_expired":            7,
+	core.ReasonPasswordExpired:    7,
 	"not_trs_project":             8,
 	"request_not_found":           10,
 	"request_forbidden":           11,
@@ -107,17 +107,17 @@ var reasonCodes = map[string]int{
 	core.ReasonUserNotFound:       16,
 	"instance_state":              17,
 	"instance_ip":                 18,
-	"password_expiring":           19,
-	"grace_logins":                20,
-	"auth_unavailable":            21,
-	"password_script_missing":     22,
-	"password_script_failed":      23,
+	core.ReasonPasswordExpiring:   19,
+	core.ReasonGraceLogins:        20,
+	core.ReasonAuthUnavailable:    21,
+	core.ReasonScriptMissing:      22,
+	core.ReasonScriptFailed:       23,
 	core.ReasonTokenInvalid:       24,
 	core.ReasonTokenExpired:       24,
 	core.ReasonTokenRevoked:       24,
 	"vm_task_process_failed":      25,
-	"web_guard":                   26,
-	"otp_required":                27,
+	core.ReasonWebGuard:           26,
+	core.ReasonOTPRequired:        27,
 }
 
 // envelope is the TRS error body.
@@ -152,6 +152,22 @@ func codeOf(err error) int {
 		return CodeAuth
 	}
 	return CodeUnexpected
+}
+
+// Warning is a catalogue entry sent beside a successful answer: the password
+// policy's codes 19 (expires soon) and 20 (grace logins left) are warnings in the
+// document, so they go with the answer they warn about, not instead of it.
+type Warning struct {
+	Code    int               `json:"code"`
+	Message string            `json:"message"`
+	Data    map[string]string `json:"data"`
+}
+
+// WarningOf renders a core warning (core.Service.PasswordNotice) in the client's
+// language, as the error envelope's object.
+func WarningOf(r *http.Request, notice error) *Warning {
+	e := envelopeFor(r, notice).Error
+	return &Warning{Code: e.Code, Message: e.Message, Data: e.Data}
 }
 
 // russian reports whether the client prefers Russian: the Accept-Language range
@@ -241,7 +257,11 @@ func writeTRSError(w http.ResponseWriter, r *http.Request, err error) {
 			}
 		}
 	}
-	httpx.WriteJSON(w, http.StatusBadRequest, envelopeFor(r, err))
+	status := http.StatusBadRequest
+	if core.ErrorKind(err) == core.KindTooMany { // a project's rate limit (core/satellite.go)
+		status = http.StatusTooManyRequests
+	}
+	httpx.WriteJSON(w, status, envelopeFor(r, err))
 }
 
 // keystoneError is Keystone's error body.

@@ -42,6 +42,14 @@ type ksAuthRequest struct {
 					Password *string `json:"password"`
 				} `json:"user"`
 			} `json:"password"`
+			// TOTP is Keystone's totp method: the second factor of a user
+			// with a TOTP credential (hostdeck needs the password method too).
+			TOTP *struct {
+				User *struct {
+					ksScopedRef
+					Passcode *string `json:"passcode"`
+				} `json:"user"`
+			} `json:"totp"`
 		} `json:"identity"`
 		// Scope is an object ({"project": …}) or the string "unscoped".
 		Scope json.RawMessage `json:"scope"`
@@ -87,9 +95,10 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if a == nil || a.Identity == nil {
 		return core.Invalid("auth.identity", "auth.identity is required")
 	}
-	hasPassword := false
+	hasPassword, hasTOTP := false, false
 	for _, m := range a.Identity.Methods {
 		hasPassword = hasPassword || m == "password"
+		hasTOTP = hasTOTP || m == "totp"
 	}
 	if !hasPassword || a.Identity.Password == nil || a.Identity.Password.User == nil {
 		return core.Invalid("auth.identity.methods", "only the password method is supported: auth.identity.password.user is required")
@@ -102,6 +111,13 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 		return core.Invalid("auth.identity.password.user.password", "password is required")
 	}
 	tr := core.TokenRequest{UserID: u.ID, UserName: u.Name, Password: *u.Password, Source: httpx.RemoteIP(r)}
+	if hasTOTP {
+		t := a.Identity.TOTP
+		if t == nil || t.User == nil || t.User.Passcode == nil || *t.User.Passcode == "" {
+			return core.Invalid("auth.identity.totp.user.passcode", "the totp method needs auth.identity.totp.user.passcode")
+		}
+		tr.Passcode = *t.User.Passcode
+	}
 	if u.Domain != nil {
 		tr.DomainID, tr.DomainName = u.Domain.ID, u.Domain.Name
 	} else if u.ID == "" {
@@ -130,9 +146,18 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := f.tokenBody(r, t, nil)
+	user, err := f.svc.Store().GetUser(r.Context(), t.UserID)
 	if err != nil {
 		return err
+	}
+	body, err := f.tokenBody(r, t, user)
+	if err != nil {
+		return err
+	}
+	// A password about to expire, or logging in on a grace login, is told so
+	// beside the token (codes 19 and 20), as the broker does.
+	if n := f.svc.PasswordNotice(user); n != nil {
+		body["warning"] = WarningOf(r, n)
 	}
 	w.Header().Set("X-Subject-Token", secret)
 	httpx.WriteJSON(w, http.StatusCreated, body)
@@ -154,7 +179,7 @@ func (f *face) tokenBody(r *http.Request, t *core.Token, u *core.User) (map[stri
 	}
 	tok := map[string]any{
 		"methods":    t.Methods,
-		"user":       map[string]any{"id": u.ID, "name": u.Name, "domain": ksRef{ID: d.ID, Name: d.Name}, "password_expires_at": nil},
+		"user":       map[string]any{"id": u.ID, "name": u.Name, "domain": ksRef{ID: d.ID, Name: d.Name}, "password_expires_at": f.passwordExpiresAt(u)},
 		"audit_ids":  []string{t.ID},
 		"expires_at": t.ExpiresAt.UTC().Format(keystoneTime),
 		"issued_at":  t.IssuedAt.UTC().Format(keystoneTime),
@@ -239,10 +264,18 @@ func (in ksUserIn) input() (core.UserInput, error) {
 	return ui, nil
 }
 
-func userBody(r *http.Request, u *core.User) map[string]any {
+// passwordExpiresAt is Keystone's password_expires_at: the time, or null.
+func (f *face) passwordExpiresAt(u *core.User) any {
+	if at := f.svc.PasswordExpiresAt(u); at != nil {
+		return at.Format(keystoneTime)
+	}
+	return nil
+}
+
+func (f *face) userBody(r *http.Request, u *core.User) map[string]any {
 	b := map[string]any{
 		"id": u.ID, "name": u.Name, "domain_id": u.DomainID, "enabled": !u.Disabled,
-		"password_expires_at": nil, "options": map[string]any{},
+		"password_expires_at": f.passwordExpiresAt(u), "options": map[string]any{},
 		"links": map[string]string{"self": baseURL(r) + "/v3/users/" + u.ID},
 	}
 	if u.Email != "" {
@@ -268,7 +301,7 @@ func (f *face) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"user": userBody(r, u)})
+	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"user": f.userBody(r, u)})
 	return nil
 }
 
@@ -285,14 +318,14 @@ func (f *face) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeUsers(w, r, users)
+	return f.writeUsers(w, r, users)
 }
 
 // writeUsers answers with a Keystone user list.
-func writeUsers(w http.ResponseWriter, r *http.Request, users []*core.User) error {
+func (f *face) writeUsers(w http.ResponseWriter, r *http.Request, users []*core.User) error {
 	out := make([]map[string]any, len(users))
 	for i, u := range users {
-		out[i] = userBody(r, u)
+		out[i] = f.userBody(r, u)
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "links": listLinks(r)})
 	return nil
@@ -303,7 +336,7 @@ func (f *face) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": userBody(r, u)})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": f.userBody(r, u)})
 	return nil
 }
 
@@ -320,7 +353,7 @@ func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": userBody(r, u)})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": f.userBody(r, u)})
 	return nil
 }
 
@@ -379,7 +412,7 @@ func (f *face) listGroupUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeUsers(w, r, users)
+	return f.writeUsers(w, r, users)
 }
 
 func (f *face) addGroupUser(w http.ResponseWriter, r *http.Request) error {
@@ -419,6 +452,104 @@ func (f *face) grantRole(w http.ResponseWriter, r *http.Request) error {
 		role = core.RoleMember
 	}
 	if err := f.svc.GrantProjectRole(r.Context(), r.PathValue("p"), r.PathValue("u"), role); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// maskedBlob stands for a credential's secret, which hostdeck never returns
+// (Keystone does).
+const maskedBlob = "******"
+
+func credentialBody(r *http.Request, c *core.Credential) map[string]any {
+	return map[string]any{
+		"id": c.ID, "user_id": c.UserID, "type": c.Type, "blob": maskedBlob, "project_id": nil,
+		"links": map[string]string{"self": baseURL(r) + "/v3/credentials/" + c.ID},
+	}
+}
+
+// createCredential is POST /v3/credentials: a TOTP secret for a user (admins,
+// or the user itself).
+func (f *face) createCredential(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Credential *struct {
+			Type   string `json:"type"`
+			UserID string `json:"user_id"`
+			Blob   string `json:"blob"`
+		} `json:"credential"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Credential == nil {
+		return core.Invalid("credential", "a credential object is required")
+	}
+	c := in.Credential
+	cred, err := f.svc.CreateCredential(r.Context(), core.CredentialInput{UserID: c.UserID, Type: c.Type, Blob: c.Blob})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"credential": credentialBody(r, cred)})
+	return nil
+}
+
+// listCredentials is GET /v3/credentials: ?user_id=, ?type=; members see their own.
+func (f *face) listCredentials(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	cs, err := f.svc.ListCredentials(r.Context(), q.Get("user_id"), q.Get("type"))
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(cs))
+	for i, c := range cs {
+		out[i] = credentialBody(r, c)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"credentials": out, "links": listLinks(r)})
+	return nil
+}
+
+func (f *face) getCredential(w http.ResponseWriter, r *http.Request) error {
+	c, err := f.svc.GetCredential(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"credential": credentialBody(r, c)})
+	return nil
+}
+
+func (f *face) deleteCredential(w http.ResponseWriter, r *http.Request) error {
+	if err := f.svc.DeleteCredential(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// isOwnPasswordChange reports whether path is /v3/users/{id}/password, which
+// Keystone serves without a token so that an expired password can be changed.
+func isOwnPasswordChange(path string) bool {
+	rest, ok := strings.CutPrefix(strings.TrimSuffix(path, "/"), "/v3/users/")
+	id, tail, _ := strings.Cut(rest, "/")
+	return ok && id != "" && tail == "password"
+}
+
+// changeOwnPassword is POST /v3/users/{id}/password:
+// {"user": {"password": new, "original_password": current}}; 204.
+func (f *face) changeOwnPassword(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		User *struct {
+			Password         *string `json:"password"`
+			OriginalPassword *string `json:"original_password"`
+		} `json:"user"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.User == nil || in.User.Password == nil || in.User.OriginalPassword == nil {
+		return core.Invalid("user", "user.password and user.original_password are required")
+	}
+	if err := f.svc.ChangeOwnPassword(r.Context(), r.PathValue("id"), *in.User.OriginalPassword, *in.User.Password, httpx.RemoteIP(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -74,6 +74,9 @@ type projectBody struct {
 	VolumeSize          *flexInt  `json:"volume_size"`
 	VolumeTypeID        *string   `json:"volume_type_id"`
 	Quota               *flexInt  `json:"max_instances"`
+	// AllowedNetworks is the Web Guard (hostdeck's addition): CIDRs, a list or
+	// a comma-separated string; empty allows every address.
+	AllowedNetworks *tagList `json:"allowed_networks"`
 }
 
 type tagList []string
@@ -110,6 +113,10 @@ func (b *projectBody) input() core.TRSProjectInput {
 		tags := []string(*b.Tags)
 		in.Tags = &tags
 	}
+	if b.AllowedNetworks != nil {
+		nets := append([]string{}, *b.AllowedNetworks...)
+		in.AllowedNetworks = &nets
+	}
 	return in
 }
 
@@ -143,6 +150,7 @@ func (f *face) projectView(r *http.Request, p *core.TRSProject) map[string]any {
 		"instance_init_script": nullable(p.InstanceInitScript), "min_reserve_vm": p.MinReserveVM,
 		"instance_name_pattern": p.InstanceNamePattern, "user_volume_enabled": p.UserVolumeEnabled,
 		"volume_size": p.VolumeSize, "volume_type_id": nullable(p.VolumeTypeID), "max_instances": p.MaxInstances,
+		"allowed_networks": nonNil(p.AllowedNetworks),
 	}
 	if withOSObject(r) {
 		tags := p.Tags
@@ -206,7 +214,8 @@ func (f *face) listProjects(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	filter := core.TRSProjectFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain")}
+	filter := core.TRSProjectFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain"),
+		UserID: optionalQuery(r, "user")}
 	if v := q.Get("enabled"); v != "" {
 		b, err := strconv.ParseBool(strings.ToLower(v))
 		if err != nil {
@@ -319,3 +328,11 @@ func (f *face) listImages(w http.ResponseWriter, r *http.Request) error {
 
 // jsonType is the reflect.Type of T, for type errors that name what was expected.
 func jsonType[T any]() reflect.Type { return reflect.TypeOf((*T)(nil)).Elem() }
+
+// nonNil renders a nil list as [].
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}

@@ -89,6 +89,22 @@ func TestProjects(t *testing.T) {
 			t.Errorf("%s: code %d %s, want 9", body, code, msg)
 		}
 	}
+	// The user filter: the projects a user has a role on; the domain by name or id.
+	uid := get(c.do("POST", "/v3/users", `{"user": {"name": "student1", "password": "student-pass-1"}}`).must(t, http.StatusCreated).body, "user", "id").(string)
+	if ps, _ := c.do("GET", "/v1/projects/?user="+uid, "").must(t, http.StatusOK).body["projects"].([]any); len(ps) != 0 {
+		t.Fatalf("projects of a user without roles = %v", ps)
+	}
+	c.do("PUT", "/v3/projects/"+id+"/users/"+uid+"/roles/member", "").must(t, http.StatusNoContent)
+	mine := c.do("GET", "/v1/projects/?user="+uid, "").must(t, http.StatusOK)
+	if ps, _ := mine.body["projects"].([]any); len(ps) != 1 || get(ps[0].(map[string]any), "id") != id {
+		t.Fatalf("projects of the member = %s", mine.raw)
+	}
+	for _, d := range []string{"default", "Default"} {
+		if ps, _ := c.do("GET", "/v1/projects/?domain="+d, "").must(t, http.StatusOK).body["projects"].([]any); len(ps) != 1 {
+			t.Fatalf("projects of domain %s = %v", d, ps)
+		}
+	}
+
 	if code, msg, _ := c.do("GET", "/v1/projects/"+unknownImage, "").trsError(t); code != 9 {
 		t.Errorf("unknown project: code %d %s, want 9", code, msg)
 	}

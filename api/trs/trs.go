@@ -103,6 +103,7 @@ func (f *face) routes(rt *httpx.Router) {
 	rt.Handle(get, "/v3/users/{id}", f.getUser)
 	rt.Handle(http.MethodPatch, "/v3/users/{id}", f.updateUser)
 	rt.Handle(del, "/v3/users/{id}", f.deleteUser)
+	rt.Handle(post, "/v3/users/{id}/password", f.changeOwnPassword)
 	rt.Handle(post, "/v3/groups", f.createGroup)
 	rt.Handle(get, "/v3/groups", f.listGroups)
 	rt.Handle(get, "/v3/groups/{g}/users", f.listGroupUsers)
@@ -110,6 +111,10 @@ func (f *face) routes(rt *httpx.Router) {
 	rt.Handle(del, "/v3/groups/{g}/users/{u}", f.removeGroupUser)
 	rt.Handle(get, "/v3/roles", f.listRoles)
 	rt.Handle(put, "/v3/projects/{p}/users/{u}/roles/{r}", f.grantRole)
+	rt.Handle(post, "/v3/credentials", f.createCredential)
+	rt.Handle(get, "/v3/credentials", f.listCredentials)
+	rt.Handle(get, "/v3/credentials/{id}", f.getCredential)
+	rt.Handle(del, "/v3/credentials/{id}", f.deleteCredential)
 
 	// TRS.
 	rt.Handle(get, "/v1/info", f.info)
@@ -183,7 +188,8 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxBody)
 		}
-		open := r.URL.Path == "/" || r.URL.Path == "/v3" || r.URL.Path == "/v3/auth/tokens" && r.Method == http.MethodPost
+		open := r.URL.Path == "/" || r.URL.Path == "/v3" || r.URL.Path == "/v3/auth/tokens" && r.Method == http.MethodPost ||
+			r.Method == http.MethodPost && isOwnPasswordChange(r.URL.Path)
 		if !open {
 			ctx, err := f.authenticate(r)
 			if err != nil {

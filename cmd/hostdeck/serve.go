@@ -24,8 +24,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"hostdeck/api/alfa"
+	"hostdeck/api/billmgr"
 	"hostdeck/api/broker"
 	"hostdeck/api/httpx"
+	"hostdeck/api/satellite"
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/core/secret"
@@ -64,6 +66,19 @@ type serveConfig struct {
 	ReconEvery   time.Duration
 	HashMemKiB   uint
 	LogLevel     string
+	// Password policy (core/policy.go).
+	PasswordMaxAge time.Duration
+	PasswordWarn   time.Duration
+	GraceLogins    int
+	PasswordScript string
+
+	// BillmgrListen and RescueImage: the billmgr face (api/billmgr).
+	BillmgrListen string
+	RescueImage   string
+
+	// SatelliteListen: the satellite face (api/satellite); its admin token is
+	// read from HOSTDECK_SATELLITE_TOKEN only, never from a flag.
+	SatelliteListen string
 }
 
 func newServeCmd() *cobra.Command {
@@ -84,9 +99,16 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&c.AlfaListen, "alfa-listen", env("HOSTDECK_ALFA_LISTEN", ""), "own listener for the alfa face at / [HOSTDECK_ALFA_LISTEN]")
 	f.StringVar(&c.TRSListen, "trs-listen", env("HOSTDECK_TRS_LISTEN", ""), "own listener for the trs face at / [HOSTDECK_TRS_LISTEN]")
 	f.StringVar(&c.BrokerListen, "broker-listen", env("HOSTDECK_BROKER_LISTEN", ""), "own listener for the broker face at / [HOSTDECK_BROKER_LISTEN]")
+	f.StringVar(&c.SatelliteListen, "satellite-listen", env("HOSTDECK_SATELLITE_LISTEN", ""), "own listener for the satellite face at / [HOSTDECK_SATELLITE_LISTEN]")
+	f.StringVar(&c.BillmgrListen, "billmgr-listen", env("HOSTDECK_BILLMGR_LISTEN", ""), "own listener for the billmgr face at / [HOSTDECK_BILLMGR_LISTEN]")
+	f.StringVar(&c.RescueImage, "rescue-image", env("HOSTDECK_RESCUE_IMAGE", ""), "runtime image that catalogue images without a ref of their own (the billmgr document's) boot in rescue; the client template's image when empty [HOSTDECK_RESCUE_IMAGE]")
 	f.StringVar(&c.TRSLicense, "trs-license", env("HOSTDECK_TRS_LICENSE", ""), "JSON file with the licence block GET /v1/info shows [HOSTDECK_TRS_LICENSE]")
 	f.StringVar(&c.FloatingIPs, "floating-ip-pool", env("HOSTDECK_FLOATING_IP_POOL", core.DefaultFloatingIPPool), "CIDR users' floating IPs are allocated from [HOSTDECK_FLOATING_IP_POOL]")
 	f.DurationVar(&c.TokenTTL, "token-ttl", envDuration("HOSTDECK_TOKEN_TTL", time.Hour), "how long an X-Auth-Token lives [HOSTDECK_TOKEN_TTL]")
+	f.DurationVar(&c.PasswordMaxAge, "password-max-age", envDuration("HOSTDECK_PASSWORD_MAX_AGE", 0), "how long a password stays valid; 0 = never expires [HOSTDECK_PASSWORD_MAX_AGE]")
+	f.DurationVar(&c.PasswordWarn, "password-warn", envDuration("HOSTDECK_PASSWORD_WARN", 0), "warn logins this long before the password expires [HOSTDECK_PASSWORD_WARN]")
+	f.IntVar(&c.GraceLogins, "grace-logins", envInt("HOSTDECK_GRACE_LOGINS", 0), "logins an expired password still allows [HOSTDECK_GRACE_LOGINS]")
+	f.StringVar(&c.PasswordScript, "password-change-script", env("HOSTDECK_PASSWORD_CHANGE_SCRIPT", ""), "script run on a broker password change: user name as argument, new password on stdin; the change is kept only if it exits 0 [HOSTDECK_PASSWORD_CHANGE_SCRIPT]")
 	f.StringVar(&c.Runtime, "runtime", env("HOSTDECK_RUNTIME", "sim"), "runtime of servers created without one: sim or docker [HOSTDECK_RUNTIME]")
 	f.StringVar(&c.Template, "template", env("HOSTDECK_TEMPLATE", ""), "client template (JSON file); the built-in sample client when empty [HOSTDECK_TEMPLATE]")
 	f.StringVar(&c.SecretKey, "secret-key", env("HOSTDECK_SECRET_KEY", ""), "32-byte key (hex or base64) sealing recoverable secrets; a key file under --data when empty [HOSTDECK_SECRET_KEY]")
@@ -166,8 +188,14 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Log:         log,
 	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays, TokenTTL: c.TokenTTL,
-		FloatingIPPool: c.FloatingIPs})
+		FloatingIPPool: c.FloatingIPs,
+		SatelliteToken: os.Getenv("HOSTDECK_SATELLITE_TOKEN"),
+		PasswordMaxAge: c.PasswordMaxAge, PasswordWarn: c.PasswordWarn, GraceLogins: c.GraceLogins,
+		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage})
 
+	if _, err := svc.SeedRescueImages(ctx); err != nil {
+		return fmt.Errorf("seed rescue images: %w", err)
+	}
 	generated, err := svc.EnsureAdmin(ctx, env("HOSTDECK_ADMIN_USER", "admin"), os.Getenv("HOSTDECK_ADMIN_PASSWORD"))
 	if err != nil {
 		return fmt.Errorf("create admin: %w", err)
@@ -193,12 +221,17 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	}
 	trsHandler := trs.NewHandler(svc, trs.Options{Log: log, Metrics: metrics, License: license})
 	brokerHandler := broker.NewHandler(svc, broker.Options{Log: log, Metrics: metrics})
+	billmgrHandler := billmgr.NewHandler(svc, billmgr.Options{Log: log, Metrics: metrics})
+	satelliteHandler := satellite.NewHandler(svc, satellite.Options{Log: log, Metrics: metrics})
 
 	var ready atomic.Bool
 	mux := http.NewServeMux()
 	mux.Handle("/alfa/", http.StripPrefix("/alfa", alfaHandler))
 	mux.Handle("/trs/", http.StripPrefix("/trs", trsHandler))
 	mux.Handle("/broker/", http.StripPrefix("/broker", brokerHandler))
+	mux.Handle("/billmgr/", http.StripPrefix("/billmgr", billmgrHandler))
+	mux.Handle("/satellite/", http.StripPrefix("/satellite", satelliteHandler))
+	mux.Handle("/billmgr", http.StripPrefix("/billmgr", billmgrHandler))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !ready.Load() {
@@ -217,6 +250,12 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	}
 	if c.BrokerListen != "" {
 		servers = append(servers, &http.Server{Addr: c.BrokerListen, Handler: brokerHandler})
+	}
+	if c.SatelliteListen != "" {
+		servers = append(servers, &http.Server{Addr: c.SatelliteListen, Handler: satelliteHandler})
+	}
+	if c.BillmgrListen != "" {
+		servers = append(servers, &http.Server{Addr: c.BillmgrListen, Handler: billmgrHandler})
 	}
 	listeners := make([]net.Listener, len(servers))
 	for i, srv := range servers {
@@ -239,7 +278,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		}()
 	}
 	ready.Store(true)
-	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "broker_listen", c.BrokerListen, "runtime", c.Runtime, "store", storeKind(c))
+	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "broker_listen", c.BrokerListen, "billmgr_listen", c.BillmgrListen, "runtime", c.Runtime, "store", storeKind(c))
 
 	select {
 	case <-ctx.Done():

@@ -1,8 +1,10 @@
 // Package docker implements core.Runtime and core.VolumeCopier over the Docker
 // Engine API (github.com/moby/moby/client). An instance is a container named after
 // the instance; its volumes are named Docker volumes; its ports are published on
-// 127.0.0.1 with random host ports. The package also builds the sample client image
-// from the hostdeck binary, since no registry is reachable (see BuildSampleImage).
+// 127.0.0.1 with random host ports; a spec that names a Network puts it on that
+// bridge network, made on first use (network.go). The package also builds the
+// sample client image from the hostdeck binary, since no registry is reachable
+// (see BuildSampleImage).
 //
 // The client negotiates the API version with each engine on first use, so engines
 // from 20.10 (API 1.41) on work; the client's own minimum is API 1.40.
@@ -58,9 +60,10 @@ type Docker struct {
 	opts   Options
 	health *http.Client
 
-	mu      sync.Mutex
-	clients map[string]*client.Client
-	cpu     map[string]cpuSample // last stats sample per container, for CPU deltas
+	mu       sync.Mutex
+	clients  map[string]*client.Client
+	cpu      map[string]cpuSample   // last stats sample per container, for CPU deltas
+	netLocks map[string]*sync.Mutex // one per engine and network name (lockNetwork)
 }
 
 type cpuSample struct {
@@ -167,6 +170,11 @@ func (d *Docker) Create(ctx context.Context, srv *core.Server, spec core.Instanc
 	if spec.Name == "" {
 		return "", core.Invalid("name", "instance name is empty")
 	}
+	if spec.Network != "" {
+		if err := checkNetworkName(spec.Network); err != nil {
+			return "", err
+		}
+	}
 	if res, err := cli.ContainerInspect(ctx, spec.Name, client.ContainerInspectOptions{}); err == nil {
 		return res.Container.ID, nil
 	} else if !cerrdefs.IsNotFound(err) {
@@ -179,6 +187,17 @@ func (d *Docker) Create(ctx context.Context, srv *core.Server, spec core.Instanc
 	}
 	if spec.HealthPath != "" {
 		labels[LabelHealth] = spec.HealthPath
+	}
+	hostConfig := &container.HostConfig{}
+	if spec.Network != "" {
+		id, err := d.ensureNetwork(ctx, srv, cli, spec.Network)
+		if err != nil {
+			return "", fmt.Errorf("create container %s: %w", spec.Name, err)
+		}
+		// By ID: the name is the network's, and nothing else's, only once
+		// ensureNetwork has set a duplicate right.
+		hostConfig.NetworkMode = container.NetworkMode(id)
+		labels[LabelNetwork] = spec.Network
 	}
 	exposed := network.PortSet{}
 	bindings := network.PortMap{}
@@ -204,6 +223,7 @@ func (d *Docker) Create(ctx context.Context, srv *core.Server, spec core.Instanc
 		}
 		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: v.Name, Target: v.Path})
 	}
+	hostConfig.PortBindings, hostConfig.Mounts = bindings, mounts
 	env := make([]string, 0, len(spec.Env))
 	for k, v := range spec.Env {
 		env = append(env, k+"="+v)
@@ -219,10 +239,7 @@ func (d *Docker) Create(ctx context.Context, srv *core.Server, spec core.Instanc
 			Labels:       labels,
 			ExposedPorts: exposed,
 		},
-		HostConfig: &container.HostConfig{
-			PortBindings: bindings,
-			Mounts:       mounts,
-		},
+		HostConfig: hostConfig,
 	})
 	if cerrdefs.IsConflict(err) {
 		// Created concurrently under the same name: idempotent all the same.
@@ -328,9 +345,11 @@ func stateOf(s container.ContainerState) core.InstanceState {
 	return core.StateError // dead, or unknown
 }
 
-// Inspect reports a container's state, address and URL. Healthy means running
-// and, when the spec had a health path, answering 200 on it through the first
-// published port within Options.HealthTimeout.
+// Inspect reports a container's state, address and URL. The address is the
+// container's on the network its spec named, else on the first of its networks
+// by name. Healthy means running and, when the spec had a health path,
+// answering 200 on it through the first published port within
+// Options.HealthTimeout.
 func (d *Docker) Inspect(ctx context.Context, srv *core.Server, ref string) (core.InstanceStatus, error) {
 	cli, err := d.Client(srv)
 	if err != nil {
@@ -350,17 +369,7 @@ func (d *Docker) Inspect(ctx context.Context, srv *core.Server, ref string) (cor
 		labels = c.Config.Labels
 	}
 	if ns := c.NetworkSettings; ns != nil {
-		names := make([]string, 0, len(ns.Networks))
-		for name := range ns.Networks {
-			names = append(names, name)
-		}
-		slices.Sort(names) // "bridge" first when there are several
-		for _, name := range names {
-			if ep := ns.Networks[name]; ep != nil && ep.IPAddress.IsValid() {
-				st.Address = ep.IPAddress.String()
-				break
-			}
-		}
+		st.Address = addressOf(ns.Networks, labels[LabelNetwork])
 		if p, err := network.ParsePort(labels[LabelPort]); err == nil {
 			for _, b := range ns.Ports[p] {
 				if b.HostPort != "" && (!b.HostIP.IsValid() || b.HostIP.Is4()) {
@@ -375,6 +384,29 @@ func (d *Docker) Inspect(ctx context.Context, srv *core.Server, ref string) (cor
 		st.Healthy = st.URL != "" && d.healthy(ctx, strings.TrimSuffix(st.URL, "/")+"/"+strings.TrimPrefix(hp, "/"))
 	}
 	return st, nil
+}
+
+// addressOf is a container's address on the network named (none when it is
+// not on it), or, when no network is named, on the first of its networks by
+// name ("bridge" for a container on the engine's default network).
+func addressOf(nets map[string]*network.EndpointSettings, named string) string {
+	if named != "" {
+		if ep := nets[named]; ep != nil && ep.IPAddress.IsValid() {
+			return ep.IPAddress.String()
+		}
+		return ""
+	}
+	names := make([]string, 0, len(nets))
+	for name := range nets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if ep := nets[name]; ep != nil && ep.IPAddress.IsValid() {
+			return ep.IPAddress.String()
+		}
+	}
+	return ""
 }
 
 // healthy reports whether GET url answers 200.

@@ -19,7 +19,9 @@
 //	Delete  -> gone (Inspect returns KindNotFound)
 //
 // Healthy is state active. The URL of an instance is fake:
-// http://<srv.Address or "sim">/<spec.Name>/ .
+// http://<srv.Address or "sim">/<spec.Name>/ . An active instance reports an
+// address: on its spec's Network when it names one (see network.go), else one
+// derived from its ref.
 package sim
 
 import (
@@ -75,6 +77,8 @@ type Sim struct {
 
 	mu      sync.Mutex
 	servers map[string]*server
+	nets    map[string]*simNetwork // named networks, by name
+	blocks  map[int]string         // network name by address block
 }
 
 // server is what the simulator knows of one server (by Server.ID).
@@ -97,6 +101,10 @@ type instance struct {
 	NextAt    time.Time                    `json:"next_at,omitzero"`
 	Volumes   map[string]map[string][]byte `json:"volumes"` // volume name -> path -> content
 	CreatedAt time.Time                    `json:"created_at"`
+	Addr      string                       `json:"addr,omitempty"` // on Spec.Network
+
+	// RescueImage is the image of the rescue system while the instance is in rescue (rescue.go).
+	RescueImage string `json:"rescue_image,omitempty"`
 
 	execs []ExecRecord // never persisted: stdin may hold a password
 }
@@ -124,7 +132,7 @@ func Open(opts Options) (*Sim, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Sim{opts: opts, servers: map[string]*server{}}
+	s := &Sim{opts: opts, servers: map[string]*server{}, nets: map[string]*simNetwork{}, blocks: map[int]string{}}
 	if opts.StateFile == "" {
 		return s, nil
 	}
@@ -144,6 +152,11 @@ func Open(opts Options) (*Sim, error) {
 			sv.Instances = map[string]*instance{}
 		}
 		s.servers[id] = sv
+		for _, in := range sv.Instances {
+			if in.Spec.Network != "" {
+				s.noteAddr(in.Spec.Network, in.Addr)
+			}
+		}
 	}
 	return s, nil
 }
@@ -273,6 +286,11 @@ func (s *Sim) Create(ctx context.Context, srv *core.Server, spec core.InstanceSp
 	for _, v := range spec.Volumes {
 		in.Volumes[v.Name] = map[string][]byte{}
 	}
+	if spec.Network != "" {
+		if in.Addr, err = s.netAddr(spec.Network); err != nil {
+			return "", fmt.Errorf("create instance %s: %w", spec.Name, err)
+		}
+	}
 	in.settle(now)
 	sv.Instances[in.Ref] = in
 	return in.Ref, s.saveLocked()
@@ -359,6 +377,9 @@ func (s *Sim) Inspect(ctx context.Context, srv *core.Server, ref string) (core.I
 	}
 	if in.State == core.StateActive {
 		st.Address = fakeIP(in.Ref)
+		if in.Spec.Network != "" {
+			st.Address = in.Addr
+		}
 	}
 	return st, nil
 }

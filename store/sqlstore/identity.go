@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"errors"
 	"strings"
 	"time"
 
@@ -60,6 +62,9 @@ func (q *queries) ListUsers(ctx context.Context, f core.UserFilter) ([]*core.Use
 	if f.Name != nil {
 		l.where = append(l.where, "name = "+l.args.add(*f.Name))
 	}
+	if f.ProjectID != nil {
+		l.where = append(l.where, "id IN (SELECT user_id FROM role_grants WHERE project_id = "+l.args.add(*f.ProjectID)+")")
+	}
 	return l.run(ctx, q.r)
 }
 
@@ -76,6 +81,12 @@ func (q *queries) UpdateUser(ctx context.Context, id string, u core.UserUpdate) 
 	}
 	if u.Disabled != nil {
 		s.set("disabled", *u.Disabled)
+	}
+	if u.PasswordChangedAt != nil {
+		s.set("password_changed_at", micros(norm(*u.PasswordChangedAt)))
+	}
+	if u.GraceLoginsUsed != nil {
+		s.set("grace_logins_used", *u.GraceLoginsUsed)
 	}
 	return update(ctx, q, "users", "user", id, &s, userCols, scanUser)
 }
@@ -286,4 +297,103 @@ func (q *queries) DeleteExpiredTokens(ctx context.Context, before time.Time) (in
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+func (q *queries) UseGraceLogin(ctx context.Context, userID string, limit int) (int, error) {
+	var used int
+	err := q.w.QueryRowContext(ctx, `UPDATE users SET grace_logins_used = grace_logins_used + 1
+		WHERE id = $1 AND grace_logins_used < $2 RETURNING grace_logins_used`, userID, limit).Scan(&used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, q.noRowBecause(ctx, "users", "user", userID, "no grace login left for user "+userID)
+	}
+	if err != nil {
+		return 0, q.writeErr(err, "user", userID)
+	}
+	return used, nil
+}
+
+// noRowBecause tells why a conditional UPDATE touched no row: NotFound when
+// the record is missing, else Conflict with msg.
+func (q *queries) noRowBecause(ctx context.Context, table, what, id, msg string) error {
+	var n int
+	if err := q.w.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE id = $1`, id).Scan(&n); err != nil {
+		return core.Wrap(core.KindInternal, err, "get %s %s", what, id)
+	}
+	if n == 0 {
+		return core.NotFound(what, id)
+	}
+	return core.Errorf(core.KindConflict, "%s", msg)
+}
+
+const credentialCols = `id, user_id, type, blob, last_step, created_at`
+
+var credentialSort = sorting{
+	fields: map[string]string{"id": "id", "created_at": "created_at"},
+	def:    []string{"created_at", "id"},
+}
+
+func scanCredential(sc scanner) (*core.Credential, error) {
+	var c core.Credential
+	var blob string
+	var created int64
+	if err := sc.Scan(&c.ID, &c.UserID, &c.Type, &blob, &c.LastStep, &created); err != nil {
+		return nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(blob)
+	if err != nil {
+		return nil, err
+	}
+	c.Blob, c.CreatedAt = b, fromMicros(created)
+	return &c, nil
+}
+
+func (q *queries) CreateCredential(ctx context.Context, c *core.Credential) error {
+	q.stamp(&c.ID, &c.CreatedAt, nil)
+	_, err := q.w.ExecContext(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		c.ID, c.UserID, c.Type, base64.StdEncoding.EncodeToString(c.Blob), c.LastStep, micros(c.CreatedAt))
+	if err != nil {
+		return q.writeErr(err, "credential", c.ID)
+	}
+	return nil
+}
+
+func (q *queries) GetCredential(ctx context.Context, id string) (*core.Credential, error) {
+	c, err := scanCredential(q.r.QueryRowContext(ctx, `SELECT `+credentialCols+` FROM credentials WHERE id = $1`, id))
+	if err != nil {
+		return nil, readErr(err, "credential", id)
+	}
+	return c, nil
+}
+
+func (q *queries) ListCredentials(ctx context.Context, f core.CredentialFilter) ([]*core.Credential, int, error) {
+	l := listQuery[*core.Credential]{what: "credentials", cols: credentialCols, from: "credentials", page: f.Page,
+		sort: credentialSort, scan: scanCredential}
+	if f.UserID != nil {
+		l.where = append(l.where, "user_id = "+l.args.add(*f.UserID))
+	}
+	if f.Type != nil {
+		l.where = append(l.where, "type = "+l.args.add(*f.Type))
+	}
+	return l.run(ctx, q.r)
+}
+
+func (q *queries) DeleteCredential(ctx context.Context, id string) error {
+	var got string
+	if err := q.w.QueryRowContext(ctx, `DELETE FROM credentials WHERE id = $1 RETURNING id`, id).Scan(&got); err != nil {
+		return q.writeErr(err, "credential", id)
+	}
+	return nil
+}
+
+func (q *queries) AdvanceCredentialStep(ctx context.Context, id string, step int64) error {
+	var got string
+	err := q.w.QueryRowContext(ctx, `UPDATE credentials SET last_step = $1 WHERE id = $2 AND last_step < $1 RETURNING id`,
+		step, id).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return q.noRowBecause(ctx, "credentials", "credential", id, "the passcode of credential "+id+" was used already")
+	}
+	if err != nil {
+		return q.writeErr(err, "credential", id)
+	}
+	return nil
 }

@@ -61,12 +61,12 @@ const trsFrom = `(SELECT p.id AS id, p.name AS name, p.description AS descriptio
 	t.instance_init_script AS instance_init_script, t.min_reserve_vm AS min_reserve_vm,
 	t.instance_name_pattern AS instance_name_pattern, t.user_volume_enabled AS user_volume_enabled,
 	t.volume_size AS volume_size, t.volume_type_id AS volume_type_id, t.max_instances AS max_instances,
-	p.created_at AS created_at, p.updated_at AS updated_at
+	t.allowed_networks AS allowed_networks, p.created_at AS created_at, p.updated_at AS updated_at
 	FROM projects p JOIN trs_projects t ON t.project_id = p.id WHERE p.project_type = 'TRS') trs`
 
 const trsCols = `id, name, description, enabled, domain_id, parent_id, is_domain, tags, flavor_id, image_id,
 	operation_mode, network_id, availability_zone, instance_init_script, min_reserve_vm, instance_name_pattern,
-	user_volume_enabled, volume_size, volume_type_id, max_instances, created_at, updated_at`
+	user_volume_enabled, volume_size, volume_type_id, max_instances, allowed_networks, created_at, updated_at`
 
 var trsSort = sorting{
 	fields: map[string]string{"id": "id", "name": "name", "domain_id": "domain_id", "operation_mode": "operation_mode",
@@ -76,13 +76,19 @@ var trsSort = sorting{
 
 func scanTRSProject(sc scanner) (*core.TRSProject, error) {
 	var p core.TRSProject
-	var tags string
+	var tags, networks string
 	var created, updated int64
 	if err := sc.Scan(&p.ID, &p.Name, &p.Description, &p.Enabled, &p.DomainID, &p.ParentID, &p.IsDomain, &tags,
 		&p.FlavorID, &p.ImageID, &p.OperationMode, &p.NetworkID, &p.AvailabilityZone, &p.InstanceInitScript,
 		&p.MinReserveVM, &p.InstanceNamePattern, &p.UserVolumeEnabled, &p.VolumeSize, &p.VolumeTypeID,
-		&p.MaxInstances, &created, &updated); err != nil {
+		&p.MaxInstances, &networks, &created, &updated); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(networks), &p.AllowedNetworks); err != nil {
+		return nil, err
+	}
+	if p.AllowedNetworks == nil {
+		p.AllowedNetworks = []string{}
 	}
 	if err := json.Unmarshal([]byte(tags), &p.Tags); err != nil {
 		return nil, err
@@ -114,6 +120,13 @@ func (q *queries) CreateTRSProject(ctx context.Context, p *core.TRSProject) erro
 	if err != nil {
 		return core.Wrap(core.KindInternal, err, "encode tags")
 	}
+	networks, err := tagsArg(p.AllowedNetworks)
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "encode allowed networks")
+	}
+	if p.AllowedNetworks == nil {
+		p.AllowedNetworks = []string{}
+	}
 	// Two rows in one statement each: inside a caller's transaction they commit
 	// together; outside one, a failed second insert leaves a project row behind
 	// that no TRS read sees, so callers use InTx (core does).
@@ -125,11 +138,11 @@ func (q *queries) CreateTRSProject(ctx context.Context, p *core.TRSProject) erro
 	}
 	_, err = q.w.ExecContext(ctx, `INSERT INTO trs_projects (project_id, parent_id, is_domain, tags, flavor_id,
 		image_id, operation_mode, network_id, availability_zone, instance_init_script, min_reserve_vm,
-		instance_name_pattern, user_volume_enabled, volume_size, volume_type_id, max_instances)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		instance_name_pattern, user_volume_enabled, volume_size, volume_type_id, max_instances, allowed_networks)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		p.ID, p.ParentID, p.IsDomain, tags, p.FlavorID, p.ImageID, p.OperationMode, p.NetworkID,
 		p.AvailabilityZone, p.InstanceInitScript, p.MinReserveVM, p.InstanceNamePattern, p.UserVolumeEnabled,
-		p.VolumeSize, p.VolumeTypeID, p.MaxInstances)
+		p.VolumeSize, p.VolumeTypeID, p.MaxInstances, networks)
 	if err != nil {
 		return q.writeErr(err, "project", p.Name)
 	}
@@ -171,6 +184,9 @@ func (q *queries) ListTRSProjects(ctx context.Context, f core.TRSProjectFilter) 
 	}
 	if f.OperationMode != nil {
 		l.where = append(l.where, "operation_mode = "+l.args.add(*f.OperationMode))
+	}
+	if f.UserID != nil {
+		l.where = append(l.where, "id IN (SELECT project_id FROM role_grants WHERE user_id = "+l.args.add(*f.UserID)+")")
 	}
 	return l.run(ctx, q.r)
 }
@@ -240,6 +256,13 @@ func (q *queries) UpdateTRSProject(ctx context.Context, id string, u core.TRSPro
 	num("volume_size", u.VolumeSize)
 	str("volume_type_id", u.VolumeTypeID)
 	num("max_instances", u.MaxInstances)
+	if u.AllowedNetworks != nil {
+		networks, err := tagsArg(*u.AllowedNetworks)
+		if err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "encode allowed networks")
+		}
+		ts.set("allowed_networks", networks)
+	}
 	if len(ts.parts) > 0 {
 		_, err := q.w.ExecContext(ctx, `UPDATE trs_projects SET `+strings.Join(ts.parts, ", ")+
 			` WHERE project_id = `+ts.a.add(id), ts.a...)

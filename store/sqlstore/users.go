@@ -7,15 +7,17 @@ import (
 	"hostdeck/core"
 )
 
-const userCols = `id, name, email, role, password_hash, disabled, created_at, updated_at, domain_id`
+const userCols = `id, name, email, role, password_hash, disabled, created_at, updated_at, domain_id,
+	password_changed_at, grace_logins_used`
 
 func scanUser(sc scanner) (*core.User, error) {
 	var u core.User
-	var created, updated int64
-	if err := sc.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated, &u.DomainID); err != nil {
+	var created, updated, pwChanged int64
+	if err := sc.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated, &u.DomainID,
+		&pwChanged, &u.GraceLoginsUsed); err != nil {
 		return nil, err
 	}
-	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt = fromMicros(created), fromMicros(updated), fromMicros(pwChanged)
 	return &u, nil
 }
 
@@ -27,8 +29,13 @@ func (q *queries) CreateUser(ctx context.Context, u *core.User) error {
 	if u.DomainID == "" {
 		u.DomainID = core.DefaultDomainID
 	}
-	_, err := q.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		u.ID, u.Name, u.Email, u.Role, u.PasswordHash, u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt), u.DomainID)
+	if u.PasswordChangedAt.IsZero() {
+		u.PasswordChangedAt = u.CreatedAt
+	}
+	u.PasswordChangedAt = norm(u.PasswordChangedAt)
+	_, err := q.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		u.ID, u.Name, u.Email, u.Role, u.PasswordHash, u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt), u.DomainID,
+		micros(u.PasswordChangedAt), u.GraceLoginsUsed)
 	if err != nil {
 		return q.writeErr(err, "user", u.Name)
 	}
@@ -53,8 +60,9 @@ func (q *queries) GetUserByName(ctx context.Context, name string) (*core.User, e
 
 func (q *queries) SetUserPassword(ctx context.Context, id, hash string) error {
 	var got string
-	err := q.w.QueryRowContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 RETURNING id`,
-		hash, micros(norm(q.now())), id).Scan(&got)
+	now := micros(norm(q.now()))
+	err := q.w.QueryRowContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2, password_changed_at = $2,
+		grace_logins_used = 0 WHERE id = $3 RETURNING id`, hash, now, id).Scan(&got)
 	if err != nil {
 		return q.writeErr(err, "user", id)
 	}

@@ -107,6 +107,11 @@ func testIdentity(t *testing.T, s core.Store) {
 	roles, err = s.ProjectRoles(ctx, p.ID, alice.ID)
 	ok(t, err)
 	diff(t, []core.Role{core.RoleAdmin, core.RoleMember}, roles)
+	members, count, err := s.ListUsers(ctx, core.UserFilter{ProjectID: &p.ID})
+	ok(t, err)
+	if count != 1 || len(members) != 1 || members[0].ID != alice.ID {
+		t.Fatalf("members of %s = %d %+v", p.ID, count, members)
+	}
 
 	// Tokens: looked up by hash, revoked once, expired ones deleted.
 	tk := &core.Token{UserID: alice.ID, ProjectID: p.ID, Hash: core.TokenHash("s1"), Methods: []string{"password"},
@@ -149,5 +154,159 @@ func testIdentity(t *testing.T, s core.Store) {
 	ok(t, err)
 	if len(roles) != 0 {
 		t.Fatalf("roles after delete = %v", roles)
+	}
+
+	testPasswordPolicy(t, s)
+	testCredentials(t, s)
+	testWebGuard(t, s)
+}
+
+// testPasswordPolicy covers the password's age and the grace-login counter.
+func testPasswordPolicy(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	missing := "0190b6c4-6d5a-7000-8000-0000000000fe"
+
+	// The password's age counts from creation unless given.
+	carol := &core.User{Name: "carol", CreatedAt: base}
+	ok(t, s.CreateUser(ctx, carol))
+	got, err := s.GetUser(ctx, carol.ID)
+	ok(t, err)
+	if !got.PasswordChangedAt.Equal(base) || got.GraceLoginsUsed != 0 {
+		t.Fatalf("new user: changed %v, grace %d; want %v, 0", got.PasswordChangedAt, got.GraceLoginsUsed, base)
+	}
+	dave := &core.User{Name: "dave", CreatedAt: base, PasswordChangedAt: base.Add(-time.Hour), GraceLoginsUsed: 1}
+	ok(t, s.CreateUser(ctx, dave))
+	got, err = s.GetUser(ctx, dave.ID)
+	ok(t, err)
+	diff(t, dave, got)
+
+	// Grace logins are counted up to the limit, then refused.
+	for want := 1; want <= 2; want++ {
+		used, err := s.UseGraceLogin(ctx, carol.ID, 2)
+		ok(t, err)
+		if used != want {
+			t.Fatalf("UseGraceLogin = %d, want %d", used, want)
+		}
+	}
+	_, err = s.UseGraceLogin(ctx, carol.ID, 2)
+	wantKind(t, err, core.KindConflict)
+	_, err = s.UseGraceLogin(ctx, missing, 2)
+	wantKind(t, err, core.KindNotFound)
+	got, err = s.GetUser(ctx, carol.ID)
+	ok(t, err)
+	if got.GraceLoginsUsed != 2 {
+		t.Fatalf("GraceLoginsUsed = %d, want 2", got.GraceLoginsUsed)
+	}
+
+	// UpdateUser sets both; SetUserPassword resets both.
+	at := base.Add(48 * time.Hour)
+	up, err := s.UpdateUser(ctx, carol.ID, core.UserUpdate{PasswordHash: ptr("h3"), PasswordChangedAt: &at, GraceLoginsUsed: ptr(0)})
+	ok(t, err)
+	if !up.PasswordChangedAt.Equal(at) || up.GraceLoginsUsed != 0 || up.PasswordHash != "h3" {
+		t.Fatalf("UpdateUser = changed %v, grace %d, hash %q", up.PasswordChangedAt, up.GraceLoginsUsed, up.PasswordHash)
+	}
+	_, err = s.UseGraceLogin(ctx, carol.ID, 2)
+	ok(t, err)
+	ok(t, s.SetUserPassword(ctx, carol.ID, "h4"))
+	got, err = s.GetUser(ctx, carol.ID)
+	ok(t, err)
+	if got.GraceLoginsUsed != 0 || got.PasswordHash != "h4" || !got.PasswordChangedAt.After(at) && !got.PasswordChangedAt.Equal(got.UpdatedAt) {
+		t.Fatalf("after SetUserPassword: changed %v (updated %v), grace %d", got.PasswordChangedAt, got.UpdatedAt, got.GraceLoginsUsed)
+	}
+	if !got.PasswordChangedAt.Equal(got.UpdatedAt) {
+		t.Fatalf("SetUserPassword: changed %v, want the update time %v", got.PasswordChangedAt, got.UpdatedAt)
+	}
+}
+
+// testCredentials covers TOTP credentials and their replay guard.
+func testCredentials(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	missing := "0190b6c4-6d5a-7000-8000-0000000000fd"
+	erin := &core.User{Name: "erin"}
+	ok(t, s.CreateUser(ctx, erin))
+	frank := &core.User{Name: "frank"}
+	ok(t, s.CreateUser(ctx, frank))
+
+	c1 := &core.Credential{UserID: erin.ID, Type: core.CredentialTOTP, Blob: []byte{0, 1, 2, 0xff, 'x'}, CreatedAt: base}
+	ok(t, s.CreateCredential(ctx, c1))
+	if !core.ValidID(c1.ID) {
+		t.Fatalf("CreateCredential did not fill the id: %+v", c1)
+	}
+	c2 := &core.Credential{UserID: erin.ID, Type: "ec2", Blob: []byte("b"), CreatedAt: base.Add(time.Second)}
+	ok(t, s.CreateCredential(ctx, c2))
+	c3 := &core.Credential{UserID: frank.ID, Type: core.CredentialTOTP, Blob: []byte("c"), CreatedAt: base.Add(2 * time.Second)}
+	ok(t, s.CreateCredential(ctx, c3))
+	wantKind(t, s.CreateCredential(ctx, &core.Credential{ID: c1.ID, UserID: erin.ID, Type: "totp", Blob: []byte("d")}), core.KindConflict)
+
+	got, err := s.GetCredential(ctx, c1.ID)
+	ok(t, err)
+	diff(t, c1, got)
+	_, err = s.GetCredential(ctx, missing)
+	wantKind(t, err, core.KindNotFound)
+
+	all, total, err := s.ListCredentials(ctx, core.CredentialFilter{})
+	ok(t, err)
+	if total != 3 {
+		t.Fatalf("ListCredentials total = %d, want 3", total)
+	}
+	diff(t, []*core.Credential{c1, c2, c3}, all)
+	mine, _, err := s.ListCredentials(ctx, core.CredentialFilter{UserID: &erin.ID, Type: ptr(core.CredentialTOTP)})
+	ok(t, err)
+	diff(t, []*core.Credential{c1}, mine)
+
+	// A time step is accepted once, and only moving forward.
+	ok(t, s.AdvanceCredentialStep(ctx, c1.ID, 100))
+	wantKind(t, s.AdvanceCredentialStep(ctx, c1.ID, 100), core.KindConflict)
+	wantKind(t, s.AdvanceCredentialStep(ctx, c1.ID, 99), core.KindConflict)
+	ok(t, s.AdvanceCredentialStep(ctx, c1.ID, 101))
+	wantKind(t, s.AdvanceCredentialStep(ctx, missing, 1), core.KindNotFound)
+	got, err = s.GetCredential(ctx, c1.ID)
+	ok(t, err)
+	if got.LastStep != 101 {
+		t.Fatalf("LastStep = %d, want 101", got.LastStep)
+	}
+
+	ok(t, s.DeleteCredential(ctx, c2.ID))
+	wantKind(t, s.DeleteCredential(ctx, c2.ID), core.KindNotFound)
+	// Deleting a user takes its credentials along.
+	ok(t, s.DeleteUser(ctx, frank.ID))
+	_, err = s.GetCredential(ctx, c3.ID)
+	wantKind(t, err, core.KindNotFound)
+	all, _, err = s.ListCredentials(ctx, core.CredentialFilter{})
+	ok(t, err)
+	if len(all) != 1 || all[0].ID != c1.ID {
+		t.Fatalf("credentials left = %d", len(all))
+	}
+}
+
+// testWebGuard covers a TRS project's allowed networks.
+func testWebGuard(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	p := newTRSProject(t, s, "guarded", func(p *core.TRSProject) { p.AllowedNetworks = []string{"10.0.0.0/8", "192.0.2.7/32"} })
+	got, err := s.GetTRSProject(ctx, p.ID)
+	ok(t, err)
+	diff(t, []string{"10.0.0.0/8", "192.0.2.7/32"}, got.AllowedNetworks)
+	open := newTRSProject(t, s, "open", nil)
+	got, err = s.GetTRSProject(ctx, open.ID)
+	ok(t, err)
+	if got.AllowedNetworks == nil || len(got.AllowedNetworks) != 0 {
+		t.Fatalf("AllowedNetworks = %#v, want empty", got.AllowedNetworks)
+	}
+	up, err := s.UpdateTRSProject(ctx, p.ID, core.TRSProjectInput{AllowedNetworks: &[]string{"2001:db8::/32"}})
+	ok(t, err)
+	diff(t, []string{"2001:db8::/32"}, up.AllowedNetworks)
+	up, err = s.UpdateTRSProject(ctx, p.ID, core.TRSProjectInput{Description: ptr("kept")})
+	ok(t, err)
+	diff(t, []string{"2001:db8::/32"}, up.AllowedNetworks)
+	list, _, err := s.ListTRSProjects(ctx, core.TRSProjectFilter{Name: ptr("guarded")})
+	ok(t, err)
+	if len(list) != 1 {
+		t.Fatalf("ListTRSProjects = %d, want 1", len(list))
+	}
+	diff(t, []string{"2001:db8::/32"}, list[0].AllowedNetworks)
+	up, err = s.UpdateTRSProject(ctx, p.ID, core.TRSProjectInput{AllowedNetworks: &[]string{}})
+	ok(t, err)
+	if len(up.AllowedNetworks) != 0 {
+		t.Fatalf("cleared AllowedNetworks = %v", up.AllowedNetworks)
 	}
 }

@@ -44,6 +44,10 @@ func Run(t *testing.T, open Opener) {
 		{"Sessions", testSessions},
 		{"FloatingIPs", testFloatingIPs},
 		{"VolumeAssignments", testVolumeAssignments},
+		{"UserProfiles", testUserProfiles},
+		{"SatelliteProjects", testSatelliteProjects},
+		{"Coupons", testCoupons},
+		{"ProjectLimitsAndUsage", testProjectLimitsAndUsage},
 		{"TaskCreate", testTaskCreate},
 		{"TaskClaim", testTaskClaim},
 		{"TaskLease", testTaskLease},
@@ -54,6 +58,8 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Audit", testAudit},
 		{"InTx", testInTx},
+		{"Elids", testElids},
+		{"BillmgrSessions", testBillmgrSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

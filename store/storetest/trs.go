@@ -167,6 +167,17 @@ func testTRSProjects(t *testing.T, s core.Store) {
 	list, _, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{IDs: []string{c.ID, b.ID}})
 	ok(t, err)
 	diff(t, []string{b.ID, c.ID}, ids(list, pid))
+	// Projects of a user: those it has a role on, whichever role.
+	member := newUser(t, s, "member")
+	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: c.ID, UserID: member.ID, Role: core.RoleMember}))
+	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: a.ID, UserID: member.ID, Role: core.RoleAdmin}))
+	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: a.ID, UserID: member.ID, Role: core.RoleMember}))
+	list, total, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{UserID: &member.ID})
+	ok(t, err)
+	diff(t, []string{a.ID, c.ID}, ids(list, pid))
+	if total != 2 {
+		t.Fatalf("projects of a user: total = %d", total)
+	}
 	list, total, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{IDs: []string{}})
 	ok(t, err)
 	if len(list) != 0 || total != 0 {

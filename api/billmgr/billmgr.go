@@ -1,0 +1,182 @@
+// Package billmgr is the face that speaks a hosting panel's func= API (spec 004):
+// one endpoint taking GET query strings, form-urlencoded and multipart bodies alike,
+// with func=, auth=/authinfo= and out=json, answering in the panel's {"doc": {...}}
+// shape (XML without out=json). It offers instances, their rescue mode, start, stop
+// and reboot, and the image catalogue. Every rule lives in core; the choices made
+// where the document is silent are in README.md beside this file.
+package billmgr
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hostdeck/api/httpx"
+	"hostdeck/core"
+)
+
+// Face is the face's name in logs, metrics and audit events.
+const Face = "billmgr"
+
+// Options configure the handler.
+type Options struct {
+	Log *slog.Logger
+	// Metrics records requests; when nil and Registerer is set, metrics are
+	// registered there.
+	Metrics    *httpx.Metrics
+	Registerer prometheus.Registerer
+	// Prefix is the path the face is mounted under ("/billmgr"); found per request
+	// when empty.
+	Prefix string
+}
+
+type face struct {
+	svc *core.Service
+	log *slog.Logger
+}
+
+// handlerFunc runs one func for an authenticated user and returns the document.
+type handlerFunc func(ctx context.Context, u *core.User, p params) (node, error)
+
+// NewHandler returns the billmgr face over svc. Every path answers as the one
+// endpoint, so it works mounted under a prefix (http.StripPrefix) or at "/".
+func NewHandler(svc *core.Service, o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil && o.Registerer != nil {
+		m, err := httpx.NewMetrics(o.Registerer)
+		if err != nil {
+			o.Log.Error("billmgr: metrics not registered", "err", err)
+		}
+		o.Metrics = m
+	}
+	f := &face{svc: svc, log: o.Log}
+	return httpx.Serve(http.HandlerFunc(f.serve), httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Prefix: o.Prefix})
+}
+
+// funcs is the face's function table.
+func (f *face) funcs() map[string]handlerFunc {
+	return map[string]handlerFunc{
+		"instances":                f.listInstances,
+		"instances.fleio.rescue":   f.rescue,
+		"instances.fleio.unrescue": f.action("unrescue", f.svc.Unrescue),
+		"instances.fleio.reboot":   f.action("reboot", f.svc.RebootInstance),
+		"instances.fleio.start":    f.action("start", f.svc.StartInstance),
+		"instances.fleio.stop":     f.action("stop", f.svc.StopInstance),
+		"image":                    f.listImages,
+		"image.edit":               f.createImage,
+		"whoami":                   f.whoami,
+	}
+}
+
+// serve is the one endpoint. Whatever happens, the answer is a document with
+// status 200, as the panel's; a panic is logged and answered as an internal error.
+func (f *face) serve(w http.ResponseWriter, r *http.Request) {
+	out := strings.TrimSpace(r.URL.Query().Get("out"))
+	r.Pattern = "unmatched"
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			f.log.Error("billmgr: panic", "panic", p, "stack", string(debug.Stack()))
+			write(w, out, errorDoc(core.Errorf(core.KindInternal, "panic")))
+		}
+	}()
+	doc, err := f.handle(w, r, &out)
+	if err != nil {
+		if core.ErrorKind(err) == core.KindInternal {
+			f.log.Error("billmgr: request failed", "func", r.Pattern, "err", err)
+		}
+		doc = errorDoc(err)
+	}
+	write(w, out, doc)
+}
+
+// handle decodes the request, authenticates it and runs its func.
+func (f *face) handle(w http.ResponseWriter, r *http.Request, out *string) (node, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
+		return nil, errValue("method", "use GET or POST")
+	}
+	p, err := decodeRequest(w, r)
+	if err != nil {
+		return nil, err
+	}
+	*out = strings.TrimSpace(p["out"])
+	switch *out {
+	case "", "xml", "json":
+	default:
+		*out = "xml"
+		return nil, errValue("out", "only json and xml are served")
+	}
+	fn := strings.TrimSpace(p["func"])
+	source := httpx.RemoteIP(r)
+	ctx := core.WithActor(r.Context(), core.Actor{Face: Face, Source: source})
+	if fn == "auth" {
+		r.Pattern = "func=auth"
+		return f.auth(ctx, p, source)
+	}
+	h, ok := f.funcs()[fn]
+	if !ok {
+		if fn == "" {
+			return nil, errMissed("func")
+		}
+		return nil, &core.Error{Kind: core.KindInvalid, Field: "func", Reason: "missed", Message: "unknown function " + quote(fn)}
+	}
+	r.Pattern = "func=" + fn
+	u, err := f.authenticate(ctx, p, source)
+	if err != nil {
+		return nil, err
+	}
+	ctx = core.WithActor(ctx, core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: Face, Source: source})
+	doc, err := h(ctx, u, p)
+	if err != nil {
+		return nil, err
+	}
+	doc["$func"] = fn
+	return doc, nil
+}
+
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return `"` + strings.ToValidUTF8(s, "?") + `"`
+}
+
+// auth is func=auth: username and password open a session whose id is doc.auth.$.
+func (f *face) auth(ctx context.Context, p params, source string) (node, error) {
+	name, err := p.required("username")
+	if err != nil {
+		return nil, err
+	}
+	pw, ok := p["password"]
+	if !ok || pw == "" {
+		return nil, errMissed("password")
+	}
+	id, u, err := f.svc.BillmgrLogin(ctx, name, pw, source)
+	if err != nil {
+		return nil, err
+	}
+	return node{"$func": "auth", "auth": node{"$id": id, "$": id}, "user": text(u.Name)}, nil
+}
+
+// authenticate resolves auth=<session> or authinfo=user:password to the user.
+func (f *face) authenticate(ctx context.Context, p params, source string) (*core.User, error) {
+	if s := strings.TrimSpace(p["auth"]); s != "" {
+		return f.svc.BillmgrSessionUser(ctx, s)
+	}
+	if ai := p["authinfo"]; ai != "" {
+		name, pw, ok := strings.Cut(ai, ":")
+		if !ok || name == "" || pw == "" {
+			return nil, errValue("authinfo", "expected user:password")
+		}
+		return f.svc.Authenticate(ctx, name, pw, source)
+	}
+	return nil, core.Errorf(core.KindUnauthenticated, "authentication required: auth=<session> or authinfo=user:password")
+}

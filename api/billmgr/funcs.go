@@ -1,0 +1,225 @@
+package billmgr
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"hostdeck/core"
+)
+
+// whoami is func=whoami: the authenticated user and role.
+func (f *face) whoami(ctx context.Context, u *core.User, p params) (node, error) {
+	return node{"user": text(u.Name), "role": text(string(u.Role))}, nil
+}
+
+// listInstances is func=instances: the instances the user sees, in the panel's
+// list shape (doc.elem, one object per instance, every value as {"$": …}).
+func (f *face) listInstances(ctx context.Context, u *core.User, p params) (node, error) {
+	list, err := f.svc.ListVisibleInstances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	elems := make([]node, 0, len(list))
+	for _, in := range list {
+		e := node{
+			"id":         text(strconv.FormatInt(in.Elid, 10)),
+			"uuid":       text(in.ID),
+			"name":       text(in.Name),
+			"status":     text(string(in.State)),
+			"ip":         text(in.Address),
+			"server_id":  text(in.ServerID),
+			"created_at": text(in.CreatedAt.UTC().Format("2006-01-02 15:04:05")),
+		}
+		if in.ProjectID != "" {
+			e["project_id"] = text(in.ProjectID)
+		}
+		if in.ImageID != "" {
+			e["image_id"] = text(in.ImageID)
+		}
+		elems = append(elems, e)
+	}
+	return node{"elem": elems}, nil
+}
+
+// resolve turns the elid parameter into instance ids; an id the user does not
+// see is KindNotFound, before anything changes.
+func (f *face) resolve(ctx context.Context, p params) ([]int64, []string, error) {
+	elids, err := p.elids()
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, len(elids))
+	for i, e := range elids {
+		in, err := f.svc.InstanceByElid(ctx, e)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids[i] = in.ID
+	}
+	return elids, ids, nil
+}
+
+// tasksDoc is the answer of a confirmed action: ok, and one task per instance.
+func tasksDoc(elids []int64, tasks []*core.Task) node {
+	ts := make([]node, len(tasks))
+	for i, t := range tasks {
+		ts[i] = node{"$elid": strconv.FormatInt(elids[i], 10), "$": t.ID}
+	}
+	return node{"ok": node{}, "task": ts}
+}
+
+// action is a func that runs do on every instance of elid (a comma-separated list
+// may name several): all are resolved first; the first failure stops the rest.
+func (f *face) action(name string, do func(ctx context.Context, id string) (*core.Task, error)) handlerFunc {
+	return func(ctx context.Context, u *core.User, p params) (node, error) {
+		elids, ids, err := f.resolve(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		tasks := make([]*core.Task, 0, len(ids))
+		for _, id := range ids {
+			t, err := do(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			tasks = append(tasks, t)
+		}
+		return tasksDoc(elids, tasks), nil
+	}
+}
+
+// zones is the zone list of the rescue form.
+func zones() node {
+	return node{"$name": "zone", "val": []node{{"$key": core.ZonePub, "$": core.ZonePub}, {"$key": core.ZoneOwn, "$": core.ZoneOwn}}}
+}
+
+// rescue is func=instances.fleio.rescue. Without sok=ok it is a preview that
+// changes nothing: doc.slist holds the zones and the images (select_boot) the user
+// may boot. With sok=ok, select_boot (or select_boot_from_iso) and zone, the
+// instances go into rescue as tasks, with the optional password.
+func (f *face) rescue(ctx context.Context, u *core.User, p params) (node, error) {
+	elids, ids, err := f.resolve(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(p["sok"]) != "ok" {
+		ims, err := f.svc.RescueImages(ctx)
+		if err != nil {
+			return nil, err
+		}
+		vals := make([]node, 0, len(ims))
+		for _, im := range ims {
+			v := node{"$depend": im.Zone, "$key": im.ID, "$": im.Name}
+			if im.Zone == core.ZoneOwn {
+				v["$name"] = im.Name
+			}
+			vals = append(vals, v)
+		}
+		return node{
+			"elid":  text(p["elid"]),
+			"slist": []node{zones(), {"$name": "select_boot", "val": vals}},
+		}, nil
+	}
+	imageID := strings.TrimSpace(p["select_boot"])
+	if imageID == "" {
+		imageID = strings.TrimSpace(p["select_boot_from_iso"])
+	}
+	if imageID == "" {
+		return nil, errMissed("select_boot")
+	}
+	if !core.ValidID(imageID) {
+		return nil, errValue("select_boot", "not an image UUID")
+	}
+	zone, err := p.required("zone")
+	if err != nil {
+		return nil, err
+	}
+	if zone != core.ZonePub && zone != core.ZoneOwn {
+		return nil, errValue("zone", "expected pub or own")
+	}
+	notInZone := &core.Error{Kind: core.KindNotFound, Field: "select_boot", Message: "image " + quote(imageID) + " not found in zone " + zone}
+	im, err := f.svc.GetImage(ctx, imageID)
+	if core.ErrorKind(err) == core.KindNotFound || err == nil && im.Zone != zone {
+		return nil, notInZone
+	}
+	if err != nil {
+		return nil, err
+	}
+	tasks := make([]*core.Task, 0, len(ids))
+	for _, id := range ids {
+		t, err := f.svc.Rescue(ctx, id, imageID, p["password"])
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, t)
+	}
+	return tasksDoc(elids, tasks), nil
+}
+
+// listImages is func=image: the images the user may use, as a list.
+func (f *face) listImages(ctx context.Context, u *core.User, p params) (node, error) {
+	ims, err := f.svc.RescueImages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	elems := make([]node, 0, len(ims))
+	for _, im := range ims {
+		e := node{"id": text(im.ID), "name": text(im.Name), "zone": text(im.Zone), "os": text(im.OSType)}
+		if im.OwnerID != "" {
+			e["owner"] = text(im.OwnerID)
+		}
+		elems = append(elems, e)
+	}
+	return node{"elem": elems}, nil
+}
+
+// createImage is func=image.edit (admins): with sok=ok, name, ref (the runtime
+// image), zone (pub or own) and, for own, owner (a user name or id) add an image
+// to the catalogue. Without sok it shows the form's zone list.
+func (f *face) createImage(ctx context.Context, u *core.User, p params) (node, error) {
+	if err := core.Authorize(u, core.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(p["sok"]) != "ok" {
+		return node{"slist": []node{zones()}}, nil
+	}
+	in := core.ImageInput{Name: p["name"], Ref: p["ref"], Zone: strings.TrimSpace(p["zone"]), OSType: strings.TrimSpace(p["os"])}
+	if in.Name == "" {
+		return nil, errMissed("name")
+	}
+	if in.Ref == "" {
+		return nil, errMissed("ref")
+	}
+	if owner := strings.TrimSpace(p["owner"]); owner != "" {
+		id, err := f.userID(ctx, owner)
+		if err != nil {
+			return nil, err
+		}
+		in.OwnerID = id
+	}
+	im, err := f.svc.CreateImage(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return node{"ok": node{}, "id": text(im.ID)}, nil
+}
+
+// userID resolves a user name or id.
+func (f *face) userID(ctx context.Context, owner string) (string, error) {
+	notFound := &core.Error{Kind: core.KindNotFound, Field: "owner", Message: "user " + quote(owner) + " not found"}
+	var u *core.User
+	var err error
+	if core.ValidID(owner) {
+		u, err = f.svc.Store().GetUser(ctx, owner)
+	} else {
+		u, err = f.svc.Store().GetUserByName(ctx, owner)
+	}
+	if core.ErrorKind(err) == core.KindNotFound {
+		return "", notFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return u.ID, nil
+}

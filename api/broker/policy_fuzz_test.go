@@ -1,0 +1,57 @@
+package broker_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hostdeck/api/broker"
+	"hostdeck/core"
+	"hostdeck/internal/testenv"
+)
+
+// FuzzBrokerLoginBodies feeds arbitrary bodies (with the one-time code fields)
+// to the broker's login routes: never a 5xx, every refusal a TRS envelope with
+// a catalogue code.
+func FuzzBrokerLoginBodies(f *testing.F) {
+	for _, s := range []string{
+		`{"user": "trs", "password": "trs-password", "user_domain_name": "default", "otp": "123456"}`,
+		`{"user": "trs", "password": "trs-password", "passcode": 5}`,
+		`{"user": "trs", "password": "trs-password", "new_password": "Qdr4H2d5bn01", "otp": ""}`,
+		`{"request": "x"}`, `{`, `[]`, `null`, "\xff",
+	} {
+		f.Add([]byte(s))
+	}
+	env := testenv.NewWith(f, testenv.Options{Config: core.Config{PasswordMaxAge: 1, GraceLogins: 1}})
+	name, pw := "trs", "trs-password"
+	if _, err := env.Svc.CreateUser(env.AdminCtx(), core.UserInput{Name: &name, Password: &pw}); err != nil {
+		f.Fatal(err)
+	}
+	h := broker.NewHandler(env.Svc, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, path := range []string{"/v1/request-vm/", "/v1/get-projects/", "/v1/change-password/", "/v1/get-vm/"} {
+			r := httptest.NewRequest("POST", path, strings.NewReader(string(body)))
+			r.RemoteAddr = "192.0.2.10:1234"
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code >= 500 {
+				t.Fatalf("%s %q: status %d %s", path, body, w.Code, w.Body)
+			}
+			if w.Code == http.StatusBadRequest {
+				var env struct {
+					Error struct {
+						Code    int    `json:"code"`
+						Message string `json:"message"`
+					} `json:"error"`
+				}
+				if json.Unmarshal(w.Body.Bytes(), &env) != nil || env.Error.Code < 1 || env.Error.Code > 27 || env.Error.Message == "" {
+					t.Fatalf("%s %q: bad envelope %s", path, body, w.Body)
+				}
+			}
+		}
+	})
+}

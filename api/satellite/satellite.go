@@ -1,0 +1,557 @@
+// Package satellite is the face that speaks a storage satellite's admin API
+// (spec 003): users, coupons, projects and project limits, authenticated by the
+// raw Authorization header and answering errors as {"error", "detail"}. Every
+// rule lives in core; the routes and the choices made where the document is
+// silent are in README.md beside this file.
+package satellite
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hostdeck/api/httpx"
+	"hostdeck/core"
+)
+
+// Face is the face's name in logs, metrics and audit events.
+const Face = "satellite"
+
+// Options configure the handler.
+type Options struct {
+	Log *slog.Logger
+	// Metrics records requests; when nil and Registerer is set, metrics are
+	// registered there.
+	Metrics    *httpx.Metrics
+	Registerer prometheus.Registerer
+	// Prefix is the path the face is mounted under ("/satellite"); found per
+	// request when empty.
+	Prefix string
+}
+
+type face struct {
+	svc *core.Service
+	log *slog.Logger
+}
+
+// NewHandler returns the satellite face over svc. Its paths are relative to its
+// mount point: mount it with http.StripPrefix under a prefix, or at "/".
+func NewHandler(svc *core.Service, o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil && o.Registerer != nil {
+		m, err := httpx.NewMetrics(o.Registerer)
+		if err != nil {
+			o.Log.Error("satellite: metrics not registered", "err", err)
+		}
+		o.Metrics = m
+	}
+	f := &face{svc: svc, log: o.Log}
+	rt := httpx.NewRouter(f.middleware)
+	f.routes(rt)
+	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Prefix: o.Prefix})
+}
+
+// routes is the face's route table.
+func (f *face) routes(rt *httpx.Router) {
+	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	rt.Handle(post, "/api/user", f.createUser)
+	rt.Handle(get, "/api/user/{email}", f.getUser)
+	rt.Handle(put, "/api/user/{email}", f.updateUser)
+	rt.Handle(del, "/api/user/{email}", f.deleteUser)
+	rt.Handle(post, "/api/coupon", f.createCoupon)
+	rt.Handle(get, "/api/coupon/{id}", f.getCoupon)
+	rt.Handle(del, "/api/coupon/{id}", f.deleteCoupon)
+	rt.Handle(post, "/api/project", f.createProject)
+	rt.Handle(get, "/api/project/{id}", f.getProject)
+	rt.Handle(put, "/api/project/{id}", f.updateProject)
+	rt.Handle(del, "/api/project/{id}", f.deleteProject)
+	rt.Handle(get, "/api/project/{id}/usage", f.projectUsage)
+	rt.Handle(get, "/api/project/{id}/limit", f.getLimits)
+	rt.Handle(post, "/api/project/{id}/limit", f.setLimits)
+	rt.Handle(put, "/api/project/{id}/limit", f.setLimits)
+}
+
+// middleware runs around every route (404 and 405 included): it caps the body,
+// authenticates the Authorization header, puts the actor in the context and
+// writes any error in the face's envelope. A panic is logged and answered 500.
+func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				f.log.Error("satellite: panic", "panic", p, "stack", string(debug.Stack()))
+				writeError(w, r, core.Errorf(core.KindInternal, "panic"))
+			}
+		}()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxBody)
+		}
+		a, err := f.svc.SatelliteActor(r.Context(), r.Header.Get("Authorization"), Face, httpx.RemoteIP(r))
+		if err != nil {
+			writeError(w, r, err)
+			return nil
+		}
+		r = r.WithContext(core.WithActor(r.Context(), a))
+		if err := next(w, r); err != nil {
+			writeError(w, r, err)
+		}
+		return nil
+	}
+}
+
+// apiError is an error the face itself finds in a request (a body that does
+// not decode, a query value that does not parse), with the document's detail.
+type apiError struct {
+	status int
+	msg    string
+	detail string
+}
+
+func (e *apiError) Error() string { return e.msg + ": " + e.detail }
+
+func badRequest(msg string, detail error) error {
+	d := ""
+	if detail != nil {
+		d = detail.Error()
+	}
+	return &apiError{status: http.StatusBadRequest, msg: msg, detail: d}
+}
+
+// errorBody is the document's error shape.
+type errorBody struct {
+	Error  string `json:"error"`
+	Detail string `json:"detail"`
+}
+
+// statusOf is the one place where an error becomes a status and a message.
+func statusOf(err error) (int, string, string) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.status, ae.msg, ae.detail
+	}
+	var he *httpx.Error
+	if errors.As(err, &he) {
+		msg := http.StatusText(he.Status)
+		if len(he.Objects) > 0 && he.Objects[0].Detail != "" {
+			msg = he.Objects[0].Detail
+		}
+		return he.Status, msg, ""
+	}
+	status := http.StatusInternalServerError
+	switch core.ErrorKind(err) {
+	case core.KindInvalid:
+		status = http.StatusBadRequest
+	case core.KindUnauthenticated:
+		status = http.StatusUnauthorized
+	case core.KindForbidden:
+		status = http.StatusForbidden
+	case core.KindNotFound:
+		status = http.StatusNotFound
+	case core.KindConflict:
+		status = http.StatusConflict
+	case core.KindTooMany:
+		status = http.StatusTooManyRequests
+	case core.KindUnavailable:
+		status = http.StatusServiceUnavailable
+	}
+	return status, core.ErrorMessage(err), ""
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.RecordError(r, err)
+	status, msg, detail := statusOf(err)
+	var he *httpx.Error
+	if errors.As(err, &he) {
+		for k, vs := range he.Header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+	}
+	writeJSON(w, status, errorBody{Error: msg, Detail: detail})
+}
+
+// writeJSON sends v as JSON without a trailing newline, as the original server does.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, status = []byte(`{"error":"internal error","detail":""}`), http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// ok answers a successful change: 200 with an empty body.
+func ok(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }
+
+// decodeJSON reads a JSON body into v (unknown fields are ignored, as the
+// original server ignores them).
+func decodeJSON(r *http.Request, v any) error {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &apiError{status: http.StatusRequestEntityTooLarge, msg: "request body too large",
+				detail: fmt.Sprintf("the body is larger than %d bytes", httpx.MaxBody)}
+		}
+		return badRequest("failed to read body", err)
+	}
+	return decodeBytes(b, v)
+}
+
+func decodeBytes(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return badRequest("failed to unmarshal request", err)
+	}
+	return nil
+}
+
+// --- users ---
+
+type userInput struct {
+	Email        *string `json:"email"`
+	FullName     *string `json:"fullName"`
+	ShortName    *string `json:"shortName"`
+	Password     *string `json:"password"`
+	ProjectLimit *int    `json:"projectLimit"`
+}
+
+func (in userInput) core() core.SatelliteUserInput {
+	return core.SatelliteUserInput{Email: in.Email, FullName: in.FullName, ShortName: in.ShortName,
+		Password: in.Password, ProjectLimit: in.ProjectLimit}
+}
+
+type createdUser struct {
+	ID           string `json:"id"`
+	Email        string `json:"email"`
+	FullName     string `json:"fullName"`
+	ShortName    string `json:"shortName"`
+	PasswordHash string `json:"passwordHash"` // always empty: the hash never leaves
+}
+
+func (f *face) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in userInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	u, err := f.svc.CreateSatelliteUser(r.Context(), in.core())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, createdUser{ID: u.ID, Email: u.Email, FullName: u.Profile.FullName, ShortName: u.Profile.ShortName})
+	return nil
+}
+
+type userView struct {
+	ID           string `json:"id"`
+	FullName     string `json:"fullName"`
+	ShortName    string `json:"shortName"`
+	Email        string `json:"email"`
+	ProjectLimit int    `json:"projectLimit"`
+}
+
+type projectView struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	OwnerID     string `json:"ownerId"`
+}
+
+type couponView struct {
+	ID          string            `json:"id"`
+	UserID      string            `json:"userId"`
+	Duration    int               `json:"duration"`
+	Amount      int64             `json:"amount"`
+	Description string            `json:"description"`
+	Type        core.CouponType   `json:"type"`
+	Status      core.CouponStatus `json:"status"`
+	Created     time.Time         `json:"created"`
+}
+
+func viewCoupon(c *core.Coupon) couponView {
+	return couponView{ID: c.ID, UserID: c.UserID, Duration: c.Duration, Amount: c.Amount, Description: c.Description,
+		Type: c.Type, Status: c.Status, Created: c.CreatedAt}
+}
+
+func (f *face) getUser(w http.ResponseWriter, r *http.Request) error {
+	email := r.PathValue("email")
+	acc, err := f.svc.SatelliteAccount(r.Context(), email)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		User     userView      `json:"user"`
+		Projects []projectView `json:"projects"`
+		Coupons  []couponView  `json:"coupons"`
+	}{
+		User: userView{ID: acc.ID, FullName: acc.Profile.FullName, ShortName: acc.Profile.ShortName,
+			Email: acc.Email, ProjectLimit: acc.Profile.ProjectLimit},
+		Projects: []projectView{}, Coupons: []couponView{},
+	}
+	if out.User.Email == "" {
+		out.User.Email = acc.Name
+	}
+	for _, p := range acc.Projects {
+		out.Projects = append(out.Projects, projectView{ID: p.ID, Name: p.Name, Description: p.Description, OwnerID: p.OwnerID})
+	}
+	for _, c := range acc.Coupons {
+		out.Coupons = append(out.Coupons, viewCoupon(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
+	var in userInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if _, err := f.svc.UpdateSatelliteUser(r.Context(), r.PathValue("email"), in.core()); err != nil {
+		return err
+	}
+	ok(w)
+	return nil
+}
+
+func (f *face) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	if err := f.svc.DeleteSatelliteUser(r.Context(), r.PathValue("email")); err != nil {
+		return err
+	}
+	ok(w)
+	return nil
+}
+
+// --- coupons ---
+
+type couponInput struct {
+	UserID      string `json:"userId"`
+	Duration    int    `json:"duration"`
+	Amount      int64  `json:"amount"`
+	Description string `json:"description"`
+}
+
+func (f *face) createCoupon(w http.ResponseWriter, r *http.Request) error {
+	var in couponInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	c, err := f.svc.CreateCoupon(r.Context(), core.CouponInput{UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": c.ID})
+	return nil
+}
+
+func (f *face) getCoupon(w http.ResponseWriter, r *http.Request) error {
+	c, err := f.svc.GetCoupon(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewCoupon(c))
+	return nil
+}
+
+func (f *face) deleteCoupon(w http.ResponseWriter, r *http.Request) error {
+	if err := f.svc.DeleteCoupon(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	ok(w)
+	return nil
+}
+
+// --- projects ---
+
+type projectInput struct {
+	OwnerID     string  `json:"ownerId"`
+	ProjectName *string `json:"projectName"`
+	Description *string `json:"description"`
+}
+
+func (f *face) createProject(w http.ResponseWriter, r *http.Request) error {
+	var in projectInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	name := ""
+	if in.ProjectName != nil {
+		name = *in.ProjectName
+	}
+	p, err := f.svc.CreateSatelliteProject(r.Context(), in.OwnerID, name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"projectId": p.ID})
+	return nil
+}
+
+func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
+	p, err := f.svc.SatelliteProject(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	l, err := f.svc.ProjectLimits(r.Context(), p.ID)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		ID          string    `json:"id"`
+		Name        string    `json:"name"`
+		Description string    `json:"description"`
+		OwnerID     string    `json:"ownerId"`
+		RateLimit   *int      `json:"rateLimit"`
+		MaxBuckets  *int      `json:"maxBuckets"`
+		CreatedAt   time.Time `json:"createdAt"`
+	}{ID: p.ID, Name: p.Name, Description: p.Description, OwnerID: p.OwnerID, CreatedAt: p.CreatedAt}
+	if l.Rate > 0 {
+		out.RateLimit = &l.Rate
+	}
+	if l.Buckets > 0 {
+		out.MaxBuckets = &l.Buckets
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
+	var in projectInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if _, err := f.svc.UpdateSatelliteProject(r.Context(), r.PathValue("id"), in.ProjectName, in.Description); err != nil {
+		return err
+	}
+	ok(w)
+	return nil
+}
+
+func (f *face) deleteProject(w http.ResponseWriter, r *http.Request) error {
+	if err := f.svc.DeleteSatelliteProject(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	ok(w)
+	return nil
+}
+
+func (f *face) projectUsage(w http.ResponseWriter, r *http.Request) error {
+	if err := f.svc.ProjectUsageCheck(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"result": "no project usage exist"})
+	return nil
+}
+
+// --- limits ---
+
+type amount struct {
+	Amount string `json:"amount"`
+	Bytes  int64  `json:"bytes"`
+}
+
+type limitsView struct {
+	Usage     amount `json:"usage"`
+	Bandwidth amount `json:"bandwidth"`
+	Rate      struct {
+		RPS int `json:"rps"`
+	} `json:"rate"`
+	MaxBuckets int `json:"maxBuckets"`
+}
+
+func (f *face) getLimits(w http.ResponseWriter, r *http.Request) error {
+	l, err := f.svc.ProjectLimits(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var out limitsView
+	out.Usage = amount{Amount: FormatSize(l.Usage), Bytes: l.Usage}
+	out.Bandwidth = amount{Amount: FormatSize(l.Bandwidth), Bytes: l.Bandwidth}
+	out.Rate.RPS = l.Rate
+	out.MaxBuckets = l.Buckets
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (f *face) setLimits(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &apiError{status: http.StatusRequestEntityTooLarge, msg: "request body too large",
+				detail: fmt.Sprintf("the body is larger than %d bytes", httpx.MaxBody)}
+		}
+		return badRequest("failed to parse form", err)
+	}
+	in, err := parseLimits(r.Form)
+	if err != nil {
+		return err
+	}
+	if _, err := f.svc.SetProjectLimits(r.Context(), r.PathValue("id"), in); err != nil {
+		return err
+	}
+	ok(w)
+	return nil
+}
+
+// parseLimits reads usage, bandwidth (sizes), rate and buckets (integers) from
+// a query string or form; absent ones are not changed.
+func parseLimits(v map[string][]string) (core.ProjectLimitsInput, error) {
+	var in core.ProjectLimitsInput
+	get := func(k string) (string, bool) {
+		vs, ok := v[k]
+		if !ok || len(vs) == 0 {
+			return "", false
+		}
+		return strings.TrimSpace(vs[0]), true
+	}
+	for _, k := range []string{"usage", "bandwidth"} {
+		s, ok := get(k)
+		if !ok {
+			continue
+		}
+		n, err := ParseSize(s)
+		if err != nil {
+			return in, badRequest("failed to parse "+k+" limit", err)
+		}
+		if n < 0 {
+			return in, badRequest("negative "+k+" limit", fmt.Errorf("%s must not be negative", k))
+		}
+		if k == "usage" {
+			in.Usage = &n
+		} else {
+			in.Bandwidth = &n
+		}
+	}
+	for _, k := range []string{"rate", "buckets"} {
+		s, ok := get(k)
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return in, badRequest("failed to parse "+k+" limit", err)
+		}
+		if n < 0 {
+			return in, badRequest("negative "+k+" limit", fmt.Errorf("%s must not be negative", k))
+		}
+		if k == "rate" {
+			in.Rate = &n
+		} else {
+			in.Buckets = &n
+		}
+	}
+	return in, nil
+}

@@ -1,0 +1,76 @@
+package trs_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hostdeck/api/trs"
+	"hostdeck/core"
+	"hostdeck/internal/testenv"
+)
+
+// BenchmarkListServersWithOS lists 10,000 machines of 10 projects with their
+// os_server objects through the whole face (auth, core, store, encoding), one
+// in ten assigned to a user.
+func BenchmarkListServersWithOS(b *testing.B) {
+	const machines, projects = 10000, 10
+	env := testenv.New(b)
+	ctx := env.AdminCtx()
+	srv := env.Server(b, "node-1", machines)
+	alice, err := env.Svc.CreateUser(ctx, core.UserInput{Name: ptr("alice"), Password: ptr("alice-password")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for p := range projects {
+		name := fmt.Sprintf("lab-%d", p)
+		proj, err := env.Svc.CreateTRSProject(ctx, core.TRSProjectInput{Name: &name, FlavorID: ptr(smallFlavor), ImageID: ptr(sampleImage)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Machines are written straight to the store: this measures listing them.
+		err = env.Store.InTx(context.Background(), func(q core.Queries) error {
+			for i := range machines / projects {
+				in := &core.Instance{Name: fmt.Sprintf("%s-%04d", name, i), ServerID: srv.ID, ProjectID: proj.ID,
+					ImageID: sampleImage, State: core.StateActive, RuntimeRef: fmt.Sprintf("sim-%d-%d", p, i),
+					Address: fmt.Sprintf("10.%d.%d.%d", p, i/250, i%250+2), Spec: core.InstanceSpec{Name: name, Image: "sample"}}
+				if err := q.CreateInstance(context.Background(), in); err != nil {
+					return err
+				}
+				if i%10 == 0 {
+					if err := q.AddMachineAssignment(context.Background(), &core.MachineAssignment{MachineID: in.ID,
+						SubjectType: core.SubjectUser, SubjectID: alice.ID, AssignedAt: in.CreatedAt}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	_, tok, err := env.Svc.IssueToken(context.Background(), core.TokenRequest{UserName: testenv.AdminUser, Password: testenv.AdminPassword})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := trs.NewHandler(env.Svc, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	req := httptest.NewRequest("GET", "/v1/servers/?with_os_object=true", nil)
+	req.Header.Set("X-Auth-Token", tok)
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || w.Body.Len() < machines*500 {
+			b.Fatalf("list: %d, %d bytes", w.Code, w.Body.Len())
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

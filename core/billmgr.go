@@ -1,0 +1,394 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file holds what the billmgr face (a hosting panel's func= API, spec 004)
+// needs of core besides rescue (rescue.go): panel sessions, the numeric ids (elid)
+// the panel names instances by, which instances a user sees, and start, stop and
+// reboot of any instance.
+
+// BillmgrSessionIdle is how long a billmgr session lives without being used.
+const BillmgrSessionIdle = time.Hour
+
+// Task kinds of plain instance actions.
+const (
+	KindInstanceStart  = "instance.start"
+	KindInstanceStop   = "instance.stop"
+	KindInstanceReboot = "instance.reboot"
+)
+
+// BillmgrSession is a session opened by the panel's func=auth. Only the SHA-256 of
+// its id is stored.
+type BillmgrSession struct {
+	IDHash     string    `json:"-"`
+	UserID     string    `json:"user_id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+}
+
+// BillmgrStore keeps panel sessions and instances' numeric ids.
+type BillmgrStore interface {
+	// AssignElids gives every instance that has no elid the next numbers of the
+	// sequence, in creation order, and returns how many it numbered. Numbers are
+	// unique and never reused. Run it in a transaction: on PostgreSQL the sequence
+	// row stays locked until the transaction ends.
+	AssignElids(ctx context.Context) (int, error)
+	// InstanceElids maps the given instance ids to their elids; ids without one are
+	// left out.
+	InstanceElids(ctx context.Context, instanceIDs []string) (map[string]int64, error)
+	// InstanceIDByElid is KindNotFound for an unknown elid.
+	InstanceIDByElid(ctx context.Context, elid int64) (string, error)
+
+	CreateBillmgrSession(ctx context.Context, s *BillmgrSession) error
+	// GetBillmgrSession is KindNotFound for an unknown hash.
+	GetBillmgrSession(ctx context.Context, idHash string) (*BillmgrSession, error)
+	// TouchBillmgrSession records a use; KindNotFound for an unknown hash.
+	TouchBillmgrSession(ctx context.Context, idHash string, at time.Time) error
+	// DeleteBillmgrSessions removes sessions last used before before.
+	DeleteBillmgrSessions(ctx context.Context, before time.Time) (int, error)
+}
+
+// BillmgrInstance is an instance with its numeric id.
+type BillmgrInstance struct {
+	*Instance
+	Elid int64 `json:"elid"`
+}
+
+// --- sessions ---
+
+// BillmgrLogin checks a user name and password and opens a session; it returns
+// the session id, shown once. Wrong credentials are KindUnauthenticated.
+func (s *Service) BillmgrLogin(ctx context.Context, name, password, source string) (string, *User, error) {
+	u, err := s.Authenticate(ctx, name, password, source)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	now := s.now().UTC()
+	sess := &BillmgrSession{IDHash: TokenHash(id), UserID: u.ID, CreatedAt: now, LastUsedAt: now}
+	ctx = WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: source})
+	err = s.store.InTx(ctx, func(q Queries) error {
+		if _, err := q.DeleteBillmgrSessions(ctx, now.Add(-BillmgrSessionIdle)); err != nil {
+			return err
+		}
+		if err := q.CreateBillmgrSession(ctx, sess); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "billmgr.session.create", "user", u.ID, nil)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return id, u, nil
+}
+
+// BillmgrSessionUser resolves a session id to its user and records the use. An
+// unknown session, or one idle for BillmgrSessionIdle or longer, is
+// KindUnauthenticated.
+func (s *Service) BillmgrSessionUser(ctx context.Context, id string) (*User, error) {
+	bad := Errorf(KindUnauthenticated, "the session is unknown or has expired")
+	if id == "" || len(id) > 128 {
+		return nil, bad
+	}
+	hash := TokenHash(id)
+	sess, err := s.store.GetBillmgrSession(ctx, hash)
+	if ErrorKind(err) == KindNotFound {
+		return nil, bad
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	if now.Sub(sess.LastUsedAt) >= BillmgrSessionIdle {
+		return nil, bad
+	}
+	u, err := s.store.GetUser(ctx, sess.UserID)
+	if ErrorKind(err) == KindNotFound {
+		return nil, bad
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, bad
+	}
+	if err := s.store.TouchBillmgrSession(ctx, hash, now); err != nil {
+		if ErrorKind(err) == KindNotFound {
+			return nil, bad
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+// --- which instances a user sees ---
+
+// canSee reports whether the actor may see and act on inst: an admin sees every
+// instance; a member sees the TRS machines assigned to them and the instances of
+// projects they own or hold a role on.
+func canSee(ctx context.Context, q Queries, a Actor, inst *Instance, projects map[string]bool) (bool, error) {
+	if a.Role == RoleAdmin {
+		return true, nil
+	}
+	if a.UserID == "" || inst.State == StateDeleted {
+		return false, nil
+	}
+	st, uid := SubjectUser, a.UserID
+	as, err := q.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: []string{inst.ID}, SubjectType: &st, SubjectID: &uid})
+	if err != nil {
+		return false, err
+	}
+	if len(as) > 0 {
+		return true, nil
+	}
+	if inst.ProjectID == "" {
+		return false, nil
+	}
+	if ok, known := projects[inst.ProjectID]; known {
+		return ok, nil
+	}
+	ok := false
+	p, err := q.GetProject(ctx, inst.ProjectID)
+	switch {
+	case ErrorKind(err) == KindNotFound:
+	case err != nil:
+		return false, err
+	case p.OwnerID == a.UserID:
+		ok = true
+	default:
+		roles, err := q.ProjectRoles(ctx, inst.ProjectID, a.UserID)
+		if err != nil {
+			return false, err
+		}
+		ok = len(roles) > 0
+	}
+	if projects != nil {
+		projects[inst.ProjectID] = ok
+	}
+	return ok, nil
+}
+
+// assignElids numbers the instances that have no elid yet.
+func (s *Service) assignElids(ctx context.Context) error {
+	return s.store.InTx(ctx, func(q Queries) error {
+		_, err := q.AssignElids(ctx)
+		return err
+	})
+}
+
+// ListVisibleInstances lists the instances the actor sees (deleted ones left out),
+// oldest first, each with its elid.
+func (s *Service) ListVisibleInstances(ctx context.Context) ([]*BillmgrInstance, error) {
+	if err := s.assignElids(ctx); err != nil {
+		return nil, err
+	}
+	all, _, err := s.store.ListInstances(ctx, InstanceFilter{})
+	if err != nil {
+		return nil, err
+	}
+	a := ActorFrom(ctx)
+	projects := map[string]bool{}
+	var ids []string
+	var seen []*Instance
+	for _, in := range all {
+		if in.State == StateDeleted {
+			continue
+		}
+		ok, err := canSee(ctx, s.store, a, in, projects)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			seen = append(seen, in)
+			ids = append(ids, in.ID)
+		}
+	}
+	elids, err := s.store.InstanceElids(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*BillmgrInstance, 0, len(seen))
+	for _, in := range seen {
+		out = append(out, &BillmgrInstance{Instance: in, Elid: elids[in.ID]})
+	}
+	return out, nil
+}
+
+// InstanceByElid returns the instance of a numeric id, if the actor sees it;
+// otherwise (and for unknown or deleted ones) KindNotFound.
+func (s *Service) InstanceByElid(ctx context.Context, elid int64) (*BillmgrInstance, error) {
+	notFound := NotFound("instance", formatElid(elid))
+	if elid <= 0 {
+		return nil, notFound
+	}
+	if err := s.assignElids(ctx); err != nil {
+		return nil, err
+	}
+	id, err := s.store.InstanceIDByElid(ctx, elid)
+	if ErrorKind(err) == KindNotFound {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.store.GetInstance(ctx, id)
+	if ErrorKind(err) == KindNotFound {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := canSee(ctx, s.store, ActorFrom(ctx), in, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || in.State == StateDeleted {
+		return nil, notFound
+	}
+	return &BillmgrInstance{Instance: in, Elid: elid}, nil
+}
+
+func formatElid(elid int64) string { return strconv.FormatInt(elid, 10) }
+
+// --- start, stop, reboot ---
+
+type instancePayload struct {
+	InstanceID string `json:"instance_id"`
+}
+
+// instanceAction checks that the actor sees the instance and that its state is one
+// of from, then enqueues kind as a task, audited as action.
+func (s *Service) instanceAction(ctx context.Context, id, kind, action string, from ...InstanceState) (*Task, error) {
+	var t *Task
+	err := s.change(ctx, func(q Queries) error {
+		in, err := lockInstance(ctx, q, id, action, from...)
+		if err != nil {
+			return err
+		}
+		if in.RuntimeRef == "" {
+			return Errorf(KindConflict, "instance %s has not been created on its server yet", in.Name)
+		}
+		if t, err = s.enqueue(ctx, q, kind, "instance", id, instancePayload{InstanceID: id}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "instance."+action, "instance", id, map[string]string{"task_id": t.ID})
+	})
+	return t, err
+}
+
+// lockInstance locks an instance the actor in ctx sees (one it does not see, or
+// a deleted one, is KindNotFound) whose state is one of from (else KindConflict
+// naming the state), for action.
+func lockInstance(ctx context.Context, q Queries, id, action string, from ...InstanceState) (*Instance, error) {
+	if !ValidID(id) {
+		return nil, NotFound("instance", id)
+	}
+	in, err := q.LockMachine(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := canSee(ctx, q, ActorFrom(ctx), in, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || in.State == StateDeleted {
+		return nil, NotFound("instance", id)
+	}
+	if !slices.Contains(from, in.State) {
+		return nil, stateConflict(in, action, from)
+	}
+	return in, nil
+}
+
+// stateConflict is the error of an action asked in the wrong state; the message
+// names the state the instance is in and the ones the action needs.
+func stateConflict(in *Instance, action string, need []InstanceState) error {
+	names := make([]string, len(need))
+	for i, st := range need {
+		names[i] = string(st)
+	}
+	return Reasoned(KindConflict, "invalid_state",
+		"cannot "+action+" instance "+in.Name+": it is "+string(in.State)+", and "+action+" needs "+strings.Join(names, " or "),
+		"instance_id", in.ID, "instance_status", string(in.State))
+}
+
+// StartInstance starts a stopped (or failed) instance, as a task.
+func (s *Service) StartInstance(ctx context.Context, id string) (*Task, error) {
+	return s.instanceAction(ctx, id, KindInstanceStart, "start", StateStopped, StateError)
+}
+
+// StopInstance stops an active instance, as a task.
+func (s *Service) StopInstance(ctx context.Context, id string) (*Task, error) {
+	return s.instanceAction(ctx, id, KindInstanceStop, "stop", StateActive, StateError)
+}
+
+// RebootInstance restarts an active (or failed) instance, as a task.
+func (s *Service) RebootInstance(ctx context.Context, id string) (*Task, error) {
+	return s.instanceAction(ctx, id, KindInstanceReboot, "reboot", StateActive, StateError)
+}
+
+func (s *Service) taskInstance(ctx context.Context, t *Task) (*Instance, *Server, Runtime, error) {
+	p, err := decode[instancePayload](t)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return s.loadInstance(ctx, p.InstanceID)
+}
+
+func (s *Service) runInstanceStart(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	in, srv, rt, err := s.taskInstance(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if in.State == StateRescue {
+		return nil, Errorf(KindConflict, "instance %s is in rescue", in.Name)
+	}
+	if err := rt.Start(ctx, srv, in.RuntimeRef); err != nil {
+		return nil, err
+	}
+	st, err := s.waitHealthy(ctx, srv, rt, in.RuntimeRef)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.store.UpdateInstance(ctx, in.ID, InstanceUpdate{State: ptr(StateActive), Address: &st.Address, URL: &st.URL})
+	return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, err
+}
+
+func (s *Service) runInstanceStop(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	in, srv, rt, err := s.taskInstance(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if in.State == StateRescue {
+		return nil, Errorf(KindConflict, "instance %s is in rescue", in.Name)
+	}
+	if err := rt.Stop(ctx, srv, in.RuntimeRef); err != nil {
+		return nil, err
+	}
+	_, err = s.store.UpdateInstance(ctx, in.ID, InstanceUpdate{State: ptr(StateStopped)})
+	return map[string]string{"instance_id": in.ID, "state": string(StateStopped)}, err
+}
+
+func (s *Service) runInstanceReboot(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	in, srv, rt, err := s.taskInstance(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if in.State == StateRescue {
+		return nil, Errorf(KindConflict, "instance %s is in rescue", in.Name)
+	}
+	if err := s.restart(ctx, in, srv, rt); err != nil {
+		return nil, err
+	}
+	return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, nil
+}

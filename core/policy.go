@@ -1,0 +1,543 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// This file holds the rules that decide a login beyond its password: the
+// password policy (age, expiry warning, grace logins), TOTP second factors
+// (Keystone-style credentials), the Web Guard of TRS projects (allowed client
+// networks), the external password-change script, and what a login answers
+// when the identity store cannot be reached.
+
+// Reasons of the login policy's errors and warnings, stable for faces to map to
+// their own codes.
+const (
+	ReasonPasswordExpired  = "password_expired"  // no grace login left
+	ReasonPasswordExpiring = "password_expiring" // a warning: expires within Config.PasswordWarn
+	ReasonGraceLogins      = "grace_logins"      // a warning: logged in with an expired password
+	ReasonAuthUnavailable  = "auth_unavailable"  // the identity store cannot decide
+	ReasonScriptMissing    = "password_script_missing"
+	ReasonScriptFailed     = "password_script_failed"
+	ReasonWebGuard         = "web_guard"
+	ReasonOTPRequired      = "otp_required"
+)
+
+// authStoreErr turns a store failure met while deciding a login (database down,
+// deadline passed) into KindUnavailable with reason auth_unavailable, keeping
+// the cause for logs. Errors a client caused (not found, conflict, wrong
+// credentials, …) and errors that already carry a reason pass unchanged.
+func authStoreErr(err error) error {
+	if err == nil || ErrorReason(err) != "" {
+		return err
+	}
+	switch ErrorKind(err) {
+	case KindInternal, KindUnavailable:
+		return &Error{Kind: KindUnavailable, Reason: ReasonAuthUnavailable,
+			Message: "the authentication server is not available", Err: err}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Kind: KindUnavailable, Reason: ReasonAuthUnavailable,
+			Message: "the authentication server is not available", Err: err}
+	}
+	return err
+}
+
+// --- password policy ---
+
+// PasswordExpiresAt is when u's password expires under the configured policy,
+// or nil when passwords never expire.
+func (s *Service) PasswordExpiresAt(u *User) *time.Time {
+	if s.cfg.PasswordMaxAge <= 0 {
+		return nil
+	}
+	at := u.PasswordChangedAt.Add(s.cfg.PasswordMaxAge).UTC()
+	return &at
+}
+
+// checkPasswordAge applies the policy to a login whose password was right: an
+// expired password uses one grace login (grace reports it; u.GraceLoginsUsed is
+// the count after it) or, none left, is KindUnauthenticated with reason
+// password_expired. allowExpired (a login to change the password) lets an
+// expired password through without using a grace login.
+func (s *Service) checkPasswordAge(ctx context.Context, q Queries, u *User, allowExpired bool) (grace bool, err error) {
+	exp := s.PasswordExpiresAt(u)
+	if exp == nil || s.now().Before(*exp) || allowExpired {
+		return false, nil
+	}
+	if s.cfg.GraceLogins > 0 {
+		used, err := q.UseGraceLogin(ctx, u.ID, s.cfg.GraceLogins)
+		if err == nil {
+			u.GraceLoginsUsed = used
+			return true, nil
+		}
+		if ErrorKind(err) != KindConflict {
+			return false, authStoreErr(err)
+		}
+	}
+	return false, Reasoned(KindUnauthenticated, ReasonPasswordExpired,
+		"the password of user "+u.Name+" has expired and must be changed", "user_name", u.Name)
+}
+
+// PasswordNotice is the warning a successful login of u carries, or nil: reason
+// grace_logins (param "attempts", the grace logins left) when the password has
+// expired, reason password_expiring (param "seconds" until expiry) within
+// Config.PasswordWarn of expiry. It is a warning to show with the answer, not a
+// failure. u must be read after the login (its grace count is then current).
+func (s *Service) PasswordNotice(u *User) error {
+	exp := s.PasswordExpiresAt(u)
+	if exp == nil {
+		return nil
+	}
+	now := s.now()
+	if !now.Before(*exp) {
+		left := max(s.cfg.GraceLogins-u.GraceLoginsUsed, 0)
+		return Reasoned(KindUnauthenticated, ReasonGraceLogins,
+			fmt.Sprintf("the password has expired; %d grace logins remain", left), "attempts", strconv.Itoa(left))
+	}
+	if left := exp.Sub(now); s.cfg.PasswordWarn > 0 && left <= s.cfg.PasswordWarn {
+		secs := int64((left + time.Second - 1) / time.Second) // rounded up: never "0 seconds" before expiry
+		return Reasoned(KindUnauthenticated, ReasonPasswordExpiring,
+			fmt.Sprintf("the password expires in %d seconds and needs to be changed", secs), "seconds", strconv.FormatInt(secs, 10))
+	}
+	return nil
+}
+
+// --- TOTP credentials ---
+
+// CredentialTOTP is the only credential type hostdeck keeps (Keystone's "totp").
+const CredentialTOTP = "totp"
+
+// TOTP parameters: RFC 6238 defaults, as Keystone uses them.
+const (
+	totpPeriod = 30
+	totpSkew   = 1 // steps accepted either side of now
+)
+
+// Credential is a Keystone-style credential of a user. Blob is the secret sealed
+// with the service's Sealer; it is never shown, logged or hashed. LastStep is the
+// last TOTP time step accepted, so a passcode is accepted once.
+type Credential struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"user_id"`
+	Type      string    `json:"type"`
+	Blob      []byte    `json:"-"`
+	LastStep  int64     `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CredentialFilter selects credentials; nil fields do not filter.
+type CredentialFilter struct {
+	UserID *string
+	Type   *string
+	Page
+}
+
+// CredentialInput creates a credential: Blob is the base32 TOTP secret.
+type CredentialInput struct {
+	UserID string
+	Type   string
+	Blob   string
+}
+
+// normTOTPSecret checks a base32 secret (spaces and case ignored, padding
+// optional) of at least 80 bits and returns it in canonical form.
+func normTOTPSecret(blob string) (string, error) {
+	sec := strings.ToUpper(strings.Join(strings.Fields(blob), ""))
+	sec = strings.TrimRight(sec, "=")
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(sec)
+	if err != nil || len(raw) < 10 || len(raw) > 128 {
+		return "", Invalid("blob", "blob must be a base32 TOTP secret of 16 to 204 characters")
+	}
+	return sec, nil
+}
+
+// checkSelfOrAdmin allows the actor acting on its own record, or an admin.
+func (s *Service) checkSelfOrAdmin(ctx context.Context, userID string) error {
+	if a := ActorFrom(ctx); a.UserID != "" && a.UserID == userID {
+		return nil
+	}
+	return s.authorize(ctx, RoleAdmin)
+}
+
+func credentialNotFound(id string) error {
+	return Reasoned(KindNotFound, "credential_not_found", "credential "+id+" not found", "credential_id", id)
+}
+
+// CreateCredential gives a user a TOTP secret (admins, or the user itself).
+// From then on the user's logins need a passcode. The secret is sealed; an
+// unknown user is KindNotFound, a bad type or secret KindInvalid.
+func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Credential, error) {
+	if in.UserID == "" {
+		return nil, Invalid("user_id", "user_id is required")
+	}
+	if err := s.checkSelfOrAdmin(ctx, in.UserID); err != nil {
+		return nil, err
+	}
+	if in.Type != CredentialTOTP {
+		return nil, Invalid("type", "only %q credentials are supported", CredentialTOTP)
+	}
+	sec, err := normTOTPSecret(in.Blob)
+	if err != nil {
+		return nil, err
+	}
+	if s.sealer == nil {
+		return nil, Errorf(KindInternal, "no secret box is configured")
+	}
+	if !ValidID(in.UserID) {
+		return nil, userNotFound(in.UserID)
+	}
+	c := &Credential{ID: newID(), UserID: in.UserID, Type: in.Type, Blob: s.sealer.Seal([]byte(sec)), CreatedAt: s.now().UTC()}
+	err = s.store.InTx(ctx, func(q Queries) error {
+		if _, err := q.GetUser(ctx, in.UserID); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return userNotFound(in.UserID)
+			}
+			return err
+		}
+		if err := q.CreateCredential(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "credential.create", "user", in.UserID, map[string]string{"credential_id": c.ID, "type": c.Type})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ListCredentials lists credentials: admins anyone's (userID "" is everyone's),
+// members only their own.
+func (s *Service) ListCredentials(ctx context.Context, userID, typ string) ([]*Credential, error) {
+	if userID == "" && s.authorize(ctx, RoleAdmin) != nil {
+		userID = ActorFrom(ctx).UserID
+	}
+	if err := s.checkSelfOrAdmin(ctx, userID); userID != "" && err != nil {
+		return nil, err
+	}
+	var f CredentialFilter
+	if userID != "" {
+		f.UserID = &userID
+	}
+	if typ != "" {
+		f.Type = &typ
+	}
+	f.Limit = 1000
+	cs, _, err := s.store.ListCredentials(ctx, f)
+	return cs, err
+}
+
+// GetCredential returns a credential to its user or an admin.
+func (s *Service) GetCredential(ctx context.Context, id string) (*Credential, error) {
+	if !ValidID(id) {
+		return nil, credentialNotFound(id)
+	}
+	c, err := s.store.GetCredential(ctx, id)
+	if ErrorKind(err) == KindNotFound {
+		return nil, credentialNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkSelfOrAdmin(ctx, c.UserID); err != nil {
+		return nil, credentialNotFound(id)
+	}
+	return c, nil
+}
+
+// DeleteCredential removes a credential (its user or an admin).
+func (s *Service) DeleteCredential(ctx context.Context, id string) error {
+	c, err := s.GetCredential(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(q Queries) error {
+		if err := q.DeleteCredential(ctx, id); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return credentialNotFound(id)
+			}
+			return err
+		}
+		return s.audit(ctx, q, "credential.delete", "user", c.UserID, map[string]string{"credential_id": id, "type": c.Type})
+	})
+}
+
+// totpMatch reports the time step at which passcode is secret's code, within
+// totpSkew steps of now.
+func totpMatch(secret, passcode string, now time.Time) (int64, bool) {
+	opts := totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+	if len(passcode) != opts.Digits.Length() {
+		return 0, false
+	}
+	for d := -totpSkew; d <= totpSkew; d++ {
+		at := now.Add(time.Duration(d*totpPeriod) * time.Second)
+		code, err := totp.GenerateCodeCustom(secret, at, opts)
+		if err != nil {
+			return 0, false
+		}
+		if subtle.ConstantTimeCompare([]byte(code), []byte(passcode)) == 1 {
+			return at.Unix() / totpPeriod, true
+		}
+	}
+	return 0, false
+}
+
+// checkPasscode is the second factor of a login whose password was right: a
+// user with TOTP credentials must give a passcode (none: KindUnauthenticated,
+// reason otp_required), one that is current and not used before (wrong or
+// replayed: reason invalid_credentials). Wrong passcodes are throttled per user
+// as wrong passwords are per address, since the password was right and does not
+// count; used reports whether a passcode was checked.
+func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source string) (used bool, err error) {
+	cs, _, err := s.store.ListCredentials(ctx, CredentialFilter{UserID: &u.ID, Type: ptr(CredentialTOTP), Page: Page{Limit: 100}})
+	if err != nil {
+		return false, authStoreErr(err)
+	}
+	if len(cs) == 0 {
+		return false, nil
+	}
+	if passcode == "" {
+		return false, Reasoned(KindUnauthenticated, ReasonOTPRequired, "a one-time passcode is required", "user_name", u.Name)
+	}
+	now := s.now()
+	throttle := "otp\x00" + u.ID
+	if wait, ok := s.guard.blocked(throttle, now); ok {
+		return false, Errorf(KindTooMany, "too many wrong passcodes; retry in %d s", int(wait.Seconds())+1)
+	}
+	for _, c := range cs {
+		sec, err := s.sealer.Open(c.Blob)
+		if err != nil {
+			return false, Wrap(KindInternal, err, "open credential %s", c.ID)
+		}
+		step, ok := totpMatch(string(sec), passcode, now)
+		if !ok {
+			continue
+		}
+		err = s.store.AdvanceCredentialStep(ctx, c.ID, step)
+		if err == nil {
+			s.guard.reset(throttle)
+			return true, nil
+		}
+		if ErrorKind(err) != KindConflict {
+			return false, authStoreErr(err)
+		}
+		break // a replayed passcode
+	}
+	n := s.guard.fail(throttle, now)
+	s.log.Warn("login failed: wrong passcode", "user", u.Name, "source", source, "failures", n)
+	return false, Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name, password or passcode is wrong", "user_name", u.Name)
+}
+
+// --- Web Guard ---
+
+// maxAllowedNetworks bounds a project's Web Guard list.
+const maxAllowedNetworks = 256
+
+// parseNetwork reads a CIDR or a single address (a /32 or /128).
+func parseNetwork(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// CheckAllowedNetworks validates a Web Guard list: CIDRs or single addresses.
+func CheckAllowedNetworks(nets []string) error {
+	if len(nets) > maxAllowedNetworks {
+		return Invalid("allowed_networks", "at most %d networks are allowed", maxAllowedNetworks)
+	}
+	for _, n := range nets {
+		if _, err := parseNetwork(n); err != nil {
+			return Invalid("allowed_networks", "%q is not a CIDR or an IP address", n)
+		}
+	}
+	return nil
+}
+
+// normNetworks writes each valid network in canonical form (invalid ones are
+// kept for CheckAllowedNetworks to refuse).
+func normNetworks(nets []string) []string {
+	out := make([]string, 0, len(nets))
+	for _, n := range nets {
+		if p, err := parseNetwork(n); err == nil {
+			n = p.String()
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// CheckWebGuard refuses a client whose address is outside the project's
+// allowed networks (KindForbidden, reason web_guard); an empty list allows all.
+func CheckWebGuard(p *TRSProject, source string) error {
+	if len(p.AllowedNetworks) == 0 {
+		return nil
+	}
+	if a, err := netip.ParseAddr(source); err == nil {
+		a = a.Unmap().WithZone("")
+		for _, n := range p.AllowedNetworks {
+			if pr, err := parseNetwork(n); err == nil && pr.Contains(a) {
+				return nil
+			}
+		}
+	}
+	return Reasoned(KindForbidden, ReasonWebGuard,
+		fmt.Sprintf("requests from %s are not allowed for project %s", source, p.Name),
+		"project_name", p.Name, "ip_address", source)
+}
+
+// GuardVMRequest applies the Web Guard of a VM request's project to the client
+// in ctx (its actor's Source). An unknown request passes: GetVM reports it.
+func (s *Service) GuardVMRequest(ctx context.Context, requestID string) error {
+	if !ValidID(requestID) {
+		return nil
+	}
+	t, err := s.store.GetTask(ctx, requestID)
+	if ErrorKind(err) == KindNotFound || err == nil && t.Kind != KindBrokerRequestVM {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var pl brokerPayload
+	if err := json.Unmarshal(t.Payload, &pl); err != nil || pl.ProjectID == "" {
+		return nil
+	}
+	p, err := s.store.GetTRSProject(ctx, pl.ProjectID)
+	if ErrorKind(err) == KindNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return CheckWebGuard(p, ActorFrom(ctx).Source)
+}
+
+// --- password change ---
+
+// DefaultPasswordScriptTimeout bounds the password-change script.
+const DefaultPasswordScriptTimeout = 10 * time.Second
+
+// runPasswordScript runs Config.PasswordChangeScript with the user name as its
+// argument and the new password (and a newline) on stdin, never in argv or
+// env. A missing or non-executable script is reason password_script_missing; a
+// non-zero exit or a timeout password_script_failed. Its output is discarded:
+// it could echo the password.
+func (s *Service) runPasswordScript(ctx context.Context, user, password string) error {
+	path := s.cfg.PasswordChangeScript
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		s.log.Error("password change script is not usable", "path", path, "err", err)
+		return Reasoned(KindUnavailable, ReasonScriptMissing, "the password change script is missing or not executable")
+	}
+	timeout := s.cfg.PasswordChangeScriptTimeout
+	if timeout <= 0 {
+		timeout = DefaultPasswordScriptTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, user)
+	cmd.Stdin = strings.NewReader(password + "\n")
+	cmd.WaitDelay = time.Second
+	err = cmd.Run()
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrPermission):
+		s.log.Error("password change script cannot run", "path", path, "err", err)
+		return Reasoned(KindUnavailable, ReasonScriptMissing, "the password change script is missing or not executable")
+	}
+	var ee *exec.ExitError
+	if ctx.Err() != nil {
+		s.log.Error("password change script timed out", "path", path, "user", user, "timeout", timeout)
+	} else if errors.As(err, &ee) {
+		s.log.Error("password change script failed", "path", path, "user", user, "exit", ee.ExitCode())
+	} else {
+		s.log.Error("password change script failed", "path", path, "user", user, "err", err)
+	}
+	return Reasoned(KindUnavailable, ReasonScriptFailed, "the password change script failed; the password is unchanged")
+}
+
+// BrokerChangePassword is a broker client changing its own password: it logs in
+// as BrokerAuth does (an expired password may log in to be changed, and uses no
+// grace login), runs the password-change script when one is configured, and
+// stores the new password only when the script succeeds. The password's age and
+// grace logins start again.
+func (s *Service) BrokerChangePassword(ctx context.Context, in BrokerLogin, newPassword string) (*User, error) {
+	in.Token = ""
+	u, _, err := s.brokerAuth(ctx, in, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.changeOwnPassword(ctx, u, newPassword, in.Source); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// ChangeOwnPassword is a user changing its own password with the current one
+// (Keystone's POST /v3/users/{id}/password, which needs no token so that an
+// expired password can be changed). A wrong current password or an unknown or
+// disabled user is KindUnauthenticated with reason invalid_credentials (the
+// login throttle applies); then it goes on as BrokerChangePassword.
+func (s *Service) ChangeOwnPassword(ctx context.Context, userID, current, newPassword, source string) error {
+	name := "\x00" + userID // no user has this name: Authenticate fails and counts it
+	if ValidID(userID) {
+		got, err := s.store.GetUser(ctx, userID)
+		if err != nil && ErrorKind(err) != KindNotFound {
+			return authStoreErr(err)
+		}
+		if got != nil {
+			name = got.Name
+		}
+	}
+	u, err := s.Authenticate(ctx, name, current, source)
+	if err != nil {
+		if ErrorKind(err) == KindUnauthenticated && ErrorReason(err) == "" {
+			return Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user or the current password is wrong")
+		}
+		return err
+	}
+	return s.changeOwnPassword(ctx, u, newPassword, source)
+}
+
+// changeOwnPassword checks and hashes the new password, runs the
+// password-change script when one is configured, and stores the password only
+// when the script succeeded.
+func (s *Service) changeOwnPassword(ctx context.Context, u *User, newPassword, source string) error {
+	hash, err := s.hashNewPassword(newPassword)
+	if err != nil {
+		return err
+	}
+	if s.cfg.PasswordChangeScript != "" {
+		if err := s.runPasswordScript(ctx, u.Name, newPassword); err != nil {
+			return err
+		}
+	}
+	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: source})
+	return s.storePassword(actx, u.ID, hash)
+}

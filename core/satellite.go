@@ -1,0 +1,1054 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+)
+
+// This file holds the storage satellite's account data (spec 003): users'
+// profiles, coupons, satellite projects, project limits (usage, bandwidth, rate,
+// buckets) and the monthly usage that makes those limits mean something.
+//
+// A satellite user is a core User (name = e-mail, role member); what only the
+// satellite shows (full name, short name, project limit) is a UserProfile. A
+// satellite project is a core Project of type ProjectTypeSatellite owned by the
+// user. Limits and usage apply to any project, TRS pools included: the
+// instances and volumes "of a project" are the instances whose ProjectID it is.
+
+// ProjectTypeSatellite marks a project created through the satellite face.
+const ProjectTypeSatellite = "satellite"
+
+// KindProjectUsage is the periodic job that measures projects' usage.
+const KindProjectUsage = "periodic.project_usage"
+
+// ProjectUsageEvery is how often project usage is measured.
+const ProjectUsageEvery = 5 * time.Minute
+
+// SatelliteMinPasswordLen is the shortest password the satellite admin API
+// accepts for the users it creates (its own rule, shorter than MinPasswordLen).
+const SatelliteMinPasswordLen = 6
+
+// DefaultProjectLimit is how many projects a user may own when nothing else
+// was set.
+const DefaultProjectLimit = 10
+
+// Default limits of a project created through the satellite face. Projects
+// created elsewhere have no limits until some are set.
+const (
+	DefaultUsageLimit     = 50_000_000_000 // 50 GB stored
+	DefaultBandwidthLimit = 50_000_000_000 // 50 GB egress a month
+	DefaultBucketsLimit   = 100
+)
+
+// Reasons of satellite errors.
+const (
+	ReasonRateLimited    = "rate_limited"
+	ReasonUsageExceeded  = "usage_exceeded"
+	ReasonBucketsExceeds = "buckets_exceeded"
+)
+
+// UserProfile is the satellite's account data of a user.
+type UserProfile struct {
+	UserID       string    `json:"user_id"`
+	FullName     string    `json:"full_name"`
+	ShortName    string    `json:"short_name"`
+	ProjectLimit int       `json:"project_limit"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// CouponType is what a coupon is for; the document knows only promotional ones (0).
+type CouponType int
+
+// CouponStatus is where a coupon is in its life, as the document numbers it.
+type CouponStatus int
+
+const (
+	CouponTypePromotional CouponType = 0
+
+	CouponActive  CouponStatus = 0
+	CouponUsed    CouponStatus = 1
+	CouponExpired CouponStatus = 2
+)
+
+// Coupon is a credit given to a user for Duration billing cycles (calendar
+// months from its creation). Amount is in cents. Status is stored as active or
+// used; expired is computed (see Coupon.StatusAt).
+type Coupon struct {
+	ID          string       `json:"id"`
+	UserID      string       `json:"userId"`
+	Duration    int          `json:"duration"`
+	Amount      int64        `json:"amount"`
+	Description string       `json:"description"`
+	Type        CouponType   `json:"type"`
+	Status      CouponStatus `json:"status"`
+	CreatedAt   time.Time    `json:"created"`
+}
+
+// ExpiresAt is the end of the coupon's last billing cycle: Duration calendar
+// months after its creation.
+func (c *Coupon) ExpiresAt() time.Time { return c.CreatedAt.AddDate(0, c.Duration, 0) }
+
+// StatusAt is the coupon's status at now: a stored status other than active
+// stands; an active coupon whose billing cycles have passed is expired.
+func (c *Coupon) StatusAt(now time.Time) CouponStatus {
+	if c.Status == CouponActive && !now.Before(c.ExpiresAt()) {
+		return CouponExpired
+	}
+	return c.Status
+}
+
+// ProjectLimits are a project's limits. Usage (stored bytes) and Buckets (the
+// number of volumes) refuse new instances; Rate is requests per second made with
+// tokens scoped to the project (0: unlimited); Bandwidth is the month's egress,
+// reported against usage. A zero Usage, Bandwidth or Buckets is unlimited.
+type ProjectLimits struct {
+	ProjectID string    `json:"project_id"`
+	Usage     int64     `json:"usage"`
+	Bandwidth int64     `json:"bandwidth"`
+	Rate      int       `json:"rate"`
+	Buckets   int       `json:"buckets"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ProjectLimitsInput changes the limits that are set.
+type ProjectLimitsInput struct {
+	Usage     *int64
+	Bandwidth *int64
+	Rate      *int
+	Buckets   *int
+}
+
+// ProjectUsage is a project's usage in one month ("2006-01"): the stored bytes
+// last measured and the egress bytes counted over the month.
+type ProjectUsage struct {
+	ProjectID   string    `json:"project_id"`
+	Month       string    `json:"month"`
+	StoredBytes int64     `json:"stored_bytes"`
+	EgressBytes int64     `json:"egress_bytes"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// SatelliteStore keeps the satellite's records. Unknown ids are KindNotFound.
+type SatelliteStore interface {
+	GetUserProfile(ctx context.Context, userID string) (*UserProfile, error)
+	// PutUserProfile creates or replaces the profile.
+	PutUserProfile(ctx context.Context, p *UserProfile) error
+	// DeleteUserProfile removes the profile; an absent one is not an error.
+	DeleteUserProfile(ctx context.Context, userID string) error
+
+	// CreateSatelliteProject stores p as a project of type ProjectTypeSatellite.
+	CreateSatelliteProject(ctx context.Context, p *Project) error
+	// ProjectType is the project_type of a project ("" for plain projects).
+	ProjectType(ctx context.Context, id string) (string, error)
+	// ListProjectsByOwner lists the projects a user owns, oldest first.
+	ListProjectsByOwner(ctx context.Context, ownerID string) ([]*Project, error)
+	// UpdateProjectInfo changes the name and description that are set.
+	UpdateProjectInfo(ctx context.Context, id string, name, description *string) (*Project, error)
+	// RemoveProject deletes a project with its limits, usage and role grants.
+	RemoveProject(ctx context.Context, id string) error
+
+	CreateCoupon(ctx context.Context, c *Coupon) error
+	GetCoupon(ctx context.Context, id string) (*Coupon, error)
+	// ListCoupons lists a user's coupons, oldest first.
+	ListCoupons(ctx context.Context, userID string) ([]*Coupon, error)
+	DeleteCoupon(ctx context.Context, id string) error
+
+	GetProjectLimits(ctx context.Context, projectID string) (*ProjectLimits, error)
+	// PutProjectLimits creates or replaces the limits.
+	PutProjectLimits(ctx context.Context, l *ProjectLimits) error
+
+	// PutProjectUsage creates or replaces the usage of (project, month).
+	PutProjectUsage(ctx context.Context, u *ProjectUsage) error
+	GetProjectUsage(ctx context.Context, projectID, month string) (*ProjectUsage, error)
+	// ListProjectUsage lists usage rows; an empty projectID or month does not filter.
+	ListProjectUsage(ctx context.Context, projectID, month string) ([]*ProjectUsage, error)
+
+	// EgressCounters are the runtime egress counters last read, per instance id.
+	EgressCounters(ctx context.Context) (map[string]int64, error)
+	// PutEgressCounter records the counter last read of an instance.
+	PutEgressCounter(ctx context.Context, instanceID string, txBytes int64) error
+}
+
+// UsageMonth is the month ("2006-01", UTC) that t falls in.
+func UsageMonth(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// --- users ---
+
+// SatelliteUserInput is what creates or edits a satellite user; nil is not set.
+type SatelliteUserInput struct {
+	Email        *string
+	FullName     *string
+	ShortName    *string
+	Password     *string
+	ProjectLimit *int
+}
+
+// SatelliteUser is a user with its satellite profile.
+type SatelliteUser struct {
+	*User
+	Profile *UserProfile
+}
+
+// SatelliteAccount is what GET /api/user/{email} shows.
+type SatelliteAccount struct {
+	SatelliteUser
+	Projects []*Project
+	Coupons  []*Coupon
+}
+
+func checkEmail(email string) error {
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email {
+		return Invalid("email", "email is not valid")
+	}
+	return nil
+}
+
+func satUserNotFound(email string) error {
+	return Reasoned(KindNotFound, ReasonUserNotFound, fmt.Sprintf("user with email %q does not exist", email), "user_name", email)
+}
+
+// profileOf is the user's profile, or the defaults when the user has none (a
+// user created by another face).
+func (s *Service) profileOf(ctx context.Context, q Queries, u *User) (*UserProfile, error) {
+	p, err := q.GetUserProfile(ctx, u.ID)
+	if ErrorKind(err) == KindNotFound {
+		return &UserProfile{UserID: u.ID, ProjectLimit: DefaultProjectLimit, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}, nil
+	}
+	return p, err
+}
+
+// CreateSatelliteUser creates a member user named by its e-mail with a
+// satellite profile (admins only). The e-mail must parse, the password be at
+// least SatelliteMinPasswordLen long; a taken e-mail is KindConflict.
+func (s *Service) CreateSatelliteUser(ctx context.Context, in SatelliteUserInput) (*SatelliteUser, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.Email == nil || *in.Email == "":
+		return nil, Invalid("email", "email is not set")
+	case in.Password == nil || *in.Password == "":
+		return nil, Invalid("password", "password is not set")
+	}
+	if err := checkEmail(*in.Email); err != nil {
+		return nil, err
+	}
+	if len(*in.Password) < SatelliteMinPasswordLen {
+		return nil, Invalid("password", "password must be at least %d characters", SatelliteMinPasswordLen)
+	}
+	hash, err := s.hasher.Hash(*in.Password)
+	if err != nil {
+		return nil, Wrap(KindInternal, err, "hash password")
+	}
+	now := s.now().UTC()
+	u := &User{ID: newID(), Name: *in.Email, Email: *in.Email, Role: RoleMember, DomainID: DefaultDomainID, PasswordHash: hash}
+	p := &UserProfile{UserID: u.ID, ProjectLimit: DefaultProjectLimit, CreatedAt: now, UpdatedAt: now}
+	if in.FullName != nil {
+		p.FullName = *in.FullName
+	}
+	if in.ShortName != nil {
+		p.ShortName = *in.ShortName
+	}
+	if in.ProjectLimit != nil {
+		if *in.ProjectLimit < 0 {
+			return nil, Invalid("projectLimit", "projectLimit must not be negative")
+		}
+		p.ProjectLimit = *in.ProjectLimit
+	}
+	err = s.change(ctx, func(q Queries) error {
+		if _, err := q.GetUserByName(ctx, u.Name); err == nil {
+			return Errorf(KindConflict, "user with email already exists")
+		} else if ErrorKind(err) != KindNotFound {
+			return err
+		}
+		if err := q.CreateUser(ctx, u); err != nil {
+			if ErrorKind(err) == KindConflict {
+				return Errorf(KindConflict, "user with email already exists")
+			}
+			return err
+		}
+		if err := q.PutUserProfile(ctx, p); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "satellite.user.create", "user", u.ID, map[string]any{"email": u.Email, "project_limit": p.ProjectLimit})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &SatelliteUser{User: u, Profile: p}, nil
+}
+
+// userByEmail finds a user by e-mail (its name).
+func (s *Service) userByEmail(ctx context.Context, q Queries, email string) (*User, error) {
+	u, err := q.GetUserByName(ctx, email)
+	if ErrorKind(err) == KindNotFound {
+		return nil, satUserNotFound(email)
+	}
+	return u, err
+}
+
+// SatelliteAccount returns a user found by e-mail with its profile, the
+// projects it owns and its coupons (admins only).
+func (s *Service) SatelliteAccount(ctx context.Context, email string) (*SatelliteAccount, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	u, err := s.userByEmail(ctx, s.store, email)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.profileOf(ctx, s.store, u)
+	if err != nil {
+		return nil, err
+	}
+	projects, err := s.store.ListProjectsByOwner(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	coupons, err := s.store.ListCoupons(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for _, c := range coupons {
+		c.Status = c.StatusAt(now)
+	}
+	return &SatelliteAccount{SatelliteUser: SatelliteUser{User: u, Profile: p}, Projects: projects, Coupons: coupons}, nil
+}
+
+// UpdateSatelliteUser changes a user's e-mail (and so its name), full name,
+// short name or project limit (admins only).
+func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in SatelliteUserInput) (*SatelliteUser, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	var hash *string
+	if in.Password != nil {
+		if len(*in.Password) < SatelliteMinPasswordLen {
+			return nil, Invalid("password", "password must be at least %d characters", SatelliteMinPasswordLen)
+		}
+		h, err := s.hasher.Hash(*in.Password)
+		if err != nil {
+			return nil, Wrap(KindInternal, err, "hash password")
+		}
+		hash = &h
+	}
+	if in.Email != nil {
+		if err := checkEmail(*in.Email); err != nil {
+			return nil, err
+		}
+	}
+	if in.ProjectLimit != nil && *in.ProjectLimit < 0 {
+		return nil, Invalid("projectLimit", "projectLimit must not be negative")
+	}
+	var out *SatelliteUser
+	err := s.change(ctx, func(q Queries) error {
+		u, err := s.userByEmail(ctx, q, email)
+		if err != nil {
+			return err
+		}
+		var up UserUpdate
+		if in.Email != nil && *in.Email != u.Name {
+			if _, err := q.GetUserByName(ctx, *in.Email); err == nil {
+				return Errorf(KindConflict, "user with email already exists")
+			} else if ErrorKind(err) != KindNotFound {
+				return err
+			}
+			up.Name, up.Email = in.Email, in.Email
+		}
+		up.PasswordHash = hash
+		if up.Name != nil || up.PasswordHash != nil {
+			if u, err = q.UpdateUser(ctx, u.ID, up); err != nil {
+				return err
+			}
+		}
+		p, err := s.profileOf(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		if in.FullName != nil {
+			p.FullName = *in.FullName
+		}
+		if in.ShortName != nil {
+			p.ShortName = *in.ShortName
+		}
+		if in.ProjectLimit != nil {
+			p.ProjectLimit = *in.ProjectLimit
+		}
+		p.UpdatedAt = s.now().UTC()
+		if err := q.PutUserProfile(ctx, p); err != nil {
+			return err
+		}
+		out = &SatelliteUser{User: u, Profile: p}
+		return s.audit(ctx, q, "satellite.user.update", "user", u.ID, map[string]any{
+			"email": in.Email != nil, "full_name": in.FullName != nil, "short_name": in.ShortName != nil,
+			"project_limit": in.ProjectLimit, "password": hash != nil,
+		})
+	})
+	return out, err
+}
+
+// DeleteSatelliteUser deletes a user found by e-mail with its profile and
+// coupons (admins only); KindConflict while the user owns projects.
+func (s *Service) DeleteSatelliteUser(ctx context.Context, email string) error {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return err
+	}
+	return s.change(ctx, func(q Queries) error {
+		u, err := s.userByEmail(ctx, q, email)
+		if err != nil {
+			return err
+		}
+		if ActorFrom(ctx).UserID == u.ID {
+			return Errorf(KindConflict, "you cannot delete your own account")
+		}
+		projects, err := q.ListProjectsByOwner(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if len(projects) > 0 {
+			return Errorf(KindConflict, "user owns %d project(s): delete them first", len(projects))
+		}
+		coupons, err := q.ListCoupons(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, c := range coupons {
+			if err := q.DeleteCoupon(ctx, c.ID); err != nil {
+				return err
+			}
+		}
+		if err := q.DeleteUserProfile(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := q.DeleteUser(ctx, u.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "satellite.user.delete", "user", u.ID, map[string]string{"email": u.Email})
+	})
+}
+
+// SatelliteActor authenticates a satellite admin API request by its raw
+// Authorization header: the configured admin token (Config.SatelliteToken,
+// compared in constant time), or a hostdeck API token of an admin (optionally
+// after "Bearer "). Anything else is KindForbidden with the message "Forbidden",
+// or "Authorization not enabled." when no admin token is configured.
+func (s *Service) SatelliteActor(ctx context.Context, header, face, source string) (Actor, error) {
+	if tok := s.cfg.SatelliteToken; tok != "" && subtle.ConstantTimeCompare([]byte(header), []byte(tok)) == 1 {
+		return Actor{Name: "satellite-admin", Role: RoleAdmin, Face: face, Source: source}, nil
+	}
+	if header != "" {
+		_, u, err := s.ValidateToken(ctx, strings.TrimPrefix(header, "Bearer "))
+		switch ErrorKind(err) {
+		case "":
+			if u.Role == RoleAdmin {
+				return Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: face, Source: source}, nil
+			}
+		case KindUnauthenticated:
+		default:
+			return Actor{}, err
+		}
+	}
+	if s.cfg.SatelliteToken == "" {
+		return Actor{}, Errorf(KindForbidden, "Authorization not enabled.")
+	}
+	return Actor{}, Errorf(KindForbidden, "Forbidden")
+}
+
+// --- coupons ---
+
+// CouponInput is what creates a coupon.
+type CouponInput struct {
+	UserID      string
+	Duration    int
+	Amount      int64
+	Description string
+}
+
+func couponNotFound(id string) error {
+	return Errorf(KindNotFound, "coupon %s does not exist", id)
+}
+
+// CreateCoupon gives a user a promotional coupon (admins only). Each missing
+// field is its own KindInvalid; an unknown user is KindNotFound.
+func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (*Coupon, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.UserID == "":
+		return nil, Invalid("userId", "user ID is not set")
+	case in.Duration == 0:
+		return nil, Invalid("duration", "duration is not set")
+	case in.Amount == 0:
+		return nil, Invalid("amount", "amount is not set")
+	case strings.TrimSpace(in.Description) == "":
+		return nil, Invalid("description", "description is not set")
+	case in.Duration < 0:
+		return nil, Invalid("duration", "duration must be positive")
+	case in.Amount < 0:
+		return nil, Invalid("amount", "amount must be positive")
+	case !ValidID(in.UserID):
+		return nil, Invalid("userId", "user ID is not a valid UUID")
+	}
+	c := &Coupon{ID: newID(), UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description,
+		Type: CouponTypePromotional, Status: CouponActive, CreatedAt: s.now().UTC()}
+	err := s.change(ctx, func(q Queries) error {
+		if _, err := q.GetUser(ctx, in.UserID); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return Errorf(KindNotFound, "user %s does not exist", in.UserID)
+			}
+			return err
+		}
+		if err := q.CreateCoupon(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "satellite.coupon.create", "coupon", c.ID, map[string]any{"user_id": c.UserID, "duration": c.Duration, "amount": c.Amount})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// GetCoupon returns a coupon with its status now (admins only).
+func (s *Service) GetCoupon(ctx context.Context, id string) (*Coupon, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if !ValidID(id) {
+		return nil, couponNotFound(id)
+	}
+	c, err := s.store.GetCoupon(ctx, id)
+	if ErrorKind(err) == KindNotFound {
+		return nil, couponNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Status = c.StatusAt(s.now())
+	return c, nil
+}
+
+// DeleteCoupon deletes a coupon (admins only).
+func (s *Service) DeleteCoupon(ctx context.Context, id string) error {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return err
+	}
+	if !ValidID(id) {
+		return couponNotFound(id)
+	}
+	return s.change(ctx, func(q Queries) error {
+		if err := q.DeleteCoupon(ctx, id); err != nil {
+			if ErrorKind(err) == KindNotFound {
+				return couponNotFound(id)
+			}
+			return err
+		}
+		return s.audit(ctx, q, "satellite.coupon.delete", "coupon", id, nil)
+	})
+}
+
+// --- projects ---
+
+func satProjectNotFound(id string) error {
+	return Reasoned(KindNotFound, ReasonProjectNotFound, "project "+id+" does not exist", "project_name", id)
+}
+
+// CreateSatelliteProject creates a project owned by a user (admins only), with
+// the default limits, and grants the owner the member role on it (so the owner
+// can get tokens scoped to it). Past the owner's project limit is KindConflict.
+func (s *Service) CreateSatelliteProject(ctx context.Context, ownerID, name string) (*Project, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	switch {
+	case ownerID == "":
+		return nil, Invalid("ownerId", "OwnerID is not set")
+	case strings.TrimSpace(name) == "":
+		return nil, Invalid("projectName", "ProjectName is not set")
+	case !ValidID(ownerID):
+		return nil, Invalid("ownerId", "OwnerID is not a valid UUID")
+	}
+	now := s.now().UTC()
+	p := &Project{ID: newID(), Name: name, OwnerID: ownerID, CreatedAt: now, UpdatedAt: now}
+	err := s.change(ctx, func(q Queries) error {
+		u, err := q.GetUser(ctx, ownerID)
+		if ErrorKind(err) == KindNotFound {
+			return Errorf(KindNotFound, "user %s does not exist", ownerID)
+		} else if err != nil {
+			return err
+		}
+		prof, err := s.profileOf(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		owned, err := q.ListProjectsByOwner(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if len(owned) >= prof.ProjectLimit {
+			return Reasoned(KindConflict, ReasonQuotaExceeded,
+				fmt.Sprintf("user %s reached the project limit (%d)", u.Name, prof.ProjectLimit), "user_name", u.Name)
+		}
+		if err := q.CreateSatelliteProject(ctx, p); err != nil {
+			return err
+		}
+		if err := q.PutProjectLimits(ctx, &ProjectLimits{ProjectID: p.ID, Usage: DefaultUsageLimit,
+			Bandwidth: DefaultBandwidthLimit, Buckets: DefaultBucketsLimit, UpdatedAt: now}); err != nil {
+			return err
+		}
+		if err := q.GrantRole(ctx, &RoleGrant{ProjectID: p.ID, UserID: u.ID, Role: RoleMember, CreatedAt: now}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "satellite.project.create", "project", p.ID, map[string]string{"name": name, "owner_id": ownerID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// getProject reads a project; bad or unknown ids are KindNotFound.
+func getProject(ctx context.Context, q Queries, id string) (*Project, error) {
+	if !ValidID(id) {
+		return nil, satProjectNotFound(id)
+	}
+	p, err := q.GetProject(ctx, id)
+	if ErrorKind(err) == KindNotFound {
+		return nil, satProjectNotFound(id)
+	}
+	return p, err
+}
+
+// SatelliteProject returns a project (admins only).
+func (s *Service) SatelliteProject(ctx context.Context, id string) (*Project, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	return getProject(ctx, s.store, id)
+}
+
+// UpdateSatelliteProject changes a project's name or description (admins only).
+func (s *Service) UpdateSatelliteProject(ctx context.Context, id string, name, description *string) (*Project, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if name != nil && strings.TrimSpace(*name) == "" {
+		return nil, Invalid("projectName", "ProjectName is not set")
+	}
+	if name == nil && description == nil {
+		return nil, Invalid("projectName", "ProjectName or Description must be set")
+	}
+	var out *Project
+	err := s.change(ctx, func(q Queries) error {
+		if _, err := getProject(ctx, q, id); err != nil {
+			return err
+		}
+		var err error
+		if out, err = q.UpdateProjectInfo(ctx, id, name, description); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "satellite.project.update", "project", id, map[string]any{"name": name != nil, "description": description != nil})
+	})
+	return out, err
+}
+
+// projectVolumes counts the volumes of an instance: those its spec declares, or
+// one (its root disk) when it declares none.
+func projectVolumes(in *Instance) int {
+	if n := len(in.Spec.Volumes); n > 0 {
+		return n
+	}
+	return 1
+}
+
+// liveInstances lists a project's instances that are not deleted.
+func liveInstances(ctx context.Context, q Queries, projectID string) ([]*Instance, error) {
+	insts, _, err := q.ListInstances(ctx, InstanceFilter{ProjectID: &projectID})
+	if err != nil {
+		return nil, err
+	}
+	out := insts[:0]
+	for _, in := range insts {
+		if in.State != StateDeleted {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// outstandingUsage says why a project still has usage this month ("" when it
+// has none).
+func (s *Service) outstandingUsage(ctx context.Context, q Queries, projectID string) (string, error) {
+	u, err := q.GetProjectUsage(ctx, projectID, UsageMonth(s.now()))
+	if ErrorKind(err) == KindNotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if u.StoredBytes > 0 || u.EgressBytes > 0 {
+		return "usage for current month exists", nil
+	}
+	return "", nil
+}
+
+// DeleteSatelliteProject deletes a satellite project (admins only):
+// KindConflict while it has instances, volumes or usage this month, and for
+// projects of another type (their own face deletes them).
+func (s *Service) DeleteSatelliteProject(ctx context.Context, id string) error {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return err
+	}
+	return s.change(ctx, func(q Queries) error {
+		if _, err := getProject(ctx, q, id); err != nil {
+			return err
+		}
+		typ, err := q.ProjectType(ctx, id)
+		if err != nil {
+			return err
+		}
+		if typ != ProjectTypeSatellite {
+			return Errorf(KindConflict, "project is a %s project: delete it through its own API", typ)
+		}
+		insts, err := liveInstances(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		if len(insts) > 0 {
+			return Errorf(KindConflict, "project has %d instances", len(insts))
+		}
+		vols, _, err := q.ListVolumeAssignments(ctx, VolumeAssignmentFilter{ProjectID: &Cond{Op: OpEq, Values: []string{id}}})
+		if err != nil {
+			return err
+		}
+		if len(vols) > 0 {
+			return Errorf(KindConflict, "project has %d volumes", len(vols))
+		}
+		reason, err := s.outstandingUsage(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			return Errorf(KindConflict, "%s", reason)
+		}
+		if err := q.RemoveProject(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "satellite.project.delete", "project", id, nil)
+	})
+}
+
+// ProjectUsageCheck returns "" when the project has no usage this month, or
+// KindConflict with the reason (admins only).
+func (s *Service) ProjectUsageCheck(ctx context.Context, id string) error {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return err
+	}
+	if _, err := getProject(ctx, s.store, id); err != nil {
+		return err
+	}
+	reason, err := s.outstandingUsage(ctx, s.store, id)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		return Errorf(KindConflict, "%s", reason)
+	}
+	return nil
+}
+
+// ProjectUsageHistory lists a project's monthly usage (admins only).
+func (s *Service) ProjectUsageHistory(ctx context.Context, id string) ([]*ProjectUsage, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if _, err := getProject(ctx, s.store, id); err != nil {
+		return nil, err
+	}
+	return s.store.ListProjectUsage(ctx, id, "")
+}
+
+// --- limits ---
+
+// limitsOf is the project's limits; a project without any has all zero (unlimited).
+func limitsOf(ctx context.Context, q Queries, projectID string) (*ProjectLimits, error) {
+	l, err := q.GetProjectLimits(ctx, projectID)
+	if ErrorKind(err) == KindNotFound {
+		return &ProjectLimits{ProjectID: projectID}, nil
+	}
+	return l, err
+}
+
+// ProjectLimits returns a project's limits (admins only).
+func (s *Service) ProjectLimits(ctx context.Context, id string) (*ProjectLimits, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if _, err := getProject(ctx, s.store, id); err != nil {
+		return nil, err
+	}
+	return limitsOf(ctx, s.store, id)
+}
+
+// SetProjectLimits changes the limits that are set (admins only); negative
+// values are KindInvalid.
+func (s *Service) SetProjectLimits(ctx context.Context, id string, in ProjectLimitsInput) (*ProjectLimits, error) {
+	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.Usage != nil && *in.Usage < 0:
+		return nil, Invalid("usage", "usage must not be negative")
+	case in.Bandwidth != nil && *in.Bandwidth < 0:
+		return nil, Invalid("bandwidth", "bandwidth must not be negative")
+	case in.Rate != nil && *in.Rate < 0:
+		return nil, Invalid("rate", "rate must not be negative")
+	case in.Buckets != nil && *in.Buckets < 0:
+		return nil, Invalid("buckets", "buckets must not be negative")
+	}
+	var out *ProjectLimits
+	err := s.change(ctx, func(q Queries) error {
+		if _, err := getProject(ctx, q, id); err != nil {
+			return err
+		}
+		l, err := limitsOf(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		detail := map[string]any{}
+		if in.Usage != nil {
+			l.Usage, detail["usage"] = *in.Usage, *in.Usage
+		}
+		if in.Bandwidth != nil {
+			l.Bandwidth, detail["bandwidth"] = *in.Bandwidth, *in.Bandwidth
+		}
+		if in.Rate != nil {
+			l.Rate, detail["rate"] = *in.Rate, *in.Rate
+		}
+		if in.Buckets != nil {
+			l.Buckets, detail["buckets"] = *in.Buckets, *in.Buckets
+		}
+		l.UpdatedAt = s.now().UTC()
+		if err := q.PutProjectLimits(ctx, l); err != nil {
+			return err
+		}
+		out = l
+		return s.audit(ctx, q, "satellite.project.limits", "project", id, detail)
+	})
+	return out, err
+}
+
+// checkProjectLimits refuses to add instances (and their volumes) to a project
+// whose stored usage this month is at or above its usage limit, or whose
+// volumes would pass its buckets limit: KindConflict. It runs in the
+// transaction that creates the instances.
+func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID string, newInstances, newVolumes int) error {
+	l, err := limitsOf(ctx, q, projectID)
+	if err != nil || newInstances == 0 {
+		return err
+	}
+	if l.Usage > 0 {
+		u, err := q.GetProjectUsage(ctx, projectID, UsageMonth(s.now()))
+		if err != nil && ErrorKind(err) != KindNotFound {
+			return err
+		}
+		if u != nil && u.StoredBytes >= l.Usage {
+			return Reasoned(KindConflict, ReasonUsageExceeded,
+				fmt.Sprintf("storage usage limit of project exceeded: %d of %d bytes stored", u.StoredBytes, l.Usage), "project_id", projectID)
+		}
+	}
+	if l.Buckets > 0 {
+		insts, err := liveInstances(ctx, q, projectID)
+		if err != nil {
+			return err
+		}
+		used := 0
+		for _, in := range insts {
+			used += projectVolumes(in)
+		}
+		if used+newVolumes > l.Buckets {
+			return Reasoned(KindConflict, ReasonBucketsExceeds,
+				fmt.Sprintf("buckets limit of project exceeded: %d volumes used, %d asked, limit %d", used, newVolumes, l.Buckets), "project_id", projectID)
+		}
+	}
+	return nil
+}
+
+// --- rate ---
+
+// rateLimiter is a token bucket per project: rps tokens a second, a burst of
+// rps. Its zero value is ready to use.
+type rateLimiter struct {
+	mu      sync.Mutex
+	buckets map[string]*tokenBucket
+}
+
+type tokenBucket struct {
+	rps    int
+	tokens float64
+	last   time.Time
+}
+
+// allow takes a token from the project's bucket.
+func (l *rateLimiter) allow(projectID string, rps int, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.buckets == nil {
+		l.buckets = map[string]*tokenBucket{}
+	}
+	b, ok := l.buckets[projectID]
+	if !ok || b.rps != rps {
+		b = &tokenBucket{rps: rps, tokens: float64(rps), last: now}
+		l.buckets[projectID] = b
+	}
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens = min(float64(rps), b.tokens+el*float64(rps))
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// checkProjectRate applies the project's rate limit to one request made with a
+// token scoped to it: past the limit is KindTooMany with reason rate_limited.
+func (s *Service) checkProjectRate(ctx context.Context, projectID string) error {
+	if projectID == "" {
+		return nil
+	}
+	l, err := limitsOf(ctx, s.store, projectID)
+	if err != nil || l.Rate <= 0 {
+		return err
+	}
+	if !s.rates.allow(projectID, l.Rate, s.now()) {
+		return Reasoned(KindTooMany, ReasonRateLimited,
+			fmt.Sprintf("rate limit of project exceeded: %d requests per second", l.Rate), "project_id", projectID)
+	}
+	return nil
+}
+
+// --- usage ---
+
+// UsageReport is what one measurement found.
+type UsageReport struct {
+	Month     string                   `json:"month"`
+	Projects  map[string]*ProjectUsage `json:"projects"`
+	Instances int                      `json:"instances"` // measured
+	Failed    int                      `json:"failed"`    // could not be measured
+}
+
+// runProjectUsage is the periodic job's task.
+func (s *Service) runProjectUsage(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	return s.MeasureProjectUsage(ctx)
+}
+
+// MeasureProjectUsage reads every live project instance's usage from its
+// runtime (those that implement UsageMeter) and records the month's usage per
+// project: stored bytes as measured now, egress bytes added since the last
+// reading (a counter that went down was reset: all of it is new).
+func (s *Service) MeasureProjectUsage(ctx context.Context) (*UsageReport, error) {
+	now := s.now()
+	rep := &UsageReport{Month: UsageMonth(now), Projects: map[string]*ProjectUsage{}}
+	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{})
+	if err != nil {
+		return nil, err
+	}
+	counters, err := s.store.EgressCounters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	servers := map[string]*Server{}
+	newCounters := map[string]int64{}
+	stored := map[string]int64{}
+	egress := map[string]int64{}
+	for _, in := range insts {
+		if in.ProjectID == "" || in.State == StateDeleted || in.RuntimeRef == "" {
+			continue
+		}
+		srv, ok := servers[in.ServerID]
+		if !ok {
+			if srv, err = s.store.GetServer(ctx, in.ServerID); err != nil {
+				rep.Failed++
+				continue
+			}
+			servers[in.ServerID] = srv
+		}
+		rt, err := s.runtimeFor(srv)
+		if err != nil {
+			rep.Failed++
+			continue
+		}
+		meter, ok := rt.(UsageMeter)
+		if !ok {
+			continue
+		}
+		u, err := meter.Usage(ctx, srv, in.RuntimeRef)
+		if err != nil {
+			s.log.Warn("measure usage", "instance", in.ID, "err", err)
+			rep.Failed++
+			continue
+		}
+		rep.Instances++
+		stored[in.ProjectID] += u.StoredBytes
+		delta := u.EgressBytes
+		if prev, ok := counters[in.ID]; ok && u.EgressBytes >= prev {
+			delta = u.EgressBytes - prev
+		}
+		egress[in.ProjectID] += delta
+		newCounters[in.ID] = u.EgressBytes
+	}
+	err = s.store.InTx(ctx, func(q Queries) error {
+		rows, err := q.ListProjectUsage(ctx, "", rep.Month)
+		if err != nil {
+			return err
+		}
+		cur := map[string]*ProjectUsage{}
+		for _, r := range rows {
+			cur[r.ProjectID] = r
+		}
+		ids := map[string]bool{}
+		for id := range stored {
+			ids[id] = true
+		}
+		for id := range cur {
+			ids[id] = true
+		}
+		for id := range ids {
+			u := cur[id]
+			if u == nil {
+				if stored[id] == 0 && egress[id] == 0 {
+					continue
+				}
+				u = &ProjectUsage{ProjectID: id, Month: rep.Month}
+			}
+			u.StoredBytes = stored[id]
+			u.EgressBytes += egress[id]
+			u.UpdatedAt = now.UTC()
+			if err := q.PutProjectUsage(ctx, u); err != nil {
+				return err
+			}
+			rep.Projects[id] = u
+		}
+		for id, v := range newCounters {
+			if err := q.PutEgressCounter(ctx, id, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}

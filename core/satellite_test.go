@@ -1,0 +1,301 @@
+package core_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hostdeck/core"
+	"hostdeck/internal/testenv"
+)
+
+// satClock is a service clock tests set by hand.
+type satClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *satClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *satClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// machineRefs waits for the machines' creation and returns their runtime refs.
+func machineRefs(t *testing.T, e *testenv.Env, cm *core.CreatedMachines) []string {
+	t.Helper()
+	var refs []string
+	for i, tk := range cm.Tasks {
+		if got := e.WaitTask(t, tk.ID); got.Status != core.TaskSuccess {
+			t.Fatalf("machine task: %s %s", got.Status, got.Error)
+		}
+		inst, err := e.Store.GetInstance(t.Context(), cm.Machines[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, inst.RuntimeRef)
+	}
+	return refs
+}
+
+func TestSatelliteUsers(t *testing.T) {
+	e := testenv.New(t)
+	ctx := e.AdminCtx()
+	in := core.SatelliteUserInput{Email: ptr("alice@mail.test"), FullName: ptr("Alice Test"), Password: ptr("secret")}
+	u, err := e.Svc.CreateSatelliteUser(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Name != "alice@mail.test" || u.Role != core.RoleMember || u.Profile.ProjectLimit != core.DefaultProjectLimit {
+		t.Fatalf("user = %+v %+v", u.User, u.Profile)
+	}
+	stored, err := e.Store.GetUser(t.Context(), u.ID)
+	if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$") {
+		t.Fatalf("stored hash %q, %v", stored.PasswordHash, err)
+	}
+	if _, err := e.Svc.Authenticate(t.Context(), "alice@mail.test", "secret", "10.0.0.1"); err != nil {
+		t.Fatalf("login with the satellite password: %v", err)
+	}
+	if _, err := e.Svc.CreateSatelliteUser(ctx, in); core.ErrorKind(err) != core.KindConflict {
+		t.Fatalf("duplicate: %v", err)
+	}
+	for _, bad := range []core.SatelliteUserInput{
+		{Email: ptr("not an email"), Password: ptr("secret")},
+		{Email: ptr("bob@mail.test"), Password: ptr("short")},
+		{Password: ptr("secret")},
+		{Email: ptr("bob@mail.test")},
+	} {
+		if _, err := e.Svc.CreateSatelliteUser(ctx, bad); core.ErrorKind(err) != core.KindInvalid {
+			t.Fatalf("%+v: %v", bad, err)
+		}
+	}
+	member := core.WithActor(t.Context(), core.Actor{UserID: u.ID, Name: u.Name, Role: core.RoleMember})
+	if _, err := e.Svc.CreateSatelliteUser(member, core.SatelliteUserInput{Email: ptr("c@mail.test"), Password: ptr("secret")}); core.ErrorKind(err) != core.KindForbidden {
+		t.Fatalf("member creates a user: %v", err)
+	}
+
+	// The project limit is enforced.
+	if _, err := e.Svc.UpdateSatelliteUser(ctx, "alice@mail.test", core.SatelliteUserInput{ProjectLimit: ptr(1)}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Svc.CreateSatelliteProject(ctx, u.ID, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Svc.CreateSatelliteProject(ctx, u.ID, "second")
+	wantReason(t, err, core.KindConflict, core.ReasonQuotaExceeded)
+	// The owner may log in scoped to the project.
+	if _, _, err := e.Svc.IssueToken(t.Context(), core.TokenRequest{UserName: u.Name, Password: "secret", ProjectID: p.ID}); err != nil {
+		t.Fatalf("scoped login: %v", err)
+	}
+	if err := e.Svc.DeleteSatelliteUser(ctx, "alice@mail.test"); core.ErrorKind(err) != core.KindConflict {
+		t.Fatalf("delete an owner: %v", err)
+	}
+	if err := e.Svc.DeleteSatelliteProject(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Svc.DeleteSatelliteUser(ctx, "alice@mail.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.GetUserProfile(t.Context(), u.ID); core.ErrorKind(err) != core.KindNotFound {
+		t.Fatalf("profile left behind: %v", err)
+	}
+	events, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{TargetID: &u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, ev := range events {
+		actions = append(actions, ev.Action)
+	}
+	for _, want := range []string{"satellite.user.create", "satellite.user.update", "satellite.user.delete"} {
+		if !strings.Contains(strings.Join(actions, " "), want) {
+			t.Errorf("audit of %s missing: %v", want, actions)
+		}
+	}
+}
+
+func TestCouponStatus(t *testing.T) {
+	created := time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		duration int
+		stored   core.CouponStatus
+		now      time.Time
+		want     core.CouponStatus
+	}{
+		{2, core.CouponActive, created, core.CouponActive},
+		{2, core.CouponActive, time.Date(2026, 3, 30, 0, 0, 0, 0, time.UTC), core.CouponActive},
+		// Jan 31 + 2 months normalises to Mar 31 (AddDate): expired from then on.
+		{2, core.CouponActive, time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC), core.CouponExpired},
+		{1, core.CouponActive, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), core.CouponExpired},
+		{1, core.CouponUsed, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), core.CouponUsed},
+	} {
+		c := &core.Coupon{Duration: tc.duration, Status: tc.stored, CreatedAt: created}
+		if got := c.StatusAt(tc.now); got != tc.want {
+			t.Errorf("duration %d stored %d at %s: %d, want %d", tc.duration, tc.stored, tc.now, got, tc.want)
+		}
+	}
+}
+
+// TestProjectLimitsRefuseMachines creates machines in a TRS project until its
+// buckets limit, then past its stored usage as the sim reports it.
+func TestProjectLimitsRefuseMachines(t *testing.T) {
+	e := testenv.New(t)
+	ctx := e.AdminCtx()
+	srv := e.Server(t, "node-1", 20)
+	p := newTRSProject(t, e, "limited", core.ModeSimultaneous, 0, "")
+
+	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(2)}); err != nil {
+		t.Fatal(err)
+	}
+	cm, err := e.Svc.CreateMachines(ctx, p.ID, 2, nil, nil)
+	if err != nil {
+		t.Fatalf("within buckets: %v", err)
+	}
+	refs := machineRefs(t, e, cm)
+	_, err = e.Svc.CreateMachines(ctx, p.ID, 1, nil, nil)
+	wantReason(t, err, core.KindConflict, core.ReasonBucketsExceeds)
+
+	// Raise buckets; limit usage to 1 MB and have the sim report 1 MB stored.
+	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(10), Usage: ptr(int64(1_000_000))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
+		t.Fatalf("under usage: %v", err)
+	}
+	e.Sim.SetUsage(srv.ID, refs[0], core.InstanceUsage{StoredBytes: 600_000})
+	e.Sim.SetUsage(srv.ID, refs[1], core.InstanceUsage{StoredBytes: 400_000, EgressBytes: 7})
+	rep, err := e.Svc.MeasureProjectUsage(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := rep.Projects[p.ID]; u == nil || u.StoredBytes != 1_000_000 || u.EgressBytes != 7 {
+		t.Fatalf("measured %+v", rep.Projects[p.ID])
+	}
+	_, err = e.Svc.CreateMachines(ctx, p.ID, 1, nil, nil)
+	wantReason(t, err, core.KindConflict, core.ReasonUsageExceeded)
+	if err := e.Svc.ProjectUsageCheck(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
+		t.Fatalf("usage check: %v", err)
+	}
+	// A TRS project is not deleted through the satellite.
+	if err := e.Svc.DeleteSatelliteProject(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
+		t.Fatalf("delete TRS project: %v", err)
+	}
+}
+
+// TestProjectUsagePerMonth records usage across a month boundary from the
+// sim's figures: stored bytes as measured, egress as the counter's increase.
+func TestProjectUsagePerMonth(t *testing.T) {
+	clk := &satClock{t: time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)}
+	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now})
+	ctx := e.AdminCtx()
+	srv := e.Server(t, "node-1", 20)
+	p := newTRSProject(t, e, "metered", core.ModeSimultaneous, 0, "")
+	other := newTRSProject(t, e, "idle", core.ModeSimultaneous, 0, "")
+	cm, err := e.Svc.CreateMachines(ctx, p.ID, 2, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := machineRefs(t, e, cm)
+	if _, err := e.Svc.CreateMachines(ctx, other.ID, 1, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	measure := func() {
+		t.Helper()
+		if _, err := e.Svc.MeasureProjectUsage(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(month string, stored, egress int64) {
+		t.Helper()
+		u, err := e.Store.GetProjectUsage(t.Context(), p.ID, month)
+		if err != nil {
+			t.Fatalf("usage of %s: %v", month, err)
+		}
+		if u.StoredBytes != stored || u.EgressBytes != egress {
+			t.Fatalf("%s: stored %d egress %d, want %d %d", month, u.StoredBytes, u.EgressBytes, stored, egress)
+		}
+	}
+	e.Sim.SetUsage(srv.ID, refs[0], core.InstanceUsage{StoredBytes: 100, EgressBytes: 50})
+	e.Sim.SetUsage(srv.ID, refs[1], core.InstanceUsage{StoredBytes: 20, EgressBytes: 5})
+	measure()
+	want("2026-01", 120, 55)
+	e.Sim.SetUsage(srv.ID, refs[0], core.InstanceUsage{StoredBytes: 90, EgressBytes: 80})
+	measure()
+	want("2026-01", 110, 85) // +30 egress
+
+	clk.Set(time.Date(2026, 2, 1, 0, 5, 0, 0, time.UTC))
+	e.Sim.SetUsage(srv.ID, refs[0], core.InstanceUsage{StoredBytes: 200, EgressBytes: 100})
+	measure()
+	want("2026-02", 220, 20) // only what was sent since the last reading
+	want("2026-01", 110, 85)
+	e.Sim.SetUsage(srv.ID, refs[1], core.InstanceUsage{StoredBytes: 20, EgressBytes: 3}) // restarted: counter reset
+	measure()
+	want("2026-02", 220, 23)
+
+	// The idle project stores and sends nothing: no usage row.
+	if _, err := e.Store.GetProjectUsage(t.Context(), other.ID, "2026-02"); core.ErrorKind(err) != core.KindNotFound {
+		t.Fatalf("idle project usage: %v", err)
+	}
+	hist, err := e.Svc.ProjectUsageHistory(ctx, p.ID)
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("history = %v, %v", hist, err)
+	}
+	// The periodic job is registered.
+	found := false
+	for _, j := range e.Svc.PeriodicJobs(time.Hour, time.Hour) {
+		found = found || j.Kind == core.KindProjectUsage
+	}
+	if _, ok := e.Svc.TaskHandlers()[core.KindProjectUsage]; !ok || !found {
+		t.Fatal("project usage job not registered")
+	}
+}
+
+// TestProjectRate checks the token bucket behind the rate limit through
+// ValidateToken with a project-scoped token.
+func TestProjectRate(t *testing.T) {
+	clk := &satClock{t: time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)}
+	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now})
+	ctx := e.AdminCtx()
+	u, err := e.Svc.CreateSatelliteUser(ctx, core.SatelliteUserInput{Email: ptr("r@mail.test"), Password: ptr("secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Svc.CreateSatelliteProject(ctx, u.ID, "rated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := e.Svc.IssueToken(t.Context(), core.TokenRequest{UserName: u.Name, Password: "secret", ProjectID: p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 { // rate 0: unlimited
+		if _, _, err := e.Svc.ValidateToken(t.Context(), tok); err != nil {
+			t.Fatalf("unlimited call %d: %v", i, err)
+		}
+	}
+	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Rate: ptr(2)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, _, err := e.Svc.ValidateToken(t.Context(), tok); err != nil {
+			t.Fatalf("call %d within rate: %v", i, err)
+		}
+	}
+	_, _, err = e.Svc.ValidateToken(t.Context(), tok)
+	wantReason(t, err, core.KindTooMany, core.ReasonRateLimited)
+	clk.Set(clk.Now().Add(500 * time.Millisecond)) // one token back
+	if _, _, err := e.Svc.ValidateToken(t.Context(), tok); err != nil {
+		t.Fatalf("after refill: %v", err)
+	}
+	_, _, err = e.Svc.ValidateToken(t.Context(), tok)
+	wantReason(t, err, core.KindTooMany, core.ReasonRateLimited)
+}
