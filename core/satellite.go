@@ -847,14 +847,22 @@ func (s *Service) SetProjectLimits(ctx context.Context, id string, in ProjectLim
 	return out, err
 }
 
-// checkProjectLimits refuses to add instances (and their volumes) to a project
-// whose stored usage this month is at or above its usage limit, or whose
-// volumes would pass its buckets limit: KindConflict. It runs in the
-// transaction that creates the instances.
+// checkProjectLimits refuses to add instances (and their volumes) or user
+// volumes to a project whose stored usage this month is at or above its usage
+// limit, or whose volumes would pass its buckets limit: KindConflict. It runs in
+// the transaction that adds them.
 func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID string, newInstances, newVolumes int) error {
 	l, err := limitsOf(ctx, q, projectID)
-	if err != nil || newInstances == 0 {
+	if err != nil || newInstances+newVolumes == 0 {
 		return err
+	}
+	// Errors name the project too: the trs face shows them as its code 12.
+	exceeded := func(reason, msg string) error {
+		name := projectID
+		if p, err := q.GetProject(ctx, projectID); err == nil {
+			name = p.Name
+		}
+		return Reasoned(KindConflict, reason, msg, "project_id", projectID, "project_name", name)
 	}
 	if l.Usage > 0 {
 		u, err := q.GetProjectUsage(ctx, projectID, UsageMonth(s.now()))
@@ -862,8 +870,8 @@ func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID s
 			return err
 		}
 		if u != nil && u.StoredBytes >= l.Usage {
-			return Reasoned(KindConflict, ReasonUsageExceeded,
-				fmt.Sprintf("storage usage limit of project exceeded: %d of %d bytes stored", u.StoredBytes, l.Usage), "project_id", projectID)
+			return exceeded(ReasonUsageExceeded,
+				fmt.Sprintf("storage usage limit of project exceeded: %d of %d bytes stored", u.StoredBytes, l.Usage))
 		}
 	}
 	if l.Buckets > 0 {
@@ -871,13 +879,17 @@ func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID s
 		if err != nil {
 			return err
 		}
-		used := 0
+		// Volumes: the instances' own, and the user volumes assigned in the project.
+		_, used, err := q.ListVolumeAssignments(ctx, VolumeAssignmentFilter{ProjectID: projectCond(projectID), Page: Page{Limit: 1}})
+		if err != nil {
+			return err
+		}
 		for _, in := range insts {
 			used += projectVolumes(in)
 		}
 		if used+newVolumes > l.Buckets {
-			return Reasoned(KindConflict, ReasonBucketsExceeds,
-				fmt.Sprintf("buckets limit of project exceeded: %d volumes used, %d asked, limit %d", used, newVolumes, l.Buckets), "project_id", projectID)
+			return exceeded(ReasonBucketsExceeds,
+				fmt.Sprintf("buckets limit of project exceeded: %d volumes used, %d asked, limit %d", used, newVolumes, l.Buckets))
 		}
 	}
 	return nil

@@ -162,6 +162,10 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	refs := machineRefs(t, e, cm)
 	_, err = e.Svc.CreateMachines(ctx, p.ID, 1, nil, nil)
 	wantReason(t, err, core.KindConflict, core.ReasonBucketsExceeds)
+	// A user volume counts too.
+	vu := newMember(t, e, "volume-user")
+	_, err = e.Svc.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: vu.ID, ProjectID: p.ID, VolumeID: "vol-1"})
+	wantReason(t, err, core.KindConflict, core.ReasonBucketsExceeds)
 
 	// Raise buckets; limit usage to 1 MB and have the sim report 1 MB stored.
 	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(10), Usage: ptr(int64(1_000_000))}); err != nil {

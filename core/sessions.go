@@ -528,6 +528,9 @@ func (s *Service) CreateVolumeAssignment(ctx context.Context, a VolumeAssignment
 		} else if err != nil {
 			return err
 		}
+		if err := s.checkProjectLimits(ctx, q, a.ProjectID, 0, 1); err != nil {
+			return err
+		}
 		if err := q.CreateVolumeAssignment(ctx, out); err != nil {
 			if ErrorKind(err) == KindConflict {
 				return &Error{Kind: KindConflict, Field: "volume_id", Message: "volume " + a.VolumeID + " is already assigned in this project", Err: err}

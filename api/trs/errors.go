@@ -101,6 +101,8 @@ var reasonCodes = map[string]int{
 	"request_not_found":           10,
 	"request_forbidden":           11,
 	"quota_exceeded":              12,
+	core.ReasonUsageExceeded:      12, // a project's satellite limits
+	core.ReasonBucketsExceeds:     12,
 	"instance_create_failed":      13,
 	"no_instance":                 14,
 	core.ReasonDomainNotFound:     15,

@@ -3,6 +3,7 @@ package trs_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"hostdeck/api/trs"
@@ -201,5 +202,13 @@ func TestVolumeAssignmentsOverHTTP(t *testing.T) {
 		if code, _, _ := c.do(tc.method, tc.path, tc.body).trsError(t); code != trs.CodeInvalidBody {
 			t.Errorf("%s %s %s: code %d", tc.method, tc.path, tc.body, code)
 		}
+	}
+	// The project's buckets limit (satellite) counts user volumes: code 12 past it.
+	if _, err := env.Svc.SetProjectLimits(env.AdminCtx(), pid, core.ProjectLimitsInput{Buckets: ptr(1)}); err != nil {
+		t.Fatal(err)
+	}
+	code, msg, _ := c.do("POST", "/v1/volume-assignments/", `{"user_id": "`+uid+`", "project_id": "`+pid+`", "volume_id": "vol-3"}`).trsError(t)
+	if code != 12 || !strings.Contains(msg, "vols") {
+		t.Fatalf("past buckets: code %d %q", code, msg)
 	}
 }
