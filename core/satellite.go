@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 )
 
 // This file holds the storage satellite's account data (spec 003): users'
-// profiles, coupons, satellite projects, project limits (usage, bandwidth, rate,
-// buckets) and the monthly usage that makes those limits mean something.
+// profiles, coupons and satellite projects. The limits they set on projects, and
+// the monthly usage that makes those limits mean something, are in limits.go.
 //
 // A satellite user is a core User (name = e-mail, role member); what only the
 // satellite shows (full name, short name, project limit) is a UserProfile. A
@@ -22,12 +21,6 @@ import (
 
 // ProjectTypeSatellite marks a project created through the satellite face.
 const ProjectTypeSatellite = "satellite"
-
-// KindProjectUsage is the periodic job that measures projects' usage.
-const KindProjectUsage = "periodic.project_usage"
-
-// ProjectUsageEvery is how often project usage is measured.
-const ProjectUsageEvery = 5 * time.Minute
 
 // SatelliteMinPasswordLen is the shortest password the satellite admin API
 // accepts for the users it creates (its own rule, shorter than MinPasswordLen).
@@ -43,13 +36,6 @@ const (
 	DefaultUsageLimit     = 50_000_000_000 // 50 GB stored
 	DefaultBandwidthLimit = 50_000_000_000 // 50 GB egress a month
 	DefaultBucketsLimit   = 100
-)
-
-// Reasons of satellite errors.
-const (
-	ReasonRateLimited    = "rate_limited"
-	ReasonUsageExceeded  = "usage_exceeded"
-	ReasonBucketsExceeds = "buckets_exceeded"
 )
 
 // UserProfile is the satellite's account data of a user.
@@ -103,37 +89,6 @@ func (c *Coupon) StatusAt(now time.Time) CouponStatus {
 	return c.Status
 }
 
-// ProjectLimits are a project's limits. Usage (stored bytes) and Buckets (the
-// number of volumes) refuse new instances; Rate is requests per second made with
-// tokens scoped to the project (0: unlimited); Bandwidth is the month's egress,
-// reported against usage. A zero Usage, Bandwidth or Buckets is unlimited.
-type ProjectLimits struct {
-	ProjectID string    `json:"project_id"`
-	Usage     int64     `json:"usage"`
-	Bandwidth int64     `json:"bandwidth"`
-	Rate      int       `json:"rate"`
-	Buckets   int       `json:"buckets"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-// ProjectLimitsInput changes the limits that are set.
-type ProjectLimitsInput struct {
-	Usage     *int64
-	Bandwidth *int64
-	Rate      *int
-	Buckets   *int
-}
-
-// ProjectUsage is a project's usage in one month ("2006-01"): the stored bytes
-// last measured and the egress bytes counted over the month.
-type ProjectUsage struct {
-	ProjectID   string    `json:"project_id"`
-	Month       string    `json:"month"`
-	StoredBytes int64     `json:"stored_bytes"`
-	EgressBytes int64     `json:"egress_bytes"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
-
 // SatelliteStore keeps the satellite's records. Unknown ids are KindNotFound.
 type SatelliteStore interface {
 	GetUserProfile(ctx context.Context, userID string) (*UserProfile, error)
@@ -174,9 +129,6 @@ type SatelliteStore interface {
 	// PutEgressCounter records the counter last read of an instance.
 	PutEgressCounter(ctx context.Context, instanceID string, txBytes int64) error
 }
-
-// UsageMonth is the month ("2006-01", UTC) that t falls in.
-func UsageMonth(t time.Time) string { return t.UTC().Format("2006-01") }
 
 // --- users ---
 
@@ -775,292 +727,4 @@ func (s *Service) ProjectUsageHistory(ctx context.Context, id string) ([]*Projec
 		return nil, err
 	}
 	return s.store.ListProjectUsage(ctx, id, "")
-}
-
-// --- limits ---
-
-// limitsOf is the project's limits; a project without any has all zero (unlimited).
-func limitsOf(ctx context.Context, q Queries, projectID string) (*ProjectLimits, error) {
-	l, err := q.GetProjectLimits(ctx, projectID)
-	if ErrorKind(err) == KindNotFound {
-		return &ProjectLimits{ProjectID: projectID}, nil
-	}
-	return l, err
-}
-
-// ProjectLimits returns a project's limits (admins only).
-func (s *Service) ProjectLimits(ctx context.Context, id string) (*ProjectLimits, error) {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
-		return nil, err
-	}
-	if _, err := getProject(ctx, s.store, id); err != nil {
-		return nil, err
-	}
-	return limitsOf(ctx, s.store, id)
-}
-
-// SetProjectLimits changes the limits that are set (admins only); negative
-// values are KindInvalid.
-func (s *Service) SetProjectLimits(ctx context.Context, id string, in ProjectLimitsInput) (*ProjectLimits, error) {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
-		return nil, err
-	}
-	switch {
-	case in.Usage != nil && *in.Usage < 0:
-		return nil, Invalid("usage", "usage must not be negative")
-	case in.Bandwidth != nil && *in.Bandwidth < 0:
-		return nil, Invalid("bandwidth", "bandwidth must not be negative")
-	case in.Rate != nil && *in.Rate < 0:
-		return nil, Invalid("rate", "rate must not be negative")
-	case in.Buckets != nil && *in.Buckets < 0:
-		return nil, Invalid("buckets", "buckets must not be negative")
-	}
-	var out *ProjectLimits
-	err := s.change(ctx, func(q Queries) error {
-		if _, err := getProject(ctx, q, id); err != nil {
-			return err
-		}
-		l, err := limitsOf(ctx, q, id)
-		if err != nil {
-			return err
-		}
-		detail := map[string]any{}
-		if in.Usage != nil {
-			l.Usage, detail["usage"] = *in.Usage, *in.Usage
-		}
-		if in.Bandwidth != nil {
-			l.Bandwidth, detail["bandwidth"] = *in.Bandwidth, *in.Bandwidth
-		}
-		if in.Rate != nil {
-			l.Rate, detail["rate"] = *in.Rate, *in.Rate
-		}
-		if in.Buckets != nil {
-			l.Buckets, detail["buckets"] = *in.Buckets, *in.Buckets
-		}
-		l.UpdatedAt = s.now().UTC()
-		if err := q.PutProjectLimits(ctx, l); err != nil {
-			return err
-		}
-		out = l
-		return s.audit(ctx, q, "satellite.project.limits", "project", id, detail)
-	})
-	return out, err
-}
-
-// checkProjectLimits refuses to add instances (and their volumes) or user
-// volumes to a project whose stored usage this month is at or above its usage
-// limit, or whose volumes would pass its buckets limit: KindConflict. It runs in
-// the transaction that adds them.
-func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID string, newInstances, newVolumes int) error {
-	l, err := limitsOf(ctx, q, projectID)
-	if err != nil || newInstances+newVolumes == 0 {
-		return err
-	}
-	// Errors name the project too: the trs face shows them as its code 12.
-	exceeded := func(reason, msg string) error {
-		name := projectID
-		if p, err := q.GetProject(ctx, projectID); err == nil {
-			name = p.Name
-		}
-		return Reasoned(KindConflict, reason, msg, "project_id", projectID, "project_name", name)
-	}
-	if l.Usage > 0 {
-		u, err := q.GetProjectUsage(ctx, projectID, UsageMonth(s.now()))
-		if err != nil && ErrorKind(err) != KindNotFound {
-			return err
-		}
-		if u != nil && u.StoredBytes >= l.Usage {
-			return exceeded(ReasonUsageExceeded,
-				fmt.Sprintf("storage usage limit of project exceeded: %d of %d bytes stored", u.StoredBytes, l.Usage))
-		}
-	}
-	if l.Buckets > 0 {
-		insts, err := liveInstances(ctx, q, projectID)
-		if err != nil {
-			return err
-		}
-		// Volumes: the instances' own, and the user volumes assigned in the project.
-		_, used, err := q.ListVolumeAssignments(ctx, VolumeAssignmentFilter{ProjectID: projectCond(projectID), Page: Page{Limit: 1}})
-		if err != nil {
-			return err
-		}
-		for _, in := range insts {
-			used += projectVolumes(in)
-		}
-		if used+newVolumes > l.Buckets {
-			return exceeded(ReasonBucketsExceeds,
-				fmt.Sprintf("buckets limit of project exceeded: %d volumes used, %d asked, limit %d", used, newVolumes, l.Buckets))
-		}
-	}
-	return nil
-}
-
-// --- rate ---
-
-// rateLimiter is a token bucket per project: rps tokens a second, a burst of
-// rps. Its zero value is ready to use.
-type rateLimiter struct {
-	mu      sync.Mutex
-	buckets map[string]*tokenBucket
-}
-
-type tokenBucket struct {
-	rps    int
-	tokens float64
-	last   time.Time
-}
-
-// allow takes a token from the project's bucket.
-func (l *rateLimiter) allow(projectID string, rps int, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.buckets == nil {
-		l.buckets = map[string]*tokenBucket{}
-	}
-	b, ok := l.buckets[projectID]
-	if !ok || b.rps != rps {
-		b = &tokenBucket{rps: rps, tokens: float64(rps), last: now}
-		l.buckets[projectID] = b
-	}
-	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = min(float64(rps), b.tokens+el*float64(rps))
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-// checkProjectRate applies the project's rate limit to one request made with a
-// token scoped to it: past the limit is KindTooMany with reason rate_limited.
-func (s *Service) checkProjectRate(ctx context.Context, projectID string) error {
-	if projectID == "" {
-		return nil
-	}
-	l, err := limitsOf(ctx, s.store, projectID)
-	if err != nil || l.Rate <= 0 {
-		return err
-	}
-	if !s.rates.allow(projectID, l.Rate, s.now()) {
-		return Reasoned(KindTooMany, ReasonRateLimited,
-			fmt.Sprintf("rate limit of project exceeded: %d requests per second", l.Rate), "project_id", projectID)
-	}
-	return nil
-}
-
-// --- usage ---
-
-// UsageReport is what one measurement found.
-type UsageReport struct {
-	Month     string                   `json:"month"`
-	Projects  map[string]*ProjectUsage `json:"projects"`
-	Instances int                      `json:"instances"` // measured
-	Failed    int                      `json:"failed"`    // could not be measured
-}
-
-// runProjectUsage is the periodic job's task.
-func (s *Service) runProjectUsage(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	return s.MeasureProjectUsage(ctx)
-}
-
-// MeasureProjectUsage reads every live project instance's usage from its
-// runtime (those that implement UsageMeter) and records the month's usage per
-// project: stored bytes as measured now, egress bytes added since the last
-// reading (a counter that went down was reset: all of it is new).
-func (s *Service) MeasureProjectUsage(ctx context.Context) (*UsageReport, error) {
-	now := s.now()
-	rep := &UsageReport{Month: UsageMonth(now), Projects: map[string]*ProjectUsage{}}
-	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{})
-	if err != nil {
-		return nil, err
-	}
-	counters, err := s.store.EgressCounters(ctx)
-	if err != nil {
-		return nil, err
-	}
-	servers := map[string]*Server{}
-	newCounters := map[string]int64{}
-	stored := map[string]int64{}
-	egress := map[string]int64{}
-	for _, in := range insts {
-		if in.ProjectID == "" || in.State == StateDeleted || in.RuntimeRef == "" {
-			continue
-		}
-		srv, ok := servers[in.ServerID]
-		if !ok {
-			if srv, err = s.store.GetServer(ctx, in.ServerID); err != nil {
-				rep.Failed++
-				continue
-			}
-			servers[in.ServerID] = srv
-		}
-		rt, err := s.runtimeFor(srv)
-		if err != nil {
-			rep.Failed++
-			continue
-		}
-		meter, ok := rt.(UsageMeter)
-		if !ok {
-			continue
-		}
-		u, err := meter.Usage(ctx, srv, in.RuntimeRef)
-		if err != nil {
-			s.log.Warn("measure usage", "instance", in.ID, "err", err)
-			rep.Failed++
-			continue
-		}
-		rep.Instances++
-		stored[in.ProjectID] += u.StoredBytes
-		delta := u.EgressBytes
-		if prev, ok := counters[in.ID]; ok && u.EgressBytes >= prev {
-			delta = u.EgressBytes - prev
-		}
-		egress[in.ProjectID] += delta
-		newCounters[in.ID] = u.EgressBytes
-	}
-	err = s.store.InTx(ctx, func(q Queries) error {
-		rows, err := q.ListProjectUsage(ctx, "", rep.Month)
-		if err != nil {
-			return err
-		}
-		cur := map[string]*ProjectUsage{}
-		for _, r := range rows {
-			cur[r.ProjectID] = r
-		}
-		ids := map[string]bool{}
-		for id := range stored {
-			ids[id] = true
-		}
-		for id := range cur {
-			ids[id] = true
-		}
-		for id := range ids {
-			u := cur[id]
-			if u == nil {
-				if stored[id] == 0 && egress[id] == 0 {
-					continue
-				}
-				u = &ProjectUsage{ProjectID: id, Month: rep.Month}
-			}
-			u.StoredBytes = stored[id]
-			u.EgressBytes += egress[id]
-			u.UpdatedAt = now.UTC()
-			if err := q.PutProjectUsage(ctx, u); err != nil {
-				return err
-			}
-			rep.Projects[id] = u
-		}
-		for id, v := range newCounters {
-			if err := q.PutEgressCounter(ctx, id, v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return rep, nil
 }
