@@ -69,7 +69,9 @@ func (d *Docker) Rescue(ctx context.Context, srv *core.Server, ref string, image
 	inst := res.Container
 	name := rescueName(strings.TrimPrefix(inst.Name, "/"))
 	var vols []mount.Mount
+	var netMode container.NetworkMode // the rescue system is on the instance's network
 	if hc := inst.HostConfig; hc != nil {
+		netMode = hc.NetworkMode
 		for _, m := range hc.Mounts {
 			if m.Type == mount.TypeVolume {
 				vols = append(vols, m)
@@ -107,7 +109,7 @@ func (d *Docker) Rescue(ctx context.Context, srv *core.Server, ref string, image
 	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name:       name,
 		Config:     &container.Config{Image: image, Labels: labels},
-		HostConfig: &container.HostConfig{Mounts: mounts},
+		HostConfig: &container.HostConfig{Mounts: mounts, NetworkMode: netMode},
 	})
 	if err != nil {
 		return fmt.Errorf("create rescue container %s: %w", name, classify(err))

@@ -12,14 +12,17 @@ import (
 )
 
 // TestRescueTwoVolumes: with several volumes each is mounted at
-// /mnt/rescue/<volume>; a repeated Rescue keeps the rescue container; Unrescue
-// removes it, keeps the volumes and starts the instance.
+// /mnt/rescue/<volume>; the rescue container is on the instance's network; a
+// repeated Rescue keeps it; Unrescue removes it, keeps the volumes and starts
+// the instance.
 func TestRescueTwoVolumes(t *testing.T) {
 	needDocker(t)
 	ctx := context.Background()
 	d := New(Options{})
 	t.Cleanup(func() { d.Close() })
+	network := testNetwork(t, d) // removed last, after the containers
 	spec := testSpec(t, d, "rescue")
+	spec.Network = network
 	spec.Volumes = append(spec.Volumes, core.Volume{Name: spec.Name + "-logs", Path: "/logs"})
 	ref, err := d.Create(ctx, local, spec)
 	if err != nil {
@@ -45,6 +48,9 @@ func TestRescueTwoVolumes(t *testing.T) {
 	}
 	if l := first.Container.Config.Labels; l[LabelRescueOf] != ref || l[LabelRescueInstance] != "inst-"+spec.Name || l[core.LabelInstance] != "" {
 		t.Fatalf("rescue labels = %v", l)
+	}
+	if nets := first.Container.NetworkSettings.Networks; len(nets) != 1 || nets[network] == nil {
+		t.Fatalf("rescue networks = %v, want only %s", nets, network)
 	}
 	if err := d.Rescue(ctx, local, ref, testImage, ""); err != nil {
 		t.Fatalf("repeated rescue: %v", err)
