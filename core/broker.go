@@ -155,13 +155,9 @@ func (s *Service) brokerAuth(ctx context.Context, in BrokerLogin, allowExpired b
 	if strings.EqualFold(in.Domain, DefaultDomainID) { // the document's clients send "default"
 		req.DomainName, req.DomainID = "", DefaultDomainID
 	}
-	t, tok, err := s.issueToken(ctx, req, allowExpired)
+	_, u, tok, err := s.issueToken(ctx, req, allowExpired)
 	if err != nil {
 		return nil, "", err
-	}
-	u, err := s.store.GetUser(ctx, t.UserID)
-	if err != nil {
-		return nil, "", authStoreErr(err)
 	}
 	return u, tok, nil
 }

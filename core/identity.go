@@ -19,8 +19,24 @@ const DefaultDomainID = "default"
 // DefaultTokenTTL is how long a token lives when Config.TokenTTL is not set.
 const DefaultTokenTTL = time.Hour
 
-// expiredTokenKeep is how long an expired token stays stored.
+// expiredTokenKeep is how long an expired token stays stored, so that its
+// holder is told "expired" rather than "invalid".
 const expiredTokenKeep = 24 * time.Hour
+
+// KindTokenSweep is the periodic job that deletes tokens expired for
+// expiredTokenKeep (off the login path, which it slowed).
+const KindTokenSweep = "periodic.token_sweep"
+
+// TokenSweepEvery is how often expired tokens are swept.
+const TokenSweepEvery = time.Hour
+
+func (s *Service) runTokenSweep(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	n, err := s.store.DeleteExpiredTokens(ctx, s.now().Add(-expiredTokenKeep))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int{"deleted": n}, nil
+}
 
 // Reasons of identity errors, stable for faces to map to their own codes.
 const (
@@ -203,25 +219,27 @@ func (s *Service) resolveDomain(ctx context.Context, q Queries, id, name string)
 // needs a role grant on the project unless the user is an admin. The secret is
 // returned once; only its hash is stored.
 func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (*Token, string, error) {
-	return s.issueToken(ctx, req, false)
+	t, _, tok, err := s.issueToken(ctx, req, false)
+	return t, tok, err
 }
 
-// issueToken is IssueToken; allowExpired lets an expired password log in
-// without using a grace login (to change it).
-func (s *Service) issueToken(ctx context.Context, req TokenRequest, allowExpired bool) (*Token, string, error) {
+// issueToken is IssueToken that returns the user too (its grace logins as they
+// are after this login); allowExpired lets an expired password log in without
+// using a grace login (to change it).
+func (s *Service) issueToken(ctx context.Context, req TokenRequest, allowExpired bool) (*Token, *User, string, error) {
 	d, err := s.resolveDomain(ctx, s.store, req.DomainID, req.DomainName)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Reason == ReasonDomainNotFound {
 			e.Kind = KindUnauthenticated
 		}
-		return nil, "", authStoreErr(err)
+		return nil, nil, "", authStoreErr(err)
 	}
 	name := req.UserName
 	if req.UserID != "" {
 		u, err := s.store.GetUser(ctx, req.UserID)
 		if err != nil && ErrorKind(err) != KindNotFound {
-			return nil, "", authStoreErr(err)
+			return nil, nil, "", authStoreErr(err)
 		}
 		name = "\x00" + req.UserID // no user has this name: Authenticate fails and counts it
 		if u != nil && (req.DomainID == "" && req.DomainName == "" || u.DomainID == d.ID) {
@@ -239,10 +257,10 @@ func (s *Service) issueToken(ctx context.Context, req TokenRequest, allowExpired
 	}
 	if err != nil {
 		if ErrorKind(err) == KindUnauthenticated && ErrorReason(err) == "" {
-			return nil, "", Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name or password is wrong",
+			return nil, nil, "", Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name or password is wrong",
 				"user_name", req.UserName, "domain_name", firstNonEmpty(req.DomainName, req.DomainID))
 		}
-		return nil, "", err
+		return nil, nil, "", err
 	}
 
 	now := s.now().UTC()
@@ -257,7 +275,7 @@ func (s *Service) issueToken(ctx context.Context, req TokenRequest, allowExpired
 	if req.ProjectID != "" || req.ProjectName != "" {
 		p, roles, err := s.scope(ctx, u, req)
 		if err != nil {
-			return nil, "", authStoreErr(err)
+			return nil, nil, "", authStoreErr(err)
 		}
 		t.ProjectID, t.Roles = p.ID, roles
 	}
@@ -271,11 +289,6 @@ func (s *Service) issueToken(ctx context.Context, req TokenRequest, allowExpired
 		if err != nil {
 			return err
 		}
-		// Tokens are swept as new ones are issued; an expired one is kept a day so
-		// that its holder is told "expired" rather than "invalid".
-		if _, err := q.DeleteExpiredTokens(ctx, now.Add(-expiredTokenKeep)); err != nil {
-			return err
-		}
 		if err := q.CreateToken(ctx, t); err != nil {
 			return err
 		}
@@ -286,9 +299,9 @@ func (s *Service) issueToken(ctx context.Context, req TokenRequest, allowExpired
 		return s.audit(actx, q, "token.issue", "token", t.ID, detail)
 	})
 	if err != nil {
-		return nil, "", authStoreErr(err)
+		return nil, nil, "", authStoreErr(err)
 	}
-	return t, tok, nil
+	return t, u, tok, nil
 }
 
 // scope resolves the project a login asks for and the user's roles on it.

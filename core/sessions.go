@@ -182,19 +182,20 @@ func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session,
 	if a.UserID == "" {
 		return nil, Errorf(KindUnauthenticated, "a session needs a user")
 	}
+	// Read before the transaction, to hold the writer for the writes only.
+	inst, err := s.store.GetInstance(ctx, in.InstanceID)
+	if ErrorKind(err) == KindNotFound {
+		return nil, Invalid("instance_id", "unknown instance %q", in.InstanceID)
+	} else if err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUser(ctx, a.UserID)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	var sess *Session
-	err := s.store.InTx(ctx, func(q Queries) error {
-		inst, err := q.GetInstance(ctx, in.InstanceID)
-		if ErrorKind(err) == KindNotFound {
-			return Invalid("instance_id", "unknown instance %q", in.InstanceID)
-		} else if err != nil {
-			return err
-		}
-		u, err := q.GetUser(ctx, a.UserID)
-		if err != nil {
-			return err
-		}
+	err = s.store.InTx(ctx, func(q Queries) error {
 		if _, err := q.CloseOpenSessions(ctx, u.ID, inst.ID, now); err != nil {
 			return err
 		}

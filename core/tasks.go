@@ -77,6 +77,7 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 		KindTRSPool:             s.runTRSPool,
 		KindTRSAutoAllocate:     s.runAutoAllocate,
 		KindProjectUsage:        s.runProjectUsage,
+		KindTokenSweep:          s.runTokenSweep,
 		KindInstanceRescue:      s.runInstanceRescue,
 		KindInstanceUnrescue:    s.runInstanceUnrescue,
 		KindInstanceStart:       s.runInstanceStart,
@@ -92,6 +93,7 @@ func (s *Service) PeriodicJobs(expiryEvery, reconcileEvery time.Duration) []Peri
 		{Kind: KindReconcile, Every: reconcileEvery},
 		{Kind: KindTRSPool, Every: TRSPoolEvery},
 		{Kind: KindProjectUsage, Every: ProjectUsageEvery},
+		{Kind: KindTokenSweep, Every: TokenSweepEvery},
 	}
 }
 
