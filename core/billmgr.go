@@ -135,47 +135,17 @@ func (s *Service) BillmgrSessionUser(ctx context.Context, id string) (*User, err
 
 // canSee reports whether the actor may see and act on inst: an admin sees every
 // instance; a member sees the TRS machines assigned to them and the instances of
-// projects they own or hold a role on.
-func canSee(ctx context.Context, q Queries, a Actor, inst *Instance, projects map[string]bool) (bool, error) {
+// projects they own or hold a role on (InstanceFilter.VisibleTo, the one place
+// of that rule).
+func canSee(ctx context.Context, q Queries, a Actor, inst *Instance) (bool, error) {
 	if a.Role == RoleAdmin {
 		return true, nil
 	}
 	if a.UserID == "" || inst.State == StateDeleted {
 		return false, nil
 	}
-	st, uid := SubjectUser, a.UserID
-	as, err := q.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: []string{inst.ID}, SubjectType: &st, SubjectID: &uid})
-	if err != nil {
-		return false, err
-	}
-	if len(as) > 0 {
-		return true, nil
-	}
-	if inst.ProjectID == "" {
-		return false, nil
-	}
-	if ok, known := projects[inst.ProjectID]; known {
-		return ok, nil
-	}
-	ok := false
-	p, err := q.GetProject(ctx, inst.ProjectID)
-	switch {
-	case ErrorKind(err) == KindNotFound:
-	case err != nil:
-		return false, err
-	case p.OwnerID == a.UserID:
-		ok = true
-	default:
-		roles, err := q.ProjectRoles(ctx, inst.ProjectID, a.UserID)
-		if err != nil {
-			return false, err
-		}
-		ok = len(roles) > 0
-	}
-	if projects != nil {
-		projects[inst.ProjectID] = ok
-	}
-	return ok, nil
+	_, n, err := q.ListInstances(ctx, InstanceFilter{IDs: []string{inst.ID}, VisibleTo: &a.UserID})
+	return n > 0, err
 }
 
 // assignElids numbers the instances that have no elid yet.
@@ -192,23 +162,22 @@ func (s *Service) ListVisibleInstances(ctx context.Context) ([]*BillmgrInstance,
 	if err := s.assignElids(ctx); err != nil {
 		return nil, err
 	}
-	all, _, err := s.store.ListInstances(ctx, InstanceFilter{})
+	a := ActorFrom(ctx)
+	f := InstanceFilter{}
+	if a.Role != RoleAdmin {
+		if a.UserID == "" {
+			return []*BillmgrInstance{}, nil
+		}
+		f.VisibleTo = &a.UserID // the rule of canSee, as one query
+	}
+	all, _, err := s.store.ListInstances(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	a := ActorFrom(ctx)
-	projects := map[string]bool{}
 	var ids []string
 	var seen []*Instance
 	for _, in := range all {
-		if in.State == StateDeleted {
-			continue
-		}
-		ok, err := canSee(ctx, s.store, a, in, projects)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
+		if in.State != StateDeleted {
 			seen = append(seen, in)
 			ids = append(ids, in.ID)
 		}
@@ -248,7 +217,7 @@ func (s *Service) InstanceByElid(ctx context.Context, elid int64) (*BillmgrInsta
 	if err != nil {
 		return nil, err
 	}
-	ok, err := canSee(ctx, s.store, ActorFrom(ctx), in, nil)
+	ok, err := canSee(ctx, s.store, ActorFrom(ctx), in)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +266,7 @@ func lockInstance(ctx context.Context, q Queries, id, action string, from ...Ins
 	if err != nil {
 		return nil, err
 	}
-	ok, err := canSee(ctx, q, ActorFrom(ctx), in, nil)
+	ok, err := canSee(ctx, q, ActorFrom(ctx), in)
 	if err != nil {
 		return nil, err
 	}

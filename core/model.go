@@ -193,6 +193,10 @@ type InstanceFilter struct {
 	ServerID  *string
 	ProjectID *string
 	State     *InstanceState
+	// VisibleTo, a user id, keeps the instances a member sees: the machines
+	// assigned to the user and the instances of projects the user owns or has a
+	// role on.
+	VisibleTo *string
 	Page
 }
 

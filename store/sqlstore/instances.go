@@ -67,6 +67,12 @@ func (q *queries) ListInstances(ctx context.Context, f core.InstanceFilter) ([]*
 	if f.State != nil {
 		l.where = append(l.where, "state = "+l.args.add(*f.State))
 	}
+	if f.VisibleTo != nil {
+		u := l.args.add(*f.VisibleTo)
+		l.where = append(l.where, `(id IN (SELECT machine_id FROM machine_users WHERE user_id = `+u+`)
+			OR project_id IN (SELECT id FROM projects WHERE owner_id = `+u+`)
+			OR project_id IN (SELECT project_id FROM role_grants WHERE user_id = `+u+`))`)
+	}
 	if f.IDs != nil {
 		if len(f.IDs) == 0 {
 			return nil, 0, nil

@@ -55,6 +55,7 @@ func testMachines(t *testing.T, s core.Store) {
 	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m2.ID, SubjectType: core.SubjectGroup, SubjectID: g.ID, AssignedAt: base}))
 	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m2.ID, SubjectType: core.SubjectUser, SubjectID: u.ID, AssignedAt: base.Add(1)}))
 	wantKind(t, s.RemoveMachineAssignment(ctx, m3.ID, core.SubjectUser, u.ID), core.KindNotFound)
+
 	wantKind(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: "robot", SubjectID: u.ID}), core.KindInvalid)
 
 	all, err := s.ListMachineAssignments(ctx, core.AssignmentFilter{MachineIDs: []string{m1.ID, m2.ID, m3.ID}})
@@ -142,4 +143,27 @@ func testMachines(t *testing.T, s core.Store) {
 	}
 	// The user's assignments went with the user.
 	want(list(core.MachineFilter{Assigned: ptr(true)}))
+
+	// What a member sees: the machines assigned to it, and the instances of the
+	// projects it owns or has a role on.
+	visible := func(uid string) []string {
+		t.Helper()
+		list, _, err := s.ListInstances(ctx, core.InstanceFilter{VisibleTo: &uid, Page: core.Page{Sort: []string{"name"}}})
+		ok(t, err)
+		return ids(list, func(in *core.Instance) string { return in.Name })
+	}
+	viewer := &core.User{Name: "nina", Role: core.RoleMember}
+	ok(t, s.CreateUser(ctx, viewer))
+	diff(t, []string{}, visible(viewer.ID))
+	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: core.SubjectUser, SubjectID: viewer.ID, AssignedAt: base}))
+	diff(t, []string{"trs-01"}, visible(viewer.ID))
+	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: "p2", UserID: viewer.ID, Role: core.RoleMember}))
+	diff(t, []string{"lab-1", "trs-01"}, visible(viewer.ID))
+	owner := &core.User{Name: "olga", Role: core.RoleMember}
+	ok(t, s.CreateUser(ctx, owner))
+	diff(t, []string{}, visible(owner.ID))
+	owned := &core.Project{Name: "olga's", OwnerID: owner.ID}
+	ok(t, s.CreateProject(ctx, owned))
+	mk("olga-1", owned.ID, core.StateActive)
+	diff(t, []string{"olga-1"}, visible(owner.ID))
 }
