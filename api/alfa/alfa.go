@@ -39,20 +39,10 @@ type face struct {
 // NewHandler returns the alfa face over svc. It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
 func NewHandler(svc *core.Service, o Options) http.Handler {
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.Metrics == nil && o.Registerer != nil {
-		m, err := httpx.NewMetrics(o.Registerer)
-		if err != nil {
-			o.Log.Error("alfa: metrics not registered", "err", err)
-		}
-		o.Metrics = m
-	}
 	f := &face{svc: svc}
 	rt := httpx.NewRouter(f.auth)
 	f.routes(rt)
-	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Prefix: o.Prefix})
+	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, Prefix: o.Prefix})
 }
 
 // routes is the face's route table: every line of spec 000, each documented GET

@@ -45,18 +45,8 @@ type handlerFunc func(ctx context.Context, u *core.User, p params) (node, error)
 // NewHandler returns the billmgr face over svc. Every path answers as the one
 // endpoint, so it works mounted under a prefix (http.StripPrefix) or at "/".
 func NewHandler(svc *core.Service, o Options) http.Handler {
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.Metrics == nil && o.Registerer != nil {
-		m, err := httpx.NewMetrics(o.Registerer)
-		if err != nil {
-			o.Log.Error("billmgr: metrics not registered", "err", err)
-		}
-		o.Metrics = m
-	}
-	f := &face{svc: svc, log: o.Log}
-	return httpx.Serve(http.HandlerFunc(f.serve), httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Prefix: o.Prefix})
+	f := &face{svc: svc, log: httpx.Logger(o.Log)}
+	return httpx.Serve(http.HandlerFunc(f.serve), httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, Prefix: o.Prefix})
 }
 
 // funcs is the face's function table.

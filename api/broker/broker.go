@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,17 +46,7 @@ type face struct {
 // NewHandler returns the broker face over svc, with paths relative to its mount
 // point.
 func NewHandler(svc *core.Service, o Options) http.Handler {
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.Metrics == nil && o.Registerer != nil {
-		m, err := httpx.NewMetrics(o.Registerer)
-		if err != nil {
-			o.Log.Error("broker: metrics not registered", "err", err)
-		}
-		o.Metrics = m
-	}
-	f := &face{svc: svc, log: o.Log}
+	f := &face{svc: svc, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	post := http.MethodPost
 	rt.Handle(post, "/v1/request-vm", f.requestVM)
@@ -65,25 +54,13 @@ func NewHandler(svc *core.Service, o Options) http.Handler {
 	rt.Handle(post, "/v1/get-projects", f.getProjects)
 	rt.Handle(post, "/v1/server-remove-user", f.serverRemoveUser)
 	rt.Handle(post, "/v1/change-password", f.changePassword)
-	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Prefix: o.Prefix})
+	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: trs.WriteError, Prefix: o.Prefix})
 }
 
 // middleware caps the body, turns a panic into error 1 and writes every error in
 // the TRS envelope.
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				f.log.Error("broker: panic", "panic", p, "stack", string(debug.Stack()))
-				trs.WriteError(w, r, core.Errorf(core.KindInternal, "panic"))
-			}
-		}()
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxBody)
-		}
 		r = r.WithContext(core.WithActor(r.Context(), core.Actor{Name: "anonymous", Face: Face, Source: httpx.RemoteIP(r)}))
 		if err := next(w, r); err != nil {
 			trs.WriteError(w, r, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -521,5 +522,44 @@ func TestCleanPath(t *testing.T) {
 		if w.Code != 200 {
 			t.Errorf("GET %s = %d: %s", p, w.Code, w.Body)
 		}
+	}
+}
+
+// A face's own error writer answers panics, bodies are capped for every face, and
+// metrics are registered on the face's Registerer.
+func TestServeFaceOptions(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var got error
+	rt := NewRouter(nil)
+	rt.Handle("GET", "/boom", func(w http.ResponseWriter, r *http.Request) error { panic("boom") })
+	rt.Handle("POST", "/read", func(w http.ResponseWriter, r *http.Request) error {
+		_, got = io.ReadAll(r.Body)
+		return got
+	})
+	h := Serve(rt, Options{Face: "own", Registerer: reg, WriteError: func(w http.ResponseWriter, r *http.Request, err error) {
+		got = err
+		w.WriteHeader(599)
+	}})
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
+	if rec.Code != 599 || core.ErrorKind(got) != core.KindInternal {
+		t.Fatalf("panic: %d %v", rec.Code, got)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/read", strings.NewReader(strings.Repeat("a", MaxBody+1))))
+	var tooBig *http.MaxBytesError
+	if !errors.As(got, &tooBig) {
+		t.Fatalf("oversized body: %d %v", rec.Code, got)
+	}
+	mfs, err := reg.Gather()
+	series := 0
+	for _, mf := range mfs {
+		if mf.GetName() == "hostdeck_http_requests_total" {
+			series = len(mf.GetMetric())
+		}
+	}
+	if err != nil || series != 2 {
+		t.Fatalf("request series = %d, %v", series, err)
 	}
 }

@@ -2,7 +2,6 @@ package httpx
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,13 +10,22 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hostdeck/core"
 )
 
 // Options configure Serve.
 type Options struct {
 	Face    string       // the face's name, a label of every log line and metric
 	Log     *slog.Logger // nil discards
-	Metrics *Metrics     // nil records none
+	Metrics *Metrics     // nil: registered on Registerer, or none without one
+	// Registerer gets the metrics when Metrics is nil (never the global registry).
+	Registerer prometheus.Registerer
+	// WriteError writes an error in the face's envelope: a panic, as an internal
+	// error. nil writes JSON:API.
+	WriteError func(w http.ResponseWriter, r *http.Request, err error)
 	// Prefix is the path the face is mounted under (e.g. "/alfa"), used to build
 	// links. When empty it is found per request by comparing the path the client
 	// sent with the one that reached the face (after http.StripPrefix).
@@ -57,6 +65,14 @@ func RemoteIP(r *http.Request) string {
 	return host
 }
 
+// Logger is l, or a logger that discards when l is nil.
+func Logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
 // statusWriter remembers the status written.
 type statusWriter struct {
 	http.ResponseWriter
@@ -80,14 +96,23 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Serve wraps a face's router with what every face runs behind: the mount prefix is
-// found, the path cleaned (a trailing slash is optional on every route), panics
-// become a 500 JSON:API error, and each request is logged on one line (face,
-// method, route pattern, status, duration, remote address; never bodies or
-// credentials) and counted in the metrics by the route pattern that matched.
+// found, the path cleaned (a trailing slash is optional on every route), the body
+// capped at MaxBody, panics become an internal error in the face's envelope, and
+// each request is logged on one line (face, method, route pattern, status,
+// duration, remote address; never bodies or credentials) and counted in the
+// metrics by the route pattern that matched.
 func Serve(h http.Handler, o Options) http.Handler {
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	log := Logger(o.Log)
+	if o.Metrics == nil && o.Registerer != nil {
+		m, err := NewMetrics(o.Registerer)
+		if err != nil {
+			log.Error("metrics not registered", "face", o.Face, "err", err)
+		}
+		o.Metrics = m
+	}
+	writeErr := o.WriteError
+	if writeErr == nil {
+		writeErr = WriteError
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -99,6 +124,9 @@ func Serve(h http.Handler, o Options) http.Handler {
 		r.Pattern = "" // an outer ServeMux's pattern is not ours; the router sets its own
 		cleanPath(r)
 		sw := &statusWriter{ResponseWriter: w}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(sw, r.Body, MaxBody)
+		}
 		func() {
 			defer func() {
 				p := recover()
@@ -110,7 +138,7 @@ func Serve(h http.Handler, o Options) http.Handler {
 				}
 				rec.panic, rec.stack = p, debug.Stack()
 				if sw.status == 0 {
-					WriteError(sw, r, errors.New("panic"))
+					writeErr(sw, r, core.Errorf(core.KindInternal, "panic"))
 				}
 			}()
 			h.ServeHTTP(sw, r)

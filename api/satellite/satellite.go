@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -46,20 +45,10 @@ type face struct {
 // NewHandler returns the satellite face over svc. Its paths are relative to its
 // mount point: mount it with http.StripPrefix under a prefix, or at "/".
 func NewHandler(svc *core.Service, o Options) http.Handler {
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.Metrics == nil && o.Registerer != nil {
-		m, err := httpx.NewMetrics(o.Registerer)
-		if err != nil {
-			o.Log.Error("satellite: metrics not registered", "err", err)
-		}
-		o.Metrics = m
-	}
-	f := &face{svc: svc, log: o.Log}
+	f := &face{svc: svc, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
-	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Prefix: o.Prefix})
+	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
 }
 
 // routes is the face's route table.
@@ -87,18 +76,6 @@ func (f *face) routes(rt *httpx.Router) {
 // writes any error in the face's envelope. A panic is logged and answered 500.
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				f.log.Error("satellite: panic", "panic", p, "stack", string(debug.Stack()))
-				writeError(w, r, core.Errorf(core.KindInternal, "panic"))
-			}
-		}()
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxBody)
-		}
 		a, err := f.svc.SatelliteActor(r.Context(), r.Header.Get("Authorization"), Face, httpx.RemoteIP(r))
 		if err != nil {
 			writeError(w, r, err)

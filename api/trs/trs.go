@@ -61,23 +61,13 @@ type face struct {
 // NewHandler returns the trs face over svc. It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
 func NewHandler(svc *core.Service, o Options) http.Handler {
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.Metrics == nil && o.Registerer != nil {
-		m, err := httpx.NewMetrics(o.Registerer)
-		if err != nil {
-			o.Log.Error("trs: metrics not registered", "err", err)
-		}
-		o.Metrics = m
-	}
 	if o.Version == "" {
 		o.Version = buildVersion()
 	}
-	f := &face{svc: svc, log: o.Log, version: o.Version, license: o.License}
+	f := &face{svc: svc, log: httpx.Logger(o.Log), version: o.Version, license: o.License}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
-	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Prefix: o.Prefix})
+	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
 }
 
 func buildVersion() string {
@@ -171,35 +161,18 @@ func keystonePath(r *http.Request) bool {
 // answered as error 1.
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		ks := keystonePath(r)
-		writeErr := writeTRSError
-		if ks {
-			writeErr = writeKeystoneError
-		}
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				f.log.Error("trs: panic", "panic", p, "stack", string(debug.Stack()))
-				writeErr(w, r, core.Errorf(core.KindInternal, "panic"))
-			}
-		}()
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxBody)
-		}
 		open := r.URL.Path == "/" || r.URL.Path == "/v3" || r.URL.Path == "/v3/auth/tokens" && r.Method == http.MethodPost ||
 			r.Method == http.MethodPost && isOwnPasswordChange(r.URL.Path)
 		if !open {
 			ctx, err := f.authenticate(r)
 			if err != nil {
-				writeErr(w, r, err)
+				writeError(w, r, err)
 				return nil
 			}
 			r = r.WithContext(ctx)
 		}
 		if err := next(w, r); err != nil {
-			writeErr(w, r, err)
+			writeError(w, r, err)
 		}
 		return nil
 	}
@@ -238,4 +211,14 @@ func requireAdmin(r *http.Request) error {
 		return core.Reasoned(core.KindUnauthenticated, core.ReasonTokenInvalid, "an X-Auth-Token is required")
 	}
 	return core.Authorize(a.user, core.RoleAdmin)
+}
+
+// writeError writes err in Keystone's shape on /v3 and /, in the TRS envelope
+// elsewhere.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if keystonePath(r) {
+		writeKeystoneError(w, r, err)
+		return
+	}
+	writeTRSError(w, r, err)
 }
