@@ -407,7 +407,8 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 
 // GetVM reports a VM request of the user callerID. An unknown request is
 // KindNotFound with reason request_not_found; another user's request is
-// KindForbidden with reason request_forbidden. When the request is completed, a
+// KindForbidden with reason request_forbidden; a client address outside the
+// project's Web Guard is reason web_guard. When the request is completed, a
 // session is recorded for the caller (the acting user in ctx).
 func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMRequest, error) {
 	notFound := Reasoned(KindNotFound, ReasonRequestNotFound, "request "+requestID+" not found", "request_id", requestID)
@@ -422,6 +423,13 @@ func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMReq
 	}
 	if t.TargetID != callerID {
 		return nil, Reasoned(KindForbidden, ReasonRequestForbidden, "request "+requestID+" belongs to another user", "request_id", requestID)
+	}
+	var pl brokerPayload
+	if err := json.Unmarshal(t.Payload, &pl); err != nil {
+		return nil, fmt.Errorf("decode request %s payload: %w", t.ID, err)
+	}
+	if err := s.guardProject(ctx, pl.ProjectID); err != nil {
+		return nil, err
 	}
 	out := &VMRequest{ID: t.ID, Status: RequestInProgress, Progress: t.Progress}
 	switch t.Status {
@@ -444,8 +452,6 @@ func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMReq
 		return out, nil
 	}
 	out.Machine = m
-	var pl brokerPayload
-	_ = json.Unmarshal(t.Payload, &pl)
 	in := pl.Session
 	in.InstanceID = m.ID
 	if _, err := s.RecordSession(ctx, in); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -410,24 +409,10 @@ func CheckWebGuard(p *TRSProject, source string) error {
 		"project_name", p.Name, "ip_address", source)
 }
 
-// GuardVMRequest applies the Web Guard of a VM request's project to the client
-// in ctx (its actor's Source). An unknown request passes: GetVM reports it.
-func (s *Service) GuardVMRequest(ctx context.Context, requestID string) error {
-	if !ValidID(requestID) {
-		return nil
-	}
-	t, err := s.store.GetTask(ctx, requestID)
-	if ErrorKind(err) == KindNotFound || err == nil && t.Kind != KindBrokerRequestVM {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var pl brokerPayload
-	if err := json.Unmarshal(t.Payload, &pl); err != nil || pl.ProjectID == "" {
-		return nil
-	}
-	p, err := s.store.GetTRSProject(ctx, pl.ProjectID)
+// guardProject applies the Web Guard of a TRS project to the client in ctx (its
+// actor's Source). A project that is gone passes.
+func (s *Service) guardProject(ctx context.Context, projectID string) error {
+	p, err := s.store.GetTRSProject(ctx, projectID)
 	if ErrorKind(err) == KindNotFound {
 		return nil
 	}

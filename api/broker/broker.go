@@ -183,9 +183,6 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	r = actorCtx(r, u)
-	if err := f.svc.GuardVMRequest(r.Context(), body.Request); err != nil {
-		return err
-	}
 	req, err := f.svc.GetVM(r.Context(), body.Request, u.ID)
 	if err != nil {
 		return err
