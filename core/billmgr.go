@@ -36,11 +36,6 @@ type BillmgrSession struct {
 
 // BillmgrStore keeps panel sessions and instances' numeric ids.
 type BillmgrStore interface {
-	// AssignElids gives every instance that has no elid the next numbers of the
-	// sequence, in creation order, and returns how many it numbered. Numbers are
-	// unique and never reused. Run it in a transaction: on PostgreSQL the sequence
-	// row stays locked until the transaction ends.
-	AssignElids(ctx context.Context) (int, error)
 	// InstanceElids maps the given instance ids to their elids; ids without one are
 	// left out.
 	InstanceElids(ctx context.Context, instanceIDs []string) (map[string]int64, error)
@@ -148,20 +143,9 @@ func canSee(ctx context.Context, q Queries, a Actor, inst *Instance) (bool, erro
 	return n > 0, err
 }
 
-// assignElids numbers the instances that have no elid yet.
-func (s *Service) assignElids(ctx context.Context) error {
-	return s.store.InTx(ctx, func(q Queries) error {
-		_, err := q.AssignElids(ctx)
-		return err
-	})
-}
-
 // ListVisibleInstances lists the instances the actor sees (deleted ones left out),
 // oldest first, each with its elid.
 func (s *Service) ListVisibleInstances(ctx context.Context) ([]*BillmgrInstance, error) {
-	if err := s.assignElids(ctx); err != nil {
-		return nil, err
-	}
 	a := ActorFrom(ctx)
 	f := InstanceFilter{}
 	if a.Role != RoleAdmin {
@@ -199,9 +183,6 @@ func (s *Service) InstanceByElid(ctx context.Context, elid int64) (*BillmgrInsta
 	notFound := NotFound("instance", formatElid(elid))
 	if elid <= 0 {
 		return nil, notFound
-	}
-	if err := s.assignElids(ctx); err != nil {
-		return nil, err
 	}
 	id, err := s.store.InstanceIDByElid(ctx, elid)
 	if ErrorKind(err) == KindNotFound {

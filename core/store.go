@@ -51,7 +51,9 @@ type ServerStore interface {
 }
 
 type InstanceStore interface {
-	CreateInstance(ctx context.Context, in *Instance) error // Conflict on a duplicate name
+	// CreateInstance stores in and gives it the next numeric id (the billmgr
+	// face's elid, unique and never reused); Conflict on a duplicate name.
+	CreateInstance(ctx context.Context, in *Instance) error
 	GetInstance(ctx context.Context, id string) (*Instance, error)
 	ListInstances(ctx context.Context, f InstanceFilter) ([]*Instance, int, error)
 	UpdateInstance(ctx context.Context, id string, u InstanceUpdate) (*Instance, error)

@@ -11,43 +11,6 @@ import (
 	"hostdeck/core"
 )
 
-// AssignElids numbers the instances without an elid from the one-row counter
-// instance_elid_seq. The UPDATE locks the counter row on PostgreSQL until the
-// transaction ends, so concurrent callers number one after the other; on SQLite
-// writers are serial already.
-func (q *queries) AssignElids(ctx context.Context) (int, error) {
-	// Most calls find nothing to number: a read first keeps them from writing.
-	var todo bool
-	if err := q.w.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM instances i
-		WHERE NOT EXISTS (SELECT 1 FROM instance_elids e WHERE e.instance_id = i.id))`).Scan(&todo); err != nil {
-		return 0, core.Wrap(core.KindInternal, err, "find instances without elid")
-	}
-	if !todo {
-		return 0, nil
-	}
-	var last int64
-	if err := q.w.QueryRowContext(ctx, `UPDATE instance_elid_seq SET last_id = last_id WHERE id = 1 RETURNING last_id`).Scan(&last); err != nil {
-		return 0, core.Wrap(core.KindInternal, err, "lock elid sequence")
-	}
-	res, err := q.w.ExecContext(ctx, `INSERT INTO instance_elids (elid, instance_id)
-		SELECT $1 + ROW_NUMBER() OVER (ORDER BY i.created_at, i.id), i.id FROM instances i
-		WHERE NOT EXISTS (SELECT 1 FROM instance_elids e WHERE e.instance_id = i.id)`, last)
-	if err != nil {
-		return 0, q.writeErr(err, "instance elid", strconv.FormatInt(last, 10))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, core.Wrap(core.KindInternal, err, "number instances")
-	}
-	if n == 0 {
-		return 0, nil
-	}
-	if _, err := q.w.ExecContext(ctx, `UPDATE instance_elid_seq SET last_id = $1 WHERE id = 1`, last+n); err != nil {
-		return 0, core.Wrap(core.KindInternal, err, "advance elid sequence")
-	}
-	return int(n), nil
-}
-
 func (q *queries) InstanceElids(ctx context.Context, instanceIDs []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(instanceIDs))
 	// In chunks, to stay below the databases' limits on bound parameters.

@@ -45,6 +45,15 @@ func (q *queries) CreateInstance(ctx context.Context, in *core.Instance) error {
 	if err != nil {
 		return q.writeErr(err, "instance", in.Name)
 	}
+	// Its numeric id (billmgr's elid): the counter's next value. The UPDATE takes
+	// it atomically (and locks the row on PostgreSQL until a transaction ends).
+	var elid int64
+	if err := q.w.QueryRowContext(ctx, `UPDATE instance_elid_seq SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id`).Scan(&elid); err != nil {
+		return core.Wrap(core.KindInternal, err, "number instance %s", in.Name)
+	}
+	if _, err := q.w.ExecContext(ctx, `INSERT INTO instance_elids (elid, instance_id) VALUES ($1, $2)`, elid, in.ID); err != nil {
+		return q.writeErr(err, "instance elid", in.Name)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -9,23 +10,10 @@ import (
 )
 
 // testElids checks the numeric instance ids of the billmgr face: every instance
-// gets one, in creation order, unique and stable; numbers are never reused.
+// gets the next one when it is created, unique and stable; numbers are never
+// reused.
 func testElids(t *testing.T, s core.Store) {
 	ctx := context.Background()
-	assign := func() int {
-		t.Helper()
-		var n int
-		ok(t, s.InTx(ctx, func(q core.Queries) error {
-			var err error
-			n, err = q.AssignElids(ctx)
-			return err
-		}))
-		return n
-	}
-	n0 := assign() // whatever earlier migrations left (none in a fresh store)
-	if n0 != 0 {
-		t.Fatalf("fresh store numbered %d instances", n0)
-	}
 	mk := func(name string, at time.Duration) *core.Instance {
 		t.Helper()
 		in := &core.Instance{Name: name, ServerID: "srv-1", State: core.StateActive, CreatedAt: base.Add(at), UpdatedAt: base.Add(at)}
@@ -34,20 +22,28 @@ func testElids(t *testing.T, s core.Store) {
 	}
 	b := mk("elid-b", time.Minute)
 	a := mk("elid-a", 0)
-	if n := assign(); n != 2 {
-		t.Fatalf("AssignElids numbered %d, want 2", n)
-	}
-	if n := assign(); n != 0 {
-		t.Fatalf("second AssignElids numbered %d, want 0", n)
-	}
 	got, err := s.InstanceElids(ctx, []string{a.ID, b.ID, "0190b6c4-6d5a-7000-8000-0000000000ff"})
 	ok(t, err)
-	diff(t, map[string]int64{a.ID: 1, b.ID: 2}, got) // creation order, unknown ids left out
-	c := mk("elid-c", -time.Hour)                    // created "earlier", numbered later: numbers never move
-	assign()
+	diff(t, map[string]int64{b.ID: 1, a.ID: 2}, got) // creation order, unknown ids left out
+	// A failed creation (a duplicate name) takes no number; in a transaction
+	// that rolls back neither the instance nor its number stays.
+	wantKind(t, s.CreateInstance(ctx, &core.Instance{Name: "elid-a", ServerID: "srv-1", State: core.StateActive}), core.KindConflict)
+	errRollback := errors.New("roll back")
+	err = s.InTx(ctx, func(q core.Queries) error {
+		ok(t, q.CreateInstance(ctx, &core.Instance{Name: "elid-gone", ServerID: "srv-1", State: core.StateActive}))
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("rolled back transaction: %v", err)
+	}
+	var c *core.Instance
+	ok(t, s.InTx(ctx, func(q core.Queries) error {
+		c = &core.Instance{Name: "elid-c", ServerID: "srv-1", State: core.StateActive}
+		return q.CreateInstance(ctx, c)
+	}))
 	got, err = s.InstanceElids(ctx, []string{a.ID, b.ID, c.ID})
 	ok(t, err)
-	diff(t, map[string]int64{a.ID: 1, b.ID: 2, c.ID: 3}, got)
+	diff(t, map[string]int64{b.ID: 1, a.ID: 2, c.ID: 3}, got)
 	id, err := s.InstanceIDByElid(ctx, 3)
 	ok(t, err)
 	diff(t, c.ID, id)
@@ -58,7 +54,6 @@ func testElids(t *testing.T, s core.Store) {
 	diff(t, map[string]int64{}, got)
 }
 
-// testBillmgrSessions checks panel sessions: create, get, touch, idle expiry.
 func testBillmgrSessions(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	u := newUser(t, s, "panel-user")
@@ -119,14 +114,7 @@ func ElidBackfill(t *testing.T, open func() core.Store, exec func(query string))
 	ok(t, err)
 	diff(t, map[string]int64{ins[0].ID: 1, ins[1].ID: 2, ins[2].ID: 3}, got)
 	next := &core.Instance{Name: "new", ServerID: "srv-1", State: core.StateActive}
-	ok(t, s.CreateInstance(ctx, next))
-	ok(t, s.InTx(ctx, func(q core.Queries) error {
-		n, err := q.AssignElids(ctx)
-		if err == nil && n != 1 {
-			t.Errorf("AssignElids numbered %d, want 1", n)
-		}
-		return err
-	}))
+	ok(t, s.CreateInstance(ctx, next)) // numbered after the migrated ones
 	id, err := s.InstanceIDByElid(ctx, 4)
 	ok(t, err)
 	diff(t, next.ID, id)

@@ -4,7 +4,7 @@
 -- Every instance gets a numeric elid, unique and never reused. Numbers come from a
 -- one-row counter (as volume_assignment_seq in 0005) rather than SERIAL or
 -- AUTOINCREMENT so that the same SQL runs on both databases. Existing instances are
--- numbered here in creation order; later ones when the store's AssignElids runs.
+-- numbered here in creation order; later ones as they are created (CreateInstance).
 CREATE TABLE instance_elid_seq (
 	id      INTEGER PRIMARY KEY,
 	last_id BIGINT NOT NULL
