@@ -95,7 +95,7 @@ func newServeCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&c.Data, "data", env("HOSTDECK_DATA", "./hostdeck-data"), "data directory (SQLite file, keys, simulator state) [HOSTDECK_DATA]")
 	f.StringVar(&c.DB, "db", env("HOSTDECK_DB", ""), "database: empty for SQLite under --data, or a postgres:// DSN [HOSTDECK_DB]")
-	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under /alfa/, /trs/ and /broker/, /healthz, /metrics) [HOSTDECK_LISTEN]")
+	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under /alfa/, /trs/, /broker/, /satellite/ and /billmgr/; /healthz, /metrics) [HOSTDECK_LISTEN]")
 	f.StringVar(&c.AlfaListen, "alfa-listen", env("HOSTDECK_ALFA_LISTEN", ""), "own listener for the alfa face at / [HOSTDECK_ALFA_LISTEN]")
 	f.StringVar(&c.TRSListen, "trs-listen", env("HOSTDECK_TRS_LISTEN", ""), "own listener for the trs face at / [HOSTDECK_TRS_LISTEN]")
 	f.StringVar(&c.BrokerListen, "broker-listen", env("HOSTDECK_BROKER_LISTEN", ""), "own listener for the broker face at / [HOSTDECK_BROKER_LISTEN]")
@@ -278,7 +278,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		}()
 	}
 	ready.Store(true)
-	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "broker_listen", c.BrokerListen, "billmgr_listen", c.BillmgrListen, "runtime", c.Runtime, "store", storeKind(c))
+	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "broker_listen", c.BrokerListen, "satellite_listen", c.SatelliteListen, "billmgr_listen", c.BillmgrListen, "runtime", c.Runtime, "store", storeKind(c))
 
 	select {
 	case <-ctx.Done():
