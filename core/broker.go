@@ -96,7 +96,7 @@ func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (*BrokerTicket,
 	var t *Task
 	err = s.change(actx, func(q Queries) error {
 		pl := brokerPayload{UserID: u.ID, ProjectID: p.ID, Session: in.Session}
-		m, how, err := s.pickMachine(actx, q, p, u.ID, true)
+		m, how, err := s.pickMachine(actx, q, p, u.ID)
 		if err != nil {
 			return err
 		}
@@ -105,8 +105,9 @@ func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (*BrokerTicket,
 				return err
 			}
 		}
-		if m != nil && m.State == StateActive {
-			// The warm pool answers at once: the request is recorded already done.
+		if m != nil {
+			// The pool answers at once: the request is recorded already done, and
+			// get-vm follows the machine until it is active.
 			t, err = s.recordDone(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, pl, brokerResult{InstanceID: m.ID, How: how})
 		} else {
 			t, err = s.enqueue(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, pl)
@@ -257,7 +258,7 @@ const (
 // With assign, a machine not yet held is locked, checked free again and assigned
 // to the user in q's transaction, so that in mode 1 no two users ever get the
 // same machine. A nil machine means there is none.
-func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string, assign bool) (*Instance, string, error) {
+func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string) (*Instance, string, error) {
 	held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &userID})
 	if err != nil {
 		return nil, "", err
@@ -267,24 +268,18 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 			return m, handHeld, nil
 		}
 	}
-	// A free machine, active ones first. On PostgreSQL a machine another request
-	// takes meanwhile is skipped by listing again once its transaction is done.
+	// A free machine, active ones first, locked (on PostgreSQL concurrent
+	// hand-outs skip each other's), checked free again and assigned.
 	for _, st := range []InstanceState{StateActive, StateBuilding} {
-		for range 8 {
-			free, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID),
-				State: &Cond{Op: OpEq, Values: []string{string(st)}}, Assigned: ptr(false), Page: Page{Limit: 1}})
-			if err != nil || len(free) == 0 {
-				if err != nil {
-					return nil, "", err
-				}
+		for range 100 { // a machine taken meanwhile is not found again
+			m, err := q.LockFreeMachine(ctx, p.ID, st)
+			if ErrorKind(err) == KindNotFound {
 				break
+			} else if err != nil {
+				return nil, "", err
 			}
-			if !assign {
-				return free[0], handAssigned, nil
-			}
-			inst, err := s.takeFree(ctx, q, free[0].ID, userID)
-			if err != nil || inst != nil {
-				return inst, handAssigned, err
+			if ok, err := s.takeFree(ctx, q, m, userID); err != nil || ok {
+				return m, handAssigned, err
 			}
 		}
 	}
@@ -309,8 +304,8 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 			best, bestN = m, len(users)
 		}
 	}
-	if best == nil || !assign {
-		return best, handShared, nil
+	if best == nil {
+		return nil, "", nil
 	}
 	inst, pr, err := lockMachine(ctx, q, best.ID)
 	if err != nil {
@@ -319,30 +314,22 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 	return inst, handShared, s.assignAll(ctx, q, inst, pr, SubjectUser, []string{userID})
 }
 
-// takeFree locks a machine and assigns it to the user if it is still free and
-// usable; nil when it was taken (or deleted) since it was listed.
-func (s *Service) takeFree(ctx context.Context, q Queries, id, userID string) (*Instance, error) {
-	inst, err := q.LockMachine(ctx, id)
-	if ErrorKind(err) == KindNotFound {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
+// takeFree assigns a locked machine to the user if it is still free (on
+// PostgreSQL another transaction may have taken it just before it was locked).
+func (s *Service) takeFree(ctx context.Context, q Queries, m *Instance, userID string) (bool, error) {
+	if as, err := q.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: []string{m.ID}}); err != nil || len(as) > 0 {
+		return false, err
 	}
-	if !usableMachine(inst) {
-		return nil, nil
+	if err := s.assign(ctx, q, m.ID, SubjectUser, userID); err != nil {
+		return false, err
 	}
-	if as, err := q.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: []string{id}}); err != nil || len(as) > 0 {
-		return nil, err
-	}
-	if err := s.assign(ctx, q, inst.ID, SubjectUser, userID); err != nil {
-		return nil, err
-	}
-	return inst, s.audit(ctx, q, "machine.assign_user", "instance", inst.ID, map[string]any{"users": []string{userID}})
+	return true, s.audit(ctx, q, "machine.assign_user", "instance", m.ID, map[string]any{"users": []string{userID}})
 }
 
-// runBrokerRequest hands the user a machine: the one held, a free one, or a new
-// one, and waits until it is active. RequestVM has answered at once when an
-// active machine was there; this task runs when one had to be built or created.
+// runBrokerRequest hands the user a machine when RequestVM found none to give at
+// once: one freed meanwhile, or a new one. It does not wait for the machine to be
+// built (that would hold a worker the build itself may need): get-vm follows the
+// machine's state.
 func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
 	pl, err := decode[brokerPayload](t)
 	if err != nil {
@@ -362,47 +349,25 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 		if err != nil {
 			return err
 		}
-		m, how, err := s.pickMachine(actx, q, p, u.ID, true)
+		m, how, err := s.pickMachine(actx, q, p, u.ID)
 		if err != nil || m == nil {
 			return err
 		}
 		res = brokerResult{InstanceID: m.ID, How: how}
 		return nil
 	})
+	if err != nil || res.InstanceID != "" {
+		return res, err
+	}
+	progress(10, "creating a machine")
+	created, err := s.CreateMachines(actx, pl.ProjectID, 1, []string{u.ID}, nil)
 	if err != nil {
+		if ErrorKind(err) == KindConflict || ErrorKind(err) == KindInvalid {
+			return nil, Permanent(err)
+		}
 		return nil, err
 	}
-	if res.InstanceID == "" {
-		progress(10, "creating a machine")
-		created, err := s.CreateMachines(actx, pl.ProjectID, 1, []string{u.ID}, nil)
-		if err != nil {
-			if ErrorKind(err) == KindConflict || ErrorKind(err) == KindInvalid {
-				return nil, Permanent(err)
-			}
-			return nil, err
-		}
-		s.wake()
-		res = brokerResult{InstanceID: created.Machines[0].ID, How: handCreated}
-	}
-	progress(50, "waiting for machine "+res.InstanceID)
-	for {
-		inst, err := s.store.GetInstance(ctx, res.InstanceID)
-		if err != nil {
-			return nil, err
-		}
-		switch inst.State {
-		case StateActive:
-			return res, nil
-		case StateBuilding, StateRebooting:
-		default:
-			return nil, Permanent(fmt.Errorf("machine %s is in state %s", inst.Name, inst.State))
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return brokerResult{InstanceID: created.Machines[0].ID, How: handCreated}, nil
 }
 
 // GetVM reports a VM request of the user callerID. An unknown request is
@@ -431,15 +396,13 @@ func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMReq
 	if err := s.guardProject(ctx, pl.ProjectID); err != nil {
 		return nil, err
 	}
-	out := &VMRequest{ID: t.ID, Status: RequestInProgress, Progress: t.Progress}
+	out := &VMRequest{ID: t.ID, Status: RequestInProgress, Progress: t.Progress, Message: t.Message}
 	switch t.Status {
 	case TaskSuccess:
-		out.Status = RequestCompleted
 	case TaskFailure, TaskRevoked:
 		out.Status, out.Message = RequestFailed, t.Error
 		return out, nil
 	default:
-		out.Message = t.Message
 		return out, nil
 	}
 	var res brokerResult
@@ -452,6 +415,16 @@ func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMReq
 		return out, nil
 	}
 	out.Machine = m
+	switch m.State {
+	case StateActive:
+	case StateBuilding, StateRebooting:
+		out.Progress, out.Message = 50, "waiting for machine "+m.Name
+		return out, nil
+	default:
+		out.Status, out.Message = RequestFailed, fmt.Sprintf("machine %s is in state %s", m.Name, m.State)
+		return out, nil
+	}
+	out.Status, out.Progress, out.Message = RequestCompleted, 100, ""
 	in := pl.Session
 	in.InstanceID = m.ID
 	if _, err := s.RecordSession(ctx, in); err != nil {
@@ -586,7 +559,7 @@ func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(in
 func (s *Service) pickFree(ctx context.Context, q Queries, p *TRSProject, userID string) (*Instance, error) {
 	only := *p
 	only.OperationMode = ModeStandard // do not fall back to sharing
-	m, _, err := s.pickMachine(ctx, q, &only, userID, true)
+	m, _, err := s.pickMachine(ctx, q, &only, userID)
 	return m, err
 }
 

@@ -21,7 +21,8 @@ func brokerUser(t *testing.T, e *testenv.Env, p *core.TRSProject, name string) *
 	return u
 }
 
-// handOut asks for a machine as u and waits for the request to finish.
+// handOut asks for a machine as u and polls get-vm until the request is no
+// longer in progress.
 func handOut(t *testing.T, e *testenv.Env, u *core.User) (*core.VMRequest, error) {
 	t.Helper()
 	tk, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: u.Name, Password: u.Name + "-password",
@@ -32,9 +33,15 @@ func handOut(t *testing.T, e *testenv.Env, u *core.User) (*core.VMRequest, error
 	if tk.Token == "" {
 		t.Fatal("no token")
 	}
-	e.WaitTask(t, tk.RequestID)
 	ctx := core.WithActor(context.Background(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
-	return e.Svc.GetVM(ctx, tk.RequestID, u.ID)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, err := e.Svc.GetVM(ctx, tk.RequestID, u.ID)
+		if err != nil || r.Status != core.RequestInProgress || time.Now().After(deadline) {
+			return r, err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func TestRequestVM(t *testing.T) {
@@ -92,13 +99,27 @@ func TestRequestVM(t *testing.T) {
 }
 
 func TestRequestVMModeOneNeverShares(t *testing.T) {
-	e := testenv.New(t)
+	handOutConcurrently(t, testenv.New(t), 3, 8)
+}
+
+// On PostgreSQL concurrent hand-outs lock different free machines (SKIP
+// LOCKED); none goes to two users.
+func TestRequestVMOnPostgres(t *testing.T) {
+	handOutConcurrently(t, testenv.NewWith(t, testenv.Options{Store: testenv.Postgres(t)}), 10, 20)
+}
+
+// handOutConcurrently has n users of a mode 1 project with a warm pool of
+// machines ask for a machine at once, and checks that no machine went to two.
+func handOutConcurrently(t *testing.T, e *testenv.Env, machines, n int) {
 	e.Server(t, "node-1", 50)
 	p := newTRSProject(t, e, "lab", core.ModeStandard, 0, "")
-	if _, err := e.Svc.CreateMachines(e.AdminCtx(), p.ID, 3, nil, nil); err != nil {
+	created, err := e.Svc.CreateMachines(e.AdminCtx(), p.ID, machines, nil, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 8
+	for _, tk := range created.Tasks {
+		e.WaitTask(t, tk.ID)
+	}
 	users := make([]*core.User, n)
 	for i := range users {
 		users[i] = brokerUser(t, e, p, fmt.Sprintf("user%d", i))
@@ -161,7 +182,17 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	if got := e.WaitTask(t, id); got.Status != core.TaskSuccess || got.Attempts != 1 {
 		t.Fatalf("cold hand-out task = %+v", got)
 	}
-	r, err = e.Svc.GetVM(core.WithActor(context.Background(), core.Actor{UserID: bob.ID, Name: bob.Name}), id, bob.ID)
+	// get-vm follows the new machine: in progress while it builds, then completed.
+	bctx := core.WithActor(context.Background(), core.Actor{UserID: bob.ID, Name: bob.Name})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		r, err = e.Svc.GetVM(bctx, id, bob.ID)
+		if err != nil || r.Status != core.RequestInProgress || time.Now().After(deadline) {
+			break
+		}
+		if r.Machine != nil && r.Machine.State != core.StateBuilding {
+			t.Fatalf("in progress with machine %s", r.Machine.State)
+		}
+	}
 	if err != nil || r.Status != core.RequestCompleted || r.Machine.ID == created.Machines[0].ID {
 		t.Fatalf("cold hand-out = %+v, %v", r, err)
 	}

@@ -86,6 +86,11 @@ type MachineStore interface {
 	// LockMachine reads an instance and, on PostgreSQL inside a transaction, locks
 	// its row until the transaction ends; KindNotFound for an unknown id.
 	LockMachine(ctx context.Context, id string) (*Instance, error)
+	// LockFreeMachine returns the oldest machine of the project in state with no
+	// user or group, locked like LockMachine; KindNotFound when there is none. On
+	// PostgreSQL it skips machines other transactions hold locked, so concurrent
+	// hand-outs take different machines.
+	LockFreeMachine(ctx context.Context, projectID string, state InstanceState) (*Instance, error)
 	// AddMachineAssignment is KindConflict when the assignment exists.
 	AddMachineAssignment(ctx context.Context, a *MachineAssignment) error
 	// RemoveMachineAssignment is KindNotFound when the assignment does not exist.

@@ -46,6 +46,8 @@ type Options struct {
 	// Periodic jobs, off by default so that tests decide when they run.
 	Periodic []core.PeriodicJob
 	Clock    func() time.Time
+	// Store replaces the SQLite store in a temporary directory (e.g. Postgres(t)).
+	Store core.Store
 }
 
 // New starts an Env with default options.
@@ -54,12 +56,15 @@ func New(t testing.TB) *Env { return NewWith(t, Options{}) }
 // NewWith starts an Env.
 func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := sqlite.Open(filepath.Join(dir, "hostdeck.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
+	store := o.Store
+	if store == nil {
+		db, err := sqlite.Open(filepath.Join(t.TempDir(), "hostdeck.db"))
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		store = db
 	}
-	t.Cleanup(func() { store.Close() })
 
 	mail := smtptest.Start(t)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

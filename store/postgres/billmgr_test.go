@@ -7,12 +7,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"hostdeck/core"
+	"hostdeck/internal/testenv"
 	"hostdeck/store/postgres"
 	"hostdeck/store/storetest"
 )
 
 func TestElidBackfill(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := testenv.PostgresDSN(t)
 	ctx := context.Background()
 	storetest.ElidBackfill(t, func() core.Store {
 		db, err := postgres.Open(ctx, dsn)

@@ -73,6 +73,21 @@ func (q *queries) ListInstanceNames(ctx context.Context, prefix string) ([]strin
 	return out, nil
 }
 
+func (q *queries) LockFreeMachine(ctx context.Context, projectID string, state core.InstanceState) (*core.Instance, error) {
+	query := `SELECT ` + instanceCols + ` FROM instances WHERE ` + machineWhere + ` AND project_id = $1 AND state = $2
+		AND NOT EXISTS (SELECT 1 FROM machine_users mu WHERE mu.machine_id = instances.id)
+		AND NOT EXISTS (SELECT 1 FROM machine_groups mg WHERE mg.machine_id = instances.id)
+		ORDER BY created_at, id LIMIT 1`
+	if q.inTx && q.d.SkipLocked {
+		query += " FOR UPDATE SKIP LOCKED"
+	}
+	in, err := scanInstance(q.w.QueryRowContext(ctx, query, projectID, state))
+	if err != nil {
+		return nil, readErr(err, "free machine of project", projectID)
+	}
+	return in, nil
+}
+
 func (q *queries) LockMachine(ctx context.Context, id string) (*core.Instance, error) {
 	query := `SELECT ` + instanceCols + ` FROM instances WHERE id = $1`
 	if q.inTx && q.d.Name == "postgres" {

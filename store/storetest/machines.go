@@ -166,4 +166,26 @@ func testMachines(t *testing.T, s core.Store) {
 	ok(t, s.CreateProject(ctx, owned))
 	mk("olga-1", owned.ID, core.StateActive)
 	diff(t, []string{"olga-1"}, visible(owner.ID))
+
+	// The oldest free machine of a project in a state, locked.
+	free := func(project string, st core.InstanceState) string {
+		t.Helper()
+		var name string
+		ok(t, s.InTx(ctx, func(q core.Queries) error {
+			m, err := q.LockFreeMachine(ctx, project, st)
+			if core.ErrorKind(err) == core.KindNotFound {
+				return nil
+			}
+			if m != nil {
+				name = m.Name
+			}
+			return err
+		}))
+		return name
+	}
+	diff(t, "lab-1", free("p2", core.StateActive))
+	diff(t, "", free("p1", core.StateActive)) // trs-01 is nina's
+	diff(t, "trs-02", free("p1", core.StateBuilding))
+	diff(t, "", free("p1", core.StateDeleted)) // never a deleted one
+	diff(t, "", free("nope", core.StateActive))
 }
