@@ -25,13 +25,20 @@ const (
 	ReasonNotTRSProject    = "not_trs_project"
 	ReasonRequestNotFound  = "request_not_found"
 	ReasonRequestForbidden = "request_forbidden"
+	ReasonNoInstance       = "no_instance"            // nothing to hand out, and no room for a new machine
+	ReasonTaskStartFailed  = "vm_task_start_failed"   // the request's task could not be written
+	ReasonTaskFailed       = "vm_task_failed"         // the request's task failed
+	ReasonTaskProcessing   = "vm_task_process_failed" // its result cannot be used (the machine is gone)
+	ReasonCreateFailed     = "instance_create_failed" // the machine made for the request failed to build
+	ReasonInstanceState    = "instance_state"         // the machine is in a state that cannot be handed out
+	ReasonInstanceIP       = "instance_ip"            // the machine runs but has no address
 )
 
-// Statuses of a VM request, as the broker reports them.
+// Statuses of a VM request, as the broker reports them; a request that cannot
+// end well is an error with one of the reasons above.
 const (
 	RequestInProgress = "in progress"
 	RequestCompleted  = "completed"
-	RequestFailed     = "failed"
 )
 
 // BrokerLogin is how a broker client asks for a machine: a password login
@@ -104,13 +111,16 @@ func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (*BrokerTicket,
 			if err := checkQuota(actx, q, p, 1); err != nil {
 				return err
 			}
+			if err := checkRoom(actx, q, p); err != nil {
+				return err
+			}
 		}
 		if m != nil {
 			// The pool answers at once: the request is recorded already done, and
 			// get-vm follows the machine until it is active.
 			t, err = s.recordDone(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, pl, brokerResult{InstanceID: m.ID, How: how})
-		} else {
-			t, err = s.enqueue(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, pl)
+		} else if t, err = s.enqueue(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, pl); err != nil {
+			return &Error{Kind: KindUnavailable, Reason: ReasonTaskStartFailed, Message: "the request could not be started", Err: err}
 		}
 		if err != nil {
 			return err
@@ -213,6 +223,22 @@ func (s *Service) brokerProject(ctx context.Context, u *User, name, domain strin
 		return nil, none(fmt.Sprintf("user %s has %d TRS projects; name one with auth_tenant", u.Name, len(ps)))
 	}
 	return nil, none("no available TRS project for user " + u.Name)
+}
+
+// checkRoom refuses a request that would need a new machine when no server has
+// room for one (KindConflict, reason no_instance).
+func checkRoom(ctx context.Context, q Queries, p *TRSProject) error {
+	load, err := machineLoad(ctx, q)
+	if err != nil {
+		return err
+	}
+	if _, err := placeBy(ctx, q, nil, load, "machine"); ErrorKind(err) == KindConflict {
+		return Reasoned(KindConflict, ReasonNoInstance,
+			fmt.Sprintf("no machine to hand out in project %s, and no server has room for a new one", p.Name), "project_name", p.Name)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // checkQuota refuses n new machines in a project whose quota they would pass
@@ -373,7 +399,11 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 // GetVM reports a VM request of the user callerID. An unknown request is
 // KindNotFound with reason request_not_found; another user's request is
 // KindForbidden with reason request_forbidden; a client address outside the
-// project's Web Guard is reason web_guard. When the request is completed, a
+// project's Web Guard is reason web_guard. A request that cannot end well is an
+// error too: its task failed (vm_task_failed), its machine is gone
+// (vm_task_process_failed), the machine made for it failed to build
+// (instance_create_failed), the machine is in another state than building or
+// active (instance_state), or it runs without an address (instance_ip). When the request is completed, a
 // session is recorded for the caller (the acting user in ctx).
 func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMRequest, error) {
 	notFound := Reasoned(KindNotFound, ReasonRequestNotFound, "request "+requestID+" not found", "request_id", requestID)
@@ -400,29 +430,36 @@ func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMReq
 	switch t.Status {
 	case TaskSuccess:
 	case TaskFailure, TaskRevoked:
-		out.Status, out.Message = RequestFailed, t.Error
-		return out, nil
+		return nil, Reasoned(KindConflict, ReasonTaskFailed, "request "+t.ID+" failed: "+t.Error, "request_id", t.ID)
 	default:
 		return out, nil
 	}
 	var res brokerResult
 	if err := json.Unmarshal(t.Result, &res); err != nil {
-		return nil, fmt.Errorf("decode request %s result: %w", t.ID, err)
+		return nil, &Error{Kind: KindInternal, Reason: ReasonTaskProcessing, Message: "the result of request " + t.ID + " cannot be read", Err: err}
 	}
 	m, err := s.GetMachine(ctx, res.InstanceID)
-	if err != nil {
-		out.Status, out.Message = RequestFailed, "the machine is gone"
-		return out, nil
+	if ErrorKind(err) == KindNotFound {
+		return nil, Reasoned(KindConflict, ReasonTaskProcessing, "the machine of request "+t.ID+" is gone", "request_id", t.ID)
+	} else if err != nil {
+		return nil, err
 	}
 	out.Machine = m
-	switch m.State {
-	case StateActive:
-	case StateBuilding, StateRebooting:
+	switch {
+	case m.State == StateBuilding || m.State == StateRebooting:
 		out.Progress, out.Message = 50, "waiting for machine "+m.Name
 		return out, nil
-	default:
-		out.Status, out.Message = RequestFailed, fmt.Sprintf("machine %s is in state %s", m.Name, m.State)
-		return out, nil
+	case m.State == StateError && res.How == handCreated:
+		name := pl.ProjectID
+		if p, err := s.store.GetProject(ctx, pl.ProjectID); err == nil {
+			name = p.Name
+		}
+		return nil, Reasoned(KindConflict, ReasonCreateFailed, "machine "+m.Name+" could not be created", "project_name", name)
+	case m.State != StateActive:
+		return nil, Reasoned(KindConflict, ReasonInstanceState, fmt.Sprintf("machine %s is in state %s", m.Name, m.State),
+			"instance_id", m.ID, "instance_status", string(m.State))
+	case m.Address == "":
+		return nil, Reasoned(KindConflict, ReasonInstanceIP, "machine "+m.Name+" has no address", "instance_id", m.ID)
 	}
 	out.Status, out.Progress, out.Message = RequestCompleted, 100, ""
 	in := pl.Session

@@ -2,6 +2,8 @@ package core_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -288,4 +290,67 @@ func TestTRSPoolAndAutoAllocate(t *testing.T) {
 	if n := free(); n != 3 {
 		t.Fatalf("free after refill = %d", n)
 	}
+}
+
+// A request that cannot end well is an error naming why: no room for a machine,
+// a failed task, a machine gone, failed to build, in another state, or without
+// an address.
+func TestRequestVMErrors(t *testing.T) {
+	e := testenv.New(t)
+	srv := e.Server(t, "node-1", 1)
+	p := newTRSProject(t, e, "lab", core.ModeStandard, 0, "")
+	alice, bob, carol := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob"), brokerUser(t, e, p, "carol")
+	bg := context.Background()
+	actorOf := func(u *core.User) context.Context {
+		return core.WithActor(bg, core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
+	}
+
+	// The machine made for alice fails to build: instance_create_failed.
+	e.Sim.FailCreate(srv.ID, core.Permanent(errors.New("no disk left")))
+	_, err := handOut(t, e, alice)
+	wantReason(t, err, core.KindConflict, core.ReasonCreateFailed)
+	if p := core.ErrorParams(err)["project_name"]; p != "lab" {
+		t.Fatalf("project_name = %q", p)
+	}
+	e.Sim.ClearFaults(srv.ID)
+
+	// The server is full (alice's broken machine holds its one place): bob's
+	// request is refused at once.
+	_, err = e.Svc.RequestVM(bg, core.BrokerLogin{User: "bob", Password: "bob-password"})
+	wantReason(t, err, core.KindConflict, core.ReasonNoInstance)
+
+	// A handed-out machine that stops, or runs without an address.
+	e.Server(t, "node-2", 10)
+	r, err := handOut(t, e, bob)
+	if err != nil || r.Status != core.RequestCompleted {
+		t.Fatalf("bob: %+v, %v", r, err)
+	}
+	tk, err := e.Svc.RequestVM(bg, core.BrokerLogin{User: "bob", Password: "bob-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateStopped)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Svc.GetVM(actorOf(bob), tk.RequestID, bob.ID)
+	wantReason(t, err, core.KindConflict, core.ReasonInstanceState)
+	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateActive), Address: ptr("")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Svc.GetVM(actorOf(bob), tk.RequestID, bob.ID)
+	wantReason(t, err, core.KindConflict, core.ReasonInstanceIP)
+
+	// Recorded requests whose task failed, or whose machine is gone.
+	record := func(status core.TaskStatus, result string) string {
+		task := &core.Task{Kind: core.KindBrokerRequestVM, Status: status, Payload: json.RawMessage(`{"user_id":"` + carol.ID + `","project_id":"` + p.ID + `"}`),
+			Result: json.RawMessage(result), Error: "worker lost", TargetType: core.SubjectUser, TargetID: carol.ID, MaxAttempts: 1}
+		if err := e.Store.CreateTask(bg, task); err != nil {
+			t.Fatal(err)
+		}
+		return task.ID
+	}
+	_, err = e.Svc.GetVM(actorOf(carol), record(core.TaskFailure, `null`), carol.ID)
+	wantReason(t, err, core.KindConflict, core.ReasonTaskFailed)
+	_, err = e.Svc.GetVM(actorOf(carol), record(core.TaskSuccess, `{"instance_id":"`+carol.ID+`","how":"assigned"}`), carol.ID)
+	wantReason(t, err, core.KindConflict, core.ReasonTaskProcessing)
 }

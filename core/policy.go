@@ -422,6 +422,21 @@ func (s *Service) guardProject(ctx context.Context, projectID string) error {
 	return CheckWebGuard(p, ActorFrom(ctx).Source)
 }
 
+// --- licence ---
+
+// ReasonLicenseExpired is the error of work refused once the licence has ended.
+const ReasonLicenseExpired = "license_expired"
+
+// CheckLicense refuses work after Config.LicenseExpiresAt (KindForbidden,
+// reason license_expired, param cloud_url: the address the client used).
+func (s *Service) CheckLicense(cloudURL string) error {
+	if exp := s.cfg.LicenseExpiresAt; !exp.IsZero() && !s.now().Before(exp) {
+		return Reasoned(KindForbidden, ReasonLicenseExpired,
+			"the licence of "+cloudURL+" ended on "+exp.UTC().Format(time.DateOnly), "cloud_url", cloudURL)
+	}
+	return nil
+}
+
 // --- password change ---
 
 // DefaultPasswordScriptTimeout bounds the password-change script.

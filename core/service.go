@@ -20,6 +20,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// TRS are the defaults of new TRS projects (get-settings shows them).
 	TRS TRSDefaults
+	// LicenseExpiresAt, when set, is when the RS server's licence (--trs-license)
+	// ends; after it the trs and broker faces refuse their work (CheckLicense).
+	LicenseExpiresAt time.Time
 	// FloatingIPPool is the CIDR users' floating IPs come from (DefaultFloatingIPPool
 	// when empty).
 	FloatingIPPool string

@@ -5,9 +5,11 @@
 //
 // Choices where the document is silent: a client authenticates with
 // user/password/user_domain_name in the body, or with a token given as "token"
-// in the body, "Authorization: Bearer", or X-Auth-Token. get-vm answers "server":
-// null while the machine is not known yet, and records a session each time it
-// answers "completed". The one-time code of a user with TOTP is "otp" or
+// in the body, "Authorization: Bearer", or X-Auth-Token. get-vm answers "status":
+// "in progress" ("server": null while the machine is not chosen, then the
+// machine as it builds) and "completed" once the machine is active, recording a
+// session each time; a request that cannot end well is an error (codes 3, 13,
+// 17, 18, 25). The one-time code of a user with TOTP is "otp" or
 // "passcode" in the body (the document names no field). A password login whose
 // password expires soon, or that used a grace login, gets the answer with a
 // "warning" member ({"code": 19 or 20, "message", "data"}). The Web Guard of a
@@ -62,7 +64,11 @@ func NewHandler(svc *core.Service, o Options) http.Handler {
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		r = r.WithContext(core.WithActor(r.Context(), core.Actor{Name: "anonymous", Face: Face, Source: httpx.RemoteIP(r)}))
-		if err := next(w, r); err != nil {
+		err := f.svc.CheckLicense(trs.BaseURL(r))
+		if err == nil {
+			err = next(w, r)
+		}
+		if err != nil {
 			trs.WriteError(w, r, err)
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -296,4 +297,28 @@ func TestBrokerPasswordChangeScript(t *testing.T) {
 			t.Fatalf("old password: code %d", c)
 		}
 	})
+}
+
+// The licence's end stops the broker (code 2, with the address the client used);
+// with no server to build on, a request finds nothing to hand out (code 14).
+func TestBrokerLicenseAndNoInstance(t *testing.T) {
+	env, base, clk := startWith(t, core.Config{LicenseExpiresAt: time.Now().Add(time.Hour)})
+	project(t, env, "lab", core.ModeStandard, 0, "ann")
+
+	r := post(t, base+"/v1/request-vm/", loginBody("ann"), "Accept-Language", "ru")
+	code, msg, data := r.errorOf(t)
+	if code != 14 || data["detail"] == nil || !strings.Contains(msg, "lab") {
+		t.Fatalf("no server: code %d %q %v", code, msg, data)
+	}
+
+	clk.Add(2 * time.Hour)
+	r = post(t, base+"/v1/request-vm/", loginBody("ann"))
+	code, msg, _ = r.errorOf(t)
+	if code != 2 || !strings.Contains(msg, base) {
+		t.Fatalf("licence ended: code %d %q", code, msg)
+	}
+	r = post(t, base+"/v1/get-projects/", loginBody("ann"), "Accept-Language", "ru")
+	if code, msg, _ = r.errorOf(t); code != 2 || !strings.Contains(msg, "лицензии") {
+		t.Fatalf("licence ended, in Russian: code %d %q", code, msg)
+	}
 }

@@ -90,9 +90,9 @@ const (
 // reasonCodes maps core.Error reasons to catalogue codes. Faces and use cases
 // that add a reason add its line here.
 var reasonCodes = map[string]int{
-	"license_expired":             2,
-	"vm_task_failed":              3,
-	"vm_task_start_failed":        4,
+	core.ReasonLicenseExpired:     2,
+	core.ReasonTaskFailed:         3,
+	core.ReasonTaskStartFailed:    4,
 	"no_trs_project":              5,
 	core.ReasonInvalidCredentials: 6,
 	core.ReasonProjectForbidden:   6,
@@ -103,12 +103,12 @@ var reasonCodes = map[string]int{
 	"quota_exceeded":              12,
 	core.ReasonUsageExceeded:      12, // a project's satellite limits
 	core.ReasonBucketsExceeds:     12,
-	"instance_create_failed":      13,
-	"no_instance":                 14,
+	core.ReasonCreateFailed:       13,
+	core.ReasonNoInstance:         14,
 	core.ReasonDomainNotFound:     15,
 	core.ReasonUserNotFound:       16,
-	"instance_state":              17,
-	"instance_ip":                 18,
+	core.ReasonInstanceState:      17,
+	core.ReasonInstanceIP:         18,
 	core.ReasonPasswordExpiring:   19,
 	core.ReasonGraceLogins:        20,
 	core.ReasonAuthUnavailable:    21,
@@ -117,7 +117,7 @@ var reasonCodes = map[string]int{
 	core.ReasonTokenInvalid:       24,
 	core.ReasonTokenExpired:       24,
 	core.ReasonTokenRevoked:       24,
-	"vm_task_process_failed":      25,
+	core.ReasonTaskProcessing:     25,
 	core.ReasonWebGuard:           26,
 	core.ReasonOTPRequired:        27,
 }
@@ -316,7 +316,7 @@ func writeKeystoneError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status == http.StatusUnauthorized {
 		body.Error.Message = "The request you have made requires authentication."
-		w.Header().Set("WWW-Authenticate", `Keystone uri="`+baseURL(r)+`"`)
+		w.Header().Set("WWW-Authenticate", `Keystone uri="`+BaseURL(r)+`"`)
 	}
 	var he *httpx.Error
 	if errors.As(err, &he) {

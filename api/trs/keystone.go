@@ -12,8 +12,9 @@ import (
 // keystoneTime is how Keystone renders token times.
 const keystoneTime = "2006-01-02T15:04:05.000000Z"
 
-// baseURL is the face's root as the client addresses it: scheme, host and mount prefix.
-func baseURL(r *http.Request) string {
+// BaseURL is the face's root as the client addresses it: scheme, host and mount
+// prefix (the cloud_url of the licence error).
+func BaseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -66,7 +67,7 @@ type ksScope struct {
 func version(r *http.Request) map[string]any {
 	return map[string]any{
 		"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
-		"links":       []map[string]string{{"rel": "self", "href": baseURL(r) + "/v3/"}},
+		"links":       []map[string]string{{"rel": "self", "href": BaseURL(r) + "/v3/"}},
 		"media-types": []map[string]string{{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}},
 	}
 }
@@ -208,7 +209,7 @@ func (f *face) tokenBody(r *http.Request, t *core.Token, u *core.User) (map[stri
 // catalog lists this face as the identity service, so that clients which look
 // the identity endpoint up in the catalog (openstacksdk) find it.
 func catalog(r *http.Request) []map[string]any {
-	url := baseURL(r) + "/v3"
+	url := BaseURL(r) + "/v3"
 	var eps []map[string]string
 	for _, iface := range []string{"public", "internal", "admin"} {
 		eps = append(eps, map[string]string{"id": "identity-" + iface, "interface": iface, "region": "RegionOne", "region_id": "RegionOne", "url": url})
@@ -276,7 +277,7 @@ func (f *face) userBody(r *http.Request, u *core.User) map[string]any {
 	b := map[string]any{
 		"id": u.ID, "name": u.Name, "domain_id": u.DomainID, "enabled": !u.Disabled,
 		"password_expires_at": f.passwordExpiresAt(u), "options": map[string]any{},
-		"links": map[string]string{"self": baseURL(r) + "/v3/users/" + u.ID},
+		"links": map[string]string{"self": BaseURL(r) + "/v3/users/" + u.ID},
 	}
 	if u.Email != "" {
 		b["email"] = u.Email
@@ -285,7 +286,7 @@ func (f *face) userBody(r *http.Request, u *core.User) map[string]any {
 }
 
 func listLinks(r *http.Request) map[string]any {
-	return map[string]any{"self": baseURL(r) + r.URL.Path, "previous": nil, "next": nil}
+	return map[string]any{"self": BaseURL(r) + r.URL.Path, "previous": nil, "next": nil}
 }
 
 func (f *face) createUser(w http.ResponseWriter, r *http.Request) error {
@@ -368,7 +369,7 @@ func (f *face) deleteUser(w http.ResponseWriter, r *http.Request) error {
 func groupBody(r *http.Request, g *core.Group) map[string]any {
 	return map[string]any{
 		"id": g.ID, "name": g.Name, "domain_id": g.DomainID, "description": g.Description,
-		"links": map[string]string{"self": baseURL(r) + "/v3/groups/" + g.ID},
+		"links": map[string]string{"self": BaseURL(r) + "/v3/groups/" + g.ID},
 	}
 }
 
@@ -438,7 +439,7 @@ func (f *face) listRoles(w http.ResponseWriter, r *http.Request) error {
 	out := make([]map[string]any, len(roles))
 	for i, role := range roles {
 		out[i] = map[string]any{"id": string(role), "name": string(role), "domain_id": nil,
-			"links": map[string]string{"self": baseURL(r) + "/v3/roles/" + string(role)}}
+			"links": map[string]string{"self": BaseURL(r) + "/v3/roles/" + string(role)}}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"roles": out, "links": listLinks(r)})
 	return nil
@@ -465,7 +466,7 @@ const maskedBlob = "******"
 func credentialBody(r *http.Request, c *core.Credential) map[string]any {
 	return map[string]any{
 		"id": c.ID, "user_id": c.UserID, "type": c.Type, "blob": maskedBlob, "project_id": nil,
-		"links": map[string]string{"self": baseURL(r) + "/v3/credentials/" + c.ID},
+		"links": map[string]string{"self": BaseURL(r) + "/v3/credentials/" + c.ID},
 	}
 }
 

@@ -160,7 +160,7 @@ func (f *face) projectView(r *http.Request, p *core.TRSProject) map[string]any {
 		v["os_project"] = map[string]any{
 			"id": p.ID, "name": p.Name, "description": p.Description, "enabled": p.Enabled,
 			"domain_id": p.DomainID, "parent_id": p.ParentID, "is_domain": p.IsDomain, "tags": tags,
-			"project_type": core.ProjectTypeTRS, "links": map[string]string{"self": baseURL(r) + "/v3/projects/" + p.ID},
+			"project_type": core.ProjectTypeTRS, "links": map[string]string{"self": BaseURL(r) + "/v3/projects/" + p.ID},
 			"flavor_id": p.FlavorID, "image_id": p.ImageID, "network_id": p.NetworkID,
 			"availability_zone": p.AvailabilityZone, "operation_mode": strconv.Itoa(p.OperationMode),
 		}

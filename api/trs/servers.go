@@ -434,7 +434,7 @@ func (v *serverViews) osServer(ctx context.Context, m *core.Machine) *novaServer
 		TenantID: m.ProjectID, Tags: []string{"trs"}, Metadata: map[string]string{},
 		VMState: vm, TaskState: task, PowerState: power, Host: nullIfEmpty(m.ServerID),
 		Hostname: m.Name, InstanceName: m.Name, DiskConfig: "MANUAL", VolumesAttached: []any{},
-		Links: []novaLink{{Href: strings.TrimSuffix(baseURL(v.r), "/") + "/v1/servers/" + m.ID, Rel: "self"}},
+		Links: []novaLink{{Href: strings.TrimSuffix(BaseURL(v.r), "/") + "/v1/servers/" + m.ID, Rel: "self"}},
 	}
 	network := m.Spec.Network // the network the runtime gave the address on
 	if p := v.project(ctx, m.ProjectID); p != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -33,6 +34,14 @@ type License struct {
 	SurrogateName string `json:"surrogate_name"`
 	UniqueID      string `json:"unique_id"`
 	Verified      bool   `json:"verified"`
+}
+
+// ExpiresAt is when the licence ends; zero for no licence (nil) or none given.
+func (l *License) ExpiresAt() time.Time {
+	if l == nil || l.ExpireAt == 0 {
+		return time.Time{}
+	}
+	return time.Unix(l.ExpireAt, 0)
 }
 
 // Options configure the handler.
@@ -171,7 +180,16 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 			}
 			r = r.WithContext(ctx)
 		}
-		if err := next(w, r); err != nil {
+		// An ended licence stops the RS server's work; /v1/info still shows it,
+		// and Keystone (/v3) still answers.
+		var err error
+		if strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1/info" {
+			err = f.svc.CheckLicense(BaseURL(r))
+		}
+		if err == nil {
+			err = next(w, r)
+		}
+		if err != nil {
 			writeError(w, r, err)
 		}
 		return nil

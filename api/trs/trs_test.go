@@ -35,7 +35,12 @@ type response struct {
 
 func start(t *testing.T, o trs.Options) (*testenv.Env, *client, *client) {
 	t.Helper()
-	env := testenv.New(t)
+	return startEnv(t, testenv.New(t), o)
+}
+
+// startEnv serves the face over env, under /trs/ and at /.
+func startEnv(t *testing.T, env *testenv.Env, o trs.Options) (*testenv.Env, *client, *client) {
+	t.Helper()
 	o.Log, o.Registerer = env.Log, prometheus.NewRegistry()
 	h := trs.NewHandler(env.Svc, o)
 	mux := http.NewServeMux()
@@ -382,4 +387,19 @@ func TestBadInput(t *testing.T) {
 	c.do("PUT", "/v3/groups/bad/users/bad", "").keystoneError(t, http.StatusNotFound)
 	big := bytes.Repeat([]byte("a"), 2<<20)
 	c.do("POST", "/v3/groups", `{"group": {"name": "`+string(big)+`"}}`).keystoneError(t, http.StatusBadRequest)
+}
+
+// After the licence's end /v1 answers code 2 naming the server's address;
+// /v1/info still shows the licence and Keystone still logs in.
+func TestLicenseEnded(t *testing.T) {
+	env := testenv.NewWith(t, testenv.Options{Config: core.Config{LicenseExpiresAt: time.Now().Add(-time.Minute)}})
+	_, c, _ := startEnv(t, env, trs.Options{License: &trs.License{ExpireAt: time.Now().Add(-time.Minute).Unix(), Name: "Lab"}})
+	c.token, _ = login(t, c, testenv.AdminUser, testenv.AdminPassword, "")
+	if get(c.do("GET", "/v1/info", "").must(t, http.StatusOK).body, "info", "license", "name") != "Lab" {
+		t.Fatal("info without the licence")
+	}
+	code, msg, _ := c.do("GET", "/v1/projects/", "").trsError(t)
+	if code != 2 || !strings.Contains(msg, c.base) {
+		t.Fatalf("projects after the licence: code %d %q", code, msg)
+	}
 }

@@ -182,6 +182,10 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if _, err := netip.ParsePrefix(c.FloatingIPs); err != nil {
 		return fmt.Errorf("--floating-ip-pool %q is not a CIDR: %w", c.FloatingIPs, err)
 	}
+	license, err := loadLicense(c.TRSLicense)
+	if err != nil {
+		return err
+	}
 	svc := core.New(core.Deps{
 		Store: store, Runtimes: runtimes, Notifier: mailer, Sealer: box,
 		Hasher:      secret.Hasher{Params: secret.Params{Memory: uint32(c.HashMemKiB), Time: 1, Threads: 2}},
@@ -191,7 +195,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		FloatingIPPool: c.FloatingIPs,
 		SatelliteToken: os.Getenv("HOSTDECK_SATELLITE_TOKEN"),
 		PasswordMaxAge: c.PasswordMaxAge, PasswordWarn: c.PasswordWarn, GraceLogins: c.GraceLogins,
-		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage})
+		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
 
 	if _, err := svc.SeedRescueImages(ctx); err != nil {
 		return fmt.Errorf("seed rescue images: %w", err)
@@ -215,10 +219,6 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		return err
 	}
 	alfaHandler := alfa.NewHandler(svc, alfa.Options{Log: log, Metrics: metrics})
-	license, err := loadLicense(c.TRSLicense)
-	if err != nil {
-		return err
-	}
 	trsHandler := trs.NewHandler(svc, trs.Options{Log: log, Metrics: metrics, License: license})
 	brokerHandler := broker.NewHandler(svc, broker.Options{Log: log, Metrics: metrics})
 	billmgrHandler := billmgr.NewHandler(svc, billmgr.Options{Log: log, Metrics: metrics})
