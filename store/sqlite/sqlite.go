@@ -4,10 +4,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
 	"runtime"
+	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -83,7 +86,46 @@ func Open(path string) (*sqlstore.DB, error) {
 		r.Close()
 		return nil, err
 	}
+	cp := openDB(dsn + "?" + params(false, false))
+	cp.SetMaxOpenConns(1)
+	stop := checkpoint(cp, CheckpointEvery)
+	db.OnClose(func() error {
+		stop()
+		return cp.Close()
+	})
 	return db, nil
+}
+
+// CheckpointEvery is how often the WAL is copied into the database file (often
+// enough that each copy is small: under load 100 ms gave the best tail latency
+// of 50 ms, 100 ms, 250 ms, 1 s and 5 s).
+var CheckpointEvery = 100 * time.Millisecond
+
+// checkpoint copies the WAL into the database file in the background, every
+// interval, on a connection of its own. The writer does not checkpoint itself
+// (wal_autocheckpoint is 0): on the commit path, a checkpoint's copying and
+// fsyncs made every thousandth commit slow, which was a quarter of the time
+// of a broker hand-out under load. A PASSIVE checkpoint waits for no one; one
+// that fails (the database is busy) is tried again at the next tick.
+func checkpoint(db *sql.DB, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_, _ = db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 // params is the connection's query string: WAL, a busy timeout, foreign keys;
@@ -98,6 +140,7 @@ func params(readOnly, writer bool) string {
 	v.Add("_pragma", "mmap_size(268435456)")
 	if writer {
 		v.Add("_pragma", "journal_mode(WAL)")
+		v.Add("_pragma", "wal_autocheckpoint(0)") // see checkpoint
 		v.Set("_txlock", "immediate")
 	}
 	if readOnly {

@@ -44,9 +44,14 @@ type dbtx interface {
 // DB is a core.Store on a database/sql pool.
 type DB struct {
 	queries
-	write *sql.DB
-	read  *sql.DB
+	write   *sql.DB
+	read    *sql.DB
+	closers []func() error
 }
+
+// OnClose has Close run f first, before the pools close (a dialect's background
+// work).
+func (db *DB) OnClose(f func() error) { db.closers = append(db.closers, f) }
 
 var _ core.Store = (*DB)(nil)
 
@@ -112,7 +117,11 @@ func (db *DB) InTx(ctx context.Context, fn func(q core.Queries) error) (err erro
 
 // Close closes the pools.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	var err error
+	for _, f := range db.closers {
+		err = errors.Join(err, f())
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
