@@ -101,23 +101,7 @@ func FromError(err error) *Error {
 	if errors.As(err, &he) {
 		return he
 	}
-	status := http.StatusInternalServerError
-	switch core.ErrorKind(err) {
-	case core.KindInvalid:
-		status = http.StatusBadRequest
-	case core.KindNotFound:
-		status = http.StatusNotFound
-	case core.KindConflict:
-		status = http.StatusConflict
-	case core.KindForbidden:
-		status = http.StatusForbidden
-	case core.KindUnauthenticated:
-		status = http.StatusUnauthorized
-	case core.KindTooMany:
-		status = http.StatusTooManyRequests
-	case core.KindUnavailable:
-		status = http.StatusServiceUnavailable
-	}
+	status := StatusOf(core.ErrorKind(err))
 	e := Errorf(status, "%s", core.ErrorMessage(err))
 	e.Cause = err
 	if status == http.StatusInternalServerError {
@@ -142,4 +126,27 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	Write(w, e.Status, &Document{Errors: e.Objects})
+}
+
+// StatusOf is the HTTP status of an error kind, for faces that answer with real
+// statuses: invalid 400, unauthenticated 401, forbidden 403, not found 404,
+// conflict 409, too many 429, unavailable 503, anything else 500.
+func StatusOf(k core.Kind) int {
+	switch k {
+	case core.KindInvalid:
+		return http.StatusBadRequest
+	case core.KindUnauthenticated:
+		return http.StatusUnauthorized
+	case core.KindForbidden:
+		return http.StatusForbidden
+	case core.KindNotFound:
+		return http.StatusNotFound
+	case core.KindConflict:
+		return http.StatusConflict
+	case core.KindTooMany:
+		return http.StatusTooManyRequests
+	case core.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }

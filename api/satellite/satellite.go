@@ -127,24 +127,7 @@ func statusOf(err error) (int, string, string) {
 		}
 		return he.Status, msg, ""
 	}
-	status := http.StatusInternalServerError
-	switch core.ErrorKind(err) {
-	case core.KindInvalid:
-		status = http.StatusBadRequest
-	case core.KindUnauthenticated:
-		status = http.StatusUnauthorized
-	case core.KindForbidden:
-		status = http.StatusForbidden
-	case core.KindNotFound:
-		status = http.StatusNotFound
-	case core.KindConflict:
-		status = http.StatusConflict
-	case core.KindTooMany:
-		status = http.StatusTooManyRequests
-	case core.KindUnavailable:
-		status = http.StatusServiceUnavailable
-	}
-	return status, core.ErrorMessage(err), ""
+	return httpx.StatusOf(core.ErrorKind(err)), core.ErrorMessage(err), ""
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -284,23 +284,7 @@ func keystoneStatus(err error) int {
 		}
 		return he.Status
 	}
-	switch core.ErrorKind(err) {
-	case core.KindInvalid:
-		return http.StatusBadRequest
-	case core.KindUnauthenticated:
-		return http.StatusUnauthorized
-	case core.KindForbidden:
-		return http.StatusForbidden
-	case core.KindNotFound:
-		return http.StatusNotFound
-	case core.KindConflict:
-		return http.StatusConflict
-	case core.KindTooMany:
-		return http.StatusTooManyRequests
-	case core.KindUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+	return httpx.StatusOf(core.ErrorKind(err))
 }
 
 // writeKeystoneError sends err as Keystone does: its status and
