@@ -295,19 +295,18 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 		}
 	}
 	// A free machine, active ones first, locked (on PostgreSQL concurrent
-	// hand-outs skip each other's), checked free again and assigned.
+	// hand-outs skip each other's) and assigned.
 	for _, st := range []InstanceState{StateActive, StateBuilding} {
-		for range 100 { // a machine taken meanwhile is not found again
-			m, err := q.LockFreeMachine(ctx, p.ID, st)
-			if ErrorKind(err) == KindNotFound {
-				break
-			} else if err != nil {
-				return nil, "", err
-			}
-			if ok, err := s.takeFree(ctx, q, m, userID); err != nil || ok {
-				return m, handAssigned, err
-			}
+		m, err := q.LockFreeMachine(ctx, p.ID, st)
+		if ErrorKind(err) == KindNotFound {
+			continue
+		} else if err != nil {
+			return nil, "", err
 		}
+		if err := s.assign(ctx, q, m.ID, SubjectUser, userID); err != nil {
+			return nil, "", err
+		}
+		return m, handAssigned, s.audit(ctx, q, "machine.assign_user", "instance", m.ID, map[string]any{"users": []string{userID}})
 	}
 	if p.OperationMode != ModeSimultaneous {
 		return nil, "", nil
@@ -338,18 +337,6 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 		return nil, "", err
 	}
 	return inst, handShared, s.assignAll(ctx, q, inst, pr, SubjectUser, []string{userID})
-}
-
-// takeFree assigns a locked machine to the user if it is still free (on
-// PostgreSQL another transaction may have taken it just before it was locked).
-func (s *Service) takeFree(ctx context.Context, q Queries, m *Instance, userID string) (bool, error) {
-	if as, err := q.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: []string{m.ID}}); err != nil || len(as) > 0 {
-		return false, err
-	}
-	if err := s.assign(ctx, q, m.ID, SubjectUser, userID); err != nil {
-		return false, err
-	}
-	return true, s.audit(ctx, q, "machine.assign_user", "instance", m.ID, map[string]any{"users": []string{userID}})
 }
 
 // runBrokerRequest hands the user a machine when RequestVM found none to give at

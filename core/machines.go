@@ -87,9 +87,10 @@ type MachineStore interface {
 	// its row until the transaction ends; KindNotFound for an unknown id.
 	LockMachine(ctx context.Context, id string) (*Instance, error)
 	// LockFreeMachine returns the oldest machine of the project in state with no
-	// user or group, locked like LockMachine; KindNotFound when there is none. On
-	// PostgreSQL it skips machines other transactions hold locked, so concurrent
-	// hand-outs take different machines.
+	// user or group, locked like LockMachine and free while the transaction
+	// lasts; KindNotFound when there is none. On PostgreSQL it skips machines
+	// other transactions hold locked, so concurrent hand-outs take different
+	// machines.
 	LockFreeMachine(ctx context.Context, projectID string, state InstanceState) (*Instance, error)
 	// AddMachineAssignment is KindConflict when the assignment exists.
 	AddMachineAssignment(ctx context.Context, a *MachineAssignment) error

@@ -73,19 +73,38 @@ func (q *queries) ListInstanceNames(ctx context.Context, prefix string) ([]strin
 	return out, nil
 }
 
+const freeMachine = `NOT EXISTS (SELECT 1 FROM machine_users mu WHERE mu.machine_id = instances.id)
+	AND NOT EXISTS (SELECT 1 FROM machine_groups mg WHERE mg.machine_id = instances.id)`
+
 func (q *queries) LockFreeMachine(ctx context.Context, projectID string, state core.InstanceState) (*core.Instance, error) {
 	query := `SELECT ` + instanceCols + ` FROM instances WHERE ` + machineWhere + ` AND project_id = $1 AND state = $2
-		AND NOT EXISTS (SELECT 1 FROM machine_users mu WHERE mu.machine_id = instances.id)
-		AND NOT EXISTS (SELECT 1 FROM machine_groups mg WHERE mg.machine_id = instances.id)
-		ORDER BY created_at, id LIMIT 1`
-	if q.inTx && q.d.SkipLocked {
-		query += " FOR UPDATE SKIP LOCKED"
+		AND ` + freeMachine + ` ORDER BY created_at, id LIMIT 1`
+	if !q.inTx || !q.d.SkipLocked {
+		// SQLite: the transaction holds the only writer, so what it reads stays true.
+		in, err := scanInstance(q.w.QueryRowContext(ctx, query, projectID, state))
+		if err != nil {
+			return nil, readErr(err, "free machine of project", projectID)
+		}
+		return in, nil
 	}
-	in, err := scanInstance(q.w.QueryRowContext(ctx, query, projectID, state))
-	if err != nil {
-		return nil, readErr(err, "free machine of project", projectID)
+	// PostgreSQL: concurrent transactions skip each other's locked rows, but one
+	// that committed an assignment after this statement's snapshot and before its
+	// lock leaves a machine that looked free: check again once it is locked (a
+	// new statement sees that commit), and look further when it is taken.
+	for range 100 {
+		in, err := scanInstance(q.w.QueryRowContext(ctx, query+" FOR UPDATE SKIP LOCKED", projectID, state))
+		if err != nil {
+			return nil, readErr(err, "free machine of project", projectID)
+		}
+		var free bool
+		if err := q.w.QueryRowContext(ctx, `SELECT `+freeMachine+` FROM instances WHERE id = $1`, in.ID).Scan(&free); err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "check machine %s", in.ID)
+		}
+		if free {
+			return in, nil
+		}
 	}
-	return in, nil
+	return nil, core.Errorf(core.KindUnavailable, "no free machine of project %s could be locked", projectID)
 }
 
 func (q *queries) LockMachine(ctx context.Context, id string) (*core.Instance, error) {
