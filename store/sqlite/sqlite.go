@@ -21,7 +21,8 @@ import (
 // Dialect describes SQLite to sqlstore. Writers are serialised (one connection,
 // BEGIN IMMEDIATE), so neither SKIP LOCKED nor server locks are needed.
 var Dialect = sqlstore.Dialect{
-	Name: "sqlite",
+	Name:        "sqlite",
+	BatchWrites: true,
 	IsUniqueViolation: func(err error) bool {
 		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 	},

@@ -20,6 +20,9 @@ type Dialect struct {
 	Name string
 	// IsUniqueViolation reports whether err is a unique-constraint violation.
 	IsUniqueViolation func(err error) bool
+	// BatchWrites runs concurrent transactions together, one commit for all
+	// (batch.go): for a database with a single writer.
+	BatchWrites bool
 	// IsForeignKeyViolation reports whether err is a foreign-key violation.
 	IsForeignKeyViolation func(err error) bool
 	// SkipLocked says the database has SELECT … FOR UPDATE SKIP LOCKED, so that
@@ -47,6 +50,7 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	closers []func() error
+	batch   *batcher // group commit (batch.go), when the dialect asks for it
 }
 
 // OnClose has Close run f first, before the pools close (a dialect's background
@@ -75,6 +79,9 @@ func New(ctx context.Context, write, read *sql.DB, d Dialect) (*DB, error) {
 		return nil, err
 	}
 	db.queries.r = read
+	if d.BatchWrites {
+		db.startBatcher()
+	}
 	return db, nil
 }
 
@@ -88,7 +95,12 @@ func (db *DB) Dialect() string { return db.d.Name }
 // InTx runs fn in one transaction: it commits when fn returns nil and rolls back
 // when fn fails or panics. fn must use only q: on SQLite the transaction holds the
 // only writer connection, so writing through db inside fn would wait forever.
+// With Dialect.BatchWrites, concurrent calls share one commit (batch.go), each
+// still all or nothing.
 func (db *DB) InTx(ctx context.Context, fn func(q core.Queries) error) (err error) {
+	if db.batch != nil {
+		return db.inBatch(ctx, fn)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return core.Wrap(core.KindInternal, err, "begin transaction")

@@ -58,6 +58,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Audit", testAudit},
 		{"InTx", testInTx},
+		{"InTxConcurrent", testInTxConcurrent},
 		{"Elids", testElids},
 		{"BillmgrSessions", testBillmgrSessions},
 	}
@@ -1038,5 +1039,61 @@ func testInTx(t *testing.T, s core.Store) {
 	ok(t, err)
 	if total != 2 {
 		t.Fatalf("servers = %d, want 2 after a commit", total)
+	}
+}
+
+// testInTxConcurrent runs transactions at once (on SQLite they share commits):
+// each one's outcome is its own, whatever the others do.
+func testInTxConcurrent(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	const n = 60
+	errs := make([]error, n)
+	panics := make([]any, n)
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			defer func() { panics[i] = recover() }()
+			errs[i] = s.InTx(ctx, func(q core.Queries) error {
+				srv := &core.Server{Name: fmt.Sprintf("c-%02d", i), Status: core.ServerActive}
+				if err := q.CreateServer(ctx, srv); err != nil {
+					return err
+				}
+				ids[i] = srv.ID
+				switch i % 3 {
+				case 0:
+					return fmt.Errorf("fail %d", i)
+				case 1:
+					panic(fmt.Sprintf("panic %d", i))
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		_, err := s.GetServer(ctx, ids[i])
+		kept := err == nil
+		switch i % 3 {
+		case 0:
+			if errs[i] == nil || errs[i].Error() != fmt.Sprintf("fail %d", i) || kept {
+				t.Errorf("%d: err %v, kept %v", i, errs[i], kept)
+			}
+		case 1:
+			if panics[i] != fmt.Sprintf("panic %d", i) || kept {
+				t.Errorf("%d: panic %v, kept %v", i, panics[i], kept)
+			}
+		default:
+			if errs[i] != nil || panics[i] != nil || !kept {
+				t.Errorf("%d: err %v panic %v, kept %v (%v)", i, errs[i], panics[i], kept, err)
+			}
+		}
+	}
+	// A cancelled context is refused before anything runs.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	ran := false
+	if err := s.InTx(cctx, func(core.Queries) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("cancelled: %v, ran %v", err, ran)
 	}
 }
