@@ -2,31 +2,12 @@ package core_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
 )
-
-// clock is a settable clock for tests of expiry.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func wantReason(t *testing.T, err error, kind core.Kind, reason string) {
 	t.Helper()
@@ -55,7 +36,7 @@ func newProject(t *testing.T, e *testenv.Env, name string) *core.Project {
 }
 
 func TestTokenLifecycle(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
 	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now, Config: core.Config{TokenTTL: 30 * time.Minute}})
 	ctx := context.Background()
 

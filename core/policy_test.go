@@ -18,9 +18,9 @@ import (
 )
 
 // policyEnv is an env with a settable clock and cfg's password policy.
-func policyEnv(t *testing.T, cfg core.Config) (*testenv.Env, *clock) {
+func policyEnv(t *testing.T, cfg core.Config) (*testenv.Env, *testenv.Clock) {
 	t.Helper()
-	c := &clock{now: time.Now().UTC()}
+	c := testenv.NewClock(time.Now().UTC())
 	return testenv.NewWith(t, testenv.Options{Config: cfg, Clock: c.Now}), c
 }
 

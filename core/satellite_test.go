@@ -2,31 +2,12 @@ package core_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
 )
-
-// satClock is a service clock tests set by hand.
-type satClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *satClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *satClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // machineRefs waits for the machines' creation and returns their runtime refs.
 func machineRefs(t *testing.T, e *testenv.Env, cm *core.CreatedMachines) []string {
@@ -197,7 +178,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 // TestProjectUsagePerMonth records usage across a month boundary from the
 // sim's figures: stored bytes as measured, egress as the counter's increase.
 func TestProjectUsagePerMonth(t *testing.T) {
-	clk := &satClock{t: time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC))
 	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now})
 	ctx := e.AdminCtx()
 	srv := e.Server(t, "node-1", 20)
@@ -266,7 +247,7 @@ func TestProjectUsagePerMonth(t *testing.T) {
 // TestProjectRate checks the token bucket behind the rate limit through
 // ValidateToken with a project-scoped token.
 func TestProjectRate(t *testing.T) {
-	clk := &satClock{t: time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC))
 	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now})
 	ctx := e.AdminCtx()
 	u, err := e.Svc.CreateSatelliteUser(ctx, core.SatelliteUserInput{Email: ptr("r@mail.test"), Password: ptr("secret")})

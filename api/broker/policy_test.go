@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,27 +20,10 @@ import (
 	"hostdeck/internal/testenv"
 )
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // startWith serves the broker over an env with cfg and a settable clock.
-func startWith(tb testing.TB, cfg core.Config) (*testenv.Env, string, *testClock) {
+func startWith(tb testing.TB, cfg core.Config) (*testenv.Env, string, *testenv.Clock) {
 	tb.Helper()
-	clk := &testClock{now: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(tb, testenv.Options{Config: cfg, Clock: clk.Now})
 	srv := httptest.NewServer(broker.NewHandler(env.Svc, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	tb.Cleanup(srv.Close)

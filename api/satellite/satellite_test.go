@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -271,7 +270,7 @@ func TestUsers(t *testing.T) {
 }
 
 func TestCoupons(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 5, 19, 0, 34, 13, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 5, 19, 0, 34, 13, 0, time.UTC))
 	_, c := start(t, testenv.Options{Config: core.Config{SatelliteToken: adminToken}, Clock: clk.Now})
 	uid := str(c.do("POST", "/api/user", `{"email":"c@mail.test","password":"password"}`).want(t, 200), "id")
 	desc := "promotional coupon (valid for 2 billing cycles)"
@@ -468,24 +467,6 @@ func TestRateLimitThroughTRS(t *testing.T) {
 		last = c.do("GET", "/api/project/"+pid, "")
 	}
 	last.wantError(t, http.StatusTooManyRequests, "rate limit")
-}
-
-// fakeClock is a service clock tests set by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,28 +19,10 @@ import (
 	"hostdeck/internal/testenv"
 )
 
-// testClock is a settable clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // startWith serves the face over an env with cfg and a settable clock.
-func startWith(t *testing.T, cfg core.Config) (*testenv.Env, *client, *testClock) {
+func startWith(t *testing.T, cfg core.Config) (*testenv.Env, *client, *testenv.Clock) {
 	t.Helper()
-	clk := &testClock{now: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(t, testenv.Options{Config: cfg, Clock: clk.Now})
 	h := trs.NewHandler(env.Svc, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	srv := httptest.NewServer(h)
