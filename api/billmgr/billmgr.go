@@ -93,7 +93,7 @@ func (f *face) handle(w http.ResponseWriter, r *http.Request, out *string) (node
 	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
 		return nil, errValue("method", "use GET or POST")
 	}
-	p, err := decodeRequest(w, r)
+	p, err := decodeRequest(r)
 	if err != nil {
 		return nil, err
 	}

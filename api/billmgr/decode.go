@@ -38,8 +38,8 @@ func errValue(name, format string) error {
 
 // decodeRequest reads the parameters of r: GET query strings, POST
 // application/x-www-form-urlencoded and multipart/form-data. File parts of a
-// multipart body are refused. The body is capped at httpx.MaxBody.
-func decodeRequest(w http.ResponseWriter, r *http.Request) (params, error) {
+// multipart body are refused. httpx.Serve caps the body at httpx.MaxBody.
+func decodeRequest(r *http.Request) (params, error) {
 	p := params{}
 	if err := p.addValues(r.URL.Query()); err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func decodeRequest(w http.ResponseWriter, r *http.Request) (params, error) {
 	if r.Method != http.MethodPost && r.Method != http.MethodPut {
 		return p, nil
 	}
-	body := http.MaxBytesReader(w, r.Body, httpx.MaxBody)
+	body := r.Body
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		// No content type: only an empty body is understood.
