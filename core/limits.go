@@ -158,7 +158,7 @@ func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID s
 		}
 	}
 	if l.Buckets > 0 {
-		insts, err := liveInstances(ctx, q, projectID)
+		insts, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(projectID)})
 		if err != nil {
 			return err
 		}

@@ -622,21 +622,6 @@ func projectVolumes(in *Instance) int {
 	return 1
 }
 
-// liveInstances lists a project's instances that are not deleted.
-func liveInstances(ctx context.Context, q Queries, projectID string) ([]*Instance, error) {
-	insts, _, err := q.ListInstances(ctx, InstanceFilter{ProjectID: &projectID})
-	if err != nil {
-		return nil, err
-	}
-	out := insts[:0]
-	for _, in := range insts {
-		if in.State != StateDeleted {
-			out = append(out, in)
-		}
-	}
-	return out, nil
-}
-
 // outstandingUsage says why a project still has usage this month ("" when it
 // has none).
 func (s *Service) outstandingUsage(ctx context.Context, q Queries, projectID string) (string, error) {
@@ -671,7 +656,7 @@ func (s *Service) DeleteSatelliteProject(ctx context.Context, id string) error {
 		if typ != ProjectTypeSatellite {
 			return Errorf(KindConflict, "project is a %s project: delete it through its own API", typ)
 		}
-		insts, err := liveInstances(ctx, q, id)
+		insts, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(id)})
 		if err != nil {
 			return err
 		}
