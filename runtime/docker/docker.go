@@ -101,17 +101,7 @@ func (d *Docker) Close() error {
 // default socket means the local engine (honouring DOCKER_HOST), anything else
 // (e.g. "tcp://host:2375") that host.
 func (d *Docker) Client(srv *core.Server) (*client.Client, error) {
-	addr := ""
-	if srv != nil {
-		addr = srv.Address
-	}
-	return d.clientFor(addr)
-}
-
-func (d *Docker) clientFor(addr string) (*client.Client, error) {
-	if addr == "unix:///var/run/docker.sock" {
-		addr = ""
-	}
+	addr := engineAddr(srv)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if c, ok := d.clients[addr]; ok {
@@ -123,6 +113,15 @@ func (d *Docker) clientFor(addr string) (*client.Client, error) {
 	}
 	d.clients[addr] = c
 	return c, nil
+}
+
+// engineAddr is the engine srv names, "" for the local default (also when it
+// names the default socket), so that one engine has one key.
+func engineAddr(srv *core.Server) string {
+	if srv == nil || srv.Address == "unix:///var/run/docker.sock" {
+		return ""
+	}
+	return srv.Address
 }
 
 // NewClient returns an API client for an engine address ("" = local default).

@@ -56,9 +56,6 @@ func checkNetworkName(name string) error {
 
 // lockNetwork serialises the making of one network on one engine in this process.
 func (d *Docker) lockNetwork(addr, name string) func() {
-	if addr == "unix:///var/run/docker.sock" {
-		addr = "" // one engine, as in clientFor
-	}
 	d.mu.Lock()
 	if d.netLocks == nil {
 		d.netLocks = map[string]*sync.Mutex{}
@@ -108,11 +105,7 @@ func findNetwork(ctx context.Context, cli *client.Client, name string) (string, 
 // ensureNetwork returns the ID of the bridge network hostdeck made under name on
 // the engine, making it when it is missing.
 func (d *Docker) ensureNetwork(ctx context.Context, srv *core.Server, cli *client.Client, name string) (string, error) {
-	addr := ""
-	if srv != nil {
-		addr = srv.Address
-	}
-	defer d.lockNetwork(addr, name)()
+	defer d.lockNetwork(engineAddr(srv), name)()
 	if id, err := findNetwork(ctx, cli, name); err != nil || id != "" {
 		return id, err
 	}
@@ -173,11 +166,7 @@ func (d *Docker) RemoveNetwork(ctx context.Context, srv *core.Server, name strin
 	if err := checkNetworkName(name); err != nil {
 		return err
 	}
-	addr := ""
-	if srv != nil {
-		addr = srv.Address
-	}
-	defer d.lockNetwork(addr, name)()
+	defer d.lockNetwork(engineAddr(srv), name)()
 	for {
 		id, err := findNetwork(ctx, cli, name)
 		if err != nil || id == "" {
