@@ -2,121 +2,97 @@ package core
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
-	"sync"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
-// MinPasswordLen is the shortest password hostdeck accepts for its own accounts.
-const MinPasswordLen = 8
-
-// loginGuard slows down repeated wrong passwords from one address and remembers
-// passwords verified recently, so that per-request Basic auth does not pay argon2id
-// on every call. A cached verification is tied to the stored hash: a rotated
-// password invalidates it at once.
-type loginGuard struct {
-	mu       sync.Mutex
-	failures map[string]*failures // by source address
-	verified map[[32]byte]time.Time
-}
-
-type failures struct {
-	count int
-	until time.Time
-}
-
-func newLoginGuard() *loginGuard {
-	return &loginGuard{failures: map[string]*failures{}, verified: map[[32]byte]time.Time{}}
-}
-
-// freeFailures is how many wrong passwords an address may send before it is slowed down.
-const freeFailures = 5
-
-func (g *loginGuard) blocked(source string, now time.Time) (time.Duration, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	f := g.failures[source]
-	if f == nil || !now.Before(f.until) {
-		return 0, false
-	}
-	return f.until.Sub(now), true
-}
-
-// fail records a wrong password and returns how many there were in a row.
-func (g *loginGuard) fail(source string, now time.Time) int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	f := g.failures[source]
-	if f == nil {
-		f = &failures{}
-		g.failures[source] = f
-	}
-	f.count++
-	if f.count >= freeFailures {
-		wait := time.Second << min(f.count-freeFailures, 8) // 1s … 256s
-		f.until = now.Add(wait)
-	}
-	return f.count
-}
-
-func (g *loginGuard) succeed(source string, key [32]byte, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.failures, source)
-	if len(g.verified) > 10000 {
-		clear(g.verified)
-	}
-	g.verified[key] = now
-}
-
-// reset forgets the failures recorded under key.
-func (g *loginGuard) reset(key string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.failures, key)
-}
-
-func (g *loginGuard) known(key [32]byte, now time.Time) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	at, ok := g.verified[key]
-	return ok && now.Sub(at) < 10*time.Minute
-}
-
+// verifiedKey identifies a check of password against hash, in the login
+// guard's cache and flights.
 func verifiedKey(hash, password string) [32]byte {
 	return sha256.Sum256([]byte(hash + "\x00" + password))
 }
 
 // Authenticate checks a user name and password. Wrong credentials are
-// KindUnauthenticated; an address that keeps sending them is slowed down
-// (KindTooMany) and logged.
+// KindUnauthenticated; the login guard (core/throttle.go) refuses attempts
+// past its limits with KindTooMany and the time to wait, before any hash is
+// computed. An unknown or disabled user costs the same work as a wrong
+// password, so the answer's timing does not tell which names exist.
 func (s *Service) Authenticate(ctx context.Context, name, password, source string) (*User, error) {
 	now := s.now()
-	if wait, ok := s.guard.blocked(source, now); ok {
-		return nil, Errorf(KindTooMany, "too many failed logins from this address; retry in %d s", int(wait.Seconds())+1)
-	}
-	u, err := s.store.GetUserByName(ctx, name)
-	if err != nil && ErrorKind(err) != KindNotFound {
-		return nil, authStoreErr(err)
-	}
-	if u != nil && !u.Disabled {
-		key := verifiedKey(u.PasswordHash, password)
-		if s.guard.known(key, now) {
-			return u, nil
+	account := throttleKey(name)
+	var u *User
+	if CheckName("name", name, MaxNameLen) == nil {
+		var err error
+		if u, err = s.store.GetUserByName(ctx, name); err != nil && ErrorKind(err) != KindNotFound {
+			return nil, authStoreErr(err)
 		}
-		ok, err := s.hasher.Verify(password, u.PasswordHash)
+	}
+	if u != nil && u.Disabled {
+		u = nil
+	}
+	hash := s.dummyHash()
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	key := verifiedKey(hash, password)
+	adm := s.guard.begin(source, account, key, u != nil, now)
+	var ok bool
+	var err error
+	switch {
+	case adm.wait > 0:
+		return nil, TooMany(adm.wait, "too many failed logins; retry in %d s", seconds(adm.wait))
+	case adm.known:
+		return u, nil
+	case adm.lead:
+		ok, err = s.hasher.Verify(password, hash)
 		if err != nil {
-			return nil, Wrap(KindInternal, err, "verify password")
+			err = Wrap(KindInternal, err, "verify password")
 		}
-		if ok {
-			s.guard.succeed(source, key, now)
-			return u, nil
+		n := s.guard.finish(source, account, key, adm.flight, ok, err, s.now())
+		if err == nil && (!ok || u == nil) {
+			s.log.Warn("login failed", "user", LogText(name), "source", source, "failures", n)
 		}
+	default:
+		ok, err = adm.flight.wait(ctx.Done())
 	}
-	n := s.guard.fail(source, now)
-	s.log.Warn("login failed", "user", name, "source", source, "failures", n)
-	return nil, Errorf(KindUnauthenticated, "wrong user name or password")
+	if err != nil {
+		return nil, err
+	}
+	if !ok || u == nil {
+		return nil, Errorf(KindUnauthenticated, "wrong user name or password")
+	}
+	return u, nil
 }
+
+// throttleKey is the login guard's key of an account name: the name, or its
+// hash when it is too long to keep.
+func throttleKey(name string) string {
+	if len(name) <= MaxNameLen {
+		return name
+	}
+	h := sha256.Sum256([]byte(name))
+	return string(h[:])
+}
+
+// dummyHash is a hash of a random password made with the service's hasher,
+// verified against when the user is unknown so that it costs the same.
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		h, err := s.hasher.Hash(rand.Text())
+		if err != nil {
+			s.log.Error("dummy password hash", "err", err)
+		}
+		s.dummy = h
+	})
+	return s.dummy
+}
+
+// seconds is d rounded up to whole seconds, for messages.
+func seconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
 
 // EnsureAdmin creates the admin account on first start. With an empty password it
 // generates one and returns it (to be printed once); an existing account is never
@@ -130,15 +106,17 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 	} else if ErrorKind(err) != KindNotFound {
 		return "", err
 	}
+	if err := CheckName("name", name, MaxNameLen); err != nil {
+		return "", err
+	}
 	if password == "" {
 		password = s.newPassword()
 		generated = password
 	}
-	hash, err := s.hasher.Hash(password)
-	if err != nil {
-		return "", Wrap(KindInternal, err, "hash password")
+	u := &User{ID: newID(), Name: name, Role: RoleAdmin, Realm: RealmHostdeck}
+	if err := s.setNewPassword(u, password); err != nil {
+		return "", err
 	}
-	u := &User{ID: newID(), Name: name, Role: RoleAdmin, PasswordHash: hash, PasswordChangedAt: s.now().UTC()}
 	err = s.store.InTx(ctx, func(q Queries) error {
 		if err := q.CreateUser(ctx, u); err != nil {
 			return err
@@ -152,44 +130,68 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 }
 
 // SetPassword replaces a user's password; the old one stops working at once,
-// and the password's age and grace logins start again.
+// with every token and session it opened, and the password's age and grace
+// logins start again.
 func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
-	hash, err := s.hashNewPassword(password)
+	up, err := s.passwordUpdate(password)
 	if err != nil {
 		return err
 	}
-	return s.storePassword(ctx, userID, hash)
+	return s.storePassword(ctx, userID, up)
 }
 
-// hashNewPassword checks a new password's length and hashes it.
-func (s *Service) hashNewPassword(password string) (string, error) {
-	if len(password) < MinPasswordLen {
-		return "", Invalid("password", "password must be at least %d characters", MinPasswordLen)
+// Passwords are checked by one policy, whichever face sets them.
+const (
+	MinPasswordLen = 8
+	MaxPasswordLen = 256
+)
+
+// CheckPassword is hostdeck's password policy: MinPasswordLen to
+// MaxPasswordLen characters of valid UTF-8, no control characters.
+func CheckPassword(password string) error {
+	switch n := utf8.RuneCountInString(password); {
+	case n < MinPasswordLen:
+		return Invalid("password", "password must be at least %d characters", MinPasswordLen)
+	case n > MaxPasswordLen:
+		return Invalid("password", "password must be at most %d characters", MaxPasswordLen)
+	}
+	if !utf8.ValidString(password) || strings.IndexFunc(password, unicode.IsControl) >= 0 {
+		return Invalid("password", "password must be text without control characters")
+	}
+	return nil
+}
+
+// passwordUpdate checks a new password against the policy and hashes it, as
+// the update that stores it: the hash, when it changed (which ends the tokens
+// and sessions issued before; ValidateToken, SessionUser) and the grace
+// logins reset.
+func (s *Service) passwordUpdate(password string) (UserUpdate, error) {
+	if err := CheckPassword(password); err != nil {
+		return UserUpdate{}, err
 	}
 	hash, err := s.hasher.Hash(password)
 	if err != nil {
-		return "", Wrap(KindInternal, err, "hash password")
+		return UserUpdate{}, Wrap(KindInternal, err, "hash password")
 	}
-	return hash, nil
+	return UserUpdate{PasswordHash: &hash, PasswordChangedAt: ptr(s.now().UTC()), GraceLoginsUsed: ptr(0)}, nil
 }
 
-// storePassword stores a new password hash and resets the password policy's
-// counters, audited.
-func (s *Service) storePassword(ctx context.Context, userID, hash string) error {
-	up := UserUpdate{PasswordHash: &hash, PasswordChangedAt: ptr(s.now().UTC()), GraceLoginsUsed: ptr(0)}
+// setNewPassword gives a user about to be created its password.
+func (s *Service) setNewPassword(u *User, password string) error {
+	up, err := s.passwordUpdate(password)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash, u.PasswordChangedAt = *up.PasswordHash, *up.PasswordChangedAt
+	return nil
+}
+
+// storePassword stores a password update, audited.
+func (s *Service) storePassword(ctx context.Context, userID string, up UserUpdate) error {
 	return s.store.InTx(ctx, func(q Queries) error {
 		if _, err := q.UpdateUser(ctx, userID, up); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, "user.password", "user", userID, nil)
 	})
-}
-
-// Authorize is hostdeck's one role check: it says whether u may act with the
-// rights of role need (an admin may do anything a member may).
-func Authorize(u *User, need Role) error {
-	if u.Role == RoleAdmin || u.Role == need {
-		return nil
-	}
-	return Errorf(KindForbidden, "user %s is not allowed to do this (needs role %s)", u.Name, need)
 }

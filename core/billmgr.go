@@ -15,8 +15,12 @@ import (
 // the panel names instances by, which instances a user sees, and start, stop and
 // reboot of any instance.
 
-// BillmgrSessionIdle is how long a billmgr session lives without being used.
-const BillmgrSessionIdle = time.Hour
+// A billmgr session lives an hour without being used, as the panel's do, and
+// BillmgrSessionMax at most however it is used.
+const (
+	BillmgrSessionIdle = time.Hour
+	BillmgrSessionMax  = 12 * time.Hour
+)
 
 // Task kinds of plain instance actions.
 const (
@@ -88,8 +92,8 @@ func (s *Service) BillmgrLogin(ctx context.Context, name, password, source strin
 }
 
 // BillmgrSessionUser resolves a session id to its user and records the use. An
-// unknown session, or one idle for BillmgrSessionIdle or longer, is
-// KindUnauthenticated.
+// unknown session, one idle for BillmgrSessionIdle or open for BillmgrSessionMax,
+// or one opened before its user's password last changed, is KindUnauthenticated.
 func (s *Service) BillmgrSessionUser(ctx context.Context, id string) (*User, error) {
 	bad := Errorf(KindUnauthenticated, "the session is unknown or has expired")
 	if id == "" || len(id) > 128 {
@@ -104,7 +108,7 @@ func (s *Service) BillmgrSessionUser(ctx context.Context, id string) (*User, err
 		return nil, err
 	}
 	now := s.now().UTC()
-	if now.Sub(sess.LastUsedAt) >= BillmgrSessionIdle {
+	if now.Sub(sess.LastUsedAt) >= BillmgrSessionIdle || now.Sub(sess.CreatedAt) >= BillmgrSessionMax {
 		return nil, bad
 	}
 	u, err := s.store.GetUser(ctx, sess.UserID)
@@ -114,7 +118,7 @@ func (s *Service) BillmgrSessionUser(ctx context.Context, id string) (*User, err
 	if err != nil {
 		return nil, err
 	}
-	if u.Disabled {
+	if u.Disabled || sess.CreatedAt.Before(u.PasswordChangedAt) {
 		return nil, bad
 	}
 	if err := s.store.TouchBillmgrSession(ctx, hash, now); err != nil {

@@ -27,18 +27,23 @@ func checkClientInput(in ClientInput, create bool) error {
 		return Invalid("email", "email is required")
 	}
 	if in.Name != nil {
-		if n := strings.TrimSpace(*in.Name); n == "" || len(n) > 200 {
-			return Invalid("name", "name must be 1 to 200 characters")
+		if err := CheckName("name", strings.TrimSpace(*in.Name), MaxNameLen); err != nil {
+			return err
 		}
 	}
 	if in.Email != nil {
+		if err := CheckName("email", *in.Email, MaxEmailLen); err != nil {
+			return err
+		}
 		a, err := mail.ParseAddress(*in.Email)
 		if err != nil || a.Address != *in.Email {
 			return Invalid("email", "email %q is not an e-mail address", *in.Email)
 		}
 	}
-	if in.Phone != nil && len(*in.Phone) > 50 {
-		return Invalid("phone", "phone is longer than 50 characters")
+	if in.Phone != nil {
+		if err := CheckLine("phone", *in.Phone, 50); err != nil {
+			return err
+		}
 	}
 	if in.Lang != nil && *in.Lang != "ru" && *in.Lang != "en" {
 		return Invalid("lang", `lang must be "ru" or "en"`)
@@ -346,11 +351,8 @@ func (s *Service) clientAction(ctx context.Context, id, kind, action string, pay
 // cloud. The password is sealed in the record (so send_success can e-mail it again)
 // and reaches the instance's hook on stdin.
 func (s *Service) SetOwnerPassword(ctx context.Context, id, password string) (*Task, error) {
-	if len(password) < MinPasswordLen {
-		return nil, Invalid("password", "password must be at least %d characters", MinPasswordLen)
-	}
-	if len(password) > 200 {
-		return nil, Invalid("password", "password is longer than 200 characters")
+	if err := CheckPassword(password); err != nil {
+		return nil, err
 	}
 	return s.clientAction(ctx, id, KindClientOwnerPassword, "client.owner_password", clientPayload{ClientID: id},
 		func(q Queries, c *Client) error {

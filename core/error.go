@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error so that every face can map it to its own status and
@@ -33,6 +34,9 @@ type Error struct {
 	Err     error
 	Reason  string
 	Params  map[string]string
+	// RetryAfter is how long a KindTooMany refusal asks the client to wait
+	// (faces send it as Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -62,6 +66,24 @@ func NotFound(what, id string) *Error {
 // Wrap gives err a kind and a client-safe message, keeping err as the cause.
 func Wrap(kind Kind, err error, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// TooMany returns a KindTooMany error that asks the client to retry after wait
+// (param "seconds": wait in whole seconds, rounded up).
+func TooMany(wait time.Duration, format string, args ...any) *Error {
+	e := Reasoned(KindTooMany, "", fmt.Sprintf(format, args...), "seconds", fmt.Sprint(seconds(wait)))
+	e.RetryAfter = wait
+	return e
+}
+
+// ErrorRetryAfter is the wait a KindTooMany error asks for, in whole seconds
+// (at least 1), or 0 for other errors.
+func ErrorRetryAfter(err error) int {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindTooMany {
+		return 0
+	}
+	return max(seconds(e.RetryAfter), 1)
 }
 
 // Reasoned returns an *Error of the given kind with a Reason and the Params its

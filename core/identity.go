@@ -98,6 +98,7 @@ type UserFilter struct {
 	DomainID  *string
 	Name      *string // exact name
 	ProjectID *string // users with a role on the project
+	Realm     *string
 	Page
 }
 
@@ -356,8 +357,9 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // ValidateToken returns a live token and its user. An unknown, expired or revoked
-// token, or one whose user is gone or disabled, is KindUnauthenticated with reason
-// token_invalid, token_expired or token_revoked.
+// token, one issued before its user's password last changed, or one whose user
+// is gone or disabled, is KindUnauthenticated with reason token_invalid,
+// token_expired or token_revoked.
 func (s *Service) ValidateToken(ctx context.Context, tok string) (*Token, *User, error) {
 	invalid := func(reason, msg string) error { return Reasoned(KindUnauthenticated, reason, msg) }
 	if tok == "" {
@@ -382,6 +384,9 @@ func (s *Service) ValidateToken(ctx context.Context, tok string) (*Token, *User,
 	}
 	if err != nil {
 		return nil, nil, authStoreErr(err)
+	}
+	if t.IssuedAt.Before(u.PasswordChangedAt) {
+		return nil, nil, invalid(ReasonTokenRevoked, "the token was revoked: the password changed")
 	}
 	if t.ProjectID != "" {
 		roles, err := s.store.ProjectRoles(ctx, t.ProjectID, u.ID)
@@ -442,12 +447,6 @@ func (s *Service) RevokeToken(ctx context.Context, tok string) error {
 	})
 }
 
-// authorize applies Authorize to the actor in ctx.
-func (s *Service) authorize(ctx context.Context, need Role) error {
-	a := ActorFrom(ctx)
-	return Authorize(&User{ID: a.UserID, Name: a.Name, Role: a.Role}, need)
-}
-
 // UserInput is what creates or edits a user; nil fields are not set. Enabled
 // defaults to true on creation, DomainID to the default domain, Role to member.
 type UserInput struct {
@@ -463,19 +462,30 @@ func userNotFound(id string) error {
 	return Reasoned(KindNotFound, ReasonUserNotFound, "user "+id+" not found", "user_name", id)
 }
 
-// CreateUser creates a user (admins only). The password is hashed with the
-// Hasher (argon2id); it must be at least MinPasswordLen long.
+// checkUserInput applies the text rules to the fields of in that are set.
+func checkUserInput(in UserInput) error {
+	if err := checkOptional(in.Name, func(v string) error { return CheckName("name", v, MaxNameLen) }); err != nil {
+		return err
+	}
+	return checkOptional(in.Email, func(v string) error { return CheckText("email", v, MaxEmailLen) })
+}
+
+// CreateUser creates a user of the actor's realm (admins only). The password
+// must pass CheckPassword; it is hashed with the Hasher (argon2id).
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	if err := s.authorize(ctx, RoleAdmin); err != nil {
 		return nil, err
 	}
-	if in.Name == nil || *in.Name == "" {
+	if in.Name == nil {
 		return nil, Invalid("name", "name is required")
 	}
-	if in.Password == nil || len(*in.Password) < MinPasswordLen {
-		return nil, Invalid("password", "password must be at least %d characters", MinPasswordLen)
+	if err := checkUserInput(in); err != nil {
+		return nil, err
 	}
-	u := &User{Name: *in.Name, Role: RoleMember, DomainID: DefaultDomainID}
+	if in.Password == nil {
+		return nil, Invalid("password", "password is required")
+	}
+	u := &User{Name: *in.Name, Role: RoleMember, DomainID: DefaultDomainID, Realm: ActorFrom(ctx).realm()}
 	if in.Email != nil {
 		u.Email = *in.Email
 	}
@@ -488,13 +498,10 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	if in.Enabled != nil {
 		u.Disabled = !*in.Enabled
 	}
-	hash, err := s.hasher.Hash(*in.Password)
-	if err != nil {
-		return nil, Wrap(KindInternal, err, "hash password")
+	if err := s.setNewPassword(u, *in.Password); err != nil {
+		return nil, err
 	}
-	u.PasswordHash = hash
-	u.PasswordChangedAt = s.now().UTC()
-	err = s.store.InTx(ctx, func(q Queries) error {
+	err := s.store.InTx(ctx, func(q Queries) error {
 		if in.DomainID != nil && *in.DomainID != "" {
 			d, err := s.resolveDomain(ctx, q, *in.DomainID, "")
 			if err != nil {
@@ -514,38 +521,32 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	return u, nil
 }
 
-// ListUsers lists users (admins only).
+// ListUsers lists the users of the actor's realm (admins only).
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, error) {
 	if err := s.authorize(ctx, RoleAdmin); err != nil {
 		return nil, 0, err
 	}
+	realm := ActorFrom(ctx).realm()
+	f.Realm = &realm
 	return s.store.ListUsers(ctx, f)
 }
 
-// GetUser returns a user: admins see anyone, members themselves.
+// GetUser returns a user: admins see anyone of their realm, members themselves.
 func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
 	if ActorFrom(ctx).UserID != id {
 		if err := s.authorize(ctx, RoleAdmin); err != nil {
 			return nil, err
 		}
 	}
-	if !ValidID(id) {
-		return nil, userNotFound(id)
-	}
-	u, err := s.store.GetUser(ctx, id)
-	if ErrorKind(err) == KindNotFound {
-		return nil, userNotFound(id)
-	}
-	return u, err
+	return managedUser(ctx, s.store, id)
 }
 
-// UpdateUser changes a user's name, e-mail, password or enabled flag (admins only).
+// UpdateUser changes a user's name, e-mail, password or enabled flag (admins
+// only, on users of their realm). A new password ends the tokens and sessions
+// the old one opened.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*User, error) {
 	if err := s.authorize(ctx, RoleAdmin); err != nil {
 		return nil, err
-	}
-	if !ValidID(id) {
-		return nil, userNotFound(id)
 	}
 	if in.DomainID != nil {
 		return nil, Invalid("domain_id", "a user cannot move to another domain")
@@ -553,35 +554,27 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 	if in.Role != nil {
 		return nil, Invalid("role", "roles are granted, not edited")
 	}
-	var up UserUpdate
-	if in.Name != nil {
-		if *in.Name == "" {
-			return nil, Invalid("name", "name must not be empty")
-		}
-		up.Name = in.Name
+	if err := checkUserInput(in); err != nil {
+		return nil, err
 	}
-	up.Email = in.Email
+	var up UserUpdate
+	if in.Password != nil {
+		var err error
+		if up, err = s.passwordUpdate(*in.Password); err != nil {
+			return nil, err
+		}
+	}
+	up.Name, up.Email = in.Name, in.Email
 	if in.Enabled != nil {
 		up.Disabled = ptr(!*in.Enabled)
 	}
-	if in.Password != nil {
-		if len(*in.Password) < MinPasswordLen {
-			return nil, Invalid("password", "password must be at least %d characters", MinPasswordLen)
-		}
-		hash, err := s.hasher.Hash(*in.Password)
-		if err != nil {
-			return nil, Wrap(KindInternal, err, "hash password")
-		}
-		up.PasswordHash = &hash
-		up.PasswordChangedAt, up.GraceLoginsUsed = ptr(s.now().UTC()), ptr(0)
-	}
 	var u *User
 	err := s.store.InTx(ctx, func(q Queries) error {
+		if _, err := managedUser(ctx, q, id); err != nil {
+			return err
+		}
 		var err error
 		if u, err = q.UpdateUser(ctx, id, up); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return userNotFound(id)
-			}
 			return err
 		}
 		detail := map[string]any{"name": up.Name != nil, "email": up.Email != nil, "password": up.PasswordHash != nil}
@@ -593,23 +586,20 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 	return u, err
 }
 
-// DeleteUser removes a user with its memberships, grants and tokens (admins only;
-// nobody deletes their own account).
+// DeleteUser removes a user of the actor's realm with its memberships, grants
+// and tokens (admins only; nobody deletes their own account).
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if err := s.authorize(ctx, RoleAdmin); err != nil {
 		return err
-	}
-	if !ValidID(id) {
-		return userNotFound(id)
 	}
 	if ActorFrom(ctx).UserID == id {
 		return Errorf(KindConflict, "you cannot delete your own account")
 	}
 	return s.store.InTx(ctx, func(q Queries) error {
+		if _, err := managedUser(ctx, q, id); err != nil {
+			return err
+		}
 		if err := q.DeleteUser(ctx, id); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return userNotFound(id)
-			}
 			return err
 		}
 		return s.audit(ctx, q, "user.delete", "user", id, nil)
@@ -628,8 +618,14 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error
 	if err := s.authorize(ctx, RoleAdmin); err != nil {
 		return nil, err
 	}
-	if in.Name == nil || *in.Name == "" {
+	if in.Name == nil {
 		return nil, Invalid("name", "name is required")
+	}
+	if err := CheckName("name", *in.Name, MaxNameLen); err != nil {
+		return nil, err
+	}
+	if err := checkOptional(in.Description, func(v string) error { return CheckText("description", v, MaxTextLen) }); err != nil {
+		return nil, err
 	}
 	g := &Group{ID: newID(), Name: *in.Name, DomainID: DefaultDomainID}
 	if in.Description != nil {
@@ -683,13 +679,11 @@ func groupNotFound(id string) error {
 	return Reasoned(KindNotFound, ReasonGroupNotFound, "group "+id+" not found", "group_id", id)
 }
 
-// checkUserAndGroup resolves both ids to not-found errors with reasons.
+// checkUserAndGroup resolves both ids to not-found errors with reasons; a user
+// outside the actor's realm is not found.
 func (s *Service) checkUserAndGroup(ctx context.Context, q Queries, groupID, userID string) error {
 	if !ValidID(groupID) {
 		return groupNotFound(groupID)
-	}
-	if !ValidID(userID) {
-		return userNotFound(userID)
 	}
 	if _, err := q.GetGroup(ctx, groupID); err != nil {
 		if ErrorKind(err) == KindNotFound {
@@ -697,13 +691,8 @@ func (s *Service) checkUserAndGroup(ctx context.Context, q Queries, groupID, use
 		}
 		return err
 	}
-	if _, err := q.GetUser(ctx, userID); err != nil {
-		if ErrorKind(err) == KindNotFound {
-			return userNotFound(userID)
-		}
-		return err
-	}
-	return nil
+	_, err := managedUser(ctx, q, userID)
+	return err
 }
 
 // AddGroupMember adds a user to a group (admins only; adding twice is no change).
@@ -739,8 +728,8 @@ func (s *Service) RemoveGroupMember(ctx context.Context, groupID, userID string)
 	})
 }
 
-// GrantProjectRole gives a user a role on a project (admins only; granting twice is
-// no change).
+// GrantProjectRole gives a user of the actor's realm a role on a project
+// (admins only; granting twice is no change).
 func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string, role Role) error {
 	if err := s.authorize(ctx, RoleAdmin); err != nil {
 		return err
@@ -751,9 +740,6 @@ func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string
 	if !ValidID(projectID) {
 		return Reasoned(KindNotFound, ReasonProjectNotFound, "project "+projectID+" not found", "project_name", projectID)
 	}
-	if !ValidID(userID) {
-		return userNotFound(userID)
-	}
 	return s.store.InTx(ctx, func(q Queries) error {
 		if _, err := q.GetProject(ctx, projectID); err != nil {
 			if ErrorKind(err) == KindNotFound {
@@ -761,10 +747,7 @@ func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string
 			}
 			return err
 		}
-		if _, err := q.GetUser(ctx, userID); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return userNotFound(userID)
-			}
+		if _, err := managedUser(ctx, q, userID); err != nil {
 			return err
 		}
 		if err := q.GrantRole(ctx, &RoleGrant{ProjectID: projectID, UserID: userID, Role: role, CreatedAt: s.now().UTC()}); err != nil {

@@ -193,8 +193,9 @@ type tokenBucket struct {
 	last   time.Time
 }
 
-// allow takes a token from the project's bucket.
-func (l *rateLimiter) allow(projectID string, rps int, now time.Time) bool {
+// allow takes a token from the project's bucket, or says how long until one
+// is there.
+func (l *rateLimiter) allow(projectID string, rps int, now time.Time) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.buckets == nil {
@@ -210,10 +211,10 @@ func (l *rateLimiter) allow(projectID string, rps int, now time.Time) bool {
 	}
 	b.last = now
 	if b.tokens < 1 {
-		return false
+		return time.Duration((1 - b.tokens) / float64(rps) * float64(time.Second)), false
 	}
 	b.tokens--
-	return true
+	return 0, true
 }
 
 // checkProjectRate applies the project's rate limit to one request made with a
@@ -226,9 +227,10 @@ func (s *Service) checkProjectRate(ctx context.Context, projectID string) error 
 	if err != nil || l.Rate <= 0 {
 		return err
 	}
-	if !s.rates.allow(projectID, l.Rate, s.now()) {
-		return Reasoned(KindTooMany, ReasonRateLimited,
-			fmt.Sprintf("rate limit of project exceeded: %d requests per second", l.Rate), "project_id", projectID)
+	if wait, ok := s.rates.allow(projectID, l.Rate, s.now()); !ok {
+		e := TooMany(wait, "rate limit of project exceeded: %d requests per second", l.Rate)
+		e.Reason, e.Params["project_id"] = ReasonRateLimited, projectID
+		return e
 	}
 	return nil
 }

@@ -114,6 +114,9 @@ type User struct {
 	PasswordChangedAt time.Time `json:"password_changed_at"`
 	// GraceLoginsUsed counts logins with an expired password since it was set.
 	GraceLoginsUsed int `json:"grace_logins_used"`
+	// Realm names whose admin API manages the account (RealmHostdeck when
+	// empty on creation); see core/access.go.
+	Realm string `json:"realm"`
 }
 
 // InstanceState is where an instance is in its life.

@@ -165,14 +165,6 @@ func normTOTPSecret(blob string) (string, error) {
 	return sec, nil
 }
 
-// checkSelfOrAdmin allows the actor acting on its own record, or an admin.
-func (s *Service) checkSelfOrAdmin(ctx context.Context, userID string) error {
-	if a := ActorFrom(ctx); a.UserID != "" && a.UserID == userID {
-		return nil
-	}
-	return s.authorize(ctx, RoleAdmin)
-}
-
 func credentialNotFound(id string) error {
 	return Reasoned(KindNotFound, "credential_not_found", "credential "+id+" not found", "credential_id", id)
 }
@@ -197,15 +189,9 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Cr
 	if s.sealer == nil {
 		return nil, Errorf(KindInternal, "no secret box is configured")
 	}
-	if !ValidID(in.UserID) {
-		return nil, userNotFound(in.UserID)
-	}
 	c := &Credential{ID: newID(), UserID: in.UserID, Type: in.Type, Blob: s.sealer.Seal([]byte(sec)), CreatedAt: s.now().UTC()}
 	err = s.store.InTx(ctx, func(q Queries) error {
-		if _, err := q.GetUser(ctx, in.UserID); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return userNotFound(in.UserID)
-			}
+		if _, err := managedUser(ctx, q, in.UserID); err != nil {
 			return err
 		}
 		if err := q.CreateCredential(ctx, c); err != nil {
@@ -314,9 +300,25 @@ func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source s
 	}
 	now := s.now()
 	throttle := "otp\x00" + u.ID
-	if wait, ok := s.guard.blocked(throttle, now); ok {
-		return false, Errorf(KindTooMany, "too many wrong passcodes; retry in %d s", int(wait.Seconds())+1)
+	if wait := s.guard.takeKey(throttle, now); wait > 0 {
+		return false, TooMany(wait, "too many wrong passcodes; retry in %d s", seconds(wait))
 	}
+	ok, err := s.matchPasscode(ctx, cs, passcode, now)
+	if err != nil {
+		s.guard.settleKey(throttle, nil, now)
+		return false, err
+	}
+	n := s.guard.settleKey(throttle, &ok, now)
+	if ok {
+		return true, nil
+	}
+	s.log.Warn("login failed: wrong passcode", "user", LogText(u.Name), "source", source, "failures", n)
+	return false, Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name, password or passcode is wrong", "user_name", u.Name)
+}
+
+// matchPasscode reports whether passcode is current for one of the
+// credentials and not used before, and records its time step.
+func (s *Service) matchPasscode(ctx context.Context, cs []*Credential, passcode string, now time.Time) (bool, error) {
 	for _, c := range cs {
 		sec, err := s.sealer.Open(c.Blob)
 		if err != nil {
@@ -327,18 +329,15 @@ func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source s
 			continue
 		}
 		err = s.store.AdvanceCredentialStep(ctx, c.ID, step)
-		if err == nil {
-			s.guard.reset(throttle)
-			return true, nil
+		if ErrorKind(err) == KindConflict {
+			return false, nil // a replayed passcode
 		}
-		if ErrorKind(err) != KindConflict {
+		if err != nil {
 			return false, authStoreErr(err)
 		}
-		break // a replayed passcode
+		return true, nil
 	}
-	n := s.guard.fail(throttle, now)
-	s.log.Warn("login failed: wrong passcode", "user", u.Name, "source", source, "failures", n)
-	return false, Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name, password or passcode is wrong", "user_name", u.Name)
+	return false, nil
 }
 
 // --- Web Guard ---
@@ -529,7 +528,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, userID, current, newPas
 // password-change script when one is configured, and stores the password only
 // when the script succeeded.
 func (s *Service) changeOwnPassword(ctx context.Context, u *User, newPassword, source string) error {
-	hash, err := s.hashNewPassword(newPassword)
+	up, err := s.passwordUpdate(newPassword)
 	if err != nil {
 		return err
 	}
@@ -539,5 +538,5 @@ func (s *Service) changeOwnPassword(ctx context.Context, u *User, newPassword, s
 		}
 	}
 	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: source})
-	return s.storePassword(actx, u.ID, hash)
+	return s.storePassword(actx, u.ID, up)
 }

@@ -22,10 +22,6 @@ import (
 // ProjectTypeSatellite marks a project created through the satellite face.
 const ProjectTypeSatellite = "satellite"
 
-// SatelliteMinPasswordLen is the shortest password the satellite admin API
-// accepts for the users it creates (its own rule, shorter than MinPasswordLen).
-const SatelliteMinPasswordLen = 6
-
 // DefaultProjectLimit is how many projects a user may own when nothing else
 // was set.
 const DefaultProjectLimit = 10
@@ -155,9 +151,26 @@ type SatelliteAccount struct {
 }
 
 func checkEmail(email string) error {
+	if err := CheckName("email", email, MaxEmailLen); err != nil {
+		return err
+	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email {
 		return Invalid("email", "email is not valid")
+	}
+	return nil
+}
+
+// checkProfile applies the text rules to the profile fields of in that are set.
+func checkProfile(in SatelliteUserInput) error {
+	if err := checkOptional(in.FullName, func(v string) error { return CheckLine("fullName", v, MaxNameLen) }); err != nil {
+		return err
+	}
+	if err := checkOptional(in.ShortName, func(v string) error { return CheckLine("shortName", v, MaxNameLen) }); err != nil {
+		return err
+	}
+	if in.ProjectLimit != nil && *in.ProjectLimit < 0 {
+		return Invalid("projectLimit", "projectLimit must not be negative")
 	}
 	return nil
 }
@@ -176,9 +189,9 @@ func (s *Service) profileOf(ctx context.Context, q Queries, u *User) (*UserProfi
 	return p, err
 }
 
-// CreateSatelliteUser creates a member user named by its e-mail with a
-// satellite profile (admins only). The e-mail must parse, the password be at
-// least SatelliteMinPasswordLen long; a taken e-mail is KindConflict.
+// CreateSatelliteUser creates a satellite account (RealmSatellite): a member
+// user named by its e-mail, with a satellite profile (admins only). The e-mail
+// must parse, the password pass CheckPassword; a taken e-mail is KindConflict.
 func (s *Service) CreateSatelliteUser(ctx context.Context, in SatelliteUserInput) (*SatelliteUser, error) {
 	if err := s.authorize(ctx, RoleAdmin); err != nil {
 		return nil, err
@@ -192,15 +205,14 @@ func (s *Service) CreateSatelliteUser(ctx context.Context, in SatelliteUserInput
 	if err := checkEmail(*in.Email); err != nil {
 		return nil, err
 	}
-	if len(*in.Password) < SatelliteMinPasswordLen {
-		return nil, Invalid("password", "password must be at least %d characters", SatelliteMinPasswordLen)
-	}
-	hash, err := s.hasher.Hash(*in.Password)
-	if err != nil {
-		return nil, Wrap(KindInternal, err, "hash password")
+	if err := checkProfile(in); err != nil {
+		return nil, err
 	}
 	now := s.now().UTC()
-	u := &User{ID: newID(), Name: *in.Email, Email: *in.Email, Role: RoleMember, DomainID: DefaultDomainID, PasswordHash: hash}
+	u := &User{ID: newID(), Name: *in.Email, Email: *in.Email, Role: RoleMember, DomainID: DefaultDomainID, Realm: RealmSatellite}
+	if err := s.setNewPassword(u, *in.Password); err != nil {
+		return nil, err
+	}
 	p := &UserProfile{UserID: u.ID, ProjectLimit: DefaultProjectLimit, CreatedAt: now, UpdatedAt: now}
 	if in.FullName != nil {
 		p.FullName = *in.FullName
@@ -209,12 +221,9 @@ func (s *Service) CreateSatelliteUser(ctx context.Context, in SatelliteUserInput
 		p.ShortName = *in.ShortName
 	}
 	if in.ProjectLimit != nil {
-		if *in.ProjectLimit < 0 {
-			return nil, Invalid("projectLimit", "projectLimit must not be negative")
-		}
 		p.ProjectLimit = *in.ProjectLimit
 	}
-	err = s.change(ctx, func(q Queries) error {
+	err := s.change(ctx, func(q Queries) error {
 		if _, err := q.GetUserByName(ctx, u.Name); err == nil {
 			return Errorf(KindConflict, "user with email already exists")
 		} else if ErrorKind(err) != KindNotFound {
@@ -237,11 +246,24 @@ func (s *Service) CreateSatelliteUser(ctx context.Context, in SatelliteUserInput
 	return &SatelliteUser{User: u, Profile: p}, nil
 }
 
-// userByEmail finds a user by e-mail (its name).
+// userByEmail finds a satellite account by e-mail (its name); any other
+// account, a hostdeck administrator's included, is not found.
 func (s *Service) userByEmail(ctx context.Context, q Queries, email string) (*User, error) {
+	if CheckName("email", email, MaxEmailLen) != nil {
+		return nil, satUserNotFound(LogText(email))
+	}
 	u, err := q.GetUserByName(ctx, email)
-	if ErrorKind(err) == KindNotFound {
+	if ErrorKind(err) == KindNotFound || err == nil && u.Realm != RealmSatellite {
 		return nil, satUserNotFound(email)
+	}
+	return u, err
+}
+
+// satelliteUser finds a satellite account by id, as userByEmail does.
+func satelliteUser(ctx context.Context, q Queries, id string) (*User, error) {
+	u, err := q.GetUser(ctx, id)
+	if ErrorKind(err) == KindNotFound || err == nil && u.Realm != RealmSatellite {
+		return nil, Errorf(KindNotFound, "user %s does not exist", id)
 	}
 	return u, err
 }
@@ -275,30 +297,27 @@ func (s *Service) SatelliteAccount(ctx context.Context, email string) (*Satellit
 	return &SatelliteAccount{SatelliteUser: SatelliteUser{User: u, Profile: p}, Projects: projects, Coupons: coupons}, nil
 }
 
-// UpdateSatelliteUser changes a user's e-mail (and so its name), full name,
-// short name or project limit (admins only).
+// UpdateSatelliteUser changes a satellite account's e-mail (and so its name),
+// full name, short name, project limit or password (admins only). A new
+// password ends the tokens and sessions the old one opened.
 func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in SatelliteUserInput) (*SatelliteUser, error) {
 	if err := s.authorize(ctx, RoleAdmin); err != nil {
 		return nil, err
-	}
-	var hash *string
-	if in.Password != nil {
-		if len(*in.Password) < SatelliteMinPasswordLen {
-			return nil, Invalid("password", "password must be at least %d characters", SatelliteMinPasswordLen)
-		}
-		h, err := s.hasher.Hash(*in.Password)
-		if err != nil {
-			return nil, Wrap(KindInternal, err, "hash password")
-		}
-		hash = &h
 	}
 	if in.Email != nil {
 		if err := checkEmail(*in.Email); err != nil {
 			return nil, err
 		}
 	}
-	if in.ProjectLimit != nil && *in.ProjectLimit < 0 {
-		return nil, Invalid("projectLimit", "projectLimit must not be negative")
+	if err := checkProfile(in); err != nil {
+		return nil, err
+	}
+	var up UserUpdate
+	if in.Password != nil {
+		var err error
+		if up, err = s.passwordUpdate(*in.Password); err != nil {
+			return nil, err
+		}
 	}
 	var out *SatelliteUser
 	err := s.change(ctx, func(q Queries) error {
@@ -306,7 +325,6 @@ func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in Sate
 		if err != nil {
 			return err
 		}
-		var up UserUpdate
 		if in.Email != nil && *in.Email != u.Name {
 			if _, err := q.GetUserByName(ctx, *in.Email); err == nil {
 				return Errorf(KindConflict, "user with email already exists")
@@ -315,7 +333,6 @@ func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in Sate
 			}
 			up.Name, up.Email = in.Email, in.Email
 		}
-		up.PasswordHash = hash
 		if up.Name != nil || up.PasswordHash != nil {
 			if u, err = q.UpdateUser(ctx, u.ID, up); err != nil {
 				return err
@@ -341,7 +358,7 @@ func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in Sate
 		out = &SatelliteUser{User: u, Profile: p}
 		return s.audit(ctx, q, "satellite.user.update", "user", u.ID, map[string]any{
 			"email": in.Email != nil, "full_name": in.FullName != nil, "short_name": in.ShortName != nil,
-			"project_limit": in.ProjectLimit, "password": hash != nil,
+			"project_limit": in.ProjectLimit, "password": up.PasswordHash != nil,
 		})
 	})
 	return out, err
@@ -390,18 +407,19 @@ func (s *Service) DeleteSatelliteUser(ctx context.Context, email string) error {
 // SatelliteActor authenticates a satellite admin API request by its raw
 // Authorization header: the configured admin token (Config.SatelliteToken,
 // compared in constant time), or a hostdeck API token of an admin (optionally
-// after "Bearer "). Anything else is KindForbidden with the message "Forbidden",
+// after "Bearer "). Either acts in RealmSatellite: on the satellite's
+// customer accounts only. Anything else is KindForbidden with the message "Forbidden",
 // or "Authorization not enabled." when no admin token is configured.
 func (s *Service) SatelliteActor(ctx context.Context, header, face, source string) (Actor, error) {
 	if tok := s.cfg.SatelliteToken; tok != "" && subtle.ConstantTimeCompare([]byte(header), []byte(tok)) == 1 {
-		return Actor{Name: "satellite-admin", Role: RoleAdmin, Face: face, Source: source}, nil
+		return Actor{Name: "satellite-admin", Role: RoleAdmin, Face: face, Source: source, Realm: RealmSatellite}, nil
 	}
 	if header != "" {
 		_, u, err := s.ValidateToken(ctx, strings.TrimPrefix(header, "Bearer "))
 		switch ErrorKind(err) {
 		case "":
 			if u.Role == RoleAdmin {
-				return Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: face, Source: source}, nil
+				return Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: face, Source: source, Realm: RealmSatellite}, nil
 			}
 		case KindUnauthenticated:
 		default:
@@ -450,13 +468,13 @@ func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (*Coupon, er
 	case !ValidID(in.UserID):
 		return nil, Invalid("userId", "user ID is not a valid UUID")
 	}
+	if err := CheckText("description", in.Description, MaxTextLen); err != nil {
+		return nil, err
+	}
 	c := &Coupon{ID: newID(), UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description,
 		Type: CouponTypePromotional, Status: CouponActive, CreatedAt: s.now().UTC()}
 	err := s.change(ctx, func(q Queries) error {
-		if _, err := q.GetUser(ctx, in.UserID); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return Errorf(KindNotFound, "user %s does not exist", in.UserID)
-			}
+		if _, err := satelliteUser(ctx, q, in.UserID); err != nil {
 			return err
 		}
 		if err := q.CreateCoupon(ctx, c); err != nil {
@@ -529,13 +547,14 @@ func (s *Service) CreateSatelliteProject(ctx context.Context, ownerID, name stri
 	case !ValidID(ownerID):
 		return nil, Invalid("ownerId", "OwnerID is not a valid UUID")
 	}
+	if err := CheckName("projectName", name, MaxNameLen); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	p := &Project{ID: newID(), Name: name, OwnerID: ownerID, CreatedAt: now, UpdatedAt: now}
 	err := s.change(ctx, func(q Queries) error {
-		u, err := q.GetUser(ctx, ownerID)
-		if ErrorKind(err) == KindNotFound {
-			return Errorf(KindNotFound, "user %s does not exist", ownerID)
-		} else if err != nil {
+		u, err := satelliteUser(ctx, q, ownerID)
+		if err != nil {
 			return err
 		}
 		prof, err := s.profileOf(ctx, q, u)
@@ -595,6 +614,12 @@ func (s *Service) UpdateSatelliteProject(ctx context.Context, id string, name, d
 	}
 	if name != nil && strings.TrimSpace(*name) == "" {
 		return nil, Invalid("projectName", "ProjectName is not set")
+	}
+	if err := checkOptional(name, func(v string) error { return CheckName("projectName", v, MaxNameLen) }); err != nil {
+		return nil, err
+	}
+	if err := checkOptional(description, func(v string) error { return CheckText("description", v, MaxTextLen) }); err != nil {
+		return nil, err
 	}
 	if name == nil && description == nil {
 		return nil, Invalid("projectName", "ProjectName or Description must be set")

@@ -29,7 +29,7 @@ func machineRefs(t *testing.T, e *testenv.Env, cm *core.CreatedMachines) []strin
 func TestSatelliteUsers(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	in := core.SatelliteUserInput{Email: ptr("alice@mail.test"), FullName: ptr("Alice Test"), Password: ptr("secret")}
+	in := core.SatelliteUserInput{Email: ptr("alice@mail.test"), FullName: ptr("Alice Test"), Password: ptr("secret-1")}
 	u, err := e.Svc.CreateSatelliteUser(ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -41,16 +41,16 @@ func TestSatelliteUsers(t *testing.T) {
 	if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$") {
 		t.Fatalf("stored hash %q, %v", stored.PasswordHash, err)
 	}
-	if _, err := e.Svc.Authenticate(t.Context(), "alice@mail.test", "secret", "10.0.0.1"); err != nil {
+	if _, err := e.Svc.Authenticate(t.Context(), "alice@mail.test", "secret-1", "10.0.0.1"); err != nil {
 		t.Fatalf("login with the satellite password: %v", err)
 	}
 	if _, err := e.Svc.CreateSatelliteUser(ctx, in); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("duplicate: %v", err)
 	}
 	for _, bad := range []core.SatelliteUserInput{
-		{Email: ptr("not an email"), Password: ptr("secret")},
+		{Email: ptr("not an email"), Password: ptr("secret-1")},
 		{Email: ptr("bob@mail.test"), Password: ptr("short")},
-		{Password: ptr("secret")},
+		{Password: ptr("secret-1")},
 		{Email: ptr("bob@mail.test")},
 	} {
 		if _, err := e.Svc.CreateSatelliteUser(ctx, bad); core.ErrorKind(err) != core.KindInvalid {
@@ -58,7 +58,7 @@ func TestSatelliteUsers(t *testing.T) {
 		}
 	}
 	member := core.WithActor(t.Context(), core.Actor{UserID: u.ID, Name: u.Name, Role: core.RoleMember})
-	if _, err := e.Svc.CreateSatelliteUser(member, core.SatelliteUserInput{Email: ptr("c@mail.test"), Password: ptr("secret")}); core.ErrorKind(err) != core.KindForbidden {
+	if _, err := e.Svc.CreateSatelliteUser(member, core.SatelliteUserInput{Email: ptr("c@mail.test"), Password: ptr("secret-1")}); core.ErrorKind(err) != core.KindForbidden {
 		t.Fatalf("member creates a user: %v", err)
 	}
 
@@ -73,7 +73,7 @@ func TestSatelliteUsers(t *testing.T) {
 	_, err = e.Svc.CreateSatelliteProject(ctx, u.ID, "second")
 	wantReason(t, err, core.KindConflict, core.ReasonQuotaExceeded)
 	// The owner may log in scoped to the project.
-	if _, _, err := e.Svc.IssueToken(t.Context(), core.TokenRequest{UserName: u.Name, Password: "secret", ProjectID: p.ID}); err != nil {
+	if _, _, err := e.Svc.IssueToken(t.Context(), core.TokenRequest{UserName: u.Name, Password: "secret-1", ProjectID: p.ID}); err != nil {
 		t.Fatalf("scoped login: %v", err)
 	}
 	if err := e.Svc.DeleteSatelliteUser(ctx, "alice@mail.test"); core.ErrorKind(err) != core.KindConflict {
@@ -250,7 +250,7 @@ func TestProjectRate(t *testing.T) {
 	clk := testenv.NewClock(time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC))
 	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now})
 	ctx := e.AdminCtx()
-	u, err := e.Svc.CreateSatelliteUser(ctx, core.SatelliteUserInput{Email: ptr("r@mail.test"), Password: ptr("secret")})
+	u, err := e.Svc.CreateSatelliteUser(ctx, core.SatelliteUserInput{Email: ptr("r@mail.test"), Password: ptr("secret-1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestProjectRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok, err := e.Svc.IssueToken(t.Context(), core.TokenRequest{UserName: u.Name, Password: "secret", ProjectID: p.ID})
+	_, tok, err := e.Svc.IssueToken(t.Context(), core.TokenRequest{UserName: u.Name, Password: "secret-1", ProjectID: p.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,11 +23,16 @@ func (s *Service) checkServerInput(in ServerInput, create bool) error {
 	if create && (in.Name == nil || strings.TrimSpace(*in.Name) == "") {
 		return Invalid("name", "name is required")
 	}
-	if in.Name != nil && strings.TrimSpace(*in.Name) == "" {
-		return Invalid("name", "name must not be empty")
+	if in.Name != nil {
+		if err := CheckName("name", strings.TrimSpace(*in.Name), MaxNameLen); err != nil {
+			return err
+		}
 	}
-	if in.Name != nil && len(*in.Name) > 200 {
-		return Invalid("name", "name is longer than 200 characters")
+	if err := checkOptional(in.Address, func(v string) error { return CheckLine("address", v, MaxRefLen) }); err != nil {
+		return err
+	}
+	if err := checkOptional(in.Location, func(v string) error { return CheckLine("location", v, MaxNameLen) }); err != nil {
+		return err
 	}
 	if in.Runtime != nil {
 		if _, ok := s.runtimes[*in.Runtime]; !ok {

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -75,6 +76,9 @@ type Actor struct {
 	Role   Role
 	Face   string
 	Source string // client address
+	// Realm is the realm of the accounts the actor's credential manages
+	// (RealmHostdeck when empty): see core/access.go.
+	Realm string
 }
 
 type actorKey struct{}
@@ -121,6 +125,9 @@ type Service struct {
 	rates    rateLimiter // per-project request rate (core/satellite.go)
 	// newPassword makes a random password (owner passwords, the first admin's).
 	newPassword func() string
+	// dummy is the hash verified for unknown users (Service.dummyHash).
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // Sealer encrypts secrets that must be recovered later (the owner password e-mailed

@@ -144,13 +144,6 @@ type SessionStore interface {
 
 // --- sessions ---
 
-func checkText(field, v string, max int) error {
-	if len(v) > max {
-		return Invalid(field, "%s is longer than %d characters", field, max)
-	}
-	return nil
-}
-
 // RecordSession records that the acting user connected to a machine. A session the
 // user still had open on that machine is closed: a new connection replaces it.
 func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session, error) {
@@ -173,10 +166,10 @@ func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session,
 			return nil, Invalid("client_ip", "client_ip %q is not an IP address", in.ClientIP)
 		}
 	}
-	if err := checkText("client_os", in.ClientOS, 255); err != nil {
+	if err := CheckText("client_os", in.ClientOS, MaxNameLen); err != nil {
 		return nil, err
 	}
-	if err := checkText("client_info", in.ClientInfo, 1000); err != nil {
+	if err := CheckText("client_info", in.ClientInfo, MaxTextLen); err != nil {
 		return nil, err
 	}
 	if a.UserID == "" {
@@ -510,12 +503,13 @@ func (s *Service) CreateVolumeAssignment(ctx context.Context, a VolumeAssignment
 		return nil, Invalid("project_id", "project_id is required")
 	case a.VolumeID == "":
 		return nil, Invalid("volume_id", "volume_id is required")
-	case len(a.VolumeID) > 255:
-		return nil, Invalid("volume_id", "volume_id is longer than 255 characters")
 	case !ValidID(a.UserID):
 		return nil, Invalid("user_id", "unknown user %q", a.UserID)
 	case !ValidID(a.ProjectID):
 		return nil, Invalid("project_id", "unknown project %q", a.ProjectID)
+	}
+	if err := CheckName("volume_id", a.VolumeID, MaxNameLen); err != nil {
+		return nil, err
 	}
 	out := &VolumeAssignment{UserID: a.UserID, ProjectID: a.ProjectID, VolumeID: a.VolumeID, CreatedAt: s.now().UTC()}
 	err := s.store.InTx(ctx, func(q Queries) error {

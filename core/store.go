@@ -72,7 +72,6 @@ type UserStore interface {
 	CreateUser(ctx context.Context, u *User) error // Conflict on a duplicate name
 	GetUser(ctx context.Context, id string) (*User, error)
 	GetUserByName(ctx context.Context, name string) (*User, error)
-	SetUserPassword(ctx context.Context, id, hash string) error
 }
 
 type ProjectStore interface {

@@ -215,11 +215,10 @@ func (s *Service) GetFlavor(ctx context.Context, id string) (*Flavor, error) {
 // CreateFlavor adds a flavor (an admin's act: the face checks).
 func (s *Service) CreateFlavor(ctx context.Context, in FlavorInput) (*Flavor, error) {
 	in.Name = strings.TrimSpace(in.Name)
+	if err := CheckName("name", in.Name, MaxNameLen); err != nil {
+		return nil, err
+	}
 	switch {
-	case in.Name == "":
-		return nil, Invalid("name", "name is required")
-	case len(in.Name) > 200:
-		return nil, Invalid("name", "name is longer than 200 characters")
 	case in.VCPUs < 1 || in.VCPUs > 1024:
 		return nil, Invalid("vcpus", "vcpus must be between 1 and 1024")
 	case in.RAM < 1 || in.RAM > 1<<24:
@@ -267,13 +266,16 @@ func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error
 	if in.Zone == "" {
 		in.Zone = ZonePub
 	}
+	if err := CheckName("name", in.Name, MaxNameLen); err != nil {
+		return nil, err
+	}
+	if err := CheckName("ref", in.Ref, MaxRefLen); err != nil {
+		return nil, err
+	}
+	if err := CheckLine("os", in.OSType, 64); err != nil {
+		return nil, err
+	}
 	switch {
-	case in.Name == "":
-		return nil, Invalid("name", "name is required")
-	case len(in.Name) > 200:
-		return nil, Invalid("name", "name is longer than 200 characters")
-	case in.Ref == "":
-		return nil, Invalid("ref", "ref is required")
 	case in.Zone != ZonePub && in.Zone != ZoneOwn:
 		return nil, Invalid("zone", "zone must be %q or %q", ZonePub, ZoneOwn)
 	case in.Zone == ZoneOwn && in.OwnerID == "":
@@ -321,11 +323,18 @@ func CheckInitScript(script string) error {
 	if script == "" {
 		return nil
 	}
+	if len(script) > MaxInitScriptLen {
+		return Invalid("instance_init_script", "instance_init_script is longer than %d characters", MaxInitScriptLen)
+	}
 	if _, err := base64.StdEncoding.DecodeString(script); err != nil {
 		return Invalid("instance_init_script", "instance_init_script is not valid base64")
 	}
 	return nil
 }
+
+// MaxInitScriptLen bounds a TRS project's init script (base64), as Nova bounds
+// user data.
+const MaxInitScriptLen = 65535
 
 // NextInstanceName is the name of machine n by pattern: the stars, read left to
 // right, take the digits of n padded with zeros to their count ("trs-**", 1 →
@@ -366,23 +375,26 @@ func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInp
 		return Invalid("name", "name is required")
 	}
 	if in.Name != nil {
-		switch n := strings.TrimSpace(*in.Name); {
-		case n == "":
-			return Invalid("name", "name must not be empty")
-		case len(n) > 64:
-			return Invalid("name", "name is longer than 64 characters")
+		if err := CheckName("name", strings.TrimSpace(*in.Name), 64); err != nil {
+			return err
 		}
 	}
-	if in.Description != nil && len(*in.Description) > 1000 {
-		return Invalid("description", "description is longer than 1000 characters")
+	if err := checkOptional(in.Description, func(v string) error { return CheckText("description", v, 1000) }); err != nil {
+		return err
 	}
-	if in.DomainID != nil && len(*in.DomainID) > 64 {
-		return Invalid("domain_id", "domain_id is longer than 64 characters")
+	for field, v := range map[string]*string{"domain_id": in.DomainID, "parent_id": in.ParentID, "network_id": in.NetworkID,
+		"availability_zone": in.AvailabilityZone, "volume_type_id": in.VolumeTypeID} {
+		if err := checkOptional(v, func(v string) error { return CheckLine(field, v, 64) }); err != nil {
+			return err
+		}
 	}
 	if in.Tags != nil {
+		if len(*in.Tags) > 100 {
+			return Invalid("tags", "at most 100 tags are allowed")
+		}
 		for _, t := range *in.Tags {
-			if strings.TrimSpace(t) == "" || len(t) > 255 {
-				return Invalid("tags", "a tag must be 1 to 255 characters")
+			if err := CheckName("tags", strings.TrimSpace(t), 255); err != nil {
+				return err
 			}
 		}
 	}

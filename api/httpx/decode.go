@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,6 +68,9 @@ func DecodeBytes(raw []byte) (*Body, error) {
 	var top map[string]json.RawMessage
 	if err := strictUnmarshal(raw, &top); err != nil {
 		return nil, PointerError(http.StatusBadRequest, "", "request body is not a JSON object: %s", err)
+	}
+	if ptr, key, ok := duplicateKey(raw); ok {
+		return nil, PointerError(http.StatusBadRequest, ptr, "member %q appears twice in the same object", key)
 	}
 	if top == nil {
 		return nil, PointerError(http.StatusBadRequest, "", "request body must be a JSON object")
@@ -136,6 +140,68 @@ func strictUnmarshal(raw []byte, v any) error {
 		return errors.New("data after the JSON document")
 	}
 	return nil
+}
+
+// duplicateKey finds the first member name that appears twice in one object of
+// raw (valid JSON), and the JSON Pointer of that member. encoding/json keeps the
+// last value of a repeated name silently; a strict body refuses it.
+func duplicateKey(raw []byte) (pointer, key string, found bool) {
+	type frame struct {
+		object  bool
+		keys    map[string]bool
+		path    string
+		wantKey bool // in an object: the next token is a member name
+		index   int  // in an array: the next element's index
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	child := "" // path of the value about to be read
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", "", false
+		}
+		var top *frame
+		if n := len(stack); n > 0 {
+			top = stack[n-1]
+			if top.object && top.wantKey {
+				if d, ok := tok.(json.Delim); !ok || d != '}' {
+					k, _ := tok.(string)
+					child = top.path + "/" + escapePointer(k)
+					if top.keys[k] {
+						return child, k, true
+					}
+					top.keys[k] = true
+					top.wantKey = false
+					continue
+				}
+			}
+			if !top.object {
+				child = top.path + "/" + strconv.Itoa(top.index)
+			}
+		}
+		d, isDelim := tok.(json.Delim)
+		switch {
+		case isDelim && (d == '{' || d == '['):
+			stack = append(stack, &frame{object: d == '{', keys: map[string]bool{}, path: child, wantKey: d == '{'})
+			continue
+		case isDelim: // '}' or ']': the container was a value of its parent
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				return "", "", false
+			}
+			top = stack[len(stack)-1]
+		}
+		if top == nil {
+			return "", "", false
+		}
+		if top.object {
+			top.wantKey = true
+		} else {
+			top.index++
+		}
+	}
 }
 
 func isObject(v json.RawMessage) bool {

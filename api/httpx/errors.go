@@ -117,15 +117,26 @@ func FromError(err error) *Error {
 // request's log line.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := FromError(err)
-	if rec := recordFrom(r.Context()); rec != nil {
-		rec.err = err
-	}
-	for k, vs := range e.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
+	RecordError(r, err)
+	SetErrorHeaders(w, err)
+	Write(w, e.Status, &Document{Errors: e.Objects})
+}
+
+// SetErrorHeaders sets the headers err asks for, in every face's envelope: an
+// *Error's own (Allow, WWW-Authenticate), and Retry-After, in seconds, for a
+// core KindTooMany refusal.
+func SetErrorHeaders(w http.ResponseWriter, err error) {
+	var he *Error
+	if errors.As(err, &he) {
+		for k, vs := range he.Header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
 		}
 	}
-	Write(w, e.Status, &Document{Errors: e.Objects})
+	if n := core.ErrorRetryAfter(err); n > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(n))
+	}
 }
 
 // StatusOf is the HTTP status of an error kind, for faces that answer with real

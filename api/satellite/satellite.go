@@ -133,14 +133,7 @@ func statusOf(err error) (int, string, string) {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	httpx.RecordError(r, err)
 	status, msg, detail := statusOf(err)
-	var he *httpx.Error
-	if errors.As(err, &he) {
-		for k, vs := range he.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-	}
+	httpx.SetErrorHeaders(w, err)
 	writeJSON(w, status, errorBody{Error: msg, Detail: detail})
 }
 

@@ -21,8 +21,9 @@ type errorCode struct {
 	DescRU, MessageRU string
 }
 
-// catalogue is the document's 27 error codes, verbatim. Placeholders such as
-// {project_name} are filled from core.Error.Params.
+// catalogue is the document's 27 error codes, verbatim, and hostdeck's code 28
+// (throttled). Placeholders such as {project_name} are filled from
+// core.Error.Params.
 var catalogue = map[int]errorCode{
 	1: {1, "Unexpected error occurred.", "Unexpected error occurred. Please contact system administrator.",
 		"Произошла непредвиденная ошибка.", "Произошла непредвиденная ошибка. Обратитесь к системному администратору."},
@@ -77,6 +78,9 @@ var catalogue = map[int]errorCode{
 	26: {26, "Request doesn’t match current Web Guard settings.", "Invalid settings of Web Guard. Please contact system administrator.",
 		"Запрос не соответствует текущим настройкам Web Guard.", "Неправильные настройки Web Guard.Обратитесь к системному администратору."},
 	27: {27, "OTP is required for authentication.", "", "Для аутентификации требуется код OTP.", ""},
+	// 28 is hostdeck's own: the document's catalogue has no code for throttling.
+	28: {28, "Too many requests.", "Too many requests. Retry in {seconds} seconds.",
+		"Слишком много запросов.", "Слишком много запросов. Повторите через {seconds} с."},
 }
 
 // Error codes named where the face uses them.
@@ -85,6 +89,7 @@ const (
 	CodeAuth         = 6
 	CodeInvalidBody  = 9
 	CodeInvalidToken = 24
+	CodeTooMany      = 28
 )
 
 // reasonCodes maps core.Error reasons to catalogue codes. Faces and use cases
@@ -135,7 +140,7 @@ type envelopeError struct {
 
 // codeOf is the one place where an error becomes a catalogue code: its reason
 // first, then its kind (invalid, not found, conflict → 9; unauthenticated and
-// forbidden → 6; anything else → 1).
+// forbidden → 6; too many → 28; anything else → 1).
 func codeOf(err error) int {
 	if c, ok := reasonCodes[core.ErrorReason(err)]; ok {
 		return c
@@ -150,8 +155,10 @@ func codeOf(err error) int {
 	switch core.ErrorKind(err) {
 	case core.KindInvalid, core.KindNotFound, core.KindConflict:
 		return CodeInvalidBody
-	case core.KindUnauthenticated, core.KindForbidden, core.KindTooMany:
+	case core.KindUnauthenticated, core.KindForbidden:
 		return CodeAuth
+	case core.KindTooMany:
+		return CodeTooMany
 	}
 	return CodeUnexpected
 }
@@ -248,22 +255,12 @@ func detail(err error) string {
 }
 
 // writeTRSError sends err in the TRS envelope. Every TRS error is HTTP 400, as
-// the document says, except the Allow header of a wrong method which is kept.
+// the document says, throttling included (code 28 with Retry-After); the
+// headers an error asks for (Allow of a wrong method) are kept.
 func writeTRSError(w http.ResponseWriter, r *http.Request, err error) {
 	httpx.RecordError(r, err)
-	var he *httpx.Error
-	if errors.As(err, &he) && he.Header != nil {
-		for k, vs := range he.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-	}
-	status := http.StatusBadRequest
-	if core.ErrorKind(err) == core.KindTooMany { // a project's rate limit (core/satellite.go)
-		status = http.StatusTooManyRequests
-	}
-	httpx.WriteJSON(w, status, envelopeFor(r, err))
+	httpx.SetErrorHeaders(w, err)
+	httpx.WriteJSON(w, http.StatusBadRequest, envelopeFor(r, err))
 }
 
 // keystoneError is Keystone's error body.
@@ -302,14 +299,7 @@ func writeKeystoneError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Error.Message = "The request you have made requires authentication."
 		w.Header().Set("WWW-Authenticate", `Keystone uri="`+BaseURL(r)+`"`)
 	}
-	var he *httpx.Error
-	if errors.As(err, &he) {
-		for k, vs := range he.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-	}
+	httpx.SetErrorHeaders(w, err)
 	httpx.WriteJSON(w, status, body)
 }
 

@@ -86,6 +86,7 @@ func start(t *testing.T, env ...string) *proc {
 		"HOSTDECK_ADMIN_USER=admin", "HOSTDECK_ADMIN_PASSWORD="+procAdminPassword,
 		"HOSTDECK_ARGON2_MEMORY_KIB=64", "HOSTDECK_LOG_LEVEL=warn",
 		"HOSTDECK_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+		"HOSTDECK_DATA="+t.TempDir(), // env may name another; the last one counts
 	)
 	cmd.Env = append(cmd.Env, env...)
 	p := &proc{t: t, cmd: cmd, base: "http://" + addr, logs: &bytes.Buffer{}, done: make(chan struct{})}

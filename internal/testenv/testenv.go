@@ -48,6 +48,8 @@ type Options struct {
 	Clock    func() time.Time
 	// Store replaces the SQLite store in a temporary directory (e.g. Postgres(t)).
 	Store core.Store
+	// Hasher replaces argon2id at its cheapest test cost.
+	Hasher core.Hasher
 }
 
 // New starts an Env with default options.
@@ -89,9 +91,13 @@ func NewWith(t testing.TB, o Options) *Env {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 10 * time.Second
 	}
+	hasher := o.Hasher
+	if hasher == nil {
+		hasher = secret.Hasher{Params: secret.TestParams}
+	}
 	svc := core.New(core.Deps{
 		Store: store, Runtimes: runtimes, Notifier: mailer, Sealer: box,
-		Hasher:      secret.Hasher{Params: secret.TestParams},
+		Hasher:      hasher,
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Clock:       o.Clock, Log: log,
 	}, cfg)

@@ -62,6 +62,9 @@ func (q *queries) ListUsers(ctx context.Context, f core.UserFilter) ([]*core.Use
 	if f.Name != nil {
 		l.where = append(l.where, "name = "+l.args.add(*f.Name))
 	}
+	if f.Realm != nil {
+		l.where = append(l.where, "realm = "+l.args.add(*f.Realm))
+	}
 	if f.ProjectID != nil {
 		l.where = append(l.where, "id IN (SELECT user_id FROM role_grants WHERE project_id = "+l.args.add(*f.ProjectID)+")")
 	}

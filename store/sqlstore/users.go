@@ -8,13 +8,13 @@ import (
 )
 
 const userCols = `id, name, email, role, password_hash, disabled, created_at, updated_at, domain_id,
-	password_changed_at, grace_logins_used`
+	password_changed_at, grace_logins_used, realm`
 
 func scanUser(sc scanner) (*core.User, error) {
 	var u core.User
 	var created, updated, pwChanged int64
 	if err := sc.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated, &u.DomainID,
-		&pwChanged, &u.GraceLoginsUsed); err != nil {
+		&pwChanged, &u.GraceLoginsUsed, &u.Realm); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt = fromMicros(created), fromMicros(updated), fromMicros(pwChanged)
@@ -32,10 +32,13 @@ func (q *queries) CreateUser(ctx context.Context, u *core.User) error {
 	if u.PasswordChangedAt.IsZero() {
 		u.PasswordChangedAt = u.CreatedAt
 	}
+	if u.Realm == "" {
+		u.Realm = core.RealmHostdeck
+	}
 	u.PasswordChangedAt = norm(u.PasswordChangedAt)
-	_, err := q.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := q.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		u.ID, u.Name, u.Email, u.Role, u.PasswordHash, u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt), u.DomainID,
-		micros(u.PasswordChangedAt), u.GraceLoginsUsed)
+		micros(u.PasswordChangedAt), u.GraceLoginsUsed, u.Realm)
 	if err != nil {
 		return q.writeErr(err, "user", u.Name)
 	}
@@ -56,17 +59,6 @@ func (q *queries) GetUserByName(ctx context.Context, name string) (*core.User, e
 		return nil, readErr(err, "user", name)
 	}
 	return u, nil
-}
-
-func (q *queries) SetUserPassword(ctx context.Context, id, hash string) error {
-	var got string
-	now := micros(norm(q.now()))
-	err := q.w.QueryRowContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2, password_changed_at = $2,
-		grace_logins_used = 0 WHERE id = $3 RETURNING id`, hash, now, id).Scan(&got)
-	if err != nil {
-		return q.writeErr(err, "user", id)
-	}
-	return nil
 }
 
 const projectCols = `id, name, description, owner_id, settings, created_at, updated_at`

@@ -517,13 +517,19 @@ func testUsers(t *testing.T, s core.Store) {
 	ok(t, err)
 	diff(t, bob, got)
 
-	ok(t, s.SetUserPassword(ctx, u.ID, "$argon2id$y"))
-	got, err = s.GetUser(ctx, u.ID)
-	ok(t, err)
-	if got.PasswordHash != "$argon2id$y" {
-		t.Fatalf("PasswordHash = %q, want the new one", got.PasswordHash)
+	if u.Realm != core.RealmHostdeck {
+		t.Fatalf("Realm = %q, want %q by default", u.Realm, core.RealmHostdeck)
 	}
-	wantKind(t, s.SetUserPassword(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", "h"), core.KindNotFound)
+	sat := &core.User{Name: "sat@mail.test", Role: core.RoleMember, Realm: core.RealmSatellite}
+	ok(t, s.CreateUser(ctx, sat))
+	got, err = s.GetUser(ctx, sat.ID)
+	ok(t, err)
+	diff(t, sat, got)
+	list, n, err := s.ListUsers(ctx, core.UserFilter{Realm: ptr(core.RealmSatellite)})
+	ok(t, err)
+	if n != 1 || len(list) != 1 || list[0].ID != sat.ID {
+		t.Fatalf("ListUsers(realm satellite) = %d %v, want only %s", n, list, sat.Name)
+	}
 }
 
 func testProjectsAndImages(t *testing.T, s core.Store) {

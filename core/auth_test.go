@@ -1,0 +1,254 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hostdeck/core"
+	"hostdeck/core/secret"
+	"hostdeck/internal/testenv"
+)
+
+// countingHasher is argon2id at test cost that counts the hashes it verifies.
+type countingHasher struct {
+	secret.Hasher
+	verified atomic.Int64
+}
+
+func (h *countingHasher) Verify(password, hash string) (bool, error) {
+	h.verified.Add(1)
+	return h.Hasher.Verify(password, hash)
+}
+
+func newCounted(t *testing.T) (*testenv.Env, *countingHasher, *testenv.Clock) {
+	h := &countingHasher{Hasher: secret.Hasher{Params: secret.TestParams}}
+	clk := testenv.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	return testenv.NewWith(t, testenv.Options{Hasher: h, Clock: clk.Now}), h, clk
+}
+
+// burst sends n wrong passwords at once against name, the i-th from
+// source(i), and counts the answers by kind.
+func burst(t *testing.T, e *testenv.Env, name string, n int, source func(int) string) map[core.Kind]int {
+	t.Helper()
+	var mu sync.Mutex
+	kinds := map[core.Kind]int{}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, err := e.Svc.Authenticate(context.Background(), name, fmt.Sprintf("wrong-%d", i), source(i))
+			if k := core.ErrorKind(err); k == core.KindTooMany && core.ErrorRetryAfter(err) < 1 {
+				t.Errorf("429 without a wait: %v", err)
+			}
+			mu.Lock()
+			kinds[core.ErrorKind(err)]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return kinds
+}
+
+// A burst of wrong passwords from one address gets at most the free attempts
+// checked; the rest are refused before any hash is computed. Another address
+// still logs in.
+func TestLoginBurstFromOneAddress(t *testing.T) {
+	e, h, _ := newCounted(t)
+	kinds := burst(t, e, testenv.AdminUser, 300, func(int) string { return "192.0.2.1" })
+	hashed := h.verified.Load()
+	t.Logf("reliability: 300 concurrent wrong passwords from one address: %d checked (hashed), %d refused with 429", hashed, kinds[core.KindTooMany])
+	if hashed > 5 || kinds[core.KindUnauthenticated] != int(hashed) || kinds[core.KindTooMany] != 300-int(hashed) {
+		t.Fatalf("hashed %d, answers %v: want at most 5 checked and the rest refused", hashed, kinds)
+	}
+	if _, err := e.Svc.Authenticate(context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.1"); core.ErrorKind(err) != core.KindTooMany {
+		t.Fatalf("the right password from the blocked address: %v, want too_many", err)
+	}
+	if _, err := e.Svc.Authenticate(context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.2"); err != nil {
+		t.Fatalf("the right password from another address: %v", err)
+	}
+}
+
+// An attack spread over many addresses is slowed per account: past the
+// account's free failures, new addresses get one check a second between them,
+// and addresses that failed are refused. The owner logs in from an address it
+// used before at once, and from a new one once its second has come.
+func TestLoginBurstFromManyAddresses(t *testing.T) {
+	e, h, clk := newCounted(t)
+	ctx := context.Background()
+	if _, err := e.Svc.Authenticate(ctx, testenv.AdminUser, testenv.AdminPassword, "198.51.100.1"); err != nil {
+		t.Fatal(err)
+	}
+	h.verified.Store(0)
+	kinds := burst(t, e, testenv.AdminUser, 300, func(i int) string { return fmt.Sprintf("10.1.%d.%d", i/250, i%250) })
+	hashed := h.verified.Load()
+	t.Logf("reliability: 300 concurrent wrong passwords from 300 addresses: %d checked, %d refused", hashed, kinds[core.KindTooMany])
+	if hashed > 21 || kinds[core.KindTooMany] < 279 {
+		t.Fatalf("hashed %d, answers %v: want at most 21 checked (20 free, then one a second)", hashed, kinds)
+	}
+	if _, err := e.Svc.Authenticate(ctx, testenv.AdminUser, testenv.AdminPassword, "198.51.100.1"); err != nil {
+		t.Fatalf("the owner from a known address: %v", err)
+	}
+	// Again under attack; a new address waits for its second.
+	burst(t, e, testenv.AdminUser, 30, func(i int) string { return fmt.Sprintf("10.2.0.%d", i) })
+	if _, err := e.Svc.Authenticate(ctx, testenv.AdminUser, "wrong", "10.2.0.1"); core.ErrorKind(err) != core.KindTooMany {
+		t.Fatalf("an address that failed, again: %v", err)
+	}
+	clk.Add(time.Second)
+	if _, err := e.Svc.Authenticate(ctx, testenv.AdminUser, testenv.AdminPassword, "203.0.113.9"); err != nil {
+		t.Fatalf("the owner from a new address after a second: %v", err)
+	}
+}
+
+// The same password checked many times at once is one hash: a client's first
+// burst of Basic-auth requests is not throttled.
+func TestLoginSameCredentialsShareOneCheck(t *testing.T) {
+	e, h, _ := newCounted(t)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range 50 {
+		wg.Go(func() {
+			if _, err := e.Svc.Authenticate(context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.7"); err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 0 || h.verified.Load() > 5 {
+		t.Fatalf("%d of 50 failed, %d hashes", failed.Load(), h.verified.Load())
+	}
+}
+
+// An unknown or disabled user costs the same work as a wrong password: one
+// hash verified, so timing does not tell which names exist.
+func TestLoginUnknownUserCostsAHash(t *testing.T) {
+	e, h, _ := newCounted(t)
+	ctx := e.AdminCtx()
+	u, err := e.Svc.CreateUser(ctx, core.UserInput{Name: ptr("off"), Password: ptr("off-password"), Enabled: ptr(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{testenv.AdminUser, "nobody", u.Name, "\x00bad", string(make([]byte, 100_000))} {
+		before := h.verified.Load()
+		_, err := e.Svc.Authenticate(context.Background(), name, "wrong-password", fmt.Sprintf("192.0.2.%d", 10+i))
+		wantKind(t, err, core.KindUnauthenticated)
+		if n := h.verified.Load() - before; n != 1 {
+			t.Errorf("login as %.20q verified %d hashes, want 1", name, n)
+		}
+	}
+}
+
+// A new password ends every token the old one opened, on every face; the
+// token issued after the change works.
+func TestPasswordChangeEndsTokens(t *testing.T) {
+	e, _, clk := newCounted(t)
+	ctx := e.AdminCtx()
+	u, err := e.Svc.CreateUser(ctx, core.UserInput{Name: ptr("pat"), Password: ptr("pat-password-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(pw string) string {
+		t.Helper()
+		_, tok, err := e.Svc.IssueToken(context.Background(), core.TokenRequest{UserName: "pat", Password: pw, Source: "192.0.2.30"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	session := func(pw string) string {
+		t.Helper()
+		id, _, err := e.Svc.BillmgrLogin(context.Background(), "pat", pw, "192.0.2.30")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	cur := "pat-password-1"
+	for i, change := range []struct {
+		name string
+		do   func(next string) error
+	}{
+		{"UpdateUser", func(next string) error { _, err := e.Svc.UpdateUser(ctx, u.ID, core.UserInput{Password: &next}); return err }},
+		{"SetPassword", func(next string) error { return e.Svc.SetPassword(ctx, u.ID, next) }},
+		{"ChangeOwnPassword", func(next string) error {
+			return e.Svc.ChangeOwnPassword(context.Background(), u.ID, cur, next, "192.0.2.30")
+		}},
+	} {
+		tok, sess := login(cur), session(cur)
+		clk.Add(time.Millisecond)
+		next := fmt.Sprintf("pat-password-%d", i+2)
+		if err := change.do(next); err != nil {
+			t.Fatalf("%s: %v", change.name, err)
+		}
+		if _, _, err := e.Svc.ValidateToken(context.Background(), tok); core.ErrorReason(err) != core.ReasonTokenRevoked {
+			t.Fatalf("%s: the old token: %v, want revoked", change.name, err)
+		}
+		if _, err := e.Svc.BillmgrSessionUser(context.Background(), sess); core.ErrorKind(err) != core.KindUnauthenticated {
+			t.Fatalf("%s: the old session: %v, want it ended", change.name, err)
+		}
+		cur = next
+		clk.Add(time.Millisecond)
+		if _, _, err := e.Svc.ValidateToken(context.Background(), login(cur)); err != nil {
+			t.Fatalf("%s: a token of the new password: %v", change.name, err)
+		}
+	}
+}
+
+// A billmgr session ends after an hour idle, and after BillmgrSessionMax
+// however often it is used.
+func TestBillmgrSessionAbsoluteLifetime(t *testing.T) {
+	e, _, clk := newCounted(t)
+	id, _, err := e.Svc.BillmgrLogin(context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.40")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for used := time.Duration(0); used < core.BillmgrSessionMax-time.Hour; used += 50 * time.Minute {
+		clk.Add(50 * time.Minute)
+		if _, err := e.Svc.BillmgrSessionUser(context.Background(), id); err != nil {
+			t.Fatalf("used after %v: %v", used, err)
+		}
+	}
+	clk.Add(time.Hour)
+	if _, err := e.Svc.BillmgrSessionUser(context.Background(), id); core.ErrorKind(err) != core.KindUnauthenticated {
+		t.Fatalf("past %v: %v", core.BillmgrSessionMax, err)
+	}
+}
+
+// One password policy: every use case that sets a password refuses what
+// CheckPassword refuses.
+func TestOnePasswordPolicy(t *testing.T) {
+	e, _, _ := newCounted(t)
+	ctx := e.AdminCtx()
+	satCtx := core.WithActor(context.Background(), core.Actor{Name: "satellite-admin", Role: core.RoleAdmin, Realm: core.RealmSatellite})
+	sat, err := e.Svc.CreateSatelliteUser(satCtx, core.SatelliteUserInput{Email: ptr("s@mail.test"), Password: ptr("sat-password")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"short12", "eight\x00ch", "new\nline-pass", string(make([]rune, 257))} {
+		for name, set := range map[string]func() error{
+			"CreateUser": func() error {
+				_, err := e.Svc.CreateUser(ctx, core.UserInput{Name: ptr("u1"), Password: &bad})
+				return err
+			},
+			"UpdateUser":  func() error { _, err := e.Svc.UpdateUser(ctx, e.Admin.ID, core.UserInput{Password: &bad}); return err },
+			"SetPassword": func() error { return e.Svc.SetPassword(ctx, e.Admin.ID, bad) },
+			"CreateSatelliteUser": func() error {
+				_, err := e.Svc.CreateSatelliteUser(satCtx, core.SatelliteUserInput{Email: ptr("t@mail.test"), Password: &bad})
+				return err
+			},
+			"UpdateSatelliteUser": func() error {
+				_, err := e.Svc.UpdateSatelliteUser(satCtx, sat.Name, core.SatelliteUserInput{Password: &bad})
+				return err
+			},
+			"ChangeOwnPassword": func() error {
+				return e.Svc.ChangeOwnPassword(context.Background(), e.Admin.ID, testenv.AdminPassword, bad, "192.0.2.50")
+			},
+		} {
+			if err := set(); core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != "password" {
+				t.Errorf("%s(%.12q): %v, want invalid password", name, bad, err)
+			}
+		}
+	}
+}

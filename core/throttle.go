@@ -1,0 +1,275 @@
+package core
+
+import (
+	"sync"
+	"time"
+)
+
+// loginGuard throttles password checks and remembers passwords verified
+// recently, so that per-request Basic auth does not pay argon2id on every call.
+//
+//   - Per address: freeFailures wrong passwords, then a block of 1 s, 2 s, …
+//     256 s after each further one. Checks in flight count against the free
+//     ones, so a burst of concurrent wrong passwords from one address gets at
+//     most freeFailures hashes computed; the rest are refused at once.
+//   - Per account: once accountFreeFailures wrong passwords for one account
+//     (from any addresses, none right in between, checks in flight counted)
+//     are reached, the account is under attack: an address that sent a wrong
+//     password for it is refused for an exponentially growing while, addresses
+//     new to it may try one a second between them, and addresses it logged in
+//     from before pass as usual. An attack spread over many addresses is
+//     slowed to a guess a second; the account's owner still logs in from where
+//     they did before, and from anywhere else within a second or two. A right
+//     password, or an hour without failures, ends it.
+//   - Concurrent checks of the same password against the same hash share one
+//     computation (the same guess is one guess; fifty parallel first requests of
+//     a Basic-auth client cost one hash).
+//
+// A cached verification is tied to the stored hash: a new password
+// invalidates it at once. Everything is in memory, per process, and bounded.
+type loginGuard struct {
+	mu       sync.Mutex
+	addrs    map[string]*addrFailures
+	accounts map[string]*accountFailures
+	flights  map[[32]byte]*flight
+	verified map[[32]byte]time.Time
+}
+
+// Limits of the guard.
+const (
+	freeFailures        = 5  // wrong passwords an address may send before it is slowed down
+	accountFreeFailures = 20 // wrong passwords an account takes before it is under attack
+	freshEvery          = time.Second
+	forgetAfter         = time.Hour // failures older than this are forgotten
+	maxTracked          = 100_000   // addresses or accounts remembered at most
+	maxPerAccount       = 4096      // addresses remembered per account
+	verifiedFor         = 10 * time.Minute
+)
+
+type addrFailures struct {
+	count    int
+	inflight int
+	until    time.Time
+	last     time.Time
+}
+
+type accountFailures struct {
+	count    int
+	inflight int
+	until    time.Time // addresses that failed for it are refused until
+	fresh    time.Time // when the next unknown address may try
+	failed   map[string]bool
+	known    map[string]bool // addresses the account logged in from
+	last     time.Time
+}
+
+// flight is a password check in progress; others with the same key wait for it.
+type flight struct {
+	done chan struct{}
+	ok   bool
+	err  error
+}
+
+func newLoginGuard() *loginGuard {
+	return &loginGuard{
+		addrs: map[string]*addrFailures{}, accounts: map[string]*accountFailures{},
+		flights: map[[32]byte]*flight{}, verified: map[[32]byte]time.Time{},
+	}
+}
+
+// refused is the wait a refused attempt is told to keep (at least a second).
+func refused(d time.Duration) time.Duration { return max(d, time.Second) }
+
+// slots is how many checks an address may have in flight: its free failures
+// left, or one at a time once it has none (between its blocks).
+func (a *addrFailures) slots() int { return max(freeFailures-a.count, 1) }
+
+// take reserves a check for the address (g.mu held), or says how long to wait.
+func (g *loginGuard) take(source string, now time.Time) (*addrFailures, time.Duration) {
+	a := g.addrs[source]
+	if a == nil {
+		g.sweep(now)
+		a = &addrFailures{}
+		g.addrs[source] = a
+	}
+	if a.inflight == 0 && now.Sub(a.last) > forgetAfter {
+		a.count = 0
+	}
+	if now.Before(a.until) || a.inflight >= a.slots() {
+		return nil, refused(a.until.Sub(now))
+	}
+	a.inflight++
+	a.last = now
+	return a, 0
+}
+
+// settle ends a check taken on a (g.mu held) and returns the failures in a row.
+func (a *addrFailures) settle(ok bool, now time.Time) int {
+	a.inflight--
+	a.last = now
+	if ok {
+		a.count, a.until = 0, time.Time{}
+		return 0
+	}
+	a.count++
+	if a.count >= freeFailures {
+		a.until = now.Add(time.Second << min(a.count-freeFailures, 8)) // 1 s … 256 s
+	}
+	return a.count
+}
+
+// admission is what begin decides about a password check.
+type admission struct {
+	wait   time.Duration // refused: retry after wait
+	known  bool          // verified within verifiedFor: no check needed
+	flight *flight       // the check to wait on, or to run when lead
+	lead   bool
+}
+
+// begin admits a password check of key (see verifiedKey) for account from
+// source: refused while the address or the account's guard says so; known
+// when cacheable (the user exists and may log in) and verified recently;
+// else a flight to wait on when the same check is already running, or a new
+// one the caller must run and end with finish.
+func (g *loginGuard) begin(source, account string, key [32]byte, cacheable bool, now time.Time) admission {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if a := g.addrs[source]; a != nil && now.Before(a.until) {
+		return admission{wait: refused(a.until.Sub(now))}
+	}
+	acc := g.accounts[account]
+	if acc == nil {
+		g.sweep(now)
+		acc = &accountFailures{}
+		g.accounts[account] = acc
+	}
+	if acc.inflight == 0 && now.Sub(acc.last) > forgetAfter {
+		acc.count, acc.failed = 0, nil
+	}
+	attacked := acc.count+acc.inflight >= accountFreeFailures && !acc.known[source]
+	if attacked && acc.failed[source] && now.Before(acc.until) {
+		return admission{wait: refused(acc.until.Sub(now))}
+	}
+	if at, ok := g.verified[key]; cacheable && ok && now.Sub(at) < verifiedFor {
+		return admission{known: true}
+	}
+	if f := g.flights[key]; f != nil {
+		return admission{flight: f}
+	}
+	if attacked && now.Before(acc.fresh) {
+		return admission{wait: refused(acc.fresh.Sub(now))}
+	}
+	if _, wait := g.take(source, now); wait > 0 {
+		return admission{wait: wait}
+	}
+	if attacked {
+		acc.fresh = now.Add(freshEvery)
+	}
+	acc.inflight++
+	acc.last = now
+	f := &flight{done: make(chan struct{})}
+	g.flights[key] = f
+	return admission{flight: f, lead: true}
+}
+
+// finish records the outcome of a check begun as its lead (err: it could not
+// be made, which counts as neither) and wakes those waiting on it. It returns
+// the address's failures in a row.
+func (g *loginGuard) finish(source, account string, key [32]byte, f *flight, ok bool, err error, now time.Time) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.flights, key)
+	f.ok, f.err = ok, err
+	close(f.done)
+	a, acc := g.addrs[source], g.accounts[account]
+	acc.inflight--
+	if err != nil {
+		a.inflight--
+		return a.count
+	}
+	n := a.settle(ok, now)
+	acc.last = now
+	if ok {
+		acc.count, acc.until, acc.failed = 0, time.Time{}, nil
+		if acc.known == nil {
+			acc.known = map[string]bool{}
+		}
+		if len(acc.known) < maxPerAccount {
+			acc.known[source] = true
+		}
+		if len(g.verified) > maxTracked {
+			clear(g.verified)
+		}
+		g.verified[key] = now
+		return 0
+	}
+	acc.count++
+	if acc.count >= accountFreeFailures {
+		acc.until = now.Add(time.Second << min(acc.count-accountFreeFailures, 10)) // 1 s … 17 min
+		if acc.failed == nil {
+			acc.failed = map[string]bool{}
+		}
+		if len(acc.failed) < maxPerAccount {
+			acc.failed[source] = true
+		}
+	}
+	return n
+}
+
+// wait blocks until f ends, or done closes.
+func (f *flight) wait(done <-chan struct{}) (bool, error) {
+	select {
+	case <-f.done:
+		return f.ok, f.err
+	case <-done:
+		return false, Errorf(KindUnavailable, "the request was cancelled")
+	}
+}
+
+// sweep forgets what is older than forgetAfter once a map is full; called
+// with g.mu held, before adding an entry.
+func (g *loginGuard) sweep(now time.Time) {
+	if len(g.addrs) >= maxTracked {
+		for k, a := range g.addrs {
+			if a.inflight == 0 && now.Sub(a.last) > forgetAfter {
+				delete(g.addrs, k)
+			}
+		}
+		if len(g.addrs) >= maxTracked { // all recent: keep the blocked ones
+			for k, a := range g.addrs {
+				if a.inflight == 0 && !now.Before(a.until) {
+					delete(g.addrs, k)
+				}
+			}
+		}
+	}
+	if len(g.accounts) >= maxTracked {
+		for k, acc := range g.accounts {
+			if acc.inflight == 0 && (now.Sub(acc.last) > forgetAfter || !now.Before(acc.until)) {
+				delete(g.accounts, k)
+			}
+		}
+	}
+}
+
+// takeKey and settleKey throttle a check by key alone (a TOTP passcode per
+// user): freeFailures, then the same blocks, with checks in flight counted.
+func (g *loginGuard) takeKey(key string, now time.Time) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, wait := g.take(key, now)
+	return wait
+}
+
+// settleKey ends a check taken with takeKey; a nil ok is a check that could
+// not be made, which counts as neither.
+func (g *loginGuard) settleKey(key string, ok *bool, now time.Time) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	a := g.addrs[key]
+	if ok == nil {
+		a.inflight--
+		return a.count
+	}
+	return a.settle(*ok, now)
+}
