@@ -170,7 +170,10 @@ func TestPasswordChangeEndsTokens(t *testing.T) {
 		name string
 		do   func(next string) error
 	}{
-		{"UpdateUser", func(next string) error { _, err := e.Svc.UpdateUser(ctx, u.ID, core.UserInput{Password: &next}); return err }},
+		{"UpdateUser", func(next string) error {
+			_, err := e.Svc.UpdateUser(ctx, u.ID, core.UserInput{Password: &next})
+			return err
+		}},
 		{"SetPassword", func(next string) error { return e.Svc.SetPassword(ctx, u.ID, next) }},
 		{"ChangeOwnPassword", func(next string) error {
 			return e.Svc.ChangeOwnPassword(context.Background(), u.ID, cur, next, "192.0.2.30")
