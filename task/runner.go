@@ -67,7 +67,9 @@ type Options struct {
 	// Backoff is the delay before retry number attempt (1 after the first failed
 	// attempt). Default: 1s, 2s, 4s… capped at 5m, with ±20% jitter.
 	Backoff func(attempt int) time.Duration
-	// Grace bounds how long shutdown waits for handlers to return. Default 10s.
+	// Grace bounds how long shutdown waits for handlers to return. A handler
+	// still running then (one that ignores its context) is abandoned: its task
+	// is logged by kind and ID and released all the same. Default 10s.
 	Grace time.Duration
 	// Clock is the time stamped on the store's records. Default time.Now.
 	Clock func() time.Time
@@ -101,6 +103,7 @@ type Runner struct {
 	slots map[string]time.Time
 
 	running                                                   atomic.Int64
+	inflight                                                  sync.Map // task ID → *core.Task, while its attempt runs
 	claimed, succeeded, failed, retried, revoked, lost, relsd atomic.Uint64
 }
 
@@ -242,8 +245,10 @@ func (r *Runner) Run(ctx context.Context) error {
 				free--
 				r.claimed.Add(1)
 				r.running.Add(1)
+				r.inflight.Store(t.ID, t)
 				wg.Go(func() {
 					defer func() {
+						r.inflight.Delete(t.ID)
 						r.running.Add(-1)
 						done <- struct{}{}
 					}()
@@ -284,8 +289,15 @@ func (r *Runner) shutdown(bg context.Context, stop context.CancelCauseFunc, wg *
 	case <-finished:
 	case <-time.After(r.o.Grace):
 		// Their tasks are released anyway; whatever such a handler later records
-		// is refused because the lease is gone.
+		// is refused because the lease is gone. Each is named, so that an
+		// operator can find the handler that ignores its context.
 		r.log.Warn("task handlers still running after grace period", "running", r.running.Load(), "grace", r.o.Grace)
+		r.inflight.Range(func(_, v any) bool {
+			t := v.(*core.Task)
+			r.log.Warn("task abandoned at shutdown: its handler ignored the cancelled context; released for the next start",
+				"kind", t.Kind, "id", t.ID, "attempts", t.Attempts)
+			return true
+		})
 	}
 	ctx, cancel := context.WithTimeout(bg, storeTimeout)
 	defer cancel()

@@ -1,11 +1,13 @@
 package task_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -735,4 +737,58 @@ func TestDefaultBackoff(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A handler that ignores its cancelled context cannot hold shutdown past Grace:
+// Run returns, the task is handed back, and the log names it.
+func TestShutdownAbandonsHandlerIgnoringContext(t *testing.T) {
+	s := newStore(t)
+	started, unblock := make(chan struct{}), make(chan struct{})
+	defer close(unblock)
+	handlers := map[string]core.TaskFunc{
+		"stuck": func(context.Context, *core.Task, func(int, string)) (any, error) {
+			close(started)
+			<-unblock // a call that does not take a context
+			return nil, nil
+		},
+	}
+	var logs syncBuffer
+	o := testOptions(t, "r1")
+	o.Grace = 200 * time.Millisecond
+	o.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	r := startRunner(t, s, handlers, nil, o)
+	tk := createTask(t, s, "stuck")
+	<-started
+
+	began := time.Now()
+	if err := r.stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if took := time.Since(began); took > o.Grace+2*time.Second {
+		t.Errorf("Run returned %s after cancel, grace %s", took, o.Grace)
+	}
+	if got := getTask(t, s, tk.ID); got.Status != core.TaskPending {
+		t.Errorf("after shutdown the task is %s, want %s (released)", got.Status, core.TaskPending)
+	}
+	if out := logs.String(); !strings.Contains(out, "task abandoned at shutdown") || !strings.Contains(out, "id="+tk.ID) {
+		t.Errorf("log does not name the abandoned task %s:\n%s", tk.ID, out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

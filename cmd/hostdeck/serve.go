@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -79,7 +80,18 @@ type serveConfig struct {
 	// SatelliteListen: the satellite face (api/satellite); its admin token is
 	// read from HOSTDECK_SATELLITE_TOKEN only, never from a flag.
 	SatelliteListen string
+
+	// Limits of every listener (see README, Configuration) and the bound on
+	// shutdown.
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	IdleTimeout     time.Duration
+	MaxConns        int
+	ShutdownTimeout time.Duration
 }
+
+// readHeaderTimeout bounds reading a request's headers (capped by --read-timeout).
+const readHeaderTimeout = 10 * time.Second
 
 func newServeCmd() *cobra.Command {
 	var c serveConfig
@@ -123,6 +135,11 @@ func newServeCmd() *cobra.Command {
 	f.DurationVar(&c.ReconEvery, "reconcile-every", envDuration("HOSTDECK_RECONCILE_EVERY", time.Minute), "how often records are reconciled with the runtimes [HOSTDECK_RECONCILE_EVERY]")
 	f.UintVar(&c.HashMemKiB, "argon2-memory", uint(envInt("HOSTDECK_ARGON2_MEMORY_KIB", 64*1024)), "argon2id memory cost in KiB [HOSTDECK_ARGON2_MEMORY_KIB]")
 	f.StringVar(&c.LogLevel, "log-level", env("HOSTDECK_LOG_LEVEL", "info"), "debug, info, warn or error [HOSTDECK_LOG_LEVEL]")
+	f.DurationVar(&c.ReadTimeout, "read-timeout", envDuration("HOSTDECK_READ_TIMEOUT", 30*time.Second), "longest time to read one request, body included; 30s lets a 1 MiB body (the largest a face reads) come at 35 KB/s, and cuts a client that sends headers and then stalls [HOSTDECK_READ_TIMEOUT]")
+	f.DurationVar(&c.WriteTimeout, "write-timeout", envDuration("HOSTDECK_WRITE_TIMEOUT", 60*time.Second), "longest time from the end of a request's headers to the end of its answer; no request streams, and the slowest synchronous work (a server probe, 5s; the password-change script, 10s) fits many times [HOSTDECK_WRITE_TIMEOUT]")
+	f.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration("HOSTDECK_IDLE_TIMEOUT", 75*time.Second), "how long a keep-alive connection may wait for its next request; 75s outlasts the 60s idle timeout common in load balancers, so that they, not hostdeck, close pooled connections [HOSTDECK_IDLE_TIMEOUT]")
+	f.IntVar(&c.MaxConns, "max-conns", envInt("HOSTDECK_MAX_CONNS", 1024), "open connections per listener; over it a new connection is reset at once (0 = no cap) [HOSTDECK_MAX_CONNS]")
+	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("HOSTDECK_SHUTDOWN_TIMEOUT", 8*time.Second), "on SIGINT/SIGTERM, how long requests in flight may finish and running tasks may return (they get half of it) before connections are closed and the process exits; 8s fits docker stop's 10s [HOSTDECK_SHUTDOWN_TIMEOUT]")
 	return cmd
 }
 
@@ -130,6 +147,17 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"read-timeout", c.ReadTimeout}, {"write-timeout", c.WriteTimeout}, {"idle-timeout", c.IdleTimeout}, {"shutdown-timeout", c.ShutdownTimeout}} {
+		if d.v <= 0 {
+			return fmt.Errorf("--%s: want a positive duration, got %s", d.flag, d.v)
+		}
+	}
+	if c.MaxConns < 0 {
+		return fmt.Errorf("--max-conns: want 0 (no cap) or more, got %d", c.MaxConns)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
@@ -209,7 +237,10 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 			env("HOSTDECK_ADMIN_USER", "admin"), generated)
 	}
 
-	runner := task.New(store, svc.TaskHandlers(), svc.PeriodicJobs(c.ExpiryEvery, c.ReconEvery), task.Options{Workers: c.Workers, Lease: c.TaskLease, Log: log})
+	// Running tasks get half the shutdown bound to return; the rest is for
+	// handing them back to the store.
+	runner := task.New(store, svc.TaskHandlers(), svc.PeriodicJobs(c.ExpiryEvery, c.ReconEvery),
+		task.Options{Workers: c.Workers, Lease: c.TaskLease, Grace: c.ShutdownTimeout / 2, Log: log})
 	svc.SetWake(runner.Wake)
 
 	reg := prometheus.NewRegistry()
@@ -241,61 +272,118 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		fmt.Fprintln(w, "ok")
 	})
 
-	servers := []*http.Server{{Addr: c.Listen, Handler: mux}}
-	if c.AlfaListen != "" {
-		servers = append(servers, &http.Server{Addr: c.AlfaListen, Handler: alfaHandler})
-	}
-	if c.TRSListen != "" {
-		servers = append(servers, &http.Server{Addr: c.TRSListen, Handler: trsHandler})
-	}
-	if c.BrokerListen != "" {
-		servers = append(servers, &http.Server{Addr: c.BrokerListen, Handler: brokerHandler})
-	}
-	if c.SatelliteListen != "" {
-		servers = append(servers, &http.Server{Addr: c.SatelliteListen, Handler: satelliteHandler})
-	}
-	if c.BillmgrListen != "" {
-		servers = append(servers, &http.Server{Addr: c.BillmgrListen, Handler: billmgrHandler})
-	}
-	listeners := make([]net.Listener, len(servers))
-	for i, srv := range servers {
-		if listeners[i], err = net.Listen("tcp", srv.Addr); err != nil {
-			return fmt.Errorf("listen: %w", err)
+	eps := []endpoint{{"main", c.Listen, mux}}
+	for _, e := range []endpoint{
+		{"alfa", c.AlfaListen, alfaHandler}, {"trs", c.TRSListen, trsHandler}, {"broker", c.BrokerListen, brokerHandler},
+		{"satellite", c.SatelliteListen, satelliteHandler}, {"billmgr", c.BillmgrListen, billmgrHandler},
+	} {
+		if e.addr != "" {
+			eps = append(eps, e)
 		}
-		srv.ReadHeaderTimeout = 10 * time.Second
-		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
+	servers := make([]*listener, len(eps))
+	for i, e := range eps {
+		if servers[i], err = listen(e, c, log); err != nil {
+			for _, s := range servers[:i] {
+				s.ln.Close()
+			}
+			return err
+		}
+	}
+	conns := make(connCollector, len(servers))
+	for i, s := range servers {
+		conns[i] = s.ln
+	}
+	reg.MustRegister(conns)
 
 	runCtx, stopRunner := context.WithCancel(context.Background())
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx) }()
 	errc := make(chan error, len(servers))
-	for i, srv := range servers {
+	for _, s := range servers {
 		go func() {
-			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+			if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
 		}()
 	}
 	ready.Store(true)
-	log.Info("hostdeck serving", "listen", listeners[0].Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "broker_listen", c.BrokerListen, "satellite_listen", c.SatelliteListen, "billmgr_listen", c.BillmgrListen, "runtime", c.Runtime, "store", storeKind(c))
+	log.Info("hostdeck serving", "listen", servers[0].ln.Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "broker_listen", c.BrokerListen, "satellite_listen", c.SatelliteListen, "billmgr_listen", c.BillmgrListen, "runtime", c.Runtime, "store", storeKind(c))
 
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 		log.Error("listener failed", "err", err)
 	}
-	log.Info("shutting down")
+	log.Info("shutting down", "bound", c.ShutdownTimeout)
 	ready.Store(false)
-	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		srv.Shutdown(shutCtx) // in-flight requests finish
-	}
-	stopRunner() // running tasks are released for the next start
-	<-runnerDone
+	stopServing(log, c.ShutdownTimeout, servers, stopRunner, runnerDone)
 	log.Info("stopped")
 	return err
+}
+
+// endpoint is one listener to open: its role, address and handler.
+type endpoint struct {
+	name    string
+	addr    string
+	handler http.Handler
+}
+
+// listener is an open endpoint: its server and its capped listener.
+type listener struct {
+	srv *http.Server
+	ln  *capListener
+}
+
+// listen opens e with the limits every listener has: --read-timeout (whole
+// request), --write-timeout, --idle-timeout and --max-conns.
+func listen(e endpoint, c serveConfig, log *slog.Logger) (*listener, error) {
+	l, err := net.Listen("tcp", e.addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen (%s): %w", e.name, err)
+	}
+	return &listener{
+		srv: &http.Server{
+			Addr:              e.addr,
+			Handler:           e.handler,
+			ReadHeaderTimeout: min(readHeaderTimeout, c.ReadTimeout),
+			ReadTimeout:       c.ReadTimeout,
+			WriteTimeout:      c.WriteTimeout,
+			IdleTimeout:       c.IdleTimeout,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		ln: newCapListener(l, e.name, c.MaxConns, log),
+	}, nil
+}
+
+// stopServing ends the listeners and the task runner together within bound.
+// Requests in flight may finish until then and idle connections are closed at
+// once; connections still open at the bound (a stalled body, a slow handler)
+// are closed. The runner cancels its handlers and hands their tasks back (see
+// task.Options.Grace); if it has not returned by the bound it is left behind,
+// and the tasks it still held run again once their lease runs out. So the
+// process exits at most bound after the signal, plus closing the database.
+func stopServing(log *slog.Logger, bound time.Duration, servers []*listener, stopRunner context.CancelFunc, runnerDone <-chan error) {
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	stopRunner()
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Go(func() {
+			if err := s.srv.Shutdown(ctx); err != nil {
+				log.Warn("connections still open at the shutdown bound; closing them", "listener", s.ln.name,
+					"open", s.ln.open.Load(), "bound", bound)
+				s.srv.Close()
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case <-runnerDone:
+	case <-ctx.Done():
+		log.Error("task runner not stopped within the shutdown bound; its tasks run again once their lease runs out",
+			"bound", bound)
+	}
 }
 
 func storeKind(c serveConfig) string {
