@@ -40,9 +40,10 @@ type BillmgrSession struct {
 
 // BillmgrStore keeps panel sessions and instances' numeric ids.
 type BillmgrStore interface {
-	// InstanceElids maps the given instance ids to their elids; ids without one are
-	// left out.
-	InstanceElids(ctx context.Context, instanceIDs []string) (map[string]int64, error)
+	// ListBillmgrInstances lists the instances f selects that are not deleted, each
+	// with its elid (0 for one without), one page of them (f.Page, in its order)
+	// and the number of them all. The elids come in the same query as the rows.
+	ListBillmgrInstances(ctx context.Context, f InstanceFilter) ([]*BillmgrInstance, int, error)
 	// InstanceIDByElid is KindNotFound for an unknown elid.
 	InstanceIDByElid(ctx context.Context, elid int64) (string, error)
 
@@ -147,38 +148,23 @@ func canSee(ctx context.Context, q Queries, a Actor, inst *Instance) (bool, erro
 	return n > 0, err
 }
 
-// ListVisibleInstances lists the instances the actor sees (deleted ones left out),
-// oldest first, each with its elid.
-func (s *Service) ListVisibleInstances(ctx context.Context) ([]*BillmgrInstance, error) {
+// ListVisibleInstances lists one page (p) of the instances the actor sees,
+// deleted ones left out, oldest first unless p.Sort says otherwise, each with its
+// elid, and the number of them all. p.Limit must be positive: a page is bounded
+// however many instances there are; a page past the end is empty.
+func (s *Service) ListVisibleInstances(ctx context.Context, p Page) ([]*BillmgrInstance, int, error) {
+	if p.Limit <= 0 {
+		return nil, 0, Invalid("limit", "a page of instances needs a positive limit")
+	}
 	a := ActorFrom(ctx)
-	f := InstanceFilter{}
+	f := InstanceFilter{Page: p}
 	if a.Role != RoleAdmin {
 		if a.UserID == "" {
-			return []*BillmgrInstance{}, nil
+			return []*BillmgrInstance{}, 0, nil
 		}
 		f.VisibleTo = &a.UserID // the rule of canSee, as one query
 	}
-	all, _, err := s.store.ListInstances(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	var seen []*Instance
-	for _, in := range all {
-		if in.State != StateDeleted {
-			seen = append(seen, in)
-			ids = append(ids, in.ID)
-		}
-	}
-	elids, err := s.store.InstanceElids(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*BillmgrInstance, 0, len(seen))
-	for _, in := range seen {
-		out = append(out, &BillmgrInstance{Instance: in, Elid: elids[in.ID]})
-	}
-	return out, nil
+	return s.store.ListBillmgrInstances(ctx, f)
 }
 
 // InstanceByElid returns the instance of a numeric id, if the actor sees it;

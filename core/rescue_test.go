@@ -214,14 +214,27 @@ func TestBillmgrVisibility(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	list, err := e.Svc.ListVisibleInstances(actx)
-	if err != nil || len(list) != 1 || list[0].ID != mine.ID || list[0].Elid <= 0 {
-		t.Fatalf("alice sees %+v, %v", list, err)
+	// visible is the first page of what the actor of ctx sees; the total counts
+	// those only.
+	visible := func(ctx context.Context) []*core.BillmgrInstance {
+		t.Helper()
+		list, total, err := e.Svc.ListVisibleInstances(ctx, core.Page{Limit: 100})
+		if err != nil || total != len(list) {
+			t.Fatalf("list = %d of %d, %v", len(list), total, err)
+		}
+		return list
 	}
-	all, err := e.Svc.ListVisibleInstances(ctx)
-	if err != nil || len(all) != 2 {
-		t.Fatalf("admin sees %d, %v", len(all), err)
+	list := visible(actx)
+	if len(list) != 1 || list[0].ID != mine.ID || list[0].Elid <= 0 {
+		t.Fatalf("alice sees %+v", list)
 	}
+	all := visible(ctx)
+	if len(all) != 2 {
+		t.Fatalf("admin sees %d", len(all))
+	}
+	// A page is bounded: an unbounded list is refused.
+	_, _, err := e.Svc.ListVisibleInstances(ctx, core.Page{})
+	wantKind(t, err, core.KindInvalid)
 	// Elids are stable and resolve back, for those who see the instance only.
 	var clientElid int64
 	for _, bi := range all {
@@ -239,13 +252,13 @@ func TestBillmgrVisibility(t *testing.T) {
 
 	// Bob sees nothing until he gets a role on the project.
 	bctx := core.WithActor(context.Background(), core.Actor{UserID: bob.ID, Name: bob.Name, Role: bob.Role})
-	if l, _ := e.Svc.ListVisibleInstances(bctx); len(l) != 0 {
+	if l := visible(bctx); len(l) != 0 {
 		t.Fatalf("bob sees %d", len(l))
 	}
 	if err := e.Svc.GrantProjectRole(ctx, proj.ID, bob.ID, core.RoleMember); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := e.Svc.ListVisibleInstances(bctx); len(l) != 1 {
+	if l := visible(bctx); len(l) != 1 {
 		t.Fatalf("bob with a role sees %d", len(l))
 	}
 	// A machine assigned to bob directly is his to see and act on.
@@ -253,7 +266,7 @@ func TestBillmgrVisibility(t *testing.T) {
 		MachineID: clientInst.ID, SubjectType: core.SubjectUser, SubjectID: bob.ID, AssignedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := e.Svc.ListVisibleInstances(bctx); len(l) != 2 {
+	if l := visible(bctx); len(l) != 2 {
 		t.Fatalf("bob with an assigned machine sees %d", len(l))
 	}
 	if got, err := e.Svc.InstanceByElid(bctx, clientElid); err != nil || got.ID != clientInst.ID {

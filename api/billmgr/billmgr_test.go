@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -504,3 +505,166 @@ func TestSessionIdleExpiry(t *testing.T) {
 	p.ok(p.call(viaGET, "func", "whoami", "auth", p.login(testenv.AdminUser, testenv.AdminPassword), "out", "json"))
 	wantError(t, who(), "auth", "auth")
 }
+
+// seedInstances stores n instances directly (no tasks), named prefix-000…, in
+// project (none when empty), a minute apart and after those already stored; it
+// returns them oldest first.
+func seedInstances(tb testing.TB, env *testenv.Env, prefix, project string, n int) []*core.Instance {
+	tb.Helper()
+	_, before, err := env.Store.ListInstances(context.Background(), core.InstanceFilter{Page: core.Page{Limit: 1}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(before) * time.Minute)
+	out := make([]*core.Instance, 0, n)
+	err = env.Store.InTx(context.Background(), func(q core.Queries) error {
+		for i := range n {
+			at := start.Add(time.Duration(i) * time.Minute)
+			in := &core.Instance{Name: fmt.Sprintf("%s-%03d", prefix, i), ServerID: "srv-1", ProjectID: project,
+				State: core.StateActive, Address: "10.0.0.1", CreatedAt: at, UpdatedAt: at}
+			if err := q.CreateInstance(context.Background(), in); err != nil {
+				return err
+			}
+			out = append(out, in)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// names are the names of a list's elems, in order.
+func names(doc map[string]any) []string {
+	out := []string{}
+	for _, e := range elems(doc) {
+		out = append(out, str(e, "name"))
+	}
+	return out
+}
+
+// wantPage checks a func=instances answer: its p_num, p_cnt, p_elems and names.
+func wantPage(t testing.TB, doc map[string]any, num, cnt, total string, want ...string) {
+	t.Helper()
+	if _, ok := doc["elem"].([]any); !ok {
+		t.Fatalf("elem is not a list: %v", doc)
+	}
+	if str(doc, "p_num") != num || str(doc, "p_cnt") != cnt || str(doc, "p_elems") != total {
+		t.Fatalf("p_num, p_cnt, p_elems = %q, %q, %q; want %s, %s, %s", str(doc, "p_num"), str(doc, "p_cnt"), str(doc, "p_elems"), num, cnt, total)
+	}
+	if got := names(doc); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("names = %v, want %v", got, want)
+	}
+}
+
+// TestInstancesPages: func=instances pages with p_num and p_cnt and says the
+// total in p_elems; a member's pages and total hold only the member's instances.
+func TestInstancesPages(t *testing.T) {
+	p := start(t, testenv.Options{})
+	ctx := context.Background()
+	vm := seedInstances(t, p.env, "vm", "", 7)
+	gone := seedInstances(t, p.env, "gone", "", 1)[0]
+	if _, err := p.env.Store.UpdateInstance(ctx, gone.ID, core.InstanceUpdate{State: ptrTo(core.StateDeleted)}); err != nil {
+		t.Fatal(err)
+	}
+	name := func(ins []*core.Instance, i ...int) []string {
+		out := []string{}
+		for _, j := range i {
+			out = append(out, ins[j].Name)
+		}
+		return out
+	}
+	admin := p.login(testenv.AdminUser, testenv.AdminPassword)
+	list := func(kv ...string) map[string]any {
+		t.Helper()
+		return p.ok(p.call(viaGET, append([]string{"func", "instances", "auth", admin, "out", "json"}, kv...)...))
+	}
+
+	// Defaults: page 1 of 100; deleted instances are neither listed nor counted.
+	wantPage(t, list(), "1", "100", "7", name(vm, 0, 1, 2, 3, 4, 5, 6)...)
+	wantPage(t, list("p_num", "", "p_cnt", " "), "1", "100", "7", name(vm, 0, 1, 2, 3, 4, 5, 6)...)
+	// Pages of 3: the first, the middle, the last (short), and past the end.
+	wantPage(t, list("p_cnt", "3"), "1", "3", "7", name(vm, 0, 1, 2)...)
+	wantPage(t, list("p_cnt", "3", "p_num", "2"), "2", "3", "7", name(vm, 3, 4, 5)...)
+	wantPage(t, list("p_cnt", "3", "p_num", "3"), "3", "3", "7", name(vm, 6)...)
+	wantPage(t, list("p_cnt", "3", "p_num", "4"), "4", "3", "7")
+	wantPage(t, list("p_num", "1000000000"), "1000000000", "100", "7")
+	// p_num alone keeps the default size; p_cnt above the maximum is served as it.
+	wantPage(t, list("p_num", "2"), "2", "100", "7")
+	wantPage(t, list("p_cnt", "5000"), "1", "1000", "7", name(vm, 0, 1, 2, 3, 4, 5, 6)...)
+	wantPage(t, list("p_cnt", "99999999999999999999999"), "1", "1000", "7", name(vm, 0, 1, 2, 3, 4, 5, 6)...)
+	// The body's parameters page too, as every other one.
+	wantPage(t, p.ok(p.call(viaMultipart, "func", "instances", "auth", admin, "out", "json", "p_cnt", "2", "p_num", "4")), "4", "2", "7", name(vm, 6)...)
+
+	// Bad values: the panel's error, with the parameter as its object.
+	for _, tt := range []struct{ param, value string }{
+		{"p_num", "abc"}, {"p_num", "0"}, {"p_num", "-1"}, {"p_num", "1.5"}, {"p_num", "+2"},
+		{"p_num", "1000000001"}, {"p_num", "99999999999999999999999"},
+		{"p_cnt", "x"}, {"p_cnt", "0"}, {"p_cnt", "-5"}, {"p_cnt", "2e3"},
+	} {
+		for _, via := range []string{viaGET, viaForm, viaMultipart} {
+			doc := p.call(via, "func", "instances", "auth", admin, "out", "json", tt.param, tt.value)
+			if t.Failed() {
+				return
+			}
+			wantError(t, doc, "value", tt.param)
+		}
+	}
+
+	// A member: only the instances of her project, in her pages and her total.
+	pw := "alice-password-1"
+	alice, err := p.env.Svc.CreateUser(p.env.AdminCtx(), core.UserInput{Name: ptrTo("alice"), Password: &pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj := &core.Project{Name: "alice-proj", OwnerID: alice.ID}
+	if err := p.env.Store.CreateProject(ctx, proj); err != nil {
+		t.Fatal(err)
+	}
+	hers := seedInstances(t, p.env, "alice", proj.ID, 3)
+	herGone := seedInstances(t, p.env, "alice-gone", proj.ID, 1)[0]
+	if _, err := p.env.Store.UpdateInstance(ctx, herGone.ID, core.InstanceUpdate{State: ptrTo(core.StateDeleted)}); err != nil {
+		t.Fatal(err)
+	}
+	mine := func(kv ...string) map[string]any {
+		t.Helper()
+		return p.ok(p.call(viaGET, append([]string{"func", "instances", "authinfo", "alice:" + pw, "out", "json"}, kv...)...))
+	}
+	wantPage(t, mine(), "1", "100", "3", name(hers, 0, 1, 2)...)
+	wantPage(t, mine("p_cnt", "2"), "1", "2", "3", name(hers, 0, 1)...)
+	wantPage(t, mine("p_cnt", "2", "p_num", "2"), "2", "2", "3", name(hers, 2)...)
+	wantPage(t, mine("p_cnt", "2", "p_num", "3"), "3", "2", "3")
+	// The admin's total now counts hers too.
+	wantPage(t, list("p_cnt", "4", "p_num", "3"), "3", "4", "10", name(hers, 1, 2)...)
+}
+
+// TestInstancesPagesXML: the XML answer carries p_num, p_cnt and p_elems as
+// elements beside the elem ones.
+func TestInstancesPagesXML(t *testing.T) {
+	p := start(t, testenv.Options{})
+	vm := seedInstances(t, p.env, "vm", "", 3)
+	resp, err := http.Get(p.url + "?func=instances&p_cnt=2&p_num=2&authinfo=" + url.QueryEscape(testenv.AdminUser+":"+testenv.AdminPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var doc struct {
+		Num   string `xml:"p_num"`
+		Cnt   string `xml:"p_cnt"`
+		Elems string `xml:"p_elems"`
+		Elem  []struct {
+			Name string `xml:"name"`
+			ID   string `xml:"id"`
+		} `xml:"elem"`
+	}
+	if err := xml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	if doc.Num != "2" || doc.Cnt != "2" || doc.Elems != "3" || len(doc.Elem) != 1 || doc.Elem[0].Name != vm[2].Name || doc.Elem[0].ID == "" {
+		t.Fatalf("xml page = %+v (%s)", doc, raw)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -202,3 +202,38 @@ func (p params) elids() ([]int64, error) {
 	}
 	return out, nil
 }
+
+// Paging of list functions, as the panel's: p_num is the page (from 1), p_cnt the
+// rows on a page. A p_cnt above maxPageRows is served as maxPageRows (the answer's
+// p_cnt says so) rather than refused, since panel clients often ask for a large
+// page to get "everything" and can see from p_elems that there is more.
+const (
+	defaultPageRows = 100
+	maxPageRows     = 1000
+	maxPageNum      = 1_000_000_000
+)
+
+// page parses p_num (default 1, at most maxPageNum) and p_cnt (default
+// defaultPageRows, clamped to maxPageRows). An empty value is the default; a value
+// that is not a positive integer (digits only) is refused.
+func (p params) page() (num, cnt int, err error) {
+	num, cnt = 1, defaultPageRows
+	if v := strings.TrimSpace(p["p_num"]); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n < 1 || n > maxPageNum {
+			return 0, 0, errValue("p_num", "expected a page number from 1 to "+strconv.Itoa(maxPageNum))
+		}
+		num = int(n)
+	}
+	if v := strings.TrimSpace(p["p_cnt"]); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange):
+			n = maxPageRows // digits only, too many of them: above the maximum
+		case err != nil || n < 1:
+			return 0, 0, errValue("p_cnt", "expected a positive number of rows per page")
+		}
+		cnt = int(min(n, maxPageRows))
+	}
+	return num, cnt, nil
+}

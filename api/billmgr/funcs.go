@@ -13,10 +13,15 @@ func (f *face) whoami(ctx context.Context, u *core.User, p params) (node, error)
 	return node{"user": text(u.Name), "role": text(string(u.Role))}, nil
 }
 
-// listInstances is func=instances: the instances the user sees, in the panel's
-// list shape (doc.elem, one object per instance, every value as {"$": …}).
+// listInstances is func=instances: one page (p_num, p_cnt) of the instances the
+// user sees, in the panel's list shape (doc.elem, one object per instance, every
+// value as {"$": …}), with p_num, p_cnt and the total, p_elems, beside it.
 func (f *face) listInstances(ctx context.Context, u *core.User, p params) (node, error) {
-	list, err := f.svc.ListVisibleInstances(ctx)
+	num, cnt, err := p.page()
+	if err != nil {
+		return nil, err
+	}
+	list, total, err := f.svc.ListVisibleInstances(ctx, core.Page{Offset: (num - 1) * cnt, Limit: cnt})
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +44,8 @@ func (f *face) listInstances(ctx context.Context, u *core.User, p params) (node,
 		}
 		elems = append(elems, e)
 	}
-	return node{"elem": elems}, nil
+	return node{"elem": elems, "p_num": text(strconv.Itoa(num)), "p_cnt": text(strconv.Itoa(cnt)),
+		"p_elems": text(strconv.Itoa(total))}, nil
 }
 
 // resolve turns the elid parameter into instance ids; an id the user does not

@@ -5,43 +5,34 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"hostdeck/core"
 )
 
-func (q *queries) InstanceElids(ctx context.Context, instanceIDs []string) (map[string]int64, error) {
-	out := make(map[string]int64, len(instanceIDs))
-	// In chunks, to stay below the databases' limits on bound parameters.
-	for len(instanceIDs) > 0 {
-		chunk := instanceIDs[:min(len(instanceIDs), 500)]
-		instanceIDs = instanceIDs[len(chunk):]
-		var a args
-		ph := make([]string, len(chunk))
-		for i, id := range chunk {
-			ph[i] = a.add(id)
-		}
-		rows, err := q.r.QueryContext(ctx, `SELECT instance_id, elid FROM instance_elids WHERE instance_id IN (`+strings.Join(ph, ", ")+`)`, a...)
-		if err != nil {
-			return nil, core.Wrap(core.KindInternal, err, "list instance elids")
-		}
-		for rows.Next() {
-			var id string
-			var elid int64
-			if err := rows.Scan(&id, &elid); err != nil {
-				rows.Close()
-				return nil, core.Wrap(core.KindInternal, err, "list instance elids")
-			}
-			out[id] = elid
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, core.Wrap(core.KindInternal, err, "list instance elids")
-		}
+// billmgrInstances is instances with their elids. The join is LEFT on a unique
+// key, so it never changes which rows match: the total is counted from instances
+// alone, the OFFSET subquery uses no column of instance_elids (the databases
+// leave the join out of it), and only the rows of the page are joined.
+const billmgrInstances = "instances LEFT JOIN instance_elids ON instance_elids.instance_id = instances.id"
+
+func (q *queries) ListBillmgrInstances(ctx context.Context, f core.InstanceFilter) ([]*core.BillmgrInstance, int, error) {
+	l := listQuery[*core.BillmgrInstance]{what: "instances", cols: instanceCols + ", COALESCE(elid, 0)", from: billmgrInstances,
+		countFrom: "instances", page: f.Page, sort: instanceSort, scan: scanBillmgrInstance}
+	l.where = append(l.where, "state <> 'deleted'")
+	if !instanceWhere(&l, f) {
+		return []*core.BillmgrInstance{}, 0, nil
 	}
-	return out, nil
+	return l.run(ctx, q.r)
+}
+
+func scanBillmgrInstance(sc scanner) (*core.BillmgrInstance, error) {
+	var elid int64
+	in, err := scanInstanceAnd(sc, &elid)
+	if err != nil {
+		return nil, err
+	}
+	return &core.BillmgrInstance{Instance: in, Elid: elid}, nil
 }
 
 func (q *queries) InstanceIDByElid(ctx context.Context, elid int64) (string, error) {

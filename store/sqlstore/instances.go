@@ -18,12 +18,17 @@ var instanceSort = sorting{
 	def: []string{"created_at"},
 }
 
-func scanInstance(sc scanner) (*core.Instance, error) {
+func scanInstance(sc scanner) (*core.Instance, error) { return scanInstanceAnd(sc) }
+
+// scanInstanceAnd scans instanceCols and then, into extra, the columns a query
+// selects after them.
+func scanInstanceAnd(sc scanner, extra ...any) (*core.Instance, error) {
 	var in core.Instance
 	var spec string
 	var created, updated int64
-	if err := sc.Scan(&in.ID, &in.Name, &in.ServerID, &in.ProjectID, &in.ImageID, &in.State, &in.RuntimeRef,
-		&in.Address, &in.URL, &spec, &created, &updated); err != nil {
+	dest := append([]any{&in.ID, &in.Name, &in.ServerID, &in.ProjectID, &in.ImageID, &in.State, &in.RuntimeRef,
+		&in.Address, &in.URL, &spec, &created, &updated}, extra...)
+	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(spec), &in.Spec); err != nil {
@@ -67,6 +72,16 @@ func (q *queries) GetInstance(ctx context.Context, id string) (*core.Instance, e
 
 func (q *queries) ListInstances(ctx context.Context, f core.InstanceFilter) ([]*core.Instance, int, error) {
 	l := listQuery[*core.Instance]{what: "instances", cols: instanceCols, from: "instances", page: f.Page, sort: instanceSort, scan: scanInstance}
+	if !instanceWhere(&l, f) {
+		return nil, 0, nil
+	}
+	return l.run(ctx, q.r)
+}
+
+// instanceWhere adds the conditions of f to l (column names unqualified, so that
+// l may join instances with a table that has none of them); false when f selects
+// nothing. The one SQL form of InstanceFilter.VisibleTo lives here.
+func instanceWhere[T any](l *listQuery[T], f core.InstanceFilter) bool {
 	if f.ServerID != nil {
 		l.where = append(l.where, "server_id = "+l.args.add(*f.ServerID))
 	}
@@ -84,7 +99,7 @@ func (q *queries) ListInstances(ctx context.Context, f core.InstanceFilter) ([]*
 	}
 	if f.IDs != nil {
 		if len(f.IDs) == 0 {
-			return nil, 0, nil
+			return false
 		}
 		marks := make([]string, len(f.IDs))
 		for i, id := range f.IDs {
@@ -92,7 +107,7 @@ func (q *queries) ListInstances(ctx context.Context, f core.InstanceFilter) ([]*
 		}
 		l.where = append(l.where, "id IN ("+strings.Join(marks, ", ")+")")
 	}
-	return l.run(ctx, q.r)
+	return true
 }
 
 func (q *queries) UpdateInstance(ctx context.Context, id string, u core.InstanceUpdate) (*core.Instance, error) {

@@ -204,6 +204,10 @@ type listQuery[T any] struct {
 	// count, when set, replaces "SELECT count(*) FROM from WHERE …" with a cheaper
 	// query giving the same number; it takes no arguments.
 	count string
+	// countFrom, when set, is counted from instead of from: the table of a from
+	// that LEFT JOINs another on a unique key, which never changes the number of
+	// rows (SQLite does not leave such a join out of a count by itself).
+	countFrom string
 	// err is a filter that could not be rendered (see cond); run returns it.
 	err error
 }
@@ -282,7 +286,11 @@ func (l listQuery[T]) run(ctx context.Context, db dbtx) ([]T, int, error) {
 }
 
 func (l listQuery[T]) total(ctx context.Context, db dbtx) (int, error) {
-	query, args := "SELECT count(*) FROM "+l.from+l.where.String(), []any(l.args)
+	from := l.from
+	if l.countFrom != "" {
+		from = l.countFrom
+	}
+	query, args := "SELECT count(*) FROM "+from+l.where.String(), []any(l.args)
 	if l.count != "" {
 		query, args = l.count, nil
 	}

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		{"InTxConcurrent", testInTxConcurrent},
 		{"Elids", testElids},
 		{"BillmgrSessions", testBillmgrSessions},
+		{"BillmgrInstances", testBillmgrInstances},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,123 @@
+package billmgr_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hostdeck/api/billmgr"
+	"hostdeck/internal/testenv"
+)
+
+// benchInstances is how many instances BenchmarkInstancesPage lists from.
+const benchInstances = 3000
+
+// BenchmarkInstancesPage serves one func=instances&out=json page of the default
+// size (100) through the whole handler (decoding, the session, core, the store's
+// page and count, rendering) over benchInstances instances seeded in the store:
+// the first page, the middle one (the deepest OFFSET) and the last. Two anchors
+// in the same run: "prerendered" writes the first page's answer from bytes held
+// in memory, the floor; "whoami" is the same session's cheapest func, the cost
+// of a call that lists nothing (the session's lookup and its recorded use, a
+// write, included). Short: go test -run '^$' -bench InstancesPage -benchtime 200x.
+func BenchmarkInstancesPage(b *testing.B) {
+	env := testenv.New(b)
+	seedInstances(b, env, "vm", "", benchInstances)
+	h := billmgr.NewHandler(env.Svc, billmgr.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	sess := benchLogin(b, h)
+	get := func(pnum int) *http.Request {
+		if pnum == 0 {
+			return httptest.NewRequest(http.MethodGet, "/?func=whoami&out=json&auth="+sess, nil)
+		}
+		return httptest.NewRequest(http.MethodGet, "/?func=instances&out=json&auth="+sess+"&p_num="+strconv.Itoa(pnum), nil)
+	}
+	first := serveOnce(b, h, get(1))
+	if !bytes.Contains(first, []byte(`"p_elems":{"$":"`+strconv.Itoa(benchInstances)+`"}`)) {
+		b.Fatalf("page 1 = %.300s", first)
+	}
+	pages := (benchInstances + 99) / 100
+	for _, bm := range []struct {
+		name string
+		h    http.Handler
+		pnum int // 0: func=whoami
+	}{
+		{"page1", h, 1},
+		{"middle", h, (pages + 1) / 2},
+		{"last", h, pages},
+		{"prerendered", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			w.Write(first)
+		}), 1},
+		{"whoami", h, 0},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			size := len(serveOnce(b, bm.h, get(bm.pnum)))
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				w := &discard{header: http.Header{}}
+				bm.h.ServeHTTP(w, get(bm.pnum))
+				if w.status != http.StatusOK || w.n != size {
+					b.Fatalf("status %d, %d bytes, want %d", w.status, w.n, size)
+				}
+			}
+		})
+	}
+}
+
+// benchLogin opens a session through the handler.
+func benchLogin(b *testing.B, h http.Handler) string {
+	b.Helper()
+	body := serveOnce(b, h, httptest.NewRequest(http.MethodGet,
+		"/?func=auth&out=json&username="+testenv.AdminUser+"&password="+testenv.AdminPassword, nil))
+	var doc struct {
+		Doc struct {
+			Auth struct {
+				ID string `json:"$id"`
+			} `json:"auth"`
+		} `json:"doc"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Doc.Auth.ID == "" {
+		b.Fatalf("auth = %s (%v)", body, err)
+	}
+	return doc.Doc.Auth.ID
+}
+
+// serveOnce serves r and returns the body of a 200 answer that is not an error.
+func serveOnce(b *testing.B, h http.Handler, r *http.Request) []byte {
+	b.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"error"`)) {
+		b.Fatalf("%d %.300s", w.Code, w.Body.Bytes())
+	}
+	return w.Body.Bytes()
+}
+
+// discard is a ResponseWriter that counts the body and keeps nothing, so that
+// the benchmark measures the handler, not a buffer.
+type discard struct {
+	header http.Header
+	status int
+	n      int
+}
+
+func (d *discard) Header() http.Header { return d.header }
+
+func (d *discard) WriteHeader(code int) {
+	if d.status == 0 {
+		d.status = code
+	}
+}
+
+func (d *discard) Write(p []byte) (int, error) {
+	d.WriteHeader(http.StatusOK)
+	d.n += len(p)
+	return len(p), nil
+}
