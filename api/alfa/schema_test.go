@@ -9,8 +9,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// jsonapiSchema is the JSON:API v1.1 response schema (shared/jsonapi/schema-1.1.json,
-// copied into testdata so the tests need nothing outside the repository).
+// jsonapiSchema is the JSON:API v1.1 response schema (jsonapi.org's, kept in
+// testdata so the tests need nothing outside the repository).
 var jsonapiSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	f, err := os.Open("testdata/jsonapi-schema-1.1.json")
 	if err != nil {
