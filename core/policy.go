@@ -39,7 +39,8 @@ const (
 // authStoreErr turns a store failure met while deciding a login (database down,
 // deadline passed) into KindUnavailable with reason auth_unavailable, keeping
 // the cause for logs. Errors a client caused (not found, conflict, wrong
-// credentials, …) and errors that already carry a reason pass unchanged.
+// credentials, …), a cancellation (KindCanceled: the client went away, the
+// server is fine) and errors that already carry a reason pass unchanged.
 func authStoreErr(err error) error {
 	if err == nil || ErrorReason(err) != "" {
 		return err

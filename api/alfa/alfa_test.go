@@ -16,6 +16,7 @@ import (
 
 	"hostdeck/api/alfa"
 	"hostdeck/api/httpx"
+	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
 )
@@ -756,4 +757,21 @@ func TestBadInput(t *testing.T) {
 	}
 	c.do("DELETE", "/clients/"+unknown+"/delete", nil).errorAt(t, 404, "")
 	c.do("GET", "/clients/"+cl.ID+"/send_expire", nil).errorAt(t, 409, "") // no expiry date
+}
+
+// A client that closes its connection while core is still answering is logged and
+// counted as 499, not as a server error (on SQLite and PostgreSQL alike).
+func TestClientGone(t *testing.T) {
+	for _, st := range testenv.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			store, busy := testenv.Stall(st.Open(t), "leaver")
+			env := testenv.NewWith(t, testenv.Options{Store: store})
+			o := httpxtest.NewRecorder()
+			srv := httptest.NewServer(alfa.NewHandler(env.Svc, alfa.Options{Log: o.Log, Registerer: o.Registry}))
+			t.Cleanup(srv.Close)
+			req, _ := http.NewRequest("GET", srv.URL+"/clients", nil)
+			req.SetBasicAuth("leaver", "some-password")
+			o.ClientGone(t, req, busy)
+		})
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
@@ -401,5 +402,33 @@ func TestLicenseEnded(t *testing.T) {
 	code, msg, _ := c.do("GET", "/v1/projects/", "").trsError(t)
 	if code != 2 || !strings.Contains(msg, c.base) {
 		t.Fatalf("projects after the licence: code %d %q", code, msg)
+	}
+}
+
+// A client that closes its connection while core is still deciding its login or
+// its token is logged and counted as 499, not as "authentication server is not
+// available" (on SQLite and PostgreSQL alike).
+func TestClientGone(t *testing.T) {
+	const token = "token-of-a-client-that-leaves"
+	for _, st := range testenv.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			store, busy := testenv.Stall(st.Open(t), "leaver")
+			env := testenv.NewWith(t, testenv.Options{Store: store})
+			o := httpxtest.NewRecorder()
+			srv := httptest.NewServer(trs.NewHandler(env.Svc, trs.Options{Log: o.Log, Registerer: o.Registry}))
+			t.Cleanup(srv.Close)
+			req, _ := http.NewRequest("POST", srv.URL+"/v3/auth/tokens", strings.NewReader(loginBody("leaver", "Default", "some-password", "")))
+			req.Header.Set("Content-Type", "application/json")
+			o.ClientGone(t, req, busy)
+
+			store, busy = testenv.Stall(st.Open(t), core.TokenHash(token))
+			env = testenv.NewWith(t, testenv.Options{Store: store})
+			o = httpxtest.NewRecorder()
+			srv = httptest.NewServer(trs.NewHandler(env.Svc, trs.Options{Log: o.Log, Registerer: o.Registry}))
+			t.Cleanup(srv.Close)
+			req, _ = http.NewRequest("GET", srv.URL+"/v1/projects/", nil)
+			req.Header.Set("X-Auth-Token", token)
+			o.ClientGone(t, req, busy)
+		})
 	}
 }
