@@ -223,6 +223,9 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Cr
 // ListCredentials lists credentials: admins anyone's (userID "" is everyone's),
 // members only their own.
 func (s *Service) ListCredentials(ctx context.Context, userID, typ string) ([]*Credential, error) {
+	if err := (CredentialFilter{UserID: &userID, Type: &typ}).check(); err != nil {
+		return nil, err
+	}
 	if userID == "" && s.authorize(ctx, RoleAdmin) != nil {
 		userID = ActorFrom(ctx).UserID
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -773,5 +774,32 @@ func TestClientGone(t *testing.T) {
 			req.SetBasicAuth("leaver", "some-password")
 			o.ClientGone(t, req, busy)
 		})
+	}
+}
+
+// A filter value is bounded (core.MaxFilterLen): a longer one is a 400 naming its
+// filter[...] parameter, never a 500 from the database; one at the limit works.
+func TestLongFilter(t *testing.T) {
+	_, c, _ := start(t)
+	email := strings.Repeat("e", core.MaxFilterLen-len("@lab.example")) + "@lab.example"
+	c.createServer("node-1", 5)
+	c.createClient("Long Mail", map[string]any{"email": email})
+	for _, f := range []struct{ path, filter string }{
+		{"/clients", "email"}, {"/clients", "name"}, {"/clients", "server_id"}, {"/clients", "status"},
+		{"/tasks", "kind"}, {"/tasks", "status"}, {"/tasks", "target_id"},
+		{"/audit", "actor"}, {"/audit", "action"}, {"/audit", "target_id"},
+		{"/servers", "runtime"},
+	} {
+		param := "filter[" + f.filter + "]"
+		r := c.do("GET", f.path+"?"+url.Values{param: {strings.Repeat("A", 50_000)}}.Encode(), nil)
+		r.errorAt(t, 400, "")
+		if e := r.doc.Errors[0]; e.Source == nil || e.Source.Parameter != param || !strings.Contains(e.Detail, param) ||
+			!strings.Contains(e.Detail, "256") {
+			t.Errorf("%s %s: %s", f.path, param, r.raw)
+		}
+		c.do("GET", f.path+"?"+url.Values{param: {strings.Repeat("A", core.MaxFilterLen)}}.Encode(), nil).must(t, 200)
+	}
+	if got := c.do("GET", "/clients?"+url.Values{"filter[email]": {email}}.Encode(), nil).must(t, 200).list(t); len(got) != 1 {
+		t.Errorf("filter at the limit found %d clients, want 1", len(got))
 	}
 }
