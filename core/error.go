@@ -126,7 +126,7 @@ func ErrorMessage(err error) string {
 	case KindInternal:
 		return "internal error"
 	case KindCanceled:
-		return "the request was canceled"
+		return "the operation was canceled"
 	}
 	var e *Error
 	if errors.As(err, &e) {

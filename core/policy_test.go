@@ -356,7 +356,7 @@ func TestAuthCanceled(t *testing.T) {
 	wantReason(t, err, core.KindCanceled, "")
 	_, _, err = e.Svc.BrokerAuth(ctx, core.BrokerLogin{User: "uma", Password: "uma-password", Domain: "default"})
 	wantReason(t, err, core.KindCanceled, "")
-	if msg := core.ErrorMessage(err); msg != "the request was canceled" {
+	if msg := core.ErrorMessage(err); msg != "the operation was canceled" {
 		t.Errorf("message %q", msg)
 	}
 }
