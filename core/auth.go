@@ -57,7 +57,7 @@ func (s *Service) Authenticate(ctx context.Context, name, password, source strin
 			s.log.Warn("login failed", "user", LogText(name), "source", source, "failures", n)
 		}
 	default:
-		ok, err = adm.flight.wait(ctx.Done())
+		ok, err = adm.flight.wait(ctx)
 	}
 	if err != nil {
 		return nil, err

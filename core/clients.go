@@ -92,6 +92,9 @@ func (s *Service) GetClient(ctx context.Context, id string) (*ClientView, error)
 
 // ListClients lists clients with their availability.
 func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientView, int, error) {
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
 	cs, total, err := s.store.ListClients(ctx, f)
 	if err != nil {
 		return nil, 0, err

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -19,6 +20,7 @@ const (
 	KindTooMany         Kind = "too_many"        // rate limited: 429
 	KindUnavailable     Kind = "unavailable"     // a dependency (runtime, SMTP) is down: 503
 	KindInternal        Kind = "internal"        // a bug or unexpected failure: 500, details logged only
+	KindCanceled        Kind = "canceled"        // the caller gave up (the client went away): 499, not a failure
 )
 
 // Error is a domain error. Message is safe to show to a client; Err (the cause)
@@ -118,22 +120,38 @@ func ErrorParams(err error) map[string]string {
 }
 
 // ErrorKind reports the kind of err: the kind of the first *Error in its chain,
-// KindInternal for any other non-nil error, and "" for nil.
+// KindInternal for any other non-nil error, and "" for nil. A failure (internal
+// or unavailable) whose chain holds context.Canceled is KindCanceled: the store
+// or runtime failed only because the caller's context was cancelled (a client
+// that closed its connection), which says nothing about the server's health.
+// Errors wrap what the database drivers return, so this one rule classifies
+// every cancelled call without each adapter checking its context.
 func ErrorKind(err error) Kind {
 	if err == nil {
 		return ""
 	}
+	k := KindInternal
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Kind
+		k = e.Kind
 	}
-	return KindInternal
+	if (k == KindInternal || k == KindUnavailable) && errors.Is(err, context.Canceled) {
+		return KindCanceled
+	}
+	return k
 }
 
-// ErrorMessage is the client-safe message of err. Internal errors never leak details.
+// ErrorMessage is the client-safe message of err. Internal errors never leak
+// details; a cancellation says only that.
 func ErrorMessage(err error) string {
+	switch ErrorKind(err) {
+	case KindInternal:
+		return "internal error"
+	case KindCanceled:
+		return "the operation was canceled"
+	}
 	var e *Error
-	if errors.As(err, &e) && e.Kind != KindInternal {
+	if errors.As(err, &e) {
 		return e.Message
 	}
 	return "internal error"

@@ -24,13 +24,131 @@ type Cond struct {
 	Values []string
 }
 
-// maxCondValues bounds the values of in: and nin: so that a query stays small.
-const maxCondValues = 1000
+// Bounds of what a client may give a list filter, so that every query stays
+// small and no database refuses one (SQLite fails a LIKE pattern over 50,000
+// bytes). MaxFilterLen is longer than any name, e-mail address or id hostdeck
+// keeps, so no filter that could match is refused.
+const (
+	MaxFilterLen    = 256  // bytes of one value (each member of an in: list)
+	MaxFilterValues = 1000 // members of an in: or nin: list
+)
+
+// CheckFilterValue is the rule on one filter value: at most MaxFilterLen bytes,
+// else KindInvalid about field. The message does not name field: each face names
+// the parameter its own way.
+func CheckFilterValue(field, v string) error {
+	if len(v) > MaxFilterLen {
+		return Invalid(field, "a filter value takes at most %d bytes (this one has %d)", MaxFilterLen, len(v))
+	}
+	return nil
+}
+
+// CheckCond applies CheckFilterValue to each value of c and bounds their number
+// (MaxFilterValues).
+func CheckCond(field string, c Cond) error {
+	if len(c.Values) > MaxFilterValues {
+		return Invalid(field, "%s: takes at most %d values (this one has %d)", c.Op, MaxFilterValues, len(c.Values))
+	}
+	for _, v := range c.Values {
+		if err := CheckFilterValue(field, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// filterField is one value a client may have given a list filter, named as the
+// faces name the parameter: a plain value or a condition with a modifier.
+type filterField struct {
+	name string
+	val  *string
+	cond *Cond
+}
+
+func value[S ~string](name string, v *S) filterField {
+	if v == nil {
+		return filterField{name: name}
+	}
+	s := string(*v)
+	return filterField{name: name, val: &s}
+}
+
+func cond(name string, c *Cond) filterField { return filterField{name: name, cond: c} }
+
+// checkFilter is what every list use case applies to its filter before the
+// store sees it: the bounds above, on each field that is set.
+func checkFilter(fields ...filterField) error {
+	for _, f := range fields {
+		var err error
+		switch {
+		case f.val != nil:
+			err = CheckFilterValue(f.name, *f.val)
+		case f.cond != nil:
+			err = CheckCond(f.name, *f.cond)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The client-given fields of each list filter. Ids lists (IDs, MachineIDs) and
+// filters no face lets a client set (InstanceFilter, ImageFilter,
+// AssignmentFilter) are core's own and have none.
+
+func (f ClientFilter) check() error {
+	return checkFilter(value("server_id", f.ServerID), value("status", f.Status), value("name", f.Name), value("email", f.Email))
+}
+
+func (f ServerFilter) check() error {
+	return checkFilter(value("status", f.Status), value("runtime", f.Runtime))
+}
+
+func (f TaskFilter) check() error {
+	return checkFilter(value("kind", f.Kind), value("status", f.Status), value("target_type", f.TargetType),
+		value("target_id", f.TargetID), value("creator", f.Creator))
+}
+
+func (f AuditFilter) check() error {
+	return checkFilter(value("actor", f.Actor), value("action", f.Action), value("target_type", f.TargetType),
+		value("target_id", f.TargetID))
+}
+
+func (f UserFilter) check() error {
+	return checkFilter(value("domain_id", f.DomainID), value("name", f.Name), value("project_id", f.ProjectID))
+}
+
+func (f GroupFilter) check() error {
+	return checkFilter(value("domain_id", f.DomainID), value("name", f.Name))
+}
+
+func (f CredentialFilter) check() error {
+	return checkFilter(value("user_id", f.UserID), value("type", f.Type))
+}
+
+func (f TRSProjectFilter) check() error {
+	return checkFilter(value("name", f.Name), value("domain", f.DomainID), value("user", f.UserID))
+}
+
+func (q MachineQuery) check() error {
+	return checkFilter(cond("project_id", q.ProjectID), cond("assigned", q.Assigned), value("user", q.UserID), value("group", q.GroupID))
+}
+
+func (f SessionFilter) check() error {
+	return checkFilter(cond("user_id", f.UserID), cond("user_name", f.UserName), cond("instance_id", f.InstanceID),
+		value("instance_name", f.InstanceName), value("project_id", f.ProjectID), value("connection_type", f.ConnType))
+}
+
+func (f VolumeAssignmentFilter) check() error {
+	return checkFilter(cond("user_id", f.UserID), cond("project_id", f.ProjectID), cond("volume_id", f.VolumeID))
+}
 
 // ParseModifier parses a filter value with an optional modifier prefix: "p1" (equal),
 // "neq:p1", "in:p1,p2", "nin:p1,p2", "gt:", "gte:", "lt:", "lte:". A prefix that is
 // not a known operator is part of the value ("a:b" means equal to "a:b"). An empty
-// value, an empty member of a list, or too many members is KindInvalid.
+// value, an empty member of a list, too many members (MaxFilterValues) or a value
+// too long (MaxFilterLen) is KindInvalid.
 func ParseModifier(raw string) (Cond, error) {
 	op, val := OpEq, raw
 	if p, rest, ok := strings.Cut(raw, ":"); ok {
@@ -43,18 +161,25 @@ func ParseModifier(raw string) (Cond, error) {
 		return Cond{}, Errorf(KindInvalid, "filter %q has no value", raw)
 	}
 	if op != OpIn && op != OpNin {
-		return Cond{Op: op, Values: []string{val}}, nil
+		c := Cond{Op: op, Values: []string{val}}
+		if err := CheckCond("", c); err != nil {
+			return Cond{}, err
+		}
+		return c, nil
 	}
-	parts := strings.Split(val, ",")
-	if len(parts) > maxCondValues {
-		return Cond{}, Errorf(KindInvalid, "filter %s: takes at most %d values", op, maxCondValues)
+	if n := strings.Count(val, ",") + 1; n > MaxFilterValues {
+		return Cond{}, Errorf(KindInvalid, "%s: takes at most %d values (this one has %d)", op, MaxFilterValues, n)
 	}
-	for _, v := range parts {
+	c := Cond{Op: op, Values: strings.Split(val, ",")}
+	for _, v := range c.Values {
 		if v == "" {
 			return Cond{}, Errorf(KindInvalid, "filter %q has an empty value in its list", raw)
 		}
 	}
-	return Cond{Op: op, Values: parts}, nil
+	if err := CheckCond("", c); err != nil {
+		return Cond{}, err
+	}
+	return c, nil
 }
 
 // Match reports whether v satisfies c; ordered operators compare strings.

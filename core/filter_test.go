@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/internal/testenv"
 )
 
 func TestParseModifier(t *testing.T) {
@@ -31,6 +32,12 @@ func TestParseModifier(t *testing.T) {
 		{raw: "in:a,,b", bad: true},
 		{raw: "nin:a,", bad: true},
 		{raw: "in:" + strings.Repeat("a,", 1000) + "a", bad: true},
+		{raw: strings.Repeat("a", core.MaxFilterLen+1), bad: true},
+		{raw: "neq:" + strings.Repeat("a", core.MaxFilterLen+1), bad: true},
+		{raw: "in:a," + strings.Repeat("a", core.MaxFilterLen+1), bad: true},
+		{raw: strings.Repeat("a", core.MaxFilterLen), want: core.Cond{Op: core.OpEq, Values: []string{strings.Repeat("a", core.MaxFilterLen)}}},
+		{raw: "in:" + strings.Repeat("a,", 999) + strings.Repeat("b", core.MaxFilterLen),
+			want: core.Cond{Op: core.OpIn, Values: append(strings.Split(strings.Repeat("a,", 999), ",")[:999], strings.Repeat("b", core.MaxFilterLen))}},
 	}
 	for _, tt := range tests {
 		got, err := core.ParseModifier(tt.raw)
@@ -95,4 +102,68 @@ func FuzzParseModifier(f *testing.F) {
 		}
 		_ = c.Match(raw)
 	})
+}
+
+// Every list use case bounds the values a client gives its filter: a value over
+// MaxFilterLen, or an in: list over MaxFilterValues, is KindInvalid about the
+// parameter; a value at the limit lists (nothing).
+func TestListFilterBounds(t *testing.T) {
+	e := testenv.New(t)
+	ctx := e.AdminCtx()
+	in := func(v string) *core.Cond { return &core.Cond{Op: core.OpIn, Values: []string{"a", v}} }
+	lists := []struct {
+		field string
+		list  func(v string) error
+	}{
+		{"email", func(v string) error { _, _, err := e.Svc.ListClients(ctx, core.ClientFilter{Email: &v}); return err }},
+		{"name", func(v string) error { _, _, err := e.Svc.ListClients(ctx, core.ClientFilter{Name: &v}); return err }},
+		{"server_id", func(v string) error { _, _, err := e.Svc.ListClients(ctx, core.ClientFilter{ServerID: &v}); return err }},
+		{"status", func(v string) error {
+			_, _, err := e.Svc.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
+			return err
+		}},
+		{"runtime", func(v string) error { _, _, err := e.Svc.ListServers(ctx, core.ServerFilter{Runtime: &v}); return err }},
+		{"target_id", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{TargetID: &v}); return err }},
+		{"kind", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Kind: &v}); return err }},
+		{"actor", func(v string) error { _, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{Actor: &v}); return err }},
+		{"action", func(v string) error { _, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{Action: &v}); return err }},
+		{"name", func(v string) error { _, _, err := e.Svc.ListUsers(ctx, core.UserFilter{Name: &v}); return err }},
+		{"domain_id", func(v string) error { _, _, err := e.Svc.ListGroups(ctx, core.GroupFilter{DomainID: &v}); return err }},
+		{"type", func(v string) error { _, err := e.Svc.ListCredentials(ctx, "", v); return err }},
+		{"domain", func(v string) error {
+			_, _, err := e.Svc.ListTRSProjects(ctx, core.TRSProjectFilter{DomainID: &v})
+			return err
+		}},
+		{"project_id", func(v string) error {
+			_, _, err := e.Svc.ListMachines(ctx, core.MachineQuery{ProjectID: in(v)})
+			return err
+		}},
+		{"group", func(v string) error { _, _, err := e.Svc.ListMachines(ctx, core.MachineQuery{GroupID: &v}); return err }},
+		{"user_name", func(v string) error {
+			_, _, err := e.Svc.ListSessions(ctx, core.SessionFilter{UserName: in(v)})
+			return err
+		}},
+		{"instance_name", func(v string) error {
+			_, err := e.Svc.CountSessions(ctx, core.SessionFilter{InstanceName: &v})
+			return err
+		}},
+		{"volume_id", func(v string) error {
+			_, _, err := e.Svc.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{VolumeID: in(v)})
+			return err
+		}},
+	}
+	for _, l := range lists {
+		err := l.list(strings.Repeat("A", core.MaxFilterLen+1))
+		if core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != l.field {
+			t.Errorf("%s over the limit: %v (field %q)", l.field, err, core.ErrorField(err))
+		}
+		if err := l.list(strings.Repeat("A", core.MaxFilterLen)); err != nil {
+			t.Errorf("%s at the limit: %v", l.field, err)
+		}
+	}
+	many := &core.Cond{Op: core.OpNin, Values: strings.Split(strings.Repeat("a,", core.MaxFilterValues)+"a", ",")}
+	_, _, err := e.Svc.ListSessions(ctx, core.SessionFilter{UserID: many})
+	if core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != "user_id" {
+		t.Errorf("nin: of %d values: %v", len(many.Values), err)
+	}
 }

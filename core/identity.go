@@ -528,6 +528,9 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, er
 	}
 	realm := ActorFrom(ctx).realm()
 	f.Realm = &realm
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
 	return s.store.ListUsers(ctx, f)
 }
 
@@ -653,6 +656,9 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error
 // ListGroups lists groups (admins only).
 func (s *Service) ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int, error) {
 	if err := s.authorize(ctx, RoleAdmin); err != nil {
+		return nil, 0, err
+	}
+	if err := f.check(); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListGroups(ctx, f)

@@ -603,6 +603,9 @@ func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
 
 // ListMachines lists TRS machines with their users and groups.
 func (s *Service) ListMachines(ctx context.Context, mq MachineQuery) ([]*Machine, int, error) {
+	if err := mq.check(); err != nil {
+		return nil, 0, err
+	}
 	f := MachineFilter{ProjectID: mq.ProjectID, UserID: mq.UserID, GroupID: mq.GroupID, Page: mq.Page}
 	if mq.Assigned != nil {
 		want, ok, err := boolCond("assigned", *mq.Assigned)

@@ -39,7 +39,8 @@ const (
 // authStoreErr turns a store failure met while deciding a login (database down,
 // deadline passed) into KindUnavailable with reason auth_unavailable, keeping
 // the cause for logs. Errors a client caused (not found, conflict, wrong
-// credentials, …) and errors that already carry a reason pass unchanged.
+// credentials, …), a cancellation (KindCanceled: the client went away, the
+// server is fine) and errors that already carry a reason pass unchanged.
 func authStoreErr(err error) error {
 	if err == nil || ErrorReason(err) != "" {
 		return err
@@ -208,6 +209,9 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Cr
 // ListCredentials lists credentials: admins anyone's (userID "" is everyone's),
 // members only their own.
 func (s *Service) ListCredentials(ctx context.Context, userID, typ string) ([]*Credential, error) {
+	if err := (CredentialFilter{UserID: &userID, Type: &typ}).check(); err != nil {
+		return nil, err
+	}
 	if userID == "" && s.authorize(ctx, RoleAdmin) != nil {
 		userID = ActorFrom(ctx).UserID
 	}

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -337,6 +338,47 @@ func TestAuthUnavailable(t *testing.T) {
 	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
 	_, err = svc.Authenticate(context.Background(), "admin", "admin-password", "192.0.2.1")
 	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
+}
+
+// A login whose caller went away (the request context is cancelled) fails as a
+// cancellation, not as "the authentication server is not available": the store
+// is fine.
+func TestAuthCanceled(t *testing.T) {
+	e := testenv.New(t)
+	newMember(t, e, "uma")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := e.Svc.IssueToken(ctx, core.TokenRequest{UserName: "uma", Password: "uma-password"})
+	wantReason(t, err, core.KindCanceled, "")
+	_, _, err = e.Svc.ValidateToken(ctx, "some-token")
+	wantReason(t, err, core.KindCanceled, "")
+	_, err = e.Svc.Authenticate(ctx, "uma", "uma-password", "192.0.2.1")
+	wantReason(t, err, core.KindCanceled, "")
+	_, _, err = e.Svc.BrokerAuth(ctx, core.BrokerLogin{User: "uma", Password: "uma-password", Domain: "default"})
+	wantReason(t, err, core.KindCanceled, "")
+	if msg := core.ErrorMessage(err); msg != "the operation was canceled" {
+		t.Errorf("message %q", msg)
+	}
+}
+
+// A failure caused by a cancelled context is KindCanceled, whatever kind the
+// adapter gave it; other kinds and deadlines keep theirs.
+func TestErrorKindCanceled(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want core.Kind
+	}{
+		{context.Canceled, core.KindCanceled},
+		{core.Wrap(core.KindInternal, context.Canceled, "get user"), core.KindCanceled},
+		{core.Wrap(core.KindUnavailable, fmt.Errorf("exec: %w", context.Canceled), "runtime"), core.KindCanceled},
+		{core.Wrap(core.KindInvalid, context.Canceled, "bad"), core.KindInvalid},
+		{core.Wrap(core.KindInternal, context.DeadlineExceeded, "get user"), core.KindInternal},
+		{errors.New("disk full"), core.KindInternal},
+	} {
+		if got := core.ErrorKind(tt.err); got != tt.want {
+			t.Errorf("ErrorKind(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
 }
 
 // script writes an executable shell script into dir.

@@ -94,6 +94,9 @@ func (s *Service) GetServer(ctx context.Context, id string) (*Server, error) {
 
 // ListServers lists servers.
 func (s *Service) ListServers(ctx context.Context, f ServerFilter) ([]*Server, int, error) {
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
 	return s.store.ListServers(ctx, f)
 }
 

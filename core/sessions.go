@@ -238,6 +238,9 @@ func CheckEqualityCond(field string, c *Cond) error {
 }
 
 func checkSessionFilter(f SessionFilter) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	if f.ConnType != nil {
 		switch *f.ConnType {
 		case ConnWeb, ConnSSH, ConnClient:
@@ -549,6 +552,9 @@ func (s *Service) GetVolumeAssignment(ctx context.Context, id int64) (*VolumeAss
 
 // ListVolumeAssignments lists assignments, oldest first.
 func (s *Service) ListVolumeAssignments(ctx context.Context, f VolumeAssignmentFilter) ([]*VolumeAssignment, int, error) {
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
 	for field, c := range map[string]*Cond{"user_id": f.UserID, "project_id": f.ProjectID, "volume_id": f.VolumeID} {
 		if err := CheckEqualityCond(field, c); err != nil {
 			return nil, 0, err

@@ -34,6 +34,9 @@ func (s *Service) GetTask(ctx context.Context, id string) (*Task, error) {
 
 // ListTasks lists tasks.
 func (s *Service) ListTasks(ctx context.Context, f TaskFilter) ([]*Task, int, error) {
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
 	return s.store.ListTasks(ctx, f)
 }
 
@@ -55,6 +58,9 @@ func (s *Service) CancelTask(ctx context.Context, id string) (*Task, error) {
 
 // ListAudit lists audit events.
 func (s *Service) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error) {
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
 	return s.store.ListAudit(ctx, f)
 }
 

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -216,13 +217,13 @@ func (g *loginGuard) finish(source, account string, key [32]byte, f *flight, ok 
 	return n
 }
 
-// wait blocks until f ends, or done closes.
-func (f *flight) wait(done <-chan struct{}) (bool, error) {
+// wait blocks until f ends, or ctx does (the caller went away).
+func (f *flight) wait(ctx context.Context) (bool, error) {
 	select {
 	case <-f.done:
 		return f.ok, f.err
-	case <-done:
-		return false, Errorf(KindUnavailable, "the request was cancelled")
+	case <-ctx.Done():
+		return false, Wrap(KindUnavailable, context.Cause(ctx), "password check abandoned")
 	}
 }
 

@@ -605,6 +605,9 @@ func (s *Service) GetTRSProject(ctx context.Context, id string) (*TRSProject, er
 
 // ListTRSProjects lists TRS projects.
 func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*TRSProject, int, error) {
+	if err := f.check(); err != nil {
+		return nil, 0, err
+	}
 	if f.OperationMode != nil && *f.OperationMode != ModeStandard && *f.OperationMode != ModeSimultaneous {
 		return nil, 0, Invalid("operation_mode", "operation_mode must be %d or %d", ModeStandard, ModeSimultaneous)
 	}

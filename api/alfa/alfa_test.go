@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"hostdeck/api/alfa"
 	"hostdeck/api/httpx"
+	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
 )
@@ -756,4 +758,48 @@ func TestBadInput(t *testing.T) {
 	}
 	c.do("DELETE", "/clients/"+unknown+"/delete", nil).errorAt(t, 404, "")
 	c.do("GET", "/clients/"+cl.ID+"/send_expire", nil).errorAt(t, 409, "") // no expiry date
+}
+
+// A client that closes its connection while core is still answering is logged and
+// counted as 499, not as a server error (on SQLite and PostgreSQL alike).
+func TestClientGone(t *testing.T) {
+	for _, st := range testenv.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			store, busy := testenv.Stall(st.Open(t), "leaver")
+			env := testenv.NewWith(t, testenv.Options{Store: store})
+			o := httpxtest.NewRecorder()
+			srv := httptest.NewServer(alfa.NewHandler(env.Svc, alfa.Options{Log: o.Log, Registerer: o.Registry}))
+			t.Cleanup(srv.Close)
+			req, _ := http.NewRequest("GET", srv.URL+"/clients", nil)
+			req.SetBasicAuth("leaver", "some-password")
+			o.ClientGone(t, req, busy)
+		})
+	}
+}
+
+// A filter value is bounded (core.MaxFilterLen): a longer one is a 400 naming its
+// filter[...] parameter, never a 500 from the database; one at the limit works.
+func TestLongFilter(t *testing.T) {
+	_, c, _ := start(t)
+	email := strings.Repeat("e", core.MaxEmailLen-len("@lab.example")) + "@lab.example" // the longest kept
+	c.createServer("node-1", 5)
+	c.createClient("Long Mail", map[string]any{"email": email})
+	for _, f := range []struct{ path, filter string }{
+		{"/clients", "email"}, {"/clients", "name"}, {"/clients", "server_id"}, {"/clients", "status"},
+		{"/tasks", "kind"}, {"/tasks", "status"}, {"/tasks", "target_id"},
+		{"/audit", "actor"}, {"/audit", "action"}, {"/audit", "target_id"},
+		{"/servers", "runtime"},
+	} {
+		param := "filter[" + f.filter + "]"
+		r := c.do("GET", f.path+"?"+url.Values{param: {strings.Repeat("A", 50_000)}}.Encode(), nil)
+		r.errorAt(t, 400, "")
+		if e := r.doc.Errors[0]; e.Source == nil || e.Source.Parameter != param || !strings.Contains(e.Detail, param) ||
+			!strings.Contains(e.Detail, "256") {
+			t.Errorf("%s %s: %s", f.path, param, r.raw)
+		}
+		c.do("GET", f.path+"?"+url.Values{param: {strings.Repeat("A", core.MaxFilterLen)}}.Encode(), nil).must(t, 200)
+	}
+	if got := c.do("GET", "/clients?"+url.Values{"filter[email]": {email}}.Encode(), nil).must(t, 200).list(t); len(got) != 1 {
+		t.Errorf("filter by the longest e-mail kept found %d clients, want 1", len(got))
+	}
 }

@@ -25,7 +25,7 @@ func (f *face) listClients(w http.ResponseWriter, r *http.Request) error {
 	}
 	clients, total, err := f.svc.ListClients(r.Context(), filter)
 	if err != nil {
-		return err
+		return q.FilterError(err)
 	}
 	data := make([]*httpx.Resource, len(clients))
 	for i, c := range clients {

@@ -23,7 +23,7 @@ func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 		Status: &active, Runtime: q.FilterPtr("runtime"), Page: q.Page(),
 	})
 	if err != nil {
-		return err
+		return q.FilterError(err)
 	}
 	data := make([]*httpx.Resource, len(servers))
 	for i, s := range servers {

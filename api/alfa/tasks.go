@@ -23,7 +23,7 @@ func (f *face) listTasks(w http.ResponseWriter, r *http.Request) error {
 	}
 	tasks, total, err := f.svc.ListTasks(r.Context(), filter)
 	if err != nil {
-		return err
+		return q.FilterError(err)
 	}
 	data := make([]*httpx.Resource, len(tasks))
 	for i, t := range tasks {
@@ -62,7 +62,7 @@ func (f *face) listAudit(w http.ResponseWriter, r *http.Request) error {
 		Actor: q.FilterPtr("actor"), Action: q.FilterPtr("action"), TargetID: q.FilterPtr("target_id"), Page: q.Page(),
 	})
 	if err != nil {
-		return err
+		return q.FilterError(err)
 	}
 	data := make([]*httpx.Resource, len(events))
 	for i, e := range events {

@@ -80,6 +80,7 @@ func (f *face) serve(w http.ResponseWriter, r *http.Request) {
 	}()
 	doc, err := f.handle(w, r, &out)
 	if err != nil {
+		httpx.RecordError(r, err) // for the log line: a cancellation is a 499 there, not a 200
 		if core.ErrorKind(err) == core.KindInternal {
 			f.log.Error("billmgr: request failed", "func", r.Pattern, "err", err)
 		}

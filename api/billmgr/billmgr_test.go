@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hostdeck/api/billmgr"
+	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
 )
@@ -668,3 +669,14 @@ func TestInstancesPagesXML(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+// The face answers every error with a 200 document, but a client that closes its
+// connection while core is still authenticating it is logged and counted as 499.
+func TestClientGone(t *testing.T) {
+	store, busy := testenv.Stall(testenv.SQLite(t), "leaver")
+	env := testenv.NewWith(t, testenv.Options{Store: store})
+	o := httpxtest.NewRecorder()
+	srv := httptest.NewServer(billmgr.NewHandler(env.Svc, billmgr.Options{Log: o.Log, Registerer: o.Registry}))
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest("GET", srv.URL+"/?out=json&func=instances&authinfo=leaver:some-password", nil)
+	o.ClientGone(t, req, busy)
+}

@@ -57,6 +57,8 @@ func code(status int) string {
 		return string(core.KindTooMany)
 	case http.StatusServiceUnavailable:
 		return string(core.KindUnavailable)
+	case StatusClientClosedRequest:
+		return string(core.KindCanceled)
 	}
 	return string(core.KindInternal)
 }
@@ -91,7 +93,7 @@ func AttributePointer(name string) string { return "/data/attributes/" + escapeP
 // FromError is the one place where an error becomes what a client sees. An *Error
 // passes through; a core error maps by kind (invalid 400 with the offending
 // attribute as source.pointer, not_found 404, conflict 409, forbidden 403,
-// unauthenticated 401, too_many 429, unavailable 503); anything else is a 500 whose
+// unauthenticated 401, too_many 429, canceled 499, unavailable 503); anything else is a 500 whose
 // detail is "internal error", the cause kept for the log.
 func FromError(err error) *Error {
 	if err == nil {
@@ -141,7 +143,7 @@ func SetErrorHeaders(w http.ResponseWriter, err error) {
 
 // StatusOf is the HTTP status of an error kind, for faces that answer with real
 // statuses: invalid 400, unauthenticated 401, forbidden 403, not found 404,
-// conflict 409, too many 429, unavailable 503, anything else 500.
+// conflict 409, too many 429, canceled 499, unavailable 503, anything else 500.
 func StatusOf(k core.Kind) int {
 	switch k {
 	case core.KindInvalid:
@@ -158,6 +160,8 @@ func StatusOf(k core.Kind) int {
 		return http.StatusTooManyRequests
 	case core.KindUnavailable:
 		return http.StatusServiceUnavailable
+	case core.KindCanceled:
+		return StatusClientClosedRequest
 	}
 	return http.StatusInternalServerError
 }

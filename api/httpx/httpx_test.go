@@ -2,11 +2,13 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
 )
 
@@ -561,5 +564,74 @@ func TestServeFaceOptions(t *testing.T) {
 	}
 	if err != nil || series != 2 {
 		t.Fatalf("request series = %d, %v", series, err)
+	}
+}
+
+// A request whose client went away is a 499 in the log line and the metrics,
+// whatever the face wrote, unless it answered in full or panicked.
+func TestServeClientGone(t *testing.T) {
+	gone := func(ctx context.Context) context.Context {
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		return ctx
+	}
+	tests := []struct {
+		name   string
+		gone   bool // the client closed the connection (the request context is cancelled)
+		handle HandlerFunc
+		status int
+	}{
+		{"store error", true, func(w http.ResponseWriter, r *http.Request) error {
+			return core.Wrap(core.KindInternal, r.Context().Err(), "list clients")
+		}, 499},
+		{"error without the cause", true, func(w http.ResponseWriter, r *http.Request) error {
+			return errors.New("driver: interrupted")
+		}, 499},
+		{"reported unavailable", true, func(w http.ResponseWriter, r *http.Request) error {
+			return core.Wrap(core.KindUnavailable, r.Context().Err(), "runtime")
+		}, 499},
+		{"nothing written", true, func(w http.ResponseWriter, r *http.Request) error { return nil }, 499},
+		{"own envelope", true, func(w http.ResponseWriter, r *http.Request) error {
+			RecordError(r, errors.New("driver: interrupted"))
+			WriteJSON(w, 400, map[string]int{"code": 1})
+			return nil
+		}, 499},
+		{"recorded cancellation", false, func(w http.ResponseWriter, r *http.Request) error {
+			return fmt.Errorf("call: %w", context.Canceled)
+		}, 499},
+		{"answered", true, func(w http.ResponseWriter, r *http.Request) error {
+			Write(w, 200, &Document{Data: []*Resource{}})
+			return nil
+		}, 200},
+		{"panic", true, func(w http.ResponseWriter, r *http.Request) error { panic("boom") }, 500},
+		{"failure", false, func(w http.ResponseWriter, r *http.Request) error { return errors.New("disk full") }, 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := httpxtest.NewRecorder()
+			rt := NewRouter(nil)
+			rt.Handle("GET", "/items", tt.handle)
+			h := Serve(rt, Options{Face: "test", Log: o.Log, Registerer: o.Registry})
+			r := httptest.NewRequest("GET", "/items", nil)
+			if tt.gone {
+				r = r.WithContext(gone(r.Context()))
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			line, _ := o.RequestLine(t)
+			wantLevel, wantCanceled := "INFO", any(true)
+			if tt.status != 499 {
+				wantCanceled = nil
+			}
+			if tt.status >= 500 {
+				wantLevel = "ERROR"
+			}
+			if line["status"] != int64(tt.status) || line["canceled"] != wantCanceled || line["level"] != wantLevel {
+				t.Errorf("logged %v, want status %d, canceled %v, level %s", line, tt.status, wantCanceled, wantLevel)
+			}
+			want := map[string]float64{fmt.Sprintf("test /items GET %d", tt.status): 1}
+			if got := o.Requests(t); !maps.Equal(got, want) {
+				t.Errorf("requests_total = %v, want %v", got, want)
+			}
+		})
 	}
 }

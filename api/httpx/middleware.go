@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -95,12 +96,23 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// StatusClientClosedRequest (nginx's 499) is the status a request is logged and
+// counted with when its client went away before the answer: see Serve.
+const StatusClientClosedRequest = 499
+
 // Serve wraps a face's router with what every face runs behind: the mount prefix is
 // found, the path cleaned (a trailing slash is optional on every route), the body
 // capped at MaxBody, panics become an internal error in the face's envelope, and
 // each request is logged on one line (face, method, route pattern, status,
 // duration, remote address; never bodies or credentials) and counted in the
 // metrics by the route pattern that matched.
+//
+// A request whose client went away is logged (at info, with canceled=true) and
+// counted as 499 whatever the face wrote to the closed connection: the request
+// context was cancelled by the client and the request failed or answered
+// nothing, or the error the face recorded is a cancellation (core.KindCanceled).
+// No client saw an answer, so it is not a server error. An answer completed
+// before the client left keeps its status.
 func Serve(h http.Handler, o Options) http.Handler {
 	log := Logger(o.Log)
 	if o.Metrics == nil && o.Registerer != nil {
@@ -147,6 +159,10 @@ func Serve(h http.Handler, o Options) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		canceled := clientClosed(r, rec, sw.status)
+		if canceled {
+			status = StatusClientClosedRequest
+		}
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
@@ -169,11 +185,28 @@ func Serve(h http.Handler, o Options) http.Handler {
 		if rec.panic != nil {
 			attrs = append(attrs, slog.String("panic", fmt.Sprint(rec.panic)), slog.String("stack", string(rec.stack)))
 		}
+		if canceled {
+			attrs = append(attrs, slog.Bool("canceled", true))
+		}
 		if status >= 500 {
 			level = slog.LevelError
 		}
 		log.LogAttrs(r.Context(), level, "http request", attrs...)
 	})
+}
+
+// clientClosed reports whether the request ended because its client went away (see
+// Serve); written is the status the face wrote, 0 for none. A panic is a bug
+// whoever left.
+func clientClosed(r *http.Request, rec *record, written int) bool {
+	if rec.panic != nil {
+		return false
+	}
+	if core.ErrorKind(rec.err) == core.KindCanceled {
+		return true
+	}
+	gone := errors.Is(r.Context().Err(), context.Canceled)
+	return gone && (rec.err != nil || written == 0 || written >= 500)
 }
 
 // mountPrefix is the part of the path the client sent that a StripPrefix in front

@@ -47,6 +47,19 @@ func (q ListQuery) FilterPtr(name string) *string {
 	return &v
 }
 
+// FilterError is err as the list's answer: a core KindInvalid about one of the
+// filters given (core.CheckFilterValue, for one) is a 400 whose source.parameter
+// is filter[name]; anything else is err.
+func (q ListQuery) FilterError(err error) error {
+	f := core.ErrorField(err)
+	if _, ok := q.Filter[f]; !ok || core.ErrorKind(err) != core.KindInvalid {
+		return err
+	}
+	e := ParameterError("filter["+f+"]", "filter[%s]: %s", f, core.ErrorMessage(err))
+	e.Cause = err
+	return e
+}
+
 // ParseList reads page[number] (1-based, default 1), page[size] (default 20, at
 // most 100), filter[name] for the names spec allows and sort (a comma list of
 // spec's fields, "-" for descending). Anything else in the page and filter

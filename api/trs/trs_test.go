@@ -7,12 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
@@ -402,4 +404,77 @@ func TestLicenseEnded(t *testing.T) {
 	if code != 2 || !strings.Contains(msg, c.base) {
 		t.Fatalf("projects after the licence: code %d %q", code, msg)
 	}
+}
+
+// A client that closes its connection while core is still deciding its login or
+// its token is logged and counted as 499, not as "authentication server is not
+// available" (on SQLite and PostgreSQL alike).
+func TestClientGone(t *testing.T) {
+	const token = "token-of-a-client-that-leaves"
+	for _, st := range testenv.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			store, busy := testenv.Stall(st.Open(t), "leaver")
+			env := testenv.NewWith(t, testenv.Options{Store: store})
+			o := httpxtest.NewRecorder()
+			srv := httptest.NewServer(trs.NewHandler(env.Svc, trs.Options{Log: o.Log, Registerer: o.Registry}))
+			t.Cleanup(srv.Close)
+			req, _ := http.NewRequest("POST", srv.URL+"/v3/auth/tokens", strings.NewReader(loginBody("leaver", "Default", "some-password", "")))
+			req.Header.Set("Content-Type", "application/json")
+			o.ClientGone(t, req, busy)
+
+			store, busy = testenv.Stall(st.Open(t), core.TokenHash(token))
+			env = testenv.NewWith(t, testenv.Options{Store: store})
+			o = httpxtest.NewRecorder()
+			srv = httptest.NewServer(trs.NewHandler(env.Svc, trs.Options{Log: o.Log, Registerer: o.Registry}))
+			t.Cleanup(srv.Close)
+			req, _ = http.NewRequest("GET", srv.URL+"/v1/projects/", nil)
+			req.Header.Set("X-Auth-Token", token)
+			o.ClientGone(t, req, busy)
+		})
+	}
+}
+
+// Every list filter takes values of at most core.MaxFilterLen bytes and in:/nin:
+// lists of at most core.MaxFilterValues members: more is error 9 (400 on /v3)
+// naming the parameter, never a 500; a value at the limit works.
+func TestLongFilter(t *testing.T) {
+	_, c, _ := start(t, trs.Options{})
+	c.token, _ = login(t, c, testenv.AdminUser, testenv.AdminPassword, "")
+	long, atLimit := strings.Repeat("A", 50_000), strings.Repeat("A", core.MaxFilterLen)
+	many := "in:" + strings.Repeat("a,", core.MaxFilterValues) + "a"
+	for _, f := range []struct{ path, param, value string }{
+		{"/v1/servers/", "project_id", long}, {"/v1/servers/", "project_id", "in:a," + long}, {"/v1/servers/", "project_id", many},
+		{"/v1/servers/", "assigned", long}, {"/v1/servers/", "user", long}, {"/v1/servers/", "group", long},
+		{"/v1/sessions/", "user_id", long}, {"/v1/sessions/", "user_name", "nin:" + long}, {"/v1/sessions/", "instance_id", many},
+		{"/v1/sessions/", "instance_name", long}, {"/v1/sessions/", "project_id", long}, {"/v1/sessions/", "connection_type", long},
+		{"/v1/sessions/count", "user_name", long},
+		{"/v1/projects/", "name", long}, {"/v1/projects/", "domain", long}, {"/v1/projects/", "user", long},
+		{"/v1/volume-assignments/", "user_id", long}, {"/v1/volume-assignments/", "project_id", long},
+		{"/v1/volume-assignments/", "volume_id", "in:x," + long},
+	} {
+		code, _, data := c.do("GET", f.path+"?"+url.Values{f.param: {f.value}}.Encode(), "").trsError(t)
+		if detail, _ := data["detail"].(string); code != 9 || !strings.HasPrefix(detail, f.param+": ") {
+			t.Errorf("%s?%s=%.20s…: code %d, detail %q", f.path, f.param, f.value, code, detail)
+		}
+		if f.param == "assigned" || f.param == "connection_type" || f.value == many {
+			continue // these take only a few values
+		}
+		c.do("GET", f.path+"?"+url.Values{f.param: {atLimit}}.Encode(), "").must(t, 200)
+	}
+	for _, path := range []string{"/v3/users", "/v3/groups"} {
+		for _, param := range []string{"name", "domain_id"} {
+			msg := c.do("GET", path+"?"+param+"="+long, "").keystoneError(t, http.StatusBadRequest)
+			if !strings.HasPrefix(msg, param+": ") {
+				t.Errorf("%s?%s: %q", path, param, msg)
+			}
+			c.do("GET", path+"?"+param+"="+atLimit, "").must(t, 200)
+		}
+	}
+	for _, param := range []string{"user_id", "type"} {
+		msg := c.do("GET", "/v3/credentials?"+param+"="+long, "").keystoneError(t, http.StatusBadRequest)
+		if !strings.HasPrefix(msg, param+": ") {
+			t.Errorf("/v3/credentials?%s: %q", param, msg)
+		}
+	}
+	c.do("GET", "/v3/credentials?type="+atLimit, "").must(t, 200)
 }

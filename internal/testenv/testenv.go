@@ -60,12 +60,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
 	store := o.Store
 	if store == nil {
-		db, err := sqlite.Open(filepath.Join(t.TempDir(), "hostdeck.db"))
-		if err != nil {
-			t.Fatalf("open store: %v", err)
-		}
-		t.Cleanup(func() { db.Close() })
-		store = db
+		store = SQLite(t)
 	}
 
 	mail := smtptest.Start(t)
@@ -119,6 +114,17 @@ func NewWith(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	return &Env{Svc: svc, Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+}
+
+// SQLite opens a store in a temporary directory, closed when the test ends.
+func SQLite(t testing.TB) core.Store {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "hostdeck.db"))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // AdminCtx is a context acting as the admin.

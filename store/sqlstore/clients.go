@@ -76,10 +76,10 @@ func (q *queries) ListClients(ctx context.Context, f core.ClientFilter) ([]*core
 		l.where = append(l.where, "server_id = "+l.args.add(*f.ServerID))
 	}
 	if f.Name != nil {
-		l.where = append(l.where, "lower(name) LIKE "+l.args.add(likeArg(*f.Name))+` ESCAPE '\'`)
+		l.like("name", *f.Name)
 	}
 	if f.Email != nil {
-		l.where = append(l.where, "lower(email) LIKE "+l.args.add(likeArg(*f.Email))+` ESCAPE '\'`)
+		l.like("email", *f.Email)
 	}
 	if f.ExpiringBefore != nil {
 		l.where = append(l.where, "expire_date <= "+l.args.add(micros(norm(*f.ExpiringBefore))))

@@ -361,15 +361,31 @@ func (q *queries) stamp(id *string, created, updated *time.Time) {
 	*updated = norm(*updated)
 }
 
+// like adds a case-insensitive substring match of v on col. Core bounds filter
+// values in its list use cases; the store applies the same rule again rather than
+// send a longer one, which SQLite fails (a LIKE pattern over 50,000 bytes).
+func (l *listQuery[T]) like(col, v string) {
+	if err := core.CheckFilterValue(col, v); err != nil {
+		l.err = err
+		return
+	}
+	l.where = append(l.where, "lower("+col+") LIKE "+l.args.add(likeArg(v))+` ESCAPE '\'`)
+}
+
 // cond adds the condition c puts on col (nil: none): a filter with a modifier
 // (core.ParseModifier). Ordered operators compare as the database orders; core
-// allows them only where that is meaningful.
+// allows them only where that is meaningful. Core's bounds on the values
+// (core.CheckCond) are applied again: a query's parameters are limited.
 func (l *listQuery[T]) cond(col string, c *core.Cond) {
 	if c == nil {
 		return
 	}
 	if len(c.Values) == 0 {
 		l.err = core.Invalid(col, "filter on %s has no value", col)
+		return
+	}
+	if err := core.CheckCond(col, *c); err != nil {
+		l.err = err
 		return
 	}
 	switch c.Op {

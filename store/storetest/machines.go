@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,10 @@ func testMachines(t *testing.T, s core.Store) {
 	want(list(core.MachineFilter{GroupID: &g.ID}), "trs-02")
 	want(list(core.MachineFilter{IDs: []string{m3.ID}}), "lab-1")
 	_, _, err = s.ListMachines(ctx, core.MachineFilter{ProjectID: &core.Cond{Op: "like", Values: []string{"p"}}})
+	wantKind(t, err, core.KindInvalid)
+	_, _, err = s.ListMachines(ctx, core.MachineFilter{ProjectID: &core.Cond{Op: core.OpIn, Values: []string{"p1", strings.Repeat("p", core.MaxFilterLen+1)}}})
+	wantKind(t, err, core.KindInvalid)
+	_, _, err = s.ListMachines(ctx, core.MachineFilter{ProjectID: &core.Cond{Op: core.OpNin, Values: make([]string, core.MaxFilterValues+1)}})
 	wantKind(t, err, core.KindInvalid)
 	ms, total, err := s.ListMachines(ctx, core.MachineFilter{Page: core.Page{Limit: 1, Offset: 2}})
 	ok(t, err)

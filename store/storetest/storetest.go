@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -411,6 +412,12 @@ func testClientListing(t *testing.T, s core.Store) {
 	}
 	_, _, err = s.ListClients(ctx, core.ClientFilter{Page: core.Page{Sort: []string{"owner_password_enc"}}})
 	wantKind(t, err, core.KindInvalid)
+	// Substring filters are bounded here too (core checks first): SQLite fails a
+	// pattern over 50,000 bytes.
+	_, _, err = s.ListClients(ctx, core.ClientFilter{Email: ptr(strings.Repeat("a", 50_000))})
+	wantKind(t, err, core.KindInvalid)
+	_, _, err = s.ListClients(ctx, core.ClientFilter{Name: ptr(strings.Repeat("%", core.MaxFilterLen))})
+	ok(t, err)
 }
 
 func testClientUpdate(t *testing.T, s core.Store) {
