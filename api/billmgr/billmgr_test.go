@@ -669,6 +669,7 @@ func TestInstancesPagesXML(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
 // The face answers every error with a 200 document, but a client that closes its
 // connection while core is still authenticating it is logged and counted as 499.
 func TestClientGone(t *testing.T) {
