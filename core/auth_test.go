@@ -255,3 +255,29 @@ func TestOnePasswordPolicy(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoginWrongPassword is a failed login at production argon2id cost:
+// for a real user (the anchor), for an unknown one and for a disabled one. The
+// three take the same time, so timing does not tell which names exist. Each op
+// comes from its own address two seconds after the last, so that the login
+// guard never refuses one.
+func BenchmarkLoginWrongPassword(b *testing.B) {
+	clk := testenv.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	e := testenv.NewWith(b, testenv.Options{Hasher: secret.Hasher{Params: secret.DefaultParams}, Clock: clk.Now})
+	if _, err := e.Svc.CreateUser(e.AdminCtx(), core.UserInput{Name: ptr("off"), Password: ptr("off-password"), Enabled: ptr(false)}); err != nil {
+		b.Fatal(err)
+	}
+	i := 0 // addresses are never used twice
+	for _, name := range []string{testenv.AdminUser, "nobody", "off"} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				i++
+				clk.Add(2 * time.Second)
+				_, err := e.Svc.Authenticate(context.Background(), name, "wrong-password", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
+				if core.ErrorKind(err) != core.KindUnauthenticated {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
