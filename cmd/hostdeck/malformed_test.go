@@ -53,7 +53,7 @@ var faceRoutes = map[string][]string{
 
 // What malformed requests are made of.
 var (
-	badIDs = []string{"0190b6c4-6d5a-7000-8000-0000000000ff", "not-a-uuid", "%00", "a%0d%0ab", strings.Repeat("i", 5000), "-1", "%E2%80%A8"}
+	badIDs    = []string{"0190b6c4-6d5a-7000-8000-0000000000ff", "not-a-uuid", "%00", "a%0d%0ab", strings.Repeat("i", 5000), "-1", "%E2%80%A8"}
 	badBodies = []string{
 		"", "{", `{"a":`, "null", "[]", `"text"`, "123", "{}", `{"x":1}{"y":2}`, "\x00\x01\x02",
 		`{"data":{"type":"clients","attributes":{"name":"a","name":"b"}}}`,
