@@ -40,6 +40,11 @@ func (s *Service) Authenticate(ctx context.Context, name, password, source strin
 	}
 	key := verifiedKey(hash, password)
 	adm := s.guard.begin(source, account, key, u != nil, now)
+	for began := time.Now(); adm.queue != nil; adm = s.guard.begin(source, account, key, u != nil, s.now()) {
+		if err := inLine(ctx, adm.queue, began); err != nil {
+			return nil, err
+		}
+	}
 	var ok bool
 	var err error
 	switch {

@@ -121,6 +121,32 @@ func TestLoginSameCredentialsShareOneCheck(t *testing.T) {
 	}
 }
 
+// A burst of right passwords of different users from one address (a
+// classroom behind one NAT address) waits in line and logs in, every one.
+func TestLoginBurstOfRightPasswordsFromOneAddress(t *testing.T) {
+	e, h, _ := newCounted(t)
+	for i := range 30 {
+		if _, err := e.Svc.CreateUser(e.AdminCtx(), core.UserInput{Name: ptr(fmt.Sprintf("student%d", i)), Password: ptr("student-password")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.verified.Store(0)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := range 30 {
+		wg.Go(func() {
+			if _, err := e.Svc.Authenticate(context.Background(), fmt.Sprintf("student%d", i), "student-password", "192.0.2.8"); err != nil {
+				t.Error(err)
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 0 || h.verified.Load() != 30 {
+		t.Fatalf("%d of 30 refused, %d hashes", failed.Load(), h.verified.Load())
+	}
+}
+
 // An unknown or disabled user costs the same work as a wrong password: one
 // hash verified, so timing does not tell which names exist.
 func TestLoginUnknownUserCostsAHash(t *testing.T) {

@@ -304,7 +304,13 @@ func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source s
 	}
 	now := s.now()
 	throttle := "otp\x00" + u.ID
-	if wait := s.guard.takeKey(throttle, now); wait > 0 {
+	wait, queue := s.guard.takeKey(throttle, now)
+	for began := time.Now(); queue != nil; wait, queue = s.guard.takeKey(throttle, s.now()) {
+		if err := inLine(ctx, queue, began); err != nil {
+			return false, err
+		}
+	}
+	if wait > 0 {
 		return false, TooMany(wait, "too many wrong passcodes; retry in %d s", seconds(wait))
 	}
 	ok, err := s.matchPasscode(ctx, cs, passcode, now)

@@ -11,8 +11,10 @@ import (
 //
 //   - Per address: freeFailures wrong passwords, then a block of 1 s, 2 s, …
 //     256 s after each further one. Checks in flight count against the free
-//     ones, so a burst of concurrent wrong passwords from one address gets at
-//     most freeFailures hashes computed; the rest are refused at once.
+//     ones: a burst from one address waits in line, at most freeFailures
+//     checks at a time, so a burst of wrong passwords gets freeFailures hashes
+//     computed and the rest refused without one, while a burst of right ones
+//     (a classroom behind one NAT address) all log in.
 //   - Per account: once accountFreeFailures wrong passwords for one account
 //     (from any addresses, none right in between, checks in flight counted)
 //     are reached, the account is under attack: an address that sent a wrong
@@ -52,6 +54,7 @@ type addrFailures struct {
 	inflight int
 	until    time.Time
 	last     time.Time
+	freed    chan struct{} // closed when a check in flight ends; nil when none waits
 }
 
 type accountFailures struct {
@@ -85,8 +88,12 @@ func refused(d time.Duration) time.Duration { return max(d, time.Second) }
 // left, or one at a time once it has none (between its blocks).
 func (a *addrFailures) slots() int { return max(freeFailures-a.count, 1) }
 
-// take reserves a check for the address (g.mu held), or says how long to wait.
-func (g *loginGuard) take(source string, now time.Time) (*addrFailures, time.Duration) {
+// take reserves a check for the address (g.mu held). When the address is
+// blocked it says how long to wait; when its slots are taken by checks in
+// flight it returns a channel closed as one of them ends, to ask again then:
+// a burst waits in line, and is refused without a hash once the checks ahead
+// of it have failed enough.
+func (g *loginGuard) take(source string, now time.Time) (wait time.Duration, queue <-chan struct{}) {
 	a := g.addrs[source]
 	if a == nil {
 		g.sweep(now)
@@ -96,17 +103,33 @@ func (g *loginGuard) take(source string, now time.Time) (*addrFailures, time.Dur
 	if a.inflight == 0 && now.Sub(a.last) > forgetAfter {
 		a.count = 0
 	}
-	if now.Before(a.until) || a.inflight >= a.slots() {
-		return nil, refused(a.until.Sub(now))
+	if now.Before(a.until) {
+		return refused(a.until.Sub(now)), nil
+	}
+	if a.inflight >= a.slots() {
+		if a.freed == nil {
+			a.freed = make(chan struct{})
+		}
+		return 0, a.freed
 	}
 	a.inflight++
 	a.last = now
-	return a, 0
+	return 0, nil
 }
 
-// settle ends a check taken on a (g.mu held) and returns the failures in a row.
-func (a *addrFailures) settle(ok bool, now time.Time) int {
+// release ends a check taken on a (g.mu held) and wakes those in line.
+func (a *addrFailures) release() {
 	a.inflight--
+	if a.freed != nil {
+		close(a.freed)
+		a.freed = nil
+	}
+}
+
+// settle ends a check taken on a with its outcome (g.mu held) and returns the
+// failures in a row.
+func (a *addrFailures) settle(ok bool, now time.Time) int {
+	a.release()
 	a.last = now
 	if ok {
 		a.count, a.until = 0, time.Time{}
@@ -119,11 +142,37 @@ func (a *addrFailures) settle(ok bool, now time.Time) int {
 	return a.count
 }
 
+// maxQueue is the longest an attempt waits in line for its address's checks
+// in flight before it is refused.
+const maxQueue = 5 * time.Second
+
+// inLine waits for queue to close (the caller then asks again). It refuses the
+// attempt once it has been in line since began for maxQueue, or when the
+// caller went away.
+func inLine(ctx context.Context, queue <-chan struct{}, began time.Time) error {
+	full := TooMany(time.Second, "too many logins at once from this address; retry in 1 s")
+	left := maxQueue - time.Since(began)
+	if left <= 0 {
+		return full
+	}
+	t := time.NewTimer(left)
+	defer t.Stop()
+	select {
+	case <-queue:
+		return nil
+	case <-t.C:
+		return full
+	case <-ctx.Done():
+		return Wrap(KindUnavailable, context.Cause(ctx), "login abandoned")
+	}
+}
+
 // admission is what begin decides about a password check.
 type admission struct {
-	wait   time.Duration // refused: retry after wait
-	known  bool          // verified within verifiedFor: no check needed
-	flight *flight       // the check to wait on, or to run when lead
+	wait   time.Duration   // refused: retry after wait
+	queue  <-chan struct{} // in line: ask again once it closes
+	known  bool            // verified within verifiedFor: no check needed
+	flight *flight         // the check to wait on, or to run when lead
 	lead   bool
 }
 
@@ -160,8 +209,8 @@ func (g *loginGuard) begin(source, account string, key [32]byte, cacheable bool,
 	if attacked && now.Before(acc.fresh) {
 		return admission{wait: refused(acc.fresh.Sub(now))}
 	}
-	if _, wait := g.take(source, now); wait > 0 {
-		return admission{wait: wait}
+	if wait, queue := g.take(source, now); wait > 0 || queue != nil {
+		return admission{wait: wait, queue: queue}
 	}
 	if attacked {
 		acc.fresh = now.Add(freshEvery)
@@ -185,7 +234,7 @@ func (g *loginGuard) finish(source, account string, key [32]byte, f *flight, ok 
 	a, acc := g.addrs[source], g.accounts[account]
 	acc.inflight--
 	if err != nil {
-		a.inflight--
+		a.release()
 		return a.count
 	}
 	n := a.settle(ok, now)
@@ -255,11 +304,10 @@ func (g *loginGuard) sweep(now time.Time) {
 
 // takeKey and settleKey throttle a check by key alone (a TOTP passcode per
 // user): freeFailures, then the same blocks, with checks in flight counted.
-func (g *loginGuard) takeKey(key string, now time.Time) time.Duration {
+func (g *loginGuard) takeKey(key string, now time.Time) (time.Duration, <-chan struct{}) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	_, wait := g.take(key, now)
-	return wait
+	return g.take(key, now)
 }
 
 // settleKey ends a check taken with takeKey; a nil ok is a check that could
@@ -269,7 +317,7 @@ func (g *loginGuard) settleKey(key string, ok *bool, now time.Time) int {
 	defer g.mu.Unlock()
 	a := g.addrs[key]
 	if ok == nil {
-		a.inflight--
+		a.release()
 		return a.count
 	}
 	return a.settle(*ok, now)
