@@ -2,8 +2,12 @@ package core
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
 )
 
@@ -120,7 +124,8 @@ func ErrorParams(err error) map[string]string {
 }
 
 // ErrorKind reports the kind of err: the kind of the first *Error in its chain,
-// KindInternal for any other non-nil error, and "" for nil. A failure (internal
+// KindInternal for any other non-nil error, and "" for nil; an internal error
+// caused by a lost connection is KindUnavailable (lostConnection). A failure (internal
 // or unavailable) whose chain holds context.Canceled is KindCanceled: the store
 // or runtime failed only because the caller's context was cancelled (a client
 // that closed its connection), which says nothing about the server's health.
@@ -138,7 +143,22 @@ func ErrorKind(err error) Kind {
 	if (k == KindInternal || k == KindUnavailable) && errors.Is(err, context.Canceled) {
 		return KindCanceled
 	}
+	if k == KindInternal && lostConnection(err) {
+		return KindUnavailable
+	}
 	return k
+}
+
+// lostConnection reports whether err's chain holds a network error or a
+// connection the database driver found broken: the database or a runtime is
+// down or restarting, which is a dependency unavailable, not a bug. A deadline
+// (hostdeck's own timeout, a net.Error too) is not one. Like the
+// cancellation rule, it classifies what every adapter wraps without each one
+// checking.
+func lostConnection(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // ErrorMessage is the client-safe message of err. Internal errors never leak

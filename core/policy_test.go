@@ -2,11 +2,15 @@ package core_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -362,7 +366,8 @@ func TestAuthCanceled(t *testing.T) {
 }
 
 // A failure caused by a cancelled context is KindCanceled, whatever kind the
-// adapter gave it; other kinds and deadlines keep theirs.
+// adapter gave it; other kinds and deadlines keep theirs. An internal error
+// caused by a lost connection is KindUnavailable.
 func TestErrorKindCanceled(t *testing.T) {
 	for _, tt := range []struct {
 		err  error
@@ -374,6 +379,11 @@ func TestErrorKindCanceled(t *testing.T) {
 		{core.Wrap(core.KindInvalid, context.Canceled, "bad"), core.KindInvalid},
 		{core.Wrap(core.KindInternal, context.DeadlineExceeded, "get user"), core.KindInternal},
 		{errors.New("disk full"), core.KindInternal},
+		// A lost connection is a dependency down, not a bug.
+		{core.Wrap(core.KindInternal, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, "get user"), core.KindUnavailable},
+		{core.Wrap(core.KindInternal, fmt.Errorf("query: %w", driver.ErrBadConn), "list"), core.KindUnavailable},
+		{core.Wrap(core.KindInternal, io.ErrUnexpectedEOF, "commit"), core.KindUnavailable},
+		{core.Wrap(core.KindConflict, io.ErrUnexpectedEOF, "taken"), core.KindConflict},
 	} {
 		if got := core.ErrorKind(tt.err); got != tt.want {
 			t.Errorf("ErrorKind(%v) = %q, want %q", tt.err, got, tt.want)

@@ -20,14 +20,14 @@ import (
 
 const satToken = "sat-secret-token"
 
-// answer is one HTTP exchange.
-type answer struct {
+// exchange is one HTTP exchange.
+type exchange struct {
 	status int
 	header http.Header
 	body   string
 }
 
-func (a answer) json(t *testing.T) map[string]any {
+func (a exchange) json(t *testing.T) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(a.body), &m); err != nil {
@@ -37,7 +37,7 @@ func (a answer) json(t *testing.T) map[string]any {
 }
 
 // send makes one request; headers are name, value pairs.
-func send(t *testing.T, c *http.Client, method, url, body string, headers ...string) answer {
+func send(t *testing.T, c *http.Client, method, url, body string, headers ...string) exchange {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -55,7 +55,7 @@ func send(t *testing.T, c *http.Client, method, url, body string, headers ...str
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return answer{res.StatusCode, res.Header, string(b)}
+	return exchange{res.StatusCode, res.Header, string(b)}
 }
 
 // from is a client whose connections come from the loopback address ip, so a
@@ -142,7 +142,7 @@ func TestCrossFaceAccounts(t *testing.T) {
 		json(t)["token"].(map[string]any)["user"].(map[string]any)["id"].(string)
 	opsID := trsUser(t, b, adminTok, "ops-admin", "ops-admin-pass", "admin")
 	studentID := trsUser(t, b, adminTok, "student1", "student-pass-1", "member")
-	sat := func(method, path, body string, auth string) answer {
+	sat := func(method, path, body string, auth string) exchange {
 		return send(t, nil, method, b+"/satellite"+path, body, "Authorization", auth)
 	}
 	a := sat("POST", "/api/user", `{"email":"cust@mail.test","fullName":"Cust","password":"cust-password"}`, satToken)
@@ -152,7 +152,7 @@ func TestCrossFaceAccounts(t *testing.T) {
 	custID := a.json(t)["id"].(string)
 
 	// The satellite token, and an administrator's token presented to the
-	// satellite API, reach satellite accounts only: hostdeck's accounts answer
+	// satellite API, reach satellite accounts only: hostdeck's accounts exchange
 	// as unknown ones, whatever the route.
 	probes := 0
 	for _, auth := range []string{satToken, adminTok} {
@@ -293,16 +293,16 @@ func TestPasswordChangeEndsSessionsEverywhere(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, user, old, new string
-		change               func(newPassword string) answer
+		change               func(newPassword string) exchange
 	}{
-		{"alfa cloud_admin_password", "admin", procAdminPassword, "admin-password-2", func(pw string) answer {
+		{"alfa cloud_admin_password", "admin", procAdminPassword, "admin-password-2", func(pw string) exchange {
 			return send(t, nil, "POST", b+"/alfa/cloud_admin_password", `{"data":{"type":"credentials","attributes":{"password":"`+pw+`"}}}`,
 				"Content-Type", "application/vnd.api+json", "Authorization", basic("admin", procAdminPassword))
 		}},
-		{"trs PATCH /v3/users", "student1", "student-pass-1", "student-pass-2", func(pw string) answer {
+		{"trs PATCH /v3/users", "student1", "student-pass-1", "student-pass-2", func(pw string) exchange {
 			return send(t, nil, "PATCH", b+"/trs/v3/users/"+studentID, `{"user":{"password":"`+pw+`"}}`, "X-Auth-Token", adminTok, "Content-Type", jsonType)
 		}},
-		{"satellite PUT /api/user", "cust@mail.test", "cust-password", "cust-password-2", func(pw string) answer {
+		{"satellite PUT /api/user", "cust@mail.test", "cust-password", "cust-password-2", func(pw string) exchange {
 			return send(t, nil, "PUT", b+"/satellite/api/user/cust@mail.test", `{"password":"`+pw+`"}`, "Authorization", satToken)
 		}},
 	} {
