@@ -181,6 +181,14 @@ func (s *Service) passwordUpdate(password string) (UserUpdate, error) {
 	return UserUpdate{PasswordHash: &hash, PasswordChangedAt: ptr(s.now().UTC()), GraceLoginsUsed: ptr(0)}, nil
 }
 
+// passwordChange is passwordUpdate of *password, or no change when it is nil.
+func (s *Service) passwordChange(password *string) (UserUpdate, error) {
+	if password == nil {
+		return UserUpdate{}, nil
+	}
+	return s.passwordUpdate(*password)
+}
+
 // setNewPassword gives a user about to be created its password.
 func (s *Service) setNewPassword(u *User, password string) error {
 	up, err := s.passwordUpdate(password)

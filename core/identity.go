@@ -560,19 +560,16 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 	if err := checkUserInput(in); err != nil {
 		return nil, err
 	}
-	var up UserUpdate
-	if in.Password != nil {
-		var err error
-		if up, err = s.passwordUpdate(*in.Password); err != nil {
-			return nil, err
-		}
+	up, err := s.passwordChange(in.Password)
+	if err != nil {
+		return nil, err
 	}
 	up.Name, up.Email = in.Name, in.Email
 	if in.Enabled != nil {
 		up.Disabled = ptr(!*in.Enabled)
 	}
 	var u *User
-	err := s.store.InTx(ctx, func(q Queries) error {
+	err = s.store.InTx(ctx, func(q Queries) error {
 		if _, err := managedUser(ctx, q, id); err != nil {
 			return err
 		}

@@ -312,15 +312,12 @@ func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in Sate
 	if err := checkProfile(in); err != nil {
 		return nil, err
 	}
-	var up UserUpdate
-	if in.Password != nil {
-		var err error
-		if up, err = s.passwordUpdate(*in.Password); err != nil {
-			return nil, err
-		}
+	up, err := s.passwordChange(in.Password)
+	if err != nil {
+		return nil, err
 	}
 	var out *SatelliteUser
-	err := s.change(ctx, func(q Queries) error {
+	err = s.change(ctx, func(q Queries) error {
 		u, err := s.userByEmail(ctx, q, email)
 		if err != nil {
 			return err

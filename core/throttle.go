@@ -94,12 +94,7 @@ func (a *addrFailures) slots() int { return max(freeFailures-a.count, 1) }
 // a burst waits in line, and is refused without a hash once the checks ahead
 // of it have failed enough.
 func (g *loginGuard) take(source string, now time.Time) (wait time.Duration, queue <-chan struct{}) {
-	a := g.addrs[source]
-	if a == nil {
-		g.sweep(now)
-		a = &addrFailures{}
-		g.addrs[source] = a
-	}
+	a := entry(g, g.addrs, source, now)
 	if a.inflight == 0 && now.Sub(a.last) > forgetAfter {
 		a.count = 0
 	}
@@ -187,12 +182,7 @@ func (g *loginGuard) begin(source, account string, key [32]byte, cacheable bool,
 	if a := g.addrs[source]; a != nil && now.Before(a.until) {
 		return admission{wait: refused(a.until.Sub(now))}
 	}
-	acc := g.accounts[account]
-	if acc == nil {
-		g.sweep(now)
-		acc = &accountFailures{}
-		g.accounts[account] = acc
-	}
+	acc := entry(g, g.accounts, account, now)
 	if acc.inflight == 0 && now.Sub(acc.last) > forgetAfter {
 		acc.count, acc.failed = 0, nil
 	}
@@ -274,6 +264,17 @@ func (f *flight) wait(ctx context.Context) (bool, error) {
 	case <-ctx.Done():
 		return false, Wrap(KindUnavailable, context.Cause(ctx), "password check abandoned")
 	}
+}
+
+// entry is m's entry of key, made when missing (g.mu held).
+func entry[T any](g *loginGuard, m map[string]*T, key string, now time.Time) *T {
+	e := m[key]
+	if e == nil {
+		g.sweep(now)
+		e = new(T)
+		m[key] = e
+	}
+	return e
 }
 
 // sweep forgets what is older than forgetAfter once a map is full; called

@@ -1,7 +1,6 @@
 package task_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/internal/testenv"
 	"hostdeck/task"
 )
 
@@ -752,7 +752,7 @@ func TestShutdownAbandonsHandlerIgnoringContext(t *testing.T) {
 			return nil, nil
 		},
 	}
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	o := testOptions(t, "r1")
 	o.Grace = 200 * time.Millisecond
 	o.Log = slog.New(slog.NewTextHandler(&logs, nil))
@@ -773,22 +773,4 @@ func TestShutdownAbandonsHandlerIgnoringContext(t *testing.T) {
 	if out := logs.String(); !strings.Contains(out, "task abandoned at shutdown") || !strings.Contains(out, "id="+tk.ID) {
 		t.Errorf("log does not name the abandoned task %s:\n%s", tk.ID, out)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
