@@ -42,6 +42,7 @@ type summary struct {
 	pkgFailed         []string // packages that failed, their build included
 	buildFailed       []string // import paths whose build failed
 	events            int
+	figures           []string // the tests' "reliability: …" lines, for the summary
 }
 
 func newSummary(out *bufio.Writer) *summary {
@@ -62,6 +63,9 @@ func (s *summary) line(b []byte) {
 	switch e.Action {
 	case "output", "build-output":
 		s.out.WriteString(e.Output)
+		if _, fig, ok := strings.Cut(e.Output, "reliability: "); ok {
+			s.figures = append(s.figures, strings.TrimSpace(fig))
+		}
 		if t := s.running[[2]string{e.Package, e.Test}]; t != nil && e.Test != "" {
 			t.log.WriteString(e.Output)
 			if rest, ok := strings.CutPrefix(e.Output, "fuzz: elapsed:"); ok {
@@ -205,6 +209,12 @@ func (s *summary) report() {
 				fmt.Fprintf(w, ": %s", message(t.log.String()))
 			}
 			fmt.Fprintln(w)
+		}
+	}
+	if len(s.figures) > 0 {
+		fmt.Fprintln(w, "reliability figures:")
+		for _, f := range s.figures {
+			fmt.Fprintf(w, "  %s\n", f)
 		}
 	}
 	if s.ok() {

@@ -138,3 +138,20 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// The tests' "reliability: …" lines (the figures of the crash, throttle and
+// slow-client tests) are gathered under the summary.
+func TestSummaryGathersFigures(t *testing.T) {
+	in := `{"Action":"run","Package":"p","Test":"TestCrash"}
+{"Action":"output","Package":"p","Test":"TestCrash","Output":"    crash_test.go:9: reliability: lost=0 of 66\n"}
+{"Action":"pass","Package":"p","Test":"TestCrash","Elapsed":1}
+{"Action":"pass","Package":"p","Elapsed":1}
+`
+	var out bytes.Buffer
+	if code := run(strings.NewReader(in), &out); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "\nreliability figures:\n  lost=0 of 66\n==== all passed\n") {
+		t.Errorf("figures not gathered:\n%s", out.String())
+	}
+}
