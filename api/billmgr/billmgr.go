@@ -84,7 +84,6 @@ func (f *face) serve(w http.ResponseWriter, r *http.Request) {
 		if core.ErrorKind(err) == core.KindInternal {
 			f.log.Error("billmgr: request failed", "func", r.Pattern, "err", err)
 		}
-		httpx.RecordError(r, err)
 		httpx.SetErrorHeaders(w, err)
 		doc = errorDoc(err)
 	}
