@@ -167,9 +167,9 @@ func CheckPassword(password string) error {
 }
 
 // passwordUpdate checks a new password against the policy and hashes it, as
-// the update that stores it: the hash, when it changed (which ends the tokens
-// and sessions issued before; ValidateToken, SessionUser) and the grace
-// logins reset.
+// the update that stores it: the hash, the time of the change (tokens and
+// billmgr sessions issued before it are refused from then on: ValidateToken,
+// BillmgrSessionUser) and the grace logins reset.
 func (s *Service) passwordUpdate(password string) (UserUpdate, error) {
 	if err := CheckPassword(password); err != nil {
 		return UserUpdate{}, err

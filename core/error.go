@@ -124,13 +124,11 @@ func ErrorParams(err error) map[string]string {
 }
 
 // ErrorKind reports the kind of err: the kind of the first *Error in its chain,
-// KindInternal for any other non-nil error, and "" for nil; an internal error
-// caused by a lost connection is KindUnavailable (lostConnection). A failure (internal
-// or unavailable) whose chain holds context.Canceled is KindCanceled: the store
-// or runtime failed only because the caller's context was cancelled (a client
-// that closed its connection), which says nothing about the server's health.
-// Errors wrap what the database drivers return, so this one rule classifies
-// every cancelled call without each adapter checking its context.
+// KindInternal for any other non-nil error, and "" for nil, with two rules on
+// the causes that every adapter wraps, so that none has to check them itself:
+// a failure (internal or unavailable) whose chain holds context.Canceled is
+// KindCanceled (the caller went away; the server is fine), and an internal
+// error caused by a lost connection is KindUnavailable (lostConnection).
 func ErrorKind(err error) Kind {
 	if err == nil {
 		return ""
@@ -152,13 +150,18 @@ func ErrorKind(err error) Kind {
 // lostConnection reports whether err's chain holds a network error or a
 // connection the database driver found broken: the database or a runtime is
 // down or restarting, which is a dependency unavailable, not a bug. A deadline
-// (hostdeck's own timeout, a net.Error too) is not one. Like the
-// cancellation rule, it classifies what every adapter wraps without each one
-// checking.
+// (hostdeck's own timeout, a net.Error too) is not one.
 func lostConnection(err error) bool {
 	var ne net.Error
-	return errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	if errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	for _, lost := range []error{driver.ErrBadConn, io.ErrUnexpectedEOF, syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EPIPE} {
+		if errors.Is(err, lost) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrorMessage is the client-safe message of err. Internal errors never leak

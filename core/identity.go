@@ -467,7 +467,7 @@ func checkUserInput(in UserInput) error {
 	if err := checkOptional(in.Name, func(v string) error { return CheckName("name", v, MaxNameLen) }); err != nil {
 		return err
 	}
-	return checkOptional(in.Email, func(v string) error { return CheckText("email", v, MaxEmailLen) })
+	return checkOptional(in.Email, func(v string) error { return CheckLine("email", v, MaxEmailLen) })
 }
 
 // CreateUser creates a user of the actor's realm (admins only). The password
