@@ -148,12 +148,19 @@ func ErrorKind(err error) Kind {
 }
 
 // lostConnection reports whether err's chain holds a network error or a
-// connection the database driver found broken: the database or a runtime is
-// down or restarting, which is a dependency unavailable, not a bug. A deadline
-// (hostdeck's own timeout, a net.Error too) is not one.
+// connection the database driver found broken or could not use: the database
+// or a runtime is down or restarting, which is a dependency unavailable, not a
+// bug. A deadline (hostdeck's own timeout, a net.Error too) is not one. A
+// driver error that says it is safe to retry (SafeToRetry, pgx's mark of a
+// failure before anything reached the server, such as a closed connection)
+// is one.
 func lostConnection(err error) bool {
 	var ne net.Error
 	if errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var retry interface{ SafeToRetry() bool }
+	if errors.As(err, &retry) && retry.SafeToRetry() {
 		return true
 	}
 	for _, lost := range []error{driver.ErrBadConn, io.ErrUnexpectedEOF, syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EPIPE} {

@@ -384,12 +384,21 @@ func TestErrorKindCanceled(t *testing.T) {
 		{core.Wrap(core.KindInternal, fmt.Errorf("query: %w", driver.ErrBadConn), "list"), core.KindUnavailable},
 		{core.Wrap(core.KindInternal, io.ErrUnexpectedEOF, "commit"), core.KindUnavailable},
 		{core.Wrap(core.KindConflict, io.ErrUnexpectedEOF, "taken"), core.KindConflict},
+		{core.Wrap(core.KindInternal, retryable{true}, "begin transaction"), core.KindUnavailable},
+		{core.Wrap(core.KindInternal, retryable{false}, "begin transaction"), core.KindInternal},
 	} {
 		if got := core.ErrorKind(tt.err); got != tt.want {
 			t.Errorf("ErrorKind(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }
+
+// retryable is a driver error that says whether it is safe to retry, as pgx's
+// "conn closed" does.
+type retryable struct{ safe bool }
+
+func (r retryable) Error() string     { return "conn closed" }
+func (r retryable) SafeToRetry() bool { return r.safe }
 
 // script writes an executable shell script into dir.
 func script(t *testing.T, dir, name, body string) string {

@@ -124,6 +124,13 @@ func TestCrashPostgresMidway(t *testing.T) {
 		t.Errorf("hostdeck logged a panic:\n%s", logs)
 	}
 	codes := load.check(t, downAt, recoveredAt, killAt)
+	if t.Failed() {
+		for _, line := range strings.Split(logs, "\n") {
+			if strings.Contains(line, `"msg":"http request"`) && strings.Contains(line, `"status":5`) && !strings.Contains(line, `"status":503`) {
+				t.Logf("hostdeck: %.600s", line)
+			}
+		}
+	}
 	t.Logf("reliability: acknowledged=%d lost=%d committed-unacknowledged=%d; PostgreSQL (%d processes) killed, down %s, hostdeck serving again %s after it was back (no restart); hostdeck killed, up again in %s, every task finished %s after that; answers %s",
 		len(acked), lost, unacked, killed, upAt.Sub(downAt).Round(time.Millisecond), recoveredAt.Sub(upAt).Round(time.Millisecond),
 		hostdeckUp.Round(time.Millisecond), settled.Round(time.Millisecond), codes)
