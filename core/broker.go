@@ -91,6 +91,10 @@ type BrokerTicket struct {
 // no_trs_project; a full project with nothing to hand out is KindConflict with
 // reason quota_exceeded.
 func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (*BrokerTicket, error) {
+	in.Session.ConnType = strings.TrimSpace(in.Session.ConnType)
+	if err := checkConnType(in.Session.ConnType); err != nil {
+		return nil, err
+	}
 	u, token, err := s.BrokerAuth(ctx, in)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -313,6 +314,13 @@ func TestRequestVMErrors(t *testing.T) {
 		t.Fatalf("project_name = %q", p)
 	}
 	e.Sim.ClearFaults(srv.ID)
+
+	// A connection type the document does not know is refused by core, for
+	// every face that asks for a machine.
+	_, err = e.Svc.RequestVM(bg, core.BrokerLogin{User: "bob", Password: "bob-password", Session: core.SessionInput{ConnType: "telnet"}})
+	if core.ErrorKind(err) != core.KindInvalid || !strings.Contains(err.Error(), "conn_type") {
+		t.Fatalf("conn_type telnet: %v", err)
+	}
 
 	// The server is full (alice's broken machine holds its one place): bob's
 	// request is refused at once.

@@ -222,15 +222,12 @@ func machineLoad(ctx context.Context, q Queries) (map[string]int, error) {
 	return counts, nil
 }
 
-// CreateMachines creates count machines in a TRS project (count 0 means 1), assigns
+// CreateMachines creates count machines (1..maxMachineBatch) in a TRS project, assigns
 // them the users and groups given and starts one KindMachineCreate task each.
 // Over the project's quota is KindConflict with Reason quota_exceeded; a full
 // fleet is KindConflict; unknown users or groups are KindNotFound.
 func (s *Service) CreateMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
-	if count == 0 {
-		count = 1
-	}
-	if count < 0 || count > maxMachineBatch {
+	if count < 1 || count > maxMachineBatch {
 		return nil, Invalid("count", "count must be between 1 and %d", maxMachineBatch)
 	}
 	if !ValidID(projectID) {

@@ -181,6 +181,11 @@ func TestMachineQuotaAndModes(t *testing.T) {
 	if _, err := e.Svc.CreateMachines(ctx, q.ID, 8, nil, nil); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("full fleet: %v", err)
 	}
+	for _, n := range []int{0, -1} { // one rule for every face: no count means 1 is the face's default, not core's
+		if _, err := e.Svc.CreateMachines(ctx, q.ID, n, nil, nil); core.ErrorKind(err) != core.KindInvalid {
+			t.Fatalf("count %d: %v, want invalid", n, err)
+		}
+	}
 	if _, err := e.Svc.CreateMachines(ctx, unknownID, 1, nil, nil); core.ErrorKind(err) != core.KindInvalid {
 		t.Fatalf("unknown project: %v", err)
 	}

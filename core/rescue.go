@@ -30,24 +30,6 @@ type rescuePayload struct {
 	PasswordEnc []byte `json:"password_enc,omitempty"`
 }
 
-// RescueImages lists the images the actor may boot a rescue system from: every
-// image for an admin, else the pub images and the actor's own.
-func (s *Service) RescueImages(ctx context.Context) ([]*Image, error) {
-	a := ActorFrom(ctx)
-	f := ImageFilter{}
-	if a.Role != RoleAdmin {
-		uid := a.UserID
-		f.VisibleTo = &uid
-	}
-	ims, _, err := s.store.ListImages(ctx, f)
-	return ims, err
-}
-
-// imageVisible reports whether the actor may use im.
-func imageVisible(a Actor, im *Image) bool {
-	return a.Role == RoleAdmin || im.Zone == ZonePub || im.Zone == ZoneOwn && im.OwnerID != "" && im.OwnerID == a.UserID
-}
-
 // checkRescuePassword refuses passwords that are too long or hold control
 // characters (they could not be typed at a console).
 func checkRescuePassword(pw string) error {

@@ -78,7 +78,7 @@ func TestSeedRescueImages(t *testing.T) {
 		t.Fatalf("image = %+v, %v", im, err)
 	}
 	// In the document's order, after whatever the catalogue held.
-	ims, err := e.Svc.RescueImages(ctx)
+	ims, _, err := e.Svc.ListImages(ctx, core.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestBillmgrVisibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	has := func(ctx context.Context) bool {
-		ims, err := e.Svc.RescueImages(ctx)
+		ims, _, err := e.Svc.ListImages(ctx, core.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}

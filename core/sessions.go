@@ -144,16 +144,23 @@ type SessionStore interface {
 
 // --- sessions ---
 
+// checkConnType allows the connection types of a session, or none.
+func checkConnType(c string) error {
+	switch c {
+	case "", ConnWeb, ConnSSH, ConnClient:
+		return nil
+	}
+	return Invalid("conn_type", "conn_type must be %q, %q or %q", ConnWeb, ConnSSH, ConnClient)
+}
+
 // RecordSession records that the acting user connected to a machine. A session the
 // user still had open on that machine is closed: a new connection replaces it.
 func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session, error) {
 	a := ActorFrom(ctx)
 	in.ConnType = strings.TrimSpace(in.ConnType)
 	in.ClientIP = strings.TrimSpace(in.ClientIP)
-	switch in.ConnType {
-	case "", ConnWeb, ConnSSH, ConnClient:
-	default:
-		return nil, Invalid("conn_type", "conn_type must be %q, %q or %q", ConnWeb, ConnSSH, ConnClient)
+	if err := checkConnType(in.ConnType); err != nil {
+		return nil, err
 	}
 	if in.InstanceID == "" {
 		return nil, Invalid("instance_id", "instance_id is required")

@@ -242,22 +242,31 @@ func (s *Service) CreateFlavor(ctx context.Context, in FlavorInput) (*Flavor, er
 	return f, nil
 }
 
-// ListImages lists the images ownerID may use: the public ones and its own. An
-// empty ownerID lists every image (an admin's view).
-func (s *Service) ListImages(ctx context.Context, ownerID string, p Page) ([]*Image, int, error) {
+// ListImages lists the images the actor may use (imageVisible), one page.
+func (s *Service) ListImages(ctx context.Context, p Page) ([]*Image, int, error) {
 	f := ImageFilter{Page: p}
-	if ownerID != "" {
-		f.VisibleTo = &ownerID
+	if a := ActorFrom(ctx); a.Role != RoleAdmin {
+		f.VisibleTo = &a.UserID // the rule of imageVisible, as one query
 	}
 	return s.store.ListImages(ctx, f)
 }
 
-// GetImage returns one image.
+// GetImage returns one image the actor may use; another is KindNotFound.
 func (s *Service) GetImage(ctx context.Context, id string) (*Image, error) {
 	if !ValidID(id) {
 		return nil, NotFound("image", id)
 	}
-	return s.store.GetImage(ctx, id)
+	im, err := s.store.GetImage(ctx, id)
+	if err == nil && !imageVisible(ActorFrom(ctx), im) {
+		return nil, NotFound("image", id)
+	}
+	return im, err
+}
+
+// imageVisible is the one rule of which images an actor may use: an admin
+// every image, anyone else the pub images and their own.
+func imageVisible(a Actor, im *Image) bool {
+	return a.Role == RoleAdmin || im.Zone == ZonePub || im.Zone == ZoneOwn && im.OwnerID != "" && im.OwnerID == a.UserID
 }
 
 // CreateImage adds an image to the catalogue (an admin's act: the face checks).

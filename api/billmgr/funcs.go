@@ -110,7 +110,7 @@ func (f *face) rescue(ctx context.Context, u *core.User, p params) (node, error)
 		return nil, err
 	}
 	if strings.TrimSpace(p["sok"]) != "ok" {
-		ims, err := f.svc.RescueImages(ctx)
+		ims, _, err := f.svc.ListImages(ctx, core.Page{})
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +165,7 @@ func (f *face) rescue(ctx context.Context, u *core.User, p params) (node, error)
 
 // listImages is func=image: the images the user may use, as a list.
 func (f *face) listImages(ctx context.Context, u *core.User, p params) (node, error) {
-	ims, err := f.svc.RescueImages(ctx)
+	ims, _, err := f.svc.ListImages(ctx, core.Page{})
 	if err != nil {
 		return nil, err
 	}

@@ -140,11 +140,6 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	if in.Session.ClientIP == "" {
 		in.Session.ClientIP = httpx.RemoteIP(r)
 	}
-	switch in.Session.ConnType {
-	case "", core.ConnWeb, core.ConnSSH, core.ConnClient:
-	default:
-		return core.Invalid("conn_type", "conn_type must be %q, %q or %q", core.ConnWeb, core.ConnSSH, core.ConnClient)
-	}
 	tk, err := f.svc.RequestVM(r.Context(), in)
 	if err != nil {
 		return err

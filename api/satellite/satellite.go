@@ -460,7 +460,8 @@ func (f *face) setLimits(w http.ResponseWriter, r *http.Request) error {
 }
 
 // parseLimits reads usage, bandwidth (sizes), rate and buckets (integers) from
-// a query string or form; absent ones are not changed.
+// a query string or form; absent ones are not changed. Whether a value is
+// allowed (not negative) is core's rule (SetProjectLimits).
 func parseLimits(v map[string][]string) (core.ProjectLimitsInput, error) {
 	var in core.ProjectLimitsInput
 	get := func(k string) (string, bool) {
@@ -479,9 +480,6 @@ func parseLimits(v map[string][]string) (core.ProjectLimitsInput, error) {
 		if err != nil {
 			return in, badRequest("failed to parse "+k+" limit", err)
 		}
-		if n < 0 {
-			return in, badRequest("negative "+k+" limit", fmt.Errorf("%s must not be negative", k))
-		}
 		if k == "usage" {
 			in.Usage = &n
 		} else {
@@ -496,9 +494,6 @@ func parseLimits(v map[string][]string) (core.ProjectLimitsInput, error) {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return in, badRequest("failed to parse "+k+" limit", err)
-		}
-		if n < 0 {
-			return in, badRequest("negative "+k+" limit", fmt.Errorf("%s must not be negative", k))
 		}
 		if k == "rate" {
 			in.Rate = &n

@@ -370,7 +370,10 @@ func TestProjects(t *testing.T) {
 	if res.raw != `{"usage":{"amount":"1.0 TiB","bytes":1099511627776},"bandwidth":{"amount":"1.00 MB","bytes":1000000},"rate":{"rps":7},"maxBuckets":3}` {
 		t.Fatalf("limits after set: %s", res.raw)
 	}
-	for _, q := range []string{"usage=-1GB", "bandwidth=-5", "rate=-1", "buckets=-2", "usage=lots", "usage=5XB", "rate=1.5", "buckets=x"} {
+	for _, q := range []string{"usage=-1GB", "bandwidth=-5", "rate=-1", "buckets=-2"} {
+		c.do("POST", "/api/project/"+pid+"/limit?"+q, "").wantError(t, http.StatusBadRequest, "must not be negative")
+	}
+	for _, q := range []string{"usage=lots", "usage=5XB", "rate=1.5", "buckets=x"} {
 		c.do("POST", "/api/project/"+pid+"/limit?"+q, "").want(t, http.StatusBadRequest)
 	}
 	c.do("POST", "/api/project/0190b6c4-6d5a-7000-8000-0000000000ff/limit?usage=1GB", "").want(t, http.StatusNotFound)

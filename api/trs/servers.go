@@ -86,11 +86,9 @@ func (f *face) createServers(w http.ResponseWriter, r *http.Request) error {
 	if projectID == "" {
 		return core.Invalid("project_id", "project_id is required when the token is not scoped to a project")
 	}
-	count := 1
+	count := 1 // the document's default; core decides which counts are allowed
 	if b.Count != nil {
-		if count = int(*b.Count); count < 1 {
-			return core.Invalid("count", "count must be at least 1")
-		}
+		count = int(*b.Count)
 	}
 	res, err := f.svc.CreateMachines(r.Context(), projectID, count, orEmpty(b.Users), orEmpty(b.Groups))
 	if err != nil {
