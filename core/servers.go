@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -133,9 +135,10 @@ func (s *Service) GetServer(ctx context.Context, id string) (*Server, error) {
 	return s.store.GetServer(ctx, id)
 }
 
-// ListServers lists servers.
+// ListServers lists servers. A Status or Runtime that no server can have is
+// KindInvalid naming the values there are.
 func (s *Service) ListServers(ctx context.Context, f ServerFilter) ([]*Server, int, error) {
-	if err := f.check(); err != nil {
+	if err := f.check(slices.Sorted(maps.Keys(s.runtimes))); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListServers(ctx, f)
