@@ -90,7 +90,8 @@ func (s *Service) GetClient(ctx context.Context, id string) (*ClientView, error)
 	return viewOf(c, in), nil
 }
 
-// ListClients lists clients with their availability.
+// ListClients lists clients with their availability. A Status that no client
+// can have is KindInvalid naming the statuses.
 func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientView, int, error) {
 	if err := f.check(); err != nil {
 		return nil, 0, err

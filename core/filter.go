@@ -1,6 +1,9 @@
 package core
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Op is a filter modifier of the OpenStack API filtering guideline, as spec 001's
 // "parameters that support modifiers" take them (?project_id=in:p1,p2).
@@ -58,11 +61,13 @@ func CheckCond(field string, c Cond) error {
 }
 
 // filterField is one value a client may have given a list filter, named as the
-// faces name the parameter: a plain value or a condition with a modifier.
+// faces name the parameter: a plain value or a condition with a modifier, and
+// the values it may take when they are enumerated.
 type filterField struct {
-	name string
-	val  *string
-	cond *Cond
+	name    string
+	val     *string
+	cond    *Cond
+	allowed []string
 }
 
 func value[S ~string](name string, v *S) filterField {
@@ -73,16 +78,30 @@ func value[S ~string](name string, v *S) filterField {
 	return filterField{name: name, val: &s}
 }
 
+// oneOf is value for a field whose values are enumerated: asking for one that
+// no record can have is a mistake to tell the client of, not an empty list.
+func oneOf[S ~string](name string, v *S, allowed []S) filterField {
+	f := value(name, v)
+	for _, a := range allowed {
+		f.allowed = append(f.allowed, string(a))
+	}
+	return f
+}
+
 func cond(name string, c *Cond) filterField { return filterField{name: name, cond: c} }
 
 // checkFilter is what every list use case applies to its filter before the
-// store sees it: the bounds above, on each field that is set.
+// store sees it: the bounds above, on each field that is set, and the values of
+// an enumerated field (KindInvalid naming them).
 func checkFilter(fields ...filterField) error {
 	for _, f := range fields {
 		var err error
 		switch {
 		case f.val != nil:
 			err = CheckFilterValue(f.name, *f.val)
+			if err == nil && f.allowed != nil && !slices.Contains(f.allowed, *f.val) {
+				err = Invalid(f.name, "unknown value %q; one of %s", *f.val, strings.Join(f.allowed, ", "))
+			}
 		case f.cond != nil:
 			err = CheckCond(f.name, *f.cond)
 		}
@@ -98,15 +117,17 @@ func checkFilter(fields ...filterField) error {
 // AssignmentFilter) are core's own and have none.
 
 func (f ClientFilter) check() error {
-	return checkFilter(value("server_id", f.ServerID), value("status", f.Status), value("name", f.Name), value("email", f.Email))
+	return checkFilter(value("server_id", f.ServerID), oneOf("status", f.Status, ClientStatuses), value("name", f.Name), value("email", f.Email))
 }
 
-func (f ServerFilter) check() error {
-	return checkFilter(value("status", f.Status), value("runtime", f.Runtime))
+// check takes the names of the runtimes configured, the values Runtime may take.
+func (f ServerFilter) check(runtimes []string) error {
+	return checkFilter(oneOf("status", f.Status, ServerStatuses), oneOf("runtime", f.Runtime, runtimes))
 }
 
-func (f TaskFilter) check() error {
-	return checkFilter(value("kind", f.Kind), value("status", f.Status), value("target_type", f.TargetType),
+// check takes the task kinds there are, the values Kind may take.
+func (f TaskFilter) check(kinds []string) error {
+	return checkFilter(oneOf("kind", f.Kind, kinds), oneOf("status", f.Status, TaskStatuses), value("target_type", f.TargetType),
 		value("target_id", f.TargetID), value("creator", f.Creator))
 }
 

@@ -107,6 +107,54 @@ func FuzzParseModifier(f *testing.F) {
 // Every list use case bounds the values a client gives its filter: a value over
 // MaxFilterLen, or an in: list over MaxFilterValues, is KindInvalid about the
 // parameter; a value at the limit lists (nothing).
+// enumerated names the list filters whose values are enumerated.
+var enumerated = map[string]bool{"status": true, "runtime": true, "kind": true}
+
+// An enumerated filter (client, server and task statuses, runtimes, task
+// kinds) takes its values only: any other is KindInvalid naming them.
+func TestListFilterEnumerated(t *testing.T) {
+	e := testenv.New(t)
+	ctx := e.AdminCtx()
+	for _, tc := range []struct {
+		field     string
+		list      func(v string) error
+		good, bad []string
+		names     string
+	}{
+		{"status", func(v string) error {
+			_, _, err := e.Svc.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
+			return err
+		}, []string{"creating", "active", "failed", "transferring", "deleting", "deleted"}, []string{"Active", "gone", ""},
+			"creating, active, failed, transferring, deleting, deleted"},
+		{"status", func(v string) error {
+			_, _, err := e.Svc.ListServers(ctx, core.ServerFilter{Status: (*core.ServerStatus)(&v)})
+			return err
+		}, []string{"active", "disabled"}, []string{"down"}, "active, disabled"},
+		{"runtime", func(v string) error { _, _, err := e.Svc.ListServers(ctx, core.ServerFilter{Runtime: &v}); return err },
+			[]string{"sim"}, []string{"docker", "SIM"}, "one of sim"},
+		{"status", func(v string) error {
+			_, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Status: (*core.TaskStatus)(&v)})
+			return err
+		}, []string{"PENDING", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"}, []string{"success", "DONE"},
+			"PENDING, STARTED, SUCCESS, FAILURE, RETRY, REVOKED"},
+		{"kind", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Kind: &v}); return err },
+			[]string{core.KindClientCreate, core.KindMachineCreate, core.KindReconcile}, []string{"client", "client.create "},
+			"client.create, client.delete"},
+	} {
+		for _, v := range tc.good {
+			if err := tc.list(v); err != nil {
+				t.Errorf("%s %q: %v", tc.field, v, err)
+			}
+		}
+		for _, v := range tc.bad {
+			err := tc.list(v)
+			if core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != tc.field || !strings.Contains(core.ErrorMessage(err), tc.names) {
+				t.Errorf("%s %q: %v (field %q), want invalid naming %s", tc.field, v, err, core.ErrorField(err), tc.names)
+			}
+		}
+	}
+}
+
 func TestListFilterBounds(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
@@ -154,10 +202,15 @@ func TestListFilterBounds(t *testing.T) {
 	}
 	for _, l := range lists {
 		err := l.list(strings.Repeat("A", core.MaxFilterLen+1))
-		if core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != l.field {
+		if core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != l.field || !strings.Contains(core.ErrorMessage(err), "at most") {
 			t.Errorf("%s over the limit: %v (field %q)", l.field, err, core.ErrorField(err))
 		}
-		if err := l.list(strings.Repeat("A", core.MaxFilterLen)); err != nil {
+		err = l.list(strings.Repeat("A", core.MaxFilterLen))
+		if enumerated[l.field] { // not too long, but no such value (TestListFilterEnumerated)
+			if strings.Contains(core.ErrorMessage(err), "at most") {
+				t.Errorf("%s at the limit refused as too long: %v", l.field, err)
+			}
+		} else if err != nil {
 			t.Errorf("%s at the limit: %v", l.field, err)
 		}
 	}

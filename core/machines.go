@@ -222,10 +222,26 @@ func machineLoad(ctx context.Context, q Queries) (map[string]int, error) {
 	return counts, nil
 }
 
+// ReasonNoRoom: no active server has room for a new machine.
+const ReasonNoRoom = "no_room"
+
+// placeMachine picks the server of a new machine of project p from the load
+// counted so far; a full fleet (or none) is KindConflict with reason no_room and
+// the project's name, so that a face can say in which project it failed.
+func placeMachine(ctx context.Context, q Queries, load map[string]int, p *TRSProject) (*Server, error) {
+	srv, err := placeBy(ctx, q, nil, load, "machine")
+	if ErrorKind(err) == KindConflict {
+		return nil, Reasoned(KindConflict, ReasonNoRoom,
+			fmt.Sprintf("no active server has room for a new machine in project %s", p.Name), "project_name", p.Name)
+	}
+	return srv, err
+}
+
 // CreateMachines creates count machines (1..maxMachineBatch) in a TRS project, assigns
 // them the users and groups given and starts one KindMachineCreate task each.
 // Over the project's quota is KindConflict with Reason quota_exceeded; a full
-// fleet is KindConflict; unknown users or groups are KindNotFound.
+// fleet is KindConflict with reason no_room; unknown users or groups are
+// KindNotFound.
 func (s *Service) CreateMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
 	if count < 1 || count > maxMachineBatch {
 		return nil, Invalid("count", "count must be between 1 and %d", maxMachineBatch)
@@ -277,7 +293,7 @@ func (s *Service) CreateMachines(ctx context.Context, projectID string, count in
 		}
 		seq := 1
 		for range count {
-			srv, err := placeBy(ctx, q, nil, load, "machine")
+			srv, err := placeMachine(ctx, q, load, p)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,9 @@ const (
 	ServerDisabled ServerStatus = "disabled" // keeps what it runs, takes nothing new
 )
 
+// ServerStatuses are the values a ServerStatus takes.
+var ServerStatuses = []ServerStatus{ServerActive, ServerDisabled}
+
 // Server is a machine of the fleet: where instances run, through one runtime.
 // Address is the runtime endpoint (a Docker host such as unix:///var/run/docker.sock;
 // empty means the runtime's default) and also the host name clients' URLs use.
@@ -215,6 +218,9 @@ const (
 	ClientDeleted      ClientStatus = "deleted"
 )
 
+// ClientStatuses are the values a ClientStatus takes.
+var ClientStatuses = []ClientStatus{ClientCreating, ClientActive, ClientFailed, ClientTransferring, ClientDeleting, ClientDeleted}
+
 // Client is an alfa customer: an owner, contacts, the instance that runs its cloud,
 // and an expiry date whose every change is kept (ExpireChange).
 type Client struct {
@@ -290,6 +296,9 @@ const (
 	TaskRetry   TaskStatus = "RETRY"
 	TaskRevoked TaskStatus = "REVOKED"
 )
+
+// TaskStatuses are the values a TaskStatus takes.
+var TaskStatuses = []TaskStatus{TaskPending, TaskStarted, TaskSuccess, TaskFailure, TaskRetry, TaskRevoked}
 
 // Done reports whether the status is final.
 func (s TaskStatus) Done() bool {

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -72,12 +74,53 @@ func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*Server, er
 	if in.Status != nil {
 		srv.Status = *in.Status
 	}
-	err := s.store.InTx(ctx, func(q Queries) error {
+	if err := s.addServer(ctx, srv, "server.create"); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+// addServer stores srv and audits it as action, in one transaction.
+func (s *Service) addServer(ctx context.Context, srv *Server, action string) error {
+	return s.store.InTx(ctx, func(q Queries) error {
 		if err := q.CreateServer(ctx, srv); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "server.create", "server", srv.ID, srv)
+		return s.audit(ctx, q, action, "server", srv.ID, srv)
 	})
+}
+
+// LocalServer is the name of the server EnsureLocalServer registers: the machine
+// hostdeck runs on, on the configured runtime.
+const LocalServer = "local"
+
+// auditLocalServer is the audit action of the local server's creation. The
+// audit trail is never pruned, so it remembers for good that the server was
+// registered, even once an operator has renamed or deleted it.
+const auditLocalServer = "server.create_local"
+
+// EnsureLocalServer registers this machine as server LocalServer on the
+// default runtime (Config.DefaultRuntime), with DefaultCapacity, the first time
+// hostdeck starts, so that a fresh install can place clients and machines
+// without a server being added first. It does nothing when it registered one
+// before (whatever became of it: an operator who deleted it keeps it deleted)
+// or when a server of that name exists; a replica that loses the race to create
+// it finds the name taken and takes that as done. It returns the server it
+// created, or nil.
+func (s *Service) EnsureLocalServer(ctx context.Context) (*Server, error) {
+	server, action := "server", auditLocalServer
+	done, _, err := s.store.ListAudit(ctx, AuditFilter{TargetType: &server, Action: &action, Page: Page{Limit: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if len(done) > 0 {
+		return nil, nil
+	}
+	srv := &Server{ID: newID(), Name: LocalServer, Runtime: s.cfg.DefaultRuntime, Capacity: DefaultCapacity, Status: ServerActive}
+	err = s.addServer(ctx, srv, auditLocalServer)
+	if ErrorKind(err) == KindConflict { // a server of that name is there already
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -92,9 +135,10 @@ func (s *Service) GetServer(ctx context.Context, id string) (*Server, error) {
 	return s.store.GetServer(ctx, id)
 }
 
-// ListServers lists servers.
+// ListServers lists servers. A Status or Runtime that no server can have is
+// KindInvalid naming the values there are.
 func (s *Service) ListServers(ctx context.Context, f ServerFilter) ([]*Server, int, error) {
-	if err := f.check(); err != nil {
+	if err := f.check(slices.Sorted(maps.Keys(s.runtimes))); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListServers(ctx, f)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,9 +34,10 @@ func (s *Service) GetTask(ctx context.Context, id string) (*Task, error) {
 	return s.store.GetTask(ctx, id)
 }
 
-// ListTasks lists tasks.
+// ListTasks lists tasks. A Kind or Status that no task can have is
+// KindInvalid naming the values there are.
 func (s *Service) ListTasks(ctx context.Context, f TaskFilter) ([]*Task, int, error) {
-	if err := f.check(); err != nil {
+	if err := f.check(slices.Sorted(maps.Keys(s.TaskHandlers()))); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListTasks(ctx, f)

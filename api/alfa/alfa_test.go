@@ -433,8 +433,8 @@ func TestServers(t *testing.T) {
 	if p2 := c.do("GET", next, nil).must(t, 200).list(t); len(p2) != 1 || p2[0].Attributes["name"] != "beta" {
 		t.Errorf("next page: %v", p2)
 	}
-	if l := c.do("GET", "/servers?filter[runtime]=docker", nil).must(t, 200).list(t); len(l) != 0 {
-		t.Errorf("filter[runtime]=docker: %v", l)
+	if l := c.do("GET", "/servers?filter[runtime]=sim", nil).must(t, 200).list(t); len(l) != 2 {
+		t.Errorf("filter[runtime]=sim: %v", l)
 	}
 
 	// Detail with live load.
@@ -779,6 +779,49 @@ func TestClientGone(t *testing.T) {
 
 // A filter value is bounded (core.MaxFilterLen): a longer one is a 400 naming its
 // filter[...] parameter, never a 500 from the database; one at the limit works.
+// enumerated names the list filters whose values are enumerated.
+var enumerated = map[string]bool{"status": true, "kind": true, "runtime": true}
+
+// A filter whose values are enumerated (statuses, task kinds, runtimes) refuses
+// a value none can have with a 400 naming the parameter and the values
+// allowed, rather than answering an empty list; the values themselves filter.
+func TestEnumeratedFilters(t *testing.T) {
+	_, c, _ := start(t)
+	c.createServer("node-1", 5)
+	c.createClient("Lab One", nil)
+	for _, f := range []struct {
+		path, filter, good string
+		allowed          []string
+	}{
+		{"/clients", "status", "deleted", []string{"creating", "active", "failed", "transferring", "deleting", "deleted"}},
+		{"/tasks", "status", "SUCCESS", []string{"PENDING", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"}},
+		{"/tasks", "kind", "client.create", []string{"client.create", "client.reboot", "periodic.reconcile"}},
+		{"/servers", "runtime", "sim", []string{"sim"}},
+	} {
+		param := "filter[" + f.filter + "]"
+		for _, bad := range []string{"bogus", strings.ToUpper(f.good), strings.ToLower(f.good) + " ", ""} {
+			if bad == f.good {
+				bad = strings.ToLower(bad)
+			}
+			r := c.do("GET", f.path+"?"+url.Values{param: {bad}}.Encode(), nil)
+			r.errorAt(t, 400, "")
+			e := r.doc.Errors[0]
+			if e.Source == nil || e.Source.Parameter != param || !strings.Contains(e.Detail, param) {
+				t.Errorf("%s %s=%q: %s", f.path, param, bad, r.raw)
+			}
+			for _, v := range f.allowed {
+				if !strings.Contains(e.Detail, v) {
+					t.Errorf("%s %s=%q: detail %q does not name %s", f.path, param, bad, e.Detail, v)
+				}
+			}
+		}
+		c.do("GET", f.path+"?"+url.Values{param: {f.good}}.Encode(), nil).must(t, 200)
+	}
+	if l := c.do("GET", "/tasks?filter[kind]=client.create", nil).must(t, 200).list(t); len(l) != 1 {
+		t.Errorf("filter[kind]=client.create: %v", l)
+	}
+}
+
 func TestLongFilter(t *testing.T) {
 	_, c, _ := start(t)
 	email := strings.Repeat("e", core.MaxEmailLen-len("@lab.example")) + "@lab.example" // the longest kept
@@ -797,7 +840,15 @@ func TestLongFilter(t *testing.T) {
 			!strings.Contains(e.Detail, "256") {
 			t.Errorf("%s %s: %s", f.path, param, r.raw)
 		}
-		c.do("GET", f.path+"?"+url.Values{param: {strings.Repeat("A", core.MaxFilterLen)}}.Encode(), nil).must(t, 200)
+		r = c.do("GET", f.path+"?"+url.Values{param: {strings.Repeat("A", core.MaxFilterLen)}}.Encode(), nil)
+		if enumerated[f.filter] {
+			r.must(t, 400) // not too long, but no such value (TestEnumeratedFilters)
+			if e := r.doc.Errors[0]; strings.Contains(e.Detail, "256") {
+				t.Errorf("%s %s of 256 bytes refused as too long: %s", f.path, param, r.raw)
+			}
+			continue
+		}
+		r.must(t, 200)
 	}
 	if got := c.do("GET", "/clients?"+url.Values{"filter[email]": {email}}.Encode(), nil).must(t, 200).list(t); len(got) != 1 {
 		t.Errorf("filter by the longest e-mail kept found %d clients, want 1", len(got))

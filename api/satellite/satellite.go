@@ -107,6 +107,25 @@ func badRequest(msg string, detail error) error {
 	return &apiError{status: http.StatusBadRequest, msg: msg, detail: d}
 }
 
+// pathUUID reads the path value name as the original server parses an id: a
+// UUID of 36 characters (hyphens at 8, 13, 18 and 23, hex digits elsewhere, in
+// either case), returned in lower case. Anything else is a 400 with msg, the
+// original's error for that route, before anything is looked up.
+func pathUUID(r *http.Request, name, msg string) (string, error) {
+	id := r.PathValue(name)
+	if core.ValidID(id) {
+		return strings.ToLower(id), nil
+	}
+	detail := "uuid: invalid string"
+	if len(id) != 36 {
+		detail = fmt.Sprintf("uuid: invalid string length %d expected 36", len(id))
+	}
+	return "", &apiError{status: http.StatusBadRequest, msg: msg, detail: detail}
+}
+
+// projectID is the {id} of a /api/project/{id} route.
+func projectID(r *http.Request) (string, error) { return pathUUID(r, "id", "invalid project-uuid") }
+
 // errorBody is the document's error shape.
 type errorBody struct {
 	Error  string `json:"error"`
@@ -312,7 +331,11 @@ func (f *face) createCoupon(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) getCoupon(w http.ResponseWriter, r *http.Request) error {
-	c, err := f.svc.GetCoupon(r.Context(), r.PathValue("id"))
+	id, err := pathUUID(r, "id", "invalid couponId")
+	if err != nil {
+		return err
+	}
+	c, err := f.svc.GetCoupon(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -321,7 +344,11 @@ func (f *face) getCoupon(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) deleteCoupon(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.DeleteCoupon(r.Context(), r.PathValue("id")); err != nil {
+	id, err := pathUUID(r, "id", "invalid couponid")
+	if err != nil {
+		return err
+	}
+	if err := f.svc.DeleteCoupon(r.Context(), id); err != nil {
 		return err
 	}
 	ok(w)
@@ -354,7 +381,11 @@ func (f *face) createProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
-	p, err := f.svc.SatelliteProject(r.Context(), r.PathValue("id"))
+	id, err := projectID(r)
+	if err != nil {
+		return err
+	}
+	p, err := f.svc.SatelliteProject(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -382,11 +413,15 @@ func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
+	id, err := projectID(r)
+	if err != nil {
+		return err
+	}
 	var in projectInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if _, err := f.svc.UpdateSatelliteProject(r.Context(), r.PathValue("id"), in.ProjectName, in.Description); err != nil {
+	if _, err := f.svc.UpdateSatelliteProject(r.Context(), id, in.ProjectName, in.Description); err != nil {
 		return err
 	}
 	ok(w)
@@ -394,7 +429,11 @@ func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) deleteProject(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.DeleteSatelliteProject(r.Context(), r.PathValue("id")); err != nil {
+	id, err := projectID(r)
+	if err != nil {
+		return err
+	}
+	if err := f.svc.DeleteSatelliteProject(r.Context(), id); err != nil {
 		return err
 	}
 	ok(w)
@@ -402,7 +441,11 @@ func (f *face) deleteProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) projectUsage(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.ProjectUsageCheck(r.Context(), r.PathValue("id")); err != nil {
+	id, err := projectID(r)
+	if err != nil {
+		return err
+	}
+	if err := f.svc.ProjectUsageCheck(r.Context(), id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"result": "no project usage exist"})
@@ -426,7 +469,11 @@ type limitsView struct {
 }
 
 func (f *face) getLimits(w http.ResponseWriter, r *http.Request) error {
-	l, err := f.svc.ProjectLimits(r.Context(), r.PathValue("id"))
+	id, err := projectID(r)
+	if err != nil {
+		return err
+	}
+	l, err := f.svc.ProjectLimits(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -440,6 +487,10 @@ func (f *face) getLimits(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) setLimits(w http.ResponseWriter, r *http.Request) error {
+	id, err := projectID(r)
+	if err != nil {
+		return err
+	}
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -452,7 +503,7 @@ func (f *face) setLimits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.svc.SetProjectLimits(r.Context(), r.PathValue("id"), in); err != nil {
+	if _, err := f.svc.SetProjectLimits(r.Context(), id, in); err != nil {
 		return err
 	}
 	ok(w)

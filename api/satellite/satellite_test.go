@@ -3,6 +3,7 @@ package satellite_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -314,10 +315,48 @@ func TestCoupons(t *testing.T) {
 	if len(cs) != 1 || cs[0].(map[string]any)["id"] != cid || cs[0].(map[string]any)["status"] != float64(2) {
 		t.Fatalf("user's coupons: %s", res.raw)
 	}
-	c.do("GET", "/api/coupon/not-a-uuid", "").want(t, http.StatusNotFound)
+	if got := c.do("GET", "/api/coupon/"+strings.ToUpper(cid), "").want(t, 200); str(got, "id") != cid {
+		t.Fatalf("upper-case id: %s", got.raw)
+	}
 	c.do("DELETE", "/api/coupon/"+cid, "").wantEmpty(t)
 	c.do("GET", "/api/coupon/"+cid, "").want(t, http.StatusNotFound)
 	c.do("DELETE", "/api/coupon/"+cid, "").want(t, http.StatusNotFound)
+}
+
+// An id in a path that is not a UUID is a 400 with the original server's
+// error for the route, before any lookup (and after authentication); a
+// well-formed unknown one is a 404.
+func TestMalformedPathIDs(t *testing.T) {
+	_, c := startToken(t)
+	unknown := "0190b6c4-6d5a-7000-8000-0000000000ff"
+	for _, tc := range []struct{ method, path, body, msg string }{
+		{"GET", "/api/coupon/%s", "", "invalid couponId"},
+		{"DELETE", "/api/coupon/%s", "", "invalid couponid"},
+		{"GET", "/api/project/%s", "", "invalid project-uuid"},
+		{"PUT", "/api/project/%s", `{"projectName":"x"}`, "invalid project-uuid"},
+		{"PUT", "/api/project/%s", `not json`, "invalid project-uuid"},
+		{"DELETE", "/api/project/%s", "", "invalid project-uuid"},
+		{"GET", "/api/project/%s/usage", "", "invalid project-uuid"},
+		{"GET", "/api/project/%s/limit", "", "invalid project-uuid"},
+		{"POST", "/api/project/%s/limit?usage=1TB", "", "invalid project-uuid"},
+		{"PUT", "/api/project/%s/limit?rate=x", "", "invalid project-uuid"},
+	} {
+		for id, detail := range map[string]string{
+			"not-a-uuid":                           "uuid: invalid string length 10 expected 36",
+			"0190b6c4-6d5a-7000-8000-00000000zzzz": "uuid: invalid string",
+			"0190b6c4x6d5a-7000-8000-0000000000ff": "uuid: invalid string",
+		} {
+			res := c.do(tc.method, fmt.Sprintf(tc.path, id), tc.body)
+			if want := `{"error":"` + tc.msg + `","detail":"` + detail + `"}`; res.status != http.StatusBadRequest || res.raw != want {
+				t.Errorf("%s %s: %d %s, want 400 %s", tc.method, fmt.Sprintf(tc.path, id), res.status, res.raw, want)
+			}
+		}
+		if tc.method == "GET" {
+			c.do(tc.method, fmt.Sprintf(tc.path, unknown), "").want(t, http.StatusNotFound)
+		}
+	}
+	anon := &client{t: t, base: c.base}
+	anon.do("GET", "/api/coupon/not-a-uuid", "").wantError(t, http.StatusForbidden, "Forbidden")
 }
 
 func TestProjects(t *testing.T) {
@@ -349,7 +388,6 @@ func TestProjects(t *testing.T) {
 	}
 	c.do("PUT", "/api/project/"+pid, `{"projectName":""}`).want(t, http.StatusBadRequest)
 	c.do("PUT", "/api/project/"+pid, `{"projectName":5}`).want(t, http.StatusBadRequest)
-	c.do("GET", "/api/project/not-a-uuid", "").want(t, http.StatusNotFound)
 	c.do("GET", "/api/project/0190b6c4-6d5a-7000-8000-0000000000ff", "").want(t, http.StatusNotFound)
 
 	res = c.do("GET", "/api/project/"+pid+"/usage", "").want(t, 200)
@@ -377,7 +415,6 @@ func TestProjects(t *testing.T) {
 		c.do("POST", "/api/project/"+pid+"/limit?"+q, "").want(t, http.StatusBadRequest)
 	}
 	c.do("POST", "/api/project/0190b6c4-6d5a-7000-8000-0000000000ff/limit?usage=1GB", "").want(t, http.StatusNotFound)
-	c.do("GET", "/api/project/bad/limit", "").want(t, http.StatusNotFound)
 
 	// Usage this month blocks deletion.
 	if err := env.Store.PutProjectUsage(context.Background(), &core.ProjectUsage{ProjectID: pid, Month: core.UsageMonth(time.Now()), EgressBytes: 10}); err != nil {

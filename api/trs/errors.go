@@ -109,6 +109,7 @@ var reasonCodes = map[string]int{
 	core.ReasonUsageExceeded:      12, // a project's satellite limits
 	core.ReasonBucketsExceeds:     12,
 	core.ReasonCreateFailed:       13,
+	core.ReasonNoRoom:             13, // no server has room for the machines asked for
 	core.ReasonNoInstance:         14,
 	core.ReasonDomainNotFound:     15,
 	core.ReasonUserNotFound:       16,

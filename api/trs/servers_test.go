@@ -151,6 +151,35 @@ func TestServers(t *testing.T) {
 }
 
 // TestServersProjectScope: without project_id the machine goes to the token's project.
+// With no room left, machine creation is code 13 naming the project, in both
+// languages, never code 9 (nothing is wrong with the body): with no server at
+// all, and with the one server full, machines asked one by one or several at once.
+func TestServersNoRoom(t *testing.T) {
+	env, c, _ := start(t, trs.Options{})
+	c.token, _ = login(t, c, testenv.AdminUser, testenv.AdminPassword, "")
+	pid, _ := get(c.do("POST", "/v1/projects/", `{"project":{"name":"lab","flavor_id":"`+smallFlavor+`","image_id":"`+sampleImage+`",
+		"operation_mode":"1"}}`).must(t, http.StatusOK).body, "project", "id").(string)
+	noRoom := func(what, body string) {
+		t.Helper()
+		code, msg, data := c.do("POST", "/v1/servers/", body).trsError(t)
+		if code != 13 || msg != "Unable to create instance in project lab. Please contact system administrator." || data["project_name"] != "lab" {
+			t.Fatalf("%s: code %d %q %v", what, code, msg, data)
+		}
+		code, msg, _ = c.do("POST", "/v1/servers/", body, "Accept-Language", "ru").trsError(t)
+		if code != 13 || msg != "Не удалось создать виртуальную машину в проекте lab. Обратитесь к системному администратору." {
+			t.Fatalf("%s (ru): code %d %q", what, code, msg)
+		}
+	}
+	one := `{"server":{"project_id": "` + pid + `"}}`
+	noRoom("no server", one)
+
+	env.Server(t, "node-1", 2)
+	c.do("POST", "/v1/servers/", one).must(t, http.StatusOK)
+	noRoom("two more on one place", `{"server":{"project_id": "`+pid+`", "count": 2}}`)
+	c.do("POST", "/v1/servers/", one).must(t, http.StatusOK)
+	noRoom("full server", one)
+}
+
 func TestServersProjectScope(t *testing.T) {
 	env, c, _ := start(t, trs.Options{})
 	c.token, _ = login(t, c, testenv.AdminUser, testenv.AdminPassword, "")

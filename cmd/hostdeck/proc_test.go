@@ -80,8 +80,14 @@ func freeAddr(t *testing.T) string {
 // start runs `hostdeck serve` with the given environment and waits for /healthz.
 func start(t *testing.T, env ...string) *proc {
 	t.Helper()
+	return startArgs(t, nil, env...)
+}
+
+// startArgs is start with flags of serve besides --listen.
+func startArgs(t *testing.T, args []string, env ...string) *proc {
+	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(binary(t), "serve", "--listen", addr)
+	cmd := exec.Command(binary(t), append([]string{"serve", "--listen", addr}, args...)...)
 	cmd.Env = append(os.Environ(),
 		"HOSTDECK_ADMIN_USER=admin", "HOSTDECK_ADMIN_PASSWORD="+procAdminPassword,
 		"HOSTDECK_ARGON2_MEMORY_KIB=64", "HOSTDECK_LOG_LEVEL=warn",
@@ -386,6 +392,11 @@ func TestTwoReplicasOnPostgres(t *testing.T) {
 	a.stop()
 	b.stop()
 
+	// The replicas share one database: the first registered the local
+	// server, the second did not add another.
+	if len(servers) != 2 || (str(servers[0], "name") == "local") == (str(servers[1], "name") == "local") {
+		t.Errorf("servers = %+v, want shared and one local", servers)
+	}
 	for _, tk := range tasks {
 		if str(tk, "status") != "SUCCESS" || tk.Attributes["attempts"] != float64(1) {
 			t.Errorf("task %s: %s after %v attempts: %s", tk.ID, str(tk, "status"), tk.Attributes["attempts"], str(tk, "error"))

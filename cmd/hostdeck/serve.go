@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,7 @@ type serveConfig struct {
 	TokenTTL     time.Duration
 	FloatingIPs  string
 	Runtime      string
+	LocalServer  bool
 	Template     string
 	SecretKey    string
 	NoticeDays   int
@@ -122,6 +124,7 @@ func newServeCmd() *cobra.Command {
 	f.IntVar(&c.GraceLogins, "grace-logins", envInt("HOSTDECK_GRACE_LOGINS", 0), "logins an expired password still allows [HOSTDECK_GRACE_LOGINS]")
 	f.StringVar(&c.PasswordScript, "password-change-script", env("HOSTDECK_PASSWORD_CHANGE_SCRIPT", ""), "script run on a broker password change: user name as argument, new password on stdin; the change is kept only if it exits 0 [HOSTDECK_PASSWORD_CHANGE_SCRIPT]")
 	f.StringVar(&c.Runtime, "runtime", env("HOSTDECK_RUNTIME", "sim"), "runtime of servers created without one: sim or docker [HOSTDECK_RUNTIME]")
+	f.BoolVar(&c.LocalServer, "local-server", envBool("HOSTDECK_LOCAL_SERVER", true), "on first start, register this machine as server \"local\" on --runtime, so that a fresh install can place clients and machines [HOSTDECK_LOCAL_SERVER]")
 	f.StringVar(&c.Template, "template", env("HOSTDECK_TEMPLATE", ""), "client template (JSON file); the built-in sample client when empty [HOSTDECK_TEMPLATE]")
 	f.StringVar(&c.SecretKey, "secret-key", env("HOSTDECK_SECRET_KEY", ""), "32-byte key (hex or base64) sealing recoverable secrets; a key file under --data when empty [HOSTDECK_SECRET_KEY]")
 	f.IntVar(&c.NoticeDays, "expire-notice-days", envInt("HOSTDECK_EXPIRE_NOTICE_DAYS", 7), "days before expiry the automatic notice goes out [HOSTDECK_EXPIRE_NOTICE_DAYS]")
@@ -235,6 +238,16 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if generated != "" {
 		fmt.Fprintf(out, "created admin %q with password %s (shown once; change it with POST /alfa/cloud_admin_password)\n",
 			env("HOSTDECK_ADMIN_USER", "admin"), generated)
+	}
+
+	if c.LocalServer {
+		srv, err := svc.EnsureLocalServer(ctx)
+		if err != nil {
+			return fmt.Errorf("register the local server: %w", err)
+		}
+		if srv != nil {
+			log.Info("registered this machine as a server", "server", srv.Name, "runtime", srv.Runtime, "capacity", srv.Capacity)
+		}
 	}
 
 	// Running tasks get half the shutdown bound to return; the rest is for
@@ -493,6 +506,13 @@ func envInt(key string, def int) int {
 	var n int
 	if _, err := fmt.Sscan(env(key, ""), &n); err == nil {
 		return n
+	}
+	return def
+}
+
+func envBool(key string, def bool) bool {
+	if b, err := strconv.ParseBool(env(key, "")); err == nil {
+		return b
 	}
 	return def
 }
