@@ -104,7 +104,8 @@ const auditLocalServer = "server.create_local"
 // hostdeck starts, so that a fresh install can place clients and machines
 // without a server being added first. It does nothing when it registered one
 // before (whatever became of it: an operator who deleted it keeps it deleted)
-// or when a server of that name exists; a replica that loses the race to create
+// or when the fleet has a server already (an upgraded install, or an
+// operator's own server named local); a replica that loses the race to create
 // it finds the name taken and takes that as done. It returns the server it
 // created, or nil.
 func (s *Service) EnsureLocalServer(ctx context.Context) (*Server, error) {
@@ -115,6 +116,11 @@ func (s *Service) EnsureLocalServer(ctx context.Context) (*Server, error) {
 	}
 	if len(done) > 0 {
 		return nil, nil
+	}
+	// An install that has servers already is not a fresh one but an upgraded
+	// one: no server its operator did not choose joins its placement.
+	if _, n, err := s.store.ListServers(ctx, ServerFilter{Page: Page{Limit: 1}}); err != nil || n > 0 {
+		return nil, err
 	}
 	srv := &Server{ID: newID(), Name: LocalServer, Runtime: s.cfg.DefaultRuntime, Capacity: DefaultCapacity, Status: ServerActive}
 	err = s.addServer(ctx, srv, auditLocalServer)

@@ -99,6 +99,19 @@ func TestEnsureLocalServerNameTaken(t *testing.T) {
 	}
 }
 
+// An install upgraded from before the local server has its fleet already: none
+// of its operator's choosing is added to its placement.
+func TestEnsureLocalServerUpgrade(t *testing.T) {
+	e := testenv.New(t)
+	e.Server(t, "node-1", 3)
+	if srv := ensureLocal(t, e); srv != nil {
+		t.Fatalf("created %+v in a fleet that has a server", srv)
+	}
+	if got := servers(t, e); len(got) != 1 || got["node-1"] == nil {
+		t.Fatalf("servers = %v", got)
+	}
+}
+
 // Replicas starting at once create one local server between them; the others
 // find the name taken and carry on.
 func TestEnsureLocalServerConcurrent(t *testing.T) {
