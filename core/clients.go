@@ -390,18 +390,40 @@ func (s *Service) SendExpire(ctx context.Context, id string) (*Task, error) {
 		})
 }
 
-// RebootClient restarts the client's instance.
+// RebootClient restarts the client's instance, as the lifecycle allows (not in
+// rescue, not while it is being built).
 func (s *Service) RebootClient(ctx context.Context, id string) (*Task, error) {
-	return s.clientAction(ctx, id, KindClientReboot, "client.reboot", clientPayload{ClientID: id}, nil)
+	return s.clientAction(ctx, id, KindClientReboot, "client.reboot", clientPayload{ClientID: id},
+		func(q Queries, c *Client) error {
+			_, err := lockClientInstance(ctx, q, c, ActionReboot)
+			return err
+		})
 }
 
-// DeleteClient removes the client's instance with its data from its server, as a task.
+// DeleteClient removes the client's instance with its data (and its rescue
+// system, if it is in rescue) from its server, as a task.
 func (s *Service) DeleteClient(ctx context.Context, id string) (*Task, error) {
 	return s.clientAction(ctx, id, KindClientDelete, "client.delete", clientPayload{ClientID: id},
 		func(q Queries, c *Client) error {
+			if _, err := lockClientInstance(ctx, q, c, ActionDelete); err != nil {
+				return err
+			}
 			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{Status: ptr(ClientDeleting)})
 			return err
 		})
+}
+
+// lockClientInstance locks client c's instance in q for action a: the
+// lifecycle's refusal when its state does not allow a.
+func lockClientInstance(ctx context.Context, q Queries, c *Client, a InstanceAction) (*Instance, error) {
+	in, err := q.LockMachine(ctx, c.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Lifecycle(in, a); err != nil {
+		return nil, err
+	}
+	return in, nil
 }
 
 // TransferClient moves a client with its data to another server, as a task.
@@ -417,6 +439,9 @@ func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*Tas
 			}
 			if c.ServerID == serverID {
 				return Invalid("server_id", "client is already on server %s", serverID)
+			}
+			if _, err := lockClientInstance(ctx, q, c, ActionTransfer); err != nil {
+				return err
 			}
 			if err := q.LockServers(ctx); err != nil {
 				return err
