@@ -401,11 +401,20 @@ func (s *Service) RebootClient(ctx context.Context, id string) (*Task, error) {
 }
 
 // DeleteClient removes the client's instance with its data (and its rescue
-// system, if it is in rescue) from its server, as a task.
+// system, if it is in rescue) from its server, as a task. The delete supersedes
+// the client's pending work: in the same transaction its tasks not yet run are
+// revoked and a running one is asked to stop. A client being transferred is
+// KindConflict: its data is on its way to another server.
 func (s *Service) DeleteClient(ctx context.Context, id string) (*Task, error) {
 	return s.clientAction(ctx, id, KindClientDelete, "client.delete", clientPayload{ClientID: id},
 		func(q Queries, c *Client) error {
+			if c.Status == ClientTransferring {
+				return Errorf(KindConflict, "client %s is being transferred to another server; delete it once the transfer has ended", c.Name)
+			}
 			if _, err := lockClientInstance(ctx, q, c, ActionDelete); err != nil {
+				return err
+			}
+			if err := s.supersede(ctx, q, "client.delete", "client", c.ID, "instance", c.InstanceID); err != nil {
 				return err
 			}
 			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{Status: ptr(ClientDeleting)})
@@ -424,6 +433,31 @@ func lockClientInstance(ctx context.Context, q Queries, c *Client, a InstanceAct
 		return nil, err
 	}
 	return in, nil
+}
+
+// supersede stops, in q's transaction, the work still to do on the targets
+// (type, id pairs) because action makes it moot: PENDING and RETRY tasks are
+// revoked at once, a STARTED one is asked to stop (its worker cancels it at its
+// next lease renewal). Each is audited as task.cancel.
+func (s *Service) supersede(ctx context.Context, q Queries, action string, targets ...string) error {
+	now := s.now().UTC()
+	for i := 0; i+1 < len(targets); i += 2 {
+		for _, st := range []TaskStatus{TaskPending, TaskRetry, TaskStarted} {
+			ts, _, err := q.ListTasks(ctx, TaskFilter{TargetType: &targets[i], TargetID: &targets[i+1], Status: &st})
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				if _, err := q.RequestTaskCancel(ctx, t.ID, now); err != nil {
+					return err
+				}
+				if err := s.audit(ctx, q, "task.cancel", "task", t.ID, map[string]string{"superseded_by": action}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // TransferClient moves a client with its data to another server, as a task.

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
+	"hostdeck/runtime/sim"
 )
 
 // These tests walk an instance through the lifecycle's hard cases on the
 // simulator: what rescue refuses (a client reboot, a transfer), what a server
-// reboot does to an instance in rescue, and a delete from rescue.
+// reboot does to an instance in rescue, a delete from rescue, and a delete that
+// supersedes a reboot under way.
 
 // clientOn creates a client on srv and waits until its instance is active.
 func clientOn(t *testing.T, e *testenv.Env, srv *core.Server, name string) (*core.Client, *core.Instance) {
@@ -179,6 +182,73 @@ func TestRescueThenTransfer(t *testing.T) {
 	wantStateRefusal(t, err, in, core.StateRescue)
 	if st := instanceState(t, e, in.ID); st != core.StateRescue {
 		t.Fatalf("state = %s", st)
+	}
+}
+
+// TestRebootThenDelete is the alfa walk-through's reboot and delete at once: the
+// delete supersedes the reboot, which ends at once (revoked, or failed saying
+// the instance was deleted) instead of waiting for an instance that is gone;
+// the delete succeeds and the instance stays deleted. A task of the client not
+// yet run is revoked in the delete's own transaction.
+func TestRebootThenDelete(t *testing.T) {
+	e := testenv.NewWith(t, testenv.Options{
+		Sim:    sim.Options{RebootDelay: time.Hour}, // the reboot never ends by itself
+		Config: core.Config{ReadyTimeout: time.Hour},
+	})
+	srv := e.Server(t, "s1", 10)
+	c, in := clientOn(t, e, srv, "Reboot Delete")
+	later := &core.Task{ID: "0190b6c4-6d5a-7000-8000-0000000beef0", Kind: core.KindClientSendExpire,
+		Payload: json.RawMessage(`{"client_id":"` + c.ID + `"}`), MaxAttempts: 5, RunAt: time.Now().Add(time.Hour),
+		TargetType: "client", TargetID: c.ID}
+	if err := e.Store.CreateTask(context.Background(), later); err != nil {
+		t.Fatal(err)
+	}
+
+	reboot, err := e.Svc.RebootClient(e.AdminCtx(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for instanceState(t, e, in.ID) != core.StateRebooting {
+		if time.Now().After(deadline) {
+			t.Fatal("the reboot did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	start := time.Now()
+	del, err := e.Svc.DeleteClient(e.AdminCtx(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.Store.GetTask(context.Background(), later.ID); got.Status != core.TaskRevoked {
+		t.Fatalf("pending task of the deleted client is %s", got.Status)
+	}
+	if done := e.WaitTask(t, del.ID); done.Status != core.TaskSuccess {
+		t.Fatalf("delete: %s %s", done.Status, done.Error)
+	}
+	r := e.WaitTask(t, reboot.ID)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("the reboot ended %s after the delete", took)
+	}
+	t.Logf("the reboot ended %s (%s) %s after the delete", r.Status, r.Error, time.Since(start))
+	switch r.Status {
+	case core.TaskRevoked:
+	case core.TaskFailure:
+		if !strings.Contains(r.Error, "deleted") {
+			t.Fatalf("reboot failed with %q", r.Error)
+		}
+	default:
+		t.Fatalf("reboot ended %s %s", r.Status, r.Error)
+	}
+	if st := instanceState(t, e, in.ID); st != core.StateDeleted {
+		t.Fatalf("instance after delete = %s", st)
+	}
+	// A reboot accepted before the delete that runs after it fails for good.
+	_, err = runTask(t, e, core.KindClientReboot, map[string]string{"client_id": c.ID})
+	wantStateRefusal(t, err, in, core.StateDeleted)
+	if st := instanceState(t, e, in.ID); st != core.StateDeleted {
+		t.Fatalf("instance after a late reboot = %s", st)
 	}
 }
 
