@@ -224,6 +224,11 @@ func TestRebootThenDelete(t *testing.T) {
 	if got, _ := e.Store.GetTask(context.Background(), later.ID); got.Status != core.TaskRevoked {
 		t.Fatalf("pending task of the deleted client is %s", got.Status)
 	}
+	cancel := "task.cancel"
+	if evs, _, err := e.Svc.ListAudit(e.AdminCtx(), core.AuditFilter{Action: &cancel}); err != nil || len(evs) != 2 ||
+		!strings.Contains(string(evs[0].Detail), `"superseded_by":"client.delete"`) {
+		t.Fatalf("audit of the superseded tasks = %+v, %v", evs, err)
+	}
 	if done := e.WaitTask(t, del.ID); done.Status != core.TaskSuccess {
 		t.Fatalf("delete: %s %s", done.Status, done.Error)
 	}
@@ -335,5 +340,21 @@ func TestReconcileAsksTheLifecycle(t *testing.T) {
 	runPeriodic(t, e, core.KindReconcile)
 	if st := instanceState(t, e, in.ID); st != core.StateRebooting {
 		t.Fatalf("record of an instance a task works on = %s", st)
+	}
+}
+
+// TestDeleteWhileTransferring: a client whose data is on its way to another
+// server cannot be deleted until the transfer has ended.
+func TestDeleteWhileTransferring(t *testing.T) {
+	e := testenv.New(t)
+	srv := e.Server(t, "s1", 10)
+	c, _ := clientOn(t, e, srv, "Moving")
+	if _, err := e.Store.UpdateClient(context.Background(), c.ID, core.ClientUpdate{Status: ptr(core.ClientTransferring)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.Svc.DeleteClient(e.AdminCtx(), c.ID)
+	wantKind(t, err, core.KindConflict)
+	if !strings.Contains(err.Error(), "transferred") {
+		t.Fatalf("error = %v", err)
 	}
 }
