@@ -190,8 +190,15 @@ func TestRescueThenTransfer(t *testing.T) {
 // the instance was deleted) instead of waiting for an instance that is gone;
 // the delete succeeds and the instance stays deleted. A task of the client not
 // yet run is revoked in the delete's own transaction.
-func TestRebootThenDelete(t *testing.T) {
+func TestRebootThenDelete(t *testing.T) { rebootThenDelete(t, nil) }
+
+// TestRebootThenDeleteOnPostgres is TestRebootThenDelete where the instance's
+// row lock is real.
+func TestRebootThenDeleteOnPostgres(t *testing.T) { rebootThenDelete(t, testenv.Postgres(t)) }
+
+func rebootThenDelete(t *testing.T, store core.Store) {
 	e := testenv.NewWith(t, testenv.Options{
+		Store:  store,
 		Sim:    sim.Options{RebootDelay: time.Hour}, // the reboot never ends by itself
 		Config: core.Config{ReadyTimeout: time.Hour},
 	})
