@@ -9,10 +9,10 @@ import (
 // an instance in which state, and the state it leads to. It is the rule for
 // every face and every task: a use case asks it in the transaction that locks
 // the instance and enqueues the work (lockInstance in billmgr.go,
-// lockClientInstance in clients.go), and the task asks it again
-// when it runs (beginInstance) and before it records a state (moveInstance),
-// because the state may have changed in between. Who may ask for an action is
-// another question, answered by the access policy.
+// lockClientInstance in clients.go); the task asks it again when it runs
+// (beginInstance) and before it records a state (moveInstance), because the
+// state may have changed in between. Who may ask for an action is another
+// question, answered by the access policy.
 
 // InstanceAction is something done to an instance that its state must allow.
 type InstanceAction string
