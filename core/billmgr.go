@@ -4,9 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"slices"
+	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -206,12 +205,13 @@ type instancePayload struct {
 	InstanceID string `json:"instance_id"`
 }
 
-// instanceAction checks that the actor sees the instance and that its state is one
-// of from, then enqueues kind as a task, audited as action.
-func (s *Service) instanceAction(ctx context.Context, id, kind, action string, from ...InstanceState) (*Task, error) {
+// instanceAction checks that the actor sees the instance and that the lifecycle
+// allows action in its state, then enqueues kind as a task, audited as
+// instance.<action>.
+func (s *Service) instanceAction(ctx context.Context, id, kind string, action InstanceAction) (*Task, error) {
 	var t *Task
 	err := s.change(ctx, func(q Queries) error {
-		in, err := lockInstance(ctx, q, id, action, from...)
+		in, _, err := lockInstance(ctx, q, id, action)
 		if err != nil {
 			return err
 		}
@@ -221,60 +221,47 @@ func (s *Service) instanceAction(ctx context.Context, id, kind, action string, f
 		if t, err = s.enqueue(ctx, q, kind, "instance", id, instancePayload{InstanceID: id}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "instance."+action, "instance", id, map[string]string{"task_id": t.ID})
+		return s.audit(ctx, q, "instance."+string(action), "instance", id, map[string]string{"task_id": t.ID})
 	})
 	return t, err
 }
 
-// lockInstance locks an instance the actor in ctx sees (one it does not see, or
-// a deleted one, is KindNotFound) whose state is one of from (else KindConflict
-// naming the state), for action.
-func lockInstance(ctx context.Context, q Queries, id, action string, from ...InstanceState) (*Instance, error) {
+// lockInstance locks instance id in q for a request of action a by the actor in
+// ctx. One the actor does not see, or a deleted one, is KindNotFound; one whose
+// state does not allow a is the lifecycle's refusal. It returns the instance and
+// the state a leads to.
+func lockInstance(ctx context.Context, q Queries, id string, a InstanceAction) (*Instance, InstanceState, error) {
 	if !ValidID(id) {
-		return nil, NotFound("instance", id)
+		return nil, "", NotFound("instance", id)
 	}
 	in, err := q.LockMachine(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ok, err := canSee(ctx, q, ActorFrom(ctx), in)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if !ok || in.State == StateDeleted {
-		return nil, NotFound("instance", id)
+		return nil, "", NotFound("instance", id)
 	}
-	if !slices.Contains(from, in.State) {
-		return nil, stateConflict(in, action, from)
-	}
-	return in, nil
-}
-
-// stateConflict is the error of an action asked in the wrong state; the message
-// names the state the instance is in and the ones the action needs.
-func stateConflict(in *Instance, action string, need []InstanceState) error {
-	names := make([]string, len(need))
-	for i, st := range need {
-		names[i] = string(st)
-	}
-	return Reasoned(KindConflict, "invalid_state",
-		"cannot "+action+" instance "+in.Name+": it is "+string(in.State)+", and "+action+" needs "+strings.Join(names, " or "),
-		"instance_id", in.ID, "instance_status", string(in.State))
+	next, err := Lifecycle(in, a)
+	return in, next, err
 }
 
 // StartInstance starts a stopped (or failed) instance, as a task.
 func (s *Service) StartInstance(ctx context.Context, id string) (*Task, error) {
-	return s.instanceAction(ctx, id, KindInstanceStart, "start", StateStopped, StateError)
+	return s.instanceAction(ctx, id, KindInstanceStart, ActionStart)
 }
 
-// StopInstance stops an active instance, as a task.
+// StopInstance stops an active (or failed) instance, as a task.
 func (s *Service) StopInstance(ctx context.Context, id string) (*Task, error) {
-	return s.instanceAction(ctx, id, KindInstanceStop, "stop", StateActive, StateError)
+	return s.instanceAction(ctx, id, KindInstanceStop, ActionStop)
 }
 
-// RebootInstance restarts an active (or failed) instance, as a task.
+// RebootInstance restarts an active, stopped or failed instance, as a task.
 func (s *Service) RebootInstance(ctx context.Context, id string) (*Task, error) {
-	return s.instanceAction(ctx, id, KindInstanceReboot, "reboot", StateActive, StateError)
+	return s.instanceAction(ctx, id, KindInstanceReboot, ActionReboot)
 }
 
 func (s *Service) taskInstance(ctx context.Context, t *Task) (*Instance, *Server, Runtime, error) {
@@ -290,18 +277,27 @@ func (s *Service) runInstanceStart(ctx context.Context, t *Task, progress func(i
 	if err != nil {
 		return nil, err
 	}
-	if in.State == StateRescue {
-		return nil, Errorf(KindConflict, "instance %s is in rescue", in.Name)
-	}
-	if err := rt.Start(ctx, srv, in.RuntimeRef); err != nil {
-		return nil, err
-	}
-	st, err := s.waitHealthy(ctx, srv, rt, in.RuntimeRef)
+	in, done, err := s.beginInstance(ctx, in.ID, ActionStart)
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.store.UpdateInstance(ctx, in.ID, InstanceUpdate{State: ptr(StateActive), Address: &st.Address, URL: &st.URL})
-	return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, err
+	if done {
+		return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, nil
+	}
+	if err := rt.Start(ctx, srv, in.RuntimeRef); err != nil {
+		return nil, fmt.Errorf("start instance %s: %w", in.Name, err)
+	}
+	st, err := s.waitHealthy(ctx, in, srv, rt)
+	if err == nil {
+		_, err = s.readyInstance(ctx, in.ID, st)
+	}
+	if err != nil {
+		if lastAttempt(t, err) {
+			s.failInstance(ctx, in.ID, "instance.start_failed", err)
+		}
+		return nil, err
+	}
+	return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, nil
 }
 
 func (s *Service) runInstanceStop(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
@@ -309,23 +305,19 @@ func (s *Service) runInstanceStop(ctx context.Context, t *Task, progress func(in
 	if err != nil {
 		return nil, err
 	}
-	if in.State == StateRescue {
-		return nil, Errorf(KindConflict, "instance %s is in rescue", in.Name)
-	}
-	if err := rt.Stop(ctx, srv, in.RuntimeRef); err != nil {
+	if _, _, err := s.beginInstance(ctx, in.ID, ActionStop); err != nil {
 		return nil, err
 	}
-	_, err = s.store.UpdateInstance(ctx, in.ID, InstanceUpdate{State: ptr(StateStopped)})
-	return map[string]string{"instance_id": in.ID, "state": string(StateStopped)}, err
+	if err := rt.Stop(ctx, srv, in.RuntimeRef); err != nil {
+		return nil, fmt.Errorf("stop instance %s: %w", in.Name, err)
+	}
+	return map[string]string{"instance_id": in.ID, "state": string(StateStopped)}, nil
 }
 
 func (s *Service) runInstanceReboot(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
 	in, srv, rt, err := s.taskInstance(ctx, t)
 	if err != nil {
 		return nil, err
-	}
-	if in.State == StateRescue {
-		return nil, Errorf(KindConflict, "instance %s is in rescue", in.Name)
 	}
 	if err := s.restart(ctx, in, srv, rt); err != nil {
 		return nil, err

@@ -391,18 +391,74 @@ func (s *Service) SendExpire(ctx context.Context, id string) (*Task, error) {
 		})
 }
 
-// RebootClient restarts the client's instance.
+// RebootClient restarts the client's instance, as the lifecycle allows (not in
+// rescue, not while it is being built).
 func (s *Service) RebootClient(ctx context.Context, id string) (*Task, error) {
-	return s.clientAction(ctx, id, KindClientReboot, "client.reboot", clientPayload{ClientID: id}, nil)
+	return s.clientAction(ctx, id, KindClientReboot, "client.reboot", clientPayload{ClientID: id},
+		func(q Queries, c *Client) error {
+			_, err := lockClientInstance(ctx, q, c, ActionReboot)
+			return err
+		})
 }
 
-// DeleteClient removes the client's instance with its data from its server, as a task.
+// DeleteClient removes the client's instance with its data (and its rescue
+// system, if it is in rescue) from its server, as a task. The delete supersedes
+// the client's pending work: in the same transaction its tasks not yet run are
+// revoked and a running one is asked to stop. A client being transferred is
+// KindConflict: its data is on its way to another server.
 func (s *Service) DeleteClient(ctx context.Context, id string) (*Task, error) {
 	return s.clientAction(ctx, id, KindClientDelete, "client.delete", clientPayload{ClientID: id},
 		func(q Queries, c *Client) error {
+			if c.Status == ClientTransferring {
+				return Errorf(KindConflict, "client %s is being transferred to another server; delete it once the transfer has ended", c.Name)
+			}
+			if _, err := lockClientInstance(ctx, q, c, ActionDelete); err != nil {
+				return err
+			}
+			if err := s.supersede(ctx, q, "client.delete", "client", c.ID, "instance", c.InstanceID); err != nil {
+				return err
+			}
 			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{Status: ptr(ClientDeleting)})
 			return err
 		})
+}
+
+// lockClientInstance locks client c's instance in q for action a: the
+// lifecycle's refusal when its state does not allow a.
+func lockClientInstance(ctx context.Context, q Queries, c *Client, a InstanceAction) (*Instance, error) {
+	in, err := q.LockMachine(ctx, c.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Lifecycle(in, a); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// supersede stops, in q's transaction, the work still to do on the targets
+// (type, id pairs) because action makes it moot: PENDING and RETRY tasks are
+// revoked at once, a STARTED one is asked to stop (its worker cancels it at its
+// next lease renewal). Each is audited as task.cancel.
+func (s *Service) supersede(ctx context.Context, q Queries, action string, targets ...string) error {
+	now := s.now().UTC()
+	for i := 0; i+1 < len(targets); i += 2 {
+		for _, st := range []TaskStatus{TaskPending, TaskRetry, TaskStarted} {
+			ts, _, err := q.ListTasks(ctx, TaskFilter{TargetType: &targets[i], TargetID: &targets[i+1], Status: &st})
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				if _, err := q.RequestTaskCancel(ctx, t.ID, now); err != nil {
+					return err
+				}
+				if err := s.audit(ctx, q, "task.cancel", "task", t.ID, map[string]string{"superseded_by": action}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // TransferClient moves a client with its data to another server, as a task.
@@ -418,6 +474,9 @@ func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*Tas
 			}
 			if c.ServerID == serverID {
 				return Invalid("server_id", "client is already on server %s", serverID)
+			}
+			if _, err := lockClientInstance(ctx, q, c, ActionTransfer); err != nil {
+				return err
 			}
 			if err := q.LockServers(ctx); err != nil {
 				return err

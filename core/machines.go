@@ -692,12 +692,7 @@ func (s *Service) runMachineCreate(ctx context.Context, t *Task, progress func(i
 	}
 	res, err := s.createMachine(ctx, p.InstanceID, progress)
 	if err != nil && lastAttempt(t, err) {
-		_ = s.store.InTx(ctx, func(q Queries) error {
-			if _, err := q.UpdateInstance(ctx, p.InstanceID, InstanceUpdate{State: ptr(StateError)}); err != nil {
-				return err
-			}
-			return s.audit(ctx, q, "machine.failed", "instance", p.InstanceID, map[string]string{"error": err.Error()})
-		})
+		s.failInstance(ctx, p.InstanceID, "machine.failed", err)
 	}
 	return res, err
 }
@@ -707,8 +702,8 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 	if err != nil {
 		return nil, err
 	}
-	if inst.State == StateDeleted {
-		return nil, Permanent(fmt.Errorf("machine %s is deleted", inst.Name))
+	if _, err := Lifecycle(inst, ActionReady); err != nil {
+		return nil, err // deleted meanwhile, or failed for good already
 	}
 	proj, err := s.store.GetTRSProject(ctx, inst.ProjectID)
 	if err != nil {

@@ -78,7 +78,7 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 	}
 	var t *Task
 	err := s.change(ctx, func(q Queries) error {
-		in, err := lockInstance(ctx, q, instanceID, "rescue", StateActive)
+		in, next, err := lockInstance(ctx, q, instanceID, ActionRescue)
 		if err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 		if password != "" {
 			p.PasswordEnc = s.sealer.Seal([]byte(password))
 		}
-		if _, err := q.UpdateInstance(ctx, in.ID, InstanceUpdate{State: ptr(StateRescue)}); err != nil {
+		if _, err := q.UpdateInstance(ctx, in.ID, InstanceUpdate{State: &next}); err != nil {
 			return err
 		}
 		if t, err = s.enqueue(ctx, q, KindInstanceRescue, "instance", in.ID, p); err != nil {
@@ -125,7 +125,7 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 func (s *Service) Unrescue(ctx context.Context, instanceID string) (*Task, error) {
 	var t *Task
 	err := s.change(ctx, func(q Queries) error {
-		in, err := lockInstance(ctx, q, instanceID, "unrescue", StateRescue)
+		in, next, err := lockInstance(ctx, q, instanceID, ActionUnrescue)
 		if err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func (s *Service) Unrescue(ctx context.Context, instanceID string) (*Task, error
 			return err
 		}
 		// Building: the instance is on its way back; reconciliation leaves it alone.
-		if _, err := q.UpdateInstance(ctx, in.ID, InstanceUpdate{State: ptr(StateBuilding)}); err != nil {
+		if _, err := q.UpdateInstance(ctx, in.ID, InstanceUpdate{State: &next}); err != nil {
 			return err
 		}
 		if t, err = s.enqueue(ctx, q, KindInstanceUnrescue, "instance", in.ID, instancePayload{InstanceID: in.ID}); err != nil {
@@ -151,7 +151,7 @@ func (s *Service) runInstanceRescue(ctx context.Context, t *Task, progress func(
 	}
 	res, err := s.rescue(ctx, p, progress)
 	if err != nil && lastAttempt(t, err) {
-		s.markInstance(ctx, p.InstanceID, StateError, "instance.rescue_failed", err)
+		s.failInstance(ctx, p.InstanceID, "instance.rescue_failed", err)
 	}
 	return res, err
 }
@@ -161,8 +161,8 @@ func (s *Service) rescue(ctx context.Context, p rescuePayload, progress func(int
 	if err != nil {
 		return nil, err
 	}
-	if in.State != StateRescue {
-		return nil, Permanent(fmt.Errorf("instance %s is %s, no longer waiting for rescue", in.Name, in.State))
+	if in, _, err = s.beginInstance(ctx, in.ID, ActionRescue); err != nil {
+		return nil, err
 	}
 	r, ok := rt.(Rescuer)
 	if !ok {
@@ -188,7 +188,7 @@ func (s *Service) runInstanceUnrescue(ctx context.Context, t *Task, progress fun
 	}
 	res, err := s.unrescue(ctx, p.InstanceID, progress)
 	if err != nil && lastAttempt(t, err) {
-		s.markInstance(ctx, p.InstanceID, StateError, "instance.unrescue_failed", err)
+		s.failInstance(ctx, p.InstanceID, "instance.unrescue_failed", err)
 	}
 	return res, err
 }
@@ -198,7 +198,11 @@ func (s *Service) unrescue(ctx context.Context, id string, progress func(int, st
 	if err != nil {
 		return nil, err
 	}
-	if in.State == StateActive { // an earlier attempt finished the work but not the task record
+	in, done, err := s.beginInstance(ctx, in.ID, ActionUnrescue)
+	if err != nil {
+		return nil, err
+	}
+	if done { // an earlier attempt finished the work but not the task record
 		return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, nil
 	}
 	r, ok := rt.(Rescuer)
@@ -210,24 +214,14 @@ func (s *Service) unrescue(ctx context.Context, id string, progress func(int, st
 		return nil, fmt.Errorf("unrescue instance %s: %w", in.Name, err)
 	}
 	progress(60, "waiting for the instance")
-	st, err := s.waitHealthy(ctx, srv, rt, in.RuntimeRef)
+	st, err := s.waitHealthy(ctx, in, srv, rt)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.UpdateInstance(ctx, in.ID, InstanceUpdate{State: ptr(StateActive), Address: &st.Address, URL: &st.URL}); err != nil {
+	if _, err := s.readyInstance(ctx, in.ID, st); err != nil {
 		return nil, err
 	}
 	return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, nil
-}
-
-// markInstance records a task's final failure on its instance, audited.
-func (s *Service) markInstance(ctx context.Context, id string, state InstanceState, action string, cause error) {
-	_ = s.store.InTx(ctx, func(q Queries) error {
-		if _, err := q.UpdateInstance(ctx, id, InstanceUpdate{State: &state}); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, action, "instance", id, map[string]string{"error": cause.Error()})
-	})
 }
 
 // DocumentImages are the public images of the billmgr document (spec 004), names

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
 	"hostdeck/core"
@@ -90,5 +91,58 @@ func TestDockerRescue(t *testing.T) {
 	v, err := e.Svc.GetClient(ctx, c.ID)
 	if err != nil || !v.Available || v.Instance.State != core.StateActive {
 		t.Fatalf("client after unrescue = %+v, %v", v, err)
+	}
+}
+
+// TestDockerRescueThenDelete deletes a client whose container is in rescue on
+// the real engine: the delete succeeds and leaves neither the rescue container,
+// the instance's container nor its volume.
+func TestDockerRescueThenDelete(t *testing.T) {
+	e, d := dockerEnv(t)
+	srv := dockerServer(t, e, "docker-rescue-delete")
+	ctx := e.AdminCtx()
+	bg := context.Background()
+	if _, err := e.Svc.SeedRescueImages(ctx); err != nil {
+		t.Fatal(err)
+	}
+	name, email := "Rescue Delete Lab", "rescue-delete@example.test"
+	c, tk, err := e.Svc.CreateClient(ctx, core.ClientInput{Name: &name, Email: &email, ServerID: &srv.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := d.Client(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := e.Store.GetInstance(bg, c.InstanceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rescue := in.Name + "-rescue"
+	t.Cleanup(func() {
+		cli.ContainerRemove(bg, rescue, client.ContainerRemoveOptions{Force: true})
+		d.Delete(bg, srv, in.Name)
+	})
+	if done := e.WaitTask(t, tk.ID); done.Status != core.TaskSuccess {
+		t.Fatalf("create: %s %s", done.Status, done.Error)
+	}
+	wantTask(t, e, func() (*core.Task, error) { return e.Svc.Rescue(ctx, in.ID, ubuntu2204, "") })
+	if _, err := cli.ContainerInspect(bg, rescue, client.ContainerInspectOptions{}); err != nil {
+		t.Fatalf("no rescue container: %v", err)
+	}
+
+	wantTask(t, e, func() (*core.Task, error) { return e.Svc.DeleteClient(ctx, c.ID) })
+	for _, name := range []string{rescue, in.Name} {
+		if _, err := cli.ContainerInspect(bg, name, client.ContainerInspectOptions{}); !cerrdefs.IsNotFound(err) {
+			t.Fatalf("container %s after delete: %v", name, err)
+		}
+	}
+	for _, v := range in.Spec.Volumes {
+		if _, err := cli.VolumeInspect(bg, v.Name, client.VolumeInspectOptions{}); !cerrdefs.IsNotFound(err) {
+			t.Fatalf("volume %s after delete: %v", v.Name, err)
+		}
+	}
+	if st := instanceState(t, e, in.ID); st != core.StateDeleted {
+		t.Fatalf("state after delete = %s", st)
 	}
 }

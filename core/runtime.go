@@ -12,7 +12,8 @@ type Runtime interface {
 	Start(ctx context.Context, srv *Server, ref string) error
 	Stop(ctx context.Context, srv *Server, ref string) error
 	Restart(ctx context.Context, srv *Server, ref string) error
-	// Delete removes the instance and its volumes; an unknown ref is not an error.
+	// Delete removes the instance and its volumes, and its rescue system when it
+	// is in rescue (Rescuer); an unknown ref is not an error.
 	Delete(ctx context.Context, srv *Server, ref string) error
 	// Inspect reports an instance; for a spec that names a Network, Address is
 	// the instance's address on that network.
@@ -80,7 +81,8 @@ type Notifier interface {
 // stops and a rescue system from image starts with the instance's volumes mounted
 // under /mnt/rescue, with password (when not empty) as its access password.
 // Unrescue removes the rescue system and starts the instance again. Both are
-// idempotent, so that a retried task does no harm.
+// idempotent, so that a retried task does no harm. Runtime.Delete of an
+// instance in rescue removes its rescue system too.
 type Rescuer interface {
 	Rescue(ctx context.Context, srv *Server, ref string, image string, password string) error
 	Unrescue(ctx context.Context, srv *Server, ref string) error

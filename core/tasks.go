@@ -150,9 +150,14 @@ func (s *Service) loadTarget(ctx context.Context, clientID string) (*target, err
 	return &target{client: c, inst: inst, srv: srv, rt: rt}, nil
 }
 
-// ensureRunning creates (idempotently by name) and starts an instance, waits until
-// it is healthy and records its state, ref, address and URL.
+// ensureRunning creates (idempotently by name) and starts an instance that is
+// being built, waits until it is healthy and records its state, ref, address and
+// URL. An instance the lifecycle no longer lets come up (deleted meanwhile) is
+// its refusal.
 func (s *Service) ensureRunning(ctx context.Context, inst *Instance, srv *Server, rt Runtime) (*Instance, error) {
+	if _, err := Lifecycle(inst, ActionReady); err != nil {
+		return nil, err
+	}
 	ref, err := rt.Create(ctx, srv, inst.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("create instance %s: %w", inst.Name, err)
@@ -165,25 +170,39 @@ func (s *Service) ensureRunning(ctx context.Context, inst *Instance, srv *Server
 	if err := rt.Start(ctx, srv, ref); err != nil {
 		return nil, fmt.Errorf("start instance %s: %w", inst.Name, err)
 	}
-	st, err := s.waitHealthy(ctx, srv, rt, ref)
+	st, err := s.waitHealthy(ctx, inst, srv, rt)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateActive), Address: &st.Address, URL: &st.URL})
+	return s.readyInstance(ctx, inst.ID, st)
 }
 
-// waitHealthy polls the runtime until the instance answers its health check.
-func (s *Service) waitHealthy(ctx context.Context, srv *Server, rt Runtime, ref string) (InstanceStatus, error) {
+// recheckEvery is how often waitHealthy reads the instance's record.
+const recheckEvery = 200 * time.Millisecond
+
+// waitHealthy polls the runtime until instance in (in.RuntimeRef) answers its
+// health check. It reads the record too, at once when the runtime no longer
+// knows the instance and every recheckEvery otherwise, and stops as soon as the
+// lifecycle says the instance can no longer come up (it was deleted meanwhile):
+// no task waits on an instance that is gone.
+func (s *Service) waitHealthy(ctx context.Context, in *Instance, srv *Server, rt Runtime) (InstanceStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
 	defer cancel()
 	wait := 5 * time.Millisecond
+	checked := time.Now()
 	for {
-		st, err := rt.Inspect(ctx, srv, ref)
+		st, err := rt.Inspect(ctx, srv, in.RuntimeRef)
 		if err == nil && st.Healthy {
 			return st, nil
 		}
 		if err == nil && st.State == StateError {
 			return st, errors.New("instance went into error state")
+		}
+		if ErrorKind(err) == KindNotFound || time.Since(checked) >= recheckEvery {
+			checked = time.Now()
+			if gone := s.comingUp(ctx, in.ID); gone != nil {
+				return st, gone
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -214,20 +233,22 @@ func (s *Service) runClientCreate(ctx context.Context, t *Task, progress func(in
 	return res, err
 }
 
+// markClientFailed records that a client's creation failed for good: the client
+// is failed and its instance, if the lifecycle lets it fail, in error. A client
+// deleted meanwhile stays deleted.
 func (s *Service) markClientFailed(ctx context.Context, clientID string, cause error) {
+	ctx = context.WithoutCancel(ctx)
 	c, err := s.store.GetClient(ctx, clientID)
-	if err != nil {
+	if err != nil || c.Status == ClientDeleting || c.Status == ClientDeleted {
 		return
 	}
 	_ = s.store.InTx(ctx, func(q Queries) error {
 		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: ptr(ClientFailed)}); err != nil {
 			return err
 		}
-		if _, err := q.UpdateInstance(ctx, c.InstanceID, InstanceUpdate{State: ptr(StateError)}); err != nil && ErrorKind(err) != KindNotFound {
-			return err
-		}
 		return s.audit(ctx, q, "client.failed", "client", clientID, map[string]string{"error": cause.Error()})
 	})
+	s.failInstance(ctx, c.InstanceID, "instance.create_failed", cause)
 }
 
 func (s *Service) createClientCloud(ctx context.Context, clientID string, progress func(int, string)) (any, error) {
@@ -259,6 +280,11 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 	}
 	progress(90, "sending welcome e-mail")
 	err = s.change(ctx, func(q Queries) error {
+		if c, err := q.GetClient(ctx, clientID); err != nil {
+			return err
+		} else if c.Status != ClientCreating {
+			return Errorf(KindConflict, "client %s is %s, no longer being created", c.Name, c.Status)
+		}
 		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: ptr(ClientActive), URL: &inst.URL}); err != nil {
 			return err
 		}
@@ -325,20 +351,30 @@ func (s *Service) runClientReboot(ctx context.Context, t *Task, progress func(in
 	return nil, s.restart(ctx, tg.inst, tg.srv, tg.rt)
 }
 
+// restart reboots an instance as the lifecycle allows: it shows rebooting until
+// it answers again (then active) or does not (then error). An instance that the
+// lifecycle does not let reboot, now or any more while it waits (one in rescue,
+// or deleted), is its refusal.
 func (s *Service) restart(ctx context.Context, inst *Instance, srv *Server, rt Runtime) error {
-	if _, err := s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateRebooting)}); err != nil {
+	inst, _, err := s.beginInstance(ctx, inst.ID, ActionReboot)
+	if err != nil {
 		return err
 	}
 	if err := rt.Restart(ctx, srv, inst.RuntimeRef); err != nil {
+		if gone := s.comingUp(ctx, inst.ID); gone != nil {
+			return gone
+		}
 		return fmt.Errorf("restart instance %s: %w", inst.Name, err)
 	}
-	st, err := s.waitHealthy(ctx, srv, rt, inst.RuntimeRef)
+	st, err := s.waitHealthy(ctx, inst, srv, rt)
+	if err == nil {
+		_, err = s.readyInstance(ctx, inst.ID, st)
+	}
 	if err != nil {
-		s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateError)})
+		s.failInstance(ctx, inst.ID, "instance.reboot_failed", err)
 		return err
 	}
-	_, err = s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateActive), Address: &st.Address, URL: &st.URL})
-	return err
+	return nil
 }
 
 func (s *Service) runClientDemo(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
@@ -434,14 +470,19 @@ func (s *Service) runClientDelete(ctx context.Context, t *Task, progress func(in
 	return nil, err
 }
 
-// removeInstance deletes an instance with its volumes from its server and marks
-// the record deleted. It is idempotent.
+// removeInstance marks an instance deleted, so that any task waiting on it
+// stops, then deletes it with its volumes (and its rescue system) from its
+// server. It is idempotent; an instance whose runtime removal failed is
+// deleted, and reconciliation removes what is left.
 func (s *Service) removeInstance(ctx context.Context, instanceID string) error {
 	inst, srv, rt, err := s.loadInstance(ctx, instanceID)
 	if ErrorKind(err) == KindNotFound {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if inst, _, err = s.beginInstance(ctx, inst.ID, ActionDelete); err != nil {
 		return err
 	}
 	ref := inst.RuntimeRef
@@ -451,8 +492,7 @@ func (s *Service) removeInstance(ctx context.Context, instanceID string) error {
 	if err := rt.Delete(ctx, srv, ref); err != nil {
 		return fmt.Errorf("delete instance %s: %w", inst.Name, err)
 	}
-	_, err = s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{State: ptr(StateDeleted)})
-	return err
+	return nil
 }
 
 func (s *Service) runClientTransfer(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
@@ -462,11 +502,12 @@ func (s *Service) runClientTransfer(ctx context.Context, t *Task, progress func(
 	}
 	res, err := s.transfer(ctx, p, progress)
 	if err != nil && lastAttempt(t, err) {
-		// The client stays where it was; the half-made copy goes.
+		// The client stays where it was; the half-made copy goes, and the old
+		// instance runs again unless it went elsewhere meanwhile (rescue).
+		ctx := context.WithoutCancel(ctx)
 		_ = s.removeInstance(ctx, p.ToInstanceID)
-		if old, _, rt, lerr := s.loadInstance(ctx, p.FromInstanceID); lerr == nil {
-			srv, _ := s.store.GetServer(ctx, old.ServerID)
-			if srv != nil {
+		if old, srv, rt, lerr := s.loadInstance(ctx, p.FromInstanceID); lerr == nil {
+			if _, lerr := Lifecycle(old, ActionTransfer); lerr == nil {
 				_ = rt.Start(ctx, srv, old.RuntimeRef)
 			}
 		}
@@ -478,6 +519,9 @@ func (s *Service) runClientTransfer(ctx context.Context, t *Task, progress func(
 func (s *Service) transfer(ctx context.Context, p transferPayload, progress func(int, string)) (any, error) {
 	from, fromSrv, rt, err := s.loadInstance(ctx, p.FromInstanceID)
 	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.beginInstance(ctx, from.ID, ActionTransfer); err != nil {
 		return nil, err
 	}
 	to, toSrv, _, err := s.loadInstance(ctx, p.ToInstanceID)
@@ -508,6 +552,10 @@ func (s *Service) transfer(ctx context.Context, p transferPayload, progress func
 	}
 	progress(70, "starting the new instance")
 	if to, err = s.ensureRunning(ctx, to, toSrv, rt); err != nil {
+		return nil, err
+	}
+	// The old instance may have gone elsewhere while its data was copied.
+	if _, _, err := s.beginInstance(ctx, from.ID, ActionTransfer); err != nil {
 		return nil, err
 	}
 	err = s.store.InTx(ctx, func(q Queries) error {
@@ -543,23 +591,38 @@ func (s *Service) runServerReboot(ctx context.Context, t *Task, progress func(in
 	if err != nil {
 		return nil, err
 	}
+	// The instances the lifecycle lets reboot restart; the others (in rescue,
+	// being built, already rebooting) are skipped, by name with their state.
 	var live []*Instance
+	skipped := map[string]InstanceState{}
 	for _, in := range insts {
-		if in.RuntimeRef != "" && in.State != StateDeleted && in.State != StateBuilding {
-			live = append(live, in)
+		if in.State == StateDeleted {
+			continue
 		}
+		if _, err := Lifecycle(in, ActionReboot); err != nil || in.RuntimeRef == "" {
+			skipped[in.Name] = in.State
+			continue
+		}
+		live = append(live, in)
 	}
 	var failed []string
+	restarted := 0
 	for i, in := range live {
 		progress(100*i/len(live), "restarting "+in.Name)
-		if err := s.restart(ctx, in, srv, rt); err != nil {
+		err := s.restart(ctx, in, srv, rt)
+		switch {
+		case err == nil:
+			restarted++
+		case ErrorReason(err) == "invalid_state" && ErrorParams(err)["instance_id"] == in.ID:
+			skipped[in.Name] = InstanceState(ErrorParams(err)["instance_status"]) // it went elsewhere meanwhile
+		default:
 			failed = append(failed, in.Name+": "+err.Error())
 		}
 	}
 	if len(failed) > 0 {
 		return nil, Permanent(fmt.Errorf("%d of %d instances did not come back: %s", len(failed), len(live), strings.Join(failed, "; ")))
 	}
-	return map[string]int{"restarted": len(live)}, nil
+	return map[string]any{"restarted": restarted, "skipped": skipped}, nil
 }
 
 // runExpiryNotices e-mails every active client whose cloud expires within
@@ -647,30 +710,55 @@ func (s *Service) reconcileServer(ctx context.Context, srv *Server, report map[s
 		return err
 	}
 	for _, in := range insts {
-		if in.State == StateDeleted || in.State == StateBuilding || in.State == StateRebooting || in.State == StateRescue {
-			continue // deleted, a task is working on it, or in rescue (the runtime shows it stopped)
+		// Where a task is at work (building, rebooting), in rescue (the runtime
+		// shows the instance stopped) or deleted, the lifecycle refuses what
+		// reconciliation saw.
+		if _, err := Lifecycle(in, ActionSeenError); err != nil {
+			continue
 		}
-		ri, ok := byID[in.ID]
-		state := StateError
-		if ok {
+		action := ActionSeenError
+		if ri, ok := byID[in.ID]; ok {
 			st, err := rt.Inspect(ctx, srv, ri.Ref)
 			if err != nil {
 				continue
 			}
-			state = st.State
-			if st.State == StateActive && !st.Healthy {
-				state = StateError
+			if action, ok = seenAction(st); !ok {
+				continue // passing through a state; the next pass looks again
 			}
 		} else {
 			s.log.Warn("reconcile: instance record has no runtime instance", "instance", in.ID, "server", srv.ID)
 			report["missing"]++
 		}
-		if state != in.State {
-			if _, err := s.store.UpdateInstance(ctx, in.ID, InstanceUpdate{State: &state}); err != nil {
-				return err
-			}
+		if next, err := Lifecycle(in, action); err != nil || next == in.State {
+			continue
+		}
+		err := s.store.InTx(ctx, func(q Queries) error {
+			_, err := moveInstance(ctx, q, in.ID, action, InstanceUpdate{})
+			return err
+		})
+		switch {
+		case err == nil:
 			report["state_changes"]++
+		case ErrorReason(err) == "invalid_state": // a task took it up meanwhile
+		default:
+			return err
 		}
 	}
 	return nil
+}
+
+// seenAction is reconciliation's action for what the runtime shows of an
+// instance: running and healthy, stopped, or broken (running but not healthy,
+// or failed). ok is false for a state the instance passes through (created,
+// restarting).
+func seenAction(st InstanceStatus) (action InstanceAction, ok bool) {
+	switch {
+	case st.State == StateActive && st.Healthy:
+		return ActionSeenActive, true
+	case st.State == StateActive, st.State == StateError:
+		return ActionSeenError, true
+	case st.State == StateStopped:
+		return ActionSeenStopped, true
+	}
+	return "", false
 }

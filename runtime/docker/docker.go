@@ -294,8 +294,9 @@ func (d *Docker) Restart(ctx context.Context, srv *core.Server, ref string) erro
 	return nil
 }
 
-// Delete force-removes a container and the named volumes mounted in it; an
-// unknown container is not an error.
+// Delete force-removes a container, its rescue container if it is in rescue
+// (rescue.go), and the named volumes mounted in it; an unknown container is not
+// an error.
 func (d *Docker) Delete(ctx context.Context, srv *core.Server, ref string) error {
 	cli, err := d.Client(srv)
 	if err != nil {
@@ -307,6 +308,9 @@ func (d *Docker) Delete(ctx context.Context, srv *core.Server, ref string) error
 	}
 	if err != nil {
 		return fmt.Errorf("delete container %s: %w", ref, classify(err))
+	}
+	if err := removeRescue(ctx, cli, res.Container); err != nil {
+		return fmt.Errorf("delete container %s: %w", ref, err)
 	}
 	_, err = cli.ContainerRemove(ctx, ref, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	if err != nil && !cerrdefs.IsNotFound(err) {

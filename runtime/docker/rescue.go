@@ -162,6 +162,28 @@ func writePasswordFile(ctx context.Context, cli *client.Client, id, password str
 	return classify(err)
 }
 
+// removeRescue force-removes the rescue container of the instance's container
+// inst, if there is one: the container of the rescue name that carries
+// LabelRescueOf with inst's ID (a container that only has the name is left).
+// The volumes it mounts stay: they are the instance's.
+func removeRescue(ctx context.Context, cli *client.Client, inst container.InspectResponse) error {
+	name := rescueName(strings.TrimPrefix(inst.Name, "/"))
+	res, err := cli.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+	if cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("inspect rescue container %s: %w", name, classify(err))
+	}
+	if c := res.Container; c.Config == nil || c.Config.Labels[LabelRescueOf] != inst.ID {
+		return nil
+	}
+	if _, err := cli.ContainerRemove(ctx, res.Container.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("remove rescue container %s: %w", name, classify(err))
+	}
+	return nil
+}
+
 // Unrescue removes the instance's rescue container (its volumes stay: they are
 // the instance's) and starts the instance's container again. Without a rescue
 // container it only starts the instance.
@@ -174,9 +196,8 @@ func (d *Docker) Unrescue(ctx context.Context, srv *core.Server, ref string) err
 	if err != nil {
 		return fmt.Errorf("unrescue container %s: %w", ref, classify(err))
 	}
-	name := rescueName(strings.TrimPrefix(res.Container.Name, "/"))
-	if _, err := cli.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("remove rescue container %s: %w", name, classify(err))
+	if err := removeRescue(ctx, cli, res.Container); err != nil {
+		return fmt.Errorf("unrescue container %s: %w", ref, err)
 	}
 	return d.Start(ctx, srv, res.Container.ID)
 }

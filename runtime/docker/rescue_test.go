@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"hostdeck/core"
@@ -98,5 +99,79 @@ func TestRescueTwoVolumes(t *testing.T) {
 	}
 	if st, _ := d.Inspect(ctx, local, ref); st.State != core.StateActive {
 		t.Fatalf("a missing rescue image stopped the instance: %s", st.State)
+	}
+}
+
+// TestDeleteInRescue: deleting an instance in rescue removes its rescue
+// container too, and with it the last user of the instance's volumes, which go.
+func TestDeleteInRescue(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	d := New(Options{})
+	t.Cleanup(func() { d.Close() })
+	spec := testSpec(t, d, "rescue-delete")
+	ref, err := d.Create(ctx, local, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := d.Client(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rescue := spec.Name + "-rescue"
+	t.Cleanup(func() { cli.ContainerRemove(context.Background(), rescue, client.ContainerRemoveOptions{Force: true}) })
+	if err := d.Start(ctx, local, ref); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, d, ref, "healthy", healthy)
+	if err := d.Rescue(ctx, local, ref, testImage, "pw"); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := d.Delete(ctx, local, ref); err != nil {
+		t.Fatalf("delete in rescue: %v", err)
+	}
+	if _, err := cli.ContainerInspect(ctx, rescue, client.ContainerInspectOptions{}); !cerrdefs.IsNotFound(err) {
+		t.Fatalf("rescue container after delete: %v", err)
+	}
+	if _, err := cli.ContainerInspect(ctx, ref, client.ContainerInspectOptions{}); !cerrdefs.IsNotFound(err) {
+		t.Fatalf("instance container after delete: %v", err)
+	}
+	for _, v := range spec.Volumes {
+		if _, err := cli.VolumeInspect(ctx, v.Name, client.VolumeInspectOptions{}); !cerrdefs.IsNotFound(err) {
+			t.Fatalf("volume %s after delete: %v", v.Name, err)
+		}
+	}
+	if err := d.Delete(ctx, local, ref); err != nil {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+// TestDeleteSparesAnotherRescue: a container that only bears the rescue name of
+// an instance, without its label, is not the instance's and stays.
+func TestDeleteSparesAnotherRescue(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	d := New(Options{})
+	t.Cleanup(func() { d.Close() })
+	spec := testSpec(t, d, "rescue-spare")
+	ref, err := d.Create(ctx, local, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := d.Client(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := spec.Name + "-rescue"
+	if _, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: other, Config: &container.Config{Image: testImage}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ContainerRemove(context.Background(), other, client.ContainerRemoveOptions{Force: true}) })
+	if err := d.Delete(ctx, local, ref); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.ContainerInspect(ctx, other, client.ContainerInspectOptions{}); err != nil {
+		t.Fatalf("another container removed: %v", err)
 	}
 }

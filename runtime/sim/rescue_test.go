@@ -88,3 +88,32 @@ func TestRescueStates(t *testing.T) {
 		t.Fatalf("unknown ref: %v", err)
 	}
 }
+
+// TestDeleteInRescue: deleting an instance in rescue takes its rescue system
+// and its volumes with it.
+func TestDeleteInRescue(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newSim(t, Options{})
+	ref, err := s.Create(ctx, srvA, spec("r2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx, srvA, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rescue(ctx, srvA, ref, "rescue:1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, srvA, ref); err != nil {
+		t.Fatal(err)
+	}
+	if s.RescueImage(srvA.ID, ref) != "" {
+		t.Fatal("rescue system left after delete")
+	}
+	if _, err := s.Inspect(ctx, srvA, ref); core.ErrorKind(err) != core.KindNotFound {
+		t.Fatalf("inspect after delete: %v", err)
+	}
+	if _, err := s.ReadFile(srvA.ID, ref, "r2-data", "/"); err == nil {
+		t.Fatal("volume left after delete")
+	}
+}
