@@ -366,7 +366,9 @@ func mountList() string {
 
 // mainHandler is the main listener: every face under its mount (the bare mount
 // too, as billmgr's clients post to /billmgr), /metrics and /healthz (200 once
-// ready).
+// ready). The path is cleaned before routing, as each face cleans its own:
+// "//alfa/clients" and "/alfa//clients/" reach alfa's /clients, where a bare
+// ServeMux would answer with an unauthenticated redirect and an HTML body.
 func mainHandler(d faceDeps, reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
 	mux := http.NewServeMux()
 	for _, f := range faces {
@@ -382,7 +384,7 @@ func mainHandler(d faceDeps, reg *prometheus.Registry, ready *atomic.Bool) http.
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	return mux
+	return httpx.CleanPath(mux)
 }
 
 // endpoint is one listener to open: its role, address and handler.
