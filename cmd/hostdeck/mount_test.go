@@ -66,3 +66,30 @@ func TestMainListenerCleansPaths(t *testing.T) {
 		t.Errorf("GET //healthz = %d: %s", res.StatusCode, body)
 	}
 }
+
+// TestFacesTable: a face is one row of faces, and its flag, variable and help
+// come from it, named as they always were.
+func TestFacesTable(t *testing.T) {
+	flags := newServeCmd().Flags()
+	listen := flags.Lookup("listen").Usage
+	seen := map[string]bool{}
+	for _, f := range faces {
+		if seen[f.name] || f.mount != "/"+f.name {
+			t.Errorf("face %q mounted at %q (want unique names, each mounted at /name)", f.name, f.mount)
+		}
+		seen[f.name] = true
+		fl := flags.Lookup(f.name + "-listen")
+		env := "HOSTDECK_" + strings.ToUpper(f.name) + "_LISTEN"
+		if fl == nil || fl.Usage != "own listener for the "+f.name+" face at / ["+env+"]" {
+			t.Errorf("flag --%s-listen: %+v", f.name, fl)
+		}
+		if !strings.Contains(listen, f.mount+"/") {
+			t.Errorf("--listen help %q does not name %s/", listen, f.mount)
+		}
+	}
+	for _, name := range []string{"alfa", "trs", "broker", "satellite", "billmgr"} {
+		if !seen[name] {
+			t.Errorf("face %s is not served", name)
+		}
+	}
+}

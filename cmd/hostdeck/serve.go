@@ -313,10 +313,11 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	return err
 }
 
-// face is one admin API hostdeck serves: its name (in logs and metrics, and of
-// the --NAME-listen flag and HOSTDECK_NAME_LISTEN variable of its own listener),
-// the path the main listener serves it under, and how it is built: prefix is
-// the path it is served under ("" on its own listener, at /), for its links.
+// face is one admin API hostdeck serves: its name (the face's own, as its logs
+// and metrics carry it; also that of the --NAME-listen flag and the
+// HOSTDECK_NAME_LISTEN variable of its own listener), the path the main listener
+// serves it under, and how it is built: prefix is the path it is served under
+// ("" on its own listener, at /), for its links.
 type face struct {
 	name  string
 	mount string
@@ -334,19 +335,19 @@ type faceDeps struct {
 // faces is every face hostdeck serves, in the order the help and the log line
 // name them: adding a face is adding its line here.
 var faces = []face{
-	{"alfa", "/alfa", func(d faceDeps, prefix string) http.Handler {
+	{alfa.Face, "/alfa", func(d faceDeps, prefix string) http.Handler {
 		return alfa.NewHandler(d.svc, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
-	{"trs", "/trs", func(d faceDeps, prefix string) http.Handler {
+	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
 		return trs.NewHandler(d.svc, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
 	}},
-	{"broker", "/broker", func(d faceDeps, prefix string) http.Handler {
+	{broker.Face, "/broker", func(d faceDeps, prefix string) http.Handler {
 		return broker.NewHandler(d.svc, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
-	{"satellite", "/satellite", func(d faceDeps, prefix string) http.Handler {
+	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
 		return satellite.NewHandler(d.svc, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
-	{"billmgr", "/billmgr", func(d faceDeps, prefix string) http.Handler {
+	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
 		return billmgr.NewHandler(d.svc, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 }
