@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/api/httpx"
 	"hostdeck/core"
 )
@@ -42,7 +43,18 @@ func NewHandler(svc *core.Service, o Options) http.Handler {
 	f := &face{svc: svc}
 	rt := httpx.NewRouter(f.auth)
 	f.routes(rt)
-	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, Prefix: o.Prefix})
+	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
+}
+
+// writeError is the face's one error renderer: a JSON:API error document (see
+// jsonapi.FromError for the status and objects), and on a 401 the Basic
+// challenge.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := jsonapi.FromError(err)
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="hostdeck"`)
+	}
+	jsonapi.Write(w, e.Status, &jsonapi.Document{Errors: e.Objects})
 }
 
 // routes is the face's route table: every line of spec 000, each documented GET
@@ -103,30 +115,24 @@ func (f *face) routes(rt *httpx.Router) {
 
 // auth runs before every route (404 and 405 included): HTTP Basic credentials are
 // checked by core, the user must be an admin, and the actor goes into the context.
-// Content negotiation (Accept) is checked once the caller is known.
+// Content negotiation (Accept) is checked once the caller is known. A refusal is
+// a 401 with the Basic challenge (writeError).
 func (f *face) auth(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		challenge := http.Header{"Www-Authenticate": {`Basic realm="hostdeck"`}}
 		name, pass, ok := r.BasicAuth()
 		if !ok {
-			e := httpx.Errorf(http.StatusUnauthorized, "HTTP Basic credentials are required")
-			e.Header = challenge
-			return e
+			return core.Errorf(core.KindUnauthenticated, "HTTP Basic credentials are required")
 		}
 		ip := httpx.RemoteIP(r)
 		u, err := f.svc.Authenticate(r.Context(), name, pass, ip)
 		if err != nil {
-			e := httpx.FromError(err)
-			if e.Status == http.StatusUnauthorized {
-				e.Header = challenge
-			}
-			return e
+			return err
 		}
 		if err := core.Authorize(u, core.RoleAdmin); err != nil {
 			return err
 		}
 		ctx := core.WithActor(r.Context(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: Face, Source: ip})
-		if err := httpx.CheckAccept(r); err != nil {
+		if err := jsonapi.CheckAccept(r); err != nil {
 			return err
 		}
 		return next(w, r.WithContext(ctx))

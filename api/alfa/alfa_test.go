@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hostdeck/api/alfa"
+	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/api/httpx"
 	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
@@ -37,11 +38,11 @@ type response struct {
 }
 
 type document struct {
-	Data     json.RawMessage     `json:"data"`
-	Errors   []httpx.ErrorObject `json:"errors"`
-	Links    map[string]string   `json:"links"`
-	Meta     map[string]any      `json:"meta"`
-	Included []resource          `json:"included"`
+	Data     json.RawMessage       `json:"data"`
+	Errors   []jsonapi.ErrorObject `json:"errors"`
+	Links    map[string]string     `json:"links"`
+	Meta     map[string]any        `json:"meta"`
+	Included []resource            `json:"included"`
 }
 
 type resource struct {
@@ -102,10 +103,10 @@ func (c *client) do(method, path string, body any) *response {
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd, ct = strings.NewReader(b), httpx.MediaType
+		rd, ct = strings.NewReader(b), jsonapi.MediaType
 	default:
 		j, _ := json.Marshal(b)
-		rd, ct = bytes.NewReader(j), httpx.MediaType
+		rd, ct = bytes.NewReader(j), jsonapi.MediaType
 	}
 	return c.req(method, path, ct, rd)
 }
@@ -170,7 +171,7 @@ func checkDoc(t testing.TB, what string, r *response) {
 		}
 		return
 	}
-	if ct := r.header.Get("Content-Type"); ct != httpx.MediaType {
+	if ct := r.header.Get("Content-Type"); ct != jsonapi.MediaType {
 		t.Fatalf("%s: Content-Type %q", what, ct)
 	}
 	var top map[string]json.RawMessage
@@ -384,8 +385,8 @@ func TestRoutes(t *testing.T) {
 		t.Errorf("links at /: %v", links)
 	}
 	// Content negotiation.
-	c.req("GET", "/servers", "", nil, "Accept", httpx.MediaType+"; charset=utf-8").errorAt(t, 406, "")
-	c.req("GET", "/servers", "", nil, "Accept", httpx.MediaType).must(t, 200)
+	c.req("GET", "/servers", "", nil, "Accept", jsonapi.MediaType+"; charset=utf-8").errorAt(t, 406, "")
+	c.req("GET", "/servers", "", nil, "Accept", jsonapi.MediaType).must(t, 200)
 	c.req("GET", "/servers", "", nil, "Accept", "application/json").must(t, 200)
 	// Unknown ids are 404, malformed ones too.
 	for _, p := range []string{"/servers/0190a0a0-0000-7000-8000-000000000000", "/servers/x", "/clients/x",
@@ -503,7 +504,7 @@ func TestClientLifecycle(t *testing.T) {
 		t.Errorf("included client %v", created.Attributes)
 	}
 	var rel struct {
-		Data httpx.Identifier `json:"data"`
+		Data jsonapi.Identifier `json:"data"`
 	}
 	json.Unmarshal(task.Relationships["target"], &rel)
 	if rel.Data.ID != created.ID || rel.Data.Type != "clients" {
@@ -686,7 +687,7 @@ func TestBadInput(t *testing.T) {
 	for _, rt := range routes {
 		t.Run(rt.method+rt.path, func(t *testing.T) {
 			send := func(body string) *response {
-				return c.req(rt.method, rt.path, httpx.MediaType, strings.NewReader(body))
+				return c.req(rt.method, rt.path, jsonapi.MediaType, strings.NewReader(body))
 			}
 			send(`{"data":`).errorAt(t, 400, "")
 			send(`{"data":{"type":"`+rt.typ+`"}} {}`).errorAt(t, 400, "")
@@ -698,7 +699,7 @@ func TestBadInput(t *testing.T) {
 			send(`{"data":{"type":"`+rt.typ+`","attributes":[]}}`).errorAt(t, 400, "/data/attributes")
 			send(big).errorAt(t, 413, "")
 			c.req(rt.method, rt.path, "text/plain", strings.NewReader(`{"data":{"type":"`+rt.typ+`"}}`)).errorAt(t, 415, "")
-			c.req(rt.method, rt.path, httpx.MediaType+"; charset=utf-8", strings.NewReader(`{"data":{"type":"`+rt.typ+`"}}`)).errorAt(t, 415, "")
+			c.req(rt.method, rt.path, jsonapi.MediaType+"; charset=utf-8", strings.NewReader(`{"data":{"type":"`+rt.typ+`"}}`)).errorAt(t, 415, "")
 			c.req(rt.method, rt.path, "", nil).errorAt(t, 415, "")
 		})
 	}

@@ -3,17 +3,18 @@ package alfa
 import (
 	"net/http"
 
+	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/api/httpx"
 	"hostdeck/core"
 )
 
-var clientList = httpx.ListSpec{
+var clientList = jsonapi.ListSpec{
 	Filters: []string{"server_id", "status", "name", "email"},
 	Sorts:   []string{"name", "created_at", "expire_date", "email", "status"},
 }
 
 func (f *face) listClients(w http.ResponseWriter, r *http.Request) error {
-	q, err := httpx.ParseList(r.URL.Query(), clientList)
+	q, err := jsonapi.ParseList(r.URL.Query(), clientList)
 	if err != nil {
 		return err
 	}
@@ -27,7 +28,7 @@ func (f *face) listClients(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return q.FilterError(err)
 	}
-	data := make([]*httpx.Resource, len(clients))
+	data := make([]*jsonapi.Resource, len(clients))
 	for i, c := range clients {
 		data[i] = clientViewResource(r, c)
 	}
@@ -40,7 +41,7 @@ func (f *face) getClient(w http.ResponseWriter, r *http.Request) error {
 
 // serverRef reads the server a body names: attribute server_id or the to-one
 // relationship "server", not both.
-func serverRef(b *httpx.Body) *string {
+func serverRef(b *jsonapi.Body) *string {
 	attr := b.String("server_id")
 	rel := b.RelationshipID("server", typeServers)
 	if attr != nil && rel != nil && *attr != *rel {
@@ -55,7 +56,7 @@ func serverRef(b *httpx.Body) *string {
 // createClient starts the full creation cycle of a client's cloud: 202 with the
 // task as primary data and the client in "included".
 func (f *face) createClient(w http.ResponseWriter, r *http.Request) error {
-	b, err := httpx.Decode(r)
+	b, err := jsonapi.Decode(r)
 	if err != nil {
 		return err
 	}
@@ -81,8 +82,8 @@ func (f *face) createClient(w http.ResponseWriter, r *http.Request) error {
 
 // clientBody decodes a body about the client in the path: type "clients" and, if
 // it has one, the same id.
-func clientBody(r *http.Request) (*httpx.Body, error) {
-	b, err := httpx.Decode(r)
+func clientBody(r *http.Request) (*jsonapi.Body, error) {
+	b, err := jsonapi.Decode(r)
 	if err != nil {
 		return nil, err
 	}
@@ -145,10 +146,10 @@ func (f *face) setExpireDate(w http.ResponseWriter, r *http.Request) error {
 	return f.renderClient(w, r, id)
 }
 
-var expireList = httpx.ListSpec{Sorts: []string{"at"}}
+var expireList = jsonapi.ListSpec{Sorts: []string{"at"}}
 
 func (f *face) expireHistory(w http.ResponseWriter, r *http.Request) error {
-	q, err := httpx.ParseList(r.URL.Query(), expireList)
+	q, err := jsonapi.ParseList(r.URL.Query(), expireList)
 	if err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func (f *face) expireHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := make([]*httpx.Resource, len(changes))
+	data := make([]*jsonapi.Resource, len(changes))
 	for i, c := range changes {
 		data[i] = expireChangeResource(c)
 	}
@@ -166,7 +167,7 @@ func (f *face) expireHistory(w http.ResponseWriter, r *http.Request) error {
 // ownerPassword sets the lab owner's password; the client is data.id or the
 // attribute client_id.
 func (f *face) ownerPassword(w http.ResponseWriter, r *http.Request) error {
-	b, err := httpx.Decode(r)
+	b, err := jsonapi.Decode(r)
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func (f *face) ownerPassword(w http.ResponseWriter, r *http.Request) error {
 	pw := b.String("password")
 	switch {
 	case id != nil && b.HasID && *id != b.ID:
-		return httpx.PointerError(http.StatusConflict, "/data/id", "data.id and attribute client_id name different clients")
+		return jsonapi.PointerError(http.StatusConflict, "/data/id", "data.id and attribute client_id name different clients")
 	case id == nil && b.HasID:
 		id = &b.ID
 	}
@@ -185,7 +186,7 @@ func (f *face) ownerPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if id == nil {
-		return httpx.PointerError(http.StatusBadRequest, "/data/id", "name the client by data.id or the attribute client_id")
+		return jsonapi.PointerError(http.StatusBadRequest, "/data/id", "name the client by data.id or the attribute client_id")
 	}
 	if pw == nil {
 		pw = new(string) // core says what a missing password is

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/api/httpx"
 	"hostdeck/core"
 )
@@ -64,19 +65,19 @@ type loadAttrs struct {
 	CheckedAt     string  `json:"checked_at"`
 }
 
-func serverResource(r *http.Request, s *core.Server) *httpx.Resource {
-	return &httpx.Resource{
+func serverResource(r *http.Request, s *core.Server) *jsonapi.Resource {
+	return &jsonapi.Resource{
 		Type: typeServers, ID: s.ID,
 		Attributes: serverAttrs{
 			Name: s.Name, Address: s.Address, Runtime: s.Runtime, Capacity: s.Capacity,
 			Location: s.Location, Status: string(s.Status),
 			CreatedAt: stamp(s.CreatedAt), UpdatedAt: stamp(s.UpdatedAt),
 		},
-		Links: httpx.Links{"self": httpx.URLPath(r, "/servers/"+s.ID)},
+		Links: jsonapi.Links{"self": httpx.URLPath(r, "/servers/"+s.ID)},
 	}
 }
 
-func serverDetailResource(r *http.Request, d *core.ServerDetail) *httpx.Resource {
+func serverDetailResource(r *http.Request, d *core.ServerDetail) *jsonapi.Resource {
 	res := serverResource(r, d.Server)
 	a := res.Attributes.(serverAttrs)
 	l := &loadAttrs{
@@ -110,8 +111,8 @@ type clientAttrs struct {
 }
 
 // clientResource renders a client; available is whether its cloud answers.
-func clientResource(r *http.Request, c *core.Client, available bool) *httpx.Resource {
-	res := &httpx.Resource{
+func clientResource(r *http.Request, c *core.Client, available bool) *jsonapi.Resource {
+	res := &jsonapi.Resource{
 		Type: typeClients, ID: c.ID,
 		Attributes: clientAttrs{
 			Name: c.Name, Email: c.Email, Phone: c.Phone, Lang: c.Lang, Status: string(c.Status),
@@ -119,19 +120,19 @@ func clientResource(r *http.Request, c *core.Client, available bool) *httpx.Reso
 			Available: available, OwnerLogin: c.OwnerLogin,
 			CreatedAt: stamp(c.CreatedAt), UpdatedAt: stamp(c.UpdatedAt),
 		},
-		Relationships: map[string]httpx.Relationship{"server": {}},
-		Links:         httpx.Links{"self": httpx.URLPath(r, "/clients/"+c.ID)},
+		Relationships: map[string]jsonapi.Relationship{"server": {}},
+		Links:         jsonapi.Links{"self": httpx.URLPath(r, "/clients/"+c.ID)},
 	}
 	if c.ServerID != "" {
-		res.Relationships["server"] = httpx.Relationship{
-			Data:  &httpx.Identifier{Type: typeServers, ID: c.ServerID},
-			Links: httpx.Links{"related": httpx.URLPath(r, "/servers/"+c.ServerID)},
+		res.Relationships["server"] = jsonapi.Relationship{
+			Data:  &jsonapi.Identifier{Type: typeServers, ID: c.ServerID},
+			Links: jsonapi.Links{"related": httpx.URLPath(r, "/servers/"+c.ServerID)},
 		}
 	}
 	return res
 }
 
-func clientViewResource(r *http.Request, v *core.ClientView) *httpx.Resource {
+func clientViewResource(r *http.Request, v *core.ClientView) *jsonapi.Resource {
 	return clientResource(r, v.Client, v.Available)
 }
 
@@ -152,12 +153,12 @@ type taskAttrs struct {
 	FinishedAt      *string         `json:"finished_at"`
 }
 
-func taskResource(r *http.Request, t *core.Task) *httpx.Resource {
+func taskResource(r *http.Request, t *core.Task) *jsonapi.Resource {
 	result := t.Result
 	if len(result) == 0 || !json.Valid(result) {
 		result = json.RawMessage("null")
 	}
-	res := &httpx.Resource{
+	res := &jsonapi.Resource{
 		Type: typeTasks, ID: t.ID,
 		Attributes: taskAttrs{
 			Kind: t.Kind, Status: string(t.Status), Progress: t.Progress, Message: t.Message,
@@ -165,14 +166,14 @@ func taskResource(r *http.Request, t *core.Task) *httpx.Resource {
 			Creator: t.Creator, TargetType: t.TargetType, TargetID: t.TargetID,
 			CreatedAt: stamp(t.CreatedAt), StartedAt: stampPtr(t.StartedAt), FinishedAt: stampPtr(t.FinishedAt),
 		},
-		Links: httpx.Links{"self": httpx.URLPath(r, "/tasks/"+t.ID)},
+		Links: jsonapi.Links{"self": httpx.URLPath(r, "/tasks/"+t.ID)},
 	}
 	// The target as a relationship gives a compound document (a created client in
 	// "included") the full linkage JSON:API requires.
 	if typ, path := targetOf(t.TargetType); typ != "" && t.TargetID != "" {
-		res.Relationships = map[string]httpx.Relationship{"target": {
-			Data:  &httpx.Identifier{Type: typ, ID: t.TargetID},
-			Links: httpx.Links{"related": httpx.URLPath(r, path+t.TargetID)},
+		res.Relationships = map[string]jsonapi.Relationship{"target": {
+			Data:  &jsonapi.Identifier{Type: typ, ID: t.TargetID},
+			Links: jsonapi.Links{"related": httpx.URLPath(r, path+t.TargetID)},
 		}}
 	}
 	return res
@@ -200,12 +201,12 @@ type auditAttrs struct {
 	Detail     json.RawMessage `json:"detail"`
 }
 
-func auditResource(e *core.AuditEvent) *httpx.Resource {
+func auditResource(e *core.AuditEvent) *jsonapi.Resource {
 	detail := e.Detail
 	if len(detail) == 0 || !json.Valid(detail) {
 		detail = json.RawMessage("null")
 	}
-	return &httpx.Resource{
+	return &jsonapi.Resource{
 		Type: typeAudit, ID: e.ID,
 		Attributes: auditAttrs{
 			At: stamp(e.At), Actor: e.Actor, Face: e.Face, Source: e.Source, Action: e.Action,
@@ -222,34 +223,34 @@ type expireChangeAttrs struct {
 	At     string  `json:"at"`
 }
 
-func expireChangeResource(c *core.ExpireChange) *httpx.Resource {
-	return &httpx.Resource{
+func expireChangeResource(c *core.ExpireChange) *jsonapi.Resource {
+	return &jsonapi.Resource{
 		Type: typeExpireChange, ID: c.ID,
 		Attributes: expireChangeAttrs{Old: date(c.Old), New: date(c.New), Actor: c.Actor, Source: c.Source, At: stamp(c.At)},
 	}
 }
 
 // one writes a single resource as primary data.
-func one(w http.ResponseWriter, status int, res *httpx.Resource) error {
-	httpx.Write(w, status, &httpx.Document{Data: res})
+func one(w http.ResponseWriter, status int, res *jsonapi.Resource) error {
+	jsonapi.Write(w, status, &jsonapi.Document{Data: res})
 	return nil
 }
 
 // many writes a page of a collection with its links and total.
-func many(w http.ResponseWriter, r *http.Request, q httpx.ListQuery, total int, data []*httpx.Resource) error {
+func many(w http.ResponseWriter, r *http.Request, q jsonapi.ListQuery, total int, data []*jsonapi.Resource) error {
 	if data == nil {
-		data = []*httpx.Resource{}
+		data = []*jsonapi.Resource{}
 	}
-	links, meta := httpx.ListLinks(r, q, total)
-	httpx.Write(w, http.StatusOK, &httpx.Document{Data: data, Links: links, Meta: meta})
+	links, meta := jsonapi.ListLinks(r, q, total)
+	jsonapi.Write(w, http.StatusOK, &jsonapi.Document{Data: data, Links: links, Meta: meta})
 	return nil
 }
 
 // accepted answers 202 with the task as primary data and Location pointing at it.
-func accepted(w http.ResponseWriter, r *http.Request, t *core.Task, included ...*httpx.Resource) error {
+func accepted(w http.ResponseWriter, r *http.Request, t *core.Task, included ...*jsonapi.Resource) error {
 	loc := httpx.URLPath(r, "/tasks/"+t.ID)
 	w.Header().Set("Location", loc)
 	w.Header().Set("Content-Location", loc)
-	httpx.Write(w, http.StatusAccepted, &httpx.Document{Data: taskResource(r, t), Included: included})
+	jsonapi.Write(w, http.StatusAccepted, &jsonapi.Document{Data: taskResource(r, t), Included: included})
 	return nil
 }

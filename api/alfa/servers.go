@@ -3,18 +3,18 @@ package alfa
 import (
 	"net/http"
 
-	"hostdeck/api/httpx"
+	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/core"
 )
 
-var serverList = httpx.ListSpec{
+var serverList = jsonapi.ListSpec{
 	Filters: []string{"runtime"},
 	Sorts:   []string{"name", "created_at", "capacity"},
 }
 
 // listServers lists the active servers: the ones new clients can be placed on.
 func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
-	q, err := httpx.ParseList(r.URL.Query(), serverList)
+	q, err := jsonapi.ParseList(r.URL.Query(), serverList)
 	if err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return q.FilterError(err)
 	}
-	data := make([]*httpx.Resource, len(servers))
+	data := make([]*jsonapi.Resource, len(servers))
 	for i, s := range servers {
 		data[i] = serverResource(r, s)
 	}
@@ -41,7 +41,7 @@ func (f *face) getServer(w http.ResponseWriter, r *http.Request) error {
 }
 
 // serverInput reads the attributes a server body may carry.
-func serverInput(b *httpx.Body) core.ServerInput {
+func serverInput(b *jsonapi.Body) core.ServerInput {
 	in := core.ServerInput{
 		Name: b.String("name"), Address: b.String("address"), Runtime: b.String("runtime"),
 		Capacity: b.Int("capacity"), Location: b.String("location"),
@@ -53,7 +53,7 @@ func serverInput(b *httpx.Body) core.ServerInput {
 }
 
 func (f *face) createServer(w http.ResponseWriter, r *http.Request) error {
-	b, err := httpx.Decode(r)
+	b, err := jsonapi.Decode(r)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (f *face) createServer(w http.ResponseWriter, r *http.Request) error {
 
 func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	b, err := httpx.Decode(r)
+	b, err := jsonapi.Decode(r)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
 func (f *face) rebootServer(w http.ResponseWriter, r *http.Request) error {
 	ids := r.URL.Query()["id"]
 	if len(ids) != 1 || ids[0] == "" {
-		return httpx.ParameterError("id", "the server to reboot is given as ?id=")
+		return jsonapi.ParameterError("id", "the server to reboot is given as ?id=")
 	}
 	t, err := f.svc.RebootServer(r.Context(), ids[0])
 	if err != nil {

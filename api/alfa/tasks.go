@@ -3,17 +3,17 @@ package alfa
 import (
 	"net/http"
 
-	"hostdeck/api/httpx"
+	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/core"
 )
 
-var taskList = httpx.ListSpec{
+var taskList = jsonapi.ListSpec{
 	Filters: []string{"status", "kind", "target_id"},
 	Sorts:   []string{"created_at", "status", "kind"},
 }
 
 func (f *face) listTasks(w http.ResponseWriter, r *http.Request) error {
-	q, err := httpx.ParseList(r.URL.Query(), taskList)
+	q, err := jsonapi.ParseList(r.URL.Query(), taskList)
 	if err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func (f *face) listTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return q.FilterError(err)
 	}
-	data := make([]*httpx.Resource, len(tasks))
+	data := make([]*jsonapi.Resource, len(tasks))
 	for i, t := range tasks {
 		data[i] = taskResource(r, t)
 	}
@@ -48,13 +48,13 @@ func (f *face) cancelTask(w http.ResponseWriter, r *http.Request) error {
 	return one(w, http.StatusOK, taskResource(r, t))
 }
 
-var auditList = httpx.ListSpec{
+var auditList = jsonapi.ListSpec{
 	Filters: []string{"actor", "action", "target_id"},
 	Sorts:   []string{"at", "actor", "action"},
 }
 
 func (f *face) listAudit(w http.ResponseWriter, r *http.Request) error {
-	q, err := httpx.ParseList(r.URL.Query(), auditList)
+	q, err := jsonapi.ParseList(r.URL.Query(), auditList)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (f *face) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return q.FilterError(err)
 	}
-	data := make([]*httpx.Resource, len(events))
+	data := make([]*jsonapi.Resource, len(events))
 	for i, e := range events {
 		data[i] = auditResource(e)
 	}
@@ -74,7 +74,7 @@ func (f *face) listAudit(w http.ResponseWriter, r *http.Request) error {
 // setAdminPassword sets the API password of the authenticated user; the old one
 // stops working at once.
 func (f *face) setAdminPassword(w http.ResponseWriter, r *http.Request) error {
-	b, err := httpx.Decode(r)
+	b, err := jsonapi.Decode(r)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,18 @@ type handlerFunc func(ctx context.Context, u *core.User, p params) (node, error)
 // endpoint, so it works mounted under a prefix (http.StripPrefix) or at "/".
 func NewHandler(svc *core.Service, o Options) http.Handler {
 	f := &face{svc: svc, log: httpx.Logger(o.Log)}
-	return httpx.Serve(http.HandlerFunc(f.serve), httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, Prefix: o.Prefix})
+	return httpx.Serve(http.HandlerFunc(f.serve), httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
+}
+
+// outKey carries the output format (out=) a request chose to writeError.
+type outKey struct{}
+
+// writeError is the face's one error renderer (its httpx.ErrorWriter): the
+// error document (errorDoc) with status 200, as the panel answers, in the format
+// the request chose (see serve).
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	out, _ := r.Context().Value(outKey{}).(string)
+	write(w, out, errorDoc(err))
 }
 
 // funcs is the face's function table.
@@ -66,26 +77,30 @@ func (f *face) funcs() map[string]handlerFunc {
 
 // serve is the one endpoint. Whatever happens, the answer is a document with
 // status 200, as the panel's; a panic is logged and answered as an internal error.
+// Errors go through httpx.WriteError (recorded for the log line, where a
+// cancellation is a 499, not a 200) to writeError, in the format out chose.
 func (f *face) serve(w http.ResponseWriter, r *http.Request) {
 	out := strings.TrimSpace(r.URL.Query().Get("out"))
 	r.Pattern = "unmatched"
+	fail := func(err error) {
+		httpx.WriteError(w, r.WithContext(context.WithValue(r.Context(), outKey{}, out)), err)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
 			f.log.Error("billmgr: panic", "panic", p, "stack", string(debug.Stack()))
-			write(w, out, errorDoc(core.Errorf(core.KindInternal, "panic")))
+			fail(core.Errorf(core.KindInternal, "panic"))
 		}
 	}()
 	doc, err := f.handle(w, r, &out)
 	if err != nil {
-		httpx.RecordError(r, err) // for the log line: a cancellation is a 499 there, not a 200
 		if core.ErrorKind(err) == core.KindInternal {
 			f.log.Error("billmgr: request failed", "func", r.Pattern, "err", err)
 		}
-		httpx.SetErrorHeaders(w, err)
-		doc = errorDoc(err)
+		fail(err)
+		return
 	}
 	write(w, out, doc)
 }

@@ -1,7 +1,8 @@
 // Package broker is the face that speaks the "TRS broker" API of the
 // remote-desktop document (spec 001, port 9365): users ask for a machine
 // (request-vm), poll for it (get-vm), list their projects, leave a machine and
-// change their password. Errors use the TRS envelope and catalogue of api/trs.
+// change their password. Errors use the TRS envelope and catalogue (api/rsproto,
+// shared with api/trs).
 //
 // Choices where the document is silent: a client authenticates with
 // user/password/user_domain_name in the body, or with a token given as "token"
@@ -25,7 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hostdeck/api/httpx"
-	"hostdeck/api/trs"
+	"hostdeck/api/rsproto"
 	"hostdeck/core"
 )
 
@@ -56,22 +57,20 @@ func NewHandler(svc *core.Service, o Options) http.Handler {
 	rt.Handle(post, "/v1/get-projects", f.getProjects)
 	rt.Handle(post, "/v1/server-remove-user", f.serverRemoveUser)
 	rt.Handle(post, "/v1/change-password", f.changePassword)
-	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: trs.WriteError, Prefix: o.Prefix})
+	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: rsproto.WriteError, Prefix: o.Prefix})
 }
 
-// middleware caps the body, turns a panic into error 1 and writes every error in
-// the TRS envelope.
+// middleware runs around every route (404 and 405 included): the caller is
+// anonymous until its body's credentials say otherwise, and an ended licence
+// stops the broker's work. Every error is answered in the TRS envelope
+// (rsproto.WriteError, the face's one error renderer).
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		r = r.WithContext(core.WithActor(r.Context(), core.Actor{Name: "anonymous", Face: Face, Source: httpx.RemoteIP(r)}))
-		err := f.svc.CheckLicense(trs.BaseURL(r))
-		if err == nil {
-			err = next(w, r)
+		if err := f.svc.CheckLicense(rsproto.BaseURL(r)); err != nil {
+			return err
 		}
-		if err != nil {
-			trs.WriteError(w, r, err)
-		}
-		return nil
+		return next(w, r)
 	}
 }
 
@@ -93,7 +92,7 @@ func (f *face) warn(r *http.Request, out map[string]any, l login, u *core.User) 
 		return
 	}
 	if n := f.svc.PasswordNotice(u); n != nil {
-		out["warning"] = trs.WarningOf(r, n)
+		out["warning"] = rsproto.WarningOf(r, n)
 	}
 }
 
@@ -132,7 +131,7 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 		OS        string `json:"os"`
 		Client    string `json:"client"`
 	}
-	if err := trs.Decode(r, &body); err != nil {
+	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
 	in := body.login.core(r)
@@ -146,10 +145,10 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := map[string]any{"request_id": tk.RequestID}
 	if tk.Notice != nil {
-		out["warning"] = trs.WarningOf(r, tk.Notice)
+		out["warning"] = rsproto.WarningOf(r, tk.Notice)
 	}
 	w.Header().Set("X-Auth-Token", tk.Token)
-	httpx.WriteJSON(w, http.StatusOK, out)
+	rsproto.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -169,7 +168,7 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 		Request string `json:"request"`
 		Token   string `json:"token"`
 	}
-	if err := trs.Decode(r, &body); err != nil {
+	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
 	if body.Request == "" {
@@ -193,10 +192,10 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 		out["message"] = req.Message
 	}
 	if m := req.Machine; m != nil {
-		status, vm, task, _ := trs.NovaState(m.State)
+		status, vm, task, _ := rsproto.NovaState(m.State)
 		out["server"] = server{Status: status, VMState: vm, IP: m.Address, TaskState: task, ID: m.ID}
 	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	rsproto.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -212,7 +211,7 @@ func (f *face) authBody(r *http.Request, l login) (*http.Request, *core.User, er
 // getProjects is POST /v1/get-projects/.
 func (f *face) getProjects(w http.ResponseWriter, r *http.Request) error {
 	var body login
-	if err := trs.Decode(r, &body); err != nil {
+	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
 	r, u, err := f.authBody(r, body)
@@ -225,7 +224,7 @@ func (f *face) getProjects(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := map[string]any{"projects": names}
 	f.warn(r, out, body, u)
-	httpx.WriteJSON(w, http.StatusOK, out)
+	rsproto.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -235,7 +234,7 @@ func (f *face) serverRemoveUser(w http.ResponseWriter, r *http.Request) error {
 		login
 		InstanceID string `json:"instance_id"`
 	}
-	if err := trs.Decode(r, &body); err != nil {
+	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
 	if body.InstanceID == "" {
@@ -248,7 +247,7 @@ func (f *face) serverRemoveUser(w http.ResponseWriter, r *http.Request) error {
 	if err := f.svc.UnassignMachineUser(r.Context(), body.InstanceID, u.ID); err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{
+	rsproto.WriteJSON(w, http.StatusOK, map[string]string{
 		"message": fmt.Sprintf("User with user_id = %s was deleted from instance with instance_id = %s", u.ID, body.InstanceID)})
 	return nil
 }
@@ -259,7 +258,7 @@ func (f *face) changePassword(w http.ResponseWriter, r *http.Request) error {
 		login
 		NewPassword string `json:"new_password"`
 	}
-	if err := trs.Decode(r, &body); err != nil {
+	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
 	if body.User == "" || body.Password == "" || body.NewPassword == "" {
@@ -270,6 +269,6 @@ func (f *face) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{"message": fmt.Sprintf("Password successfully changed for user '%s'", u.Name)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]string{"message": fmt.Sprintf("Password successfully changed for user '%s'", u.Name)})
 	return nil
 }

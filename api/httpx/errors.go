@@ -9,20 +9,24 @@ import (
 	"hostdeck/core"
 )
 
-// Error is an HTTP error as a client sees it: a status, the error objects, and
-// headers to set (Allow, WWW-Authenticate, Retry-After). Cause is for the log only.
+// Error is an error the HTTP layer finds itself, outside any use case: no route
+// (404), a method the route does not take (405, with Allow), a body over MaxBody
+// (413) or one that cannot be read (400). Message is safe to show the client;
+// Header holds headers the answer must carry; Cause is for the log only.
 type Error struct {
 	Status  int
-	Objects []ErrorObject
+	Message string
 	Header  http.Header
 	Cause   error
 }
 
+// Errorf returns an Error with the message format makes.
+func Errorf(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
 func (e *Error) Error() string {
-	msg := strconv.Itoa(e.Status)
-	if len(e.Objects) > 0 {
-		msg += " " + e.Objects[0].Detail
-	}
+	msg := strconv.Itoa(e.Status) + " " + e.Message
 	if e.Cause != nil {
 		msg += ": " + e.Cause.Error()
 	}
@@ -31,102 +35,41 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Cause }
 
-// code names each status the way core names its kinds, so that one client sees the
-// same codes from decoder and core errors.
-func code(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return string(core.KindInvalid)
-	case http.StatusUnauthorized:
-		return string(core.KindUnauthenticated)
-	case http.StatusForbidden:
-		return string(core.KindForbidden)
-	case http.StatusNotFound:
-		return string(core.KindNotFound)
-	case http.StatusMethodNotAllowed:
-		return "method_not_allowed"
-	case http.StatusNotAcceptable:
-		return "not_acceptable"
-	case http.StatusConflict:
-		return string(core.KindConflict)
-	case http.StatusRequestEntityTooLarge:
-		return "too_large"
-	case http.StatusUnsupportedMediaType:
-		return "unsupported_media_type"
-	case http.StatusTooManyRequests:
-		return string(core.KindTooMany)
-	case http.StatusServiceUnavailable:
-		return string(core.KindUnavailable)
-	case StatusClientClosedRequest:
-		return string(core.KindCanceled)
-	}
-	return string(core.KindInternal)
-}
+// HTTPStatus is the status the error is answered with (see ErrorStatus).
+func (e *Error) HTTPStatus() int { return e.Status }
 
-// Object returns one error object for status.
-func Object(status int, detail string) ErrorObject {
-	return ErrorObject{Status: strconv.Itoa(status), Code: code(status), Title: http.StatusText(status), Detail: detail}
-}
+// ErrorWriter renders err in a face's own envelope. Each face has exactly one and
+// gives it to Serve; WriteError calls it for every error, after recording the
+// error for the request's log line and setting the headers it asks for.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 
-// Errorf returns an Error with one object.
-func Errorf(status int, format string, args ...any) *Error {
-	return &Error{Status: status, Objects: []ErrorObject{Object(status, fmt.Sprintf(format, args...))}}
-}
-
-// PointerError returns an Error about the member of the request document at pointer.
-func PointerError(status int, pointer, format string, args ...any) *Error {
-	e := Errorf(status, format, args...)
-	e.Objects[0].Source = &Source{Pointer: pointer}
-	return e
-}
-
-// ParameterError returns a 400 about a query parameter.
-func ParameterError(param, format string, args ...any) *Error {
-	e := Errorf(http.StatusBadRequest, format, args...)
-	e.Objects[0].Source = &Source{Parameter: param}
-	return e
-}
-
-// AttributePointer is the JSON Pointer of an attribute of the primary data.
-func AttributePointer(name string) string { return "/data/attributes/" + escapePointer(name) }
-
-// FromError is the one place where an error becomes what a client sees. An *Error
-// passes through; a core error maps by kind (invalid 400 with the offending
-// attribute as source.pointer, not_found 404, conflict 409, forbidden 403,
-// unauthenticated 401, too_many 429, canceled 499, unavailable 503); anything else is a 500 whose
-// detail is "internal error", the cause kept for the log.
-func FromError(err error) *Error {
-	if err == nil {
-		return nil
-	}
-	var he *Error
-	if errors.As(err, &he) {
-		return he
-	}
-	status := StatusOf(core.ErrorKind(err))
-	e := Errorf(status, "%s", core.ErrorMessage(err))
-	e.Cause = err
-	if status == http.StatusInternalServerError {
-		e.Objects[0].Detail = "internal error"
-	}
-	if f := core.ErrorField(err); f != "" && status == http.StatusBadRequest {
-		e.Objects[0].Source = &Source{Pointer: AttributePointer(f)}
-	}
-	return e
-}
-
-// WriteError sends err as a JSON:API error document and records it for the
-// request's log line.
+// WriteError answers r with err: it records err for the request's log line, sets
+// the headers err asks for (SetErrorHeaders) and has the face's ErrorWriter (the
+// one given to Serve) render it. Outside Serve it writes the status text as
+// text/plain.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	e := FromError(err)
 	RecordError(r, err)
 	SetErrorHeaders(w, err)
-	Write(w, e.Status, &Document{Errors: e.Objects})
+	if rec := recordFrom(r.Context()); rec != nil && rec.write != nil {
+		rec.write(w, r, err)
+		return
+	}
+	status := ErrorStatus(err)
+	http.Error(w, http.StatusText(status), status)
+}
+
+// RecordError notes err for the request's log line when a face writes its own
+// error answer rather than returning the error (billmgr, whose errors are
+// documents with status 200).
+func RecordError(r *http.Request, err error) {
+	if rec := recordFrom(r.Context()); rec != nil {
+		rec.err = err
+	}
 }
 
 // SetErrorHeaders sets the headers err asks for, in every face's envelope: an
-// *Error's own (Allow, WWW-Authenticate), and Retry-After, in seconds, for a
-// core KindTooMany refusal.
+// *Error's own (Allow), and Retry-After, in seconds, for a core KindTooMany
+// refusal.
 func SetErrorHeaders(w http.ResponseWriter, err error) {
 	var he *Error
 	if errors.As(err, &he) {
@@ -164,4 +107,48 @@ func StatusOf(k core.Kind) int {
 		return StatusClientClosedRequest
 	}
 	return http.StatusInternalServerError
+}
+
+// ErrorStatus is the HTTP status of err: that of the first error in its chain
+// with an HTTPStatus method (an *Error, or a face's own error type), else
+// StatusOf its core kind.
+func ErrorStatus(err error) int {
+	var s interface{ HTTPStatus() int }
+	if errors.As(err, &s) {
+		return s.HTTPStatus()
+	}
+	return StatusOf(core.ErrorKind(err))
+}
+
+// Code names a status the way core names its kinds ("invalid", "not_found", …,
+// and "method_not_allowed", "too_large" and the like for statuses no kind has),
+// so that logs and clients see one vocabulary whatever found the error.
+func Code(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return string(core.KindInvalid)
+	case http.StatusUnauthorized:
+		return string(core.KindUnauthenticated)
+	case http.StatusForbidden:
+		return string(core.KindForbidden)
+	case http.StatusNotFound:
+		return string(core.KindNotFound)
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusNotAcceptable:
+		return "not_acceptable"
+	case http.StatusConflict:
+		return string(core.KindConflict)
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusTooManyRequests:
+		return string(core.KindTooMany)
+	case http.StatusServiceUnavailable:
+		return string(core.KindUnavailable)
+	case StatusClientClosedRequest:
+		return string(core.KindCanceled)
+	}
+	return string(core.KindInternal)
 }

@@ -24,9 +24,10 @@ type Options struct {
 	Metrics *Metrics     // nil: registered on Registerer, or none without one
 	// Registerer gets the metrics when Metrics is nil (never the global registry).
 	Registerer prometheus.Registerer
-	// WriteError writes an error in the face's envelope: a panic, as an internal
-	// error. nil writes JSON:API.
-	WriteError func(w http.ResponseWriter, r *http.Request, err error)
+	// WriteError is the face's one error renderer (see ErrorWriter): every
+	// error WriteError answers, a panic as a core KindInternal error, goes through
+	// it. nil writes the status text as text/plain.
+	WriteError ErrorWriter
 	// Prefix is the path the face is mounted under (e.g. "/alfa"), used to build
 	// links. When empty it is found per request by comparing the path the client
 	// sent with the one that reached the face (after http.StripPrefix).
@@ -36,6 +37,7 @@ type Options struct {
 // record is what the middleware learns about one request while it is handled.
 type record struct {
 	prefix string
+	write  ErrorWriter
 	err    error
 	panic  any
 	stack  []byte
@@ -102,7 +104,8 @@ const StatusClientClosedRequest = 499
 
 // Serve wraps a face's router with what every face runs behind: the mount prefix is
 // found, the path cleaned (a trailing slash is optional on every route), the body
-// capped at MaxBody, panics become an internal error in the face's envelope, and
+// capped at MaxBody, every error (a handler's, the router's 404 and 405, a panic
+// as an internal error) answered by WriteError through o.WriteError, and
 // each request is logged on one line (face, method, route pattern, status,
 // duration, remote address; never bodies or credentials) and counted in the
 // metrics by the route pattern that matched.
@@ -122,13 +125,9 @@ func Serve(h http.Handler, o Options) http.Handler {
 		}
 		o.Metrics = m
 	}
-	writeErr := o.WriteError
-	if writeErr == nil {
-		writeErr = WriteError
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &record{prefix: o.Prefix}
+		rec := &record{prefix: o.Prefix, write: o.WriteError}
 		if rec.prefix == "" {
 			rec.prefix = mountPrefix(r)
 		}
@@ -150,7 +149,7 @@ func Serve(h http.Handler, o Options) http.Handler {
 				}
 				rec.panic, rec.stack = p, debug.Stack()
 				if sw.status == 0 {
-					writeErr(sw, r, core.Errorf(core.KindInternal, "panic"))
+					WriteError(sw, r, core.Errorf(core.KindInternal, "panic"))
 				}
 			}()
 			h.ServeHTTP(sw, r)
@@ -177,7 +176,7 @@ func Serve(h http.Handler, o Options) http.Handler {
 		}
 		level := slog.LevelInfo
 		if rec.err != nil {
-			attrs = append(attrs, slog.String("code", FromError(rec.err).Objects[0].Code))
+			attrs = append(attrs, slog.String("code", Code(ErrorStatus(rec.err))))
 			if status >= 500 {
 				attrs = append(attrs, slog.String("err", rec.err.Error()))
 			}
@@ -226,6 +225,17 @@ func mountPrefix(r *http.Request) string {
 		return orig[:len(orig)-len(got)]
 	}
 	return ""
+}
+
+// CleanPath serves h with r's path made canonical as Serve makes it ("//alfa/x",
+// "/alfa//x/" and "/alfa/x" alike), so that a ServeMux in front of faces routes
+// the canonical path and never answers with a redirect.
+func CleanPath(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(r.Context()) // a copy: the server's request is not changed
+		cleanPath(r)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // cleanPath makes the path canonical in place, so that "/servers/", "/servers//"

@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// HandlerFunc is a handler that returns its error instead of writing it: the
-// router renders it with WriteError (tailscale tsweb style).
+// HandlerFunc is a handler that returns its error instead of writing it
+// (tailscale tsweb style): WriteError renders it in the face's envelope.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// ServeHTTP runs f and writes its error, if any, as a JSON:API error document.
+// ServeHTTP runs f and answers its error, if any, with WriteError.
 func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := f(w, r); err != nil {
 		WriteError(w, r, err)
@@ -21,8 +21,10 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type Middleware func(HandlerFunc) HandlerFunc
 
 // Router routes by ServeMux patterns without methods and dispatches on the method
-// itself, so that an unknown path is a JSON:API 404 and a known path with another
-// method a JSON:API 405 with Allow. r.Pattern is the matched pattern either way.
+// itself, so that an unknown path is a 404 *Error and a known path with another
+// method a 405 *Error with Allow, both answered in the face's envelope like any
+// other error (ServeMux's own answers are text/plain). r.Pattern is the matched
+// pattern either way.
 type Router struct {
 	mux    *http.ServeMux
 	routes map[string]map[string]HandlerFunc // pattern → method → handler
@@ -61,7 +63,7 @@ func (rt *Router) Handle(method, pattern string, h HandlerFunc) {
 	ms[method] = h
 }
 
-// ServeHTTP routes r; a path no pattern matches is a JSON:API 404.
+// ServeHTTP routes r; a path no pattern matches is a 404 *Error.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := rt.mux.Handler(r); pattern == "" {
 		rt.wrap(func(w http.ResponseWriter, r *http.Request) error {

@@ -71,21 +71,16 @@ func (f *face) routes(rt *httpx.Router) {
 	rt.Handle(put, "/api/project/{id}/limit", f.setLimits)
 }
 
-// middleware runs around every route (404 and 405 included): it caps the body,
-// authenticates the Authorization header, puts the actor in the context and
-// writes any error in the face's envelope. A panic is logged and answered 500.
+// middleware runs around every route (404 and 405 included): it authenticates
+// the Authorization header and puts the actor in the context. Every error, a
+// refusal here included, is answered by writeError.
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		a, err := f.svc.SatelliteActor(r.Context(), r.Header.Get("Authorization"), Face, httpx.RemoteIP(r))
 		if err != nil {
-			writeError(w, r, err)
-			return nil
+			return err
 		}
-		r = r.WithContext(core.WithActor(r.Context(), a))
-		if err := next(w, r); err != nil {
-			writeError(w, r, err)
-		}
-		return nil
+		return next(w, r.WithContext(core.WithActor(r.Context(), a)))
 	}
 }
 
@@ -140,19 +135,19 @@ func statusOf(err error) (int, string, string) {
 	}
 	var he *httpx.Error
 	if errors.As(err, &he) {
-		msg := http.StatusText(he.Status)
-		if len(he.Objects) > 0 && he.Objects[0].Detail != "" {
-			msg = he.Objects[0].Detail
+		msg := he.Message
+		if msg == "" {
+			msg = http.StatusText(he.Status)
 		}
 		return he.Status, msg, ""
 	}
 	return httpx.StatusOf(core.ErrorKind(err)), core.ErrorMessage(err), ""
 }
 
+// writeError is the face's one error renderer (its httpx.ErrorWriter):
+// {"error", "detail"} with the status statusOf gives.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	httpx.RecordError(r, err)
 	status, msg, detail := statusOf(err)
-	httpx.SetErrorHeaders(w, err)
 	writeJSON(w, status, errorBody{Error: msg, Detail: detail})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"hostdeck/api/rsproto"
 	"hostdeck/internal/testenv"
 )
 
@@ -25,12 +26,17 @@ func FuzzDecodeTRS(f *testing.F) {
 	h := NewHandler(env.Svc, Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var v ksAuthRequest
-		if err := decodeBytes(body, &v); err != nil {
+		if err := rsproto.DecodeBytes(body, &v); err != nil {
 			r := httptest.NewRequest("POST", "/v1/servers", nil)
 			w := httptest.NewRecorder()
-			writeTRSError(w, r, err)
-			var env envelope
-			if w.Code != http.StatusBadRequest || json.Unmarshal(w.Body.Bytes(), &env) != nil || env.Error.Code != CodeInvalidBody || env.Error.Message == "" {
+			writeError(w, r, err)
+			var env struct {
+				Error struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if w.Code != http.StatusBadRequest || json.Unmarshal(w.Body.Bytes(), &env) != nil || env.Error.Code != rsproto.CodeInvalidBody || env.Error.Message == "" {
 				t.Fatalf("body %q: bad envelope %d %s", body, w.Code, w.Body)
 			}
 		}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"hostdeck/api/httpx"
+	"hostdeck/api/rsproto"
 	"hostdeck/core"
 )
 
@@ -16,7 +16,7 @@ func (f *face) info(w http.ResponseWriter, r *http.Request) error {
 	if f.license != nil {
 		body["license"] = f.license
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"info": body})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"info": body})
 	return nil
 }
 
@@ -48,7 +48,7 @@ func (f *face) listTasks(w http.ResponseWriter, r *http.Request) error {
 	for i, t := range tasks {
 		ids[i] = t.ID
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"tasks": ids})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"tasks": ids})
 	return nil
 }
 
@@ -101,6 +101,6 @@ func (f *face) getTask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, celery(t))
+	rsproto.WriteJSON(w, http.StatusOK, celery(t))
 	return nil
 }

@@ -6,21 +6,12 @@ import (
 	"strings"
 
 	"hostdeck/api/httpx"
+	"hostdeck/api/rsproto"
 	"hostdeck/core"
 )
 
 // keystoneTime is how Keystone renders token times.
 const keystoneTime = "2006-01-02T15:04:05.000000Z"
-
-// BaseURL is the face's root as the client addresses it: scheme, host and mount
-// prefix (the cloud_url of the licence error).
-func BaseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + httpx.URLPath(r, "")
-}
 
 type ksRef struct {
 	ID   string `json:"id,omitempty"`
@@ -67,7 +58,7 @@ type ksScope struct {
 func version(r *http.Request) map[string]any {
 	return map[string]any{
 		"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
-		"links":       []map[string]string{{"rel": "self", "href": BaseURL(r) + "/v3/"}},
+		"links":       []map[string]string{{"rel": "self", "href": rsproto.BaseURL(r) + "/v3/"}},
 		"media-types": []map[string]string{{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}},
 	}
 }
@@ -75,21 +66,21 @@ func version(r *http.Request) map[string]any {
 // keystoneVersion is GET /v3, the version document keystoneauth's discovery reads
 // when the auth URL ends in /v3.
 func (f *face) keystoneVersion(w http.ResponseWriter, r *http.Request) error {
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"version": version(r)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"version": version(r)})
 	return nil
 }
 
 // keystoneVersions is GET / (the face's root), the version list discovery reads
 // when the auth URL has no version.
 func (f *face) keystoneVersions(w http.ResponseWriter, r *http.Request) error {
-	httpx.WriteJSON(w, http.StatusMultipleChoices, map[string]any{"versions": map[string]any{"values": []any{version(r)}}})
+	rsproto.WriteJSON(w, http.StatusMultipleChoices, map[string]any{"versions": map[string]any{"values": []any{version(r)}}})
 	return nil
 }
 
 // issueToken is POST /v3/auth/tokens with the password method.
 func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 	var req ksAuthRequest
-	if err := decode(r, &req); err != nil {
+	if err := rsproto.Decode(r, &req); err != nil {
 		return err
 	}
 	a := req.Auth
@@ -126,7 +117,7 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(a.Scope) > 0 && string(a.Scope) != "null" && string(a.Scope) != `"unscoped"` {
 		var sc ksScope
-		if err := decodeBytes(a.Scope, &sc); err != nil {
+		if err := rsproto.DecodeBytes(a.Scope, &sc); err != nil {
 			return core.Invalid("auth.scope", "auth.scope must be an object or \"unscoped\"")
 		}
 		switch {
@@ -158,10 +149,10 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 	// A password about to expire, or logging in on a grace login, is told so
 	// beside the token (codes 19 and 20), as the broker does.
 	if n := f.svc.PasswordNotice(user); n != nil {
-		body["warning"] = WarningOf(r, n)
+		body["warning"] = rsproto.WarningOf(r, n)
 	}
 	w.Header().Set("X-Subject-Token", secret)
-	httpx.WriteJSON(w, http.StatusCreated, body)
+	rsproto.WriteJSON(w, http.StatusCreated, body)
 	return nil
 }
 
@@ -209,7 +200,7 @@ func (f *face) tokenBody(r *http.Request, t *core.Token, u *core.User) (map[stri
 // catalog lists this face as the identity service, so that clients which look
 // the identity endpoint up in the catalog (openstacksdk) find it.
 func catalog(r *http.Request) []map[string]any {
-	url := BaseURL(r) + "/v3"
+	url := rsproto.BaseURL(r) + "/v3"
 	var eps []map[string]string
 	for _, iface := range []string{"public", "internal", "admin"} {
 		eps = append(eps, map[string]string{"id": "identity-" + iface, "interface": iface, "region": "RegionOne", "region_id": "RegionOne", "url": url})
@@ -227,7 +218,7 @@ func (f *face) checkToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, body)
+	rsproto.WriteJSON(w, http.StatusOK, body)
 	return nil
 }
 
@@ -277,7 +268,7 @@ func (f *face) userBody(r *http.Request, u *core.User) map[string]any {
 	b := map[string]any{
 		"id": u.ID, "name": u.Name, "domain_id": u.DomainID, "enabled": !u.Disabled,
 		"password_expires_at": f.passwordExpiresAt(u), "options": map[string]any{},
-		"links": map[string]string{"self": BaseURL(r) + "/v3/users/" + u.ID},
+		"links": map[string]string{"self": rsproto.BaseURL(r) + "/v3/users/" + u.ID},
 	}
 	if u.Email != "" {
 		b["email"] = u.Email
@@ -286,12 +277,12 @@ func (f *face) userBody(r *http.Request, u *core.User) map[string]any {
 }
 
 func listLinks(r *http.Request) map[string]any {
-	return map[string]any{"self": BaseURL(r) + r.URL.Path, "previous": nil, "next": nil}
+	return map[string]any{"self": rsproto.BaseURL(r) + r.URL.Path, "previous": nil, "next": nil}
 }
 
 func (f *face) createUser(w http.ResponseWriter, r *http.Request) error {
 	var in ksUserIn
-	if err := decode(r, &in); err != nil {
+	if err := rsproto.Decode(r, &in); err != nil {
 		return err
 	}
 	ui, err := in.input()
@@ -302,7 +293,7 @@ func (f *face) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"user": f.userBody(r, u)})
+	rsproto.WriteJSON(w, http.StatusCreated, map[string]any{"user": f.userBody(r, u)})
 	return nil
 }
 
@@ -328,7 +319,7 @@ func (f *face) writeUsers(w http.ResponseWriter, r *http.Request, users []*core.
 	for i, u := range users {
 		out[i] = f.userBody(r, u)
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "links": listLinks(r)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"users": out, "links": listLinks(r)})
 	return nil
 }
 
@@ -337,13 +328,13 @@ func (f *face) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": f.userBody(r, u)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"user": f.userBody(r, u)})
 	return nil
 }
 
 func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
 	var in ksUserIn
-	if err := decode(r, &in); err != nil {
+	if err := rsproto.Decode(r, &in); err != nil {
 		return err
 	}
 	ui, err := in.input()
@@ -354,7 +345,7 @@ func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": f.userBody(r, u)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"user": f.userBody(r, u)})
 	return nil
 }
 
@@ -369,7 +360,7 @@ func (f *face) deleteUser(w http.ResponseWriter, r *http.Request) error {
 func groupBody(r *http.Request, g *core.Group) map[string]any {
 	return map[string]any{
 		"id": g.ID, "name": g.Name, "domain_id": g.DomainID, "description": g.Description,
-		"links": map[string]string{"self": BaseURL(r) + "/v3/groups/" + g.ID},
+		"links": map[string]string{"self": rsproto.BaseURL(r) + "/v3/groups/" + g.ID},
 	}
 }
 
@@ -381,7 +372,7 @@ func (f *face) createGroup(w http.ResponseWriter, r *http.Request) error {
 			DomainID    *string `json:"domain_id"`
 		} `json:"group"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := rsproto.Decode(r, &in); err != nil {
 		return err
 	}
 	if in.Group == nil {
@@ -391,7 +382,7 @@ func (f *face) createGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"group": groupBody(r, g)})
+	rsproto.WriteJSON(w, http.StatusCreated, map[string]any{"group": groupBody(r, g)})
 	return nil
 }
 
@@ -404,7 +395,7 @@ func (f *face) listGroups(w http.ResponseWriter, r *http.Request) error {
 	for i, g := range groups {
 		out[i] = groupBody(r, g)
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"groups": out, "links": listLinks(r)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"groups": out, "links": listLinks(r)})
 	return nil
 }
 
@@ -439,9 +430,9 @@ func (f *face) listRoles(w http.ResponseWriter, r *http.Request) error {
 	out := make([]map[string]any, len(roles))
 	for i, role := range roles {
 		out[i] = map[string]any{"id": string(role), "name": string(role), "domain_id": nil,
-			"links": map[string]string{"self": BaseURL(r) + "/v3/roles/" + string(role)}}
+			"links": map[string]string{"self": rsproto.BaseURL(r) + "/v3/roles/" + string(role)}}
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"roles": out, "links": listLinks(r)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"roles": out, "links": listLinks(r)})
 	return nil
 }
 
@@ -466,7 +457,7 @@ const maskedBlob = "******"
 func credentialBody(r *http.Request, c *core.Credential) map[string]any {
 	return map[string]any{
 		"id": c.ID, "user_id": c.UserID, "type": c.Type, "blob": maskedBlob, "project_id": nil,
-		"links": map[string]string{"self": BaseURL(r) + "/v3/credentials/" + c.ID},
+		"links": map[string]string{"self": rsproto.BaseURL(r) + "/v3/credentials/" + c.ID},
 	}
 }
 
@@ -480,7 +471,7 @@ func (f *face) createCredential(w http.ResponseWriter, r *http.Request) error {
 			Blob   string `json:"blob"`
 		} `json:"credential"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := rsproto.Decode(r, &in); err != nil {
 		return err
 	}
 	if in.Credential == nil {
@@ -491,7 +482,7 @@ func (f *face) createCredential(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"credential": credentialBody(r, cred)})
+	rsproto.WriteJSON(w, http.StatusCreated, map[string]any{"credential": credentialBody(r, cred)})
 	return nil
 }
 
@@ -506,7 +497,7 @@ func (f *face) listCredentials(w http.ResponseWriter, r *http.Request) error {
 	for i, c := range cs {
 		out[i] = credentialBody(r, c)
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"credentials": out, "links": listLinks(r)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"credentials": out, "links": listLinks(r)})
 	return nil
 }
 
@@ -515,7 +506,7 @@ func (f *face) getCredential(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"credential": credentialBody(r, c)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"credential": credentialBody(r, c)})
 	return nil
 }
 
@@ -544,7 +535,7 @@ func (f *face) changeOwnPassword(w http.ResponseWriter, r *http.Request) error {
 			OriginalPassword *string `json:"original_password"`
 		} `json:"user"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := rsproto.Decode(r, &in); err != nil {
 		return err
 	}
 	if in.User == nil || in.User.Password == nil || in.User.OriginalPassword == nil {

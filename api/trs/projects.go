@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"hostdeck/api/httpx"
+	"hostdeck/api/rsproto"
 	"hostdeck/core"
 )
 
@@ -125,7 +125,7 @@ func decodeProject(r *http.Request) (core.TRSProjectInput, error) {
 	var doc struct {
 		Project *projectBody `json:"project"`
 	}
-	if err := decode(r, &doc); err != nil {
+	if err := rsproto.Decode(r, &doc); err != nil {
 		return core.TRSProjectInput{}, err
 	}
 	if doc.Project == nil {
@@ -160,7 +160,7 @@ func (f *face) projectView(r *http.Request, p *core.TRSProject) map[string]any {
 		v["os_project"] = map[string]any{
 			"id": p.ID, "name": p.Name, "description": p.Description, "enabled": p.Enabled,
 			"domain_id": p.DomainID, "parent_id": p.ParentID, "is_domain": p.IsDomain, "tags": tags,
-			"project_type": core.ProjectTypeTRS, "links": map[string]string{"self": BaseURL(r) + "/v3/projects/" + p.ID},
+			"project_type": core.ProjectTypeTRS, "links": map[string]string{"self": rsproto.BaseURL(r) + "/v3/projects/" + p.ID},
 			"flavor_id": p.FlavorID, "image_id": p.ImageID, "network_id": p.NetworkID,
 			"availability_zone": p.AvailabilityZone, "operation_mode": strconv.Itoa(p.OperationMode),
 		}
@@ -186,7 +186,7 @@ func (f *face) createProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"project": map[string]string{"id": p.ID}})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"project": map[string]string{"id": p.ID}})
 	return nil
 }
 
@@ -203,7 +203,7 @@ func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"project": f.projectView(r, p)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"project": f.projectView(r, p)})
 	return nil
 }
 
@@ -238,7 +238,7 @@ func (f *face) listProjects(w http.ResponseWriter, r *http.Request) error {
 	for i, p := range ps {
 		out[i] = f.projectView(r, p)
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"projects": out})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"projects": out})
 	return nil
 }
 
@@ -251,7 +251,7 @@ func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"project": f.projectView(r, p)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"project": f.projectView(r, p)})
 	return nil
 }
 
@@ -261,7 +261,7 @@ func (f *face) projectSettings(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := f.svc.TRSProjectDefaults()
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"project_settings": map[string]any{
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"project_settings": map[string]any{
 		"instance_name_pattern": d.InstanceNamePattern, "default_availability_zone": d.AvailabilityZone,
 		"operation_mode": strconv.Itoa(d.OperationMode), "min_reserve_vm": d.MinReserveVM,
 		"user_volume_enabled": d.UserVolumeEnabled, "volume_size": d.VolumeSize,
@@ -279,7 +279,7 @@ func (f *face) projectStatistics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"statistics": map[string]int{
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"statistics": map[string]int{
 		"created_servers": s.Created, "active_servers": s.Active, "error_servers": s.Error,
 		"created_trs_servers": s.Created, "active_trs_servers": s.Active, "error_trs_servers": s.Error,
 		"free_trs_servers": s.Free, "occupied_trs_servers": s.Occupied, "simultaneous_trs_servers": s.Simultaneous,
@@ -297,7 +297,7 @@ func (f *face) autoAllocateUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{"task_id": t.ID})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]string{"task_id": t.ID})
 	return nil
 }
 
@@ -307,7 +307,7 @@ func (f *face) listFlavors(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"flavors": fs})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"flavors": fs})
 	return nil
 }
 
@@ -317,7 +317,7 @@ func (f *face) listImages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"images": ims})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"images": ims})
 	return nil
 }
 

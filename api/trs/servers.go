@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"hostdeck/api/httpx"
+	"hostdeck/api/rsproto"
 	"hostdeck/core"
 )
 
@@ -34,7 +34,7 @@ func decodeServer(r *http.Request) (*serverBody, error) {
 	var doc struct {
 		Server *serverBody `json:"server"`
 	}
-	if err := decode(r, &doc); err != nil {
+	if err := rsproto.Decode(r, &doc); err != nil {
 		return nil, err
 	}
 	if doc.Server == nil {
@@ -53,7 +53,7 @@ func decodeServer(r *http.Request) (*serverBody, error) {
 // decodeIDs reads {"<key>": ["id", ...]}.
 func decodeIDs(r *http.Request, key string) ([]string, error) {
 	var doc map[string]*[]string
-	if err := decode(r, &doc); err != nil {
+	if err := rsproto.Decode(r, &doc); err != nil {
 		return nil, err
 	}
 	ids := doc[key]
@@ -98,7 +98,7 @@ func (f *face) createServers(w http.ResponseWriter, r *http.Request) error {
 	for i, m := range res.Machines {
 		out[i] = map[string]string{"id": m.ID}
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"servers": out, "reservation_id": res.ReservationID})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"servers": out, "reservation_id": res.ReservationID})
 	return nil
 }
 
@@ -116,7 +116,7 @@ func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := newServerViews(f, r)
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"server": v.of(r.Context(), m)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"server": v.of(r.Context(), m)})
 	return nil
 }
 
@@ -154,7 +154,7 @@ func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 	for i, m := range ms {
 		out[i] = v.of(r.Context(), m)
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"servers": out})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"servers": out})
 	return nil
 }
 
@@ -168,7 +168,7 @@ func (f *face) getServer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := newServerViews(f, r)
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"server": v.of(r.Context(), m)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"server": v.of(r.Context(), m)})
 	return nil
 }
 
@@ -239,7 +239,7 @@ func (f *face) listServerUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": idObjects(ids)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"users": idObjects(ids)})
 	return nil
 }
 
@@ -252,7 +252,7 @@ func (f *face) listServerGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"groups": idObjects(ids)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"groups": idObjects(ids)})
 	return nil
 }
 
@@ -283,7 +283,7 @@ func (f *face) listServersOf(w http.ResponseWriter, r *http.Request, param strin
 		}
 		out[i] = map[string]any{"instance_id": m.ID, "project_id": m.ProjectID, "project_name": name}
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"servers": out})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"servers": out})
 	return nil
 }
 
@@ -351,25 +351,6 @@ func (v *serverViews) of(ctx context.Context, m *core.Machine) serverView {
 	return out
 }
 
-// novaState is a Nova status, vm_state, task_state and power_state of an instance state.
-func novaState(s core.InstanceState) (status, vm string, task any, power int) {
-	switch s {
-	case core.StateActive:
-		return "ACTIVE", "active", nil, 1
-	case core.StateBuilding:
-		return "BUILD", "building", "spawning", 0
-	case core.StateRebooting:
-		return "REBOOT", "active", "rebooting", 1
-	case core.StateStopped:
-		return "SHUTOFF", "stopped", nil, 4
-	case core.StateRescue:
-		return "RESCUE", "rescued", nil, 1
-	case core.StateDeleted:
-		return "DELETED", "deleted", nil, 0
-	}
-	return "ERROR", "error", nil, 0
-}
-
 // novaServer is a server as Nova shows it (GET /servers/{id}, microversion 2.1
 // fields and the usual extensions). Structs rather than maps: a list of 10,000
 // spent a third of its time sorting map keys while encoding.
@@ -424,7 +405,7 @@ type novaLink struct {
 
 // osServer is a Nova server built from hostdeck's records.
 func (v *serverViews) osServer(ctx context.Context, m *core.Machine) *novaServer {
-	status, vm, task, power := novaState(m.State)
+	status, vm, task, power := rsproto.NovaState(m.State)
 	out := &novaServer{
 		ID: m.ID, Name: m.Name, Status: status, Addresses: map[string][]novaAddress{},
 		Image:   novaRef{ID: m.ImageID, Links: []novaLink{}},
@@ -432,7 +413,7 @@ func (v *serverViews) osServer(ctx context.Context, m *core.Machine) *novaServer
 		TenantID: m.ProjectID, Tags: []string{"trs"}, Metadata: map[string]string{},
 		VMState: vm, TaskState: task, PowerState: power, Host: nullIfEmpty(m.ServerID),
 		Hostname: m.Name, InstanceName: m.Name, DiskConfig: "MANUAL", VolumesAttached: []any{},
-		Links: []novaLink{{Href: strings.TrimSuffix(BaseURL(v.r), "/") + "/v1/servers/" + m.ID, Rel: "self"}},
+		Links: []novaLink{{Href: strings.TrimSuffix(rsproto.BaseURL(v.r), "/") + "/v1/servers/" + m.ID, Rel: "self"}},
 	}
 	network := m.Spec.Network // the network the runtime gave the address on
 	if p := v.project(ctx, m.ProjectID); p != nil {

@@ -2,13 +2,13 @@ package trs
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"hostdeck/api/httpx"
+	"hostdeck/api/rsproto"
 	"hostdeck/core"
 )
 
@@ -55,7 +55,7 @@ func (f *face) listFloatingUsers(w http.ResponseWriter, r *http.Request) error {
 	for i, ip := range ips {
 		out[i] = floatingView(ip.UserID, ip)
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"users": out})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"users": out})
 	return nil
 }
 
@@ -69,7 +69,7 @@ func (f *face) getFloatingUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user": []any{floatingView(u.ID, ip)}})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"user": []any{floatingView(u.ID, ip)}})
 	return nil
 }
 
@@ -77,9 +77,9 @@ func (f *face) getFloatingUser(w http.ResponseWriter, r *http.Request) error {
 // floating IP takes as its id, or an address of the pool; no body lets hostdeck
 // choose.
 func decodeFloatingIP(r *http.Request) (core.FloatingIPRequest, error) {
-	raw, err := io.ReadAll(r.Body)
+	raw, err := httpx.ReadBody(r)
 	if err != nil {
-		return core.FloatingIPRequest{}, core.Errorf(core.KindInvalid, "request body could not be read")
+		return core.FloatingIPRequest{}, err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return core.FloatingIPRequest{}, nil
@@ -87,7 +87,7 @@ func decodeFloatingIP(r *http.Request) (core.FloatingIPRequest, error) {
 	var doc struct {
 		FloatingIPID *string `json:"floating_ip_id"`
 	}
-	if err := decodeBytes(raw, &doc); err != nil {
+	if err := rsproto.DecodeBytes(raw, &doc); err != nil {
 		return core.FloatingIPRequest{}, err
 	}
 	if doc.FloatingIPID == nil {
@@ -165,7 +165,7 @@ func (f *face) recordSession(w http.ResponseWriter, r *http.Request) error {
 			ClientInfo *string `json:"client_info"`
 		} `json:"session"`
 	}
-	if err := decode(r, &doc); err != nil {
+	if err := rsproto.Decode(r, &doc); err != nil {
 		return err
 	}
 	if doc.Session == nil {
@@ -185,7 +185,7 @@ func (f *face) recordSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"session": sessionView(s)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"session": sessionView(s)})
 	return nil
 }
 
@@ -281,7 +281,7 @@ func (f *face) listSessions(w http.ResponseWriter, r *http.Request) error {
 	for i, s := range ss {
 		out[i] = sessionView(s)
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"sessions": out})
 	return nil
 }
 
@@ -298,7 +298,7 @@ func (f *face) countSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"count": n})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"count": n})
 	return nil
 }
 
@@ -334,7 +334,7 @@ func (f *face) createVolumeAssignment(w http.ResponseWriter, r *http.Request) er
 		body
 		Wrapped *body `json:"volume-assignment"`
 	}
-	if err := decode(r, &doc); err != nil {
+	if err := rsproto.Decode(r, &doc); err != nil {
 		return err
 	}
 	b := doc.body
@@ -345,7 +345,7 @@ func (f *face) createVolumeAssignment(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"volume-assignment": volumeView(a)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"volume-assignment": volumeView(a)})
 	return nil
 }
 
@@ -374,7 +374,7 @@ func (f *face) listVolumeAssignments(w http.ResponseWriter, r *http.Request) err
 	for i, a := range as {
 		out[i] = volumeView(a)
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"volume-assignments": out})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"volume-assignments": out})
 	return nil
 }
 
@@ -391,7 +391,7 @@ func (f *face) getVolumeAssignment(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"volume-assignment": volumeView(a)})
+	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"volume-assignment": volumeView(a)})
 	return nil
 }
 

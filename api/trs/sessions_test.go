@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"hostdeck/api/rsproto"
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
@@ -73,22 +74,22 @@ func TestSessions(t *testing.T) {
 		`{"session": {}} trailing`,
 		`[1]`,
 	} {
-		if code, _, _ := c.do("POST", "/v1/sessions/", body).trsError(t); code != trs.CodeInvalidBody {
+		if code, _, _ := c.do("POST", "/v1/sessions/", body).trsError(t); code != rsproto.CodeInvalidBody {
 			t.Errorf("POST %s: code %d", body, code)
 		}
 	}
 	for _, q := range []string{"?last=maybe", "?connection_type=rdp", "?created_at=2020-01-01", "?created_at=gt:yesterday",
 		"?user_name=gt:a", "?user_id=in:", "?created_at=gt:"} {
-		if code, _, _ := c.do("GET", "/v1/sessions/"+q, "").trsError(t); code != trs.CodeInvalidBody {
+		if code, _, _ := c.do("GET", "/v1/sessions/"+q, "").trsError(t); code != rsproto.CodeInvalidBody {
 			t.Errorf("GET %s: code %d", q, code)
 		}
-		if code, _, _ := c.do("GET", "/v1/sessions/count"+q, "").trsError(t); code != trs.CodeInvalidBody {
+		if code, _, _ := c.do("GET", "/v1/sessions/count"+q, "").trsError(t); code != rsproto.CodeInvalidBody {
 			t.Errorf("GET count%s: code %d", q, code)
 		}
 	}
 	// Without a token: the token error.
 	anon := &client{t: t, base: c.base}
-	if code, _, _ := anon.do("GET", "/v1/sessions/", "").trsError(t); code != trs.CodeInvalidToken {
+	if code, _, _ := anon.do("GET", "/v1/sessions/", "").trsError(t); code != rsproto.CodeInvalidToken {
 		t.Fatalf("anonymous code %d", code)
 	}
 }
@@ -119,7 +120,7 @@ func TestFloatingIPsOverHTTP(t *testing.T) {
 		t.Fatalf("users = %s", list.raw)
 	}
 	// A second POST is refused; PUT changes it.
-	if code, _, _ := c.do("POST", "/v1/users/"+admin+"/floating-ip", "").trsError(t); code != trs.CodeInvalidBody {
+	if code, _, _ := c.do("POST", "/v1/users/"+admin+"/floating-ip", "").trsError(t); code != rsproto.CodeInvalidBody {
 		t.Fatalf("second POST code %d", code)
 	}
 	c.do("PUT", "/v1/users/"+admin+"/floating-ip", `{"floating_ip_id": "172.24.4.77"}`).must(t, http.StatusNoContent)
@@ -145,7 +146,7 @@ func TestFloatingIPsOverHTTP(t *testing.T) {
 		{"POST", "/v1/users/" + admin + "/floating-ip", `{"floating_ip_id": "garbage"}`},
 		{"POST", "/v1/users/" + admin + "/floating-ip", `{"floating_ip_id": "` + fipID + `"} x`},
 	} {
-		if code, _, _ := c.do(tc.method, tc.path, tc.body).trsError(t); code != trs.CodeInvalidBody {
+		if code, _, _ := c.do(tc.method, tc.path, tc.body).trsError(t); code != rsproto.CodeInvalidBody {
 			t.Errorf("%s %s %s: code %d", tc.method, tc.path, tc.body, code)
 		}
 	}
@@ -199,7 +200,7 @@ func TestVolumeAssignmentsOverHTTP(t *testing.T) {
 		{"POST", "/v1/volume-assignments/", `{"user_id": 1}`},
 		{"POST", "/v1/volume-assignments/", ``},
 	} {
-		if code, _, _ := c.do(tc.method, tc.path, tc.body).trsError(t); code != trs.CodeInvalidBody {
+		if code, _, _ := c.do(tc.method, tc.path, tc.body).trsError(t); code != rsproto.CodeInvalidBody {
 			t.Errorf("%s %s %s: code %d", tc.method, tc.path, tc.body, code)
 		}
 	}

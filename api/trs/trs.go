@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hostdeck/api/httpx"
+	"hostdeck/api/rsproto"
 	"hostdeck/core"
 )
 
@@ -163,11 +164,11 @@ func keystonePath(r *http.Request) bool {
 	return r.URL.Path == "/v3" || strings.HasPrefix(r.URL.Path, "/v3/")
 }
 
-// middleware runs around every route (404 and 405 included). It caps the body,
-// authenticates (X-Auth-Token everywhere but the Keystone login and the version
-// documents), puts the actor in the context, and writes any error in the right
-// envelope: Keystone's under /v3, the TRS one elsewhere. A panic is logged and
-// answered as error 1.
+// middleware runs around every route (404 and 405 included). It authenticates
+// (X-Auth-Token everywhere but the Keystone login and the version documents),
+// puts the actor in the context and stops the RS server's work once the licence
+// has ended; the errors go to writeError, which answers in Keystone's shape or
+// the TRS envelope by path.
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		open := r.URL.Path == "/" || r.URL.Path == "/v3" || r.URL.Path == "/v3/auth/tokens" && r.Method == http.MethodPost ||
@@ -175,24 +176,18 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 		if !open {
 			ctx, err := f.authenticate(r)
 			if err != nil {
-				writeError(w, r, err)
-				return nil
+				return err
 			}
 			r = r.WithContext(ctx)
 		}
 		// An ended licence stops the RS server's work; /v1/info still shows it,
 		// and Keystone (/v3) still answers.
-		var err error
 		if strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1/info" {
-			err = f.svc.CheckLicense(BaseURL(r))
+			if err := f.svc.CheckLicense(rsproto.BaseURL(r)); err != nil {
+				return err
+			}
 		}
-		if err == nil {
-			err = next(w, r)
-		}
-		if err != nil {
-			writeError(w, r, err)
-		}
-		return nil
+		return next(w, r)
 	}
 }
 
@@ -229,14 +224,4 @@ func requireAdmin(r *http.Request) error {
 		return core.Reasoned(core.KindUnauthenticated, core.ReasonTokenInvalid, "an X-Auth-Token is required")
 	}
 	return core.Authorize(a.user, core.RoleAdmin)
-}
-
-// writeError writes err in Keystone's shape on /v3 and /, in the TRS envelope
-// elsewhere.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if keystonePath(r) {
-		writeKeystoneError(w, r, err)
-		return
-	}
-	writeTRSError(w, r, err)
 }

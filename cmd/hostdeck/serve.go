@@ -45,43 +45,38 @@ import (
 // serveConfig is everything `hostdeck serve` reads: flags, each with a HOSTDECK_*
 // environment equivalent (the flag wins).
 type serveConfig struct {
-	Data         string
-	DB           string
-	Listen       string
-	AlfaListen   string
-	TRSListen    string
-	BrokerListen string
-	TRSLicense   string
-	TokenTTL     time.Duration
-	FloatingIPs  string
-	Runtime      string
-	LocalServer  bool
-	Template     string
-	SecretKey    string
-	NoticeDays   int
-	SMTPAddr     string
-	SMTPFrom     string
-	SMTPTLS      string
-	SimDelay     time.Duration
-	Workers      int
-	TaskLease    time.Duration
-	ExpiryEvery  time.Duration
-	ReconEvery   time.Duration
-	HashMemKiB   uint
-	LogLevel     string
+	Data   string
+	DB     string
+	Listen string
+	// FaceListen is the address of each face's own listener, by face name (see
+	// faces); "" for none.
+	FaceListen  map[string]string
+	TRSLicense  string
+	TokenTTL    time.Duration
+	FloatingIPs string
+	Runtime     string
+	LocalServer bool
+	Template    string
+	SecretKey   string
+	NoticeDays  int
+	SMTPAddr    string
+	SMTPFrom    string
+	SMTPTLS     string
+	SimDelay    time.Duration
+	Workers     int
+	TaskLease   time.Duration
+	ExpiryEvery time.Duration
+	ReconEvery  time.Duration
+	HashMemKiB  uint
+	LogLevel    string
 	// Password policy (core/policy.go).
 	PasswordMaxAge time.Duration
 	PasswordWarn   time.Duration
 	GraceLogins    int
 	PasswordScript string
 
-	// BillmgrListen and RescueImage: the billmgr face (api/billmgr).
-	BillmgrListen string
-	RescueImage   string
-
-	// SatelliteListen: the satellite face (api/satellite); its admin token is
-	// read from HOSTDECK_SATELLITE_TOKEN only, never from a flag.
-	SatelliteListen string
+	// RescueImage: the billmgr face's rescue mode (api/billmgr).
+	RescueImage string
 
 	// Limits of every listener (see README, Configuration) and the bound on
 	// shutdown.
@@ -97,24 +92,27 @@ const readHeaderTimeout = 10 * time.Second
 
 func newServeCmd() *cobra.Command {
 	var c serveConfig
+	faceListen := make(map[string]*string, len(faces))
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the control plane",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			c.FaceListen = make(map[string]string, len(faceListen))
+			for name, addr := range faceListen {
+				c.FaceListen[name] = *addr
+			}
 			return serve(ctx, c, cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&c.Data, "data", env("HOSTDECK_DATA", "./hostdeck-data"), "data directory (SQLite file, keys, simulator state) [HOSTDECK_DATA]")
 	f.StringVar(&c.DB, "db", env("HOSTDECK_DB", ""), "database: empty for SQLite under --data, or a postgres:// DSN [HOSTDECK_DB]")
-	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under /alfa/, /trs/, /broker/, /satellite/ and /billmgr/; /healthz, /metrics) [HOSTDECK_LISTEN]")
-	f.StringVar(&c.AlfaListen, "alfa-listen", env("HOSTDECK_ALFA_LISTEN", ""), "own listener for the alfa face at / [HOSTDECK_ALFA_LISTEN]")
-	f.StringVar(&c.TRSListen, "trs-listen", env("HOSTDECK_TRS_LISTEN", ""), "own listener for the trs face at / [HOSTDECK_TRS_LISTEN]")
-	f.StringVar(&c.BrokerListen, "broker-listen", env("HOSTDECK_BROKER_LISTEN", ""), "own listener for the broker face at / [HOSTDECK_BROKER_LISTEN]")
-	f.StringVar(&c.SatelliteListen, "satellite-listen", env("HOSTDECK_SATELLITE_LISTEN", ""), "own listener for the satellite face at / [HOSTDECK_SATELLITE_LISTEN]")
-	f.StringVar(&c.BillmgrListen, "billmgr-listen", env("HOSTDECK_BILLMGR_LISTEN", ""), "own listener for the billmgr face at / [HOSTDECK_BILLMGR_LISTEN]")
+	f.StringVar(&c.Listen, "listen", env("HOSTDECK_LISTEN", "127.0.0.1:8080"), "address of the main listener (faces under "+mountList()+"; /healthz, /metrics) [HOSTDECK_LISTEN]")
+	for _, fc := range faces {
+		faceListen[fc.name] = f.String(fc.listenFlag(), env(fc.listenEnv(), ""), "own listener for the "+fc.name+" face at / ["+fc.listenEnv()+"]")
+	}
 	f.StringVar(&c.RescueImage, "rescue-image", env("HOSTDECK_RESCUE_IMAGE", ""), "runtime image that catalogue images without a ref of their own (the billmgr document's) boot in rescue; the client template's image when empty [HOSTDECK_RESCUE_IMAGE]")
 	f.StringVar(&c.TRSLicense, "trs-license", env("HOSTDECK_TRS_LICENSE", ""), "JSON file with the licence block GET /v1/info shows [HOSTDECK_TRS_LICENSE]")
 	f.StringVar(&c.FloatingIPs, "floating-ip-pool", env("HOSTDECK_FLOATING_IP_POOL", core.DefaultFloatingIPPool), "CIDR users' floating IPs are allocated from [HOSTDECK_FLOATING_IP_POOL]")
@@ -224,7 +222,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		Log:         log,
 	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays, TokenTTL: c.TokenTTL,
 		FloatingIPPool: c.FloatingIPs,
-		SatelliteToken: os.Getenv("HOSTDECK_SATELLITE_TOKEN"),
+		SatelliteToken: os.Getenv("HOSTDECK_SATELLITE_TOKEN"), // from the environment only, never a flag
 		PasswordMaxAge: c.PasswordMaxAge, PasswordWarn: c.PasswordWarn, GraceLogins: c.GraceLogins,
 		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
 
@@ -262,36 +260,12 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	alfaHandler := alfa.NewHandler(svc, alfa.Options{Log: log, Metrics: metrics})
-	trsHandler := trs.NewHandler(svc, trs.Options{Log: log, Metrics: metrics, License: license})
-	brokerHandler := broker.NewHandler(svc, broker.Options{Log: log, Metrics: metrics})
-	billmgrHandler := billmgr.NewHandler(svc, billmgr.Options{Log: log, Metrics: metrics})
-	satelliteHandler := satellite.NewHandler(svc, satellite.Options{Log: log, Metrics: metrics})
-
+	deps := faceDeps{svc: svc, log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
-	mux := http.NewServeMux()
-	mux.Handle("/alfa/", http.StripPrefix("/alfa", alfaHandler))
-	mux.Handle("/trs/", http.StripPrefix("/trs", trsHandler))
-	mux.Handle("/broker/", http.StripPrefix("/broker", brokerHandler))
-	mux.Handle("/billmgr/", http.StripPrefix("/billmgr", billmgrHandler))
-	mux.Handle("/satellite/", http.StripPrefix("/satellite", satelliteHandler))
-	mux.Handle("/billmgr", http.StripPrefix("/billmgr", billmgrHandler))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if !ready.Load() {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-
-	eps := []endpoint{{"main", c.Listen, mux}}
-	for _, e := range []endpoint{
-		{"alfa", c.AlfaListen, alfaHandler}, {"trs", c.TRSListen, trsHandler}, {"broker", c.BrokerListen, brokerHandler},
-		{"satellite", c.SatelliteListen, satelliteHandler}, {"billmgr", c.BillmgrListen, billmgrHandler},
-	} {
-		if e.addr != "" {
-			eps = append(eps, e)
+	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
+	for _, fc := range faces {
+		if addr := c.FaceListen[fc.name]; addr != "" {
+			eps = append(eps, endpoint{fc.name, addr, fc.build(deps, "")})
 		}
 	}
 	servers := make([]*listener, len(eps))
@@ -321,7 +295,11 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		}()
 	}
 	ready.Store(true)
-	log.Info("hostdeck serving", "listen", servers[0].ln.Addr().String(), "alfa_listen", c.AlfaListen, "trs_listen", c.TRSListen, "broker_listen", c.BrokerListen, "satellite_listen", c.SatelliteListen, "billmgr_listen", c.BillmgrListen, "runtime", c.Runtime, "store", storeKind(c))
+	attrs := []any{"listen", servers[0].ln.Addr().String()}
+	for _, fc := range faces {
+		attrs = append(attrs, fc.name+"_listen", c.FaceListen[fc.name])
+	}
+	log.Info("hostdeck serving", append(attrs, "runtime", c.Runtime, "store", storeKind(c))...)
 
 	select {
 	case <-ctx.Done():
@@ -333,6 +311,81 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	stopServing(log, c.ShutdownTimeout, servers, stopRunner, runnerDone)
 	log.Info("stopped")
 	return err
+}
+
+// face is one admin API hostdeck serves: its name (the face's own, as its logs
+// and metrics carry it; also that of the --NAME-listen flag and the
+// HOSTDECK_NAME_LISTEN variable of its own listener), the path the main listener
+// serves it under, and how it is built: prefix is the path it is served under
+// ("" on its own listener, at /), for its links.
+type face struct {
+	name  string
+	mount string
+	build func(d faceDeps, prefix string) http.Handler
+}
+
+// faceDeps is what the faces are built from.
+type faceDeps struct {
+	svc     *core.Service
+	log     *slog.Logger
+	metrics *httpx.Metrics
+	license *trs.License // GET /v1/info's licence block (--trs-license)
+}
+
+// faces is every face hostdeck serves, in the order the help and the log line
+// name them: adding a face is adding its line here.
+var faces = []face{
+	{alfa.Face, "/alfa", func(d faceDeps, prefix string) http.Handler {
+		return alfa.NewHandler(d.svc, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+	}},
+	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
+		return trs.NewHandler(d.svc, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
+	}},
+	{broker.Face, "/broker", func(d faceDeps, prefix string) http.Handler {
+		return broker.NewHandler(d.svc, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+	}},
+	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
+		return satellite.NewHandler(d.svc, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+	}},
+	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
+		return billmgr.NewHandler(d.svc, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+	}},
+}
+
+func (f face) listenFlag() string { return f.name + "-listen" }
+func (f face) listenEnv() string  { return "HOSTDECK_" + strings.ToUpper(f.name) + "_LISTEN" }
+
+// mountList names the faces' mounts for the help of --listen: "/alfa/, /trs/
+// and /billmgr/".
+func mountList() string {
+	m := make([]string, len(faces))
+	for i, f := range faces {
+		m[i] = f.mount + "/"
+	}
+	return strings.Join(m[:len(m)-1], ", ") + " and " + m[len(m)-1]
+}
+
+// mainHandler is the main listener: every face under its mount (the bare mount
+// too, as billmgr's clients post to /billmgr), /metrics and /healthz (200 once
+// ready). The path is cleaned before routing, as each face cleans its own:
+// "//alfa/clients" and "/alfa//clients/" reach alfa's /clients, where a bare
+// ServeMux would answer with an unauthenticated redirect and an HTML body.
+func mainHandler(d faceDeps, reg *prometheus.Registry, ready *atomic.Bool) http.Handler {
+	mux := http.NewServeMux()
+	for _, f := range faces {
+		h := http.StripPrefix(f.mount, f.build(d, f.mount))
+		mux.Handle(f.mount, h)
+		mux.Handle(f.mount+"/", h)
+	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	return httpx.CleanPath(mux)
 }
 
 // endpoint is one listener to open: its role, address and handler.

@@ -1,4 +1,4 @@
-package httpx
+package jsonapi
 
 import (
 	"bytes"
@@ -11,10 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// MaxBody is the largest request body a face reads (1 MiB).
-const MaxBody = 1 << 20
+	"hostdeck/api/httpx"
+)
 
 // Body is a decoded JSON:API request document whose primary data is one resource
 // object. Its typed getters read attributes and record an error, with the
@@ -33,31 +32,18 @@ type Body struct {
 }
 
 // Decode reads r's body as a JSON:API document with a single resource object as
-// primary data. Errors are *Error: 415 for a wrong Content-Type, 413 over MaxBody,
-// 400 with source.pointer for malformed JSON or a wrong shape.
+// primary data. Errors are *Error: 415 for a wrong Content-Type, 400 with
+// source.pointer for malformed JSON or a wrong shape; a body over httpx.MaxBody
+// is httpx's 413.
 func Decode(r *http.Request) (*Body, error) {
 	if err := CheckContentType(r); err != nil {
 		return nil, err
 	}
-	if r.ContentLength > MaxBody {
-		return nil, tooLarge()
-	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	raw, err := httpx.ReadBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge()
-		}
-		return nil, Errorf(http.StatusBadRequest, "request body could not be read")
-	}
-	if len(raw) > MaxBody {
-		return nil, tooLarge()
+		return nil, err
 	}
 	return DecodeBytes(raw)
-}
-
-func tooLarge() *Error {
-	return Errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", MaxBody)
 }
 
 // DecodeBytes parses a request document (see Decode).

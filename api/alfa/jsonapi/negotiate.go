@@ -1,4 +1,4 @@
-package httpx
+package jsonapi
 
 import (
 	"mime"
@@ -41,9 +41,7 @@ func CheckContentType(r *http.Request) error {
 }
 
 func unsupported(format string, args ...any) *Error {
-	e := Errorf(http.StatusUnsupportedMediaType, format, args...)
-	e.Objects[0].Source = &Source{Header: "Content-Type"}
-	return e
+	return headerError(http.StatusUnsupportedMediaType, "Content-Type", format, args...)
 }
 
 // CheckAccept enforces JSON:API's rule for Accept: when the header names the
@@ -77,9 +75,7 @@ func CheckAccept(r *http.Request) error {
 		}
 	}
 	if seen && !ok {
-		e := Errorf(http.StatusNotAcceptable, "every %s in Accept carries media type parameters other than profile", MediaType)
-		e.Objects[0].Source = &Source{Header: "Accept"}
-		return e
+		return headerError(http.StatusNotAcceptable, "Accept", "every %s in Accept carries media type parameters other than profile", MediaType)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package trs
+package rsproto
 
 import (
 	"bytes"
@@ -12,30 +12,24 @@ import (
 	"hostdeck/core"
 )
 
-// decode reads the request body as exactly one JSON value into v (a pointer to a
-// struct whose optional members are pointers). Malformed JSON, trailing data, a
-// value of the wrong type, an empty or oversized body are KindInvalid errors: code
-// 9 in the TRS envelope, 400 under Keystone. Unknown members are ignored, as
-// Keystone and the document's clients send more than hostdeck reads.
-func decode(r *http.Request, v any) error {
-	raw, err := io.ReadAll(r.Body)
+// Decode reads the request body as exactly one JSON value into v (a pointer to
+// a struct whose optional members are pointers). Malformed JSON, trailing data,
+// a value of the wrong type, an empty body are KindInvalid errors, an oversized
+// or unreadable one an *httpx.Error: code 9 in the TRS envelope, 400 under
+// Keystone. Unknown members are ignored, as Keystone and the document's clients
+// send more than hostdeck reads.
+func Decode(r *http.Request, v any) error {
+	raw, err := httpx.ReadBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return core.Errorf(core.KindInvalid, "request body is larger than %d bytes", httpx.MaxBody)
-		}
-		return core.Errorf(core.KindInvalid, "request body could not be read")
+		return err
 	}
-	return decodeBytes(raw, v)
+	return DecodeBytes(raw, v)
 }
 
-// decodeBytes is decode on a body already read.
-func decodeBytes(raw []byte, v any) error {
+// DecodeBytes is Decode on a body already read.
+func DecodeBytes(raw []byte, v any) error {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return core.Errorf(core.KindInvalid, "request body is empty; a JSON object is required")
-	}
-	if len(raw) > httpx.MaxBody {
-		return core.Errorf(core.KindInvalid, "request body is larger than %d bytes", httpx.MaxBody)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(v); err != nil {

@@ -1,4 +1,4 @@
-package httpx
+package jsonapi
 
 import (
 	"math"
@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"hostdeck/api/httpx"
 	"hostdeck/core"
 )
 
@@ -138,9 +139,9 @@ func splitFamily(k string) (family, member string, ok bool) {
 
 // ListLinks returns the self and pagination links of a list (the query kept, only
 // page[number] and page[size] set) and the meta with the total count. base is the
-// path of the list as the client addressed it (see URLPath).
+// path of the list as the client addressed it (see httpx.URLPath).
 func ListLinks(r *http.Request, q ListQuery, total int) (Links, map[string]any) {
-	base := URLPath(r, r.URL.Path)
+	base := httpx.URLPath(r, r.URL.Path)
 	last := max(1, int(math.Ceil(float64(total)/float64(q.Size))))
 	link := func(n int) string {
 		v := r.URL.Query()

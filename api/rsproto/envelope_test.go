@@ -1,4 +1,4 @@
-package trs
+package rsproto
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package httpx
+package jsonapi
 
 import (
 	"errors"
@@ -7,21 +7,26 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"hostdeck/api/httpx"
 )
 
-// checkClientError asserts err is an *Error with a 4xx status whose written form
-// is a JSON:API error document.
+// checkClientError asserts err is an *Error or an *httpx.Error (never a core
+// error, never a 500) with a 4xx status whose written form is a JSON:API error
+// document.
 func checkClientError(t *testing.T, err error) {
 	t.Helper()
 	var e *Error
-	if !errors.As(err, &e) {
+	var he *httpx.Error
+	if !errors.As(err, &e) && !errors.As(err, &he) {
 		t.Fatalf("error %v (%T) is not an *Error", err, err)
 	}
+	e = FromError(err)
 	if e.Status < 400 || e.Status > 499 {
 		t.Fatalf("status %d for %v", e.Status, err)
 	}
 	w := httptest.NewRecorder()
-	WriteError(w, httptest.NewRequest("POST", "/", nil), err)
+	Write(w, e.Status, &Document{Errors: e.Objects})
 	if w.Code != e.Status || w.Header().Get("Content-Type") != MediaType {
 		t.Fatalf("wrote %d %q", w.Code, w.Header().Get("Content-Type"))
 	}

@@ -1,4 +1,9 @@
-package httpx
+// Package jsonapi is the JSON:API v1.1 dialect the alfa face speaks: top-level
+// documents and resource objects, error objects (with the source pointer,
+// parameter or header they are about), a strict request decoder, the list query
+// (page, filter, sort) with its links, and media-type negotiation. It holds no
+// rule of the face: alfa decides its resources, filters and sort fields.
+package jsonapi
 
 import (
 	"encoding/json"
