@@ -792,7 +792,7 @@ func TestEnumeratedFilters(t *testing.T) {
 	c.createClient("Lab One", nil)
 	for _, f := range []struct {
 		path, filter, good string
-		allowed          []string
+		allowed            []string
 	}{
 		{"/clients", "status", "deleted", []string{"creating", "active", "failed", "transferring", "deleting", "deleted"}},
 		{"/tasks", "status", "SUCCESS", []string{"PENDING", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"}},
