@@ -88,6 +88,18 @@ func TestDockerClientLifecycle(t *testing.T) {
 	if p := page(v.URL); !strings.Contains(p, "Docker Lab") {
 		t.Fatalf("cloud page = %q", p)
 	}
+	// docker-a and docker-b are one engine: reconciling b, and another install
+	// reconciling its own server there, leave a's container alone.
+	other, _ := dockerEnv(t)
+	dockerServer(t, other, "another-install")
+	for _, env := range []*testenv.Env{e, other} {
+		if res := runPeriodic(t, env, core.KindReconcile).(map[string]int); res["orphans_removed"] != 0 {
+			t.Fatalf("reconcile removed %d instances of another server: %v", res["orphans_removed"], res)
+		}
+	}
+	if p := page(v.URL); !strings.Contains(p, "Docker Lab") {
+		t.Fatalf("cloud page after reconciliation = %q", p)
+	}
 	owner := func(ref string) string {
 		res, err := d.Exec(context.Background(), a, ref, []string{"/hostdeck", "sample-app", "read-file", "/data/" + sampleapp.PasswordFile}, nil)
 		if err != nil {

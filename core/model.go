@@ -164,8 +164,25 @@ type InstanceSpec struct {
 	Network string `json:"network,omitempty"`
 }
 
-// LabelInstance is the runtime label that ties a runtime object to its Instance record.
-const LabelInstance = "hostdeck.instance"
+// LabelInstance is the runtime label that ties a runtime object to its Instance
+// record; LabelServer names the server (its id) the object was made for, so
+// that several servers, or several installs, can share one Docker Engine
+// without taking each other's instances for orphans.
+const (
+	LabelInstance = "hostdeck.instance"
+	LabelServer   = "hostdeck.server"
+)
+
+// on returns the spec as made on server srv: its labels carry LabelServer.
+func (sp InstanceSpec) on(srv *Server) InstanceSpec {
+	labels := make(map[string]string, len(sp.Labels)+1)
+	for k, v := range sp.Labels {
+		labels[k] = v
+	}
+	labels[LabelServer] = srv.ID
+	sp.Labels = labels
+	return sp
+}
 
 // Instance is a workload (a container or VM) on a server.
 type Instance struct {

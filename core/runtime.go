@@ -59,6 +59,7 @@ type RuntimeInstance struct {
 	Ref        string        `json:"ref"`
 	Name       string        `json:"name"`
 	InstanceID string        `json:"instance_id"` // the LabelInstance value
+	ServerID   string        `json:"server_id"`   // the LabelServer value; "" on instances made before it
 	State      InstanceState `json:"state"`
 }
 

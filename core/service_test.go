@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -279,17 +280,39 @@ func TestReconcileRemovesOrphansAndFlagsMissing(t *testing.T) {
 	c, tk := createClient(t, e, "Rec")
 	e.WaitTask(t, tk.ID)
 	ctx := context.Background()
-	// An instance that no record owns.
-	orphan, err := e.Sim.Create(ctx, srv, core.InstanceSpec{Name: "stray", Labels: map[string]string{core.LabelInstance: "00000000-0000-0000-0000-000000000000"}})
-	if err != nil {
-		t.Fatal(err)
+	// An instance made for this server that no record owns is removed; one made
+	// for another server on the same engine, or one without a server label that
+	// this install has no record of (another install's), is left alone.
+	unowned := "00000000-0000-0000-0000-000000000000"
+	made := func(name string, labels map[string]string) string {
+		t.Helper()
+		labels[core.LabelInstance] = unowned
+		ref, err := e.Sim.Create(ctx, srv, core.InstanceSpec{Name: name, Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ref
 	}
+	orphan := made("stray", map[string]string{core.LabelServer: srv.ID})
+	others := []string{made("other-server", map[string]string{core.LabelServer: "0190b6c4-6d5a-7000-8000-0000000000ff"}), made("other-install", map[string]string{})}
 	res := runPeriodic(t, e, core.KindReconcile).(map[string]int)
-	if res["orphans_removed"] != 1 {
+	if res["orphans_removed"] != 1 || res["foreign"] != 1 {
 		t.Fatalf("reconcile = %v", res)
 	}
 	if _, err := e.Sim.Inspect(ctx, srv, orphan); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatal("orphan still there")
+	}
+	for _, ref := range others {
+		if _, err := e.Sim.Inspect(ctx, srv, ref); err != nil {
+			t.Fatalf("another's instance removed: %v", err)
+		}
+	}
+	// The client's own instance carries its server.
+	if v, _ := e.Svc.GetClient(ctx, c.ID); v.Instance.Spec.Labels[core.LabelServer] != "" {
+		t.Fatalf("the record's spec holds the server label: %v", v.Instance.Spec.Labels)
+	}
+	if list, _ := e.Sim.List(ctx, srv); !slices.ContainsFunc(list, func(ri core.RuntimeInstance) bool { return ri.ServerID == srv.ID && ri.InstanceID != unowned }) {
+		t.Fatalf("the client's instance is not labelled with its server: %+v", list)
 	}
 	// A record whose instance vanished is flagged: the client is no longer available.
 	v, _ := e.Svc.GetClient(ctx, c.ID)

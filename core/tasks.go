@@ -158,7 +158,7 @@ func (s *Service) ensureRunning(ctx context.Context, inst *Instance, srv *Server
 	if _, err := Lifecycle(inst, ActionReady); err != nil {
 		return nil, err
 	}
-	ref, err := rt.Create(ctx, srv, inst.Spec)
+	ref, err := rt.Create(ctx, srv, inst.Spec.on(srv))
 	if err != nil {
 		return nil, fmt.Errorf("create instance %s: %w", inst.Name, err)
 	}
@@ -533,7 +533,7 @@ func (s *Service) transfer(ctx context.Context, p transferPayload, progress func
 		return nil, Permanent(fmt.Errorf("runtime %s cannot copy volumes", fromSrv.Runtime))
 	}
 	progress(10, "creating instance on the new server")
-	ref, err := rt.Create(ctx, toSrv, to.Spec)
+	ref, err := rt.Create(ctx, toSrv, to.Spec.on(toSrv))
 	if err != nil {
 		return nil, fmt.Errorf("create instance %s: %w", to.Name, err)
 	}
@@ -691,19 +691,30 @@ func (s *Service) reconcileServer(ctx context.Context, srv *Server, report map[s
 	}
 	byID := map[string]RuntimeInstance{}
 	for _, ri := range seen {
+		if ri.ServerID != "" && ri.ServerID != srv.ID {
+			continue // made for another server on the same engine: its own pass sees to it
+		}
 		in, err := s.store.GetInstance(ctx, ri.InstanceID)
 		if err != nil && ErrorKind(err) != KindNotFound {
 			return err
 		}
-		if in == nil || in.State == StateDeleted || in.ServerID != srv.ID {
+		switch {
+		case in != nil && in.State != StateDeleted && in.ServerID == srv.ID:
+			byID[in.ID] = ri
+		case ri.ServerID == srv.ID || in != nil && in.State == StateDeleted:
+			// Made for this server and no live record owns it, or (made before
+			// instances carried their server) its record is deleted: an orphan.
 			if err := rt.Delete(ctx, srv, ri.Ref); err != nil {
 				return err
 			}
 			s.log.Warn("reconcile: removed an instance no record owns", "server", srv.ID, "ref", ri.Ref, "name", ri.Name)
 			report["orphans_removed"]++
-			continue
+		default:
+			// Without a server label and no record of this install that is gone:
+			// another install's, or another server's, on a shared engine. Not ours
+			// to remove.
+			report["foreign"]++
 		}
-		byID[in.ID] = ri
 	}
 	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{ServerID: &srv.ID})
 	if err != nil {

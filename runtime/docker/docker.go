@@ -447,7 +447,7 @@ func (d *Docker) List(ctx context.Context, srv *core.Server) ([]core.RuntimeInst
 			name = strings.TrimPrefix(c.Names[0], "/")
 		}
 		out = append(out, core.RuntimeInstance{
-			Ref: c.ID, Name: name, InstanceID: c.Labels[core.LabelInstance], State: stateOf(c.State),
+			Ref: c.ID, Name: name, InstanceID: c.Labels[core.LabelInstance], ServerID: c.Labels[core.LabelServer], State: stateOf(c.State),
 		})
 	}
 	slices.SortFunc(out, func(a, b core.RuntimeInstance) int { return strings.Compare(a.Name, b.Name) })

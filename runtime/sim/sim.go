@@ -400,7 +400,7 @@ func (s *Sim) List(ctx context.Context, srv *core.Server) ([]core.RuntimeInstanc
 			continue
 		}
 		in.settle(now)
-		out = append(out, core.RuntimeInstance{Ref: in.Ref, Name: in.Spec.Name, InstanceID: id, State: in.State})
+		out = append(out, core.RuntimeInstance{Ref: in.Ref, Name: in.Spec.Name, InstanceID: id, ServerID: in.Spec.Labels[core.LabelServer], State: in.State})
 	}
 	slices.SortFunc(out, func(a, b core.RuntimeInstance) int {
 		if a.Name < b.Name {
