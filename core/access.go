@@ -1,9 +1,47 @@
 package core
 
-import "context"
+import (
+	"context"
+	"slices"
+	"time"
+)
 
-// This file holds who may do what: the role check every use case applies, and
-// which accounts an actor's credential reaches at all.
+// Who may do what: hostdeck's one access policy.
+//
+// Every use case names the Action it takes and the Resource it takes it on, and
+// asks the policy before it changes anything (Service.check, or checkAccess
+// inside a transaction); one that needs the record to decide reads it first,
+// and answers a record the actor may not see as an unknown one. Faces only
+// authenticate: they turn their header, session or token into an Actor and put
+// it in the context; they never decide a permission (TestFacesDoNotAuthorize
+// keeps them so).
+//
+// The policy decides from three things:
+//
+//   - Who the actor is. The system itself (no actor in the context: tasks,
+//     startup) may do anything. An administrator
+//     (Role admin: hostdeck's administrators, who use alfa, and the satellite's
+//     operator, its token) holds every action but the personal ones. An actor
+//     without a user (a face's anonymous caller) holds none.
+//   - What the action's rule says (access_rules.go, one line per action): whether
+//     every signed-in user holds it, the resource's owner, the users of the
+//     resource's project (a Keystone role on it, or owning it) and the users a
+//     machine is assigned to, or anyone when the resource is public.
+//   - Grants (Grant, kept by the store): an action given to a user, or to a
+//     group and through it to every member, on one resource or on every
+//     resource of the action's type.
+//
+// So the rule for "who may reboot this instance" is ActionInstanceReboot's line
+// in access_rules.go: administrators; the instance's users (the machine is
+// assigned to them, or they own or hold a role on its project); and whoever was
+// granted instance.reboot on it or on every instance.
+//
+// Permissions.Check (may the actor take this action?) and Permissions.Actions
+// (which actions may it take on this resource? one call) read the same rules,
+// so that what a face shows as available is what the use case then allows. LoadPermissions reads what the
+// policy must know of an actor once (one store call), so checking a whole page
+// of resources costs no more queries than checking one (a face asks
+// Service.ActionsOnEach for a page).
 //
 // Accounts belong to a realm: the admin API that manages them. hostdeck's own
 // identity (its administrators, the users its Keystone API makes, the users of
@@ -13,14 +51,28 @@ import "context"
 // administrator's token presented to the satellite's API, reaches satellite
 // accounts and never a hostdeck administrator; hostdeck's identity API never
 // changes a satellite account. An account outside the actor's realm answers as
-// an unknown one, so that its existence does not leak. Logging in is not
-// management: every account logs in on every face with its own password.
+// an unknown one (managedUser), so that its existence does not leak. Logging in
+// is not management: every account logs in on every face with its own password.
 
 // Realms of accounts.
 const (
 	RealmHostdeck  = "hostdeck"
 	RealmSatellite = "satellite"
 )
+
+// Anonymous is the actor of a face's request before it is authenticated: it
+// holds no permission, and unlike the zero Actor it is not the system.
+func Anonymous(face, source string) Actor {
+	return Actor{Name: "anonymous", Face: face, Source: source}
+}
+
+// IsSystem reports whether a is the system itself: the zero Actor, which is
+// what a context without an actor carries (tasks, startup). Every actor a face
+// makes names its face, so no request is the system.
+func (a Actor) IsSystem() bool {
+	return a.UserID == "" && a.Role == "" && a.Face == "" && a.Realm == "" && a.Source == "" &&
+		(a.Name == "" || a.Name == "system")
+}
 
 // realm is the realm of the accounts a's credential manages.
 func (a Actor) realm() string {
@@ -39,28 +91,259 @@ func (a Actor) reaches(u *User) bool {
 	return realm == a.realm()
 }
 
-// Authorize is hostdeck's one role check: it says whether u may act with the
-// rights of role need (an admin may do anything a member may).
-func Authorize(u *User, need Role) error {
-	if u.Role == RoleAdmin || u.Role == need {
-		return nil
-	}
-	return Errorf(KindForbidden, "user %s is not allowed to do this (needs role %s)", u.Name, need)
+// Action is something an actor does to a resource, named "<type>.<verb>"
+// (ActionInstanceReboot is "instance.reboot"). Every action has one rule in
+// access_rules.go.
+type Action string
+
+// ResourceType is a kind of resource actions are taken on.
+type ResourceType string
+
+// Resource is what an action is asked on: one record (ID set), or its type as a
+// whole (ID empty: creating one, or listing every one). The other fields are the
+// facts of the record the rules read; the use case fills them from the record.
+type Resource struct {
+	Type ResourceType
+	ID   string
+	// Owner is the user the resource belongs to: the user record itself, a
+	// token's or credential's user, an own image's owner.
+	Owner string
+	// Project is the project the resource belongs to (an instance's).
+	Project string
+	// Public says every signed-in user may see it (a pub image).
+	Public bool
 }
 
-// authorize applies Authorize to the actor in ctx.
-func (s *Service) authorize(ctx context.Context, need Role) error {
-	a := ActorFrom(ctx)
-	return Authorize(&User{ID: a.UserID, Name: a.Name, Role: a.Role}, need)
+// On is the resource of type t with id id.
+func On(t ResourceType, id string) Resource { return Resource{Type: t, ID: id} }
+
+// GranteeKind says what a grant is given to.
+type GranteeKind string
+
+const (
+	GranteeUser  GranteeKind = "user"
+	GranteeGroup GranteeKind = "group" // reaches every member of the group
+)
+
+// Grantee is who a grant is given to: a user, or a group (a named set of
+// users: a role, in the words of some admin APIs) whose grants reach its
+// members.
+type Grantee struct {
+	Kind GranteeKind `json:"kind"`
+	ID   string      `json:"id"`
 }
 
-// checkSelfOrAdmin allows the actor acting on its own record, or an admin.
-func (s *Service) checkSelfOrAdmin(ctx context.Context, userID string) error {
-	if a := ActorFrom(ctx); a.UserID != "" && a.UserID == userID {
+// Grant gives Grantee the Action on one resource (ResourceID), or on every
+// resource of the action's type when ResourceID is empty: a module-wide
+// permission ("see every application").
+type Grant struct {
+	Grantee    Grantee   `json:"grantee"`
+	Action     Action    `json:"action"`
+	ResourceID string    `json:"resource_id,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// GrantFilter selects grants; nil fields do not filter.
+type GrantFilter struct {
+	Grantee    *Grantee
+	ResourceID *string
+	// Actions keeps the grants of any of these actions (nil: every action).
+	Actions []Action
+	Page
+}
+
+// UserAccess is what the policy must know of a user: its grants (its own and
+// its groups'), the projects it owns or holds a Keystone role on, and the
+// machines assigned to it.
+type UserAccess struct {
+	Grants []Grant
+	// ProjectRoles are the user's roles by project id; OwnedProjects the ids
+	// of the projects it owns.
+	ProjectRoles  map[string][]Role
+	OwnedProjects []string
+	// Assigned are the ids of the instances (TRS machines) assigned to it.
+	Assigned []string
+}
+
+// AccessStore keeps grants and tells the policy what it must know of a user.
+type AccessStore interface {
+	// UserAccess returns what the policy must know of the user; an unknown user
+	// has nothing.
+	UserAccess(ctx context.Context, userID string) (*UserAccess, error)
+	// AddGrant stores g; granting twice is no change (the first time stays).
+	AddGrant(ctx context.Context, g *Grant) error
+	// RemoveGrant removes the grant of g's grantee, action and resource;
+	// KindNotFound when there is none.
+	RemoveGrant(ctx context.Context, g Grant) error
+	// ListGrants lists the grants f selects, oldest first, and the number of them.
+	ListGrants(ctx context.Context, f GrantFilter) ([]*Grant, int, error)
+}
+
+// Permissions is what an actor may do, loaded once (LoadPermissions) and then
+// asked about any number of resources without the store.
+type Permissions struct {
+	actor Actor
+	user  *UserAccess // nil for the system, an administrator or an actor without a user
+}
+
+// LoadPermissions reads what the policy must know of a: nothing for the
+// system, an administrator or an anonymous actor; one store call otherwise.
+func LoadPermissions(ctx context.Context, st AccessStore, a Actor) (*Permissions, error) {
+	p := &Permissions{actor: a}
+	if a.IsSystem() || a.Role == RoleAdmin || a.UserID == "" {
+		return p, nil
+	}
+	ua, err := st.UserAccess(ctx, a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	p.user = ua
+	return p, nil
+}
+
+// Check is nil when the actor may take action on r, and KindForbidden naming
+// the actor and the action otherwise.
+func (p *Permissions) Check(action Action, r Resource) error {
+	rule, err := ruleOf(action, r)
+	if err != nil {
+		return err
+	}
+	if p.allows(rule, r) {
 		return nil
 	}
-	return s.authorize(ctx, RoleAdmin)
+	who := p.actor.Name
+	if p.actor.UserID != "" {
+		who = "user " + who
+	}
+	return Errorf(KindForbidden, "%s is not allowed to %s", who, rule.what)
 }
+
+// Can reports whether the actor may take action on r (false for a misused
+// action, which Check reports).
+func (p *Permissions) Can(action Action, r Resource) bool {
+	rule, err := ruleOf(action, r)
+	return err == nil && p.allows(rule, r)
+}
+
+// Actions lists the actions of r's type the actor may take on r, in the order
+// of access_rules.go: the same answers Check gives one by one.
+func (p *Permissions) Actions(r Resource) []Action {
+	var out []Action
+	for i := range rules {
+		if rules[i].on == r.Type && p.allows(&rules[i], r) {
+			out = append(out, rules[i].action)
+		}
+	}
+	return out
+}
+
+// allows applies rule to the actor and r (see the comment at the top of this
+// file).
+func (p *Permissions) allows(rule *actionRule, r Resource) bool {
+	a := p.actor
+	switch {
+	case a.IsSystem():
+		return true
+	case rule.holders&personal != 0:
+		return a.UserID != "" && r.Owner == a.UserID
+	case a.Role == RoleAdmin:
+		return true
+	case a.UserID == "" || p.user == nil:
+		return false
+	case rule.holders&anyone != 0,
+		rule.holders&owner != 0 && r.Owner != "" && r.Owner == a.UserID,
+		rule.holders&public != 0 && r.Public,
+		rule.holders&members != 0 && p.user.member(r):
+		return true
+	}
+	for _, g := range p.user.Grants {
+		if g.Action == rule.action && (g.ResourceID == "" || r.ID != "" && g.ResourceID == r.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// member reports whether the user is one of r's users: r is assigned to it, or
+// it owns or holds a role on r's project.
+func (ua *UserAccess) member(r Resource) bool {
+	if r.ID != "" && slices.Contains(ua.Assigned, r.ID) {
+		return true
+	}
+	if r.Project == "" {
+		return false
+	}
+	return len(ua.ProjectRoles[r.Project]) > 0 || slices.Contains(ua.OwnedProjects, r.Project)
+}
+
+// checkAccess asks the policy whether the actor in ctx may take action on r,
+// reading what it needs through st (the store, or the transaction's queries).
+func checkAccess(ctx context.Context, st AccessStore, action Action, r Resource) error {
+	p, err := LoadPermissions(ctx, st, ActorFrom(ctx))
+	if err != nil {
+		return err
+	}
+	return p.Check(action, r)
+}
+
+// allowed is checkAccess as a yes or no, for a use case that answers a
+// resource the actor may not see as an unknown one; only a failure to decide is
+// an error.
+func allowed(ctx context.Context, st AccessStore, action Action, r Resource) (bool, error) {
+	err := checkAccess(ctx, st, action, r)
+	if ErrorKind(err) == KindForbidden {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// check asks the policy whether the actor in ctx may take action on r.
+func (s *Service) check(ctx context.Context, action Action, r Resource) error {
+	return checkAccess(ctx, s.store, action, r)
+}
+
+// Permissions loads what the actor in ctx may do, to ask about many resources
+// at once (a page of a list and each one's available actions).
+func (s *Service) Permissions(ctx context.Context) (*Permissions, error) {
+	return LoadPermissions(ctx, s.store, ActorFrom(ctx))
+}
+
+// Actions lists the actions the actor in ctx may take on r.
+func (s *Service) Actions(ctx context.Context, r Resource) ([]Action, error) {
+	p, err := s.Permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.Actions(r), nil
+}
+
+// ActionsOnEach lists the actions the actor in ctx may take on each of rs (a
+// page a face shows with what its caller may do to each row), reading the
+// store once whatever their number.
+func (s *Service) ActionsOnEach(ctx context.Context, rs []Resource) ([][]Action, error) {
+	p, err := s.Permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Action, len(rs))
+	for i, r := range rs {
+		out[i] = p.Actions(r)
+	}
+	return out, nil
+}
+
+// projectRolesOf is the roles u holds on a project it was granted roles on:
+// the granted ones, and admin for an administrator, who holds it on every
+// project.
+func projectRolesOf(u *User, granted []Role) []Role {
+	if u.Role == RoleAdmin && !slices.Contains(granted, RoleAdmin) {
+		granted = append(granted, RoleAdmin)
+	}
+	return granted
+}
+
+// validRole reports whether r is one of hostdeck's roles.
+func validRole(r Role) bool { return r == RoleAdmin || r == RoleMember }
 
 // managedUser loads the account id for an account-management call of the actor
 // in ctx: an unknown id, or an account outside the actor's realm that is not

@@ -136,8 +136,13 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 
 // SetPassword replaces a user's password; the old one stops working at once,
 // with every token and session it opened, and the password's age and grace
-// logins start again.
+// logins start again. Setting a password without the current one is an
+// administrator's act (user.password), even on one's own account: a user
+// changes its own with ChangeOwnPassword.
 func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
+	if err := s.check(ctx, ActionUserPassword, userResource(userID)); err != nil {
+		return err
+	}
 	up, err := s.passwordUpdate(password)
 	if err != nil {
 		return err

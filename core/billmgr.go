@@ -132,21 +132,6 @@ func (s *Service) BillmgrSessionUser(ctx context.Context, id string) (*User, err
 
 // --- which instances a user sees ---
 
-// canSee reports whether the actor may see and act on inst: an admin sees every
-// instance; a member sees the TRS machines assigned to them and the instances of
-// projects they own or hold a role on (InstanceFilter.VisibleTo, the one place
-// of that rule).
-func canSee(ctx context.Context, q Queries, a Actor, inst *Instance) (bool, error) {
-	if a.Role == RoleAdmin {
-		return true, nil
-	}
-	if a.UserID == "" || inst.State == StateDeleted {
-		return false, nil
-	}
-	_, n, err := q.ListInstances(ctx, InstanceFilter{IDs: []string{inst.ID}, VisibleTo: &a.UserID})
-	return n > 0, err
-}
-
 // ListVisibleInstances lists one page (p) of the instances the actor sees,
 // deleted ones left out, oldest first unless p.Sort says otherwise, each with its
 // elid, and the number of them all. p.Limit must be positive: a page is bounded
@@ -155,13 +140,17 @@ func (s *Service) ListVisibleInstances(ctx context.Context, p Page) ([]*BillmgrI
 	if p.Limit <= 0 {
 		return nil, 0, Invalid("limit", "a page of instances needs a positive limit")
 	}
-	a := ActorFrom(ctx)
+	perms, err := s.Permissions(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	f := InstanceFilter{Page: p}
-	if a.Role != RoleAdmin {
+	if !perms.Can(ActionInstanceView, Resource{Type: ResourceInstance}) {
+		a := ActorFrom(ctx)
 		if a.UserID == "" {
 			return []*BillmgrInstance{}, 0, nil
 		}
-		f.VisibleTo = &a.UserID // the rule of canSee, as one query
+		f.VisibleTo = &a.UserID // the members rule of instance.view, as one query
 	}
 	return s.store.ListBillmgrInstances(ctx, f)
 }
@@ -187,7 +176,7 @@ func (s *Service) InstanceByElid(ctx context.Context, elid int64) (*BillmgrInsta
 	if err != nil {
 		return nil, err
 	}
-	ok, err := canSee(ctx, s.store, ActorFrom(ctx), in)
+	ok, err := allowed(ctx, s.store, ActionInstanceView, instanceResource(in))
 	if err != nil {
 		return nil, err
 	}
@@ -227,9 +216,9 @@ func (s *Service) instanceAction(ctx context.Context, id, kind string, action In
 }
 
 // lockInstance locks instance id in q for a request of action a by the actor in
-// ctx. One the actor does not see, or a deleted one, is KindNotFound; one whose
-// state does not allow a is the lifecycle's refusal. It returns the instance and
-// the state a leads to.
+// ctx. One the actor may not take a on (instanceAccess), or a deleted one, is
+// KindNotFound; one whose state does not allow a is the lifecycle's refusal. It
+// returns the instance and the state a leads to.
 func lockInstance(ctx context.Context, q Queries, id string, a InstanceAction) (*Instance, InstanceState, error) {
 	if !ValidID(id) {
 		return nil, "", NotFound("instance", id)
@@ -238,7 +227,7 @@ func lockInstance(ctx context.Context, q Queries, id string, a InstanceAction) (
 	if err != nil {
 		return nil, "", err
 	}
-	ok, err := canSee(ctx, q, ActorFrom(ctx), in)
+	ok, err := allowed(ctx, q, instanceAccess(a), instanceResource(in))
 	if err != nil {
 		return nil, "", err
 	}

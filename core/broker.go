@@ -104,6 +104,9 @@ func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (*BrokerTicket,
 		return nil, err
 	}
 	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: in.Source})
+	if err := s.check(actx, ActionMachineRequest, Resource{Type: ResourceMachine, Project: p.ID}); err != nil {
+		return nil, err
+	}
 	var t *Task
 	err = s.change(actx, func(q Queries) error {
 		pl := brokerPayload{UserID: u.ID, ProjectID: p.ID, Session: in.Session}
@@ -377,7 +380,7 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 		return res, err
 	}
 	progress(10, "creating a machine")
-	created, err := s.CreateMachines(actx, pl.ProjectID, 1, []string{u.ID}, nil)
+	created, err := s.createMachines(actx, pl.ProjectID, 1, []string{u.ID}, nil)
 	if err != nil {
 		if ErrorKind(err) == KindConflict || ErrorKind(err) == KindInvalid {
 			return nil, Permanent(err)
@@ -387,16 +390,17 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 	return brokerResult{InstanceID: created.Machines[0].ID, How: handCreated}, nil
 }
 
-// GetVM reports a VM request of the user callerID. An unknown request is
+// GetVM reports a VM request of the actor in ctx. An unknown request is
 // KindNotFound with reason request_not_found; another user's request is
-// KindForbidden with reason request_forbidden; a client address outside the
+// KindForbidden with reason request_forbidden (vm_request.view is its
+// owner's alone); a client address outside the
 // project's Web Guard is reason web_guard. A request that cannot end well is an
 // error too: its task failed (vm_task_failed), its machine is gone
 // (vm_task_process_failed), the machine made for it failed to build
 // (instance_create_failed), the machine is in another state than building or
 // active (instance_state), or it runs without an address (instance_ip). When the request is completed, a
 // session is recorded for the caller (the acting user in ctx).
-func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMRequest, error) {
+func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, error) {
 	notFound := Reasoned(KindNotFound, ReasonRequestNotFound, "request "+requestID+" not found", "request_id", requestID)
 	if !ValidID(requestID) {
 		return nil, notFound
@@ -407,8 +411,11 @@ func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMReq
 	} else if err != nil {
 		return nil, err
 	}
-	if t.TargetID != callerID {
-		return nil, Reasoned(KindForbidden, ReasonRequestForbidden, "request "+requestID+" belongs to another user", "request_id", requestID)
+	if err := s.check(ctx, ActionVMRequestView, Resource{Type: ResourceVMRequest, ID: t.ID, Owner: t.TargetID}); err != nil {
+		if ErrorKind(err) == KindForbidden {
+			return nil, Reasoned(KindForbidden, ReasonRequestForbidden, "request "+requestID+" belongs to another user", "request_id", requestID)
+		}
+		return nil, err
 	}
 	var pl brokerPayload
 	if err := json.Unmarshal(t.Payload, &pl); err != nil {
@@ -429,7 +436,7 @@ func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMReq
 	if err := json.Unmarshal(t.Result, &res); err != nil {
 		return nil, &Error{Kind: KindInternal, Reason: ReasonTaskProcessing, Message: "the result of request " + t.ID + " cannot be read", Err: err}
 	}
-	m, err := s.GetMachine(ctx, res.InstanceID)
+	m, err := s.machine(ctx, res.InstanceID)
 	if ErrorKind(err) == KindNotFound {
 		return nil, Reasoned(KindConflict, ReasonTaskProcessing, "the machine of request "+t.ID+" is gone", "request_id", t.ID)
 	} else if err != nil {
@@ -461,8 +468,12 @@ func (s *Service) GetVM(ctx context.Context, requestID, callerID string) (*VMReq
 	return out, nil
 }
 
-// BrokerProjects lists the names of the enabled TRS projects the user has a role on.
+// BrokerProjects lists the names of the enabled TRS projects the user has a role
+// on (the user itself, or an administrator, asks: user.view).
 func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, error) {
+	if err := s.check(ctx, ActionUserView, userResource(userID)); err != nil {
+		return nil, err
+	}
 	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: ptr(true), UserID: &userID})
 	if err != nil {
 		return nil, err
@@ -502,7 +513,7 @@ func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, st
 		if need <= 0 {
 			continue
 		}
-		if _, err := s.CreateMachines(ctx, p.ID, need, nil, nil); err != nil {
+		if _, err := s.createMachines(ctx, p.ID, need, nil, nil); err != nil {
 			if k := ErrorKind(err); k == KindConflict || k == KindInvalid {
 				s.log.Warn("trs pool: project not refilled", "project", p.Name, "err", err)
 				continue
@@ -521,7 +532,7 @@ type autoAllocatePayload struct {
 // AutoAllocateUsers starts a task that gives each member of a TRS project (a user
 // with a role on it) who holds no machine there a free machine (admins only).
 func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*Task, error) {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionProjectAllocate, On(ResourceProject, projectID)); err != nil {
 		return nil, err
 	}
 	if !ValidID(projectID) {

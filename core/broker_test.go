@@ -39,7 +39,7 @@ func handOut(t *testing.T, e *testenv.Env, u *core.User) (*core.VMRequest, error
 	ctx := core.WithActor(context.Background(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r, err := e.Svc.GetVM(ctx, tk.RequestID, u.ID)
+		r, err := e.Svc.GetVM(ctx, tk.RequestID)
 		if err != nil || r.Status != core.RequestInProgress || time.Now().After(deadline) {
 			return r, err
 		}
@@ -77,10 +77,10 @@ func TestRequestVM(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := tk.RequestID
-	if _, err := e.Svc.GetVM(context.Background(), id, alice.ID); core.ErrorReason(err) != core.ReasonRequestForbidden {
+	if _, err := e.Svc.GetVM(memberCtx(alice), id); core.ErrorReason(err) != core.ReasonRequestForbidden {
 		t.Fatalf("foreign request: %v", err)
 	}
-	if _, err := e.Svc.GetVM(context.Background(), alice.ID, alice.ID); core.ErrorReason(err) != core.ReasonRequestNotFound {
+	if _, err := e.Svc.GetVM(memberCtx(alice), alice.ID); core.ErrorReason(err) != core.ReasonRequestNotFound {
 		t.Fatalf("unknown request: %v", err)
 	}
 	e.WaitTask(t, id)
@@ -167,7 +167,7 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := tk.RequestID
-	r, err := e.Svc.GetVM(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id, alice.ID)
+	r, err := e.Svc.GetVM(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id)
 	if err != nil || r.Status != core.RequestCompleted || r.Machine.ID != created.Machines[0].ID {
 		t.Fatalf("warm hand-out = %+v, %v", r, err)
 	}
@@ -188,7 +188,7 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	// get-vm follows the new machine: in progress while it builds, then completed.
 	bctx := core.WithActor(context.Background(), core.Actor{UserID: bob.ID, Name: bob.Name})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		r, err = e.Svc.GetVM(bctx, id, bob.ID)
+		r, err = e.Svc.GetVM(bctx, id)
 		if err != nil || r.Status != core.RequestInProgress || time.Now().After(deadline) {
 			break
 		}
@@ -340,12 +340,12 @@ func TestRequestVMErrors(t *testing.T) {
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateStopped)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.GetVM(actorOf(bob), tk.RequestID, bob.ID)
+	_, err = e.Svc.GetVM(actorOf(bob), tk.RequestID)
 	wantReason(t, err, core.KindConflict, core.ReasonInstanceState)
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateActive), Address: ptr("")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.GetVM(actorOf(bob), tk.RequestID, bob.ID)
+	_, err = e.Svc.GetVM(actorOf(bob), tk.RequestID)
 	wantReason(t, err, core.KindConflict, core.ReasonInstanceIP)
 
 	// Recorded requests whose task failed, or whose machine is gone.
@@ -357,8 +357,8 @@ func TestRequestVMErrors(t *testing.T) {
 		}
 		return task.ID
 	}
-	_, err = e.Svc.GetVM(actorOf(carol), record(core.TaskFailure, `null`), carol.ID)
+	_, err = e.Svc.GetVM(actorOf(carol), record(core.TaskFailure, `null`))
 	wantReason(t, err, core.KindConflict, core.ReasonTaskFailed)
-	_, err = e.Svc.GetVM(actorOf(carol), record(core.TaskSuccess, `{"instance_id":"`+carol.ID+`","how":"assigned"}`), carol.ID)
+	_, err = e.Svc.GetVM(actorOf(carol), record(core.TaskSuccess, `{"instance_id":"`+carol.ID+`","how":"assigned"}`))
 	wantReason(t, err, core.KindConflict, core.ReasonTaskProcessing)
 }

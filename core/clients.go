@@ -74,6 +74,9 @@ func viewOf(c *Client, in *Instance) *ClientView {
 
 // GetClient returns one client.
 func (s *Service) GetClient(ctx context.Context, id string) (*ClientView, error) {
+	if err := s.check(ctx, ActionClientView, On(ResourceClient, id)); err != nil {
+		return nil, err
+	}
 	if !ValidID(id) {
 		return nil, NotFound("client", id)
 	}
@@ -93,6 +96,9 @@ func (s *Service) GetClient(ctx context.Context, id string) (*ClientView, error)
 // ListClients lists clients with their availability. A Status that no client
 // can have is KindInvalid naming the statuses.
 func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientView, int, error) {
+	if err := s.check(ctx, ActionClientView, Resource{Type: ResourceClient}); err != nil {
+		return nil, 0, err
+	}
 	if err := f.check(); err != nil {
 		return nil, 0, err
 	}
@@ -201,6 +207,9 @@ func (s *Service) instanceFor(c *Client, srv *Server) *Instance {
 // owner password, e-mail the owner. Placement is decided now, so a full fleet is an
 // error at once rather than a failed task.
 func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *Task, error) {
+	if err := s.check(ctx, ActionClientCreate, Resource{Type: ResourceClient}); err != nil {
+		return nil, nil, err
+	}
 	if err := checkClientInput(in, true); err != nil {
 		return nil, nil, err
 	}
@@ -257,6 +266,9 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *T
 // UpdateClient edits a client's contacts and expiry date (not the owner password;
 // not the server: that is a transfer).
 func (s *Service) UpdateClient(ctx context.Context, id string, in ClientInput) (*Client, error) {
+	if err := s.check(ctx, ActionClientEdit, On(ResourceClient, id)); err != nil {
+		return nil, err
+	}
 	if !ValidID(id) {
 		return nil, NotFound("client", id)
 	}
@@ -315,6 +327,9 @@ func (s *Service) SetExpireDate(ctx context.Context, id string, date *time.Time)
 
 // ExpireHistory lists a client's expiry date changes, oldest first.
 func (s *Service) ExpireHistory(ctx context.Context, id string, p Page) ([]*ExpireChange, int, error) {
+	if err := s.check(ctx, ActionClientView, On(ResourceClient, id)); err != nil {
+		return nil, 0, err
+	}
 	if !ValidID(id) {
 		return nil, 0, NotFound("client", id)
 	}
@@ -355,6 +370,9 @@ func (s *Service) clientAction(ctx context.Context, id, kind, action string, pay
 // cloud. The password is sealed in the record (so send_success can e-mail it again)
 // and reaches the instance's hook on stdin.
 func (s *Service) SetOwnerPassword(ctx context.Context, id, password string) (*Task, error) {
+	if err := s.check(ctx, ActionClientEdit, On(ResourceClient, id)); err != nil {
+		return nil, err
+	}
 	if err := CheckPassword(password); err != nil {
 		return nil, err
 	}
@@ -368,6 +386,9 @@ func (s *Service) SetOwnerPassword(ctx context.Context, id, password string) (*T
 
 // SetDemo loads (on) or removes (off) the demo data in the client's cloud.
 func (s *Service) SetDemo(ctx context.Context, id string, on bool) (*Task, error) {
+	if err := s.check(ctx, ActionClientEdit, On(ResourceClient, id)); err != nil {
+		return nil, err
+	}
 	action := "client.demo_disable"
 	if on {
 		action = "client.demo_enable"
@@ -377,11 +398,17 @@ func (s *Service) SetDemo(ctx context.Context, id string, on bool) (*Task, error
 
 // SendSuccess e-mails the owner the cloud's URL, login and password.
 func (s *Service) SendSuccess(ctx context.Context, id string) (*Task, error) {
+	if err := s.check(ctx, ActionClientNotify, On(ResourceClient, id)); err != nil {
+		return nil, err
+	}
 	return s.clientAction(ctx, id, KindClientSendSuccess, "client.send_success", clientPayload{ClientID: id}, nil)
 }
 
 // SendExpire e-mails the owner that the cloud expires soon.
 func (s *Service) SendExpire(ctx context.Context, id string) (*Task, error) {
+	if err := s.check(ctx, ActionClientNotify, On(ResourceClient, id)); err != nil {
+		return nil, err
+	}
 	return s.clientAction(ctx, id, KindClientSendExpire, "client.send_expire", clientPayload{ClientID: id},
 		func(q Queries, c *Client) error {
 			if c.ExpireDate == nil {
@@ -394,6 +421,9 @@ func (s *Service) SendExpire(ctx context.Context, id string) (*Task, error) {
 // RebootClient restarts the client's instance, as the lifecycle allows (not in
 // rescue, not while it is being built).
 func (s *Service) RebootClient(ctx context.Context, id string) (*Task, error) {
+	if err := s.check(ctx, ActionClientReboot, On(ResourceClient, id)); err != nil {
+		return nil, err
+	}
 	return s.clientAction(ctx, id, KindClientReboot, "client.reboot", clientPayload{ClientID: id},
 		func(q Queries, c *Client) error {
 			_, err := lockClientInstance(ctx, q, c, ActionReboot)
@@ -407,6 +437,9 @@ func (s *Service) RebootClient(ctx context.Context, id string) (*Task, error) {
 // revoked and a running one is asked to stop. A client being transferred is
 // KindConflict: its data is on its way to another server.
 func (s *Service) DeleteClient(ctx context.Context, id string) (*Task, error) {
+	if err := s.check(ctx, ActionClientDelete, On(ResourceClient, id)); err != nil {
+		return nil, err
+	}
 	return s.clientAction(ctx, id, KindClientDelete, "client.delete", clientPayload{ClientID: id},
 		func(q Queries, c *Client) error {
 			if c.Status == ClientTransferring {
@@ -463,6 +496,9 @@ func (s *Service) supersede(ctx context.Context, q Queries, action string, targe
 
 // TransferClient moves a client with its data to another server, as a task.
 func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*Task, error) {
+	if err := s.check(ctx, ActionClientTransfer, On(ResourceClient, id)); err != nil {
+		return nil, err
+	}
 	if !ValidID(serverID) {
 		return nil, Invalid("server_id", "server %q not found", serverID)
 	}

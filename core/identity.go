@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"slices"
 	"strconv"
 	"time"
 
@@ -337,9 +336,7 @@ func (s *Service) scope(ctx context.Context, u *User, req TokenRequest) (*Projec
 	if err != nil {
 		return nil, nil, err
 	}
-	if u.Role == RoleAdmin && !slices.Contains(roles, RoleAdmin) {
-		roles = append(roles, RoleAdmin)
-	}
+	roles = projectRolesOf(u, roles)
 	if len(roles) == 0 {
 		return nil, nil, Reasoned(KindUnauthenticated, ReasonProjectForbidden,
 			"user "+u.Name+" has no role on project "+p.Name, "project_name", p.Name, "user_name", u.Name)
@@ -393,9 +390,7 @@ func (s *Service) ValidateToken(ctx context.Context, tok string) (*Token, *User,
 		if err != nil {
 			return nil, nil, authStoreErr(err)
 		}
-		if u.Role == RoleAdmin && !slices.Contains(roles, RoleAdmin) {
-			roles = append(roles, RoleAdmin)
-		}
+		roles = projectRolesOf(u, roles)
 		if len(roles) == 0 { // the grant was taken back
 			return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
 		}
@@ -408,9 +403,14 @@ func (s *Service) ValidateToken(ctx context.Context, tok string) (*Token, *User,
 }
 
 // InspectToken validates another token (Keystone's X-Subject-Token) for the actor
-// in ctx: users may inspect their own tokens, admins any. A token that is not
-// valid is KindNotFound, with the reason ValidateToken gives.
+// in ctx: users may inspect their own tokens, admins any (token.view). A token
+// that is not valid is KindNotFound, with the reason ValidateToken gives.
 func (s *Service) InspectToken(ctx context.Context, tok string) (*Token, *User, error) {
+	return s.otherToken(ctx, tok, ActionTokenView)
+}
+
+// otherToken validates the token tok for the actor in ctx's action on it.
+func (s *Service) otherToken(ctx context.Context, tok string, action Action) (*Token, *User, error) {
 	t, u, err := s.ValidateToken(ctx, tok)
 	if err != nil {
 		var e *Error
@@ -419,23 +419,22 @@ func (s *Service) InspectToken(ctx context.Context, tok string) (*Token, *User, 
 		}
 		return nil, nil, err
 	}
-	if a := ActorFrom(ctx); a.UserID != t.UserID {
-		if err := s.authorize(ctx, RoleAdmin); err != nil {
-			return nil, nil, err
-		}
+	if err := s.check(ctx, action, Resource{Type: ResourceToken, ID: t.ID, Owner: t.UserID}); err != nil {
+		return nil, nil, err
 	}
 	return t, u, nil
 }
 
-// Domain returns a domain by id.
+// Domain returns a domain by id. Domains are no one's secret: any caller, even
+// one logging in (a login names its domain), may read one.
 func (s *Service) Domain(ctx context.Context, id string) (*Domain, error) {
 	return s.resolveDomain(ctx, s.store, id, "")
 }
 
 // RevokeToken revokes the token whose secret is tok. Users may revoke their own
-// tokens, admins any; a token that is not valid is KindNotFound.
+// tokens, admins any (token.revoke); a token that is not valid is KindNotFound.
 func (s *Service) RevokeToken(ctx context.Context, tok string) error {
-	t, _, err := s.InspectToken(ctx, tok)
+	t, _, err := s.otherToken(ctx, tok, ActionTokenRevoke)
 	if err != nil {
 		return err
 	}
@@ -473,7 +472,7 @@ func checkUserInput(in UserInput) error {
 // CreateUser creates a user of the actor's realm (admins only). The password
 // must pass CheckPassword; it is hashed with the Hasher (argon2id).
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionUserCreate, Resource{Type: ResourceUser}); err != nil {
 		return nil, err
 	}
 	if in.Name == nil {
@@ -490,7 +489,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 		u.Email = *in.Email
 	}
 	if in.Role != nil {
-		if *in.Role != RoleAdmin && *in.Role != RoleMember {
+		if !validRole(*in.Role) {
 			return nil, Invalid("role", "role must be admin or member")
 		}
 		u.Role = *in.Role
@@ -523,7 +522,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 
 // ListUsers lists the users of the actor's realm (admins only).
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, error) {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionUserView, Resource{Type: ResourceUser}); err != nil {
 		return nil, 0, err
 	}
 	realm := ActorFrom(ctx).realm()
@@ -536,10 +535,8 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, er
 
 // GetUser returns a user: admins see anyone of their realm, members themselves.
 func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
-	if ActorFrom(ctx).UserID != id {
-		if err := s.authorize(ctx, RoleAdmin); err != nil {
-			return nil, err
-		}
+	if err := s.check(ctx, ActionUserView, userResource(id)); err != nil {
+		return nil, err
 	}
 	return managedUser(ctx, s.store, id)
 }
@@ -548,7 +545,7 @@ func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
 // only, on users of their realm). A new password ends the tokens and sessions
 // the old one opened.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*User, error) {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionUserEdit, userResource(id)); err != nil {
 		return nil, err
 	}
 	if in.DomainID != nil {
@@ -589,7 +586,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 // DeleteUser removes a user of the actor's realm with its memberships, grants
 // and tokens (admins only; nobody deletes their own account).
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionUserDelete, userResource(id)); err != nil {
 		return err
 	}
 	if ActorFrom(ctx).UserID == id {
@@ -615,7 +612,7 @@ type GroupInput struct {
 
 // CreateGroup creates a group (admins only).
 func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionGroupCreate, Resource{Type: ResourceGroup}); err != nil {
 		return nil, err
 	}
 	if in.Name == nil {
@@ -652,7 +649,7 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error
 
 // ListGroups lists groups (admins only).
 func (s *Service) ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int, error) {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionGroupView, Resource{Type: ResourceGroup}); err != nil {
 		return nil, 0, err
 	}
 	if err := f.check(); err != nil {
@@ -663,7 +660,7 @@ func (s *Service) ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int,
 
 // GroupMembers lists a group's users (admins only).
 func (s *Service) GroupMembers(ctx context.Context, groupID string) ([]*User, error) {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionGroupView, On(ResourceGroup, groupID)); err != nil {
 		return nil, err
 	}
 	if !ValidID(groupID) {
@@ -700,7 +697,7 @@ func (s *Service) checkUserAndGroup(ctx context.Context, q Queries, groupID, use
 
 // AddGroupMember adds a user to a group (admins only; adding twice is no change).
 func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) error {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionGroupEdit, On(ResourceGroup, groupID)); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {
@@ -717,7 +714,7 @@ func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) er
 // RemoveGroupMember removes a user from a group (admins only); NotFound when the
 // user is not a member.
 func (s *Service) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionGroupEdit, On(ResourceGroup, groupID)); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {
@@ -734,10 +731,10 @@ func (s *Service) RemoveGroupMember(ctx context.Context, groupID, userID string)
 // GrantProjectRole gives a user of the actor's realm a role on a project
 // (admins only; granting twice is no change).
 func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string, role Role) error {
-	if err := s.authorize(ctx, RoleAdmin); err != nil {
+	if err := s.check(ctx, ActionProjectGrant, On(ResourceProject, projectID)); err != nil {
 		return err
 	}
-	if role != RoleAdmin && role != RoleMember {
+	if !validRole(role) {
 		return Reasoned(KindNotFound, "role_not_found", "role "+string(role)+" not found", "role", string(role))
 	}
 	if !ValidID(projectID) {
@@ -763,10 +760,8 @@ func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string
 // ProjectRoles lists a user's roles on a project: admins may ask about anyone,
 // members about themselves.
 func (s *Service) ProjectRoles(ctx context.Context, projectID, userID string) ([]Role, error) {
-	if ActorFrom(ctx).UserID != userID {
-		if err := s.authorize(ctx, RoleAdmin); err != nil {
-			return nil, err
-		}
+	if err := s.check(ctx, ActionUserView, userResource(userID)); err != nil {
+		return nil, err
 	}
 	return s.store.ProjectRoles(ctx, projectID, userID)
 }

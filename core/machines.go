@@ -243,6 +243,15 @@ func placeMachine(ctx context.Context, q Queries, load map[string]int, p *TRSPro
 // fleet is KindConflict with reason no_room; unknown users or groups are
 // KindNotFound.
 func (s *Service) CreateMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
+	if err := s.check(ctx, ActionMachineCreate, Resource{Type: ResourceMachine, Project: projectID}); err != nil {
+		return nil, err
+	}
+	return s.createMachines(ctx, projectID, count, userIDs, groupIDs)
+}
+
+// createMachines is CreateMachines for core's own work (a pool's refill, a
+// broker request), which the actor's request has already allowed.
+func (s *Service) createMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
 	if count < 1 || count > maxMachineBatch {
 		return nil, Invalid("count", "count must be between 1 and %d", maxMachineBatch)
 	}
@@ -439,11 +448,17 @@ func (s *Service) checkSubjectIDs(ctx context.Context, q Queries, subjectType st
 // AssignMachineUsers assigns users to a machine (assigning twice is no change).
 // In mode 1 a second user is KindConflict with Reason machine_occupied.
 func (s *Service) AssignMachineUsers(ctx context.Context, machineID string, userIDs []string) error {
+	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+		return err
+	}
 	return s.assignToMachine(ctx, machineID, SubjectUser, userIDs)
 }
 
 // AssignMachineGroups assigns groups to a machine (assigning twice is no change).
 func (s *Service) AssignMachineGroups(ctx context.Context, machineID string, groupIDs []string) error {
+	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+		return err
+	}
 	return s.assignToMachine(ctx, machineID, SubjectGroup, groupIDs)
 }
 
@@ -463,11 +478,17 @@ func (s *Service) assignToMachine(ctx context.Context, machineID, subjectType st
 
 // AssignUserMachines assigns one user to several machines, all or none.
 func (s *Service) AssignUserMachines(ctx context.Context, userID string, machineIDs []string) error {
+	if err := s.check(ctx, ActionMachineAssign, Resource{Type: ResourceMachine}); err != nil {
+		return err
+	}
 	return s.assignToMachines(ctx, SubjectUser, userID, machineIDs)
 }
 
 // AssignGroupMachines assigns one group to several machines, all or none.
 func (s *Service) AssignGroupMachines(ctx context.Context, groupID string, machineIDs []string) error {
+	if err := s.check(ctx, ActionMachineAssign, Resource{Type: ResourceMachine}); err != nil {
+		return err
+	}
 	return s.assignToMachines(ctx, SubjectGroup, groupID, machineIDs)
 }
 
@@ -493,12 +514,28 @@ func (s *Service) assignToMachines(ctx context.Context, subjectType, subjectID s
 // UnassignMachineUser removes a user from a machine; KindNotFound when the user
 // is not assigned.
 func (s *Service) UnassignMachineUser(ctx context.Context, machineID, userID string) error {
+	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+		return err
+	}
 	return s.unassignFromMachine(ctx, machineID, SubjectUser, userID)
+}
+
+// LeaveMachine removes the actor in ctx from a machine it is assigned to (the
+// broker's server-remove-user); KindNotFound when it is not assigned.
+func (s *Service) LeaveMachine(ctx context.Context, machineID string) error {
+	uid := ActorFrom(ctx).UserID
+	if err := s.check(ctx, ActionMachineLeave, Resource{Type: ResourceMachine, ID: machineID, Owner: uid}); err != nil {
+		return err
+	}
+	return s.unassignFromMachine(ctx, machineID, SubjectUser, uid)
 }
 
 // UnassignMachineGroup removes a group from a machine; KindNotFound when the
 // group is not assigned.
 func (s *Service) UnassignMachineGroup(ctx context.Context, machineID, groupID string) error {
+	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+		return err
+	}
 	return s.unassignFromMachine(ctx, machineID, SubjectGroup, groupID)
 }
 
@@ -518,6 +555,9 @@ func (s *Service) unassignFromMachine(ctx context.Context, machineID, subjectTyp
 // unchanged): subjects not listed are unassigned, new ones assigned, each with
 // its history line. Mode 1 allows at most one user.
 func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[]string) (*Machine, error) {
+	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, id)); err != nil {
+		return nil, err
+	}
 	err := s.store.InTx(ctx, func(q Queries) error {
 		inst, p, err := lockMachine(ctx, q, id)
 		if err != nil {
@@ -562,7 +602,7 @@ func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[
 	if err != nil {
 		return nil, err
 	}
-	return s.GetMachine(ctx, id)
+	return s.machine(ctx, id)
 }
 
 // withAssignments adds users and groups to instances.
@@ -598,6 +638,14 @@ func (s *Service) withAssignments(ctx context.Context, insts []*Instance) ([]*Ma
 
 // GetMachine returns a TRS machine with its users and groups.
 func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
+	if err := s.check(ctx, ActionMachineView, On(ResourceMachine, id)); err != nil {
+		return nil, err
+	}
+	return s.machine(ctx, id)
+}
+
+// machine is GetMachine for core's own work.
+func (s *Service) machine(ctx context.Context, id string) (*Machine, error) {
 	if !ValidID(id) {
 		return nil, machineNotFound(id)
 	}
@@ -616,6 +664,9 @@ func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
 
 // ListMachines lists TRS machines with their users and groups.
 func (s *Service) ListMachines(ctx context.Context, mq MachineQuery) ([]*Machine, int, error) {
+	if err := s.check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
+		return nil, 0, err
+	}
 	if err := mq.check(); err != nil {
 		return nil, 0, err
 	}
@@ -658,6 +709,9 @@ func (s *Service) ListMachineGroups(ctx context.Context, machineID string) ([]st
 
 // ListUserMachines lists the machines a user is assigned to (directly).
 func (s *Service) ListUserMachines(ctx context.Context, userID string) ([]*Machine, error) {
+	if err := s.check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
+		return nil, err
+	}
 	if err := checkSubjects(ctx, s.store, []string{userID}, nil); err != nil {
 		return nil, err
 	}
@@ -667,6 +721,9 @@ func (s *Service) ListUserMachines(ctx context.Context, userID string) ([]*Machi
 
 // ListGroupMachines lists the machines a group is assigned to.
 func (s *Service) ListGroupMachines(ctx context.Context, groupID string) ([]*Machine, error) {
+	if err := s.check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
+		return nil, err
+	}
 	if err := checkSubjects(ctx, s.store, nil, []string{groupID}); err != nil {
 		return nil, err
 	}
@@ -676,6 +733,9 @@ func (s *Service) ListGroupMachines(ctx context.Context, groupID string) ([]*Mac
 
 // MachineHistory lists a machine's assignment history, oldest first.
 func (s *Service) MachineHistory(ctx context.Context, machineID string) ([]*AssignmentEvent, error) {
+	if err := s.check(ctx, ActionMachineView, On(ResourceMachine, machineID)); err != nil {
+		return nil, err
+	}
 	if !ValidID(machineID) {
 		return nil, machineNotFound(machineID)
 	}

@@ -92,7 +92,8 @@ type Project struct {
 	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
-// Role is a user's rights; one role-based check in core decides what each may do.
+// Role is a user's global role: an admin holds every action of the access
+// policy (core/access.go), a member what its rules and grants give it.
 type Role string
 
 const (

@@ -177,7 +177,7 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Cr
 	if in.UserID == "" {
 		return nil, Invalid("user_id", "user_id is required")
 	}
-	if err := s.checkSelfOrAdmin(ctx, in.UserID); err != nil {
+	if err := s.check(ctx, ActionCredentialCreate, credentialResource("", in.UserID)); err != nil {
 		return nil, err
 	}
 	if in.Type != CredentialTOTP {
@@ -212,10 +212,18 @@ func (s *Service) ListCredentials(ctx context.Context, userID, typ string) ([]*C
 	if err := (CredentialFilter{UserID: &userID, Type: &typ}).check(); err != nil {
 		return nil, err
 	}
-	if userID == "" && s.authorize(ctx, RoleAdmin) != nil {
-		userID = ActorFrom(ctx).UserID
+	p, err := s.Permissions(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if err := s.checkSelfOrAdmin(ctx, userID); userID != "" && err != nil {
+	if userID == "" && !p.Can(ActionCredentialView, Resource{Type: ResourceCredential}) {
+		userID = ActorFrom(ctx).UserID // a member's list is its own
+	}
+	r := Resource{Type: ResourceCredential} // every user's
+	if userID != "" {
+		r = credentialResource("", userID)
+	}
+	if err := p.Check(ActionCredentialView, r); err != nil {
 		return nil, err
 	}
 	var f CredentialFilter
@@ -242,7 +250,7 @@ func (s *Service) GetCredential(ctx context.Context, id string) (*Credential, er
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkSelfOrAdmin(ctx, c.UserID); err != nil {
+	if err := s.check(ctx, ActionCredentialView, credentialResource(c.ID, c.UserID)); err != nil {
 		return nil, credentialNotFound(id)
 	}
 	return c, nil
@@ -252,6 +260,9 @@ func (s *Service) GetCredential(ctx context.Context, id string) (*Credential, er
 func (s *Service) DeleteCredential(ctx context.Context, id string) error {
 	c, err := s.GetCredential(ctx, id)
 	if err != nil {
+		return err
+	}
+	if err := s.check(ctx, ActionCredentialDelete, credentialResource(c.ID, c.UserID)); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {

@@ -83,11 +83,17 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 			return err
 		}
 		im, err := q.GetImage(ctx, imageID)
-		if ErrorKind(err) == KindNotFound || err == nil && !imageVisible(ActorFrom(ctx), im) {
-			return &Error{Kind: KindNotFound, Field: "select_boot", Message: fmt.Sprintf("image %q not found", imageID)}
-		}
-		if err != nil {
+		if err != nil && ErrorKind(err) != KindNotFound {
 			return err
+		}
+		visible := false
+		if err == nil {
+			if visible, err = allowed(ctx, q, ActionImageView, imageResource(im)); err != nil {
+				return err
+			}
+		}
+		if !visible {
+			return &Error{Kind: KindNotFound, Field: "select_boot", Message: fmt.Sprintf("image %q not found", imageID)}
 		}
 		if in.RuntimeRef == "" {
 			return Errorf(KindConflict, "instance %s has not been created on its server yet", in.Name)
@@ -247,6 +253,9 @@ var DocumentImages = []struct{ ID, Name, OSType string }{
 // document's order; images present (by id) are left as they are, so it runs at
 // every start and replicas racing for it do no harm. It returns how many it added.
 func (s *Service) SeedRescueImages(ctx context.Context) (int, error) {
+	if err := s.check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
+		return 0, err
+	}
 	added := 0
 	base := s.now().UTC()
 	for i, d := range DocumentImages {

@@ -156,6 +156,9 @@ func checkConnType(c string) error {
 // RecordSession records that the acting user connected to a machine. A session the
 // user still had open on that machine is closed: a new connection replaces it.
 func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session, error) {
+	if err := s.check(ctx, ActionSessionRecord, Resource{Type: ResourceSession}); err != nil {
+		return nil, err
+	}
 	a := ActorFrom(ctx)
 	in.ConnType = strings.TrimSpace(in.ConnType)
 	in.ClientIP = strings.TrimSpace(in.ClientIP)
@@ -217,6 +220,9 @@ func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session,
 
 // CloseSession records that a session ended.
 func (s *Service) CloseSession(ctx context.Context, id string) (*Session, error) {
+	if err := s.check(ctx, ActionSessionClose, On(ResourceSession, id)); err != nil {
+		return nil, err
+	}
 	if !ValidID(id) {
 		return nil, NotFound("session", id)
 	}
@@ -265,6 +271,9 @@ func checkSessionFilter(f SessionFilter) error {
 
 // ListSessions lists sessions, newest first.
 func (s *Service) ListSessions(ctx context.Context, f SessionFilter) ([]*Session, int, error) {
+	if err := s.check(ctx, ActionSessionView, Resource{Type: ResourceSession}); err != nil {
+		return nil, 0, err
+	}
 	if err := checkSessionFilter(f); err != nil {
 		return nil, 0, err
 	}
@@ -273,6 +282,9 @@ func (s *Service) ListSessions(ctx context.Context, f SessionFilter) ([]*Session
 
 // CountSessions counts the sessions ListSessions would list (pages aside).
 func (s *Service) CountSessions(ctx context.Context, f SessionFilter) (int, error) {
+	if err := s.check(ctx, ActionSessionView, Resource{Type: ResourceSession}); err != nil {
+		return 0, err
+	}
 	if err := checkSessionFilter(f); err != nil {
 		return 0, err
 	}
@@ -388,6 +400,9 @@ func (s *Service) checkUser(ctx context.Context, q Queries, userID string) error
 // AllocateFloatingIP gives a user a floating IP from the configured pool; a user
 // holds at most one (KindConflict otherwise).
 func (s *Service) AllocateFloatingIP(ctx context.Context, userID string, req FloatingIPRequest) (*FloatingIP, error) {
+	if err := s.check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
+		return nil, err
+	}
 	var ip *FloatingIP
 	err := retryAuto(func() (bool, error) {
 		var auto bool
@@ -422,6 +437,9 @@ func (s *Service) AllocateFloatingIP(ctx context.Context, userID string, req Flo
 // ChangeFloatingIP changes the user's floating IP: to the id or address req names,
 // or to the lowest free address other than the current one.
 func (s *Service) ChangeFloatingIP(ctx context.Context, userID string, req FloatingIPRequest) (*FloatingIP, error) {
+	if err := s.check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
+		return nil, err
+	}
 	var ip *FloatingIP
 	err := retryAuto(func() (bool, error) {
 		var auto bool
@@ -461,6 +479,9 @@ func (s *Service) ChangeFloatingIP(ctx context.Context, userID string, req Float
 
 // ReleaseFloatingIP takes the user's floating IP back to the pool.
 func (s *Service) ReleaseFloatingIP(ctx context.Context, userID string) error {
+	if err := s.check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
+		return err
+	}
 	return s.store.InTx(ctx, func(q Queries) error {
 		if err := s.checkUser(ctx, q, userID); err != nil {
 			return err
@@ -478,11 +499,17 @@ func (s *Service) ReleaseFloatingIP(ctx context.Context, userID string) error {
 
 // ListFloatingIPs lists the floating IPs held, oldest first.
 func (s *Service) ListFloatingIPs(ctx context.Context, p Page) ([]*FloatingIP, int, error) {
+	if err := s.check(ctx, ActionFloatingIPView, Resource{Type: ResourceFloatingIP}); err != nil {
+		return nil, 0, err
+	}
 	return s.store.ListFloatingIPs(ctx, p)
 }
 
 // UserFloatingIP returns a user and the floating IP it holds (nil when none).
 func (s *Service) UserFloatingIP(ctx context.Context, userID string) (*User, *FloatingIP, error) {
+	if err := s.check(ctx, ActionFloatingIPView, floatingIPResource(userID)); err != nil {
+		return nil, nil, err
+	}
 	if !ValidID(userID) {
 		return nil, nil, NotFound("user", userID)
 	}
@@ -505,6 +532,9 @@ func (s *Service) UserFloatingIP(ctx context.Context, userID string) (*User, *Fl
 // CreateVolumeAssignment assigns a volume to a user in a TRS project. The user and
 // the project must exist; the volume is the caller's id, kept as given.
 func (s *Service) CreateVolumeAssignment(ctx context.Context, a VolumeAssignment) (*VolumeAssignment, error) {
+	if err := s.check(ctx, ActionVolumeAssignmentManage, Resource{Type: ResourceVolumeAssignment}); err != nil {
+		return nil, err
+	}
 	a.VolumeID = strings.TrimSpace(a.VolumeID)
 	switch {
 	case a.UserID == "":
@@ -554,11 +584,17 @@ func (a *VolumeAssignment) idString() string { return strconv.FormatInt(a.ID, 10
 
 // GetVolumeAssignment returns one assignment.
 func (s *Service) GetVolumeAssignment(ctx context.Context, id int64) (*VolumeAssignment, error) {
+	if err := s.check(ctx, ActionVolumeAssignmentView, On(ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
+		return nil, err
+	}
 	return s.store.GetVolumeAssignment(ctx, id)
 }
 
 // ListVolumeAssignments lists assignments, oldest first.
 func (s *Service) ListVolumeAssignments(ctx context.Context, f VolumeAssignmentFilter) ([]*VolumeAssignment, int, error) {
+	if err := s.check(ctx, ActionVolumeAssignmentView, Resource{Type: ResourceVolumeAssignment}); err != nil {
+		return nil, 0, err
+	}
 	if err := f.check(); err != nil {
 		return nil, 0, err
 	}
@@ -572,6 +608,9 @@ func (s *Service) ListVolumeAssignments(ctx context.Context, f VolumeAssignmentF
 
 // DeleteVolumeAssignment removes an assignment.
 func (s *Service) DeleteVolumeAssignment(ctx context.Context, id int64) error {
+	if err := s.check(ctx, ActionVolumeAssignmentManage, On(ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
+		return err
+	}
 	return s.store.InTx(ctx, func(q Queries) error {
 		a, err := q.GetVolumeAssignment(ctx, id)
 		if err != nil {

@@ -35,6 +35,7 @@ type Queries interface {
 	SessionStore
 	SatelliteStore
 	BillmgrStore
+	AccessStore
 }
 
 type ServerStore interface {

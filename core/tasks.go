@@ -28,6 +28,9 @@ const (
 
 // GetTask returns one task.
 func (s *Service) GetTask(ctx context.Context, id string) (*Task, error) {
+	if err := s.check(ctx, ActionTaskView, On(ResourceTask, id)); err != nil {
+		return nil, err
+	}
 	if !ValidID(id) {
 		return nil, NotFound("task", id)
 	}
@@ -37,6 +40,9 @@ func (s *Service) GetTask(ctx context.Context, id string) (*Task, error) {
 // ListTasks lists tasks. A Kind or Status that no task can have is
 // KindInvalid naming the values there are.
 func (s *Service) ListTasks(ctx context.Context, f TaskFilter) ([]*Task, int, error) {
+	if err := s.check(ctx, ActionTaskView, Resource{Type: ResourceTask}); err != nil {
+		return nil, 0, err
+	}
 	if err := f.check(slices.Sorted(maps.Keys(s.TaskHandlers()))); err != nil {
 		return nil, 0, err
 	}
@@ -45,6 +51,9 @@ func (s *Service) ListTasks(ctx context.Context, f TaskFilter) ([]*Task, int, er
 
 // CancelTask revokes a task that has not run yet and asks a running one to stop.
 func (s *Service) CancelTask(ctx context.Context, id string) (*Task, error) {
+	if err := s.check(ctx, ActionTaskCancel, On(ResourceTask, id)); err != nil {
+		return nil, err
+	}
 	if !ValidID(id) {
 		return nil, NotFound("task", id)
 	}
@@ -61,6 +70,9 @@ func (s *Service) CancelTask(ctx context.Context, id string) (*Task, error) {
 
 // ListAudit lists audit events.
 func (s *Service) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error) {
+	if err := s.check(ctx, ActionAuditView, Resource{Type: ResourceAudit}); err != nil {
+		return nil, 0, err
+	}
 	if err := f.check(); err != nil {
 		return nil, 0, err
 	}

@@ -201,19 +201,28 @@ type TRSStore interface {
 
 // ListFlavors lists the flavors.
 func (s *Service) ListFlavors(ctx context.Context, p Page) ([]*Flavor, int, error) {
+	if err := s.check(ctx, ActionFlavorView, Resource{Type: ResourceFlavor}); err != nil {
+		return nil, 0, err
+	}
 	return s.store.ListFlavors(ctx, p)
 }
 
 // GetFlavor returns one flavor.
 func (s *Service) GetFlavor(ctx context.Context, id string) (*Flavor, error) {
+	if err := s.check(ctx, ActionFlavorView, On(ResourceFlavor, id)); err != nil {
+		return nil, err
+	}
 	if !ValidID(id) {
 		return nil, NotFound("flavor", id)
 	}
 	return s.store.GetFlavor(ctx, id)
 }
 
-// CreateFlavor adds a flavor (an admin's act: the face checks).
+// CreateFlavor adds a flavor (flavor.create).
 func (s *Service) CreateFlavor(ctx context.Context, in FlavorInput) (*Flavor, error) {
+	if err := s.check(ctx, ActionFlavorCreate, Resource{Type: ResourceFlavor}); err != nil {
+		return nil, err
+	}
 	in.Name = strings.TrimSpace(in.Name)
 	if err := CheckName("name", in.Name, MaxNameLen); err != nil {
 		return nil, err
@@ -242,35 +251,60 @@ func (s *Service) CreateFlavor(ctx context.Context, in FlavorInput) (*Flavor, er
 	return f, nil
 }
 
-// ListImages lists the images the actor may use (imageVisible), one page.
+// ListImages lists the images the actor in ctx may use (image.view).
 func (s *Service) ListImages(ctx context.Context, p Page) ([]*Image, int, error) {
-	f := ImageFilter{Page: p}
-	if a := ActorFrom(ctx); a.Role != RoleAdmin {
-		f.VisibleTo = &a.UserID // the rule of imageVisible, as one query
+	return s.visibleImages(ctx, ImageFilter{Page: p})
+}
+
+// visibleImages lists the images f selects that the actor in ctx may see: all
+// of them when it may see every image, else the public ones and its own (the
+// list form of image.view's rule).
+func (s *Service) visibleImages(ctx context.Context, f ImageFilter) ([]*Image, int, error) {
+	p, err := s.Permissions(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !p.Can(ActionImageView, Resource{Type: ResourceImage}) {
+		uid := ActorFrom(ctx).UserID
+		f.VisibleTo = &uid
 	}
 	return s.store.ListImages(ctx, f)
 }
 
-// GetImage returns one image the actor may use; another is KindNotFound.
+// GetImage returns one image the actor in ctx may see; one it may not is
+// KindNotFound, as an unknown one.
 func (s *Service) GetImage(ctx context.Context, id string) (*Image, error) {
 	if !ValidID(id) {
 		return nil, NotFound("image", id)
 	}
 	im, err := s.store.GetImage(ctx, id)
-	if err == nil && !imageVisible(ActorFrom(ctx), im) {
+	if err != nil {
+		return nil, err
+	}
+	ok, err := allowed(ctx, s.store, ActionImageView, imageResource(im))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, NotFound("image", id)
 	}
-	return im, err
+	return im, nil
 }
 
-// imageVisible is the one rule of which images an actor may use: an admin
-// every image, anyone else the pub images and their own.
-func imageVisible(a Actor, im *Image) bool {
-	return a.Role == RoleAdmin || im.Zone == ZonePub || im.Zone == ZoneOwn && im.OwnerID != "" && im.OwnerID == a.UserID
+// ImageZones lists the zones CreateImage takes, for the form of an actor who may
+// add images (image.create).
+func (s *Service) ImageZones(ctx context.Context) ([]string, error) {
+	if err := s.check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
+		return nil, err
+	}
+	return []string{ZonePub, ZoneOwn}, nil
 }
 
-// CreateImage adds an image to the catalogue (an admin's act: the face checks).
+// CreateImage adds an image to the catalogue (image.create).
 func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error) {
+	if err := s.check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
+		return nil, err
+	}
 	in.Name, in.Ref = strings.TrimSpace(in.Name), strings.TrimSpace(in.Ref)
 	if in.Zone == "" {
 		in.Zone = ZonePub
@@ -309,7 +343,12 @@ func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error
 // --- TRS projects ---
 
 // TRSProjectDefaults returns the configured defaults of new TRS projects.
-func (s *Service) TRSProjectDefaults() TRSDefaults { return s.cfg.TRS }
+func (s *Service) TRSProjectDefaults(ctx context.Context) (TRSDefaults, error) {
+	if err := s.check(ctx, ActionProjectView, Resource{Type: ResourceProject}); err != nil {
+		return TRSDefaults{}, err
+	}
+	return s.cfg.TRS, nil
+}
 
 // CheckInstanceNamePattern reports whether pattern can name machines: it holds at
 // least one '*' (each a digit of the machine's number).
@@ -494,6 +533,9 @@ func trsNameConflict(err error, name, domain string) error {
 // defaults. Unknown flavor or image is KindInvalid (Field flavor_id / image_id); a
 // name taken in the domain is KindConflict.
 func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TRSProject, error) {
+	if err := s.check(ctx, ActionProjectCreate, Resource{Type: ResourceProject}); err != nil {
+		return nil, err
+	}
 	normTRSInput(&in)
 	d := s.cfg.TRS
 	p := &TRSProject{
@@ -573,6 +615,9 @@ func applyTRSInput(p *TRSProject, in TRSProjectInput) {
 // UpdateTRSProject changes the fields that are given, with the same checks as
 // CreateTRSProject.
 func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProjectInput) (*TRSProject, error) {
+	if err := s.check(ctx, ActionProjectEdit, On(ResourceProject, id)); err != nil {
+		return nil, err
+	}
 	if !ValidID(id) {
 		return nil, NotFound("project", id)
 	}
@@ -606,6 +651,9 @@ func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProject
 
 // GetTRSProject returns one TRS project.
 func (s *Service) GetTRSProject(ctx context.Context, id string) (*TRSProject, error) {
+	if err := s.check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+		return nil, err
+	}
 	if !ValidID(id) {
 		return nil, NotFound("project", id)
 	}
@@ -614,6 +662,9 @@ func (s *Service) GetTRSProject(ctx context.Context, id string) (*TRSProject, er
 
 // ListTRSProjects lists TRS projects.
 func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*TRSProject, int, error) {
+	if err := s.check(ctx, ActionProjectView, Resource{Type: ResourceProject}); err != nil {
+		return nil, 0, err
+	}
 	if err := f.check(); err != nil {
 		return nil, 0, err
 	}
@@ -637,6 +688,9 @@ func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*T
 // machine): free is active without a user, occupied has one or more users,
 // simultaneous more than one.
 func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProjectStats, error) {
+	if err := s.check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+		return nil, err
+	}
 	if _, err := s.GetTRSProject(ctx, id); err != nil {
 		return nil, err
 	}

@@ -110,7 +110,10 @@ func TestTRSProjectCreateDefaultsAndGet(t *testing.T) {
 	e := testenv.NewWith(t, testenv.Options{Config: core.Config{TRS: core.TRSDefaults{MinReserveVM: 2, AvailabilityZone: "zone-a"}}})
 	ctx := e.AdminCtx()
 
-	d := e.Svc.TRSProjectDefaults()
+	d, err := e.Svc.TRSProjectDefaults(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if d.OperationMode != core.ModeStandard || d.InstanceNamePattern != "trs-**" || d.AvailabilityZone != "zone-a" ||
 		d.MinReserveVM != 2 || d.VolumeSize != 1 {
 		t.Fatalf("defaults = %+v", d)

@@ -443,6 +443,9 @@ func TestImagesAndMembers(t *testing.T) {
 
 	alice := p.login("alice", "alice-password-1")
 	wantError(t, p.call(viaForm, "func", "image.edit", "auth", alice, "out", "json", "sok", "ok", "name", "x", "ref", "x:1"), "access", "func")
+	// The form and a request missing its fields are an administrator's too.
+	wantError(t, p.call(viaForm, "func", "image.edit", "auth", alice, "out", "json"), "access", "func")
+	wantError(t, p.call(viaForm, "func", "image.edit", "auth", alice, "out", "json", "sok", "ok"), "access", "func")
 	if l := elems(p.ok(p.call(viaGET, "func", "instances", "auth", alice, "out", "json"))); len(l) != 0 {
 		t.Fatalf("alice sees %v", l)
 	}

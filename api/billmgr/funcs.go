@@ -95,9 +95,13 @@ func (f *face) action(name string, do func(ctx context.Context, id string) (*cor
 	}
 }
 
-// zones is the zone list of the rescue form.
-func zones() node {
-	return node{"$name": "zone", "val": []node{{"$key": core.ZonePub, "$": core.ZonePub}, {"$key": core.ZoneOwn, "$": core.ZoneOwn}}}
+// zoneList is the zone list of a form.
+func zoneList(zones ...string) node {
+	vals := make([]node, len(zones))
+	for i, z := range zones {
+		vals[i] = node{"$key": z, "$": z}
+	}
+	return node{"$name": "zone", "val": vals}
 }
 
 // rescue is func=instances.fleio.rescue. Without sok=ok it is a preview that
@@ -124,7 +128,7 @@ func (f *face) rescue(ctx context.Context, u *core.User, p params) (node, error)
 		}
 		return node{
 			"elid":  text(p["elid"]),
-			"slist": []node{zones(), {"$name": "select_boot", "val": vals}},
+			"slist": []node{zoneList(core.ZonePub, core.ZoneOwn), {"$name": "select_boot", "val": vals}},
 		}, nil
 	}
 	imageID := strings.TrimSpace(p["select_boot"])
@@ -184,11 +188,12 @@ func (f *face) listImages(ctx context.Context, u *core.User, p params) (node, er
 // image), zone (pub or own) and, for own, owner (a user name or id) add an image
 // to the catalogue. Without sok it shows the form's zone list.
 func (f *face) createImage(ctx context.Context, u *core.User, p params) (node, error) {
-	if err := core.Authorize(u, core.RoleAdmin); err != nil {
+	zones, err := f.svc.ImageZones(ctx) // the form, for those who may add images
+	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(p["sok"]) != "ok" {
-		return node{"slist": []node{zones()}}, nil
+		return node{"slist": []node{zoneList(zones...)}}, nil
 	}
 	in := core.ImageInput{Name: p["name"], Ref: p["ref"], Zone: strings.TrimSpace(p["zone"]), OSType: strings.TrimSpace(p["os"])}
 	if in.Name == "" {

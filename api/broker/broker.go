@@ -66,7 +66,6 @@ func NewHandler(svc *core.Service, o Options) http.Handler {
 // (rsproto.WriteError, the face's one error renderer).
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		r = r.WithContext(core.WithActor(r.Context(), core.Actor{Name: "anonymous", Face: Face, Source: httpx.RemoteIP(r)}))
 		if err := f.svc.CheckLicense(rsproto.BaseURL(r)); err != nil {
 			return err
 		}
@@ -183,7 +182,7 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	r = actorCtx(r, u)
-	req, err := f.svc.GetVM(r.Context(), body.Request, u.ID)
+	req, err := f.svc.GetVM(r.Context(), body.Request)
 	if err != nil {
 		return err
 	}
@@ -244,7 +243,7 @@ func (f *face) serverRemoveUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := f.svc.UnassignMachineUser(r.Context(), body.InstanceID, u.ID); err != nil {
+	if err := f.svc.LeaveMachine(r.Context(), body.InstanceID); err != nil {
 		return err
 	}
 	rsproto.WriteJSON(w, http.StatusOK, map[string]string{

@@ -102,7 +102,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // counted with when its client went away before the answer: see Serve.
 const StatusClientClosedRequest = 499
 
-// Serve wraps a face's router with what every face runs behind: the mount prefix is
+// Serve wraps a face's router with what every face runs behind: the request acts
+// as the face's anonymous caller until the face authenticates it, the mount prefix is
 // found, the path cleaned (a trailing slash is optional on every route), the body
 // capped at MaxBody, every error (a handler's, the router's 404 and 405, a panic
 // as an internal error) answered by WriteError through o.WriteError, and
@@ -131,7 +132,10 @@ func Serve(h http.Handler, o Options) http.Handler {
 		if rec.prefix == "" {
 			rec.prefix = mountPrefix(r)
 		}
-		r = r.WithContext(context.WithValue(r.Context(), recordKey{}, rec))
+		// Every request starts as the face's anonymous caller, never the system
+		// (core.Actor.IsSystem); the face's authentication replaces it.
+		ctx := core.WithActor(context.WithValue(r.Context(), recordKey{}, rec), core.Anonymous(o.Face, RemoteIP(r)))
+		r = r.WithContext(ctx)
 		r.Pattern = "" // an outer ServeMux's pattern is not ours; the router sets its own
 		cleanPath(r)
 		sw := &statusWriter{ResponseWriter: w}

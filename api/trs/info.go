@@ -29,9 +29,6 @@ const (
 // listTasks is GET /v1/tasks/: the ids of the latest tasks, newest first. ?limit=
 // (1..1000, default 100) says how many.
 func (f *face) listTasks(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	limit := defaultTaskList
 	if v := optionalQuery(r, "limit"); v != nil {
 		n, err := strconv.Atoi(*v)
@@ -94,9 +91,6 @@ func isoTime(t *time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0
 
 // getTask is GET /v1/tasks/{task_id}.
 func (f *face) getTask(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	t, err := f.svc.GetTask(r.Context(), r.PathValue("task_id"))
 	if err != nil {
 		return err

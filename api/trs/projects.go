@@ -175,9 +175,6 @@ func withOSObject(r *http.Request) bool {
 
 // createProject is POST /v1/projects/: {"project": {"id": …}}.
 func (f *face) createProject(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	in, err := decodeProject(r)
 	if err != nil {
 		return err
@@ -192,9 +189,6 @@ func (f *face) createProject(w http.ResponseWriter, r *http.Request) error {
 
 // updateProject is PUT /v1/projects/{project_id}: the project's settings.
 func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	in, err := decodeProject(r)
 	if err != nil {
 		return err
@@ -210,9 +204,6 @@ func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
 // listProjects is GET /v1/projects/ with the filters name, enabled, domain (a
 // domain id), operation_mode and with_os_object.
 func (f *face) listProjects(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	filter := core.TRSProjectFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain"),
 		UserID: optionalQuery(r, "user")}
@@ -244,9 +235,6 @@ func (f *face) listProjects(w http.ResponseWriter, r *http.Request) error {
 
 // getProject is GET /v1/projects/{project_id}.
 func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	p, err := f.svc.GetTRSProject(r.Context(), r.PathValue("project_id"))
 	if err != nil {
 		return err
@@ -257,10 +245,10 @@ func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
 
 // projectSettings is GET /v1/projects/actions/get-settings: defaults from configuration.
 func (f *face) projectSettings(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
+	d, err := f.svc.TRSProjectDefaults(r.Context())
+	if err != nil {
 		return err
 	}
-	d := f.svc.TRSProjectDefaults()
 	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"project_settings": map[string]any{
 		"instance_name_pattern": d.InstanceNamePattern, "default_availability_zone": d.AvailabilityZone,
 		"operation_mode": strconv.Itoa(d.OperationMode), "min_reserve_vm": d.MinReserveVM,
@@ -272,9 +260,6 @@ func (f *face) projectSettings(w http.ResponseWriter, r *http.Request) error {
 // projectStatistics is GET /v1/projects/{project_id}/statistics, counted from the
 // project's instance records.
 func (f *face) projectStatistics(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	s, err := f.svc.TRSProjectStatistics(r.Context(), r.PathValue("project_id"))
 	if err != nil {
 		return err
@@ -290,9 +275,6 @@ func (f *face) projectStatistics(w http.ResponseWriter, r *http.Request) error {
 // autoAllocateUsers is POST /v1/projects/{id}/actions/auto-allocate-users: a
 // task that gives free machines to the project's members without one.
 func (f *face) autoAllocateUsers(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	t, err := f.svc.AutoAllocateUsers(r.Context(), r.PathValue("project_id"))
 	if err != nil {
 		return err

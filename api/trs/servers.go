@@ -72,9 +72,6 @@ func orEmpty(ids *[]string) []string {
 
 // createServers is POST /v1/servers/: {"servers": [{"id"}], "reservation_id"}.
 func (f *face) createServers(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	b, err := decodeServer(r)
 	if err != nil {
 		return err
@@ -104,9 +101,6 @@ func (f *face) createServers(w http.ResponseWriter, r *http.Request) error {
 
 // updateServer is PUT /v1/servers/{server_id}: replaces users and groups.
 func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	b, err := decodeServer(r)
 	if err != nil {
 		return err
@@ -123,9 +117,6 @@ func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
 // listServers is GET /v1/servers/ with project_id and assigned (both with
 // modifiers), user, group and with_os_object.
 func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	var mq core.MachineQuery
 	for _, p := range []struct {
@@ -160,9 +151,6 @@ func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 
 // getServer is GET /v1/servers/{server_id}.
 func (f *face) getServer(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	m, err := f.svc.GetMachine(r.Context(), r.PathValue("server_id"))
 	if err != nil {
 		return err
@@ -191,9 +179,6 @@ func (f *face) assignServerGroups(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (f *face) assignToServer(w http.ResponseWriter, r *http.Request, key string, do func(context.Context, string, []string) error) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	ids, err := decodeIDs(r, key)
 	if err != nil {
 		return err
@@ -216,9 +201,6 @@ func (f *face) assignGroupServers(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (f *face) assignServersTo(w http.ResponseWriter, r *http.Request, param string, do func(context.Context, string, []string) error) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	ids, err := decodeIDs(r, "servers")
 	if err != nil {
 		return err
@@ -232,9 +214,6 @@ func (f *face) assignServersTo(w http.ResponseWriter, r *http.Request, param str
 
 // listServerUsers is GET /v1/servers/{server_id}/users/: {"users": [{"id"}]}.
 func (f *face) listServerUsers(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	ids, err := f.svc.ListMachineUsers(r.Context(), r.PathValue("server_id"))
 	if err != nil {
 		return err
@@ -245,9 +224,6 @@ func (f *face) listServerUsers(w http.ResponseWriter, r *http.Request) error {
 
 // listServerGroups is GET /v1/servers/{server_id}/groups/: {"groups": [{"id"}]}.
 func (f *face) listServerGroups(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	ids, err := f.svc.ListMachineGroups(r.Context(), r.PathValue("server_id"))
 	if err != nil {
 		return err
@@ -267,9 +243,6 @@ func (f *face) listGroupServers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) listServersOf(w http.ResponseWriter, r *http.Request, param string, list func(context.Context, string) ([]*core.Machine, error)) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	ms, err := list(r.Context(), r.PathValue(param))
 	if err != nil {
 		return err
@@ -289,9 +262,6 @@ func (f *face) listServersOf(w http.ResponseWriter, r *http.Request, param strin
 
 // unassignServerUser is DELETE /v1/servers/{server_id}/users/{user_id}.
 func (f *face) unassignServerUser(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	if err := f.svc.UnassignMachineUser(r.Context(), r.PathValue("server_id"), r.PathValue("user_id")); err != nil {
 		return err
 	}
@@ -301,9 +271,6 @@ func (f *face) unassignServerUser(w http.ResponseWriter, r *http.Request) error 
 
 // unassignServerGroup is DELETE /v1/servers/{server_id}/groups/{group_id}.
 func (f *face) unassignServerGroup(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
 	if err := f.svc.UnassignMachineGroup(r.Context(), r.PathValue("server_id"), r.PathValue("group_id")); err != nil {
 		return err
 	}

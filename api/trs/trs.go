@@ -216,12 +216,3 @@ func authFrom(r *http.Request) *auth {
 	a, _ := r.Context().Value(authKey{}).(*auth)
 	return a
 }
-
-// requireAdmin applies core's role check to the caller.
-func requireAdmin(r *http.Request) error {
-	a := authFrom(r)
-	if a == nil {
-		return core.Reasoned(core.KindUnauthenticated, core.ReasonTokenInvalid, "an X-Auth-Token is required")
-	}
-	return core.Authorize(a.user, core.RoleAdmin)
-}

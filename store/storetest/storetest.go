@@ -63,6 +63,8 @@ func Run(t *testing.T, open Opener) {
 		{"Elids", testElids},
 		{"BillmgrSessions", testBillmgrSessions},
 		{"BillmgrInstances", testBillmgrInstances},
+		{"Grants", testGrants},
+		{"UserAccess", testUserAccess},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
