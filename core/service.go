@@ -203,7 +203,3 @@ func New(d Deps, cfg Config) *Service {
 // SetWake sets the function called after tasks are committed (the runner is built
 // after the Service, so cmd wires it late).
 func (s *Service) SetWake(f func()) { s.wake = f }
-
-// Store returns the store the service works on (for read-only listings by faces
-// that need nothing more).
-func (s *Service) Store() Store { return s.store }
