@@ -16,12 +16,13 @@ func verifiedKey(hash, password string) [32]byte {
 	return sha256.Sum256([]byte(hash + "\x00" + password))
 }
 
-// Authenticate checks a user name and password. Wrong credentials are
+// checkPassword checks a user name and password. Wrong credentials are
 // KindUnauthenticated; the login guard (core/throttle.go) refuses attempts
 // past its limits with KindTooMany and the time to wait, before any hash is
 // computed. An unknown or disabled user costs the same work as a wrong
-// password, so the answer's timing does not tell which names exist.
-func (s *Service) Authenticate(ctx context.Context, name, password, source string) (*User, error) {
+// password, so the answer's timing does not tell which names exist. Logins
+// reach it through LoginPassword (login.go).
+func (s *Service) checkPassword(ctx context.Context, name, password, source string) (*User, error) {
 	now := s.now()
 	account := throttleKey(name)
 	var u *User
@@ -138,7 +139,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 // with every token and session it opened, and the password's age and grace
 // logins start again. Setting a password without the current one is an
 // administrator's act (user.password), even on one's own account: a user
-// changes its own with ChangeOwnPassword.
+// changes its own with ChangePassword.
 func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
 	if err := s.check(ctx, ActionUserPassword, userResource(userID)); err != nil {
 		return err
@@ -172,9 +173,8 @@ func CheckPassword(password string) error {
 }
 
 // passwordUpdate checks a new password against the policy and hashes it, as
-// the update that stores it: the hash, the time of the change (tokens and
-// billmgr sessions issued before it are refused from then on: ValidateToken,
-// BillmgrSessionUser) and the grace logins reset.
+// the update that stores it: the hash, the time of the change (tokens issued
+// before it are refused from then on: lookupToken) and the grace logins reset.
 func (s *Service) passwordUpdate(password string) (UserUpdate, error) {
 	if err := CheckPassword(password); err != nil {
 		return UserUpdate{}, err

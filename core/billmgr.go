@@ -2,24 +2,14 @@ package core
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
-	"time"
 )
 
 // This file holds what the billmgr face (a hosting panel's func= API, spec 004)
-// needs of core besides rescue (rescue.go): panel sessions, the numeric ids (elid)
-// the panel names instances by, which instances a user sees, and start, stop and
-// reboot of any instance.
-
-// A billmgr session lives an hour without being used, as the panel's do, and
-// BillmgrSessionMax at most however it is used.
-const (
-	BillmgrSessionIdle = time.Hour
-	BillmgrSessionMax  = 12 * time.Hour
-)
+// needs of core besides rescue (rescue.go) and its sessions (tokens of kind
+// TokenPanel, tokens.go): the numeric ids (elid) the panel names instances by,
+// which instances a user sees, and start, stop and reboot of any instance.
 
 // Task kinds of plain instance actions.
 const (
@@ -28,16 +18,7 @@ const (
 	KindInstanceReboot = "instance.reboot"
 )
 
-// BillmgrSession is a session opened by the panel's func=auth. Only the SHA-256 of
-// its id is stored.
-type BillmgrSession struct {
-	IDHash     string    `json:"-"`
-	UserID     string    `json:"user_id"`
-	CreatedAt  time.Time `json:"created_at"`
-	LastUsedAt time.Time `json:"last_used_at"`
-}
-
-// BillmgrStore keeps panel sessions and instances' numeric ids.
+// BillmgrStore keeps instances' numeric ids.
 type BillmgrStore interface {
 	// ListBillmgrInstances lists the instances f selects that are not deleted, each
 	// with its elid (0 for one without), one page of them (f.Page, in its order)
@@ -45,89 +26,12 @@ type BillmgrStore interface {
 	ListBillmgrInstances(ctx context.Context, f InstanceFilter) ([]*BillmgrInstance, int, error)
 	// InstanceIDByElid is KindNotFound for an unknown elid.
 	InstanceIDByElid(ctx context.Context, elid int64) (string, error)
-
-	CreateBillmgrSession(ctx context.Context, s *BillmgrSession) error
-	// GetBillmgrSession is KindNotFound for an unknown hash.
-	GetBillmgrSession(ctx context.Context, idHash string) (*BillmgrSession, error)
-	// TouchBillmgrSession records a use; KindNotFound for an unknown hash.
-	TouchBillmgrSession(ctx context.Context, idHash string, at time.Time) error
-	// DeleteBillmgrSessions removes sessions last used before before.
-	DeleteBillmgrSessions(ctx context.Context, before time.Time) (int, error)
 }
 
 // BillmgrInstance is an instance with its numeric id.
 type BillmgrInstance struct {
 	*Instance
 	Elid int64 `json:"elid"`
-}
-
-// --- sessions ---
-
-// BillmgrLogin checks a user name and password and opens a session; it returns
-// the session id, shown once. Wrong credentials are KindUnauthenticated.
-func (s *Service) BillmgrLogin(ctx context.Context, name, password, source string) (string, *User, error) {
-	u, err := s.Authenticate(ctx, name, password, source)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	id := hex.EncodeToString(b)
-	now := s.now().UTC()
-	sess := &BillmgrSession{IDHash: TokenHash(id), UserID: u.ID, CreatedAt: now, LastUsedAt: now}
-	ctx = WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: source})
-	err = s.store.InTx(ctx, func(q Queries) error {
-		if _, err := q.DeleteBillmgrSessions(ctx, now.Add(-BillmgrSessionIdle)); err != nil {
-			return err
-		}
-		if err := q.CreateBillmgrSession(ctx, sess); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, "billmgr.session.create", "user", u.ID, nil)
-	})
-	if err != nil {
-		return "", nil, err
-	}
-	return id, u, nil
-}
-
-// BillmgrSessionUser resolves a session id to its user and records the use. An
-// unknown session, one idle for BillmgrSessionIdle or open for BillmgrSessionMax,
-// or one opened before its user's password last changed, is KindUnauthenticated.
-func (s *Service) BillmgrSessionUser(ctx context.Context, id string) (*User, error) {
-	bad := Errorf(KindUnauthenticated, "the session is unknown or has expired")
-	if id == "" || len(id) > 128 {
-		return nil, bad
-	}
-	hash := TokenHash(id)
-	sess, err := s.store.GetBillmgrSession(ctx, hash)
-	if ErrorKind(err) == KindNotFound {
-		return nil, bad
-	}
-	if err != nil {
-		return nil, err
-	}
-	now := s.now().UTC()
-	if now.Sub(sess.LastUsedAt) >= BillmgrSessionIdle || now.Sub(sess.CreatedAt) >= BillmgrSessionMax {
-		return nil, bad
-	}
-	u, err := s.store.GetUser(ctx, sess.UserID)
-	if ErrorKind(err) == KindNotFound {
-		return nil, bad
-	}
-	if err != nil {
-		return nil, err
-	}
-	if u.Disabled || sess.CreatedAt.Before(u.PasswordChangedAt) {
-		return nil, bad
-	}
-	if err := s.store.TouchBillmgrSession(ctx, hash, now); err != nil {
-		if ErrorKind(err) == KindNotFound {
-			return nil, bad
-		}
-		return nil, err
-	}
-	return u, nil
 }
 
 // --- which instances a user sees ---

@@ -41,17 +41,12 @@ const (
 	RequestCompleted  = "completed"
 )
 
-// BrokerLogin is how a broker client asks for a machine: a password login
-// (User, Password, Domain) or an existing Token, the project (AuthTenant in
-// ProjectDomainName) when the user has several, and what the session will record.
-type BrokerLogin struct {
-	User, Password, Domain string
-	Passcode               string // the one-time code of a user with TOTP
-	Token                  string
-	AuthTenant             string
-	ProjectDomainName      string
-	Source                 string // client address, for the login throttle
-	Session                SessionInput
+// VMRequestInput is what a broker client asks for: the project (Project in
+// ProjectDomain) when the user has several, and what the session will record.
+type VMRequestInput struct {
+	Project       string
+	ProjectDomain string
+	Session       SessionInput
 }
 
 // VMRequest is the state of a VM request: Machine is set once it is known.
@@ -67,6 +62,9 @@ type brokerPayload struct {
 	UserID    string       `json:"user_id"`
 	ProjectID string       `json:"project_id"`
 	Session   SessionInput `json:"session"`
+	// Origin is where the request came from: the machine a task makes for it
+	// is audited as the user's act from there.
+	Origin Origin `json:"origin"`
 }
 
 type brokerResult struct {
@@ -74,119 +72,78 @@ type brokerResult struct {
 	How        string `json:"how"` // held, assigned, shared or created
 }
 
-// BrokerTicket is what RequestVM answers: the request id, the token the client
-// goes on with (the one it sent, or a new one for a password login) and, for a
-// password login, the password policy's warning (PasswordNotice; nil when none).
-type BrokerTicket struct {
-	RequestID string
-	Token     string
-	Notice    error
+// Check refuses a request whose session is of a connection type the document
+// does not know (KindInvalid on conn_type). RequestVM checks it; a face may
+// check it first, so that bad input is refused before a login opens a token
+// for it.
+func (in VMRequestInput) Check() error {
+	return checkConnType(strings.TrimSpace(in.Session.ConnType))
 }
 
-// RequestVM authenticates a broker client, picks its TRS project and starts a
-// KindBrokerRequestVM task that hands the user a machine; when the user's
-// machine or a free active one is there, it is handed out at once and the task
-// is recorded done. A project that is not TRS is KindInvalid with
-// reason not_trs_project; no usable TRS project is KindNotFound with reason
-// no_trs_project; a full project with nothing to hand out is KindConflict with
-// reason quota_exceeded.
-func (s *Service) RequestVM(ctx context.Context, in BrokerLogin) (*BrokerTicket, error) {
+// RequestVM starts a KindBrokerRequestVM task that hands the actor (a user
+// logged in) a machine of its TRS project; when the user's machine or a free
+// active one is there, it is handed out at once and the task is recorded done.
+// It returns the task, whose id is the request's. A connection type the
+// document does not know is KindInvalid (Check). A project that is not TRS is
+// KindInvalid with reason not_trs_project; no usable TRS project is
+// KindNotFound with reason no_trs_project; a full project with nothing to hand
+// out is KindConflict with reason quota_exceeded.
+func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, error) {
 	in.Session.ConnType = strings.TrimSpace(in.Session.ConnType)
-	if err := checkConnType(in.Session.ConnType); err != nil {
+	if err := in.Check(); err != nil {
 		return nil, err
 	}
-	u, token, err := s.BrokerAuth(ctx, in)
+	a := ActorFrom(ctx)
+	if a.UserID == "" {
+		return nil, Errorf(KindUnauthenticated, "a machine is handed out to a user who logged in")
+	}
+	p, err := s.brokerProject(ctx, a, in.Project, in.ProjectDomain)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.brokerProject(ctx, u, in.AuthTenant, in.ProjectDomainName)
-	if err != nil {
-		return nil, err
-	}
-	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: in.Source})
-	if err := s.check(actx, ActionMachineRequest, Resource{Type: ResourceMachine, Project: p.ID}); err != nil {
+	if err := s.check(ctx, ActionMachineRequest, Resource{Type: ResourceMachine, Project: p.ID}); err != nil {
 		return nil, err
 	}
 	var t *Task
-	err = s.change(actx, func(q Queries) error {
-		pl := brokerPayload{UserID: u.ID, ProjectID: p.ID, Session: in.Session}
-		m, how, err := s.pickMachine(actx, q, p, u.ID)
+	err = s.change(ctx, func(q Queries) error {
+		pl := brokerPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: Origin{Face: a.Face, Source: a.Source}}
+		m, how, err := s.pickMachine(ctx, q, p, a.UserID)
 		if err != nil {
 			return err
 		}
 		if m == nil {
-			if err := checkQuota(actx, q, p, 1); err != nil {
+			if err := checkQuota(ctx, q, p, 1); err != nil {
 				return err
 			}
-			if err := checkRoom(actx, q, p); err != nil {
+			if err := checkRoom(ctx, q, p); err != nil {
 				return err
 			}
 		}
 		if m != nil {
 			// The pool answers at once: the request is recorded already done, and
 			// get-vm follows the machine until it is active.
-			t, err = s.recordDone(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, pl, brokerResult{InstanceID: m.ID, How: how})
-		} else if t, err = s.enqueue(actx, q, KindBrokerRequestVM, SubjectUser, u.ID, pl); err != nil {
+			t, err = s.recordDone(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl, brokerResult{InstanceID: m.ID, How: how})
+		} else if t, err = s.enqueue(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl); err != nil {
 			return &Error{Kind: KindUnavailable, Reason: ReasonTaskStartFailed, Message: "the request could not be started", Err: err}
 		}
 		if err != nil {
 			return err
 		}
-		return s.audit(actx, q, "broker.request_vm", "project", p.ID, map[string]string{"task_id": t.ID, "user_id": u.ID})
+		return s.audit(ctx, q, "broker.request_vm", "project", p.ID, map[string]string{"task_id": t.ID, "user_id": a.UserID})
 	})
 	if err != nil {
 		return nil, err
 	}
-	tk := &BrokerTicket{RequestID: t.ID, Token: token}
-	if in.Token == "" {
-		tk.Notice = s.PasswordNotice(u)
-	}
-	return tk, nil
-}
-
-// BrokerAuth authenticates a broker client by its Token, or else by a password
-// login, and returns the user and the token to go on with (a new one for a
-// password login). Errors are those of ValidateToken and IssueToken.
-//
-// A user with TOTP gives its Passcode too. The password
-// policy applies (policy.go): an expired password with no grace login left is
-// reason password_expired; a store that cannot be read is auth_unavailable.
-func (s *Service) BrokerAuth(ctx context.Context, in BrokerLogin) (*User, string, error) {
-	return s.brokerAuth(ctx, in, false)
-}
-
-// brokerAuth is BrokerAuth; allowExpired lets an expired password log in to be
-// changed.
-func (s *Service) brokerAuth(ctx context.Context, in BrokerLogin, allowExpired bool) (*User, string, error) {
-	if in.Token != "" {
-		_, u, err := s.ValidateToken(ctx, in.Token)
-		if err != nil {
-			return nil, "", err
-		}
-		return u, in.Token, nil
-	}
-	if in.User == "" || in.Password == "" {
-		return nil, "", Invalid("user", "user and password, or token, are required")
-	}
-	req := TokenRequest{UserName: in.User, DomainName: in.Domain, Password: in.Password, Source: in.Source,
-		Passcode: in.Passcode}
-	if strings.EqualFold(in.Domain, DefaultDomainID) { // the document's clients send "default"
-		req.DomainName, req.DomainID = "", DefaultDomainID
-	}
-	_, u, tok, err := s.issueToken(ctx, req, allowExpired)
-	if err != nil {
-		return nil, "", err
-	}
-	return u, tok, nil
+	return t, nil
 }
 
 // brokerProject finds the TRS project a user asks for: the one named, or the
 // single enabled TRS project the user has a role on.
-func (s *Service) brokerProject(ctx context.Context, u *User, name, domain string) (*TRSProject, error) {
+func (s *Service) brokerProject(ctx context.Context, u Actor, name, domain string) (*TRSProject, error) {
 	none := func(msg string) error {
 		return Reasoned(KindNotFound, ReasonNoTRSProject, msg, "user_name", u.Name)
 	}
-	f := TRSProjectFilter{Enabled: ptr(true), UserID: &u.ID}
+	f := TRSProjectFilter{Enabled: ptr(true), UserID: &u.UserID}
 	if domain != "" {
 		id := ""
 		if strings.EqualFold(domain, DefaultDomainID) {
@@ -222,7 +179,7 @@ func (s *Service) brokerProject(ctx context.Context, u *User, name, domain strin
 	case len(ps) == 1:
 		// The project's Web Guard: the client's connection address (the actor's
 		// Source), not the ip_address it declares.
-		if err := CheckWebGuard(ps[0], ActorFrom(ctx).Source); err != nil {
+		if err := CheckWebGuard(ps[0], u.Source); err != nil {
 			return nil, err
 		}
 		return ps[0], nil
@@ -362,7 +319,7 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 		}
 		return nil, err
 	}
-	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: "broker"})
+	actx := WithActor(ctx, actorOf(u, pl.Origin, ""))
 	res := brokerResult{}
 	err = s.store.InTx(actx, func(q Queries) error {
 		p, err := q.GetTRSProject(actx, pl.ProjectID)

@@ -28,18 +28,15 @@ func brokerUser(t *testing.T, e *testenv.Env, p *core.TRSProject, name string) *
 // longer in progress.
 func handOut(t *testing.T, e *testenv.Env, u *core.User) (*core.VMRequest, error) {
 	t.Helper()
-	tk, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: u.Name, Password: u.Name + "-password",
-		Session: core.SessionInput{ConnType: core.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
+	tk, err := requestVM(e.Svc, context.Background(), brokerLogin(u.Name, u.Name+"-password"),
+		core.VMRequestInput{Session: core.SessionInput{ConnType: core.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
 	if err != nil {
 		return nil, err
-	}
-	if tk.Token == "" {
-		t.Fatal("no token")
 	}
 	ctx := core.WithActor(context.Background(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r, err := e.Svc.GetVM(ctx, tk.RequestID)
+		r, err := e.Svc.GetVM(ctx, tk.ID)
 		if err != nil || r.Status != core.RequestInProgress || time.Now().After(deadline) {
 			return r, err
 		}
@@ -72,11 +69,11 @@ func TestRequestVM(t *testing.T) {
 
 	// Another user's request, an unknown one, a wrong password, no project, quota.
 	bob := brokerUser(t, e, p, "bob")
-	tk, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password"})
+	tk, err := requestVM(e.Svc, context.Background(), brokerLogin("bob", "bob-password"), core.VMRequestInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := tk.RequestID
+	id := tk.ID
 	if _, err := e.Svc.GetVM(memberCtx(alice), id); core.ErrorReason(err) != core.ReasonRequestForbidden {
 		t.Fatalf("foreign request: %v", err)
 	}
@@ -84,18 +81,18 @@ func TestRequestVM(t *testing.T) {
 		t.Fatalf("unknown request: %v", err)
 	}
 	e.WaitTask(t, id)
-	if _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "nope"}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
+	if _, err := requestVM(e.Svc, context.Background(), brokerLogin("bob", "nope"), core.VMRequestInput{}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
 		t.Fatalf("wrong password: %v", err)
 	}
 	newMember(t, e, "carol")
-	if _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "carol", Password: "carol-password"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
+	if _, err := requestVM(e.Svc, context.Background(), brokerLogin("carol", "carol-password"), core.VMRequestInput{}); core.ErrorReason(err) != core.ReasonNoTRSProject {
 		t.Fatalf("no project: %v", err)
 	}
 	dave := brokerUser(t, e, p, "dave")
-	if _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: dave.Name, Password: "dave-password"}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
+	if _, err := requestVM(e.Svc, context.Background(), brokerLogin(dave.Name, "dave-password"), core.VMRequestInput{}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
 		t.Fatalf("quota: %v", err)
 	}
-	if _, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password", AuthTenant: "nowhere"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
+	if _, err := requestVM(e.Svc, context.Background(), brokerLogin("bob", "bob-password"), core.VMRequestInput{Project: "nowhere"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 	_ = bob
@@ -162,11 +159,11 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	e.WaitTask(t, created.Tasks[0].ID)
 	alice, bob := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
 
-	tk, err := e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "alice", Password: "alice-password"})
+	tk, err := requestVM(e.Svc, context.Background(), brokerLogin("alice", "alice-password"), core.VMRequestInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := tk.RequestID
+	id := tk.ID
 	r, err := e.Svc.GetVM(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id)
 	if err != nil || r.Status != core.RequestCompleted || r.Machine.ID != created.Machines[0].ID {
 		t.Fatalf("warm hand-out = %+v, %v", r, err)
@@ -177,11 +174,11 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	}
 
 	// The pool is empty: bob's machine is created by the task.
-	tk, err = e.Svc.RequestVM(context.Background(), core.BrokerLogin{User: "bob", Password: "bob-password"})
+	tk, err = requestVM(e.Svc, context.Background(), brokerLogin("bob", "bob-password"), core.VMRequestInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id = tk.RequestID
+	id = tk.ID
 	if got := e.WaitTask(t, id); got.Status != core.TaskSuccess || got.Attempts != 1 {
 		t.Fatalf("cold hand-out task = %+v", got)
 	}
@@ -198,6 +195,20 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	}
 	if err != nil || r.Status != core.RequestCompleted || r.Machine.ID == created.Machines[0].ID {
 		t.Fatalf("cold hand-out = %+v, %v", r, err)
+	}
+	// The task made the machine as bob's act, from where bob asked.
+	evs, _, err := e.Svc.ListAudit(e.AdminCtx(), core.AuditFilter{Action: ptr("machine.create")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made *core.AuditEvent
+	for _, ev := range evs {
+		if ev.TargetID == r.Machine.ID {
+			made = ev
+		}
+	}
+	if made == nil || made.Actor != "bob" || made.Face != "test" || made.Source != "192.0.2.1" {
+		t.Fatalf("machine.create audit = %+v", made)
 	}
 }
 
@@ -317,14 +328,14 @@ func TestRequestVMErrors(t *testing.T) {
 
 	// A connection type the document does not know is refused by core, for
 	// every face that asks for a machine.
-	_, err = e.Svc.RequestVM(bg, core.BrokerLogin{User: "bob", Password: "bob-password", Session: core.SessionInput{ConnType: "telnet"}})
+	_, err = requestVM(e.Svc, bg, brokerLogin("bob", "bob-password"), core.VMRequestInput{Session: core.SessionInput{ConnType: "telnet"}})
 	if core.ErrorKind(err) != core.KindInvalid || !strings.Contains(err.Error(), "conn_type") {
 		t.Fatalf("conn_type telnet: %v", err)
 	}
 
 	// The server is full (alice's broken machine holds its one place): bob's
 	// request is refused at once.
-	_, err = e.Svc.RequestVM(bg, core.BrokerLogin{User: "bob", Password: "bob-password"})
+	_, err = requestVM(e.Svc, bg, brokerLogin("bob", "bob-password"), core.VMRequestInput{})
 	wantReason(t, err, core.KindConflict, core.ReasonNoInstance)
 
 	// A handed-out machine that stops, or runs without an address.
@@ -333,19 +344,19 @@ func TestRequestVMErrors(t *testing.T) {
 	if err != nil || r.Status != core.RequestCompleted {
 		t.Fatalf("bob: %+v, %v", r, err)
 	}
-	tk, err := e.Svc.RequestVM(bg, core.BrokerLogin{User: "bob", Password: "bob-password"})
+	tk, err := requestVM(e.Svc, bg, brokerLogin("bob", "bob-password"), core.VMRequestInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateStopped)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.GetVM(actorOf(bob), tk.RequestID)
+	_, err = e.Svc.GetVM(actorOf(bob), tk.ID)
 	wantReason(t, err, core.KindConflict, core.ReasonInstanceState)
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateActive), Address: ptr("")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.GetVM(actorOf(bob), tk.RequestID)
+	_, err = e.Svc.GetVM(actorOf(bob), tk.ID)
 	wantReason(t, err, core.KindConflict, core.ReasonInstanceIP)
 
 	// Recorded requests whose task failed, or whose machine is gone.

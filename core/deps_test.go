@@ -1,7 +1,11 @@
 package core_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,5 +48,34 @@ func TestDependenciesPointInward(t *testing.T) {
 		if bad != "" {
 			t.Errorf("%s imports %s", pkg, bad)
 		}
+	}
+}
+
+// TestFacesDoNotBuildActors keeps the actor core's: a face authenticates by
+// calling a login entry point and puts the Actor it returns in the context;
+// it never makes one itself.
+func TestFacesDoNotBuildActors(t *testing.T) {
+	files, err := filepath.Glob("../api/*/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no face sources: %v", err)
+	}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.CompositeLit); ok {
+				if sel, ok := lit.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "Actor" {
+					if id, ok := sel.X.(*ast.Ident); ok && id.Name == "core" {
+						t.Errorf("%s builds a core.Actor: take the one a login returns", path)
+					}
+				}
+			}
+			return true
+		})
 	}
 }

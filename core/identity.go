@@ -2,47 +2,16 @@ package core
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"strconv"
 	"time"
-
-	"hostdeck/core/secret"
 )
 
 // DefaultDomainID is the domain every user belongs to unless told otherwise; the
 // first migration creates it under the name "Default", as Keystone does.
 const DefaultDomainID = "default"
 
-// DefaultTokenTTL is how long a token lives when Config.TokenTTL is not set.
-const DefaultTokenTTL = time.Hour
-
-// expiredTokenKeep is how long an expired token stays stored, so that its
-// holder is told "expired" rather than "invalid".
-const expiredTokenKeep = 24 * time.Hour
-
-// KindTokenSweep is the periodic job that deletes tokens expired for
-// expiredTokenKeep (off the login path, which it slowed).
-const KindTokenSweep = "periodic.token_sweep"
-
-// TokenSweepEvery is how often expired tokens are swept.
-const TokenSweepEvery = time.Hour
-
-func (s *Service) runTokenSweep(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	n, err := s.store.DeleteExpiredTokens(ctx, s.now().Add(-expiredTokenKeep))
-	if err != nil {
-		return nil, err
-	}
-	return map[string]int{"deleted": n}, nil
-}
-
 // Reasons of identity errors, stable for faces to map to their own codes.
 const (
 	ReasonInvalidCredentials = "invalid_credentials"
-	ReasonTokenInvalid       = "token_invalid"
-	ReasonTokenExpired       = "token_expired"
-	ReasonTokenRevoked       = "token_revoked"
 	ReasonDomainNotFound     = "domain_not_found"
 	ReasonUserNotFound       = "user_not_found"
 	ReasonGroupNotFound      = "group_not_found"
@@ -76,22 +45,6 @@ type RoleGrant struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Token is an API token. The secret is handed to the client once; only its
-// SHA-256 (Hash, hex) is stored. ProjectID, when set, scopes the token to a
-// project, and Roles are the user's roles there (filled when a token is issued or
-// validated, not stored).
-type Token struct {
-	ID        string     `json:"id"`
-	Hash      string     `json:"-"`
-	UserID    string     `json:"user_id"`
-	ProjectID string     `json:"project_id,omitempty"`
-	Methods   []string   `json:"methods"`
-	IssuedAt  time.Time  `json:"issued_at"`
-	ExpiresAt time.Time  `json:"expires_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-	Roles     []Role     `json:"roles,omitempty"`
-}
-
 // UserFilter selects users; nil fields do not filter.
 type UserFilter struct {
 	DomainID  *string
@@ -120,7 +73,7 @@ type GroupFilter struct {
 }
 
 // IdentityStore holds domains, users' administration, groups, role grants and
-// tokens. Unknown ids are KindNotFound, duplicate names KindConflict.
+// credentials. Unknown ids are KindNotFound, duplicate names KindConflict.
 type IdentityStore interface {
 	CreateDomain(ctx context.Context, d *Domain) error // Conflict on a duplicate name
 	GetDomain(ctx context.Context, id string) (*Domain, error)
@@ -147,13 +100,6 @@ type IdentityStore interface {
 	// ProjectRoles lists the user's roles on the project (none: an empty slice).
 	ProjectRoles(ctx context.Context, projectID, userID string) ([]Role, error)
 
-	CreateToken(ctx context.Context, t *Token) error
-	GetTokenByHash(ctx context.Context, hash string) (*Token, error)
-	// RevokeToken marks the token revoked at at; revoking twice keeps the first time.
-	RevokeToken(ctx context.Context, id string, at time.Time) error
-	// DeleteExpiredTokens removes tokens that expired before before.
-	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
-
 	// UseGraceLogin counts one login with an expired password unless limit are
 	// used already, and returns the count after it; Conflict when none is left,
 	// NotFound for an unknown user.
@@ -168,29 +114,6 @@ type IdentityStore interface {
 	// AdvanceCredentialStep records step as the credential's last accepted TOTP
 	// time step; Conflict when step is not after the one stored (a replay).
 	AdvanceCredentialStep(ctx context.Context, id string, step int64) error
-}
-
-// TokenHash is the stored form of a token secret.
-func TokenHash(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
-
-// TokenRequest is a password login (Keystone's password method). The user is
-// named by UserID, or by UserName in the domain DomainID or DomainName (the
-// default domain when both are empty). The token is scoped to a project when
-// ProjectID, or ProjectName (in ProjectDomainID/ProjectDomainName), is set.
-type TokenRequest struct {
-	UserID, UserName     string
-	DomainID, DomainName string
-	Password             string
-	ProjectID            string
-	ProjectName          string
-	ProjectDomainID      string
-	ProjectDomainName    string
-	Source               string // client address, for the login throttle
-	// Passcode is the TOTP code of a user who has a TOTP credential.
-	Passcode string
 }
 
 // resolveDomain finds a domain by id or name; neither means the default domain.
@@ -212,119 +135,23 @@ func (s *Service) resolveDomain(ctx context.Context, q Queries, id, name string)
 	return d, err
 }
 
-// IssueToken checks a password login and issues a token. Wrong credentials, an
-// unknown user or one of another domain are KindUnauthenticated with reason
-// invalid_credentials (the login throttle of Authenticate applies); an unknown
-// domain is KindUnauthenticated with reason domain_not_found. A project scope
-// needs a role grant on the project unless the user is an admin. The secret is
-// returned once; only its hash is stored.
-func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (*Token, string, error) {
-	t, _, tok, err := s.issueToken(ctx, req, false)
-	return t, tok, err
-}
-
-// issueToken is IssueToken that returns the user too (its grace logins as they
-// are after this login); allowExpired lets an expired password log in without
-// using a grace login (to change it).
-func (s *Service) issueToken(ctx context.Context, req TokenRequest, allowExpired bool) (*Token, *User, string, error) {
-	d, err := s.resolveDomain(ctx, s.store, req.DomainID, req.DomainName)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Reason == ReasonDomainNotFound {
-			e.Kind = KindUnauthenticated
-		}
-		return nil, nil, "", authStoreErr(err)
-	}
-	name := req.UserName
-	if req.UserID != "" {
-		u, err := s.store.GetUser(ctx, req.UserID)
-		if err != nil && ErrorKind(err) != KindNotFound {
-			return nil, nil, "", authStoreErr(err)
-		}
-		name = "\x00" + req.UserID // no user has this name: Authenticate fails and counts it
-		if u != nil && (req.DomainID == "" && req.DomainName == "" || u.DomainID == d.ID) {
-			name = u.Name
-			d = &Domain{ID: u.DomainID}
-		}
-	}
-	u, err := s.Authenticate(ctx, name, req.Password, req.Source)
-	if err == nil && u.DomainID != d.ID {
-		err = Errorf(KindUnauthenticated, "wrong user name or password")
-	}
-	totpUsed := false
-	if err == nil {
-		totpUsed, err = s.checkPasscode(ctx, u, req.Passcode, req.Source)
-	}
-	if err != nil {
-		if ErrorKind(err) == KindUnauthenticated && ErrorReason(err) == "" {
-			return nil, nil, "", Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name or password is wrong",
-				"user_name", req.UserName, "domain_name", firstNonEmpty(req.DomainName, req.DomainID))
-		}
-		return nil, nil, "", err
-	}
-
-	now := s.now().UTC()
-	methods := []string{"password"}
-	if totpUsed {
-		methods = append(methods, "totp")
-	}
-	t := &Token{
-		ID: newID(), UserID: u.ID, Methods: methods,
-		IssuedAt: now, ExpiresAt: now.Add(s.cfg.TokenTTL),
-	}
-	if req.ProjectID != "" || req.ProjectName != "" {
-		p, roles, err := s.scope(ctx, u, req)
-		if err != nil {
-			return nil, nil, "", authStoreErr(err)
-		}
-		t.ProjectID, t.Roles = p.ID, roles
-	}
-	tok := secret.RandomToken()
-	t.Hash = TokenHash(tok)
-	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: req.Source})
-	err = s.store.InTx(ctx, func(q Queries) error {
-		// The password policy is applied with the token, so that a grace login is
-		// used only by a login that succeeds.
-		grace, err := s.checkPasswordAge(ctx, q, u, allowExpired)
-		if err != nil {
-			return err
-		}
-		if err := q.CreateToken(ctx, t); err != nil {
-			return err
-		}
-		detail := map[string]string{"user_id": u.ID, "project_id": t.ProjectID}
-		if grace {
-			detail["grace_logins_used"] = strconv.Itoa(u.GraceLoginsUsed)
-		}
-		return s.audit(actx, q, "token.issue", "token", t.ID, detail)
-	})
-	if err != nil {
-		return nil, nil, "", authStoreErr(err)
-	}
-	return t, u, tok, nil
-}
-
 // scope resolves the project a login asks for and the user's roles on it.
-func (s *Service) scope(ctx context.Context, u *User, req TokenRequest) (*Project, []Role, error) {
+func (s *Service) scope(ctx context.Context, u *User, sc ProjectScope) (*Project, []Role, error) {
 	var p *Project
 	var err error
-	what := req.ProjectID
-	if req.ProjectID != "" {
-		if ValidID(req.ProjectID) {
-			p, err = s.store.GetProject(ctx, req.ProjectID)
+	what := sc.ID
+	if sc.ID != "" {
+		if ValidID(sc.ID) {
+			p, err = s.store.GetProject(ctx, sc.ID)
 		} else {
-			err = NotFound("project", req.ProjectID)
+			err = NotFound("project", sc.ID)
 		}
 	} else {
-		what = req.ProjectName
-		if _, err := s.resolveDomain(ctx, s.store, req.ProjectDomainID, req.ProjectDomainName); err != nil {
-			var e *Error
-			if errors.As(err, &e) && e.Reason == ReasonDomainNotFound {
-				e.Kind = KindUnauthenticated
-			}
-			return nil, nil, err
+		what = sc.Name
+		if _, err := s.resolveDomain(ctx, s.store, sc.DomainID, sc.DomainName); err != nil {
+			return nil, nil, unauthenticatedDomain(err)
 		}
-		p, err = s.store.FindProjectByName(ctx, req.ProjectName)
+		p, err = s.store.FindProjectByName(ctx, sc.Name)
 	}
 	if ErrorKind(err) == KindNotFound {
 		return nil, nil, Reasoned(KindUnauthenticated, ReasonProjectNotFound, "project "+what+" not found", "project_name", what)
@@ -332,11 +159,10 @@ func (s *Service) scope(ctx context.Context, u *User, req TokenRequest) (*Projec
 	if err != nil {
 		return nil, nil, err
 	}
-	roles, err := s.store.ProjectRoles(ctx, p.ID, u.ID)
+	roles, err := s.rolesOn(ctx, p.ID, u)
 	if err != nil {
 		return nil, nil, err
 	}
-	roles = projectRolesOf(u, roles)
 	if len(roles) == 0 {
 		return nil, nil, Reasoned(KindUnauthenticated, ReasonProjectForbidden,
 			"user "+u.Name+" has no role on project "+p.Name, "project_name", p.Name, "user_name", u.Name)
@@ -353,97 +179,10 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// ValidateToken returns a live token and its user. An unknown, expired or revoked
-// token, one issued before its user's password last changed, or one whose user
-// is gone or disabled, is KindUnauthenticated with reason token_invalid,
-// token_expired or token_revoked.
-func (s *Service) ValidateToken(ctx context.Context, tok string) (*Token, *User, error) {
-	invalid := func(reason, msg string) error { return Reasoned(KindUnauthenticated, reason, msg) }
-	if tok == "" {
-		return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
-	}
-	t, err := s.store.GetTokenByHash(ctx, TokenHash(tok))
-	if ErrorKind(err) == KindNotFound {
-		return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
-	}
-	if err != nil {
-		return nil, nil, authStoreErr(err)
-	}
-	if t.RevokedAt != nil {
-		return nil, nil, invalid(ReasonTokenRevoked, "the token was revoked")
-	}
-	if !s.now().Before(t.ExpiresAt) {
-		return nil, nil, invalid(ReasonTokenExpired, "the token has expired")
-	}
-	u, err := s.store.GetUser(ctx, t.UserID)
-	if ErrorKind(err) == KindNotFound || err == nil && u.Disabled {
-		return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
-	}
-	if err != nil {
-		return nil, nil, authStoreErr(err)
-	}
-	if t.IssuedAt.Before(u.PasswordChangedAt) {
-		return nil, nil, invalid(ReasonTokenRevoked, "the token was revoked: the password changed")
-	}
-	if t.ProjectID != "" {
-		roles, err := s.store.ProjectRoles(ctx, t.ProjectID, u.ID)
-		if err != nil {
-			return nil, nil, authStoreErr(err)
-		}
-		roles = projectRolesOf(u, roles)
-		if len(roles) == 0 { // the grant was taken back
-			return nil, nil, invalid(ReasonTokenInvalid, "the token is not valid")
-		}
-		t.Roles = roles
-		if err := s.checkProjectRate(ctx, t.ProjectID); err != nil {
-			return nil, nil, err
-		}
-	}
-	return t, u, nil
-}
-
-// InspectToken validates another token (Keystone's X-Subject-Token) for the actor
-// in ctx: users may inspect their own tokens, admins any (token.view). A token
-// that is not valid is KindNotFound, with the reason ValidateToken gives.
-func (s *Service) InspectToken(ctx context.Context, tok string) (*Token, *User, error) {
-	return s.otherToken(ctx, tok, ActionTokenView)
-}
-
-// otherToken validates the token tok for the actor in ctx's action on it.
-func (s *Service) otherToken(ctx context.Context, tok string, action Action) (*Token, *User, error) {
-	t, u, err := s.ValidateToken(ctx, tok)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Kind == KindUnauthenticated {
-			e.Kind = KindNotFound
-		}
-		return nil, nil, err
-	}
-	if err := s.check(ctx, action, Resource{Type: ResourceToken, ID: t.ID, Owner: t.UserID}); err != nil {
-		return nil, nil, err
-	}
-	return t, u, nil
-}
-
 // Domain returns a domain by id. Domains are no one's secret: any caller, even
 // one logging in (a login names its domain), may read one.
 func (s *Service) Domain(ctx context.Context, id string) (*Domain, error) {
 	return s.resolveDomain(ctx, s.store, id, "")
-}
-
-// RevokeToken revokes the token whose secret is tok. Users may revoke their own
-// tokens, admins any (token.revoke); a token that is not valid is KindNotFound.
-func (s *Service) RevokeToken(ctx context.Context, tok string) error {
-	t, _, err := s.otherToken(ctx, tok, ActionTokenRevoke)
-	if err != nil {
-		return err
-	}
-	return s.store.InTx(ctx, func(q Queries) error {
-		if err := q.RevokeToken(ctx, t.ID, s.now().UTC()); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, "token.revoke", "token", t.ID, map[string]string{"user_id": t.UserID})
-	})
 }
 
 // UserInput is what creates or edits a user; nil fields are not set. Enabled

@@ -70,26 +70,26 @@ func (s *Service) PasswordExpiresAt(u *User) *time.Time {
 }
 
 // checkPasswordAge applies the policy to a login whose password was right: an
-// expired password uses one grace login (grace reports it; u.GraceLoginsUsed is
-// the count after it) or, none left, is KindUnauthenticated with reason
-// password_expired. allowExpired (a login to change the password) lets an
-// expired password through without using a grace login.
-func (s *Service) checkPasswordAge(ctx context.Context, q Queries, u *User, allowExpired bool) (grace bool, err error) {
+// expired password uses one grace login (audited; u.GraceLoginsUsed is the
+// count after it) or, none left, is KindUnauthenticated with reason
+// password_expired. A login to change the password is not checked: it is
+// how an expired password gets out (ChangePassword).
+func (s *Service) checkPasswordAge(ctx context.Context, q Queries, u *User) error {
 	exp := s.PasswordExpiresAt(u)
-	if exp == nil || s.now().Before(*exp) || allowExpired {
-		return false, nil
+	if exp == nil || s.now().Before(*exp) {
+		return nil
 	}
 	if s.cfg.GraceLogins > 0 {
 		used, err := q.UseGraceLogin(ctx, u.ID, s.cfg.GraceLogins)
 		if err == nil {
 			u.GraceLoginsUsed = used
-			return true, nil
+			return s.audit(ctx, q, "user.grace_login", "user", u.ID, map[string]string{"grace_logins_used": strconv.Itoa(used)})
 		}
 		if ErrorKind(err) != KindConflict {
-			return false, authStoreErr(err)
+			return authStoreErr(err)
 		}
 	}
-	return false, Reasoned(KindUnauthenticated, ReasonPasswordExpired,
+	return Reasoned(KindUnauthenticated, ReasonPasswordExpired,
 		"the password of user "+u.Name+" has expired and must be changed", "user_name", u.Name)
 }
 
@@ -502,62 +502,31 @@ func (s *Service) runPasswordScript(ctx context.Context, user, password string) 
 	return Reasoned(KindUnavailable, ReasonScriptFailed, "the password change script failed; the password is unchanged")
 }
 
-// BrokerChangePassword is a broker client changing its own password: it logs in
-// as BrokerAuth does (an expired password may log in to be changed, and uses no
-// grace login), runs the password-change script when one is configured, and
-// stores the new password only when the script succeeds. The password's age and
-// grace logins start again.
-func (s *Service) BrokerChangePassword(ctx context.Context, in BrokerLogin, newPassword string) (*User, error) {
-	in.Token = ""
-	u, _, err := s.brokerAuth(ctx, in, true)
+// ChangePassword is a user changing its own password: it logs in with in as
+// LoginPassword does (its errors; it opens nothing, and an expired password
+// may log in to be changed without using a grace login), runs the
+// password-change script when one is configured, and stores the new password
+// only when the script succeeds. The password's age and grace logins start
+// again, and every token the old password opened ends. Keystone's
+// own-password change needs no token so that an expired password can be
+// changed; the broker's is a strict login.
+func (s *Service) ChangePassword(ctx context.Context, in PasswordLogin, newPassword string, o Origin) (*User, error) {
+	in.Opens, in.Scope = "", ProjectScope{}
+	l, err := s.loginPassword(ctx, in, o, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.changeOwnPassword(ctx, u, newPassword, in.Source); err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
-// ChangeOwnPassword is a user changing its own password with the current one
-// (Keystone's POST /v3/users/{id}/password, which needs no token so that an
-// expired password can be changed). A wrong current password or an unknown or
-// disabled user is KindUnauthenticated with reason invalid_credentials (the
-// login throttle applies); then it goes on as BrokerChangePassword.
-func (s *Service) ChangeOwnPassword(ctx context.Context, userID, current, newPassword, source string) error {
-	name := "\x00" + userID // no user has this name: Authenticate fails and counts it
-	if ValidID(userID) {
-		got, err := s.store.GetUser(ctx, userID)
-		if err != nil && ErrorKind(err) != KindNotFound {
-			return authStoreErr(err)
-		}
-		if got != nil {
-			name = got.Name
-		}
-	}
-	u, err := s.Authenticate(ctx, name, current, source)
-	if err != nil {
-		if ErrorKind(err) == KindUnauthenticated && ErrorReason(err) == "" {
-			return Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user or the current password is wrong")
-		}
-		return err
-	}
-	return s.changeOwnPassword(ctx, u, newPassword, source)
-}
-
-// changeOwnPassword checks and hashes the new password, runs the
-// password-change script when one is configured, and stores the password only
-// when the script succeeded.
-func (s *Service) changeOwnPassword(ctx context.Context, u *User, newPassword, source string) error {
 	up, err := s.passwordUpdate(newPassword)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if s.cfg.PasswordChangeScript != "" {
-		if err := s.runPasswordScript(ctx, u.Name, newPassword); err != nil {
-			return err
+		if err := s.runPasswordScript(ctx, l.User.Name, newPassword); err != nil {
+			return nil, err
 		}
 	}
-	actx := WithActor(ctx, Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: ActorFrom(ctx).Face, Source: source})
-	return s.storePassword(actx, u.ID, up)
+	if err := s.storePassword(WithActor(ctx, l.Actor), l.User.ID, up); err != nil {
+		return nil, err
+	}
+	return l.User, nil
 }

@@ -30,7 +30,7 @@ func policyEnv(t *testing.T, cfg core.Config) (*testenv.Env, *testenv.Clock) {
 }
 
 func login(e *testenv.Env, name, password, passcode string) (*core.User, error) {
-	t, _, err := e.Svc.IssueToken(context.Background(), core.TokenRequest{UserName: name, Password: password, Passcode: passcode, Source: "192.0.2.1"})
+	t, _, err := issueToken(e.Svc, context.Background(), core.PasswordLogin{UserName: name, Password: password, Passcode: passcode})
 	if err != nil {
 		return nil, err
 	}
@@ -88,11 +88,11 @@ func TestPasswordExpiryAndGraceLogins(t *testing.T) {
 	_, err = login(e, "pat", pw, "")
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonPasswordExpired)
 	// The broker too.
-	_, _, err = e.Svc.BrokerAuth(context.Background(), core.BrokerLogin{User: "pat", Password: pw, Domain: "default", Source: "192.0.2.1"})
+	_, _, err = issueToken(e.Svc, context.Background(), brokerLogin("pat", pw))
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonPasswordExpired)
 
 	// The expired password may still log in to be changed; the change resets the age and the grace logins.
-	if _, err := e.Svc.BrokerChangePassword(context.Background(), core.BrokerLogin{User: "pat", Password: pw, Domain: "default"}, "pat-new-password"); err != nil {
+	if _, err := e.Svc.ChangePassword(context.Background(), brokerLogin("pat", pw), "pat-new-password", origin); err != nil {
 		t.Fatalf("change an expired password: %v", err)
 	}
 	got, err = login(e, "pat", "pat-new-password", "")
@@ -234,9 +234,9 @@ func TestTOTPLogin(t *testing.T) {
 	// The broker takes the passcode from the context.
 	c.Add(30 * time.Second)
 	bcode, _ := totp.GenerateCode(sec, c.Now())
-	_, _, err = e.Svc.BrokerAuth(context.Background(), core.BrokerLogin{User: "sam", Password: "sam-password", Domain: "default"})
+	_, _, err = issueToken(e.Svc, context.Background(), brokerLogin("sam", "sam-password"))
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonOTPRequired)
-	if _, _, err := e.Svc.BrokerAuth(context.Background(), core.BrokerLogin{User: "sam", Password: "sam-password", Domain: "default", Passcode: bcode}); err != nil {
+	if _, _, err := issueToken(e.Svc, context.Background(), withPasscode(brokerLogin("sam", "sam-password"), bcode)); err != nil {
 		t.Fatalf("broker login with passcode: %v", err)
 	}
 
@@ -318,11 +318,11 @@ func TestAuthUnavailable(t *testing.T) {
 	e := testenv.New(t)
 	newMember(t, e, "uma")
 	svc := core.New(core.Deps{Store: downStore{e.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
-	_, _, err := svc.IssueToken(context.Background(), core.TokenRequest{UserName: "uma", Password: "uma-password"})
+	_, _, err := issueToken(svc, context.Background(), core.PasswordLogin{UserName: "uma", Password: "uma-password"})
 	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
-	_, _, err = svc.ValidateToken(context.Background(), "some-token")
+	_, _, err = validateToken(svc, context.Background(), "some-token")
 	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
-	_, _, err = svc.BrokerAuth(context.Background(), core.BrokerLogin{User: "uma", Password: "uma-password", Domain: "default"})
+	_, _, err = issueToken(svc, context.Background(), brokerLogin("uma", "uma-password"))
 	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
 
 	// A real store closed under a service.
@@ -334,13 +334,13 @@ func TestAuthUnavailable(t *testing.T) {
 	if _, err := svc.EnsureAdmin(context.Background(), "admin", "admin-password"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.IssueToken(context.Background(), core.TokenRequest{UserName: "admin", Password: "admin-password"}); err != nil {
+	if _, _, err := issueToken(svc, context.Background(), core.PasswordLogin{UserName: "admin", Password: "admin-password"}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
-	_, _, err = svc.IssueToken(context.Background(), core.TokenRequest{UserName: "admin", Password: "admin-password"})
+	_, _, err = issueToken(svc, context.Background(), core.PasswordLogin{UserName: "admin", Password: "admin-password"})
 	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
-	_, err = svc.Authenticate(context.Background(), "admin", "admin-password", "192.0.2.1")
+	_, err = authenticate(svc, context.Background(), "admin", "admin-password", "192.0.2.1")
 	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
 }
 
@@ -352,13 +352,13 @@ func TestAuthCanceled(t *testing.T) {
 	newMember(t, e, "uma")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := e.Svc.IssueToken(ctx, core.TokenRequest{UserName: "uma", Password: "uma-password"})
+	_, _, err := issueToken(e.Svc, ctx, core.PasswordLogin{UserName: "uma", Password: "uma-password"})
 	wantReason(t, err, core.KindCanceled, "")
-	_, _, err = e.Svc.ValidateToken(ctx, "some-token")
+	_, _, err = validateToken(e.Svc, ctx, "some-token")
 	wantReason(t, err, core.KindCanceled, "")
-	_, err = e.Svc.Authenticate(ctx, "uma", "uma-password", "192.0.2.1")
+	_, err = authenticate(e.Svc, ctx, "uma", "uma-password", "192.0.2.1")
 	wantReason(t, err, core.KindCanceled, "")
-	_, _, err = e.Svc.BrokerAuth(ctx, core.BrokerLogin{User: "uma", Password: "uma-password", Domain: "default"})
+	_, _, err = issueToken(e.Svc, ctx, brokerLogin("uma", "uma-password"))
 	wantReason(t, err, core.KindCanceled, "")
 	if msg := core.ErrorMessage(err); msg != "the operation was canceled" {
 		t.Errorf("message %q", msg)
@@ -429,7 +429,7 @@ env > `+out+`.env
 		t.Helper()
 		e := testenv.NewWith(t, testenv.Options{Config: core.Config{PasswordChangeScript: path, PasswordChangeScriptTimeout: 300 * time.Millisecond}})
 		newMember(t, e, user)
-		_, err := e.Svc.BrokerChangePassword(context.Background(), core.BrokerLogin{User: user, Password: old, Domain: "default"}, new)
+		_, err := e.Svc.ChangePassword(context.Background(), brokerLogin(user, old), new, origin)
 		// Whatever the outcome, exactly one of the passwords works.
 		_, oldErr := login(e, user, old, "")
 		_, newErr := login(e, user, new, "")
@@ -475,11 +475,11 @@ env > `+out+`.env
 	t.Run("own change", func(t *testing.T) {
 		e := testenv.NewWith(t, testenv.Options{Config: core.Config{PasswordChangeScript: failing}})
 		u := newMember(t, e, "yann")
-		err := e.Svc.ChangeOwnPassword(context.Background(), u.ID, "yann-password", "yann-new-password", "192.0.2.1")
+		err := changeOwnPassword(e.Svc, context.Background(), u.ID, "yann-password", "yann-new-password")
 		wantReason(t, err, core.KindUnavailable, core.ReasonScriptFailed)
-		err = e.Svc.ChangeOwnPassword(context.Background(), u.ID, "wrong-password", "yann-new-password", "192.0.2.1")
+		err = changeOwnPassword(e.Svc, context.Background(), u.ID, "wrong-password", "yann-new-password")
 		wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
-		err = e.Svc.ChangeOwnPassword(context.Background(), "not-an-id", "yann-password", "yann-new-password", "192.0.2.1")
+		err = changeOwnPassword(e.Svc, context.Background(), "not-an-id", "yann-password", "yann-new-password")
 		wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 		if _, err := login(e, "yann", "yann-password", ""); err != nil {
 			t.Fatalf("the password changed: %v", err)
@@ -490,7 +490,7 @@ env > `+out+`.env
 		os.Remove(out + ".args")
 		e := testenv.NewWith(t, testenv.Options{Config: core.Config{PasswordChangeScript: good}})
 		newMember(t, e, "xena")
-		_, err := e.Svc.BrokerChangePassword(context.Background(), core.BrokerLogin{User: "xena", Password: "xena-password", Domain: "default"}, "short")
+		_, err := e.Svc.ChangePassword(context.Background(), brokerLogin("xena", "xena-password"), "short", origin)
 		if core.ErrorKind(err) != core.KindInvalid {
 			t.Fatalf("short password: %v", err)
 		}
@@ -525,4 +525,10 @@ func TestTOTPThrottle(t *testing.T) {
 	if _, err := login(e, "yuri", "yuri-password", code); err != nil {
 		t.Fatalf("after the wait: %v", err)
 	}
+}
+
+// withPasscode is in with a TOTP passcode.
+func withPasscode(in core.PasswordLogin, passcode string) core.PasswordLogin {
+	in.Passcode = passcode
+	return in
 }

@@ -274,7 +274,7 @@ func TestBillmgrVisibility(t *testing.T) {
 	}
 
 	// Own images: seen and usable by their owner only.
-	own, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "Centos 9 x64", Ref: "centos:9", Zone: core.ZoneOwn, OwnerID: alice.ID})
+	own, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "Centos 9 x64", Ref: "centos:9", Zone: core.ZoneOwn, Owner: alice.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

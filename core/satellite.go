@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -399,40 +398,6 @@ func (s *Service) DeleteSatelliteUser(ctx context.Context, email string) error {
 		}
 		return s.audit(ctx, q, "satellite.user.delete", "user", u.ID, map[string]string{"email": u.Email})
 	})
-}
-
-// SatelliteActor authenticates a satellite admin API request by its raw
-// Authorization header: the configured admin token (Config.SatelliteToken,
-// compared in constant time), the satellite's operator; or a hostdeck API token
-// (optionally after "Bearer ") of a user the access policy lets use the storage
-// module (administrators). Either acts in RealmSatellite: on the satellite's
-// customer accounts only. Anything else is KindForbidden with the message "Forbidden",
-// or "Authorization not enabled." when no admin token is configured.
-func (s *Service) SatelliteActor(ctx context.Context, header, face, source string) (Actor, error) {
-	if tok := s.cfg.SatelliteToken; tok != "" && subtle.ConstantTimeCompare([]byte(header), []byte(tok)) == 1 {
-		return Actor{Name: "satellite-admin", Role: RoleAdmin, Face: face, Source: source, Realm: RealmSatellite}, nil
-	}
-	if header != "" {
-		_, u, err := s.ValidateToken(ctx, strings.TrimPrefix(header, "Bearer "))
-		switch ErrorKind(err) {
-		case "":
-			a := Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: face, Source: source, Realm: RealmSatellite}
-			p, err := LoadPermissions(ctx, s.store, a)
-			if err != nil {
-				return Actor{}, err
-			}
-			if p.Can(ActionModuleUse, On(ResourceModule, ModuleStorage)) {
-				return a, nil
-			}
-		case KindUnauthenticated:
-		default:
-			return Actor{}, err
-		}
-	}
-	if s.cfg.SatelliteToken == "" {
-		return Actor{}, Errorf(KindForbidden, "Authorization not enabled.")
-	}
-	return Actor{}, Errorf(KindForbidden, "Forbidden")
 }
 
 // --- coupons ---

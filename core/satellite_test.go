@@ -41,7 +41,7 @@ func TestSatelliteUsers(t *testing.T) {
 	if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$") {
 		t.Fatalf("stored hash %q, %v", stored.PasswordHash, err)
 	}
-	if _, err := e.Svc.Authenticate(t.Context(), "alice@mail.test", "secret-1", "10.0.0.1"); err != nil {
+	if _, err := authenticate(e.Svc, t.Context(), "alice@mail.test", "secret-1", "10.0.0.1"); err != nil {
 		t.Fatalf("login with the satellite password: %v", err)
 	}
 	if _, err := e.Svc.CreateSatelliteUser(ctx, in); core.ErrorKind(err) != core.KindConflict {
@@ -73,7 +73,7 @@ func TestSatelliteUsers(t *testing.T) {
 	_, err = e.Svc.CreateSatelliteProject(ctx, u.ID, "second")
 	wantReason(t, err, core.KindConflict, core.ReasonQuotaExceeded)
 	// The owner may log in scoped to the project.
-	if _, _, err := e.Svc.IssueToken(t.Context(), core.TokenRequest{UserName: u.Name, Password: "secret-1", ProjectID: p.ID}); err != nil {
+	if _, _, err := issueToken(e.Svc, t.Context(), core.PasswordLogin{UserName: u.Name, Password: "secret-1", Scope: core.ProjectScope{ID: p.ID}}); err != nil {
 		t.Fatalf("scoped login: %v", err)
 	}
 	if err := e.Svc.DeleteSatelliteUser(ctx, "alice@mail.test"); core.ErrorKind(err) != core.KindConflict {
@@ -258,12 +258,12 @@ func TestProjectRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok, err := e.Svc.IssueToken(t.Context(), core.TokenRequest{UserName: u.Name, Password: "secret-1", ProjectID: p.ID})
+	_, tok, err := issueToken(e.Svc, t.Context(), core.PasswordLogin{UserName: u.Name, Password: "secret-1", Scope: core.ProjectScope{ID: p.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 5 { // rate 0: unlimited
-		if _, _, err := e.Svc.ValidateToken(t.Context(), tok); err != nil {
+		if _, _, err := validateToken(e.Svc, t.Context(), tok); err != nil {
 			t.Fatalf("unlimited call %d: %v", i, err)
 		}
 	}
@@ -271,16 +271,16 @@ func TestProjectRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		if _, _, err := e.Svc.ValidateToken(t.Context(), tok); err != nil {
+		if _, _, err := validateToken(e.Svc, t.Context(), tok); err != nil {
 			t.Fatalf("call %d within rate: %v", i, err)
 		}
 	}
-	_, _, err = e.Svc.ValidateToken(t.Context(), tok)
+	_, _, err = validateToken(e.Svc, t.Context(), tok)
 	wantReason(t, err, core.KindTooMany, core.ReasonRateLimited)
 	clk.Set(clk.Now().Add(500 * time.Millisecond)) // one token back
-	if _, _, err := e.Svc.ValidateToken(t.Context(), tok); err != nil {
+	if _, _, err := validateToken(e.Svc, t.Context(), tok); err != nil {
 		t.Fatalf("after refill: %v", err)
 	}
-	_, _, err = e.Svc.ValidateToken(t.Context(), tok)
+	_, _, err = validateToken(e.Svc, t.Context(), tok)
 	wantReason(t, err, core.KindTooMany, core.ReasonRateLimited)
 }

@@ -27,9 +27,10 @@ type Config struct {
 	// FloatingIPPool is the CIDR users' floating IPs come from (DefaultFloatingIPPool
 	// when empty).
 	FloatingIPPool string
-	// SatelliteToken is the satellite admin API's own admin token (compared with
-	// the raw Authorization header); empty: only admin API tokens are accepted.
-	SatelliteToken string
+	// OperatorToken is the account admin API's (the satellite's) operator
+	// token, compared with the raw Authorization header (LoginOperator);
+	// empty: only administrators' API tokens are accepted there.
+	OperatorToken string
 	// RescueImage is the runtime image of catalogue images that have no ref of
 	// their own (the billmgr document's public images); the client template's
 	// image when empty.
@@ -202,7 +203,3 @@ func New(d Deps, cfg Config) *Service {
 // SetWake sets the function called after tasks are committed (the runner is built
 // after the Service, so cmd wires it late).
 func (s *Service) SetWake(f func()) { s.wake = f }
-
-// Store returns the store the service works on (for read-only listings by faces
-// that need nothing more).
-func (s *Service) Store() Store { return s.store }

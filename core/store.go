@@ -31,6 +31,7 @@ type Queries interface {
 	CatalogueStore
 	TRSStore
 	IdentityStore
+	TokenStore
 	MachineStore
 	SessionStore
 	SatelliteStore

@@ -45,11 +45,11 @@ type ImageFilter struct {
 
 // ImageInput is what an admin gives to add an image to the catalogue.
 type ImageInput struct {
-	Name    string
-	Ref     string
-	Zone    string // ZonePub (default) or ZoneOwn
-	OwnerID string // required for ZoneOwn
-	OSType  string
+	Name   string
+	Ref    string
+	Zone   string // ZonePub (default) or ZoneOwn
+	Owner  string // the owner's user name or id; required for ZoneOwn
+	OSType string
 }
 
 // Operation modes of a TRS project's machines.
@@ -300,7 +300,26 @@ func (s *Service) ImageZones(ctx context.Context) ([]string, error) {
 	return []string{ZonePub, ZoneOwn}, nil
 }
 
-// CreateImage adds an image to the catalogue (image.create).
+// userByRef finds the user named by ref, a user id or name, of any realm (an
+// account an image is made for logs in on every face); an unknown one is
+// KindNotFound on the field owner.
+func userByRef(ctx context.Context, q Queries, ref string) (*User, error) {
+	var u *User
+	var err error
+	if ValidID(ref) {
+		u, err = q.GetUser(ctx, ref)
+	} else {
+		u, err = q.GetUserByName(ctx, ref)
+	}
+	if ErrorKind(err) == KindNotFound {
+		return nil, &Error{Kind: KindNotFound, Field: "owner", Message: `user "` + LogText(ref) + `" not found`}
+	}
+	return u, err
+}
+
+// CreateImage adds an image to the catalogue (image.create). An own image's
+// owner is named by user name or id; an owner named for a public image must
+// exist too, and is not kept.
 func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error) {
 	if err := s.check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
 		return nil, err
@@ -321,14 +340,20 @@ func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error
 	switch {
 	case in.Zone != ZonePub && in.Zone != ZoneOwn:
 		return nil, Invalid("zone", "zone must be %q or %q", ZonePub, ZoneOwn)
-	case in.Zone == ZoneOwn && in.OwnerID == "":
+	case in.Zone == ZoneOwn && in.Owner == "":
 		return nil, Invalid("owner_id", "an image of zone own needs an owner")
 	}
-	if in.Zone == ZonePub {
-		in.OwnerID = ""
-	}
-	im := &Image{ID: newID(), Name: in.Name, Ref: in.Ref, Zone: in.Zone, OwnerID: in.OwnerID, OSType: in.OSType, CreatedAt: s.now().UTC()}
+	im := &Image{ID: newID(), Name: in.Name, Ref: in.Ref, Zone: in.Zone, OSType: in.OSType, CreatedAt: s.now().UTC()}
 	err := s.store.InTx(ctx, func(q Queries) error {
+		if in.Owner != "" {
+			u, err := userByRef(ctx, q, in.Owner)
+			if err != nil {
+				return err
+			}
+			if in.Zone == ZoneOwn {
+				im.OwnerID = u.ID
+			}
+		}
 		if err := q.CreateImage(ctx, im); err != nil {
 			return err
 		}

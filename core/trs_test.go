@@ -328,7 +328,8 @@ func TestCatalogue(t *testing.T) {
 	wantKind(t, err, core.KindNotFound)
 
 	// A new flavor and an own image can be named by a project.
-	own, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "lab image", Ref: "lab:1", Zone: core.ZoneOwn, OwnerID: "u1", OSType: "linux"})
+	u1 := newMember(t, e, "u1")
+	own, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "lab image", Ref: "lab:1", Zone: core.ZoneOwn, Owner: "u1", OSType: "linux"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,10 +339,15 @@ func TestCatalogue(t *testing.T) {
 	wantField(t, err, core.KindInvalid, "zone")
 	_, err = e.Svc.CreateImage(ctx, core.ImageInput{Name: "x"})
 	wantField(t, err, core.KindInvalid, "ref")
-	pub, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "pub image", Ref: "pub:1", OwnerID: "ignored"})
-	if err != nil || pub.Zone != core.ZonePub || pub.OwnerID != "" {
-		t.Fatalf("pub image = %+v, %v", pub, err)
+	pub, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "pub image", Ref: "pub:1", Owner: u1.ID})
+	if err != nil || pub.Zone != core.ZonePub || pub.OwnerID != "" || own.OwnerID != u1.ID {
+		t.Fatalf("pub image = %+v, %v (own %+v)", pub, err, own)
 	}
+	// The owner is a user, named by name or id.
+	_, err = e.Svc.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Zone: core.ZoneOwn, Owner: "nobody"})
+	wantField(t, err, core.KindNotFound, "owner")
+	_, err = e.Svc.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Owner: "nobody"})
+	wantField(t, err, core.KindNotFound, "owner")
 
 	member := func(id string) context.Context {
 		return core.WithActor(context.Background(), core.Actor{UserID: id, Name: id, Role: core.RoleMember})
@@ -354,11 +360,11 @@ func TestCatalogue(t *testing.T) {
 		}
 		return n
 	}
-	if all, u1, u2 := count(ctx), count(member("u1")), count(member("u2")); all != 5 || u1 != 5 || u2 != 4 {
-		t.Fatalf("images: all %d, u1 %d, u2 %d", all, u1, u2)
+	if all, n1, n2 := count(ctx), count(member(u1.ID)), count(member("u2")); all != 5 || n1 != 5 || n2 != 4 {
+		t.Fatalf("images: all %d, u1 %d, u2 %d", all, n1, n2)
 	}
 	// What a list leaves out cannot be read one by one either: one rule.
-	for _, c := range []context.Context{ctx, member("u1")} {
+	for _, c := range []context.Context{ctx, member(u1.ID)} {
 		if got, err := e.Svc.GetImage(c, own.ID); err != nil || got.Ref != "lab:1" {
 			t.Fatalf("get image = %+v, %v", got, err)
 		}

@@ -124,12 +124,12 @@ func (f *face) auth(next httpx.HandlerFunc) httpx.HandlerFunc {
 		if !ok {
 			return core.Errorf(core.KindUnauthenticated, "HTTP Basic credentials are required")
 		}
-		ip := httpx.RemoteIP(r)
-		u, err := f.svc.Authenticate(r.Context(), name, pass, ip)
+		l, err := f.svc.LoginPassword(r.Context(), core.PasswordLogin{UserName: name, Password: pass},
+			core.Origin{Face: Face, Source: httpx.RemoteIP(r)})
 		if err != nil {
 			return err
 		}
-		ctx := core.WithActor(r.Context(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: Face, Source: ip})
+		ctx := core.WithActor(r.Context(), l.Actor)
 		if err := jsonapi.CheckAccept(r); err != nil {
 			return err
 		}

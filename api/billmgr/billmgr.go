@@ -122,11 +122,10 @@ func (f *face) handle(w http.ResponseWriter, r *http.Request, out *string) (node
 		return nil, errValue("out", "only json and xml are served")
 	}
 	fn := strings.TrimSpace(p["func"])
-	source := httpx.RemoteIP(r)
-	ctx := core.WithActor(r.Context(), core.Actor{Face: Face, Source: source})
+	ctx, o := r.Context(), core.Origin{Face: Face, Source: httpx.RemoteIP(r)}
 	if fn == "auth" {
 		r.Pattern = "func=auth"
-		return f.auth(ctx, p, source)
+		return f.auth(ctx, p, o)
 	}
 	h, ok := f.funcs()[fn]
 	if !ok {
@@ -136,12 +135,11 @@ func (f *face) handle(w http.ResponseWriter, r *http.Request, out *string) (node
 		return nil, &core.Error{Kind: core.KindInvalid, Field: "func", Reason: "missed", Message: "unknown function " + quote(fn)}
 	}
 	r.Pattern = "func=" + fn
-	u, err := f.authenticate(ctx, p, source)
+	l, err := f.authenticate(ctx, p, o)
 	if err != nil {
 		return nil, err
 	}
-	ctx = core.WithActor(ctx, core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: Face, Source: source})
-	doc, err := h(ctx, u, p)
+	doc, err := h(core.WithActor(ctx, l.Actor), l.User, p)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +155,7 @@ func quote(s string) string {
 }
 
 // auth is func=auth: username and password open a session whose id is doc.auth.$.
-func (f *face) auth(ctx context.Context, p params, source string) (node, error) {
+func (f *face) auth(ctx context.Context, p params, o core.Origin) (node, error) {
 	name, err := p.required("username")
 	if err != nil {
 		return nil, err
@@ -166,24 +164,24 @@ func (f *face) auth(ctx context.Context, p params, source string) (node, error) 
 	if !ok || pw == "" {
 		return nil, errMissed("password")
 	}
-	id, u, err := f.svc.BillmgrLogin(ctx, name, pw, source)
+	l, err := f.svc.LoginPassword(ctx, core.PasswordLogin{UserName: name, Password: pw, Opens: core.TokenPanel}, o)
 	if err != nil {
 		return nil, err
 	}
-	return node{"$func": "auth", "auth": node{"$id": id, "$": id}, "user": text(u.Name)}, nil
+	return node{"$func": "auth", "auth": node{"$id": l.Secret, "$": l.Secret}, "user": text(l.User.Name)}, nil
 }
 
-// authenticate resolves auth=<session> or authinfo=user:password to the user.
-func (f *face) authenticate(ctx context.Context, p params, source string) (*core.User, error) {
+// authenticate logs in with auth=<session> or authinfo=user:password.
+func (f *face) authenticate(ctx context.Context, p params, o core.Origin) (*core.Login, error) {
 	if s := strings.TrimSpace(p["auth"]); s != "" {
-		return f.svc.BillmgrSessionUser(ctx, s)
+		return f.svc.LoginToken(ctx, core.TokenPanel, s, o)
 	}
 	if ai := p["authinfo"]; ai != "" {
 		name, pw, ok := strings.Cut(ai, ":")
 		if !ok || name == "" || pw == "" {
 			return nil, errValue("authinfo", "expected user:password")
 		}
-		return f.svc.Authenticate(ctx, name, pw, source)
+		return f.svc.LoginPassword(ctx, core.PasswordLogin{UserName: name, Password: pw}, o)
 	}
 	return nil, core.Errorf(core.KindUnauthenticated, "authentication required: auth=<session> or authinfo=user:password")
 }

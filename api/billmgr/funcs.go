@@ -195,42 +195,17 @@ func (f *face) createImage(ctx context.Context, u *core.User, p params) (node, e
 	if strings.TrimSpace(p["sok"]) != "ok" {
 		return node{"slist": []node{zoneList(zones...)}}, nil
 	}
-	in := core.ImageInput{Name: p["name"], Ref: p["ref"], Zone: strings.TrimSpace(p["zone"]), OSType: strings.TrimSpace(p["os"])}
+	in := core.ImageInput{Name: p["name"], Ref: p["ref"], Zone: strings.TrimSpace(p["zone"]), OSType: strings.TrimSpace(p["os"]),
+		Owner: strings.TrimSpace(p["owner"])}
 	if in.Name == "" {
 		return nil, errMissed("name")
 	}
 	if in.Ref == "" {
 		return nil, errMissed("ref")
 	}
-	if owner := strings.TrimSpace(p["owner"]); owner != "" {
-		id, err := f.userID(ctx, owner)
-		if err != nil {
-			return nil, err
-		}
-		in.OwnerID = id
-	}
 	im, err := f.svc.CreateImage(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	return node{"ok": node{}, "id": text(im.ID)}, nil
-}
-
-// userID resolves a user name or id.
-func (f *face) userID(ctx context.Context, owner string) (string, error) {
-	notFound := &core.Error{Kind: core.KindNotFound, Field: "owner", Message: "user " + quote(owner) + " not found"}
-	var u *core.User
-	var err error
-	if core.ValidID(owner) {
-		u, err = f.svc.Store().GetUser(ctx, owner)
-	} else {
-		u, err = f.svc.Store().GetUserByName(ctx, owner)
-	}
-	if core.ErrorKind(err) == core.KindNotFound {
-		return "", notFound
-	}
-	if err != nil {
-		return "", err
-	}
-	return u.ID, nil
 }

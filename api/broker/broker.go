@@ -60,9 +60,9 @@ func NewHandler(svc *core.Service, o Options) http.Handler {
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: rsproto.WriteError, Prefix: o.Prefix})
 }
 
-// middleware runs around every route (404 and 405 included): the caller is
-// anonymous until its body's credentials say otherwise, and an ended licence
-// stops the broker's work. Every error is answered in the TRS envelope
+// middleware runs around every route (404 and 405 included): an ended
+// licence stops the broker's work; each route logs in with its body's
+// credentials. Every error is answered in the TRS envelope
 // (rsproto.WriteError, the face's one error renderer).
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -85,14 +85,9 @@ type login struct {
 	Passcode          string `json:"passcode"`
 }
 
-// warn adds to out the password policy's warning for a password login.
-func (f *face) warn(r *http.Request, out map[string]any, l login, u *core.User) {
-	if l.Token != "" || l.User == "" || u == nil {
-		return
-	}
-	if n := f.svc.PasswordNotice(u); n != nil {
-		out["warning"] = rsproto.WarningOf(r, n)
-	}
+// origin is where the request's credential comes from.
+func origin(r *http.Request) core.Origin {
+	return core.Origin{Face: Face, Source: httpx.RemoteIP(r)}
 }
 
 // headerToken is the token of Authorization: Bearer or X-Auth-Token.
@@ -103,22 +98,54 @@ func headerToken(r *http.Request) string {
 	return r.Header.Get("X-Auth-Token")
 }
 
-func (l login) core(r *http.Request) core.BrokerLogin {
-	in := core.BrokerLogin{User: l.User, Password: l.Password, Domain: l.UserDomainName, Token: l.Token,
-		AuthTenant: l.AuthTenant, ProjectDomainName: l.ProjectDomainName, Source: httpx.RemoteIP(r), Passcode: l.OTP}
+// password is the body's password credential: a strict login, as Keystone's.
+// The document's clients name the default domain "default", its id.
+func (l login) password() core.PasswordLogin {
+	in := core.PasswordLogin{UserName: l.User, Password: l.Password, DomainName: l.UserDomainName, Passcode: l.OTP, Strict: true}
+	if strings.EqualFold(in.DomainName, core.DefaultDomainID) {
+		in.DomainName, in.DomainID = "", core.DefaultDomainID
+	}
 	if in.Passcode == "" {
 		in.Passcode = l.Passcode
-	}
-	if in.Token == "" && in.User == "" {
-		in.Token = headerToken(r)
 	}
 	return in
 }
 
-// actorCtx is the request's context acting as u.
-func actorCtx(r *http.Request, u *core.User) *http.Request {
-	a := core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: Face, Source: httpx.RemoteIP(r)}
-	return r.WithContext(core.WithActor(r.Context(), a))
+// token is the body's token credential: its token, or the header's when the
+// body names no user.
+func (l login) token(r *http.Request) string {
+	if l.Token == "" && l.User == "" {
+		return headerToken(r)
+	}
+	return l.Token
+}
+
+// authenticate logs the body's credentials in: its token, else its user and
+// password, which open an API token when opens is set. It returns the request
+// acting as the user.
+func (f *face) authenticate(r *http.Request, l login, opens string) (*http.Request, *core.Login, error) {
+	var lg *core.Login
+	var err error
+	if tok := l.token(r); tok != "" {
+		lg, err = f.svc.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
+	} else if l.User == "" || l.Password == "" {
+		return nil, nil, core.Invalid("user", "user and password, or token, are required")
+	} else {
+		in := l.password()
+		in.Opens = opens
+		lg, err = f.svc.LoginPassword(r.Context(), in, origin(r))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.WithContext(core.WithActor(r.Context(), lg.Actor)), lg, nil
+}
+
+// warn adds to out the password policy's warning to a password login.
+func warn(r *http.Request, out map[string]any, l *core.Login) {
+	if l.Notice != nil {
+		out["warning"] = rsproto.WarningOf(r, l.Notice)
+	}
 }
 
 // requestVM is POST /v1/request-vm/.
@@ -133,20 +160,29 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
-	in := body.login.core(r)
-	in.Session = core.SessionInput{ConnType: body.ConnType, ClientIP: body.IPAddress, ClientOS: body.OS, ClientInfo: body.Client}
+	in := core.VMRequestInput{Project: body.AuthTenant, ProjectDomain: body.ProjectDomainName,
+		Session: core.SessionInput{ConnType: body.ConnType, ClientIP: body.IPAddress, ClientOS: body.OS, ClientInfo: body.Client}}
 	if in.Session.ClientIP == "" {
 		in.Session.ClientIP = httpx.RemoteIP(r)
 	}
-	tk, err := f.svc.RequestVM(r.Context(), in)
+	if err := in.Check(); err != nil { // before the login opens a token
+		return err
+	}
+	r, l, err := f.authenticate(r, body.login, core.TokenAPI)
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"request_id": tk.RequestID}
-	if tk.Notice != nil {
-		out["warning"] = rsproto.WarningOf(r, tk.Notice)
+	t, err := f.svc.RequestVM(r.Context(), in)
+	if err != nil {
+		return err
 	}
-	w.Header().Set("X-Auth-Token", tk.Token)
+	out := map[string]any{"request_id": t.ID}
+	warn(r, out, l)
+	tok := l.Secret // a password login's new token, or the one presented
+	if tok == "" {
+		tok = body.login.token(r)
+	}
+	w.Header().Set("X-Auth-Token", tok)
 	rsproto.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -177,12 +213,11 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 	if tok == "" {
 		tok = headerToken(r)
 	}
-	_, u, err := f.svc.ValidateToken(r.Context(), tok)
+	l, err := f.svc.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
 	if err != nil {
 		return err
 	}
-	r = actorCtx(r, u)
-	req, err := f.svc.GetVM(r.Context(), body.Request)
+	req, err := f.svc.GetVM(core.WithActor(r.Context(), l.Actor), body.Request)
 	if err != nil {
 		return err
 	}
@@ -198,31 +233,22 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// authBody authenticates the user of a body that carries credentials.
-func (f *face) authBody(r *http.Request, l login) (*http.Request, *core.User, error) {
-	u, _, err := f.svc.BrokerAuth(r.Context(), l.core(r))
-	if err != nil {
-		return nil, nil, err
-	}
-	return actorCtx(r, u), u, nil
-}
-
 // getProjects is POST /v1/get-projects/.
 func (f *face) getProjects(w http.ResponseWriter, r *http.Request) error {
 	var body login
 	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
-	r, u, err := f.authBody(r, body)
+	r, l, err := f.authenticate(r, body, "")
 	if err != nil {
 		return err
 	}
-	names, err := f.svc.BrokerProjects(r.Context(), u.ID)
+	names, err := f.svc.BrokerProjects(r.Context(), l.User.ID)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"projects": names}
-	f.warn(r, out, body, u)
+	warn(r, out, l)
 	rsproto.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -239,7 +265,7 @@ func (f *face) serverRemoveUser(w http.ResponseWriter, r *http.Request) error {
 	if body.InstanceID == "" {
 		return core.Invalid("instance_id", "instance_id is required")
 	}
-	r, u, err := f.authBody(r, body.login)
+	r, l, err := f.authenticate(r, body.login, "")
 	if err != nil {
 		return err
 	}
@@ -247,7 +273,7 @@ func (f *face) serverRemoveUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rsproto.WriteJSON(w, http.StatusOK, map[string]string{
-		"message": fmt.Sprintf("User with user_id = %s was deleted from instance with instance_id = %s", u.ID, body.InstanceID)})
+		"message": fmt.Sprintf("User with user_id = %s was deleted from instance with instance_id = %s", l.User.ID, body.InstanceID)})
 	return nil
 }
 
@@ -263,8 +289,7 @@ func (f *face) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if body.User == "" || body.Password == "" || body.NewPassword == "" {
 		return core.Invalid("new_password", "user, password and new_password are required")
 	}
-	body.Token = ""
-	u, err := f.svc.BrokerChangePassword(r.Context(), body.login.core(r), body.NewPassword)
+	u, err := f.svc.ChangePassword(r.Context(), body.login.password(), body.NewPassword, origin(r))
 	if err != nil {
 		return err
 	}

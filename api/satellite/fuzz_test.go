@@ -104,7 +104,7 @@ func FuzzSize(f *testing.F) {
 // FuzzHandler sends arbitrary methods, paths and bodies through the whole face
 // over a real core: every answer is a status below 500 with the face's bodies.
 func FuzzHandler(f *testing.F) {
-	env := testenv.NewWith(f, testenv.Options{Config: core.Config{SatelliteToken: "t"}})
+	env := testenv.NewWith(f, testenv.Options{Config: core.Config{OperatorToken: "t"}})
 	h := NewHandler(env.Svc, Options{})
 	f.Add("POST", "/api/user", `{"email":"a@b.test","password":"password"}`)
 	f.Add("POST", "/api/coupon", `{"userId":"x","duration":1,"amount":1,"description":"d"}`)

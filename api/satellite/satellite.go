@@ -76,11 +76,11 @@ func (f *face) routes(rt *httpx.Router) {
 // refusal here included, is answered by writeError.
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		a, err := f.svc.SatelliteActor(r.Context(), r.Header.Get("Authorization"), Face, httpx.RemoteIP(r))
+		l, err := f.svc.LoginOperator(r.Context(), r.Header.Get("Authorization"), core.Origin{Face: Face, Source: httpx.RemoteIP(r)})
 		if err != nil {
 			return err
 		}
-		return next(w, r.WithContext(core.WithActor(r.Context(), a)))
+		return next(w, r.WithContext(core.WithActor(r.Context(), l.Actor)))
 	}
 }
 

@@ -49,7 +49,7 @@ func start(t *testing.T, o testenv.Options) (*testenv.Env, *client) {
 
 func startToken(t *testing.T) (*testenv.Env, *client) {
 	t.Helper()
-	return start(t, testenv.Options{Config: core.Config{SatelliteToken: adminToken}})
+	return start(t, testenv.Options{Config: core.Config{OperatorToken: adminToken}})
 }
 
 func (c *client) do(method, path, body string, hdr ...string) *response {
@@ -157,21 +157,13 @@ func TestAuth(t *testing.T) {
 	c.do("PATCH", "/api/user/a@b.test", "").want(t, http.StatusMethodNotAllowed)
 
 	// A hostdeck API token of an admin works too; a member's does not.
-	_, tok, err := env.Svc.IssueToken(context.Background(), core.TokenRequest{UserName: testenv.AdminUser, Password: testenv.AdminPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.auth = tok
+	c.auth = env.Token(t, testenv.AdminUser, testenv.AdminPassword)
 	c.do("POST", "/api/user", `{"email":"m@mail.test","fullName":"M","password":"secret-1"}`).want(t, http.StatusOK)
 	c.do("GET", "/api/user/m@mail.test", "").want(t, http.StatusOK)
 	// It reaches satellite accounts only: not its own (a hostdeck administrator).
 	c.do("GET", "/api/user/"+testenv.AdminUser, "").wantError(t, http.StatusNotFound, "does not exist")
 	c.auth = adminToken
-	_, mtok, err := env.Svc.IssueToken(context.Background(), core.TokenRequest{UserName: "m@mail.test", Password: "secret-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.auth = mtok
+	c.auth = env.Token(t, "m@mail.test", "secret-1")
 	c.do("GET", "/api/user/m@mail.test", "").wantError(t, http.StatusForbidden, "Forbidden")
 
 	// Without a configured admin token.
@@ -274,7 +266,7 @@ func TestUsers(t *testing.T) {
 
 func TestCoupons(t *testing.T) {
 	clk := testenv.NewClock(time.Date(2026, 5, 19, 0, 34, 13, 0, time.UTC))
-	_, c := start(t, testenv.Options{Config: core.Config{SatelliteToken: adminToken}, Clock: clk.Now})
+	_, c := start(t, testenv.Options{Config: core.Config{OperatorToken: adminToken}, Clock: clk.Now})
 	uid := str(c.do("POST", "/api/user", `{"email":"c@mail.test","password":"password"}`).want(t, 200), "id")
 	desc := "promotional coupon (valid for 2 billing cycles)"
 	for _, tc := range []struct{ body, msg string }{
@@ -502,11 +494,12 @@ func TestRateLimitThroughTRS(t *testing.T) {
 
 	// An admin's token scoped to the project is limited on this face too: 429
 	// in the face's own shape.
-	_, atok, err := env.Svc.IssueToken(context.Background(), core.TokenRequest{UserName: testenv.AdminUser, Password: testenv.AdminPassword, ProjectID: pid})
+	l, err := env.Svc.LoginPassword(context.Background(), core.PasswordLogin{UserName: testenv.AdminUser, Password: testenv.AdminPassword,
+		Opens: core.TokenAPI, Scope: core.ProjectScope{ID: pid}}, testenv.Origin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.auth = atok
+	c.auth = l.Secret
 	var last *response
 	for range 8 {
 		last = c.do("GET", "/api/project/"+pid, "")

@@ -54,10 +54,7 @@ func BenchmarkListServersWithOS(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	_, tok, err := env.Svc.IssueToken(context.Background(), core.TokenRequest{UserName: testenv.AdminUser, Password: testenv.AdminPassword})
-	if err != nil {
-		b.Fatal(err)
-	}
+	tok := env.Token(b, testenv.AdminUser, testenv.AdminPassword)
 	h := trs.NewHandler(env.Svc, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	req := httptest.NewRequest("GET", "/v1/servers/?with_os_object=true", nil)
 	req.Header.Set("X-Auth-Token", tok)

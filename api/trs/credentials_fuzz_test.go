@@ -1,14 +1,12 @@
 package trs
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"hostdeck/core"
 	"hostdeck/internal/testenv"
 )
 
@@ -27,10 +25,7 @@ func FuzzCredentialBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	env := testenv.New(f)
-	_, tok, err := env.Svc.IssueToken(context.Background(), core.TokenRequest{UserName: testenv.AdminUser, Password: testenv.AdminPassword, Source: "192.0.2.9"})
-	if err != nil {
-		f.Fatal(err)
-	}
+	tok := env.Token(f, testenv.AdminUser, testenv.AdminPassword)
 	h := NewHandler(env.Svc, Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s := strings.ReplaceAll(string(body), `"user_id": "x"`, `"user_id": "`+env.Admin.ID+`"`)

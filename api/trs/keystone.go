@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
 )
@@ -102,7 +101,7 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if u.Password == nil {
 		return core.Invalid("auth.identity.password.user.password", "password is required")
 	}
-	tr := core.TokenRequest{UserID: u.ID, UserName: u.Name, Password: *u.Password, Source: httpx.RemoteIP(r)}
+	tr := core.PasswordLogin{UserID: u.ID, UserName: u.Name, Password: *u.Password, Opens: core.TokenAPI}
 	if hasTOTP {
 		t := a.Identity.TOTP
 		if t == nil || t.User == nil || t.User.Passcode == nil || *t.User.Passcode == "" {
@@ -123,48 +122,38 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 		switch {
 		case sc.Project != nil:
 			p := sc.Project
-			tr.ProjectID, tr.ProjectName = p.ID, p.Name
+			tr.Scope.ID, tr.Scope.Name = p.ID, p.Name
 			if p.ID == "" {
 				if p.Name == "" || p.Domain == nil {
 					return core.Invalid("auth.scope.project", "a project scope needs an id, or a name and a domain")
 				}
-				tr.ProjectDomainID, tr.ProjectDomainName = p.Domain.ID, p.Domain.Name
+				tr.Scope.DomainID, tr.Scope.DomainName = p.Domain.ID, p.Domain.Name
 			}
 		case sc.Domain != nil || sc.System != nil:
 			return core.Invalid("auth.scope", "only project scope is supported")
 		}
 	}
-	t, secret, err := f.svc.IssueToken(r.Context(), tr)
+	l, err := f.svc.LoginPassword(r.Context(), tr, origin(r))
 	if err != nil {
 		return err
 	}
-	user, err := f.svc.Store().GetUser(r.Context(), t.UserID)
-	if err != nil {
-		return err
-	}
-	body, err := f.tokenBody(r, t, user)
+	body, err := f.tokenBody(r, l.Token, l.User)
 	if err != nil {
 		return err
 	}
 	// A password about to expire, or logging in on a grace login, is told so
 	// beside the token (codes 19 and 20), as the broker does.
-	if n := f.svc.PasswordNotice(user); n != nil {
-		body["warning"] = rsproto.WarningOf(r, n)
+	if l.Notice != nil {
+		body["warning"] = rsproto.WarningOf(r, l.Notice)
 	}
-	w.Header().Set("X-Subject-Token", secret)
+	w.Header().Set("X-Subject-Token", l.Secret)
 	rsproto.WriteJSON(w, http.StatusCreated, body)
 	return nil
 }
 
-// tokenBody renders a token as Keystone does.
+// tokenBody renders a token of u as Keystone does.
 func (f *face) tokenBody(r *http.Request, t *core.Token, u *core.User) (map[string]any, error) {
 	ctx := r.Context()
-	if u == nil {
-		var err error
-		if u, err = f.svc.Store().GetUser(ctx, t.UserID); err != nil {
-			return nil, err
-		}
-	}
 	d, err := f.svc.Domain(ctx, u.DomainID)
 	if err != nil {
 		return nil, err
@@ -177,11 +166,7 @@ func (f *face) tokenBody(r *http.Request, t *core.Token, u *core.User) (map[stri
 		"issued_at":  t.IssuedAt.UTC().Format(keystoneTime),
 		"catalog":    catalog(r),
 	}
-	if t.ProjectID != "" {
-		p, err := f.svc.Store().GetProject(ctx, t.ProjectID)
-		if err != nil {
-			return nil, err
-		}
+	if p := t.Project; p != nil {
 		def, err := f.svc.Domain(ctx, core.DefaultDomainID)
 		if err != nil {
 			return nil, err
@@ -541,7 +526,8 @@ func (f *face) changeOwnPassword(w http.ResponseWriter, r *http.Request) error {
 	if in.User == nil || in.User.Password == nil || in.User.OriginalPassword == nil {
 		return core.Invalid("user", "user.password and user.original_password are required")
 	}
-	if err := f.svc.ChangeOwnPassword(r.Context(), r.PathValue("id"), *in.User.OriginalPassword, *in.User.Password, httpx.RemoteIP(r)); err != nil {
+	login := core.PasswordLogin{UserID: r.PathValue("id"), Password: *in.User.OriginalPassword}
+	if _, err := f.svc.ChangePassword(r.Context(), login, *in.User.Password, origin(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

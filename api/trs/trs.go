@@ -191,16 +191,19 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	}
 }
 
-// authenticate resolves X-Auth-Token to the acting user.
+// authenticate logs in with X-Auth-Token.
 func (f *face) authenticate(r *http.Request) (context.Context, error) {
-	tok := r.Header.Get("X-Auth-Token")
-	t, u, err := f.svc.ValidateToken(r.Context(), tok)
+	l, err := f.svc.LoginToken(r.Context(), core.TokenAPI, r.Header.Get("X-Auth-Token"), origin(r))
 	if err != nil {
 		return nil, err
 	}
-	a := core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: Face, Source: httpx.RemoteIP(r)}
-	ctx := core.WithActor(r.Context(), a)
-	return context.WithValue(ctx, authKey{}, &auth{token: t, user: u}), nil
+	ctx := core.WithActor(r.Context(), l.Actor)
+	return context.WithValue(ctx, authKey{}, &auth{token: l.Token, user: l.User}), nil
+}
+
+// origin is where the request's credential comes from.
+func origin(r *http.Request) core.Origin {
+	return core.Origin{Face: Face, Source: httpx.RemoteIP(r)}
 }
 
 // auth is the validated token of the request and its user.

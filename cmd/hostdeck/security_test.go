@@ -329,6 +329,26 @@ func TestPasswordChangeEndsSessionsEverywhere(t *testing.T) {
 	}
 }
 
+// A billmgr session and a trs token are one kind of record, of two kinds:
+// neither is accepted in the other's place, nor by the satellite.
+func TestSessionKindsDoNotCross(t *testing.T) {
+	p := start(t, "HOSTDECK_SATELLITE_TOKEN="+satToken)
+	b := p.base
+	tok, sess := keystoneLogin(t, b, "admin", procAdminPassword), billmgrLogin(t, b, "admin", procAdminPassword)
+	if send(t, nil, "GET", b+"/trs/v1/info", "", "X-Auth-Token", tok).status != http.StatusOK || billmgrWho(t, b, sess) != "admin" {
+		t.Fatal("the token or the session does not work")
+	}
+	if a := send(t, nil, "GET", b+"/trs/v1/info", "", "X-Auth-Token", sess); a.status == http.StatusOK {
+		t.Errorf("a billmgr session works as an X-Auth-Token: %s", a.body)
+	}
+	if a := send(t, nil, "GET", b+"/satellite/api/user/x@mail.test", "", "Authorization", sess); a.status != http.StatusForbidden {
+		t.Errorf("a billmgr session on the satellite: %d %s", a.status, a.body)
+	}
+	if who := billmgrWho(t, b, tok); who != "" {
+		t.Errorf("a trs token works as a billmgr session (user %q)", who)
+	}
+}
+
 func basic(user, password string) string {
 	req, _ := http.NewRequest("GET", "/", nil)
 	req.SetBasicAuth(user, password)

@@ -222,7 +222,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		Log:         log,
 	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays, TokenTTL: c.TokenTTL,
 		FloatingIPPool: c.FloatingIPs,
-		SatelliteToken: os.Getenv("HOSTDECK_SATELLITE_TOKEN"), // from the environment only, never a flag
+		OperatorToken:  os.Getenv("HOSTDECK_SATELLITE_TOKEN"), // from the environment only, never a flag
 		PasswordMaxAge: c.PasswordMaxAge, PasswordWarn: c.PasswordWarn, GraceLogins: c.GraceLogins,
 		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
 

@@ -132,6 +132,20 @@ func (e *Env) AdminCtx() context.Context {
 	return core.WithActor(context.Background(), core.Actor{UserID: e.Admin.ID, Name: e.Admin.Name, Role: core.RoleAdmin, Face: "test", Source: "127.0.0.1"})
 }
 
+// Origin is where the tests' logins come from.
+var Origin = core.Origin{Face: "test", Source: "127.0.0.1"}
+
+// Token logs name in with password, opening an API token, and returns the
+// token's secret.
+func (e *Env) Token(t testing.TB, name, password string) string {
+	t.Helper()
+	l, err := e.Svc.LoginPassword(context.Background(), core.PasswordLogin{UserName: name, Password: password, Opens: core.TokenAPI}, Origin)
+	if err != nil {
+		t.Fatalf("log %s in: %v", name, err)
+	}
+	return l.Secret
+}
+
 // Server creates an active sim server.
 func (e *Env) Server(t testing.TB, name string, capacity int) *core.Server {
 	t.Helper()

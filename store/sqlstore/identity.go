@@ -242,20 +242,21 @@ func (q *queries) ProjectRoles(ctx context.Context, projectID, userID string) ([
 	return out, nil
 }
 
-const tokenCols = `id, token_hash, user_id, project_id, methods, issued_at, expires_at, revoked_at`
+const tokenCols = `id, token_hash, kind, user_id, project_id, methods, issued_at, expires_at, last_used_at, idle_timeout, revoked_at`
 
 func scanToken(sc scanner) (*core.Token, error) {
 	var t core.Token
 	var methods string
-	var issued, expires int64
+	var issued, expires, used, idle int64
 	var revoked sql.NullInt64
-	if err := sc.Scan(&t.ID, &t.Hash, &t.UserID, &t.ProjectID, &methods, &issued, &expires, &revoked); err != nil {
+	if err := sc.Scan(&t.ID, &t.Hash, &t.Kind, &t.UserID, &t.ProjectID, &methods, &issued, &expires, &used, &idle, &revoked); err != nil {
 		return nil, err
 	}
 	if methods != "" {
 		t.Methods = strings.Split(methods, ",")
 	}
-	t.IssuedAt, t.ExpiresAt, t.RevokedAt = fromMicros(issued), fromMicros(expires), fromNullMicros(revoked)
+	t.IssuedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicros(issued), fromMicros(expires), fromMicros(used), fromNullMicros(revoked)
+	t.IdleTimeout = time.Duration(idle) * time.Microsecond
 	return &t, nil
 }
 
@@ -263,9 +264,16 @@ func (q *queries) CreateToken(ctx context.Context, t *core.Token) error {
 	if t.ID == "" {
 		t.ID = newID()
 	}
-	t.IssuedAt, t.ExpiresAt = norm(t.IssuedAt), norm(t.ExpiresAt)
-	_, err := q.w.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		t.ID, t.Hash, t.UserID, t.ProjectID, strings.Join(t.Methods, ","), micros(t.IssuedAt), micros(t.ExpiresAt), microsPtr(normPtr(t.RevokedAt)))
+	if t.Kind == "" {
+		t.Kind = core.TokenAPI
+	}
+	if t.LastUsedAt.IsZero() {
+		t.LastUsedAt = t.IssuedAt
+	}
+	t.IssuedAt, t.ExpiresAt, t.LastUsedAt = norm(t.IssuedAt), norm(t.ExpiresAt), norm(t.LastUsedAt)
+	_, err := q.w.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		t.ID, t.Hash, t.Kind, t.UserID, t.ProjectID, strings.Join(t.Methods, ","), micros(t.IssuedAt), micros(t.ExpiresAt),
+		micros(t.LastUsedAt), t.IdleTimeout.Microseconds(), microsPtr(normPtr(t.RevokedAt)))
 	if err != nil {
 		if q.d.IsForeignKeyViolation(err) {
 			return core.NotFound("user", t.UserID)
@@ -283,6 +291,15 @@ func (q *queries) GetTokenByHash(ctx context.Context, hash string) (*core.Token,
 	return t, nil
 }
 
+func (q *queries) TouchToken(ctx context.Context, id string, at time.Time) error {
+	var got string
+	err := q.w.QueryRowContext(ctx, `UPDATE tokens SET last_used_at = $1 WHERE id = $2 RETURNING id`, micros(norm(at)), id).Scan(&got)
+	if err != nil {
+		return q.writeErr(err, "token", id)
+	}
+	return nil
+}
+
 func (q *queries) RevokeToken(ctx context.Context, id string, at time.Time) error {
 	var got string
 	err := q.w.QueryRowContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING id`,
@@ -294,7 +311,8 @@ func (q *queries) RevokeToken(ctx context.Context, id string, at time.Time) erro
 }
 
 func (q *queries) DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error) {
-	res, err := q.w.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < $1`, micros(norm(before)))
+	at := micros(norm(before))
+	res, err := q.w.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < $1 OR (idle_timeout > 0 AND last_used_at + idle_timeout < $2)`, at, at)
 	if err != nil {
 		return 0, core.Wrap(core.KindInternal, err, "delete expired tokens")
 	}

@@ -1,0 +1,252 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"strings"
+)
+
+// This file holds the login entry points, one per kind of credential: a
+// password (with the TOTP passcode Keystone's logins add to it), a token a
+// login opened (tokens.go), and the operator's token of the account admin API.
+// Each returns the Login whose Actor the face puts in the request's context:
+// actors of users are made here, in actorOf, and nowhere else.
+
+// Origin is where a credential is presented: the face and the client's
+// address. A login stamps both on its actor; the login throttle counts by the
+// address.
+type Origin struct {
+	Face   string `json:"face"`
+	Source string `json:"source"`
+}
+
+// Login is a login that succeeded.
+type Login struct {
+	// Actor is who acts from now on: the face puts it in the context.
+	Actor Actor
+	// User is the user logged in (nil for the operator).
+	User *User
+	// Token is the token presented, or the one the login opened; nil when
+	// there is none.
+	Token *Token
+	// Secret is the secret of the token the login opened, shown once.
+	Secret string
+	// Notice is the password policy's warning to a strict password login
+	// (PasswordNotice), nil when there is none.
+	Notice error
+}
+
+// actorOf is the actor of u logged in from o, managing the accounts of realm
+// (RealmHostdeck when empty): the one place an actor is made of a user.
+func actorOf(u *User, o Origin, realm string) Actor {
+	return Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: o.Face, Source: o.Source, Realm: realm}
+}
+
+// PasswordLogin is a password credential, and what the login opens with it.
+//
+// The user is named by UserID or by UserName. A strict login is held to the
+// login policy (policy.go), as Keystone's logins are: the user is looked for
+// in the domain DomainID or DomainName (the default domain when both are
+// empty; a user named by id without a domain is looked for in its own), a
+// user with a TOTP credential must give Passcode, and an expired password
+// uses a grace login or is refused. A login that opens an API token is
+// strict. Other logins are decided by the password alone, the name looked up
+// in every domain: a password sent with every request (HTTP Basic, the
+// panel's authinfo) cannot carry a one-time passcode nor spend a grace login
+// per request, and the panel's login and Keystone's own-password change carry
+// no passcode.
+type PasswordLogin struct {
+	UserID, UserName     string
+	DomainID, DomainName string
+	Password             string
+	Passcode             string
+	Strict               bool
+	// Opens is the kind of token the login opens (TokenAPI, TokenPanel), or
+	// "" for none.
+	Opens string
+	// Scope is the project an API token is scoped to.
+	Scope ProjectScope
+}
+
+// ProjectScope names a project: by ID, or by Name in the domain DomainID or
+// DomainName. A scope that names neither is none.
+type ProjectScope struct {
+	ID, Name             string
+	DomainID, DomainName string
+}
+
+func (sc ProjectScope) named() bool { return sc.ID != "" || sc.Name != "" }
+
+// LoginPassword checks a password credential (the login throttle of
+// checkPassword applies) and opens the token in.Opens asks for. Wrong
+// credentials, an unknown user or one of another domain are
+// KindUnauthenticated with reason invalid_credentials; an unknown domain is
+// reason domain_not_found; a missing or wrong passcode otp_required or
+// invalid_credentials; an expired password with no grace login left
+// password_expired; a store that cannot be read auth_unavailable. A project
+// scope needs a role on the project unless the user is an admin.
+func (s *Service) LoginPassword(ctx context.Context, in PasswordLogin, o Origin) (*Login, error) {
+	return s.loginPassword(ctx, in, o, false)
+}
+
+// loginPassword is LoginPassword; toChange lets an expired password log in
+// without using a grace login, to be changed.
+func (s *Service) loginPassword(ctx context.Context, in PasswordLogin, o Origin, toChange bool) (*Login, error) {
+	var k tokenKind
+	if in.Opens != "" {
+		var err error
+		if k, err = s.tokenKind(in.Opens); err != nil {
+			return nil, err
+		}
+	}
+	if in.Scope.named() && !k.scoped {
+		return nil, Invalid("scope", "only an API token is scoped to a project")
+	}
+	strict := in.Strict || k.strict
+	u, methods, err := s.checkCredential(ctx, in, o.Source, strict)
+	if err != nil {
+		return nil, err
+	}
+	l := &Login{Actor: actorOf(u, o, ""), User: u}
+	if in.Opens != "" {
+		l.Token, l.Secret = s.newToken(in.Opens, k, u, methods)
+		if in.Scope.named() {
+			p, roles, err := s.scope(ctx, u, in.Scope)
+			if err != nil {
+				return nil, authStoreErr(err)
+			}
+			l.Token.ProjectID, l.Token.Roles, l.Token.Project = p.ID, roles, p
+		}
+	}
+	// The password's age is checked with the token stored, so that a grace
+	// login is used only by a login that succeeds.
+	if age := strict && !toChange; age || l.Token != nil {
+		actx := WithActor(ctx, l.Actor)
+		err := s.store.InTx(actx, func(q Queries) error {
+			if age {
+				if err := s.checkPasswordAge(actx, q, u); err != nil {
+					return err
+				}
+			}
+			if l.Token == nil {
+				return nil
+			}
+			return s.storeToken(actx, q, k, l.Token)
+		})
+		if err != nil {
+			return nil, authStoreErr(err)
+		}
+	}
+	if strict {
+		l.Notice = s.PasswordNotice(u)
+	}
+	return l, nil
+}
+
+// checkCredential finds the user of a password login and checks the password
+// (checkPassword) and, for a strict login, the user's domain and second
+// factor. It returns the user and the methods that proved it.
+func (s *Service) checkCredential(ctx context.Context, in PasswordLogin, source string, strict bool) (*User, []string, error) {
+	var d *Domain
+	if strict {
+		var err error
+		if d, err = s.resolveDomain(ctx, s.store, in.DomainID, in.DomainName); err != nil {
+			return nil, nil, authStoreErr(unauthenticatedDomain(err))
+		}
+	}
+	name := in.UserName
+	if in.UserID != "" {
+		name = "\x00" + in.UserID // no user has this name: checkPassword fails and counts it
+		if ValidID(in.UserID) {
+			u, err := s.store.GetUser(ctx, in.UserID)
+			if err != nil && ErrorKind(err) != KindNotFound {
+				return nil, nil, authStoreErr(err)
+			}
+			if u != nil && (!strict || in.DomainID == "" && in.DomainName == "" || u.DomainID == d.ID) {
+				name = u.Name
+				d = &Domain{ID: u.DomainID}
+			}
+		}
+	}
+	u, err := s.checkPassword(ctx, name, in.Password, source)
+	if err == nil && strict && u.DomainID != d.ID {
+		err = Errorf(KindUnauthenticated, "wrong user name or password")
+	}
+	if err != nil {
+		if ErrorKind(err) == KindUnauthenticated && ErrorReason(err) == "" {
+			return nil, nil, Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "wrong user name or password",
+				"user_name", in.UserName, "domain_name", firstNonEmpty(in.DomainName, in.DomainID))
+		}
+		return nil, nil, err
+	}
+	methods := []string{"password"}
+	if strict {
+		used, err := s.checkPasscode(ctx, u, in.Passcode, source)
+		if err != nil {
+			return nil, nil, err
+		}
+		if used {
+			methods = append(methods, "totp")
+		}
+	}
+	return u, methods, nil
+}
+
+// unauthenticatedDomain makes an unknown domain named by a login
+// KindUnauthenticated, keeping its reason.
+func unauthenticatedDomain(err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Reason == ReasonDomainNotFound {
+		e.Kind = KindUnauthenticated
+	}
+	return err
+}
+
+// LoginToken looks up a token of kind by its secret (lookupToken: its errors)
+// and returns its user's login.
+func (s *Service) LoginToken(ctx context.Context, kind, secret string, o Origin) (*Login, error) {
+	t, u, err := s.lookupToken(ctx, kind, secret)
+	if err != nil {
+		return nil, err
+	}
+	return &Login{Actor: actorOf(u, o, ""), User: u, Token: t}, nil
+}
+
+// operator is who holds the account admin API's operator token.
+var operator = &User{Name: "satellite-admin", Role: RoleAdmin}
+
+// LoginOperator authenticates the credential of the account admin API (the
+// storage satellite's): its raw Authorization header is the operator token
+// (Config.OperatorToken, compared in constant time), or in its place an API
+// token (optionally after "Bearer ") of a user the access policy lets use the
+// storage module (administrators). Either acts in RealmSatellite: on the
+// satellite's customer accounts only. Anything else is KindForbidden with the
+// message "Forbidden", or "Authorization not enabled." when no operator token
+// is configured.
+func (s *Service) LoginOperator(ctx context.Context, header string, o Origin) (*Login, error) {
+	if tok := s.cfg.OperatorToken; tok != "" && subtle.ConstantTimeCompare([]byte(header), []byte(tok)) == 1 {
+		return &Login{Actor: actorOf(operator, o, RealmSatellite)}, nil
+	}
+	if header != "" {
+		t, u, err := s.lookupToken(ctx, TokenAPI, strings.TrimPrefix(header, "Bearer "))
+		switch ErrorKind(err) {
+		case "":
+			l := &Login{Actor: actorOf(u, o, RealmSatellite), User: u, Token: t}
+			p, err := LoadPermissions(ctx, s.store, l.Actor)
+			if err != nil {
+				return nil, err
+			}
+			if p.Can(ActionModuleUse, On(ResourceModule, ModuleStorage)) {
+				return l, nil
+			}
+		case KindUnauthenticated:
+		default:
+			return nil, err
+		}
+	}
+	if s.cfg.OperatorToken == "" {
+		return nil, Errorf(KindForbidden, "Authorization not enabled.")
+	}
+	return nil, Errorf(KindForbidden, "Forbidden")
+}

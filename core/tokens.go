@@ -1,0 +1,304 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"hostdeck/core/secret"
+)
+
+// This file holds hostdeck's one session mechanism: the token. A login that
+// opens a session (login.go) issues a token of a kind; every later request
+// presents its secret, which is looked up here. Only the secret's SHA-256 is
+// stored. A token ends at its absolute expiry, after its idle timeout when its
+// kind has one, when it is revoked, and when its user's password changes
+// after it was issued (or the user is disabled or deleted).
+
+// Kinds of token.
+const (
+	// TokenAPI is an API token: the X-Auth-Token (or Authorization: Bearer)
+	// of the trs, broker and satellite faces, Keystone's token. It lives
+	// Config.TokenTTL, may be scoped to a project, and logins that open it
+	// are held to the login policy (PasswordLogin.Strict).
+	TokenAPI = "api"
+	// TokenPanel is a hosting panel's session (the billmgr face's auth=): it
+	// lives PanelSessionIdle after its last use and PanelSessionMax at most.
+	TokenPanel = "panel"
+)
+
+// A panel session lives an hour without being used, as the panel's do, and
+// PanelSessionMax at most however it is used.
+const (
+	PanelSessionIdle = time.Hour
+	PanelSessionMax  = 12 * time.Hour
+)
+
+// DefaultTokenTTL is how long an API token lives when Config.TokenTTL is not set.
+const DefaultTokenTTL = time.Hour
+
+// expiredTokenKeep is how long an expired token stays stored, so that its
+// holder is told "expired" rather than "invalid".
+const expiredTokenKeep = 24 * time.Hour
+
+// maxSecretLen bounds a presented secret: longer ones are refused unread.
+const maxSecretLen = 128
+
+// KindTokenSweep is the periodic job that deletes tokens expired for
+// expiredTokenKeep (off the login path, which it slowed).
+const KindTokenSweep = "periodic.token_sweep"
+
+// TokenSweepEvery is how often expired tokens are swept.
+const TokenSweepEvery = time.Hour
+
+// Reasons of token errors, stable for faces to map to their own codes.
+const (
+	ReasonTokenInvalid = "token_invalid"
+	ReasonTokenExpired = "token_expired"
+	ReasonTokenRevoked = "token_revoked"
+)
+
+// Token is a session: the record of a secret a login handed out once. Only
+// the secret's SHA-256 (Hash, hex) is stored. ExpiresAt is the end of its
+// absolute lifetime; IdleTimeout, when set, ends it that long after
+// LastUsedAt, which each use then records. ProjectID, when set, scopes an API
+// token to a project; Roles are the user's roles there and Project the
+// project (filled when the token is issued, looked up or inspected; not
+// stored).
+type Token struct {
+	ID          string        `json:"id"`
+	Hash        string        `json:"-"`
+	Kind        string        `json:"kind"`
+	UserID      string        `json:"user_id"`
+	ProjectID   string        `json:"project_id,omitempty"`
+	Methods     []string      `json:"methods"`
+	IssuedAt    time.Time     `json:"issued_at"`
+	ExpiresAt   time.Time     `json:"expires_at"`
+	LastUsedAt  time.Time     `json:"last_used_at"`
+	IdleTimeout time.Duration `json:"idle_timeout,omitempty"`
+	RevokedAt   *time.Time    `json:"revoked_at,omitempty"`
+	Roles       []Role        `json:"roles,omitempty"`
+	Project     *Project      `json:"-"`
+}
+
+// TokenStore keeps tokens. Unknown ids and hashes are KindNotFound.
+type TokenStore interface {
+	// CreateToken stores t; a duplicate hash is KindConflict, an unknown user
+	// KindNotFound.
+	CreateToken(ctx context.Context, t *Token) error
+	GetTokenByHash(ctx context.Context, hash string) (*Token, error)
+	// TouchToken records a use of the token at at.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+	// RevokeToken marks the token revoked at at; revoking twice keeps the first time.
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// DeleteExpiredTokens removes tokens that expired, absolutely or idle,
+	// before before.
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+}
+
+// TokenHash is the stored form of a token secret.
+func TokenHash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// tokenKind is what a kind of token is: its lifetimes, the rules of the
+// logins that open it, and how it is told and refused.
+type tokenKind struct {
+	maxAge time.Duration // from issue
+	idle   time.Duration // after the last use; 0: none, and uses are not recorded
+	strict bool          // logins that open it are held to the login policy
+	scoped bool          // it may be scoped to a project
+	// audit is the audit action of its issue, on the target auditType (the
+	// token, or its user).
+	audit, auditType string
+	secret           func() string
+	// refused, when set, is the one message of every refusal, so that a
+	// refused token does not tell why.
+	refused string
+}
+
+// tokenKind returns the kind named kind.
+func (s *Service) tokenKind(kind string) (tokenKind, error) {
+	switch kind {
+	case TokenAPI:
+		return tokenKind{maxAge: s.cfg.TokenTTL, strict: true, scoped: true,
+			audit: "token.issue", auditType: "token", secret: secret.RandomToken}, nil
+	case TokenPanel:
+		// The audit action and the secret's form are the panel sessions' own
+		// from before they were tokens, so that the audit log and the clients
+		// read as they did.
+		return tokenKind{maxAge: PanelSessionMax, idle: PanelSessionIdle,
+			audit: "billmgr.session.create", auditType: "user", secret: hexSecret,
+			refused: "the session is unknown or has expired"}, nil
+	}
+	return tokenKind{}, Errorf(KindInternal, "unknown token kind %q", kind)
+}
+
+// hexSecret is 16 random bytes in hex.
+func hexSecret() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newToken is a token of kind k for u, issued now, and its secret.
+func (s *Service) newToken(kind string, k tokenKind, u *User, methods []string) (*Token, string) {
+	now := s.now().UTC()
+	sec := k.secret()
+	return &Token{
+		ID: newID(), Hash: TokenHash(sec), Kind: kind, UserID: u.ID, Methods: methods,
+		IssuedAt: now, ExpiresAt: now.Add(k.maxAge), LastUsedAt: now, IdleTimeout: k.idle,
+	}, sec
+}
+
+// storeToken writes a token issued to the actor in ctx, audited, in q's
+// transaction.
+func (s *Service) storeToken(ctx context.Context, q Queries, k tokenKind, t *Token) error {
+	if err := q.CreateToken(ctx, t); err != nil {
+		return err
+	}
+	if k.auditType == "user" {
+		return s.audit(ctx, q, k.audit, "user", t.UserID, nil)
+	}
+	return s.audit(ctx, q, k.audit, "token", t.ID, map[string]string{"user_id": t.UserID, "project_id": t.ProjectID})
+}
+
+// lookupToken returns the live token of kind whose secret is sec, and its
+// user, and records the use when the kind has an idle timeout. An unknown,
+// expired (absolutely or idle) or revoked token, one of another kind, one
+// issued before its user's password last changed, one whose user is gone or
+// disabled, and a scoped one whose user lost every role on the project, is
+// KindUnauthenticated with reason token_invalid, token_expired or
+// token_revoked. A scoped API token counts against its project's request rate.
+func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*Token, *User, error) {
+	k, err := s.tokenKind(kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	refuse := func(reason, msg string) error {
+		if k.refused != "" {
+			msg = k.refused
+		}
+		return Reasoned(KindUnauthenticated, reason, msg)
+	}
+	invalid := refuse(ReasonTokenInvalid, "the token is not valid")
+	if sec == "" || len(sec) > maxSecretLen {
+		return nil, nil, invalid
+	}
+	t, err := s.store.GetTokenByHash(ctx, TokenHash(sec))
+	if ErrorKind(err) == KindNotFound || err == nil && t.Kind != kind {
+		return nil, nil, invalid
+	}
+	if err != nil {
+		return nil, nil, authStoreErr(err)
+	}
+	now := s.now()
+	switch {
+	case t.RevokedAt != nil:
+		return nil, nil, refuse(ReasonTokenRevoked, "the token was revoked")
+	case !now.Before(t.ExpiresAt), t.IdleTimeout > 0 && now.Sub(t.LastUsedAt) >= t.IdleTimeout:
+		return nil, nil, refuse(ReasonTokenExpired, "the token has expired")
+	}
+	u, err := s.store.GetUser(ctx, t.UserID)
+	if ErrorKind(err) == KindNotFound || err == nil && u.Disabled {
+		return nil, nil, invalid
+	}
+	if err != nil {
+		return nil, nil, authStoreErr(err)
+	}
+	if t.IssuedAt.Before(u.PasswordChangedAt) {
+		return nil, nil, refuse(ReasonTokenRevoked, "the token was revoked: the password changed")
+	}
+	if t.ProjectID != "" {
+		roles, err := s.rolesOn(ctx, t.ProjectID, u)
+		if err != nil {
+			return nil, nil, authStoreErr(err)
+		}
+		if len(roles) == 0 { // the grant was taken back
+			return nil, nil, invalid
+		}
+		t.Roles = roles
+		if err := s.checkProjectRate(ctx, t.ProjectID); err != nil {
+			return nil, nil, err
+		}
+	}
+	if t.IdleTimeout > 0 {
+		if err := s.store.TouchToken(ctx, t.ID, now.UTC()); ErrorKind(err) == KindNotFound {
+			return nil, nil, invalid // swept meanwhile
+		} else if err != nil {
+			return nil, nil, authStoreErr(err)
+		}
+	}
+	return t, u, nil
+}
+
+// rolesOn lists u's roles on a project (projectRolesOf: an administrator
+// holds the admin role on every project).
+func (s *Service) rolesOn(ctx context.Context, projectID string, u *User) ([]Role, error) {
+	roles, err := s.store.ProjectRoles(ctx, projectID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return projectRolesOf(u, roles), nil
+}
+
+// InspectToken looks up another API token (Keystone's X-Subject-Token) for
+// the actor in ctx, with its project when it is scoped: users may inspect
+// their own tokens, admins any (token.view). A token that is not valid is
+// KindNotFound, with the reason lookupToken gives.
+func (s *Service) InspectToken(ctx context.Context, tok string) (*Token, *User, error) {
+	t, u, err := s.otherToken(ctx, tok, ActionTokenView)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.ProjectID != "" {
+		if t.Project, err = s.store.GetProject(ctx, t.ProjectID); err != nil {
+			return nil, nil, err
+		}
+	}
+	return t, u, nil
+}
+
+// otherToken looks up the API token tok for the actor in ctx's action on it.
+func (s *Service) otherToken(ctx context.Context, tok string, action Action) (*Token, *User, error) {
+	t, u, err := s.lookupToken(ctx, TokenAPI, tok)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Kind == KindUnauthenticated {
+			e.Kind = KindNotFound
+		}
+		return nil, nil, err
+	}
+	if err := s.check(ctx, action, Resource{Type: ResourceToken, ID: t.ID, Owner: t.UserID}); err != nil {
+		return nil, nil, err
+	}
+	return t, u, nil
+}
+
+// RevokeToken revokes the API token whose secret is tok. Users may revoke
+// their own tokens, admins any (token.revoke); a token that is not valid is
+// KindNotFound.
+func (s *Service) RevokeToken(ctx context.Context, tok string) error {
+	t, _, err := s.otherToken(ctx, tok, ActionTokenRevoke)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(q Queries) error {
+		if err := q.RevokeToken(ctx, t.ID, s.now().UTC()); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "token.revoke", "token", t.ID, map[string]string{"user_id": t.UserID})
+	})
+}
+
+func (s *Service) runTokenSweep(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+	n, err := s.store.DeleteExpiredTokens(ctx, s.now().Add(-expiredTokenKeep))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int{"deleted": n}, nil
+}
