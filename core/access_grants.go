@@ -53,7 +53,7 @@ func (s *Service) GrantPermission(ctx context.Context, g Grant) (*Grant, error) 
 	if err := s.check(ctx, ActionGrantManage, Resource{Type: ResourceGrant}); err != nil {
 		return nil, err
 	}
-	g.CreatedAt = s.now().UTC()
+	g.CreatedAt = s.Now().UTC()
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if err := checkGrant(ctx, q, g); err != nil {
 			return err
@@ -62,7 +62,7 @@ func (s *Service) GrantPermission(ctx context.Context, g Grant) (*Grant, error) 
 			return err
 		}
 		typ, id := grantTarget(g)
-		return s.audit(ctx, q, "grant.add", typ, id, g)
+		return s.Audit(ctx, q, "grant.add", typ, id, g)
 	})
 	if err != nil {
 		return nil, err
@@ -83,7 +83,7 @@ func (s *Service) RevokePermission(ctx context.Context, g Grant) error {
 			return err
 		}
 		typ, id := grantTarget(g)
-		return s.audit(ctx, q, "grant.remove", typ, id, g)
+		return s.Audit(ctx, q, "grant.remove", typ, id, g)
 	})
 }
 

@@ -23,7 +23,7 @@ func verifiedKey(hash, password string) [32]byte {
 // password, so the answer's timing does not tell which names exist. Logins
 // reach it through LoginPassword (login.go).
 func (s *Service) checkPassword(ctx context.Context, name, password, source string) (*User, error) {
-	now := s.now()
+	now := s.Now()
 	account := throttleKey(name)
 	var u *User
 	if CheckName("name", name, MaxNameLen) == nil {
@@ -41,7 +41,7 @@ func (s *Service) checkPassword(ctx context.Context, name, password, source stri
 	}
 	key := verifiedKey(hash, password)
 	adm := s.guard.begin(source, account, key, u != nil, now)
-	for began := time.Now(); adm.queue != nil; adm = s.guard.begin(source, account, key, u != nil, s.now()) {
+	for began := time.Now(); adm.queue != nil; adm = s.guard.begin(source, account, key, u != nil, s.Now()) {
 		if err := inLine(ctx, adm.queue, began); err != nil {
 			return nil, err
 		}
@@ -54,13 +54,13 @@ func (s *Service) checkPassword(ctx context.Context, name, password, source stri
 	case adm.known:
 		return u, nil
 	case adm.lead:
-		ok, err = s.hasher.Verify(password, hash)
+		ok, err = s.Hasher.Verify(password, hash)
 		if err != nil {
 			err = Wrap(KindInternal, err, "verify password")
 		}
-		n := s.guard.finish(source, account, key, adm.flight, ok, err, s.now())
+		n := s.guard.finish(source, account, key, adm.flight, ok, err, s.Now())
 		if err == nil && (!ok || u == nil) {
-			s.log.Warn("login failed", "user", LogText(name), "source", source, "failures", n)
+			s.Log.Warn("login failed", "user", LogText(name), "source", source, "failures", n)
 		}
 	default:
 		ok, err = adm.flight.wait(ctx)
@@ -88,9 +88,9 @@ func throttleKey(name string) string {
 // verified against when the user is unknown so that it costs the same.
 func (s *Service) dummyHash() string {
 	s.dummyOnce.Do(func() {
-		h, err := s.hasher.Hash(rand.Text())
+		h, err := s.Hasher.Hash(rand.Text())
 		if err != nil {
-			s.log.Error("dummy password hash", "err", err)
+			s.Log.Error("dummy password hash", "err", err)
 		}
 		s.dummy = h
 	})
@@ -119,7 +119,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 		password = s.newPassword()
 		generated = password
 	}
-	u := &User{ID: newID(), Name: name, Role: RoleAdmin, Realm: RealmHostdeck}
+	u := &User{ID: NewID(), Name: name, Role: RoleAdmin, Realm: RealmHostdeck}
 	if err := s.setNewPassword(u, password); err != nil {
 		return "", err
 	}
@@ -127,7 +127,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 		if err := q.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "user.create", "user", u.ID, map[string]string{"name": name})
+		return s.Audit(ctx, q, "user.create", "user", u.ID, map[string]string{"name": name})
 	})
 	if ErrorKind(err) == KindConflict { // another replica created it first
 		return "", nil
@@ -179,11 +179,11 @@ func (s *Service) passwordUpdate(password string) (UserUpdate, error) {
 	if err := CheckPassword(password); err != nil {
 		return UserUpdate{}, err
 	}
-	hash, err := s.hasher.Hash(password)
+	hash, err := s.Hasher.Hash(password)
 	if err != nil {
 		return UserUpdate{}, Wrap(KindInternal, err, "hash password")
 	}
-	return UserUpdate{PasswordHash: &hash, PasswordChangedAt: ptr(s.now().UTC()), GraceLoginsUsed: ptr(0)}, nil
+	return UserUpdate{PasswordHash: &hash, PasswordChangedAt: Ptr(s.Now().UTC()), GraceLoginsUsed: Ptr(0)}, nil
 }
 
 // passwordChange is passwordUpdate of *password, or no change when it is nil.
@@ -210,6 +210,6 @@ func (s *Service) storePassword(ctx context.Context, userID string, up UserUpdat
 		if _, err := q.UpdateUser(ctx, userID, up); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "user.password", "user", userID, nil)
+		return s.Audit(ctx, q, "user.password", "user", userID, nil)
 	})
 }

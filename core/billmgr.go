@@ -103,7 +103,7 @@ type instancePayload struct {
 // instance.<action>.
 func (s *Service) instanceAction(ctx context.Context, id, kind string, action InstanceAction) (*Task, error) {
 	var t *Task
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		in, _, err := lockInstance(ctx, q, id, action)
 		if err != nil {
 			return err
@@ -111,10 +111,10 @@ func (s *Service) instanceAction(ctx context.Context, id, kind string, action In
 		if in.RuntimeRef == "" {
 			return Errorf(KindConflict, "instance %s has not been created on its server yet", in.Name)
 		}
-		if t, err = s.enqueue(ctx, q, kind, "instance", id, instancePayload{InstanceID: id}); err != nil {
+		if t, err = s.Enqueue(ctx, q, kind, "instance", id, instancePayload{InstanceID: id}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "instance."+string(action), "instance", id, map[string]string{"task_id": t.ID})
+		return s.Audit(ctx, q, "instance."+string(action), "instance", id, map[string]string{"task_id": t.ID})
 	})
 	return t, err
 }
@@ -158,11 +158,11 @@ func (s *Service) RebootInstance(ctx context.Context, id string) (*Task, error) 
 }
 
 func (s *Service) taskInstance(ctx context.Context, t *Task) (*Instance, *Server, Runtime, error) {
-	p, err := decode[instancePayload](t)
+	p, err := Decode[instancePayload](t)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return s.loadInstance(ctx, p.InstanceID)
+	return s.LoadInstance(ctx, p.InstanceID)
 }
 
 func (s *Service) runInstanceStart(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
@@ -180,12 +180,12 @@ func (s *Service) runInstanceStart(ctx context.Context, t *Task, progress func(i
 	if err := rt.Start(ctx, srv, in.RuntimeRef); err != nil {
 		return nil, fmt.Errorf("start instance %s: %w", in.Name, err)
 	}
-	st, err := s.waitHealthy(ctx, in, srv, rt)
+	st, err := s.WaitHealthy(ctx, in, srv, rt)
 	if err == nil {
 		_, err = s.readyInstance(ctx, in.ID, st)
 	}
 	if err != nil {
-		if lastAttempt(t, err) {
+		if LastAttempt(t, err) {
 			s.failInstance(ctx, in.ID, "instance.start_failed", err)
 		}
 		return nil, err

@@ -105,7 +105,7 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, erro
 		return nil, err
 	}
 	var t *Task
-	err = s.change(ctx, func(q Queries) error {
+	err = s.Change(ctx, func(q Queries) error {
 		pl := brokerPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: Origin{Face: a.Face, Source: a.Source}}
 		m, how, err := s.pickMachine(ctx, q, p, a.UserID)
 		if err != nil {
@@ -122,14 +122,14 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, erro
 		if m != nil {
 			// The pool answers at once: the request is recorded already done, and
 			// get-vm follows the machine until it is active.
-			t, err = s.recordDone(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl, brokerResult{InstanceID: m.ID, How: how})
-		} else if t, err = s.enqueue(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl); err != nil {
+			t, err = s.RecordDone(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl, brokerResult{InstanceID: m.ID, How: how})
+		} else if t, err = s.Enqueue(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl); err != nil {
 			return &Error{Kind: KindUnavailable, Reason: ReasonTaskStartFailed, Message: "the request could not be started", Err: err}
 		}
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "broker.request_vm", "project", p.ID, map[string]string{"task_id": t.ID, "user_id": a.UserID})
+		return s.Audit(ctx, q, "broker.request_vm", "project", p.ID, map[string]string{"task_id": t.ID, "user_id": a.UserID})
 	})
 	if err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func (s *Service) brokerProject(ctx context.Context, u Actor, name, domain strin
 	none := func(msg string) error {
 		return Reasoned(KindNotFound, ReasonNoTRSProject, msg, "user_name", u.Name)
 	}
-	f := TRSProjectFilter{Enabled: ptr(true), UserID: &u.UserID}
+	f := TRSProjectFilter{Enabled: Ptr(true), UserID: &u.UserID}
 	if domain != "" {
 		id := ""
 		if strings.EqualFold(domain, DefaultDomainID) {
@@ -270,7 +270,7 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 		if err := s.assign(ctx, q, m.ID, SubjectUser, userID); err != nil {
 			return nil, "", err
 		}
-		return m, handAssigned, s.audit(ctx, q, "machine.assign_user", "instance", m.ID, map[string]any{"users": []string{userID}})
+		return m, handAssigned, s.Audit(ctx, q, "machine.assign_user", "instance", m.ID, map[string]any{"users": []string{userID}})
 	}
 	if p.OperationMode != ModeSimultaneous {
 		return nil, "", nil
@@ -308,7 +308,7 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 // built (that would hold a worker the build itself may need): get-vm follows the
 // machine's state.
 func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	pl, err := decode[brokerPayload](t)
+	pl, err := Decode[brokerPayload](t)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +431,7 @@ func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, 
 	if err := s.check(ctx, ActionUserView, userResource(userID)); err != nil {
 		return nil, err
 	}
-	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: ptr(true), UserID: &userID})
+	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: Ptr(true), UserID: &userID})
 	if err != nil {
 		return nil, err
 	}
@@ -447,7 +447,7 @@ func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, 
 // runTRSPool keeps MinReserveVM free machines in every enabled TRS project,
 // creating the difference. A project over its quota is skipped.
 func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: ptr(true)})
+	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: Ptr(true)})
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +456,7 @@ func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, st
 		if p.MinReserveVM <= 0 {
 			continue
 		}
-		free, _, err := s.store.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), Assigned: ptr(false)})
+		free, _, err := s.store.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), Assigned: Ptr(false)})
 		if err != nil {
 			return nil, err
 		}
@@ -472,7 +472,7 @@ func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, st
 		}
 		if _, err := s.createMachines(ctx, p.ID, need, nil, nil); err != nil {
 			if k := ErrorKind(err); k == KindConflict || k == KindInvalid {
-				s.log.Warn("trs pool: project not refilled", "project", p.Name, "err", err)
+				s.Log.Warn("trs pool: project not refilled", "project", p.Name, "err", err)
 				continue
 			}
 			return nil, err
@@ -496,15 +496,15 @@ func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*Tas
 		return nil, NotFound("project", projectID)
 	}
 	var t *Task
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		if _, err := q.GetTRSProject(ctx, projectID); err != nil {
 			return err
 		}
 		var err error
-		if t, err = s.enqueue(ctx, q, KindTRSAutoAllocate, "project", projectID, autoAllocatePayload{ProjectID: projectID}); err != nil {
+		if t, err = s.Enqueue(ctx, q, KindTRSAutoAllocate, "project", projectID, autoAllocatePayload{ProjectID: projectID}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "project.auto_allocate", "project", projectID, map[string]string{"task_id": t.ID})
+		return s.Audit(ctx, q, "project.auto_allocate", "project", projectID, map[string]string{"task_id": t.ID})
 	})
 	return t, err
 }
@@ -512,7 +512,7 @@ func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*Tas
 // runAutoAllocate assigns free machines to the project's members without one,
 // each in its own transaction; members left over are reported.
 func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	pl, err := decode[autoAllocatePayload](t)
+	pl, err := Decode[autoAllocatePayload](t)
 	if err != nil {
 		return nil, err
 	}

@@ -181,8 +181,8 @@ func placeBy(ctx context.Context, q Queries, want *string, counts map[string]int
 
 // instanceFor builds the instance record of a client's cloud on srv from the template.
 func (s *Service) instanceFor(c *Client, srv *Server) *Instance {
-	t := s.cfg.Template
-	in := &Instance{ID: newID(), ServerID: srv.ID, State: StateBuilding}
+	t := s.Cfg.Template
+	in := &Instance{ID: NewID(), ServerID: srv.ID, State: StateBuilding}
 	in.Name = "hd-" + strings.ReplaceAll(in.ID, "-", "")
 	env := maps.Clone(t.Env)
 	if env == nil {
@@ -214,8 +214,8 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *T
 		return nil, nil, err
 	}
 	c := &Client{
-		ID: newID(), Name: strings.TrimSpace(*in.Name), Email: *in.Email, Lang: "ru",
-		Status: ClientCreating, OwnerLogin: s.cfg.Template.OwnerLogin,
+		ID: NewID(), Name: strings.TrimSpace(*in.Name), Email: *in.Email, Lang: "ru",
+		Status: ClientCreating, OwnerLogin: s.Cfg.Template.OwnerLogin,
 	}
 	if in.Phone != nil {
 		c.Phone = *in.Phone
@@ -228,7 +228,7 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *T
 		c.ExpireDate = &d
 	}
 	var t *Task
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		if err := q.LockServers(ctx); err != nil {
 			return err
 		}
@@ -246,14 +246,14 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *T
 		}
 		if c.ExpireDate != nil {
 			a := ActorFrom(ctx)
-			if err := q.AddExpireChange(ctx, &ExpireChange{ClientID: c.ID, New: c.ExpireDate, Actor: a.Name, Source: a.Source, At: s.now().UTC()}); err != nil {
+			if err := q.AddExpireChange(ctx, &ExpireChange{ClientID: c.ID, New: c.ExpireDate, Actor: a.Name, Source: a.Source, At: s.Now().UTC()}); err != nil {
 				return err
 			}
 		}
-		if t, err = s.enqueue(ctx, q, KindClientCreate, "client", c.ID, clientPayload{ClientID: c.ID}); err != nil {
+		if t, err = s.Enqueue(ctx, q, KindClientCreate, "client", c.ID, clientPayload{ClientID: c.ID}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "client.create", "client", c.ID, map[string]any{
+		return s.Audit(ctx, q, "client.create", "client", c.ID, map[string]any{
 			"name": c.Name, "email": c.Email, "server_id": srv.ID, "task_id": t.ID,
 		})
 	})
@@ -289,7 +289,7 @@ func (s *Service) UpdateClient(ctx context.Context, id string, in ClientInput) (
 		}
 		u := ClientUpdate{Email: in.Email, Phone: in.Phone, Lang: in.Lang}
 		if in.Name != nil {
-			u.Name = ptr(strings.TrimSpace(*in.Name))
+			u.Name = Ptr(strings.TrimSpace(*in.Name))
 		}
 		if in.ExpireDate != nil {
 			if err := s.recordExpire(ctx, q, old, *in.ExpireDate, &u); err != nil {
@@ -299,7 +299,7 @@ func (s *Service) UpdateClient(ctx context.Context, id string, in ClientInput) (
 		if c, err = q.UpdateClient(ctx, id, u); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "client.update", "client", id, c)
+		return s.Audit(ctx, q, "client.update", "client", id, c)
 	})
 	return c, err
 }
@@ -308,7 +308,7 @@ func (s *Service) UpdateClient(ctx context.Context, id string, in ClientInput) (
 func (s *Service) recordExpire(ctx context.Context, q Queries, old *Client, date *time.Time, u *ClientUpdate) error {
 	var d *time.Time
 	if date != nil {
-		d = ptr(dateOnly(*date))
+		d = Ptr(dateOnly(*date))
 	}
 	if (d == nil && old.ExpireDate == nil) || (d != nil && old.ExpireDate != nil && d.Equal(*old.ExpireDate)) {
 		return nil
@@ -316,7 +316,7 @@ func (s *Service) recordExpire(ctx context.Context, q Queries, old *Client, date
 	u.ExpireDate = &d
 	a := ActorFrom(ctx)
 	return q.AddExpireChange(ctx, &ExpireChange{
-		ClientID: old.ID, Old: old.ExpireDate, New: d, Actor: a.Name, Source: a.Source, At: s.now().UTC(),
+		ClientID: old.ID, Old: old.ExpireDate, New: d, Actor: a.Name, Source: a.Source, At: s.Now().UTC(),
 	})
 }
 
@@ -345,7 +345,7 @@ func (s *Service) clientAction(ctx context.Context, id, kind, action string, pay
 		return nil, NotFound("client", id)
 	}
 	var t *Task
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		c, err := q.GetClient(ctx, id)
 		if err != nil {
 			return err
@@ -358,10 +358,10 @@ func (s *Service) clientAction(ctx context.Context, id, kind, action string, pay
 				return err
 			}
 		}
-		if t, err = s.enqueue(ctx, q, kind, "client", id, payload); err != nil {
+		if t, err = s.Enqueue(ctx, q, kind, "client", id, payload); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, action, "client", id, map[string]string{"task_id": t.ID})
+		return s.Audit(ctx, q, action, "client", id, map[string]string{"task_id": t.ID})
 	})
 	return t, err
 }
@@ -378,7 +378,7 @@ func (s *Service) SetOwnerPassword(ctx context.Context, id, password string) (*T
 	}
 	return s.clientAction(ctx, id, KindClientOwnerPassword, "client.owner_password", clientPayload{ClientID: id},
 		func(q Queries, c *Client) error {
-			sealed := s.sealer.Seal([]byte(password))
+			sealed := s.Sealer.Seal([]byte(password))
 			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{OwnerPasswordEnc: &sealed})
 			return err
 		})
@@ -451,7 +451,7 @@ func (s *Service) DeleteClient(ctx context.Context, id string) (*Task, error) {
 			if err := s.supersede(ctx, q, "client.delete", "client", c.ID, "instance", c.InstanceID); err != nil {
 				return err
 			}
-			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{Status: ptr(ClientDeleting)})
+			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{Status: Ptr(ClientDeleting)})
 			return err
 		})
 }
@@ -474,7 +474,7 @@ func lockClientInstance(ctx context.Context, q Queries, c *Client, a InstanceAct
 // revoked at once, a STARTED one is asked to stop (its worker cancels it at its
 // next lease renewal). Each is audited as task.cancel.
 func (s *Service) supersede(ctx context.Context, q Queries, action string, targets ...string) error {
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	for i := 0; i+1 < len(targets); i += 2 {
 		for _, st := range []TaskStatus{TaskPending, TaskRetry, TaskStarted} {
 			ts, _, err := q.ListTasks(ctx, TaskFilter{TargetType: &targets[i], TargetID: &targets[i+1], Status: &st})
@@ -485,7 +485,7 @@ func (s *Service) supersede(ctx context.Context, q Queries, action string, targe
 				if _, err := q.RequestTaskCancel(ctx, t.ID, now); err != nil {
 					return err
 				}
-				if err := s.audit(ctx, q, "task.cancel", "task", t.ID, map[string]string{"superseded_by": action}); err != nil {
+				if err := s.Audit(ctx, q, "task.cancel", "task", t.ID, map[string]string{"superseded_by": action}); err != nil {
 					return err
 				}
 			}
@@ -533,7 +533,7 @@ func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*Tas
 				return err
 			}
 			p.FromInstanceID, p.ToInstanceID = c.InstanceID, inst.ID
-			_, err = q.UpdateClient(ctx, c.ID, ClientUpdate{Status: ptr(ClientTransferring)})
+			_, err = q.UpdateClient(ctx, c.ID, ClientUpdate{Status: Ptr(ClientTransferring)})
 			return err
 		})
 }

@@ -251,9 +251,9 @@ func boolCond(field string, c Cond) (want *bool, ok bool, err error) {
 	case t && f:
 		return nil, true, nil
 	case t:
-		return ptr(true), true, nil
+		return Ptr(true), true, nil
 	case f:
-		return ptr(false), true, nil
+		return Ptr(false), true, nil
 	}
 	return nil, false, nil
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// newID returns a new sortable record id (UUIDv7).
-func newID() string { return uuid.Must(uuid.NewV7()).String() }
+// NewID returns a new sortable record id (UUIDv7).
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // ValidID reports whether id is a well-formed record id (a UUID); faces and use
 // cases reject others as not found before touching the store.
@@ -18,11 +18,11 @@ func ValidID(id string) bool {
 	return err == nil && len(id) == 36
 }
 
-// audit records a change made by the actor in ctx.
-func (s *Service) audit(ctx context.Context, q Queries, action, targetType, targetID string, detail any) error {
+// Audit records a change made by the actor in ctx.
+func (s *Service) Audit(ctx context.Context, q Queries, action, targetType, targetID string, detail any) error {
 	a := ActorFrom(ctx)
 	e := &AuditEvent{
-		At: s.now().UTC(), Actor: a.Name, Face: a.Face, Source: a.Source,
+		At: s.Now().UTC(), Actor: a.Name, Face: a.Face, Source: a.Source,
 		Action: action, TargetType: targetType, TargetID: targetID,
 	}
 	if detail != nil {
@@ -35,8 +35,8 @@ func (s *Service) audit(ctx context.Context, q Queries, action, targetType, targ
 	return q.AddAudit(ctx, e)
 }
 
-// enqueue writes a task in q's transaction; call s.wake() after the commit.
-func (s *Service) enqueue(ctx context.Context, q Queries, kind, targetType, targetID string, payload any) (*Task, error) {
+// Enqueue writes a task in q's transaction; call s.Wake() after the commit.
+func (s *Service) Enqueue(ctx context.Context, q Queries, kind, targetType, targetID string, payload any) (*Task, error) {
 	t, err := s.newTask(ctx, kind, targetType, targetID, payload)
 	if err != nil {
 		return nil, err
@@ -44,9 +44,9 @@ func (s *Service) enqueue(ctx context.Context, q Queries, kind, targetType, targ
 	return t, q.CreateTask(ctx, t)
 }
 
-// recordDone writes a task that is already done, with its result: work a use case
+// RecordDone writes a task that is already done, with its result: work a use case
 // finished synchronously, kept so that it reads like any other task.
-func (s *Service) recordDone(ctx context.Context, q Queries, kind, targetType, targetID string, payload, result any) (*Task, error) {
+func (s *Service) RecordDone(ctx context.Context, q Queries, kind, targetType, targetID string, payload, result any) (*Task, error) {
 	t, err := s.newTask(ctx, kind, targetType, targetID, payload)
 	if err != nil {
 		return nil, err
@@ -64,27 +64,27 @@ func (s *Service) newTask(ctx context.Context, kind, targetType, targetID string
 		return nil, fmt.Errorf("encode task payload: %w", err)
 	}
 	return &Task{
-		ID: newID(), Kind: kind, Status: TaskPending, Payload: b, MaxAttempts: 5,
-		RunAt: s.now().UTC(), Creator: ActorFrom(ctx).Name,
+		ID: NewID(), Kind: kind, Status: TaskPending, Payload: b, MaxAttempts: 5,
+		RunAt: s.Now().UTC(), Creator: ActorFrom(ctx).Name,
 		TargetType: targetType, TargetID: targetID,
 	}, nil
 }
 
-// change runs fn in one transaction and wakes the task runner after the commit.
-func (s *Service) change(ctx context.Context, fn func(q Queries) error) error {
+// Change runs fn in one transaction and wakes the task runner after the commit.
+func (s *Service) Change(ctx context.Context, fn func(q Queries) error) error {
 	if err := s.store.InTx(ctx, fn); err != nil {
 		return err
 	}
-	s.wake()
+	s.Wake()
 	return nil
 }
 
-func (s *Service) runtimeFor(srv *Server) (Runtime, error) {
-	rt, ok := s.runtimes[srv.Runtime]
+func (s *Service) RuntimeFor(srv *Server) (Runtime, error) {
+	rt, ok := s.Runtimes[srv.Runtime]
 	if !ok {
 		return nil, Errorf(KindUnavailable, "runtime %q of server %s is not available", srv.Runtime, srv.Name)
 	}
 	return rt, nil
 }
 
-func ptr[T any](v T) *T { return &v }
+func Ptr[T any](v T) *T { return &v }

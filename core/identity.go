@@ -202,10 +202,10 @@ func userNotFound(id string) error {
 
 // checkUserInput applies the text rules to the fields of in that are set.
 func checkUserInput(in UserInput) error {
-	if err := checkOptional(in.Name, func(v string) error { return CheckName("name", v, MaxNameLen) }); err != nil {
+	if err := CheckOptional(in.Name, func(v string) error { return CheckName("name", v, MaxNameLen) }); err != nil {
 		return err
 	}
-	return checkOptional(in.Email, func(v string) error { return CheckLine("email", v, MaxEmailLen) })
+	return CheckOptional(in.Email, func(v string) error { return CheckLine("email", v, MaxEmailLen) })
 }
 
 // CreateUser creates a user of the actor's realm (admins only). The password
@@ -247,11 +247,11 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 			}
 			u.DomainID = d.ID
 		}
-		u.ID = newID()
+		u.ID = NewID()
 		if err := q.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "user.create", "user", u.ID, map[string]string{"name": u.Name, "domain_id": u.DomainID})
+		return s.Audit(ctx, q, "user.create", "user", u.ID, map[string]string{"name": u.Name, "domain_id": u.DomainID})
 	})
 	if err != nil {
 		return nil, err
@@ -302,7 +302,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 	}
 	up.Name, up.Email = in.Name, in.Email
 	if in.Enabled != nil {
-		up.Disabled = ptr(!*in.Enabled)
+		up.Disabled = Ptr(!*in.Enabled)
 	}
 	var u *User
 	err = s.store.InTx(ctx, func(q Queries) error {
@@ -317,7 +317,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 		if up.Disabled != nil {
 			detail["enabled"] = !*up.Disabled
 		}
-		return s.audit(ctx, q, "user.update", "user", id, detail)
+		return s.Audit(ctx, q, "user.update", "user", id, detail)
 	})
 	return u, err
 }
@@ -338,7 +338,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		if err := q.DeleteUser(ctx, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "user.delete", "user", id, nil)
+		return s.Audit(ctx, q, "user.delete", "user", id, nil)
 	})
 }
 
@@ -360,10 +360,10 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error
 	if err := CheckName("name", *in.Name, MaxNameLen); err != nil {
 		return nil, err
 	}
-	if err := checkOptional(in.Description, func(v string) error { return CheckText("description", v, MaxTextLen) }); err != nil {
+	if err := CheckOptional(in.Description, func(v string) error { return CheckText("description", v, MaxTextLen) }); err != nil {
 		return nil, err
 	}
-	g := &Group{ID: newID(), Name: *in.Name, DomainID: DefaultDomainID}
+	g := &Group{ID: NewID(), Name: *in.Name, DomainID: DefaultDomainID}
 	if in.Description != nil {
 		g.Description = *in.Description
 	}
@@ -378,7 +378,7 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error
 		if err := q.CreateGroup(ctx, g); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "group.create", "group", g.ID, map[string]string{"name": g.Name, "domain_id": g.DomainID})
+		return s.Audit(ctx, q, "group.create", "group", g.ID, map[string]string{"name": g.Name, "domain_id": g.DomainID})
 	})
 	if err != nil {
 		return nil, err
@@ -446,7 +446,7 @@ func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) er
 		if err := q.AddGroupMember(ctx, groupID, userID); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "group.add_member", "group", groupID, map[string]string{"user_id": userID})
+		return s.Audit(ctx, q, "group.add_member", "group", groupID, map[string]string{"user_id": userID})
 	})
 }
 
@@ -463,7 +463,7 @@ func (s *Service) RemoveGroupMember(ctx context.Context, groupID, userID string)
 		if err := q.RemoveGroupMember(ctx, groupID, userID); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "group.remove_member", "group", groupID, map[string]string{"user_id": userID})
+		return s.Audit(ctx, q, "group.remove_member", "group", groupID, map[string]string{"user_id": userID})
 	})
 }
 
@@ -489,10 +489,10 @@ func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string
 		if _, err := managedUser(ctx, q, userID); err != nil {
 			return err
 		}
-		if err := q.GrantRole(ctx, &RoleGrant{ProjectID: projectID, UserID: userID, Role: role, CreatedAt: s.now().UTC()}); err != nil {
+		if err := q.GrantRole(ctx, &RoleGrant{ProjectID: projectID, UserID: userID, Role: role, CreatedAt: s.Now().UTC()}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "role.grant", "project", projectID, map[string]string{"user_id": userID, "role": string(role)})
+		return s.Audit(ctx, q, "role.grant", "project", projectID, map[string]string{"user_id": userID, "role": string(role)})
 	})
 }
 

@@ -213,7 +213,7 @@ func (s *Service) readyInstance(ctx context.Context, id string, st InstanceStatu
 }
 
 // failInstance records that a task's work on instance id failed for good, as
-// audit action with its cause. A cause that is the lifecycle's refusal means
+// Audit action with its cause. A cause that is the lifecycle's refusal means
 // the instance went elsewhere meanwhile, which is not this task's to undo, and
 // an instance the table does not let fail (deleted) is left as it is too.
 func (s *Service) failInstance(ctx context.Context, id, action string, cause error) {
@@ -225,10 +225,10 @@ func (s *Service) failInstance(ctx context.Context, id, action string, cause err
 		if _, err := moveInstance(ctx, q, id, ActionFail, InstanceUpdate{}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, action, "instance", id, map[string]string{"error": cause.Error()})
+		return s.Audit(ctx, q, action, "instance", id, map[string]string{"error": cause.Error()})
 	})
 	if err != nil && ErrorReason(err) != "invalid_state" && ErrorKind(err) != KindNotFound {
-		s.log.Warn("record instance failure", "instance", id, "err", err)
+		s.Log.Warn("record instance failure", "instance", id, "err", err)
 	}
 }
 

@@ -99,7 +99,7 @@ func (s *Service) SetProjectLimits(ctx context.Context, id string, in ProjectLim
 		return nil, Invalid("buckets", "buckets must not be negative")
 	}
 	var out *ProjectLimits
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		if _, err := getProject(ctx, q, id); err != nil {
 			return err
 		}
@@ -120,12 +120,12 @@ func (s *Service) SetProjectLimits(ctx context.Context, id string, in ProjectLim
 		if in.Buckets != nil {
 			l.Buckets, detail["buckets"] = *in.Buckets, *in.Buckets
 		}
-		l.UpdatedAt = s.now().UTC()
+		l.UpdatedAt = s.Now().UTC()
 		if err := q.PutProjectLimits(ctx, l); err != nil {
 			return err
 		}
 		out = l
-		return s.audit(ctx, q, "satellite.project.limits", "project", id, detail)
+		return s.Audit(ctx, q, "satellite.project.limits", "project", id, detail)
 	})
 	return out, err
 }
@@ -148,7 +148,7 @@ func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID s
 		return Reasoned(KindConflict, reason, msg, "project_id", projectID, "project_name", name)
 	}
 	if l.Usage > 0 {
-		u, err := q.GetProjectUsage(ctx, projectID, UsageMonth(s.now()))
+		u, err := q.GetProjectUsage(ctx, projectID, UsageMonth(s.Now()))
 		if err != nil && ErrorKind(err) != KindNotFound {
 			return err
 		}
@@ -227,7 +227,7 @@ func (s *Service) checkProjectRate(ctx context.Context, projectID string) error 
 	if err != nil || l.Rate <= 0 {
 		return err
 	}
-	if wait, ok := s.rates.allow(projectID, l.Rate, s.now()); !ok {
+	if wait, ok := s.rates.allow(projectID, l.Rate, s.Now()); !ok {
 		e := TooMany(wait, "rate limit of project exceeded: %d requests per second", l.Rate)
 		e.Reason, e.Params["project_id"] = ReasonRateLimited, projectID
 		return e
@@ -258,7 +258,7 @@ func (s *Service) MeasureProjectUsage(ctx context.Context) (*UsageReport, error)
 	if err := s.check(ctx, ActionProjectEdit, Resource{Type: ResourceProject}); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Now()
 	rep := &UsageReport{Month: UsageMonth(now), Projects: map[string]*ProjectUsage{}}
 	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{})
 	if err != nil {
@@ -284,7 +284,7 @@ func (s *Service) MeasureProjectUsage(ctx context.Context) (*UsageReport, error)
 			}
 			servers[in.ServerID] = srv
 		}
-		rt, err := s.runtimeFor(srv)
+		rt, err := s.RuntimeFor(srv)
 		if err != nil {
 			rep.Failed++
 			continue
@@ -295,7 +295,7 @@ func (s *Service) MeasureProjectUsage(ctx context.Context) (*UsageReport, error)
 		}
 		u, err := meter.Usage(ctx, srv, in.RuntimeRef)
 		if err != nil {
-			s.log.Warn("measure usage", "instance", in.ID, "err", err)
+			s.Log.Warn("measure usage", "instance", in.ID, "err", err)
 			rep.Failed++
 			continue
 		}

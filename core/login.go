@@ -225,7 +225,7 @@ var operator = &User{Name: "satellite-admin", Role: RoleAdmin}
 // message "Forbidden", or "Authorization not enabled." when no operator token
 // is configured.
 func (s *Service) LoginOperator(ctx context.Context, header string, o Origin) (*Login, error) {
-	if tok := s.cfg.OperatorToken; tok != "" && subtle.ConstantTimeCompare([]byte(header), []byte(tok)) == 1 {
+	if tok := s.Cfg.OperatorToken; tok != "" && subtle.ConstantTimeCompare([]byte(header), []byte(tok)) == 1 {
 		return &Login{Actor: actorOf(operator, o, RealmSatellite)}, nil
 	}
 	if header != "" {
@@ -245,7 +245,7 @@ func (s *Service) LoginOperator(ctx context.Context, header string, o Origin) (*
 			return nil, err
 		}
 	}
-	if s.cfg.OperatorToken == "" {
+	if s.Cfg.OperatorToken == "" {
 		return nil, Errorf(KindForbidden, "Authorization not enabled.")
 	}
 	return nil, Errorf(KindForbidden, "Forbidden")

@@ -260,7 +260,7 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 	}
 	userIDs, groupIDs = dedupe(userIDs), dedupe(groupIDs)
 	out := &CreatedMachines{ReservationID: reservationID()}
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		if err := q.LockServers(ctx); err != nil {
 			return err
 		}
@@ -313,7 +313,7 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 				name = NextInstanceName(p.InstanceNamePattern, seq)
 			}
 			taken[name] = true
-			inst := &Instance{ID: newID(), Name: name, ServerID: srv.ID, ProjectID: p.ID, ImageID: p.ImageID, State: StateBuilding}
+			inst := &Instance{ID: NewID(), Name: name, ServerID: srv.ID, ProjectID: p.ID, ImageID: p.ImageID, State: StateBuilding}
 			inst.Spec = InstanceSpec{Name: name, Image: im.Ref, Network: MachineNetwork(p),
 				Labels: map[string]string{LabelInstance: inst.ID, LabelProject: p.ID}}
 			if err := q.CreateInstance(ctx, inst); err != nil {
@@ -332,11 +332,11 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 				}
 				m.Groups = append(m.Groups, g)
 			}
-			t, err := s.enqueue(ctx, q, KindMachineCreate, "instance", inst.ID, machinePayload{InstanceID: inst.ID})
+			t, err := s.Enqueue(ctx, q, KindMachineCreate, "instance", inst.ID, machinePayload{InstanceID: inst.ID})
 			if err != nil {
 				return err
 			}
-			if err := s.audit(ctx, q, "machine.create", "instance", inst.ID, map[string]any{
+			if err := s.Audit(ctx, q, "machine.create", "instance", inst.ID, map[string]any{
 				"name": name, "project_id": p.ID, "server_id": srv.ID, "task_id": t.ID,
 				"reservation_id": out.ReservationID, "users": m.Users, "groups": m.Groups,
 			}); err != nil {
@@ -355,7 +355,7 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 
 // assign records one assignment and its history line.
 func (s *Service) assign(ctx context.Context, q Queries, machineID, subjectType, subjectID string) error {
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	if err := q.AddMachineAssignment(ctx, &MachineAssignment{MachineID: machineID, SubjectType: subjectType, SubjectID: subjectID, AssignedAt: now}); err != nil {
 		return err
 	}
@@ -372,7 +372,7 @@ func (s *Service) unassign(ctx context.Context, q Queries, machineID, subjectTyp
 		return err
 	}
 	return q.AddAssignmentEvent(ctx, &AssignmentEvent{MachineID: machineID, SubjectType: subjectType, SubjectID: subjectID,
-		Action: ActionUnassign, Actor: ActorFrom(ctx).Name, At: s.now().UTC()})
+		Action: ActionUnassign, Actor: ActorFrom(ctx).Name, At: s.Now().UTC()})
 }
 
 // lockMachine loads and locks a live TRS machine with its project.
@@ -410,7 +410,7 @@ func subjectsOf(ctx context.Context, q Queries, machineID, subjectType string) (
 }
 
 // assignAll assigns subjects to the locked machine: those already assigned are no
-// change; in mode 1 a machine takes at most one user.
+// Change; in mode 1 a machine takes at most one user.
 func (s *Service) assignAll(ctx context.Context, q Queries, inst *Instance, p *TRSProject, subjectType string, ids []string) error {
 	have, err := subjectsOf(ctx, q, inst.ID, subjectType)
 	if err != nil {
@@ -435,7 +435,7 @@ func (s *Service) assignAll(ctx context.Context, q Queries, inst *Instance, p *T
 	if len(added) == 0 {
 		return nil
 	}
-	return s.audit(ctx, q, "machine.assign_"+subjectType, "instance", inst.ID, map[string]any{subjectType + "s": added})
+	return s.Audit(ctx, q, "machine.assign_"+subjectType, "instance", inst.ID, map[string]any{subjectType + "s": added})
 }
 
 func (s *Service) checkSubjectIDs(ctx context.Context, q Queries, subjectType string, ids []string) error {
@@ -547,7 +547,7 @@ func (s *Service) unassignFromMachine(ctx context.Context, machineID, subjectTyp
 		if err := s.unassign(ctx, q, machineID, subjectType, subjectID); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "machine.unassign_"+subjectType, "instance", machineID, map[string]string{subjectType + "_id": subjectID})
+		return s.Audit(ctx, q, "machine.unassign_"+subjectType, "instance", machineID, map[string]string{subjectType + "_id": subjectID})
 	})
 }
 
@@ -597,7 +597,7 @@ func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[
 				}
 			}
 		}
-		return s.audit(ctx, q, "machine.update", "instance", id, map[string]any{"users": users, "groups": groups})
+		return s.Audit(ctx, q, "machine.update", "instance", id, map[string]any{"users": users, "groups": groups})
 	})
 	if err != nil {
 		return nil, err
@@ -746,19 +746,19 @@ func (s *Service) MachineHistory(ctx context.Context, machineID string) ([]*Assi
 // instance_init_script inside it as `/bin/sh -c <script>` (no stdin). A script
 // that exits non-zero fails the task and leaves the machine in state error.
 func (s *Service) runMachineCreate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := decode[machinePayload](t)
+	p, err := Decode[machinePayload](t)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.createMachine(ctx, p.InstanceID, progress)
-	if err != nil && lastAttempt(t, err) {
+	if err != nil && LastAttempt(t, err) {
 		s.failInstance(ctx, p.InstanceID, "machine.failed", err)
 	}
 	return res, err
 }
 
 func (s *Service) createMachine(ctx context.Context, id string, progress func(int, string)) (any, error) {
-	inst, srv, rt, err := s.loadInstance(ctx, id)
+	inst, srv, rt, err := s.LoadInstance(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -788,7 +788,7 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 	}
 	res["init_exit_code"] = out.ExitCode
 	if aerr := s.store.InTx(ctx, func(q Queries) error {
-		return s.audit(ctx, q, "machine.init_script", "instance", inst.ID, map[string]any{"exit_code": out.ExitCode})
+		return s.Audit(ctx, q, "machine.init_script", "instance", inst.ID, map[string]any{"exit_code": out.ExitCode})
 	}); aerr != nil {
 		return nil, aerr
 	}

@@ -324,7 +324,7 @@ func (s TaskStatus) Done() bool {
 }
 
 // Task is a durable asynchronous job. It is written in the same transaction as the
-// change that asks for it; workers claim it with a lease, retry it with backoff and
+// Change that asks for it; workers claim it with a lease, retry it with backoff and
 // record the outcome.
 type Task struct {
 	ID          string          `json:"id"`

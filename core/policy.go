@@ -62,10 +62,10 @@ func authStoreErr(err error) error {
 // PasswordExpiresAt is when u's password expires under the configured policy,
 // or nil when passwords never expire.
 func (s *Service) PasswordExpiresAt(u *User) *time.Time {
-	if s.cfg.PasswordMaxAge <= 0 {
+	if s.Cfg.PasswordMaxAge <= 0 {
 		return nil
 	}
-	at := u.PasswordChangedAt.Add(s.cfg.PasswordMaxAge).UTC()
+	at := u.PasswordChangedAt.Add(s.Cfg.PasswordMaxAge).UTC()
 	return &at
 }
 
@@ -76,14 +76,14 @@ func (s *Service) PasswordExpiresAt(u *User) *time.Time {
 // how an expired password gets out (ChangePassword).
 func (s *Service) checkPasswordAge(ctx context.Context, q Queries, u *User) error {
 	exp := s.PasswordExpiresAt(u)
-	if exp == nil || s.now().Before(*exp) {
+	if exp == nil || s.Now().Before(*exp) {
 		return nil
 	}
-	if s.cfg.GraceLogins > 0 {
-		used, err := q.UseGraceLogin(ctx, u.ID, s.cfg.GraceLogins)
+	if s.Cfg.GraceLogins > 0 {
+		used, err := q.UseGraceLogin(ctx, u.ID, s.Cfg.GraceLogins)
 		if err == nil {
 			u.GraceLoginsUsed = used
-			return s.audit(ctx, q, "user.grace_login", "user", u.ID, map[string]string{"grace_logins_used": strconv.Itoa(used)})
+			return s.Audit(ctx, q, "user.grace_login", "user", u.ID, map[string]string{"grace_logins_used": strconv.Itoa(used)})
 		}
 		if ErrorKind(err) != KindConflict {
 			return authStoreErr(err)
@@ -103,13 +103,13 @@ func (s *Service) PasswordNotice(u *User) error {
 	if exp == nil {
 		return nil
 	}
-	now := s.now()
+	now := s.Now()
 	if !now.Before(*exp) {
-		left := max(s.cfg.GraceLogins-u.GraceLoginsUsed, 0)
+		left := max(s.Cfg.GraceLogins-u.GraceLoginsUsed, 0)
 		return Reasoned(KindUnauthenticated, ReasonGraceLogins,
 			fmt.Sprintf("the password has expired; %d grace logins remain", left), "attempts", strconv.Itoa(left))
 	}
-	if left := exp.Sub(now); s.cfg.PasswordWarn > 0 && left <= s.cfg.PasswordWarn {
+	if left := exp.Sub(now); s.Cfg.PasswordWarn > 0 && left <= s.Cfg.PasswordWarn {
 		secs := int64((left + time.Second - 1) / time.Second) // rounded up: never "0 seconds" before expiry
 		return Reasoned(KindUnauthenticated, ReasonPasswordExpiring,
 			fmt.Sprintf("the password expires in %d seconds and needs to be changed", secs), "seconds", strconv.FormatInt(secs, 10))
@@ -187,10 +187,10 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Cr
 	if err != nil {
 		return nil, err
 	}
-	if s.sealer == nil {
+	if s.Sealer == nil {
 		return nil, Errorf(KindInternal, "no secret box is configured")
 	}
-	c := &Credential{ID: newID(), UserID: in.UserID, Type: in.Type, Blob: s.sealer.Seal([]byte(sec)), CreatedAt: s.now().UTC()}
+	c := &Credential{ID: NewID(), UserID: in.UserID, Type: in.Type, Blob: s.Sealer.Seal([]byte(sec)), CreatedAt: s.Now().UTC()}
 	err = s.store.InTx(ctx, func(q Queries) error {
 		if _, err := managedUser(ctx, q, in.UserID); err != nil {
 			return err
@@ -198,7 +198,7 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Cr
 		if err := q.CreateCredential(ctx, c); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "credential.create", "user", in.UserID, map[string]string{"credential_id": c.ID, "type": c.Type})
+		return s.Audit(ctx, q, "credential.create", "user", in.UserID, map[string]string{"credential_id": c.ID, "type": c.Type})
 	})
 	if err != nil {
 		return nil, err
@@ -272,7 +272,7 @@ func (s *Service) DeleteCredential(ctx context.Context, id string) error {
 			}
 			return err
 		}
-		return s.audit(ctx, q, "credential.delete", "user", c.UserID, map[string]string{"credential_id": id, "type": c.Type})
+		return s.Audit(ctx, q, "credential.delete", "user", c.UserID, map[string]string{"credential_id": id, "type": c.Type})
 	})
 }
 
@@ -303,7 +303,7 @@ func totpMatch(secret, passcode string, now time.Time) (int64, bool) {
 // as wrong passwords are per address, since the password was right and does not
 // count; used reports whether a passcode was checked.
 func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source string) (used bool, err error) {
-	cs, _, err := s.store.ListCredentials(ctx, CredentialFilter{UserID: &u.ID, Type: ptr(CredentialTOTP), Page: Page{Limit: 100}})
+	cs, _, err := s.store.ListCredentials(ctx, CredentialFilter{UserID: &u.ID, Type: Ptr(CredentialTOTP), Page: Page{Limit: 100}})
 	if err != nil {
 		return false, authStoreErr(err)
 	}
@@ -313,10 +313,10 @@ func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source s
 	if passcode == "" {
 		return false, Reasoned(KindUnauthenticated, ReasonOTPRequired, "a one-time passcode is required", "user_name", u.Name)
 	}
-	now := s.now()
+	now := s.Now()
 	throttle := "otp\x00" + u.ID
 	wait, queue := s.guard.takeKey(throttle, now)
-	for began := time.Now(); queue != nil; wait, queue = s.guard.takeKey(throttle, s.now()) {
+	for began := time.Now(); queue != nil; wait, queue = s.guard.takeKey(throttle, s.Now()) {
 		if err := inLine(ctx, queue, began); err != nil {
 			return false, err
 		}
@@ -333,7 +333,7 @@ func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source s
 	if ok {
 		return true, nil
 	}
-	s.log.Warn("login failed: wrong passcode", "user", LogText(u.Name), "source", source, "failures", n)
+	s.Log.Warn("login failed: wrong passcode", "user", LogText(u.Name), "source", source, "failures", n)
 	return false, Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name, password or passcode is wrong", "user_name", u.Name)
 }
 
@@ -341,7 +341,7 @@ func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source s
 // credentials and not used before, and records its time step.
 func (s *Service) matchPasscode(ctx context.Context, cs []*Credential, passcode string, now time.Time) (bool, error) {
 	for _, c := range cs {
-		sec, err := s.sealer.Open(c.Blob)
+		sec, err := s.Sealer.Open(c.Blob)
 		if err != nil {
 			return false, Wrap(KindInternal, err, "open credential %s", c.ID)
 		}
@@ -450,7 +450,7 @@ const ReasonLicenseExpired = "license_expired"
 // CheckLicense refuses work after Config.LicenseExpiresAt (KindForbidden,
 // reason license_expired, param cloud_url: the address the client used).
 func (s *Service) CheckLicense(cloudURL string) error {
-	if exp := s.cfg.LicenseExpiresAt; !exp.IsZero() && !s.now().Before(exp) {
+	if exp := s.Cfg.LicenseExpiresAt; !exp.IsZero() && !s.Now().Before(exp) {
 		return Reasoned(KindForbidden, ReasonLicenseExpired,
 			"the licence of "+cloudURL+" ended on "+exp.UTC().Format(time.DateOnly), "cloud_url", cloudURL)
 	}
@@ -468,13 +468,13 @@ const DefaultPasswordScriptTimeout = 10 * time.Second
 // non-zero exit or a timeout password_script_failed. Its output is discarded:
 // it could echo the password.
 func (s *Service) runPasswordScript(ctx context.Context, user, password string) error {
-	path := s.cfg.PasswordChangeScript
+	path := s.Cfg.PasswordChangeScript
 	fi, err := os.Stat(path)
 	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
-		s.log.Error("password change script is not usable", "path", path, "err", err)
+		s.Log.Error("password change script is not usable", "path", path, "err", err)
 		return Reasoned(KindUnavailable, ReasonScriptMissing, "the password change script is missing or not executable")
 	}
-	timeout := s.cfg.PasswordChangeScriptTimeout
+	timeout := s.Cfg.PasswordChangeScriptTimeout
 	if timeout <= 0 {
 		timeout = DefaultPasswordScriptTimeout
 	}
@@ -488,16 +488,16 @@ func (s *Service) runPasswordScript(ctx context.Context, user, password string) 
 	case err == nil:
 		return nil
 	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrPermission):
-		s.log.Error("password change script cannot run", "path", path, "err", err)
+		s.Log.Error("password change script cannot run", "path", path, "err", err)
 		return Reasoned(KindUnavailable, ReasonScriptMissing, "the password change script is missing or not executable")
 	}
 	var ee *exec.ExitError
 	if ctx.Err() != nil {
-		s.log.Error("password change script timed out", "path", path, "user", user, "timeout", timeout)
+		s.Log.Error("password change script timed out", "path", path, "user", user, "timeout", timeout)
 	} else if errors.As(err, &ee) {
-		s.log.Error("password change script failed", "path", path, "user", user, "exit", ee.ExitCode())
+		s.Log.Error("password change script failed", "path", path, "user", user, "exit", ee.ExitCode())
 	} else {
-		s.log.Error("password change script failed", "path", path, "user", user, "err", err)
+		s.Log.Error("password change script failed", "path", path, "user", user, "err", err)
 	}
 	return Reasoned(KindUnavailable, ReasonScriptFailed, "the password change script failed; the password is unchanged")
 }
@@ -520,7 +520,7 @@ func (s *Service) ChangePassword(ctx context.Context, in PasswordLogin, newPassw
 	if err != nil {
 		return nil, err
 	}
-	if s.cfg.PasswordChangeScript != "" {
+	if s.Cfg.PasswordChangeScript != "" {
 		if err := s.runPasswordScript(ctx, l.User.Name, newPassword); err != nil {
 			return nil, err
 		}

@@ -51,7 +51,7 @@ func (s *Service) rescuer(ctx context.Context, q Queries, in *Instance) (Rescuer
 	if err != nil {
 		return nil, err
 	}
-	rt, err := s.runtimeFor(srv)
+	rt, err := s.RuntimeFor(srv)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 		return nil, err
 	}
 	var t *Task
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		in, next, err := lockInstance(ctx, q, instanceID, ActionRescue)
 		if err != nil {
 			return err
@@ -103,22 +103,22 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 		}
 		ref := im.Ref
 		if ref == "" {
-			ref = s.cfg.RescueImage
+			ref = s.Cfg.RescueImage
 		}
 		if ref == "" {
 			return Errorf(KindConflict, "image %s has no runtime image and no rescue image is configured", im.Name)
 		}
 		p := rescuePayload{InstanceID: in.ID, ImageID: im.ID, ImageRef: ref}
 		if password != "" {
-			p.PasswordEnc = s.sealer.Seal([]byte(password))
+			p.PasswordEnc = s.Sealer.Seal([]byte(password))
 		}
 		if _, err := q.UpdateInstance(ctx, in.ID, InstanceUpdate{State: &next}); err != nil {
 			return err
 		}
-		if t, err = s.enqueue(ctx, q, KindInstanceRescue, "instance", in.ID, p); err != nil {
+		if t, err = s.Enqueue(ctx, q, KindInstanceRescue, "instance", in.ID, p); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "instance.rescue", "instance", in.ID, map[string]any{
+		return s.Audit(ctx, q, "instance.rescue", "instance", in.ID, map[string]any{
 			"image_id": im.ID, "image": im.Name, "password_set": password != "", "task_id": t.ID,
 		})
 	})
@@ -130,7 +130,7 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 // other than rescue is KindConflict naming the state.
 func (s *Service) Unrescue(ctx context.Context, instanceID string) (*Task, error) {
 	var t *Task
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		in, next, err := lockInstance(ctx, q, instanceID, ActionUnrescue)
 		if err != nil {
 			return err
@@ -142,28 +142,28 @@ func (s *Service) Unrescue(ctx context.Context, instanceID string) (*Task, error
 		if _, err := q.UpdateInstance(ctx, in.ID, InstanceUpdate{State: &next}); err != nil {
 			return err
 		}
-		if t, err = s.enqueue(ctx, q, KindInstanceUnrescue, "instance", in.ID, instancePayload{InstanceID: in.ID}); err != nil {
+		if t, err = s.Enqueue(ctx, q, KindInstanceUnrescue, "instance", in.ID, instancePayload{InstanceID: in.ID}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "instance.unrescue", "instance", in.ID, map[string]string{"task_id": t.ID})
+		return s.Audit(ctx, q, "instance.unrescue", "instance", in.ID, map[string]string{"task_id": t.ID})
 	})
 	return t, err
 }
 
 func (s *Service) runInstanceRescue(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := decode[rescuePayload](t)
+	p, err := Decode[rescuePayload](t)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.rescue(ctx, p, progress)
-	if err != nil && lastAttempt(t, err) {
+	if err != nil && LastAttempt(t, err) {
 		s.failInstance(ctx, p.InstanceID, "instance.rescue_failed", err)
 	}
 	return res, err
 }
 
 func (s *Service) rescue(ctx context.Context, p rescuePayload, progress func(int, string)) (any, error) {
-	in, srv, rt, err := s.loadInstance(ctx, p.InstanceID)
+	in, srv, rt, err := s.LoadInstance(ctx, p.InstanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (s *Service) rescue(ctx context.Context, p rescuePayload, progress func(int
 	}
 	var pw []byte
 	if len(p.PasswordEnc) > 0 {
-		if pw, err = s.sealer.Open(p.PasswordEnc); err != nil {
+		if pw, err = s.Sealer.Open(p.PasswordEnc); err != nil {
 			return nil, Permanent(fmt.Errorf("open rescue password: %w", err))
 		}
 	}
@@ -188,19 +188,19 @@ func (s *Service) rescue(ctx context.Context, p rescuePayload, progress func(int
 }
 
 func (s *Service) runInstanceUnrescue(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := decode[instancePayload](t)
+	p, err := Decode[instancePayload](t)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.unrescue(ctx, p.InstanceID, progress)
-	if err != nil && lastAttempt(t, err) {
+	if err != nil && LastAttempt(t, err) {
 		s.failInstance(ctx, p.InstanceID, "instance.unrescue_failed", err)
 	}
 	return res, err
 }
 
 func (s *Service) unrescue(ctx context.Context, id string, progress func(int, string)) (any, error) {
-	in, srv, rt, err := s.loadInstance(ctx, id)
+	in, srv, rt, err := s.LoadInstance(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func (s *Service) unrescue(ctx context.Context, id string, progress func(int, st
 		return nil, fmt.Errorf("unrescue instance %s: %w", in.Name, err)
 	}
 	progress(60, "waiting for the instance")
-	st, err := s.waitHealthy(ctx, in, srv, rt)
+	st, err := s.WaitHealthy(ctx, in, srv, rt)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (s *Service) SeedRescueImages(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	added := 0
-	base := s.now().UTC()
+	base := s.Now().UTC()
 	for i, d := range DocumentImages {
 		if _, err := s.store.GetImage(ctx, d.ID); err == nil {
 			continue
@@ -269,7 +269,7 @@ func (s *Service) SeedRescueImages(ctx context.Context) (int, error) {
 			if err := q.CreateImage(ctx, im); err != nil {
 				return err
 			}
-			return s.audit(ctx, q, "image.create", "image", im.ID, im)
+			return s.Audit(ctx, q, "image.create", "image", im.ID, im)
 		})
 		if ErrorKind(err) == KindConflict {
 			continue // another replica seeded it first

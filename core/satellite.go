@@ -162,10 +162,10 @@ func checkEmail(email string) error {
 
 // checkProfile applies the text rules to the profile fields of in that are set.
 func checkProfile(in SatelliteUserInput) error {
-	if err := checkOptional(in.FullName, func(v string) error { return CheckLine("fullName", v, MaxNameLen) }); err != nil {
+	if err := CheckOptional(in.FullName, func(v string) error { return CheckLine("fullName", v, MaxNameLen) }); err != nil {
 		return err
 	}
-	if err := checkOptional(in.ShortName, func(v string) error { return CheckLine("shortName", v, MaxNameLen) }); err != nil {
+	if err := CheckOptional(in.ShortName, func(v string) error { return CheckLine("shortName", v, MaxNameLen) }); err != nil {
 		return err
 	}
 	if in.ProjectLimit != nil && *in.ProjectLimit < 0 {
@@ -207,8 +207,8 @@ func (s *Service) CreateSatelliteUser(ctx context.Context, in SatelliteUserInput
 	if err := checkProfile(in); err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
-	u := &User{ID: newID(), Name: *in.Email, Email: *in.Email, Role: RoleMember, DomainID: DefaultDomainID, Realm: RealmSatellite}
+	now := s.Now().UTC()
+	u := &User{ID: NewID(), Name: *in.Email, Email: *in.Email, Role: RoleMember, DomainID: DefaultDomainID, Realm: RealmSatellite}
 	if err := s.setNewPassword(u, *in.Password); err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (s *Service) CreateSatelliteUser(ctx context.Context, in SatelliteUserInput
 	if in.ProjectLimit != nil {
 		p.ProjectLimit = *in.ProjectLimit
 	}
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		if _, err := q.GetUserByName(ctx, u.Name); err == nil {
 			return Errorf(KindConflict, "user with email already exists")
 		} else if ErrorKind(err) != KindNotFound {
@@ -237,7 +237,7 @@ func (s *Service) CreateSatelliteUser(ctx context.Context, in SatelliteUserInput
 		if err := q.PutUserProfile(ctx, p); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "satellite.user.create", "user", u.ID, map[string]any{"email": u.Email, "project_limit": p.ProjectLimit})
+		return s.Audit(ctx, q, "satellite.user.create", "user", u.ID, map[string]any{"email": u.Email, "project_limit": p.ProjectLimit})
 	})
 	if err != nil {
 		return nil, err
@@ -289,7 +289,7 @@ func (s *Service) SatelliteAccount(ctx context.Context, email string) (*Satellit
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Now()
 	for _, c := range coupons {
 		c.Status = c.StatusAt(now)
 	}
@@ -316,7 +316,7 @@ func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in Sate
 		return nil, err
 	}
 	var out *SatelliteUser
-	err = s.change(ctx, func(q Queries) error {
+	err = s.Change(ctx, func(q Queries) error {
 		u, err := s.userByEmail(ctx, q, email)
 		if err != nil {
 			return err
@@ -347,12 +347,12 @@ func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in Sate
 		if in.ProjectLimit != nil {
 			p.ProjectLimit = *in.ProjectLimit
 		}
-		p.UpdatedAt = s.now().UTC()
+		p.UpdatedAt = s.Now().UTC()
 		if err := q.PutUserProfile(ctx, p); err != nil {
 			return err
 		}
 		out = &SatelliteUser{User: u, Profile: p}
-		return s.audit(ctx, q, "satellite.user.update", "user", u.ID, map[string]any{
+		return s.Audit(ctx, q, "satellite.user.update", "user", u.ID, map[string]any{
 			"email": in.Email != nil, "full_name": in.FullName != nil, "short_name": in.ShortName != nil,
 			"project_limit": in.ProjectLimit, "password": up.PasswordHash != nil,
 		})
@@ -366,7 +366,7 @@ func (s *Service) DeleteSatelliteUser(ctx context.Context, email string) error {
 	if err := s.check(ctx, ActionUserDelete, Resource{Type: ResourceUser}); err != nil {
 		return err
 	}
-	return s.change(ctx, func(q Queries) error {
+	return s.Change(ctx, func(q Queries) error {
 		u, err := s.userByEmail(ctx, q, email)
 		if err != nil {
 			return err
@@ -396,7 +396,7 @@ func (s *Service) DeleteSatelliteUser(ctx context.Context, email string) error {
 		if err := q.DeleteUser(ctx, u.ID); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "satellite.user.delete", "user", u.ID, map[string]string{"email": u.Email})
+		return s.Audit(ctx, q, "satellite.user.delete", "user", u.ID, map[string]string{"email": u.Email})
 	})
 }
 
@@ -439,16 +439,16 @@ func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (*Coupon, er
 	if err := CheckText("description", in.Description, MaxTextLen); err != nil {
 		return nil, err
 	}
-	c := &Coupon{ID: newID(), UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description,
-		Type: CouponTypePromotional, Status: CouponActive, CreatedAt: s.now().UTC()}
-	err := s.change(ctx, func(q Queries) error {
+	c := &Coupon{ID: NewID(), UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description,
+		Type: CouponTypePromotional, Status: CouponActive, CreatedAt: s.Now().UTC()}
+	err := s.Change(ctx, func(q Queries) error {
 		if _, err := satelliteUser(ctx, q, in.UserID); err != nil {
 			return err
 		}
 		if err := q.CreateCoupon(ctx, c); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "satellite.coupon.create", "coupon", c.ID, map[string]any{"user_id": c.UserID, "duration": c.Duration, "amount": c.Amount})
+		return s.Audit(ctx, q, "satellite.coupon.create", "coupon", c.ID, map[string]any{"user_id": c.UserID, "duration": c.Duration, "amount": c.Amount})
 	})
 	if err != nil {
 		return nil, err
@@ -471,7 +471,7 @@ func (s *Service) GetCoupon(ctx context.Context, id string) (*Coupon, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Status = c.StatusAt(s.now())
+	c.Status = c.StatusAt(s.Now())
 	return c, nil
 }
 
@@ -483,14 +483,14 @@ func (s *Service) DeleteCoupon(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return couponNotFound(id)
 	}
-	return s.change(ctx, func(q Queries) error {
+	return s.Change(ctx, func(q Queries) error {
 		if err := q.DeleteCoupon(ctx, id); err != nil {
 			if ErrorKind(err) == KindNotFound {
 				return couponNotFound(id)
 			}
 			return err
 		}
-		return s.audit(ctx, q, "satellite.coupon.delete", "coupon", id, nil)
+		return s.Audit(ctx, q, "satellite.coupon.delete", "coupon", id, nil)
 	})
 }
 
@@ -518,9 +518,9 @@ func (s *Service) CreateSatelliteProject(ctx context.Context, ownerID, name stri
 	if err := CheckName("projectName", name, MaxNameLen); err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
-	p := &Project{ID: newID(), Name: name, OwnerID: ownerID, CreatedAt: now, UpdatedAt: now}
-	err := s.change(ctx, func(q Queries) error {
+	now := s.Now().UTC()
+	p := &Project{ID: NewID(), Name: name, OwnerID: ownerID, CreatedAt: now, UpdatedAt: now}
+	err := s.Change(ctx, func(q Queries) error {
 		u, err := satelliteUser(ctx, q, ownerID)
 		if err != nil {
 			return err
@@ -547,7 +547,7 @@ func (s *Service) CreateSatelliteProject(ctx context.Context, ownerID, name stri
 		if err := q.GrantRole(ctx, &RoleGrant{ProjectID: p.ID, UserID: u.ID, Role: RoleMember, CreatedAt: now}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "satellite.project.create", "project", p.ID, map[string]string{"name": name, "owner_id": ownerID})
+		return s.Audit(ctx, q, "satellite.project.create", "project", p.ID, map[string]string{"name": name, "owner_id": ownerID})
 	})
 	if err != nil {
 		return nil, err
@@ -583,17 +583,17 @@ func (s *Service) UpdateSatelliteProject(ctx context.Context, id string, name, d
 	if name != nil && strings.TrimSpace(*name) == "" {
 		return nil, Invalid("projectName", "ProjectName is not set")
 	}
-	if err := checkOptional(name, func(v string) error { return CheckName("projectName", v, MaxNameLen) }); err != nil {
+	if err := CheckOptional(name, func(v string) error { return CheckName("projectName", v, MaxNameLen) }); err != nil {
 		return nil, err
 	}
-	if err := checkOptional(description, func(v string) error { return CheckText("description", v, MaxTextLen) }); err != nil {
+	if err := CheckOptional(description, func(v string) error { return CheckText("description", v, MaxTextLen) }); err != nil {
 		return nil, err
 	}
 	if name == nil && description == nil {
 		return nil, Invalid("projectName", "ProjectName or Description must be set")
 	}
 	var out *Project
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		if _, err := getProject(ctx, q, id); err != nil {
 			return err
 		}
@@ -601,7 +601,7 @@ func (s *Service) UpdateSatelliteProject(ctx context.Context, id string, name, d
 		if out, err = q.UpdateProjectInfo(ctx, id, name, description); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "satellite.project.update", "project", id, map[string]any{"name": name != nil, "description": description != nil})
+		return s.Audit(ctx, q, "satellite.project.update", "project", id, map[string]any{"name": name != nil, "description": description != nil})
 	})
 	return out, err
 }
@@ -618,7 +618,7 @@ func projectVolumes(in *Instance) int {
 // outstandingUsage says why a project still has usage this month ("" when it
 // has none).
 func (s *Service) outstandingUsage(ctx context.Context, q Queries, projectID string) (string, error) {
-	u, err := q.GetProjectUsage(ctx, projectID, UsageMonth(s.now()))
+	u, err := q.GetProjectUsage(ctx, projectID, UsageMonth(s.Now()))
 	if ErrorKind(err) == KindNotFound {
 		return "", nil
 	}
@@ -638,7 +638,7 @@ func (s *Service) DeleteSatelliteProject(ctx context.Context, id string) error {
 	if err := s.check(ctx, ActionProjectDelete, On(ResourceProject, id)); err != nil {
 		return err
 	}
-	return s.change(ctx, func(q Queries) error {
+	return s.Change(ctx, func(q Queries) error {
 		if _, err := getProject(ctx, q, id); err != nil {
 			return err
 		}
@@ -673,7 +673,7 @@ func (s *Service) DeleteSatelliteProject(ctx context.Context, id string) error {
 		if err := q.RemoveProject(ctx, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "satellite.project.delete", "project", id, nil)
+		return s.Audit(ctx, q, "satellite.project.delete", "project", id, nil)
 	})
 }
 

@@ -30,14 +30,14 @@ func (s *Service) checkServerInput(in ServerInput, create bool) error {
 			return err
 		}
 	}
-	if err := checkOptional(in.Address, func(v string) error { return CheckLine("address", v, MaxRefLen) }); err != nil {
+	if err := CheckOptional(in.Address, func(v string) error { return CheckLine("address", v, MaxRefLen) }); err != nil {
 		return err
 	}
-	if err := checkOptional(in.Location, func(v string) error { return CheckLine("location", v, MaxNameLen) }); err != nil {
+	if err := CheckOptional(in.Location, func(v string) error { return CheckLine("location", v, MaxNameLen) }); err != nil {
 		return err
 	}
 	if in.Runtime != nil {
-		if _, ok := s.runtimes[*in.Runtime]; !ok {
+		if _, ok := s.Runtimes[*in.Runtime]; !ok {
 			return Invalid("runtime", "unknown runtime %q", *in.Runtime)
 		}
 	}
@@ -59,7 +59,7 @@ func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*Server, er
 		return nil, err
 	}
 	srv := &Server{
-		ID: newID(), Name: strings.TrimSpace(*in.Name), Runtime: s.cfg.DefaultRuntime,
+		ID: NewID(), Name: strings.TrimSpace(*in.Name), Runtime: s.Cfg.DefaultRuntime,
 		Capacity: DefaultCapacity, Status: ServerActive,
 	}
 	if in.Address != nil {
@@ -89,7 +89,7 @@ func (s *Service) addServer(ctx context.Context, srv *Server, action string) err
 		if err := q.CreateServer(ctx, srv); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, action, "server", srv.ID, srv)
+		return s.Audit(ctx, q, action, "server", srv.ID, srv)
 	})
 }
 
@@ -98,7 +98,7 @@ func (s *Service) addServer(ctx context.Context, srv *Server, action string) err
 const LocalServer = "local"
 
 // auditLocalServer is the audit action of the local server's creation. The
-// audit trail is never pruned, so it remembers for good that the server was
+// Audit trail is never pruned, so it remembers for good that the server was
 // registered, even once an operator has renamed or deleted it.
 const auditLocalServer = "server.create_local"
 
@@ -128,7 +128,7 @@ func (s *Service) EnsureLocalServer(ctx context.Context) (*Server, error) {
 	if _, n, err := s.store.ListServers(ctx, ServerFilter{Page: Page{Limit: 1}}); err != nil || n > 0 {
 		return nil, err
 	}
-	srv := &Server{ID: newID(), Name: LocalServer, Runtime: s.cfg.DefaultRuntime, Capacity: DefaultCapacity, Status: ServerActive}
+	srv := &Server{ID: NewID(), Name: LocalServer, Runtime: s.Cfg.DefaultRuntime, Capacity: DefaultCapacity, Status: ServerActive}
 	err = s.addServer(ctx, srv, auditLocalServer)
 	if ErrorKind(err) == KindConflict { // a server of that name is there already
 		return nil, nil
@@ -156,7 +156,7 @@ func (s *Service) ListServers(ctx context.Context, f ServerFilter) ([]*Server, i
 	if err := s.check(ctx, ActionServerView, Resource{Type: ResourceServer}); err != nil {
 		return nil, 0, err
 	}
-	if err := f.check(slices.Sorted(maps.Keys(s.runtimes))); err != nil {
+	if err := f.check(slices.Sorted(maps.Keys(s.Runtimes))); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListServers(ctx, f)
@@ -187,8 +187,8 @@ func (s *Service) ServerDetail(ctx context.Context, id string) (*ServerDetail, e
 
 // probe reads a server's load and records the heartbeat when it answers.
 func (s *Service) probe(ctx context.Context, srv *Server) ServerLoad {
-	now := s.now().UTC()
-	rt, err := s.runtimeFor(srv)
+	now := s.Now().UTC()
+	rt, err := s.RuntimeFor(srv)
 	if err != nil {
 		return ServerLoad{Error: ErrorMessage(err), CheckedAt: now}
 	}
@@ -199,7 +199,7 @@ func (s *Service) probe(ctx context.Context, srv *Server) ServerLoad {
 	if err != nil {
 		load.Reachable = false
 		load.Error = ErrorMessage(err)
-		s.log.Warn("server probe failed", "server", srv.ID, "err", err)
+		s.Log.Warn("server probe failed", "server", srv.ID, "err", err)
 		return load
 	}
 	load.Reachable = true
@@ -234,7 +234,7 @@ func (s *Service) UpdateServer(ctx context.Context, id string, in ServerInput) (
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "server.update", "server", id, srv)
+		return s.Audit(ctx, q, "server.update", "server", id, srv)
 	})
 	return srv, err
 }
@@ -264,7 +264,7 @@ func (s *Service) DeleteServer(ctx context.Context, id string) error {
 		if err := q.DeleteServer(ctx, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "server.delete", "server", id, nil)
+		return s.Audit(ctx, q, "server.delete", "server", id, nil)
 	})
 }
 
@@ -277,15 +277,15 @@ func (s *Service) RebootServer(ctx context.Context, id string) (*Task, error) {
 		return nil, NotFound("server", id)
 	}
 	var t *Task
-	err := s.change(ctx, func(q Queries) error {
+	err := s.Change(ctx, func(q Queries) error {
 		if _, err := q.GetServer(ctx, id); err != nil {
 			return err
 		}
 		var err error
-		if t, err = s.enqueue(ctx, q, KindServerReboot, "server", id, serverPayload{ServerID: id}); err != nil {
+		if t, err = s.Enqueue(ctx, q, KindServerReboot, "server", id, serverPayload{ServerID: id}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "server.reboot", "server", id, map[string]string{"task_id": t.ID})
+		return s.Audit(ctx, q, "server.reboot", "server", id, map[string]string{"task_id": t.ID})
 	})
 	return t, err
 }

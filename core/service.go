@@ -114,14 +114,14 @@ type PeriodicJob struct {
 // Service holds the use cases. Create it with New; its fields are its dependencies.
 type Service struct {
 	store    Store
-	runtimes map[string]Runtime
-	notifier Notifier
-	sealer   Sealer
-	hasher   Hasher
-	cfg      Config
-	now      func() time.Time
-	log      *slog.Logger
-	wake     func()
+	Runtimes map[string]Runtime
+	Notifier Notifier
+	Sealer   Sealer
+	Hasher   Hasher
+	Cfg      Config
+	Now      func() time.Time
+	Log      *slog.Logger
+	Wake     func()
 	guard    *loginGuard
 	rates    rateLimiter // per-project request rate (core/satellite.go)
 	// newPassword makes a random password (owner passwords, the first admin's).
@@ -194,12 +194,12 @@ func New(d Deps, cfg Config) *Service {
 		cfg.Template.OwnerLogin = "admin"
 	}
 	return &Service{
-		store: d.Store, runtimes: d.Runtimes, notifier: d.Notifier, sealer: d.Sealer,
-		hasher: d.Hasher, cfg: cfg, now: d.Clock, log: d.Log, wake: d.Wake,
+		store: d.Store, Runtimes: d.Runtimes, Notifier: d.Notifier, Sealer: d.Sealer,
+		Hasher: d.Hasher, Cfg: cfg, Now: d.Clock, Log: d.Log, Wake: d.Wake,
 		guard: newLoginGuard(), newPassword: d.NewPassword,
 	}
 }
 
 // SetWake sets the function called after tasks are committed (the runner is built
 // after the Service, so cmd wires it late).
-func (s *Service) SetWake(f func()) { s.wake = f }
+func (s *Service) SetWake(f func()) { s.Wake = f }

@@ -196,21 +196,21 @@ func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session,
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	var sess *Session
 	err = s.store.InTx(ctx, func(q Queries) error {
 		if _, err := q.CloseOpenSessions(ctx, u.ID, inst.ID, now); err != nil {
 			return err
 		}
 		sess = &Session{
-			ID: newID(), UserID: u.ID, UserName: u.Name, InstanceID: inst.ID, InstanceName: inst.Name,
+			ID: NewID(), UserID: u.ID, UserName: u.Name, InstanceID: inst.ID, InstanceName: inst.Name,
 			ProjectID: inst.ProjectID, ConnType: in.ConnType, ClientIP: in.ClientIP, ClientOS: in.ClientOS,
 			ClientInfo: in.ClientInfo, CreatedAt: now,
 		}
 		if err := q.CreateSession(ctx, sess); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "session.record", "session", sess.ID, sess)
+		return s.Audit(ctx, q, "session.record", "session", sess.ID, sess)
 	})
 	if err != nil {
 		return nil, err
@@ -229,10 +229,10 @@ func (s *Service) CloseSession(ctx context.Context, id string) (*Session, error)
 	var sess *Session
 	err := s.store.InTx(ctx, func(q Queries) error {
 		var err error
-		if sess, err = q.CloseSession(ctx, id, s.now().UTC()); err != nil {
+		if sess, err = q.CloseSession(ctx, id, s.Now().UTC()); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "session.close", "session", id, nil)
+		return s.Audit(ctx, q, "session.close", "session", id, nil)
 	})
 	return sess, err
 }
@@ -295,9 +295,9 @@ func (s *Service) CountSessions(ctx context.Context, f SessionFilter) (int, erro
 
 // floatingPool parses the configured pool.
 func (s *Service) floatingPool() (netip.Prefix, error) {
-	p, err := netip.ParsePrefix(s.cfg.FloatingIPPool)
+	p, err := netip.ParsePrefix(s.Cfg.FloatingIPPool)
 	if err != nil {
-		return netip.Prefix{}, Wrap(KindUnavailable, err, "the floating IP pool %q is not a CIDR", s.cfg.FloatingIPPool)
+		return netip.Prefix{}, Wrap(KindUnavailable, err, "the floating IP pool %q is not a CIDR", s.Cfg.FloatingIPPool)
 	}
 	return p.Masked(), nil
 }
@@ -352,11 +352,11 @@ func (s *Service) pickFloatingIP(ctx context.Context, q Queries, req FloatingIPR
 		if !usable(pool, a) {
 			return "", netip.Addr{}, false, Invalid("floating_ip_id", "%s is not an address of the floating IP pool %s", a, pool)
 		}
-		return newID(), a, false, nil
+		return NewID(), a, false, nil
 	}
 	switch {
 	case ref == "":
-		id = newID()
+		id = NewID()
 	case ValidID(ref):
 		id = strings.ToLower(ref)
 	default:
@@ -424,7 +424,7 @@ func (s *Service) AllocateFloatingIP(ctx context.Context, userID string, req Flo
 			if err := q.CreateFloatingIP(ctx, ip); err != nil {
 				return err
 			}
-			return s.audit(ctx, q, "floating_ip.allocate", "user", userID, ip)
+			return s.Audit(ctx, q, "floating_ip.allocate", "user", userID, ip)
 		})
 		return auto, err
 	})
@@ -467,7 +467,7 @@ func (s *Service) ChangeFloatingIP(ctx context.Context, userID string, req Float
 			if ip, err = q.UpdateFloatingIP(ctx, userID, id, addr.String()); err != nil {
 				return err
 			}
-			return s.audit(ctx, q, "floating_ip.change", "user", userID, map[string]any{"from": cur, "to": ip})
+			return s.Audit(ctx, q, "floating_ip.change", "user", userID, map[string]any{"from": cur, "to": ip})
 		})
 		return auto, err
 	})
@@ -493,7 +493,7 @@ func (s *Service) ReleaseFloatingIP(ctx context.Context, userID string) error {
 		if err := q.DeleteFloatingIP(ctx, userID); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "floating_ip.release", "user", userID, cur)
+		return s.Audit(ctx, q, "floating_ip.release", "user", userID, cur)
 	})
 }
 
@@ -551,7 +551,7 @@ func (s *Service) CreateVolumeAssignment(ctx context.Context, a VolumeAssignment
 	if err := CheckName("volume_id", a.VolumeID, MaxNameLen); err != nil {
 		return nil, err
 	}
-	out := &VolumeAssignment{UserID: a.UserID, ProjectID: a.ProjectID, VolumeID: a.VolumeID, CreatedAt: s.now().UTC()}
+	out := &VolumeAssignment{UserID: a.UserID, ProjectID: a.ProjectID, VolumeID: a.VolumeID, CreatedAt: s.Now().UTC()}
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if _, err := q.GetUser(ctx, a.UserID); ErrorKind(err) == KindNotFound {
 			return Invalid("user_id", "unknown user %q", a.UserID)
@@ -572,7 +572,7 @@ func (s *Service) CreateVolumeAssignment(ctx context.Context, a VolumeAssignment
 			}
 			return err
 		}
-		return s.audit(ctx, q, "volume_assignment.create", "volume_assignment", out.idString(), out)
+		return s.Audit(ctx, q, "volume_assignment.create", "volume_assignment", out.idString(), out)
 	})
 	if err != nil {
 		return nil, err
@@ -619,6 +619,6 @@ func (s *Service) DeleteVolumeAssignment(ctx context.Context, id int64) error {
 		if err := q.DeleteVolumeAssignment(ctx, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "volume_assignment.delete", "volume_assignment", a.idString(), a)
+		return s.Audit(ctx, q, "volume_assignment.delete", "volume_assignment", a.idString(), a)
 	})
 }

@@ -14,8 +14,29 @@ import (
 // Lists return the page of records and the total number matching the filter.
 type Store interface {
 	Queries
+	Transactor
 	InTx(ctx context.Context, fn func(q Queries) error) error
 	Close() error
+}
+
+// Transactor runs fn in one transaction, as Store.InTx does, handing it the
+// transaction's queries untyped: a capability's use cases declare the queries
+// they need as their own interface, and InTx gives fn the transaction as that.
+type Transactor interface {
+	Transact(ctx context.Context, fn func(tx any) error) error
+}
+
+// InTx runs fn in one transaction of t, with its queries as the caller's own
+// interface Q (which every store's transaction implements; the store contract
+// suite checks it for each capability).
+func InTx[Q any](ctx context.Context, t Transactor, fn func(q Q) error) error {
+	return t.Transact(ctx, func(tx any) error {
+		q, ok := tx.(Q)
+		if !ok {
+			return Errorf(KindInternal, "the store's transaction is no %T", (*Q)(nil))
+		}
+		return fn(q)
+	})
 }
 
 // Queries is every store operation, grouped by noun.

@@ -60,10 +60,10 @@ func (s *Service) CancelTask(ctx context.Context, id string) (*Task, error) {
 	var t *Task
 	err := s.store.InTx(ctx, func(q Queries) error {
 		var err error
-		if t, err = q.RequestTaskCancel(ctx, id, s.now().UTC()); err != nil {
+		if t, err = q.RequestTaskCancel(ctx, id, s.Now().UTC()); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "task.cancel", "task", id, nil)
+		return s.Audit(ctx, q, "task.cancel", "task", id, nil)
 	})
 	return t, err
 }
@@ -118,7 +118,7 @@ func (s *Service) PeriodicJobs(expiryEvery, reconcileEvery time.Duration) []Peri
 	}
 }
 
-func decode[T any](t *Task) (T, error) {
+func Decode[T any](t *Task) (T, error) {
 	var p T
 	if err := json.Unmarshal(t.Payload, &p); err != nil {
 		return p, Permanent(fmt.Errorf("decode %s payload: %w", t.Kind, err))
@@ -134,7 +134,7 @@ type target struct {
 	rt     Runtime
 }
 
-func (s *Service) loadInstance(ctx context.Context, id string) (*Instance, *Server, Runtime, error) {
+func (s *Service) LoadInstance(ctx context.Context, id string) (*Instance, *Server, Runtime, error) {
 	inst, err := s.store.GetInstance(ctx, id)
 	if err != nil {
 		return nil, nil, nil, err
@@ -143,7 +143,7 @@ func (s *Service) loadInstance(ctx context.Context, id string) (*Instance, *Serv
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rt, err := s.runtimeFor(srv)
+	rt, err := s.RuntimeFor(srv)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -155,7 +155,7 @@ func (s *Service) loadTarget(ctx context.Context, clientID string) (*target, err
 	if err != nil {
 		return nil, err
 	}
-	inst, srv, rt, err := s.loadInstance(ctx, c.InstanceID)
+	inst, srv, rt, err := s.LoadInstance(ctx, c.InstanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func (s *Service) ensureRunning(ctx context.Context, inst *Instance, srv *Server
 	if err := rt.Start(ctx, srv, ref); err != nil {
 		return nil, fmt.Errorf("start instance %s: %w", inst.Name, err)
 	}
-	st, err := s.waitHealthy(ctx, inst, srv, rt)
+	st, err := s.WaitHealthy(ctx, inst, srv, rt)
 	if err != nil {
 		return nil, err
 	}
@@ -192,13 +192,13 @@ func (s *Service) ensureRunning(ctx context.Context, inst *Instance, srv *Server
 // recheckEvery is how often waitHealthy reads the instance's record.
 const recheckEvery = 200 * time.Millisecond
 
-// waitHealthy polls the runtime until instance in (in.RuntimeRef) answers its
+// WaitHealthy polls the runtime until instance in (in.RuntimeRef) answers its
 // health check. It reads the record too, at once when the runtime no longer
 // knows the instance and every recheckEvery otherwise, and stops as soon as the
 // lifecycle says the instance can no longer come up (it was deleted meanwhile):
 // no task waits on an instance that is gone.
-func (s *Service) waitHealthy(ctx context.Context, in *Instance, srv *Server, rt Runtime) (InstanceStatus, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
+func (s *Service) WaitHealthy(ctx context.Context, in *Instance, srv *Server, rt Runtime) (InstanceStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.Cfg.ReadyTimeout)
 	defer cancel()
 	wait := 5 * time.Millisecond
 	checked := time.Now()
@@ -228,18 +228,18 @@ func (s *Service) waitHealthy(ctx context.Context, in *Instance, srv *Server, rt
 	}
 }
 
-// lastAttempt reports whether err ends the task, so its records must show the failure.
-func lastAttempt(t *Task, err error) bool {
+// LastAttempt reports whether err ends the task, so its records must show the failure.
+func LastAttempt(t *Task, err error) bool {
 	return IsPermanent(err) || t.Attempts >= t.MaxAttempts
 }
 
 func (s *Service) runClientCreate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := decode[clientPayload](t)
+	p, err := Decode[clientPayload](t)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.createClientCloud(ctx, p.ClientID, progress)
-	if err != nil && lastAttempt(t, err) {
+	if err != nil && LastAttempt(t, err) {
 		s.markClientFailed(ctx, p.ClientID, err)
 	}
 	return res, err
@@ -255,10 +255,10 @@ func (s *Service) markClientFailed(ctx context.Context, clientID string, cause e
 		return
 	}
 	_ = s.store.InTx(ctx, func(q Queries) error {
-		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: ptr(ClientFailed)}); err != nil {
+		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: Ptr(ClientFailed)}); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "client.failed", "client", clientID, map[string]string{"error": cause.Error()})
+		return s.Audit(ctx, q, "client.failed", "client", clientID, map[string]string{"error": cause.Error()})
 	})
 	s.failInstance(ctx, c.InstanceID, "instance.create_failed", cause)
 }
@@ -282,7 +282,7 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 	}
 	progress(60, "setting owner password")
 	if len(tg.client.OwnerPasswordEnc) == 0 {
-		sealed := s.sealer.Seal([]byte(s.newPassword()))
+		sealed := s.Sealer.Seal([]byte(s.newPassword()))
 		if tg.client, err = s.store.UpdateClient(ctx, clientID, ClientUpdate{OwnerPasswordEnc: &sealed}); err != nil {
 			return nil, err
 		}
@@ -291,16 +291,16 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 		return nil, err
 	}
 	progress(90, "sending welcome e-mail")
-	err = s.change(ctx, func(q Queries) error {
+	err = s.Change(ctx, func(q Queries) error {
 		if c, err := q.GetClient(ctx, clientID); err != nil {
 			return err
 		} else if c.Status != ClientCreating {
 			return Errorf(KindConflict, "client %s is %s, no longer being created", c.Name, c.Status)
 		}
-		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: ptr(ClientActive), URL: &inst.URL}); err != nil {
+		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: Ptr(ClientActive), URL: &inst.URL}); err != nil {
 			return err
 		}
-		_, err := s.enqueue(ctx, q, KindClientSendSuccess, "client", clientID, clientPayload{ClientID: clientID})
+		_, err := s.Enqueue(ctx, q, KindClientSendSuccess, "client", clientID, clientPayload{ClientID: clientID})
 		return err
 	})
 	if err != nil {
@@ -311,7 +311,7 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 
 // setOwnerPassword runs the owner_password hook with the password on stdin.
 func (s *Service) setOwnerPassword(ctx context.Context, tg *target, inst *Instance) error {
-	hook := s.cfg.Template.Hooks.OwnerPassword
+	hook := s.Cfg.Template.Hooks.OwnerPassword
 	if len(hook) == 0 {
 		return nil
 	}
@@ -341,7 +341,7 @@ func (s *Service) runHook(ctx context.Context, rt Runtime, srv *Server, inst *In
 
 // liveTarget loads a client whose cloud should be running.
 func (s *Service) liveTarget(ctx context.Context, t *Task) (*target, error) {
-	p, err := decode[clientPayload](t)
+	p, err := Decode[clientPayload](t)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +378,7 @@ func (s *Service) restart(ctx context.Context, inst *Instance, srv *Server, rt R
 		}
 		return fmt.Errorf("restart instance %s: %w", inst.Name, err)
 	}
-	st, err := s.waitHealthy(ctx, inst, srv, rt)
+	st, err := s.WaitHealthy(ctx, inst, srv, rt)
 	if err == nil {
 		_, err = s.readyInstance(ctx, inst.ID, st)
 	}
@@ -390,7 +390,7 @@ func (s *Service) restart(ctx context.Context, inst *Instance, srv *Server, rt R
 }
 
 func (s *Service) runClientDemo(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := decode[demoPayload](t)
+	p, err := Decode[demoPayload](t)
 	if err != nil {
 		return nil, err
 	}
@@ -398,9 +398,9 @@ func (s *Service) runClientDemo(ctx context.Context, t *Task, progress func(int,
 	if err != nil {
 		return nil, err
 	}
-	hook, name := s.cfg.Template.Hooks.DemoDisable, "demo_disable"
+	hook, name := s.Cfg.Template.Hooks.DemoDisable, "demo_disable"
 	if p.On {
-		hook, name = s.cfg.Template.Hooks.DemoEnable, "demo_enable"
+		hook, name = s.Cfg.Template.Hooks.DemoEnable, "demo_enable"
 	}
 	if len(hook) == 0 {
 		return nil, Errorf(KindConflict, "the client template has no %s hook", name)
@@ -422,7 +422,7 @@ func (s *Service) runOwnerPassword(ctx context.Context, t *Task, progress func(i
 
 // taskClient loads the client a task's payload names.
 func (s *Service) taskClient(ctx context.Context, t *Task) (*Client, error) {
-	p, err := decode[clientPayload](t)
+	p, err := Decode[clientPayload](t)
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +434,7 @@ func (s *Service) ownerPassword(c *Client) ([]byte, error) {
 	if len(c.OwnerPasswordEnc) == 0 {
 		return nil, Errorf(KindConflict, "client has no owner password yet")
 	}
-	pw, err := s.sealer.Open(c.OwnerPasswordEnc)
+	pw, err := s.Sealer.Open(c.OwnerPasswordEnc)
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("open owner password: %w", err))
 	}
@@ -450,7 +450,7 @@ func (s *Service) runSendSuccess(ctx context.Context, t *Task, progress func(int
 	if err != nil {
 		return nil, err
 	}
-	if err := s.notifier.ClientReady(ctx, c, string(pw)); err != nil {
+	if err := s.Notifier.ClientReady(ctx, c, string(pw)); err != nil {
 		return nil, err
 	}
 	return map[string]string{"to": c.Email}, nil
@@ -464,7 +464,7 @@ func (s *Service) runSendExpire(ctx context.Context, t *Task, progress func(int,
 	if c.ExpireDate == nil {
 		return nil, Errorf(KindConflict, "client has no expiry date")
 	}
-	if err := s.notifier.ClientExpiring(ctx, c); err != nil {
+	if err := s.Notifier.ClientExpiring(ctx, c); err != nil {
 		return nil, err
 	}
 	return map[string]string{"to": c.Email, "expire_date": c.ExpireDate.Format(time.DateOnly)}, nil
@@ -478,7 +478,7 @@ func (s *Service) runClientDelete(ctx context.Context, t *Task, progress func(in
 	if err := s.removeInstance(ctx, c.InstanceID); err != nil {
 		return nil, err
 	}
-	_, err = s.store.UpdateClient(ctx, c.ID, ClientUpdate{Status: ptr(ClientDeleted)})
+	_, err = s.store.UpdateClient(ctx, c.ID, ClientUpdate{Status: Ptr(ClientDeleted)})
 	return nil, err
 }
 
@@ -487,7 +487,7 @@ func (s *Service) runClientDelete(ctx context.Context, t *Task, progress func(in
 // server. It is idempotent; an instance whose runtime removal failed is
 // deleted, and reconciliation removes what is left.
 func (s *Service) removeInstance(ctx context.Context, instanceID string) error {
-	inst, srv, rt, err := s.loadInstance(ctx, instanceID)
+	inst, srv, rt, err := s.LoadInstance(ctx, instanceID)
 	if ErrorKind(err) == KindNotFound {
 		return nil
 	}
@@ -508,35 +508,35 @@ func (s *Service) removeInstance(ctx context.Context, instanceID string) error {
 }
 
 func (s *Service) runClientTransfer(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := decode[transferPayload](t)
+	p, err := Decode[transferPayload](t)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.transfer(ctx, p, progress)
-	if err != nil && lastAttempt(t, err) {
+	if err != nil && LastAttempt(t, err) {
 		// The client stays where it was; the half-made copy goes, and the old
 		// instance runs again unless it went elsewhere meanwhile (rescue).
 		ctx := context.WithoutCancel(ctx)
 		_ = s.removeInstance(ctx, p.ToInstanceID)
-		if old, srv, rt, lerr := s.loadInstance(ctx, p.FromInstanceID); lerr == nil {
+		if old, srv, rt, lerr := s.LoadInstance(ctx, p.FromInstanceID); lerr == nil {
 			if _, lerr := Lifecycle(old, ActionTransfer); lerr == nil {
 				_ = rt.Start(ctx, srv, old.RuntimeRef)
 			}
 		}
-		s.store.UpdateClient(ctx, p.ClientID, ClientUpdate{Status: ptr(ClientActive)})
+		s.store.UpdateClient(ctx, p.ClientID, ClientUpdate{Status: Ptr(ClientActive)})
 	}
 	return res, err
 }
 
 func (s *Service) transfer(ctx context.Context, p transferPayload, progress func(int, string)) (any, error) {
-	from, fromSrv, rt, err := s.loadInstance(ctx, p.FromInstanceID)
+	from, fromSrv, rt, err := s.LoadInstance(ctx, p.FromInstanceID)
 	if err != nil {
 		return nil, err
 	}
 	if _, _, err := s.beginInstance(ctx, from.ID, ActionTransfer); err != nil {
 		return nil, err
 	}
-	to, toSrv, _, err := s.loadInstance(ctx, p.ToInstanceID)
+	to, toSrv, _, err := s.LoadInstance(ctx, p.ToInstanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -572,7 +572,7 @@ func (s *Service) transfer(ctx context.Context, p transferPayload, progress func
 	}
 	err = s.store.InTx(ctx, func(q Queries) error {
 		_, err := q.UpdateClient(ctx, p.ClientID, ClientUpdate{
-			ServerID: &toSrv.ID, InstanceID: &to.ID, URL: &to.URL, Status: ptr(ClientActive),
+			ServerID: &toSrv.ID, InstanceID: &to.ID, URL: &to.URL, Status: Ptr(ClientActive),
 		})
 		return err
 	})
@@ -581,13 +581,13 @@ func (s *Service) transfer(ctx context.Context, p transferPayload, progress func
 	}
 	progress(90, "removing the old instance")
 	if err := s.removeInstance(ctx, from.ID); err != nil {
-		s.log.Warn("transfer: old instance not removed; the reconciler will retry", "instance", from.ID, "err", err)
+		s.Log.Warn("transfer: old instance not removed; the reconciler will retry", "instance", from.ID, "err", err)
 	}
 	return map[string]string{"server_id": toSrv.ID, "instance_id": to.ID, "url": to.URL}, nil
 }
 
 func (s *Service) runServerReboot(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := decode[serverPayload](t)
+	p, err := Decode[serverPayload](t)
 	if err != nil {
 		return nil, err
 	}
@@ -595,7 +595,7 @@ func (s *Service) runServerReboot(ctx context.Context, t *Task, progress func(in
 	if err != nil {
 		return nil, err
 	}
-	rt, err := s.runtimeFor(srv)
+	rt, err := s.RuntimeFor(srv)
 	if err != nil {
 		return nil, err
 	}
@@ -641,7 +641,7 @@ func (s *Service) runServerReboot(ctx context.Context, t *Task, progress func(in
 // ExpireNoticeDays, once per client per expiry date: marking the client and asking
 // for the e-mail happen in one transaction.
 func (s *Service) runExpiryNotices(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	horizon := dateOnly(s.now()).AddDate(0, 0, s.cfg.ExpireNoticeDays)
+	horizon := dateOnly(s.Now()).AddDate(0, 0, s.Cfg.ExpireNoticeDays)
 	active := ClientActive
 	cs, _, err := s.store.ListClients(ctx, ClientFilter{Status: &active, ExpiringBefore: &horizon})
 	if err != nil {
@@ -652,14 +652,14 @@ func (s *Service) runExpiryNotices(ctx context.Context, t *Task, progress func(i
 		if c.ExpireDate == nil || (c.ExpireNoticeFor != nil && c.ExpireNoticeFor.Equal(*c.ExpireDate)) {
 			continue
 		}
-		if c.ExpireDate.Before(dateOnly(s.now())) {
+		if c.ExpireDate.Before(dateOnly(s.Now())) {
 			continue // already expired: the notice is about what is coming
 		}
-		err := s.change(ctx, func(q Queries) error {
-			if _, err := q.UpdateClient(ctx, c.ID, ClientUpdate{ExpireNoticeFor: ptr(c.ExpireDate)}); err != nil {
+		err := s.Change(ctx, func(q Queries) error {
+			if _, err := q.UpdateClient(ctx, c.ID, ClientUpdate{ExpireNoticeFor: Ptr(c.ExpireDate)}); err != nil {
 				return err
 			}
-			_, err := s.enqueue(ctx, q, KindClientSendExpire, "client", c.ID, clientPayload{ClientID: c.ID})
+			_, err := s.Enqueue(ctx, q, KindClientSendExpire, "client", c.ID, clientPayload{ClientID: c.ID})
 			return err
 		})
 		if err != nil {
@@ -682,7 +682,7 @@ func (s *Service) runReconcile(ctx context.Context, t *Task, progress func(int, 
 	report := map[string]int{}
 	for _, srv := range servers {
 		if err := s.reconcileServer(ctx, srv, report); err != nil {
-			s.log.Warn("reconcile server", "server", srv.ID, "err", err)
+			s.Log.Warn("reconcile server", "server", srv.ID, "err", err)
 			report["unreachable"]++
 		}
 	}
@@ -690,7 +690,7 @@ func (s *Service) runReconcile(ctx context.Context, t *Task, progress func(int, 
 }
 
 func (s *Service) reconcileServer(ctx context.Context, srv *Server, report map[string]int) error {
-	rt, err := s.runtimeFor(srv)
+	rt, err := s.RuntimeFor(srv)
 	if err != nil {
 		return err
 	}
@@ -719,7 +719,7 @@ func (s *Service) reconcileServer(ctx context.Context, srv *Server, report map[s
 			if err := rt.Delete(ctx, srv, ri.Ref); err != nil {
 				return err
 			}
-			s.log.Warn("reconcile: removed an instance no record owns", "server", srv.ID, "ref", ri.Ref, "name", ri.Name)
+			s.Log.Warn("reconcile: removed an instance no record owns", "server", srv.ID, "ref", ri.Ref, "name", ri.Name)
 			report["orphans_removed"]++
 		default:
 			// Without a server label and no record of this install that is gone:
@@ -749,7 +749,7 @@ func (s *Service) reconcileServer(ctx context.Context, srv *Server, report map[s
 				continue // passing through a state; the next pass looks again
 			}
 		} else {
-			s.log.Warn("reconcile: instance record has no runtime instance", "instance", in.ID, "server", srv.ID)
+			s.Log.Warn("reconcile: instance record has no runtime instance", "instance", in.ID, "server", srv.ID)
 			report["missing"]++
 		}
 		if next, err := Lifecycle(in, action); err != nil || next == in.State {

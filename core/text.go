@@ -60,8 +60,8 @@ func isNameBreaking(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
 
-// checkOptional applies check to *v when v is set.
-func checkOptional(v *string, check func(string) error) error {
+// CheckOptional applies check to *v when v is set.
+func CheckOptional(v *string, check func(string) error) error {
 	if v == nil {
 		return nil
 	}

@@ -125,7 +125,7 @@ type tokenKind struct {
 func (s *Service) tokenKind(kind string) (tokenKind, error) {
 	switch kind {
 	case TokenAPI:
-		return tokenKind{maxAge: s.cfg.TokenTTL, strict: true, scoped: true,
+		return tokenKind{maxAge: s.Cfg.TokenTTL, strict: true, scoped: true,
 			audit: "token.issue", auditType: "token", secret: secret.RandomToken}, nil
 	case TokenPanel:
 		// The audit action and the secret's form are the panel sessions' own
@@ -147,10 +147,10 @@ func hexSecret() string {
 
 // newToken is a token of kind k for u, issued now, and its secret.
 func (s *Service) newToken(kind string, k tokenKind, u *User, methods []string) (*Token, string) {
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	sec := k.secret()
 	return &Token{
-		ID: newID(), Hash: TokenHash(sec), Kind: kind, UserID: u.ID, Methods: methods,
+		ID: NewID(), Hash: TokenHash(sec), Kind: kind, UserID: u.ID, Methods: methods,
 		IssuedAt: now, ExpiresAt: now.Add(k.maxAge), LastUsedAt: now, IdleTimeout: k.idle,
 	}, sec
 }
@@ -162,9 +162,9 @@ func (s *Service) storeToken(ctx context.Context, q Queries, k tokenKind, t *Tok
 		return err
 	}
 	if k.auditType == "user" {
-		return s.audit(ctx, q, k.audit, "user", t.UserID, nil)
+		return s.Audit(ctx, q, k.audit, "user", t.UserID, nil)
 	}
-	return s.audit(ctx, q, k.audit, "token", t.ID, map[string]string{"user_id": t.UserID, "project_id": t.ProjectID})
+	return s.Audit(ctx, q, k.audit, "token", t.ID, map[string]string{"user_id": t.UserID, "project_id": t.ProjectID})
 }
 
 // lookupToken returns the live token of kind whose secret is sec, and its
@@ -196,7 +196,7 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*Token, *U
 	if err != nil {
 		return nil, nil, authStoreErr(err)
 	}
-	now := s.now()
+	now := s.Now()
 	switch {
 	case t.RevokedAt != nil:
 		return nil, nil, refuse(ReasonTokenRevoked, "the token was revoked")
@@ -288,15 +288,15 @@ func (s *Service) RevokeToken(ctx context.Context, tok string) error {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {
-		if err := q.RevokeToken(ctx, t.ID, s.now().UTC()); err != nil {
+		if err := q.RevokeToken(ctx, t.ID, s.Now().UTC()); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "token.revoke", "token", t.ID, map[string]string{"user_id": t.UserID})
+		return s.Audit(ctx, q, "token.revoke", "token", t.ID, map[string]string{"user_id": t.UserID})
 	})
 }
 
 func (s *Service) runTokenSweep(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	n, err := s.store.DeleteExpiredTokens(ctx, s.now().Add(-expiredTokenKeep))
+	n, err := s.store.DeleteExpiredTokens(ctx, s.Now().Add(-expiredTokenKeep))
 	if err != nil {
 		return nil, err
 	}

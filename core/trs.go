@@ -235,7 +235,7 @@ func (s *Service) CreateFlavor(ctx context.Context, in FlavorInput) (*Flavor, er
 	case in.Disk < 0 || in.Disk > 1<<20:
 		return nil, Invalid("disk", "disk must be between 0 and %d GiB", 1<<20)
 	}
-	f := &Flavor{ID: newID(), Name: in.Name, VCPUs: in.VCPUs, RAM: in.RAM, Disk: in.Disk, CreatedAt: s.now().UTC()}
+	f := &Flavor{ID: NewID(), Name: in.Name, VCPUs: in.VCPUs, RAM: in.RAM, Disk: in.Disk, CreatedAt: s.Now().UTC()}
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if err := q.CreateFlavor(ctx, f); err != nil {
 			if ErrorKind(err) == KindConflict {
@@ -243,7 +243,7 @@ func (s *Service) CreateFlavor(ctx context.Context, in FlavorInput) (*Flavor, er
 			}
 			return err
 		}
-		return s.audit(ctx, q, "flavor.create", "flavor", f.ID, f)
+		return s.Audit(ctx, q, "flavor.create", "flavor", f.ID, f)
 	})
 	if err != nil {
 		return nil, err
@@ -343,7 +343,7 @@ func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error
 	case in.Zone == ZoneOwn && in.Owner == "":
 		return nil, Invalid("owner_id", "an image of zone own needs an owner")
 	}
-	im := &Image{ID: newID(), Name: in.Name, Ref: in.Ref, Zone: in.Zone, OSType: in.OSType, CreatedAt: s.now().UTC()}
+	im := &Image{ID: NewID(), Name: in.Name, Ref: in.Ref, Zone: in.Zone, OSType: in.OSType, CreatedAt: s.Now().UTC()}
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if in.Owner != "" {
 			u, err := userByRef(ctx, q, in.Owner)
@@ -357,7 +357,7 @@ func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error
 		if err := q.CreateImage(ctx, im); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "image.create", "image", im.ID, im)
+		return s.Audit(ctx, q, "image.create", "image", im.ID, im)
 	})
 	if err != nil {
 		return nil, err
@@ -372,7 +372,7 @@ func (s *Service) TRSProjectDefaults(ctx context.Context) (TRSDefaults, error) {
 	if err := s.check(ctx, ActionProjectView, Resource{Type: ResourceProject}); err != nil {
 		return TRSDefaults{}, err
 	}
-	return s.cfg.TRS, nil
+	return s.Cfg.TRS, nil
 }
 
 // CheckInstanceNamePattern reports whether pattern can name machines: it holds at
@@ -452,12 +452,12 @@ func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInp
 			return err
 		}
 	}
-	if err := checkOptional(in.Description, func(v string) error { return CheckText("description", v, 1000) }); err != nil {
+	if err := CheckOptional(in.Description, func(v string) error { return CheckText("description", v, 1000) }); err != nil {
 		return err
 	}
 	for field, v := range map[string]*string{"domain_id": in.DomainID, "parent_id": in.ParentID, "network_id": in.NetworkID,
 		"availability_zone": in.AvailabilityZone, "volume_type_id": in.VolumeTypeID} {
-		if err := checkOptional(v, func(v string) error { return CheckLine(field, v, 64) }); err != nil {
+		if err := CheckOptional(v, func(v string) error { return CheckLine(field, v, 64) }); err != nil {
 			return err
 		}
 	}
@@ -532,16 +532,16 @@ func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInp
 // normTRSInput trims what is trimmed before storing.
 func normTRSInput(in *TRSProjectInput) {
 	if in.Name != nil {
-		in.Name = ptr(strings.TrimSpace(*in.Name))
+		in.Name = Ptr(strings.TrimSpace(*in.Name))
 	}
 	if in.DomainID != nil && *in.DomainID == "" {
-		in.DomainID = ptr(DefaultDomain)
+		in.DomainID = Ptr(DefaultDomain)
 	}
 	if in.Tags != nil && *in.Tags == nil {
-		in.Tags = ptr([]string{})
+		in.Tags = Ptr([]string{})
 	}
 	if in.AllowedNetworks != nil {
-		in.AllowedNetworks = ptr(normNetworks(*in.AllowedNetworks))
+		in.AllowedNetworks = Ptr(normNetworks(*in.AllowedNetworks))
 	}
 }
 
@@ -562,9 +562,9 @@ func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TR
 		return nil, err
 	}
 	normTRSInput(&in)
-	d := s.cfg.TRS
+	d := s.Cfg.TRS
 	p := &TRSProject{
-		ID: newID(), Enabled: true, DomainID: DefaultDomain, Tags: []string{}, AllowedNetworks: []string{},
+		ID: NewID(), Enabled: true, DomainID: DefaultDomain, Tags: []string{}, AllowedNetworks: []string{},
 		OperationMode: d.OperationMode, AvailabilityZone: d.AvailabilityZone, MinReserveVM: d.MinReserveVM,
 		InstanceNamePattern: d.InstanceNamePattern, UserVolumeEnabled: d.UserVolumeEnabled,
 		VolumeSize: d.VolumeSize, VolumeTypeID: d.VolumeTypeID,
@@ -573,7 +573,7 @@ func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TR
 	if p.ParentID == "" {
 		p.ParentID = p.DomainID
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	p.CreatedAt, p.UpdatedAt = now, now
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if err := s.checkTRSInput(ctx, q, in, true); err != nil {
@@ -582,7 +582,7 @@ func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TR
 		if err := q.CreateTRSProject(ctx, p); err != nil {
 			return trsNameConflict(err, p.Name, p.DomainID)
 		}
-		return s.audit(ctx, q, "trs_project.create", "project", p.ID, p)
+		return s.Audit(ctx, q, "trs_project.create", "project", p.ID, p)
 	})
 	if err != nil {
 		return nil, err
@@ -666,7 +666,7 @@ func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProject
 			}
 			return trsNameConflict(err, name, domain)
 		}
-		return s.audit(ctx, q, "trs_project.update", "project", id, p)
+		return s.Audit(ctx, q, "trs_project.update", "project", id, p)
 	})
 	if err != nil {
 		return nil, err

@@ -92,6 +92,11 @@ func (db *DB) SetClock(now func() time.Time) { db.queries.now = now }
 // Dialect names the database the store runs on.
 func (db *DB) Dialect() string { return db.d.Name }
 
+// Transact is InTx with the transaction's queries untyped (core.InTx).
+func (db *DB) Transact(ctx context.Context, fn func(tx any) error) error {
+	return db.InTx(ctx, func(q core.Queries) error { return fn(q) })
+}
+
 // InTx runs fn in one transaction: it commits when fn returns nil and rolls back
 // when fn fails or panics. fn must use only q: on SQLite the transaction holds the
 // only writer connection, so writing through db inside fn would wait forever.
