@@ -18,8 +18,15 @@ func ValidID(id string) bool {
 	return err == nil && len(id) == 36
 }
 
+// Recorder is what a change's transaction needs of the store for its audit
+// trail and its tasks: every capability's Queries embed it.
+type Recorder interface {
+	AddAudit(ctx context.Context, e *AuditEvent) error
+	CreateTask(ctx context.Context, t *Task) error
+}
+
 // Audit records a change made by the actor in ctx.
-func (s *Service) Audit(ctx context.Context, q Queries, action, targetType, targetID string, detail any) error {
+func (s *Service) Audit(ctx context.Context, q Recorder, action, targetType, targetID string, detail any) error {
 	a := ActorFrom(ctx)
 	e := &AuditEvent{
 		At: s.Now().UTC(), Actor: a.Name, Face: a.Face, Source: a.Source,
@@ -36,7 +43,7 @@ func (s *Service) Audit(ctx context.Context, q Queries, action, targetType, targ
 }
 
 // Enqueue writes a task in q's transaction; call s.Wake() after the commit.
-func (s *Service) Enqueue(ctx context.Context, q Queries, kind, targetType, targetID string, payload any) (*Task, error) {
+func (s *Service) Enqueue(ctx context.Context, q Recorder, kind, targetType, targetID string, payload any) (*Task, error) {
 	t, err := s.newTask(ctx, kind, targetType, targetID, payload)
 	if err != nil {
 		return nil, err
@@ -46,7 +53,7 @@ func (s *Service) Enqueue(ctx context.Context, q Queries, kind, targetType, targ
 
 // RecordDone writes a task that is already done, with its result: work a use case
 // finished synchronously, kept so that it reads like any other task.
-func (s *Service) RecordDone(ctx context.Context, q Queries, kind, targetType, targetID string, payload, result any) (*Task, error) {
+func (s *Service) RecordDone(ctx context.Context, q Recorder, kind, targetType, targetID string, payload, result any) (*Task, error) {
 	t, err := s.newTask(ctx, kind, targetType, targetID, payload)
 	if err != nil {
 		return nil, err
