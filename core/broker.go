@@ -192,11 +192,11 @@ func (s *Service) brokerProject(ctx context.Context, u Actor, name, domain strin
 // checkRoom refuses a request that would need a new machine when no server has
 // room for one (KindConflict, reason no_instance).
 func checkRoom(ctx context.Context, q Queries, p *TRSProject) error {
-	load, err := machineLoad(ctx, q)
+	load, err := CountLoad(ctx, q)
 	if err != nil {
 		return err
 	}
-	if _, err := placeBy(ctx, q, nil, load, "machine"); ErrorKind(err) == KindConflict {
+	if _, err := PlaceBy(ctx, q, nil, load, "machine"); ErrorKind(err) == KindConflict {
 		return Reasoned(KindConflict, ReasonNoInstance,
 			fmt.Sprintf("no machine to hand out in project %s, and no server has room for a new one", p.Name), "project_name", p.Name)
 	} else if err != nil {

@@ -127,58 +127,6 @@ func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientVie
 	return out, total, nil
 }
 
-// place picks the server for a new instance: the requested one if it is active and
-// has room, else the least-loaded active server with room. Call inside a transaction
-// after LockServers.
-func place(ctx context.Context, q Queries, want *string) (*Server, error) {
-	counts, err := machineLoad(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return placeBy(ctx, q, want, counts, "client")
-}
-
-// placeBy is place with the load already counted (clients and machines per
-// server); what names the new thing in the error of a full fleet.
-func placeBy(ctx context.Context, q Queries, want *string, counts map[string]int, what string) (*Server, error) {
-	if want != nil {
-		srv, err := q.GetServer(ctx, *want)
-		if ErrorKind(err) == KindNotFound {
-			return nil, Invalid("server_id", "server %q not found", *want)
-		} else if err != nil {
-			return nil, err
-		}
-		if srv.Status != ServerActive {
-			return nil, Errorf(KindConflict, "server %s is not active", srv.Name)
-		}
-		if counts[srv.ID] >= srv.Capacity {
-			return nil, Errorf(KindConflict, "server %s is full (%d of %d)", srv.Name, counts[srv.ID], srv.Capacity)
-		}
-		return srv, nil
-	}
-	active := ServerActive
-	servers, _, err := q.ListServers(ctx, ServerFilter{Status: &active})
-	if err != nil {
-		return nil, err
-	}
-	var best *Server
-	var bestLoad float64
-	for _, srv := range servers {
-		n := counts[srv.ID]
-		if n >= srv.Capacity {
-			continue
-		}
-		load := float64(n) / float64(srv.Capacity)
-		if best == nil || load < bestLoad {
-			best, bestLoad = srv, load
-		}
-	}
-	if best == nil {
-		return nil, Errorf(KindConflict, "no active server has room for a new %s", what)
-	}
-	return best, nil
-}
-
 // instanceFor builds the instance record of a client's cloud on srv from the template.
 func (s *Service) instanceFor(c *Client, srv *Server) *Instance {
 	t := s.Cfg.Template
@@ -232,7 +180,7 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *T
 		if err := q.LockServers(ctx); err != nil {
 			return err
 		}
-		srv, err := place(ctx, q, in.ServerID)
+		srv, err := Place(ctx, q, in.ServerID)
 		if err != nil {
 			return err
 		}
@@ -517,7 +465,7 @@ func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*Tas
 			if err := q.LockServers(ctx); err != nil {
 				return err
 			}
-			dst, err := place(ctx, q, &serverID)
+			dst, err := Place(ctx, q, &serverID)
 			if err != nil {
 				return err
 			}

@@ -206,22 +206,6 @@ func checkSubjects(ctx context.Context, q Queries, users, groups []string) error
 	return nil
 }
 
-// machineLoad counts clients and machines per server: both take a server's capacity.
-func machineLoad(ctx context.Context, q Queries) (map[string]int, error) {
-	counts, err := q.CountClientsByServer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	machines, err := q.CountMachinesByServer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for id, n := range machines {
-		counts[id] += n
-	}
-	return counts, nil
-}
-
 // ReasonNoRoom: no active server has room for a new machine.
 const ReasonNoRoom = "no_room"
 
@@ -229,7 +213,7 @@ const ReasonNoRoom = "no_room"
 // counted so far; a full fleet (or none) is KindConflict with reason no_room and
 // the project's name, so that a face can say in which project it failed.
 func placeMachine(ctx context.Context, q Queries, load map[string]int, p *TRSProject) (*Server, error) {
-	srv, err := placeBy(ctx, q, nil, load, "machine")
+	srv, err := PlaceBy(ctx, q, nil, load, "machine")
 	if ErrorKind(err) == KindConflict {
 		return nil, Reasoned(KindConflict, ReasonNoRoom,
 			fmt.Sprintf("no active server has room for a new machine in project %s", p.Name), "project_name", p.Name)
@@ -296,7 +280,7 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 		for _, n := range names {
 			taken[n] = true
 		}
-		load, err := machineLoad(ctx, q)
+		load, err := CountLoad(ctx, q)
 		if err != nil {
 			return err
 		}
