@@ -126,6 +126,9 @@ type Service struct {
 	rates    rateLimiter // per-project request rate (core/satellite.go)
 	// newPassword makes a random password (owner passwords, the first admin's).
 	newPassword func() string
+	// handlers and periodic are the task kinds capability packages registered.
+	handlers map[string]TaskFunc
+	periodic []PeriodicJob
 	// dummy is the hash verified for unknown users (Service.dummyHash).
 	dummyOnce sync.Once
 	dummy     string

@@ -79,8 +79,32 @@ func (s *Service) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, 
 	return s.store.ListAudit(ctx, f)
 }
 
-// TaskHandlers returns the work behind every task kind, for the task runner.
+// Register adds the work behind a task kind of a capability package (which
+// registers its kinds when it is made, before the task runner starts);
+// RegisterPeriodic schedules one of them once per cluster. A kind registered
+// twice is a programming error.
+func (s *Service) Register(kind string, fn TaskFunc) {
+	if _, ok := s.TaskHandlers()[kind]; ok {
+		panic("core: task kind " + kind + " registered twice")
+	}
+	if s.handlers == nil {
+		s.handlers = map[string]TaskFunc{}
+	}
+	s.handlers[kind] = fn
+}
+
+// RegisterPeriodic schedules the registered kind j.Kind every j.Every.
+func (s *Service) RegisterPeriodic(j PeriodicJob) { s.periodic = append(s.periodic, j) }
+
+// TaskHandlers returns the work behind every task kind, for the task runner:
+// core's own and the registered ones.
 func (s *Service) TaskHandlers() map[string]TaskFunc {
+	h := s.ownTasks()
+	maps.Copy(h, s.handlers)
+	return h
+}
+
+func (s *Service) ownTasks() map[string]TaskFunc {
 	return map[string]TaskFunc{
 		KindClientCreate:        s.runClientCreate,
 		KindClientReboot:        s.runClientReboot,
@@ -107,15 +131,16 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 	}
 }
 
-// PeriodicJobs returns the work scheduled once per cluster.
+// PeriodicJobs returns the work scheduled once per cluster: core's own and the
+// registered ones.
 func (s *Service) PeriodicJobs(expiryEvery, reconcileEvery time.Duration) []PeriodicJob {
-	return []PeriodicJob{
+	return append([]PeriodicJob{
 		{Kind: KindExpiryNotices, Every: expiryEvery},
 		{Kind: KindReconcile, Every: reconcileEvery},
 		{Kind: KindTRSPool, Every: TRSPoolEvery},
 		{Kind: KindProjectUsage, Every: ProjectUsageEvery},
 		{Kind: KindTokenSweep, Every: TokenSweepEvery},
-	}
+	}, s.periodic...)
 }
 
 func Decode[T any](t *Task) (T, error) {
