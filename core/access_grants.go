@@ -50,7 +50,7 @@ func grantTarget(g Grant) (string, string) {
 // the action's type when empty); granting twice is no change. An unknown
 // action is KindInvalid, an unknown user or group KindNotFound.
 func (s *Service) GrantPermission(ctx context.Context, g Grant) (*Grant, error) {
-	if err := s.check(ctx, ActionGrantManage, Resource{Type: ResourceGrant}); err != nil {
+	if err := s.Check(ctx, ActionGrantManage, Resource{Type: ResourceGrant}); err != nil {
 		return nil, err
 	}
 	g.CreatedAt = s.Now().UTC()
@@ -72,7 +72,7 @@ func (s *Service) GrantPermission(ctx context.Context, g Grant) (*Grant, error) 
 
 // RevokePermission takes back a grant; KindNotFound when there is none.
 func (s *Service) RevokePermission(ctx context.Context, g Grant) error {
-	if err := s.check(ctx, ActionGrantManage, Resource{Type: ResourceGrant}); err != nil {
+	if err := s.Check(ctx, ActionGrantManage, Resource{Type: ResourceGrant}); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {
@@ -89,7 +89,7 @@ func (s *Service) RevokePermission(ctx context.Context, g Grant) error {
 
 // ListGrants lists the grants f selects, oldest first.
 func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*Grant, int, error) {
-	if err := s.check(ctx, ActionGrantView, Resource{Type: ResourceGrant}); err != nil {
+	if err := s.Check(ctx, ActionGrantView, Resource{Type: ResourceGrant}); err != nil {
 		return nil, 0, err
 	}
 	var fields []filterField

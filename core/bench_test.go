@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/internal/testenv"
 )
 
@@ -23,7 +24,7 @@ func BenchmarkCreate1000Clients(b *testing.B) {
 		b.StartTimer()
 		for i := range 1000 {
 			name, email := fmt.Sprintf("lab-%04d", i), fmt.Sprintf("lab%04d@example.test", i)
-			if _, _, err := e.Svc.CreateClient(ctx, core.ClientInput{Name: &name, Email: &email}); err != nil {
+			if _, _, err := e.Cloud.CreateClient(ctx, cloud.ClientInput{Name: &name, Email: &email}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -170,7 +170,7 @@ func (s *Service) runInstanceStart(ctx context.Context, t *Task, progress func(i
 	if err != nil {
 		return nil, err
 	}
-	in, done, err := s.beginInstance(ctx, in.ID, ActionStart)
+	in, done, err := s.BeginInstance(ctx, in.ID, ActionStart)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (s *Service) runInstanceStart(ctx context.Context, t *Task, progress func(i
 	}
 	if err != nil {
 		if LastAttempt(t, err) {
-			s.failInstance(ctx, in.ID, "instance.start_failed", err)
+			s.FailInstance(ctx, in.ID, "instance.start_failed", err)
 		}
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (s *Service) runInstanceStop(ctx context.Context, t *Task, progress func(in
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.beginInstance(ctx, in.ID, ActionStop); err != nil {
+	if _, _, err := s.BeginInstance(ctx, in.ID, ActionStop); err != nil {
 		return nil, err
 	}
 	if err := rt.Stop(ctx, srv, in.RuntimeRef); err != nil {
@@ -212,7 +212,7 @@ func (s *Service) runInstanceReboot(ctx context.Context, t *Task, progress func(
 	if err != nil {
 		return nil, err
 	}
-	if err := s.restart(ctx, in, srv, rt); err != nil {
+	if err := s.Restart(ctx, in, srv, rt); err != nil {
 		return nil, err
 	}
 	return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, nil

@@ -101,7 +101,7 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := s.check(ctx, ActionMachineRequest, Resource{Type: ResourceMachine, Project: p.ID}); err != nil {
+	if err := s.Check(ctx, ActionMachineRequest, Resource{Type: ResourceMachine, Project: p.ID}); err != nil {
 		return nil, err
 	}
 	var t *Task
@@ -368,7 +368,7 @@ func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, erro
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.check(ctx, ActionVMRequestView, Resource{Type: ResourceVMRequest, ID: t.ID, Owner: t.TargetID}); err != nil {
+	if err := s.Check(ctx, ActionVMRequestView, Resource{Type: ResourceVMRequest, ID: t.ID, Owner: t.TargetID}); err != nil {
 		if ErrorKind(err) == KindForbidden {
 			return nil, Reasoned(KindForbidden, ReasonRequestForbidden, "request "+requestID+" belongs to another user", "request_id", requestID)
 		}
@@ -428,7 +428,7 @@ func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, erro
 // BrokerProjects lists the names of the enabled TRS projects the user has a role
 // on (the user itself, or an administrator, asks: user.view).
 func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, error) {
-	if err := s.check(ctx, ActionUserView, userResource(userID)); err != nil {
+	if err := s.Check(ctx, ActionUserView, userResource(userID)); err != nil {
 		return nil, err
 	}
 	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: Ptr(true), UserID: &userID})
@@ -489,7 +489,7 @@ type autoAllocatePayload struct {
 // AutoAllocateUsers starts a task that gives each member of a TRS project (a user
 // with a role on it) who holds no machine there a free machine (admins only).
 func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*Task, error) {
-	if err := s.check(ctx, ActionProjectAllocate, On(ResourceProject, projectID)); err != nil {
+	if err := s.Check(ctx, ActionProjectAllocate, On(ResourceProject, projectID)); err != nil {
 		return nil, err
 	}
 	if !ValidID(projectID) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/internal/testenv"
 	"hostdeck/runtime/docker"
 	"hostdeck/sampleapp"
@@ -46,7 +47,7 @@ func TestDockerClientLifecycle(t *testing.T) {
 	ctx := e.AdminCtx()
 	aID := a.ID
 	name, email := "Docker Lab", "docker@example.test"
-	c, tk, err := e.Svc.CreateClient(ctx, core.ClientInput{Name: &name, Email: &email, ServerID: &aID})
+	c, tk, err := e.Cloud.CreateClient(ctx, cloud.ClientInput{Name: &name, Email: &email, ServerID: &aID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestDockerClientLifecycle(t *testing.T) {
 		}
 	}
 	wantSuccess(tk, nil)
-	v, _ := e.Svc.GetClient(ctx, c.ID)
+	v, _ := e.Cloud.GetClient(ctx, c.ID)
 	if !v.Available || !strings.HasPrefix(v.URL, "http://127.0.0.1:") {
 		t.Fatalf("client = %+v", v.Client)
 	}
@@ -111,15 +112,15 @@ func TestDockerClientLifecycle(t *testing.T) {
 		t.Fatal("owner password hook did not run")
 	}
 
-	wantSuccess(e.Svc.SetDemo(ctx, c.ID, true))
-	wantSuccess(e.Svc.RebootClient(ctx, c.ID))
-	v, _ = e.Svc.GetClient(ctx, c.ID)
+	wantSuccess(e.Cloud.SetDemo(ctx, c.ID, true))
+	wantSuccess(e.Cloud.RebootClient(ctx, c.ID))
+	v, _ = e.Cloud.GetClient(ctx, c.ID)
 	if !v.Demo || !v.Available {
 		t.Fatalf("after demo+reboot: %+v", v.Client)
 	}
 
-	wantSuccess(e.Svc.TransferClient(ctx, c.ID, b.ID))
-	moved, _ := e.Svc.GetClient(ctx, c.ID)
+	wantSuccess(e.Cloud.TransferClient(ctx, c.ID, b.ID))
+	moved, _ := e.Cloud.GetClient(ctx, c.ID)
 	if moved.ServerID != b.ID || !moved.Available {
 		t.Fatalf("moved = %+v", moved.Client)
 	}
@@ -132,7 +133,7 @@ func TestDockerClientLifecycle(t *testing.T) {
 		t.Fatalf("old container still there: %v", err)
 	}
 
-	wantSuccess(e.Svc.DeleteClient(ctx, c.ID))
+	wantSuccess(e.Cloud.DeleteClient(ctx, c.ID))
 	if _, err := d.Inspect(context.Background(), b, moved.Instance.RuntimeRef); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("container still there after delete: %v", err)
 	}
@@ -163,7 +164,7 @@ func BenchmarkDockerClientCreate(b *testing.B) {
 	for b.Loop() {
 		i++
 		name, email := fmt.Sprintf("bench-%d", i), fmt.Sprintf("bench%d@example.test", i)
-		_, tk, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email})
+		_, tk, err := e.Cloud.CreateClient(e.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email})
 		if err != nil {
 			b.Fatal(err)
 		}

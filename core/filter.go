@@ -116,7 +116,7 @@ func checkFilter(fields ...filterField) error {
 // filters no face lets a client set (InstanceFilter, ImageFilter,
 // AssignmentFilter) are core's own and have none.
 
-func (f ClientFilter) check() error {
+func (f ClientFilter) Check() error {
 	return checkFilter(value("server_id", f.ServerID), oneOf("status", f.Status, ClientStatuses), value("name", f.Name), value("email", f.Email))
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/internal/testenv"
 )
 
@@ -122,7 +123,7 @@ func TestListFilterEnumerated(t *testing.T) {
 		names     string
 	}{
 		{"status", func(v string) error {
-			_, _, err := e.Svc.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
+			_, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
 			return err
 		}, []string{"creating", "active", "failed", "transferring", "deleting", "deleted"}, []string{"Active", "gone", ""},
 			"creating, active, failed, transferring, deleting, deleted"},
@@ -138,7 +139,7 @@ func TestListFilterEnumerated(t *testing.T) {
 		}, []string{"PENDING", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"}, []string{"success", "DONE"},
 			"PENDING, STARTED, SUCCESS, FAILURE, RETRY, REVOKED"},
 		{"kind", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Kind: &v}); return err },
-			[]string{core.KindClientCreate, core.KindMachineCreate, core.KindReconcile}, []string{"client", "client.create "},
+			[]string{cloud.KindClientCreate, core.KindMachineCreate, core.KindReconcile}, []string{"client", "client.create "},
 			"client.create, client.delete"},
 	} {
 		for _, v := range tc.good {
@@ -163,11 +164,11 @@ func TestListFilterBounds(t *testing.T) {
 		field string
 		list  func(v string) error
 	}{
-		{"email", func(v string) error { _, _, err := e.Svc.ListClients(ctx, core.ClientFilter{Email: &v}); return err }},
-		{"name", func(v string) error { _, _, err := e.Svc.ListClients(ctx, core.ClientFilter{Name: &v}); return err }},
-		{"server_id", func(v string) error { _, _, err := e.Svc.ListClients(ctx, core.ClientFilter{ServerID: &v}); return err }},
+		{"email", func(v string) error { _, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Email: &v}); return err }},
+		{"name", func(v string) error { _, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Name: &v}); return err }},
+		{"server_id", func(v string) error { _, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{ServerID: &v}); return err }},
 		{"status", func(v string) error {
-			_, _, err := e.Svc.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
+			_, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
 			return err
 		}},
 		{"runtime", func(v string) error { _, _, err := e.Svc.ListServers(ctx, core.ServerFilter{Runtime: &v}); return err }},

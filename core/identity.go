@@ -211,7 +211,7 @@ func checkUserInput(in UserInput) error {
 // CreateUser creates a user of the actor's realm (admins only). The password
 // must pass CheckPassword; it is hashed with the Hasher (argon2id).
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
-	if err := s.check(ctx, ActionUserCreate, Resource{Type: ResourceUser}); err != nil {
+	if err := s.Check(ctx, ActionUserCreate, Resource{Type: ResourceUser}); err != nil {
 		return nil, err
 	}
 	if in.Name == nil {
@@ -261,7 +261,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 
 // ListUsers lists the users of the actor's realm (admins only).
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, error) {
-	if err := s.check(ctx, ActionUserView, Resource{Type: ResourceUser}); err != nil {
+	if err := s.Check(ctx, ActionUserView, Resource{Type: ResourceUser}); err != nil {
 		return nil, 0, err
 	}
 	realm := ActorFrom(ctx).realm()
@@ -274,7 +274,7 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, er
 
 // GetUser returns a user: admins see anyone of their realm, members themselves.
 func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
-	if err := s.check(ctx, ActionUserView, userResource(id)); err != nil {
+	if err := s.Check(ctx, ActionUserView, userResource(id)); err != nil {
 		return nil, err
 	}
 	return managedUser(ctx, s.store, id)
@@ -284,7 +284,7 @@ func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
 // only, on users of their realm). A new password ends the tokens and sessions
 // the old one opened.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*User, error) {
-	if err := s.check(ctx, ActionUserEdit, userResource(id)); err != nil {
+	if err := s.Check(ctx, ActionUserEdit, userResource(id)); err != nil {
 		return nil, err
 	}
 	if in.DomainID != nil {
@@ -325,7 +325,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 // DeleteUser removes a user of the actor's realm with its memberships, grants
 // and tokens (admins only; nobody deletes their own account).
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	if err := s.check(ctx, ActionUserDelete, userResource(id)); err != nil {
+	if err := s.Check(ctx, ActionUserDelete, userResource(id)); err != nil {
 		return err
 	}
 	if ActorFrom(ctx).UserID == id {
@@ -351,7 +351,7 @@ type GroupInput struct {
 
 // CreateGroup creates a group (admins only).
 func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) {
-	if err := s.check(ctx, ActionGroupCreate, Resource{Type: ResourceGroup}); err != nil {
+	if err := s.Check(ctx, ActionGroupCreate, Resource{Type: ResourceGroup}); err != nil {
 		return nil, err
 	}
 	if in.Name == nil {
@@ -388,7 +388,7 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error
 
 // ListGroups lists groups (admins only).
 func (s *Service) ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int, error) {
-	if err := s.check(ctx, ActionGroupView, Resource{Type: ResourceGroup}); err != nil {
+	if err := s.Check(ctx, ActionGroupView, Resource{Type: ResourceGroup}); err != nil {
 		return nil, 0, err
 	}
 	if err := f.check(); err != nil {
@@ -399,7 +399,7 @@ func (s *Service) ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int,
 
 // GroupMembers lists a group's users (admins only).
 func (s *Service) GroupMembers(ctx context.Context, groupID string) ([]*User, error) {
-	if err := s.check(ctx, ActionGroupView, On(ResourceGroup, groupID)); err != nil {
+	if err := s.Check(ctx, ActionGroupView, On(ResourceGroup, groupID)); err != nil {
 		return nil, err
 	}
 	if !ValidID(groupID) {
@@ -436,7 +436,7 @@ func (s *Service) checkUserAndGroup(ctx context.Context, q Queries, groupID, use
 
 // AddGroupMember adds a user to a group (admins only; adding twice is no change).
 func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) error {
-	if err := s.check(ctx, ActionGroupEdit, On(ResourceGroup, groupID)); err != nil {
+	if err := s.Check(ctx, ActionGroupEdit, On(ResourceGroup, groupID)); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {
@@ -453,7 +453,7 @@ func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) er
 // RemoveGroupMember removes a user from a group (admins only); NotFound when the
 // user is not a member.
 func (s *Service) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
-	if err := s.check(ctx, ActionGroupEdit, On(ResourceGroup, groupID)); err != nil {
+	if err := s.Check(ctx, ActionGroupEdit, On(ResourceGroup, groupID)); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {
@@ -470,7 +470,7 @@ func (s *Service) RemoveGroupMember(ctx context.Context, groupID, userID string)
 // GrantProjectRole gives a user of the actor's realm a role on a project
 // (admins only; granting twice is no change).
 func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string, role Role) error {
-	if err := s.check(ctx, ActionProjectGrant, On(ResourceProject, projectID)); err != nil {
+	if err := s.Check(ctx, ActionProjectGrant, On(ResourceProject, projectID)); err != nil {
 		return err
 	}
 	if !validRole(role) {
@@ -499,7 +499,7 @@ func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string
 // ProjectRoles lists a user's roles on a project: admins may ask about anyone,
 // members about themselves.
 func (s *Service) ProjectRoles(ctx context.Context, projectID, userID string) ([]Role, error) {
-	if err := s.check(ctx, ActionUserView, userResource(userID)); err != nil {
+	if err := s.Check(ctx, ActionUserView, userResource(userID)); err != nil {
 		return nil, err
 	}
 	return s.store.ProjectRoles(ctx, projectID, userID)

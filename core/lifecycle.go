@@ -9,7 +9,7 @@ import (
 // an instance in which state, and the state it leads to. It is the rule for
 // every face and every task: a use case asks it in the transaction that locks
 // the instance and enqueues the work (lockInstance in billmgr.go,
-// lockClientInstance in clients.go); the task asks it again when it runs
+// lockClientInstance in core/cloud); the task asks it again when it runs
 // (beginInstance) and before it records a state (moveInstance), because the
 // state may have changed in between. Who may ask for an action is another
 // question, answered by the access policy.
@@ -176,7 +176,7 @@ func moveInstance(ctx context.Context, q Queries, id string, a InstanceAction, u
 // (rebooting for a reboot). done reports work an earlier attempt finished. The
 // refusal (a conflict, so the task fails at once) means the instance went
 // elsewhere since the request.
-func (s *Service) beginInstance(ctx context.Context, id string, a InstanceAction) (in *Instance, done bool, err error) {
+func (s *Service) BeginInstance(ctx context.Context, id string, a InstanceAction) (in *Instance, done bool, err error) {
 	err = s.store.InTx(ctx, func(q Queries) error {
 		if in, err = q.LockMachine(ctx, id); err != nil {
 			return err
@@ -216,7 +216,7 @@ func (s *Service) readyInstance(ctx context.Context, id string, st InstanceStatu
 // Audit action with its cause. A cause that is the lifecycle's refusal means
 // the instance went elsewhere meanwhile, which is not this task's to undo, and
 // an instance the table does not let fail (deleted) is left as it is too.
-func (s *Service) failInstance(ctx context.Context, id, action string, cause error) {
+func (s *Service) FailInstance(ctx context.Context, id, action string, cause error) {
 	if ErrorReason(cause) == "invalid_state" {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/internal/testenv"
 	"hostdeck/runtime/sim"
 )
@@ -21,7 +22,7 @@ import (
 func clientOn(t *testing.T, e *testenv.Env, srv *core.Server, name string) (*core.Client, *core.Instance) {
 	t.Helper()
 	email := strings.ToLower(strings.ReplaceAll(name, " ", "")) + "@example.test"
-	c, tk, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email, ServerID: &srv.ID})
+	c, tk, err := e.Cloud.CreateClient(e.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email, ServerID: &srv.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,10 +83,10 @@ func TestRescueThenClientReboot(t *testing.T) {
 	c, in := clientOn(t, e, srv, "Rescue Reboot")
 	rescued(t, e, in)
 
-	_, err := e.Svc.RebootClient(e.AdminCtx(), c.ID)
+	_, err := e.Cloud.RebootClient(e.AdminCtx(), c.ID)
 	wantStateRefusal(t, err, in, core.StateRescue)
 
-	_, err = runTask(t, e, core.KindClientReboot, map[string]string{"client_id": c.ID})
+	_, err = runTask(t, e, cloud.KindClientReboot, map[string]string{"client_id": c.ID})
 	wantStateRefusal(t, err, in, core.StateRescue)
 	if !core.IsPermanent(err) {
 		t.Fatal("the refusal of a task is not permanent")
@@ -143,7 +144,7 @@ func TestRescueThenDelete(t *testing.T) {
 	c, in := clientOn(t, e, srv, "Rescue Delete")
 	rescued(t, e, in)
 
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.DeleteClient(e.AdminCtx(), c.ID) })
+	wantTask(t, e, func() (*core.Task, error) { return e.Cloud.DeleteClient(e.AdminCtx(), c.ID) })
 	if st := instanceState(t, e, in.ID); st != core.StateDeleted {
 		t.Fatalf("state after delete = %s", st)
 	}
@@ -153,7 +154,7 @@ func TestRescueThenDelete(t *testing.T) {
 	if img := e.Sim.RescueImage(srv.ID, in.RuntimeRef); img != "" {
 		t.Fatalf("rescue system from %s left behind", img)
 	}
-	v, err := e.Svc.GetClient(e.AdminCtx(), c.ID)
+	v, err := e.Cloud.GetClient(e.AdminCtx(), c.ID)
 	if err != nil || v.Status != core.ClientDeleted {
 		t.Fatalf("client = %+v, %v", v, err)
 	}
@@ -168,9 +169,9 @@ func TestRescueThenTransfer(t *testing.T) {
 	c, in := clientOn(t, e, a, "Rescue Move")
 	rescued(t, e, in)
 
-	_, err := e.Svc.TransferClient(e.AdminCtx(), c.ID, b.ID)
+	_, err := e.Cloud.TransferClient(e.AdminCtx(), c.ID, b.ID)
 	wantStateRefusal(t, err, in, core.StateRescue)
-	v, err := e.Svc.GetClient(e.AdminCtx(), c.ID)
+	v, err := e.Cloud.GetClient(e.AdminCtx(), c.ID)
 	if err != nil || v.Status != core.ClientActive || v.ServerID != a.ID {
 		t.Fatalf("client after the refused transfer = %+v, %v", v.Client, err)
 	}
@@ -178,7 +179,7 @@ func TestRescueThenTransfer(t *testing.T) {
 		t.Fatalf("%d instances made on the other server", n)
 	}
 	// A transfer accepted before the rescue that runs after it fails for good.
-	_, err = runTask(t, e, core.KindClientTransfer, map[string]string{"client_id": c.ID, "from_instance_id": in.ID, "to_instance_id": "0190b6c4-6d5a-7000-8000-0000000000aa"})
+	_, err = runTask(t, e, cloud.KindClientTransfer, map[string]string{"client_id": c.ID, "from_instance_id": in.ID, "to_instance_id": "0190b6c4-6d5a-7000-8000-0000000000aa"})
 	wantStateRefusal(t, err, in, core.StateRescue)
 	if st := instanceState(t, e, in.ID); st != core.StateRescue {
 		t.Fatalf("state = %s", st)
@@ -204,14 +205,14 @@ func rebootThenDelete(t *testing.T, store core.Store) {
 	})
 	srv := e.Server(t, "s1", 10)
 	c, in := clientOn(t, e, srv, "Reboot Delete")
-	later := &core.Task{ID: "0190b6c4-6d5a-7000-8000-0000000beef0", Kind: core.KindClientSendExpire,
+	later := &core.Task{ID: "0190b6c4-6d5a-7000-8000-0000000beef0", Kind: cloud.KindClientSendExpire,
 		Payload: json.RawMessage(`{"client_id":"` + c.ID + `"}`), MaxAttempts: 5, RunAt: time.Now().Add(time.Hour),
 		TargetType: "client", TargetID: c.ID}
 	if err := e.Store.CreateTask(context.Background(), later); err != nil {
 		t.Fatal(err)
 	}
 
-	reboot, err := e.Svc.RebootClient(e.AdminCtx(), c.ID)
+	reboot, err := e.Cloud.RebootClient(e.AdminCtx(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func rebootThenDelete(t *testing.T, store core.Store) {
 	}
 
 	start := time.Now()
-	del, err := e.Svc.DeleteClient(e.AdminCtx(), c.ID)
+	del, err := e.Cloud.DeleteClient(e.AdminCtx(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func rebootThenDelete(t *testing.T, store core.Store) {
 		t.Fatalf("instance after delete = %s", st)
 	}
 	// A reboot accepted before the delete that runs after it fails for good.
-	_, err = runTask(t, e, core.KindClientReboot, map[string]string{"client_id": c.ID})
+	_, err = runTask(t, e, cloud.KindClientReboot, map[string]string{"client_id": c.ID})
 	wantStateRefusal(t, err, in, core.StateDeleted)
 	if st := instanceState(t, e, in.ID); st != core.StateDeleted {
 		t.Fatalf("instance after a late reboot = %s", st)
@@ -359,7 +360,7 @@ func TestDeleteWhileTransferring(t *testing.T) {
 	if _, err := e.Store.UpdateClient(context.Background(), c.ID, core.ClientUpdate{Status: ptr(core.ClientTransferring)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.Svc.DeleteClient(e.AdminCtx(), c.ID)
+	_, err := e.Cloud.DeleteClient(e.AdminCtx(), c.ID)
 	wantKind(t, err, core.KindConflict)
 	if !strings.Contains(err.Error(), "transferred") {
 		t.Fatalf("error = %v", err)

@@ -73,7 +73,7 @@ func limitsOf(ctx context.Context, q Queries, projectID string) (*ProjectLimits,
 
 // ProjectLimits returns a project's limits (admins only).
 func (s *Service) ProjectLimits(ctx context.Context, id string) (*ProjectLimits, error) {
-	if err := s.check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	if _, err := getProject(ctx, s.store, id); err != nil {
@@ -85,7 +85,7 @@ func (s *Service) ProjectLimits(ctx context.Context, id string) (*ProjectLimits,
 // SetProjectLimits changes the limits that are set (admins only); negative
 // values are KindInvalid.
 func (s *Service) SetProjectLimits(ctx context.Context, id string, in ProjectLimitsInput) (*ProjectLimits, error) {
-	if err := s.check(ctx, ActionProjectEdit, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectEdit, On(ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	switch {
@@ -255,7 +255,7 @@ func (s *Service) runProjectUsage(ctx context.Context, t *Task, progress func(in
 // project: stored bytes as measured now, egress bytes added since the last
 // reading (a counter that went down was reset: all of it is new).
 func (s *Service) MeasureProjectUsage(ctx context.Context) (*UsageReport, error) {
-	if err := s.check(ctx, ActionProjectEdit, Resource{Type: ResourceProject}); err != nil {
+	if err := s.Check(ctx, ActionProjectEdit, Resource{Type: ResourceProject}); err != nil {
 		return nil, err
 	}
 	now := s.Now()

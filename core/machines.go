@@ -227,7 +227,7 @@ func placeMachine(ctx context.Context, q Queries, load map[string]int, p *TRSPro
 // fleet is KindConflict with reason no_room; unknown users or groups are
 // KindNotFound.
 func (s *Service) CreateMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
-	if err := s.check(ctx, ActionMachineCreate, Resource{Type: ResourceMachine, Project: projectID}); err != nil {
+	if err := s.Check(ctx, ActionMachineCreate, Resource{Type: ResourceMachine, Project: projectID}); err != nil {
 		return nil, err
 	}
 	return s.createMachines(ctx, projectID, count, userIDs, groupIDs)
@@ -432,7 +432,7 @@ func (s *Service) checkSubjectIDs(ctx context.Context, q Queries, subjectType st
 // AssignMachineUsers assigns users to a machine (assigning twice is no change).
 // In mode 1 a second user is KindConflict with Reason machine_occupied.
 func (s *Service) AssignMachineUsers(ctx context.Context, machineID string, userIDs []string) error {
-	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
 		return err
 	}
 	return s.assignToMachine(ctx, machineID, SubjectUser, userIDs)
@@ -440,7 +440,7 @@ func (s *Service) AssignMachineUsers(ctx context.Context, machineID string, user
 
 // AssignMachineGroups assigns groups to a machine (assigning twice is no change).
 func (s *Service) AssignMachineGroups(ctx context.Context, machineID string, groupIDs []string) error {
-	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
 		return err
 	}
 	return s.assignToMachine(ctx, machineID, SubjectGroup, groupIDs)
@@ -462,7 +462,7 @@ func (s *Service) assignToMachine(ctx context.Context, machineID, subjectType st
 
 // AssignUserMachines assigns one user to several machines, all or none.
 func (s *Service) AssignUserMachines(ctx context.Context, userID string, machineIDs []string) error {
-	if err := s.check(ctx, ActionMachineAssign, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, ActionMachineAssign, Resource{Type: ResourceMachine}); err != nil {
 		return err
 	}
 	return s.assignToMachines(ctx, SubjectUser, userID, machineIDs)
@@ -470,7 +470,7 @@ func (s *Service) AssignUserMachines(ctx context.Context, userID string, machine
 
 // AssignGroupMachines assigns one group to several machines, all or none.
 func (s *Service) AssignGroupMachines(ctx context.Context, groupID string, machineIDs []string) error {
-	if err := s.check(ctx, ActionMachineAssign, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, ActionMachineAssign, Resource{Type: ResourceMachine}); err != nil {
 		return err
 	}
 	return s.assignToMachines(ctx, SubjectGroup, groupID, machineIDs)
@@ -498,7 +498,7 @@ func (s *Service) assignToMachines(ctx context.Context, subjectType, subjectID s
 // UnassignMachineUser removes a user from a machine; KindNotFound when the user
 // is not assigned.
 func (s *Service) UnassignMachineUser(ctx context.Context, machineID, userID string) error {
-	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
 		return err
 	}
 	return s.unassignFromMachine(ctx, machineID, SubjectUser, userID)
@@ -508,7 +508,7 @@ func (s *Service) UnassignMachineUser(ctx context.Context, machineID, userID str
 // broker's server-remove-user); KindNotFound when it is not assigned.
 func (s *Service) LeaveMachine(ctx context.Context, machineID string) error {
 	uid := ActorFrom(ctx).UserID
-	if err := s.check(ctx, ActionMachineLeave, Resource{Type: ResourceMachine, ID: machineID, Owner: uid}); err != nil {
+	if err := s.Check(ctx, ActionMachineLeave, Resource{Type: ResourceMachine, ID: machineID, Owner: uid}); err != nil {
 		return err
 	}
 	return s.unassignFromMachine(ctx, machineID, SubjectUser, uid)
@@ -517,7 +517,7 @@ func (s *Service) LeaveMachine(ctx context.Context, machineID string) error {
 // UnassignMachineGroup removes a group from a machine; KindNotFound when the
 // group is not assigned.
 func (s *Service) UnassignMachineGroup(ctx context.Context, machineID, groupID string) error {
-	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
 		return err
 	}
 	return s.unassignFromMachine(ctx, machineID, SubjectGroup, groupID)
@@ -539,7 +539,7 @@ func (s *Service) unassignFromMachine(ctx context.Context, machineID, subjectTyp
 // unchanged): subjects not listed are unassigned, new ones assigned, each with
 // its history line. Mode 1 allows at most one user.
 func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[]string) (*Machine, error) {
-	if err := s.check(ctx, ActionMachineAssign, On(ResourceMachine, id)); err != nil {
+	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, id)); err != nil {
 		return nil, err
 	}
 	err := s.store.InTx(ctx, func(q Queries) error {
@@ -622,7 +622,7 @@ func (s *Service) withAssignments(ctx context.Context, insts []*Instance) ([]*Ma
 
 // GetMachine returns a TRS machine with its users and groups.
 func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
-	if err := s.check(ctx, ActionMachineView, On(ResourceMachine, id)); err != nil {
+	if err := s.Check(ctx, ActionMachineView, On(ResourceMachine, id)); err != nil {
 		return nil, err
 	}
 	return s.machine(ctx, id)
@@ -648,7 +648,7 @@ func (s *Service) machine(ctx context.Context, id string) (*Machine, error) {
 
 // ListMachines lists TRS machines with their users and groups.
 func (s *Service) ListMachines(ctx context.Context, mq MachineQuery) ([]*Machine, int, error) {
-	if err := s.check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
 		return nil, 0, err
 	}
 	if err := mq.check(); err != nil {
@@ -693,7 +693,7 @@ func (s *Service) ListMachineGroups(ctx context.Context, machineID string) ([]st
 
 // ListUserMachines lists the machines a user is assigned to (directly).
 func (s *Service) ListUserMachines(ctx context.Context, userID string) ([]*Machine, error) {
-	if err := s.check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
 		return nil, err
 	}
 	if err := checkSubjects(ctx, s.store, []string{userID}, nil); err != nil {
@@ -705,7 +705,7 @@ func (s *Service) ListUserMachines(ctx context.Context, userID string) ([]*Machi
 
 // ListGroupMachines lists the machines a group is assigned to.
 func (s *Service) ListGroupMachines(ctx context.Context, groupID string) ([]*Machine, error) {
-	if err := s.check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
 		return nil, err
 	}
 	if err := checkSubjects(ctx, s.store, nil, []string{groupID}); err != nil {
@@ -717,7 +717,7 @@ func (s *Service) ListGroupMachines(ctx context.Context, groupID string) ([]*Mac
 
 // MachineHistory lists a machine's assignment history, oldest first.
 func (s *Service) MachineHistory(ctx context.Context, machineID string) ([]*AssignmentEvent, error) {
-	if err := s.check(ctx, ActionMachineView, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, ActionMachineView, On(ResourceMachine, machineID)); err != nil {
 		return nil, err
 	}
 	if !ValidID(machineID) {
@@ -736,7 +736,7 @@ func (s *Service) runMachineCreate(ctx context.Context, t *Task, progress func(i
 	}
 	res, err := s.createMachine(ctx, p.InstanceID, progress)
 	if err != nil && LastAttempt(t, err) {
-		s.failInstance(ctx, p.InstanceID, "machine.failed", err)
+		s.FailInstance(ctx, p.InstanceID, "machine.failed", err)
 	}
 	return res, err
 }
@@ -754,7 +754,7 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 		return nil, err
 	}
 	progress(10, "creating machine")
-	if inst, err = s.ensureRunning(ctx, inst, srv, rt); err != nil {
+	if inst, err = s.EnsureRunning(ctx, inst, srv, rt); err != nil {
 		return nil, err
 	}
 	res := map[string]any{"instance_id": inst.ID, "name": inst.Name, "server_id": inst.ServerID, "address": inst.Address}

@@ -175,7 +175,7 @@ const (
 )
 
 // on returns the spec as made on server srv: its labels carry LabelServer.
-func (sp InstanceSpec) on(srv *Server) InstanceSpec {
+func (sp InstanceSpec) On(srv *Server) InstanceSpec {
 	labels := make(map[string]string, len(sp.Labels)+1)
 	for k, v := range sp.Labels {
 		labels[k] = v

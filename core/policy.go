@@ -177,7 +177,7 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Cr
 	if in.UserID == "" {
 		return nil, Invalid("user_id", "user_id is required")
 	}
-	if err := s.check(ctx, ActionCredentialCreate, credentialResource("", in.UserID)); err != nil {
+	if err := s.Check(ctx, ActionCredentialCreate, credentialResource("", in.UserID)); err != nil {
 		return nil, err
 	}
 	if in.Type != CredentialTOTP {
@@ -250,7 +250,7 @@ func (s *Service) GetCredential(ctx context.Context, id string) (*Credential, er
 	if err != nil {
 		return nil, err
 	}
-	if err := s.check(ctx, ActionCredentialView, credentialResource(c.ID, c.UserID)); err != nil {
+	if err := s.Check(ctx, ActionCredentialView, credentialResource(c.ID, c.UserID)); err != nil {
 		return nil, credentialNotFound(id)
 	}
 	return c, nil
@@ -262,7 +262,7 @@ func (s *Service) DeleteCredential(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.check(ctx, ActionCredentialDelete, credentialResource(c.ID, c.UserID)); err != nil {
+	if err := s.Check(ctx, ActionCredentialDelete, credentialResource(c.ID, c.UserID)); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {

@@ -157,7 +157,7 @@ func (s *Service) runInstanceRescue(ctx context.Context, t *Task, progress func(
 	}
 	res, err := s.rescue(ctx, p, progress)
 	if err != nil && LastAttempt(t, err) {
-		s.failInstance(ctx, p.InstanceID, "instance.rescue_failed", err)
+		s.FailInstance(ctx, p.InstanceID, "instance.rescue_failed", err)
 	}
 	return res, err
 }
@@ -167,7 +167,7 @@ func (s *Service) rescue(ctx context.Context, p rescuePayload, progress func(int
 	if err != nil {
 		return nil, err
 	}
-	if in, _, err = s.beginInstance(ctx, in.ID, ActionRescue); err != nil {
+	if in, _, err = s.BeginInstance(ctx, in.ID, ActionRescue); err != nil {
 		return nil, err
 	}
 	r, ok := rt.(Rescuer)
@@ -194,7 +194,7 @@ func (s *Service) runInstanceUnrescue(ctx context.Context, t *Task, progress fun
 	}
 	res, err := s.unrescue(ctx, p.InstanceID, progress)
 	if err != nil && LastAttempt(t, err) {
-		s.failInstance(ctx, p.InstanceID, "instance.unrescue_failed", err)
+		s.FailInstance(ctx, p.InstanceID, "instance.unrescue_failed", err)
 	}
 	return res, err
 }
@@ -204,7 +204,7 @@ func (s *Service) unrescue(ctx context.Context, id string, progress func(int, st
 	if err != nil {
 		return nil, err
 	}
-	in, done, err := s.beginInstance(ctx, in.ID, ActionUnrescue)
+	in, done, err := s.BeginInstance(ctx, in.ID, ActionUnrescue)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ var DocumentImages = []struct{ ID, Name, OSType string }{
 // document's order; images present (by id) are left as they are, so it runs at
 // every start and replicas racing for it do no harm. It returns how many it added.
 func (s *Service) SeedRescueImages(ctx context.Context) (int, error) {
-	if err := s.check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
+	if err := s.Check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
 		return 0, err
 	}
 	added := 0

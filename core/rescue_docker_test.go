@@ -9,6 +9,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/runtime/docker"
 )
 
@@ -25,7 +26,7 @@ func TestDockerRescue(t *testing.T) {
 		t.Fatal(err)
 	}
 	name, email := "Rescue Lab", "rescue@example.test"
-	c, tk, err := e.Svc.CreateClient(ctx, core.ClientInput{Name: &name, Email: &email, ServerID: &srv.ID})
+	c, tk, err := e.Cloud.CreateClient(ctx, cloud.ClientInput{Name: &name, Email: &email, ServerID: &srv.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestDockerRescue(t *testing.T) {
 			t.Fatal("rescue container still there after unrescue")
 		}
 	}
-	v, err := e.Svc.GetClient(ctx, c.ID)
+	v, err := e.Cloud.GetClient(ctx, c.ID)
 	if err != nil || !v.Available || v.Instance.State != core.StateActive {
 		t.Fatalf("client after unrescue = %+v, %v", v, err)
 	}
@@ -106,7 +107,7 @@ func TestDockerRescueThenDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	name, email := "Rescue Delete Lab", "rescue-delete@example.test"
-	c, tk, err := e.Svc.CreateClient(ctx, core.ClientInput{Name: &name, Email: &email, ServerID: &srv.ID})
+	c, tk, err := e.Cloud.CreateClient(ctx, cloud.ClientInput{Name: &name, Email: &email, ServerID: &srv.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestDockerRescueThenDelete(t *testing.T) {
 		t.Fatalf("no rescue container: %v", err)
 	}
 
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.DeleteClient(ctx, c.ID) })
+	wantTask(t, e, func() (*core.Task, error) { return e.Cloud.DeleteClient(ctx, c.ID) })
 	for _, name := range []string{rescue, in.Name} {
 		if _, err := cli.ContainerInspect(bg, name, client.ContainerInspectOptions{}); !cerrdefs.IsNotFound(err) {
 			t.Fatalf("container %s after delete: %v", name, err)

@@ -192,7 +192,7 @@ func (s *Service) profileOf(ctx context.Context, q Queries, u *User) (*UserProfi
 // user named by its e-mail, with a satellite profile (admins only). The e-mail
 // must parse, the password pass CheckPassword; a taken e-mail is KindConflict.
 func (s *Service) CreateSatelliteUser(ctx context.Context, in SatelliteUserInput) (*SatelliteUser, error) {
-	if err := s.check(ctx, ActionUserCreate, Resource{Type: ResourceUser}); err != nil {
+	if err := s.Check(ctx, ActionUserCreate, Resource{Type: ResourceUser}); err != nil {
 		return nil, err
 	}
 	switch {
@@ -270,7 +270,7 @@ func satelliteUser(ctx context.Context, q Queries, id string) (*User, error) {
 // SatelliteAccount returns a user found by e-mail with its profile, the
 // projects it owns and its coupons (admins only).
 func (s *Service) SatelliteAccount(ctx context.Context, email string) (*SatelliteAccount, error) {
-	if err := s.check(ctx, ActionUserView, Resource{Type: ResourceUser}); err != nil {
+	if err := s.Check(ctx, ActionUserView, Resource{Type: ResourceUser}); err != nil {
 		return nil, err
 	}
 	u, err := s.userByEmail(ctx, s.store, email)
@@ -300,7 +300,7 @@ func (s *Service) SatelliteAccount(ctx context.Context, email string) (*Satellit
 // full name, short name, project limit or password (admins only). A new
 // password ends the tokens and sessions the old one opened.
 func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in SatelliteUserInput) (*SatelliteUser, error) {
-	if err := s.check(ctx, ActionUserEdit, Resource{Type: ResourceUser}); err != nil {
+	if err := s.Check(ctx, ActionUserEdit, Resource{Type: ResourceUser}); err != nil {
 		return nil, err
 	}
 	if in.Email != nil {
@@ -363,7 +363,7 @@ func (s *Service) UpdateSatelliteUser(ctx context.Context, email string, in Sate
 // DeleteSatelliteUser deletes a user found by e-mail with its profile and
 // coupons (admins only); KindConflict while the user owns projects.
 func (s *Service) DeleteSatelliteUser(ctx context.Context, email string) error {
-	if err := s.check(ctx, ActionUserDelete, Resource{Type: ResourceUser}); err != nil {
+	if err := s.Check(ctx, ActionUserDelete, Resource{Type: ResourceUser}); err != nil {
 		return err
 	}
 	return s.Change(ctx, func(q Queries) error {
@@ -417,7 +417,7 @@ func couponNotFound(id string) error {
 // CreateCoupon gives a user a promotional coupon (admins only). Each missing
 // field is its own KindInvalid; an unknown user is KindNotFound.
 func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (*Coupon, error) {
-	if err := s.check(ctx, ActionCouponCreate, Resource{Type: ResourceCoupon}); err != nil {
+	if err := s.Check(ctx, ActionCouponCreate, Resource{Type: ResourceCoupon}); err != nil {
 		return nil, err
 	}
 	switch {
@@ -458,7 +458,7 @@ func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (*Coupon, er
 
 // GetCoupon returns a coupon with its status now (admins only).
 func (s *Service) GetCoupon(ctx context.Context, id string) (*Coupon, error) {
-	if err := s.check(ctx, ActionCouponView, On(ResourceCoupon, id)); err != nil {
+	if err := s.Check(ctx, ActionCouponView, On(ResourceCoupon, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {
@@ -477,7 +477,7 @@ func (s *Service) GetCoupon(ctx context.Context, id string) (*Coupon, error) {
 
 // DeleteCoupon deletes a coupon (admins only).
 func (s *Service) DeleteCoupon(ctx context.Context, id string) error {
-	if err := s.check(ctx, ActionCouponDelete, On(ResourceCoupon, id)); err != nil {
+	if err := s.Check(ctx, ActionCouponDelete, On(ResourceCoupon, id)); err != nil {
 		return err
 	}
 	if !ValidID(id) {
@@ -504,7 +504,7 @@ func satProjectNotFound(id string) error {
 // the default limits, and grants the owner the member role on it (so the owner
 // can get tokens scoped to it). Past the owner's project limit is KindConflict.
 func (s *Service) CreateSatelliteProject(ctx context.Context, ownerID, name string) (*Project, error) {
-	if err := s.check(ctx, ActionProjectCreate, Resource{Type: ResourceProject}); err != nil {
+	if err := s.Check(ctx, ActionProjectCreate, Resource{Type: ResourceProject}); err != nil {
 		return nil, err
 	}
 	switch {
@@ -569,7 +569,7 @@ func getProject(ctx context.Context, q Queries, id string) (*Project, error) {
 
 // SatelliteProject returns a project (admins only).
 func (s *Service) SatelliteProject(ctx context.Context, id string) (*Project, error) {
-	if err := s.check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	return getProject(ctx, s.store, id)
@@ -577,7 +577,7 @@ func (s *Service) SatelliteProject(ctx context.Context, id string) (*Project, er
 
 // UpdateSatelliteProject changes a project's name or description (admins only).
 func (s *Service) UpdateSatelliteProject(ctx context.Context, id string, name, description *string) (*Project, error) {
-	if err := s.check(ctx, ActionProjectEdit, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectEdit, On(ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	if name != nil && strings.TrimSpace(*name) == "" {
@@ -635,7 +635,7 @@ func (s *Service) outstandingUsage(ctx context.Context, q Queries, projectID str
 // KindConflict while it has instances, volumes or usage this month, and for
 // projects of another type (their own face deletes them).
 func (s *Service) DeleteSatelliteProject(ctx context.Context, id string) error {
-	if err := s.check(ctx, ActionProjectDelete, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectDelete, On(ResourceProject, id)); err != nil {
 		return err
 	}
 	return s.Change(ctx, func(q Queries) error {
@@ -680,7 +680,7 @@ func (s *Service) DeleteSatelliteProject(ctx context.Context, id string) error {
 // ProjectUsageCheck returns "" when the project has no usage this month, or
 // KindConflict with the reason (admins only).
 func (s *Service) ProjectUsageCheck(ctx context.Context, id string) error {
-	if err := s.check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
 		return err
 	}
 	if _, err := getProject(ctx, s.store, id); err != nil {
@@ -698,7 +698,7 @@ func (s *Service) ProjectUsageCheck(ctx context.Context, id string) error {
 
 // ProjectUsageHistory lists a project's monthly usage (admins only).
 func (s *Service) ProjectUsageHistory(ctx context.Context, id string) ([]*ProjectUsage, error) {
-	if err := s.check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	if _, err := getProject(ctx, s.store, id); err != nil {

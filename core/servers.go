@@ -52,7 +52,7 @@ func (s *Service) checkServerInput(in ServerInput, create bool) error {
 
 // CreateServer records a server of the fleet.
 func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*Server, error) {
-	if err := s.check(ctx, ActionServerCreate, Resource{Type: ResourceServer}); err != nil {
+	if err := s.Check(ctx, ActionServerCreate, Resource{Type: ResourceServer}); err != nil {
 		return nil, err
 	}
 	if err := s.checkServerInput(in, true); err != nil {
@@ -112,7 +112,7 @@ const auditLocalServer = "server.create_local"
 // it finds the name taken and takes that as done. It returns the server it
 // created, or nil.
 func (s *Service) EnsureLocalServer(ctx context.Context) (*Server, error) {
-	if err := s.check(ctx, ActionServerCreate, Resource{Type: ResourceServer}); err != nil {
+	if err := s.Check(ctx, ActionServerCreate, Resource{Type: ResourceServer}); err != nil {
 		return nil, err
 	}
 	server, action := "server", auditLocalServer
@@ -141,7 +141,7 @@ func (s *Service) EnsureLocalServer(ctx context.Context) (*Server, error) {
 
 // GetServer returns one server.
 func (s *Service) GetServer(ctx context.Context, id string) (*Server, error) {
-	if err := s.check(ctx, ActionServerView, On(ResourceServer, id)); err != nil {
+	if err := s.Check(ctx, ActionServerView, On(ResourceServer, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {
@@ -153,7 +153,7 @@ func (s *Service) GetServer(ctx context.Context, id string) (*Server, error) {
 // ListServers lists servers. A Status or Runtime that no server can have is
 // KindInvalid naming the values there are.
 func (s *Service) ListServers(ctx context.Context, f ServerFilter) ([]*Server, int, error) {
-	if err := s.check(ctx, ActionServerView, Resource{Type: ResourceServer}); err != nil {
+	if err := s.Check(ctx, ActionServerView, Resource{Type: ResourceServer}); err != nil {
 		return nil, 0, err
 	}
 	if err := f.check(slices.Sorted(maps.Keys(s.Runtimes))); err != nil {
@@ -211,7 +211,7 @@ func (s *Service) probe(ctx context.Context, srv *Server) ServerLoad {
 
 // UpdateServer changes a server's record.
 func (s *Service) UpdateServer(ctx context.Context, id string, in ServerInput) (*Server, error) {
-	if err := s.check(ctx, ActionServerEdit, On(ResourceServer, id)); err != nil {
+	if err := s.Check(ctx, ActionServerEdit, On(ResourceServer, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {
@@ -241,7 +241,7 @@ func (s *Service) UpdateServer(ctx context.Context, id string, in ServerInput) (
 
 // DeleteServer removes a server's record. It is a conflict while clients live there.
 func (s *Service) DeleteServer(ctx context.Context, id string) error {
-	if err := s.check(ctx, ActionServerDelete, On(ResourceServer, id)); err != nil {
+	if err := s.Check(ctx, ActionServerDelete, On(ResourceServer, id)); err != nil {
 		return err
 	}
 	if !ValidID(id) {
@@ -270,7 +270,7 @@ func (s *Service) DeleteServer(ctx context.Context, id string) error {
 
 // RebootServer restarts every instance on the server, as a task.
 func (s *Service) RebootServer(ctx context.Context, id string) (*Task, error) {
-	if err := s.check(ctx, ActionServerReboot, On(ResourceServer, id)); err != nil {
+	if err := s.Check(ctx, ActionServerReboot, On(ResourceServer, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {

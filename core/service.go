@@ -125,7 +125,7 @@ type Service struct {
 	guard    *loginGuard
 	rates    rateLimiter // per-project request rate (core/satellite.go)
 	// newPassword makes a random password (owner passwords, the first admin's).
-	newPassword func() string
+	NewPassword func() string
 	// handlers and periodic are the task kinds capability packages registered.
 	handlers map[string]TaskFunc
 	periodic []PeriodicJob
@@ -199,7 +199,7 @@ func New(d Deps, cfg Config) *Service {
 	return &Service{
 		store: d.Store, Runtimes: d.Runtimes, Notifier: d.Notifier, Sealer: d.Sealer,
 		Hasher: d.Hasher, Cfg: cfg, Now: d.Clock, Log: d.Log, Wake: d.Wake,
-		guard: newLoginGuard(), newPassword: d.NewPassword,
+		guard: newLoginGuard(), NewPassword: d.NewPassword,
 	}
 }
 

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/internal/testenv"
 )
 
 func createClient(t *testing.T, e *testenv.Env, name string) (*core.Client, *core.Task) {
 	t.Helper()
 	email := strings.ToLower(name) + "@example.test"
-	c, tk, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email})
+	c, tk, err := e.Cloud.CreateClient(e.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email})
 	if err != nil {
 		t.Fatalf("create client %s: %v", name, err)
 	}
@@ -39,7 +40,7 @@ func TestClientCreateFullCycle(t *testing.T) {
 	if done := e.WaitTask(t, tk.ID); done.Status != core.TaskSuccess {
 		t.Fatalf("task = %s: %s", done.Status, done.Error)
 	}
-	v, err := e.Svc.GetClient(e.AdminCtx(), c.ID)
+	v, err := e.Cloud.GetClient(e.AdminCtx(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +85,10 @@ func TestPlacementLeastLoadedAndFull(t *testing.T) {
 		t.Fatalf("placement = %v", counts)
 	}
 	name, email := "extra", "extra@example.test"
-	_, _, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email})
+	_, _, err := e.Cloud.CreateClient(e.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email})
 	wantKind(t, err, core.KindConflict)
 	// Nothing was half-written by the refused create.
-	all, total, _ := e.Svc.ListClients(e.AdminCtx(), core.ClientFilter{})
+	all, total, _ := e.Cloud.ListClients(e.AdminCtx(), core.ClientFilter{})
 	if total != 6 || len(all) != 6 {
 		t.Fatalf("clients = %d", total)
 	}
@@ -101,20 +102,20 @@ func TestClientInputErrors(t *testing.T) {
 	bad := "not-an-email"
 	name := "x"
 	for _, tc := range []struct {
-		in    core.ClientInput
+		in    cloud.ClientInput
 		field string
 	}{
-		{core.ClientInput{Email: &bad}, "name"},
-		{core.ClientInput{Name: &name}, "email"},
-		{core.ClientInput{Name: &name, Email: &bad}, "email"},
+		{cloud.ClientInput{Email: &bad}, "name"},
+		{cloud.ClientInput{Name: &name}, "email"},
+		{cloud.ClientInput{Name: &name, Email: &bad}, "email"},
 	} {
-		_, _, err := e.Svc.CreateClient(e.AdminCtx(), tc.in)
+		_, _, err := e.Cloud.CreateClient(e.AdminCtx(), tc.in)
 		wantKind(t, err, core.KindInvalid)
 		if core.ErrorField(err) != tc.field {
 			t.Errorf("field = %q, want %q", core.ErrorField(err), tc.field)
 		}
 	}
-	_, err := e.Svc.GetClient(e.AdminCtx(), "nope")
+	_, err := e.Cloud.GetClient(e.AdminCtx(), "nope")
 	wantKind(t, err, core.KindNotFound)
 }
 
@@ -128,11 +129,11 @@ func TestExpireDateHistoryAndNotices(t *testing.T) {
 	d1 := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	d2 := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
 	for _, d := range []time.Time{d1, d2} {
-		if _, err := e.Svc.SetExpireDate(e.AdminCtx(), c.ID, &d); err != nil {
+		if _, err := e.Cloud.SetExpireDate(e.AdminCtx(), c.ID, &d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	hist, total, err := e.Svc.ExpireHistory(e.AdminCtx(), c.ID, core.Page{})
+	hist, total, err := e.Cloud.ExpireHistory(e.AdminCtx(), c.ID, core.Page{})
 	if err != nil || total != 2 {
 		t.Fatalf("history = %v, %d, %v", hist, total, err)
 	}
@@ -141,7 +142,7 @@ func TestExpireDateHistoryAndNotices(t *testing.T) {
 	}
 	// The notice job sends once per client per expiry date.
 	for range 2 {
-		runPeriodic(t, e, core.KindExpiryNotices)
+		runPeriodic(t, e, cloud.KindExpiryNotices)
 	}
 	msgs := e.Mail.WaitFor(t, 2, 10*time.Second)
 	time.Sleep(200 * time.Millisecond)
@@ -172,10 +173,10 @@ func TestClientActions(t *testing.T) {
 	ctx := e.AdminCtx()
 
 	steps := []func() (*core.Task, error){
-		func() (*core.Task, error) { return e.Svc.SetDemo(ctx, c.ID, true) },
-		func() (*core.Task, error) { return e.Svc.RebootClient(ctx, c.ID) },
-		func() (*core.Task, error) { return e.Svc.SetOwnerPassword(ctx, c.ID, "new-owner-password") },
-		func() (*core.Task, error) { return e.Svc.SendSuccess(ctx, c.ID) },
+		func() (*core.Task, error) { return e.Cloud.SetDemo(ctx, c.ID, true) },
+		func() (*core.Task, error) { return e.Cloud.RebootClient(ctx, c.ID) },
+		func() (*core.Task, error) { return e.Cloud.SetOwnerPassword(ctx, c.ID, "new-owner-password") },
+		func() (*core.Task, error) { return e.Cloud.SendSuccess(ctx, c.ID) },
 		func() (*core.Task, error) { return e.Svc.RebootServer(ctx, srv.ID) },
 	}
 	for i, step := range steps {
@@ -187,7 +188,7 @@ func TestClientActions(t *testing.T) {
 			t.Fatalf("step %d (%s): %s %s", i, done.Kind, done.Status, done.Error)
 		}
 	}
-	v, _ := e.Svc.GetClient(ctx, c.ID)
+	v, _ := e.Cloud.GetClient(ctx, c.ID)
 	if !v.Demo || !v.Available {
 		t.Fatalf("client = %+v", v.Client)
 	}
@@ -201,11 +202,11 @@ func TestClientActions(t *testing.T) {
 	if !strings.Contains(msgs[1].Body, "new-owner-password") {
 		t.Fatalf("resent mail = %q", msgs[1].Body)
 	}
-	_, err := e.Svc.SendExpire(ctx, c.ID)
+	_, err := e.Cloud.SendExpire(ctx, c.ID)
 	wantKind(t, err, core.KindConflict) // no expiry date
 
 	// Delete removes the instance from the server.
-	tk, err = e.Svc.DeleteClient(ctx, c.ID)
+	tk, err = e.Cloud.DeleteClient(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,11 +214,11 @@ func TestClientActions(t *testing.T) {
 	if _, err := e.Sim.Inspect(ctx, srv, v.Instance.RuntimeRef); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("instance still there: %v", err)
 	}
-	v, _ = e.Svc.GetClient(ctx, c.ID)
+	v, _ = e.Cloud.GetClient(ctx, c.ID)
 	if v.Status != core.ClientDeleted {
 		t.Fatalf("status = %s", v.Status)
 	}
-	_, err = e.Svc.RebootClient(ctx, c.ID)
+	_, err = e.Cloud.RebootClient(ctx, c.ID)
 	wantKind(t, err, core.KindConflict)
 }
 
@@ -227,24 +228,24 @@ func TestTransferCopiesData(t *testing.T) {
 	b := e.Server(t, "b", 5)
 	aID := a.ID
 	name, email := "Mover", "mover@example.test"
-	c, tk, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email, ServerID: &aID})
+	c, tk, err := e.Cloud.CreateClient(e.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email, ServerID: &aID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.WaitTask(t, tk.ID)
-	v, _ := e.Svc.GetClient(e.AdminCtx(), c.ID)
+	v, _ := e.Cloud.GetClient(e.AdminCtx(), c.ID)
 	vol := v.Instance.Spec.Volumes[0].Name
 	if err := e.Sim.WriteFile(a.ID, v.Instance.RuntimeRef, vol, "lab.db", []byte("results")); err != nil {
 		t.Fatal(err)
 	}
-	tk, err = e.Svc.TransferClient(e.AdminCtx(), c.ID, b.ID)
+	tk, err = e.Cloud.TransferClient(e.AdminCtx(), c.ID, b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if done := e.WaitTask(t, tk.ID); done.Status != core.TaskSuccess {
 		t.Fatalf("transfer: %s %s", done.Status, done.Error)
 	}
-	moved, _ := e.Svc.GetClient(e.AdminCtx(), c.ID)
+	moved, _ := e.Cloud.GetClient(e.AdminCtx(), c.ID)
 	if moved.ServerID != b.ID || moved.InstanceID == v.InstanceID || !moved.Available {
 		t.Fatalf("moved = %+v", moved.Client)
 	}
@@ -255,7 +256,7 @@ func TestTransferCopiesData(t *testing.T) {
 	if _, err := e.Sim.Inspect(context.Background(), a, v.Instance.RuntimeRef); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("old instance still there: %v", err)
 	}
-	_, err = e.Svc.TransferClient(e.AdminCtx(), c.ID, b.ID)
+	_, err = e.Cloud.TransferClient(e.AdminCtx(), c.ID, b.ID)
 	wantKind(t, err, core.KindInvalid)
 }
 
@@ -268,7 +269,7 @@ func TestCreateFailsOnFaultyServer(t *testing.T) {
 	if done.Status != core.TaskFailure || !strings.Contains(done.Error, "disk full") {
 		t.Fatalf("task = %s %q", done.Status, done.Error)
 	}
-	v, _ := e.Svc.GetClient(e.AdminCtx(), c.ID)
+	v, _ := e.Cloud.GetClient(e.AdminCtx(), c.ID)
 	if v.Status != core.ClientFailed || v.Available {
 		t.Fatalf("client = %+v", v.Client)
 	}
@@ -308,20 +309,20 @@ func TestReconcileRemovesOrphansAndFlagsMissing(t *testing.T) {
 		}
 	}
 	// The client's own instance carries its server.
-	if v, _ := e.Svc.GetClient(ctx, c.ID); v.Instance.Spec.Labels[core.LabelServer] != "" {
+	if v, _ := e.Cloud.GetClient(ctx, c.ID); v.Instance.Spec.Labels[core.LabelServer] != "" {
 		t.Fatalf("the record's spec holds the server label: %v", v.Instance.Spec.Labels)
 	}
 	if list, _ := e.Sim.List(ctx, srv); !slices.ContainsFunc(list, func(ri core.RuntimeInstance) bool { return ri.ServerID == srv.ID && ri.InstanceID != unowned }) {
 		t.Fatalf("the client's instance is not labelled with its server: %+v", list)
 	}
 	// A record whose instance vanished is flagged: the client is no longer available.
-	v, _ := e.Svc.GetClient(ctx, c.ID)
+	v, _ := e.Cloud.GetClient(ctx, c.ID)
 	e.Sim.Delete(ctx, srv, v.Instance.RuntimeRef)
 	res = runPeriodic(t, e, core.KindReconcile).(map[string]int)
 	if res["missing"] != 1 {
 		t.Fatalf("reconcile = %v", res)
 	}
-	v, _ = e.Svc.GetClient(ctx, c.ID)
+	v, _ = e.Cloud.GetClient(ctx, c.ID)
 	if v.Available || v.Instance.State != core.StateError {
 		t.Fatalf("after vanish: available=%v state=%s", v.Available, v.Instance.State)
 	}
@@ -371,14 +372,14 @@ func TestClientNameUniqueAmongLiveClients(t *testing.T) {
 	c, tk := createClient(t, e, "Same")
 	e.WaitTask(t, tk.ID)
 	name, email := "Same", "other@example.test"
-	_, _, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email})
+	_, _, err := e.Cloud.CreateClient(e.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email})
 	wantKind(t, err, core.KindConflict)
-	tk, err = e.Svc.DeleteClient(e.AdminCtx(), c.ID)
+	tk, err = e.Cloud.DeleteClient(e.AdminCtx(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.WaitTask(t, tk.ID)
-	if _, _, err := e.Svc.CreateClient(e.AdminCtx(), core.ClientInput{Name: &name, Email: &email}); err != nil {
+	if _, _, err := e.Cloud.CreateClient(e.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email}); err != nil {
 		t.Fatalf("name of a deleted client not reusable: %v", err)
 	}
 }

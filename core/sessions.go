@@ -156,7 +156,7 @@ func checkConnType(c string) error {
 // RecordSession records that the acting user connected to a machine. A session the
 // user still had open on that machine is closed: a new connection replaces it.
 func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session, error) {
-	if err := s.check(ctx, ActionSessionRecord, Resource{Type: ResourceSession}); err != nil {
+	if err := s.Check(ctx, ActionSessionRecord, Resource{Type: ResourceSession}); err != nil {
 		return nil, err
 	}
 	a := ActorFrom(ctx)
@@ -220,7 +220,7 @@ func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session,
 
 // CloseSession records that a session ended.
 func (s *Service) CloseSession(ctx context.Context, id string) (*Session, error) {
-	if err := s.check(ctx, ActionSessionClose, On(ResourceSession, id)); err != nil {
+	if err := s.Check(ctx, ActionSessionClose, On(ResourceSession, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {
@@ -271,7 +271,7 @@ func checkSessionFilter(f SessionFilter) error {
 
 // ListSessions lists sessions, newest first.
 func (s *Service) ListSessions(ctx context.Context, f SessionFilter) ([]*Session, int, error) {
-	if err := s.check(ctx, ActionSessionView, Resource{Type: ResourceSession}); err != nil {
+	if err := s.Check(ctx, ActionSessionView, Resource{Type: ResourceSession}); err != nil {
 		return nil, 0, err
 	}
 	if err := checkSessionFilter(f); err != nil {
@@ -282,7 +282,7 @@ func (s *Service) ListSessions(ctx context.Context, f SessionFilter) ([]*Session
 
 // CountSessions counts the sessions ListSessions would list (pages aside).
 func (s *Service) CountSessions(ctx context.Context, f SessionFilter) (int, error) {
-	if err := s.check(ctx, ActionSessionView, Resource{Type: ResourceSession}); err != nil {
+	if err := s.Check(ctx, ActionSessionView, Resource{Type: ResourceSession}); err != nil {
 		return 0, err
 	}
 	if err := checkSessionFilter(f); err != nil {
@@ -400,7 +400,7 @@ func (s *Service) checkUser(ctx context.Context, q Queries, userID string) error
 // AllocateFloatingIP gives a user a floating IP from the configured pool; a user
 // holds at most one (KindConflict otherwise).
 func (s *Service) AllocateFloatingIP(ctx context.Context, userID string, req FloatingIPRequest) (*FloatingIP, error) {
-	if err := s.check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
+	if err := s.Check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
 		return nil, err
 	}
 	var ip *FloatingIP
@@ -437,7 +437,7 @@ func (s *Service) AllocateFloatingIP(ctx context.Context, userID string, req Flo
 // ChangeFloatingIP changes the user's floating IP: to the id or address req names,
 // or to the lowest free address other than the current one.
 func (s *Service) ChangeFloatingIP(ctx context.Context, userID string, req FloatingIPRequest) (*FloatingIP, error) {
-	if err := s.check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
+	if err := s.Check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
 		return nil, err
 	}
 	var ip *FloatingIP
@@ -479,7 +479,7 @@ func (s *Service) ChangeFloatingIP(ctx context.Context, userID string, req Float
 
 // ReleaseFloatingIP takes the user's floating IP back to the pool.
 func (s *Service) ReleaseFloatingIP(ctx context.Context, userID string) error {
-	if err := s.check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
+	if err := s.Check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {
@@ -499,7 +499,7 @@ func (s *Service) ReleaseFloatingIP(ctx context.Context, userID string) error {
 
 // ListFloatingIPs lists the floating IPs held, oldest first.
 func (s *Service) ListFloatingIPs(ctx context.Context, p Page) ([]*FloatingIP, int, error) {
-	if err := s.check(ctx, ActionFloatingIPView, Resource{Type: ResourceFloatingIP}); err != nil {
+	if err := s.Check(ctx, ActionFloatingIPView, Resource{Type: ResourceFloatingIP}); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListFloatingIPs(ctx, p)
@@ -507,7 +507,7 @@ func (s *Service) ListFloatingIPs(ctx context.Context, p Page) ([]*FloatingIP, i
 
 // UserFloatingIP returns a user and the floating IP it holds (nil when none).
 func (s *Service) UserFloatingIP(ctx context.Context, userID string) (*User, *FloatingIP, error) {
-	if err := s.check(ctx, ActionFloatingIPView, floatingIPResource(userID)); err != nil {
+	if err := s.Check(ctx, ActionFloatingIPView, floatingIPResource(userID)); err != nil {
 		return nil, nil, err
 	}
 	if !ValidID(userID) {
@@ -532,7 +532,7 @@ func (s *Service) UserFloatingIP(ctx context.Context, userID string) (*User, *Fl
 // CreateVolumeAssignment assigns a volume to a user in a TRS project. The user and
 // the project must exist; the volume is the caller's id, kept as given.
 func (s *Service) CreateVolumeAssignment(ctx context.Context, a VolumeAssignment) (*VolumeAssignment, error) {
-	if err := s.check(ctx, ActionVolumeAssignmentManage, Resource{Type: ResourceVolumeAssignment}); err != nil {
+	if err := s.Check(ctx, ActionVolumeAssignmentManage, Resource{Type: ResourceVolumeAssignment}); err != nil {
 		return nil, err
 	}
 	a.VolumeID = strings.TrimSpace(a.VolumeID)
@@ -584,7 +584,7 @@ func (a *VolumeAssignment) idString() string { return strconv.FormatInt(a.ID, 10
 
 // GetVolumeAssignment returns one assignment.
 func (s *Service) GetVolumeAssignment(ctx context.Context, id int64) (*VolumeAssignment, error) {
-	if err := s.check(ctx, ActionVolumeAssignmentView, On(ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
+	if err := s.Check(ctx, ActionVolumeAssignmentView, On(ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
 		return nil, err
 	}
 	return s.store.GetVolumeAssignment(ctx, id)
@@ -592,7 +592,7 @@ func (s *Service) GetVolumeAssignment(ctx context.Context, id int64) (*VolumeAss
 
 // ListVolumeAssignments lists assignments, oldest first.
 func (s *Service) ListVolumeAssignments(ctx context.Context, f VolumeAssignmentFilter) ([]*VolumeAssignment, int, error) {
-	if err := s.check(ctx, ActionVolumeAssignmentView, Resource{Type: ResourceVolumeAssignment}); err != nil {
+	if err := s.Check(ctx, ActionVolumeAssignmentView, Resource{Type: ResourceVolumeAssignment}); err != nil {
 		return nil, 0, err
 	}
 	if err := f.check(); err != nil {
@@ -608,7 +608,7 @@ func (s *Service) ListVolumeAssignments(ctx context.Context, f VolumeAssignmentF
 
 // DeleteVolumeAssignment removes an assignment.
 func (s *Service) DeleteVolumeAssignment(ctx context.Context, id int64) error {
-	if err := s.check(ctx, ActionVolumeAssignmentManage, On(ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
+	if err := s.Check(ctx, ActionVolumeAssignmentManage, On(ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(q Queries) error {

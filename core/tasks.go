@@ -13,22 +13,13 @@ import (
 
 // Task kinds.
 const (
-	KindClientCreate        = "client.create"
-	KindClientReboot        = "client.reboot"
-	KindClientDelete        = "client.delete"
-	KindClientTransfer      = "client.transfer"
-	KindClientDemo          = "client.demo"
-	KindClientOwnerPassword = "client.owner_password"
-	KindClientSendSuccess   = "client.send_success"
-	KindClientSendExpire    = "client.send_expire"
-	KindServerReboot        = "server.reboot"
-	KindExpiryNotices       = "periodic.expiry_notices"
-	KindReconcile           = "periodic.reconcile"
+	KindServerReboot = "server.reboot"
+	KindReconcile    = "periodic.reconcile"
 )
 
 // GetTask returns one task.
 func (s *Service) GetTask(ctx context.Context, id string) (*Task, error) {
-	if err := s.check(ctx, ActionTaskView, On(ResourceTask, id)); err != nil {
+	if err := s.Check(ctx, ActionTaskView, On(ResourceTask, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {
@@ -40,7 +31,7 @@ func (s *Service) GetTask(ctx context.Context, id string) (*Task, error) {
 // ListTasks lists tasks. A Kind or Status that no task can have is
 // KindInvalid naming the values there are.
 func (s *Service) ListTasks(ctx context.Context, f TaskFilter) ([]*Task, int, error) {
-	if err := s.check(ctx, ActionTaskView, Resource{Type: ResourceTask}); err != nil {
+	if err := s.Check(ctx, ActionTaskView, Resource{Type: ResourceTask}); err != nil {
 		return nil, 0, err
 	}
 	if err := f.check(slices.Sorted(maps.Keys(s.TaskHandlers()))); err != nil {
@@ -51,7 +42,7 @@ func (s *Service) ListTasks(ctx context.Context, f TaskFilter) ([]*Task, int, er
 
 // CancelTask revokes a task that has not run yet and asks a running one to stop.
 func (s *Service) CancelTask(ctx context.Context, id string) (*Task, error) {
-	if err := s.check(ctx, ActionTaskCancel, On(ResourceTask, id)); err != nil {
+	if err := s.Check(ctx, ActionTaskCancel, On(ResourceTask, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {
@@ -70,7 +61,7 @@ func (s *Service) CancelTask(ctx context.Context, id string) (*Task, error) {
 
 // ListAudit lists audit events.
 func (s *Service) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error) {
-	if err := s.check(ctx, ActionAuditView, Resource{Type: ResourceAudit}); err != nil {
+	if err := s.Check(ctx, ActionAuditView, Resource{Type: ResourceAudit}); err != nil {
 		return nil, 0, err
 	}
 	if err := f.check(); err != nil {
@@ -106,36 +97,26 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 
 func (s *Service) ownTasks() map[string]TaskFunc {
 	return map[string]TaskFunc{
-		KindClientCreate:        s.runClientCreate,
-		KindClientReboot:        s.runClientReboot,
-		KindClientDelete:        s.runClientDelete,
-		KindClientTransfer:      s.runClientTransfer,
-		KindClientDemo:          s.runClientDemo,
-		KindClientOwnerPassword: s.runOwnerPassword,
-		KindClientSendSuccess:   s.runSendSuccess,
-		KindClientSendExpire:    s.runSendExpire,
-		KindServerReboot:        s.runServerReboot,
-		KindExpiryNotices:       s.runExpiryNotices,
-		KindReconcile:           s.runReconcile,
-		KindMachineCreate:       s.runMachineCreate,
-		KindBrokerRequestVM:     s.runBrokerRequest,
-		KindTRSPool:             s.runTRSPool,
-		KindTRSAutoAllocate:     s.runAutoAllocate,
-		KindProjectUsage:        s.runProjectUsage,
-		KindTokenSweep:          s.runTokenSweep,
-		KindInstanceRescue:      s.runInstanceRescue,
-		KindInstanceUnrescue:    s.runInstanceUnrescue,
-		KindInstanceStart:       s.runInstanceStart,
-		KindInstanceStop:        s.runInstanceStop,
-		KindInstanceReboot:      s.runInstanceReboot,
+		KindServerReboot:     s.runServerReboot,
+		KindReconcile:        s.runReconcile,
+		KindMachineCreate:    s.runMachineCreate,
+		KindBrokerRequestVM:  s.runBrokerRequest,
+		KindTRSPool:          s.runTRSPool,
+		KindTRSAutoAllocate:  s.runAutoAllocate,
+		KindProjectUsage:     s.runProjectUsage,
+		KindTokenSweep:       s.runTokenSweep,
+		KindInstanceRescue:   s.runInstanceRescue,
+		KindInstanceUnrescue: s.runInstanceUnrescue,
+		KindInstanceStart:    s.runInstanceStart,
+		KindInstanceStop:     s.runInstanceStop,
+		KindInstanceReboot:   s.runInstanceReboot,
 	}
 }
 
 // PeriodicJobs returns the work scheduled once per cluster: core's own and the
 // registered ones.
-func (s *Service) PeriodicJobs(expiryEvery, reconcileEvery time.Duration) []PeriodicJob {
+func (s *Service) PeriodicJobs(reconcileEvery time.Duration) []PeriodicJob {
 	return append([]PeriodicJob{
-		{Kind: KindExpiryNotices, Every: expiryEvery},
 		{Kind: KindReconcile, Every: reconcileEvery},
 		{Kind: KindTRSPool, Every: TRSPoolEvery},
 		{Kind: KindProjectUsage, Every: ProjectUsageEvery},
@@ -149,14 +130,6 @@ func Decode[T any](t *Task) (T, error) {
 		return p, Permanent(fmt.Errorf("decode %s payload: %w", t.Kind, err))
 	}
 	return p, nil
-}
-
-// target is a client with its instance, server and runtime, as a task sees them.
-type target struct {
-	client *Client
-	inst   *Instance
-	srv    *Server
-	rt     Runtime
 }
 
 func (s *Service) LoadInstance(ctx context.Context, id string) (*Instance, *Server, Runtime, error) {
@@ -175,27 +148,15 @@ func (s *Service) LoadInstance(ctx context.Context, id string) (*Instance, *Serv
 	return inst, srv, rt, nil
 }
 
-func (s *Service) loadTarget(ctx context.Context, clientID string) (*target, error) {
-	c, err := s.store.GetClient(ctx, clientID)
-	if err != nil {
-		return nil, err
-	}
-	inst, srv, rt, err := s.LoadInstance(ctx, c.InstanceID)
-	if err != nil {
-		return nil, err
-	}
-	return &target{client: c, inst: inst, srv: srv, rt: rt}, nil
-}
-
 // ensureRunning creates (idempotently by name) and starts an instance that is
 // being built, waits until it is healthy and records its state, ref, address and
 // URL. An instance the lifecycle no longer lets come up (deleted meanwhile) is
 // its refusal.
-func (s *Service) ensureRunning(ctx context.Context, inst *Instance, srv *Server, rt Runtime) (*Instance, error) {
+func (s *Service) EnsureRunning(ctx context.Context, inst *Instance, srv *Server, rt Runtime) (*Instance, error) {
 	if _, err := Lifecycle(inst, ActionReady); err != nil {
 		return nil, err
 	}
-	ref, err := rt.Create(ctx, srv, inst.Spec.on(srv))
+	ref, err := rt.Create(ctx, srv, inst.Spec.On(srv))
 	if err != nil {
 		return nil, fmt.Errorf("create instance %s: %w", inst.Name, err)
 	}
@@ -258,142 +219,12 @@ func LastAttempt(t *Task, err error) bool {
 	return IsPermanent(err) || t.Attempts >= t.MaxAttempts
 }
 
-func (s *Service) runClientCreate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := Decode[clientPayload](t)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.createClientCloud(ctx, p.ClientID, progress)
-	if err != nil && LastAttempt(t, err) {
-		s.markClientFailed(ctx, p.ClientID, err)
-	}
-	return res, err
-}
-
-// markClientFailed records that a client's creation failed for good: the client
-// is failed and its instance, if the lifecycle lets it fail, in error. A client
-// deleted meanwhile stays deleted.
-func (s *Service) markClientFailed(ctx context.Context, clientID string, cause error) {
-	ctx = context.WithoutCancel(ctx)
-	c, err := s.store.GetClient(ctx, clientID)
-	if err != nil || c.Status == ClientDeleting || c.Status == ClientDeleted {
-		return
-	}
-	_ = s.store.InTx(ctx, func(q Queries) error {
-		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: Ptr(ClientFailed)}); err != nil {
-			return err
-		}
-		return s.Audit(ctx, q, "client.failed", "client", clientID, map[string]string{"error": cause.Error()})
-	})
-	s.failInstance(ctx, c.InstanceID, "instance.create_failed", cause)
-}
-
-func (s *Service) createClientCloud(ctx context.Context, clientID string, progress func(int, string)) (any, error) {
-	tg, err := s.loadTarget(ctx, clientID)
-	if err != nil {
-		return nil, err
-	}
-	switch tg.client.Status {
-	case ClientCreating:
-	case ClientActive: // an earlier attempt finished the work but not the task record
-		return map[string]string{"client_id": clientID, "instance_id": tg.inst.ID, "server_id": tg.inst.ServerID, "url": tg.client.URL}, nil
-	default:
-		return nil, Permanent(fmt.Errorf("client is %s, not creating", tg.client.Status))
-	}
-	progress(10, "creating instance")
-	inst, err := s.ensureRunning(ctx, tg.inst, tg.srv, tg.rt)
-	if err != nil {
-		return nil, err
-	}
-	progress(60, "setting owner password")
-	if len(tg.client.OwnerPasswordEnc) == 0 {
-		sealed := s.Sealer.Seal([]byte(s.newPassword()))
-		if tg.client, err = s.store.UpdateClient(ctx, clientID, ClientUpdate{OwnerPasswordEnc: &sealed}); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.setOwnerPassword(ctx, tg, inst); err != nil {
-		return nil, err
-	}
-	progress(90, "sending welcome e-mail")
-	err = s.Change(ctx, func(q Queries) error {
-		if c, err := q.GetClient(ctx, clientID); err != nil {
-			return err
-		} else if c.Status != ClientCreating {
-			return Errorf(KindConflict, "client %s is %s, no longer being created", c.Name, c.Status)
-		}
-		if _, err := q.UpdateClient(ctx, clientID, ClientUpdate{Status: Ptr(ClientActive), URL: &inst.URL}); err != nil {
-			return err
-		}
-		_, err := s.Enqueue(ctx, q, KindClientSendSuccess, "client", clientID, clientPayload{ClientID: clientID})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]string{"client_id": clientID, "instance_id": inst.ID, "server_id": inst.ServerID, "url": inst.URL}, nil
-}
-
-// setOwnerPassword runs the owner_password hook with the password on stdin.
-func (s *Service) setOwnerPassword(ctx context.Context, tg *target, inst *Instance) error {
-	hook := s.Cfg.Template.Hooks.OwnerPassword
-	if len(hook) == 0 {
-		return nil
-	}
-	pw, err := s.ownerPassword(tg.client)
-	if err != nil {
-		return err
-	}
-	return s.runHook(ctx, tg.rt, tg.srv, inst, "owner_password", hook, append(pw, '\n'))
-}
-
-// runHook execs a template hook and turns a non-zero exit into an error that
-// carries the hook's own message (never its stdin).
-func (s *Service) runHook(ctx context.Context, rt Runtime, srv *Server, inst *Instance, name string, cmd []string, stdin []byte) error {
-	res, err := rt.Exec(ctx, srv, inst.RuntimeRef, cmd, stdin)
-	if err != nil {
-		return fmt.Errorf("run %s hook: %w", name, err)
-	}
-	if res.ExitCode != 0 {
-		msg := strings.TrimSpace(res.Stderr)
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
-		return Permanent(fmt.Errorf("%s hook exited with %d: %s", name, res.ExitCode, msg))
-	}
-	return nil
-}
-
-// liveTarget loads a client whose cloud should be running.
-func (s *Service) liveTarget(ctx context.Context, t *Task) (*target, error) {
-	p, err := Decode[clientPayload](t)
-	if err != nil {
-		return nil, err
-	}
-	tg, err := s.loadTarget(ctx, p.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	if tg.inst.RuntimeRef == "" {
-		return nil, Errorf(KindConflict, "client's instance has not been created yet")
-	}
-	return tg, nil
-}
-
-func (s *Service) runClientReboot(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	tg, err := s.liveTarget(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.restart(ctx, tg.inst, tg.srv, tg.rt)
-}
-
 // restart reboots an instance as the lifecycle allows: it shows rebooting until
 // it answers again (then active) or does not (then error). An instance that the
 // lifecycle does not let reboot, now or any more while it waits (one in rescue,
 // or deleted), is its refusal.
-func (s *Service) restart(ctx context.Context, inst *Instance, srv *Server, rt Runtime) error {
-	inst, _, err := s.beginInstance(ctx, inst.ID, ActionReboot)
+func (s *Service) Restart(ctx context.Context, inst *Instance, srv *Server, rt Runtime) error {
+	inst, _, err := s.BeginInstance(ctx, inst.ID, ActionReboot)
 	if err != nil {
 		return err
 	}
@@ -408,110 +239,17 @@ func (s *Service) restart(ctx context.Context, inst *Instance, srv *Server, rt R
 		_, err = s.readyInstance(ctx, inst.ID, st)
 	}
 	if err != nil {
-		s.failInstance(ctx, inst.ID, "instance.reboot_failed", err)
+		s.FailInstance(ctx, inst.ID, "instance.reboot_failed", err)
 		return err
 	}
 	return nil
-}
-
-func (s *Service) runClientDemo(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := Decode[demoPayload](t)
-	if err != nil {
-		return nil, err
-	}
-	tg, err := s.liveTarget(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	hook, name := s.Cfg.Template.Hooks.DemoDisable, "demo_disable"
-	if p.On {
-		hook, name = s.Cfg.Template.Hooks.DemoEnable, "demo_enable"
-	}
-	if len(hook) == 0 {
-		return nil, Errorf(KindConflict, "the client template has no %s hook", name)
-	}
-	if err := s.runHook(ctx, tg.rt, tg.srv, tg.inst, name, hook, nil); err != nil {
-		return nil, err
-	}
-	_, err = s.store.UpdateClient(ctx, p.ClientID, ClientUpdate{Demo: &p.On})
-	return map[string]bool{"demo": p.On}, err
-}
-
-func (s *Service) runOwnerPassword(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	tg, err := s.liveTarget(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.setOwnerPassword(ctx, tg, tg.inst)
-}
-
-// taskClient loads the client a task's payload names.
-func (s *Service) taskClient(ctx context.Context, t *Task) (*Client, error) {
-	p, err := Decode[clientPayload](t)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.GetClient(ctx, p.ClientID)
-}
-
-// ownerPassword unseals a client's owner password.
-func (s *Service) ownerPassword(c *Client) ([]byte, error) {
-	if len(c.OwnerPasswordEnc) == 0 {
-		return nil, Errorf(KindConflict, "client has no owner password yet")
-	}
-	pw, err := s.Sealer.Open(c.OwnerPasswordEnc)
-	if err != nil {
-		return nil, Permanent(fmt.Errorf("open owner password: %w", err))
-	}
-	return pw, nil
-}
-
-func (s *Service) runSendSuccess(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	c, err := s.taskClient(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	pw, err := s.ownerPassword(c)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Notifier.ClientReady(ctx, c, string(pw)); err != nil {
-		return nil, err
-	}
-	return map[string]string{"to": c.Email}, nil
-}
-
-func (s *Service) runSendExpire(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	c, err := s.taskClient(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	if c.ExpireDate == nil {
-		return nil, Errorf(KindConflict, "client has no expiry date")
-	}
-	if err := s.Notifier.ClientExpiring(ctx, c); err != nil {
-		return nil, err
-	}
-	return map[string]string{"to": c.Email, "expire_date": c.ExpireDate.Format(time.DateOnly)}, nil
-}
-
-func (s *Service) runClientDelete(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	c, err := s.taskClient(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.removeInstance(ctx, c.InstanceID); err != nil {
-		return nil, err
-	}
-	_, err = s.store.UpdateClient(ctx, c.ID, ClientUpdate{Status: Ptr(ClientDeleted)})
-	return nil, err
 }
 
 // removeInstance marks an instance deleted, so that any task waiting on it
 // stops, then deletes it with its volumes (and its rescue system) from its
 // server. It is idempotent; an instance whose runtime removal failed is
 // deleted, and reconciliation removes what is left.
-func (s *Service) removeInstance(ctx context.Context, instanceID string) error {
+func (s *Service) RemoveInstance(ctx context.Context, instanceID string) error {
 	inst, srv, rt, err := s.LoadInstance(ctx, instanceID)
 	if ErrorKind(err) == KindNotFound {
 		return nil
@@ -519,7 +257,7 @@ func (s *Service) removeInstance(ctx context.Context, instanceID string) error {
 	if err != nil {
 		return err
 	}
-	if inst, _, err = s.beginInstance(ctx, inst.ID, ActionDelete); err != nil {
+	if inst, _, err = s.BeginInstance(ctx, inst.ID, ActionDelete); err != nil {
 		return err
 	}
 	ref := inst.RuntimeRef
@@ -530,85 +268,6 @@ func (s *Service) removeInstance(ctx context.Context, instanceID string) error {
 		return fmt.Errorf("delete instance %s: %w", inst.Name, err)
 	}
 	return nil
-}
-
-func (s *Service) runClientTransfer(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := Decode[transferPayload](t)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.transfer(ctx, p, progress)
-	if err != nil && LastAttempt(t, err) {
-		// The client stays where it was; the half-made copy goes, and the old
-		// instance runs again unless it went elsewhere meanwhile (rescue).
-		ctx := context.WithoutCancel(ctx)
-		_ = s.removeInstance(ctx, p.ToInstanceID)
-		if old, srv, rt, lerr := s.LoadInstance(ctx, p.FromInstanceID); lerr == nil {
-			if _, lerr := Lifecycle(old, ActionTransfer); lerr == nil {
-				_ = rt.Start(ctx, srv, old.RuntimeRef)
-			}
-		}
-		s.store.UpdateClient(ctx, p.ClientID, ClientUpdate{Status: Ptr(ClientActive)})
-	}
-	return res, err
-}
-
-func (s *Service) transfer(ctx context.Context, p transferPayload, progress func(int, string)) (any, error) {
-	from, fromSrv, rt, err := s.LoadInstance(ctx, p.FromInstanceID)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := s.beginInstance(ctx, from.ID, ActionTransfer); err != nil {
-		return nil, err
-	}
-	to, toSrv, _, err := s.LoadInstance(ctx, p.ToInstanceID)
-	if err != nil {
-		return nil, err
-	}
-	copier, ok := rt.(VolumeCopier)
-	if !ok && len(from.Spec.Volumes) > 0 {
-		return nil, Permanent(fmt.Errorf("runtime %s cannot copy volumes", fromSrv.Runtime))
-	}
-	progress(10, "creating instance on the new server")
-	ref, err := rt.Create(ctx, toSrv, to.Spec.on(toSrv))
-	if err != nil {
-		return nil, fmt.Errorf("create instance %s: %w", to.Name, err)
-	}
-	if to, err = s.store.UpdateInstance(ctx, to.ID, InstanceUpdate{RuntimeRef: &ref}); err != nil {
-		return nil, err
-	}
-	progress(30, "stopping the old instance")
-	if err := rt.Stop(ctx, fromSrv, from.RuntimeRef); err != nil {
-		return nil, fmt.Errorf("stop instance %s: %w", from.Name, err)
-	}
-	if ok {
-		progress(50, "copying data")
-		if err := copier.CopyVolumes(ctx, fromSrv, from.RuntimeRef, toSrv, ref); err != nil {
-			return nil, fmt.Errorf("copy volumes: %w", err)
-		}
-	}
-	progress(70, "starting the new instance")
-	if to, err = s.ensureRunning(ctx, to, toSrv, rt); err != nil {
-		return nil, err
-	}
-	// The old instance may have gone elsewhere while its data was copied.
-	if _, _, err := s.beginInstance(ctx, from.ID, ActionTransfer); err != nil {
-		return nil, err
-	}
-	err = s.store.InTx(ctx, func(q Queries) error {
-		_, err := q.UpdateClient(ctx, p.ClientID, ClientUpdate{
-			ServerID: &toSrv.ID, InstanceID: &to.ID, URL: &to.URL, Status: Ptr(ClientActive),
-		})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	progress(90, "removing the old instance")
-	if err := s.removeInstance(ctx, from.ID); err != nil {
-		s.Log.Warn("transfer: old instance not removed; the reconciler will retry", "instance", from.ID, "err", err)
-	}
-	return map[string]string{"server_id": toSrv.ID, "instance_id": to.ID, "url": to.URL}, nil
 }
 
 func (s *Service) runServerReboot(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
@@ -646,7 +305,7 @@ func (s *Service) runServerReboot(ctx context.Context, t *Task, progress func(in
 	restarted := 0
 	for i, in := range live {
 		progress(100*i/len(live), "restarting "+in.Name)
-		err := s.restart(ctx, in, srv, rt)
+		err := s.Restart(ctx, in, srv, rt)
 		switch {
 		case err == nil:
 			restarted++
@@ -660,39 +319,6 @@ func (s *Service) runServerReboot(ctx context.Context, t *Task, progress func(in
 		return nil, Permanent(fmt.Errorf("%d of %d instances did not come back: %s", len(failed), len(live), strings.Join(failed, "; ")))
 	}
 	return map[string]any{"restarted": restarted, "skipped": skipped}, nil
-}
-
-// runExpiryNotices e-mails every active client whose cloud expires within
-// ExpireNoticeDays, once per client per expiry date: marking the client and asking
-// for the e-mail happen in one transaction.
-func (s *Service) runExpiryNotices(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	horizon := dateOnly(s.Now()).AddDate(0, 0, s.Cfg.ExpireNoticeDays)
-	active := ClientActive
-	cs, _, err := s.store.ListClients(ctx, ClientFilter{Status: &active, ExpiringBefore: &horizon})
-	if err != nil {
-		return nil, err
-	}
-	sent := 0
-	for _, c := range cs {
-		if c.ExpireDate == nil || (c.ExpireNoticeFor != nil && c.ExpireNoticeFor.Equal(*c.ExpireDate)) {
-			continue
-		}
-		if c.ExpireDate.Before(dateOnly(s.Now())) {
-			continue // already expired: the notice is about what is coming
-		}
-		err := s.Change(ctx, func(q Queries) error {
-			if _, err := q.UpdateClient(ctx, c.ID, ClientUpdate{ExpireNoticeFor: Ptr(c.ExpireDate)}); err != nil {
-				return err
-			}
-			_, err := s.Enqueue(ctx, q, KindClientSendExpire, "client", c.ID, clientPayload{ClientID: c.ID})
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		sent++
-	}
-	return map[string]int{"notices": sent}, nil
 }
 
 // runReconcile compares every server's runtime with the records: it removes runtime

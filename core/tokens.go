@@ -273,7 +273,7 @@ func (s *Service) otherToken(ctx context.Context, tok string, action Action) (*T
 		}
 		return nil, nil, err
 	}
-	if err := s.check(ctx, action, Resource{Type: ResourceToken, ID: t.ID, Owner: t.UserID}); err != nil {
+	if err := s.Check(ctx, action, Resource{Type: ResourceToken, ID: t.ID, Owner: t.UserID}); err != nil {
 		return nil, nil, err
 	}
 	return t, u, nil

@@ -201,7 +201,7 @@ type TRSStore interface {
 
 // ListFlavors lists the flavors.
 func (s *Service) ListFlavors(ctx context.Context, p Page) ([]*Flavor, int, error) {
-	if err := s.check(ctx, ActionFlavorView, Resource{Type: ResourceFlavor}); err != nil {
+	if err := s.Check(ctx, ActionFlavorView, Resource{Type: ResourceFlavor}); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListFlavors(ctx, p)
@@ -209,7 +209,7 @@ func (s *Service) ListFlavors(ctx context.Context, p Page) ([]*Flavor, int, erro
 
 // GetFlavor returns one flavor.
 func (s *Service) GetFlavor(ctx context.Context, id string) (*Flavor, error) {
-	if err := s.check(ctx, ActionFlavorView, On(ResourceFlavor, id)); err != nil {
+	if err := s.Check(ctx, ActionFlavorView, On(ResourceFlavor, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {
@@ -220,7 +220,7 @@ func (s *Service) GetFlavor(ctx context.Context, id string) (*Flavor, error) {
 
 // CreateFlavor adds a flavor (flavor.create).
 func (s *Service) CreateFlavor(ctx context.Context, in FlavorInput) (*Flavor, error) {
-	if err := s.check(ctx, ActionFlavorCreate, Resource{Type: ResourceFlavor}); err != nil {
+	if err := s.Check(ctx, ActionFlavorCreate, Resource{Type: ResourceFlavor}); err != nil {
 		return nil, err
 	}
 	in.Name = strings.TrimSpace(in.Name)
@@ -294,7 +294,7 @@ func (s *Service) GetImage(ctx context.Context, id string) (*Image, error) {
 // ImageZones lists the zones CreateImage takes, for the form of an actor who may
 // add images (image.create).
 func (s *Service) ImageZones(ctx context.Context) ([]string, error) {
-	if err := s.check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
+	if err := s.Check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
 		return nil, err
 	}
 	return []string{ZonePub, ZoneOwn}, nil
@@ -321,7 +321,7 @@ func userByRef(ctx context.Context, q Queries, ref string) (*User, error) {
 // owner is named by user name or id; an owner named for a public image must
 // exist too, and is not kept.
 func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error) {
-	if err := s.check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
+	if err := s.Check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
 		return nil, err
 	}
 	in.Name, in.Ref = strings.TrimSpace(in.Name), strings.TrimSpace(in.Ref)
@@ -369,7 +369,7 @@ func (s *Service) CreateImage(ctx context.Context, in ImageInput) (*Image, error
 
 // TRSProjectDefaults returns the configured defaults of new TRS projects.
 func (s *Service) TRSProjectDefaults(ctx context.Context) (TRSDefaults, error) {
-	if err := s.check(ctx, ActionProjectView, Resource{Type: ResourceProject}); err != nil {
+	if err := s.Check(ctx, ActionProjectView, Resource{Type: ResourceProject}); err != nil {
 		return TRSDefaults{}, err
 	}
 	return s.Cfg.TRS, nil
@@ -558,7 +558,7 @@ func trsNameConflict(err error, name, domain string) error {
 // defaults. Unknown flavor or image is KindInvalid (Field flavor_id / image_id); a
 // name taken in the domain is KindConflict.
 func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TRSProject, error) {
-	if err := s.check(ctx, ActionProjectCreate, Resource{Type: ResourceProject}); err != nil {
+	if err := s.Check(ctx, ActionProjectCreate, Resource{Type: ResourceProject}); err != nil {
 		return nil, err
 	}
 	normTRSInput(&in)
@@ -640,7 +640,7 @@ func applyTRSInput(p *TRSProject, in TRSProjectInput) {
 // UpdateTRSProject changes the fields that are given, with the same checks as
 // CreateTRSProject.
 func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProjectInput) (*TRSProject, error) {
-	if err := s.check(ctx, ActionProjectEdit, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectEdit, On(ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {
@@ -676,7 +676,7 @@ func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProject
 
 // GetTRSProject returns one TRS project.
 func (s *Service) GetTRSProject(ctx context.Context, id string) (*TRSProject, error) {
-	if err := s.check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	if !ValidID(id) {
@@ -687,7 +687,7 @@ func (s *Service) GetTRSProject(ctx context.Context, id string) (*TRSProject, er
 
 // ListTRSProjects lists TRS projects.
 func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*TRSProject, int, error) {
-	if err := s.check(ctx, ActionProjectView, Resource{Type: ResourceProject}); err != nil {
+	if err := s.Check(ctx, ActionProjectView, Resource{Type: ResourceProject}); err != nil {
 		return nil, 0, err
 	}
 	if err := f.check(); err != nil {
@@ -713,7 +713,7 @@ func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*T
 // machine): free is active without a user, occupied has one or more users,
 // simultaneous more than one.
 func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProjectStats, error) {
-	if err := s.check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	if _, err := s.GetTRSProject(ctx, id); err != nil {

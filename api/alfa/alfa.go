@@ -15,6 +15,7 @@ import (
 	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -34,12 +35,12 @@ type Options struct {
 }
 
 type face struct {
-	svc *core.Service
+	svc *cloud.Service
 }
 
 // NewHandler returns the alfa face over svc. It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *core.Service, o Options) http.Handler {
+func NewHandler(svc *cloud.Service, o Options) http.Handler {
 	f := &face{svc: svc}
 	rt := httpx.NewRouter(f.auth)
 	f.routes(rt)

@@ -20,6 +20,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/internal/testenv"
 )
 
@@ -58,7 +59,7 @@ type resource struct {
 func start(t *testing.T) (*testenv.Env, *client, *client) {
 	t.Helper()
 	env := testenv.New(t)
-	h := alfa.NewHandler(env.Svc, alfa.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := alfa.NewHandler(env.Cloud, alfa.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/alfa/", http.StripPrefix("/alfa", h))
 	mux.Handle("/", h)
@@ -280,7 +281,7 @@ func (c *client) createClient(name string, attrs map[string]any) resource {
 		attrs["email"] = strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.test"
 	}
 	r := c.do("POST", "/clients/create", data("clients", "", attrs))
-	c.accepted(r, core.KindClientCreate)
+	c.accepted(r, cloud.KindClientCreate)
 	if len(r.doc.Included) != 1 || r.doc.Included[0].Type != "clients" {
 		c.t.Fatalf("create: included is not the client: %s", r.raw)
 	}
@@ -480,7 +481,7 @@ func TestServers(t *testing.T) {
 	// Delete: a conflict while clients live there.
 	cl := c.createClient("Lab One", map[string]any{"server_id": alpha.ID})
 	c.do("DELETE", "/servers/"+alpha.ID+"/delete", nil).errorAt(t, 409, "")
-	c.accepted(c.do("DELETE", "/clients/"+cl.ID+"/delete", nil), core.KindClientDelete)
+	c.accepted(c.do("DELETE", "/clients/"+cl.ID+"/delete", nil), cloud.KindClientDelete)
 	c.do("DELETE", "/servers/"+alpha.ID+"/delete", nil).must(t, 204)
 	c.do("GET", "/servers/"+alpha.ID, nil).errorAt(t, 404, "")
 	c.do("DELETE", "/servers/"+alpha.ID+"/delete", nil).errorAt(t, 404, "")
@@ -579,22 +580,22 @@ func TestClientLifecycle(t *testing.T) {
 	}
 
 	// Every action, GET and POST alike.
-	c.accepted(c.do("GET", "/clients/"+cl.ID+"/demo_enable", nil), core.KindClientDemo)
+	c.accepted(c.do("GET", "/clients/"+cl.ID+"/demo_enable", nil), cloud.KindClientDemo)
 	if c.do("GET", "/clients/"+cl.ID, nil).one(t).Attributes["demo"] != true {
 		t.Error("demo not enabled")
 	}
-	c.accepted(c.do("POST", "/clients/"+cl.ID+"/demo_disable", nil), core.KindClientDemo)
+	c.accepted(c.do("POST", "/clients/"+cl.ID+"/demo_disable", nil), cloud.KindClientDemo)
 	if c.do("GET", "/clients/"+cl.ID, nil).one(t).Attributes["demo"] != false {
 		t.Error("demo not disabled")
 	}
 	before := len(env.Mail.Messages())
-	c.accepted(c.do("POST", "/clients/"+cl.ID+"/send_success", nil), core.KindClientSendSuccess)
-	c.accepted(c.do("GET", "/clients/"+cl.ID+"/send_expire", nil), core.KindClientSendExpire)
+	c.accepted(c.do("POST", "/clients/"+cl.ID+"/send_success", nil), cloud.KindClientSendSuccess)
+	c.accepted(c.do("GET", "/clients/"+cl.ID+"/send_expire", nil), cloud.KindClientSendExpire)
 	env.Mail.WaitFor(t, before+2, 10*time.Second)
-	c.accepted(c.do("GET", "/clients/"+cl.ID+"/reboot", nil), core.KindClientReboot)
-	c.accepted(c.do("POST", "/clients/"+cl.ID+"/reboot/", nil), core.KindClientReboot)
-	c.accepted(c.do("POST", "/clients/owner_password", data("clients", cl.ID, map[string]any{"password": "lab-owner-pw-1"})), core.KindClientOwnerPassword)
-	c.accepted(c.do("POST", "/clients/owner_password", data("clients", "", map[string]any{"client_id": cl.ID, "password": "lab-owner-pw-2"})), core.KindClientOwnerPassword)
+	c.accepted(c.do("GET", "/clients/"+cl.ID+"/reboot", nil), cloud.KindClientReboot)
+	c.accepted(c.do("POST", "/clients/"+cl.ID+"/reboot/", nil), cloud.KindClientReboot)
+	c.accepted(c.do("POST", "/clients/owner_password", data("clients", cl.ID, map[string]any{"password": "lab-owner-pw-1"})), cloud.KindClientOwnerPassword)
+	c.accepted(c.do("POST", "/clients/owner_password", data("clients", "", map[string]any{"client_id": cl.ID, "password": "lab-owner-pw-2"})), cloud.KindClientOwnerPassword)
 
 	// Transfer to the other server.
 	cur := c.do("GET", "/clients/"+cl.ID, nil).one(t).Attributes["server_id"].(string)
@@ -605,7 +606,7 @@ func TestClientLifecycle(t *testing.T) {
 	c.do("POST", "/clients/"+cl.ID+"/transfer", data("clients", "", map[string]any{"server_id": cur})).errorAt(t, 400, "/data/attributes/server_id")
 	c.accepted(c.do("POST", "/clients/"+cl.ID+"/transfer", map[string]any{"data": map[string]any{
 		"type": "clients", "relationships": map[string]any{"server": map[string]any{"data": map[string]any{"type": "servers", "id": dst}}},
-	}}), core.KindClientTransfer)
+	}}), cloud.KindClientTransfer)
 	moved := c.do("GET", "/clients/"+cl.ID, nil).one(t)
 	if moved.Attributes["server_id"] != dst || moved.Attributes["available"] != true {
 		t.Errorf("after transfer %v", moved.Attributes)
@@ -637,7 +638,7 @@ func TestClientLifecycle(t *testing.T) {
 	}
 
 	// Delete, then actions are conflicts.
-	c.accepted(c.do("DELETE", "/clients/"+cl.ID+"/delete", nil), core.KindClientDelete)
+	c.accepted(c.do("DELETE", "/clients/"+cl.ID+"/delete", nil), cloud.KindClientDelete)
 	if s := c.do("GET", "/clients/"+cl.ID, nil).must(t, 200).one(t).Attributes["status"]; s != "deleted" {
 		t.Errorf("deleted client status %v", s)
 	}
@@ -769,7 +770,7 @@ func TestClientGone(t *testing.T) {
 			store, busy := testenv.Stall(st.Open(t), "leaver")
 			env := testenv.NewWith(t, testenv.Options{Store: store})
 			o := httpxtest.NewRecorder()
-			srv := httptest.NewServer(alfa.NewHandler(env.Svc, alfa.Options{Log: o.Log, Registerer: o.Registry}))
+			srv := httptest.NewServer(alfa.NewHandler(env.Cloud, alfa.Options{Log: o.Log, Registerer: o.Registry}))
 			t.Cleanup(srv.Close)
 			req, _ := http.NewRequest("GET", srv.URL+"/clients", nil)
 			req.SetBasicAuth("leaver", "some-password")

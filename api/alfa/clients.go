@@ -6,6 +6,7 @@ import (
 	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 )
 
 var clientList = jsonapi.ListSpec{
@@ -66,7 +67,7 @@ func (f *face) createClient(w http.ResponseWriter, r *http.Request) error {
 	if err := b.NoID(); err != nil {
 		return err
 	}
-	in := core.ClientInput{
+	in := cloud.ClientInput{
 		Name: b.String("name"), Email: b.String("email"), Phone: b.String("phone"), Lang: b.String("lang"),
 		ServerID: serverRef(b), ExpireDate: b.NullableDate("expire_date"),
 	}
@@ -114,7 +115,7 @@ func (f *face) updateClient(w http.ResponseWriter, r *http.Request) error {
 	for _, name := range []string{"owner_password", "password"} {
 		b.Reject(name, name+" cannot be edited here; use POST /clients/owner_password")
 	}
-	in := core.ClientInput{
+	in := cloud.ClientInput{
 		Name: b.String("name"), Email: b.String("email"), Phone: b.String("phone"), Lang: b.String("lang"),
 		ServerID: b.String("server_id"), ExpireDate: b.NullableDate("expire_date"),
 	}

@@ -8,6 +8,7 @@ import (
 	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 )
 
 // Resource types.
@@ -132,7 +133,7 @@ func clientResource(r *http.Request, c *core.Client, available bool) *jsonapi.Re
 	return res
 }
 
-func clientViewResource(r *http.Request, v *core.ClientView) *jsonapi.Resource {
+func clientViewResource(r *http.Request, v *cloud.ClientView) *jsonapi.Resource {
 	return clientResource(r, v.Client, v.Available)
 }
 

@@ -21,6 +21,7 @@ import (
 	"hostdeck/api/billmgr"
 	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/internal/testenv"
 )
 
@@ -164,7 +165,7 @@ func (p *panel) login(user, password string) string {
 func (p *panel) activeClient(session, name string) string {
 	p.t.Helper()
 	email := strings.ToLower(name) + "@example.test"
-	c, tk, err := p.env.Svc.CreateClient(p.env.AdminCtx(), core.ClientInput{Name: &name, Email: &email})
+	c, tk, err := p.env.Cloud.CreateClient(p.env.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email})
 	if err != nil {
 		p.t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/api/trs"
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/internal/testenv"
 )
 
@@ -191,7 +192,7 @@ func TestLoginThenInfoAndTasks(t *testing.T) {
 	// Tasks: hostdeck's durable tasks, celery-style.
 	env.Server(t, "s1", 5)
 	name, email := "Lab1", "lab1@example.test"
-	_, task, err := env.Svc.CreateClient(env.AdminCtx(), core.ClientInput{Name: &name, Email: &email})
+	_, task, err := env.Cloud.CreateClient(env.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestLoginThenInfoAndTasks(t *testing.T) {
 	}
 	env.WaitTask(t, task.ID)
 	tk := c.do("GET", "/v1/tasks/"+task.ID, "").must(t, http.StatusOK).body
-	if tk["status"] != "SUCCESS" || tk["task_id"] != task.ID || tk["name"] != core.KindClientCreate ||
+	if tk["status"] != "SUCCESS" || tk["task_id"] != task.ID || tk["name"] != cloud.KindClientCreate ||
 		tk["date_done"] == nil || tk["traceback"] != nil || tk["result"] == nil {
 		t.Fatalf("task = %v", tk)
 	}

@@ -32,6 +32,7 @@ import (
 	"hostdeck/api/satellite"
 	"hostdeck/api/trs"
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/core/secret"
 	"hostdeck/notify"
 	"hostdeck/runtime/docker"
@@ -226,6 +227,8 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		PasswordMaxAge: c.PasswordMaxAge, PasswordWarn: c.PasswordWarn, GraceLogins: c.GraceLogins,
 		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
 
+	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: c.ExpiryEvery})
+
 	if _, err := svc.SeedRescueImages(ctx); err != nil {
 		return fmt.Errorf("seed rescue images: %w", err)
 	}
@@ -250,7 +253,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 
 	// Running tasks get half the shutdown bound to return; the rest is for
 	// handing them back to the store.
-	runner := task.New(store, svc.TaskHandlers(), svc.PeriodicJobs(c.ExpiryEvery, c.ReconEvery),
+	runner := task.New(store, svc.TaskHandlers(), svc.PeriodicJobs(c.ReconEvery),
 		task.Options{Workers: c.Workers, Lease: c.TaskLease, Grace: c.ShutdownTimeout / 2, Log: log})
 	svc.SetWake(runner.Wake)
 
@@ -260,7 +263,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{svc: svc, log: log, metrics: metrics, license: license}
+	deps := faceDeps{svc: svc, clouds: clouds, log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -327,6 +330,7 @@ type face struct {
 // faceDeps is what the faces are built from.
 type faceDeps struct {
 	svc     *core.Service
+	clouds  *cloud.Service
 	log     *slog.Logger
 	metrics *httpx.Metrics
 	license *trs.License // GET /v1/info's licence block (--trs-license)
@@ -336,7 +340,7 @@ type faceDeps struct {
 // name them: adding a face is adding its line here.
 var faces = []face{
 	{alfa.Face, "/alfa", func(d faceDeps, prefix string) http.Handler {
-		return alfa.NewHandler(d.svc, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return alfa.NewHandler(d.clouds, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
 		return trs.NewHandler(d.svc, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})

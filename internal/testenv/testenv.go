@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 	"hostdeck/core/secret"
 	"hostdeck/notify"
 	"hostdeck/notify/smtptest"
@@ -30,6 +31,7 @@ const (
 // Env is a running hostdeck core.
 type Env struct {
 	Svc    *core.Service
+	Cloud  *cloud.Service // tenant clouds (alfa's clients)
 	Store  core.Store
 	Sim    *sim.Sim
 	Mail   *smtptest.Server
@@ -96,6 +98,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Clock:       o.Clock, Log: log,
 	}, cfg)
+	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: time.Hour})
 	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
 		Workers: 8, Poll: 20 * time.Millisecond, Lease: 5 * time.Second,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond }, Log: log,
@@ -113,7 +116,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Cloud: clouds, Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.

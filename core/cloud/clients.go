@@ -1,7 +1,8 @@
-package core
+package cloud
 
 import (
 	"context"
+	"hostdeck/core"
 	"maps"
 	"net/mail"
 	"strings"
@@ -21,35 +22,35 @@ type ClientInput struct {
 
 func checkClientInput(in ClientInput, create bool) error {
 	if create && (in.Name == nil || strings.TrimSpace(*in.Name) == "") {
-		return Invalid("name", "name is required")
+		return core.Invalid("name", "name is required")
 	}
 	if create && (in.Email == nil || *in.Email == "") {
-		return Invalid("email", "email is required")
+		return core.Invalid("email", "email is required")
 	}
 	if in.Name != nil {
-		if err := CheckName("name", strings.TrimSpace(*in.Name), MaxNameLen); err != nil {
+		if err := core.CheckName("name", strings.TrimSpace(*in.Name), core.MaxNameLen); err != nil {
 			return err
 		}
 	}
 	if in.Email != nil {
-		if err := CheckName("email", *in.Email, MaxEmailLen); err != nil {
+		if err := core.CheckName("email", *in.Email, core.MaxEmailLen); err != nil {
 			return err
 		}
 		a, err := mail.ParseAddress(*in.Email)
 		if err != nil || a.Address != *in.Email {
-			return Invalid("email", "email %q is not an e-mail address", *in.Email)
+			return core.Invalid("email", "email %q is not an e-mail address", *in.Email)
 		}
 	}
 	if in.Phone != nil {
-		if err := CheckLine("phone", *in.Phone, 50); err != nil {
+		if err := core.CheckLine("phone", *in.Phone, 50); err != nil {
 			return err
 		}
 	}
 	if in.Lang != nil && *in.Lang != "ru" && *in.Lang != "en" {
-		return Invalid("lang", `lang must be "ru" or "en"`)
+		return core.Invalid("lang", `lang must be "ru" or "en"`)
 	}
-	if in.ServerID != nil && !ValidID(*in.ServerID) {
-		return Invalid("server_id", "server %q not found", *in.ServerID)
+	if in.ServerID != nil && !core.ValidID(*in.ServerID) {
+		return core.Invalid("server_id", "server %q not found", *in.ServerID)
 	}
 	return nil
 }
@@ -63,30 +64,30 @@ func dateOnly(t time.Time) time.Time {
 // ClientView is a client as listed: its record, its instance and whether its cloud
 // answers (the instance is active and passed its last health check).
 type ClientView struct {
-	*Client
-	Instance  *Instance
+	*core.Client
+	Instance  *core.Instance
 	Available bool
 }
 
-func viewOf(c *Client, in *Instance) *ClientView {
-	return &ClientView{Client: c, Instance: in, Available: in != nil && in.State == StateActive && c.Status == ClientActive}
+func viewOf(c *core.Client, in *core.Instance) *ClientView {
+	return &ClientView{Client: c, Instance: in, Available: in != nil && in.State == core.StateActive && c.Status == core.ClientActive}
 }
 
 // GetClient returns one client.
 func (s *Service) GetClient(ctx context.Context, id string) (*ClientView, error) {
-	if err := s.check(ctx, ActionClientView, On(ResourceClient, id)); err != nil {
+	if err := s.Check(ctx, core.ActionClientView, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
-	if !ValidID(id) {
-		return nil, NotFound("client", id)
+	if !core.ValidID(id) {
+		return nil, core.NotFound("client", id)
 	}
 	c, err := s.store.GetClient(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	var in *Instance
+	var in *core.Instance
 	if c.InstanceID != "" {
-		if in, err = s.store.GetInstance(ctx, c.InstanceID); err != nil && ErrorKind(err) != KindNotFound {
+		if in, err = s.store.GetInstance(ctx, c.InstanceID); err != nil && core.ErrorKind(err) != core.KindNotFound {
 			return nil, err
 		}
 	}
@@ -95,11 +96,11 @@ func (s *Service) GetClient(ctx context.Context, id string) (*ClientView, error)
 
 // ListClients lists clients with their availability. A Status that no client
 // can have is KindInvalid naming the statuses.
-func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientView, int, error) {
-	if err := s.check(ctx, ActionClientView, Resource{Type: ResourceClient}); err != nil {
+func (s *Service) ListClients(ctx context.Context, f core.ClientFilter) ([]*ClientView, int, error) {
+	if err := s.Check(ctx, core.ActionClientView, core.Resource{Type: core.ResourceClient}); err != nil {
 		return nil, 0, err
 	}
-	if err := f.check(); err != nil {
+	if err := f.Check(); err != nil {
 		return nil, 0, err
 	}
 	cs, total, err := s.store.ListClients(ctx, f)
@@ -112,11 +113,11 @@ func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientVie
 			ids = append(ids, c.InstanceID)
 		}
 	}
-	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{IDs: ids})
+	insts, _, err := s.store.ListInstances(ctx, core.InstanceFilter{IDs: ids})
 	if err != nil {
 		return nil, 0, err
 	}
-	byID := make(map[string]*Instance, len(insts))
+	byID := make(map[string]*core.Instance, len(insts))
 	for _, in := range insts {
 		byID[in.ID] = in
 	}
@@ -128,9 +129,9 @@ func (s *Service) ListClients(ctx context.Context, f ClientFilter) ([]*ClientVie
 }
 
 // instanceFor builds the instance record of a client's cloud on srv from the template.
-func (s *Service) instanceFor(c *Client, srv *Server) *Instance {
+func (s *Service) instanceFor(c *core.Client, srv *core.Server) *core.Instance {
 	t := s.Cfg.Template
-	in := &Instance{ID: NewID(), ServerID: srv.ID, State: StateBuilding}
+	in := &core.Instance{ID: core.NewID(), ServerID: srv.ID, State: core.StateBuilding}
 	in.Name = "hd-" + strings.ReplaceAll(in.ID, "-", "")
 	env := maps.Clone(t.Env)
 	if env == nil {
@@ -138,13 +139,13 @@ func (s *Service) instanceFor(c *Client, srv *Server) *Instance {
 	}
 	env["CLIENT_ID"] = c.ID
 	env["CLIENT_NAME"] = c.Name
-	vols := make([]Volume, len(t.Volumes))
+	vols := make([]core.Volume, len(t.Volumes))
 	for i, v := range t.Volumes {
-		vols[i] = Volume{Name: in.Name + "-" + v.Name, Path: v.Path}
+		vols[i] = core.Volume{Name: in.Name + "-" + v.Name, Path: v.Path}
 	}
-	in.Spec = InstanceSpec{
+	in.Spec = core.InstanceSpec{
 		Name: in.Name, Image: t.Image, Cmd: t.Cmd, Env: env, Ports: t.Ports, Volumes: vols,
-		Labels:     map[string]string{LabelInstance: in.ID, "hostdeck.client": c.ID},
+		Labels:     map[string]string{core.LabelInstance: in.ID, "hostdeck.client": c.ID},
 		HealthPath: t.HealthPath,
 	}
 	return in
@@ -154,16 +155,16 @@ func (s *Service) instanceFor(c *Client, srv *Server) *Instance {
 // builds its cloud: create and start the instance, wait until it is healthy, set the
 // owner password, e-mail the owner. Placement is decided now, so a full fleet is an
 // error at once rather than a failed task.
-func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *Task, error) {
-	if err := s.check(ctx, ActionClientCreate, Resource{Type: ResourceClient}); err != nil {
+func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*core.Client, *core.Task, error) {
+	if err := s.Check(ctx, core.ActionClientCreate, core.Resource{Type: core.ResourceClient}); err != nil {
 		return nil, nil, err
 	}
 	if err := checkClientInput(in, true); err != nil {
 		return nil, nil, err
 	}
-	c := &Client{
-		ID: NewID(), Name: strings.TrimSpace(*in.Name), Email: *in.Email, Lang: "ru",
-		Status: ClientCreating, OwnerLogin: s.Cfg.Template.OwnerLogin,
+	c := &core.Client{
+		ID: core.NewID(), Name: strings.TrimSpace(*in.Name), Email: *in.Email, Lang: "ru",
+		Status: core.ClientCreating, OwnerLogin: s.Cfg.Template.OwnerLogin,
 	}
 	if in.Phone != nil {
 		c.Phone = *in.Phone
@@ -175,12 +176,12 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *T
 		d := dateOnly(**in.ExpireDate)
 		c.ExpireDate = &d
 	}
-	var t *Task
-	err := s.Change(ctx, func(q Queries) error {
+	var t *core.Task
+	err := s.change(ctx, func(q Queries) error {
 		if err := q.LockServers(ctx); err != nil {
 			return err
 		}
-		srv, err := Place(ctx, q, in.ServerID)
+		srv, err := core.Place(ctx, q, in.ServerID)
 		if err != nil {
 			return err
 		}
@@ -193,8 +194,8 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *T
 			return err
 		}
 		if c.ExpireDate != nil {
-			a := ActorFrom(ctx)
-			if err := q.AddExpireChange(ctx, &ExpireChange{ClientID: c.ID, New: c.ExpireDate, Actor: a.Name, Source: a.Source, At: s.Now().UTC()}); err != nil {
+			a := core.ActorFrom(ctx)
+			if err := q.AddExpireChange(ctx, &core.ExpireChange{ClientID: c.ID, New: c.ExpireDate, Actor: a.Name, Source: a.Source, At: s.Now().UTC()}); err != nil {
 				return err
 			}
 		}
@@ -213,31 +214,31 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*Client, *T
 
 // UpdateClient edits a client's contacts and expiry date (not the owner password;
 // not the server: that is a transfer).
-func (s *Service) UpdateClient(ctx context.Context, id string, in ClientInput) (*Client, error) {
-	if err := s.check(ctx, ActionClientEdit, On(ResourceClient, id)); err != nil {
+func (s *Service) UpdateClient(ctx context.Context, id string, in ClientInput) (*core.Client, error) {
+	if err := s.Check(ctx, core.ActionClientEdit, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
-	if !ValidID(id) {
-		return nil, NotFound("client", id)
+	if !core.ValidID(id) {
+		return nil, core.NotFound("client", id)
 	}
 	if in.ServerID != nil {
-		return nil, Invalid("server_id", "server_id cannot be changed; transfer the client instead")
+		return nil, core.Invalid("server_id", "server_id cannot be changed; transfer the client instead")
 	}
 	if err := checkClientInput(in, false); err != nil {
 		return nil, err
 	}
-	var c *Client
-	err := s.store.InTx(ctx, func(q Queries) error {
+	var c *core.Client
+	err := core.InTx(ctx, s.store, func(q Queries) error {
 		old, err := q.GetClient(ctx, id)
 		if err != nil {
 			return err
 		}
-		if old.Status == ClientDeleted || old.Status == ClientDeleting {
-			return Errorf(KindConflict, "client is %s", old.Status)
+		if old.Status == core.ClientDeleted || old.Status == core.ClientDeleting {
+			return core.Errorf(core.KindConflict, "client is %s", old.Status)
 		}
-		u := ClientUpdate{Email: in.Email, Phone: in.Phone, Lang: in.Lang}
+		u := core.ClientUpdate{Email: in.Email, Phone: in.Phone, Lang: in.Lang}
 		if in.Name != nil {
-			u.Name = Ptr(strings.TrimSpace(*in.Name))
+			u.Name = core.Ptr(strings.TrimSpace(*in.Name))
 		}
 		if in.ExpireDate != nil {
 			if err := s.recordExpire(ctx, q, old, *in.ExpireDate, &u); err != nil {
@@ -253,33 +254,33 @@ func (s *Service) UpdateClient(ctx context.Context, id string, in ClientInput) (
 }
 
 // recordExpire adds the change of old's expiry date to the history and to u.
-func (s *Service) recordExpire(ctx context.Context, q Queries, old *Client, date *time.Time, u *ClientUpdate) error {
+func (s *Service) recordExpire(ctx context.Context, q Queries, old *core.Client, date *time.Time, u *core.ClientUpdate) error {
 	var d *time.Time
 	if date != nil {
-		d = Ptr(dateOnly(*date))
+		d = core.Ptr(dateOnly(*date))
 	}
 	if (d == nil && old.ExpireDate == nil) || (d != nil && old.ExpireDate != nil && d.Equal(*old.ExpireDate)) {
 		return nil
 	}
 	u.ExpireDate = &d
-	a := ActorFrom(ctx)
-	return q.AddExpireChange(ctx, &ExpireChange{
+	a := core.ActorFrom(ctx)
+	return q.AddExpireChange(ctx, &core.ExpireChange{
 		ClientID: old.ID, Old: old.ExpireDate, New: d, Actor: a.Name, Source: a.Source, At: s.Now().UTC(),
 	})
 }
 
 // SetExpireDate changes a client's expiry date; every change is kept.
-func (s *Service) SetExpireDate(ctx context.Context, id string, date *time.Time) (*Client, error) {
+func (s *Service) SetExpireDate(ctx context.Context, id string, date *time.Time) (*core.Client, error) {
 	return s.UpdateClient(ctx, id, ClientInput{ExpireDate: &date})
 }
 
 // ExpireHistory lists a client's expiry date changes, oldest first.
-func (s *Service) ExpireHistory(ctx context.Context, id string, p Page) ([]*ExpireChange, int, error) {
-	if err := s.check(ctx, ActionClientView, On(ResourceClient, id)); err != nil {
+func (s *Service) ExpireHistory(ctx context.Context, id string, p core.Page) ([]*core.ExpireChange, int, error) {
+	if err := s.Check(ctx, core.ActionClientView, core.On(core.ResourceClient, id)); err != nil {
 		return nil, 0, err
 	}
-	if !ValidID(id) {
-		return nil, 0, NotFound("client", id)
+	if !core.ValidID(id) {
+		return nil, 0, core.NotFound("client", id)
 	}
 	if _, err := s.store.GetClient(ctx, id); err != nil {
 		return nil, 0, err
@@ -288,18 +289,18 @@ func (s *Service) ExpireHistory(ctx context.Context, id string, p Page) ([]*Expi
 }
 
 // clientAction starts a task on a live client, audited as action.
-func (s *Service) clientAction(ctx context.Context, id, kind, action string, payload any, prepare func(q Queries, c *Client) error) (*Task, error) {
-	if !ValidID(id) {
-		return nil, NotFound("client", id)
+func (s *Service) clientAction(ctx context.Context, id, kind, action string, payload any, prepare func(q Queries, c *core.Client) error) (*core.Task, error) {
+	if !core.ValidID(id) {
+		return nil, core.NotFound("client", id)
 	}
-	var t *Task
-	err := s.Change(ctx, func(q Queries) error {
+	var t *core.Task
+	err := s.change(ctx, func(q Queries) error {
 		c, err := q.GetClient(ctx, id)
 		if err != nil {
 			return err
 		}
-		if c.Status == ClientDeleted || c.Status == ClientDeleting {
-			return Errorf(KindConflict, "client is %s", c.Status)
+		if c.Status == core.ClientDeleted || c.Status == core.ClientDeleting {
+			return core.Errorf(core.KindConflict, "client is %s", c.Status)
 		}
 		if prepare != nil {
 			if err := prepare(q, c); err != nil {
@@ -317,24 +318,24 @@ func (s *Service) clientAction(ctx context.Context, id, kind, action string, pay
 // SetOwnerPassword sets a new password for the lab owner's account in the client's
 // cloud. The password is sealed in the record (so send_success can e-mail it again)
 // and reaches the instance's hook on stdin.
-func (s *Service) SetOwnerPassword(ctx context.Context, id, password string) (*Task, error) {
-	if err := s.check(ctx, ActionClientEdit, On(ResourceClient, id)); err != nil {
+func (s *Service) SetOwnerPassword(ctx context.Context, id, password string) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionClientEdit, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
-	if err := CheckPassword(password); err != nil {
+	if err := core.CheckPassword(password); err != nil {
 		return nil, err
 	}
 	return s.clientAction(ctx, id, KindClientOwnerPassword, "client.owner_password", clientPayload{ClientID: id},
-		func(q Queries, c *Client) error {
+		func(q Queries, c *core.Client) error {
 			sealed := s.Sealer.Seal([]byte(password))
-			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{OwnerPasswordEnc: &sealed})
+			_, err := q.UpdateClient(ctx, c.ID, core.ClientUpdate{OwnerPasswordEnc: &sealed})
 			return err
 		})
 }
 
 // SetDemo loads (on) or removes (off) the demo data in the client's cloud.
-func (s *Service) SetDemo(ctx context.Context, id string, on bool) (*Task, error) {
-	if err := s.check(ctx, ActionClientEdit, On(ResourceClient, id)); err != nil {
+func (s *Service) SetDemo(ctx context.Context, id string, on bool) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionClientEdit, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
 	action := "client.demo_disable"
@@ -345,22 +346,22 @@ func (s *Service) SetDemo(ctx context.Context, id string, on bool) (*Task, error
 }
 
 // SendSuccess e-mails the owner the cloud's URL, login and password.
-func (s *Service) SendSuccess(ctx context.Context, id string) (*Task, error) {
-	if err := s.check(ctx, ActionClientNotify, On(ResourceClient, id)); err != nil {
+func (s *Service) SendSuccess(ctx context.Context, id string) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionClientNotify, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
 	return s.clientAction(ctx, id, KindClientSendSuccess, "client.send_success", clientPayload{ClientID: id}, nil)
 }
 
 // SendExpire e-mails the owner that the cloud expires soon.
-func (s *Service) SendExpire(ctx context.Context, id string) (*Task, error) {
-	if err := s.check(ctx, ActionClientNotify, On(ResourceClient, id)); err != nil {
+func (s *Service) SendExpire(ctx context.Context, id string) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionClientNotify, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
 	return s.clientAction(ctx, id, KindClientSendExpire, "client.send_expire", clientPayload{ClientID: id},
-		func(q Queries, c *Client) error {
+		func(q Queries, c *core.Client) error {
 			if c.ExpireDate == nil {
-				return Errorf(KindConflict, "client has no expiry date")
+				return core.Errorf(core.KindConflict, "client has no expiry date")
 			}
 			return nil
 		})
@@ -368,13 +369,13 @@ func (s *Service) SendExpire(ctx context.Context, id string) (*Task, error) {
 
 // RebootClient restarts the client's instance, as the lifecycle allows (not in
 // rescue, not while it is being built).
-func (s *Service) RebootClient(ctx context.Context, id string) (*Task, error) {
-	if err := s.check(ctx, ActionClientReboot, On(ResourceClient, id)); err != nil {
+func (s *Service) RebootClient(ctx context.Context, id string) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionClientReboot, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
 	return s.clientAction(ctx, id, KindClientReboot, "client.reboot", clientPayload{ClientID: id},
-		func(q Queries, c *Client) error {
-			_, err := lockClientInstance(ctx, q, c, ActionReboot)
+		func(q Queries, c *core.Client) error {
+			_, err := lockClientInstance(ctx, q, c, core.ActionReboot)
 			return err
 		})
 }
@@ -384,34 +385,34 @@ func (s *Service) RebootClient(ctx context.Context, id string) (*Task, error) {
 // the client's pending work: in the same transaction its tasks not yet run are
 // revoked and a running one is asked to stop. A client being transferred is
 // KindConflict: its data is on its way to another server.
-func (s *Service) DeleteClient(ctx context.Context, id string) (*Task, error) {
-	if err := s.check(ctx, ActionClientDelete, On(ResourceClient, id)); err != nil {
+func (s *Service) DeleteClient(ctx context.Context, id string) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionClientDelete, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
 	return s.clientAction(ctx, id, KindClientDelete, "client.delete", clientPayload{ClientID: id},
-		func(q Queries, c *Client) error {
-			if c.Status == ClientTransferring {
-				return Errorf(KindConflict, "client %s is being transferred to another server; delete it once the transfer has ended", c.Name)
+		func(q Queries, c *core.Client) error {
+			if c.Status == core.ClientTransferring {
+				return core.Errorf(core.KindConflict, "client %s is being transferred to another server; delete it once the transfer has ended", c.Name)
 			}
-			if _, err := lockClientInstance(ctx, q, c, ActionDelete); err != nil {
+			if _, err := lockClientInstance(ctx, q, c, core.ActionDelete); err != nil {
 				return err
 			}
 			if err := s.supersede(ctx, q, "client.delete", "client", c.ID, "instance", c.InstanceID); err != nil {
 				return err
 			}
-			_, err := q.UpdateClient(ctx, c.ID, ClientUpdate{Status: Ptr(ClientDeleting)})
+			_, err := q.UpdateClient(ctx, c.ID, core.ClientUpdate{Status: core.Ptr(core.ClientDeleting)})
 			return err
 		})
 }
 
 // lockClientInstance locks client c's instance in q for action a: the
 // lifecycle's refusal when its state does not allow a.
-func lockClientInstance(ctx context.Context, q Queries, c *Client, a InstanceAction) (*Instance, error) {
+func lockClientInstance(ctx context.Context, q Queries, c *core.Client, a core.InstanceAction) (*core.Instance, error) {
 	in, err := q.LockMachine(ctx, c.InstanceID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := Lifecycle(in, a); err != nil {
+	if _, err := core.Lifecycle(in, a); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -424,8 +425,8 @@ func lockClientInstance(ctx context.Context, q Queries, c *Client, a InstanceAct
 func (s *Service) supersede(ctx context.Context, q Queries, action string, targets ...string) error {
 	now := s.Now().UTC()
 	for i := 0; i+1 < len(targets); i += 2 {
-		for _, st := range []TaskStatus{TaskPending, TaskRetry, TaskStarted} {
-			ts, _, err := q.ListTasks(ctx, TaskFilter{TargetType: &targets[i], TargetID: &targets[i+1], Status: &st})
+		for _, st := range []core.TaskStatus{core.TaskPending, core.TaskRetry, core.TaskStarted} {
+			ts, _, err := q.ListTasks(ctx, core.TaskFilter{TargetType: &targets[i], TargetID: &targets[i+1], Status: &st})
 			if err != nil {
 				return err
 			}
@@ -443,29 +444,29 @@ func (s *Service) supersede(ctx context.Context, q Queries, action string, targe
 }
 
 // TransferClient moves a client with its data to another server, as a task.
-func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*Task, error) {
-	if err := s.check(ctx, ActionClientTransfer, On(ResourceClient, id)); err != nil {
+func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionClientTransfer, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
-	if !ValidID(serverID) {
-		return nil, Invalid("server_id", "server %q not found", serverID)
+	if !core.ValidID(serverID) {
+		return nil, core.Invalid("server_id", "server %q not found", serverID)
 	}
 	p := transferPayload{ClientID: id}
 	return s.clientAction(ctx, id, KindClientTransfer, "client.transfer", &p,
-		func(q Queries, c *Client) error {
-			if c.Status != ClientActive {
-				return Errorf(KindConflict, "client is %s; only an active client can be transferred", c.Status)
+		func(q Queries, c *core.Client) error {
+			if c.Status != core.ClientActive {
+				return core.Errorf(core.KindConflict, "client is %s; only an active client can be transferred", c.Status)
 			}
 			if c.ServerID == serverID {
-				return Invalid("server_id", "client is already on server %s", serverID)
+				return core.Invalid("server_id", "client is already on server %s", serverID)
 			}
-			if _, err := lockClientInstance(ctx, q, c, ActionTransfer); err != nil {
+			if _, err := lockClientInstance(ctx, q, c, core.ActionTransfer); err != nil {
 				return err
 			}
 			if err := q.LockServers(ctx); err != nil {
 				return err
 			}
-			dst, err := Place(ctx, q, &serverID)
+			dst, err := core.Place(ctx, q, &serverID)
 			if err != nil {
 				return err
 			}
@@ -474,14 +475,14 @@ func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*Tas
 				return err
 			}
 			if src.Runtime != dst.Runtime {
-				return Invalid("server_id", "cannot transfer from a %s server to a %s server", src.Runtime, dst.Runtime)
+				return core.Invalid("server_id", "cannot transfer from a %s server to a %s server", src.Runtime, dst.Runtime)
 			}
 			inst := s.instanceFor(c, dst)
 			if err := q.CreateInstance(ctx, inst); err != nil {
 				return err
 			}
 			p.FromInstanceID, p.ToInstanceID = c.InstanceID, inst.ID
-			_, err = q.UpdateClient(ctx, c.ID, ClientUpdate{Status: Ptr(ClientTransferring)})
+			_, err = q.UpdateClient(ctx, c.ID, core.ClientUpdate{Status: core.Ptr(core.ClientTransferring)})
 			return err
 		})
 }
