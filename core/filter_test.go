@@ -166,7 +166,10 @@ func TestListFilterBounds(t *testing.T) {
 	}{
 		{"email", func(v string) error { _, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Email: &v}); return err }},
 		{"name", func(v string) error { _, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Name: &v}); return err }},
-		{"server_id", func(v string) error { _, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{ServerID: &v}); return err }},
+		{"server_id", func(v string) error {
+			_, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{ServerID: &v})
+			return err
+		}},
 		{"status", func(v string) error {
 			_, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
 			return err
