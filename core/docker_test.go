@@ -10,6 +10,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/fleet"
 	"hostdeck/internal/testenv"
 	"hostdeck/runtime/docker"
 	"hostdeck/sampleapp"
@@ -30,7 +31,7 @@ func dockerEnv(t *testing.T) (*testenv.Env, *docker.Docker) {
 func dockerServer(t *testing.T, e *testenv.Env, name string) *core.Server {
 	t.Helper()
 	rt, capacity := "docker", 5
-	srv, err := e.Svc.CreateServer(e.AdminCtx(), core.ServerInput{Name: &name, Runtime: &rt, Capacity: &capacity})
+	srv, err := e.Fleet.CreateServer(e.AdminCtx(), fleet.ServerInput{Name: &name, Runtime: &rt, Capacity: &capacity})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestDockerClientLifecycle(t *testing.T) {
 	other, _ := dockerEnv(t)
 	dockerServer(t, other, "another-install")
 	for _, env := range []*testenv.Env{e, other} {
-		if res := runPeriodic(t, env, core.KindReconcile).(map[string]int); res["orphans_removed"] != 0 {
+		if res := runPeriodic(t, env, fleet.KindReconcile).(map[string]int); res["orphans_removed"] != 0 {
 			t.Fatalf("reconcile removed %d instances of another server: %v", res["orphans_removed"], res)
 		}
 	}
@@ -150,7 +151,7 @@ func BenchmarkDockerClientCreate(b *testing.B) {
 	defer d.Close()
 	e := testenv.NewWith(b, testenv.Options{Config: core.Config{Template: tmpl}, Runtimes: map[string]core.Runtime{"docker": d}})
 	rt, name, capacity := "docker", "bench", 100000
-	srv, err := e.Svc.CreateServer(e.AdminCtx(), core.ServerInput{Name: &name, Runtime: &rt, Capacity: &capacity})
+	srv, err := e.Fleet.CreateServer(e.AdminCtx(), fleet.ServerInput{Name: &name, Runtime: &rt, Capacity: &capacity})
 	if err != nil {
 		b.Fatal(err)
 	}

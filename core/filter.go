@@ -121,7 +121,7 @@ func (f ClientFilter) Check() error {
 }
 
 // check takes the names of the runtimes configured, the values Runtime may take.
-func (f ServerFilter) check(runtimes []string) error {
+func (f ServerFilter) Check(runtimes []string) error {
 	return checkFilter(oneOf("status", f.Status, ServerStatuses), oneOf("runtime", f.Runtime, runtimes))
 }
 

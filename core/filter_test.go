@@ -8,6 +8,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/fleet"
 	"hostdeck/internal/testenv"
 )
 
@@ -128,10 +129,13 @@ func TestListFilterEnumerated(t *testing.T) {
 		}, []string{"creating", "active", "failed", "transferring", "deleting", "deleted"}, []string{"Active", "gone", ""},
 			"creating, active, failed, transferring, deleting, deleted"},
 		{"status", func(v string) error {
-			_, _, err := e.Svc.ListServers(ctx, core.ServerFilter{Status: (*core.ServerStatus)(&v)})
+			_, _, err := e.Fleet.ListServers(ctx, core.ServerFilter{Status: (*core.ServerStatus)(&v)})
 			return err
 		}, []string{"active", "disabled"}, []string{"down"}, "active, disabled"},
-		{"runtime", func(v string) error { _, _, err := e.Svc.ListServers(ctx, core.ServerFilter{Runtime: &v}); return err },
+		{"runtime", func(v string) error {
+			_, _, err := e.Fleet.ListServers(ctx, core.ServerFilter{Runtime: &v})
+			return err
+		},
 			[]string{"sim"}, []string{"docker", "SIM"}, "one of sim"},
 		{"status", func(v string) error {
 			_, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Status: (*core.TaskStatus)(&v)})
@@ -139,7 +143,7 @@ func TestListFilterEnumerated(t *testing.T) {
 		}, []string{"PENDING", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"}, []string{"success", "DONE"},
 			"PENDING, STARTED, SUCCESS, FAILURE, RETRY, REVOKED"},
 		{"kind", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Kind: &v}); return err },
-			[]string{cloud.KindClientCreate, core.KindMachineCreate, core.KindReconcile}, []string{"client", "client.create "},
+			[]string{cloud.KindClientCreate, core.KindMachineCreate, fleet.KindReconcile}, []string{"client", "client.create "},
 			"client.create, client.delete"},
 	} {
 		for _, v := range tc.good {
@@ -174,7 +178,10 @@ func TestListFilterBounds(t *testing.T) {
 			_, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
 			return err
 		}},
-		{"runtime", func(v string) error { _, _, err := e.Svc.ListServers(ctx, core.ServerFilter{Runtime: &v}); return err }},
+		{"runtime", func(v string) error {
+			_, _, err := e.Fleet.ListServers(ctx, core.ServerFilter{Runtime: &v})
+			return err
+		}},
 		{"target_id", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{TargetID: &v}); return err }},
 		{"kind", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Kind: &v}); return err }},
 		{"actor", func(v string) error { _, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{Actor: &v}); return err }},

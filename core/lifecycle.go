@@ -155,10 +155,17 @@ func resume(in *Instance, a InstanceAction) (next InstanceState, done bool, err 
 	return next, false, err
 }
 
-// moveInstance does action a to instance id in q: it locks the instance, asks
+// InstanceWriter is what a change of an instance's state needs of a
+// transaction.
+type InstanceWriter interface {
+	LockMachine(ctx context.Context, id string) (*Instance, error)
+	UpdateInstance(ctx context.Context, id string, u InstanceUpdate) (*Instance, error)
+}
+
+// MoveInstance does action a to instance id in q: it locks the instance, asks
 // the table and writes the next state with the rest of u. The refusal leaves
 // the record as it is.
-func moveInstance(ctx context.Context, q Queries, id string, a InstanceAction, u InstanceUpdate) (*Instance, error) {
+func MoveInstance(ctx context.Context, q InstanceWriter, id string, a InstanceAction, u InstanceUpdate) (*Instance, error) {
 	in, err := q.LockMachine(ctx, id)
 	if err != nil {
 		return nil, err
@@ -203,7 +210,7 @@ func (s *Service) readyInstance(ctx context.Context, id string, st InstanceStatu
 	var in *Instance
 	err := s.store.InTx(ctx, func(q Queries) error {
 		var err error
-		in, err = moveInstance(ctx, q, id, ActionReady, InstanceUpdate{Address: &st.Address, URL: &st.URL})
+		in, err = MoveInstance(ctx, q, id, ActionReady, InstanceUpdate{Address: &st.Address, URL: &st.URL})
 		return err
 	})
 	if err != nil {
@@ -222,7 +229,7 @@ func (s *Service) FailInstance(ctx context.Context, id, action string, cause err
 	}
 	ctx = context.WithoutCancel(ctx) // the task's own context may be what ended
 	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := moveInstance(ctx, q, id, ActionFail, InstanceUpdate{}); err != nil {
+		if _, err := MoveInstance(ctx, q, id, ActionFail, InstanceUpdate{}); err != nil {
 			return err
 		}
 		return s.Audit(ctx, q, action, "instance", id, map[string]string{"error": cause.Error()})

@@ -9,6 +9,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/fleet"
 	"hostdeck/internal/testenv"
 	"hostdeck/runtime/sim"
 )
@@ -111,7 +112,7 @@ func TestRescueThenServerReboot(t *testing.T) {
 	_, resc := clientOn(t, e, srv, "In Rescue")
 	rescued(t, e, resc)
 
-	done := wantTask(t, e, func() (*core.Task, error) { return e.Svc.RebootServer(e.AdminCtx(), srv.ID) })
+	done := wantTask(t, e, func() (*core.Task, error) { return e.Fleet.RebootServer(e.AdminCtx(), srv.ID) })
 	var res struct {
 		Restarted int               `json:"restarted"`
 		Skipped   map[string]string `json:"skipped"`
@@ -325,18 +326,18 @@ func TestReconcileAsksTheLifecycle(t *testing.T) {
 	if err := e.Sim.SetState(srv.ID, in.RuntimeRef, core.StateRebooting); err != nil {
 		t.Fatal(err)
 	}
-	runPeriodic(t, e, core.KindReconcile)
+	runPeriodic(t, e, fleet.KindReconcile)
 	if st := instanceState(t, e, in.ID); st != core.StateActive {
 		t.Fatalf("record after a passing state = %s", st)
 	}
 	// A stopped one is recorded stopped, and once it runs again, active.
 	e.Sim.SetState(srv.ID, in.RuntimeRef, core.StateStopped)
-	runPeriodic(t, e, core.KindReconcile)
+	runPeriodic(t, e, fleet.KindReconcile)
 	if st := instanceState(t, e, in.ID); st != core.StateStopped {
 		t.Fatalf("record of a stopped instance = %s", st)
 	}
 	e.Sim.SetState(srv.ID, in.RuntimeRef, core.StateActive)
-	runPeriodic(t, e, core.KindReconcile)
+	runPeriodic(t, e, fleet.KindReconcile)
 	if st := instanceState(t, e, in.ID); st != core.StateActive {
 		t.Fatalf("record of a running instance = %s", st)
 	}
@@ -345,7 +346,7 @@ func TestReconcileAsksTheLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Sim.SetState(srv.ID, in.RuntimeRef, core.StateError)
-	runPeriodic(t, e, core.KindReconcile)
+	runPeriodic(t, e, fleet.KindReconcile)
 	if st := instanceState(t, e, in.ID); st != core.StateRebooting {
 		t.Fatalf("record of an instance a task works on = %s", st)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/fleet"
 	"hostdeck/internal/testenv"
 )
 
@@ -141,7 +142,7 @@ func TestRescueStateMachine(t *testing.T) {
 	wantKind(t, err, core.KindConflict)
 	// Reconciliation leaves an instance in rescue alone (its runtime shows no
 	// running instance system).
-	runPeriodic(t, e, core.KindReconcile)
+	runPeriodic(t, e, fleet.KindReconcile)
 	if st := instanceState(t, e, in.ID); st != core.StateRescue {
 		t.Fatalf("state after reconcile = %s", st)
 	}

@@ -236,7 +236,7 @@ func TestProjectUsagePerMonth(t *testing.T) {
 	}
 	// The periodic job is registered.
 	found := false
-	for _, j := range e.Svc.PeriodicJobs(time.Hour) {
+	for _, j := range e.Svc.PeriodicJobs() {
 		found = found || j.Kind == core.KindProjectUsage
 	}
 	if _, ok := e.Svc.TaskHandlers()[core.KindProjectUsage]; !ok || !found {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"hostdeck/core"
+	"hostdeck/core/fleet"
 	"hostdeck/internal/testenv"
 	"hostdeck/runtime/sim"
 )
@@ -13,7 +14,7 @@ import (
 // servers lists every server of e, by name.
 func servers(t *testing.T, e *testenv.Env) map[string]*core.Server {
 	t.Helper()
-	list, _, err := e.Svc.ListServers(context.Background(), core.ServerFilter{})
+	list, _, err := e.Fleet.ListServers(context.Background(), core.ServerFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +27,7 @@ func servers(t *testing.T, e *testenv.Env) map[string]*core.Server {
 
 func ensureLocal(t *testing.T, e *testenv.Env) *core.Server {
 	t.Helper()
-	srv, err := e.Svc.EnsureLocalServer(context.Background())
+	srv, err := e.Fleet.EnsureLocalServer(context.Background())
 	if err != nil {
 		t.Fatalf("ensure local server: %v", err)
 	}
@@ -41,11 +42,11 @@ func TestEnsureLocalServer(t *testing.T) {
 		Runtimes: map[string]core.Runtime{"other": sim.New(sim.Options{})},
 	})
 	srv := ensureLocal(t, e)
-	if srv == nil || srv.Name != core.LocalServer || srv.Runtime != "other" || srv.Capacity != core.DefaultCapacity ||
+	if srv == nil || srv.Name != fleet.LocalServer || srv.Runtime != "other" || srv.Capacity != fleet.DefaultCapacity ||
 		srv.Status != core.ServerActive || srv.Address != "" {
 		t.Fatalf("local server = %+v", srv)
 	}
-	if got := servers(t, e); len(got) != 1 || got[core.LocalServer] == nil || got[core.LocalServer].ID != srv.ID {
+	if got := servers(t, e); len(got) != 1 || got[fleet.LocalServer] == nil || got[fleet.LocalServer].ID != srv.ID {
 		t.Fatalf("servers = %v", got)
 	}
 	action := "server.create_local"
@@ -69,13 +70,13 @@ func TestEnsureLocalServerRemembers(t *testing.T) {
 	e := testenv.New(t)
 	srv := ensureLocal(t, e)
 	name := "box"
-	if _, err := e.Svc.UpdateServer(e.AdminCtx(), srv.ID, core.ServerInput{Name: &name}); err != nil {
+	if _, err := e.Fleet.UpdateServer(e.AdminCtx(), srv.ID, fleet.ServerInput{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
 	if again := ensureLocal(t, e); again != nil {
 		t.Fatalf("created again after a rename: %+v", again)
 	}
-	if err := e.Svc.DeleteServer(e.AdminCtx(), srv.ID); err != nil {
+	if err := e.Fleet.DeleteServer(e.AdminCtx(), srv.ID); err != nil {
 		t.Fatal(err)
 	}
 	if again := ensureLocal(t, e); again != nil {
@@ -90,11 +91,11 @@ func TestEnsureLocalServerRemembers(t *testing.T) {
 // no error, nothing added, nothing changed.
 func TestEnsureLocalServerNameTaken(t *testing.T) {
 	e := testenv.New(t)
-	own := e.Server(t, core.LocalServer, 3)
+	own := e.Server(t, fleet.LocalServer, 3)
 	if srv := ensureLocal(t, e); srv != nil {
 		t.Fatalf("created %+v beside the operator's", srv)
 	}
-	if got := servers(t, e); len(got) != 1 || got[core.LocalServer].ID != own.ID || got[core.LocalServer].Capacity != 3 {
+	if got := servers(t, e); len(got) != 1 || got[fleet.LocalServer].ID != own.ID || got[fleet.LocalServer].Capacity != 3 {
 		t.Fatalf("servers = %v", got)
 	}
 }
@@ -128,7 +129,7 @@ func ensureConcurrently(t *testing.T, e *testenv.Env) {
 	created := make(chan *core.Server, n)
 	for range n {
 		wg.Go(func() {
-			srv, err := e.Svc.EnsureLocalServer(context.Background())
+			srv, err := e.Fleet.EnsureLocalServer(context.Background())
 			if err != nil {
 				t.Errorf("ensure local server: %v", err)
 			}
@@ -142,7 +143,7 @@ func ensureConcurrently(t *testing.T, e *testenv.Env) {
 	if len(created) != 1 {
 		t.Errorf("%d replicas created the local server, want 1", len(created))
 	}
-	if got := servers(t, e); len(got) != 1 || got[core.LocalServer] == nil {
+	if got := servers(t, e); len(got) != 1 || got[fleet.LocalServer] == nil {
 		t.Fatalf("servers = %v", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/fleet"
 	"hostdeck/internal/testenv"
 )
 
@@ -92,7 +93,7 @@ func TestPlacementLeastLoadedAndFull(t *testing.T) {
 	if total != 6 || len(all) != 6 {
 		t.Fatalf("clients = %d", total)
 	}
-	err = e.Svc.DeleteServer(e.AdminCtx(), a.ID)
+	err = e.Fleet.DeleteServer(e.AdminCtx(), a.ID)
 	wantKind(t, err, core.KindConflict)
 }
 
@@ -177,7 +178,7 @@ func TestClientActions(t *testing.T) {
 		func() (*core.Task, error) { return e.Cloud.RebootClient(ctx, c.ID) },
 		func() (*core.Task, error) { return e.Cloud.SetOwnerPassword(ctx, c.ID, "new-owner-password") },
 		func() (*core.Task, error) { return e.Cloud.SendSuccess(ctx, c.ID) },
-		func() (*core.Task, error) { return e.Svc.RebootServer(ctx, srv.ID) },
+		func() (*core.Task, error) { return e.Fleet.RebootServer(ctx, srv.ID) },
 	}
 	for i, step := range steps {
 		tk, err := step()
@@ -296,7 +297,7 @@ func TestReconcileRemovesOrphansAndFlagsMissing(t *testing.T) {
 	}
 	orphan := made("stray", map[string]string{core.LabelServer: srv.ID})
 	others := []string{made("other-server", map[string]string{core.LabelServer: "0190b6c4-6d5a-7000-8000-0000000000ff"}), made("other-install", map[string]string{})}
-	res := runPeriodic(t, e, core.KindReconcile).(map[string]int)
+	res := runPeriodic(t, e, fleet.KindReconcile).(map[string]int)
 	if res["orphans_removed"] != 1 || res["foreign"] != 1 {
 		t.Fatalf("reconcile = %v", res)
 	}
@@ -318,7 +319,7 @@ func TestReconcileRemovesOrphansAndFlagsMissing(t *testing.T) {
 	// A record whose instance vanished is flagged: the client is no longer available.
 	v, _ := e.Cloud.GetClient(ctx, c.ID)
 	e.Sim.Delete(ctx, srv, v.Instance.RuntimeRef)
-	res = runPeriodic(t, e, core.KindReconcile).(map[string]int)
+	res = runPeriodic(t, e, fleet.KindReconcile).(map[string]int)
 	if res["missing"] != 1 {
 		t.Fatalf("reconcile = %v", res)
 	}
@@ -326,7 +327,7 @@ func TestReconcileRemovesOrphansAndFlagsMissing(t *testing.T) {
 	if v.Available || v.Instance.State != core.StateError {
 		t.Fatalf("after vanish: available=%v state=%s", v.Available, v.Instance.State)
 	}
-	d, err := e.Svc.ServerDetail(ctx, srv.ID)
+	d, err := e.Fleet.ServerDetail(ctx, srv.ID)
 	if err != nil || !d.Load.Reachable || d.LastSeenAt == nil || d.Clients != 1 {
 		t.Fatalf("detail = %+v, %v", d, err)
 	}

@@ -7,14 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
-)
-
-// Task kinds.
-const (
-	KindServerReboot = "server.reboot"
-	KindReconcile    = "periodic.reconcile"
 )
 
 // GetTask returns one task.
@@ -97,8 +90,6 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 
 func (s *Service) ownTasks() map[string]TaskFunc {
 	return map[string]TaskFunc{
-		KindServerReboot:     s.runServerReboot,
-		KindReconcile:        s.runReconcile,
 		KindMachineCreate:    s.runMachineCreate,
 		KindBrokerRequestVM:  s.runBrokerRequest,
 		KindTRSPool:          s.runTRSPool,
@@ -115,9 +106,8 @@ func (s *Service) ownTasks() map[string]TaskFunc {
 
 // PeriodicJobs returns the work scheduled once per cluster: core's own and the
 // registered ones.
-func (s *Service) PeriodicJobs(reconcileEvery time.Duration) []PeriodicJob {
+func (s *Service) PeriodicJobs() []PeriodicJob {
 	return append([]PeriodicJob{
-		{Kind: KindReconcile, Every: reconcileEvery},
 		{Kind: KindTRSPool, Every: TRSPoolEvery},
 		{Kind: KindProjectUsage, Every: ProjectUsageEvery},
 		{Kind: KindTokenSweep, Every: TokenSweepEvery},
@@ -268,171 +258,4 @@ func (s *Service) RemoveInstance(ctx context.Context, instanceID string) error {
 		return fmt.Errorf("delete instance %s: %w", inst.Name, err)
 	}
 	return nil
-}
-
-func (s *Service) runServerReboot(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := Decode[serverPayload](t)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := s.store.GetServer(ctx, p.ServerID)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := s.RuntimeFor(srv)
-	if err != nil {
-		return nil, err
-	}
-	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{ServerID: &srv.ID})
-	if err != nil {
-		return nil, err
-	}
-	// The instances the lifecycle lets reboot restart; the others (in rescue,
-	// being built, already rebooting) are skipped, by name with their state.
-	var live []*Instance
-	skipped := map[string]InstanceState{}
-	for _, in := range insts {
-		if in.State == StateDeleted {
-			continue
-		}
-		if _, err := Lifecycle(in, ActionReboot); err != nil || in.RuntimeRef == "" {
-			skipped[in.Name] = in.State
-			continue
-		}
-		live = append(live, in)
-	}
-	var failed []string
-	restarted := 0
-	for i, in := range live {
-		progress(100*i/len(live), "restarting "+in.Name)
-		err := s.Restart(ctx, in, srv, rt)
-		switch {
-		case err == nil:
-			restarted++
-		case ErrorReason(err) == "invalid_state" && ErrorParams(err)["instance_id"] == in.ID:
-			skipped[in.Name] = InstanceState(ErrorParams(err)["instance_status"]) // it went elsewhere meanwhile
-		default:
-			failed = append(failed, in.Name+": "+err.Error())
-		}
-	}
-	if len(failed) > 0 {
-		return nil, Permanent(fmt.Errorf("%d of %d instances did not come back: %s", len(failed), len(live), strings.Join(failed, "; ")))
-	}
-	return map[string]any{"restarted": restarted, "skipped": skipped}, nil
-}
-
-// runReconcile compares every server's runtime with the records: it removes runtime
-// instances that no live record owns, records the real state of the ones that are
-// (active when healthy, error otherwise), flags records whose instance is gone, and
-// takes each server's heartbeat.
-func (s *Service) runReconcile(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	servers, _, err := s.store.ListServers(ctx, ServerFilter{})
-	if err != nil {
-		return nil, err
-	}
-	report := map[string]int{}
-	for _, srv := range servers {
-		if err := s.reconcileServer(ctx, srv, report); err != nil {
-			s.Log.Warn("reconcile server", "server", srv.ID, "err", err)
-			report["unreachable"]++
-		}
-	}
-	return report, nil
-}
-
-func (s *Service) reconcileServer(ctx context.Context, srv *Server, report map[string]int) error {
-	rt, err := s.RuntimeFor(srv)
-	if err != nil {
-		return err
-	}
-	if load := s.probe(ctx, srv); !load.Reachable {
-		return errors.New(load.Error)
-	}
-	seen, err := rt.List(ctx, srv)
-	if err != nil {
-		return err
-	}
-	byID := map[string]RuntimeInstance{}
-	for _, ri := range seen {
-		if ri.ServerID != "" && ri.ServerID != srv.ID {
-			continue // made for another server on the same engine: its own pass sees to it
-		}
-		in, err := s.store.GetInstance(ctx, ri.InstanceID)
-		if err != nil && ErrorKind(err) != KindNotFound {
-			return err
-		}
-		switch {
-		case in != nil && in.State != StateDeleted && in.ServerID == srv.ID:
-			byID[in.ID] = ri
-		case ri.ServerID == srv.ID || in != nil && in.State == StateDeleted:
-			// Made for this server and no live record owns it, or (made before
-			// instances carried their server) its record is deleted: an orphan.
-			if err := rt.Delete(ctx, srv, ri.Ref); err != nil {
-				return err
-			}
-			s.Log.Warn("reconcile: removed an instance no record owns", "server", srv.ID, "ref", ri.Ref, "name", ri.Name)
-			report["orphans_removed"]++
-		default:
-			// Without a server label and no record of this install that is gone:
-			// another install's, or another server's, on a shared engine. Not ours
-			// to remove.
-			report["foreign"]++
-		}
-	}
-	insts, _, err := s.store.ListInstances(ctx, InstanceFilter{ServerID: &srv.ID})
-	if err != nil {
-		return err
-	}
-	for _, in := range insts {
-		// Where a task is at work (building, rebooting), in rescue (the runtime
-		// shows the instance stopped) or deleted, the lifecycle refuses what
-		// reconciliation saw.
-		if _, err := Lifecycle(in, ActionSeenError); err != nil {
-			continue
-		}
-		action := ActionSeenError
-		if ri, ok := byID[in.ID]; ok {
-			st, err := rt.Inspect(ctx, srv, ri.Ref)
-			if err != nil {
-				continue
-			}
-			if action, ok = seenAction(st); !ok {
-				continue // passing through a state; the next pass looks again
-			}
-		} else {
-			s.Log.Warn("reconcile: instance record has no runtime instance", "instance", in.ID, "server", srv.ID)
-			report["missing"]++
-		}
-		if next, err := Lifecycle(in, action); err != nil || next == in.State {
-			continue
-		}
-		err := s.store.InTx(ctx, func(q Queries) error {
-			_, err := moveInstance(ctx, q, in.ID, action, InstanceUpdate{})
-			return err
-		})
-		switch {
-		case err == nil:
-			report["state_changes"]++
-		case ErrorReason(err) == "invalid_state": // a task took it up meanwhile
-		default:
-			return err
-		}
-	}
-	return nil
-}
-
-// seenAction is reconciliation's action for what the runtime shows of an
-// instance: running and healthy, stopped, or broken (running but not healthy,
-// or failed). ok is false for a state the instance passes through (created,
-// restarting).
-func seenAction(st InstanceStatus) (action InstanceAction, ok bool) {
-	switch {
-	case st.State == StateActive && st.Healthy:
-		return ActionSeenActive, true
-	case st.State == StateActive, st.State == StateError:
-		return ActionSeenError, true
-	case st.State == StateStopped:
-		return ActionSeenStopped, true
-	}
-	return "", false
 }

@@ -16,6 +16,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/fleet"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -35,13 +36,14 @@ type Options struct {
 }
 
 type face struct {
-	svc *cloud.Service
+	svc   *cloud.Service
+	fleet *fleet.Service
 }
 
-// NewHandler returns the alfa face over svc. It uses paths relative to its mount
+// NewHandler returns the alfa face over svc (clients) and servers (the fleet). It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *cloud.Service, o Options) http.Handler {
-	f := &face{svc: svc}
+func NewHandler(svc *cloud.Service, servers *fleet.Service, o Options) http.Handler {
+	f := &face{svc: svc, fleet: servers}
 	rt := httpx.NewRouter(f.auth)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})

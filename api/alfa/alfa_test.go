@@ -21,6 +21,7 @@ import (
 	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/fleet"
 	"hostdeck/internal/testenv"
 )
 
@@ -59,7 +60,7 @@ type resource struct {
 func start(t *testing.T) (*testenv.Env, *client, *client) {
 	t.Helper()
 	env := testenv.New(t)
-	h := alfa.NewHandler(env.Cloud, alfa.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := alfa.NewHandler(env.Cloud, env.Fleet, alfa.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/alfa/", http.StripPrefix("/alfa", h))
 	mux.Handle("/", h)
@@ -469,8 +470,8 @@ func TestServers(t *testing.T) {
 	c.do("POST", "/servers/create", data("servers", "", map[string]any{"name": "alpha"})).errorAt(t, 409, "")
 
 	// Reboot, as GET and POST with ?id=.
-	c.accepted(c.do("GET", "/servers/reboot_server?id="+alpha.ID, nil), core.KindServerReboot)
-	c.accepted(c.do("POST", "/servers/reboot_server/?id="+alpha.ID, nil), core.KindServerReboot)
+	c.accepted(c.do("GET", "/servers/reboot_server?id="+alpha.ID, nil), fleet.KindServerReboot)
+	c.accepted(c.do("POST", "/servers/reboot_server/?id="+alpha.ID, nil), fleet.KindServerReboot)
 	r = c.do("GET", "/servers/reboot_server", nil)
 	r.must(t, 400)
 	if r.doc.Errors[0].Source == nil || r.doc.Errors[0].Source.Parameter != "id" {
@@ -770,7 +771,7 @@ func TestClientGone(t *testing.T) {
 			store, busy := testenv.Stall(st.Open(t), "leaver")
 			env := testenv.NewWith(t, testenv.Options{Store: store})
 			o := httpxtest.NewRecorder()
-			srv := httptest.NewServer(alfa.NewHandler(env.Cloud, alfa.Options{Log: o.Log, Registerer: o.Registry}))
+			srv := httptest.NewServer(alfa.NewHandler(env.Cloud, env.Fleet, alfa.Options{Log: o.Log, Registerer: o.Registry}))
 			t.Cleanup(srv.Close)
 			req, _ := http.NewRequest("GET", srv.URL+"/clients", nil)
 			req.SetBasicAuth("leaver", "some-password")

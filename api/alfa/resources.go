@@ -9,6 +9,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/fleet"
 )
 
 // Resource types.
@@ -78,7 +79,7 @@ func serverResource(r *http.Request, s *core.Server) *jsonapi.Resource {
 	}
 }
 
-func serverDetailResource(r *http.Request, d *core.ServerDetail) *jsonapi.Resource {
+func serverDetailResource(r *http.Request, d *fleet.ServerDetail) *jsonapi.Resource {
 	res := serverResource(r, d.Server)
 	a := res.Attributes.(serverAttrs)
 	l := &loadAttrs{

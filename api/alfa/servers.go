@@ -5,6 +5,7 @@ import (
 
 	"hostdeck/api/alfa/jsonapi"
 	"hostdeck/core"
+	"hostdeck/core/fleet"
 )
 
 var serverList = jsonapi.ListSpec{
@@ -19,7 +20,7 @@ func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	active := core.ServerActive
-	servers, total, err := f.svc.ListServers(r.Context(), core.ServerFilter{
+	servers, total, err := f.fleet.ListServers(r.Context(), core.ServerFilter{
 		Status: &active, Runtime: q.FilterPtr("runtime"), Page: q.Page(),
 	})
 	if err != nil {
@@ -33,7 +34,7 @@ func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) getServer(w http.ResponseWriter, r *http.Request) error {
-	d, err := f.svc.ServerDetail(r.Context(), r.PathValue("id"))
+	d, err := f.fleet.ServerDetail(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -41,8 +42,8 @@ func (f *face) getServer(w http.ResponseWriter, r *http.Request) error {
 }
 
 // serverInput reads the attributes a server body may carry.
-func serverInput(b *jsonapi.Body) core.ServerInput {
-	in := core.ServerInput{
+func serverInput(b *jsonapi.Body) fleet.ServerInput {
+	in := fleet.ServerInput{
 		Name: b.String("name"), Address: b.String("address"), Runtime: b.String("runtime"),
 		Capacity: b.Int("capacity"), Location: b.String("location"),
 	}
@@ -67,7 +68,7 @@ func (f *face) createServer(w http.ResponseWriter, r *http.Request) error {
 	if err := b.Finish(); err != nil {
 		return err
 	}
-	s, err := f.svc.CreateServer(r.Context(), in)
+	s, err := f.fleet.CreateServer(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
 	if err := b.Finish(); err != nil {
 		return err
 	}
-	s, err := f.svc.UpdateServer(r.Context(), id, in)
+	s, err := f.fleet.UpdateServer(r.Context(), id, in)
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func (f *face) rebootServer(w http.ResponseWriter, r *http.Request) error {
 	if len(ids) != 1 || ids[0] == "" {
 		return jsonapi.ParameterError("id", "the server to reboot is given as ?id=")
 	}
-	t, err := f.svc.RebootServer(r.Context(), ids[0])
+	t, err := f.fleet.RebootServer(r.Context(), ids[0])
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func (f *face) rebootServer(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) deleteServer(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.DeleteServer(r.Context(), r.PathValue("id")); err != nil {
+	if err := f.fleet.DeleteServer(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

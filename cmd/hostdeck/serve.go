@@ -33,6 +33,7 @@ import (
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/fleet"
 	"hostdeck/core/secret"
 	"hostdeck/notify"
 	"hostdeck/runtime/docker"
@@ -228,6 +229,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
 
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: c.ExpiryEvery})
+	fleetSvc := fleet.New(svc, store, fleet.Options{ReconcileEvery: c.ReconEvery})
 
 	if _, err := svc.SeedRescueImages(ctx); err != nil {
 		return fmt.Errorf("seed rescue images: %w", err)
@@ -242,7 +244,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	}
 
 	if c.LocalServer {
-		srv, err := svc.EnsureLocalServer(ctx)
+		srv, err := fleetSvc.EnsureLocalServer(ctx)
 		if err != nil {
 			return fmt.Errorf("register the local server: %w", err)
 		}
@@ -253,7 +255,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 
 	// Running tasks get half the shutdown bound to return; the rest is for
 	// handing them back to the store.
-	runner := task.New(store, svc.TaskHandlers(), svc.PeriodicJobs(c.ReconEvery),
+	runner := task.New(store, svc.TaskHandlers(), svc.PeriodicJobs(),
 		task.Options{Workers: c.Workers, Lease: c.TaskLease, Grace: c.ShutdownTimeout / 2, Log: log})
 	svc.SetWake(runner.Wake)
 
@@ -263,7 +265,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{svc: svc, clouds: clouds, log: log, metrics: metrics, license: license}
+	deps := faceDeps{svc: svc, clouds: clouds, fleet: fleetSvc, log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -331,6 +333,7 @@ type face struct {
 type faceDeps struct {
 	svc     *core.Service
 	clouds  *cloud.Service
+	fleet   *fleet.Service
 	log     *slog.Logger
 	metrics *httpx.Metrics
 	license *trs.License // GET /v1/info's licence block (--trs-license)
@@ -340,7 +343,7 @@ type faceDeps struct {
 // name them: adding a face is adding its line here.
 var faces = []face{
 	{alfa.Face, "/alfa", func(d faceDeps, prefix string) http.Handler {
-		return alfa.NewHandler(d.clouds, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return alfa.NewHandler(d.clouds, d.fleet, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
 		return trs.NewHandler(d.svc, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})

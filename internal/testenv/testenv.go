@@ -13,6 +13,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/fleet"
 	"hostdeck/core/secret"
 	"hostdeck/notify"
 	"hostdeck/notify/smtptest"
@@ -32,6 +33,7 @@ const (
 type Env struct {
 	Svc    *core.Service
 	Cloud  *cloud.Service // tenant clouds (alfa's clients)
+	Fleet  *fleet.Service // servers
 	Store  core.Store
 	Sim    *sim.Sim
 	Mail   *smtptest.Server
@@ -99,6 +101,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		Clock:       o.Clock, Log: log,
 	}, cfg)
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: time.Hour})
+	servers := fleet.New(svc, store, fleet.Options{ReconcileEvery: time.Hour})
 	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
 		Workers: 8, Poll: 20 * time.Millisecond, Lease: 5 * time.Second,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond }, Log: log,
@@ -116,7 +119,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Cloud: clouds, Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Cloud: clouds, Fleet: servers, Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.
@@ -153,7 +156,7 @@ func (e *Env) Token(t testing.TB, name, password string) string {
 func (e *Env) Server(t testing.TB, name string, capacity int) *core.Server {
 	t.Helper()
 	rt := "sim"
-	srv, err := e.Svc.CreateServer(e.AdminCtx(), core.ServerInput{Name: &name, Capacity: &capacity, Runtime: &rt})
+	srv, err := e.Fleet.CreateServer(e.AdminCtx(), fleet.ServerInput{Name: &name, Capacity: &capacity, Runtime: &rt})
 	if err != nil {
 		t.Fatalf("create server: %v", err)
 	}

@@ -1,7 +1,8 @@
-package core
+package fleet
 
 import (
 	"context"
+	"hostdeck/core"
 	"maps"
 	"slices"
 	"strings"
@@ -18,49 +19,49 @@ type ServerInput struct {
 	Runtime  *string
 	Capacity *int
 	Location *string
-	Status   *ServerStatus
+	Status   *core.ServerStatus
 }
 
 func (s *Service) checkServerInput(in ServerInput, create bool) error {
 	if create && (in.Name == nil || strings.TrimSpace(*in.Name) == "") {
-		return Invalid("name", "name is required")
+		return core.Invalid("name", "name is required")
 	}
 	if in.Name != nil {
-		if err := CheckName("name", strings.TrimSpace(*in.Name), MaxNameLen); err != nil {
+		if err := core.CheckName("name", strings.TrimSpace(*in.Name), core.MaxNameLen); err != nil {
 			return err
 		}
 	}
-	if err := CheckOptional(in.Address, func(v string) error { return CheckLine("address", v, MaxRefLen) }); err != nil {
+	if err := core.CheckOptional(in.Address, func(v string) error { return core.CheckLine("address", v, core.MaxRefLen) }); err != nil {
 		return err
 	}
-	if err := CheckOptional(in.Location, func(v string) error { return CheckLine("location", v, MaxNameLen) }); err != nil {
+	if err := core.CheckOptional(in.Location, func(v string) error { return core.CheckLine("location", v, core.MaxNameLen) }); err != nil {
 		return err
 	}
 	if in.Runtime != nil {
 		if _, ok := s.Runtimes[*in.Runtime]; !ok {
-			return Invalid("runtime", "unknown runtime %q", *in.Runtime)
+			return core.Invalid("runtime", "unknown runtime %q", *in.Runtime)
 		}
 	}
 	if in.Capacity != nil && (*in.Capacity < 1 || *in.Capacity > 1_000_000) {
-		return Invalid("capacity", "capacity must be between 1 and 1000000")
+		return core.Invalid("capacity", "capacity must be between 1 and 1000000")
 	}
-	if in.Status != nil && *in.Status != ServerActive && *in.Status != ServerDisabled {
-		return Invalid("status", "status must be %q or %q", ServerActive, ServerDisabled)
+	if in.Status != nil && *in.Status != core.ServerActive && *in.Status != core.ServerDisabled {
+		return core.Invalid("status", "status must be %q or %q", core.ServerActive, core.ServerDisabled)
 	}
 	return nil
 }
 
 // CreateServer records a server of the fleet.
-func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*Server, error) {
-	if err := s.Check(ctx, ActionServerCreate, Resource{Type: ResourceServer}); err != nil {
+func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*core.Server, error) {
+	if err := s.Check(ctx, core.ActionServerCreate, core.Resource{Type: core.ResourceServer}); err != nil {
 		return nil, err
 	}
 	if err := s.checkServerInput(in, true); err != nil {
 		return nil, err
 	}
-	srv := &Server{
-		ID: NewID(), Name: strings.TrimSpace(*in.Name), Runtime: s.Cfg.DefaultRuntime,
-		Capacity: DefaultCapacity, Status: ServerActive,
+	srv := &core.Server{
+		ID: core.NewID(), Name: strings.TrimSpace(*in.Name), Runtime: s.Cfg.DefaultRuntime,
+		Capacity: DefaultCapacity, Status: core.ServerActive,
 	}
 	if in.Address != nil {
 		srv.Address = *in.Address
@@ -84,8 +85,8 @@ func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*Server, er
 }
 
 // addServer stores srv and audits it as action, in one transaction.
-func (s *Service) addServer(ctx context.Context, srv *Server, action string) error {
-	return s.store.InTx(ctx, func(q Queries) error {
+func (s *Service) addServer(ctx context.Context, srv *core.Server, action string) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		if err := q.CreateServer(ctx, srv); err != nil {
 			return err
 		}
@@ -111,12 +112,12 @@ const auditLocalServer = "server.create_local"
 // operator's own server named local); a replica that loses the race to create
 // it finds the name taken and takes that as done. It returns the server it
 // created, or nil.
-func (s *Service) EnsureLocalServer(ctx context.Context) (*Server, error) {
-	if err := s.Check(ctx, ActionServerCreate, Resource{Type: ResourceServer}); err != nil {
+func (s *Service) EnsureLocalServer(ctx context.Context) (*core.Server, error) {
+	if err := s.Check(ctx, core.ActionServerCreate, core.Resource{Type: core.ResourceServer}); err != nil {
 		return nil, err
 	}
 	server, action := "server", auditLocalServer
-	done, _, err := s.store.ListAudit(ctx, AuditFilter{TargetType: &server, Action: &action, Page: Page{Limit: 1}})
+	done, _, err := s.store.ListAudit(ctx, core.AuditFilter{TargetType: &server, Action: &action, Page: core.Page{Limit: 1}})
 	if err != nil {
 		return nil, err
 	}
@@ -125,12 +126,12 @@ func (s *Service) EnsureLocalServer(ctx context.Context) (*Server, error) {
 	}
 	// An install that has servers already is not a fresh one but an upgraded
 	// one: no server its operator did not choose joins its placement.
-	if _, n, err := s.store.ListServers(ctx, ServerFilter{Page: Page{Limit: 1}}); err != nil || n > 0 {
+	if _, n, err := s.store.ListServers(ctx, core.ServerFilter{Page: core.Page{Limit: 1}}); err != nil || n > 0 {
 		return nil, err
 	}
-	srv := &Server{ID: NewID(), Name: LocalServer, Runtime: s.Cfg.DefaultRuntime, Capacity: DefaultCapacity, Status: ServerActive}
+	srv := &core.Server{ID: core.NewID(), Name: LocalServer, Runtime: s.Cfg.DefaultRuntime, Capacity: DefaultCapacity, Status: core.ServerActive}
 	err = s.addServer(ctx, srv, auditLocalServer)
-	if ErrorKind(err) == KindConflict { // a server of that name is there already
+	if core.ErrorKind(err) == core.KindConflict { // a server of that name is there already
 		return nil, nil
 	}
 	if err != nil {
@@ -140,23 +141,23 @@ func (s *Service) EnsureLocalServer(ctx context.Context) (*Server, error) {
 }
 
 // GetServer returns one server.
-func (s *Service) GetServer(ctx context.Context, id string) (*Server, error) {
-	if err := s.Check(ctx, ActionServerView, On(ResourceServer, id)); err != nil {
+func (s *Service) GetServer(ctx context.Context, id string) (*core.Server, error) {
+	if err := s.Check(ctx, core.ActionServerView, core.On(core.ResourceServer, id)); err != nil {
 		return nil, err
 	}
-	if !ValidID(id) {
-		return nil, NotFound("server", id)
+	if !core.ValidID(id) {
+		return nil, core.NotFound("server", id)
 	}
 	return s.store.GetServer(ctx, id)
 }
 
 // ListServers lists servers. A Status or Runtime that no server can have is
 // KindInvalid naming the values there are.
-func (s *Service) ListServers(ctx context.Context, f ServerFilter) ([]*Server, int, error) {
-	if err := s.Check(ctx, ActionServerView, Resource{Type: ResourceServer}); err != nil {
+func (s *Service) ListServers(ctx context.Context, f core.ServerFilter) ([]*core.Server, int, error) {
+	if err := s.Check(ctx, core.ActionServerView, core.Resource{Type: core.ResourceServer}); err != nil {
 		return nil, 0, err
 	}
-	if err := f.check(slices.Sorted(maps.Keys(s.Runtimes))); err != nil {
+	if err := f.Check(slices.Sorted(maps.Keys(s.Runtimes))); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListServers(ctx, f)
@@ -164,8 +165,8 @@ func (s *Service) ListServers(ctx context.Context, f ServerFilter) ([]*Server, i
 
 // ServerDetail is a server with its live monitoring.
 type ServerDetail struct {
-	*Server
-	Load    ServerLoad
+	*core.Server
+	Load    core.ServerLoad
 	Clients int // clients placed there (not deleted)
 }
 
@@ -186,11 +187,11 @@ func (s *Service) ServerDetail(ctx context.Context, id string) (*ServerDetail, e
 }
 
 // probe reads a server's load and records the heartbeat when it answers.
-func (s *Service) probe(ctx context.Context, srv *Server) ServerLoad {
+func (s *Service) probe(ctx context.Context, srv *core.Server) core.ServerLoad {
 	now := s.Now().UTC()
 	rt, err := s.RuntimeFor(srv)
 	if err != nil {
-		return ServerLoad{Error: ErrorMessage(err), CheckedAt: now}
+		return core.ServerLoad{Error: core.ErrorMessage(err), CheckedAt: now}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -198,36 +199,36 @@ func (s *Service) probe(ctx context.Context, srv *Server) ServerLoad {
 	load.CheckedAt = now
 	if err != nil {
 		load.Reachable = false
-		load.Error = ErrorMessage(err)
+		load.Error = core.ErrorMessage(err)
 		s.Log.Warn("server probe failed", "server", srv.ID, "err", err)
 		return load
 	}
 	load.Reachable = true
-	if updated, err := s.store.UpdateServer(ctx, srv.ID, ServerUpdate{LastSeenAt: &now}); err == nil {
+	if updated, err := s.store.UpdateServer(ctx, srv.ID, core.ServerUpdate{LastSeenAt: &now}); err == nil {
 		srv.LastSeenAt = updated.LastSeenAt
 	}
 	return load
 }
 
 // UpdateServer changes a server's record.
-func (s *Service) UpdateServer(ctx context.Context, id string, in ServerInput) (*Server, error) {
-	if err := s.Check(ctx, ActionServerEdit, On(ResourceServer, id)); err != nil {
+func (s *Service) UpdateServer(ctx context.Context, id string, in ServerInput) (*core.Server, error) {
+	if err := s.Check(ctx, core.ActionServerEdit, core.On(core.ResourceServer, id)); err != nil {
 		return nil, err
 	}
-	if !ValidID(id) {
-		return nil, NotFound("server", id)
+	if !core.ValidID(id) {
+		return nil, core.NotFound("server", id)
 	}
 	if err := s.checkServerInput(in, false); err != nil {
 		return nil, err
 	}
-	var srv *Server
-	err := s.store.InTx(ctx, func(q Queries) error {
+	var srv *core.Server
+	err := core.InTx(ctx, s.store, func(q Queries) error {
 		var err error
 		if in.Name != nil {
 			n := strings.TrimSpace(*in.Name)
 			in.Name = &n
 		}
-		srv, err = q.UpdateServer(ctx, id, ServerUpdate{
+		srv, err = q.UpdateServer(ctx, id, core.ServerUpdate{
 			Name: in.Name, Address: in.Address, Runtime: in.Runtime,
 			Capacity: in.Capacity, Location: in.Location, Status: in.Status,
 		})
@@ -241,13 +242,13 @@ func (s *Service) UpdateServer(ctx context.Context, id string, in ServerInput) (
 
 // DeleteServer removes a server's record. It is a conflict while clients live there.
 func (s *Service) DeleteServer(ctx context.Context, id string) error {
-	if err := s.Check(ctx, ActionServerDelete, On(ResourceServer, id)); err != nil {
+	if err := s.Check(ctx, core.ActionServerDelete, core.On(core.ResourceServer, id)); err != nil {
 		return err
 	}
-	if !ValidID(id) {
-		return NotFound("server", id)
+	if !core.ValidID(id) {
+		return core.NotFound("server", id)
 	}
-	return s.store.InTx(ctx, func(q Queries) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		if _, err := q.GetServer(ctx, id); err != nil {
 			return err
 		}
@@ -259,7 +260,7 @@ func (s *Service) DeleteServer(ctx context.Context, id string) error {
 			return err
 		}
 		if n := counts[id]; n > 0 {
-			return Errorf(KindConflict, "server has %d clients; move or delete them first", n)
+			return core.Errorf(core.KindConflict, "server has %d clients; move or delete them first", n)
 		}
 		if err := q.DeleteServer(ctx, id); err != nil {
 			return err
@@ -269,15 +270,15 @@ func (s *Service) DeleteServer(ctx context.Context, id string) error {
 }
 
 // RebootServer restarts every instance on the server, as a task.
-func (s *Service) RebootServer(ctx context.Context, id string) (*Task, error) {
-	if err := s.Check(ctx, ActionServerReboot, On(ResourceServer, id)); err != nil {
+func (s *Service) RebootServer(ctx context.Context, id string) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionServerReboot, core.On(core.ResourceServer, id)); err != nil {
 		return nil, err
 	}
-	if !ValidID(id) {
-		return nil, NotFound("server", id)
+	if !core.ValidID(id) {
+		return nil, core.NotFound("server", id)
 	}
-	var t *Task
-	err := s.Change(ctx, func(q Queries) error {
+	var t *core.Task
+	err := s.change(ctx, func(q Queries) error {
 		if _, err := q.GetServer(ctx, id); err != nil {
 			return err
 		}
