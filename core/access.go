@@ -297,7 +297,7 @@ func allowed(ctx context.Context, st AccessStore, action Action, r Resource) (bo
 	return err == nil, err
 }
 
-// check asks the policy whether the actor in ctx may take action on r.
+// Check asks the policy whether the actor in ctx may take action on r.
 func (s *Service) Check(ctx context.Context, action Action, r Resource) error {
 	return checkAccess(ctx, s.store, action, r)
 }

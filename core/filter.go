@@ -120,7 +120,7 @@ func (f ClientFilter) Check() error {
 	return checkFilter(value("server_id", f.ServerID), oneOf("status", f.Status, ClientStatuses), value("name", f.Name), value("email", f.Email))
 }
 
-// check takes the names of the runtimes configured, the values Runtime may take.
+// Check takes the names of the runtimes configured, the values Runtime may take.
 func (f ServerFilter) Check(runtimes []string) error {
 	return checkFilter(oneOf("status", f.Status, ServerStatuses), oneOf("runtime", f.Runtime, runtimes))
 }

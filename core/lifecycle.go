@@ -178,7 +178,7 @@ func MoveInstance(ctx context.Context, q InstanceWriter, id string, a InstanceAc
 	return q.UpdateInstance(ctx, id, u)
 }
 
-// beginInstance starts the work of a task that carries out action a on instance
+// BeginInstance starts the work of a task that carries out action a on instance
 // id: in one transaction it asks resume and records the state the work shows
 // (rebooting for a reboot). done reports work an earlier attempt finished. The
 // refusal (a conflict, so the task fails at once) means the instance went
@@ -219,7 +219,7 @@ func (s *Service) readyInstance(ctx context.Context, id string, st InstanceStatu
 	return in, nil
 }
 
-// failInstance records that a task's work on instance id failed for good, as
+// FailInstance records that a task's work on instance id failed for good, as
 // Audit action with its cause. A cause that is the lifecycle's refusal means
 // the instance went elsewhere meanwhile, which is not this task's to undo, and
 // an instance the table does not let fail (deleted) is left as it is too.

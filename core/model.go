@@ -174,7 +174,7 @@ const (
 	LabelServer   = "hostdeck.server"
 )
 
-// on returns the spec as made on server srv: its labels carry LabelServer.
+// On returns the spec as made on server srv: its labels carry LabelServer.
 func (sp InstanceSpec) On(srv *Server) InstanceSpec {
 	labels := make(map[string]string, len(sp.Labels)+1)
 	for k, v := range sp.Labels {

@@ -138,7 +138,7 @@ func (s *Service) LoadInstance(ctx context.Context, id string) (*Instance, *Serv
 	return inst, srv, rt, nil
 }
 
-// ensureRunning creates (idempotently by name) and starts an instance that is
+// EnsureRunning creates (idempotently by name) and starts an instance that is
 // being built, waits until it is healthy and records its state, ref, address and
 // URL. An instance the lifecycle no longer lets come up (deleted meanwhile) is
 // its refusal.
@@ -209,7 +209,7 @@ func LastAttempt(t *Task, err error) bool {
 	return IsPermanent(err) || t.Attempts >= t.MaxAttempts
 }
 
-// restart reboots an instance as the lifecycle allows: it shows rebooting until
+// Restart reboots an instance as the lifecycle allows: it shows rebooting until
 // it answers again (then active) or does not (then error). An instance that the
 // lifecycle does not let reboot, now or any more while it waits (one in rescue,
 // or deleted), is its refusal.
@@ -235,7 +235,7 @@ func (s *Service) Restart(ctx context.Context, inst *Instance, srv *Server, rt R
 	return nil
 }
 
-// removeInstance marks an instance deleted, so that any task waiting on it
+// RemoveInstance marks an instance deleted, so that any task waiting on it
 // stops, then deletes it with its volumes (and its rescue system) from its
 // server. It is idempotent; an instance whose runtime removal failed is
 // deleted, and reconciliation removes what is left.
