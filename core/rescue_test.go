@@ -67,7 +67,7 @@ func TestSeedRescueImages(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
 	n, err := e.Svc.SeedRescueImages(ctx)
-	if err != nil || n != len(core.DocumentImages) {
+	if err != nil || n != len(core.RescueImages) {
 		t.Fatalf("seeded %d, %v", n, err)
 	}
 	if n, err := e.Svc.SeedRescueImages(ctx); err != nil || n != 0 {
@@ -158,9 +158,9 @@ func TestRescueStateMachine(t *testing.T) {
 
 	// Bad input.
 	_, err = e.Svc.Rescue(ctx, in.ID, "not-a-uuid", "")
-	wantKind(t, err, core.KindNotFound)
+	wantField(t, err, core.KindNotFound, "image_id")
 	_, err = e.Svc.Rescue(ctx, in.ID, "0190b6c4-6d5a-7000-8000-0000000000ff", "")
-	wantKind(t, err, core.KindNotFound)
+	wantField(t, err, core.KindNotFound, "image_id")
 	_, err = e.Svc.Rescue(ctx, in.ID, ubuntu2204, "bad\npassword")
 	wantField(t, err, core.KindInvalid, "password")
 	_, err = e.Svc.Rescue(ctx, "nope", ubuntu2204, "")
