@@ -225,7 +225,7 @@ func TestPasswordChangeEndsTokens(t *testing.T) {
 	}
 }
 
-// A billmgr session ends after an hour idle, and after BillmgrSessionMax
+// A panel session ends after an hour idle, and after PanelSessionMax
 // however often it is used.
 func TestPanelSessionAbsoluteLifetime(t *testing.T) {
 	e, _, clk := newCounted(t)

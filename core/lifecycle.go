@@ -8,9 +8,9 @@ import (
 // This file is the instance lifecycle: one table of which action may be done to
 // an instance in which state, and the state it leads to. It is the rule for
 // every face and every task: a use case asks it in the transaction that locks
-// the instance and enqueues the work (lockInstance in billmgr.go,
+// the instance and enqueues the work (lockInstance in instance_actions.go,
 // lockClientInstance in core/cloud); the task asks it again when it runs
-// (beginInstance) and before it records a state (moveInstance), because the
+// (BeginInstance) and before it records a state (MoveInstance), because the
 // state may have changed in between. Who may ask for an action is another
 // question, answered by the access policy.
 

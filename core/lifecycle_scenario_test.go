@@ -37,7 +37,7 @@ func clientOn(t *testing.T, e *testenv.Env, srv *core.Server, name string) (*cor
 	return c, in
 }
 
-// rescued puts in into rescue through the billmgr use case and waits for it.
+// rescued puts in into rescue through the rescue use case and waits for it.
 func rescued(t *testing.T, e *testenv.Env, in *core.Instance) {
 	t.Helper()
 	if _, err := e.Svc.SeedRescueImages(e.AdminCtx()); err != nil {

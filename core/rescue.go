@@ -65,13 +65,14 @@ func (s *Service) rescuer(ctx context.Context, q Queries, in *Instance) (Rescuer
 // Rescue puts an active instance into rescue from image imageID, with password
 // (optional) as the rescue system's password, as a task. The instance shows state
 // rescue at once. A state other than active is KindConflict naming the state; an
-// instance or image the actor does not see is KindNotFound.
+// instance or image the actor does not see is KindNotFound (for the image, with
+// field image_id).
 func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password string) (*Task, error) {
 	if !ValidID(instanceID) {
 		return nil, NotFound("instance", instanceID)
 	}
 	if !ValidID(imageID) {
-		return nil, &Error{Kind: KindNotFound, Field: "select_boot", Message: fmt.Sprintf("image %q not found", imageID)}
+		return nil, &Error{Kind: KindNotFound, Field: "image_id", Message: fmt.Sprintf("image %q not found", imageID)}
 	}
 	if err := checkRescuePassword(password); err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 			}
 		}
 		if !visible {
-			return &Error{Kind: KindNotFound, Field: "select_boot", Message: fmt.Sprintf("image %q not found", imageID)}
+			return &Error{Kind: KindNotFound, Field: "image_id", Message: fmt.Sprintf("image %q not found", imageID)}
 		}
 		if in.RuntimeRef == "" {
 			return Errorf(KindConflict, "instance %s has not been created on its server yet", in.Name)
@@ -230,9 +231,10 @@ func (s *Service) unrescue(ctx context.Context, id string, progress func(int, st
 	return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, nil
 }
 
-// DocumentImages are the public images of the billmgr document (spec 004), names
-// and UUIDs verbatim. They have no runtime ref: they boot Config.RescueImage.
-var DocumentImages = []struct{ ID, Name, OSType string }{
+// RescueImages are the public images a catalogue offers to boot in rescue, with
+// the names and UUIDs hosting panels know them by. They have no runtime ref:
+// they boot Config.RescueImage.
+var RescueImages = []struct{ ID, Name, OSType string }{
 	{"f8f2573f-56c4-44c5-8469-84eee4aa64e7", "Ubuntu 22.04", "linux"},
 	{"0bf4deb2-855c-4863-8518-6006d804adbb", "Debian 10", "linux"},
 	{"18d0ee2e-4d57-4f40-9b56-03c1773b5831", "AlmaLinux 8", "linux"},
@@ -249,8 +251,8 @@ var DocumentImages = []struct{ ID, Name, OSType string }{
 	{"bda2467e-e192-4e4e-becc-cda2e71b9767", "Windows Server 2022", "windows"},
 }
 
-// SeedRescueImages adds the DocumentImages that the catalogue lacks, in the
-// document's order; images present (by id) are left as they are, so it runs at
+// SeedRescueImages adds the RescueImages that the catalogue lacks, in their
+// order; images present (by id) are left as they are, so it runs at
 // every start and replicas racing for it do no harm. It returns how many it added.
 func (s *Service) SeedRescueImages(ctx context.Context) (int, error) {
 	if err := s.Check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
@@ -258,7 +260,7 @@ func (s *Service) SeedRescueImages(ctx context.Context) (int, error) {
 	}
 	added := 0
 	base := s.Now().UTC()
-	for i, d := range DocumentImages {
+	for i, d := range RescueImages {
 		if _, err := s.store.GetImage(ctx, d.ID); err == nil {
 			continue
 		} else if ErrorKind(err) != KindNotFound {

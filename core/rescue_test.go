@@ -68,7 +68,7 @@ func TestSeedRescueImages(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
 	n, err := e.Svc.SeedRescueImages(ctx)
-	if err != nil || n != len(core.DocumentImages) {
+	if err != nil || n != len(core.RescueImages) {
 		t.Fatalf("seeded %d, %v", n, err)
 	}
 	if n, err := e.Svc.SeedRescueImages(ctx); err != nil || n != 0 {
@@ -159,9 +159,9 @@ func TestRescueStateMachine(t *testing.T) {
 
 	// Bad input.
 	_, err = e.Svc.Rescue(ctx, in.ID, "not-a-uuid", "")
-	wantKind(t, err, core.KindNotFound)
+	wantField(t, err, core.KindNotFound, "image_id")
 	_, err = e.Svc.Rescue(ctx, in.ID, "0190b6c4-6d5a-7000-8000-0000000000ff", "")
-	wantKind(t, err, core.KindNotFound)
+	wantField(t, err, core.KindNotFound, "image_id")
 	_, err = e.Svc.Rescue(ctx, in.ID, ubuntu2204, "bad\npassword")
 	wantField(t, err, core.KindInvalid, "password")
 	_, err = e.Svc.Rescue(ctx, "nope", ubuntu2204, "")
@@ -196,9 +196,9 @@ func TestRescueFromStoppedInstance(t *testing.T) {
 	}
 }
 
-// TestBillmgrVisibility: a member sees the instances of projects they own and
+// TestInstanceVisibility: a member sees the instances of projects they own and
 // of those they hold a role on, uses pub images and their own, and nothing else.
-func TestBillmgrVisibility(t *testing.T) {
+func TestInstanceVisibility(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
 	e.Svc.SeedRescueImages(ctx)
@@ -217,7 +217,7 @@ func TestBillmgrVisibility(t *testing.T) {
 
 	// visible is the first page of what the actor of ctx sees; the total counts
 	// those only.
-	visible := func(ctx context.Context) []*core.BillmgrInstance {
+	visible := func(ctx context.Context) []*core.NumberedInstance {
 		t.Helper()
 		list, total, err := e.Svc.ListVisibleInstances(ctx, core.Page{Limit: 100})
 		if err != nil || total != len(list) {
@@ -226,7 +226,7 @@ func TestBillmgrVisibility(t *testing.T) {
 		return list
 	}
 	list := visible(actx)
-	if len(list) != 1 || list[0].ID != mine.ID || list[0].Elid <= 0 {
+	if len(list) != 1 || list[0].ID != mine.ID || list[0].Number <= 0 {
 		t.Fatalf("alice sees %+v", list)
 	}
 	all := visible(ctx)
@@ -236,17 +236,17 @@ func TestBillmgrVisibility(t *testing.T) {
 	// A page is bounded: an unbounded list is refused.
 	_, _, err := e.Svc.ListVisibleInstances(ctx, core.Page{})
 	wantKind(t, err, core.KindInvalid)
-	// Elids are stable and resolve back, for those who see the instance only.
-	var clientElid int64
+	// Numbers are stable and resolve back, for those who see the instance only.
+	var clientNumber int64
 	for _, bi := range all {
 		if bi.ID == clientInst.ID {
-			clientElid = bi.Elid
+			clientNumber = bi.Number
 		}
 	}
-	if got, err := e.Svc.InstanceByElid(actx, list[0].Elid); err != nil || got.ID != mine.ID {
-		t.Fatalf("alice by elid = %+v, %v", got, err)
+	if got, err := e.Svc.InstanceByNumber(actx, list[0].Number); err != nil || got.ID != mine.ID {
+		t.Fatalf("alice by number = %+v, %v", got, err)
 	}
-	_, err = e.Svc.InstanceByElid(actx, clientElid)
+	_, err = e.Svc.InstanceByNumber(actx, clientNumber)
 	wantKind(t, err, core.KindNotFound)
 	_, err = e.Svc.Rescue(actx, clientInst.ID, ubuntu2204, "")
 	wantKind(t, err, core.KindNotFound)
@@ -270,8 +270,8 @@ func TestBillmgrVisibility(t *testing.T) {
 	if l := visible(bctx); len(l) != 2 {
 		t.Fatalf("bob with an assigned machine sees %d", len(l))
 	}
-	if got, err := e.Svc.InstanceByElid(bctx, clientElid); err != nil || got.ID != clientInst.ID {
-		t.Fatalf("bob by elid = %+v, %v", got, err)
+	if got, err := e.Svc.InstanceByNumber(bctx, clientNumber); err != nil || got.ID != clientInst.ID {
+		t.Fatalf("bob by number = %+v, %v", got, err)
 	}
 
 	// Own images: seen and usable by their owner only.

@@ -32,8 +32,7 @@ type Config struct {
 	// empty: only administrators' API tokens are accepted there.
 	OperatorToken string
 	// RescueImage is the runtime image of catalogue images that have no ref of
-	// their own (the billmgr document's public images); the client template's
-	// image when empty.
+	// their own (RescueImages); the client template's image when empty.
 	RescueImage string
 	// PasswordMaxAge is how long a password stays valid (0: it never expires);
 	// PasswordWarn is how long before expiry logins are warned; GraceLogins is

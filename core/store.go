@@ -56,7 +56,7 @@ type Queries interface {
 	MachineStore
 	SessionStore
 	SatelliteStore
-	BillmgrStore
+	InstanceNumberStore
 	AccessStore
 }
 
@@ -74,8 +74,8 @@ type ServerStore interface {
 }
 
 type InstanceStore interface {
-	// CreateInstance stores in and gives it the next numeric id (the billmgr
-	// face's elid, unique and never reused); Conflict on a duplicate name.
+	// CreateInstance stores in and gives it the next numeric id (unique and
+	// never reused, InstanceNumberStore); Conflict on a duplicate name.
 	CreateInstance(ctx context.Context, in *Instance) error
 	GetInstance(ctx context.Context, id string) (*Instance, error)
 	ListInstances(ctx context.Context, f InstanceFilter) ([]*Instance, int, error)

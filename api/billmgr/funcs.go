@@ -28,7 +28,7 @@ func (f *face) listInstances(ctx context.Context, u *core.User, p params) (node,
 	elems := make([]node, 0, len(list))
 	for _, in := range list {
 		e := node{
-			"id":         text(strconv.FormatInt(in.Elid, 10)),
+			"id":         text(strconv.FormatInt(in.Number, 10)),
 			"uuid":       text(in.ID),
 			"name":       text(in.Name),
 			"status":     text(string(in.State)),
@@ -57,7 +57,7 @@ func (f *face) resolve(ctx context.Context, p params) ([]int64, []string, error)
 	}
 	ids := make([]string, len(elids))
 	for i, e := range elids {
-		in, err := f.svc.InstanceByElid(ctx, e)
+		in, err := f.svc.InstanceByNumber(ctx, e)
 		if err != nil {
 			return nil, nil, err
 		}

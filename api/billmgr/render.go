@@ -86,6 +86,11 @@ func writeXML(buf *bytes.Buffer, name string, n node) {
 	buf.WriteByte('>')
 }
 
+// panelFields are the panel's names of the inputs core names otherwise in its
+// errors: the image a rescue boots is core's image_id and the panel's
+// select_boot.
+var panelFields = map[string]string{"image_id": "select_boot"}
+
 // errorDoc is the one place core's error kinds become the panel's error document,
 // {"error": {"$type", "$object", "msg": {"$"}}}:
 //
@@ -101,8 +106,14 @@ func writeXML(buf *bytes.Buffer, name string, n node) {
 //	KindTooMany              toomany  / auth
 //	KindUnavailable          unavailable
 //	KindInternal             internal (message hidden)
+//
+// A field core names otherwise than the panel does is given the panel's name
+// (panelFields).
 func errorDoc(err error) node {
 	field := core.ErrorField(err)
+	if f, ok := panelFields[field]; ok {
+		field = f
+	}
 	var typ, obj string
 	switch core.ErrorKind(err) {
 	case core.KindInvalid:

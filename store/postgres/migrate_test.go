@@ -37,9 +37,9 @@ func reopenable(t *testing.T) (open func() core.Store, exec func(query string)) 
 	return open, exec
 }
 
-func TestElidBackfill(t *testing.T) {
+func TestInstanceNumberBackfill(t *testing.T) {
 	open, exec := reopenable(t)
-	storetest.ElidBackfill(t, open, exec)
+	storetest.InstanceNumberBackfill(t, open, exec)
 }
 
 func TestTokenKindsMigration(t *testing.T) {

@@ -61,8 +61,8 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"InTx", testInTx},
 		{"InTxConcurrent", testInTxConcurrent},
-		{"Elids", testElids},
-		{"BillmgrInstances", testBillmgrInstances},
+		{"InstanceNumbers", testInstanceNumbers},
+		{"NumberedInstances", testNumberedInstances},
 		{"Grants", testGrants},
 		{"UserAccess", testUserAccess},
 	}

@@ -10,10 +10,10 @@ import (
 	"hostdeck/core"
 )
 
-// testElids checks the numeric instance ids of the billmgr face: every instance
+// testInstanceNumbers checks the numeric instance ids: every instance
 // gets the next one when it is created, unique and stable; numbers are never
 // reused.
-func testElids(t *testing.T, s core.Store) {
+func testInstanceNumbers(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	mk := func(name string, at time.Duration) *core.Instance {
 		t.Helper()
@@ -43,23 +43,23 @@ func testElids(t *testing.T, s core.Store) {
 	}))
 	got = elids(t, s, a.ID, b.ID, c.ID)
 	diff(t, map[string]int64{b.ID: 1, a.ID: 2, c.ID: 3}, got)
-	id, err := s.InstanceIDByElid(ctx, 3)
+	id, err := s.InstanceIDByNumber(ctx, 3)
 	ok(t, err)
 	diff(t, c.ID, id)
-	_, err = s.InstanceIDByElid(ctx, 99)
+	_, err = s.InstanceIDByNumber(ctx, 99)
 	wantKind(t, err, core.KindNotFound)
 	diff(t, map[string]int64{}, elids(t, s))
 }
 
-// elids maps the given instance ids to their elids, as ListBillmgrInstances
+// elids maps the given instance ids to their numbers, as ListNumberedInstances
 // reads them; unknown (and deleted) ones are left out.
 func elids(t testing.TB, s core.Store, ids ...string) map[string]int64 {
 	t.Helper()
-	list, n, err := s.ListBillmgrInstances(context.Background(), core.InstanceFilter{IDs: append([]string{}, ids...), Page: core.Page{Limit: 100}})
+	list, n, err := s.ListNumberedInstances(context.Background(), core.InstanceFilter{IDs: append([]string{}, ids...), Page: core.Page{Limit: 100}})
 	ok(t, err)
 	out := map[string]int64{}
 	for _, in := range list {
-		out[in.ID] = in.Elid
+		out[in.ID] = in.Number
 	}
 	if n != len(out) {
 		t.Fatalf("total %d for %d instances", n, len(out))
@@ -67,13 +67,13 @@ func elids(t testing.TB, s core.Store, ids ...string) map[string]int64 {
 	return out
 }
 
-// ElidBackfill checks that migration 0008 numbers the instances that exist when it
+// InstanceNumberBackfill checks that migration 0008 numbers the instances that exist when it
 // runs, in creation order, and that numbering goes on from there. open opens the
 // same database each time (running pending migrations); exec runs raw SQL on it.
 // The test undoes 0008's numbering by hand (its sessions table is gone since
 // 0011, which made sessions tokens; 0008 makes it again, unused) and opens the
 // database again.
-func ElidBackfill(t *testing.T, open func() core.Store, exec func(query string)) {
+func InstanceNumberBackfill(t *testing.T, open func() core.Store, exec func(query string)) {
 	ctx := context.Background()
 	s := open()
 	var ins []*core.Instance
@@ -96,16 +96,16 @@ func ElidBackfill(t *testing.T, open func() core.Store, exec func(query string))
 	diff(t, map[string]int64{ins[0].ID: 1, ins[1].ID: 2, ins[2].ID: 3}, got)
 	next := &core.Instance{Name: "new", ServerID: "srv-1", State: core.StateActive}
 	ok(t, s.CreateInstance(ctx, next)) // numbered after the migrated ones
-	id, err := s.InstanceIDByElid(ctx, 4)
+	id, err := s.InstanceIDByNumber(ctx, 4)
 	ok(t, err)
 	diff(t, next.ID, id)
 }
 
-// testBillmgrInstances checks the billmgr face's list: one page of the instances
-// a filter selects with their elids, oldest first, deleted ones left out of the
-// rows and of the total, pages in the middle, at the end and past it, and the
-// visibility rule of InstanceFilter.VisibleTo.
-func testBillmgrInstances(t *testing.T, s core.Store) {
+// testNumberedInstances checks the list of numbered instances: one page of the
+// instances a filter selects with their numbers, oldest first, deleted ones
+// left out of the rows and of the total, pages in the middle, at the end and
+// past it, and the visibility rule of InstanceFilter.VisibleTo.
+func testNumberedInstances(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	member := newUser(t, s, "pia")
 	other := newUser(t, s, "quinn")
@@ -144,7 +144,7 @@ func testBillmgrInstances(t *testing.T, s core.Store) {
 	page := func(f core.InstanceFilter, offset, limit int) ([]string, int) {
 		t.Helper()
 		f.Page = core.Page{Offset: offset, Limit: limit, Sort: f.Sort}
-		list, total, err := s.ListBillmgrInstances(ctx, f)
+		list, total, err := s.ListNumberedInstances(ctx, f)
 		ok(t, err)
 		out := []string{}
 		for _, in := range list {
@@ -152,7 +152,7 @@ func testBillmgrInstances(t *testing.T, s core.Store) {
 			if want == nil || in.ID != want.ID || in.ProjectID != want.ProjectID || !in.CreatedAt.Equal(want.CreatedAt) {
 				t.Fatalf("row %+v, want %+v", in.Instance, want)
 			}
-			out = append(out, fmt.Sprintf("%s:%d", in.Name, in.Elid))
+			out = append(out, fmt.Sprintf("%s:%d", in.Name, in.Number))
 		}
 		return out, total
 	}
@@ -207,6 +207,6 @@ func testBillmgrInstances(t *testing.T, s core.Store) {
 	want(g, n, 1, "c:3")
 	g, n = page(core.InstanceFilter{IDs: []string{}}, 0, 10)
 	want(g, n, 0)
-	_, _, err := s.ListBillmgrInstances(ctx, core.InstanceFilter{Page: core.Page{Offset: -1, Limit: 1}})
+	_, _, err := s.ListNumberedInstances(ctx, core.InstanceFilter{Page: core.Page{Offset: -1, Limit: 1}})
 	wantKind(t, err, core.KindInvalid)
 }

@@ -3,13 +3,11 @@ package core
 import (
 	"context"
 	"fmt"
-	"strconv"
 )
 
-// This file holds what the billmgr face (a hosting panel's func= API, spec 004)
-// needs of core besides rescue (rescue.go) and its sessions (tokens of kind
-// TokenPanel, tokens.go): the numeric ids (elid) the panel names instances by,
-// which instances a user sees, and start, stop and reboot of any instance.
+// This file holds start, stop and reboot of any instance the actor may act on:
+// each is checked at once (access and lifecycle, lockInstance) and then runs as
+// a durable task. Rescue mode is in rescue.go.
 
 // Task kinds of plain instance actions.
 const (
@@ -17,82 +15,6 @@ const (
 	KindInstanceStop   = "instance.stop"
 	KindInstanceReboot = "instance.reboot"
 )
-
-// BillmgrStore keeps instances' numeric ids.
-type BillmgrStore interface {
-	// ListBillmgrInstances lists the instances f selects that are not deleted, each
-	// with its elid (0 for one without), one page of them (f.Page, in its order)
-	// and the number of them all. The elids come in the same query as the rows.
-	ListBillmgrInstances(ctx context.Context, f InstanceFilter) ([]*BillmgrInstance, int, error)
-	// InstanceIDByElid is KindNotFound for an unknown elid.
-	InstanceIDByElid(ctx context.Context, elid int64) (string, error)
-}
-
-// BillmgrInstance is an instance with its numeric id.
-type BillmgrInstance struct {
-	*Instance
-	Elid int64 `json:"elid"`
-}
-
-// --- which instances a user sees ---
-
-// ListVisibleInstances lists one page (p) of the instances the actor sees,
-// deleted ones left out, oldest first unless p.Sort says otherwise, each with its
-// elid, and the number of them all. p.Limit must be positive: a page is bounded
-// however many instances there are; a page past the end is empty.
-func (s *Service) ListVisibleInstances(ctx context.Context, p Page) ([]*BillmgrInstance, int, error) {
-	if p.Limit <= 0 {
-		return nil, 0, Invalid("limit", "a page of instances needs a positive limit")
-	}
-	perms, err := s.Permissions(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	f := InstanceFilter{Page: p}
-	if !perms.Can(ActionInstanceView, Resource{Type: ResourceInstance}) {
-		a := ActorFrom(ctx)
-		if a.UserID == "" {
-			return []*BillmgrInstance{}, 0, nil
-		}
-		f.VisibleTo = &a.UserID // the members rule of instance.view, as one query
-	}
-	return s.store.ListBillmgrInstances(ctx, f)
-}
-
-// InstanceByElid returns the instance of a numeric id, if the actor sees it;
-// otherwise (and for unknown or deleted ones) KindNotFound.
-func (s *Service) InstanceByElid(ctx context.Context, elid int64) (*BillmgrInstance, error) {
-	notFound := NotFound("instance", formatElid(elid))
-	if elid <= 0 {
-		return nil, notFound
-	}
-	id, err := s.store.InstanceIDByElid(ctx, elid)
-	if ErrorKind(err) == KindNotFound {
-		return nil, notFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	in, err := s.store.GetInstance(ctx, id)
-	if ErrorKind(err) == KindNotFound {
-		return nil, notFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	ok, err := allowed(ctx, s.store, ActionInstanceView, instanceResource(in))
-	if err != nil {
-		return nil, err
-	}
-	if !ok || in.State == StateDeleted {
-		return nil, notFound
-	}
-	return &BillmgrInstance{Instance: in, Elid: elid}, nil
-}
-
-func formatElid(elid int64) string { return strconv.FormatInt(elid, 10) }
-
-// --- start, stop, reboot ---
 
 type instancePayload struct {
 	InstanceID string `json:"instance_id"`

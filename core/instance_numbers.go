@@ -1,0 +1,83 @@
+package core
+
+import (
+	"context"
+	"strconv"
+)
+
+// This file holds instances' numeric ids and which instances a user sees. Every
+// instance gets the next number when it is created (Store.CreateInstance),
+// unique and never reused, so that an API that names instances by small
+// integers (a hosting panel's) can do so; and a user sees the instances
+// instance.view allows them, one bounded page at a time.
+
+// InstanceNumberStore keeps instances' numeric ids.
+type InstanceNumberStore interface {
+	// ListNumberedInstances lists the instances f selects that are not deleted,
+	// each with its number (0 for one without), one page of them (f.Page, in its
+	// order) and the number of them all. The numbers come in the same query as
+	// the rows.
+	ListNumberedInstances(ctx context.Context, f InstanceFilter) ([]*NumberedInstance, int, error)
+	// InstanceIDByNumber is KindNotFound for an unknown number.
+	InstanceIDByNumber(ctx context.Context, number int64) (string, error)
+}
+
+// NumberedInstance is an instance with its numeric id.
+type NumberedInstance struct {
+	*Instance
+	Number int64 `json:"number"`
+}
+
+// ListVisibleInstances lists one page (p) of the instances the actor sees,
+// deleted ones left out, oldest first unless p.Sort says otherwise, each with its
+// number, and the number of them all. p.Limit must be positive: a page is bounded
+// however many instances there are; a page past the end is empty.
+func (s *Service) ListVisibleInstances(ctx context.Context, p Page) ([]*NumberedInstance, int, error) {
+	if p.Limit <= 0 {
+		return nil, 0, Invalid("limit", "a page of instances needs a positive limit")
+	}
+	perms, err := s.Permissions(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	f := InstanceFilter{Page: p}
+	if !perms.Can(ActionInstanceView, Resource{Type: ResourceInstance}) {
+		a := ActorFrom(ctx)
+		if a.UserID == "" {
+			return []*NumberedInstance{}, 0, nil
+		}
+		f.VisibleTo = &a.UserID // the members rule of instance.view, as one query
+	}
+	return s.store.ListNumberedInstances(ctx, f)
+}
+
+// InstanceByNumber returns the instance of a numeric id, if the actor sees it;
+// otherwise (and for unknown or deleted ones) KindNotFound.
+func (s *Service) InstanceByNumber(ctx context.Context, number int64) (*NumberedInstance, error) {
+	notFound := NotFound("instance", strconv.FormatInt(number, 10))
+	if number <= 0 {
+		return nil, notFound
+	}
+	id, err := s.store.InstanceIDByNumber(ctx, number)
+	if ErrorKind(err) == KindNotFound {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.store.GetInstance(ctx, id)
+	if ErrorKind(err) == KindNotFound {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := allowed(ctx, s.store, ActionInstanceView, instanceResource(in))
+	if err != nil {
+		return nil, err
+	}
+	if !ok || in.State == StateDeleted {
+		return nil, notFound
+	}
+	return &NumberedInstance{Instance: in, Number: number}, nil
+}
