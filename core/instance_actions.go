@@ -16,6 +16,20 @@ const (
 	KindInstanceReboot = "instance.reboot"
 )
 
+// registerTasks gives core's task runner the work behind the task kinds of
+// instances' power actions and rescue.
+func (s *Service) registerTasks() {
+	for kind, fn := range map[string]TaskFunc{
+		KindInstanceStart:    s.runInstanceStart,
+		KindInstanceStop:     s.runInstanceStop,
+		KindInstanceReboot:   s.runInstanceReboot,
+		KindInstanceRescue:   s.runInstanceRescue,
+		KindInstanceUnrescue: s.runInstanceUnrescue,
+	} {
+		s.Register(kind, fn)
+	}
+}
+
 type instancePayload struct {
 	InstanceID string `json:"instance_id"`
 }

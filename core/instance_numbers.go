@@ -11,23 +11,6 @@ import (
 // integers (a hosting panel's) can do so; and a user sees the instances
 // instance.view allows them, one bounded page at a time.
 
-// InstanceNumberStore keeps instances' numeric ids.
-type InstanceNumberStore interface {
-	// ListNumberedInstances lists the instances f selects that are not deleted,
-	// each with its number (0 for one without), one page of them (f.Page, in its
-	// order) and the number of them all. The numbers come in the same query as
-	// the rows.
-	ListNumberedInstances(ctx context.Context, f InstanceFilter) ([]*NumberedInstance, int, error)
-	// InstanceIDByNumber is KindNotFound for an unknown number.
-	InstanceIDByNumber(ctx context.Context, number int64) (string, error)
-}
-
-// NumberedInstance is an instance with its numeric id.
-type NumberedInstance struct {
-	*Instance
-	Number int64 `json:"number"`
-}
-
 // ListVisibleInstances lists one page (p) of the instances the actor sees,
 // deleted ones left out, oldest first unless p.Sort says otherwise, each with its
 // number, and the number of them all. p.Limit must be positive: a page is bounded

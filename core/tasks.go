@@ -90,17 +90,12 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 
 func (s *Service) ownTasks() map[string]TaskFunc {
 	return map[string]TaskFunc{
-		KindMachineCreate:    s.runMachineCreate,
-		KindBrokerRequestVM:  s.runBrokerRequest,
-		KindTRSPool:          s.runTRSPool,
-		KindTRSAutoAllocate:  s.runAutoAllocate,
-		KindProjectUsage:     s.runProjectUsage,
-		KindTokenSweep:       s.runTokenSweep,
-		KindInstanceRescue:   s.runInstanceRescue,
-		KindInstanceUnrescue: s.runInstanceUnrescue,
-		KindInstanceStart:    s.runInstanceStart,
-		KindInstanceStop:     s.runInstanceStop,
-		KindInstanceReboot:   s.runInstanceReboot,
+		KindMachineCreate:   s.runMachineCreate,
+		KindBrokerRequestVM: s.runBrokerRequest,
+		KindTRSPool:         s.runTRSPool,
+		KindTRSAutoAllocate: s.runAutoAllocate,
+		KindProjectUsage:    s.runProjectUsage,
+		KindTokenSweep:      s.runTokenSweep,
 	}
 }
 
