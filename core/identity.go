@@ -504,3 +504,13 @@ func (s *Service) ProjectRoles(ctx context.Context, projectID, userID string) ([
 	}
 	return s.store.ProjectRoles(ctx, projectID, userID)
 }
+
+// RealmUser finds a user by id among the accounts of realm; an account of
+// another realm is not found, as an unknown id is not.
+func RealmUser(ctx context.Context, q UserStore, realm, id string) (*User, error) {
+	u, err := q.GetUser(ctx, id)
+	if ErrorKind(err) == KindNotFound || err == nil && u.Realm != realm {
+		return nil, Errorf(KindNotFound, "user %s does not exist", id)
+	}
+	return u, err
+}

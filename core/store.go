@@ -55,7 +55,10 @@ type Queries interface {
 	TokenStore
 	MachineStore
 	SessionStore
-	SatelliteStore
+	ProfileStore
+	OwnedProjectStore
+	CouponStore
+	LimitStore
 	BillmgrStore
 	AccessStore
 }
