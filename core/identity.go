@@ -236,7 +236,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	if in.Enabled != nil {
 		u.Disabled = !*in.Enabled
 	}
-	if err := s.setNewPassword(u, *in.Password); err != nil {
+	if err := s.SetNewPassword(u, *in.Password); err != nil {
 		return nil, err
 	}
 	err := s.store.InTx(ctx, func(q Queries) error {
@@ -296,7 +296,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 	if err := checkUserInput(in); err != nil {
 		return nil, err
 	}
-	up, err := s.passwordChange(in.Password)
+	up, err := s.PasswordChange(in.Password)
 	if err != nil {
 		return nil, err
 	}

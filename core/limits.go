@@ -81,8 +81,10 @@ type LimitStore interface {
 
 // --- limits ---
 
-// limitsOf is the project's limits; a project without any has all zero (unlimited).
-func limitsOf(ctx context.Context, q Queries, projectID string) (*ProjectLimits, error) {
+// LimitsOf is the project's limits; a project without any has all zero (unlimited).
+func LimitsOf(ctx context.Context, q interface {
+	GetProjectLimits(ctx context.Context, projectID string) (*ProjectLimits, error)
+}, projectID string) (*ProjectLimits, error) {
 	l, err := q.GetProjectLimits(ctx, projectID)
 	if ErrorKind(err) == KindNotFound {
 		return &ProjectLimits{ProjectID: projectID}, nil
@@ -95,7 +97,7 @@ func limitsOf(ctx context.Context, q Queries, projectID string) (*ProjectLimits,
 // limit, or whose volumes would pass its buckets limit: KindConflict. It runs in
 // the transaction that adds them.
 func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID string, newInstances, newVolumes int) error {
-	l, err := limitsOf(ctx, q, projectID)
+	l, err := LimitsOf(ctx, q, projectID)
 	if err != nil || newInstances+newVolumes == 0 {
 		return err
 	}
@@ -192,7 +194,7 @@ func (s *Service) checkProjectRate(ctx context.Context, projectID string) error 
 	if projectID == "" {
 		return nil
 	}
-	l, err := limitsOf(ctx, s.store, projectID)
+	l, err := LimitsOf(ctx, s.store, projectID)
 	if err != nil || l.Rate <= 0 {
 		return err
 	}

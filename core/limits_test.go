@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
 
@@ -33,7 +34,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	srv := e.Server(t, "node-1", 20)
 	p := newTRSProject(t, e, "limited", core.ModeSimultaneous, 0, "")
 
-	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(2)}); err != nil {
+	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(2)}); err != nil {
 		t.Fatal(err)
 	}
 	cm, err := e.Svc.CreateMachines(ctx, p.ID, 2, nil, nil)
@@ -49,7 +50,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	wantReason(t, err, core.KindConflict, core.ReasonBucketsExceeds)
 
 	// Raise buckets; limit usage to 1 MB and have the sim report 1 MB stored.
-	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(10), Usage: ptr(int64(1_000_000))}); err != nil {
+	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(10), Usage: ptr(int64(1_000_000))}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Svc.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
@@ -66,11 +67,11 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	}
 	_, err = e.Svc.CreateMachines(ctx, p.ID, 1, nil, nil)
 	wantReason(t, err, core.KindConflict, core.ReasonUsageExceeded)
-	if err := e.Svc.ProjectUsageCheck(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
+	if err := e.Tenancy.ProjectUsageCheck(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("usage check: %v", err)
 	}
 	// A TRS project is not deleted through the satellite.
-	if err := e.Svc.DeleteSatelliteProject(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
+	if err := e.Tenancy.DeleteProject(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("delete TRS project: %v", err)
 	}
 }
@@ -130,7 +131,7 @@ func TestProjectUsagePerMonth(t *testing.T) {
 	if _, err := e.Store.GetProjectUsage(t.Context(), other.ID, "2026-02"); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("idle project usage: %v", err)
 	}
-	hist, err := e.Svc.ProjectUsageHistory(ctx, p.ID)
+	hist, err := e.Tenancy.ProjectUsageHistory(ctx, p.ID)
 	if err != nil || len(hist) != 2 {
 		t.Fatalf("history = %v, %v", hist, err)
 	}
@@ -150,11 +151,11 @@ func TestProjectRate(t *testing.T) {
 	clk := testenv.NewClock(time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC))
 	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now})
 	ctx := e.AdminCtx()
-	u, err := e.Svc.CreateSatelliteUser(ctx, core.SatelliteUserInput{Email: ptr("r@mail.test"), Password: ptr("secret-1")})
+	u, err := e.Tenancy.CreateCustomer(ctx, tenancy.CustomerInput{Email: ptr("r@mail.test"), Password: ptr("secret-1")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.Svc.CreateSatelliteProject(ctx, u.ID, "rated")
+	p, err := e.Tenancy.CreateProject(ctx, u.ID, "rated")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestProjectRate(t *testing.T) {
 			t.Fatalf("unlimited call %d: %v", i, err)
 		}
 	}
-	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Rate: ptr(2)}); err != nil {
+	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Rate: ptr(2)}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {

@@ -55,8 +55,6 @@ type Queries interface {
 	TokenStore
 	MachineStore
 	SessionStore
-	ProfileStore
-	OwnedProjectStore
 	CouponStore
 	LimitStore
 	BillmgrStore

@@ -20,6 +20,7 @@ import (
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/tenancy"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -38,13 +39,14 @@ type Options struct {
 }
 
 type face struct {
-	svc *core.Service
+	svc *tenancy.Service
 	log *slog.Logger
 }
 
-// NewHandler returns the satellite face over svc. Its paths are relative to its
+// NewHandler returns the satellite face over svc (the customers and their
+// projects). Its paths are relative to its
 // mount point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *core.Service, o Options) http.Handler {
+func NewHandler(svc *tenancy.Service, o Options) http.Handler {
 	f := &face{svc: svc, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
@@ -198,8 +200,8 @@ type userInput struct {
 	ProjectLimit *int    `json:"projectLimit"`
 }
 
-func (in userInput) core() core.SatelliteUserInput {
-	return core.SatelliteUserInput{Email: in.Email, FullName: in.FullName, ShortName: in.ShortName,
+func (in userInput) core() tenancy.CustomerInput {
+	return tenancy.CustomerInput{Email: in.Email, FullName: in.FullName, ShortName: in.ShortName,
 		Password: in.Password, ProjectLimit: in.ProjectLimit}
 }
 
@@ -216,7 +218,7 @@ func (f *face) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	u, err := f.svc.CreateSatelliteUser(r.Context(), in.core())
+	u, err := f.svc.CreateCustomer(r.Context(), in.core())
 	if err != nil {
 		return err
 	}
@@ -257,7 +259,7 @@ func viewCoupon(c *core.Coupon) couponView {
 
 func (f *face) getUser(w http.ResponseWriter, r *http.Request) error {
 	email := r.PathValue("email")
-	acc, err := f.svc.SatelliteAccount(r.Context(), email)
+	acc, err := f.svc.Account(r.Context(), email)
 	if err != nil {
 		return err
 	}
@@ -288,7 +290,7 @@ func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if _, err := f.svc.UpdateSatelliteUser(r.Context(), r.PathValue("email"), in.core()); err != nil {
+	if _, err := f.svc.UpdateCustomer(r.Context(), r.PathValue("email"), in.core()); err != nil {
 		return err
 	}
 	ok(w)
@@ -296,7 +298,7 @@ func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.DeleteSatelliteUser(r.Context(), r.PathValue("email")); err != nil {
+	if err := f.svc.DeleteCustomer(r.Context(), r.PathValue("email")); err != nil {
 		return err
 	}
 	ok(w)
@@ -367,7 +369,7 @@ func (f *face) createProject(w http.ResponseWriter, r *http.Request) error {
 	if in.ProjectName != nil {
 		name = *in.ProjectName
 	}
-	p, err := f.svc.CreateSatelliteProject(r.Context(), in.OwnerID, name)
+	p, err := f.svc.CreateProject(r.Context(), in.OwnerID, name)
 	if err != nil {
 		return err
 	}
@@ -380,7 +382,7 @@ func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := f.svc.SatelliteProject(r.Context(), id)
+	p, err := f.svc.Project(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -416,7 +418,7 @@ func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if _, err := f.svc.UpdateSatelliteProject(r.Context(), id, in.ProjectName, in.Description); err != nil {
+	if _, err := f.svc.UpdateProject(r.Context(), id, in.ProjectName, in.Description); err != nil {
 		return err
 	}
 	ok(w)
@@ -428,7 +430,7 @@ func (f *face) deleteProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := f.svc.DeleteSatelliteProject(r.Context(), id); err != nil {
+	if err := f.svc.DeleteProject(r.Context(), id); err != nil {
 		return err
 	}
 	ok(w)
