@@ -507,7 +507,9 @@ func (s *Service) ProjectRoles(ctx context.Context, projectID, userID string) ([
 
 // RealmUser finds a user by id among the accounts of realm; an account of
 // another realm is not found, as an unknown id is not.
-func RealmUser(ctx context.Context, q UserStore, realm, id string) (*User, error) {
+func RealmUser(ctx context.Context, q interface {
+	GetUser(ctx context.Context, id string) (*User, error)
+}, realm, id string) (*User, error) {
 	u, err := q.GetUser(ctx, id)
 	if ErrorKind(err) == KindNotFound || err == nil && u.Realm != realm {
 		return nil, Errorf(KindNotFound, "user %s does not exist", id)

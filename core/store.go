@@ -55,7 +55,6 @@ type Queries interface {
 	TokenStore
 	MachineStore
 	SessionStore
-	CouponStore
 	LimitStore
 	BillmgrStore
 	AccessStore

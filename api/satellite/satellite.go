@@ -20,6 +20,7 @@ import (
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/billing"
 	"hostdeck/core/tenancy"
 )
 
@@ -39,15 +40,16 @@ type Options struct {
 }
 
 type face struct {
-	svc *tenancy.Service
-	log *slog.Logger
+	svc     *tenancy.Service
+	coupons *billing.Service
+	log     *slog.Logger
 }
 
 // NewHandler returns the satellite face over svc (the customers and their
-// projects). Its paths are relative to its
+// projects) and coupons. Its paths are relative to its
 // mount point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *tenancy.Service, o Options) http.Handler {
-	f := &face{svc: svc, log: httpx.Logger(o.Log)}
+func NewHandler(svc *tenancy.Service, coupons *billing.Service, o Options) http.Handler {
+	f := &face{svc: svc, coupons: coupons, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
@@ -242,17 +244,17 @@ type projectView struct {
 }
 
 type couponView struct {
-	ID          string            `json:"id"`
-	UserID      string            `json:"userId"`
-	Duration    int               `json:"duration"`
-	Amount      int64             `json:"amount"`
-	Description string            `json:"description"`
-	Type        core.CouponType   `json:"type"`
-	Status      core.CouponStatus `json:"status"`
-	Created     time.Time         `json:"created"`
+	ID          string               `json:"id"`
+	UserID      string               `json:"userId"`
+	Duration    int                  `json:"duration"`
+	Amount      int64                `json:"amount"`
+	Description string               `json:"description"`
+	Type        billing.CouponType   `json:"type"`
+	Status      billing.CouponStatus `json:"status"`
+	Created     time.Time            `json:"created"`
 }
 
-func viewCoupon(c *core.Coupon) couponView {
+func viewCoupon(c *billing.Coupon) couponView {
 	return couponView{ID: c.ID, UserID: c.UserID, Duration: c.Duration, Amount: c.Amount, Description: c.Description,
 		Type: c.Type, Status: c.Status, Created: c.CreatedAt}
 }
@@ -319,7 +321,7 @@ func (f *face) createCoupon(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	c, err := f.svc.CreateCoupon(r.Context(), core.CouponInput{UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description})
+	c, err := f.coupons.CreateCoupon(r.Context(), billing.CouponInput{UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description})
 	if err != nil {
 		return err
 	}
@@ -332,7 +334,7 @@ func (f *face) getCoupon(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := f.svc.GetCoupon(r.Context(), id)
+	c, err := f.coupons.GetCoupon(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -345,7 +347,7 @@ func (f *face) deleteCoupon(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := f.svc.DeleteCoupon(r.Context(), id); err != nil {
+	if err := f.coupons.DeleteCoupon(r.Context(), id); err != nil {
 		return err
 	}
 	ok(w)

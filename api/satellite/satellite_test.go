@@ -40,7 +40,7 @@ type response struct {
 func start(t *testing.T, o testenv.Options) (*testenv.Env, *client) {
 	t.Helper()
 	env := testenv.NewWith(t, o)
-	h := satellite.NewHandler(env.Tenancy, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := satellite.NewHandler(env.Tenancy, env.Billing, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/satellite/", http.StripPrefix("/satellite", h))
 	srv := httptest.NewServer(mux)

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 
 	"hostdeck/core"
+	"hostdeck/core/billing"
 )
 
 // This file holds the customer accounts of the storage service (spec 003): a
@@ -36,7 +37,7 @@ type Customer struct {
 type Account struct {
 	Customer
 	Projects []*core.Project
-	Coupons  []*core.Coupon
+	Coupons  []*billing.Coupon
 }
 
 func checkEmail(email string) error {

@@ -3,8 +3,10 @@ package tenancy_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/billing"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
@@ -94,5 +96,35 @@ func TestCustomers(t *testing.T) {
 		if !strings.Contains(strings.Join(actions, " "), want) {
 			t.Errorf("audit of %s missing: %v", want, actions)
 		}
+	}
+}
+
+// TestAccountCoupons shows a customer's coupons with their status now, and
+// deletes them with the customer.
+func TestAccountCoupons(t *testing.T) {
+	clk := testenv.NewClock(time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC))
+	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now})
+	ctx := e.AdminCtx()
+	u, err := e.Tenancy.CreateCustomer(ctx, tenancy.CustomerInput{Email: ptr("dave@mail.test"), Password: ptr("secret-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.Billing.CreateCoupon(ctx, billing.CouponInput{UserID: u.ID, Duration: 1, Amount: 500, Description: "trial"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC)) // its one billing cycle is over
+	acc, err := e.Tenancy.Account(ctx, "dave@mail.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acc.Coupons) != 1 || acc.Coupons[0].ID != c.ID || acc.Coupons[0].Status != billing.CouponExpired {
+		t.Fatalf("coupons = %+v", acc.Coupons)
+	}
+	if err := e.Tenancy.DeleteCustomer(ctx, "dave@mail.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.GetCoupon(t.Context(), c.ID); core.ErrorKind(err) != core.KindNotFound {
+		t.Fatalf("coupon left behind: %v", err)
 	}
 }

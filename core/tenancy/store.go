@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/billing"
 )
 
 // Profile is what the storage service keeps of a customer besides its user:
@@ -52,7 +53,7 @@ type Queries interface {
 	ListVolumeAssignments(ctx context.Context, f core.VolumeAssignmentFilter) ([]*core.VolumeAssignment, int, error)
 
 	// A customer's coupons, deleted with it.
-	ListCoupons(ctx context.Context, userID string) ([]*core.Coupon, error)
+	ListCoupons(ctx context.Context, userID string) ([]*billing.Coupon, error)
 	DeleteCoupon(ctx context.Context, id string) error
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/billing"
 	"hostdeck/core/cloud"
 	"hostdeck/core/fleet"
 	"hostdeck/core/secret"
@@ -35,6 +36,7 @@ const (
 type Store interface {
 	core.Store
 	tenancy.Store
+	billing.Store
 }
 
 // Env is a running hostdeck core.
@@ -44,6 +46,8 @@ type Env struct {
 	Fleet *fleet.Service // servers
 	// Tenancy is the storage service's customers and their projects.
 	Tenancy *tenancy.Service
+	// Billing is the customers' coupons.
+	Billing *billing.Service
 	Store   Store
 	Sim     *sim.Sim
 	Mail    *smtptest.Server
@@ -129,7 +133,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Cloud: clouds, Fleet: servers, Tenancy: tenancy.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Cloud: clouds, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.

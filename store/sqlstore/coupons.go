@@ -4,14 +4,17 @@ import (
 	"context"
 
 	"hostdeck/core"
+	"hostdeck/core/billing"
 )
 
-// This file stores coupons.
+// This file stores coupons (billing.Store).
+
+var _ billing.Store = (*DB)(nil)
 
 const couponCols = `id, user_id, duration, amount, description, coupon_type, status, created_at`
 
-func scanCoupon(sc scanner) (*core.Coupon, error) {
-	var c core.Coupon
+func scanCoupon(sc scanner) (*billing.Coupon, error) {
+	var c billing.Coupon
 	var created int64
 	if err := sc.Scan(&c.ID, &c.UserID, &c.Duration, &c.Amount, &c.Description, &c.Type, &c.Status, &created); err != nil {
 		return nil, err
@@ -20,7 +23,7 @@ func scanCoupon(sc scanner) (*core.Coupon, error) {
 	return &c, nil
 }
 
-func (q *queries) CreateCoupon(ctx context.Context, c *core.Coupon) error {
+func (q *queries) CreateCoupon(ctx context.Context, c *billing.Coupon) error {
 	q.stamp(&c.ID, &c.CreatedAt, nil)
 	_, err := q.w.ExecContext(ctx, `INSERT INTO coupons (`+couponCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		c.ID, c.UserID, c.Duration, c.Amount, c.Description, c.Type, c.Status, micros(c.CreatedAt))
@@ -30,7 +33,7 @@ func (q *queries) CreateCoupon(ctx context.Context, c *core.Coupon) error {
 	return nil
 }
 
-func (q *queries) GetCoupon(ctx context.Context, id string) (*core.Coupon, error) {
+func (q *queries) GetCoupon(ctx context.Context, id string) (*billing.Coupon, error) {
 	c, err := scanCoupon(q.r.QueryRowContext(ctx, `SELECT `+couponCols+` FROM coupons WHERE id = $1`, id))
 	if err != nil {
 		return nil, readErr(err, "coupon", id)
@@ -38,7 +41,7 @@ func (q *queries) GetCoupon(ctx context.Context, id string) (*core.Coupon, error
 	return c, nil
 }
 
-func (q *queries) ListCoupons(ctx context.Context, userID string) ([]*core.Coupon, error) {
+func (q *queries) ListCoupons(ctx context.Context, userID string) ([]*billing.Coupon, error) {
 	rows, err := q.r.QueryContext(ctx, `SELECT `+couponCols+` FROM coupons WHERE user_id = $1 ORDER BY created_at, id`, userID)
 	if err != nil {
 		return nil, core.Wrap(core.KindInternal, err, "list coupons of %s", userID)
