@@ -41,13 +41,11 @@ type Store interface {
 
 // Env is a running hostdeck core.
 type Env struct {
-	Svc   *core.Service
-	Cloud *cloud.Service // tenant clouds (alfa's clients)
-	Fleet *fleet.Service // servers
-	// Tenancy is the storage service's customers and their projects.
-	Tenancy *tenancy.Service
-	// Billing is the customers' coupons.
-	Billing *billing.Service
+	Svc     *core.Service
+	Cloud   *cloud.Service   // tenant clouds (alfa's clients)
+	Fleet   *fleet.Service   // servers
+	Tenancy *tenancy.Service // the storage service's customers and their projects
+	Billing *billing.Service // coupons
 	Store   Store
 	Sim     *sim.Sim
 	Mail    *smtptest.Server
