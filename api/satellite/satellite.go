@@ -145,7 +145,24 @@ func statusOf(err error) (int, string, string) {
 		}
 		return he.Status, msg, ""
 	}
-	return httpx.StatusOf(core.ErrorKind(err)), core.ErrorMessage(err), ""
+	msg := core.ErrorMessage(err)
+	if w, ok := originalWords[msg]; ok {
+		msg = w
+	}
+	return httpx.StatusOf(core.ErrorKind(err)), msg, ""
+}
+
+// originalWords are the original server's texts for core's refusals that its
+// clients match on: core names fields in its own words, the face in the
+// document's.
+var originalWords = map[string]string{
+	"owner_id is not set":                "OwnerID is not set",
+	"owner_id is not a valid UUID":       "OwnerID is not a valid UUID",
+	"name is not set":                    "ProjectName is not set",
+	"name or description must be set":    "ProjectName or Description must be set",
+	"user_id is not set":                 "user ID is not set",
+	"user_id is not a valid UUID":        "user ID is not a valid UUID",
+	"project_limit must not be negative": "projectLimit must not be negative",
 }
 
 // writeError is the face's one error renderer (its httpx.ErrorWriter):

@@ -30,7 +30,7 @@ func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (*Coupon, er
 	}
 	switch {
 	case in.UserID == "":
-		return nil, core.Invalid("userId", "user ID is not set")
+		return nil, core.Invalid("user_id", "user_id is not set")
 	case in.Duration == 0:
 		return nil, core.Invalid("duration", "duration is not set")
 	case in.Amount == 0:
@@ -42,7 +42,7 @@ func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (*Coupon, er
 	case in.Amount < 0:
 		return nil, core.Invalid("amount", "amount must be positive")
 	case !core.ValidID(in.UserID):
-		return nil, core.Invalid("userId", "user ID is not a valid UUID")
+		return nil, core.Invalid("user_id", "user_id is not a valid UUID")
 	}
 	if err := core.CheckText("description", in.Description, core.MaxTextLen); err != nil {
 		return nil, err

@@ -53,14 +53,14 @@ func checkEmail(email string) error {
 
 // checkProfile applies the text rules to the profile fields of in that are set.
 func checkProfile(in CustomerInput) error {
-	if err := core.CheckOptional(in.FullName, func(v string) error { return core.CheckLine("fullName", v, core.MaxNameLen) }); err != nil {
+	if err := core.CheckOptional(in.FullName, func(v string) error { return core.CheckLine("full_name", v, core.MaxNameLen) }); err != nil {
 		return err
 	}
-	if err := core.CheckOptional(in.ShortName, func(v string) error { return core.CheckLine("shortName", v, core.MaxNameLen) }); err != nil {
+	if err := core.CheckOptional(in.ShortName, func(v string) error { return core.CheckLine("short_name", v, core.MaxNameLen) }); err != nil {
 		return err
 	}
 	if in.ProjectLimit != nil && *in.ProjectLimit < 0 {
-		return core.Invalid("projectLimit", "projectLimit must not be negative")
+		return core.Invalid("project_limit", "project_limit must not be negative")
 	}
 	return nil
 }

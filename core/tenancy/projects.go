@@ -39,13 +39,13 @@ func (s *Service) CreateProject(ctx context.Context, ownerID, name string) (*cor
 	}
 	switch {
 	case ownerID == "":
-		return nil, core.Invalid("ownerId", "OwnerID is not set")
+		return nil, core.Invalid("owner_id", "owner_id is not set")
 	case strings.TrimSpace(name) == "":
-		return nil, core.Invalid("projectName", "ProjectName is not set")
+		return nil, core.Invalid("name", "name is not set")
 	case !core.ValidID(ownerID):
-		return nil, core.Invalid("ownerId", "OwnerID is not a valid UUID")
+		return nil, core.Invalid("owner_id", "owner_id is not a valid UUID")
 	}
-	if err := core.CheckName("projectName", name, core.MaxNameLen); err != nil {
+	if err := core.CheckName("name", name, core.MaxNameLen); err != nil {
 		return nil, err
 	}
 	now := s.Now().UTC()
@@ -111,16 +111,16 @@ func (s *Service) UpdateProject(ctx context.Context, id string, name, descriptio
 		return nil, err
 	}
 	if name != nil && strings.TrimSpace(*name) == "" {
-		return nil, core.Invalid("projectName", "ProjectName is not set")
+		return nil, core.Invalid("name", "name is not set")
 	}
-	if err := core.CheckOptional(name, func(v string) error { return core.CheckName("projectName", v, core.MaxNameLen) }); err != nil {
+	if err := core.CheckOptional(name, func(v string) error { return core.CheckName("name", v, core.MaxNameLen) }); err != nil {
 		return nil, err
 	}
 	if err := core.CheckOptional(description, func(v string) error { return core.CheckText("description", v, core.MaxTextLen) }); err != nil {
 		return nil, err
 	}
 	if name == nil && description == nil {
-		return nil, core.Invalid("projectName", "ProjectName or Description must be set")
+		return nil, core.Invalid("name", "name or description must be set")
 	}
 	var out *core.Project
 	err := s.change(ctx, func(q Queries) error {
