@@ -120,7 +120,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 		generated = password
 	}
 	u := &User{ID: NewID(), Name: name, Role: RoleAdmin, Realm: RealmHostdeck}
-	if err := s.setNewPassword(u, password); err != nil {
+	if err := s.SetNewPassword(u, password); err != nil {
 		return "", err
 	}
 	err = s.store.InTx(ctx, func(q Queries) error {
@@ -187,7 +187,7 @@ func (s *Service) passwordUpdate(password string) (UserUpdate, error) {
 }
 
 // passwordChange is passwordUpdate of *password, or no change when it is nil.
-func (s *Service) passwordChange(password *string) (UserUpdate, error) {
+func (s *Service) PasswordChange(password *string) (UserUpdate, error) {
 	if password == nil {
 		return UserUpdate{}, nil
 	}
@@ -195,7 +195,7 @@ func (s *Service) passwordChange(password *string) (UserUpdate, error) {
 }
 
 // setNewPassword gives a user about to be created its password.
-func (s *Service) setNewPassword(u *User, password string) error {
+func (s *Service) SetNewPassword(u *User, password string) error {
 	up, err := s.passwordUpdate(password)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/secret"
+	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
 
@@ -251,7 +252,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 	e, _, _ := newCounted(t)
 	ctx := e.AdminCtx()
 	satCtx := core.WithActor(context.Background(), core.Actor{Name: "satellite-admin", Role: core.RoleAdmin, Realm: core.RealmSatellite})
-	sat, err := e.Svc.CreateSatelliteUser(satCtx, core.SatelliteUserInput{Email: ptr("s@mail.test"), Password: ptr("sat-password")})
+	sat, err := e.Tenancy.CreateCustomer(satCtx, tenancy.CustomerInput{Email: ptr("s@mail.test"), Password: ptr("sat-password")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,11 +265,11 @@ func TestOnePasswordPolicy(t *testing.T) {
 			"UpdateUser":  func() error { _, err := e.Svc.UpdateUser(ctx, e.Admin.ID, core.UserInput{Password: &bad}); return err },
 			"SetPassword": func() error { return e.Svc.SetPassword(ctx, e.Admin.ID, bad) },
 			"CreateSatelliteUser": func() error {
-				_, err := e.Svc.CreateSatelliteUser(satCtx, core.SatelliteUserInput{Email: ptr("t@mail.test"), Password: &bad})
+				_, err := e.Tenancy.CreateCustomer(satCtx, tenancy.CustomerInput{Email: ptr("t@mail.test"), Password: &bad})
 				return err
 			},
 			"UpdateSatelliteUser": func() error {
-				_, err := e.Svc.UpdateSatelliteUser(satCtx, sat.Name, core.SatelliteUserInput{Password: &bad})
+				_, err := e.Tenancy.UpdateCustomer(satCtx, sat.Name, tenancy.CustomerInput{Password: &bad})
 				return err
 			},
 			"ChangeOwnPassword": func() error {

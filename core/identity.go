@@ -236,7 +236,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	if in.Enabled != nil {
 		u.Disabled = !*in.Enabled
 	}
-	if err := s.setNewPassword(u, *in.Password); err != nil {
+	if err := s.SetNewPassword(u, *in.Password); err != nil {
 		return nil, err
 	}
 	err := s.store.InTx(ctx, func(q Queries) error {
@@ -296,7 +296,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 	if err := checkUserInput(in); err != nil {
 		return nil, err
 	}
-	up, err := s.passwordChange(in.Password)
+	up, err := s.PasswordChange(in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -503,4 +503,16 @@ func (s *Service) ProjectRoles(ctx context.Context, projectID, userID string) ([
 		return nil, err
 	}
 	return s.store.ProjectRoles(ctx, projectID, userID)
+}
+
+// RealmUser finds a user by id among the accounts of realm; an account of
+// another realm is not found, as an unknown id is not.
+func RealmUser(ctx context.Context, q interface {
+	GetUser(ctx context.Context, id string) (*User, error)
+}, realm, id string) (*User, error) {
+	u, err := q.GetUser(ctx, id)
+	if ErrorKind(err) == KindNotFound || err == nil && u.Realm != realm {
+		return nil, Errorf(KindNotFound, "user %s does not exist", id)
+	}
+	return u, err
 }

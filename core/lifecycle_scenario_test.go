@@ -198,7 +198,7 @@ func TestRebootThenDelete(t *testing.T) { rebootThenDelete(t, nil) }
 // row lock is real.
 func TestRebootThenDeleteOnPostgres(t *testing.T) { rebootThenDelete(t, testenv.Postgres(t)) }
 
-func rebootThenDelete(t *testing.T, store core.Store) {
+func rebootThenDelete(t *testing.T, store testenv.Store) {
 	e := testenv.NewWith(t, testenv.Options{
 		Store:  store,
 		Sim:    sim.Options{RebootDelay: time.Hour}, // the reboot never ends by itself

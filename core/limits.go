@@ -60,10 +60,31 @@ type ProjectUsage struct {
 // UsageMonth is the month ("2006-01", UTC) that t falls in.
 func UsageMonth(t time.Time) string { return t.UTC().Format("2006-01") }
 
+// LimitStore keeps projects' limits and the usage measured against them.
+// Unknown ids are KindNotFound.
+type LimitStore interface {
+	GetProjectLimits(ctx context.Context, projectID string) (*ProjectLimits, error)
+	// PutProjectLimits creates or replaces the limits.
+	PutProjectLimits(ctx context.Context, l *ProjectLimits) error
+
+	// PutProjectUsage creates or replaces the usage of (project, month).
+	PutProjectUsage(ctx context.Context, u *ProjectUsage) error
+	GetProjectUsage(ctx context.Context, projectID, month string) (*ProjectUsage, error)
+	// ListProjectUsage lists usage rows; an empty projectID or month does not filter.
+	ListProjectUsage(ctx context.Context, projectID, month string) ([]*ProjectUsage, error)
+
+	// EgressCounters are the runtime egress counters last read, per instance id.
+	EgressCounters(ctx context.Context) (map[string]int64, error)
+	// PutEgressCounter records the counter last read of an instance.
+	PutEgressCounter(ctx context.Context, instanceID string, txBytes int64) error
+}
+
 // --- limits ---
 
-// limitsOf is the project's limits; a project without any has all zero (unlimited).
-func limitsOf(ctx context.Context, q Queries, projectID string) (*ProjectLimits, error) {
+// LimitsOf is the project's limits; a project without any has all zero (unlimited).
+func LimitsOf(ctx context.Context, q interface {
+	GetProjectLimits(ctx context.Context, projectID string) (*ProjectLimits, error)
+}, projectID string) (*ProjectLimits, error) {
 	l, err := q.GetProjectLimits(ctx, projectID)
 	if ErrorKind(err) == KindNotFound {
 		return &ProjectLimits{ProjectID: projectID}, nil
@@ -71,71 +92,12 @@ func limitsOf(ctx context.Context, q Queries, projectID string) (*ProjectLimits,
 	return l, err
 }
 
-// ProjectLimits returns a project's limits (admins only).
-func (s *Service) ProjectLimits(ctx context.Context, id string) (*ProjectLimits, error) {
-	if err := s.Check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
-		return nil, err
-	}
-	if _, err := getProject(ctx, s.store, id); err != nil {
-		return nil, err
-	}
-	return limitsOf(ctx, s.store, id)
-}
-
-// SetProjectLimits changes the limits that are set (admins only); negative
-// values are KindInvalid.
-func (s *Service) SetProjectLimits(ctx context.Context, id string, in ProjectLimitsInput) (*ProjectLimits, error) {
-	if err := s.Check(ctx, ActionProjectEdit, On(ResourceProject, id)); err != nil {
-		return nil, err
-	}
-	switch {
-	case in.Usage != nil && *in.Usage < 0:
-		return nil, Invalid("usage", "usage must not be negative")
-	case in.Bandwidth != nil && *in.Bandwidth < 0:
-		return nil, Invalid("bandwidth", "bandwidth must not be negative")
-	case in.Rate != nil && *in.Rate < 0:
-		return nil, Invalid("rate", "rate must not be negative")
-	case in.Buckets != nil && *in.Buckets < 0:
-		return nil, Invalid("buckets", "buckets must not be negative")
-	}
-	var out *ProjectLimits
-	err := s.Change(ctx, func(q Queries) error {
-		if _, err := getProject(ctx, q, id); err != nil {
-			return err
-		}
-		l, err := limitsOf(ctx, q, id)
-		if err != nil {
-			return err
-		}
-		detail := map[string]any{}
-		if in.Usage != nil {
-			l.Usage, detail["usage"] = *in.Usage, *in.Usage
-		}
-		if in.Bandwidth != nil {
-			l.Bandwidth, detail["bandwidth"] = *in.Bandwidth, *in.Bandwidth
-		}
-		if in.Rate != nil {
-			l.Rate, detail["rate"] = *in.Rate, *in.Rate
-		}
-		if in.Buckets != nil {
-			l.Buckets, detail["buckets"] = *in.Buckets, *in.Buckets
-		}
-		l.UpdatedAt = s.Now().UTC()
-		if err := q.PutProjectLimits(ctx, l); err != nil {
-			return err
-		}
-		out = l
-		return s.Audit(ctx, q, "satellite.project.limits", "project", id, detail)
-	})
-	return out, err
-}
-
 // checkProjectLimits refuses to add instances (and their volumes) or user
 // volumes to a project whose stored usage this month is at or above its usage
 // limit, or whose volumes would pass its buckets limit: KindConflict. It runs in
 // the transaction that adds them.
 func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID string, newInstances, newVolumes int) error {
-	l, err := limitsOf(ctx, q, projectID)
+	l, err := LimitsOf(ctx, q, projectID)
 	if err != nil || newInstances+newVolumes == 0 {
 		return err
 	}
@@ -176,6 +138,15 @@ func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID s
 		}
 	}
 	return nil
+}
+
+// projectVolumes counts the volumes of an instance: those its spec declares, or
+// one (its root disk) when it declares none.
+func projectVolumes(in *Instance) int {
+	if n := len(in.Spec.Volumes); n > 0 {
+		return n
+	}
+	return 1
 }
 
 // --- rate ---
@@ -223,7 +194,7 @@ func (s *Service) checkProjectRate(ctx context.Context, projectID string) error 
 	if projectID == "" {
 		return nil
 	}
-	l, err := limitsOf(ctx, s.store, projectID)
+	l, err := LimitsOf(ctx, s.store, projectID)
 	if err != nil || l.Rate <= 0 {
 		return err
 	}

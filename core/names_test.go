@@ -40,8 +40,6 @@ var nameAllowlist = []string{
 	"trs.go",                   // moving in the desktop split
 	"trs_test.go",              // moving in the desktop split
 	"service.go TRS",           // moving in the desktop split: Config.TRS holds TRSDefaults (trs.go)
-	"satellite.go",             // moving in the tenancy split
-	"satellite_test.go",        // moving in the tenancy split
 	"access.go RealmSatellite", // moving in the tenancy split: satellite.go and login.go use it
 }
 

@@ -122,7 +122,7 @@ type Service struct {
 	Log      *slog.Logger
 	Wake     func()
 	guard    *loginGuard
-	rates    rateLimiter // per-project request rate (core/satellite.go)
+	rates    rateLimiter // per-project request rate (core/limits.go)
 	// newPassword makes a random password (owner passwords, the first admin's).
 	NewPassword func() string
 	// handlers and periodic are the task kinds capability packages registered.

@@ -55,7 +55,7 @@ type Queries interface {
 	TokenStore
 	MachineStore
 	SessionStore
-	SatelliteStore
+	LimitStore
 	InstanceNumberStore
 	AccessStore
 }

@@ -20,6 +20,8 @@ import (
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/billing"
+	"hostdeck/core/tenancy"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -38,14 +40,16 @@ type Options struct {
 }
 
 type face struct {
-	svc *core.Service
-	log *slog.Logger
+	svc     *tenancy.Service
+	coupons *billing.Service
+	log     *slog.Logger
 }
 
-// NewHandler returns the satellite face over svc. Its paths are relative to its
+// NewHandler returns the satellite face over svc (the customers and their
+// projects) and coupons. Its paths are relative to its
 // mount point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *core.Service, o Options) http.Handler {
-	f := &face{svc: svc, log: httpx.Logger(o.Log)}
+func NewHandler(svc *tenancy.Service, coupons *billing.Service, o Options) http.Handler {
+	f := &face{svc: svc, coupons: coupons, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
@@ -141,7 +145,24 @@ func statusOf(err error) (int, string, string) {
 		}
 		return he.Status, msg, ""
 	}
-	return httpx.StatusOf(core.ErrorKind(err)), core.ErrorMessage(err), ""
+	msg := core.ErrorMessage(err)
+	if w, ok := originalWords[msg]; ok {
+		msg = w
+	}
+	return httpx.StatusOf(core.ErrorKind(err)), msg, ""
+}
+
+// originalWords are the original server's texts for core's refusals that its
+// clients match on: core names fields in its own words, the face in the
+// document's.
+var originalWords = map[string]string{
+	"owner_id is not set":                "OwnerID is not set",
+	"owner_id is not a valid UUID":       "OwnerID is not a valid UUID",
+	"name is not set":                    "ProjectName is not set",
+	"name or description must be set":    "ProjectName or Description must be set",
+	"user_id is not set":                 "user ID is not set",
+	"user_id is not a valid UUID":        "user ID is not a valid UUID",
+	"project_limit must not be negative": "projectLimit must not be negative",
 }
 
 // writeError is the face's one error renderer (its httpx.ErrorWriter):
@@ -198,8 +219,8 @@ type userInput struct {
 	ProjectLimit *int    `json:"projectLimit"`
 }
 
-func (in userInput) core() core.SatelliteUserInput {
-	return core.SatelliteUserInput{Email: in.Email, FullName: in.FullName, ShortName: in.ShortName,
+func (in userInput) core() tenancy.CustomerInput {
+	return tenancy.CustomerInput{Email: in.Email, FullName: in.FullName, ShortName: in.ShortName,
 		Password: in.Password, ProjectLimit: in.ProjectLimit}
 }
 
@@ -216,7 +237,7 @@ func (f *face) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	u, err := f.svc.CreateSatelliteUser(r.Context(), in.core())
+	u, err := f.svc.CreateCustomer(r.Context(), in.core())
 	if err != nil {
 		return err
 	}
@@ -240,24 +261,24 @@ type projectView struct {
 }
 
 type couponView struct {
-	ID          string            `json:"id"`
-	UserID      string            `json:"userId"`
-	Duration    int               `json:"duration"`
-	Amount      int64             `json:"amount"`
-	Description string            `json:"description"`
-	Type        core.CouponType   `json:"type"`
-	Status      core.CouponStatus `json:"status"`
-	Created     time.Time         `json:"created"`
+	ID          string               `json:"id"`
+	UserID      string               `json:"userId"`
+	Duration    int                  `json:"duration"`
+	Amount      int64                `json:"amount"`
+	Description string               `json:"description"`
+	Type        billing.CouponType   `json:"type"`
+	Status      billing.CouponStatus `json:"status"`
+	Created     time.Time            `json:"created"`
 }
 
-func viewCoupon(c *core.Coupon) couponView {
+func viewCoupon(c *billing.Coupon) couponView {
 	return couponView{ID: c.ID, UserID: c.UserID, Duration: c.Duration, Amount: c.Amount, Description: c.Description,
 		Type: c.Type, Status: c.Status, Created: c.CreatedAt}
 }
 
 func (f *face) getUser(w http.ResponseWriter, r *http.Request) error {
 	email := r.PathValue("email")
-	acc, err := f.svc.SatelliteAccount(r.Context(), email)
+	acc, err := f.svc.Account(r.Context(), email)
 	if err != nil {
 		return err
 	}
@@ -288,7 +309,7 @@ func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if _, err := f.svc.UpdateSatelliteUser(r.Context(), r.PathValue("email"), in.core()); err != nil {
+	if _, err := f.svc.UpdateCustomer(r.Context(), r.PathValue("email"), in.core()); err != nil {
 		return err
 	}
 	ok(w)
@@ -296,7 +317,7 @@ func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.DeleteSatelliteUser(r.Context(), r.PathValue("email")); err != nil {
+	if err := f.svc.DeleteCustomer(r.Context(), r.PathValue("email")); err != nil {
 		return err
 	}
 	ok(w)
@@ -317,7 +338,7 @@ func (f *face) createCoupon(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	c, err := f.svc.CreateCoupon(r.Context(), core.CouponInput{UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description})
+	c, err := f.coupons.CreateCoupon(r.Context(), billing.CouponInput{UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description})
 	if err != nil {
 		return err
 	}
@@ -330,7 +351,7 @@ func (f *face) getCoupon(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := f.svc.GetCoupon(r.Context(), id)
+	c, err := f.coupons.GetCoupon(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -343,7 +364,7 @@ func (f *face) deleteCoupon(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := f.svc.DeleteCoupon(r.Context(), id); err != nil {
+	if err := f.coupons.DeleteCoupon(r.Context(), id); err != nil {
 		return err
 	}
 	ok(w)
@@ -367,7 +388,7 @@ func (f *face) createProject(w http.ResponseWriter, r *http.Request) error {
 	if in.ProjectName != nil {
 		name = *in.ProjectName
 	}
-	p, err := f.svc.CreateSatelliteProject(r.Context(), in.OwnerID, name)
+	p, err := f.svc.CreateProject(r.Context(), in.OwnerID, name)
 	if err != nil {
 		return err
 	}
@@ -380,7 +401,7 @@ func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := f.svc.SatelliteProject(r.Context(), id)
+	p, err := f.svc.Project(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -416,7 +437,7 @@ func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if _, err := f.svc.UpdateSatelliteProject(r.Context(), id, in.ProjectName, in.Description); err != nil {
+	if _, err := f.svc.UpdateProject(r.Context(), id, in.ProjectName, in.Description); err != nil {
 		return err
 	}
 	ok(w)
@@ -428,7 +449,7 @@ func (f *face) deleteProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := f.svc.DeleteSatelliteProject(r.Context(), id); err != nil {
+	if err := f.svc.DeleteProject(r.Context(), id); err != nil {
 		return err
 	}
 	ok(w)

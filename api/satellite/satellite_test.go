@@ -17,6 +17,7 @@ import (
 	"hostdeck/api/satellite"
 	"hostdeck/api/trs"
 	"hostdeck/core"
+	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
 
@@ -39,7 +40,7 @@ type response struct {
 func start(t *testing.T, o testenv.Options) (*testenv.Env, *client) {
 	t.Helper()
 	env := testenv.NewWith(t, o)
-	h := satellite.NewHandler(env.Svc, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := satellite.NewHandler(env.Tenancy, env.Billing, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/satellite/", http.StripPrefix("/satellite", h))
 	srv := httptest.NewServer(mux)
@@ -211,7 +212,7 @@ func TestUsers(t *testing.T) {
 	if str(res, "user", "id") != id || str(res, "user", "fullName") != "Alice Test" || str(res, "user", "email") != "alice@mail.test" {
 		t.Fatalf("get: %s", res.raw)
 	}
-	if res.body["user"].(map[string]any)["projectLimit"] != float64(core.DefaultProjectLimit) {
+	if res.body["user"].(map[string]any)["projectLimit"] != float64(tenancy.DefaultProjectLimit) {
 		t.Fatalf("projectLimit: %s", res.raw)
 	}
 	if len(res.body["projects"].([]any)) != 0 || len(res.body["coupons"].([]any)) != 0 {
@@ -370,7 +371,7 @@ func TestProjects(t *testing.T) {
 	}
 
 	res = c.do("GET", "/api/project/"+pid, "").want(t, 200)
-	if str(res, "id") != pid || str(res, "name") != "My Second Project" || str(res, "ownerId") != uid || res.body["maxBuckets"] != float64(core.DefaultBucketsLimit) {
+	if str(res, "id") != pid || str(res, "name") != "My Second Project" || str(res, "ownerId") != uid || res.body["maxBuckets"] != float64(tenancy.DefaultBucketsLimit) {
 		t.Fatalf("get: %s", res.raw)
 	}
 	c.do("PUT", "/api/project/"+pid, `{"projectName":"My new Project Name","description":"My new awesome description!"}`).wantEmpty(t)

@@ -32,15 +32,18 @@ import (
 	"hostdeck/api/satellite"
 	"hostdeck/api/trs"
 	"hostdeck/core"
+	"hostdeck/core/billing"
 	"hostdeck/core/cloud"
 	"hostdeck/core/fleet"
 	"hostdeck/core/secret"
+	"hostdeck/core/tenancy"
 	"hostdeck/notify"
 	"hostdeck/runtime/docker"
 	"hostdeck/runtime/sim"
 	"hostdeck/sampleapp"
 	"hostdeck/store/postgres"
 	"hostdeck/store/sqlite"
+	"hostdeck/store/sqlstore"
 	"hostdeck/task"
 )
 
@@ -265,7 +268,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{svc: svc, clouds: clouds, fleet: fleetSvc, log: log, metrics: metrics, license: license}
+	deps := faceDeps{svc: svc, clouds: clouds, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -334,6 +337,8 @@ type faceDeps struct {
 	svc     *core.Service
 	clouds  *cloud.Service
 	fleet   *fleet.Service
+	tenancy *tenancy.Service
+	billing *billing.Service
 	log     *slog.Logger
 	metrics *httpx.Metrics
 	license *trs.License // GET /v1/info's licence block (--trs-license)
@@ -352,7 +357,7 @@ var faces = []face{
 		return broker.NewHandler(d.svc, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
-		return satellite.NewHandler(d.svc, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return satellite.NewHandler(d.tenancy, d.billing, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
 		return billmgr.NewHandler(d.svc, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
@@ -466,7 +471,7 @@ func storeKind(c serveConfig) string {
 	return "sqlite"
 }
 
-func openStore(ctx context.Context, c serveConfig) (core.Store, error) {
+func openStore(ctx context.Context, c serveConfig) (*sqlstore.DB, error) {
 	switch {
 	case c.DB == "":
 		return sqlite.Open(filepath.Join(c.Data, "hostdeck.db"))

@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"hostdeck/core"
 	"hostdeck/store/postgres"
 )
 
@@ -63,7 +62,7 @@ func PostgresDSN(t testing.TB) string {
 }
 
 // Postgres opens a store on a fresh schema (PostgresDSN), closed when the test ends.
-func Postgres(t testing.TB) core.Store {
+func Postgres(t testing.TB) Store {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), PostgresDSN(t))
 	if err != nil {

@@ -12,13 +12,13 @@ import (
 // that ended context: a core call still running when its client goes away,
 // failing as the database driver then fails. Each stalled call sends on the
 // returned channel as it starts waiting.
-func Stall(store core.Store, key string) (core.Store, <-chan struct{}) {
+func Stall(store Store, key string) (Store, <-chan struct{}) {
 	s := &stalled{Store: store, key: key, waiting: make(chan struct{}, 16)}
 	return s, s.waiting
 }
 
 type stalled struct {
-	core.Store
+	Store
 	key     string
 	waiting chan struct{}
 }
@@ -48,5 +48,5 @@ func (s *stalled) GetTokenByHash(ctx context.Context, hash string) (*core.Token,
 // the test without a server, see PostgresDSN).
 var Stores = []struct {
 	Name string
-	Open func(testing.TB) core.Store
+	Open func(testing.TB) Store
 }{{"sqlite", SQLite}, {"postgres", Postgres}}

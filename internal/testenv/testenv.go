@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/billing"
 	"hostdeck/core/cloud"
 	"hostdeck/core/fleet"
 	"hostdeck/core/secret"
+	"hostdeck/core/tenancy"
 	"hostdeck/notify"
 	"hostdeck/notify/smtptest"
 	"hostdeck/runtime/sim"
@@ -29,17 +31,27 @@ const (
 	AdminPassword = "admin-password-1"
 )
 
+// Store is every store a test's core uses: core's own and those of the
+// capability packages split from it (both stores implement them all).
+type Store interface {
+	core.Store
+	tenancy.Store
+	billing.Store
+}
+
 // Env is a running hostdeck core.
 type Env struct {
-	Svc    *core.Service
-	Cloud  *cloud.Service // tenant clouds (alfa's clients)
-	Fleet  *fleet.Service // servers
-	Store  core.Store
-	Sim    *sim.Sim
-	Mail   *smtptest.Server
-	Runner *task.Runner
-	Admin  *core.User
-	Log    *slog.Logger
+	Svc     *core.Service
+	Cloud   *cloud.Service   // tenant clouds (alfa's clients)
+	Fleet   *fleet.Service   // servers
+	Tenancy *tenancy.Service // the storage service's customers and their projects
+	Billing *billing.Service // coupons
+	Store   Store
+	Sim     *sim.Sim
+	Mail    *smtptest.Server
+	Runner  *task.Runner
+	Admin   *core.User
+	Log     *slog.Logger
 }
 
 // Options adjusts an Env.
@@ -51,7 +63,7 @@ type Options struct {
 	Periodic []core.PeriodicJob
 	Clock    func() time.Time
 	// Store replaces the SQLite store in a temporary directory (e.g. Postgres(t)).
-	Store core.Store
+	Store Store
 	// Hasher replaces argon2id at its cheapest test cost.
 	Hasher core.Hasher
 }
@@ -119,11 +131,11 @@ func NewWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Cloud: clouds, Fleet: servers, Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Cloud: clouds, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.
-func SQLite(t testing.TB) core.Store {
+func SQLite(t testing.TB) Store {
 	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "hostdeck.db"))
 	if err != nil {

@@ -430,3 +430,20 @@ func countBy[K ~string](ctx context.Context, db dbtx, what, query string, args .
 	}
 	return out, nil
 }
+
+// collect scans every row with scan.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error), what string) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "scan %s", strings.TrimSpace(what))
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "list %s", what)
+	}
+	return out, nil
+}

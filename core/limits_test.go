@@ -1,11 +1,11 @@
 package core_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
 
@@ -26,105 +26,6 @@ func machineRefs(t *testing.T, e *testenv.Env, cm *core.CreatedMachines) []strin
 	return refs
 }
 
-func TestSatelliteUsers(t *testing.T) {
-	e := testenv.New(t)
-	ctx := e.AdminCtx()
-	in := core.SatelliteUserInput{Email: ptr("alice@mail.test"), FullName: ptr("Alice Test"), Password: ptr("secret-1")}
-	u, err := e.Svc.CreateSatelliteUser(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u.Name != "alice@mail.test" || u.Role != core.RoleMember || u.Profile.ProjectLimit != core.DefaultProjectLimit {
-		t.Fatalf("user = %+v %+v", u.User, u.Profile)
-	}
-	stored, err := e.Store.GetUser(t.Context(), u.ID)
-	if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$") {
-		t.Fatalf("stored hash %q, %v", stored.PasswordHash, err)
-	}
-	if _, err := authenticate(e.Svc, t.Context(), "alice@mail.test", "secret-1", "10.0.0.1"); err != nil {
-		t.Fatalf("login with the satellite password: %v", err)
-	}
-	if _, err := e.Svc.CreateSatelliteUser(ctx, in); core.ErrorKind(err) != core.KindConflict {
-		t.Fatalf("duplicate: %v", err)
-	}
-	for _, bad := range []core.SatelliteUserInput{
-		{Email: ptr("not an email"), Password: ptr("secret-1")},
-		{Email: ptr("bob@mail.test"), Password: ptr("short")},
-		{Password: ptr("secret-1")},
-		{Email: ptr("bob@mail.test")},
-	} {
-		if _, err := e.Svc.CreateSatelliteUser(ctx, bad); core.ErrorKind(err) != core.KindInvalid {
-			t.Fatalf("%+v: %v", bad, err)
-		}
-	}
-	member := core.WithActor(t.Context(), core.Actor{UserID: u.ID, Name: u.Name, Role: core.RoleMember})
-	if _, err := e.Svc.CreateSatelliteUser(member, core.SatelliteUserInput{Email: ptr("c@mail.test"), Password: ptr("secret-1")}); core.ErrorKind(err) != core.KindForbidden {
-		t.Fatalf("member creates a user: %v", err)
-	}
-
-	// The project limit is enforced.
-	if _, err := e.Svc.UpdateSatelliteUser(ctx, "alice@mail.test", core.SatelliteUserInput{ProjectLimit: ptr(1)}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Svc.CreateSatelliteProject(ctx, u.ID, "first")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.Svc.CreateSatelliteProject(ctx, u.ID, "second")
-	wantReason(t, err, core.KindConflict, core.ReasonQuotaExceeded)
-	// The owner may log in scoped to the project.
-	if _, _, err := issueToken(e.Svc, t.Context(), core.PasswordLogin{UserName: u.Name, Password: "secret-1", Scope: core.ProjectScope{ID: p.ID}}); err != nil {
-		t.Fatalf("scoped login: %v", err)
-	}
-	if err := e.Svc.DeleteSatelliteUser(ctx, "alice@mail.test"); core.ErrorKind(err) != core.KindConflict {
-		t.Fatalf("delete an owner: %v", err)
-	}
-	if err := e.Svc.DeleteSatelliteProject(ctx, p.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Svc.DeleteSatelliteUser(ctx, "alice@mail.test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Store.GetUserProfile(t.Context(), u.ID); core.ErrorKind(err) != core.KindNotFound {
-		t.Fatalf("profile left behind: %v", err)
-	}
-	events, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{TargetID: &u.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var actions []string
-	for _, ev := range events {
-		actions = append(actions, ev.Action)
-	}
-	for _, want := range []string{"satellite.user.create", "satellite.user.update", "satellite.user.delete"} {
-		if !strings.Contains(strings.Join(actions, " "), want) {
-			t.Errorf("audit of %s missing: %v", want, actions)
-		}
-	}
-}
-
-func TestCouponStatus(t *testing.T) {
-	created := time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		duration int
-		stored   core.CouponStatus
-		now      time.Time
-		want     core.CouponStatus
-	}{
-		{2, core.CouponActive, created, core.CouponActive},
-		{2, core.CouponActive, time.Date(2026, 3, 30, 0, 0, 0, 0, time.UTC), core.CouponActive},
-		// Jan 31 + 2 months normalises to Mar 31 (AddDate): expired from then on.
-		{2, core.CouponActive, time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC), core.CouponExpired},
-		{1, core.CouponActive, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), core.CouponExpired},
-		{1, core.CouponUsed, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), core.CouponUsed},
-	} {
-		c := &core.Coupon{Duration: tc.duration, Status: tc.stored, CreatedAt: created}
-		if got := c.StatusAt(tc.now); got != tc.want {
-			t.Errorf("duration %d stored %d at %s: %d, want %d", tc.duration, tc.stored, tc.now, got, tc.want)
-		}
-	}
-}
-
 // TestProjectLimitsRefuseMachines creates machines in a TRS project until its
 // buckets limit, then past its stored usage as the sim reports it.
 func TestProjectLimitsRefuseMachines(t *testing.T) {
@@ -133,7 +34,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	srv := e.Server(t, "node-1", 20)
 	p := newTRSProject(t, e, "limited", core.ModeSimultaneous, 0, "")
 
-	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(2)}); err != nil {
+	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(2)}); err != nil {
 		t.Fatal(err)
 	}
 	cm, err := e.Svc.CreateMachines(ctx, p.ID, 2, nil, nil)
@@ -149,7 +50,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	wantReason(t, err, core.KindConflict, core.ReasonBucketsExceeds)
 
 	// Raise buckets; limit usage to 1 MB and have the sim report 1 MB stored.
-	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(10), Usage: ptr(int64(1_000_000))}); err != nil {
+	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(10), Usage: ptr(int64(1_000_000))}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Svc.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
@@ -166,11 +67,11 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	}
 	_, err = e.Svc.CreateMachines(ctx, p.ID, 1, nil, nil)
 	wantReason(t, err, core.KindConflict, core.ReasonUsageExceeded)
-	if err := e.Svc.ProjectUsageCheck(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
+	if err := e.Tenancy.ProjectUsageCheck(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("usage check: %v", err)
 	}
 	// A TRS project is not deleted through the satellite.
-	if err := e.Svc.DeleteSatelliteProject(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
+	if err := e.Tenancy.DeleteProject(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("delete TRS project: %v", err)
 	}
 }
@@ -230,7 +131,7 @@ func TestProjectUsagePerMonth(t *testing.T) {
 	if _, err := e.Store.GetProjectUsage(t.Context(), other.ID, "2026-02"); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("idle project usage: %v", err)
 	}
-	hist, err := e.Svc.ProjectUsageHistory(ctx, p.ID)
+	hist, err := e.Tenancy.ProjectUsageHistory(ctx, p.ID)
 	if err != nil || len(hist) != 2 {
 		t.Fatalf("history = %v, %v", hist, err)
 	}
@@ -250,11 +151,11 @@ func TestProjectRate(t *testing.T) {
 	clk := testenv.NewClock(time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC))
 	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now})
 	ctx := e.AdminCtx()
-	u, err := e.Svc.CreateSatelliteUser(ctx, core.SatelliteUserInput{Email: ptr("r@mail.test"), Password: ptr("secret-1")})
+	u, err := e.Tenancy.CreateCustomer(ctx, tenancy.CustomerInput{Email: ptr("r@mail.test"), Password: ptr("secret-1")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.Svc.CreateSatelliteProject(ctx, u.ID, "rated")
+	p, err := e.Tenancy.CreateProject(ctx, u.ID, "rated")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +168,7 @@ func TestProjectRate(t *testing.T) {
 			t.Fatalf("unlimited call %d: %v", i, err)
 		}
 	}
-	if _, err := e.Svc.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Rate: ptr(2)}); err != nil {
+	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Rate: ptr(2)}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {
