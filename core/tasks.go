@@ -157,7 +157,7 @@ func (s *Service) EnsureRunning(ctx context.Context, inst *Instance, srv *Server
 	if err != nil {
 		return nil, err
 	}
-	return s.readyInstance(ctx, inst.ID, st)
+	return s.ReadyInstance(ctx, inst.ID, st)
 }
 
 // recheckEvery is how often waitHealthy reads the instance's record.
@@ -221,7 +221,7 @@ func (s *Service) Restart(ctx context.Context, inst *Instance, srv *Server, rt R
 	}
 	st, err := s.WaitHealthy(ctx, inst, srv, rt)
 	if err == nil {
-		_, err = s.readyInstance(ctx, inst.ID, st)
+		_, err = s.ReadyInstance(ctx, inst.ID, st)
 	}
 	if err != nil {
 		s.FailInstance(ctx, inst.ID, "instance.reboot_failed", err)

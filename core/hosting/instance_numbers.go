@@ -1,7 +1,8 @@
-package core
+package hosting
 
 import (
 	"context"
+	"hostdeck/core"
 	"strconv"
 )
 
@@ -15,19 +16,19 @@ import (
 // deleted ones left out, oldest first unless p.Sort says otherwise, each with its
 // number, and the number of them all. p.Limit must be positive: a page is bounded
 // however many instances there are; a page past the end is empty.
-func (s *Service) ListVisibleInstances(ctx context.Context, p Page) ([]*NumberedInstance, int, error) {
+func (s *Service) ListVisibleInstances(ctx context.Context, p core.Page) ([]*core.NumberedInstance, int, error) {
 	if p.Limit <= 0 {
-		return nil, 0, Invalid("limit", "a page of instances needs a positive limit")
+		return nil, 0, core.Invalid("limit", "a page of instances needs a positive limit")
 	}
 	perms, err := s.Permissions(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	f := InstanceFilter{Page: p}
-	if !perms.Can(ActionInstanceView, Resource{Type: ResourceInstance}) {
-		a := ActorFrom(ctx)
+	f := core.InstanceFilter{Page: p}
+	if !perms.Can(core.ActionInstanceView, core.Resource{Type: core.ResourceInstance}) {
+		a := core.ActorFrom(ctx)
 		if a.UserID == "" {
-			return []*NumberedInstance{}, 0, nil
+			return []*core.NumberedInstance{}, 0, nil
 		}
 		f.VisibleTo = &a.UserID // the members rule of instance.view, as one query
 	}
@@ -36,31 +37,31 @@ func (s *Service) ListVisibleInstances(ctx context.Context, p Page) ([]*Numbered
 
 // InstanceByNumber returns the instance of a numeric id, if the actor sees it;
 // otherwise (and for unknown or deleted ones) KindNotFound.
-func (s *Service) InstanceByNumber(ctx context.Context, number int64) (*NumberedInstance, error) {
-	notFound := NotFound("instance", strconv.FormatInt(number, 10))
+func (s *Service) InstanceByNumber(ctx context.Context, number int64) (*core.NumberedInstance, error) {
+	notFound := core.NotFound("instance", strconv.FormatInt(number, 10))
 	if number <= 0 {
 		return nil, notFound
 	}
 	id, err := s.store.InstanceIDByNumber(ctx, number)
-	if ErrorKind(err) == KindNotFound {
+	if core.ErrorKind(err) == core.KindNotFound {
 		return nil, notFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	in, err := s.store.GetInstance(ctx, id)
-	if ErrorKind(err) == KindNotFound {
+	if core.ErrorKind(err) == core.KindNotFound {
 		return nil, notFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	ok, err := allowed(ctx, s.store, ActionInstanceView, instanceResource(in))
+	ok, err := core.Allowed(ctx, s.store, core.ActionInstanceView, core.InstanceResource(in))
 	if err != nil {
 		return nil, err
 	}
-	if !ok || in.State == StateDeleted {
+	if !ok || in.State == core.StateDeleted {
 		return nil, notFound
 	}
-	return &NumberedInstance{Instance: in, Number: number}, nil
+	return &core.NumberedInstance{Instance: in, Number: number}, nil
 }
