@@ -289,7 +289,7 @@ func checkAccess(ctx context.Context, st AccessStore, action Action, r Resource)
 // allowed is checkAccess as a yes or no, for a use case that answers a
 // resource the actor may not see as an unknown one; only a failure to decide is
 // an error.
-func allowed(ctx context.Context, st AccessStore, action Action, r Resource) (bool, error) {
+func Allowed(ctx context.Context, st AccessStore, action Action, r Resource) (bool, error) {
 	err := checkAccess(ctx, st, action, r)
 	if ErrorKind(err) == KindForbidden {
 		return false, nil

@@ -10,12 +10,12 @@ func userResource(id string) Resource {
 
 // instanceResource is an instance with its project: the users of the project,
 // and those the instance is assigned to, are its users.
-func instanceResource(in *Instance) Resource {
+func InstanceResource(in *Instance) Resource {
 	return Resource{Type: ResourceInstance, ID: in.ID, Project: in.ProjectID}
 }
 
 // imageResource is an image: a pub image is public, an own image its owner's.
-func imageResource(im *Image) Resource {
+func ImageResource(im *Image) Resource {
 	r := Resource{Type: ResourceImage, ID: im.ID, Public: im.Zone == ZonePub}
 	if im.Zone == ZoneOwn {
 		r.Owner = im.OwnerID
@@ -35,7 +35,7 @@ func floatingIPResource(userID string) Resource {
 
 // instanceAccess is the access action a user's request of lifecycle action a on
 // an instance needs ("" for one no user asks: the policy refuses it as a bug).
-func instanceAccess(a InstanceAction) Action {
+func InstanceAccess(a InstanceAction) Action {
 	switch a {
 	case ActionStart:
 		return ActionInstanceStart

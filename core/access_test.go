@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/core/hosting"
 	"hostdeck/internal/testenv"
 )
 
@@ -292,21 +293,21 @@ func TestGrantedReboot(t *testing.T) {
 	if err := e.Store.CreateInstance(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.RebootInstance(memberCtx(tess), in.ID); core.ErrorKind(err) != core.KindNotFound {
+	if _, err := e.Hosting.RebootInstance(memberCtx(tess), in.ID); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("tess reboots another's instance: %v", err)
 	}
 	g := core.Grant{Grantee: core.Grantee{Kind: core.GranteeUser, ID: tess.ID}, Action: core.ActionInstanceReboot, ResourceID: in.ID}
 	if _, err := e.Svc.GrantPermission(e.AdminCtx(), g); err != nil {
 		t.Fatal(err)
 	}
-	tk, err := e.Svc.RebootInstance(memberCtx(tess), in.ID)
-	if err != nil || tk.Kind != core.KindInstanceReboot {
+	tk, err := e.Hosting.RebootInstance(memberCtx(tess), in.ID)
+	if err != nil || tk.Kind != hosting.KindInstanceReboot {
 		t.Fatalf("tess, granted, reboots: %+v, %v", tk, err)
 	}
-	if _, err := e.Svc.StopInstance(memberCtx(tess), in.ID); core.ErrorKind(err) != core.KindNotFound {
+	if _, err := e.Hosting.StopInstance(memberCtx(tess), in.ID); core.ErrorKind(err) != core.KindNotFound {
 		t.Errorf("a grant of reboot lets tess stop it: %v", err)
 	}
-	if _, err := e.Svc.RebootInstance(memberCtx(sam), in.ID); core.ErrorKind(err) != core.KindNotFound {
+	if _, err := e.Hosting.RebootInstance(memberCtx(sam), in.ID); core.ErrorKind(err) != core.KindNotFound {
 		t.Errorf("sam reboots it: %v", err)
 	}
 }
@@ -351,7 +352,7 @@ func TestInstanceListIsTheRule(t *testing.T) {
 				want = append(want, in.Name)
 			}
 		}
-		list, _, err := e.Svc.ListVisibleInstances(ctx, core.Page{Limit: 100})
+		list, _, err := e.Hosting.ListVisibleInstances(ctx, core.Page{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -206,7 +206,7 @@ func (s *Service) BeginInstance(ctx context.Context, id string, a InstanceAction
 
 // readyInstance records that instance id came up as st reports it. An instance
 // that went elsewhere meanwhile (deleted, say) is the lifecycle's refusal.
-func (s *Service) readyInstance(ctx context.Context, id string, st InstanceStatus) (*Instance, error) {
+func (s *Service) ReadyInstance(ctx context.Context, id string, st InstanceStatus) (*Instance, error) {
 	var in *Instance
 	err := s.store.InTx(ctx, func(q Queries) error {
 		var err error

@@ -10,6 +10,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/cloud"
 	"hostdeck/core/fleet"
+	"hostdeck/core/hosting"
 	"hostdeck/internal/testenv"
 	"hostdeck/runtime/sim"
 )
@@ -40,10 +41,10 @@ func clientOn(t *testing.T, e *testenv.Env, srv *core.Server, name string) (*cor
 // rescued puts in into rescue through the rescue use case and waits for it.
 func rescued(t *testing.T, e *testenv.Env, in *core.Instance) {
 	t.Helper()
-	if _, err := e.Svc.SeedRescueImages(e.AdminCtx()); err != nil {
+	if _, err := e.Hosting.SeedRescueImages(e.AdminCtx()); err != nil {
 		t.Fatal(err)
 	}
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.Rescue(e.AdminCtx(), in.ID, ubuntu2204, "") })
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.Rescue(e.AdminCtx(), in.ID, ubuntu2204, "") })
 	if st := instanceState(t, e, in.ID); st != core.StateRescue {
 		t.Fatalf("state after rescue = %s", st)
 	}
@@ -92,7 +93,7 @@ func TestRescueThenClientReboot(t *testing.T) {
 	if !core.IsPermanent(err) {
 		t.Fatal("the refusal of a task is not permanent")
 	}
-	_, err = runTask(t, e, core.KindInstanceReboot, map[string]string{"instance_id": in.ID})
+	_, err = runTask(t, e, hosting.KindInstanceReboot, map[string]string{"instance_id": in.ID})
 	wantStateRefusal(t, err, in, core.StateRescue)
 	if st := instanceState(t, e, in.ID); st != core.StateRescue {
 		t.Fatalf("state = %s", st)
@@ -275,9 +276,9 @@ func TestTasksResume(t *testing.T) {
 	srv := e.Server(t, "s1", 10)
 	_, in := clientOn(t, e, srv, "Resume")
 	rescued(t, e, in)
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.Unrescue(e.AdminCtx(), in.ID) })
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.Unrescue(e.AdminCtx(), in.ID) })
 
-	for _, kind := range []string{core.KindInstanceUnrescue, core.KindInstanceStart} {
+	for _, kind := range []string{hosting.KindInstanceUnrescue, hosting.KindInstanceStart} {
 		if _, err := runTask(t, e, kind, map[string]string{"instance_id": in.ID}); err != nil {
 			t.Fatalf("%s of an active instance, done before: %v", kind, err)
 		}
@@ -287,7 +288,7 @@ func TestTasksResume(t *testing.T) {
 	}
 	// A rescue whose retry comes after an unrescue does not rescue again: the
 	// unrescue was asked last.
-	_, err := runTask(t, e, core.KindInstanceRescue, map[string]string{"instance_id": in.ID, "image_id": ubuntu2204, "image_ref": "rescue:1"})
+	_, err := runTask(t, e, hosting.KindInstanceRescue, map[string]string{"instance_id": in.ID, "image_id": ubuntu2204, "image_ref": "rescue:1"})
 	wantStateRefusal(t, err, in, core.StateActive)
 	if img := e.Sim.RescueImage(srv.ID, in.RuntimeRef); img != "" || instanceState(t, e, in.ID) != core.StateActive {
 		t.Fatalf("a stale rescue ran: %q", img)
@@ -295,22 +296,22 @@ func TestTasksResume(t *testing.T) {
 	if _, err := e.Store.UpdateInstance(context.Background(), in.ID, core.InstanceUpdate{State: ptr(core.StateRebooting)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runTask(t, e, core.KindInstanceReboot, map[string]string{"instance_id": in.ID}); err != nil {
+	if _, err := runTask(t, e, hosting.KindInstanceReboot, map[string]string{"instance_id": in.ID}); err != nil {
 		t.Fatalf("reboot that finds its instance rebooting: %v", err)
 	}
 	if st := instanceState(t, e, in.ID); st != core.StateActive {
 		t.Fatalf("state after the reboot = %s", st)
 	}
 	// A stop done twice is a stop.
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.StopInstance(e.AdminCtx(), in.ID) })
-	if _, err := runTask(t, e, core.KindInstanceStop, map[string]string{"instance_id": in.ID}); err != nil {
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.StopInstance(e.AdminCtx(), in.ID) })
+	if _, err := runTask(t, e, hosting.KindInstanceStop, map[string]string{"instance_id": in.ID}); err != nil {
 		t.Fatalf("stop again: %v", err)
 	}
 	// But a start from stopped that finds the instance in rescue is refused.
 	if _, err := e.Store.UpdateInstance(context.Background(), in.ID, core.InstanceUpdate{State: ptr(core.StateRescue)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = runTask(t, e, core.KindInstanceStart, map[string]string{"instance_id": in.ID})
+	_, err = runTask(t, e, hosting.KindInstanceStart, map[string]string{"instance_id": in.ID})
 	wantStateRefusal(t, err, in, core.StateRescue)
 }
 

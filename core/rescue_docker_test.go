@@ -22,7 +22,7 @@ func TestDockerRescue(t *testing.T) {
 	srv := dockerServer(t, e, "docker-rescue")
 	ctx := e.AdminCtx()
 	bg := context.Background()
-	if _, err := e.Svc.SeedRescueImages(ctx); err != nil {
+	if _, err := e.Hosting.SeedRescueImages(ctx); err != nil {
 		t.Fatal(err)
 	}
 	name, email := "Rescue Lab", "rescue@example.test"
@@ -51,7 +51,7 @@ func TestDockerRescue(t *testing.T) {
 
 	// The document's Ubuntu 22.04 has no ref: it boots the configured rescue image
 	// (the test's sample image).
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.Rescue(ctx, in.ID, ubuntu2204, "MyPassword1") })
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.Rescue(ctx, in.ID, ubuntu2204, "MyPassword1") })
 	if st, err := d.Inspect(bg, srv, in.RuntimeRef); err != nil || st.State != core.StateStopped {
 		t.Fatalf("instance container in rescue = %+v, %v", st, err)
 	}
@@ -80,7 +80,7 @@ func TestDockerRescue(t *testing.T) {
 		}
 	}
 
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.Unrescue(ctx, in.ID) })
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.Unrescue(ctx, in.ID) })
 	if got := exec(in.RuntimeRef, "", "read-file", "/data/rescued.txt").Stdout; got != "written from rescue\n" {
 		t.Fatalf("file in the instance after unrescue = %q", got)
 	}
@@ -103,7 +103,7 @@ func TestDockerRescueThenDelete(t *testing.T) {
 	srv := dockerServer(t, e, "docker-rescue-delete")
 	ctx := e.AdminCtx()
 	bg := context.Background()
-	if _, err := e.Svc.SeedRescueImages(ctx); err != nil {
+	if _, err := e.Hosting.SeedRescueImages(ctx); err != nil {
 		t.Fatal(err)
 	}
 	name, email := "Rescue Delete Lab", "rescue-delete@example.test"
@@ -127,7 +127,7 @@ func TestDockerRescueThenDelete(t *testing.T) {
 	if done := e.WaitTask(t, tk.ID); done.Status != core.TaskSuccess {
 		t.Fatalf("create: %s %s", done.Status, done.Error)
 	}
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.Rescue(ctx, in.ID, ubuntu2204, "") })
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.Rescue(ctx, in.ID, ubuntu2204, "") })
 	if _, err := cli.ContainerInspect(bg, rescue, client.ContainerInspectOptions{}); err != nil {
 		t.Fatalf("no rescue container: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/fleet"
+	"hostdeck/core/hosting"
 	"hostdeck/internal/testenv"
 )
 
@@ -67,11 +68,11 @@ func instanceState(t *testing.T, e *testenv.Env, id string) core.InstanceState {
 func TestSeedRescueImages(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	n, err := e.Svc.SeedRescueImages(ctx)
-	if err != nil || n != len(core.RescueImages) {
+	n, err := e.Hosting.SeedRescueImages(ctx)
+	if err != nil || n != len(hosting.RescueImages) {
 		t.Fatalf("seeded %d, %v", n, err)
 	}
-	if n, err := e.Svc.SeedRescueImages(ctx); err != nil || n != 0 {
+	if n, err := e.Hosting.SeedRescueImages(ctx); err != nil || n != 0 {
 		t.Fatalf("second seed added %d, %v", n, err)
 	}
 	im, err := e.Svc.GetImage(ctx, ubuntu2204)
@@ -99,18 +100,18 @@ func TestSeedRescueImages(t *testing.T) {
 func TestRescueStateMachine(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	if _, err := e.Svc.SeedRescueImages(ctx); err != nil {
+	if _, err := e.Hosting.SeedRescueImages(ctx); err != nil {
 		t.Fatal(err)
 	}
 	srv, in := activeClient(t, e, "Rescued")
 
-	_, err := e.Svc.Unrescue(ctx, in.ID)
+	_, err := e.Hosting.Unrescue(ctx, in.ID)
 	wantKind(t, err, core.KindConflict)
 	if !strings.Contains(err.Error(), "is active") || !strings.Contains(err.Error(), "needs rescue") {
 		t.Fatalf("unrescue error = %v", err)
 	}
 
-	rescue := wantTask(t, e, func() (*core.Task, error) { return e.Svc.Rescue(ctx, in.ID, ubuntu2204, "MyPassword1") })
+	rescue := wantTask(t, e, func() (*core.Task, error) { return e.Hosting.Rescue(ctx, in.ID, ubuntu2204, "MyPassword1") })
 	if st := instanceState(t, e, in.ID); st != core.StateRescue {
 		t.Fatalf("state after rescue = %s", st)
 	}
@@ -130,15 +131,15 @@ func TestRescueStateMachine(t *testing.T) {
 		t.Fatalf("audit detail = %s", evs[0].Detail)
 	}
 
-	_, err = e.Svc.Rescue(ctx, in.ID, ubuntu2204, "")
+	_, err = e.Hosting.Rescue(ctx, in.ID, ubuntu2204, "")
 	wantKind(t, err, core.KindConflict)
 	if !strings.Contains(err.Error(), "is rescue") {
 		t.Fatalf("second rescue error = %v", err)
 	}
 	// Reboot, start and stop are refused in rescue as well.
-	_, err = e.Svc.RebootInstance(ctx, in.ID)
+	_, err = e.Hosting.RebootInstance(ctx, in.ID)
 	wantKind(t, err, core.KindConflict)
-	_, err = e.Svc.StopInstance(ctx, in.ID)
+	_, err = e.Hosting.StopInstance(ctx, in.ID)
 	wantKind(t, err, core.KindConflict)
 	// Reconciliation leaves an instance in rescue alone (its runtime shows no
 	// running instance system).
@@ -147,24 +148,24 @@ func TestRescueStateMachine(t *testing.T) {
 		t.Fatalf("state after reconcile = %s", st)
 	}
 
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.Unrescue(ctx, in.ID) })
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.Unrescue(ctx, in.ID) })
 	if st := instanceState(t, e, in.ID); st != core.StateActive {
 		t.Fatalf("state after unrescue = %s", st)
 	}
 	if img := e.Sim.RescueImage(srv.ID, in.RuntimeRef); img != "" {
 		t.Fatalf("sim still in rescue from %q", img)
 	}
-	_, err = e.Svc.Unrescue(ctx, in.ID)
+	_, err = e.Hosting.Unrescue(ctx, in.ID)
 	wantKind(t, err, core.KindConflict)
 
 	// Bad input.
-	_, err = e.Svc.Rescue(ctx, in.ID, "not-a-uuid", "")
+	_, err = e.Hosting.Rescue(ctx, in.ID, "not-a-uuid", "")
 	wantField(t, err, core.KindNotFound, "image_id")
-	_, err = e.Svc.Rescue(ctx, in.ID, "0190b6c4-6d5a-7000-8000-0000000000ff", "")
+	_, err = e.Hosting.Rescue(ctx, in.ID, "0190b6c4-6d5a-7000-8000-0000000000ff", "")
 	wantField(t, err, core.KindNotFound, "image_id")
-	_, err = e.Svc.Rescue(ctx, in.ID, ubuntu2204, "bad\npassword")
+	_, err = e.Hosting.Rescue(ctx, in.ID, ubuntu2204, "bad\npassword")
 	wantField(t, err, core.KindInvalid, "password")
-	_, err = e.Svc.Rescue(ctx, "nope", ubuntu2204, "")
+	_, err = e.Hosting.Rescue(ctx, "nope", ubuntu2204, "")
 	wantKind(t, err, core.KindNotFound)
 }
 
@@ -172,21 +173,21 @@ func TestRescueStateMachine(t *testing.T) {
 func TestRescueFromStoppedInstance(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	e.Svc.SeedRescueImages(ctx)
+	e.Hosting.SeedRescueImages(ctx)
 	_, in := activeClient(t, e, "Stopper")
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.StopInstance(ctx, in.ID) })
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.StopInstance(ctx, in.ID) })
 	if st := instanceState(t, e, in.ID); st != core.StateStopped {
 		t.Fatalf("state after stop = %s", st)
 	}
-	_, err := e.Svc.Rescue(ctx, in.ID, ubuntu2204, "")
+	_, err := e.Hosting.Rescue(ctx, in.ID, ubuntu2204, "")
 	wantKind(t, err, core.KindConflict)
 	if !strings.Contains(err.Error(), "is stopped") {
 		t.Fatalf("error = %v", err)
 	}
-	_, err = e.Svc.StopInstance(ctx, in.ID)
+	_, err = e.Hosting.StopInstance(ctx, in.ID)
 	wantKind(t, err, core.KindConflict)
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.StartInstance(ctx, in.ID) })
-	wantTask(t, e, func() (*core.Task, error) { return e.Svc.RebootInstance(ctx, in.ID) })
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.StartInstance(ctx, in.ID) })
+	wantTask(t, e, func() (*core.Task, error) { return e.Hosting.RebootInstance(ctx, in.ID) })
 	if st := instanceState(t, e, in.ID); st != core.StateActive {
 		t.Fatalf("state after start and reboot = %s", st)
 	}
@@ -201,7 +202,7 @@ func TestRescueFromStoppedInstance(t *testing.T) {
 func TestInstanceVisibility(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	e.Svc.SeedRescueImages(ctx)
+	e.Hosting.SeedRescueImages(ctx)
 	_, clientInst := activeClient(t, e, "AdminOnly")
 	alice, actx := rescueMember(t, e, "alice")
 	bob, _ := rescueMember(t, e, "bob")
@@ -219,7 +220,7 @@ func TestInstanceVisibility(t *testing.T) {
 	// those only.
 	visible := func(ctx context.Context) []*core.NumberedInstance {
 		t.Helper()
-		list, total, err := e.Svc.ListVisibleInstances(ctx, core.Page{Limit: 100})
+		list, total, err := e.Hosting.ListVisibleInstances(ctx, core.Page{Limit: 100})
 		if err != nil || total != len(list) {
 			t.Fatalf("list = %d of %d, %v", len(list), total, err)
 		}
@@ -234,7 +235,7 @@ func TestInstanceVisibility(t *testing.T) {
 		t.Fatalf("admin sees %d", len(all))
 	}
 	// A page is bounded: an unbounded list is refused.
-	_, _, err := e.Svc.ListVisibleInstances(ctx, core.Page{})
+	_, _, err := e.Hosting.ListVisibleInstances(ctx, core.Page{})
 	wantKind(t, err, core.KindInvalid)
 	// Numbers are stable and resolve back, for those who see the instance only.
 	var clientNumber int64
@@ -243,12 +244,12 @@ func TestInstanceVisibility(t *testing.T) {
 			clientNumber = bi.Number
 		}
 	}
-	if got, err := e.Svc.InstanceByNumber(actx, list[0].Number); err != nil || got.ID != mine.ID {
+	if got, err := e.Hosting.InstanceByNumber(actx, list[0].Number); err != nil || got.ID != mine.ID {
 		t.Fatalf("alice by number = %+v, %v", got, err)
 	}
-	_, err = e.Svc.InstanceByNumber(actx, clientNumber)
+	_, err = e.Hosting.InstanceByNumber(actx, clientNumber)
 	wantKind(t, err, core.KindNotFound)
-	_, err = e.Svc.Rescue(actx, clientInst.ID, ubuntu2204, "")
+	_, err = e.Hosting.Rescue(actx, clientInst.ID, ubuntu2204, "")
 	wantKind(t, err, core.KindNotFound)
 
 	// Bob sees nothing until he gets a role on the project.
@@ -270,7 +271,7 @@ func TestInstanceVisibility(t *testing.T) {
 	if l := visible(bctx); len(l) != 2 {
 		t.Fatalf("bob with an assigned machine sees %d", len(l))
 	}
-	if got, err := e.Svc.InstanceByNumber(bctx, clientNumber); err != nil || got.ID != clientInst.ID {
+	if got, err := e.Hosting.InstanceByNumber(bctx, clientNumber); err != nil || got.ID != clientInst.ID {
 		t.Fatalf("bob by number = %+v, %v", got, err)
 	}
 
@@ -294,10 +295,10 @@ func TestInstanceVisibility(t *testing.T) {
 	if !has(actx) || has(bctx) {
 		t.Fatal("own image visibility wrong")
 	}
-	_, err = e.Svc.Rescue(bctx, mine.ID, own.ID, "")
+	_, err = e.Hosting.Rescue(bctx, mine.ID, own.ID, "")
 	wantKind(t, err, core.KindNotFound)
 	// Alice's instance has no runtime instance: the check passes the image and
 	// stops at the instance, which has not been created on its server.
-	_, err = e.Svc.Rescue(actx, mine.ID, own.ID, "")
+	_, err = e.Hosting.Rescue(actx, mine.ID, own.ID, "")
 	wantKind(t, err, core.KindConflict)
 }

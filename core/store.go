@@ -141,3 +141,20 @@ type AuditStore interface {
 	AddAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
 }
+
+// InstanceNumberStore keeps instances' numeric ids.
+type InstanceNumberStore interface {
+	// ListNumberedInstances lists the instances f selects that are not deleted,
+	// each with its number (0 for one without), one page of them (f.Page, in its
+	// order) and the number of them all. The numbers come in the same query as
+	// the rows.
+	ListNumberedInstances(ctx context.Context, f InstanceFilter) ([]*NumberedInstance, int, error)
+	// InstanceIDByNumber is KindNotFound for an unknown number.
+	InstanceIDByNumber(ctx context.Context, number int64) (string, error)
+}
+
+// NumberedInstance is an instance with its numeric id.
+type NumberedInstance struct {
+	*Instance
+	Number int64 `json:"number"`
+}

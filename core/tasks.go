@@ -90,17 +90,12 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 
 func (s *Service) ownTasks() map[string]TaskFunc {
 	return map[string]TaskFunc{
-		KindMachineCreate:    s.runMachineCreate,
-		KindBrokerRequestVM:  s.runBrokerRequest,
-		KindTRSPool:          s.runTRSPool,
-		KindTRSAutoAllocate:  s.runAutoAllocate,
-		KindProjectUsage:     s.runProjectUsage,
-		KindTokenSweep:       s.runTokenSweep,
-		KindInstanceRescue:   s.runInstanceRescue,
-		KindInstanceUnrescue: s.runInstanceUnrescue,
-		KindInstanceStart:    s.runInstanceStart,
-		KindInstanceStop:     s.runInstanceStop,
-		KindInstanceReboot:   s.runInstanceReboot,
+		KindMachineCreate:   s.runMachineCreate,
+		KindBrokerRequestVM: s.runBrokerRequest,
+		KindTRSPool:         s.runTRSPool,
+		KindTRSAutoAllocate: s.runAutoAllocate,
+		KindProjectUsage:    s.runProjectUsage,
+		KindTokenSweep:      s.runTokenSweep,
 	}
 }
 
@@ -162,7 +157,7 @@ func (s *Service) EnsureRunning(ctx context.Context, inst *Instance, srv *Server
 	if err != nil {
 		return nil, err
 	}
-	return s.readyInstance(ctx, inst.ID, st)
+	return s.ReadyInstance(ctx, inst.ID, st)
 }
 
 // recheckEvery is how often waitHealthy reads the instance's record.
@@ -226,7 +221,7 @@ func (s *Service) Restart(ctx context.Context, inst *Instance, srv *Server, rt R
 	}
 	st, err := s.WaitHealthy(ctx, inst, srv, rt)
 	if err == nil {
-		_, err = s.readyInstance(ctx, inst.ID, st)
+		_, err = s.ReadyInstance(ctx, inst.ID, st)
 	}
 	if err != nil {
 		s.FailInstance(ctx, inst.ID, "instance.reboot_failed", err)

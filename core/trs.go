@@ -281,7 +281,7 @@ func (s *Service) GetImage(ctx context.Context, id string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err := allowed(ctx, s.store, ActionImageView, imageResource(im))
+	ok, err := Allowed(ctx, s.store, ActionImageView, ImageResource(im))
 	if err != nil {
 		return nil, err
 	}

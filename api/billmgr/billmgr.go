@@ -17,6 +17,7 @@ import (
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/hosting"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -35,7 +36,7 @@ type Options struct {
 }
 
 type face struct {
-	svc *core.Service
+	svc *hosting.Service
 	log *slog.Logger
 }
 
@@ -44,7 +45,7 @@ type handlerFunc func(ctx context.Context, u *core.User, p params) (node, error)
 
 // NewHandler returns the billmgr face over svc. Every path answers as the one
 // endpoint, so it works mounted under a prefix (http.StripPrefix) or at "/".
-func NewHandler(svc *core.Service, o Options) http.Handler {
+func NewHandler(svc *hosting.Service, o Options) http.Handler {
 	f := &face{svc: svc, log: httpx.Logger(o.Log)}
 	return httpx.Serve(http.HandlerFunc(f.serve), httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
 }

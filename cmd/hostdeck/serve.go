@@ -35,6 +35,7 @@ import (
 	"hostdeck/core/billing"
 	"hostdeck/core/cloud"
 	"hostdeck/core/fleet"
+	"hostdeck/core/hosting"
 	"hostdeck/core/secret"
 	"hostdeck/core/tenancy"
 	"hostdeck/notify"
@@ -232,9 +233,10 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
 
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: c.ExpiryEvery})
+	hosts := hosting.New(svc, store)
 	fleetSvc := fleet.New(svc, store, fleet.Options{ReconcileEvery: c.ReconEvery})
 
-	if _, err := svc.SeedRescueImages(ctx); err != nil {
+	if _, err := hosts.SeedRescueImages(ctx); err != nil {
 		return fmt.Errorf("seed rescue images: %w", err)
 	}
 	generated, err := svc.EnsureAdmin(ctx, env("HOSTDECK_ADMIN_USER", "admin"), os.Getenv("HOSTDECK_ADMIN_PASSWORD"))
@@ -268,7 +270,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{svc: svc, clouds: clouds, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
+	deps := faceDeps{svc: svc, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -336,6 +338,7 @@ type face struct {
 type faceDeps struct {
 	svc     *core.Service
 	clouds  *cloud.Service
+	hosting *hosting.Service
 	fleet   *fleet.Service
 	tenancy *tenancy.Service
 	billing *billing.Service
@@ -360,7 +363,7 @@ var faces = []face{
 		return satellite.NewHandler(d.tenancy, d.billing, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
-		return billmgr.NewHandler(d.svc, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return billmgr.NewHandler(d.hosting, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 }
 

@@ -15,6 +15,7 @@ import (
 	"hostdeck/core/billing"
 	"hostdeck/core/cloud"
 	"hostdeck/core/fleet"
+	"hostdeck/core/hosting"
 	"hostdeck/core/secret"
 	"hostdeck/core/tenancy"
 	"hostdeck/notify"
@@ -46,6 +47,7 @@ type Env struct {
 	Fleet   *fleet.Service   // servers
 	Tenancy *tenancy.Service // the storage service's customers and their projects
 	Billing *billing.Service // coupons
+	Hosting *hosting.Service // owned instances' power actions and rescue
 	Store   Store
 	Sim     *sim.Sim
 	Mail    *smtptest.Server
@@ -113,6 +115,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		Clock:       o.Clock, Log: log,
 	}, cfg)
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: time.Hour})
+	hosts := hosting.New(svc, store)
 	servers := fleet.New(svc, store, fleet.Options{ReconcileEvery: time.Hour})
 	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
 		Workers: 8, Poll: 20 * time.Millisecond, Lease: 5 * time.Second,
@@ -131,7 +134,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Cloud: clouds, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.

@@ -1,8 +1,9 @@
-package core
+package hosting
 
 import (
 	"context"
 	"fmt"
+	"hostdeck/core"
 	"time"
 	"unicode"
 )
@@ -34,11 +35,11 @@ type rescuePayload struct {
 // characters (they could not be typed at a console).
 func checkRescuePassword(pw string) error {
 	if len(pw) > maxRescuePassword {
-		return Invalid("password", "password is longer than %d characters", maxRescuePassword)
+		return core.Invalid("password", "password is longer than %d characters", maxRescuePassword)
 	}
 	for _, r := range pw {
 		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return Invalid("password", "password holds a control character or invalid UTF-8")
+			return core.Invalid("password", "password holds a control character or invalid UTF-8")
 		}
 	}
 	return nil
@@ -46,7 +47,7 @@ func checkRescuePassword(pw string) error {
 
 // rescuer returns the runtime of the instance's server as a Rescuer, or
 // KindConflict when that runtime cannot rescue.
-func (s *Service) rescuer(ctx context.Context, q Queries, in *Instance) (Rescuer, error) {
+func (s *Service) rescuer(ctx context.Context, q Queries, in *core.Instance) (core.Rescuer, error) {
 	srv, err := q.GetServer(ctx, in.ServerID)
 	if err != nil {
 		return nil, err
@@ -55,9 +56,9 @@ func (s *Service) rescuer(ctx context.Context, q Queries, in *Instance) (Rescuer
 	if err != nil {
 		return nil, err
 	}
-	r, ok := rt.(Rescuer)
+	r, ok := rt.(core.Rescuer)
 	if !ok {
-		return nil, Errorf(KindConflict, "the %s runtime of server %s has no rescue mode", srv.Runtime, srv.Name)
+		return nil, core.Errorf(core.KindConflict, "the %s runtime of server %s has no rescue mode", srv.Runtime, srv.Name)
 	}
 	return r, nil
 }
@@ -67,37 +68,37 @@ func (s *Service) rescuer(ctx context.Context, q Queries, in *Instance) (Rescuer
 // rescue at once. A state other than active is KindConflict naming the state; an
 // instance or image the actor does not see is KindNotFound (for the image, with
 // field image_id).
-func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password string) (*Task, error) {
-	if !ValidID(instanceID) {
-		return nil, NotFound("instance", instanceID)
+func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password string) (*core.Task, error) {
+	if !core.ValidID(instanceID) {
+		return nil, core.NotFound("instance", instanceID)
 	}
-	if !ValidID(imageID) {
-		return nil, &Error{Kind: KindNotFound, Field: "image_id", Message: fmt.Sprintf("image %q not found", imageID)}
+	if !core.ValidID(imageID) {
+		return nil, &core.Error{Kind: core.KindNotFound, Field: "image_id", Message: fmt.Sprintf("image %q not found", imageID)}
 	}
 	if err := checkRescuePassword(password); err != nil {
 		return nil, err
 	}
-	var t *Task
-	err := s.Change(ctx, func(q Queries) error {
-		in, next, err := lockInstance(ctx, q, instanceID, ActionRescue)
+	var t *core.Task
+	err := s.change(ctx, func(q Queries) error {
+		in, next, err := lockInstance(ctx, q, instanceID, core.ActionRescue)
 		if err != nil {
 			return err
 		}
 		im, err := q.GetImage(ctx, imageID)
-		if err != nil && ErrorKind(err) != KindNotFound {
+		if err != nil && core.ErrorKind(err) != core.KindNotFound {
 			return err
 		}
 		visible := false
 		if err == nil {
-			if visible, err = allowed(ctx, q, ActionImageView, imageResource(im)); err != nil {
+			if visible, err = core.Allowed(ctx, q, core.ActionImageView, core.ImageResource(im)); err != nil {
 				return err
 			}
 		}
 		if !visible {
-			return &Error{Kind: KindNotFound, Field: "image_id", Message: fmt.Sprintf("image %q not found", imageID)}
+			return &core.Error{Kind: core.KindNotFound, Field: "image_id", Message: fmt.Sprintf("image %q not found", imageID)}
 		}
 		if in.RuntimeRef == "" {
-			return Errorf(KindConflict, "instance %s has not been created on its server yet", in.Name)
+			return core.Errorf(core.KindConflict, "instance %s has not been created on its server yet", in.Name)
 		}
 		if _, err := s.rescuer(ctx, q, in); err != nil {
 			return err
@@ -107,13 +108,13 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 			ref = s.Cfg.RescueImage
 		}
 		if ref == "" {
-			return Errorf(KindConflict, "image %s has no runtime image and no rescue image is configured", im.Name)
+			return core.Errorf(core.KindConflict, "image %s has no runtime image and no rescue image is configured", im.Name)
 		}
 		p := rescuePayload{InstanceID: in.ID, ImageID: im.ID, ImageRef: ref}
 		if password != "" {
 			p.PasswordEnc = s.Sealer.Seal([]byte(password))
 		}
-		if _, err := q.UpdateInstance(ctx, in.ID, InstanceUpdate{State: &next}); err != nil {
+		if _, err := q.UpdateInstance(ctx, in.ID, core.InstanceUpdate{State: &next}); err != nil {
 			return err
 		}
 		if t, err = s.Enqueue(ctx, q, KindInstanceRescue, "instance", in.ID, p); err != nil {
@@ -129,10 +130,10 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 // Unrescue brings an instance in rescue back, as a task: the rescue system goes
 // and the instance starts again (state building until it is active). A state
 // other than rescue is KindConflict naming the state.
-func (s *Service) Unrescue(ctx context.Context, instanceID string) (*Task, error) {
-	var t *Task
-	err := s.Change(ctx, func(q Queries) error {
-		in, next, err := lockInstance(ctx, q, instanceID, ActionUnrescue)
+func (s *Service) Unrescue(ctx context.Context, instanceID string) (*core.Task, error) {
+	var t *core.Task
+	err := s.change(ctx, func(q Queries) error {
+		in, next, err := lockInstance(ctx, q, instanceID, core.ActionUnrescue)
 		if err != nil {
 			return err
 		}
@@ -140,7 +141,7 @@ func (s *Service) Unrescue(ctx context.Context, instanceID string) (*Task, error
 			return err
 		}
 		// Building: the instance is on its way back; reconciliation leaves it alone.
-		if _, err := q.UpdateInstance(ctx, in.ID, InstanceUpdate{State: &next}); err != nil {
+		if _, err := q.UpdateInstance(ctx, in.ID, core.InstanceUpdate{State: &next}); err != nil {
 			return err
 		}
 		if t, err = s.Enqueue(ctx, q, KindInstanceUnrescue, "instance", in.ID, instancePayload{InstanceID: in.ID}); err != nil {
@@ -151,13 +152,13 @@ func (s *Service) Unrescue(ctx context.Context, instanceID string) (*Task, error
 	return t, err
 }
 
-func (s *Service) runInstanceRescue(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := Decode[rescuePayload](t)
+func (s *Service) runInstanceRescue(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	p, err := core.Decode[rescuePayload](t)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.rescue(ctx, p, progress)
-	if err != nil && LastAttempt(t, err) {
+	if err != nil && core.LastAttempt(t, err) {
 		s.FailInstance(ctx, p.InstanceID, "instance.rescue_failed", err)
 	}
 	return res, err
@@ -168,33 +169,33 @@ func (s *Service) rescue(ctx context.Context, p rescuePayload, progress func(int
 	if err != nil {
 		return nil, err
 	}
-	if in, _, err = s.BeginInstance(ctx, in.ID, ActionRescue); err != nil {
+	if in, _, err = s.BeginInstance(ctx, in.ID, core.ActionRescue); err != nil {
 		return nil, err
 	}
-	r, ok := rt.(Rescuer)
+	r, ok := rt.(core.Rescuer)
 	if !ok {
-		return nil, Errorf(KindConflict, "the %s runtime has no rescue mode", srv.Runtime)
+		return nil, core.Errorf(core.KindConflict, "the %s runtime has no rescue mode", srv.Runtime)
 	}
 	var pw []byte
 	if len(p.PasswordEnc) > 0 {
 		if pw, err = s.Sealer.Open(p.PasswordEnc); err != nil {
-			return nil, Permanent(fmt.Errorf("open rescue password: %w", err))
+			return nil, core.Permanent(fmt.Errorf("open rescue password: %w", err))
 		}
 	}
 	progress(20, "booting rescue system from "+p.ImageRef)
 	if err := r.Rescue(ctx, srv, in.RuntimeRef, p.ImageRef, string(pw)); err != nil {
 		return nil, fmt.Errorf("rescue instance %s: %w", in.Name, err)
 	}
-	return map[string]string{"instance_id": in.ID, "image_id": p.ImageID, "state": string(StateRescue)}, nil
+	return map[string]string{"instance_id": in.ID, "image_id": p.ImageID, "state": string(core.StateRescue)}, nil
 }
 
-func (s *Service) runInstanceUnrescue(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := Decode[instancePayload](t)
+func (s *Service) runInstanceUnrescue(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	p, err := core.Decode[instancePayload](t)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.unrescue(ctx, p.InstanceID, progress)
-	if err != nil && LastAttempt(t, err) {
+	if err != nil && core.LastAttempt(t, err) {
 		s.FailInstance(ctx, p.InstanceID, "instance.unrescue_failed", err)
 	}
 	return res, err
@@ -205,16 +206,16 @@ func (s *Service) unrescue(ctx context.Context, id string, progress func(int, st
 	if err != nil {
 		return nil, err
 	}
-	in, done, err := s.BeginInstance(ctx, in.ID, ActionUnrescue)
+	in, done, err := s.BeginInstance(ctx, in.ID, core.ActionUnrescue)
 	if err != nil {
 		return nil, err
 	}
 	if done { // an earlier attempt finished the work but not the task record
-		return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, nil
+		return map[string]string{"instance_id": in.ID, "state": string(core.StateActive)}, nil
 	}
-	r, ok := rt.(Rescuer)
+	r, ok := rt.(core.Rescuer)
 	if !ok {
-		return nil, Errorf(KindConflict, "the %s runtime has no rescue mode", srv.Runtime)
+		return nil, core.Errorf(core.KindConflict, "the %s runtime has no rescue mode", srv.Runtime)
 	}
 	progress(20, "removing rescue system")
 	if err := r.Unrescue(ctx, srv, in.RuntimeRef); err != nil {
@@ -225,10 +226,10 @@ func (s *Service) unrescue(ctx context.Context, id string, progress func(int, st
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.readyInstance(ctx, in.ID, st); err != nil {
+	if _, err := s.ReadyInstance(ctx, in.ID, st); err != nil {
 		return nil, err
 	}
-	return map[string]string{"instance_id": in.ID, "state": string(StateActive)}, nil
+	return map[string]string{"instance_id": in.ID, "state": string(core.StateActive)}, nil
 }
 
 // RescueImages are the public images a catalogue offers to boot in rescue, with
@@ -255,7 +256,7 @@ var RescueImages = []struct{ ID, Name, OSType string }{
 // order; images present (by id) are left as they are, so it runs at
 // every start and replicas racing for it do no harm. It returns how many it added.
 func (s *Service) SeedRescueImages(ctx context.Context) (int, error) {
-	if err := s.Check(ctx, ActionImageCreate, Resource{Type: ResourceImage}); err != nil {
+	if err := s.Check(ctx, core.ActionImageCreate, core.Resource{Type: core.ResourceImage}); err != nil {
 		return 0, err
 	}
 	added := 0
@@ -263,17 +264,17 @@ func (s *Service) SeedRescueImages(ctx context.Context) (int, error) {
 	for i, d := range RescueImages {
 		if _, err := s.store.GetImage(ctx, d.ID); err == nil {
 			continue
-		} else if ErrorKind(err) != KindNotFound {
+		} else if core.ErrorKind(err) != core.KindNotFound {
 			return added, err
 		}
-		im := &Image{ID: d.ID, Name: d.Name, Zone: ZonePub, OSType: d.OSType, CreatedAt: base.Add(time.Duration(i) * time.Microsecond)}
-		err := s.store.InTx(ctx, func(q Queries) error {
+		im := &core.Image{ID: d.ID, Name: d.Name, Zone: core.ZonePub, OSType: d.OSType, CreatedAt: base.Add(time.Duration(i) * time.Microsecond)}
+		err := core.InTx(ctx, s.store, func(q Queries) error {
 			if err := q.CreateImage(ctx, im); err != nil {
 				return err
 			}
 			return s.Audit(ctx, q, "image.create", "image", im.ID, im)
 		})
-		if ErrorKind(err) == KindConflict {
+		if core.ErrorKind(err) == core.KindConflict {
 			continue // another replica seeded it first
 		}
 		if err != nil {
