@@ -48,14 +48,14 @@ func actorOf(u *User, o Origin, realm string) Actor {
 // The user is named by UserID or by UserName. A strict login is held to the
 // login policy (policy.go), as Keystone's logins are: the user is looked for
 // in the domain DomainID or DomainName (the default domain when both are
-// empty; a user named by id without a domain is looked for in its own), a
-// user with a TOTP credential must give Passcode, and an expired password
-// uses a grace login or is refused. A login that opens an API token is
-// strict. Other logins are decided by the password alone, the name looked up
-// in every domain: a password sent with every request (HTTP Basic, the
-// panel's authinfo) cannot carry a one-time passcode nor spend a grace login
-// per request, and the panel's login and Keystone's own-password change carry
-// no passcode.
+// empty; a user named by id without a domain is looked for in its own), and an
+// expired password uses a grace login or is refused. A login that opens an API
+// token is strict. Other logins are decided by the password, the name looked
+// up in every domain: a password sent with every request (HTTP Basic, the
+// panel's authinfo) cannot spend a grace login per request. Every login of a
+// user with a TOTP credential must give Passcode, so such a user cannot log in
+// where none can be given (HTTP Basic, the panel's logins): a second factor is
+// never skipped by choosing another face.
 type PasswordLogin struct {
 	UserID, UserName     string
 	DomainID, DomainName string
@@ -180,15 +180,15 @@ func (s *Service) checkCredential(ctx context.Context, in PasswordLogin, source 
 		}
 		return nil, nil, err
 	}
+	// The second factor holds for every login: a user who has one cannot log in
+	// where no passcode can be given (HTTP Basic, the panel), only where it can.
 	methods := []string{"password"}
-	if strict {
-		used, err := s.checkPasscode(ctx, u, in.Passcode, source)
-		if err != nil {
-			return nil, nil, err
-		}
-		if used {
-			methods = append(methods, "totp")
-		}
+	used, err := s.checkPasscode(ctx, u, in.Passcode, source)
+	if err != nil {
+		return nil, nil, err
+	}
+	if used {
+		methods = append(methods, "totp")
 	}
 	return u, methods, nil
 }

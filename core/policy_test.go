@@ -197,6 +197,10 @@ func TestTOTPLogin(t *testing.T) {
 	// No passcode: 27's reason; a wrong one: wrong credentials.
 	_, err = login(e, "sam", "sam-password", "")
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonOTPRequired)
+	// Nor is the second factor skipped where no passcode can be given (HTTP
+	// Basic, the panel): those logins are refused.
+	_, err = authenticate(e.Svc, context.Background(), "sam", "sam-password", "192.0.2.7")
+	wantReason(t, err, core.KindUnauthenticated, core.ReasonOTPRequired)
 	_, err = login(e, "sam", "sam-password", "000000x")
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 	// A wrong password with no passcode is a wrong password, not "OTP required".
