@@ -228,8 +228,6 @@ func checkQuota(ctx context.Context, q Queries, p *TRSProject, n int) error {
 	return nil
 }
 
-func projectCond(id string) *Cond { return &Cond{Op: OpEq, Values: []string{id}} }
-
 // usable reports whether a machine can be handed out (now or once it is built).
 func usableMachine(in *Instance) bool {
 	return in.State == StateActive || in.State == StateBuilding
@@ -249,7 +247,7 @@ const (
 // to the user in q's transaction, so that in mode 1 no two users ever get the
 // same machine. A nil machine means there is none.
 func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string) (*Instance, string, error) {
-	held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &userID})
+	held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: ProjectCond(p.ID), UserID: &userID})
 	if err != nil {
 		return nil, "", err
 	}
@@ -275,7 +273,7 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 	if p.OperationMode != ModeSimultaneous {
 		return nil, "", nil
 	}
-	all, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID)})
+	all, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: ProjectCond(p.ID)})
 	if err != nil {
 		return nil, "", err
 	}
@@ -456,7 +454,7 @@ func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, st
 		if p.MinReserveVM <= 0 {
 			continue
 		}
-		free, _, err := s.store.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), Assigned: Ptr(false)})
+		free, _, err := s.store.ListMachines(ctx, MachineFilter{ProjectID: ProjectCond(p.ID), Assigned: Ptr(false)})
 		if err != nil {
 			return nil, err
 		}
@@ -528,7 +526,7 @@ func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(in
 			if err != nil {
 				return err
 			}
-			held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &u.ID})
+			held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: ProjectCond(p.ID), UserID: &u.ID})
 			if err != nil || len(held) > 0 {
 				return err
 			}

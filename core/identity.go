@@ -116,8 +116,14 @@ type IdentityStore interface {
 	AdvanceCredentialStep(ctx context.Context, id string, step int64) error
 }
 
+// DomainReader reads domains, by id or by name.
+type DomainReader interface {
+	GetDomain(ctx context.Context, id string) (*Domain, error)
+	GetDomainByName(ctx context.Context, name string) (*Domain, error)
+}
+
 // resolveDomain finds a domain by id or name; neither means the default domain.
-func (s *Service) resolveDomain(ctx context.Context, q Queries, id, name string) (*Domain, error) {
+func (s *Service) resolveDomain(ctx context.Context, q DomainReader, id, name string) (*Domain, error) {
 	var d *Domain
 	var err error
 	switch {

@@ -32,7 +32,6 @@ const (
 
 // Reasons of machine errors, stable for faces to map to their own codes.
 const (
-	ReasonQuotaExceeded   = "quota_exceeded"
 	ReasonMachineOccupied = "machine_occupied" // mode 1: the machine has its user already
 )
 
@@ -63,29 +62,11 @@ type AssignmentFilter struct {
 	SubjectID   *string
 }
 
-// MachineFilter selects machines (instances of TRS projects that are not deleted).
-type MachineFilter struct {
-	IDs       []string // when not nil, only these machines
-	ProjectID *Cond
-	State     *Cond
-	Assigned  *bool // has at least one user or group
-	UserID    *string
-	GroupID   *string
-	Page
-}
-
 // MachineStore keeps machines' assignments and their history.
 type MachineStore interface {
-	// ListMachines lists instances that belong to a project and are not deleted.
-	ListMachines(ctx context.Context, f MachineFilter) ([]*Instance, int, error)
-	// CountMachinesByServer counts machines that are not deleted, per server id.
-	CountMachinesByServer(ctx context.Context) (map[string]int, error)
 	// ListInstanceNames lists the names of every instance (deleted ones too) that
 	// start with prefix.
 	ListInstanceNames(ctx context.Context, prefix string) ([]string, error)
-	// LockMachine reads an instance and, on PostgreSQL inside a transaction, locks
-	// its row until the transaction ends; KindNotFound for an unknown id.
-	LockMachine(ctx context.Context, id string) (*Instance, error)
 	// LockFreeMachine returns the oldest machine of the project in state with no
 	// user or group, locked like LockMachine and free while the transaction
 	// lasts; KindNotFound when there is none. On PostgreSQL it skips machines
@@ -784,4 +765,8 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 		return nil, Permanent(fmt.Errorf("instance_init_script exited with %d: %s", out.ExitCode, msg))
 	}
 	return res, nil
+}
+
+func (q MachineQuery) check() error {
+	return CheckFilter(FilterCond("project_id", q.ProjectID), FilterCond("assigned", q.Assigned), FilterValue("user", q.UserID), FilterValue("group", q.GroupID))
 }

@@ -88,26 +88,6 @@ type FloatingIPRequest struct {
 	Ref string
 }
 
-// VolumeAssignment gives a user a volume in a TRS project. hostdeck keeps no volume
-// records of its own: the assignment is the record, and VolumeID is the caller's
-// name for the volume. Nothing is attached at the runtime yet.
-type VolumeAssignment struct {
-	ID        int64     `json:"id"`
-	UserID    string    `json:"user_id"`
-	ProjectID string    `json:"project_id"`
-	VolumeID  string    `json:"volume_id"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// VolumeAssignmentFilter selects volume assignments; nil fields do not filter.
-// Each takes the document's modifiers (eq, neq, in, nin).
-type VolumeAssignmentFilter struct {
-	UserID    *Cond
-	ProjectID *Cond
-	VolumeID  *Cond
-	Page
-}
-
 // SessionStore keeps sessions, floating IPs and volume assignments.
 type SessionStore interface {
 	CreateSession(ctx context.Context, s *Session) error
@@ -138,7 +118,6 @@ type SessionStore interface {
 	// KindConflict when the volume is already assigned in the project.
 	CreateVolumeAssignment(ctx context.Context, a *VolumeAssignment) error
 	GetVolumeAssignment(ctx context.Context, id int64) (*VolumeAssignment, error)
-	ListVolumeAssignments(ctx context.Context, f VolumeAssignmentFilter) ([]*VolumeAssignment, int, error)
 	DeleteVolumeAssignment(ctx context.Context, id int64) error
 }
 
@@ -621,4 +600,9 @@ func (s *Service) DeleteVolumeAssignment(ctx context.Context, id int64) error {
 		}
 		return s.Audit(ctx, q, "volume_assignment.delete", "volume_assignment", a.idString(), a)
 	})
+}
+
+func (f SessionFilter) check() error {
+	return CheckFilter(FilterCond("user_id", f.UserID), FilterCond("user_name", f.UserName), FilterCond("instance_id", f.InstanceID),
+		FilterValue("instance_name", f.InstanceName), FilterValue("project_id", f.ProjectID), FilterValue("connection_type", f.ConnType))
 }

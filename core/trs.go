@@ -530,3 +530,7 @@ func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProj
 	}
 	return st, nil
 }
+
+func (f TRSProjectFilter) check() error {
+	return CheckFilter(FilterValue("name", f.Name), FilterValue("domain", f.DomainID), FilterValue("user", f.UserID))
+}
