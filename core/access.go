@@ -350,17 +350,17 @@ func validRole(r Role) bool { return r == RoleAdmin || r == RoleMember }
 // the actor's own, is userNotFound.
 func managedUser(ctx context.Context, q Queries, id string) (*User, error) {
 	if !ValidID(id) {
-		return nil, userNotFound(id)
+		return nil, UserNotFound(id)
 	}
 	u, err := q.GetUser(ctx, id)
 	if ErrorKind(err) == KindNotFound {
-		return nil, userNotFound(id)
+		return nil, UserNotFound(id)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if a := ActorFrom(ctx); a.UserID != u.ID && !a.reaches(u) {
-		return nil, userNotFound(id)
+		return nil, UserNotFound(id)
 	}
 	return u, nil
 }

@@ -27,11 +27,11 @@ func checkGrant(ctx context.Context, q Queries, g Grant) error {
 		}
 	case GranteeGroup:
 		if !ValidID(g.Grantee.ID) {
-			return groupNotFound(g.Grantee.ID)
+			return GroupNotFound(g.Grantee.ID)
 		}
 		if _, err := q.GetGroup(ctx, g.Grantee.ID); err != nil {
 			if ErrorKind(err) == KindNotFound {
-				return groupNotFound(g.Grantee.ID)
+				return GroupNotFound(g.Grantee.ID)
 			}
 			return err
 		}

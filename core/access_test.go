@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/core/hosting"
 	"hostdeck/internal/testenv"
 )
@@ -337,7 +338,7 @@ func TestInstanceListIsTheRule(t *testing.T) {
 		}
 		all = append(all, in)
 	}
-	if err := e.Store.AddMachineAssignment(bg, &core.MachineAssignment{MachineID: all[3].ID, SubjectType: core.SubjectUser, SubjectID: sam.ID}); err != nil {
+	if err := e.Store.AddMachineAssignment(bg, &desktop.MachineAssignment{MachineID: all[3].ID, SubjectType: desktop.SubjectUser, SubjectID: sam.ID}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []*core.User{sam, tess} {

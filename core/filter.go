@@ -216,7 +216,7 @@ func (c Cond) Match(v string) bool {
 // boolCond turns a condition on a boolean (its values "true"/"false", any case)
 // into the answer it allows: nil when both values pass, else the one that does;
 // ok is false when none does. Ordered operators are KindInvalid on booleans.
-func boolCond(field string, c Cond) (want *bool, ok bool, err error) {
+func BoolCond(field string, c Cond) (want *bool, ok bool, err error) {
 	switch c.Op {
 	case OpGt, OpGte, OpLt, OpLte:
 		return nil, false, Invalid(field, "%s does not take %s:", field, c.Op)

@@ -107,7 +107,7 @@ type LimitQueries interface {
 // volumes to a project whose stored usage this month is at or above its usage
 // limit, or whose volumes would pass its buckets limit: KindConflict. It runs in
 // the transaction that adds them.
-func (s *Service) checkProjectLimits(ctx context.Context, q LimitQueries, projectID string, newInstances, newVolumes int) error {
+func (s *Service) CheckProjectLimits(ctx context.Context, q LimitQueries, projectID string, newInstances, newVolumes int) error {
 	l, err := LimitsOf(ctx, q, projectID)
 	if err != nil || newInstances+newVolumes == 0 {
 		return err

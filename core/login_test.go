@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/internal/testenv"
 )
 
@@ -73,7 +74,7 @@ func brokerLogin(name, password string) core.PasswordLogin {
 }
 
 // requestVM logs in as the broker's request-vm does and asks for a machine.
-func requestVM(svc *core.Service, ctx context.Context, in core.PasswordLogin, req core.VMRequestInput) (*core.Task, error) {
+func requestVM(svc *desktop.Service, ctx context.Context, in core.PasswordLogin, req desktop.VMRequestInput) (*core.Task, error) {
 	in.Opens = core.TokenAPI
 	l, err := svc.LoginPassword(ctx, in, origin)
 	if err != nil {

@@ -41,7 +41,7 @@ type VolumeAssignmentFilter struct {
 	Page
 }
 
-func (f VolumeAssignmentFilter) check() error {
+func (f VolumeAssignmentFilter) Check() error {
 	return CheckFilter(FilterCond("user_id", f.UserID), FilterCond("project_id", f.ProjectID), FilterCond("volume_id", f.VolumeID))
 }
 

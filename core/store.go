@@ -51,11 +51,8 @@ type Queries interface {
 	AuditStore
 	CatalogueStore
 	ProjectContentStore
-	TRSStore
 	IdentityStore
 	TokenStore
-	MachineStore
-	SessionStore
 	LimitStore
 	InstanceNumberStore
 	AccessStore

@@ -28,6 +28,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -42,13 +43,13 @@ type Options struct {
 }
 
 type face struct {
-	svc *core.Service
+	svc *desktop.Service
 	log *slog.Logger
 }
 
 // NewHandler returns the broker face over svc, with paths relative to its mount
 // point.
-func NewHandler(svc *core.Service, o Options) http.Handler {
+func NewHandler(svc *desktop.Service, o Options) http.Handler {
 	f := &face{svc: svc, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	post := http.MethodPost
@@ -160,8 +161,8 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
-	in := core.VMRequestInput{Project: body.AuthTenant, ProjectDomain: body.ProjectDomainName,
-		Session: core.SessionInput{ConnType: body.ConnType, ClientIP: body.IPAddress, ClientOS: body.OS, ClientInfo: body.Client}}
+	in := desktop.VMRequestInput{Project: body.AuthTenant, ProjectDomain: body.ProjectDomainName,
+		Session: desktop.SessionInput{ConnType: body.ConnType, ClientIP: body.IPAddress, ClientOS: body.OS, ClientInfo: body.Client}}
 	if in.Session.ClientIP == "" {
 		in.Session.ClientIP = httpx.RemoteIP(r)
 	}

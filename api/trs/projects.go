@@ -10,6 +10,7 @@ import (
 
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // flexBool is a boolean as the document's clients send it: true/false, or the
@@ -100,8 +101,8 @@ func (t *tagList) UnmarshalJSON(raw []byte) error {
 	return nil
 }
 
-func (b *projectBody) input() core.TRSProjectInput {
-	in := core.TRSProjectInput{
+func (b *projectBody) input() desktop.TRSProjectInput {
+	in := desktop.TRSProjectInput{
 		Name: b.Name, Description: b.Description, ParentID: b.ParentID, DomainID: b.DomainID,
 		FlavorID: b.FlavorID, ImageID: b.ImageID, NetworkID: b.NetworkID, AvailabilityZone: b.AvailabilityZone,
 		InstanceInitScript: b.InstanceInitScript, InstanceNamePattern: b.InstanceNamePattern, VolumeTypeID: b.VolumeTypeID,
@@ -121,22 +122,22 @@ func (b *projectBody) input() core.TRSProjectInput {
 }
 
 // decodeProject reads {"project": {...}}.
-func decodeProject(r *http.Request) (core.TRSProjectInput, error) {
+func decodeProject(r *http.Request) (desktop.TRSProjectInput, error) {
 	var doc struct {
 		Project *projectBody `json:"project"`
 	}
 	if err := rsproto.Decode(r, &doc); err != nil {
-		return core.TRSProjectInput{}, err
+		return desktop.TRSProjectInput{}, err
 	}
 	if doc.Project == nil {
-		return core.TRSProjectInput{}, core.Invalid("project", `the body must be {"project": {...}}`)
+		return desktop.TRSProjectInput{}, core.Invalid("project", `the body must be {"project": {...}}`)
 	}
 	return doc.Project.input(), nil
 }
 
 // projectView renders a TRS project as the document shows it; with_os_object adds
 // os_project, shaped like Keystone's project with the TRS settings.
-func (f *face) projectView(r *http.Request, p *core.TRSProject) map[string]any {
+func (f *face) projectView(r *http.Request, p *desktop.TRSProject) map[string]any {
 	nullable := func(s string) any {
 		if s == "" {
 			return nil
@@ -160,7 +161,7 @@ func (f *face) projectView(r *http.Request, p *core.TRSProject) map[string]any {
 		v["os_project"] = map[string]any{
 			"id": p.ID, "name": p.Name, "description": p.Description, "enabled": p.Enabled,
 			"domain_id": p.DomainID, "parent_id": p.ParentID, "is_domain": p.IsDomain, "tags": tags,
-			"project_type": core.ProjectTypeTRS, "links": map[string]string{"self": rsproto.BaseURL(r) + "/v3/projects/" + p.ID},
+			"project_type": desktop.ProjectTypeTRS, "links": map[string]string{"self": rsproto.BaseURL(r) + "/v3/projects/" + p.ID},
 			"flavor_id": p.FlavorID, "image_id": p.ImageID, "network_id": p.NetworkID,
 			"availability_zone": p.AvailabilityZone, "operation_mode": strconv.Itoa(p.OperationMode),
 		}
@@ -205,7 +206,7 @@ func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
 // domain id), operation_mode and with_os_object.
 func (f *face) listProjects(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	filter := core.TRSProjectFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain"),
+	filter := desktop.TRSProjectFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain"),
 		UserID: optionalQuery(r, "user")}
 	if v := q.Get("enabled"); v != "" {
 		b, err := strconv.ParseBool(strings.ToLower(v))

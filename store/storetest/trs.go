@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // The catalogue's seeded records (migration 0003).
@@ -71,12 +72,12 @@ func testCatalogue(t *testing.T, s core.Store) {
 	diff(t, []string{theirs.ID}, ids(vis, imageID))
 }
 
-func newTRSProject(t testing.TB, s core.Store, name string, mod func(*core.TRSProject)) *core.TRSProject {
+func newTRSProject(t testing.TB, s desktop.Store, name string, mod func(*desktop.TRSProject)) *desktop.TRSProject {
 	t.Helper()
-	p := &core.TRSProject{
+	p := &desktop.TRSProject{
 		Name: name, Description: "pool " + name, Enabled: true, DomainID: "default", ParentID: "default",
 		Tags: []string{"trs"}, FlavorID: seedFlavorSmall, ImageID: seedImageSample,
-		OperationMode: core.ModeStandard, NetworkID: "net-1", AvailabilityZone: "nova",
+		OperationMode: desktop.ModeStandard, NetworkID: "net-1", AvailabilityZone: "nova",
 		InstanceNamePattern: "trs-**", UserVolumeEnabled: true, VolumeSize: 1, CreatedAt: base,
 	}
 	if mod != nil {
@@ -86,9 +87,10 @@ func newTRSProject(t testing.TB, s core.Store, name string, mod func(*core.TRSPr
 	return p
 }
 
-func testTRSProjects(t *testing.T, s core.Store) {
+func testTRSProjects(t *testing.T, st core.Store) {
+	s := poolStore(t, st)
 	ctx := context.Background()
-	a := newTRSProject(t, s, "alpha", func(p *core.TRSProject) {
+	a := newTRSProject(t, s, "alpha", func(p *desktop.TRSProject) {
 		p.InstanceInitScript = "IyEvYmluL3NoCg=="
 		p.MinReserveVM = 2
 		p.MaxInstances = 10
@@ -112,59 +114,59 @@ func testTRSProjects(t *testing.T, s core.Store) {
 	ok(t, s.CreateProject(ctx, plain))
 	_, err = s.GetTRSProject(ctx, plain.ID)
 	wantKind(t, err, core.KindNotFound)
-	_, err = s.UpdateTRSProject(ctx, plain.ID, core.TRSProjectInput{Name: ptr("x")})
+	_, err = s.UpdateTRSProject(ctx, plain.ID, desktop.TRSProjectInput{Name: ptr("x")})
 	wantKind(t, err, core.KindNotFound)
 	// ...and its name does not clash with TRS projects.
 	newTRSProject(t, s, "plain", nil)
 
 	// Names are unique within a domain.
-	wantKind(t, s.CreateTRSProject(ctx, &core.TRSProject{Name: "alpha", DomainID: "default", FlavorID: seedFlavorSmall,
+	wantKind(t, s.CreateTRSProject(ctx, &desktop.TRSProject{Name: "alpha", DomainID: "default", FlavorID: seedFlavorSmall,
 		ImageID: seedImageSample, OperationMode: 1, InstanceNamePattern: "x*"}), core.KindConflict)
-	b := newTRSProject(t, s, "alpha", func(p *core.TRSProject) { p.DomainID = "other"; p.OperationMode = core.ModeSimultaneous })
-	c := newTRSProject(t, s, "gamma", func(p *core.TRSProject) { p.Enabled = false; p.Tags = nil })
+	b := newTRSProject(t, s, "alpha", func(p *desktop.TRSProject) { p.DomainID = "other"; p.OperationMode = desktop.ModeSimultaneous })
+	c := newTRSProject(t, s, "gamma", func(p *desktop.TRSProject) { p.Enabled = false; p.Tags = nil })
 	if c.Tags == nil {
 		t.Fatal("nil tags not normalised")
 	}
 
 	// Update changes what is set, in both rows.
-	u, err := s.UpdateTRSProject(ctx, a.ID, core.TRSProjectInput{
+	u, err := s.UpdateTRSProject(ctx, a.ID, desktop.TRSProjectInput{
 		Description: ptr("new"), Enabled: ptr(false), Tags: ptr([]string{"a", "b"}),
-		OperationMode: ptr(core.ModeSimultaneous), InstanceInitScript: ptr(""), MaxInstances: ptr(0),
+		OperationMode: ptr(desktop.ModeSimultaneous), InstanceInitScript: ptr(""), MaxInstances: ptr(0),
 	})
 	ok(t, err)
 	want := *a
 	want.Description, want.Enabled, want.Tags = "new", false, []string{"a", "b"}
-	want.OperationMode, want.InstanceInitScript, want.MaxInstances = core.ModeSimultaneous, "", 0
+	want.OperationMode, want.InstanceInitScript, want.MaxInstances = desktop.ModeSimultaneous, "", 0
 	want.UpdatedAt = u.UpdatedAt
 	diff(t, &want, u)
 	got, err = s.GetTRSProject(ctx, a.ID)
 	ok(t, err)
 	diff(t, u, got)
-	_, err = s.UpdateTRSProject(ctx, a.ID, core.TRSProjectInput{DomainID: ptr("other")})
+	_, err = s.UpdateTRSProject(ctx, a.ID, desktop.TRSProjectInput{DomainID: ptr("other")})
 	wantKind(t, err, core.KindConflict)
-	_, err = s.UpdateTRSProject(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", core.TRSProjectInput{Name: ptr("x")})
+	_, err = s.UpdateTRSProject(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", desktop.TRSProjectInput{Name: ptr("x")})
 	wantKind(t, err, core.KindNotFound)
 
 	// Listing and filters.
-	pid := func(p *core.TRSProject) string { return p.ID }
-	all, total, err := s.ListTRSProjects(ctx, core.TRSProjectFilter{})
+	pid := func(p *desktop.TRSProject) string { return p.ID }
+	all, total, err := s.ListTRSProjects(ctx, desktop.TRSProjectFilter{})
 	ok(t, err)
 	if total != 4 || len(all) != 4 {
 		t.Fatalf("list = %d %v", total, ids(all, pid))
 	}
-	list, _, err := s.ListTRSProjects(ctx, core.TRSProjectFilter{Name: ptr("alpha"), Page: core.Page{Sort: []string{"domain_id"}}})
+	list, _, err := s.ListTRSProjects(ctx, desktop.TRSProjectFilter{Name: ptr("alpha"), Page: core.Page{Sort: []string{"domain_id"}}})
 	ok(t, err)
 	diff(t, []string{a.ID, b.ID}, ids(list, pid))
-	list, _, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{Enabled: ptr(false)})
+	list, _, err = s.ListTRSProjects(ctx, desktop.TRSProjectFilter{Enabled: ptr(false)})
 	ok(t, err)
 	diff(t, []string{a.ID, c.ID}, ids(list, pid))
-	list, _, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{DomainID: ptr("other")})
+	list, _, err = s.ListTRSProjects(ctx, desktop.TRSProjectFilter{DomainID: ptr("other")})
 	ok(t, err)
 	diff(t, []string{b.ID}, ids(list, pid))
-	list, _, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{OperationMode: ptr(core.ModeSimultaneous)})
+	list, _, err = s.ListTRSProjects(ctx, desktop.TRSProjectFilter{OperationMode: ptr(desktop.ModeSimultaneous)})
 	ok(t, err)
 	diff(t, []string{a.ID, b.ID}, ids(list, pid))
-	list, _, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{IDs: []string{c.ID, b.ID}})
+	list, _, err = s.ListTRSProjects(ctx, desktop.TRSProjectFilter{IDs: []string{c.ID, b.ID}})
 	ok(t, err)
 	diff(t, []string{b.ID, c.ID}, ids(list, pid))
 	// Projects of a user: those it has a role on, whichever role.
@@ -172,18 +174,18 @@ func testTRSProjects(t *testing.T, s core.Store) {
 	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: c.ID, UserID: member.ID, Role: core.RoleMember}))
 	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: a.ID, UserID: member.ID, Role: core.RoleAdmin}))
 	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: a.ID, UserID: member.ID, Role: core.RoleMember}))
-	list, total, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{UserID: &member.ID})
+	list, total, err = s.ListTRSProjects(ctx, desktop.TRSProjectFilter{UserID: &member.ID})
 	ok(t, err)
 	diff(t, []string{a.ID, c.ID}, ids(list, pid))
 	if total != 2 {
 		t.Fatalf("projects of a user: total = %d", total)
 	}
-	list, total, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{IDs: []string{}})
+	list, total, err = s.ListTRSProjects(ctx, desktop.TRSProjectFilter{IDs: []string{}})
 	ok(t, err)
 	if len(list) != 0 || total != 0 {
 		t.Fatalf("empty ids = %d", total)
 	}
-	list, total, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{Page: core.Page{Sort: []string{"name", "domain_id"}, Offset: 3, Limit: 1}})
+	list, total, err = s.ListTRSProjects(ctx, desktop.TRSProjectFilter{Page: core.Page{Sort: []string{"name", "domain_id"}, Offset: 3, Limit: 1}})
 	ok(t, err)
 	if total != 4 || len(list) != 1 || list[0].Name != "plain" {
 		t.Fatalf("deep page = %d %+v", total, list)

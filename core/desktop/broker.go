@@ -1,9 +1,10 @@
-package core
+package desktop
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hostdeck/core"
 	"strings"
 	"time"
 )
@@ -64,7 +65,7 @@ type brokerPayload struct {
 	Session   SessionInput `json:"session"`
 	// Origin is where the request came from: the machine a task makes for it
 	// is audited as the user's act from there.
-	Origin Origin `json:"origin"`
+	Origin core.Origin `json:"origin"`
 }
 
 type brokerResult struct {
@@ -88,25 +89,25 @@ func (in VMRequestInput) Check() error {
 // KindInvalid with reason not_trs_project; no usable TRS project is
 // KindNotFound with reason no_trs_project; a full project with nothing to hand
 // out is KindConflict with reason quota_exceeded.
-func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, error) {
+func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*core.Task, error) {
 	in.Session.ConnType = strings.TrimSpace(in.Session.ConnType)
 	if err := in.Check(); err != nil {
 		return nil, err
 	}
-	a := ActorFrom(ctx)
+	a := core.ActorFrom(ctx)
 	if a.UserID == "" {
-		return nil, Errorf(KindUnauthenticated, "a machine is handed out to a user who logged in")
+		return nil, core.Errorf(core.KindUnauthenticated, "a machine is handed out to a user who logged in")
 	}
 	p, err := s.brokerProject(ctx, a, in.Project, in.ProjectDomain)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Check(ctx, ActionMachineRequest, Resource{Type: ResourceMachine, Project: p.ID}); err != nil {
+	if err := s.Check(ctx, core.ActionMachineRequest, core.Resource{Type: core.ResourceMachine, Project: p.ID}); err != nil {
 		return nil, err
 	}
-	var t *Task
-	err = s.Change(ctx, func(q Queries) error {
-		pl := brokerPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: Origin{Face: a.Face, Source: a.Source}}
+	var t *core.Task
+	err = s.change(ctx, func(q Queries) error {
+		pl := brokerPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: core.Origin{Face: a.Face, Source: a.Source}}
 		m, how, err := s.pickMachine(ctx, q, p, a.UserID)
 		if err != nil {
 			return err
@@ -124,7 +125,7 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, erro
 			// get-vm follows the machine until it is active.
 			t, err = s.RecordDone(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl, brokerResult{InstanceID: m.ID, How: how})
 		} else if t, err = s.Enqueue(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl); err != nil {
-			return &Error{Kind: KindUnavailable, Reason: ReasonTaskStartFailed, Message: "the request could not be started", Err: err}
+			return &core.Error{Kind: core.KindUnavailable, Reason: ReasonTaskStartFailed, Message: "the request could not be started", Err: err}
 		}
 		if err != nil {
 			return err
@@ -139,17 +140,17 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, erro
 
 // brokerProject finds the TRS project a user asks for: the one named, or the
 // single enabled TRS project the user has a role on.
-func (s *Service) brokerProject(ctx context.Context, u Actor, name, domain string) (*TRSProject, error) {
+func (s *Service) brokerProject(ctx context.Context, u core.Actor, name, domain string) (*TRSProject, error) {
 	none := func(msg string) error {
-		return Reasoned(KindNotFound, ReasonNoTRSProject, msg, "user_name", u.Name)
+		return core.Reasoned(core.KindNotFound, ReasonNoTRSProject, msg, "user_name", u.Name)
 	}
-	f := TRSProjectFilter{Enabled: Ptr(true), UserID: &u.UserID}
+	f := TRSProjectFilter{Enabled: core.Ptr(true), UserID: &u.UserID}
 	if domain != "" {
 		id := ""
-		if strings.EqualFold(domain, DefaultDomainID) {
-			id, domain = DefaultDomainID, ""
+		if strings.EqualFold(domain, core.DefaultDomainID) {
+			id, domain = core.DefaultDomainID, ""
 		}
-		d, err := s.resolveDomain(ctx, s.store, id, domain)
+		d, err := s.ResolveDomain(ctx, s.store, id, domain)
 		if err != nil {
 			return nil, err
 		}
@@ -169,9 +170,9 @@ func (s *Service) brokerProject(ctx context.Context, u Actor, name, domain strin
 				return nil, err
 			}
 			if len(all) == 0 {
-				return nil, Reasoned(KindInvalid, ReasonNotTRSProject, "project "+name+" is not a TRS project", "project_name", name)
+				return nil, core.Reasoned(core.KindInvalid, ReasonNotTRSProject, "project "+name+" is not a TRS project", "project_name", name)
 			}
-		} else if ErrorKind(err) != KindNotFound {
+		} else if core.ErrorKind(err) != core.KindNotFound {
 			return nil, err
 		}
 	}
@@ -192,12 +193,12 @@ func (s *Service) brokerProject(ctx context.Context, u Actor, name, domain strin
 // checkRoom refuses a request that would need a new machine when no server has
 // room for one (KindConflict, reason no_instance).
 func checkRoom(ctx context.Context, q Queries, p *TRSProject) error {
-	load, err := CountLoad(ctx, q)
+	load, err := core.CountLoad(ctx, q)
 	if err != nil {
 		return err
 	}
-	if _, err := PlaceBy(ctx, q, nil, load, "machine"); ErrorKind(err) == KindConflict {
-		return Reasoned(KindConflict, ReasonNoInstance,
+	if _, err := core.PlaceBy(ctx, q, nil, load, "machine"); core.ErrorKind(err) == core.KindConflict {
+		return core.Reasoned(core.KindConflict, ReasonNoInstance,
 			fmt.Sprintf("no machine to hand out in project %s, and no server has room for a new one", p.Name), "project_name", p.Name)
 	} else if err != nil {
 		return err
@@ -217,20 +218,20 @@ func checkQuota(ctx context.Context, q Queries, p *TRSProject, n int) error {
 	}
 	used := 0
 	for st, n := range states {
-		if st != StateDeleted {
+		if st != core.StateDeleted {
 			used += n
 		}
 	}
 	if used+n > p.MaxInstances {
-		return Reasoned(KindConflict, ReasonQuotaExceeded,
+		return core.Reasoned(core.KindConflict, core.ReasonQuotaExceeded,
 			fmt.Sprintf("quota of project %s exceeded: %d of %d machines", p.Name, used, p.MaxInstances), "project_name", p.Name)
 	}
 	return nil
 }
 
 // usable reports whether a machine can be handed out (now or once it is built).
-func usableMachine(in *Instance) bool {
-	return in.State == StateActive || in.State == StateBuilding
+func usableMachine(in *core.Instance) bool {
+	return in.State == core.StateActive || in.State == core.StateBuilding
 }
 
 // How a broker request got its machine.
@@ -246,8 +247,8 @@ const (
 // With assign, a machine not yet held is locked, checked free again and assigned
 // to the user in q's transaction, so that in mode 1 no two users ever get the
 // same machine. A nil machine means there is none.
-func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string) (*Instance, string, error) {
-	held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: ProjectCond(p.ID), UserID: &userID})
+func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string) (*core.Instance, string, error) {
+	held, _, err := q.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID), UserID: &userID})
 	if err != nil {
 		return nil, "", err
 	}
@@ -258,9 +259,9 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 	}
 	// A free machine, active ones first, locked (on PostgreSQL concurrent
 	// hand-outs skip each other's) and assigned.
-	for _, st := range []InstanceState{StateActive, StateBuilding} {
+	for _, st := range []core.InstanceState{core.StateActive, core.StateBuilding} {
 		m, err := q.LockFreeMachine(ctx, p.ID, st)
-		if ErrorKind(err) == KindNotFound {
+		if core.ErrorKind(err) == core.KindNotFound {
 			continue
 		} else if err != nil {
 			return nil, "", err
@@ -273,14 +274,14 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 	if p.OperationMode != ModeSimultaneous {
 		return nil, "", nil
 	}
-	all, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: ProjectCond(p.ID)})
+	all, _, err := q.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID)})
 	if err != nil {
 		return nil, "", err
 	}
-	var best *Instance
+	var best *core.Instance
 	bestN := 0
 	for _, m := range all {
-		if m.State != StateActive {
+		if m.State != core.StateActive {
 			continue
 		}
 		users, err := subjectsOf(ctx, q, m.ID, SubjectUser)
@@ -305,21 +306,21 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 // once: one freed meanwhile, or a new one. It does not wait for the machine to be
 // built (that would hold a worker the build itself may need): get-vm follows the
 // machine's state.
-func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	pl, err := Decode[brokerPayload](t)
+func (s *Service) runBrokerRequest(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	pl, err := core.Decode[brokerPayload](t)
 	if err != nil {
 		return nil, err
 	}
 	u, err := s.store.GetUser(ctx, pl.UserID)
 	if err != nil {
-		if ErrorKind(err) == KindNotFound {
-			return nil, Permanent(fmt.Errorf("user %s is gone", pl.UserID))
+		if core.ErrorKind(err) == core.KindNotFound {
+			return nil, core.Permanent(fmt.Errorf("user %s is gone", pl.UserID))
 		}
 		return nil, err
 	}
-	actx := WithActor(ctx, actorOf(u, pl.Origin, ""))
+	actx := core.WithActor(ctx, core.ActorOf(u, pl.Origin, ""))
 	res := brokerResult{}
-	err = s.store.InTx(actx, func(q Queries) error {
+	err = core.InTx(actx, s.store, func(q Queries) error {
 		p, err := q.GetTRSProject(actx, pl.ProjectID)
 		if err != nil {
 			return err
@@ -337,8 +338,8 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 	progress(10, "creating a machine")
 	created, err := s.createMachines(actx, pl.ProjectID, 1, []string{u.ID}, nil)
 	if err != nil {
-		if ErrorKind(err) == KindConflict || ErrorKind(err) == KindInvalid {
-			return nil, Permanent(err)
+		if core.ErrorKind(err) == core.KindConflict || core.ErrorKind(err) == core.KindInvalid {
+			return nil, core.Permanent(err)
 		}
 		return nil, err
 	}
@@ -356,19 +357,19 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 // active (instance_state), or it runs without an address (instance_ip). When the request is completed, a
 // session is recorded for the caller (the acting user in ctx).
 func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, error) {
-	notFound := Reasoned(KindNotFound, ReasonRequestNotFound, "request "+requestID+" not found", "request_id", requestID)
-	if !ValidID(requestID) {
+	notFound := core.Reasoned(core.KindNotFound, ReasonRequestNotFound, "request "+requestID+" not found", "request_id", requestID)
+	if !core.ValidID(requestID) {
 		return nil, notFound
 	}
 	t, err := s.store.GetTask(ctx, requestID)
-	if ErrorKind(err) == KindNotFound || err == nil && t.Kind != KindBrokerRequestVM {
+	if core.ErrorKind(err) == core.KindNotFound || err == nil && t.Kind != KindBrokerRequestVM {
 		return nil, notFound
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.Check(ctx, ActionVMRequestView, Resource{Type: ResourceVMRequest, ID: t.ID, Owner: t.TargetID}); err != nil {
-		if ErrorKind(err) == KindForbidden {
-			return nil, Reasoned(KindForbidden, ReasonRequestForbidden, "request "+requestID+" belongs to another user", "request_id", requestID)
+	if err := s.Check(ctx, core.ActionVMRequestView, core.Resource{Type: core.ResourceVMRequest, ID: t.ID, Owner: t.TargetID}); err != nil {
+		if core.ErrorKind(err) == core.KindForbidden {
+			return nil, core.Reasoned(core.KindForbidden, ReasonRequestForbidden, "request "+requestID+" belongs to another user", "request_id", requestID)
 		}
 		return nil, err
 	}
@@ -381,38 +382,38 @@ func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, erro
 	}
 	out := &VMRequest{ID: t.ID, Status: RequestInProgress, Progress: t.Progress, Message: t.Message}
 	switch t.Status {
-	case TaskSuccess:
-	case TaskFailure, TaskRevoked:
-		return nil, Reasoned(KindConflict, ReasonTaskFailed, "request "+t.ID+" failed: "+t.Error, "request_id", t.ID)
+	case core.TaskSuccess:
+	case core.TaskFailure, core.TaskRevoked:
+		return nil, core.Reasoned(core.KindConflict, ReasonTaskFailed, "request "+t.ID+" failed: "+t.Error, "request_id", t.ID)
 	default:
 		return out, nil
 	}
 	var res brokerResult
 	if err := json.Unmarshal(t.Result, &res); err != nil {
-		return nil, &Error{Kind: KindInternal, Reason: ReasonTaskProcessing, Message: "the result of request " + t.ID + " cannot be read", Err: err}
+		return nil, &core.Error{Kind: core.KindInternal, Reason: ReasonTaskProcessing, Message: "the result of request " + t.ID + " cannot be read", Err: err}
 	}
 	m, err := s.machine(ctx, res.InstanceID)
-	if ErrorKind(err) == KindNotFound {
-		return nil, Reasoned(KindConflict, ReasonTaskProcessing, "the machine of request "+t.ID+" is gone", "request_id", t.ID)
+	if core.ErrorKind(err) == core.KindNotFound {
+		return nil, core.Reasoned(core.KindConflict, ReasonTaskProcessing, "the machine of request "+t.ID+" is gone", "request_id", t.ID)
 	} else if err != nil {
 		return nil, err
 	}
 	out.Machine = m
 	switch {
-	case m.State == StateBuilding || m.State == StateRebooting:
+	case m.State == core.StateBuilding || m.State == core.StateRebooting:
 		out.Progress, out.Message = 50, "waiting for machine "+m.Name
 		return out, nil
-	case m.State == StateError && res.How == handCreated:
+	case m.State == core.StateError && res.How == handCreated:
 		name := pl.ProjectID
 		if p, err := s.store.GetProject(ctx, pl.ProjectID); err == nil {
 			name = p.Name
 		}
-		return nil, Reasoned(KindConflict, ReasonCreateFailed, "machine "+m.Name+" could not be created", "project_name", name)
-	case m.State != StateActive:
-		return nil, Reasoned(KindConflict, ReasonInstanceState, fmt.Sprintf("machine %s is in state %s", m.Name, m.State),
+		return nil, core.Reasoned(core.KindConflict, ReasonCreateFailed, "machine "+m.Name+" could not be created", "project_name", name)
+	case m.State != core.StateActive:
+		return nil, core.Reasoned(core.KindConflict, ReasonInstanceState, fmt.Sprintf("machine %s is in state %s", m.Name, m.State),
 			"instance_id", m.ID, "instance_status", string(m.State))
 	case m.Address == "":
-		return nil, Reasoned(KindConflict, ReasonInstanceIP, "machine "+m.Name+" has no address", "instance_id", m.ID)
+		return nil, core.Reasoned(core.KindConflict, ReasonInstanceIP, "machine "+m.Name+" has no address", "instance_id", m.ID)
 	}
 	out.Status, out.Progress, out.Message = RequestCompleted, 100, ""
 	in := pl.Session
@@ -426,10 +427,10 @@ func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, erro
 // BrokerProjects lists the names of the enabled TRS projects the user has a role
 // on (the user itself, or an administrator, asks: user.view).
 func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, error) {
-	if err := s.Check(ctx, ActionUserView, userResource(userID)); err != nil {
+	if err := s.Check(ctx, core.ActionUserView, core.UserResource(userID)); err != nil {
 		return nil, err
 	}
-	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: Ptr(true), UserID: &userID})
+	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: core.Ptr(true), UserID: &userID})
 	if err != nil {
 		return nil, err
 	}
@@ -444,8 +445,8 @@ func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, 
 
 // runTRSPool keeps MinReserveVM free machines in every enabled TRS project,
 // creating the difference. A project over its quota is skipped.
-func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: Ptr(true)})
+func (s *Service) runTRSPool(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: core.Ptr(true)})
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +455,7 @@ func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, st
 		if p.MinReserveVM <= 0 {
 			continue
 		}
-		free, _, err := s.store.ListMachines(ctx, MachineFilter{ProjectID: ProjectCond(p.ID), Assigned: Ptr(false)})
+		free, _, err := s.store.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID), Assigned: core.Ptr(false)})
 		if err != nil {
 			return nil, err
 		}
@@ -469,7 +470,7 @@ func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, st
 			continue
 		}
 		if _, err := s.createMachines(ctx, p.ID, need, nil, nil); err != nil {
-			if k := ErrorKind(err); k == KindConflict || k == KindInvalid {
+			if k := core.ErrorKind(err); k == core.KindConflict || k == core.KindInvalid {
 				s.Log.Warn("trs pool: project not refilled", "project", p.Name, "err", err)
 				continue
 			}
@@ -486,15 +487,15 @@ type autoAllocatePayload struct {
 
 // AutoAllocateUsers starts a task that gives each member of a TRS project (a user
 // with a role on it) who holds no machine there a free machine (admins only).
-func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*Task, error) {
-	if err := s.Check(ctx, ActionProjectAllocate, On(ResourceProject, projectID)); err != nil {
+func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionProjectAllocate, core.On(core.ResourceProject, projectID)); err != nil {
 		return nil, err
 	}
-	if !ValidID(projectID) {
-		return nil, NotFound("project", projectID)
+	if !core.ValidID(projectID) {
+		return nil, core.NotFound("project", projectID)
 	}
-	var t *Task
-	err := s.Change(ctx, func(q Queries) error {
+	var t *core.Task
+	err := s.change(ctx, func(q Queries) error {
 		if _, err := q.GetTRSProject(ctx, projectID); err != nil {
 			return err
 		}
@@ -509,24 +510,24 @@ func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*Tas
 
 // runAutoAllocate assigns free machines to the project's members without one,
 // each in its own transaction; members left over are reported.
-func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	pl, err := Decode[autoAllocatePayload](t)
+func (s *Service) runAutoAllocate(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	pl, err := core.Decode[autoAllocatePayload](t)
 	if err != nil {
 		return nil, err
 	}
-	users, _, err := s.store.ListUsers(ctx, UserFilter{ProjectID: &pl.ProjectID})
+	users, _, err := s.store.ListUsers(ctx, core.UserFilter{ProjectID: &pl.ProjectID})
 	if err != nil {
 		return nil, err
 	}
 	assigned := map[string]string{}
 	waiting := []string{}
 	for _, u := range users {
-		err = s.store.InTx(ctx, func(q Queries) error {
+		err = core.InTx(ctx, s.store, func(q Queries) error {
 			p, err := q.GetTRSProject(ctx, pl.ProjectID)
 			if err != nil {
 				return err
 			}
-			held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: ProjectCond(p.ID), UserID: &u.ID})
+			held, _, err := q.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID), UserID: &u.ID})
 			if err != nil || len(held) > 0 {
 				return err
 			}
@@ -550,7 +551,7 @@ func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(in
 }
 
 // pickFree assigns a free machine of p to the user, or returns nil.
-func (s *Service) pickFree(ctx context.Context, q Queries, p *TRSProject, userID string) (*Instance, error) {
+func (s *Service) pickFree(ctx context.Context, q Queries, p *TRSProject, userID string) (*core.Instance, error) {
 	only := *p
 	only.OperationMode = ModeStandard // do not fall back to sharing
 	m, _, err := s.pickMachine(ctx, q, &only, userID)

@@ -1,8 +1,9 @@
-package core
+package desktop
 
 import (
 	"context"
 	"encoding/base64"
+	"hostdeck/core"
 	"strconv"
 	"strings"
 	"time"
@@ -91,7 +92,7 @@ type TRSProjectFilter struct {
 	DomainID      *string
 	OperationMode *int
 	UserID        *string // projects the user has a role on
-	Page
+	core.Page
 }
 
 // TRSProjectStats are the counts of a project's machines, computed from its
@@ -118,7 +119,7 @@ type TRSDefaults struct {
 }
 
 // withDefaults fills what configuration left unset.
-func (d TRSDefaults) withDefaults() TRSDefaults {
+func (d TRSDefaults) WithDefaults() TRSDefaults {
 	if d.OperationMode == 0 {
 		d.OperationMode = ModeStandard
 	}
@@ -146,17 +147,17 @@ type TRSStore interface {
 	// KindConflict when the new name is taken in the domain.
 	UpdateTRSProject(ctx context.Context, id string, u TRSProjectInput) (*TRSProject, error)
 	// CountInstancesByState counts a project's instances per state (deleted ones too).
-	CountInstancesByState(ctx context.Context, projectID string) (map[InstanceState]int, error)
+	CountInstancesByState(ctx context.Context, projectID string) (map[core.InstanceState]int, error)
 }
 
 // --- TRS projects ---
 
 // TRSProjectDefaults returns the configured defaults of new TRS projects.
 func (s *Service) TRSProjectDefaults(ctx context.Context) (TRSDefaults, error) {
-	if err := s.Check(ctx, ActionProjectView, Resource{Type: ResourceProject}); err != nil {
+	if err := s.Check(ctx, core.ActionProjectView, core.Resource{Type: core.ResourceProject}); err != nil {
 		return TRSDefaults{}, err
 	}
-	return s.Cfg.TRS, nil
+	return s.cfg.Defaults, nil
 }
 
 // CheckInstanceNamePattern reports whether pattern can name machines: it holds at
@@ -164,13 +165,13 @@ func (s *Service) TRSProjectDefaults(ctx context.Context) (TRSDefaults, error) {
 func CheckInstanceNamePattern(pattern string) error {
 	switch {
 	case strings.TrimSpace(pattern) == "":
-		return Invalid("instance_name_pattern", "instance_name_pattern must not be empty")
+		return core.Invalid("instance_name_pattern", "instance_name_pattern must not be empty")
 	case !strings.Contains(pattern, "*"):
-		return Invalid("instance_name_pattern", "instance_name_pattern needs at least one '*' for the machine number")
+		return core.Invalid("instance_name_pattern", "instance_name_pattern needs at least one '*' for the machine number")
 	case len(pattern) > 200:
-		return Invalid("instance_name_pattern", "instance_name_pattern is longer than 200 characters")
+		return core.Invalid("instance_name_pattern", "instance_name_pattern is longer than 200 characters")
 	case strings.ContainsAny(pattern, " \t\r\n/"):
-		return Invalid("instance_name_pattern", "instance_name_pattern must not contain spaces or '/'")
+		return core.Invalid("instance_name_pattern", "instance_name_pattern must not contain spaces or '/'")
 	}
 	return nil
 }
@@ -181,10 +182,10 @@ func CheckInitScript(script string) error {
 		return nil
 	}
 	if len(script) > MaxInitScriptLen {
-		return Invalid("instance_init_script", "instance_init_script is longer than %d characters", MaxInitScriptLen)
+		return core.Invalid("instance_init_script", "instance_init_script is longer than %d characters", MaxInitScriptLen)
 	}
 	if _, err := base64.StdEncoding.DecodeString(script); err != nil {
-		return Invalid("instance_init_script", "instance_init_script is not valid base64")
+		return core.Invalid("instance_init_script", "instance_init_script is not valid base64")
 	}
 	return nil
 }
@@ -229,62 +230,62 @@ func NextInstanceName(pattern string, n int) string {
 // and image. Flavor and image must name records of the catalogue.
 func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInput, create bool) error {
 	if create && in.Name == nil {
-		return Invalid("name", "name is required")
+		return core.Invalid("name", "name is required")
 	}
 	if in.Name != nil {
-		if err := CheckName("name", strings.TrimSpace(*in.Name), 64); err != nil {
+		if err := core.CheckName("name", strings.TrimSpace(*in.Name), 64); err != nil {
 			return err
 		}
 	}
-	if err := CheckOptional(in.Description, func(v string) error { return CheckText("description", v, 1000) }); err != nil {
+	if err := core.CheckOptional(in.Description, func(v string) error { return core.CheckText("description", v, 1000) }); err != nil {
 		return err
 	}
 	for field, v := range map[string]*string{"domain_id": in.DomainID, "parent_id": in.ParentID, "network_id": in.NetworkID,
 		"availability_zone": in.AvailabilityZone, "volume_type_id": in.VolumeTypeID} {
-		if err := CheckOptional(v, func(v string) error { return CheckLine(field, v, 64) }); err != nil {
+		if err := core.CheckOptional(v, func(v string) error { return core.CheckLine(field, v, 64) }); err != nil {
 			return err
 		}
 	}
 	if in.Tags != nil {
 		if len(*in.Tags) > 100 {
-			return Invalid("tags", "at most 100 tags are allowed")
+			return core.Invalid("tags", "at most 100 tags are allowed")
 		}
 		for _, t := range *in.Tags {
-			if err := CheckName("tags", strings.TrimSpace(t), 255); err != nil {
+			if err := core.CheckName("tags", strings.TrimSpace(t), 255); err != nil {
 				return err
 			}
 		}
 	}
 	if create && (in.FlavorID == nil || *in.FlavorID == "") {
-		return Invalid("flavor_id", "flavor_id is required")
+		return core.Invalid("flavor_id", "flavor_id is required")
 	}
 	if in.FlavorID != nil {
-		if !ValidID(*in.FlavorID) {
-			return Invalid("flavor_id", "unknown flavor %q", *in.FlavorID)
+		if !core.ValidID(*in.FlavorID) {
+			return core.Invalid("flavor_id", "unknown flavor %q", *in.FlavorID)
 		}
 		if _, err := q.GetFlavor(ctx, *in.FlavorID); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return Invalid("flavor_id", "unknown flavor %q", *in.FlavorID)
+			if core.ErrorKind(err) == core.KindNotFound {
+				return core.Invalid("flavor_id", "unknown flavor %q", *in.FlavorID)
 			}
 			return err
 		}
 	}
 	if create && (in.ImageID == nil || *in.ImageID == "") {
-		return Invalid("image_id", "image_id is required")
+		return core.Invalid("image_id", "image_id is required")
 	}
 	if in.ImageID != nil {
-		if !ValidID(*in.ImageID) {
-			return Invalid("image_id", "unknown image %q", *in.ImageID)
+		if !core.ValidID(*in.ImageID) {
+			return core.Invalid("image_id", "unknown image %q", *in.ImageID)
 		}
 		if _, err := q.GetImage(ctx, *in.ImageID); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return Invalid("image_id", "unknown image %q", *in.ImageID)
+			if core.ErrorKind(err) == core.KindNotFound {
+				return core.Invalid("image_id", "unknown image %q", *in.ImageID)
 			}
 			return err
 		}
 	}
 	if in.OperationMode != nil && *in.OperationMode != ModeStandard && *in.OperationMode != ModeSimultaneous {
-		return Invalid("operation_mode", "operation_mode must be %d (standard) or %d (simultaneous)", ModeStandard, ModeSimultaneous)
+		return core.Invalid("operation_mode", "operation_mode must be %d (standard) or %d (simultaneous)", ModeStandard, ModeSimultaneous)
 	}
 	if in.InstanceInitScript != nil {
 		if err := CheckInitScript(*in.InstanceInitScript); err != nil {
@@ -292,7 +293,7 @@ func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInp
 		}
 	}
 	if in.MinReserveVM != nil && (*in.MinReserveVM < 0 || *in.MinReserveVM > 10000) {
-		return Invalid("min_reserve_vm", "min_reserve_vm must be between 0 and 10000")
+		return core.Invalid("min_reserve_vm", "min_reserve_vm must be between 0 and 10000")
 	}
 	if in.InstanceNamePattern != nil {
 		if err := CheckInstanceNamePattern(*in.InstanceNamePattern); err != nil {
@@ -300,10 +301,10 @@ func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInp
 		}
 	}
 	if in.VolumeSize != nil && (*in.VolumeSize < 0 || *in.VolumeSize > 1<<16) {
-		return Invalid("volume_size", "volume_size must be between 0 and %d", 1<<16)
+		return core.Invalid("volume_size", "volume_size must be between 0 and %d", 1<<16)
 	}
 	if in.MaxInstances != nil && (*in.MaxInstances < 0 || *in.MaxInstances > 1_000_000) {
-		return Invalid("max_instances", "max_instances must be between 0 (unlimited) and 1000000")
+		return core.Invalid("max_instances", "max_instances must be between 0 (unlimited) and 1000000")
 	}
 	if in.AllowedNetworks != nil {
 		if err := CheckAllowedNetworks(*in.AllowedNetworks); err != nil {
@@ -316,23 +317,23 @@ func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInp
 // normTRSInput trims what is trimmed before storing.
 func normTRSInput(in *TRSProjectInput) {
 	if in.Name != nil {
-		in.Name = Ptr(strings.TrimSpace(*in.Name))
+		in.Name = core.Ptr(strings.TrimSpace(*in.Name))
 	}
 	if in.DomainID != nil && *in.DomainID == "" {
-		in.DomainID = Ptr(DefaultDomain)
+		in.DomainID = core.Ptr(DefaultDomain)
 	}
 	if in.Tags != nil && *in.Tags == nil {
-		in.Tags = Ptr([]string{})
+		in.Tags = core.Ptr([]string{})
 	}
 	if in.AllowedNetworks != nil {
-		in.AllowedNetworks = Ptr(normNetworks(*in.AllowedNetworks))
+		in.AllowedNetworks = core.Ptr(normNetworks(*in.AllowedNetworks))
 	}
 }
 
 // trsNameConflict gives a store conflict on a TRS project the field it is about.
 func trsNameConflict(err error, name, domain string) error {
-	if ErrorKind(err) == KindConflict {
-		return &Error{Kind: KindConflict, Field: "name",
+	if core.ErrorKind(err) == core.KindConflict {
+		return &core.Error{Kind: core.KindConflict, Field: "name",
 			Message: "project " + name + " already exists in domain " + domain, Err: err}
 	}
 	return err
@@ -342,13 +343,13 @@ func trsNameConflict(err error, name, domain string) error {
 // defaults. Unknown flavor or image is KindInvalid (Field flavor_id / image_id); a
 // name taken in the domain is KindConflict.
 func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TRSProject, error) {
-	if err := s.Check(ctx, ActionProjectCreate, Resource{Type: ResourceProject}); err != nil {
+	if err := s.Check(ctx, core.ActionProjectCreate, core.Resource{Type: core.ResourceProject}); err != nil {
 		return nil, err
 	}
 	normTRSInput(&in)
-	d := s.Cfg.TRS
+	d := s.cfg.Defaults
 	p := &TRSProject{
-		ID: NewID(), Enabled: true, DomainID: DefaultDomain, Tags: []string{}, AllowedNetworks: []string{},
+		ID: core.NewID(), Enabled: true, DomainID: DefaultDomain, Tags: []string{}, AllowedNetworks: []string{},
 		OperationMode: d.OperationMode, AvailabilityZone: d.AvailabilityZone, MinReserveVM: d.MinReserveVM,
 		InstanceNamePattern: d.InstanceNamePattern, UserVolumeEnabled: d.UserVolumeEnabled,
 		VolumeSize: d.VolumeSize, VolumeTypeID: d.VolumeTypeID,
@@ -359,7 +360,7 @@ func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TR
 	}
 	now := s.Now().UTC()
 	p.CreatedAt, p.UpdatedAt = now, now
-	err := s.store.InTx(ctx, func(q Queries) error {
+	err := core.InTx(ctx, s.store, func(q Queries) error {
 		if err := s.checkTRSInput(ctx, q, in, true); err != nil {
 			return err
 		}
@@ -424,15 +425,15 @@ func applyTRSInput(p *TRSProject, in TRSProjectInput) {
 // UpdateTRSProject changes the fields that are given, with the same checks as
 // CreateTRSProject.
 func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProjectInput) (*TRSProject, error) {
-	if err := s.Check(ctx, ActionProjectEdit, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, core.ActionProjectEdit, core.On(core.ResourceProject, id)); err != nil {
 		return nil, err
 	}
-	if !ValidID(id) {
-		return nil, NotFound("project", id)
+	if !core.ValidID(id) {
+		return nil, core.NotFound("project", id)
 	}
 	normTRSInput(&in)
 	var p *TRSProject
-	err := s.store.InTx(ctx, func(q Queries) error {
+	err := core.InTx(ctx, s.store, func(q Queries) error {
 		old, err := q.GetTRSProject(ctx, id)
 		if err != nil {
 			return err
@@ -460,29 +461,29 @@ func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProject
 
 // GetTRSProject returns one TRS project.
 func (s *Service) GetTRSProject(ctx context.Context, id string) (*TRSProject, error) {
-	if err := s.Check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, core.ActionProjectView, core.On(core.ResourceProject, id)); err != nil {
 		return nil, err
 	}
-	if !ValidID(id) {
-		return nil, NotFound("project", id)
+	if !core.ValidID(id) {
+		return nil, core.NotFound("project", id)
 	}
 	return s.store.GetTRSProject(ctx, id)
 }
 
 // ListTRSProjects lists TRS projects.
 func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*TRSProject, int, error) {
-	if err := s.Check(ctx, ActionProjectView, Resource{Type: ResourceProject}); err != nil {
+	if err := s.Check(ctx, core.ActionProjectView, core.Resource{Type: core.ResourceProject}); err != nil {
 		return nil, 0, err
 	}
 	if err := f.check(); err != nil {
 		return nil, 0, err
 	}
 	if f.OperationMode != nil && *f.OperationMode != ModeStandard && *f.OperationMode != ModeSimultaneous {
-		return nil, 0, Invalid("operation_mode", "operation_mode must be %d or %d", ModeStandard, ModeSimultaneous)
+		return nil, 0, core.Invalid("operation_mode", "operation_mode must be %d or %d", ModeStandard, ModeSimultaneous)
 	}
 	// The document's domain filter is a name; hostdeck's clients send ids. Both work.
 	if f.DomainID != nil {
-		if _, err := s.store.GetDomain(ctx, *f.DomainID); ErrorKind(err) == KindNotFound {
+		if _, err := s.store.GetDomain(ctx, *f.DomainID); core.ErrorKind(err) == core.KindNotFound {
 			if d, err := s.store.GetDomainByName(ctx, *f.DomainID); err == nil {
 				f.DomainID = &d.ID
 			}
@@ -497,7 +498,7 @@ func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*T
 // machine): free is active without a user, occupied has one or more users,
 // simultaneous more than one.
 func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProjectStats, error) {
-	if err := s.Check(ctx, ActionProjectView, On(ResourceProject, id)); err != nil {
+	if err := s.Check(ctx, core.ActionProjectView, core.On(core.ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	if _, err := s.GetTRSProject(ctx, id); err != nil {
@@ -507,19 +508,19 @@ func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProj
 	if err != nil {
 		return nil, err
 	}
-	st := &TRSProjectStats{Active: counts[StateActive], Error: counts[StateError]}
+	st := &TRSProjectStats{Active: counts[core.StateActive], Error: counts[core.StateError]}
 	for state, n := range counts {
-		if state != StateDeleted {
+		if state != core.StateDeleted {
 			st.Created += n
 		}
 	}
-	ms, _, err := s.ListMachines(ctx, MachineQuery{ProjectID: &Cond{Op: OpEq, Values: []string{id}}})
+	ms, _, err := s.ListMachines(ctx, MachineQuery{ProjectID: &core.Cond{Op: core.OpEq, Values: []string{id}}})
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range ms {
 		switch n := len(m.Users); {
-		case n == 0 && m.State == StateActive:
+		case n == 0 && m.State == core.StateActive:
 			st.Free++
 		case n > 1:
 			st.Simultaneous++
@@ -532,5 +533,5 @@ func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProj
 }
 
 func (f TRSProjectFilter) check() error {
-	return CheckFilter(FilterValue("name", f.Name), FilterValue("domain", f.DomainID), FilterValue("user", f.UserID))
+	return core.CheckFilter(core.FilterValue("name", f.Name), core.FilterValue("domain", f.DomainID), core.FilterValue("user", f.UserID))
 }

@@ -1,8 +1,9 @@
-package core
+package desktop
 
 import (
 	"context"
 	"fmt"
+	"hostdeck/core"
 	"net/netip"
 	"strings"
 )
@@ -34,11 +35,11 @@ func parseNetwork(s string) (netip.Prefix, error) {
 // CheckAllowedNetworks validates a Web Guard list: CIDRs or single addresses.
 func CheckAllowedNetworks(nets []string) error {
 	if len(nets) > maxAllowedNetworks {
-		return Invalid("allowed_networks", "at most %d networks are allowed", maxAllowedNetworks)
+		return core.Invalid("allowed_networks", "at most %d networks are allowed", maxAllowedNetworks)
 	}
 	for _, n := range nets {
 		if _, err := parseNetwork(n); err != nil {
-			return Invalid("allowed_networks", "%q is not a CIDR or an IP address", n)
+			return core.Invalid("allowed_networks", "%q is not a CIDR or an IP address", n)
 		}
 	}
 	return nil
@@ -71,7 +72,7 @@ func CheckWebGuard(p *TRSProject, source string) error {
 			}
 		}
 	}
-	return Reasoned(KindForbidden, ReasonWebGuard,
+	return core.Reasoned(core.KindForbidden, core.ReasonWebGuard,
 		fmt.Sprintf("requests from %s are not allowed for project %s", source, p.Name),
 		"project_name", p.Name, "ip_address", source)
 }
@@ -80,11 +81,11 @@ func CheckWebGuard(p *TRSProject, source string) error {
 // actor's Source). A project that is gone passes.
 func (s *Service) guardProject(ctx context.Context, projectID string) error {
 	p, err := s.store.GetTRSProject(ctx, projectID)
-	if ErrorKind(err) == KindNotFound {
+	if core.ErrorKind(err) == core.KindNotFound {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return CheckWebGuard(p, ActorFrom(ctx).Source)
+	return CheckWebGuard(p, core.ActorFrom(ctx).Source)
 }
