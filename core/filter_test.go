@@ -191,7 +191,7 @@ func TestListFilterBounds(t *testing.T) {
 		{"domain_id", func(v string) error { _, _, err := e.Svc.ListGroups(ctx, core.GroupFilter{DomainID: &v}); return err }},
 		{"type", func(v string) error { _, err := e.Svc.ListCredentials(ctx, "", v); return err }},
 		{"domain", func(v string) error {
-			_, _, err := e.Desktop.ListTRSProjects(ctx, desktop.TRSProjectFilter{DomainID: &v})
+			_, _, err := e.Desktop.ListPools(ctx, desktop.PoolFilter{DomainID: &v})
 			return err
 		}},
 		{"project_id", func(v string) error {

@@ -33,7 +33,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
 	srv := e.Server(t, "node-1", 20)
-	p := newTRSProject(t, e, "limited", desktop.ModeSimultaneous, 0, "")
+	p := newPool(t, e, "limited", desktop.ModeSimultaneous, 0, "")
 
 	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(2)}); err != nil {
 		t.Fatal(err)
@@ -84,8 +84,8 @@ func TestProjectUsagePerMonth(t *testing.T) {
 	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now})
 	ctx := e.AdminCtx()
 	srv := e.Server(t, "node-1", 20)
-	p := newTRSProject(t, e, "metered", desktop.ModeSimultaneous, 0, "")
-	other := newTRSProject(t, e, "idle", desktop.ModeSimultaneous, 0, "")
+	p := newPool(t, e, "metered", desktop.ModeSimultaneous, 0, "")
+	other := newPool(t, e, "idle", desktop.ModeSimultaneous, 0, "")
 	cm, err := e.Desktop.CreateMachines(ctx, p.ID, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -220,19 +220,19 @@ var operator = &User{Name: "satellite-admin", Role: RoleAdmin}
 // storage satellite's): its raw Authorization header is the operator token
 // (Config.OperatorToken, compared in constant time), or in its place an API
 // token (optionally after "Bearer ") of a user the access policy lets use the
-// storage module (administrators). Either acts in RealmSatellite: on the
+// storage module (administrators). Either acts in RealmStorage: on the
 // satellite's customer accounts only. Anything else is KindForbidden with the
 // message "Forbidden", or "Authorization not enabled." when no operator token
 // is configured.
 func (s *Service) LoginOperator(ctx context.Context, header string, o Origin) (*Login, error) {
 	if tok := s.Cfg.OperatorToken; tok != "" && subtle.ConstantTimeCompare([]byte(header), []byte(tok)) == 1 {
-		return &Login{Actor: ActorOf(operator, o, RealmSatellite)}, nil
+		return &Login{Actor: ActorOf(operator, o, RealmStorage)}, nil
 	}
 	if header != "" {
 		t, u, err := s.lookupToken(ctx, TokenAPI, strings.TrimPrefix(header, "Bearer "))
 		switch ErrorKind(err) {
 		case "":
-			l := &Login{Actor: ActorOf(u, o, RealmSatellite), User: u, Token: t}
+			l := &Login{Actor: ActorOf(u, o, RealmStorage), User: u, Token: t}
 			p, err := LoadPermissions(ctx, s.store, l.Actor)
 			if err != nil {
 				return nil, err

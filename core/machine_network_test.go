@@ -25,7 +25,7 @@ func TestMachineNetworkName(t *testing.T) {
 		{"p", "39523179-37b5-4fd7-bf14-a1f7134a6b1f", "hostdeck-net-39523179-37b5-4fd7-bf14-a1f7134a6b1f"},
 		{"p", "lab_net.2", "hostdeck-net-lab_net.2"},
 	} {
-		if got := desktop.MachineNetwork(&desktop.TRSProject{ID: tc.id, NetworkID: tc.networkID}); got != tc.want {
+		if got := desktop.MachineNetwork(&desktop.Pool{ID: tc.id, NetworkID: tc.networkID}); got != tc.want {
 			t.Errorf("network of %q/%q = %q, want %q", tc.id, tc.networkID, got, tc.want)
 		}
 	}
@@ -33,12 +33,12 @@ func TestMachineNetworkName(t *testing.T) {
 	// same for every project, different for another network_id.
 	seen := map[string]string{}
 	for _, id := range []string{"my net/1", "my net/2", strings.Repeat("n", 65), "сеть"} {
-		got := desktop.MachineNetwork(&desktop.TRSProject{ID: "p", NetworkID: id})
+		got := desktop.MachineNetwork(&desktop.Pool{ID: "p", NetworkID: id})
 		rest, ok := strings.CutPrefix(got, "hostdeck-net-")
 		if _, err := hex.DecodeString(rest); !ok || err != nil || len(rest) != 16 {
 			t.Errorf("network of %q = %q", id, got)
 		}
-		if again := desktop.MachineNetwork(&desktop.TRSProject{ID: "q", NetworkID: id}); again != got {
+		if again := desktop.MachineNetwork(&desktop.Pool{ID: "q", NetworkID: id}); again != got {
 			t.Errorf("network of %q = %q, then %q", id, got, again)
 		}
 		if other, dup := seen[got]; dup {
@@ -56,15 +56,15 @@ func TestMachineNetworkSim(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
 	e.Server(t, "node-1", 50)
-	pa := newTRSProject(t, e, "lab-a", desktop.ModeStandard, 0, "")
-	pb := newTRSProject(t, e, "lab-b", desktop.ModeSimultaneous, 0, "")
+	pa := newPool(t, e, "lab-a", desktop.ModeStandard, 0, "")
+	pb := newPool(t, e, "lab-b", desktop.ModeSimultaneous, 0, "")
 	shared := "39523179-37b5-4fd7-bf14-a1f7134a6b1f"
-	pc := newTRSProject(t, e, "lab-c", desktop.ModeSimultaneous, 0, "")
-	if _, err := e.Desktop.UpdateTRSProject(ctx, pc.ID, desktop.TRSProjectInput{NetworkID: &shared}); err != nil {
+	pc := newPool(t, e, "lab-c", desktop.ModeSimultaneous, 0, "")
+	if _, err := e.Desktop.UpdatePool(ctx, pc.ID, desktop.PoolInput{NetworkID: &shared}); err != nil {
 		t.Fatal(err)
 	}
 
-	made := func(p *desktop.TRSProject, n int) []*desktop.Machine {
+	made := func(p *desktop.Pool, n int) []*desktop.Machine {
 		t.Helper()
 		res, err := e.Desktop.CreateMachines(ctx, p.ID, n, nil, nil)
 		if err != nil {
@@ -93,7 +93,7 @@ func TestMachineNetworkSim(t *testing.T) {
 	seen := map[string]bool{}
 	blocks := map[netip.Prefix]string{}
 	for _, g := range []struct {
-		p    *desktop.TRSProject
+		p    *desktop.Pool
 		want string
 	}{{pa, "hostdeck-trs-" + pa.ID}, {pb, "hostdeck-trs-" + pb.ID}, {pc, "hostdeck-net-" + shared}} {
 		ms := made(g.p, 3)
@@ -144,10 +144,10 @@ func TestDockerMachineNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	project := func(name string) *desktop.TRSProject {
+	project := func(name string) *desktop.Pool {
 		t.Helper()
 		mode, pattern := desktop.ModeStandard, prefix+name+"-**"
-		p, err := e.Desktop.CreateTRSProject(ctx, desktop.TRSProjectInput{Name: &name, FlavorID: ptr(flavorSmall), ImageID: &im.ID,
+		p, err := e.Desktop.CreatePool(ctx, desktop.PoolInput{Name: &name, FlavorID: ptr(flavorSmall), ImageID: &im.ID,
 			OperationMode: &mode, InstanceNamePattern: &pattern})
 		if err != nil {
 			t.Fatal(err)
@@ -167,7 +167,7 @@ func TestDockerMachineNetwork(t *testing.T) {
 				}
 			}
 		}
-		for _, p := range []*desktop.TRSProject{pa, pb} {
+		for _, p := range []*desktop.Pool{pa, pb} {
 			if err := d.RemoveNetwork(bg, srv, desktop.MachineNetwork(p)); err != nil {
 				t.Errorf("cleanup network: %v", err)
 			}

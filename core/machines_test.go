@@ -10,15 +10,15 @@ import (
 	"hostdeck/internal/testenv"
 )
 
-// newTRSProject creates a TRS project on the seeded catalogue.
-func newTRSProject(t *testing.T, e *testenv.Env, name string, mode, quota int, script string) *desktop.TRSProject {
+// newPool creates a TRS project on the seeded catalogue.
+func newPool(t *testing.T, e *testenv.Env, name string, mode, quota int, script string) *desktop.Pool {
 	t.Helper()
-	in := desktop.TRSProjectInput{Name: &name, FlavorID: ptr(flavorSmall), ImageID: ptr(imageSample),
+	in := desktop.PoolInput{Name: &name, FlavorID: ptr(flavorSmall), ImageID: ptr(imageSample),
 		OperationMode: &mode, MaxInstances: &quota}
 	if script != "" {
 		in.InstanceInitScript = ptr(base64.StdEncoding.EncodeToString([]byte(script)))
 	}
-	p, err := e.Desktop.CreateTRSProject(e.AdminCtx(), in)
+	p, err := e.Desktop.CreatePool(e.AdminCtx(), in)
 	if err != nil {
 		t.Fatalf("create project: %v", err)
 	}
@@ -38,7 +38,7 @@ func TestCreateMachines(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
 	srv := e.Server(t, "node-1", 10)
-	p := newTRSProject(t, e, "lab", desktop.ModeStandard, 0, "echo ready > /tmp/ready")
+	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "echo ready > /tmp/ready")
 	alice := newMember(t, e, "alice")
 	staff := newGroup(t, e, "staff")
 
@@ -154,7 +154,7 @@ func TestMachineQuotaAndModes(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
 	e.Server(t, "node-1", 10)
-	p := newTRSProject(t, e, "small", desktop.ModeSimultaneous, 2, "")
+	p := newPool(t, e, "small", desktop.ModeSimultaneous, 2, "")
 	res, err := e.Desktop.CreateMachines(ctx, p.ID, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func TestMachineQuotaAndModes(t *testing.T) {
 		t.Fatalf("users = %v %v", users, err)
 	}
 	// A second project with the same pattern takes the next free names.
-	q := newTRSProject(t, e, "other", desktop.ModeStandard, 0, "")
+	q := newPool(t, e, "other", desktop.ModeStandard, 0, "")
 	more, err := e.Desktop.CreateMachines(ctx, q.ID, 1, nil, nil)
 	if err != nil || more.Machines[0].Name != "trs-03" {
 		t.Fatalf("next name = %+v %v", more, err)
@@ -195,11 +195,11 @@ func TestMachineQuotaAndModes(t *testing.T) {
 			t.Fatalf("task: %s %s", got.Status, got.Error)
 		}
 	}
-	st, err := e.Desktop.TRSProjectStatistics(context.Background(), p.ID)
+	st, err := e.Desktop.PoolStatistics(context.Background(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (desktop.TRSProjectStats{Created: 2, Active: 2, Free: 1, Occupied: 1, Simultaneous: 1}); *st != want {
+	if want := (desktop.PoolStats{Created: 2, Active: 2, Free: 1, Occupied: 1, Simultaneous: 1}); *st != want {
 		t.Fatalf("statistics = %+v, want %+v", *st, want)
 	}
 }

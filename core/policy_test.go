@@ -262,7 +262,7 @@ func TestWebGuardRules(t *testing.T) {
 			t.Fatalf("CheckAllowedNetworks(%q) = %v, want invalid", bad, err)
 		}
 	}
-	p := &desktop.TRSProject{Name: "lab", AllowedNetworks: []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"}}
+	p := &desktop.Pool{Name: "lab", AllowedNetworks: []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"}}
 	for _, tc := range []struct {
 		source string
 		ok     bool
@@ -278,7 +278,7 @@ func TestWebGuardRules(t *testing.T) {
 			t.Fatalf("CheckWebGuard(%q) = %v, want reason web_guard", tc.source, err)
 		}
 	}
-	if err := desktop.CheckWebGuard(&desktop.TRSProject{}, "203.0.113.1"); err != nil {
+	if err := desktop.CheckWebGuard(&desktop.Pool{}, "203.0.113.1"); err != nil {
 		t.Fatalf("an empty list refuses: %v", err)
 	}
 }
@@ -286,17 +286,17 @@ func TestWebGuardRules(t *testing.T) {
 func TestWebGuardProjectSetting(t *testing.T) {
 	e := testenv.New(t)
 	name, fl, im := "guarded", "0a7e5c1d-7f3b-4c2a-9d10-000000000001", "1b8f6d2e-8a4c-4d3b-8e21-000000000001"
-	_, err := e.Desktop.CreateTRSProject(e.AdminCtx(), desktop.TRSProjectInput{Name: &name, FlavorID: &fl, ImageID: &im,
+	_, err := e.Desktop.CreatePool(e.AdminCtx(), desktop.PoolInput{Name: &name, FlavorID: &fl, ImageID: &im,
 		AllowedNetworks: &[]string{"10.0.0.0/33"}})
 	if core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != "allowed_networks" {
 		t.Fatalf("bad network: %v", err)
 	}
-	p, err := e.Desktop.CreateTRSProject(e.AdminCtx(), desktop.TRSProjectInput{Name: &name, FlavorID: &fl, ImageID: &im,
+	p, err := e.Desktop.CreatePool(e.AdminCtx(), desktop.PoolInput{Name: &name, FlavorID: &fl, ImageID: &im,
 		AllowedNetworks: &[]string{" 10.1.2.3/8 ", "192.0.2.7"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.Desktop.GetTRSProject(e.AdminCtx(), p.ID)
+	got, err := e.Desktop.GetPool(e.AdminCtx(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

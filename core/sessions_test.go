@@ -248,7 +248,7 @@ func TestVolumeAssignments(t *testing.T) {
 	ctx := e.AdminCtx()
 	alice := newMember(t, e, "alice")
 	name := "lab"
-	p, err := e.Desktop.CreateTRSProject(ctx, desktop.TRSProjectInput{Name: &name, FlavorID: ptr(flavorSmall), ImageID: ptr(imageSample)})
+	p, err := e.Desktop.CreatePool(ctx, desktop.PoolInput{Name: &name, FlavorID: ptr(flavorSmall), ImageID: ptr(imageSample)})
 	if err != nil {
 		t.Fatal(err)
 	}

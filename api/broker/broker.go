@@ -161,7 +161,7 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
-	in := desktop.VMRequestInput{Project: body.AuthTenant, ProjectDomain: body.ProjectDomainName,
+	in := desktop.HandOutInput{Project: body.AuthTenant, ProjectDomain: body.ProjectDomainName,
 		Session: desktop.SessionInput{ConnType: body.ConnType, ClientIP: body.IPAddress, ClientOS: body.OS, ClientInfo: body.Client}}
 	if in.Session.ClientIP == "" {
 		in.Session.ClientIP = httpx.RemoteIP(r)
@@ -173,7 +173,7 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := f.svc.RequestVM(r.Context(), in)
+	t, err := f.svc.RequestMachine(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := f.svc.GetVM(core.WithActor(r.Context(), l.Actor), body.Request)
+	req, err := f.svc.GetHandOut(core.WithActor(r.Context(), l.Actor), body.Request)
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func (f *face) getProjects(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	names, err := f.svc.BrokerProjects(r.Context(), l.User.ID)
+	names, err := f.svc.UserPools(r.Context(), l.User.ID)
 	if err != nil {
 		return err
 	}

@@ -83,11 +83,11 @@ func (r *response) code() int {
 }
 
 // project creates a TRS project with users member of it (password name+"-password").
-func project(tb testing.TB, env *testenv.Env, name string, mode, quota int, users ...string) *desktop.TRSProject {
+func project(tb testing.TB, env *testenv.Env, name string, mode, quota int, users ...string) *desktop.Pool {
 	tb.Helper()
 	ctx := env.AdminCtx()
 	fl, im := flavorSmall, imageSample
-	p, err := env.Desktop.CreateTRSProject(ctx, desktop.TRSProjectInput{Name: &name, FlavorID: &fl, ImageID: &im, OperationMode: &mode, MaxInstances: &quota})
+	p, err := env.Desktop.CreatePool(ctx, desktop.PoolInput{Name: &name, FlavorID: &fl, ImageID: &im, OperationMode: &mode, MaxInstances: &quota})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func TestBrokerWebGuard(t *testing.T) {
 	p := project(t, env, "lab", desktop.ModeStandard, 5, "trs")
 	guard := func(nets ...string) {
 		t.Helper()
-		if _, err := env.Desktop.UpdateTRSProject(env.AdminCtx(), p.ID, desktop.TRSProjectInput{AllowedNetworks: &nets}); err != nil {
+		if _, err := env.Desktop.UpdatePool(env.AdminCtx(), p.ID, desktop.PoolInput{AllowedNetworks: &nets}); err != nil {
 			t.Fatal(err)
 		}
 	}

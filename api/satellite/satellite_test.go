@@ -431,7 +431,7 @@ func TestProjectWithInstances(t *testing.T) {
 	ctx := env.AdminCtx()
 	env.Server(t, "node-1", 10)
 	name, mode := "pool", desktop.ModeSimultaneous
-	p, err := env.Desktop.CreateTRSProject(ctx, desktop.TRSProjectInput{Name: &name, OperationMode: &mode,
+	p, err := env.Desktop.CreatePool(ctx, desktop.PoolInput{Name: &name, OperationMode: &mode,
 		FlavorID: ptr("0a7e5c1d-7f3b-4c2a-9d10-000000000001"), ImageID: ptr("1b8f6d2e-8a4c-4d3b-8e21-000000000001")})
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,7 @@ func BenchmarkListServersWithOS(b *testing.B) {
 	}
 	for p := range projects {
 		name := fmt.Sprintf("lab-%d", p)
-		proj, err := env.Desktop.CreateTRSProject(ctx, desktop.TRSProjectInput{Name: &name, FlavorID: ptr(smallFlavor), ImageID: ptr(sampleImage)})
+		proj, err := env.Desktop.CreatePool(ctx, desktop.PoolInput{Name: &name, FlavorID: ptr(smallFlavor), ImageID: ptr(sampleImage)})
 		if err != nil {
 			b.Fatal(err)
 		}

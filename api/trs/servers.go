@@ -284,17 +284,17 @@ type serverViews struct {
 	f        *face
 	r        *http.Request
 	osObject bool
-	projects map[string]*desktop.TRSProject
+	projects map[string]*desktop.Pool
 }
 
 func newServerViews(f *face, r *http.Request) *serverViews {
-	return &serverViews{f: f, r: r, osObject: withOSObject(r), projects: map[string]*desktop.TRSProject{}}
+	return &serverViews{f: f, r: r, osObject: withOSObject(r), projects: map[string]*desktop.Pool{}}
 }
 
-func (v *serverViews) project(ctx context.Context, id string) *desktop.TRSProject {
+func (v *serverViews) project(ctx context.Context, id string) *desktop.Pool {
 	p, ok := v.projects[id]
 	if !ok {
-		p, _ = v.f.svc.GetTRSProject(ctx, id) // a missing project shows as empty fields
+		p, _ = v.f.svc.GetPool(ctx, id) // a missing project shows as empty fields
 		v.projects[id] = p
 	}
 	return p

@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// This file holds TRS machines: instances of a TRS project, and their assignment
-// to users and groups. A machine is a core.Instance whose ProjectID names a TRS
+// This file holds pool machines: instances of a pool, and their assignment
+// to users and groups. A machine is a core.Instance whose ProjectID names a
 // project; assignments are many-to-many, and every assignment and its removal is
 // kept as an AssignmentEvent.
 
@@ -85,7 +85,7 @@ type MachineStore interface {
 	ListAssignmentEvents(ctx context.Context, machineID string) ([]*AssignmentEvent, error)
 }
 
-// Machine is a TRS machine with the ids of its users and groups.
+// Machine is a pool machine with the ids of its users and groups.
 type Machine struct {
 	*core.Instance
 	Users  []string `json:"users"`
@@ -126,7 +126,7 @@ func machineNotFound(id string) error { return core.NotFound("server", id) }
 // than 64) is named by the first 16 hex digits of its SHA-256 instead, so that
 // the name is always one a runtime accepts. A machine keeps the network it was
 // created on when the project's network_id changes later.
-func MachineNetwork(p *TRSProject) string {
+func MachineNetwork(p *Pool) string {
 	if p.NetworkID == "" {
 		return "hostdeck-trs-" + p.ID
 	}
@@ -194,7 +194,7 @@ const ReasonNoRoom = "no_room"
 // placeMachine picks the server of a new machine of project p from the load
 // counted so far; a full fleet (or none) is KindConflict with reason no_room and
 // the project's name, so that a face can say in which project it failed.
-func placeMachine(ctx context.Context, q Queries, load map[string]int, p *TRSProject) (*core.Server, error) {
+func placeMachine(ctx context.Context, q Queries, load map[string]int, p *Pool) (*core.Server, error) {
 	srv, err := core.PlaceBy(ctx, q, nil, load, "machine")
 	if core.ErrorKind(err) == core.KindConflict {
 		return nil, core.Reasoned(core.KindConflict, ReasonNoRoom,
@@ -203,7 +203,7 @@ func placeMachine(ctx context.Context, q Queries, load map[string]int, p *TRSPro
 	return srv, err
 }
 
-// CreateMachines creates count machines (1..maxMachineBatch) in a TRS project, assigns
+// CreateMachines creates count machines (1..maxMachineBatch) in a pool, assigns
 // them the users and groups given and starts one KindMachineCreate task each.
 // Over the project's quota is KindConflict with Reason quota_exceeded; a full
 // fleet is KindConflict with reason no_room; unknown users or groups are
@@ -230,7 +230,7 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 		if err := q.LockServers(ctx); err != nil {
 			return err
 		}
-		p, err := q.GetTRSProject(ctx, projectID)
+		p, err := q.GetPool(ctx, projectID)
 		if core.ErrorKind(err) == core.KindNotFound {
 			return core.Invalid("project_id", "unknown project %q", projectID)
 		} else if err != nil {
@@ -341,8 +341,8 @@ func (s *Service) unassign(ctx context.Context, q Queries, machineID, subjectTyp
 		Action: ActionUnassign, Actor: core.ActorFrom(ctx).Name, At: s.Now().UTC()})
 }
 
-// lockMachine loads and locks a live TRS machine with its project.
-func lockMachine(ctx context.Context, q Queries, id string) (*core.Instance, *TRSProject, error) {
+// lockMachine loads and locks a live pool machine with its project.
+func lockMachine(ctx context.Context, q Queries, id string) (*core.Instance, *Pool, error) {
 	if !core.ValidID(id) {
 		return nil, nil, machineNotFound(id)
 	}
@@ -355,7 +355,7 @@ func lockMachine(ctx context.Context, q Queries, id string) (*core.Instance, *TR
 	if inst.ProjectID == "" || inst.State == core.StateDeleted {
 		return nil, nil, machineNotFound(id)
 	}
-	p, err := q.GetTRSProject(ctx, inst.ProjectID)
+	p, err := q.GetPool(ctx, inst.ProjectID)
 	if core.ErrorKind(err) == core.KindNotFound {
 		return nil, nil, machineNotFound(id)
 	}
@@ -377,7 +377,7 @@ func subjectsOf(ctx context.Context, q Queries, machineID, subjectType string) (
 
 // assignAll assigns subjects to the locked machine: those already assigned are no
 // Change; in mode 1 a machine takes at most one user.
-func (s *Service) assignAll(ctx context.Context, q Queries, inst *core.Instance, p *TRSProject, subjectType string, ids []string) error {
+func (s *Service) assignAll(ctx context.Context, q Queries, inst *core.Instance, p *Pool, subjectType string, ids []string) error {
 	have, err := subjectsOf(ctx, q, inst.ID, subjectType)
 	if err != nil {
 		return err
@@ -602,7 +602,7 @@ func (s *Service) withAssignments(ctx context.Context, insts []*core.Instance) (
 	return out, nil
 }
 
-// GetMachine returns a TRS machine with its users and groups.
+// GetMachine returns a pool machine with its users and groups.
 func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
 	if err := s.Check(ctx, core.ActionMachineView, core.On(core.ResourceMachine, id)); err != nil {
 		return nil, err
@@ -628,7 +628,7 @@ func (s *Service) machine(ctx context.Context, id string) (*Machine, error) {
 	return ms[0], nil
 }
 
-// ListMachines lists TRS machines with their users and groups.
+// ListMachines lists pool machines with their users and groups.
 func (s *Service) ListMachines(ctx context.Context, mq MachineQuery) ([]*Machine, int, error) {
 	if err := s.Check(ctx, core.ActionMachineView, core.Resource{Type: core.ResourceMachine}); err != nil {
 		return nil, 0, err
@@ -731,7 +731,7 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 	if _, err := core.Lifecycle(inst, core.ActionReady); err != nil {
 		return nil, err // deleted meanwhile, or failed for good already
 	}
-	proj, err := s.store.GetTRSProject(ctx, inst.ProjectID)
+	proj, err := s.store.GetPool(ctx, inst.ProjectID)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ type Service struct {
 // Config is the configuration of the pools: the defaults of new pools and the
 // CIDR users' floating IPs come from.
 type Config struct {
-	Defaults       TRSDefaults
+	Defaults       PoolDefaults
 	FloatingIPPool string // DefaultFloatingIPPool when empty
 }
 
@@ -37,10 +37,10 @@ func New(c *core.Service, st Store, cfg Config) *Service {
 
 func (s *Service) registerTasks() {
 	s.Register(KindMachineCreate, s.runMachineCreate)
-	s.Register(KindBrokerRequestVM, s.runBrokerRequest)
-	s.Register(KindTRSPool, s.runTRSPool)
-	s.Register(KindTRSAutoAllocate, s.runAutoAllocate)
-	s.RegisterPeriodic(core.PeriodicJob{Kind: KindTRSPool, Every: TRSPoolEvery})
+	s.Register(KindHandOut, s.runHandOut)
+	s.Register(KindPoolRefill, s.runPoolRefill)
+	s.Register(KindAutoAllocate, s.runAutoAllocate)
+	s.RegisterPeriodic(core.PeriodicJob{Kind: KindPoolRefill, Every: PoolRefillEvery})
 }
 
 // Store is what the pools keep and read.
@@ -49,12 +49,40 @@ type Store interface {
 	core.Transactor
 }
 
-// Queries are the store operations of the pools.
+// Queries are the store operations of the pools: their own (pools, machines,
+// sessions), and what they read and write of root core's nouns.
 type Queries interface {
-	core.Queries
-	TRSStore
+	PoolStore
 	MachineStore
 	SessionStore
+	InstanceQueries
+	DirectoryQueries
+	GetFlavor(ctx context.Context, id string) (*core.Flavor, error)
+	GetImage(ctx context.Context, id string) (*core.Image, error)
+	GetTask(ctx context.Context, id string) (*core.Task, error)
+	core.Recorder // AddAudit, CreateTask
+}
+
+// InstanceQueries are what the pools do with instances (a machine is one) and
+// the servers they are placed on.
+type InstanceQueries interface {
+	CreateInstance(ctx context.Context, in *core.Instance) error
+	GetInstance(ctx context.Context, id string) (*core.Instance, error)
+	core.InstanceWriter   // LockMachine, UpdateInstance
+	core.PlacementQueries // GetServer, ListServers, CountClientsByServer, CountMachinesByServer
+	LockServers(ctx context.Context) error
+}
+
+// DirectoryQueries are what the pools read of projects (a pool is one, with
+// its limits and contents), domains, and the users and groups machines are
+// assigned to.
+type DirectoryQueries interface {
+	core.LimitQueries // GetProjectLimits, GetProjectUsage, GetProject, ListMachines, ListVolumeAssignments
+	FindProjectByName(ctx context.Context, name string) (*core.Project, error)
+	core.DomainReader // GetDomain, GetDomainByName
+	GetUser(ctx context.Context, id string) (*core.User, error)
+	ListUsers(ctx context.Context, f core.UserFilter) ([]*core.User, int, error)
+	GetGroup(ctx context.Context, id string) (*core.Group, error)
 }
 
 // change runs fn in one transaction and wakes the task runner after the commit.

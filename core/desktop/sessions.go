@@ -509,7 +509,7 @@ func (s *Service) UserFloatingIP(ctx context.Context, userID string) (*core.User
 
 // --- volume assignments ---
 
-// CreateVolumeAssignment assigns a volume to a user in a TRS project. The user and
+// CreateVolumeAssignment assigns a volume to a user in a pool. The user and
 // the project must exist; the volume is the caller's id, kept as given.
 func (s *Service) CreateVolumeAssignment(ctx context.Context, a core.VolumeAssignment) (*core.VolumeAssignment, error) {
 	if err := s.Check(ctx, core.ActionVolumeAssignmentManage, core.Resource{Type: core.ResourceVolumeAssignment}); err != nil {
@@ -538,7 +538,7 @@ func (s *Service) CreateVolumeAssignment(ctx context.Context, a core.VolumeAssig
 		} else if err != nil {
 			return err
 		}
-		if _, err := q.GetTRSProject(ctx, a.ProjectID); core.ErrorKind(err) == core.KindNotFound {
+		if _, err := q.GetPool(ctx, a.ProjectID); core.ErrorKind(err) == core.KindNotFound {
 			return core.Invalid("project_id", "unknown TRS project %q", a.ProjectID)
 		} else if err != nil {
 			return err

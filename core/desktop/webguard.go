@@ -60,7 +60,7 @@ func normNetworks(nets []string) []string {
 
 // CheckWebGuard refuses a client whose address is outside the project's
 // allowed networks (KindForbidden, reason web_guard); an empty list allows all.
-func CheckWebGuard(p *TRSProject, source string) error {
+func CheckWebGuard(p *Pool, source string) error {
 	if len(p.AllowedNetworks) == 0 {
 		return nil
 	}
@@ -77,10 +77,10 @@ func CheckWebGuard(p *TRSProject, source string) error {
 		"project_name", p.Name, "ip_address", source)
 }
 
-// guardProject applies the Web Guard of a TRS project to the client in ctx (its
+// guardProject applies the Web Guard of a pool to the client in ctx (its
 // actor's Source). A project that is gone passes.
 func (s *Service) guardProject(ctx context.Context, projectID string) error {
-	p, err := s.store.GetTRSProject(ctx, projectID)
+	p, err := s.store.GetPool(ctx, projectID)
 	if core.ErrorKind(err) == core.KindNotFound {
 		return nil
 	}

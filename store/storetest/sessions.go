@@ -153,7 +153,7 @@ func testVolumeAssignments(t *testing.T, st core.Store) {
 	s := poolStore(t, st)
 	ctx := context.Background()
 	alice, bob := newUser(t, s, "alice"), newUser(t, s, "bob")
-	p1, p2 := newTRSProject(t, s, "p1", nil), newTRSProject(t, s, "p2", nil)
+	p1, p2 := newPool(t, s, "p1", nil), newPool(t, s, "p2", nil)
 
 	a := &core.VolumeAssignment{UserID: alice.ID, ProjectID: p1.ID, VolumeID: "c8327ff2-eb85-4495-ab68-df4aa36d7ae0", CreatedAt: base}
 	ok(t, s.CreateVolumeAssignment(ctx, a))

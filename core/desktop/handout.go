@@ -9,21 +9,21 @@ import (
 	"time"
 )
 
-// This file holds the broker's hand-out of TRS machines to users, the pool that
+// This file holds the hand-out of a pool's machines to users, the refill that
 // keeps free machines ready, and the allocation of free machines to a project's
 // members. Each runs as a durable task.
 
 // Task kinds of the broker and the pool.
 const (
-	KindBrokerRequestVM = "broker.request_vm"
-	KindTRSPool         = "periodic.trs_pool"
-	KindTRSAutoAllocate = "trs.auto_allocate"
+	KindHandOut      = "broker.request_vm"
+	KindPoolRefill   = "periodic.trs_pool"
+	KindAutoAllocate = "trs.auto_allocate"
 )
 
 // Reasons of broker errors, stable for faces to map to their own codes.
 const (
-	ReasonNoTRSProject     = "no_trs_project"
-	ReasonNotTRSProject    = "not_trs_project"
+	ReasonNoPool           = "no_trs_project"
+	ReasonNotPool          = "not_trs_project"
 	ReasonRequestNotFound  = "request_not_found"
 	ReasonRequestForbidden = "request_forbidden"
 	ReasonNoInstance       = "no_instance"            // nothing to hand out, and no room for a new machine
@@ -42,16 +42,16 @@ const (
 	RequestCompleted  = "completed"
 )
 
-// VMRequestInput is what a broker client asks for: the project (Project in
+// HandOutInput is what a broker client asks for: the project (Project in
 // ProjectDomain) when the user has several, and what the session will record.
-type VMRequestInput struct {
+type HandOutInput struct {
 	Project       string
 	ProjectDomain string
 	Session       SessionInput
 }
 
-// VMRequest is the state of a VM request: Machine is set once it is known.
-type VMRequest struct {
+// HandOut is the state of a VM request: Machine is set once it is known.
+type HandOut struct {
 	ID       string
 	Status   string // RequestInProgress, RequestCompleted or RequestFailed
 	Message  string
@@ -59,7 +59,7 @@ type VMRequest struct {
 	Machine  *Machine
 }
 
-type brokerPayload struct {
+type handOutPayload struct {
 	UserID    string       `json:"user_id"`
 	ProjectID string       `json:"project_id"`
 	Session   SessionInput `json:"session"`
@@ -68,28 +68,28 @@ type brokerPayload struct {
 	Origin core.Origin `json:"origin"`
 }
 
-type brokerResult struct {
+type handOutResult struct {
 	InstanceID string `json:"instance_id"`
 	How        string `json:"how"` // held, assigned, shared or created
 }
 
 // Check refuses a request whose session is of a connection type the document
-// does not know (KindInvalid on conn_type). RequestVM checks it; a face may
+// does not know (KindInvalid on conn_type). RequestMachine checks it; a face may
 // check it first, so that bad input is refused before a login opens a token
 // for it.
-func (in VMRequestInput) Check() error {
+func (in HandOutInput) Check() error {
 	return checkConnType(strings.TrimSpace(in.Session.ConnType))
 }
 
-// RequestVM starts a KindBrokerRequestVM task that hands the actor (a user
-// logged in) a machine of its TRS project; when the user's machine or a free
+// RequestMachine starts a KindHandOut task that hands the actor (a user
+// logged in) a machine of its pool; when the user's machine or a free
 // active one is there, it is handed out at once and the task is recorded done.
 // It returns the task, whose id is the request's. A connection type the
 // document does not know is KindInvalid (Check). A project that is not TRS is
-// KindInvalid with reason not_trs_project; no usable TRS project is
+// KindInvalid with reason not_trs_project; no usable pool is
 // KindNotFound with reason no_trs_project; a full project with nothing to hand
 // out is KindConflict with reason quota_exceeded.
-func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*core.Task, error) {
+func (s *Service) RequestMachine(ctx context.Context, in HandOutInput) (*core.Task, error) {
 	in.Session.ConnType = strings.TrimSpace(in.Session.ConnType)
 	if err := in.Check(); err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*core.Task,
 	if a.UserID == "" {
 		return nil, core.Errorf(core.KindUnauthenticated, "a machine is handed out to a user who logged in")
 	}
-	p, err := s.brokerProject(ctx, a, in.Project, in.ProjectDomain)
+	p, err := s.userPool(ctx, a, in.Project, in.ProjectDomain)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*core.Task,
 	}
 	var t *core.Task
 	err = s.change(ctx, func(q Queries) error {
-		pl := brokerPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: core.Origin{Face: a.Face, Source: a.Source}}
+		pl := handOutPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: core.Origin{Face: a.Face, Source: a.Source}}
 		m, how, err := s.pickMachine(ctx, q, p, a.UserID)
 		if err != nil {
 			return err
@@ -123,8 +123,8 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*core.Task,
 		if m != nil {
 			// The pool answers at once: the request is recorded already done, and
 			// get-vm follows the machine until it is active.
-			t, err = s.RecordDone(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl, brokerResult{InstanceID: m.ID, How: how})
-		} else if t, err = s.Enqueue(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl); err != nil {
+			t, err = s.RecordDone(ctx, q, KindHandOut, SubjectUser, a.UserID, pl, handOutResult{InstanceID: m.ID, How: how})
+		} else if t, err = s.Enqueue(ctx, q, KindHandOut, SubjectUser, a.UserID, pl); err != nil {
 			return &core.Error{Kind: core.KindUnavailable, Reason: ReasonTaskStartFailed, Message: "the request could not be started", Err: err}
 		}
 		if err != nil {
@@ -138,13 +138,13 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*core.Task,
 	return t, nil
 }
 
-// brokerProject finds the TRS project a user asks for: the one named, or the
-// single enabled TRS project the user has a role on.
-func (s *Service) brokerProject(ctx context.Context, u core.Actor, name, domain string) (*TRSProject, error) {
+// userPool finds the pool a user asks for: the one named, or the
+// single enabled pool the user has a role on.
+func (s *Service) userPool(ctx context.Context, u core.Actor, name, domain string) (*Pool, error) {
 	none := func(msg string) error {
-		return core.Reasoned(core.KindNotFound, ReasonNoTRSProject, msg, "user_name", u.Name)
+		return core.Reasoned(core.KindNotFound, ReasonNoPool, msg, "user_name", u.Name)
 	}
-	f := TRSProjectFilter{Enabled: core.Ptr(true), UserID: &u.UserID}
+	f := PoolFilter{Enabled: core.Ptr(true), UserID: &u.UserID}
 	if domain != "" {
 		id := ""
 		if strings.EqualFold(domain, core.DefaultDomainID) {
@@ -159,18 +159,18 @@ func (s *Service) brokerProject(ctx context.Context, u core.Actor, name, domain 
 	if name != "" {
 		f.Name = &name
 	}
-	ps, _, err := s.store.ListTRSProjects(ctx, f)
+	ps, _, err := s.store.ListPools(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	if name != "" && len(ps) == 0 {
 		if _, err := s.store.FindProjectByName(ctx, name); err == nil {
-			all, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Name: &name})
+			all, _, err := s.store.ListPools(ctx, PoolFilter{Name: &name})
 			if err != nil {
 				return nil, err
 			}
 			if len(all) == 0 {
-				return nil, core.Reasoned(core.KindInvalid, ReasonNotTRSProject, "project "+name+" is not a TRS project", "project_name", name)
+				return nil, core.Reasoned(core.KindInvalid, ReasonNotPool, "project "+name+" is not a TRS project", "project_name", name)
 			}
 		} else if core.ErrorKind(err) != core.KindNotFound {
 			return nil, err
@@ -192,7 +192,7 @@ func (s *Service) brokerProject(ctx context.Context, u core.Actor, name, domain 
 
 // checkRoom refuses a request that would need a new machine when no server has
 // room for one (KindConflict, reason no_instance).
-func checkRoom(ctx context.Context, q Queries, p *TRSProject) error {
+func checkRoom(ctx context.Context, q Queries, p *Pool) error {
 	load, err := core.CountLoad(ctx, q)
 	if err != nil {
 		return err
@@ -208,7 +208,7 @@ func checkRoom(ctx context.Context, q Queries, p *TRSProject) error {
 
 // checkQuota refuses n new machines in a project whose quota they would pass
 // (KindConflict, reason quota_exceeded).
-func checkQuota(ctx context.Context, q Queries, p *TRSProject, n int) error {
+func checkQuota(ctx context.Context, q Queries, p *Pool, n int) error {
 	if p.MaxInstances == 0 {
 		return nil
 	}
@@ -247,7 +247,7 @@ const (
 // With assign, a machine not yet held is locked, checked free again and assigned
 // to the user in q's transaction, so that in mode 1 no two users ever get the
 // same machine. A nil machine means there is none.
-func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string) (*core.Instance, string, error) {
+func (s *Service) pickMachine(ctx context.Context, q Queries, p *Pool, userID string) (*core.Instance, string, error) {
 	held, _, err := q.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID), UserID: &userID})
 	if err != nil {
 		return nil, "", err
@@ -302,12 +302,12 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 	return inst, handShared, s.assignAll(ctx, q, inst, pr, SubjectUser, []string{userID})
 }
 
-// runBrokerRequest hands the user a machine when RequestVM found none to give at
+// runHandOut hands the user a machine when RequestMachine found none to give at
 // once: one freed meanwhile, or a new one. It does not wait for the machine to be
 // built (that would hold a worker the build itself may need): get-vm follows the
 // machine's state.
-func (s *Service) runBrokerRequest(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
-	pl, err := core.Decode[brokerPayload](t)
+func (s *Service) runHandOut(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	pl, err := core.Decode[handOutPayload](t)
 	if err != nil {
 		return nil, err
 	}
@@ -319,9 +319,9 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *core.Task, progress f
 		return nil, err
 	}
 	actx := core.WithActor(ctx, core.ActorOf(u, pl.Origin, ""))
-	res := brokerResult{}
+	res := handOutResult{}
 	err = core.InTx(actx, s.store, func(q Queries) error {
-		p, err := q.GetTRSProject(actx, pl.ProjectID)
+		p, err := q.GetPool(actx, pl.ProjectID)
 		if err != nil {
 			return err
 		}
@@ -329,7 +329,7 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *core.Task, progress f
 		if err != nil || m == nil {
 			return err
 		}
-		res = brokerResult{InstanceID: m.ID, How: how}
+		res = handOutResult{InstanceID: m.ID, How: how}
 		return nil
 	})
 	if err != nil || res.InstanceID != "" {
@@ -343,10 +343,10 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *core.Task, progress f
 		}
 		return nil, err
 	}
-	return brokerResult{InstanceID: created.Machines[0].ID, How: handCreated}, nil
+	return handOutResult{InstanceID: created.Machines[0].ID, How: handCreated}, nil
 }
 
-// GetVM reports a VM request of the actor in ctx. An unknown request is
+// GetHandOut reports a VM request of the actor in ctx. An unknown request is
 // KindNotFound with reason request_not_found; another user's request is
 // KindForbidden with reason request_forbidden (vm_request.view is its
 // owner's alone); a client address outside the
@@ -356,13 +356,13 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *core.Task, progress f
 // (instance_create_failed), the machine is in another state than building or
 // active (instance_state), or it runs without an address (instance_ip). When the request is completed, a
 // session is recorded for the caller (the acting user in ctx).
-func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, error) {
+func (s *Service) GetHandOut(ctx context.Context, requestID string) (*HandOut, error) {
 	notFound := core.Reasoned(core.KindNotFound, ReasonRequestNotFound, "request "+requestID+" not found", "request_id", requestID)
 	if !core.ValidID(requestID) {
 		return nil, notFound
 	}
 	t, err := s.store.GetTask(ctx, requestID)
-	if core.ErrorKind(err) == core.KindNotFound || err == nil && t.Kind != KindBrokerRequestVM {
+	if core.ErrorKind(err) == core.KindNotFound || err == nil && t.Kind != KindHandOut {
 		return nil, notFound
 	} else if err != nil {
 		return nil, err
@@ -373,14 +373,14 @@ func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, erro
 		}
 		return nil, err
 	}
-	var pl brokerPayload
+	var pl handOutPayload
 	if err := json.Unmarshal(t.Payload, &pl); err != nil {
 		return nil, fmt.Errorf("decode request %s payload: %w", t.ID, err)
 	}
 	if err := s.guardProject(ctx, pl.ProjectID); err != nil {
 		return nil, err
 	}
-	out := &VMRequest{ID: t.ID, Status: RequestInProgress, Progress: t.Progress, Message: t.Message}
+	out := &HandOut{ID: t.ID, Status: RequestInProgress, Progress: t.Progress, Message: t.Message}
 	switch t.Status {
 	case core.TaskSuccess:
 	case core.TaskFailure, core.TaskRevoked:
@@ -388,7 +388,7 @@ func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, erro
 	default:
 		return out, nil
 	}
-	var res brokerResult
+	var res handOutResult
 	if err := json.Unmarshal(t.Result, &res); err != nil {
 		return nil, &core.Error{Kind: core.KindInternal, Reason: ReasonTaskProcessing, Message: "the result of request " + t.ID + " cannot be read", Err: err}
 	}
@@ -424,13 +424,13 @@ func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, erro
 	return out, nil
 }
 
-// BrokerProjects lists the names of the enabled TRS projects the user has a role
+// UserPools lists the names of the enabled pools the user has a role
 // on (the user itself, or an administrator, asks: user.view).
-func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, error) {
+func (s *Service) UserPools(ctx context.Context, userID string) ([]string, error) {
 	if err := s.Check(ctx, core.ActionUserView, core.UserResource(userID)); err != nil {
 		return nil, err
 	}
-	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: core.Ptr(true), UserID: &userID})
+	ps, _, err := s.store.ListPools(ctx, PoolFilter{Enabled: core.Ptr(true), UserID: &userID})
 	if err != nil {
 		return nil, err
 	}
@@ -443,10 +443,10 @@ func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, 
 
 // --- the pool ---
 
-// runTRSPool keeps MinReserveVM free machines in every enabled TRS project,
+// runPoolRefill keeps MinReserveVM free machines in every enabled pool,
 // creating the difference. A project over its quota is skipped.
-func (s *Service) runTRSPool(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
-	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: core.Ptr(true)})
+func (s *Service) runPoolRefill(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	ps, _, err := s.store.ListPools(ctx, PoolFilter{Enabled: core.Ptr(true)})
 	if err != nil {
 		return nil, err
 	}
@@ -485,7 +485,7 @@ type autoAllocatePayload struct {
 	ProjectID string `json:"project_id"`
 }
 
-// AutoAllocateUsers starts a task that gives each member of a TRS project (a user
+// AutoAllocateUsers starts a task that gives each member of a pool (a user
 // with a role on it) who holds no machine there a free machine (admins only).
 func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*core.Task, error) {
 	if err := s.Check(ctx, core.ActionProjectAllocate, core.On(core.ResourceProject, projectID)); err != nil {
@@ -496,11 +496,11 @@ func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*cor
 	}
 	var t *core.Task
 	err := s.change(ctx, func(q Queries) error {
-		if _, err := q.GetTRSProject(ctx, projectID); err != nil {
+		if _, err := q.GetPool(ctx, projectID); err != nil {
 			return err
 		}
 		var err error
-		if t, err = s.Enqueue(ctx, q, KindTRSAutoAllocate, "project", projectID, autoAllocatePayload{ProjectID: projectID}); err != nil {
+		if t, err = s.Enqueue(ctx, q, KindAutoAllocate, "project", projectID, autoAllocatePayload{ProjectID: projectID}); err != nil {
 			return err
 		}
 		return s.Audit(ctx, q, "project.auto_allocate", "project", projectID, map[string]string{"task_id": t.ID})
@@ -523,7 +523,7 @@ func (s *Service) runAutoAllocate(ctx context.Context, t *core.Task, progress fu
 	waiting := []string{}
 	for _, u := range users {
 		err = core.InTx(ctx, s.store, func(q Queries) error {
-			p, err := q.GetTRSProject(ctx, pl.ProjectID)
+			p, err := q.GetPool(ctx, pl.ProjectID)
 			if err != nil {
 				return err
 			}
@@ -551,12 +551,12 @@ func (s *Service) runAutoAllocate(ctx context.Context, t *core.Task, progress fu
 }
 
 // pickFree assigns a free machine of p to the user, or returns nil.
-func (s *Service) pickFree(ctx context.Context, q Queries, p *TRSProject, userID string) (*core.Instance, error) {
+func (s *Service) pickFree(ctx context.Context, q Queries, p *Pool, userID string) (*core.Instance, error) {
 	only := *p
 	only.OperationMode = ModeStandard // do not fall back to sharing
 	m, _, err := s.pickMachine(ctx, q, &only, userID)
 	return m, err
 }
 
-// TRSPoolEvery is how often the pool is refilled.
-const TRSPoolEvery = 30 * time.Second
+// PoolRefillEvery is how often the pool is refilled.
+const PoolRefillEvery = 30 * time.Second

@@ -16,7 +16,7 @@ import (
 )
 
 // brokerUser creates a member of p and returns it.
-func brokerUser(t *testing.T, e *testenv.Env, p *desktop.TRSProject, name string) *core.User {
+func brokerUser(t *testing.T, e *testenv.Env, p *desktop.Pool, name string) *core.User {
 	t.Helper()
 	u := newMember(t, e, name)
 	if err := e.Svc.GrantProjectRole(e.AdminCtx(), p.ID, u.ID, core.RoleMember); err != nil {
@@ -27,17 +27,17 @@ func brokerUser(t *testing.T, e *testenv.Env, p *desktop.TRSProject, name string
 
 // handOut asks for a machine as u and polls get-vm until the request is no
 // longer in progress.
-func handOut(t *testing.T, e *testenv.Env, u *core.User) (*desktop.VMRequest, error) {
+func handOut(t *testing.T, e *testenv.Env, u *core.User) (*desktop.HandOut, error) {
 	t.Helper()
 	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin(u.Name, u.Name+"-password"),
-		desktop.VMRequestInput{Session: desktop.SessionInput{ConnType: desktop.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
+		desktop.HandOutInput{Session: desktop.SessionInput{ConnType: desktop.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
 	if err != nil {
 		return nil, err
 	}
 	ctx := core.WithActor(context.Background(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r, err := e.Desktop.GetVM(ctx, tk.ID)
+		r, err := e.Desktop.GetHandOut(ctx, tk.ID)
 		if err != nil || r.Status != desktop.RequestInProgress || time.Now().After(deadline) {
 			return r, err
 		}
@@ -48,7 +48,7 @@ func handOut(t *testing.T, e *testenv.Env, u *core.User) (*desktop.VMRequest, er
 func TestRequestVM(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 20)
-	p := newTRSProject(t, e, "lab", desktop.ModeStandard, 2, "")
+	p := newPool(t, e, "lab", desktop.ModeStandard, 2, "")
 	alice := brokerUser(t, e, p, "alice")
 
 	r, err := handOut(t, e, alice)
@@ -70,30 +70,30 @@ func TestRequestVM(t *testing.T) {
 
 	// Another user's request, an unknown one, a wrong password, no project, quota.
 	bob := brokerUser(t, e, p, "bob")
-	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.VMRequestInput{})
+	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := tk.ID
-	if _, err := e.Desktop.GetVM(memberCtx(alice), id); core.ErrorReason(err) != desktop.ReasonRequestForbidden {
+	if _, err := e.Desktop.GetHandOut(memberCtx(alice), id); core.ErrorReason(err) != desktop.ReasonRequestForbidden {
 		t.Fatalf("foreign request: %v", err)
 	}
-	if _, err := e.Desktop.GetVM(memberCtx(alice), alice.ID); core.ErrorReason(err) != desktop.ReasonRequestNotFound {
+	if _, err := e.Desktop.GetHandOut(memberCtx(alice), alice.ID); core.ErrorReason(err) != desktop.ReasonRequestNotFound {
 		t.Fatalf("unknown request: %v", err)
 	}
 	e.WaitTask(t, id)
-	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "nope"), desktop.VMRequestInput{}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
+	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "nope"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
 		t.Fatalf("wrong password: %v", err)
 	}
 	newMember(t, e, "carol")
-	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("carol", "carol-password"), desktop.VMRequestInput{}); core.ErrorReason(err) != desktop.ReasonNoTRSProject {
+	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("carol", "carol-password"), desktop.HandOutInput{}); core.ErrorReason(err) != desktop.ReasonNoPool {
 		t.Fatalf("no project: %v", err)
 	}
 	dave := brokerUser(t, e, p, "dave")
-	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin(dave.Name, "dave-password"), desktop.VMRequestInput{}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
+	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin(dave.Name, "dave-password"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
 		t.Fatalf("quota: %v", err)
 	}
-	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.VMRequestInput{Project: "nowhere"}); core.ErrorReason(err) != desktop.ReasonNoTRSProject {
+	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{Project: "nowhere"}); core.ErrorReason(err) != desktop.ReasonNoPool {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 	_ = bob
@@ -113,7 +113,7 @@ func TestRequestVMOnPostgres(t *testing.T) {
 // machines ask for a machine at once, and checks that no machine went to two.
 func handOutConcurrently(t *testing.T, e *testenv.Env, machines, n int) {
 	e.Server(t, "node-1", 50)
-	p := newTRSProject(t, e, "lab", desktop.ModeStandard, 0, "")
+	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
 	created, err := e.Desktop.CreateMachines(e.AdminCtx(), p.ID, machines, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -147,12 +147,12 @@ func handOutConcurrently(t *testing.T, e *testenv.Env, machines, n int) {
 	}
 }
 
-// A free active machine is handed out within RequestVM itself: the request is
+// A free active machine is handed out within RequestMachine itself: the request is
 // done when it returns. Without one, a task builds a machine.
 func TestRequestVMFromWarmPool(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 10)
-	p := newTRSProject(t, e, "lab", desktop.ModeStandard, 0, "")
+	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
 	created, err := e.Desktop.CreateMachines(e.AdminCtx(), p.ID, 1, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -160,12 +160,12 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	e.WaitTask(t, created.Tasks[0].ID)
 	alice, bob := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
 
-	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin("alice", "alice-password"), desktop.VMRequestInput{})
+	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin("alice", "alice-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := tk.ID
-	r, err := e.Desktop.GetVM(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id)
+	r, err := e.Desktop.GetHandOut(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id)
 	if err != nil || r.Status != desktop.RequestCompleted || r.Machine.ID != created.Machines[0].ID {
 		t.Fatalf("warm hand-out = %+v, %v", r, err)
 	}
@@ -175,7 +175,7 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	}
 
 	// The pool is empty: bob's machine is created by the task.
-	tk, err = requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.VMRequestInput{})
+	tk, err = requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	// get-vm follows the new machine: in progress while it builds, then completed.
 	bctx := core.WithActor(context.Background(), core.Actor{UserID: bob.ID, Name: bob.Name})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		r, err = e.Desktop.GetVM(bctx, id)
+		r, err = e.Desktop.GetHandOut(bctx, id)
 		if err != nil || r.Status != desktop.RequestInProgress || time.Now().After(deadline) {
 			break
 		}
@@ -218,7 +218,7 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 func TestRequestVMModeTwoShares(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 10)
-	p := newTRSProject(t, e, "shared", desktop.ModeSimultaneous, 0, "")
+	p := newPool(t, e, "shared", desktop.ModeSimultaneous, 0, "")
 	created, err := e.Desktop.CreateMachines(e.AdminCtx(), p.ID, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -249,16 +249,16 @@ func TestRequestVMModeTwoShares(t *testing.T) {
 	}
 }
 
-func TestTRSPoolAndAutoAllocate(t *testing.T) {
+func TestPoolRefillAndAutoAllocate(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 20)
-	p := newTRSProject(t, e, "lab", desktop.ModeStandard, 0, "")
-	if _, err := e.Desktop.UpdateTRSProject(e.AdminCtx(), p.ID, desktop.TRSProjectInput{MinReserveVM: ptr(3)}); err != nil {
+	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
+	if _, err := e.Desktop.UpdatePool(e.AdminCtx(), p.ID, desktop.PoolInput{MinReserveVM: ptr(3)}); err != nil {
 		t.Fatal(err)
 	}
 	refill := func() {
 		t.Helper()
-		runPeriodic(t, e, desktop.KindTRSPool)
+		runPeriodic(t, e, desktop.KindPoolRefill)
 	}
 	free := func() int {
 		t.Helper()
@@ -311,7 +311,7 @@ func TestTRSPoolAndAutoAllocate(t *testing.T) {
 func TestRequestVMErrors(t *testing.T) {
 	e := testenv.New(t)
 	srv := e.Server(t, "node-1", 1)
-	p := newTRSProject(t, e, "lab", desktop.ModeStandard, 0, "")
+	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
 	alice, bob, carol := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob"), brokerUser(t, e, p, "carol")
 	bg := context.Background()
 	actorOf := func(u *core.User) context.Context {
@@ -329,14 +329,14 @@ func TestRequestVMErrors(t *testing.T) {
 
 	// A connection type the document does not know is refused by core, for
 	// every face that asks for a machine.
-	_, err = requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.VMRequestInput{Session: desktop.SessionInput{ConnType: "telnet"}})
+	_, err = requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{Session: desktop.SessionInput{ConnType: "telnet"}})
 	if core.ErrorKind(err) != core.KindInvalid || !strings.Contains(err.Error(), "conn_type") {
 		t.Fatalf("conn_type telnet: %v", err)
 	}
 
 	// The server is full (alice's broken machine holds its one place): bob's
 	// request is refused at once.
-	_, err = requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.VMRequestInput{})
+	_, err = requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	wantReason(t, err, core.KindConflict, desktop.ReasonNoInstance)
 
 	// A handed-out machine that stops, or runs without an address.
@@ -345,32 +345,32 @@ func TestRequestVMErrors(t *testing.T) {
 	if err != nil || r.Status != desktop.RequestCompleted {
 		t.Fatalf("bob: %+v, %v", r, err)
 	}
-	tk, err := requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.VMRequestInput{})
+	tk, err := requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateStopped)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Desktop.GetVM(actorOf(bob), tk.ID)
+	_, err = e.Desktop.GetHandOut(actorOf(bob), tk.ID)
 	wantReason(t, err, core.KindConflict, desktop.ReasonInstanceState)
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateActive), Address: ptr("")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Desktop.GetVM(actorOf(bob), tk.ID)
+	_, err = e.Desktop.GetHandOut(actorOf(bob), tk.ID)
 	wantReason(t, err, core.KindConflict, desktop.ReasonInstanceIP)
 
 	// Recorded requests whose task failed, or whose machine is gone.
 	record := func(status core.TaskStatus, result string) string {
-		task := &core.Task{Kind: desktop.KindBrokerRequestVM, Status: status, Payload: json.RawMessage(`{"user_id":"` + carol.ID + `","project_id":"` + p.ID + `"}`),
+		task := &core.Task{Kind: desktop.KindHandOut, Status: status, Payload: json.RawMessage(`{"user_id":"` + carol.ID + `","project_id":"` + p.ID + `"}`),
 			Result: json.RawMessage(result), Error: "worker lost", TargetType: desktop.SubjectUser, TargetID: carol.ID, MaxAttempts: 1}
 		if err := e.Store.CreateTask(bg, task); err != nil {
 			t.Fatal(err)
 		}
 		return task.ID
 	}
-	_, err = e.Desktop.GetVM(actorOf(carol), record(core.TaskFailure, `null`))
+	_, err = e.Desktop.GetHandOut(actorOf(carol), record(core.TaskFailure, `null`))
 	wantReason(t, err, core.KindConflict, desktop.ReasonTaskFailed)
-	_, err = e.Desktop.GetVM(actorOf(carol), record(core.TaskSuccess, `{"instance_id":"`+carol.ID+`","how":"assigned"}`))
+	_, err = e.Desktop.GetHandOut(actorOf(carol), record(core.TaskSuccess, `{"instance_id":"`+carol.ID+`","how":"assigned"}`))
 	wantReason(t, err, core.KindConflict, desktop.ReasonTaskProcessing)
 }

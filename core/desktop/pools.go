@@ -9,25 +9,25 @@ import (
 	"time"
 )
 
-// This file holds TRS projects (remote-desktop machine pools); the catalogue of
-// flavors and images they draw on is catalogue.go.
+// This file holds the pools of remote-desktop machines; the catalogue of
+// flavors and images they draw on is core/catalogue.go.
 
-// Operation modes of a TRS project's machines.
+// Operation modes of a pool's machines.
 const (
 	ModeStandard     = 1 // one user per machine
 	ModeSimultaneous = 2 // several users share a machine
 )
 
-// ProjectTypeTRS marks a project that is a TRS pool (Keystone's project_type).
-const ProjectTypeTRS = "TRS"
+// ProjectTypePool marks a project that is a pool (Keystone's project_type).
+const ProjectTypePool = "TRS"
 
 // DefaultDomain is the domain of projects created without one.
 const DefaultDomain = "default"
 
-// TRSProject is a project that is a pool of remote-desktop machines: the project's
+// Pool is a project that is a pool of remote-desktop machines: the project's
 // own attributes plus the pool settings. The project row is shared with every other
-// face (role grants, token scopes); the settings are the TRS face's.
-type TRSProject struct {
+// face (role grants, token scopes); the settings are the pool's.
+type Pool struct {
 	ID          string   `json:"id"`
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
@@ -57,9 +57,9 @@ type TRSProject struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// TRSProjectInput is what a caller may set on a TRS project; nil fields are not
+// PoolInput is what a caller may set on a pool; nil fields are not
 // given. The store's update takes it as is: the use case validates it first.
-type TRSProjectInput struct {
+type PoolInput struct {
 	Name        *string
 	Description *string
 	Enabled     *bool
@@ -83,9 +83,9 @@ type TRSProjectInput struct {
 	AllowedNetworks     *[]string
 }
 
-// TRSProjectFilter selects TRS projects; nil fields do not filter. Name matches
+// PoolFilter selects pools; nil fields do not filter. Name matches
 // exactly (names are unique within a domain).
-type TRSProjectFilter struct {
+type PoolFilter struct {
 	IDs           []string // when not nil, only these projects
 	Name          *string
 	Enabled       *bool
@@ -95,9 +95,9 @@ type TRSProjectFilter struct {
 	core.Page
 }
 
-// TRSProjectStats are the counts of a project's machines, computed from its
+// PoolStats are the counts of a project's machines, computed from its
 // instance records.
-type TRSProjectStats struct {
+type PoolStats struct {
 	Created      int `json:"created"`      // not deleted
 	Active       int `json:"active"`       // state active
 	Error        int `json:"error"`        // state error
@@ -106,9 +106,9 @@ type TRSProjectStats struct {
 	Simultaneous int `json:"simultaneous"` // with more than one assigned user
 }
 
-// TRSDefaults are the configured defaults of new TRS projects, shown by the TRS
+// PoolDefaults are the configured defaults of new pools, shown by the TRS
 // face's get-settings.
-type TRSDefaults struct {
+type PoolDefaults struct {
 	OperationMode       int    `json:"operation_mode"`
 	MinReserveVM        int    `json:"min_reserve_vm"`
 	InstanceNamePattern string `json:"instance_name_pattern"`
@@ -119,7 +119,7 @@ type TRSDefaults struct {
 }
 
 // withDefaults fills what configuration left unset.
-func (d TRSDefaults) WithDefaults() TRSDefaults {
+func (d PoolDefaults) WithDefaults() PoolDefaults {
 	if d.OperationMode == 0 {
 		d.OperationMode = ModeStandard
 	}
@@ -135,27 +135,27 @@ func (d TRSDefaults) WithDefaults() TRSDefaults {
 	return d
 }
 
-// TRSStore keeps TRS projects: a projects row (type TRS) and its trs_projects row.
-type TRSStore interface {
-	// CreateTRSProject stores p; KindConflict when its name is taken in its domain.
-	CreateTRSProject(ctx context.Context, p *TRSProject) error
-	// GetTRSProject returns a TRS project; KindNotFound for an unknown id or a
-	// project that is not a TRS project.
-	GetTRSProject(ctx context.Context, id string) (*TRSProject, error)
-	ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*TRSProject, int, error)
-	// UpdateTRSProject changes the fields that are set; KindNotFound, or
+// PoolStore keeps pools: a projects row (type TRS) and its trs_projects row.
+type PoolStore interface {
+	// CreatePool stores p; KindConflict when its name is taken in its domain.
+	CreatePool(ctx context.Context, p *Pool) error
+	// GetPool returns a pool; KindNotFound for an unknown id or a
+	// project that is not a pool.
+	GetPool(ctx context.Context, id string) (*Pool, error)
+	ListPools(ctx context.Context, f PoolFilter) ([]*Pool, int, error)
+	// UpdatePool changes the fields that are set; KindNotFound, or
 	// KindConflict when the new name is taken in the domain.
-	UpdateTRSProject(ctx context.Context, id string, u TRSProjectInput) (*TRSProject, error)
+	UpdatePool(ctx context.Context, id string, u PoolInput) (*Pool, error)
 	// CountInstancesByState counts a project's instances per state (deleted ones too).
 	CountInstancesByState(ctx context.Context, projectID string) (map[core.InstanceState]int, error)
 }
 
-// --- TRS projects ---
+// --- pools ---
 
-// TRSProjectDefaults returns the configured defaults of new TRS projects.
-func (s *Service) TRSProjectDefaults(ctx context.Context) (TRSDefaults, error) {
+// PoolDefaults returns the configured defaults of new pools.
+func (s *Service) PoolDefaults(ctx context.Context) (PoolDefaults, error) {
 	if err := s.Check(ctx, core.ActionProjectView, core.Resource{Type: core.ResourceProject}); err != nil {
-		return TRSDefaults{}, err
+		return PoolDefaults{}, err
 	}
 	return s.cfg.Defaults, nil
 }
@@ -190,7 +190,7 @@ func CheckInitScript(script string) error {
 	return nil
 }
 
-// MaxInitScriptLen bounds a TRS project's init script (base64), as Nova bounds
+// MaxInitScriptLen bounds a pool's init script (base64), as Nova bounds
 // user data.
 const MaxInitScriptLen = 65535
 
@@ -226,9 +226,9 @@ func NextInstanceName(pattern string, n int) string {
 	return b.String()
 }
 
-// checkTRSInput validates the fields that are given; create requires name, flavor
+// checkPoolInput validates the fields that are given; create requires name, flavor
 // and image. Flavor and image must name records of the catalogue.
-func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInput, create bool) error {
+func (s *Service) checkPoolInput(ctx context.Context, q Queries, in PoolInput, create bool) error {
 	if create && in.Name == nil {
 		return core.Invalid("name", "name is required")
 	}
@@ -314,8 +314,8 @@ func (s *Service) checkTRSInput(ctx context.Context, q Queries, in TRSProjectInp
 	return nil
 }
 
-// normTRSInput trims what is trimmed before storing.
-func normTRSInput(in *TRSProjectInput) {
+// normPoolInput trims what is trimmed before storing.
+func normPoolInput(in *PoolInput) {
 	if in.Name != nil {
 		in.Name = core.Ptr(strings.TrimSpace(*in.Name))
 	}
@@ -330,8 +330,8 @@ func normTRSInput(in *TRSProjectInput) {
 	}
 }
 
-// trsNameConflict gives a store conflict on a TRS project the field it is about.
-func trsNameConflict(err error, name, domain string) error {
+// poolNameConflict gives a store conflict on a pool the field it is about.
+func poolNameConflict(err error, name, domain string) error {
 	if core.ErrorKind(err) == core.KindConflict {
 		return &core.Error{Kind: core.KindConflict, Field: "name",
 			Message: "project " + name + " already exists in domain " + domain, Err: err}
@@ -339,33 +339,33 @@ func trsNameConflict(err error, name, domain string) error {
 	return err
 }
 
-// CreateTRSProject creates a TRS project; settings not given take the configured
+// CreatePool creates a pool; settings not given take the configured
 // defaults. Unknown flavor or image is KindInvalid (Field flavor_id / image_id); a
 // name taken in the domain is KindConflict.
-func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TRSProject, error) {
+func (s *Service) CreatePool(ctx context.Context, in PoolInput) (*Pool, error) {
 	if err := s.Check(ctx, core.ActionProjectCreate, core.Resource{Type: core.ResourceProject}); err != nil {
 		return nil, err
 	}
-	normTRSInput(&in)
+	normPoolInput(&in)
 	d := s.cfg.Defaults
-	p := &TRSProject{
+	p := &Pool{
 		ID: core.NewID(), Enabled: true, DomainID: DefaultDomain, Tags: []string{}, AllowedNetworks: []string{},
 		OperationMode: d.OperationMode, AvailabilityZone: d.AvailabilityZone, MinReserveVM: d.MinReserveVM,
 		InstanceNamePattern: d.InstanceNamePattern, UserVolumeEnabled: d.UserVolumeEnabled,
 		VolumeSize: d.VolumeSize, VolumeTypeID: d.VolumeTypeID,
 	}
-	applyTRSInput(p, in)
+	applyPoolInput(p, in)
 	if p.ParentID == "" {
 		p.ParentID = p.DomainID
 	}
 	now := s.Now().UTC()
 	p.CreatedAt, p.UpdatedAt = now, now
 	err := core.InTx(ctx, s.store, func(q Queries) error {
-		if err := s.checkTRSInput(ctx, q, in, true); err != nil {
+		if err := s.checkPoolInput(ctx, q, in, true); err != nil {
 			return err
 		}
-		if err := q.CreateTRSProject(ctx, p); err != nil {
-			return trsNameConflict(err, p.Name, p.DomainID)
+		if err := q.CreatePool(ctx, p); err != nil {
+			return poolNameConflict(err, p.Name, p.DomainID)
 		}
 		return s.Audit(ctx, q, "trs_project.create", "project", p.ID, p)
 	})
@@ -375,8 +375,8 @@ func (s *Service) CreateTRSProject(ctx context.Context, in TRSProjectInput) (*TR
 	return p, nil
 }
 
-// applyTRSInput sets on p the fields in gives.
-func applyTRSInput(p *TRSProject, in TRSProjectInput) {
+// applyPoolInput sets on p the fields in gives.
+func applyPoolInput(p *Pool, in PoolInput) {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
@@ -422,26 +422,26 @@ func applyTRSInput(p *TRSProject, in TRSProjectInput) {
 	}
 }
 
-// UpdateTRSProject changes the fields that are given, with the same checks as
-// CreateTRSProject.
-func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProjectInput) (*TRSProject, error) {
+// UpdatePool changes the fields that are given, with the same checks as
+// CreatePool.
+func (s *Service) UpdatePool(ctx context.Context, id string, in PoolInput) (*Pool, error) {
 	if err := s.Check(ctx, core.ActionProjectEdit, core.On(core.ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	if !core.ValidID(id) {
 		return nil, core.NotFound("project", id)
 	}
-	normTRSInput(&in)
-	var p *TRSProject
+	normPoolInput(&in)
+	var p *Pool
 	err := core.InTx(ctx, s.store, func(q Queries) error {
-		old, err := q.GetTRSProject(ctx, id)
+		old, err := q.GetPool(ctx, id)
 		if err != nil {
 			return err
 		}
-		if err := s.checkTRSInput(ctx, q, in, false); err != nil {
+		if err := s.checkPoolInput(ctx, q, in, false); err != nil {
 			return err
 		}
-		if p, err = q.UpdateTRSProject(ctx, id, in); err != nil {
+		if p, err = q.UpdatePool(ctx, id, in); err != nil {
 			name, domain := old.Name, old.DomainID
 			if in.Name != nil {
 				name = *in.Name
@@ -449,7 +449,7 @@ func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProject
 			if in.DomainID != nil {
 				domain = *in.DomainID
 			}
-			return trsNameConflict(err, name, domain)
+			return poolNameConflict(err, name, domain)
 		}
 		return s.Audit(ctx, q, "trs_project.update", "project", id, p)
 	})
@@ -459,19 +459,19 @@ func (s *Service) UpdateTRSProject(ctx context.Context, id string, in TRSProject
 	return p, nil
 }
 
-// GetTRSProject returns one TRS project.
-func (s *Service) GetTRSProject(ctx context.Context, id string) (*TRSProject, error) {
+// GetPool returns one pool.
+func (s *Service) GetPool(ctx context.Context, id string) (*Pool, error) {
 	if err := s.Check(ctx, core.ActionProjectView, core.On(core.ResourceProject, id)); err != nil {
 		return nil, err
 	}
 	if !core.ValidID(id) {
 		return nil, core.NotFound("project", id)
 	}
-	return s.store.GetTRSProject(ctx, id)
+	return s.store.GetPool(ctx, id)
 }
 
-// ListTRSProjects lists TRS projects.
-func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*TRSProject, int, error) {
+// ListPools lists pools.
+func (s *Service) ListPools(ctx context.Context, f PoolFilter) ([]*Pool, int, error) {
 	if err := s.Check(ctx, core.ActionProjectView, core.Resource{Type: core.ResourceProject}); err != nil {
 		return nil, 0, err
 	}
@@ -489,26 +489,26 @@ func (s *Service) ListTRSProjects(ctx context.Context, f TRSProjectFilter) ([]*T
 			}
 		}
 	}
-	return s.store.ListTRSProjects(ctx, f)
+	return s.store.ListPools(ctx, f)
 }
 
-// TRSProjectStatistics counts a project's machines from its instance records.
+// PoolStatistics counts a project's machines from its instance records.
 //
 // Free, Occupied and Simultaneous count user assignments (groups do not occupy a
 // machine): free is active without a user, occupied has one or more users,
 // simultaneous more than one.
-func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProjectStats, error) {
+func (s *Service) PoolStatistics(ctx context.Context, id string) (*PoolStats, error) {
 	if err := s.Check(ctx, core.ActionProjectView, core.On(core.ResourceProject, id)); err != nil {
 		return nil, err
 	}
-	if _, err := s.GetTRSProject(ctx, id); err != nil {
+	if _, err := s.GetPool(ctx, id); err != nil {
 		return nil, err
 	}
 	counts, err := s.store.CountInstancesByState(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	st := &TRSProjectStats{Active: counts[core.StateActive], Error: counts[core.StateError]}
+	st := &PoolStats{Active: counts[core.StateActive], Error: counts[core.StateError]}
 	for state, n := range counts {
 		if state != core.StateDeleted {
 			st.Created += n
@@ -532,6 +532,6 @@ func (s *Service) TRSProjectStatistics(ctx context.Context, id string) (*TRSProj
 	return st, nil
 }
 
-func (f TRSProjectFilter) check() error {
+func (f PoolFilter) check() error {
 	return core.CheckFilter(core.FilterValue("name", f.Name), core.FilterValue("domain", f.DomainID), core.FilterValue("user", f.UserID))
 }
