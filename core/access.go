@@ -46,7 +46,8 @@ import (
 // Accounts belong to a realm: the admin API that manages them. hostdeck's own
 // identity (its administrators, the users its Keystone API makes, the users of
 // every face that logs in as a hostdeck user) is RealmHostdeck; the storage
-// satellite's customer accounts are RealmSatellite. An actor manages only the
+// service's customer accounts are RealmStorage (stored as "satellite", the
+// name of the admin API that manages them). An actor manages only the
 // accounts of its credential's realm: the satellite's token, or an
 // administrator's token presented to the satellite's API, reaches satellite
 // accounts and never a hostdeck administrator; hostdeck's identity API never
@@ -56,8 +57,8 @@ import (
 
 // Realms of accounts.
 const (
-	RealmHostdeck  = "hostdeck"
-	RealmSatellite = "satellite"
+	RealmHostdeck = "hostdeck"
+	RealmStorage  = "satellite"
 )
 
 // Anonymous is the actor of a face's request before it is authenticated: it
@@ -350,17 +351,17 @@ func validRole(r Role) bool { return r == RoleAdmin || r == RoleMember }
 // the actor's own, is userNotFound.
 func managedUser(ctx context.Context, q Queries, id string) (*User, error) {
 	if !ValidID(id) {
-		return nil, userNotFound(id)
+		return nil, UserNotFound(id)
 	}
 	u, err := q.GetUser(ctx, id)
 	if ErrorKind(err) == KindNotFound {
-		return nil, userNotFound(id)
+		return nil, UserNotFound(id)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if a := ActorFrom(ctx); a.UserID != u.ID && !a.reaches(u) {
-		return nil, userNotFound(id)
+		return nil, UserNotFound(id)
 	}
 	return u, nil
 }

@@ -27,11 +27,11 @@ func checkGrant(ctx context.Context, q Queries, g Grant) error {
 		}
 	case GranteeGroup:
 		if !ValidID(g.Grantee.ID) {
-			return groupNotFound(g.Grantee.ID)
+			return GroupNotFound(g.Grantee.ID)
 		}
 		if _, err := q.GetGroup(ctx, g.Grantee.ID); err != nil {
 			if ErrorKind(err) == KindNotFound {
-				return groupNotFound(g.Grantee.ID)
+				return GroupNotFound(g.Grantee.ID)
 			}
 			return err
 		}
@@ -92,14 +92,14 @@ func (s *Service) ListGrants(ctx context.Context, f GrantFilter) ([]*Grant, int,
 	if err := s.Check(ctx, ActionGrantView, Resource{Type: ResourceGrant}); err != nil {
 		return nil, 0, err
 	}
-	var fields []filterField
+	var fields []FilterField
 	if f.Grantee != nil {
 		if k := f.Grantee.Kind; k != GranteeUser && k != GranteeGroup {
 			return nil, 0, Invalid("grantee", "a grant is to a %q or a %q", GranteeUser, GranteeGroup)
 		}
-		fields = append(fields, value("grantee", &f.Grantee.ID))
+		fields = append(fields, FilterValue("grantee", &f.Grantee.ID))
 	}
-	if err := checkFilter(append(fields, value("resource_id", f.ResourceID))...); err != nil {
+	if err := CheckFilter(append(fields, FilterValue("resource_id", f.ResourceID))...); err != nil {
 		return nil, 0, err
 	}
 	for _, a := range f.Actions {

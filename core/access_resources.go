@@ -4,7 +4,7 @@ package core
 // facts of each record its rules read.
 
 // userResource is the account id: its own owner, so that a user may see itself.
-func userResource(id string) Resource {
+func UserResource(id string) Resource {
 	return Resource{Type: ResourceUser, ID: id, Owner: id}
 }
 
@@ -29,7 +29,7 @@ func credentialResource(id, userID string) Resource {
 }
 
 // floatingIPResource is the floating IP of userID.
-func floatingIPResource(userID string) Resource {
+func FloatingIPResource(userID string) Resource {
 	return Resource{Type: ResourceFloatingIP, Owner: userID}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/core/hosting"
 	"hostdeck/internal/testenv"
 )
@@ -45,7 +46,7 @@ func TestAccessRules(t *testing.T) {
 	}}
 	system := core.ActorFrom(context.Background())
 	admin := core.Actor{UserID: other, Name: "admin", Role: core.RoleAdmin, Face: "test"}
-	operator := core.Actor{Name: "satellite-admin", Role: core.RoleAdmin, Face: "satellite", Realm: core.RealmSatellite}
+	operator := core.Actor{Name: "satellite-admin", Role: core.RoleAdmin, Face: "satellite", Realm: core.RealmStorage}
 	member := core.Actor{UserID: sam, Name: "sam", Role: core.RoleMember, Face: "test"}
 	anonymous := core.Anonymous("test", "192.0.2.1")
 	instance := func(id, project string) core.Resource {
@@ -184,7 +185,7 @@ func TestActorIsSystem(t *testing.T) {
 	for _, a := range []core.Actor{
 		core.Anonymous("trs", "192.0.2.1"),
 		{Face: "billmgr", Source: "192.0.2.1"},
-		{Name: "satellite-admin", Role: core.RoleAdmin, Face: "satellite", Realm: core.RealmSatellite},
+		{Name: "satellite-admin", Role: core.RoleAdmin, Face: "satellite", Realm: core.RealmStorage},
 		{UserID: "u", Name: "sam"},
 		{Name: "someone"},
 	} {
@@ -337,7 +338,7 @@ func TestInstanceListIsTheRule(t *testing.T) {
 		}
 		all = append(all, in)
 	}
-	if err := e.Store.AddMachineAssignment(bg, &core.MachineAssignment{MachineID: all[3].ID, SubjectType: core.SubjectUser, SubjectID: sam.ID}); err != nil {
+	if err := e.Store.AddMachineAssignment(bg, &desktop.MachineAssignment{MachineID: all[3].ID, SubjectType: desktop.SubjectUser, SubjectID: sam.ID}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []*core.User{sam, tess} {

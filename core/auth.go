@@ -141,7 +141,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 // administrator's act (user.password), even on one's own account: a user
 // changes its own with ChangePassword.
 func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
-	if err := s.Check(ctx, ActionUserPassword, userResource(userID)); err != nil {
+	if err := s.Check(ctx, ActionUserPassword, UserResource(userID)); err != nil {
 		return err
 	}
 	up, err := s.passwordUpdate(password)

@@ -251,7 +251,7 @@ func TestPanelSessionAbsoluteLifetime(t *testing.T) {
 func TestOnePasswordPolicy(t *testing.T) {
 	e, _, _ := newCounted(t)
 	ctx := e.AdminCtx()
-	satCtx := core.WithActor(context.Background(), core.Actor{Name: "satellite-admin", Role: core.RoleAdmin, Realm: core.RealmSatellite})
+	satCtx := core.WithActor(context.Background(), core.Actor{Name: "satellite-admin", Role: core.RoleAdmin, Realm: core.RealmStorage})
 	sat, err := e.Tenancy.CreateCustomer(satCtx, tenancy.CustomerInput{Email: ptr("s@mail.test"), Password: ptr("sat-password")})
 	if err != nil {
 		t.Fatal(err)

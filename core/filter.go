@@ -60,40 +60,42 @@ func CheckCond(field string, c Cond) error {
 	return nil
 }
 
-// filterField is one value a client may have given a list filter, named as the
+// FilterField is one value a client may have given a list filter, named as the
 // faces name the parameter: a plain value or a condition with a modifier, and
 // the values it may take when they are enumerated.
-type filterField struct {
+type FilterField struct {
 	name    string
 	val     *string
 	cond    *Cond
 	allowed []string
 }
 
-func value[S ~string](name string, v *S) filterField {
+// FilterValue is a plain value of a list filter, named name.
+func FilterValue[S ~string](name string, v *S) FilterField {
 	if v == nil {
-		return filterField{name: name}
+		return FilterField{name: name}
 	}
 	s := string(*v)
-	return filterField{name: name, val: &s}
+	return FilterField{name: name, val: &s}
 }
 
-// oneOf is value for a field whose values are enumerated: asking for one that
+// oneOf is FilterValue for a field whose values are enumerated: asking for one that
 // no record can have is a mistake to tell the client of, not an empty list.
-func oneOf[S ~string](name string, v *S, allowed []S) filterField {
-	f := value(name, v)
+func oneOf[S ~string](name string, v *S, allowed []S) FilterField {
+	f := FilterValue(name, v)
 	for _, a := range allowed {
 		f.allowed = append(f.allowed, string(a))
 	}
 	return f
 }
 
-func cond(name string, c *Cond) filterField { return filterField{name: name, cond: c} }
+// FilterCond is a condition with a modifier of a list filter, named name.
+func FilterCond(name string, c *Cond) FilterField { return FilterField{name: name, cond: c} }
 
-// checkFilter is what every list use case applies to its filter before the
+// CheckFilter is what every list use case applies to its filter before the
 // store sees it: the bounds above, on each field that is set, and the values of
 // an enumerated field (KindInvalid naming them).
-func checkFilter(fields ...filterField) error {
+func CheckFilter(fields ...FilterField) error {
 	for _, f := range fields {
 		var err error
 		switch {
@@ -117,52 +119,35 @@ func checkFilter(fields ...filterField) error {
 // AssignmentFilter) are core's own and have none.
 
 func (f ClientFilter) Check() error {
-	return checkFilter(value("server_id", f.ServerID), oneOf("status", f.Status, ClientStatuses), value("name", f.Name), value("email", f.Email))
+	return CheckFilter(FilterValue("server_id", f.ServerID), oneOf("status", f.Status, ClientStatuses), FilterValue("name", f.Name), FilterValue("email", f.Email))
 }
 
 // Check takes the names of the runtimes configured, the values Runtime may take.
 func (f ServerFilter) Check(runtimes []string) error {
-	return checkFilter(oneOf("status", f.Status, ServerStatuses), oneOf("runtime", f.Runtime, runtimes))
+	return CheckFilter(oneOf("status", f.Status, ServerStatuses), oneOf("runtime", f.Runtime, runtimes))
 }
 
 // check takes the task kinds there are, the values Kind may take.
 func (f TaskFilter) check(kinds []string) error {
-	return checkFilter(oneOf("kind", f.Kind, kinds), oneOf("status", f.Status, TaskStatuses), value("target_type", f.TargetType),
-		value("target_id", f.TargetID), value("creator", f.Creator))
+	return CheckFilter(oneOf("kind", f.Kind, kinds), oneOf("status", f.Status, TaskStatuses), FilterValue("target_type", f.TargetType),
+		FilterValue("target_id", f.TargetID), FilterValue("creator", f.Creator))
 }
 
 func (f AuditFilter) check() error {
-	return checkFilter(value("actor", f.Actor), value("action", f.Action), value("target_type", f.TargetType),
-		value("target_id", f.TargetID))
+	return CheckFilter(FilterValue("actor", f.Actor), FilterValue("action", f.Action), FilterValue("target_type", f.TargetType),
+		FilterValue("target_id", f.TargetID))
 }
 
 func (f UserFilter) check() error {
-	return checkFilter(value("domain_id", f.DomainID), value("name", f.Name), value("project_id", f.ProjectID))
+	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name), FilterValue("project_id", f.ProjectID))
 }
 
 func (f GroupFilter) check() error {
-	return checkFilter(value("domain_id", f.DomainID), value("name", f.Name))
+	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name))
 }
 
 func (f CredentialFilter) check() error {
-	return checkFilter(value("user_id", f.UserID), value("type", f.Type))
-}
-
-func (f TRSProjectFilter) check() error {
-	return checkFilter(value("name", f.Name), value("domain", f.DomainID), value("user", f.UserID))
-}
-
-func (q MachineQuery) check() error {
-	return checkFilter(cond("project_id", q.ProjectID), cond("assigned", q.Assigned), value("user", q.UserID), value("group", q.GroupID))
-}
-
-func (f SessionFilter) check() error {
-	return checkFilter(cond("user_id", f.UserID), cond("user_name", f.UserName), cond("instance_id", f.InstanceID),
-		value("instance_name", f.InstanceName), value("project_id", f.ProjectID), value("connection_type", f.ConnType))
-}
-
-func (f VolumeAssignmentFilter) check() error {
-	return checkFilter(cond("user_id", f.UserID), cond("project_id", f.ProjectID), cond("volume_id", f.VolumeID))
+	return CheckFilter(FilterValue("user_id", f.UserID), FilterValue("type", f.Type))
 }
 
 // ParseModifier parses a filter value with an optional modifier prefix: "p1" (equal),
@@ -231,7 +216,7 @@ func (c Cond) Match(v string) bool {
 // boolCond turns a condition on a boolean (its values "true"/"false", any case)
 // into the answer it allows: nil when both values pass, else the one that does;
 // ok is false when none does. Ordered operators are KindInvalid on booleans.
-func boolCond(field string, c Cond) (want *bool, ok bool, err error) {
+func BoolCond(field string, c Cond) (want *bool, ok bool, err error) {
 	switch c.Op {
 	case OpGt, OpGte, OpLt, OpLte:
 		return nil, false, Invalid(field, "%s does not take %s:", field, c.Op)

@@ -8,6 +8,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
 	"hostdeck/internal/testenv"
 )
@@ -143,7 +144,7 @@ func TestListFilterEnumerated(t *testing.T) {
 		}, []string{"PENDING", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"}, []string{"success", "DONE"},
 			"PENDING, STARTED, SUCCESS, FAILURE, RETRY, REVOKED"},
 		{"kind", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Kind: &v}); return err },
-			[]string{cloud.KindClientCreate, core.KindMachineCreate, fleet.KindReconcile}, []string{"client", "client.create "},
+			[]string{cloud.KindClientCreate, desktop.KindMachineCreate, fleet.KindReconcile}, []string{"client", "client.create "},
 			"client.create, client.delete"},
 	} {
 		for _, v := range tc.good {
@@ -190,24 +191,27 @@ func TestListFilterBounds(t *testing.T) {
 		{"domain_id", func(v string) error { _, _, err := e.Svc.ListGroups(ctx, core.GroupFilter{DomainID: &v}); return err }},
 		{"type", func(v string) error { _, err := e.Svc.ListCredentials(ctx, "", v); return err }},
 		{"domain", func(v string) error {
-			_, _, err := e.Svc.ListTRSProjects(ctx, core.TRSProjectFilter{DomainID: &v})
+			_, _, err := e.Desktop.ListPools(ctx, desktop.PoolFilter{DomainID: &v})
 			return err
 		}},
 		{"project_id", func(v string) error {
-			_, _, err := e.Svc.ListMachines(ctx, core.MachineQuery{ProjectID: in(v)})
+			_, _, err := e.Desktop.ListMachines(ctx, desktop.MachineQuery{ProjectID: in(v)})
 			return err
 		}},
-		{"group", func(v string) error { _, _, err := e.Svc.ListMachines(ctx, core.MachineQuery{GroupID: &v}); return err }},
+		{"group", func(v string) error {
+			_, _, err := e.Desktop.ListMachines(ctx, desktop.MachineQuery{GroupID: &v})
+			return err
+		}},
 		{"user_name", func(v string) error {
-			_, _, err := e.Svc.ListSessions(ctx, core.SessionFilter{UserName: in(v)})
+			_, _, err := e.Desktop.ListSessions(ctx, desktop.SessionFilter{UserName: in(v)})
 			return err
 		}},
 		{"instance_name", func(v string) error {
-			_, err := e.Svc.CountSessions(ctx, core.SessionFilter{InstanceName: &v})
+			_, err := e.Desktop.CountSessions(ctx, desktop.SessionFilter{InstanceName: &v})
 			return err
 		}},
 		{"volume_id", func(v string) error {
-			_, _, err := e.Svc.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{VolumeID: in(v)})
+			_, _, err := e.Desktop.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{VolumeID: in(v)})
 			return err
 		}},
 	}
@@ -226,7 +230,7 @@ func TestListFilterBounds(t *testing.T) {
 		}
 	}
 	many := &core.Cond{Op: core.OpNin, Values: strings.Split(strings.Repeat("a,", core.MaxFilterValues)+"a", ",")}
-	_, _, err := e.Svc.ListSessions(ctx, core.SessionFilter{UserID: many})
+	_, _, err := e.Desktop.ListSessions(ctx, desktop.SessionFilter{UserID: many})
 	if core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != "user_id" {
 		t.Errorf("nin: of %d values: %v", len(many.Values), err)
 	}

@@ -116,8 +116,14 @@ type IdentityStore interface {
 	AdvanceCredentialStep(ctx context.Context, id string, step int64) error
 }
 
+// DomainReader reads domains, by id or by name.
+type DomainReader interface {
+	GetDomain(ctx context.Context, id string) (*Domain, error)
+	GetDomainByName(ctx context.Context, name string) (*Domain, error)
+}
+
 // resolveDomain finds a domain by id or name; neither means the default domain.
-func (s *Service) resolveDomain(ctx context.Context, q Queries, id, name string) (*Domain, error) {
+func (s *Service) ResolveDomain(ctx context.Context, q DomainReader, id, name string) (*Domain, error) {
 	var d *Domain
 	var err error
 	switch {
@@ -148,7 +154,7 @@ func (s *Service) scope(ctx context.Context, u *User, sc ProjectScope) (*Project
 		}
 	} else {
 		what = sc.Name
-		if _, err := s.resolveDomain(ctx, s.store, sc.DomainID, sc.DomainName); err != nil {
+		if _, err := s.ResolveDomain(ctx, s.store, sc.DomainID, sc.DomainName); err != nil {
 			return nil, nil, unauthenticatedDomain(err)
 		}
 		p, err = s.store.FindProjectByName(ctx, sc.Name)
@@ -182,7 +188,7 @@ func firstNonEmpty(ss ...string) string {
 // Domain returns a domain by id. Domains are no one's secret: any caller, even
 // one logging in (a login names its domain), may read one.
 func (s *Service) Domain(ctx context.Context, id string) (*Domain, error) {
-	return s.resolveDomain(ctx, s.store, id, "")
+	return s.ResolveDomain(ctx, s.store, id, "")
 }
 
 // UserInput is what creates or edits a user; nil fields are not set. Enabled
@@ -196,7 +202,7 @@ type UserInput struct {
 	Enabled  *bool
 }
 
-func userNotFound(id string) error {
+func UserNotFound(id string) error {
 	return Reasoned(KindNotFound, ReasonUserNotFound, "user "+id+" not found", "user_name", id)
 }
 
@@ -241,7 +247,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	}
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if in.DomainID != nil && *in.DomainID != "" {
-			d, err := s.resolveDomain(ctx, q, *in.DomainID, "")
+			d, err := s.ResolveDomain(ctx, q, *in.DomainID, "")
 			if err != nil {
 				return err
 			}
@@ -274,7 +280,7 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, er
 
 // GetUser returns a user: admins see anyone of their realm, members themselves.
 func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
-	if err := s.Check(ctx, ActionUserView, userResource(id)); err != nil {
+	if err := s.Check(ctx, ActionUserView, UserResource(id)); err != nil {
 		return nil, err
 	}
 	return managedUser(ctx, s.store, id)
@@ -284,7 +290,7 @@ func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
 // only, on users of their realm). A new password ends the tokens and sessions
 // the old one opened.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*User, error) {
-	if err := s.Check(ctx, ActionUserEdit, userResource(id)); err != nil {
+	if err := s.Check(ctx, ActionUserEdit, UserResource(id)); err != nil {
 		return nil, err
 	}
 	if in.DomainID != nil {
@@ -325,7 +331,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*Use
 // DeleteUser removes a user of the actor's realm with its memberships, grants
 // and tokens (admins only; nobody deletes their own account).
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	if err := s.Check(ctx, ActionUserDelete, userResource(id)); err != nil {
+	if err := s.Check(ctx, ActionUserDelete, UserResource(id)); err != nil {
 		return err
 	}
 	if ActorFrom(ctx).UserID == id {
@@ -369,7 +375,7 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error
 	}
 	err := s.store.InTx(ctx, func(q Queries) error {
 		if in.DomainID != nil && *in.DomainID != "" {
-			d, err := s.resolveDomain(ctx, q, *in.DomainID, "")
+			d, err := s.ResolveDomain(ctx, q, *in.DomainID, "")
 			if err != nil {
 				return err
 			}
@@ -403,18 +409,18 @@ func (s *Service) GroupMembers(ctx context.Context, groupID string) ([]*User, er
 		return nil, err
 	}
 	if !ValidID(groupID) {
-		return nil, groupNotFound(groupID)
+		return nil, GroupNotFound(groupID)
 	}
 	if _, err := s.store.GetGroup(ctx, groupID); err != nil {
 		if ErrorKind(err) == KindNotFound {
-			return nil, groupNotFound(groupID)
+			return nil, GroupNotFound(groupID)
 		}
 		return nil, err
 	}
 	return s.store.ListGroupMembers(ctx, groupID)
 }
 
-func groupNotFound(id string) error {
+func GroupNotFound(id string) error {
 	return Reasoned(KindNotFound, ReasonGroupNotFound, "group "+id+" not found", "group_id", id)
 }
 
@@ -422,11 +428,11 @@ func groupNotFound(id string) error {
 // outside the actor's realm is not found.
 func (s *Service) checkUserAndGroup(ctx context.Context, q Queries, groupID, userID string) error {
 	if !ValidID(groupID) {
-		return groupNotFound(groupID)
+		return GroupNotFound(groupID)
 	}
 	if _, err := q.GetGroup(ctx, groupID); err != nil {
 		if ErrorKind(err) == KindNotFound {
-			return groupNotFound(groupID)
+			return GroupNotFound(groupID)
 		}
 		return err
 	}
@@ -499,7 +505,7 @@ func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string
 // ProjectRoles lists a user's roles on a project: admins may ask about anyone,
 // members about themselves.
 func (s *Service) ProjectRoles(ctx context.Context, projectID, userID string) ([]Role, error) {
-	if err := s.Check(ctx, ActionUserView, userResource(userID)); err != nil {
+	if err := s.Check(ctx, ActionUserView, UserResource(userID)); err != nil {
 		return nil, err
 	}
 	return s.store.ProjectRoles(ctx, projectID, userID)

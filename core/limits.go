@@ -24,6 +24,8 @@ const (
 	ReasonRateLimited    = "rate_limited"
 	ReasonUsageExceeded  = "usage_exceeded"
 	ReasonBucketsExceeds = "buckets_exceeded"
+	// ReasonQuotaExceeded: a quota of machines or projects is reached.
+	ReasonQuotaExceeded = "quota_exceeded"
 )
 
 // ProjectLimits are a project's limits. Usage (stored bytes) and Buckets (the
@@ -92,11 +94,20 @@ func LimitsOf(ctx context.Context, q interface {
 	return l, err
 }
 
+// LimitQueries is what checking a project's limits reads: the limits, the
+// month's usage, the project's name and what it contains.
+type LimitQueries interface {
+	GetProjectLimits(ctx context.Context, projectID string) (*ProjectLimits, error)
+	GetProjectUsage(ctx context.Context, projectID, month string) (*ProjectUsage, error)
+	GetProject(ctx context.Context, id string) (*Project, error)
+	ProjectContentStore
+}
+
 // checkProjectLimits refuses to add instances (and their volumes) or user
 // volumes to a project whose stored usage this month is at or above its usage
 // limit, or whose volumes would pass its buckets limit: KindConflict. It runs in
 // the transaction that adds them.
-func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID string, newInstances, newVolumes int) error {
+func (s *Service) CheckProjectLimits(ctx context.Context, q LimitQueries, projectID string, newInstances, newVolumes int) error {
 	l, err := LimitsOf(ctx, q, projectID)
 	if err != nil || newInstances+newVolumes == 0 {
 		return err
@@ -120,12 +131,12 @@ func (s *Service) checkProjectLimits(ctx context.Context, q Queries, projectID s
 		}
 	}
 	if l.Buckets > 0 {
-		insts, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(projectID)})
+		insts, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: ProjectCond(projectID)})
 		if err != nil {
 			return err
 		}
 		// Volumes: the instances' own, and the user volumes assigned in the project.
-		_, used, err := q.ListVolumeAssignments(ctx, VolumeAssignmentFilter{ProjectID: projectCond(projectID), Page: Page{Limit: 1}})
+		_, used, err := q.ListVolumeAssignments(ctx, VolumeAssignmentFilter{ProjectID: ProjectCond(projectID), Page: Page{Limit: 1}})
 		if err != nil {
 			return err
 		}

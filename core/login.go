@@ -39,7 +39,7 @@ type Login struct {
 
 // actorOf is the actor of u logged in from o, managing the accounts of realm
 // (RealmHostdeck when empty): the one place an actor is made of a user.
-func actorOf(u *User, o Origin, realm string) Actor {
+func ActorOf(u *User, o Origin, realm string) Actor {
 	return Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: o.Face, Source: o.Source, Realm: realm}
 }
 
@@ -108,7 +108,7 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin, o Origin,
 	if err != nil {
 		return nil, err
 	}
-	l := &Login{Actor: actorOf(u, o, ""), User: u}
+	l := &Login{Actor: ActorOf(u, o, ""), User: u}
 	if in.Opens != "" {
 		l.Token, l.Secret = s.newToken(in.Opens, k, u, methods)
 		if in.Scope.named() {
@@ -151,7 +151,7 @@ func (s *Service) checkCredential(ctx context.Context, in PasswordLogin, source 
 	var d *Domain
 	if strict {
 		var err error
-		if d, err = s.resolveDomain(ctx, s.store, in.DomainID, in.DomainName); err != nil {
+		if d, err = s.ResolveDomain(ctx, s.store, in.DomainID, in.DomainName); err != nil {
 			return nil, nil, authStoreErr(unauthenticatedDomain(err))
 		}
 	}
@@ -210,7 +210,7 @@ func (s *Service) LoginToken(ctx context.Context, kind, secret string, o Origin)
 	if err != nil {
 		return nil, err
 	}
-	return &Login{Actor: actorOf(u, o, ""), User: u, Token: t}, nil
+	return &Login{Actor: ActorOf(u, o, ""), User: u, Token: t}, nil
 }
 
 // operator is who holds the account admin API's operator token.
@@ -220,19 +220,19 @@ var operator = &User{Name: "satellite-admin", Role: RoleAdmin}
 // storage satellite's): its raw Authorization header is the operator token
 // (Config.OperatorToken, compared in constant time), or in its place an API
 // token (optionally after "Bearer ") of a user the access policy lets use the
-// storage module (administrators). Either acts in RealmSatellite: on the
+// storage module (administrators). Either acts in RealmStorage: on the
 // satellite's customer accounts only. Anything else is KindForbidden with the
 // message "Forbidden", or "Authorization not enabled." when no operator token
 // is configured.
 func (s *Service) LoginOperator(ctx context.Context, header string, o Origin) (*Login, error) {
 	if tok := s.Cfg.OperatorToken; tok != "" && subtle.ConstantTimeCompare([]byte(header), []byte(tok)) == 1 {
-		return &Login{Actor: actorOf(operator, o, RealmSatellite)}, nil
+		return &Login{Actor: ActorOf(operator, o, RealmStorage)}, nil
 	}
 	if header != "" {
 		t, u, err := s.lookupToken(ctx, TokenAPI, strings.TrimPrefix(header, "Bearer "))
 		switch ErrorKind(err) {
 		case "":
-			l := &Login{Actor: actorOf(u, o, RealmSatellite), User: u, Token: t}
+			l := &Login{Actor: ActorOf(u, o, RealmStorage), User: u, Token: t}
 			p, err := LoadPermissions(ctx, s.store, l.Actor)
 			if err != nil {
 				return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/internal/testenv"
 )
 
@@ -73,13 +74,13 @@ func brokerLogin(name, password string) core.PasswordLogin {
 }
 
 // requestVM logs in as the broker's request-vm does and asks for a machine.
-func requestVM(svc *core.Service, ctx context.Context, in core.PasswordLogin, req core.VMRequestInput) (*core.Task, error) {
+func requestVM(svc *desktop.Service, ctx context.Context, in core.PasswordLogin, req desktop.HandOutInput) (*core.Task, error) {
 	in.Opens = core.TokenAPI
 	l, err := svc.LoginPassword(ctx, in, origin)
 	if err != nil {
 		return nil, err
 	}
-	return svc.RequestVM(core.WithActor(ctx, l.Actor), req)
+	return svc.RequestMachine(core.WithActor(ctx, l.Actor), req)
 }
 
 // Every login entry point returns the actor core made of the user and the
@@ -114,12 +115,12 @@ func TestLoginActors(t *testing.T) {
 		t.Fatal(err)
 	}
 	satAdmin := admin
-	satAdmin.Realm = core.RealmSatellite
+	satAdmin.Realm = core.RealmStorage
 	for name, c := range map[string]struct{ got, want core.Actor }{
 		"password":                  {basic.Actor, member},
 		"password, opening a token": {api.Actor, member},
 		"token":                     {byToken.Actor, member},
-		"operator token":            {operator.Actor, core.Actor{Name: "satellite-admin", Role: core.RoleAdmin, Face: "some-face", Source: "198.51.100.7", Realm: core.RealmSatellite}},
+		"operator token":            {operator.Actor, core.Actor{Name: "satellite-admin", Role: core.RoleAdmin, Face: "some-face", Source: "198.51.100.7", Realm: core.RealmStorage}},
 		"admin token as operator":   {byAdminToken.Actor, satAdmin},
 	} {
 		if d := cmp.Diff(c.want, c.got); d != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/internal/testenv"
 	"hostdeck/runtime/docker"
 )
@@ -24,7 +25,7 @@ func TestMachineNetworkName(t *testing.T) {
 		{"p", "39523179-37b5-4fd7-bf14-a1f7134a6b1f", "hostdeck-net-39523179-37b5-4fd7-bf14-a1f7134a6b1f"},
 		{"p", "lab_net.2", "hostdeck-net-lab_net.2"},
 	} {
-		if got := core.MachineNetwork(&core.TRSProject{ID: tc.id, NetworkID: tc.networkID}); got != tc.want {
+		if got := desktop.MachineNetwork(&desktop.Pool{ID: tc.id, NetworkID: tc.networkID}); got != tc.want {
 			t.Errorf("network of %q/%q = %q, want %q", tc.id, tc.networkID, got, tc.want)
 		}
 	}
@@ -32,12 +33,12 @@ func TestMachineNetworkName(t *testing.T) {
 	// same for every project, different for another network_id.
 	seen := map[string]string{}
 	for _, id := range []string{"my net/1", "my net/2", strings.Repeat("n", 65), "сеть"} {
-		got := core.MachineNetwork(&core.TRSProject{ID: "p", NetworkID: id})
+		got := desktop.MachineNetwork(&desktop.Pool{ID: "p", NetworkID: id})
 		rest, ok := strings.CutPrefix(got, "hostdeck-net-")
 		if _, err := hex.DecodeString(rest); !ok || err != nil || len(rest) != 16 {
 			t.Errorf("network of %q = %q", id, got)
 		}
-		if again := core.MachineNetwork(&core.TRSProject{ID: "q", NetworkID: id}); again != got {
+		if again := desktop.MachineNetwork(&desktop.Pool{ID: "q", NetworkID: id}); again != got {
 			t.Errorf("network of %q = %q, then %q", id, got, again)
 		}
 		if other, dup := seen[got]; dup {
@@ -55,32 +56,32 @@ func TestMachineNetworkSim(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
 	e.Server(t, "node-1", 50)
-	pa := newTRSProject(t, e, "lab-a", core.ModeStandard, 0, "")
-	pb := newTRSProject(t, e, "lab-b", core.ModeSimultaneous, 0, "")
+	pa := newPool(t, e, "lab-a", desktop.ModeStandard, 0, "")
+	pb := newPool(t, e, "lab-b", desktop.ModeSimultaneous, 0, "")
 	shared := "39523179-37b5-4fd7-bf14-a1f7134a6b1f"
-	pc := newTRSProject(t, e, "lab-c", core.ModeSimultaneous, 0, "")
-	if _, err := e.Svc.UpdateTRSProject(ctx, pc.ID, core.TRSProjectInput{NetworkID: &shared}); err != nil {
+	pc := newPool(t, e, "lab-c", desktop.ModeSimultaneous, 0, "")
+	if _, err := e.Desktop.UpdatePool(ctx, pc.ID, desktop.PoolInput{NetworkID: &shared}); err != nil {
 		t.Fatal(err)
 	}
 
-	made := func(p *core.TRSProject, n int) []*core.Machine {
+	made := func(p *desktop.Pool, n int) []*desktop.Machine {
 		t.Helper()
-		res, err := e.Svc.CreateMachines(ctx, p.ID, n, nil, nil)
+		res, err := e.Desktop.CreateMachines(ctx, p.ID, n, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := make([]*core.Machine, n)
+		out := make([]*desktop.Machine, n)
 		for i, tk := range res.Tasks {
 			if done := e.WaitTask(t, tk.ID); done.Status != core.TaskSuccess {
 				t.Fatalf("%s: %s %s", done.Kind, done.Status, done.Error)
 			}
-			if out[i], err = e.Svc.GetMachine(ctx, res.Machines[i].ID); err != nil {
+			if out[i], err = e.Desktop.GetMachine(ctx, res.Machines[i].ID); err != nil {
 				t.Fatal(err)
 			}
 		}
 		return out
 	}
-	block := func(m *core.Machine) netip.Prefix {
+	block := func(m *desktop.Machine) netip.Prefix {
 		t.Helper()
 		a, err := netip.ParseAddr(m.Address)
 		if err != nil || !netip.MustParsePrefix("10.128.0.0/9").Contains(a) {
@@ -92,7 +93,7 @@ func TestMachineNetworkSim(t *testing.T) {
 	seen := map[string]bool{}
 	blocks := map[netip.Prefix]string{}
 	for _, g := range []struct {
-		p    *core.TRSProject
+		p    *desktop.Pool
 		want string
 	}{{pa, "hostdeck-trs-" + pa.ID}, {pb, "hostdeck-trs-" + pb.ID}, {pc, "hostdeck-net-" + shared}} {
 		ms := made(g.p, 3)
@@ -143,10 +144,10 @@ func TestDockerMachineNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	project := func(name string) *core.TRSProject {
+	project := func(name string) *desktop.Pool {
 		t.Helper()
-		mode, pattern := core.ModeStandard, prefix+name+"-**"
-		p, err := e.Svc.CreateTRSProject(ctx, core.TRSProjectInput{Name: &name, FlavorID: ptr(flavorSmall), ImageID: &im.ID,
+		mode, pattern := desktop.ModeStandard, prefix+name+"-**"
+		p, err := e.Desktop.CreatePool(ctx, desktop.PoolInput{Name: &name, FlavorID: ptr(flavorSmall), ImageID: &im.ID,
 			OperationMode: &mode, InstanceNamePattern: &pattern})
 		if err != nil {
 			t.Fatal(err)
@@ -166,8 +167,8 @@ func TestDockerMachineNetwork(t *testing.T) {
 				}
 			}
 		}
-		for _, p := range []*core.TRSProject{pa, pb} {
-			if err := d.RemoveNetwork(bg, srv, core.MachineNetwork(p)); err != nil {
+		for _, p := range []*desktop.Pool{pa, pb} {
+			if err := d.RemoveNetwork(bg, srv, desktop.MachineNetwork(p)); err != nil {
 				t.Errorf("cleanup network: %v", err)
 			}
 		}
@@ -176,7 +177,7 @@ func TestDockerMachineNetwork(t *testing.T) {
 	// A machine handed out through the broker answers on its address.
 	alice := brokerUser(t, e, pa, "alice")
 	r, err := handOut(t, e, alice)
-	if err != nil || r.Status != core.RequestCompleted || r.Machine == nil {
+	if err != nil || r.Status != desktop.RequestCompleted || r.Machine == nil {
 		t.Fatalf("request = %+v, %v", r, err)
 	}
 	ma := r.Machine
@@ -189,20 +190,20 @@ func TestDockerMachineNetwork(t *testing.T) {
 	}
 
 	// A machine of another project is on another network.
-	res, err := e.Svc.CreateMachines(ctx, pb.ID, 1, nil, nil)
+	res, err := e.Desktop.CreateMachines(ctx, pb.ID, 1, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if done := e.WaitTask(t, res.Tasks[0].ID); done.Status != core.TaskSuccess {
 		t.Fatalf("%s: %s %s", done.Kind, done.Status, done.Error)
 	}
-	mb, err := e.Svc.GetMachine(ctx, res.Machines[0].ID)
+	mb, err := e.Desktop.GetMachine(ctx, res.Machines[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	getRetry(t, "http://"+mb.Address+":8080/healthz")
 
-	subnet := func(m *core.Machine) netip.Prefix {
+	subnet := func(m *desktop.Machine) netip.Prefix {
 		t.Helper()
 		c, err := cli.ContainerInspect(context.Background(), m.RuntimeRef, client.ContainerInspectOptions{})
 		if err != nil {

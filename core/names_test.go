@@ -34,14 +34,7 @@ var wireNames = []string{
 // (an identifier, or a literal as it is quoted in the source). It may only
 // shrink: delete a line once its file has moved or been renamed; an entry that
 // allows nothing fails the test.
-var nameAllowlist = []string{
-	"broker.go",                // moving in the desktop split
-	"broker_test.go",           // moving in the desktop split
-	"trs.go",                   // moving in the desktop split
-	"trs_test.go",              // moving in the desktop split
-	"service.go TRS",           // moving in the desktop split: Config.TRS holds TRSDefaults (trs.go)
-	"access.go RealmSatellite", // moving in the tenancy split: satellite.go and login.go use it
-}
+var nameAllowlist = []string{}
 
 // TestNoFaceNames keeps core named after what it owns: it walks core/** and
 // fails on a package, a file or an exported identifier (type, function,

@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/core/secret"
 	"hostdeck/internal/testenv"
 	"hostdeck/store/sqlite"
@@ -257,15 +258,15 @@ func TestTOTPLogin(t *testing.T) {
 }
 
 func TestWebGuardRules(t *testing.T) {
-	if err := core.CheckAllowedNetworks([]string{"10.0.0.0/8", "192.0.2.7", "2001:db8::/32"}); err != nil {
+	if err := desktop.CheckAllowedNetworks([]string{"10.0.0.0/8", "192.0.2.7", "2001:db8::/32"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range [][]string{{"10.0.0.0/33"}, {"example.com"}, {""}, make([]string, 300)} {
-		if err := core.CheckAllowedNetworks(bad); core.ErrorKind(err) != core.KindInvalid {
+		if err := desktop.CheckAllowedNetworks(bad); core.ErrorKind(err) != core.KindInvalid {
 			t.Fatalf("CheckAllowedNetworks(%q) = %v, want invalid", bad, err)
 		}
 	}
-	p := &core.TRSProject{Name: "lab", AllowedNetworks: []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"}}
+	p := &desktop.Pool{Name: "lab", AllowedNetworks: []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"}}
 	for _, tc := range []struct {
 		source string
 		ok     bool
@@ -273,7 +274,7 @@ func TestWebGuardRules(t *testing.T) {
 		{"10.1.2.3", true}, {"192.0.2.7", true}, {"::ffff:10.9.9.9", true}, {"2001:db8::1", true},
 		{"192.0.2.8", false}, {"127.0.0.1", false}, {"", false}, {"not-an-ip", false},
 	} {
-		err := core.CheckWebGuard(p, tc.source)
+		err := desktop.CheckWebGuard(p, tc.source)
 		if tc.ok != (err == nil) {
 			t.Fatalf("CheckWebGuard(%q) = %v, want ok=%v", tc.source, err, tc.ok)
 		}
@@ -281,7 +282,7 @@ func TestWebGuardRules(t *testing.T) {
 			t.Fatalf("CheckWebGuard(%q) = %v, want reason web_guard", tc.source, err)
 		}
 	}
-	if err := core.CheckWebGuard(&core.TRSProject{}, "203.0.113.1"); err != nil {
+	if err := desktop.CheckWebGuard(&desktop.Pool{}, "203.0.113.1"); err != nil {
 		t.Fatalf("an empty list refuses: %v", err)
 	}
 }
@@ -289,17 +290,17 @@ func TestWebGuardRules(t *testing.T) {
 func TestWebGuardProjectSetting(t *testing.T) {
 	e := testenv.New(t)
 	name, fl, im := "guarded", "0a7e5c1d-7f3b-4c2a-9d10-000000000001", "1b8f6d2e-8a4c-4d3b-8e21-000000000001"
-	_, err := e.Svc.CreateTRSProject(e.AdminCtx(), core.TRSProjectInput{Name: &name, FlavorID: &fl, ImageID: &im,
+	_, err := e.Desktop.CreatePool(e.AdminCtx(), desktop.PoolInput{Name: &name, FlavorID: &fl, ImageID: &im,
 		AllowedNetworks: &[]string{"10.0.0.0/33"}})
 	if core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != "allowed_networks" {
 		t.Fatalf("bad network: %v", err)
 	}
-	p, err := e.Svc.CreateTRSProject(e.AdminCtx(), core.TRSProjectInput{Name: &name, FlavorID: &fl, ImageID: &im,
+	p, err := e.Desktop.CreatePool(e.AdminCtx(), desktop.PoolInput{Name: &name, FlavorID: &fl, ImageID: &im,
 		AllowedNetworks: &[]string{" 10.1.2.3/8 ", "192.0.2.7"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.Svc.GetTRSProject(e.AdminCtx(), p.ID)
+	got, err := e.Desktop.GetPool(e.AdminCtx(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
 	"hostdeck/internal/testenv"
@@ -264,8 +265,8 @@ func TestInstanceVisibility(t *testing.T) {
 		t.Fatalf("bob with a role sees %d", len(l))
 	}
 	// A machine assigned to bob directly is his to see and act on.
-	if err := e.Store.AddMachineAssignment(context.Background(), &core.MachineAssignment{
-		MachineID: clientInst.ID, SubjectType: core.SubjectUser, SubjectID: bob.ID, AssignedAt: time.Now()}); err != nil {
+	if err := e.Store.AddMachineAssignment(context.Background(), &desktop.MachineAssignment{
+		MachineID: clientInst.ID, SubjectType: desktop.SubjectUser, SubjectID: bob.ID, AssignedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if l := visible(bctx); len(l) != 2 {

@@ -19,14 +19,9 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// TokenTTL is how long an API token lives (DefaultTokenTTL when zero).
 	TokenTTL time.Duration
-	// TRS are the defaults of new TRS projects (get-settings shows them).
-	TRS TRSDefaults
 	// LicenseExpiresAt, when set, is when the RS server's licence (--trs-license)
 	// ends; after it the trs and broker faces refuse their work (CheckLicense).
 	LicenseExpiresAt time.Time
-	// FloatingIPPool is the CIDR users' floating IPs come from (DefaultFloatingIPPool
-	// when empty).
-	FloatingIPPool string
 	// OperatorToken is the account admin API's (the satellite's) operator
 	// token, compared with the raw Authorization header (LoginOperator);
 	// empty: only administrators' API tokens are accepted there.
@@ -184,10 +179,6 @@ func New(d Deps, cfg Config) *Service {
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = DefaultTokenTTL
-	}
-	cfg.TRS = cfg.TRS.withDefaults()
-	if cfg.FloatingIPPool == "" {
-		cfg.FloatingIPPool = DefaultFloatingIPPool
 	}
 	if cfg.RescueImage == "" {
 		cfg.RescueImage = cfg.Template.Image

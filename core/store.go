@@ -50,11 +50,9 @@ type Queries interface {
 	TaskStore
 	AuditStore
 	CatalogueStore
-	TRSStore
+	ProjectContentStore
 	IdentityStore
 	TokenStore
-	MachineStore
-	SessionStore
 	LimitStore
 	InstanceNumberStore
 	AccessStore
@@ -71,6 +69,8 @@ type ServerStore interface {
 	LockServers(ctx context.Context) error
 	// CountClientsByServer counts the clients that are not deleted, per server id.
 	CountClientsByServer(ctx context.Context) (map[string]int, error)
+	// CountMachinesByServer counts machines that are not deleted, per server id.
+	CountMachinesByServer(ctx context.Context) (map[string]int, error)
 }
 
 type InstanceStore interface {
@@ -78,6 +78,9 @@ type InstanceStore interface {
 	// never reused, InstanceNumberStore); Conflict on a duplicate name.
 	CreateInstance(ctx context.Context, in *Instance) error
 	GetInstance(ctx context.Context, id string) (*Instance, error)
+	// LockMachine reads an instance and, on PostgreSQL inside a transaction, locks
+	// its row until the transaction ends; KindNotFound for an unknown id.
+	LockMachine(ctx context.Context, id string) (*Instance, error)
 	ListInstances(ctx context.Context, f InstanceFilter) ([]*Instance, int, error)
 	UpdateInstance(ctx context.Context, id string, u InstanceUpdate) (*Instance, error)
 }

@@ -90,12 +90,8 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 
 func (s *Service) ownTasks() map[string]TaskFunc {
 	return map[string]TaskFunc{
-		KindMachineCreate:   s.runMachineCreate,
-		KindBrokerRequestVM: s.runBrokerRequest,
-		KindTRSPool:         s.runTRSPool,
-		KindTRSAutoAllocate: s.runAutoAllocate,
-		KindProjectUsage:    s.runProjectUsage,
-		KindTokenSweep:      s.runTokenSweep,
+		KindProjectUsage: s.runProjectUsage,
+		KindTokenSweep:   s.runTokenSweep,
 	}
 }
 
@@ -103,7 +99,6 @@ func (s *Service) ownTasks() map[string]TaskFunc {
 // registered ones.
 func (s *Service) PeriodicJobs() []PeriodicJob {
 	return append([]PeriodicJob{
-		{Kind: KindTRSPool, Every: TRSPoolEvery},
 		{Kind: KindProjectUsage, Every: ProjectUsageEvery},
 		{Kind: KindTokenSweep, Every: TokenSweepEvery},
 	}, s.periodic...)

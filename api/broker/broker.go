@@ -28,6 +28,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -42,13 +43,13 @@ type Options struct {
 }
 
 type face struct {
-	svc *core.Service
+	svc *desktop.Service
 	log *slog.Logger
 }
 
 // NewHandler returns the broker face over svc, with paths relative to its mount
 // point.
-func NewHandler(svc *core.Service, o Options) http.Handler {
+func NewHandler(svc *desktop.Service, o Options) http.Handler {
 	f := &face{svc: svc, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	post := http.MethodPost
@@ -160,8 +161,8 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
-	in := core.VMRequestInput{Project: body.AuthTenant, ProjectDomain: body.ProjectDomainName,
-		Session: core.SessionInput{ConnType: body.ConnType, ClientIP: body.IPAddress, ClientOS: body.OS, ClientInfo: body.Client}}
+	in := desktop.HandOutInput{Project: body.AuthTenant, ProjectDomain: body.ProjectDomainName,
+		Session: desktop.SessionInput{ConnType: body.ConnType, ClientIP: body.IPAddress, ClientOS: body.OS, ClientInfo: body.Client}}
 	if in.Session.ClientIP == "" {
 		in.Session.ClientIP = httpx.RemoteIP(r)
 	}
@@ -172,7 +173,7 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := f.svc.RequestVM(r.Context(), in)
+	t, err := f.svc.RequestMachine(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -217,7 +218,7 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := f.svc.GetVM(core.WithActor(r.Context(), l.Actor), body.Request)
+	req, err := f.svc.GetHandOut(core.WithActor(r.Context(), l.Actor), body.Request)
 	if err != nil {
 		return err
 	}
@@ -243,7 +244,7 @@ func (f *face) getProjects(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	names, err := f.svc.BrokerProjects(r.Context(), l.User.ID)
+	names, err := f.svc.UserPools(r.Context(), l.User.ID)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"hostdeck/api/broker"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/internal/testenv"
 )
 
@@ -38,7 +39,7 @@ type response struct {
 func start(tb testing.TB) (*testenv.Env, string) {
 	tb.Helper()
 	env := testenv.New(tb)
-	h := broker.NewHandler(env.Svc, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := broker.NewHandler(env.Desktop, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/broker/", http.StripPrefix("/broker", h))
 	srv := httptest.NewServer(mux)
@@ -82,11 +83,11 @@ func (r *response) code() int {
 }
 
 // project creates a TRS project with users member of it (password name+"-password").
-func project(tb testing.TB, env *testenv.Env, name string, mode, quota int, users ...string) *core.TRSProject {
+func project(tb testing.TB, env *testenv.Env, name string, mode, quota int, users ...string) *desktop.Pool {
 	tb.Helper()
 	ctx := env.AdminCtx()
 	fl, im := flavorSmall, imageSample
-	p, err := env.Svc.CreateTRSProject(ctx, core.TRSProjectInput{Name: &name, FlavorID: &fl, ImageID: &im, OperationMode: &mode, MaxInstances: &quota})
+	p, err := env.Desktop.CreatePool(ctx, desktop.PoolInput{Name: &name, FlavorID: &fl, ImageID: &im, OperationMode: &mode, MaxInstances: &quota})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func handOut(tb testing.TB, base, user string, poll time.Duration) map[string]an
 			tb.Fatalf("get-vm: %d %s", g.status, g.raw)
 		}
 		switch g.body["status"] {
-		case core.RequestCompleted:
+		case desktop.RequestCompleted:
 			return g.body
 		}
 		if time.Now().After(deadline) {
@@ -136,7 +137,7 @@ func handOut(tb testing.TB, base, user string, poll time.Duration) map[string]an
 func TestBroker(t *testing.T) {
 	env, base := start(t)
 	env.Server(t, "node-1", 10)
-	project(t, env, "trs_project1", core.ModeStandard, 2, "trs", "other")
+	project(t, env, "trs_project1", desktop.ModeStandard, 2, "trs", "other")
 
 	got := handOut(t, base, "trs", 10*time.Millisecond)
 	srv, _ := got["server"].(map[string]any)
@@ -148,7 +149,7 @@ func TestBroker(t *testing.T) {
 	if again["server"].(map[string]any)["id"] != srv["id"] {
 		t.Fatalf("second hand-out = %v, first %v", again, got)
 	}
-	_, n, err := env.Svc.ListSessions(env.AdminCtx(), core.SessionFilter{})
+	_, n, err := env.Desktop.ListSessions(env.AdminCtx(), desktop.SessionFilter{})
 	if err != nil || n != 2 {
 		t.Fatalf("sessions = %d, %v", n, err)
 	}
@@ -209,9 +210,9 @@ func BenchmarkHandOut(b *testing.B) {
 	for i := range names {
 		names[i] = fmt.Sprintf("user%03d", i)
 	}
-	p := project(b, env, "bench", core.ModeStandard, 0, names...)
+	p := project(b, env, "bench", desktop.ModeStandard, 0, names...)
 	ctx := env.AdminCtx()
-	created, err := env.Svc.CreateMachines(ctx, p.ID, users, nil, nil)
+	created, err := env.Desktop.CreateMachines(ctx, p.ID, users, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -225,7 +226,7 @@ func BenchmarkHandOut(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		for _, m := range created.Machines {
-			if _, err := env.Svc.UpdateMachine(ctx, m.ID, &[]string{}, nil); err != nil {
+			if _, err := env.Desktop.UpdateMachine(ctx, m.ID, &[]string{}, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -31,7 +31,7 @@ func FuzzBrokerLoginBodies(f *testing.F) {
 	if _, err := env.Svc.CreateUser(env.AdminCtx(), core.UserInput{Name: &name, Password: &pw}); err != nil {
 		f.Fatal(err)
 	}
-	h := broker.NewHandler(env.Svc, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := broker.NewHandler(env.Desktop, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, path := range []string{"/v1/request-vm/", "/v1/get-projects/", "/v1/change-password/", "/v1/get-vm/"} {
 			r := httptest.NewRequest("POST", path, strings.NewReader(string(body)))

@@ -16,6 +16,7 @@ import (
 
 	"hostdeck/api/broker"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/core/secret"
 	"hostdeck/internal/testenv"
 )
@@ -25,7 +26,7 @@ func startWith(tb testing.TB, cfg core.Config) (*testenv.Env, string, *testenv.C
 	tb.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(tb, testenv.Options{Config: cfg, Clock: clk.Now})
-	srv := httptest.NewServer(broker.NewHandler(env.Svc, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(broker.NewHandler(env.Desktop, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	tb.Cleanup(srv.Close)
 	return env, srv.URL, clk
 }
@@ -51,10 +52,10 @@ func (r *response) warning() map[string]any {
 func TestBrokerWebGuard(t *testing.T) {
 	env, base, _ := startWith(t, core.Config{})
 	env.Server(t, "node-1", 10)
-	p := project(t, env, "lab", core.ModeStandard, 5, "trs")
+	p := project(t, env, "lab", desktop.ModeStandard, 5, "trs")
 	guard := func(nets ...string) {
 		t.Helper()
-		if _, err := env.Svc.UpdateTRSProject(env.AdminCtx(), p.ID, core.TRSProjectInput{AllowedNetworks: &nets}); err != nil {
+		if _, err := env.Desktop.UpdatePool(env.AdminCtx(), p.ID, desktop.PoolInput{AllowedNetworks: &nets}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,7 +75,7 @@ func TestBrokerWebGuard(t *testing.T) {
 	// Inside the guard the machine is handed out.
 	guard("10.0.0.0/8", "127.0.0.0/8")
 	got := handOut(t, base, "trs", 10*time.Millisecond)
-	if got["status"] != core.RequestCompleted {
+	if got["status"] != desktop.RequestCompleted {
 		t.Fatalf("hand-out = %v", got)
 	}
 	req := post(t, base+"/v1/request-vm/", loginBody("trs"))
@@ -97,7 +98,7 @@ func TestBrokerWebGuard(t *testing.T) {
 func TestBrokerPasswordPolicy(t *testing.T) {
 	env, base, clk := startWith(t, core.Config{PasswordMaxAge: 30 * 24 * time.Hour, PasswordWarn: 24 * time.Hour, GraceLogins: 2})
 	env.Server(t, "node-1", 10)
-	project(t, env, "lab", core.ModeSimultaneous, 0, "trs", "old")
+	project(t, env, "lab", desktop.ModeSimultaneous, 0, "trs", "old")
 
 	r := post(t, base+"/v1/request-vm/", loginBody("trs"))
 	if r.status != http.StatusOK || r.body["warning"] != nil {
@@ -152,7 +153,7 @@ func TestBrokerPasswordPolicy(t *testing.T) {
 func TestBrokerOTP(t *testing.T) {
 	env, base, clk := startWith(t, core.Config{})
 	env.Server(t, "node-1", 10)
-	project(t, env, "lab", core.ModeSimultaneous, 0, "trs")
+	project(t, env, "lab", desktop.ModeSimultaneous, 0, "trs")
 	u, err := env.Store.GetUserByName(context.Background(), "trs")
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +199,7 @@ func TestBrokerOTP(t *testing.T) {
 }
 
 // downStore fails the reads of a login as a database that is down does.
-type downStore struct{ core.Store }
+type downStore struct{ testenv.Store }
 
 func (downStore) GetDomain(context.Context, string) (*core.Domain, error) {
 	return nil, core.Wrap(core.KindInternal, errors.New("sql: database is closed"), "get domain")
@@ -211,7 +212,8 @@ func (downStore) GetTokenByHash(context.Context, string) (*core.Token, error) {
 func TestBrokerAuthUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
-	srv := httptest.NewServer(broker.NewHandler(svc, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	pools := desktop.New(svc, downStore{env.Store}, desktop.Config{})
+	srv := httptest.NewServer(broker.NewHandler(pools, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 
 	r := post(t, srv.URL+"/v1/request-vm/", loginBody("trs"))
@@ -252,7 +254,7 @@ func TestBrokerPasswordChangeScript(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env, base, _ := startWith(t, core.Config{PasswordChangeScript: tc.script})
-			project(t, env, "lab", core.ModeSimultaneous, 0, "trs")
+			project(t, env, "lab", desktop.ModeSimultaneous, 0, "trs")
 			if code, msg, _ := post(t, base+"/v1/change-password/", change).errorOf(t); code != tc.code || msg != tc.en {
 				t.Fatalf("en: %d %q", code, msg)
 			}
@@ -267,7 +269,7 @@ func TestBrokerPasswordChangeScript(t *testing.T) {
 	}
 	t.Run("ok", func(t *testing.T) {
 		env, base, _ := startWith(t, core.Config{PasswordChangeScript: ok})
-		project(t, env, "lab", core.ModeSimultaneous, 0, "trs")
+		project(t, env, "lab", desktop.ModeSimultaneous, 0, "trs")
 		r := post(t, base+"/v1/change-password/", change)
 		if r.status != http.StatusOK || r.body["message"] != "Password successfully changed for user 'trs'" {
 			t.Fatalf("change: %s", r.raw)
@@ -285,7 +287,7 @@ func TestBrokerPasswordChangeScript(t *testing.T) {
 // with no server to build on, a request finds nothing to hand out (code 14).
 func TestBrokerLicenseAndNoInstance(t *testing.T) {
 	env, base, clk := startWith(t, core.Config{LicenseExpiresAt: time.Now().Add(time.Hour)})
-	project(t, env, "lab", core.ModeStandard, 0, "ann")
+	project(t, env, "lab", desktop.ModeStandard, 0, "ann")
 
 	r := post(t, base+"/v1/request-vm/", loginBody("ann"), "Accept-Language", "ru")
 	code, msg, data := r.errorOf(t)

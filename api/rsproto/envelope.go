@@ -16,6 +16,7 @@ import (
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // errorCode is one line of the document's error catalogue ("Описание ошибок
@@ -102,8 +103,8 @@ const (
 // reason either face may meet add its line here.
 var reasonCodes = map[string]int{
 	core.ReasonLicenseExpired:     2,
-	core.ReasonTaskFailed:         3,
-	core.ReasonTaskStartFailed:    4,
+	desktop.ReasonTaskFailed:      3,
+	desktop.ReasonTaskStartFailed: 4,
 	"no_trs_project":              5,
 	core.ReasonInvalidCredentials: 6,
 	core.ReasonProjectForbidden:   6,
@@ -114,13 +115,13 @@ var reasonCodes = map[string]int{
 	"quota_exceeded":              12,
 	core.ReasonUsageExceeded:      12, // a project's satellite limits
 	core.ReasonBucketsExceeds:     12,
-	core.ReasonCreateFailed:       13,
-	core.ReasonNoRoom:             13, // no server has room for the machines asked for
-	core.ReasonNoInstance:         14,
+	desktop.ReasonCreateFailed:    13,
+	desktop.ReasonNoRoom:          13, // no server has room for the machines asked for
+	desktop.ReasonNoInstance:      14,
 	core.ReasonDomainNotFound:     15,
 	core.ReasonUserNotFound:       16,
-	core.ReasonInstanceState:      17,
-	core.ReasonInstanceIP:         18,
+	desktop.ReasonInstanceState:   17,
+	desktop.ReasonInstanceIP:      18,
 	core.ReasonPasswordExpiring:   19,
 	core.ReasonGraceLogins:        20,
 	core.ReasonAuthUnavailable:    21,
@@ -129,7 +130,7 @@ var reasonCodes = map[string]int{
 	core.ReasonTokenInvalid:       24,
 	core.ReasonTokenExpired:       24,
 	core.ReasonTokenRevoked:       24,
-	core.ReasonTaskProcessing:     25,
+	desktop.ReasonTaskProcessing:  25,
 	core.ReasonWebGuard:           26,
 	core.ReasonOTPRequired:        27,
 }

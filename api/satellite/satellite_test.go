@@ -17,6 +17,7 @@ import (
 	"hostdeck/api/satellite"
 	"hostdeck/api/trs"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
@@ -429,8 +430,8 @@ func TestProjectWithInstances(t *testing.T) {
 	env, c := startToken(t)
 	ctx := env.AdminCtx()
 	env.Server(t, "node-1", 10)
-	name, mode := "pool", core.ModeSimultaneous
-	p, err := env.Svc.CreateTRSProject(ctx, core.TRSProjectInput{Name: &name, OperationMode: &mode,
+	name, mode := "pool", desktop.ModeSimultaneous
+	p, err := env.Desktop.CreatePool(ctx, desktop.PoolInput{Name: &name, OperationMode: &mode,
 		FlavorID: ptr("0a7e5c1d-7f3b-4c2a-9d10-000000000001"), ImageID: ptr("1b8f6d2e-8a4c-4d3b-8e21-000000000001")})
 	if err != nil {
 		t.Fatal(err)
@@ -441,10 +442,10 @@ func TestProjectWithInstances(t *testing.T) {
 		t.Fatalf("limits of a TRS project: %s", res.raw)
 	}
 	c.do("POST", "/api/project/"+p.ID+"/limit?buckets=1", "").wantEmpty(t)
-	if _, err := env.Svc.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
+	if _, err := env.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Svc.CreateMachines(ctx, p.ID, 1, nil, nil); core.ErrorReason(err) != core.ReasonBucketsExceeds {
+	if _, err := env.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil); core.ErrorReason(err) != core.ReasonBucketsExceeds {
 		t.Fatalf("past buckets: %v", err)
 	}
 	c.do("DELETE", "/api/project/"+p.ID, "").want(t, http.StatusConflict)
@@ -459,7 +460,7 @@ func TestRateLimitThroughTRS(t *testing.T) {
 	pid := str(c.do("POST", "/api/project", `{"ownerId":"`+uid+`","projectName":"rated"}`).want(t, 200), "projectId")
 	c.do("POST", "/api/project/"+pid+"/limit?rate=2", "").wantEmpty(t)
 
-	srv := httptest.NewServer(trs.NewHandler(env.Svc, trs.Options{Log: env.Log}))
+	srv := httptest.NewServer(trs.NewHandler(env.Desktop, trs.Options{Log: env.Log}))
 	t.Cleanup(srv.Close)
 	login := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"rate@mail.test","domain":{"id":"default"},"password":"password"}}},"scope":{"project":{"id":"` + pid + `"}}}}`
 	res, err := http.Post(srv.URL+"/v3/auth/tokens", "application/json", strings.NewReader(login))

@@ -11,6 +11,7 @@ import (
 
 	"hostdeck/api/trs"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/internal/testenv"
 )
 
@@ -28,12 +29,12 @@ func BenchmarkListServersWithOS(b *testing.B) {
 	}
 	for p := range projects {
 		name := fmt.Sprintf("lab-%d", p)
-		proj, err := env.Svc.CreateTRSProject(ctx, core.TRSProjectInput{Name: &name, FlavorID: ptr(smallFlavor), ImageID: ptr(sampleImage)})
+		proj, err := env.Desktop.CreatePool(ctx, desktop.PoolInput{Name: &name, FlavorID: ptr(smallFlavor), ImageID: ptr(sampleImage)})
 		if err != nil {
 			b.Fatal(err)
 		}
 		// Machines are written straight to the store: this measures listing them.
-		err = env.Store.InTx(context.Background(), func(q core.Queries) error {
+		err = core.InTx(context.Background(), env.Store, func(q desktop.Queries) error {
 			for i := range machines / projects {
 				in := &core.Instance{Name: fmt.Sprintf("%s-%04d", name, i), ServerID: srv.ID, ProjectID: proj.ID,
 					ImageID: sampleImage, State: core.StateActive, RuntimeRef: fmt.Sprintf("sim-%d-%d", p, i),
@@ -42,8 +43,8 @@ func BenchmarkListServersWithOS(b *testing.B) {
 					return err
 				}
 				if i%10 == 0 {
-					if err := q.AddMachineAssignment(context.Background(), &core.MachineAssignment{MachineID: in.ID,
-						SubjectType: core.SubjectUser, SubjectID: alice.ID, AssignedAt: in.CreatedAt}); err != nil {
+					if err := q.AddMachineAssignment(context.Background(), &desktop.MachineAssignment{MachineID: in.ID,
+						SubjectType: desktop.SubjectUser, SubjectID: alice.ID, AssignedAt: in.CreatedAt}); err != nil {
 						return err
 					}
 				}
@@ -55,7 +56,7 @@ func BenchmarkListServersWithOS(b *testing.B) {
 		}
 	}
 	tok := env.Token(b, testenv.AdminUser, testenv.AdminPassword)
-	h := trs.NewHandler(env.Svc, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := trs.NewHandler(env.Desktop, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	req := httptest.NewRequest("GET", "/v1/servers/?with_os_object=true", nil)
 	req.Header.Set("X-Auth-Token", tok)
 

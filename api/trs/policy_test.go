@@ -15,6 +15,7 @@ import (
 
 	"hostdeck/api/trs"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/core/secret"
 	"hostdeck/internal/testenv"
 )
@@ -24,7 +25,7 @@ func startWith(t *testing.T, cfg core.Config) (*testenv.Env, *client, *testenv.C
 	t.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(t, testenv.Options{Config: cfg, Clock: clk.Now})
-	h := trs.NewHandler(env.Svc, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := trs.NewHandler(env.Desktop, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return env, &client{t: t, base: srv.URL}, clk
@@ -166,7 +167,7 @@ func TestKeystonePasswordPolicy(t *testing.T) {
 }
 
 // downStore fails every read as a database that is down does.
-type downStore struct{ core.Store }
+type downStore struct{ testenv.Store }
 
 func (downStore) GetTokenByHash(context.Context, string) (*core.Token, error) {
 	return nil, core.Wrap(core.KindInternal, errors.New("sql: database is closed"), "get token")
@@ -183,7 +184,8 @@ func (downStore) GetDomainByName(context.Context, string) (*core.Domain, error) 
 func TestAuthServerUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
-	srv := httptest.NewServer(trs.NewHandler(svc, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	pools := desktop.New(svc, downStore{env.Store}, desktop.Config{})
+	srv := httptest.NewServer(trs.NewHandler(pools, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	c := &client{t: t, base: srv.URL, token: "any-token"}
 

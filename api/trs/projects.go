@@ -10,6 +10,7 @@ import (
 
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // flexBool is a boolean as the document's clients send it: true/false, or the
@@ -100,8 +101,8 @@ func (t *tagList) UnmarshalJSON(raw []byte) error {
 	return nil
 }
 
-func (b *projectBody) input() core.TRSProjectInput {
-	in := core.TRSProjectInput{
+func (b *projectBody) input() desktop.PoolInput {
+	in := desktop.PoolInput{
 		Name: b.Name, Description: b.Description, ParentID: b.ParentID, DomainID: b.DomainID,
 		FlavorID: b.FlavorID, ImageID: b.ImageID, NetworkID: b.NetworkID, AvailabilityZone: b.AvailabilityZone,
 		InstanceInitScript: b.InstanceInitScript, InstanceNamePattern: b.InstanceNamePattern, VolumeTypeID: b.VolumeTypeID,
@@ -121,22 +122,22 @@ func (b *projectBody) input() core.TRSProjectInput {
 }
 
 // decodeProject reads {"project": {...}}.
-func decodeProject(r *http.Request) (core.TRSProjectInput, error) {
+func decodeProject(r *http.Request) (desktop.PoolInput, error) {
 	var doc struct {
 		Project *projectBody `json:"project"`
 	}
 	if err := rsproto.Decode(r, &doc); err != nil {
-		return core.TRSProjectInput{}, err
+		return desktop.PoolInput{}, err
 	}
 	if doc.Project == nil {
-		return core.TRSProjectInput{}, core.Invalid("project", `the body must be {"project": {...}}`)
+		return desktop.PoolInput{}, core.Invalid("project", `the body must be {"project": {...}}`)
 	}
 	return doc.Project.input(), nil
 }
 
 // projectView renders a TRS project as the document shows it; with_os_object adds
 // os_project, shaped like Keystone's project with the TRS settings.
-func (f *face) projectView(r *http.Request, p *core.TRSProject) map[string]any {
+func (f *face) projectView(r *http.Request, p *desktop.Pool) map[string]any {
 	nullable := func(s string) any {
 		if s == "" {
 			return nil
@@ -160,7 +161,7 @@ func (f *face) projectView(r *http.Request, p *core.TRSProject) map[string]any {
 		v["os_project"] = map[string]any{
 			"id": p.ID, "name": p.Name, "description": p.Description, "enabled": p.Enabled,
 			"domain_id": p.DomainID, "parent_id": p.ParentID, "is_domain": p.IsDomain, "tags": tags,
-			"project_type": core.ProjectTypeTRS, "links": map[string]string{"self": rsproto.BaseURL(r) + "/v3/projects/" + p.ID},
+			"project_type": desktop.ProjectTypePool, "links": map[string]string{"self": rsproto.BaseURL(r) + "/v3/projects/" + p.ID},
 			"flavor_id": p.FlavorID, "image_id": p.ImageID, "network_id": p.NetworkID,
 			"availability_zone": p.AvailabilityZone, "operation_mode": strconv.Itoa(p.OperationMode),
 		}
@@ -179,7 +180,7 @@ func (f *face) createProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := f.svc.CreateTRSProject(r.Context(), in)
+	p, err := f.svc.CreatePool(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -193,7 +194,7 @@ func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := f.svc.UpdateTRSProject(r.Context(), r.PathValue("project_id"), in)
+	p, err := f.svc.UpdatePool(r.Context(), r.PathValue("project_id"), in)
 	if err != nil {
 		return err
 	}
@@ -205,7 +206,7 @@ func (f *face) updateProject(w http.ResponseWriter, r *http.Request) error {
 // domain id), operation_mode and with_os_object.
 func (f *face) listProjects(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	filter := core.TRSProjectFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain"),
+	filter := desktop.PoolFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain"),
 		UserID: optionalQuery(r, "user")}
 	if v := q.Get("enabled"); v != "" {
 		b, err := strconv.ParseBool(strings.ToLower(v))
@@ -221,7 +222,7 @@ func (f *face) listProjects(w http.ResponseWriter, r *http.Request) error {
 		}
 		filter.OperationMode = &m
 	}
-	ps, _, err := f.svc.ListTRSProjects(r.Context(), filter)
+	ps, _, err := f.svc.ListPools(r.Context(), filter)
 	if err != nil {
 		return err
 	}
@@ -235,7 +236,7 @@ func (f *face) listProjects(w http.ResponseWriter, r *http.Request) error {
 
 // getProject is GET /v1/projects/{project_id}.
 func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
-	p, err := f.svc.GetTRSProject(r.Context(), r.PathValue("project_id"))
+	p, err := f.svc.GetPool(r.Context(), r.PathValue("project_id"))
 	if err != nil {
 		return err
 	}
@@ -245,7 +246,7 @@ func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
 
 // projectSettings is GET /v1/projects/actions/get-settings: defaults from configuration.
 func (f *face) projectSettings(w http.ResponseWriter, r *http.Request) error {
-	d, err := f.svc.TRSProjectDefaults(r.Context())
+	d, err := f.svc.PoolDefaults(r.Context())
 	if err != nil {
 		return err
 	}
@@ -260,7 +261,7 @@ func (f *face) projectSettings(w http.ResponseWriter, r *http.Request) error {
 // projectStatistics is GET /v1/projects/{project_id}/statistics, counted from the
 // project's instance records.
 func (f *face) projectStatistics(w http.ResponseWriter, r *http.Request) error {
-	s, err := f.svc.TRSProjectStatistics(r.Context(), r.PathValue("project_id"))
+	s, err := f.svc.PoolStatistics(r.Context(), r.PathValue("project_id"))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // TRS machines (/v1/servers/...) and their user and group assignments. Where the
@@ -118,7 +119,7 @@ func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
 // modifiers), user, group and with_os_object.
 func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	var mq core.MachineQuery
+	var mq desktop.MachineQuery
 	for _, p := range []struct {
 		name string
 		dst  **core.Cond
@@ -242,7 +243,7 @@ func (f *face) listGroupServers(w http.ResponseWriter, r *http.Request) error {
 	return f.listServersOf(w, r, "group_id", f.svc.ListGroupMachines)
 }
 
-func (f *face) listServersOf(w http.ResponseWriter, r *http.Request, param string, list func(context.Context, string) ([]*core.Machine, error)) error {
+func (f *face) listServersOf(w http.ResponseWriter, r *http.Request, param string, list func(context.Context, string) ([]*desktop.Machine, error)) error {
 	ms, err := list(r.Context(), r.PathValue(param))
 	if err != nil {
 		return err
@@ -283,17 +284,17 @@ type serverViews struct {
 	f        *face
 	r        *http.Request
 	osObject bool
-	projects map[string]*core.TRSProject
+	projects map[string]*desktop.Pool
 }
 
 func newServerViews(f *face, r *http.Request) *serverViews {
-	return &serverViews{f: f, r: r, osObject: withOSObject(r), projects: map[string]*core.TRSProject{}}
+	return &serverViews{f: f, r: r, osObject: withOSObject(r), projects: map[string]*desktop.Pool{}}
 }
 
-func (v *serverViews) project(ctx context.Context, id string) *core.TRSProject {
+func (v *serverViews) project(ctx context.Context, id string) *desktop.Pool {
 	p, ok := v.projects[id]
 	if !ok {
-		p, _ = v.f.svc.GetTRSProject(ctx, id) // a missing project shows as empty fields
+		p, _ = v.f.svc.GetPool(ctx, id) // a missing project shows as empty fields
 		v.projects[id] = p
 	}
 	return p
@@ -310,7 +311,7 @@ type serverView struct {
 }
 
 // of is a machine as the document shows it; with_os_object adds os_server.
-func (v *serverViews) of(ctx context.Context, m *core.Machine) serverView {
+func (v *serverViews) of(ctx context.Context, m *desktop.Machine) serverView {
 	out := serverView{ID: m.ID, ProjectID: m.ProjectID, Assigned: m.Assigned(), Users: m.Users, Groups: m.Groups}
 	if v.osObject {
 		out.OSServer = v.osServer(ctx, m)
@@ -371,7 +372,7 @@ type novaLink struct {
 }
 
 // osServer is a Nova server built from hostdeck's records.
-func (v *serverViews) osServer(ctx context.Context, m *core.Machine) *novaServer {
+func (v *serverViews) osServer(ctx context.Context, m *desktop.Machine) *novaServer {
 	status, vm, task, power := rsproto.NovaState(m.State)
 	out := &novaServer{
 		ID: m.ID, Name: m.Name, Status: status, Addresses: map[string][]novaAddress{},

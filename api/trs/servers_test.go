@@ -6,6 +6,7 @@ import (
 
 	"hostdeck/api/trs"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/internal/testenv"
 )
 
@@ -50,7 +51,7 @@ func TestServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tk := range tasks {
-		if tk.Kind == core.KindMachineCreate {
+		if tk.Kind == desktop.KindMachineCreate {
 			if got := env.WaitTask(t, tk.ID); got.Status != core.TaskSuccess {
 				t.Fatalf("task %s: %s", got.Status, got.Error)
 			}

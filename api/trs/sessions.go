@@ -10,6 +10,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // This file serves users' floating IPs (/v1/users/...), sessions (/v1/sessions/)
@@ -34,7 +35,7 @@ func emptyAsNull(s string) any {
 
 // --- users and floating IPs ---
 
-func floatingView(userID string, ip *core.FloatingIP) map[string]any {
+func floatingView(userID string, ip *desktop.FloatingIP) map[string]any {
 	v := map[string]any{"id": userID, "floating_ip_id": nil, "floating_ip_address": nil}
 	if ip != nil {
 		v["floating_ip_id"], v["floating_ip_address"] = ip.ID, ip.Address
@@ -70,24 +71,24 @@ func (f *face) getFloatingUser(w http.ResponseWriter, r *http.Request) error {
 // decodeFloatingIP reads the optional {"floating_ip_id": …} body: a UUID the
 // floating IP takes as its id, or an address of the pool; no body lets hostdeck
 // choose.
-func decodeFloatingIP(r *http.Request) (core.FloatingIPRequest, error) {
+func decodeFloatingIP(r *http.Request) (desktop.FloatingIPRequest, error) {
 	raw, err := httpx.ReadBody(r)
 	if err != nil {
-		return core.FloatingIPRequest{}, err
+		return desktop.FloatingIPRequest{}, err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return core.FloatingIPRequest{}, nil
+		return desktop.FloatingIPRequest{}, nil
 	}
 	var doc struct {
 		FloatingIPID *string `json:"floating_ip_id"`
 	}
 	if err := rsproto.DecodeBytes(raw, &doc); err != nil {
-		return core.FloatingIPRequest{}, err
+		return desktop.FloatingIPRequest{}, err
 	}
 	if doc.FloatingIPID == nil {
-		return core.FloatingIPRequest{}, nil
+		return desktop.FloatingIPRequest{}, nil
 	}
-	return core.FloatingIPRequest{Ref: *doc.FloatingIPID}, nil
+	return desktop.FloatingIPRequest{Ref: *doc.FloatingIPID}, nil
 }
 
 // allocateFloatingIP is POST /v1/users/{user_id}/floating-ip.
@@ -129,7 +130,7 @@ func (f *face) releaseFloatingIP(w http.ResponseWriter, r *http.Request) error {
 
 // sessionView is a session as the document shows it. The connection type is
 // under "connection" (the example) and "connection_type" (the parameter table).
-func sessionView(s *core.Session) map[string]any {
+func sessionView(s *desktop.Session) map[string]any {
 	return map[string]any{
 		"session_id": s.ID, "instance_id": s.InstanceID, "user_id": s.UserID, "user_name": s.UserName,
 		"connection": emptyAsNull(s.ConnType), "connection_type": emptyAsNull(s.ConnType),
@@ -163,7 +164,7 @@ func (f *face) recordSession(w http.ResponseWriter, r *http.Request) error {
 		return *p
 	}
 	b := doc.Session
-	s, err := f.svc.RecordSession(r.Context(), core.SessionInput{
+	s, err := f.svc.RecordSession(r.Context(), desktop.SessionInput{
 		InstanceID: str(b.InstanceID), ConnType: str(b.ConnType), ClientIP: str(b.ClientIP),
 		ClientOS: str(b.ClientOS), ClientInfo: str(b.ClientInfo),
 	})
@@ -200,8 +201,8 @@ func parseDocTime(s string) (time.Time, error) {
 // sessionFilter reads GET /v1/sessions/'s query: user_id, user_name, instance_id
 // (with modifiers), instance_name, project_id, connection_type, last, and
 // created_at bounds (gt:, gte:, lt:, lte:; the parameter may repeat).
-func sessionFilter(r *http.Request) (core.SessionFilter, error) {
-	var f core.SessionFilter
+func sessionFilter(r *http.Request) (desktop.SessionFilter, error) {
+	var f desktop.SessionFilter
 	var err error
 	if f.UserID, err = queryCond(r, "user_id"); err != nil {
 		return f, err

@@ -20,6 +20,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -62,7 +63,7 @@ type Options struct {
 }
 
 type face struct {
-	svc     *core.Service
+	svc     *desktop.Service
 	log     *slog.Logger
 	version string
 	license *License
@@ -70,7 +71,7 @@ type face struct {
 
 // NewHandler returns the trs face over svc. It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *core.Service, o Options) http.Handler {
+func NewHandler(svc *desktop.Service, o Options) http.Handler {
 	if o.Version == "" {
 		o.Version = buildVersion()
 	}

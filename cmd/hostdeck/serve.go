@@ -34,6 +34,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/billing"
 	"hostdeck/core/cloud"
+	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
 	"hostdeck/core/secret"
@@ -121,7 +122,7 @@ func newServeCmd() *cobra.Command {
 	}
 	f.StringVar(&c.RescueImage, "rescue-image", env("HOSTDECK_RESCUE_IMAGE", ""), "runtime image that catalogue images without a ref of their own (the billmgr document's) boot in rescue; the client template's image when empty [HOSTDECK_RESCUE_IMAGE]")
 	f.StringVar(&c.TRSLicense, "trs-license", env("HOSTDECK_TRS_LICENSE", ""), "JSON file with the licence block GET /v1/info shows [HOSTDECK_TRS_LICENSE]")
-	f.StringVar(&c.FloatingIPs, "floating-ip-pool", env("HOSTDECK_FLOATING_IP_POOL", core.DefaultFloatingIPPool), "CIDR users' floating IPs are allocated from [HOSTDECK_FLOATING_IP_POOL]")
+	f.StringVar(&c.FloatingIPs, "floating-ip-pool", env("HOSTDECK_FLOATING_IP_POOL", desktop.DefaultFloatingIPPool), "CIDR users' floating IPs are allocated from [HOSTDECK_FLOATING_IP_POOL]")
 	f.DurationVar(&c.TokenTTL, "token-ttl", envDuration("HOSTDECK_TOKEN_TTL", time.Hour), "how long an X-Auth-Token lives [HOSTDECK_TOKEN_TTL]")
 	f.DurationVar(&c.PasswordMaxAge, "password-max-age", envDuration("HOSTDECK_PASSWORD_MAX_AGE", 0), "how long a password stays valid; 0 = never expires [HOSTDECK_PASSWORD_MAX_AGE]")
 	f.DurationVar(&c.PasswordWarn, "password-warn", envDuration("HOSTDECK_PASSWORD_WARN", 0), "warn logins this long before the password expires [HOSTDECK_PASSWORD_WARN]")
@@ -227,7 +228,6 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Log:         log,
 	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays, TokenTTL: c.TokenTTL,
-		FloatingIPPool: c.FloatingIPs,
 		OperatorToken:  os.Getenv("HOSTDECK_SATELLITE_TOKEN"), // from the environment only, never a flag
 		PasswordMaxAge: c.PasswordMaxAge, PasswordWarn: c.PasswordWarn, GraceLogins: c.GraceLogins,
 		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
@@ -235,6 +235,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: c.ExpiryEvery})
 	hosts := hosting.New(svc, store)
 	fleetSvc := fleet.New(svc, store, fleet.Options{ReconcileEvery: c.ReconEvery})
+	pools := desktop.New(svc, store, desktop.Config{FloatingIPPool: c.FloatingIPs})
 
 	if _, err := hosts.SeedRescueImages(ctx); err != nil {
 		return fmt.Errorf("seed rescue images: %w", err)
@@ -270,7 +271,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{svc: svc, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
+	deps := faceDeps{svc: svc, desktop: pools, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -339,6 +340,7 @@ type faceDeps struct {
 	svc     *core.Service
 	clouds  *cloud.Service
 	hosting *hosting.Service
+	desktop *desktop.Service
 	fleet   *fleet.Service
 	tenancy *tenancy.Service
 	billing *billing.Service
@@ -354,10 +356,10 @@ var faces = []face{
 		return alfa.NewHandler(d.clouds, d.fleet, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
-		return trs.NewHandler(d.svc, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
+		return trs.NewHandler(d.desktop, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
 	}},
 	{broker.Face, "/broker", func(d faceDeps, prefix string) http.Handler {
-		return broker.NewHandler(d.svc, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return broker.NewHandler(d.desktop, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
 		return satellite.NewHandler(d.tenancy, d.billing, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})

@@ -50,7 +50,7 @@ func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (*Coupon, er
 	c := &Coupon{ID: core.NewID(), UserID: in.UserID, Duration: in.Duration, Amount: in.Amount, Description: in.Description,
 		Type: CouponTypePromotional, Status: CouponActive, CreatedAt: s.Now().UTC()}
 	err := s.change(ctx, func(q Queries) error {
-		if _, err := core.RealmUser(ctx, q, core.RealmSatellite, in.UserID); err != nil {
+		if _, err := core.RealmUser(ctx, q, core.RealmStorage, in.UserID); err != nil {
 			return err
 		}
 		if err := q.CreateCoupon(ctx, c); err != nil {

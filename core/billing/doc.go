@@ -1,5 +1,5 @@
 // Package billing owns what is credited to customers: coupons, each a credit
 // in cents for a number of billing cycles, given to a customer account
-// (RealmSatellite), with the status it has at a given time (active, used, or
+// (RealmStorage), with the status it has at a given time (active, used, or
 // expired once its cycles have passed).
 package billing

@@ -10,7 +10,7 @@ import (
 )
 
 // This file holds the customer accounts of the storage service (spec 003): a
-// customer is a core User of RealmSatellite (name = e-mail, role member); what
+// customer is a core User of RealmStorage (name = e-mail, role member); what
 // only the storage service shows of it (full name, short name, how many
 // projects it may own) is its Profile.
 
@@ -79,7 +79,7 @@ func (s *Service) profileOf(ctx context.Context, q Queries, u *core.User) (*Prof
 	return p, err
 }
 
-// CreateCustomer creates a customer account (RealmSatellite): a member
+// CreateCustomer creates a customer account (RealmStorage): a member
 // user named by its e-mail, with a profile (admins only). The e-mail
 // must parse, the password pass CheckPassword; a taken e-mail is KindConflict.
 func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Customer, error) {
@@ -99,7 +99,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 		return nil, err
 	}
 	now := s.Now().UTC()
-	u := &core.User{ID: core.NewID(), Name: *in.Email, Email: *in.Email, Role: core.RoleMember, DomainID: core.DefaultDomainID, Realm: core.RealmSatellite}
+	u := &core.User{ID: core.NewID(), Name: *in.Email, Email: *in.Email, Role: core.RoleMember, DomainID: core.DefaultDomainID, Realm: core.RealmStorage}
 	if err := s.SetNewPassword(u, *in.Password); err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func (s *Service) customerByEmail(ctx context.Context, q Queries, email string) 
 		return nil, customerNotFound(core.LogText(email))
 	}
 	u, err := q.GetUserByName(ctx, email)
-	if core.ErrorKind(err) == core.KindNotFound || err == nil && u.Realm != core.RealmSatellite {
+	if core.ErrorKind(err) == core.KindNotFound || err == nil && u.Realm != core.RealmStorage {
 		return nil, customerNotFound(email)
 	}
 	return u, err

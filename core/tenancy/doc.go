@@ -1,5 +1,5 @@
 // Package tenancy owns the storage service's customers and the projects they
-// own: a customer is a core User of RealmSatellite with a Profile (its names
+// own: a customer is a core User of RealmStorage with a Profile (its names
 // and how many projects it may own); its projects are core Projects of type
 // ProjectTypeCustomer, created with default limits, whose limits and usage
 // history an administrator reads and sets here.

@@ -51,7 +51,7 @@ func (s *Service) CreateProject(ctx context.Context, ownerID, name string) (*cor
 	now := s.Now().UTC()
 	p := &core.Project{ID: core.NewID(), Name: name, OwnerID: ownerID, CreatedAt: now, UpdatedAt: now}
 	err := s.change(ctx, func(q Queries) error {
-		u, err := core.RealmUser(ctx, q, core.RealmSatellite, ownerID)
+		u, err := core.RealmUser(ctx, q, core.RealmStorage, ownerID)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/billing"
 	"hostdeck/core/cloud"
+	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
 	"hostdeck/core/secret"
@@ -38,6 +39,7 @@ type Store interface {
 	core.Store
 	tenancy.Store
 	billing.Store
+	desktop.Store
 }
 
 // Env is a running hostdeck core.
@@ -48,6 +50,7 @@ type Env struct {
 	Tenancy *tenancy.Service // the storage service's customers and their projects
 	Billing *billing.Service // coupons
 	Hosting *hosting.Service // owned instances' power actions and rescue
+	Desktop *desktop.Service // the remote-desktop pools
 	Store   Store
 	Sim     *sim.Sim
 	Mail    *smtptest.Server
@@ -59,6 +62,7 @@ type Env struct {
 // Options adjusts an Env.
 type Options struct {
 	Config   core.Config
+	Desktop  desktop.Config // the pools' configuration
 	Sim      sim.Options
 	Runtimes map[string]core.Runtime // added to "sim"
 	// Periodic jobs, off by default so that tests decide when they run.
@@ -117,6 +121,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: time.Hour})
 	hosts := hosting.New(svc, store)
 	servers := fleet.New(svc, store, fleet.Options{ReconcileEvery: time.Hour})
+	pools := desktop.New(svc, store, o.Desktop)
 	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
 		Workers: 8, Poll: 20 * time.Millisecond, Lease: 5 * time.Second,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond }, Log: log,
@@ -134,7 +139,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Desktop: pools, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/internal/testenv"
 	"hostdeck/store/postgres"
 	"hostdeck/store/storetest"
@@ -56,7 +57,7 @@ func TestLockFreeMachineSkipsLocked(t *testing.T) {
 	held, release := make(chan string), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- s.InTx(ctx, func(q core.Queries) error {
+		done <- core.InTx(ctx, s, func(q desktop.Queries) error {
 			m, err := q.LockFreeMachine(ctx, "p", core.StateActive)
 			if err != nil {
 				return err
@@ -68,7 +69,7 @@ func TestLockFreeMachineSkipsLocked(t *testing.T) {
 	}()
 	first := <-held
 	var second string
-	err := s.InTx(ctx, func(q core.Queries) error {
+	err := core.InTx(ctx, s, func(q desktop.Queries) error {
 		m, err := q.LockFreeMachine(ctx, "p", core.StateActive)
 		if err == nil {
 			second = m.Name

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // TRS machines: instances of a project, and their user and group assignments.
@@ -122,15 +123,15 @@ func (q *queries) LockMachine(ctx context.Context, id string) (*core.Instance, e
 // subjectTable is the table and column of an assignment subject.
 func subjectTable(subjectType string) (table, col string, err error) {
 	switch subjectType {
-	case core.SubjectUser:
+	case desktop.SubjectUser:
 		return "machine_users", "user_id", nil
-	case core.SubjectGroup:
+	case desktop.SubjectGroup:
 		return "machine_groups", "group_id", nil
 	}
 	return "", "", core.Invalid("subject_type", "unknown assignment subject %q", subjectType)
 }
 
-func (q *queries) AddMachineAssignment(ctx context.Context, a *core.MachineAssignment) error {
+func (q *queries) AddMachineAssignment(ctx context.Context, a *desktop.MachineAssignment) error {
 	table, col, err := subjectTable(a.SubjectType)
 	if err != nil {
 		return err
@@ -170,9 +171,9 @@ func (q *queries) RemoveMachineAssignment(ctx context.Context, machineID, subjec
 // assignmentChunk bounds the ids bound in one query.
 const assignmentChunk = 500
 
-func (q *queries) ListMachineAssignments(ctx context.Context, f core.AssignmentFilter) ([]*core.MachineAssignment, error) {
-	out := []*core.MachineAssignment{}
-	for _, typ := range []string{core.SubjectUser, core.SubjectGroup} {
+func (q *queries) ListMachineAssignments(ctx context.Context, f desktop.AssignmentFilter) ([]*desktop.MachineAssignment, error) {
+	out := []*desktop.MachineAssignment{}
+	for _, typ := range []string{desktop.SubjectUser, desktop.SubjectGroup} {
 		if f.SubjectType != nil && *f.SubjectType != typ {
 			continue
 		}
@@ -202,7 +203,7 @@ func (q *queries) ListMachineAssignments(ctx context.Context, f core.AssignmentF
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(x, y *core.MachineAssignment) int {
+	slices.SortStableFunc(out, func(x, y *desktop.MachineAssignment) int {
 		if c := x.AssignedAt.Compare(y.AssignedAt); c != 0 {
 			return c
 		}
@@ -211,14 +212,14 @@ func (q *queries) ListMachineAssignments(ctx context.Context, f core.AssignmentF
 	return out, nil
 }
 
-func (q *queries) scanAssignments(ctx context.Context, query string, a args, typ string, out *[]*core.MachineAssignment) error {
+func (q *queries) scanAssignments(ctx context.Context, query string, a args, typ string, out *[]*desktop.MachineAssignment) error {
 	rows, err := q.r.QueryContext(ctx, query, a...)
 	if err != nil {
 		return core.Wrap(core.KindInternal, err, "list assignments")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		m := &core.MachineAssignment{SubjectType: typ}
+		m := &desktop.MachineAssignment{SubjectType: typ}
 		var at int64
 		if err := rows.Scan(&m.MachineID, &m.SubjectID, &at); err != nil {
 			return core.Wrap(core.KindInternal, err, "list assignments")
@@ -232,7 +233,7 @@ func (q *queries) scanAssignments(ctx context.Context, query string, a args, typ
 	return nil
 }
 
-func (q *queries) AddAssignmentEvent(ctx context.Context, e *core.AssignmentEvent) error {
+func (q *queries) AddAssignmentEvent(ctx context.Context, e *desktop.AssignmentEvent) error {
 	if e.ID == "" {
 		e.ID = newID()
 	}
@@ -248,16 +249,16 @@ func (q *queries) AddAssignmentEvent(ctx context.Context, e *core.AssignmentEven
 	return nil
 }
 
-func (q *queries) ListAssignmentEvents(ctx context.Context, machineID string) ([]*core.AssignmentEvent, error) {
+func (q *queries) ListAssignmentEvents(ctx context.Context, machineID string) ([]*desktop.AssignmentEvent, error) {
 	rows, err := q.r.QueryContext(ctx, `SELECT id, machine_id, subject_type, subject_id, action, actor, changed_at
 		FROM machine_assignment_history WHERE machine_id = $1 ORDER BY changed_at, id`, machineID)
 	if err != nil {
 		return nil, core.Wrap(core.KindInternal, err, "list assignment history")
 	}
 	defer rows.Close()
-	out := []*core.AssignmentEvent{}
+	out := []*desktop.AssignmentEvent{}
 	for rows.Next() {
-		e := &core.AssignmentEvent{}
+		e := &desktop.AssignmentEvent{}
 		var at int64
 		if err := rows.Scan(&e.ID, &e.MachineID, &e.SubjectType, &e.SubjectID, &e.Action, &e.Actor, &at); err != nil {
 			return nil, core.Wrap(core.KindInternal, err, "list assignment history")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // --- sessions ---
@@ -20,8 +21,8 @@ var sessionSort = sorting{
 	def:      []string{"-created_at", "-id"},
 }
 
-func scanSession(sc scanner) (*core.Session, error) {
-	var s core.Session
+func scanSession(sc scanner) (*desktop.Session, error) {
+	var s desktop.Session
 	var created int64
 	var closed sql.NullInt64
 	if err := sc.Scan(&s.ID, &s.UserID, &s.UserName, &s.InstanceID, &s.InstanceName, &s.ProjectID, &s.ConnType,
@@ -32,7 +33,7 @@ func scanSession(sc scanner) (*core.Session, error) {
 	return &s, nil
 }
 
-func (q *queries) CreateSession(ctx context.Context, s *core.Session) error {
+func (q *queries) CreateSession(ctx context.Context, s *desktop.Session) error {
 	q.stamp(&s.ID, &s.CreatedAt, nil)
 	s.ClosedAt = normPtr(s.ClosedAt)
 	_, err := q.w.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
@@ -45,7 +46,7 @@ func (q *queries) CreateSession(ctx context.Context, s *core.Session) error {
 	return nil
 }
 
-func (q *queries) GetSession(ctx context.Context, id string) (*core.Session, error) {
+func (q *queries) GetSession(ctx context.Context, id string) (*desktop.Session, error) {
 	s, err := scanSession(q.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
 	if err != nil {
 		return nil, readErr(err, "session", id)
@@ -54,8 +55,8 @@ func (q *queries) GetSession(ctx context.Context, id string) (*core.Session, err
 }
 
 // sessionQuery is the list of sessions f selects.
-func sessionQuery(f core.SessionFilter) listQuery[*core.Session] {
-	l := listQuery[*core.Session]{what: "sessions", cols: sessionCols, from: "sessions", page: f.Page, sort: sessionSort, scan: scanSession}
+func sessionQuery(f desktop.SessionFilter) listQuery[*desktop.Session] {
+	l := listQuery[*desktop.Session]{what: "sessions", cols: sessionCols, from: "sessions", page: f.Page, sort: sessionSort, scan: scanSession}
 	eq := func(col string, v *string) {
 		if v != nil {
 			l.where = append(l.where, col+" = "+l.args.add(*v))
@@ -85,15 +86,15 @@ func sessionQuery(f core.SessionFilter) listQuery[*core.Session] {
 	return l
 }
 
-func (q *queries) ListSessions(ctx context.Context, f core.SessionFilter) ([]*core.Session, int, error) {
+func (q *queries) ListSessions(ctx context.Context, f desktop.SessionFilter) ([]*desktop.Session, int, error) {
 	return sessionQuery(f).run(ctx, q.r)
 }
 
-func (q *queries) CountSessions(ctx context.Context, f core.SessionFilter) (int, error) {
+func (q *queries) CountSessions(ctx context.Context, f desktop.SessionFilter) (int, error) {
 	return sessionQuery(f).total(ctx, q.r)
 }
 
-func (q *queries) CloseSession(ctx context.Context, id string, at time.Time) (*core.Session, error) {
+func (q *queries) CloseSession(ctx context.Context, id string, at time.Time) (*desktop.Session, error) {
 	s, err := scanSession(q.w.QueryRowContext(ctx, `UPDATE sessions SET closed_at = COALESCE(closed_at, $1)
 		WHERE id = $2 RETURNING `+sessionCols, micros(norm(at)), id))
 	if err != nil {
@@ -124,8 +125,8 @@ var floatingSort = sorting{
 	def:    []string{"created_at"},
 }
 
-func scanFloatingIP(sc scanner) (*core.FloatingIP, error) {
-	var ip core.FloatingIP
+func scanFloatingIP(sc scanner) (*desktop.FloatingIP, error) {
+	var ip desktop.FloatingIP
 	var created, updated int64
 	if err := sc.Scan(&ip.UserID, &ip.ID, &ip.Address, &created, &updated); err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func scanFloatingIP(sc scanner) (*core.FloatingIP, error) {
 	return &ip, nil
 }
 
-func (q *queries) CreateFloatingIP(ctx context.Context, ip *core.FloatingIP) error {
+func (q *queries) CreateFloatingIP(ctx context.Context, ip *desktop.FloatingIP) error {
 	q.stamp(&ip.ID, &ip.CreatedAt, &ip.UpdatedAt)
 	_, err := q.w.ExecContext(ctx, `INSERT INTO floating_ips (`+floatingCols+`) VALUES ($1, $2, $3, $4, $5)`,
 		ip.UserID, ip.ID, ip.Address, micros(ip.CreatedAt), micros(ip.UpdatedAt))
@@ -144,7 +145,7 @@ func (q *queries) CreateFloatingIP(ctx context.Context, ip *core.FloatingIP) err
 	return nil
 }
 
-func (q *queries) GetFloatingIP(ctx context.Context, userID string) (*core.FloatingIP, error) {
+func (q *queries) GetFloatingIP(ctx context.Context, userID string) (*desktop.FloatingIP, error) {
 	ip, err := scanFloatingIP(q.r.QueryRowContext(ctx, `SELECT `+floatingCols+` FROM floating_ips WHERE user_id = $1`, userID))
 	if err != nil {
 		return nil, readErr(err, "floating IP of user", userID)
@@ -152,12 +153,12 @@ func (q *queries) GetFloatingIP(ctx context.Context, userID string) (*core.Float
 	return ip, nil
 }
 
-func (q *queries) ListFloatingIPs(ctx context.Context, p core.Page) ([]*core.FloatingIP, int, error) {
-	l := listQuery[*core.FloatingIP]{what: "floating IPs", cols: floatingCols, from: "floating_ips", page: p, sort: floatingSort, scan: scanFloatingIP}
+func (q *queries) ListFloatingIPs(ctx context.Context, p core.Page) ([]*desktop.FloatingIP, int, error) {
+	l := listQuery[*desktop.FloatingIP]{what: "floating IPs", cols: floatingCols, from: "floating_ips", page: p, sort: floatingSort, scan: scanFloatingIP}
 	return l.run(ctx, q.r)
 }
 
-func (q *queries) UpdateFloatingIP(ctx context.Context, userID, id, address string) (*core.FloatingIP, error) {
+func (q *queries) UpdateFloatingIP(ctx context.Context, userID, id, address string) (*desktop.FloatingIP, error) {
 	ip, err := scanFloatingIP(q.w.QueryRowContext(ctx, `UPDATE floating_ips SET id = $1, address = $2, updated_at = $3
 		WHERE user_id = $4 RETURNING `+floatingCols, id, address, micros(norm(q.now())), userID))
 	if err != nil {

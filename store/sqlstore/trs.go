@@ -6,7 +6,13 @@ import (
 	"strings"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
+
+// This file stores the catalogue and the remote-desktop pools (desktop.Store;
+// their machines and sessions are machines.go and sessions.go).
+
+var _ desktop.Store = (*DB)(nil)
 
 // --- flavors ---
 
@@ -74,8 +80,8 @@ var trsSort = sorting{
 	def: []string{"created_at"},
 }
 
-func scanTRSProject(sc scanner) (*core.TRSProject, error) {
-	var p core.TRSProject
+func scanTRSProject(sc scanner) (*desktop.Pool, error) {
+	var p desktop.Pool
 	var tags, networks string
 	var created, updated int64
 	if err := sc.Scan(&p.ID, &p.Name, &p.Description, &p.Enabled, &p.DomainID, &p.ParentID, &p.IsDomain, &tags,
@@ -108,10 +114,10 @@ func tagsArg(tags []string) (string, error) {
 	return string(b), err
 }
 
-func (q *queries) CreateTRSProject(ctx context.Context, p *core.TRSProject) error {
+func (q *queries) CreatePool(ctx context.Context, p *desktop.Pool) error {
 	q.stamp(&p.ID, &p.CreatedAt, &p.UpdatedAt)
 	if p.DomainID == "" {
-		p.DomainID = core.DefaultDomain
+		p.DomainID = desktop.DefaultDomain
 	}
 	if p.Tags == nil {
 		p.Tags = []string{}
@@ -132,7 +138,7 @@ func (q *queries) CreateTRSProject(ctx context.Context, p *core.TRSProject) erro
 	// that no TRS read sees, so callers use InTx (core does).
 	_, err = q.w.ExecContext(ctx, `INSERT INTO projects (id, name, description, owner_id, created_at, updated_at,
 		domain_id, enabled, project_type) VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8)`,
-		p.ID, p.Name, p.Description, micros(p.CreatedAt), micros(p.UpdatedAt), p.DomainID, p.Enabled, core.ProjectTypeTRS)
+		p.ID, p.Name, p.Description, micros(p.CreatedAt), micros(p.UpdatedAt), p.DomainID, p.Enabled, desktop.ProjectTypePool)
 	if err != nil {
 		return q.writeErr(err, "project", p.Name)
 	}
@@ -149,11 +155,11 @@ func (q *queries) CreateTRSProject(ctx context.Context, p *core.TRSProject) erro
 	return nil
 }
 
-func (q *queries) GetTRSProject(ctx context.Context, id string) (*core.TRSProject, error) {
+func (q *queries) GetPool(ctx context.Context, id string) (*desktop.Pool, error) {
 	return q.getTRSProject(ctx, q.r, id)
 }
 
-func (q *queries) getTRSProject(ctx context.Context, db dbtx, id string) (*core.TRSProject, error) {
+func (q *queries) getTRSProject(ctx context.Context, db dbtx, id string) (*desktop.Pool, error) {
 	p, err := scanTRSProject(db.QueryRowContext(ctx, `SELECT `+trsCols+` FROM `+trsFrom+` WHERE id = $1`, id))
 	if err != nil {
 		return nil, readErr(err, "project", id)
@@ -161,11 +167,11 @@ func (q *queries) getTRSProject(ctx context.Context, db dbtx, id string) (*core.
 	return p, nil
 }
 
-func (q *queries) ListTRSProjects(ctx context.Context, f core.TRSProjectFilter) ([]*core.TRSProject, int, error) {
-	l := listQuery[*core.TRSProject]{what: "projects", cols: trsCols, from: trsFrom, page: f.Page, sort: trsSort, scan: scanTRSProject}
+func (q *queries) ListPools(ctx context.Context, f desktop.PoolFilter) ([]*desktop.Pool, int, error) {
+	l := listQuery[*desktop.Pool]{what: "projects", cols: trsCols, from: trsFrom, page: f.Page, sort: trsSort, scan: scanTRSProject}
 	if f.IDs != nil {
 		if len(f.IDs) == 0 {
-			return []*core.TRSProject{}, 0, nil
+			return []*desktop.Pool{}, 0, nil
 		}
 		ph := make([]string, len(f.IDs))
 		for i, id := range f.IDs {
@@ -191,7 +197,7 @@ func (q *queries) ListTRSProjects(ctx context.Context, f core.TRSProjectFilter) 
 	return l.run(ctx, q.r)
 }
 
-func (q *queries) UpdateTRSProject(ctx context.Context, id string, u core.TRSProjectInput) (*core.TRSProject, error) {
+func (q *queries) UpdatePool(ctx context.Context, id string, u desktop.PoolInput) (*desktop.Pool, error) {
 	// Both rows are written and the result read back on the writer, so that the
 	// update sees its own change outside a transaction too.
 	var ps sets

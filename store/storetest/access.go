@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // testGrants checks the access policy's grants: to users and to groups, on one
@@ -81,7 +82,8 @@ func testGrants(t *testing.T, s core.Store) {
 // testUserAccess checks what the access policy reads of a user at once: its own
 // grants and its groups' (not other users' or other groups'), its roles by
 // project, the projects it owns and the machines assigned to it.
-func testUserAccess(t *testing.T, s core.Store) {
+func testUserAccess(t *testing.T, st core.Store) {
+	s := poolStore(t, st)
 	ctx := context.Background()
 	ann, ben := newUser(t, s, "ann"), newUser(t, s, "ben")
 	mine, theirs := &core.Group{Name: "mine"}, &core.Group{Name: "theirs"}
@@ -113,8 +115,8 @@ func testUserAccess(t *testing.T, s core.Store) {
 	m2 := &core.Instance{Name: "m2", ServerID: "srv-1", ProjectID: p1.ID, State: core.StateActive}
 	ok(t, s.CreateInstance(ctx, m1))
 	ok(t, s.CreateInstance(ctx, m2))
-	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: core.SubjectUser, SubjectID: ann.ID, AssignedAt: base}))
-	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m2.ID, SubjectType: core.SubjectUser, SubjectID: ben.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: desktop.SubjectUser, SubjectID: ann.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m2.ID, SubjectType: desktop.SubjectUser, SubjectID: ben.ID, AssignedAt: base}))
 
 	ua, err := s.UserAccess(ctx, ann.ID)
 	ok(t, err)

@@ -6,6 +6,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/tenancy"
+	"hostdeck/internal/testenv"
 )
 
 // tenancyStore is s as tenancy's store, which every store must be.
@@ -21,6 +22,16 @@ func tenancyStore(t *testing.T, s core.Store) interface {
 		t.Fatalf("%T is no tenancy.Store", s)
 	}
 	return ts
+}
+
+// poolStore is s as the pools' store (desktop.Store), which every store must
+// be: the store of a test environment.
+func poolStore(t *testing.T, s core.Store) testenv.Store {
+	ps, ok := s.(testenv.Store)
+	if !ok {
+		t.Fatalf("%T is no desktop.Store", s)
+	}
+	return ps
 }
 
 func testProfiles(t *testing.T, st core.Store) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // testIdentity covers domains, user administration, groups, role grants and tokens.
@@ -269,31 +270,32 @@ func testCredentials(t *testing.T, s core.Store) {
 }
 
 // testWebGuard covers a TRS project's allowed networks.
-func testWebGuard(t *testing.T, s core.Store) {
+func testWebGuard(t *testing.T, st core.Store) {
+	s := poolStore(t, st)
 	ctx := context.Background()
-	p := newTRSProject(t, s, "guarded", func(p *core.TRSProject) { p.AllowedNetworks = []string{"10.0.0.0/8", "192.0.2.7/32"} })
-	got, err := s.GetTRSProject(ctx, p.ID)
+	p := newPool(t, s, "guarded", func(p *desktop.Pool) { p.AllowedNetworks = []string{"10.0.0.0/8", "192.0.2.7/32"} })
+	got, err := s.GetPool(ctx, p.ID)
 	ok(t, err)
 	diff(t, []string{"10.0.0.0/8", "192.0.2.7/32"}, got.AllowedNetworks)
-	open := newTRSProject(t, s, "open", nil)
-	got, err = s.GetTRSProject(ctx, open.ID)
+	open := newPool(t, s, "open", nil)
+	got, err = s.GetPool(ctx, open.ID)
 	ok(t, err)
 	if got.AllowedNetworks == nil || len(got.AllowedNetworks) != 0 {
 		t.Fatalf("AllowedNetworks = %#v, want empty", got.AllowedNetworks)
 	}
-	up, err := s.UpdateTRSProject(ctx, p.ID, core.TRSProjectInput{AllowedNetworks: &[]string{"2001:db8::/32"}})
+	up, err := s.UpdatePool(ctx, p.ID, desktop.PoolInput{AllowedNetworks: &[]string{"2001:db8::/32"}})
 	ok(t, err)
 	diff(t, []string{"2001:db8::/32"}, up.AllowedNetworks)
-	up, err = s.UpdateTRSProject(ctx, p.ID, core.TRSProjectInput{Description: ptr("kept")})
+	up, err = s.UpdatePool(ctx, p.ID, desktop.PoolInput{Description: ptr("kept")})
 	ok(t, err)
 	diff(t, []string{"2001:db8::/32"}, up.AllowedNetworks)
-	list, _, err := s.ListTRSProjects(ctx, core.TRSProjectFilter{Name: ptr("guarded")})
+	list, _, err := s.ListPools(ctx, desktop.PoolFilter{Name: ptr("guarded")})
 	ok(t, err)
 	if len(list) != 1 {
-		t.Fatalf("ListTRSProjects = %d, want 1", len(list))
+		t.Fatalf("ListPools = %d, want 1", len(list))
 	}
 	diff(t, []string{"2001:db8::/32"}, list[0].AllowedNetworks)
-	up, err = s.UpdateTRSProject(ctx, p.ID, core.TRSProjectInput{AllowedNetworks: &[]string{}})
+	up, err = s.UpdatePool(ctx, p.ID, desktop.PoolInput{AllowedNetworks: &[]string{}})
 	ok(t, err)
 	if len(up.AllowedNetworks) != 0 {
 		t.Fatalf("cleared AllowedNetworks = %v", up.AllowedNetworks)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // testInstanceNumbers checks the numeric instance ids: every instance
@@ -29,7 +30,7 @@ func testInstanceNumbers(t *testing.T, s core.Store) {
 	// that rolls back neither the instance nor its number stays.
 	wantKind(t, s.CreateInstance(ctx, &core.Instance{Name: "elid-a", ServerID: "srv-1", State: core.StateActive}), core.KindConflict)
 	errRollback := errors.New("roll back")
-	err := s.InTx(ctx, func(q core.Queries) error {
+	err := core.InTx(ctx, s, func(q desktop.Queries) error {
 		ok(t, q.CreateInstance(ctx, &core.Instance{Name: "elid-gone", ServerID: "srv-1", State: core.StateActive}))
 		return errRollback
 	})
@@ -37,7 +38,7 @@ func testInstanceNumbers(t *testing.T, s core.Store) {
 		t.Fatalf("rolled back transaction: %v", err)
 	}
 	var c *core.Instance
-	ok(t, s.InTx(ctx, func(q core.Queries) error {
+	ok(t, core.InTx(ctx, s, func(q desktop.Queries) error {
 		c = &core.Instance{Name: "elid-c", ServerID: "srv-1", State: core.StateActive}
 		return q.CreateInstance(ctx, c)
 	}))
@@ -105,7 +106,8 @@ func InstanceNumberBackfill(t *testing.T, open func() core.Store, exec func(quer
 // instances a filter selects with their numbers, oldest first, deleted ones
 // left out of the rows and of the total, pages in the middle, at the end and
 // past it, and the visibility rule of InstanceFilter.VisibleTo.
-func testNumberedInstances(t *testing.T, s core.Store) {
+func testNumberedInstances(t *testing.T, st core.Store) {
+	s := poolStore(t, st)
 	ctx := context.Background()
 	member := newUser(t, s, "pia")
 	other := newUser(t, s, "quinn")
@@ -135,7 +137,7 @@ func testNumberedInstances(t *testing.T, s core.Store) {
 	mk("f", "", 6*time.Minute, core.StateRescue)         // nobody's
 	mk("g", shared.ID, 7*time.Minute, core.StateActive)  // pia has a role
 	mk("h", owned.ID, -time.Hour, core.StateBuilding)    // pia's, the oldest
-	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: byName["a"].ID, SubjectType: core.SubjectUser, SubjectID: member.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: byName["a"].ID, SubjectType: desktop.SubjectUser, SubjectID: member.ID, AssignedAt: base}))
 	if _, err := s.UpdateInstance(ctx, byName["d"].ID, core.InstanceUpdate{State: ptr(core.StateDeleted)}); err != nil {
 		t.Fatal(err)
 	}

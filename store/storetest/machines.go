@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
-func testMachines(t *testing.T, s core.Store) {
+func testMachines(t *testing.T, st core.Store) {
+	s := poolStore(t, st)
 	ctx := context.Background()
 	srv := &core.Server{Name: "node", Runtime: "sim", Capacity: 10, Status: core.ServerActive}
 	ok(t, s.CreateServer(ctx, srv))
@@ -51,21 +53,21 @@ func testMachines(t *testing.T, s core.Store) {
 	}
 
 	// Assignments: a conflict when present, NotFound when missing.
-	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: core.SubjectUser, SubjectID: u.ID, AssignedAt: base}))
-	wantKind(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: core.SubjectUser, SubjectID: u.ID}), core.KindConflict)
-	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m2.ID, SubjectType: core.SubjectGroup, SubjectID: g.ID, AssignedAt: base}))
-	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m2.ID, SubjectType: core.SubjectUser, SubjectID: u.ID, AssignedAt: base.Add(1)}))
-	wantKind(t, s.RemoveMachineAssignment(ctx, m3.ID, core.SubjectUser, u.ID), core.KindNotFound)
+	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: desktop.SubjectUser, SubjectID: u.ID, AssignedAt: base}))
+	wantKind(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: desktop.SubjectUser, SubjectID: u.ID}), core.KindConflict)
+	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m2.ID, SubjectType: desktop.SubjectGroup, SubjectID: g.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m2.ID, SubjectType: desktop.SubjectUser, SubjectID: u.ID, AssignedAt: base.Add(1)}))
+	wantKind(t, s.RemoveMachineAssignment(ctx, m3.ID, desktop.SubjectUser, u.ID), core.KindNotFound)
 
-	wantKind(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: "robot", SubjectID: u.ID}), core.KindInvalid)
+	wantKind(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: "robot", SubjectID: u.ID}), core.KindInvalid)
 
-	all, err := s.ListMachineAssignments(ctx, core.AssignmentFilter{MachineIDs: []string{m1.ID, m2.ID, m3.ID}})
+	all, err := s.ListMachineAssignments(ctx, desktop.AssignmentFilter{MachineIDs: []string{m1.ID, m2.ID, m3.ID}})
 	ok(t, err)
 	if len(all) != 3 || !all[0].AssignedAt.Equal(base) {
 		t.Fatalf("assignments = %+v", all)
 	}
-	users := core.SubjectUser
-	mine, err := s.ListMachineAssignments(ctx, core.AssignmentFilter{SubjectType: &users, SubjectID: &u.ID})
+	users := desktop.SubjectUser
+	mine, err := s.ListMachineAssignments(ctx, desktop.AssignmentFilter{SubjectType: &users, SubjectID: &u.ID})
 	ok(t, err)
 	if len(mine) != 2 {
 		t.Fatalf("user's assignments = %+v", mine)
@@ -118,7 +120,7 @@ func testMachines(t *testing.T, s core.Store) {
 		t.Fatalf("page = %d %+v", total, ms)
 	}
 
-	ok(t, s.RemoveMachineAssignment(ctx, m2.ID, core.SubjectGroup, g.ID))
+	ok(t, s.RemoveMachineAssignment(ctx, m2.ID, desktop.SubjectGroup, g.ID))
 	want(list(core.MachineFilter{GroupID: &g.ID}))
 
 	// LockMachine reads the row, inside a transaction or not.
@@ -127,7 +129,7 @@ func testMachines(t *testing.T, s core.Store) {
 	if got.Name != "trs-01" {
 		t.Fatalf("locked = %+v", got)
 	}
-	ok(t, s.InTx(ctx, func(q core.Queries) error {
+	ok(t, core.InTx(ctx, s, func(q desktop.Queries) error {
 		_, err := q.LockMachine(ctx, m1.ID)
 		return err
 	}))
@@ -135,14 +137,14 @@ func testMachines(t *testing.T, s core.Store) {
 	wantKind(t, err, core.KindNotFound)
 
 	// History keeps every line in order, and outlives the user.
-	for i, a := range []string{core.ActionAssign, core.ActionUnassign} {
-		ok(t, s.AddAssignmentEvent(ctx, &core.AssignmentEvent{MachineID: m1.ID, SubjectType: core.SubjectUser,
+	for i, a := range []string{desktop.ActionAssign, desktop.ActionUnassign} {
+		ok(t, s.AddAssignmentEvent(ctx, &desktop.AssignmentEvent{MachineID: m1.ID, SubjectType: desktop.SubjectUser,
 			SubjectID: u.ID, Action: a, Actor: "admin", At: base.Add(time.Duration(i) * time.Second)}))
 	}
 	ok(t, s.DeleteUser(ctx, u.ID))
 	hist, err := s.ListAssignmentEvents(ctx, m1.ID)
 	ok(t, err)
-	if len(hist) != 2 || hist[0].Action != core.ActionAssign || hist[1].Action != core.ActionUnassign ||
+	if len(hist) != 2 || hist[0].Action != desktop.ActionAssign || hist[1].Action != desktop.ActionUnassign ||
 		hist[0].Actor != "admin" || !hist[0].At.Equal(base.Truncate(time.Microsecond)) || hist[0].ID == "" {
 		t.Fatalf("history = %+v", hist)
 	}
@@ -160,7 +162,7 @@ func testMachines(t *testing.T, s core.Store) {
 	viewer := &core.User{Name: "nina", Role: core.RoleMember}
 	ok(t, s.CreateUser(ctx, viewer))
 	diff(t, []string{}, visible(viewer.ID))
-	ok(t, s.AddMachineAssignment(ctx, &core.MachineAssignment{MachineID: m1.ID, SubjectType: core.SubjectUser, SubjectID: viewer.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: desktop.SubjectUser, SubjectID: viewer.ID, AssignedAt: base}))
 	diff(t, []string{"trs-01"}, visible(viewer.ID))
 	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: "p2", UserID: viewer.ID, Role: core.RoleMember}))
 	diff(t, []string{"lab-1", "trs-01"}, visible(viewer.ID))
@@ -176,7 +178,7 @@ func testMachines(t *testing.T, s core.Store) {
 	free := func(project string, st core.InstanceState) string {
 		t.Helper()
 		var name string
-		ok(t, s.InTx(ctx, func(q core.Queries) error {
+		ok(t, core.InTx(ctx, s, func(q desktop.Queries) error {
 			m, err := q.LockFreeMachine(ctx, project, st)
 			if core.ErrorKind(err) == core.KindNotFound {
 				return nil

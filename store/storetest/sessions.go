@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 func eqCond(v string) *core.Cond { return &core.Cond{Op: core.OpEq, Values: []string{v}} }
 
-func sessionID(s *core.Session) string { return s.ID }
+func sessionID(s *desktop.Session) string { return s.ID }
 
 func newUser(t testing.TB, s core.Store, name string) *core.User {
 	t.Helper()
@@ -19,20 +20,21 @@ func newUser(t testing.TB, s core.Store, name string) *core.User {
 	return u
 }
 
-func testSessions(t *testing.T, s core.Store) {
+func testSessions(t *testing.T, st core.Store) {
+	s := poolStore(t, st)
 	ctx := context.Background()
-	rec := func(user, inst string, at time.Duration, conn string) *core.Session {
+	rec := func(user, inst string, at time.Duration, conn string) *desktop.Session {
 		t.Helper()
-		ss := &core.Session{UserID: user, UserName: "name-" + user, InstanceID: inst, InstanceName: "vm-" + inst,
+		ss := &desktop.Session{UserID: user, UserName: "name-" + user, InstanceID: inst, InstanceName: "vm-" + inst,
 			ProjectID: "p1", ConnType: conn, ClientIP: "192.168.0.2", ClientOS: "Ubuntu 16.04",
 			ClientInfo: "RSclient 0.1.0", CreatedAt: base.Add(at)}
 		ok(t, s.CreateSession(ctx, ss))
 		return ss
 	}
-	a1 := rec("u1", "i1", 0, core.ConnWeb)
-	a2 := rec("u1", "i1", time.Minute, core.ConnClient)
-	b1 := rec("u2", "i1", 2*time.Minute, core.ConnSSH)
-	c1 := rec("u1", "i2", 3*time.Minute, core.ConnWeb)
+	a1 := rec("u1", "i1", 0, desktop.ConnWeb)
+	a2 := rec("u1", "i1", time.Minute, desktop.ConnClient)
+	b1 := rec("u2", "i1", 2*time.Minute, desktop.ConnSSH)
+	c1 := rec("u1", "i2", 3*time.Minute, desktop.ConnWeb)
 
 	got, err := s.GetSession(ctx, a1.ID)
 	ok(t, err)
@@ -40,7 +42,7 @@ func testSessions(t *testing.T, s core.Store) {
 	_, err = s.GetSession(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
 	wantKind(t, err, core.KindNotFound)
 
-	list := func(f core.SessionFilter, want ...*core.Session) {
+	list := func(f desktop.SessionFilter, want ...*desktop.Session) {
 		t.Helper()
 		got, total, err := s.ListSessions(ctx, f)
 		ok(t, err)
@@ -52,26 +54,26 @@ func testSessions(t *testing.T, s core.Store) {
 		}
 	}
 	// Newest first by default.
-	list(core.SessionFilter{}, c1, b1, a2, a1)
-	list(core.SessionFilter{UserID: eqCond("u1")}, c1, a2, a1)
-	list(core.SessionFilter{UserID: &core.Cond{Op: core.OpNin, Values: []string{"u1"}}}, b1)
-	list(core.SessionFilter{UserName: &core.Cond{Op: core.OpIn, Values: []string{"name-u2", "x"}}}, b1)
-	list(core.SessionFilter{InstanceID: eqCond("i1"), ConnType: ptr(core.ConnWeb)}, a1)
-	list(core.SessionFilter{InstanceName: ptr("vm-i2"), ProjectID: ptr("p1")}, c1)
-	list(core.SessionFilter{ProjectID: ptr("nope")})
+	list(desktop.SessionFilter{}, c1, b1, a2, a1)
+	list(desktop.SessionFilter{UserID: eqCond("u1")}, c1, a2, a1)
+	list(desktop.SessionFilter{UserID: &core.Cond{Op: core.OpNin, Values: []string{"u1"}}}, b1)
+	list(desktop.SessionFilter{UserName: &core.Cond{Op: core.OpIn, Values: []string{"name-u2", "x"}}}, b1)
+	list(desktop.SessionFilter{InstanceID: eqCond("i1"), ConnType: ptr(desktop.ConnWeb)}, a1)
+	list(desktop.SessionFilter{InstanceName: ptr("vm-i2"), ProjectID: ptr("p1")}, c1)
+	list(desktop.SessionFilter{ProjectID: ptr("nope")})
 	// Last: the newest of each (user, machine).
-	list(core.SessionFilter{Last: true}, c1, b1, a2)
-	list(core.SessionFilter{Last: true, InstanceID: eqCond("i1")}, b1, a2)
+	list(desktop.SessionFilter{Last: true}, c1, b1, a2)
+	list(desktop.SessionFilter{Last: true, InstanceID: eqCond("i1")}, b1, a2)
 	// Date ranges.
-	list(core.SessionFilter{CreatedAt: core.TimeRange{GTE: ptr(base.Add(time.Minute)), LT: ptr(base.Add(3 * time.Minute))}}, b1, a2)
-	list(core.SessionFilter{CreatedAt: core.TimeRange{GT: ptr(base.Add(time.Minute)), LTE: ptr(base.Add(3 * time.Minute))}}, c1, b1)
+	list(desktop.SessionFilter{CreatedAt: desktop.TimeRange{GTE: ptr(base.Add(time.Minute)), LT: ptr(base.Add(3 * time.Minute))}}, b1, a2)
+	list(desktop.SessionFilter{CreatedAt: desktop.TimeRange{GT: ptr(base.Add(time.Minute)), LTE: ptr(base.Add(3 * time.Minute))}}, c1, b1)
 	// Pages, from both ends.
-	got2, total, err := s.ListSessions(ctx, core.SessionFilter{Page: core.Page{Offset: 3, Limit: 1}})
+	got2, total, err := s.ListSessions(ctx, desktop.SessionFilter{Page: core.Page{Offset: 3, Limit: 1}})
 	ok(t, err)
 	if total != 4 || len(got2) != 1 || got2[0].ID != a1.ID {
 		t.Fatalf("last page = %d %v", total, ids(got2, sessionID))
 	}
-	got2, _, err = s.ListSessions(ctx, core.SessionFilter{Last: true, Page: core.Page{Offset: 2, Limit: 2}})
+	got2, _, err = s.ListSessions(ctx, desktop.SessionFilter{Last: true, Page: core.Page{Offset: 2, Limit: 2}})
 	ok(t, err)
 	diff(t, []string{a2.ID}, ids(got2, sessionID))
 
@@ -93,27 +95,28 @@ func testSessions(t *testing.T, s core.Store) {
 	}
 	_, err = s.CloseSession(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", base)
 	wantKind(t, err, core.KindNotFound)
-	_, _, err = s.ListSessions(ctx, core.SessionFilter{Page: core.Page{Sort: []string{"nope"}}})
+	_, _, err = s.ListSessions(ctx, desktop.SessionFilter{Page: core.Page{Sort: []string{"nope"}}})
 	wantKind(t, err, core.KindInvalid)
 }
 
-func testFloatingIPs(t *testing.T, s core.Store) {
+func testFloatingIPs(t *testing.T, st core.Store) {
+	s := poolStore(t, st)
 	ctx := context.Background()
 	alice, bob := newUser(t, s, "alice"), newUser(t, s, "bob")
 
 	_, err := s.GetFloatingIP(ctx, alice.ID)
 	wantKind(t, err, core.KindNotFound)
-	ip := &core.FloatingIP{ID: "c3bdc5ba-cdff-49d0-b84c-ac9329ab1410", UserID: alice.ID, Address: "172.24.4.1", CreatedAt: base}
+	ip := &desktop.FloatingIP{ID: "c3bdc5ba-cdff-49d0-b84c-ac9329ab1410", UserID: alice.ID, Address: "172.24.4.1", CreatedAt: base}
 	ok(t, s.CreateFloatingIP(ctx, ip))
 	got, err := s.GetFloatingIP(ctx, alice.ID)
 	ok(t, err)
 	diff(t, ip, got)
 
 	// One per user; ids and addresses unique.
-	wantKind(t, s.CreateFloatingIP(ctx, &core.FloatingIP{UserID: alice.ID, Address: "172.24.4.9"}), core.KindConflict)
-	wantKind(t, s.CreateFloatingIP(ctx, &core.FloatingIP{UserID: bob.ID, Address: "172.24.4.1"}), core.KindConflict)
-	wantKind(t, s.CreateFloatingIP(ctx, &core.FloatingIP{ID: ip.ID, UserID: bob.ID, Address: "172.24.4.2"}), core.KindConflict)
-	bip := &core.FloatingIP{UserID: bob.ID, Address: "172.24.4.2", CreatedAt: base.Add(time.Second)}
+	wantKind(t, s.CreateFloatingIP(ctx, &desktop.FloatingIP{UserID: alice.ID, Address: "172.24.4.9"}), core.KindConflict)
+	wantKind(t, s.CreateFloatingIP(ctx, &desktop.FloatingIP{UserID: bob.ID, Address: "172.24.4.1"}), core.KindConflict)
+	wantKind(t, s.CreateFloatingIP(ctx, &desktop.FloatingIP{ID: ip.ID, UserID: bob.ID, Address: "172.24.4.2"}), core.KindConflict)
+	bip := &desktop.FloatingIP{UserID: bob.ID, Address: "172.24.4.2", CreatedAt: base.Add(time.Second)}
 	ok(t, s.CreateFloatingIP(ctx, bip))
 
 	all, total, err := s.ListFloatingIPs(ctx, core.Page{})
@@ -135,7 +138,7 @@ func testFloatingIPs(t *testing.T, s core.Store) {
 	ok(t, s.DeleteFloatingIP(ctx, alice.ID))
 	wantKind(t, s.DeleteFloatingIP(ctx, alice.ID), core.KindNotFound)
 	// The released address is free again.
-	ok(t, s.CreateFloatingIP(ctx, &core.FloatingIP{UserID: alice.ID, Address: "172.24.4.3"}))
+	ok(t, s.CreateFloatingIP(ctx, &desktop.FloatingIP{UserID: alice.ID, Address: "172.24.4.3"}))
 
 	// Deleting a user releases its floating IP.
 	ok(t, s.DeleteUser(ctx, bob.ID))
@@ -146,10 +149,11 @@ func testFloatingIPs(t *testing.T, s core.Store) {
 	}
 }
 
-func testVolumeAssignments(t *testing.T, s core.Store) {
+func testVolumeAssignments(t *testing.T, st core.Store) {
+	s := poolStore(t, st)
 	ctx := context.Background()
 	alice, bob := newUser(t, s, "alice"), newUser(t, s, "bob")
-	p1, p2 := newTRSProject(t, s, "p1", nil), newTRSProject(t, s, "p2", nil)
+	p1, p2 := newPool(t, s, "p1", nil), newPool(t, s, "p2", nil)
 
 	a := &core.VolumeAssignment{UserID: alice.ID, ProjectID: p1.ID, VolumeID: "c8327ff2-eb85-4495-ab68-df4aa36d7ae0", CreatedAt: base}
 	ok(t, s.CreateVolumeAssignment(ctx, a))

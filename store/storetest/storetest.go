@@ -41,7 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"TokenKinds", testTokenKinds},
 		{"ProjectsAndImages", testProjectsAndImages},
 		{"Catalogue", testCatalogue},
-		{"TRSProjects", testTRSProjects},
+		{"TRSProjects", testPools},
 		{"Machines", testMachines},
 		{"Sessions", testSessions},
 		{"FloatingIPs", testFloatingIPs},
@@ -530,12 +530,12 @@ func testUsers(t *testing.T, s core.Store) {
 	if u.Realm != core.RealmHostdeck {
 		t.Fatalf("Realm = %q, want %q by default", u.Realm, core.RealmHostdeck)
 	}
-	sat := &core.User{Name: "sat@mail.test", Role: core.RoleMember, Realm: core.RealmSatellite}
+	sat := &core.User{Name: "sat@mail.test", Role: core.RoleMember, Realm: core.RealmStorage}
 	ok(t, s.CreateUser(ctx, sat))
 	got, err = s.GetUser(ctx, sat.ID)
 	ok(t, err)
 	diff(t, sat, got)
-	list, n, err := s.ListUsers(ctx, core.UserFilter{Realm: ptr(core.RealmSatellite)})
+	list, n, err := s.ListUsers(ctx, core.UserFilter{Realm: ptr(core.RealmStorage)})
 	ok(t, err)
 	if n != 1 || len(list) != 1 || list[0].ID != sat.ID {
 		t.Fatalf("ListUsers(realm satellite) = %d %v, want only %s", n, list, sat.Name)

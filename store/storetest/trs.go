@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 )
 
 // The catalogue's seeded records (migration 0003).
@@ -71,24 +72,25 @@ func testCatalogue(t *testing.T, s core.Store) {
 	diff(t, []string{theirs.ID}, ids(vis, imageID))
 }
 
-func newTRSProject(t testing.TB, s core.Store, name string, mod func(*core.TRSProject)) *core.TRSProject {
+func newPool(t testing.TB, s desktop.Store, name string, mod func(*desktop.Pool)) *desktop.Pool {
 	t.Helper()
-	p := &core.TRSProject{
+	p := &desktop.Pool{
 		Name: name, Description: "pool " + name, Enabled: true, DomainID: "default", ParentID: "default",
 		Tags: []string{"trs"}, FlavorID: seedFlavorSmall, ImageID: seedImageSample,
-		OperationMode: core.ModeStandard, NetworkID: "net-1", AvailabilityZone: "nova",
+		OperationMode: desktop.ModeStandard, NetworkID: "net-1", AvailabilityZone: "nova",
 		InstanceNamePattern: "trs-**", UserVolumeEnabled: true, VolumeSize: 1, CreatedAt: base,
 	}
 	if mod != nil {
 		mod(p)
 	}
-	ok(t, s.CreateTRSProject(context.Background(), p))
+	ok(t, s.CreatePool(context.Background(), p))
 	return p
 }
 
-func testTRSProjects(t *testing.T, s core.Store) {
+func testPools(t *testing.T, st core.Store) {
+	s := poolStore(t, st)
 	ctx := context.Background()
-	a := newTRSProject(t, s, "alpha", func(p *core.TRSProject) {
+	a := newPool(t, s, "alpha", func(p *desktop.Pool) {
 		p.InstanceInitScript = "IyEvYmluL3NoCg=="
 		p.MinReserveVM = 2
 		p.MaxInstances = 10
@@ -97,7 +99,7 @@ func testTRSProjects(t *testing.T, s core.Store) {
 	if !core.ValidID(a.ID) || a.UpdatedAt.IsZero() {
 		t.Fatalf("create did not fill id and times: %+v", a)
 	}
-	got, err := s.GetTRSProject(ctx, a.ID)
+	got, err := s.GetPool(ctx, a.ID)
 	ok(t, err)
 	diff(t, a, got)
 
@@ -110,61 +112,61 @@ func testTRSProjects(t *testing.T, s core.Store) {
 	// A project that is not a TRS project is not found as one.
 	plain := &core.Project{Name: "plain"}
 	ok(t, s.CreateProject(ctx, plain))
-	_, err = s.GetTRSProject(ctx, plain.ID)
+	_, err = s.GetPool(ctx, plain.ID)
 	wantKind(t, err, core.KindNotFound)
-	_, err = s.UpdateTRSProject(ctx, plain.ID, core.TRSProjectInput{Name: ptr("x")})
+	_, err = s.UpdatePool(ctx, plain.ID, desktop.PoolInput{Name: ptr("x")})
 	wantKind(t, err, core.KindNotFound)
 	// ...and its name does not clash with TRS projects.
-	newTRSProject(t, s, "plain", nil)
+	newPool(t, s, "plain", nil)
 
 	// Names are unique within a domain.
-	wantKind(t, s.CreateTRSProject(ctx, &core.TRSProject{Name: "alpha", DomainID: "default", FlavorID: seedFlavorSmall,
+	wantKind(t, s.CreatePool(ctx, &desktop.Pool{Name: "alpha", DomainID: "default", FlavorID: seedFlavorSmall,
 		ImageID: seedImageSample, OperationMode: 1, InstanceNamePattern: "x*"}), core.KindConflict)
-	b := newTRSProject(t, s, "alpha", func(p *core.TRSProject) { p.DomainID = "other"; p.OperationMode = core.ModeSimultaneous })
-	c := newTRSProject(t, s, "gamma", func(p *core.TRSProject) { p.Enabled = false; p.Tags = nil })
+	b := newPool(t, s, "alpha", func(p *desktop.Pool) { p.DomainID = "other"; p.OperationMode = desktop.ModeSimultaneous })
+	c := newPool(t, s, "gamma", func(p *desktop.Pool) { p.Enabled = false; p.Tags = nil })
 	if c.Tags == nil {
 		t.Fatal("nil tags not normalised")
 	}
 
 	// Update changes what is set, in both rows.
-	u, err := s.UpdateTRSProject(ctx, a.ID, core.TRSProjectInput{
+	u, err := s.UpdatePool(ctx, a.ID, desktop.PoolInput{
 		Description: ptr("new"), Enabled: ptr(false), Tags: ptr([]string{"a", "b"}),
-		OperationMode: ptr(core.ModeSimultaneous), InstanceInitScript: ptr(""), MaxInstances: ptr(0),
+		OperationMode: ptr(desktop.ModeSimultaneous), InstanceInitScript: ptr(""), MaxInstances: ptr(0),
 	})
 	ok(t, err)
 	want := *a
 	want.Description, want.Enabled, want.Tags = "new", false, []string{"a", "b"}
-	want.OperationMode, want.InstanceInitScript, want.MaxInstances = core.ModeSimultaneous, "", 0
+	want.OperationMode, want.InstanceInitScript, want.MaxInstances = desktop.ModeSimultaneous, "", 0
 	want.UpdatedAt = u.UpdatedAt
 	diff(t, &want, u)
-	got, err = s.GetTRSProject(ctx, a.ID)
+	got, err = s.GetPool(ctx, a.ID)
 	ok(t, err)
 	diff(t, u, got)
-	_, err = s.UpdateTRSProject(ctx, a.ID, core.TRSProjectInput{DomainID: ptr("other")})
+	_, err = s.UpdatePool(ctx, a.ID, desktop.PoolInput{DomainID: ptr("other")})
 	wantKind(t, err, core.KindConflict)
-	_, err = s.UpdateTRSProject(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", core.TRSProjectInput{Name: ptr("x")})
+	_, err = s.UpdatePool(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", desktop.PoolInput{Name: ptr("x")})
 	wantKind(t, err, core.KindNotFound)
 
 	// Listing and filters.
-	pid := func(p *core.TRSProject) string { return p.ID }
-	all, total, err := s.ListTRSProjects(ctx, core.TRSProjectFilter{})
+	pid := func(p *desktop.Pool) string { return p.ID }
+	all, total, err := s.ListPools(ctx, desktop.PoolFilter{})
 	ok(t, err)
 	if total != 4 || len(all) != 4 {
 		t.Fatalf("list = %d %v", total, ids(all, pid))
 	}
-	list, _, err := s.ListTRSProjects(ctx, core.TRSProjectFilter{Name: ptr("alpha"), Page: core.Page{Sort: []string{"domain_id"}}})
+	list, _, err := s.ListPools(ctx, desktop.PoolFilter{Name: ptr("alpha"), Page: core.Page{Sort: []string{"domain_id"}}})
 	ok(t, err)
 	diff(t, []string{a.ID, b.ID}, ids(list, pid))
-	list, _, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{Enabled: ptr(false)})
+	list, _, err = s.ListPools(ctx, desktop.PoolFilter{Enabled: ptr(false)})
 	ok(t, err)
 	diff(t, []string{a.ID, c.ID}, ids(list, pid))
-	list, _, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{DomainID: ptr("other")})
+	list, _, err = s.ListPools(ctx, desktop.PoolFilter{DomainID: ptr("other")})
 	ok(t, err)
 	diff(t, []string{b.ID}, ids(list, pid))
-	list, _, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{OperationMode: ptr(core.ModeSimultaneous)})
+	list, _, err = s.ListPools(ctx, desktop.PoolFilter{OperationMode: ptr(desktop.ModeSimultaneous)})
 	ok(t, err)
 	diff(t, []string{a.ID, b.ID}, ids(list, pid))
-	list, _, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{IDs: []string{c.ID, b.ID}})
+	list, _, err = s.ListPools(ctx, desktop.PoolFilter{IDs: []string{c.ID, b.ID}})
 	ok(t, err)
 	diff(t, []string{b.ID, c.ID}, ids(list, pid))
 	// Projects of a user: those it has a role on, whichever role.
@@ -172,18 +174,18 @@ func testTRSProjects(t *testing.T, s core.Store) {
 	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: c.ID, UserID: member.ID, Role: core.RoleMember}))
 	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: a.ID, UserID: member.ID, Role: core.RoleAdmin}))
 	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: a.ID, UserID: member.ID, Role: core.RoleMember}))
-	list, total, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{UserID: &member.ID})
+	list, total, err = s.ListPools(ctx, desktop.PoolFilter{UserID: &member.ID})
 	ok(t, err)
 	diff(t, []string{a.ID, c.ID}, ids(list, pid))
 	if total != 2 {
 		t.Fatalf("projects of a user: total = %d", total)
 	}
-	list, total, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{IDs: []string{}})
+	list, total, err = s.ListPools(ctx, desktop.PoolFilter{IDs: []string{}})
 	ok(t, err)
 	if len(list) != 0 || total != 0 {
 		t.Fatalf("empty ids = %d", total)
 	}
-	list, total, err = s.ListTRSProjects(ctx, core.TRSProjectFilter{Page: core.Page{Sort: []string{"name", "domain_id"}, Offset: 3, Limit: 1}})
+	list, total, err = s.ListPools(ctx, desktop.PoolFilter{Page: core.Page{Sort: []string{"name", "domain_id"}, Offset: 3, Limit: 1}})
 	ok(t, err)
 	if total != 4 || len(list) != 1 || list[0].Name != "plain" {
 		t.Fatalf("deep page = %d %+v", total, list)

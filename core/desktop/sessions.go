@@ -1,7 +1,8 @@
-package core
+package desktop
 
 import (
 	"context"
+	"hostdeck/core"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -60,15 +61,15 @@ type TimeRange struct {
 // (decided over all sessions, before the other filters apply). Sessions list
 // newest first.
 type SessionFilter struct {
-	UserID       *Cond
-	UserName     *Cond
-	InstanceID   *Cond
+	UserID       *core.Cond
+	UserName     *core.Cond
+	InstanceID   *core.Cond
 	InstanceName *string
 	ProjectID    *string
 	ConnType     *string
 	Last         bool
 	CreatedAt    TimeRange
-	Page
+	core.Page
 }
 
 // FloatingIP is a public address of the configured pool held by one user. ID is
@@ -86,26 +87,6 @@ type FloatingIP struct {
 // means a new id and the lowest free address.
 type FloatingIPRequest struct {
 	Ref string
-}
-
-// VolumeAssignment gives a user a volume in a TRS project. hostdeck keeps no volume
-// records of its own: the assignment is the record, and VolumeID is the caller's
-// name for the volume. Nothing is attached at the runtime yet.
-type VolumeAssignment struct {
-	ID        int64     `json:"id"`
-	UserID    string    `json:"user_id"`
-	ProjectID string    `json:"project_id"`
-	VolumeID  string    `json:"volume_id"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// VolumeAssignmentFilter selects volume assignments; nil fields do not filter.
-// Each takes the document's modifiers (eq, neq, in, nin).
-type VolumeAssignmentFilter struct {
-	UserID    *Cond
-	ProjectID *Cond
-	VolumeID  *Cond
-	Page
 }
 
 // SessionStore keeps sessions, floating IPs and volume assignments.
@@ -127,7 +108,7 @@ type SessionStore interface {
 	// GetFloatingIP returns the user's floating IP; KindNotFound when there is none.
 	GetFloatingIP(ctx context.Context, userID string) (*FloatingIP, error)
 	// ListFloatingIPs lists every floating IP held, oldest first.
-	ListFloatingIPs(ctx context.Context, p Page) ([]*FloatingIP, int, error)
+	ListFloatingIPs(ctx context.Context, p core.Page) ([]*FloatingIP, int, error)
 	// UpdateFloatingIP gives the user's floating IP a new id and address;
 	// KindNotFound when the user has none, KindConflict when either is taken.
 	UpdateFloatingIP(ctx context.Context, userID, id, address string) (*FloatingIP, error)
@@ -136,9 +117,8 @@ type SessionStore interface {
 
 	// CreateVolumeAssignment numbers a (sequence, never reused) and stores it;
 	// KindConflict when the volume is already assigned in the project.
-	CreateVolumeAssignment(ctx context.Context, a *VolumeAssignment) error
-	GetVolumeAssignment(ctx context.Context, id int64) (*VolumeAssignment, error)
-	ListVolumeAssignments(ctx context.Context, f VolumeAssignmentFilter) ([]*VolumeAssignment, int, error)
+	CreateVolumeAssignment(ctx context.Context, a *core.VolumeAssignment) error
+	GetVolumeAssignment(ctx context.Context, id int64) (*core.VolumeAssignment, error)
 	DeleteVolumeAssignment(ctx context.Context, id int64) error
 }
 
@@ -150,45 +130,45 @@ func checkConnType(c string) error {
 	case "", ConnWeb, ConnSSH, ConnClient:
 		return nil
 	}
-	return Invalid("conn_type", "conn_type must be %q, %q or %q", ConnWeb, ConnSSH, ConnClient)
+	return core.Invalid("conn_type", "conn_type must be %q, %q or %q", ConnWeb, ConnSSH, ConnClient)
 }
 
 // RecordSession records that the acting user connected to a machine. A session the
 // user still had open on that machine is closed: a new connection replaces it.
 func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session, error) {
-	if err := s.Check(ctx, ActionSessionRecord, Resource{Type: ResourceSession}); err != nil {
+	if err := s.Check(ctx, core.ActionSessionRecord, core.Resource{Type: core.ResourceSession}); err != nil {
 		return nil, err
 	}
-	a := ActorFrom(ctx)
+	a := core.ActorFrom(ctx)
 	in.ConnType = strings.TrimSpace(in.ConnType)
 	in.ClientIP = strings.TrimSpace(in.ClientIP)
 	if err := checkConnType(in.ConnType); err != nil {
 		return nil, err
 	}
 	if in.InstanceID == "" {
-		return nil, Invalid("instance_id", "instance_id is required")
+		return nil, core.Invalid("instance_id", "instance_id is required")
 	}
-	if !ValidID(in.InstanceID) {
-		return nil, Invalid("instance_id", "unknown instance %q", in.InstanceID)
+	if !core.ValidID(in.InstanceID) {
+		return nil, core.Invalid("instance_id", "unknown instance %q", in.InstanceID)
 	}
 	if in.ClientIP != "" {
 		if _, err := netip.ParseAddr(in.ClientIP); err != nil {
-			return nil, Invalid("client_ip", "client_ip %q is not an IP address", in.ClientIP)
+			return nil, core.Invalid("client_ip", "client_ip %q is not an IP address", in.ClientIP)
 		}
 	}
-	if err := CheckText("client_os", in.ClientOS, MaxNameLen); err != nil {
+	if err := core.CheckText("client_os", in.ClientOS, core.MaxNameLen); err != nil {
 		return nil, err
 	}
-	if err := CheckText("client_info", in.ClientInfo, MaxTextLen); err != nil {
+	if err := core.CheckText("client_info", in.ClientInfo, core.MaxTextLen); err != nil {
 		return nil, err
 	}
 	if a.UserID == "" {
-		return nil, Errorf(KindUnauthenticated, "a session needs a user")
+		return nil, core.Errorf(core.KindUnauthenticated, "a session needs a user")
 	}
 	// Read before the transaction, to hold the writer for the writes only.
 	inst, err := s.store.GetInstance(ctx, in.InstanceID)
-	if ErrorKind(err) == KindNotFound {
-		return nil, Invalid("instance_id", "unknown instance %q", in.InstanceID)
+	if core.ErrorKind(err) == core.KindNotFound {
+		return nil, core.Invalid("instance_id", "unknown instance %q", in.InstanceID)
 	} else if err != nil {
 		return nil, err
 	}
@@ -198,12 +178,12 @@ func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session,
 	}
 	now := s.Now().UTC()
 	var sess *Session
-	err = s.store.InTx(ctx, func(q Queries) error {
+	err = core.InTx(ctx, s.store, func(q Queries) error {
 		if _, err := q.CloseOpenSessions(ctx, u.ID, inst.ID, now); err != nil {
 			return err
 		}
 		sess = &Session{
-			ID: NewID(), UserID: u.ID, UserName: u.Name, InstanceID: inst.ID, InstanceName: inst.Name,
+			ID: core.NewID(), UserID: u.ID, UserName: u.Name, InstanceID: inst.ID, InstanceName: inst.Name,
 			ProjectID: inst.ProjectID, ConnType: in.ConnType, ClientIP: in.ClientIP, ClientOS: in.ClientOS,
 			ClientInfo: in.ClientInfo, CreatedAt: now,
 		}
@@ -220,14 +200,14 @@ func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session,
 
 // CloseSession records that a session ended.
 func (s *Service) CloseSession(ctx context.Context, id string) (*Session, error) {
-	if err := s.Check(ctx, ActionSessionClose, On(ResourceSession, id)); err != nil {
+	if err := s.Check(ctx, core.ActionSessionClose, core.On(core.ResourceSession, id)); err != nil {
 		return nil, err
 	}
-	if !ValidID(id) {
-		return nil, NotFound("session", id)
+	if !core.ValidID(id) {
+		return nil, core.NotFound("session", id)
 	}
 	var sess *Session
-	err := s.store.InTx(ctx, func(q Queries) error {
+	err := core.InTx(ctx, s.store, func(q Queries) error {
 		var err error
 		if sess, err = q.CloseSession(ctx, id, s.Now().UTC()); err != nil {
 			return err
@@ -239,15 +219,15 @@ func (s *Service) CloseSession(ctx context.Context, id string) (*Session, error)
 
 // CheckEqualityCond rejects the ordered modifiers (gt, gte, lt, lte) on a filter
 // of ids or names: their order would differ between databases' collations.
-func CheckEqualityCond(field string, c *Cond) error {
+func CheckEqualityCond(field string, c *core.Cond) error {
 	if c == nil {
 		return nil
 	}
 	switch c.Op {
-	case OpEq, OpNeq, OpIn, OpNin:
+	case core.OpEq, core.OpNeq, core.OpIn, core.OpNin:
 		return nil
 	}
-	return Invalid(field, "%s takes no %s: modifier (only neq:, in:, nin:)", field, c.Op)
+	return core.Invalid(field, "%s takes no %s: modifier (only neq:, in:, nin:)", field, c.Op)
 }
 
 func checkSessionFilter(f SessionFilter) error {
@@ -258,10 +238,10 @@ func checkSessionFilter(f SessionFilter) error {
 		switch *f.ConnType {
 		case ConnWeb, ConnSSH, ConnClient:
 		default:
-			return Invalid("connection_type", "connection_type must be %q, %q or %q", ConnWeb, ConnSSH, ConnClient)
+			return core.Invalid("connection_type", "connection_type must be %q, %q or %q", ConnWeb, ConnSSH, ConnClient)
 		}
 	}
-	for field, c := range map[string]*Cond{"user_id": f.UserID, "user_name": f.UserName, "instance_id": f.InstanceID} {
+	for field, c := range map[string]*core.Cond{"user_id": f.UserID, "user_name": f.UserName, "instance_id": f.InstanceID} {
 		if err := CheckEqualityCond(field, c); err != nil {
 			return err
 		}
@@ -271,7 +251,7 @@ func checkSessionFilter(f SessionFilter) error {
 
 // ListSessions lists sessions, newest first.
 func (s *Service) ListSessions(ctx context.Context, f SessionFilter) ([]*Session, int, error) {
-	if err := s.Check(ctx, ActionSessionView, Resource{Type: ResourceSession}); err != nil {
+	if err := s.Check(ctx, core.ActionSessionView, core.Resource{Type: core.ResourceSession}); err != nil {
 		return nil, 0, err
 	}
 	if err := checkSessionFilter(f); err != nil {
@@ -282,7 +262,7 @@ func (s *Service) ListSessions(ctx context.Context, f SessionFilter) ([]*Session
 
 // CountSessions counts the sessions ListSessions would list (pages aside).
 func (s *Service) CountSessions(ctx context.Context, f SessionFilter) (int, error) {
-	if err := s.Check(ctx, ActionSessionView, Resource{Type: ResourceSession}); err != nil {
+	if err := s.Check(ctx, core.ActionSessionView, core.Resource{Type: core.ResourceSession}); err != nil {
 		return 0, err
 	}
 	if err := checkSessionFilter(f); err != nil {
@@ -295,9 +275,9 @@ func (s *Service) CountSessions(ctx context.Context, f SessionFilter) (int, erro
 
 // floatingPool parses the configured pool.
 func (s *Service) floatingPool() (netip.Prefix, error) {
-	p, err := netip.ParsePrefix(s.Cfg.FloatingIPPool)
+	p, err := netip.ParsePrefix(s.cfg.FloatingIPPool)
 	if err != nil {
-		return netip.Prefix{}, Wrap(KindUnavailable, err, "the floating IP pool %q is not a CIDR", s.Cfg.FloatingIPPool)
+		return netip.Prefix{}, core.Wrap(core.KindUnavailable, err, "the floating IP pool %q is not a CIDR", s.cfg.FloatingIPPool)
 	}
 	return p.Masked(), nil
 }
@@ -350,19 +330,19 @@ func (s *Service) pickFloatingIP(ctx context.Context, q Queries, req FloatingIPR
 	ref := strings.TrimSpace(req.Ref)
 	if a, perr := netip.ParseAddr(ref); perr == nil {
 		if !usable(pool, a) {
-			return "", netip.Addr{}, false, Invalid("floating_ip_id", "%s is not an address of the floating IP pool %s", a, pool)
+			return "", netip.Addr{}, false, core.Invalid("floating_ip_id", "%s is not an address of the floating IP pool %s", a, pool)
 		}
-		return NewID(), a, false, nil
+		return core.NewID(), a, false, nil
 	}
 	switch {
 	case ref == "":
-		id = NewID()
-	case ValidID(ref):
+		id = core.NewID()
+	case core.ValidID(ref):
 		id = strings.ToLower(ref)
 	default:
-		return "", netip.Addr{}, false, Invalid("floating_ip_id", "floating_ip_id must be a UUID or an address of the pool %s", pool)
+		return "", netip.Addr{}, false, core.Invalid("floating_ip_id", "floating_ip_id must be a UUID or an address of the pool %s", pool)
 	}
-	held, _, err := q.ListFloatingIPs(ctx, Page{})
+	held, _, err := q.ListFloatingIPs(ctx, core.Page{})
 	if err != nil {
 		return "", netip.Addr{}, false, err
 	}
@@ -374,7 +354,7 @@ func (s *Service) pickFloatingIP(ctx context.Context, q Queries, req FloatingIPR
 	}
 	a, ok := lowestFree(pool, used, current)
 	if !ok {
-		return "", netip.Addr{}, false, Errorf(KindConflict, "no free address left in the floating IP pool %s", pool)
+		return "", netip.Addr{}, false, core.Errorf(core.KindConflict, "no free address left in the floating IP pool %s", pool)
 	}
 	return id, a, true, nil
 }
@@ -383,15 +363,15 @@ func (s *Service) pickFloatingIP(ctx context.Context, q Queries, req FloatingIPR
 func retryAuto(fn func() (auto bool, err error)) error {
 	for i := 0; ; i++ {
 		auto, err := fn()
-		if err == nil || !auto || ErrorKind(err) != KindConflict || i == 4 {
+		if err == nil || !auto || core.ErrorKind(err) != core.KindConflict || i == 4 {
 			return err
 		}
 	}
 }
 
 func (s *Service) checkUser(ctx context.Context, q Queries, userID string) error {
-	if !ValidID(userID) {
-		return NotFound("user", userID)
+	if !core.ValidID(userID) {
+		return core.NotFound("user", userID)
 	}
 	_, err := q.GetUser(ctx, userID)
 	return err
@@ -400,19 +380,19 @@ func (s *Service) checkUser(ctx context.Context, q Queries, userID string) error
 // AllocateFloatingIP gives a user a floating IP from the configured pool; a user
 // holds at most one (KindConflict otherwise).
 func (s *Service) AllocateFloatingIP(ctx context.Context, userID string, req FloatingIPRequest) (*FloatingIP, error) {
-	if err := s.Check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
+	if err := s.Check(ctx, core.ActionFloatingIPManage, core.FloatingIPResource(userID)); err != nil {
 		return nil, err
 	}
 	var ip *FloatingIP
 	err := retryAuto(func() (bool, error) {
 		var auto bool
-		err := s.store.InTx(ctx, func(q Queries) error {
+		err := core.InTx(ctx, s.store, func(q Queries) error {
 			if err := s.checkUser(ctx, q, userID); err != nil {
 				return err
 			}
 			if _, err := q.GetFloatingIP(ctx, userID); err == nil {
-				return Errorf(KindConflict, "user %s already has a floating IP; change it with PUT", userID)
-			} else if ErrorKind(err) != KindNotFound {
+				return core.Errorf(core.KindConflict, "user %s already has a floating IP; change it with PUT", userID)
+			} else if core.ErrorKind(err) != core.KindNotFound {
 				return err
 			}
 			id, addr, a, err := s.pickFloatingIP(ctx, q, req, netip.Addr{})
@@ -437,25 +417,25 @@ func (s *Service) AllocateFloatingIP(ctx context.Context, userID string, req Flo
 // ChangeFloatingIP changes the user's floating IP: to the id or address req names,
 // or to the lowest free address other than the current one.
 func (s *Service) ChangeFloatingIP(ctx context.Context, userID string, req FloatingIPRequest) (*FloatingIP, error) {
-	if err := s.Check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
+	if err := s.Check(ctx, core.ActionFloatingIPManage, core.FloatingIPResource(userID)); err != nil {
 		return nil, err
 	}
 	var ip *FloatingIP
 	err := retryAuto(func() (bool, error) {
 		var auto bool
-		err := s.store.InTx(ctx, func(q Queries) error {
+		err := core.InTx(ctx, s.store, func(q Queries) error {
 			if err := s.checkUser(ctx, q, userID); err != nil {
 				return err
 			}
 			cur, err := q.GetFloatingIP(ctx, userID)
-			if ErrorKind(err) == KindNotFound {
-				return Errorf(KindNotFound, "user %s has no floating IP; allocate one with POST", userID)
+			if core.ErrorKind(err) == core.KindNotFound {
+				return core.Errorf(core.KindNotFound, "user %s has no floating IP; allocate one with POST", userID)
 			} else if err != nil {
 				return err
 			}
 			curAddr, _ := netip.ParseAddr(cur.Address)
 			id, addr := cur.ID, curAddr
-			if ref := strings.TrimSpace(req.Ref); ValidID(ref) {
+			if ref := strings.TrimSpace(req.Ref); core.ValidID(ref) {
 				id = strings.ToLower(ref) // a new id only: the address stays
 			} else {
 				_, a, chosen, err := s.pickFloatingIP(ctx, q, req, curAddr)
@@ -479,10 +459,10 @@ func (s *Service) ChangeFloatingIP(ctx context.Context, userID string, req Float
 
 // ReleaseFloatingIP takes the user's floating IP back to the pool.
 func (s *Service) ReleaseFloatingIP(ctx context.Context, userID string) error {
-	if err := s.Check(ctx, ActionFloatingIPManage, floatingIPResource(userID)); err != nil {
+	if err := s.Check(ctx, core.ActionFloatingIPManage, core.FloatingIPResource(userID)); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(q Queries) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		if err := s.checkUser(ctx, q, userID); err != nil {
 			return err
 		}
@@ -498,27 +478,27 @@ func (s *Service) ReleaseFloatingIP(ctx context.Context, userID string) error {
 }
 
 // ListFloatingIPs lists the floating IPs held, oldest first.
-func (s *Service) ListFloatingIPs(ctx context.Context, p Page) ([]*FloatingIP, int, error) {
-	if err := s.Check(ctx, ActionFloatingIPView, Resource{Type: ResourceFloatingIP}); err != nil {
+func (s *Service) ListFloatingIPs(ctx context.Context, p core.Page) ([]*FloatingIP, int, error) {
+	if err := s.Check(ctx, core.ActionFloatingIPView, core.Resource{Type: core.ResourceFloatingIP}); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListFloatingIPs(ctx, p)
 }
 
 // UserFloatingIP returns a user and the floating IP it holds (nil when none).
-func (s *Service) UserFloatingIP(ctx context.Context, userID string) (*User, *FloatingIP, error) {
-	if err := s.Check(ctx, ActionFloatingIPView, floatingIPResource(userID)); err != nil {
+func (s *Service) UserFloatingIP(ctx context.Context, userID string) (*core.User, *FloatingIP, error) {
+	if err := s.Check(ctx, core.ActionFloatingIPView, core.FloatingIPResource(userID)); err != nil {
 		return nil, nil, err
 	}
-	if !ValidID(userID) {
-		return nil, nil, NotFound("user", userID)
+	if !core.ValidID(userID) {
+		return nil, nil, core.NotFound("user", userID)
 	}
 	u, err := s.store.GetUser(ctx, userID)
 	if err != nil {
 		return nil, nil, err
 	}
 	ip, err := s.store.GetFloatingIP(ctx, userID)
-	if ErrorKind(err) == KindNotFound {
+	if core.ErrorKind(err) == core.KindNotFound {
 		return u, nil, nil
 	}
 	if err != nil {
@@ -529,50 +509,50 @@ func (s *Service) UserFloatingIP(ctx context.Context, userID string) (*User, *Fl
 
 // --- volume assignments ---
 
-// CreateVolumeAssignment assigns a volume to a user in a TRS project. The user and
+// CreateVolumeAssignment assigns a volume to a user in a pool. The user and
 // the project must exist; the volume is the caller's id, kept as given.
-func (s *Service) CreateVolumeAssignment(ctx context.Context, a VolumeAssignment) (*VolumeAssignment, error) {
-	if err := s.Check(ctx, ActionVolumeAssignmentManage, Resource{Type: ResourceVolumeAssignment}); err != nil {
+func (s *Service) CreateVolumeAssignment(ctx context.Context, a core.VolumeAssignment) (*core.VolumeAssignment, error) {
+	if err := s.Check(ctx, core.ActionVolumeAssignmentManage, core.Resource{Type: core.ResourceVolumeAssignment}); err != nil {
 		return nil, err
 	}
 	a.VolumeID = strings.TrimSpace(a.VolumeID)
 	switch {
 	case a.UserID == "":
-		return nil, Invalid("user_id", "user_id is required")
+		return nil, core.Invalid("user_id", "user_id is required")
 	case a.ProjectID == "":
-		return nil, Invalid("project_id", "project_id is required")
+		return nil, core.Invalid("project_id", "project_id is required")
 	case a.VolumeID == "":
-		return nil, Invalid("volume_id", "volume_id is required")
-	case !ValidID(a.UserID):
-		return nil, Invalid("user_id", "unknown user %q", a.UserID)
-	case !ValidID(a.ProjectID):
-		return nil, Invalid("project_id", "unknown project %q", a.ProjectID)
+		return nil, core.Invalid("volume_id", "volume_id is required")
+	case !core.ValidID(a.UserID):
+		return nil, core.Invalid("user_id", "unknown user %q", a.UserID)
+	case !core.ValidID(a.ProjectID):
+		return nil, core.Invalid("project_id", "unknown project %q", a.ProjectID)
 	}
-	if err := CheckName("volume_id", a.VolumeID, MaxNameLen); err != nil {
+	if err := core.CheckName("volume_id", a.VolumeID, core.MaxNameLen); err != nil {
 		return nil, err
 	}
-	out := &VolumeAssignment{UserID: a.UserID, ProjectID: a.ProjectID, VolumeID: a.VolumeID, CreatedAt: s.Now().UTC()}
-	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := q.GetUser(ctx, a.UserID); ErrorKind(err) == KindNotFound {
-			return Invalid("user_id", "unknown user %q", a.UserID)
+	out := &core.VolumeAssignment{UserID: a.UserID, ProjectID: a.ProjectID, VolumeID: a.VolumeID, CreatedAt: s.Now().UTC()}
+	err := core.InTx(ctx, s.store, func(q Queries) error {
+		if _, err := q.GetUser(ctx, a.UserID); core.ErrorKind(err) == core.KindNotFound {
+			return core.Invalid("user_id", "unknown user %q", a.UserID)
 		} else if err != nil {
 			return err
 		}
-		if _, err := q.GetTRSProject(ctx, a.ProjectID); ErrorKind(err) == KindNotFound {
-			return Invalid("project_id", "unknown TRS project %q", a.ProjectID)
+		if _, err := q.GetPool(ctx, a.ProjectID); core.ErrorKind(err) == core.KindNotFound {
+			return core.Invalid("project_id", "unknown TRS project %q", a.ProjectID)
 		} else if err != nil {
 			return err
 		}
-		if err := s.checkProjectLimits(ctx, q, a.ProjectID, 0, 1); err != nil {
+		if err := s.CheckProjectLimits(ctx, q, a.ProjectID, 0, 1); err != nil {
 			return err
 		}
 		if err := q.CreateVolumeAssignment(ctx, out); err != nil {
-			if ErrorKind(err) == KindConflict {
-				return &Error{Kind: KindConflict, Field: "volume_id", Message: "volume " + a.VolumeID + " is already assigned in this project", Err: err}
+			if core.ErrorKind(err) == core.KindConflict {
+				return &core.Error{Kind: core.KindConflict, Field: "volume_id", Message: "volume " + a.VolumeID + " is already assigned in this project", Err: err}
 			}
 			return err
 		}
-		return s.Audit(ctx, q, "volume_assignment.create", "volume_assignment", out.idString(), out)
+		return s.Audit(ctx, q, "volume_assignment.create", "volume_assignment", assignmentID(out), out)
 	})
 	if err != nil {
 		return nil, err
@@ -580,25 +560,26 @@ func (s *Service) CreateVolumeAssignment(ctx context.Context, a VolumeAssignment
 	return out, nil
 }
 
-func (a *VolumeAssignment) idString() string { return strconv.FormatInt(a.ID, 10) }
+// assignmentID is a volume assignment's id as the audit trail names it.
+func assignmentID(a *core.VolumeAssignment) string { return strconv.FormatInt(a.ID, 10) }
 
 // GetVolumeAssignment returns one assignment.
-func (s *Service) GetVolumeAssignment(ctx context.Context, id int64) (*VolumeAssignment, error) {
-	if err := s.Check(ctx, ActionVolumeAssignmentView, On(ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
+func (s *Service) GetVolumeAssignment(ctx context.Context, id int64) (*core.VolumeAssignment, error) {
+	if err := s.Check(ctx, core.ActionVolumeAssignmentView, core.On(core.ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
 		return nil, err
 	}
 	return s.store.GetVolumeAssignment(ctx, id)
 }
 
 // ListVolumeAssignments lists assignments, oldest first.
-func (s *Service) ListVolumeAssignments(ctx context.Context, f VolumeAssignmentFilter) ([]*VolumeAssignment, int, error) {
-	if err := s.Check(ctx, ActionVolumeAssignmentView, Resource{Type: ResourceVolumeAssignment}); err != nil {
+func (s *Service) ListVolumeAssignments(ctx context.Context, f core.VolumeAssignmentFilter) ([]*core.VolumeAssignment, int, error) {
+	if err := s.Check(ctx, core.ActionVolumeAssignmentView, core.Resource{Type: core.ResourceVolumeAssignment}); err != nil {
 		return nil, 0, err
 	}
-	if err := f.check(); err != nil {
+	if err := f.Check(); err != nil {
 		return nil, 0, err
 	}
-	for field, c := range map[string]*Cond{"user_id": f.UserID, "project_id": f.ProjectID, "volume_id": f.VolumeID} {
+	for field, c := range map[string]*core.Cond{"user_id": f.UserID, "project_id": f.ProjectID, "volume_id": f.VolumeID} {
 		if err := CheckEqualityCond(field, c); err != nil {
 			return nil, 0, err
 		}
@@ -608,10 +589,10 @@ func (s *Service) ListVolumeAssignments(ctx context.Context, f VolumeAssignmentF
 
 // DeleteVolumeAssignment removes an assignment.
 func (s *Service) DeleteVolumeAssignment(ctx context.Context, id int64) error {
-	if err := s.Check(ctx, ActionVolumeAssignmentManage, On(ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
+	if err := s.Check(ctx, core.ActionVolumeAssignmentManage, core.On(core.ResourceVolumeAssignment, strconv.FormatInt(id, 10))); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(q Queries) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		a, err := q.GetVolumeAssignment(ctx, id)
 		if err != nil {
 			return err
@@ -619,6 +600,11 @@ func (s *Service) DeleteVolumeAssignment(ctx context.Context, id int64) error {
 		if err := q.DeleteVolumeAssignment(ctx, id); err != nil {
 			return err
 		}
-		return s.Audit(ctx, q, "volume_assignment.delete", "volume_assignment", a.idString(), a)
+		return s.Audit(ctx, q, "volume_assignment.delete", "volume_assignment", assignmentID(a), a)
 	})
+}
+
+func (f SessionFilter) check() error {
+	return core.CheckFilter(core.FilterCond("user_id", f.UserID), core.FilterCond("user_name", f.UserName), core.FilterCond("instance_id", f.InstanceID),
+		core.FilterValue("instance_name", f.InstanceName), core.FilterValue("project_id", f.ProjectID), core.FilterValue("connection_type", f.ConnType))
 }

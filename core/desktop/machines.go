@@ -1,4 +1,4 @@
-package core
+package desktop
 
 import (
 	"context"
@@ -7,13 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"hostdeck/core"
 	"slices"
 	"strings"
 	"time"
 )
 
-// This file holds TRS machines: instances of a TRS project, and their assignment
-// to users and groups. A machine is a core.Instance whose ProjectID names a TRS
+// This file holds pool machines: instances of a pool, and their assignment
+// to users and groups. A machine is a core.Instance whose ProjectID names a
 // project; assignments are many-to-many, and every assignment and its removal is
 // kept as an AssignmentEvent.
 
@@ -32,7 +33,6 @@ const (
 
 // Reasons of machine errors, stable for faces to map to their own codes.
 const (
-	ReasonQuotaExceeded   = "quota_exceeded"
 	ReasonMachineOccupied = "machine_occupied" // mode 1: the machine has its user already
 )
 
@@ -63,35 +63,17 @@ type AssignmentFilter struct {
 	SubjectID   *string
 }
 
-// MachineFilter selects machines (instances of TRS projects that are not deleted).
-type MachineFilter struct {
-	IDs       []string // when not nil, only these machines
-	ProjectID *Cond
-	State     *Cond
-	Assigned  *bool // has at least one user or group
-	UserID    *string
-	GroupID   *string
-	Page
-}
-
 // MachineStore keeps machines' assignments and their history.
 type MachineStore interface {
-	// ListMachines lists instances that belong to a project and are not deleted.
-	ListMachines(ctx context.Context, f MachineFilter) ([]*Instance, int, error)
-	// CountMachinesByServer counts machines that are not deleted, per server id.
-	CountMachinesByServer(ctx context.Context) (map[string]int, error)
 	// ListInstanceNames lists the names of every instance (deleted ones too) that
 	// start with prefix.
 	ListInstanceNames(ctx context.Context, prefix string) ([]string, error)
-	// LockMachine reads an instance and, on PostgreSQL inside a transaction, locks
-	// its row until the transaction ends; KindNotFound for an unknown id.
-	LockMachine(ctx context.Context, id string) (*Instance, error)
 	// LockFreeMachine returns the oldest machine of the project in state with no
 	// user or group, locked like LockMachine and free while the transaction
 	// lasts; KindNotFound when there is none. On PostgreSQL it skips machines
 	// other transactions hold locked, so concurrent hand-outs take different
 	// machines.
-	LockFreeMachine(ctx context.Context, projectID string, state InstanceState) (*Instance, error)
+	LockFreeMachine(ctx context.Context, projectID string, state core.InstanceState) (*core.Instance, error)
 	// AddMachineAssignment is KindConflict when the assignment exists.
 	AddMachineAssignment(ctx context.Context, a *MachineAssignment) error
 	// RemoveMachineAssignment is KindNotFound when the assignment does not exist.
@@ -103,9 +85,9 @@ type MachineStore interface {
 	ListAssignmentEvents(ctx context.Context, machineID string) ([]*AssignmentEvent, error)
 }
 
-// Machine is a TRS machine with the ids of its users and groups.
+// Machine is a pool machine with the ids of its users and groups.
 type Machine struct {
-	*Instance
+	*core.Instance
 	Users  []string `json:"users"`
 	Groups []string `json:"groups"`
 }
@@ -116,25 +98,25 @@ func (m *Machine) Assigned() bool { return len(m.Users)+len(m.Groups) > 0 }
 // MachineQuery is what a face filters machines by; ProjectID and Assigned take
 // modifiers (ParseModifier).
 type MachineQuery struct {
-	ProjectID *Cond
-	Assigned  *Cond
+	ProjectID *core.Cond
+	Assigned  *core.Cond
 	UserID    *string
 	GroupID   *string
-	Page
+	core.Page
 }
 
 // CreatedMachines is the result of CreateMachines.
 type CreatedMachines struct {
 	ReservationID string
 	Machines      []*Machine
-	Tasks         []*Task
+	Tasks         []*core.Task
 }
 
 type machinePayload struct {
 	InstanceID string `json:"instance_id"`
 }
 
-func machineNotFound(id string) error { return NotFound("server", id) }
+func machineNotFound(id string) error { return core.NotFound("server", id) }
 
 // MachineNetwork names the private network a project's machines are attached to:
 // "hostdeck-trs-<project id>", one per project, so that projects do not see each
@@ -144,7 +126,7 @@ func machineNotFound(id string) error { return NotFound("server", id) }
 // than 64) is named by the first 16 hex digits of its SHA-256 instead, so that
 // the name is always one a runtime accepts. A machine keeps the network it was
 // created on when the project's network_id changes later.
-func MachineNetwork(p *TRSProject) string {
+func MachineNetwork(p *Pool) string {
 	if p.NetworkID == "" {
 		return "hostdeck-trs-" + p.ID
 	}
@@ -182,23 +164,23 @@ func dedupe(ids []string) []string {
 // with the identity reasons.
 func checkSubjects(ctx context.Context, q Queries, users, groups []string) error {
 	for _, id := range users {
-		if !ValidID(id) {
-			return userNotFound(id)
+		if !core.ValidID(id) {
+			return core.UserNotFound(id)
 		}
 		if _, err := q.GetUser(ctx, id); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return userNotFound(id)
+			if core.ErrorKind(err) == core.KindNotFound {
+				return core.UserNotFound(id)
 			}
 			return err
 		}
 	}
 	for _, id := range groups {
-		if !ValidID(id) {
-			return groupNotFound(id)
+		if !core.ValidID(id) {
+			return core.GroupNotFound(id)
 		}
 		if _, err := q.GetGroup(ctx, id); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return groupNotFound(id)
+			if core.ErrorKind(err) == core.KindNotFound {
+				return core.GroupNotFound(id)
 			}
 			return err
 		}
@@ -212,22 +194,22 @@ const ReasonNoRoom = "no_room"
 // placeMachine picks the server of a new machine of project p from the load
 // counted so far; a full fleet (or none) is KindConflict with reason no_room and
 // the project's name, so that a face can say in which project it failed.
-func placeMachine(ctx context.Context, q Queries, load map[string]int, p *TRSProject) (*Server, error) {
-	srv, err := PlaceBy(ctx, q, nil, load, "machine")
-	if ErrorKind(err) == KindConflict {
-		return nil, Reasoned(KindConflict, ReasonNoRoom,
+func placeMachine(ctx context.Context, q Queries, load map[string]int, p *Pool) (*core.Server, error) {
+	srv, err := core.PlaceBy(ctx, q, nil, load, "machine")
+	if core.ErrorKind(err) == core.KindConflict {
+		return nil, core.Reasoned(core.KindConflict, ReasonNoRoom,
 			fmt.Sprintf("no active server has room for a new machine in project %s", p.Name), "project_name", p.Name)
 	}
 	return srv, err
 }
 
-// CreateMachines creates count machines (1..maxMachineBatch) in a TRS project, assigns
+// CreateMachines creates count machines (1..maxMachineBatch) in a pool, assigns
 // them the users and groups given and starts one KindMachineCreate task each.
 // Over the project's quota is KindConflict with Reason quota_exceeded; a full
 // fleet is KindConflict with reason no_room; unknown users or groups are
 // KindNotFound.
 func (s *Service) CreateMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
-	if err := s.Check(ctx, ActionMachineCreate, Resource{Type: ResourceMachine, Project: projectID}); err != nil {
+	if err := s.Check(ctx, core.ActionMachineCreate, core.Resource{Type: core.ResourceMachine, Project: projectID}); err != nil {
 		return nil, err
 	}
 	return s.createMachines(ctx, projectID, count, userIDs, groupIDs)
@@ -237,20 +219,20 @@ func (s *Service) CreateMachines(ctx context.Context, projectID string, count in
 // broker request), which the actor's request has already allowed.
 func (s *Service) createMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
 	if count < 1 || count > maxMachineBatch {
-		return nil, Invalid("count", "count must be between 1 and %d", maxMachineBatch)
+		return nil, core.Invalid("count", "count must be between 1 and %d", maxMachineBatch)
 	}
-	if !ValidID(projectID) {
-		return nil, Invalid("project_id", "unknown project %q", projectID)
+	if !core.ValidID(projectID) {
+		return nil, core.Invalid("project_id", "unknown project %q", projectID)
 	}
 	userIDs, groupIDs = dedupe(userIDs), dedupe(groupIDs)
 	out := &CreatedMachines{ReservationID: reservationID()}
-	err := s.Change(ctx, func(q Queries) error {
+	err := s.change(ctx, func(q Queries) error {
 		if err := q.LockServers(ctx); err != nil {
 			return err
 		}
-		p, err := q.GetTRSProject(ctx, projectID)
-		if ErrorKind(err) == KindNotFound {
-			return Invalid("project_id", "unknown project %q", projectID)
+		p, err := q.GetPool(ctx, projectID)
+		if core.ErrorKind(err) == core.KindNotFound {
+			return core.Invalid("project_id", "unknown project %q", projectID)
 		} else if err != nil {
 			return err
 		}
@@ -258,13 +240,13 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 			return err
 		}
 		if p.OperationMode == ModeStandard && len(userIDs) > 1 {
-			return Reasoned(KindConflict, ReasonMachineOccupied,
+			return core.Reasoned(core.KindConflict, ReasonMachineOccupied,
 				fmt.Sprintf("project %s allows one user per machine", p.Name), "project_name", p.Name)
 		}
 		if err := checkQuota(ctx, q, p, count); err != nil {
 			return err
 		}
-		if err := s.checkProjectLimits(ctx, q, p.ID, count, count); err != nil {
+		if err := s.CheckProjectLimits(ctx, q, p.ID, count, count); err != nil {
 			return err
 		}
 		im, err := q.GetImage(ctx, p.ImageID)
@@ -280,7 +262,7 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 		for _, n := range names {
 			taken[n] = true
 		}
-		load, err := CountLoad(ctx, q)
+		load, err := core.CountLoad(ctx, q)
 		if err != nil {
 			return err
 		}
@@ -297,9 +279,9 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 				name = NextInstanceName(p.InstanceNamePattern, seq)
 			}
 			taken[name] = true
-			inst := &Instance{ID: NewID(), Name: name, ServerID: srv.ID, ProjectID: p.ID, ImageID: p.ImageID, State: StateBuilding}
-			inst.Spec = InstanceSpec{Name: name, Image: im.Ref, Network: MachineNetwork(p),
-				Labels: map[string]string{LabelInstance: inst.ID, LabelProject: p.ID}}
+			inst := &core.Instance{ID: core.NewID(), Name: name, ServerID: srv.ID, ProjectID: p.ID, ImageID: p.ImageID, State: core.StateBuilding}
+			inst.Spec = core.InstanceSpec{Name: name, Image: im.Ref, Network: MachineNetwork(p),
+				Labels: map[string]string{core.LabelInstance: inst.ID, LabelProject: p.ID}}
 			if err := q.CreateInstance(ctx, inst); err != nil {
 				return err
 			}
@@ -344,37 +326,37 @@ func (s *Service) assign(ctx context.Context, q Queries, machineID, subjectType,
 		return err
 	}
 	return q.AddAssignmentEvent(ctx, &AssignmentEvent{MachineID: machineID, SubjectType: subjectType, SubjectID: subjectID,
-		Action: ActionAssign, Actor: ActorFrom(ctx).Name, At: now})
+		Action: ActionAssign, Actor: core.ActorFrom(ctx).Name, At: now})
 }
 
 // unassign removes one assignment and records its history line.
 func (s *Service) unassign(ctx context.Context, q Queries, machineID, subjectType, subjectID string) error {
 	if err := q.RemoveMachineAssignment(ctx, machineID, subjectType, subjectID); err != nil {
-		if ErrorKind(err) == KindNotFound {
-			return Errorf(KindNotFound, "%s %s is not assigned to server %s", subjectType, subjectID, machineID)
+		if core.ErrorKind(err) == core.KindNotFound {
+			return core.Errorf(core.KindNotFound, "%s %s is not assigned to server %s", subjectType, subjectID, machineID)
 		}
 		return err
 	}
 	return q.AddAssignmentEvent(ctx, &AssignmentEvent{MachineID: machineID, SubjectType: subjectType, SubjectID: subjectID,
-		Action: ActionUnassign, Actor: ActorFrom(ctx).Name, At: s.Now().UTC()})
+		Action: ActionUnassign, Actor: core.ActorFrom(ctx).Name, At: s.Now().UTC()})
 }
 
-// lockMachine loads and locks a live TRS machine with its project.
-func lockMachine(ctx context.Context, q Queries, id string) (*Instance, *TRSProject, error) {
-	if !ValidID(id) {
+// lockMachine loads and locks a live pool machine with its project.
+func lockMachine(ctx context.Context, q Queries, id string) (*core.Instance, *Pool, error) {
+	if !core.ValidID(id) {
 		return nil, nil, machineNotFound(id)
 	}
 	inst, err := q.LockMachine(ctx, id)
-	if ErrorKind(err) == KindNotFound {
+	if core.ErrorKind(err) == core.KindNotFound {
 		return nil, nil, machineNotFound(id)
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if inst.ProjectID == "" || inst.State == StateDeleted {
+	if inst.ProjectID == "" || inst.State == core.StateDeleted {
 		return nil, nil, machineNotFound(id)
 	}
-	p, err := q.GetTRSProject(ctx, inst.ProjectID)
-	if ErrorKind(err) == KindNotFound {
+	p, err := q.GetPool(ctx, inst.ProjectID)
+	if core.ErrorKind(err) == core.KindNotFound {
 		return nil, nil, machineNotFound(id)
 	}
 	return inst, p, err
@@ -395,7 +377,7 @@ func subjectsOf(ctx context.Context, q Queries, machineID, subjectType string) (
 
 // assignAll assigns subjects to the locked machine: those already assigned are no
 // Change; in mode 1 a machine takes at most one user.
-func (s *Service) assignAll(ctx context.Context, q Queries, inst *Instance, p *TRSProject, subjectType string, ids []string) error {
+func (s *Service) assignAll(ctx context.Context, q Queries, inst *core.Instance, p *Pool, subjectType string, ids []string) error {
 	have, err := subjectsOf(ctx, q, inst.ID, subjectType)
 	if err != nil {
 		return err
@@ -406,7 +388,7 @@ func (s *Service) assignAll(ctx context.Context, q Queries, inst *Instance, p *T
 			continue
 		}
 		if subjectType == SubjectUser && p.OperationMode == ModeStandard && len(have) > 0 {
-			return Reasoned(KindConflict, ReasonMachineOccupied,
+			return core.Reasoned(core.KindConflict, ReasonMachineOccupied,
 				fmt.Sprintf("server %s already has a user and project %s allows one per machine", inst.ID, p.Name),
 				"instance_id", inst.ID, "project_name", p.Name)
 		}
@@ -432,7 +414,7 @@ func (s *Service) checkSubjectIDs(ctx context.Context, q Queries, subjectType st
 // AssignMachineUsers assigns users to a machine (assigning twice is no change).
 // In mode 1 a second user is KindConflict with Reason machine_occupied.
 func (s *Service) AssignMachineUsers(ctx context.Context, machineID string, userIDs []string) error {
-	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, core.ActionMachineAssign, core.On(core.ResourceMachine, machineID)); err != nil {
 		return err
 	}
 	return s.assignToMachine(ctx, machineID, SubjectUser, userIDs)
@@ -440,7 +422,7 @@ func (s *Service) AssignMachineUsers(ctx context.Context, machineID string, user
 
 // AssignMachineGroups assigns groups to a machine (assigning twice is no change).
 func (s *Service) AssignMachineGroups(ctx context.Context, machineID string, groupIDs []string) error {
-	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, core.ActionMachineAssign, core.On(core.ResourceMachine, machineID)); err != nil {
 		return err
 	}
 	return s.assignToMachine(ctx, machineID, SubjectGroup, groupIDs)
@@ -448,7 +430,7 @@ func (s *Service) AssignMachineGroups(ctx context.Context, machineID string, gro
 
 func (s *Service) assignToMachine(ctx context.Context, machineID, subjectType string, ids []string) error {
 	ids = dedupe(ids)
-	return s.store.InTx(ctx, func(q Queries) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		inst, p, err := lockMachine(ctx, q, machineID)
 		if err != nil {
 			return err
@@ -462,7 +444,7 @@ func (s *Service) assignToMachine(ctx context.Context, machineID, subjectType st
 
 // AssignUserMachines assigns one user to several machines, all or none.
 func (s *Service) AssignUserMachines(ctx context.Context, userID string, machineIDs []string) error {
-	if err := s.Check(ctx, ActionMachineAssign, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, core.ActionMachineAssign, core.Resource{Type: core.ResourceMachine}); err != nil {
 		return err
 	}
 	return s.assignToMachines(ctx, SubjectUser, userID, machineIDs)
@@ -470,7 +452,7 @@ func (s *Service) AssignUserMachines(ctx context.Context, userID string, machine
 
 // AssignGroupMachines assigns one group to several machines, all or none.
 func (s *Service) AssignGroupMachines(ctx context.Context, groupID string, machineIDs []string) error {
-	if err := s.Check(ctx, ActionMachineAssign, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, core.ActionMachineAssign, core.Resource{Type: core.ResourceMachine}); err != nil {
 		return err
 	}
 	return s.assignToMachines(ctx, SubjectGroup, groupID, machineIDs)
@@ -478,7 +460,7 @@ func (s *Service) AssignGroupMachines(ctx context.Context, groupID string, machi
 
 func (s *Service) assignToMachines(ctx context.Context, subjectType, subjectID string, machineIDs []string) error {
 	machineIDs = dedupe(machineIDs)
-	return s.store.InTx(ctx, func(q Queries) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		if err := s.checkSubjectIDs(ctx, q, subjectType, []string{subjectID}); err != nil {
 			return err
 		}
@@ -498,7 +480,7 @@ func (s *Service) assignToMachines(ctx context.Context, subjectType, subjectID s
 // UnassignMachineUser removes a user from a machine; KindNotFound when the user
 // is not assigned.
 func (s *Service) UnassignMachineUser(ctx context.Context, machineID, userID string) error {
-	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, core.ActionMachineAssign, core.On(core.ResourceMachine, machineID)); err != nil {
 		return err
 	}
 	return s.unassignFromMachine(ctx, machineID, SubjectUser, userID)
@@ -507,8 +489,8 @@ func (s *Service) UnassignMachineUser(ctx context.Context, machineID, userID str
 // LeaveMachine removes the actor in ctx from a machine it is assigned to (the
 // broker's server-remove-user); KindNotFound when it is not assigned.
 func (s *Service) LeaveMachine(ctx context.Context, machineID string) error {
-	uid := ActorFrom(ctx).UserID
-	if err := s.Check(ctx, ActionMachineLeave, Resource{Type: ResourceMachine, ID: machineID, Owner: uid}); err != nil {
+	uid := core.ActorFrom(ctx).UserID
+	if err := s.Check(ctx, core.ActionMachineLeave, core.Resource{Type: core.ResourceMachine, ID: machineID, Owner: uid}); err != nil {
 		return err
 	}
 	return s.unassignFromMachine(ctx, machineID, SubjectUser, uid)
@@ -517,14 +499,14 @@ func (s *Service) LeaveMachine(ctx context.Context, machineID string) error {
 // UnassignMachineGroup removes a group from a machine; KindNotFound when the
 // group is not assigned.
 func (s *Service) UnassignMachineGroup(ctx context.Context, machineID, groupID string) error {
-	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, core.ActionMachineAssign, core.On(core.ResourceMachine, machineID)); err != nil {
 		return err
 	}
 	return s.unassignFromMachine(ctx, machineID, SubjectGroup, groupID)
 }
 
 func (s *Service) unassignFromMachine(ctx context.Context, machineID, subjectType, subjectID string) error {
-	return s.store.InTx(ctx, func(q Queries) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		if _, _, err := lockMachine(ctx, q, machineID); err != nil {
 			return err
 		}
@@ -539,10 +521,10 @@ func (s *Service) unassignFromMachine(ctx context.Context, machineID, subjectTyp
 // unchanged): subjects not listed are unassigned, new ones assigned, each with
 // its history line. Mode 1 allows at most one user.
 func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[]string) (*Machine, error) {
-	if err := s.Check(ctx, ActionMachineAssign, On(ResourceMachine, id)); err != nil {
+	if err := s.Check(ctx, core.ActionMachineAssign, core.On(core.ResourceMachine, id)); err != nil {
 		return nil, err
 	}
-	err := s.store.InTx(ctx, func(q Queries) error {
+	err := core.InTx(ctx, s.store, func(q Queries) error {
 		inst, p, err := lockMachine(ctx, q, id)
 		if err != nil {
 			return err
@@ -559,7 +541,7 @@ func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[
 				return err
 			}
 			if set.typ == SubjectUser && p.OperationMode == ModeStandard && len(want) > 1 {
-				return Reasoned(KindConflict, ReasonMachineOccupied,
+				return core.Reasoned(core.KindConflict, ReasonMachineOccupied,
 					fmt.Sprintf("project %s allows one user per machine", p.Name), "instance_id", inst.ID, "project_name", p.Name)
 			}
 			have, err := subjectsOf(ctx, q, id, set.typ)
@@ -590,7 +572,7 @@ func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[
 }
 
 // withAssignments adds users and groups to instances.
-func (s *Service) withAssignments(ctx context.Context, insts []*Instance) ([]*Machine, error) {
+func (s *Service) withAssignments(ctx context.Context, insts []*core.Instance) ([]*Machine, error) {
 	out := make([]*Machine, len(insts))
 	byID := make(map[string]*Machine, len(insts))
 	ids := make([]string, len(insts))
@@ -620,9 +602,9 @@ func (s *Service) withAssignments(ctx context.Context, insts []*Instance) ([]*Ma
 	return out, nil
 }
 
-// GetMachine returns a TRS machine with its users and groups.
+// GetMachine returns a pool machine with its users and groups.
 func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
-	if err := s.Check(ctx, ActionMachineView, On(ResourceMachine, id)); err != nil {
+	if err := s.Check(ctx, core.ActionMachineView, core.On(core.ResourceMachine, id)); err != nil {
 		return nil, err
 	}
 	return s.machine(ctx, id)
@@ -630,33 +612,33 @@ func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
 
 // machine is GetMachine for core's own work.
 func (s *Service) machine(ctx context.Context, id string) (*Machine, error) {
-	if !ValidID(id) {
+	if !core.ValidID(id) {
 		return nil, machineNotFound(id)
 	}
 	inst, err := s.store.GetInstance(ctx, id)
-	if ErrorKind(err) == KindNotFound || err == nil && (inst.ProjectID == "" || inst.State == StateDeleted) {
+	if core.ErrorKind(err) == core.KindNotFound || err == nil && (inst.ProjectID == "" || inst.State == core.StateDeleted) {
 		return nil, machineNotFound(id)
 	} else if err != nil {
 		return nil, err
 	}
-	ms, err := s.withAssignments(ctx, []*Instance{inst})
+	ms, err := s.withAssignments(ctx, []*core.Instance{inst})
 	if err != nil {
 		return nil, err
 	}
 	return ms[0], nil
 }
 
-// ListMachines lists TRS machines with their users and groups.
+// ListMachines lists pool machines with their users and groups.
 func (s *Service) ListMachines(ctx context.Context, mq MachineQuery) ([]*Machine, int, error) {
-	if err := s.Check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, core.ActionMachineView, core.Resource{Type: core.ResourceMachine}); err != nil {
 		return nil, 0, err
 	}
 	if err := mq.check(); err != nil {
 		return nil, 0, err
 	}
-	f := MachineFilter{ProjectID: mq.ProjectID, UserID: mq.UserID, GroupID: mq.GroupID, Page: mq.Page}
+	f := core.MachineFilter{ProjectID: mq.ProjectID, UserID: mq.UserID, GroupID: mq.GroupID, Page: mq.Page}
 	if mq.Assigned != nil {
-		want, ok, err := boolCond("assigned", *mq.Assigned)
+		want, ok, err := core.BoolCond("assigned", *mq.Assigned)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -693,7 +675,7 @@ func (s *Service) ListMachineGroups(ctx context.Context, machineID string) ([]st
 
 // ListUserMachines lists the machines a user is assigned to (directly).
 func (s *Service) ListUserMachines(ctx context.Context, userID string) ([]*Machine, error) {
-	if err := s.Check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, core.ActionMachineView, core.Resource{Type: core.ResourceMachine}); err != nil {
 		return nil, err
 	}
 	if err := checkSubjects(ctx, s.store, []string{userID}, nil); err != nil {
@@ -705,7 +687,7 @@ func (s *Service) ListUserMachines(ctx context.Context, userID string) ([]*Machi
 
 // ListGroupMachines lists the machines a group is assigned to.
 func (s *Service) ListGroupMachines(ctx context.Context, groupID string) ([]*Machine, error) {
-	if err := s.Check(ctx, ActionMachineView, Resource{Type: ResourceMachine}); err != nil {
+	if err := s.Check(ctx, core.ActionMachineView, core.Resource{Type: core.ResourceMachine}); err != nil {
 		return nil, err
 	}
 	if err := checkSubjects(ctx, s.store, nil, []string{groupID}); err != nil {
@@ -717,10 +699,10 @@ func (s *Service) ListGroupMachines(ctx context.Context, groupID string) ([]*Mac
 
 // MachineHistory lists a machine's assignment history, oldest first.
 func (s *Service) MachineHistory(ctx context.Context, machineID string) ([]*AssignmentEvent, error) {
-	if err := s.Check(ctx, ActionMachineView, On(ResourceMachine, machineID)); err != nil {
+	if err := s.Check(ctx, core.ActionMachineView, core.On(core.ResourceMachine, machineID)); err != nil {
 		return nil, err
 	}
-	if !ValidID(machineID) {
+	if !core.ValidID(machineID) {
 		return nil, machineNotFound(machineID)
 	}
 	return s.store.ListAssignmentEvents(ctx, machineID)
@@ -729,13 +711,13 @@ func (s *Service) MachineHistory(ctx context.Context, machineID string) ([]*Assi
 // runMachineCreate creates and starts a machine, then runs its project's
 // instance_init_script inside it as `/bin/sh -c <script>` (no stdin). A script
 // that exits non-zero fails the task and leaves the machine in state error.
-func (s *Service) runMachineCreate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	p, err := Decode[machinePayload](t)
+func (s *Service) runMachineCreate(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	p, err := core.Decode[machinePayload](t)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.createMachine(ctx, p.InstanceID, progress)
-	if err != nil && LastAttempt(t, err) {
+	if err != nil && core.LastAttempt(t, err) {
 		s.FailInstance(ctx, p.InstanceID, "machine.failed", err)
 	}
 	return res, err
@@ -746,10 +728,10 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 	if err != nil {
 		return nil, err
 	}
-	if _, err := Lifecycle(inst, ActionReady); err != nil {
+	if _, err := core.Lifecycle(inst, core.ActionReady); err != nil {
 		return nil, err // deleted meanwhile, or failed for good already
 	}
-	proj, err := s.store.GetTRSProject(ctx, inst.ProjectID)
+	proj, err := s.store.GetPool(ctx, inst.ProjectID)
 	if err != nil {
 		return nil, err
 	}
@@ -763,7 +745,7 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 	}
 	script, err := base64.StdEncoding.DecodeString(proj.InstanceInitScript)
 	if err != nil {
-		return nil, Permanent(fmt.Errorf("decode instance_init_script: %w", err))
+		return nil, core.Permanent(fmt.Errorf("decode instance_init_script: %w", err))
 	}
 	progress(70, "running instance_init_script")
 	out, err := rt.Exec(ctx, srv, inst.RuntimeRef, []string{"/bin/sh", "-c", string(script)}, nil)
@@ -771,7 +753,7 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 		return nil, fmt.Errorf("run instance_init_script: %w", err)
 	}
 	res["init_exit_code"] = out.ExitCode
-	if aerr := s.store.InTx(ctx, func(q Queries) error {
+	if aerr := core.InTx(ctx, s.store, func(q Queries) error {
 		return s.Audit(ctx, q, "machine.init_script", "instance", inst.ID, map[string]any{"exit_code": out.ExitCode})
 	}); aerr != nil {
 		return nil, aerr
@@ -781,7 +763,11 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 		if len(msg) > 500 {
 			msg = msg[:500]
 		}
-		return nil, Permanent(fmt.Errorf("instance_init_script exited with %d: %s", out.ExitCode, msg))
+		return nil, core.Permanent(fmt.Errorf("instance_init_script exited with %d: %s", out.ExitCode, msg))
 	}
 	return res, nil
+}
+
+func (q MachineQuery) check() error {
+	return core.CheckFilter(core.FilterCond("project_id", q.ProjectID), core.FilterCond("assigned", q.Assigned), core.FilterValue("user", q.UserID), core.FilterValue("group", q.GroupID))
 }

@@ -1,28 +1,29 @@
-package core
+package desktop
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hostdeck/core"
 	"strings"
 	"time"
 )
 
-// This file holds the broker's hand-out of TRS machines to users, the pool that
+// This file holds the hand-out of a pool's machines to users, the refill that
 // keeps free machines ready, and the allocation of free machines to a project's
 // members. Each runs as a durable task.
 
 // Task kinds of the broker and the pool.
 const (
-	KindBrokerRequestVM = "broker.request_vm"
-	KindTRSPool         = "periodic.trs_pool"
-	KindTRSAutoAllocate = "trs.auto_allocate"
+	KindHandOut      = "broker.request_vm"
+	KindPoolRefill   = "periodic.trs_pool"
+	KindAutoAllocate = "trs.auto_allocate"
 )
 
 // Reasons of broker errors, stable for faces to map to their own codes.
 const (
-	ReasonNoTRSProject     = "no_trs_project"
-	ReasonNotTRSProject    = "not_trs_project"
+	ReasonNoPool           = "no_trs_project"
+	ReasonNotPool          = "not_trs_project"
 	ReasonRequestNotFound  = "request_not_found"
 	ReasonRequestForbidden = "request_forbidden"
 	ReasonNoInstance       = "no_instance"            // nothing to hand out, and no room for a new machine
@@ -41,16 +42,16 @@ const (
 	RequestCompleted  = "completed"
 )
 
-// VMRequestInput is what a broker client asks for: the project (Project in
+// HandOutInput is what a broker client asks for: the project (Project in
 // ProjectDomain) when the user has several, and what the session will record.
-type VMRequestInput struct {
+type HandOutInput struct {
 	Project       string
 	ProjectDomain string
 	Session       SessionInput
 }
 
-// VMRequest is the state of a VM request: Machine is set once it is known.
-type VMRequest struct {
+// HandOut is the state of a VM request: Machine is set once it is known.
+type HandOut struct {
 	ID       string
 	Status   string // RequestInProgress, RequestCompleted or RequestFailed
 	Message  string
@@ -58,55 +59,55 @@ type VMRequest struct {
 	Machine  *Machine
 }
 
-type brokerPayload struct {
+type handOutPayload struct {
 	UserID    string       `json:"user_id"`
 	ProjectID string       `json:"project_id"`
 	Session   SessionInput `json:"session"`
 	// Origin is where the request came from: the machine a task makes for it
 	// is audited as the user's act from there.
-	Origin Origin `json:"origin"`
+	Origin core.Origin `json:"origin"`
 }
 
-type brokerResult struct {
+type handOutResult struct {
 	InstanceID string `json:"instance_id"`
 	How        string `json:"how"` // held, assigned, shared or created
 }
 
 // Check refuses a request whose session is of a connection type the document
-// does not know (KindInvalid on conn_type). RequestVM checks it; a face may
+// does not know (KindInvalid on conn_type). RequestMachine checks it; a face may
 // check it first, so that bad input is refused before a login opens a token
 // for it.
-func (in VMRequestInput) Check() error {
+func (in HandOutInput) Check() error {
 	return checkConnType(strings.TrimSpace(in.Session.ConnType))
 }
 
-// RequestVM starts a KindBrokerRequestVM task that hands the actor (a user
-// logged in) a machine of its TRS project; when the user's machine or a free
+// RequestMachine starts a KindHandOut task that hands the actor (a user
+// logged in) a machine of its pool; when the user's machine or a free
 // active one is there, it is handed out at once and the task is recorded done.
 // It returns the task, whose id is the request's. A connection type the
 // document does not know is KindInvalid (Check). A project that is not TRS is
-// KindInvalid with reason not_trs_project; no usable TRS project is
+// KindInvalid with reason not_trs_project; no usable pool is
 // KindNotFound with reason no_trs_project; a full project with nothing to hand
 // out is KindConflict with reason quota_exceeded.
-func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, error) {
+func (s *Service) RequestMachine(ctx context.Context, in HandOutInput) (*core.Task, error) {
 	in.Session.ConnType = strings.TrimSpace(in.Session.ConnType)
 	if err := in.Check(); err != nil {
 		return nil, err
 	}
-	a := ActorFrom(ctx)
+	a := core.ActorFrom(ctx)
 	if a.UserID == "" {
-		return nil, Errorf(KindUnauthenticated, "a machine is handed out to a user who logged in")
+		return nil, core.Errorf(core.KindUnauthenticated, "a machine is handed out to a user who logged in")
 	}
-	p, err := s.brokerProject(ctx, a, in.Project, in.ProjectDomain)
+	p, err := s.userPool(ctx, a, in.Project, in.ProjectDomain)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Check(ctx, ActionMachineRequest, Resource{Type: ResourceMachine, Project: p.ID}); err != nil {
+	if err := s.Check(ctx, core.ActionMachineRequest, core.Resource{Type: core.ResourceMachine, Project: p.ID}); err != nil {
 		return nil, err
 	}
-	var t *Task
-	err = s.Change(ctx, func(q Queries) error {
-		pl := brokerPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: Origin{Face: a.Face, Source: a.Source}}
+	var t *core.Task
+	err = s.change(ctx, func(q Queries) error {
+		pl := handOutPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: core.Origin{Face: a.Face, Source: a.Source}}
 		m, how, err := s.pickMachine(ctx, q, p, a.UserID)
 		if err != nil {
 			return err
@@ -122,9 +123,9 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, erro
 		if m != nil {
 			// The pool answers at once: the request is recorded already done, and
 			// get-vm follows the machine until it is active.
-			t, err = s.RecordDone(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl, brokerResult{InstanceID: m.ID, How: how})
-		} else if t, err = s.Enqueue(ctx, q, KindBrokerRequestVM, SubjectUser, a.UserID, pl); err != nil {
-			return &Error{Kind: KindUnavailable, Reason: ReasonTaskStartFailed, Message: "the request could not be started", Err: err}
+			t, err = s.RecordDone(ctx, q, KindHandOut, SubjectUser, a.UserID, pl, handOutResult{InstanceID: m.ID, How: how})
+		} else if t, err = s.Enqueue(ctx, q, KindHandOut, SubjectUser, a.UserID, pl); err != nil {
+			return &core.Error{Kind: core.KindUnavailable, Reason: ReasonTaskStartFailed, Message: "the request could not be started", Err: err}
 		}
 		if err != nil {
 			return err
@@ -137,19 +138,19 @@ func (s *Service) RequestVM(ctx context.Context, in VMRequestInput) (*Task, erro
 	return t, nil
 }
 
-// brokerProject finds the TRS project a user asks for: the one named, or the
-// single enabled TRS project the user has a role on.
-func (s *Service) brokerProject(ctx context.Context, u Actor, name, domain string) (*TRSProject, error) {
+// userPool finds the pool a user asks for: the one named, or the
+// single enabled pool the user has a role on.
+func (s *Service) userPool(ctx context.Context, u core.Actor, name, domain string) (*Pool, error) {
 	none := func(msg string) error {
-		return Reasoned(KindNotFound, ReasonNoTRSProject, msg, "user_name", u.Name)
+		return core.Reasoned(core.KindNotFound, ReasonNoPool, msg, "user_name", u.Name)
 	}
-	f := TRSProjectFilter{Enabled: Ptr(true), UserID: &u.UserID}
+	f := PoolFilter{Enabled: core.Ptr(true), UserID: &u.UserID}
 	if domain != "" {
 		id := ""
-		if strings.EqualFold(domain, DefaultDomainID) {
-			id, domain = DefaultDomainID, ""
+		if strings.EqualFold(domain, core.DefaultDomainID) {
+			id, domain = core.DefaultDomainID, ""
 		}
-		d, err := s.resolveDomain(ctx, s.store, id, domain)
+		d, err := s.ResolveDomain(ctx, s.store, id, domain)
 		if err != nil {
 			return nil, err
 		}
@@ -158,20 +159,20 @@ func (s *Service) brokerProject(ctx context.Context, u Actor, name, domain strin
 	if name != "" {
 		f.Name = &name
 	}
-	ps, _, err := s.store.ListTRSProjects(ctx, f)
+	ps, _, err := s.store.ListPools(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	if name != "" && len(ps) == 0 {
 		if _, err := s.store.FindProjectByName(ctx, name); err == nil {
-			all, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Name: &name})
+			all, _, err := s.store.ListPools(ctx, PoolFilter{Name: &name})
 			if err != nil {
 				return nil, err
 			}
 			if len(all) == 0 {
-				return nil, Reasoned(KindInvalid, ReasonNotTRSProject, "project "+name+" is not a TRS project", "project_name", name)
+				return nil, core.Reasoned(core.KindInvalid, ReasonNotPool, "project "+name+" is not a TRS project", "project_name", name)
 			}
-		} else if ErrorKind(err) != KindNotFound {
+		} else if core.ErrorKind(err) != core.KindNotFound {
 			return nil, err
 		}
 	}
@@ -191,13 +192,13 @@ func (s *Service) brokerProject(ctx context.Context, u Actor, name, domain strin
 
 // checkRoom refuses a request that would need a new machine when no server has
 // room for one (KindConflict, reason no_instance).
-func checkRoom(ctx context.Context, q Queries, p *TRSProject) error {
-	load, err := CountLoad(ctx, q)
+func checkRoom(ctx context.Context, q Queries, p *Pool) error {
+	load, err := core.CountLoad(ctx, q)
 	if err != nil {
 		return err
 	}
-	if _, err := PlaceBy(ctx, q, nil, load, "machine"); ErrorKind(err) == KindConflict {
-		return Reasoned(KindConflict, ReasonNoInstance,
+	if _, err := core.PlaceBy(ctx, q, nil, load, "machine"); core.ErrorKind(err) == core.KindConflict {
+		return core.Reasoned(core.KindConflict, ReasonNoInstance,
 			fmt.Sprintf("no machine to hand out in project %s, and no server has room for a new one", p.Name), "project_name", p.Name)
 	} else if err != nil {
 		return err
@@ -207,7 +208,7 @@ func checkRoom(ctx context.Context, q Queries, p *TRSProject) error {
 
 // checkQuota refuses n new machines in a project whose quota they would pass
 // (KindConflict, reason quota_exceeded).
-func checkQuota(ctx context.Context, q Queries, p *TRSProject, n int) error {
+func checkQuota(ctx context.Context, q Queries, p *Pool, n int) error {
 	if p.MaxInstances == 0 {
 		return nil
 	}
@@ -217,22 +218,20 @@ func checkQuota(ctx context.Context, q Queries, p *TRSProject, n int) error {
 	}
 	used := 0
 	for st, n := range states {
-		if st != StateDeleted {
+		if st != core.StateDeleted {
 			used += n
 		}
 	}
 	if used+n > p.MaxInstances {
-		return Reasoned(KindConflict, ReasonQuotaExceeded,
+		return core.Reasoned(core.KindConflict, core.ReasonQuotaExceeded,
 			fmt.Sprintf("quota of project %s exceeded: %d of %d machines", p.Name, used, p.MaxInstances), "project_name", p.Name)
 	}
 	return nil
 }
 
-func projectCond(id string) *Cond { return &Cond{Op: OpEq, Values: []string{id}} }
-
 // usable reports whether a machine can be handed out (now or once it is built).
-func usableMachine(in *Instance) bool {
-	return in.State == StateActive || in.State == StateBuilding
+func usableMachine(in *core.Instance) bool {
+	return in.State == core.StateActive || in.State == core.StateBuilding
 }
 
 // How a broker request got its machine.
@@ -248,8 +247,8 @@ const (
 // With assign, a machine not yet held is locked, checked free again and assigned
 // to the user in q's transaction, so that in mode 1 no two users ever get the
 // same machine. A nil machine means there is none.
-func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, userID string) (*Instance, string, error) {
-	held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &userID})
+func (s *Service) pickMachine(ctx context.Context, q Queries, p *Pool, userID string) (*core.Instance, string, error) {
+	held, _, err := q.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID), UserID: &userID})
 	if err != nil {
 		return nil, "", err
 	}
@@ -260,9 +259,9 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 	}
 	// A free machine, active ones first, locked (on PostgreSQL concurrent
 	// hand-outs skip each other's) and assigned.
-	for _, st := range []InstanceState{StateActive, StateBuilding} {
+	for _, st := range []core.InstanceState{core.StateActive, core.StateBuilding} {
 		m, err := q.LockFreeMachine(ctx, p.ID, st)
-		if ErrorKind(err) == KindNotFound {
+		if core.ErrorKind(err) == core.KindNotFound {
 			continue
 		} else if err != nil {
 			return nil, "", err
@@ -275,14 +274,14 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 	if p.OperationMode != ModeSimultaneous {
 		return nil, "", nil
 	}
-	all, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID)})
+	all, _, err := q.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID)})
 	if err != nil {
 		return nil, "", err
 	}
-	var best *Instance
+	var best *core.Instance
 	bestN := 0
 	for _, m := range all {
-		if m.State != StateActive {
+		if m.State != core.StateActive {
 			continue
 		}
 		users, err := subjectsOf(ctx, q, m.ID, SubjectUser)
@@ -303,26 +302,26 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *TRSProject, use
 	return inst, handShared, s.assignAll(ctx, q, inst, pr, SubjectUser, []string{userID})
 }
 
-// runBrokerRequest hands the user a machine when RequestVM found none to give at
+// runHandOut hands the user a machine when RequestMachine found none to give at
 // once: one freed meanwhile, or a new one. It does not wait for the machine to be
 // built (that would hold a worker the build itself may need): get-vm follows the
 // machine's state.
-func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	pl, err := Decode[brokerPayload](t)
+func (s *Service) runHandOut(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	pl, err := core.Decode[handOutPayload](t)
 	if err != nil {
 		return nil, err
 	}
 	u, err := s.store.GetUser(ctx, pl.UserID)
 	if err != nil {
-		if ErrorKind(err) == KindNotFound {
-			return nil, Permanent(fmt.Errorf("user %s is gone", pl.UserID))
+		if core.ErrorKind(err) == core.KindNotFound {
+			return nil, core.Permanent(fmt.Errorf("user %s is gone", pl.UserID))
 		}
 		return nil, err
 	}
-	actx := WithActor(ctx, actorOf(u, pl.Origin, ""))
-	res := brokerResult{}
-	err = s.store.InTx(actx, func(q Queries) error {
-		p, err := q.GetTRSProject(actx, pl.ProjectID)
+	actx := core.WithActor(ctx, core.ActorOf(u, pl.Origin, ""))
+	res := handOutResult{}
+	err = core.InTx(actx, s.store, func(q Queries) error {
+		p, err := q.GetPool(actx, pl.ProjectID)
 		if err != nil {
 			return err
 		}
@@ -330,7 +329,7 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 		if err != nil || m == nil {
 			return err
 		}
-		res = brokerResult{InstanceID: m.ID, How: how}
+		res = handOutResult{InstanceID: m.ID, How: how}
 		return nil
 	})
 	if err != nil || res.InstanceID != "" {
@@ -339,15 +338,15 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 	progress(10, "creating a machine")
 	created, err := s.createMachines(actx, pl.ProjectID, 1, []string{u.ID}, nil)
 	if err != nil {
-		if ErrorKind(err) == KindConflict || ErrorKind(err) == KindInvalid {
-			return nil, Permanent(err)
+		if core.ErrorKind(err) == core.KindConflict || core.ErrorKind(err) == core.KindInvalid {
+			return nil, core.Permanent(err)
 		}
 		return nil, err
 	}
-	return brokerResult{InstanceID: created.Machines[0].ID, How: handCreated}, nil
+	return handOutResult{InstanceID: created.Machines[0].ID, How: handCreated}, nil
 }
 
-// GetVM reports a VM request of the actor in ctx. An unknown request is
+// GetHandOut reports a VM request of the actor in ctx. An unknown request is
 // KindNotFound with reason request_not_found; another user's request is
 // KindForbidden with reason request_forbidden (vm_request.view is its
 // owner's alone); a client address outside the
@@ -357,64 +356,64 @@ func (s *Service) runBrokerRequest(ctx context.Context, t *Task, progress func(i
 // (instance_create_failed), the machine is in another state than building or
 // active (instance_state), or it runs without an address (instance_ip). When the request is completed, a
 // session is recorded for the caller (the acting user in ctx).
-func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, error) {
-	notFound := Reasoned(KindNotFound, ReasonRequestNotFound, "request "+requestID+" not found", "request_id", requestID)
-	if !ValidID(requestID) {
+func (s *Service) GetHandOut(ctx context.Context, requestID string) (*HandOut, error) {
+	notFound := core.Reasoned(core.KindNotFound, ReasonRequestNotFound, "request "+requestID+" not found", "request_id", requestID)
+	if !core.ValidID(requestID) {
 		return nil, notFound
 	}
 	t, err := s.store.GetTask(ctx, requestID)
-	if ErrorKind(err) == KindNotFound || err == nil && t.Kind != KindBrokerRequestVM {
+	if core.ErrorKind(err) == core.KindNotFound || err == nil && t.Kind != KindHandOut {
 		return nil, notFound
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.Check(ctx, ActionVMRequestView, Resource{Type: ResourceVMRequest, ID: t.ID, Owner: t.TargetID}); err != nil {
-		if ErrorKind(err) == KindForbidden {
-			return nil, Reasoned(KindForbidden, ReasonRequestForbidden, "request "+requestID+" belongs to another user", "request_id", requestID)
+	if err := s.Check(ctx, core.ActionVMRequestView, core.Resource{Type: core.ResourceVMRequest, ID: t.ID, Owner: t.TargetID}); err != nil {
+		if core.ErrorKind(err) == core.KindForbidden {
+			return nil, core.Reasoned(core.KindForbidden, ReasonRequestForbidden, "request "+requestID+" belongs to another user", "request_id", requestID)
 		}
 		return nil, err
 	}
-	var pl brokerPayload
+	var pl handOutPayload
 	if err := json.Unmarshal(t.Payload, &pl); err != nil {
 		return nil, fmt.Errorf("decode request %s payload: %w", t.ID, err)
 	}
 	if err := s.guardProject(ctx, pl.ProjectID); err != nil {
 		return nil, err
 	}
-	out := &VMRequest{ID: t.ID, Status: RequestInProgress, Progress: t.Progress, Message: t.Message}
+	out := &HandOut{ID: t.ID, Status: RequestInProgress, Progress: t.Progress, Message: t.Message}
 	switch t.Status {
-	case TaskSuccess:
-	case TaskFailure, TaskRevoked:
-		return nil, Reasoned(KindConflict, ReasonTaskFailed, "request "+t.ID+" failed: "+t.Error, "request_id", t.ID)
+	case core.TaskSuccess:
+	case core.TaskFailure, core.TaskRevoked:
+		return nil, core.Reasoned(core.KindConflict, ReasonTaskFailed, "request "+t.ID+" failed: "+t.Error, "request_id", t.ID)
 	default:
 		return out, nil
 	}
-	var res brokerResult
+	var res handOutResult
 	if err := json.Unmarshal(t.Result, &res); err != nil {
-		return nil, &Error{Kind: KindInternal, Reason: ReasonTaskProcessing, Message: "the result of request " + t.ID + " cannot be read", Err: err}
+		return nil, &core.Error{Kind: core.KindInternal, Reason: ReasonTaskProcessing, Message: "the result of request " + t.ID + " cannot be read", Err: err}
 	}
 	m, err := s.machine(ctx, res.InstanceID)
-	if ErrorKind(err) == KindNotFound {
-		return nil, Reasoned(KindConflict, ReasonTaskProcessing, "the machine of request "+t.ID+" is gone", "request_id", t.ID)
+	if core.ErrorKind(err) == core.KindNotFound {
+		return nil, core.Reasoned(core.KindConflict, ReasonTaskProcessing, "the machine of request "+t.ID+" is gone", "request_id", t.ID)
 	} else if err != nil {
 		return nil, err
 	}
 	out.Machine = m
 	switch {
-	case m.State == StateBuilding || m.State == StateRebooting:
+	case m.State == core.StateBuilding || m.State == core.StateRebooting:
 		out.Progress, out.Message = 50, "waiting for machine "+m.Name
 		return out, nil
-	case m.State == StateError && res.How == handCreated:
+	case m.State == core.StateError && res.How == handCreated:
 		name := pl.ProjectID
 		if p, err := s.store.GetProject(ctx, pl.ProjectID); err == nil {
 			name = p.Name
 		}
-		return nil, Reasoned(KindConflict, ReasonCreateFailed, "machine "+m.Name+" could not be created", "project_name", name)
-	case m.State != StateActive:
-		return nil, Reasoned(KindConflict, ReasonInstanceState, fmt.Sprintf("machine %s is in state %s", m.Name, m.State),
+		return nil, core.Reasoned(core.KindConflict, ReasonCreateFailed, "machine "+m.Name+" could not be created", "project_name", name)
+	case m.State != core.StateActive:
+		return nil, core.Reasoned(core.KindConflict, ReasonInstanceState, fmt.Sprintf("machine %s is in state %s", m.Name, m.State),
 			"instance_id", m.ID, "instance_status", string(m.State))
 	case m.Address == "":
-		return nil, Reasoned(KindConflict, ReasonInstanceIP, "machine "+m.Name+" has no address", "instance_id", m.ID)
+		return nil, core.Reasoned(core.KindConflict, ReasonInstanceIP, "machine "+m.Name+" has no address", "instance_id", m.ID)
 	}
 	out.Status, out.Progress, out.Message = RequestCompleted, 100, ""
 	in := pl.Session
@@ -425,13 +424,13 @@ func (s *Service) GetVM(ctx context.Context, requestID string) (*VMRequest, erro
 	return out, nil
 }
 
-// BrokerProjects lists the names of the enabled TRS projects the user has a role
+// UserPools lists the names of the enabled pools the user has a role
 // on (the user itself, or an administrator, asks: user.view).
-func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, error) {
-	if err := s.Check(ctx, ActionUserView, userResource(userID)); err != nil {
+func (s *Service) UserPools(ctx context.Context, userID string) ([]string, error) {
+	if err := s.Check(ctx, core.ActionUserView, core.UserResource(userID)); err != nil {
 		return nil, err
 	}
-	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: Ptr(true), UserID: &userID})
+	ps, _, err := s.store.ListPools(ctx, PoolFilter{Enabled: core.Ptr(true), UserID: &userID})
 	if err != nil {
 		return nil, err
 	}
@@ -444,10 +443,10 @@ func (s *Service) BrokerProjects(ctx context.Context, userID string) ([]string, 
 
 // --- the pool ---
 
-// runTRSPool keeps MinReserveVM free machines in every enabled TRS project,
+// runPoolRefill keeps MinReserveVM free machines in every enabled pool,
 // creating the difference. A project over its quota is skipped.
-func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	ps, _, err := s.store.ListTRSProjects(ctx, TRSProjectFilter{Enabled: Ptr(true)})
+func (s *Service) runPoolRefill(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	ps, _, err := s.store.ListPools(ctx, PoolFilter{Enabled: core.Ptr(true)})
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +455,7 @@ func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, st
 		if p.MinReserveVM <= 0 {
 			continue
 		}
-		free, _, err := s.store.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), Assigned: Ptr(false)})
+		free, _, err := s.store.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID), Assigned: core.Ptr(false)})
 		if err != nil {
 			return nil, err
 		}
@@ -471,7 +470,7 @@ func (s *Service) runTRSPool(ctx context.Context, t *Task, progress func(int, st
 			continue
 		}
 		if _, err := s.createMachines(ctx, p.ID, need, nil, nil); err != nil {
-			if k := ErrorKind(err); k == KindConflict || k == KindInvalid {
+			if k := core.ErrorKind(err); k == core.KindConflict || k == core.KindInvalid {
 				s.Log.Warn("trs pool: project not refilled", "project", p.Name, "err", err)
 				continue
 			}
@@ -486,22 +485,22 @@ type autoAllocatePayload struct {
 	ProjectID string `json:"project_id"`
 }
 
-// AutoAllocateUsers starts a task that gives each member of a TRS project (a user
+// AutoAllocateUsers starts a task that gives each member of a pool (a user
 // with a role on it) who holds no machine there a free machine (admins only).
-func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*Task, error) {
-	if err := s.Check(ctx, ActionProjectAllocate, On(ResourceProject, projectID)); err != nil {
+func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*core.Task, error) {
+	if err := s.Check(ctx, core.ActionProjectAllocate, core.On(core.ResourceProject, projectID)); err != nil {
 		return nil, err
 	}
-	if !ValidID(projectID) {
-		return nil, NotFound("project", projectID)
+	if !core.ValidID(projectID) {
+		return nil, core.NotFound("project", projectID)
 	}
-	var t *Task
-	err := s.Change(ctx, func(q Queries) error {
-		if _, err := q.GetTRSProject(ctx, projectID); err != nil {
+	var t *core.Task
+	err := s.change(ctx, func(q Queries) error {
+		if _, err := q.GetPool(ctx, projectID); err != nil {
 			return err
 		}
 		var err error
-		if t, err = s.Enqueue(ctx, q, KindTRSAutoAllocate, "project", projectID, autoAllocatePayload{ProjectID: projectID}); err != nil {
+		if t, err = s.Enqueue(ctx, q, KindAutoAllocate, "project", projectID, autoAllocatePayload{ProjectID: projectID}); err != nil {
 			return err
 		}
 		return s.Audit(ctx, q, "project.auto_allocate", "project", projectID, map[string]string{"task_id": t.ID})
@@ -511,24 +510,24 @@ func (s *Service) AutoAllocateUsers(ctx context.Context, projectID string) (*Tas
 
 // runAutoAllocate assigns free machines to the project's members without one,
 // each in its own transaction; members left over are reported.
-func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
-	pl, err := Decode[autoAllocatePayload](t)
+func (s *Service) runAutoAllocate(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
+	pl, err := core.Decode[autoAllocatePayload](t)
 	if err != nil {
 		return nil, err
 	}
-	users, _, err := s.store.ListUsers(ctx, UserFilter{ProjectID: &pl.ProjectID})
+	users, _, err := s.store.ListUsers(ctx, core.UserFilter{ProjectID: &pl.ProjectID})
 	if err != nil {
 		return nil, err
 	}
 	assigned := map[string]string{}
 	waiting := []string{}
 	for _, u := range users {
-		err = s.store.InTx(ctx, func(q Queries) error {
-			p, err := q.GetTRSProject(ctx, pl.ProjectID)
+		err = core.InTx(ctx, s.store, func(q Queries) error {
+			p, err := q.GetPool(ctx, pl.ProjectID)
 			if err != nil {
 				return err
 			}
-			held, _, err := q.ListMachines(ctx, MachineFilter{ProjectID: projectCond(p.ID), UserID: &u.ID})
+			held, _, err := q.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID), UserID: &u.ID})
 			if err != nil || len(held) > 0 {
 				return err
 			}
@@ -552,12 +551,12 @@ func (s *Service) runAutoAllocate(ctx context.Context, t *Task, progress func(in
 }
 
 // pickFree assigns a free machine of p to the user, or returns nil.
-func (s *Service) pickFree(ctx context.Context, q Queries, p *TRSProject, userID string) (*Instance, error) {
+func (s *Service) pickFree(ctx context.Context, q Queries, p *Pool, userID string) (*core.Instance, error) {
 	only := *p
 	only.OperationMode = ModeStandard // do not fall back to sharing
 	m, _, err := s.pickMachine(ctx, q, &only, userID)
 	return m, err
 }
 
-// TRSPoolEvery is how often the pool is refilled.
-const TRSPoolEvery = 30 * time.Second
+// PoolRefillEvery is how often the pool is refilled.
+const PoolRefillEvery = 30 * time.Second

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/internal/testenv"
 )
 
@@ -38,7 +39,7 @@ func TestNextInstanceName(t *testing.T) {
 		{"trs-**", -1, "trs-00"},
 	}
 	for _, tt := range tests {
-		if got := core.NextInstanceName(tt.pattern, tt.n); got != tt.want {
+		if got := desktop.NextInstanceName(tt.pattern, tt.n); got != tt.want {
 			t.Errorf("NextInstanceName(%q, %d) = %q, want %q", tt.pattern, tt.n, got, tt.want)
 		}
 	}
@@ -59,7 +60,7 @@ func TestCheckInstanceNamePattern(t *testing.T) {
 		{"a/**", false},
 	}
 	for _, tt := range tests {
-		err := core.CheckInstanceNamePattern(tt.pattern)
+		err := desktop.CheckInstanceNamePattern(tt.pattern)
 		if (err == nil) != tt.ok {
 			t.Errorf("CheckInstanceNamePattern(%q) = %v, want ok=%v", tt.pattern, err, tt.ok)
 		}
@@ -82,7 +83,7 @@ func TestCheckInitScript(t *testing.T) {
 		{"#!/bin/sh\necho hi", false},
 	}
 	for _, tt := range tests {
-		err := core.CheckInitScript(tt.script)
+		err := desktop.CheckInitScript(tt.script)
 		if (err == nil) != tt.ok {
 			t.Errorf("CheckInitScript(%q) = %v, want ok=%v", tt.script, err, tt.ok)
 		}
@@ -92,8 +93,8 @@ func TestCheckInitScript(t *testing.T) {
 	}
 }
 
-func trsInput(name string) core.TRSProjectInput {
-	return core.TRSProjectInput{Name: &name, FlavorID: ptrTo(flavorSmall), ImageID: ptrTo(imageSample)}
+func poolInput(name string) desktop.PoolInput {
+	return desktop.PoolInput{Name: &name, FlavorID: ptrTo(flavorSmall), ImageID: ptrTo(imageSample)}
 }
 
 func ptrTo[T any](v T) *T { return &v }
@@ -106,35 +107,35 @@ func wantField(t *testing.T, err error, kind core.Kind, field string) {
 	}
 }
 
-func TestTRSProjectCreateDefaultsAndGet(t *testing.T) {
-	e := testenv.NewWith(t, testenv.Options{Config: core.Config{TRS: core.TRSDefaults{MinReserveVM: 2, AvailabilityZone: "zone-a"}}})
+func TestPoolCreateDefaultsAndGet(t *testing.T) {
+	e := testenv.NewWith(t, testenv.Options{Desktop: desktop.Config{Defaults: desktop.PoolDefaults{MinReserveVM: 2, AvailabilityZone: "zone-a"}}})
 	ctx := e.AdminCtx()
 
-	d, err := e.Svc.TRSProjectDefaults(ctx)
+	d, err := e.Desktop.PoolDefaults(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.OperationMode != core.ModeStandard || d.InstanceNamePattern != "trs-**" || d.AvailabilityZone != "zone-a" ||
+	if d.OperationMode != desktop.ModeStandard || d.InstanceNamePattern != "trs-**" || d.AvailabilityZone != "zone-a" ||
 		d.MinReserveVM != 2 || d.VolumeSize != 1 {
 		t.Fatalf("defaults = %+v", d)
 	}
 
-	p, err := e.Svc.CreateTRSProject(ctx, trsInput("  lab  "))
+	p, err := e.Desktop.CreatePool(ctx, poolInput("  lab  "))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Name != "lab" || !p.Enabled || p.DomainID != "default" || p.ParentID != "default" ||
-		p.OperationMode != core.ModeStandard || p.InstanceNamePattern != "trs-**" || p.AvailabilityZone != "zone-a" ||
+		p.OperationMode != desktop.ModeStandard || p.InstanceNamePattern != "trs-**" || p.AvailabilityZone != "zone-a" ||
 		p.MinReserveVM != 2 || p.VolumeSize != 1 || p.Tags == nil {
 		t.Fatalf("created = %+v", p)
 	}
-	got, err := e.Svc.GetTRSProject(ctx, p.ID)
+	got, err := e.Desktop.GetPool(ctx, p.ID)
 	if err != nil || got.Name != "lab" || got.FlavorID != flavorSmall || got.ImageID != imageSample {
 		t.Fatalf("get = %+v, %v", got, err)
 	}
-	_, err = e.Svc.GetTRSProject(ctx, unknownID)
+	_, err = e.Desktop.GetPool(ctx, unknownID)
 	wantKind(t, err, core.KindNotFound)
-	_, err = e.Svc.GetTRSProject(ctx, "not-an-id")
+	_, err = e.Desktop.GetPool(ctx, "not-an-id")
 	wantKind(t, err, core.KindNotFound)
 
 	evs, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{TargetID: &p.ID})
@@ -143,90 +144,90 @@ func TestTRSProjectCreateDefaultsAndGet(t *testing.T) {
 	}
 }
 
-func TestTRSProjectValidation(t *testing.T) {
+func TestPoolValidation(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	mod := func(f func(*core.TRSProjectInput)) core.TRSProjectInput {
-		in := trsInput("p")
+	mod := func(f func(*desktop.PoolInput)) desktop.PoolInput {
+		in := poolInput("p")
 		f(&in)
 		return in
 	}
 	tests := []struct {
 		name  string
-		in    core.TRSProjectInput
+		in    desktop.PoolInput
 		field string
 	}{
-		{"no name", mod(func(in *core.TRSProjectInput) { in.Name = nil }), "name"},
-		{"blank name", mod(func(in *core.TRSProjectInput) { in.Name = ptrTo(" ") }), "name"},
-		{"no flavor", mod(func(in *core.TRSProjectInput) { in.FlavorID = nil }), "flavor_id"},
-		{"unknown flavor", mod(func(in *core.TRSProjectInput) { in.FlavorID = ptrTo(unknownID) }), "flavor_id"},
-		{"malformed flavor", mod(func(in *core.TRSProjectInput) { in.FlavorID = ptrTo("small") }), "flavor_id"},
-		{"no image", mod(func(in *core.TRSProjectInput) { in.ImageID = nil }), "image_id"},
-		{"unknown image", mod(func(in *core.TRSProjectInput) { in.ImageID = ptrTo(unknownID) }), "image_id"},
-		{"bad mode", mod(func(in *core.TRSProjectInput) { in.OperationMode = ptrTo(3) }), "operation_mode"},
-		{"bad pattern", mod(func(in *core.TRSProjectInput) { in.InstanceNamePattern = ptrTo("trs-") }), "instance_name_pattern"},
-		{"bad base64", mod(func(in *core.TRSProjectInput) { in.InstanceInitScript = ptrTo("#!/bin/sh") }), "instance_init_script"},
-		{"negative reserve", mod(func(in *core.TRSProjectInput) { in.MinReserveVM = ptrTo(-1) }), "min_reserve_vm"},
-		{"negative volume", mod(func(in *core.TRSProjectInput) { in.VolumeSize = ptrTo(-1) }), "volume_size"},
-		{"negative quota", mod(func(in *core.TRSProjectInput) { in.MaxInstances = ptrTo(-1) }), "max_instances"},
-		{"empty tag", mod(func(in *core.TRSProjectInput) { in.Tags = ptrTo([]string{""}) }), "tags"},
+		{"no name", mod(func(in *desktop.PoolInput) { in.Name = nil }), "name"},
+		{"blank name", mod(func(in *desktop.PoolInput) { in.Name = ptrTo(" ") }), "name"},
+		{"no flavor", mod(func(in *desktop.PoolInput) { in.FlavorID = nil }), "flavor_id"},
+		{"unknown flavor", mod(func(in *desktop.PoolInput) { in.FlavorID = ptrTo(unknownID) }), "flavor_id"},
+		{"malformed flavor", mod(func(in *desktop.PoolInput) { in.FlavorID = ptrTo("small") }), "flavor_id"},
+		{"no image", mod(func(in *desktop.PoolInput) { in.ImageID = nil }), "image_id"},
+		{"unknown image", mod(func(in *desktop.PoolInput) { in.ImageID = ptrTo(unknownID) }), "image_id"},
+		{"bad mode", mod(func(in *desktop.PoolInput) { in.OperationMode = ptrTo(3) }), "operation_mode"},
+		{"bad pattern", mod(func(in *desktop.PoolInput) { in.InstanceNamePattern = ptrTo("trs-") }), "instance_name_pattern"},
+		{"bad base64", mod(func(in *desktop.PoolInput) { in.InstanceInitScript = ptrTo("#!/bin/sh") }), "instance_init_script"},
+		{"negative reserve", mod(func(in *desktop.PoolInput) { in.MinReserveVM = ptrTo(-1) }), "min_reserve_vm"},
+		{"negative volume", mod(func(in *desktop.PoolInput) { in.VolumeSize = ptrTo(-1) }), "volume_size"},
+		{"negative quota", mod(func(in *desktop.PoolInput) { in.MaxInstances = ptrTo(-1) }), "max_instances"},
+		{"empty tag", mod(func(in *desktop.PoolInput) { in.Tags = ptrTo([]string{""}) }), "tags"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.Svc.CreateTRSProject(ctx, tt.in)
+			_, err := e.Desktop.CreatePool(ctx, tt.in)
 			wantField(t, err, core.KindInvalid, tt.field)
 		})
 	}
 	// Nothing was stored or audited.
-	list, total, err := e.Svc.ListTRSProjects(ctx, core.TRSProjectFilter{})
+	list, total, err := e.Desktop.ListPools(ctx, desktop.PoolFilter{})
 	if err != nil || total != 0 || len(list) != 0 {
 		t.Fatalf("projects after failures = %d, %v", total, err)
 	}
 }
 
-func TestTRSProjectNamesUniqueInDomain(t *testing.T) {
+func TestPoolNamesUniqueInDomain(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	a, err := e.Svc.CreateTRSProject(ctx, trsInput("lab"))
+	a, err := e.Desktop.CreatePool(ctx, poolInput("lab"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.CreateTRSProject(ctx, trsInput("lab"))
+	_, err = e.Desktop.CreatePool(ctx, poolInput("lab"))
 	wantField(t, err, core.KindConflict, "name")
-	in := trsInput("lab")
+	in := poolInput("lab")
 	in.DomainID = ptrTo("d2")
-	b, err := e.Svc.CreateTRSProject(ctx, in)
+	b, err := e.Desktop.CreatePool(ctx, in)
 	if err != nil {
 		t.Fatalf("same name in another domain: %v", err)
 	}
 	// Renaming onto a taken name, or moving into a domain that has it, conflicts.
-	c, err := e.Svc.CreateTRSProject(ctx, trsInput("other"))
+	c, err := e.Desktop.CreatePool(ctx, poolInput("other"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.UpdateTRSProject(ctx, c.ID, core.TRSProjectInput{Name: ptrTo("lab")})
+	_, err = e.Desktop.UpdatePool(ctx, c.ID, desktop.PoolInput{Name: ptrTo("lab")})
 	wantField(t, err, core.KindConflict, "name")
-	_, err = e.Svc.UpdateTRSProject(ctx, b.ID, core.TRSProjectInput{DomainID: ptrTo("default")})
+	_, err = e.Desktop.UpdatePool(ctx, b.ID, desktop.PoolInput{DomainID: ptrTo("default")})
 	wantField(t, err, core.KindConflict, "name")
-	if got, _ := e.Svc.GetTRSProject(ctx, a.ID); got.Name != "lab" || got.DomainID != "default" {
+	if got, _ := e.Desktop.GetPool(ctx, a.ID); got.Name != "lab" || got.DomainID != "default" {
 		t.Fatalf("a changed: %+v", got)
 	}
 }
 
-func TestTRSProjectUpdateAndList(t *testing.T) {
+func TestPoolUpdateAndList(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	a, err := e.Svc.CreateTRSProject(ctx, trsInput("a"))
+	a, err := e.Desktop.CreatePool(ctx, poolInput("a"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := e.Svc.CreateTRSProject(ctx, trsInput("b"))
+	b, err := e.Desktop.CreatePool(ctx, poolInput("b"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	script := "IyEvYmluL3NoCmVjaG8gJ0hlbGxvIGZyb20gdGhlIGRldiB0ZWFtISc="
-	u, err := e.Svc.UpdateTRSProject(ctx, a.ID, core.TRSProjectInput{
-		FlavorID: ptrTo(flavorMedium), OperationMode: ptrTo(core.ModeSimultaneous), InstanceInitScript: &script,
+	u, err := e.Desktop.UpdatePool(ctx, a.ID, desktop.PoolInput{
+		FlavorID: ptrTo(flavorMedium), OperationMode: ptrTo(desktop.ModeSimultaneous), InstanceInitScript: &script,
 		Enabled: ptrTo(false), NetworkID: ptrTo("net-1"), MaxInstances: ptrTo(5), InstanceNamePattern: ptrTo("pc-***"),
 	})
 	if err != nil {
@@ -237,26 +238,26 @@ func TestTRSProjectUpdateAndList(t *testing.T) {
 		t.Fatalf("updated = %+v", u)
 	}
 	// Invalid updates change nothing.
-	_, err = e.Svc.UpdateTRSProject(ctx, a.ID, core.TRSProjectInput{ImageID: ptrTo(unknownID), Name: ptrTo("zzz")})
+	_, err = e.Desktop.UpdatePool(ctx, a.ID, desktop.PoolInput{ImageID: ptrTo(unknownID), Name: ptrTo("zzz")})
 	wantField(t, err, core.KindInvalid, "image_id")
-	_, err = e.Svc.UpdateTRSProject(ctx, a.ID, core.TRSProjectInput{OperationMode: ptrTo(0)})
+	_, err = e.Desktop.UpdatePool(ctx, a.ID, desktop.PoolInput{OperationMode: ptrTo(0)})
 	wantField(t, err, core.KindInvalid, "operation_mode")
-	_, err = e.Svc.UpdateTRSProject(ctx, unknownID, core.TRSProjectInput{Name: ptrTo("x")})
+	_, err = e.Desktop.UpdatePool(ctx, unknownID, desktop.PoolInput{Name: ptrTo("x")})
 	wantKind(t, err, core.KindNotFound)
-	got, _ := e.Svc.GetTRSProject(ctx, a.ID)
+	got, _ := e.Desktop.GetPool(ctx, a.ID)
 	if got.Name != "a" || got.ImageID != imageSample {
 		t.Fatalf("after failed updates = %+v", got)
 	}
 
-	list, total, err := e.Svc.ListTRSProjects(ctx, core.TRSProjectFilter{Enabled: ptrTo(true)})
+	list, total, err := e.Desktop.ListPools(ctx, desktop.PoolFilter{Enabled: ptrTo(true)})
 	if err != nil || total != 1 || list[0].ID != b.ID {
 		t.Fatalf("enabled = %d %v", total, err)
 	}
-	list, total, err = e.Svc.ListTRSProjects(ctx, core.TRSProjectFilter{OperationMode: ptrTo(2)})
+	list, total, err = e.Desktop.ListPools(ctx, desktop.PoolFilter{OperationMode: ptrTo(2)})
 	if err != nil || total != 1 || list[0].ID != a.ID {
 		t.Fatalf("mode 2 = %d %v", total, err)
 	}
-	_, _, err = e.Svc.ListTRSProjects(ctx, core.TRSProjectFilter{OperationMode: ptrTo(7)})
+	_, _, err = e.Desktop.ListPools(ctx, desktop.PoolFilter{OperationMode: ptrTo(7)})
 	wantField(t, err, core.KindInvalid, "operation_mode")
 
 	evs, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{TargetID: &a.ID})
@@ -265,26 +266,26 @@ func TestTRSProjectUpdateAndList(t *testing.T) {
 	}
 }
 
-func TestTRSProjectStatistics(t *testing.T) {
+func TestPoolStatistics(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	p, err := e.Svc.CreateTRSProject(ctx, trsInput("stats"))
+	p, err := e.Desktop.CreatePool(ctx, poolInput("stats"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := e.Svc.CreateTRSProject(ctx, trsInput("other"))
+	other, err := e.Desktop.CreatePool(ctx, poolInput("other"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := e.Svc.TRSProjectStatistics(ctx, p.ID)
-	if err != nil || *st != (core.TRSProjectStats{}) {
+	st, err := e.Desktop.PoolStatistics(ctx, p.ID)
+	if err != nil || *st != (desktop.PoolStats{}) {
 		t.Fatalf("empty stats = %+v, %v", st, err)
 	}
 	srv := e.Server(t, "s1", 10)
 	states := []core.InstanceState{core.StateActive, core.StateActive, core.StateActive, core.StateError,
 		core.StateBuilding, core.StateStopped, core.StateDeleted}
 	for i, state := range states {
-		in := &core.Instance{Name: core.NextInstanceName(p.InstanceNamePattern, i+1), ServerID: srv.ID, ProjectID: p.ID, State: state}
+		in := &core.Instance{Name: desktop.NextInstanceName(p.InstanceNamePattern, i+1), ServerID: srv.ID, ProjectID: p.ID, State: state}
 		if err := e.Store.CreateInstance(context.Background(), in); err != nil {
 			t.Fatal(err)
 		}
@@ -292,15 +293,15 @@ func TestTRSProjectStatistics(t *testing.T) {
 	if err := e.Store.CreateInstance(context.Background(), &core.Instance{Name: "x-1", ServerID: srv.ID, ProjectID: other.ID, State: core.StateActive}); err != nil {
 		t.Fatal(err)
 	}
-	st, err = e.Svc.TRSProjectStatistics(ctx, p.ID)
+	st, err = e.Desktop.PoolStatistics(ctx, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := core.TRSProjectStats{Created: 6, Active: 3, Error: 1, Free: 3}
+	want := desktop.PoolStats{Created: 6, Active: 3, Error: 1, Free: 3}
 	if *st != want {
 		t.Fatalf("stats = %+v, want %+v", *st, want)
 	}
-	_, err = e.Svc.TRSProjectStatistics(ctx, unknownID)
+	_, err = e.Desktop.PoolStatistics(ctx, unknownID)
 	wantKind(t, err, core.KindNotFound)
 }
 
@@ -372,9 +373,9 @@ func TestCatalogue(t *testing.T) {
 	_, err = e.Svc.GetImage(member("u2"), own.ID)
 	wantKind(t, err, core.KindNotFound)
 
-	in := trsInput("uses new")
+	in := poolInput("uses new")
 	in.FlavorID, in.ImageID = &f.ID, &own.ID
-	if _, err := e.Svc.CreateTRSProject(ctx, in); err != nil {
+	if _, err := e.Desktop.CreatePool(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/internal/testenv"
 )
 
 // brokerUser creates a member of p and returns it.
-func brokerUser(t *testing.T, e *testenv.Env, p *core.TRSProject, name string) *core.User {
+func brokerUser(t *testing.T, e *testenv.Env, p *desktop.Pool, name string) *core.User {
 	t.Helper()
 	u := newMember(t, e, name)
 	if err := e.Svc.GrantProjectRole(e.AdminCtx(), p.ID, u.ID, core.RoleMember); err != nil {
@@ -26,18 +27,18 @@ func brokerUser(t *testing.T, e *testenv.Env, p *core.TRSProject, name string) *
 
 // handOut asks for a machine as u and polls get-vm until the request is no
 // longer in progress.
-func handOut(t *testing.T, e *testenv.Env, u *core.User) (*core.VMRequest, error) {
+func handOut(t *testing.T, e *testenv.Env, u *core.User) (*desktop.HandOut, error) {
 	t.Helper()
-	tk, err := requestVM(e.Svc, context.Background(), brokerLogin(u.Name, u.Name+"-password"),
-		core.VMRequestInput{Session: core.SessionInput{ConnType: core.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
+	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin(u.Name, u.Name+"-password"),
+		desktop.HandOutInput{Session: desktop.SessionInput{ConnType: desktop.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
 	if err != nil {
 		return nil, err
 	}
 	ctx := core.WithActor(context.Background(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r, err := e.Svc.GetVM(ctx, tk.ID)
-		if err != nil || r.Status != core.RequestInProgress || time.Now().After(deadline) {
+		r, err := e.Desktop.GetHandOut(ctx, tk.ID)
+		if err != nil || r.Status != desktop.RequestInProgress || time.Now().After(deadline) {
 			return r, err
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -47,14 +48,14 @@ func handOut(t *testing.T, e *testenv.Env, u *core.User) (*core.VMRequest, error
 func TestRequestVM(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 20)
-	p := newTRSProject(t, e, "lab", core.ModeStandard, 2, "")
+	p := newPool(t, e, "lab", desktop.ModeStandard, 2, "")
 	alice := brokerUser(t, e, p, "alice")
 
 	r, err := handOut(t, e, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != core.RequestCompleted || r.Machine == nil || r.Machine.State != core.StateActive ||
+	if r.Status != desktop.RequestCompleted || r.Machine == nil || r.Machine.State != core.StateActive ||
 		len(r.Machine.Users) != 1 || r.Machine.Users[0] != alice.ID || r.Machine.Address == "" {
 		t.Fatalf("request = %+v machine %+v", r, r.Machine)
 	}
@@ -62,37 +63,37 @@ func TestRequestVM(t *testing.T) {
 	if err != nil || again.Machine == nil || again.Machine.ID != r.Machine.ID {
 		t.Fatalf("second request = %+v, %v", again, err)
 	}
-	sessions, n, err := e.Svc.ListSessions(e.AdminCtx(), core.SessionFilter{})
-	if err != nil || n != 2 || sessions[0].ClientIP != "10.0.0.7" || sessions[0].ConnType != core.ConnWeb {
+	sessions, n, err := e.Desktop.ListSessions(e.AdminCtx(), desktop.SessionFilter{})
+	if err != nil || n != 2 || sessions[0].ClientIP != "10.0.0.7" || sessions[0].ConnType != desktop.ConnWeb {
 		t.Fatalf("sessions = %d %+v, %v", n, sessions, err)
 	}
 
 	// Another user's request, an unknown one, a wrong password, no project, quota.
 	bob := brokerUser(t, e, p, "bob")
-	tk, err := requestVM(e.Svc, context.Background(), brokerLogin("bob", "bob-password"), core.VMRequestInput{})
+	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := tk.ID
-	if _, err := e.Svc.GetVM(memberCtx(alice), id); core.ErrorReason(err) != core.ReasonRequestForbidden {
+	if _, err := e.Desktop.GetHandOut(memberCtx(alice), id); core.ErrorReason(err) != desktop.ReasonRequestForbidden {
 		t.Fatalf("foreign request: %v", err)
 	}
-	if _, err := e.Svc.GetVM(memberCtx(alice), alice.ID); core.ErrorReason(err) != core.ReasonRequestNotFound {
+	if _, err := e.Desktop.GetHandOut(memberCtx(alice), alice.ID); core.ErrorReason(err) != desktop.ReasonRequestNotFound {
 		t.Fatalf("unknown request: %v", err)
 	}
 	e.WaitTask(t, id)
-	if _, err := requestVM(e.Svc, context.Background(), brokerLogin("bob", "nope"), core.VMRequestInput{}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
+	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "nope"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
 		t.Fatalf("wrong password: %v", err)
 	}
 	newMember(t, e, "carol")
-	if _, err := requestVM(e.Svc, context.Background(), brokerLogin("carol", "carol-password"), core.VMRequestInput{}); core.ErrorReason(err) != core.ReasonNoTRSProject {
+	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("carol", "carol-password"), desktop.HandOutInput{}); core.ErrorReason(err) != desktop.ReasonNoPool {
 		t.Fatalf("no project: %v", err)
 	}
 	dave := brokerUser(t, e, p, "dave")
-	if _, err := requestVM(e.Svc, context.Background(), brokerLogin(dave.Name, "dave-password"), core.VMRequestInput{}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
+	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin(dave.Name, "dave-password"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
 		t.Fatalf("quota: %v", err)
 	}
-	if _, err := requestVM(e.Svc, context.Background(), brokerLogin("bob", "bob-password"), core.VMRequestInput{Project: "nowhere"}); core.ErrorReason(err) != core.ReasonNoTRSProject {
+	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{Project: "nowhere"}); core.ErrorReason(err) != desktop.ReasonNoPool {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 	_ = bob
@@ -112,8 +113,8 @@ func TestRequestVMOnPostgres(t *testing.T) {
 // machines ask for a machine at once, and checks that no machine went to two.
 func handOutConcurrently(t *testing.T, e *testenv.Env, machines, n int) {
 	e.Server(t, "node-1", 50)
-	p := newTRSProject(t, e, "lab", core.ModeStandard, 0, "")
-	created, err := e.Svc.CreateMachines(e.AdminCtx(), p.ID, machines, nil, nil)
+	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
+	created, err := e.Desktop.CreateMachines(e.AdminCtx(), p.ID, machines, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func handOutConcurrently(t *testing.T, e *testenv.Env, machines, n int) {
 	for i, u := range users {
 		wg.Go(func() {
 			r, err := handOut(t, e, u)
-			if err != nil || r.Status != core.RequestCompleted {
+			if err != nil || r.Status != desktop.RequestCompleted {
 				t.Errorf("%s: %+v %v", u.Name, r, err)
 				return
 			}
@@ -146,26 +147,26 @@ func handOutConcurrently(t *testing.T, e *testenv.Env, machines, n int) {
 	}
 }
 
-// A free active machine is handed out within RequestVM itself: the request is
+// A free active machine is handed out within RequestMachine itself: the request is
 // done when it returns. Without one, a task builds a machine.
 func TestRequestVMFromWarmPool(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 10)
-	p := newTRSProject(t, e, "lab", core.ModeStandard, 0, "")
-	created, err := e.Svc.CreateMachines(e.AdminCtx(), p.ID, 1, nil, nil)
+	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
+	created, err := e.Desktop.CreateMachines(e.AdminCtx(), p.ID, 1, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.WaitTask(t, created.Tasks[0].ID)
 	alice, bob := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
 
-	tk, err := requestVM(e.Svc, context.Background(), brokerLogin("alice", "alice-password"), core.VMRequestInput{})
+	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin("alice", "alice-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := tk.ID
-	r, err := e.Svc.GetVM(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id)
-	if err != nil || r.Status != core.RequestCompleted || r.Machine.ID != created.Machines[0].ID {
+	r, err := e.Desktop.GetHandOut(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id)
+	if err != nil || r.Status != desktop.RequestCompleted || r.Machine.ID != created.Machines[0].ID {
 		t.Fatalf("warm hand-out = %+v, %v", r, err)
 	}
 	task, err := e.Store.GetTask(context.Background(), id)
@@ -174,7 +175,7 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	}
 
 	// The pool is empty: bob's machine is created by the task.
-	tk, err = requestVM(e.Svc, context.Background(), brokerLogin("bob", "bob-password"), core.VMRequestInput{})
+	tk, err = requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,15 +186,15 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	// get-vm follows the new machine: in progress while it builds, then completed.
 	bctx := core.WithActor(context.Background(), core.Actor{UserID: bob.ID, Name: bob.Name})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		r, err = e.Svc.GetVM(bctx, id)
-		if err != nil || r.Status != core.RequestInProgress || time.Now().After(deadline) {
+		r, err = e.Desktop.GetHandOut(bctx, id)
+		if err != nil || r.Status != desktop.RequestInProgress || time.Now().After(deadline) {
 			break
 		}
 		if r.Machine != nil && r.Machine.State != core.StateBuilding {
 			t.Fatalf("in progress with machine %s", r.Machine.State)
 		}
 	}
-	if err != nil || r.Status != core.RequestCompleted || r.Machine.ID == created.Machines[0].ID {
+	if err != nil || r.Status != desktop.RequestCompleted || r.Machine.ID == created.Machines[0].ID {
 		t.Fatalf("cold hand-out = %+v, %v", r, err)
 	}
 	// The task made the machine as bob's act, from where bob asked.
@@ -217,8 +218,8 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 func TestRequestVMModeTwoShares(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 10)
-	p := newTRSProject(t, e, "shared", core.ModeSimultaneous, 0, "")
-	created, err := e.Svc.CreateMachines(e.AdminCtx(), p.ID, 2, nil, nil)
+	p := newPool(t, e, "shared", desktop.ModeSimultaneous, 0, "")
+	created, err := e.Desktop.CreateMachines(e.AdminCtx(), p.ID, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +233,7 @@ func TestRequestVMModeTwoShares(t *testing.T) {
 	perMachine := map[string][]string{}
 	for _, u := range users {
 		r, err := handOut(t, e, u)
-		if err != nil || r.Status != core.RequestCompleted {
+		if err != nil || r.Status != desktop.RequestCompleted {
 			t.Fatalf("%s: %+v, %v", u.Name, r, err)
 		}
 		perMachine[r.Machine.ID] = append(perMachine[r.Machine.ID], u.ID)
@@ -241,27 +242,27 @@ func TestRequestVMModeTwoShares(t *testing.T) {
 		t.Fatalf("machines used = %v, want the 2 of the pool", perMachine)
 	}
 	for id, us := range perMachine {
-		m, err := e.Svc.GetMachine(e.AdminCtx(), id)
+		m, err := e.Desktop.GetMachine(e.AdminCtx(), id)
 		if err != nil || len(us) != 2 || len(m.Users) != 2 {
 			t.Fatalf("machine %s: users %v, record %+v, %v", id, us, m, err)
 		}
 	}
 }
 
-func TestTRSPoolAndAutoAllocate(t *testing.T) {
+func TestPoolRefillAndAutoAllocate(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 20)
-	p := newTRSProject(t, e, "lab", core.ModeStandard, 0, "")
-	if _, err := e.Svc.UpdateTRSProject(e.AdminCtx(), p.ID, core.TRSProjectInput{MinReserveVM: ptr(3)}); err != nil {
+	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
+	if _, err := e.Desktop.UpdatePool(e.AdminCtx(), p.ID, desktop.PoolInput{MinReserveVM: ptr(3)}); err != nil {
 		t.Fatal(err)
 	}
 	refill := func() {
 		t.Helper()
-		runPeriodic(t, e, core.KindTRSPool)
+		runPeriodic(t, e, desktop.KindPoolRefill)
 	}
 	free := func() int {
 		t.Helper()
-		ms, _, err := e.Svc.ListMachines(e.AdminCtx(), core.MachineQuery{Assigned: &core.Cond{Op: core.OpEq, Values: []string{"false"}}})
+		ms, _, err := e.Desktop.ListMachines(e.AdminCtx(), desktop.MachineQuery{Assigned: &core.Cond{Op: core.OpEq, Values: []string{"false"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +279,7 @@ func TestTRSPoolAndAutoAllocate(t *testing.T) {
 
 	a, b := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
 	newMember(t, e, "outsider")
-	tk, err := e.Svc.AutoAllocateUsers(e.AdminCtx(), p.ID)
+	tk, err := e.Desktop.AutoAllocateUsers(e.AdminCtx(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestTRSPoolAndAutoAllocate(t *testing.T) {
 		t.Fatalf("auto-allocate: %s %s", got.Status, got.Error)
 	}
 	for _, u := range []*core.User{a, b} {
-		ms, err := e.Svc.ListUserMachines(e.AdminCtx(), u.ID)
+		ms, err := e.Desktop.ListUserMachines(e.AdminCtx(), u.ID)
 		if err != nil || len(ms) != 1 || len(ms[0].Users) != 1 {
 			t.Fatalf("%s machines = %+v, %v", u.Name, ms, err)
 		}
@@ -310,7 +311,7 @@ func TestTRSPoolAndAutoAllocate(t *testing.T) {
 func TestRequestVMErrors(t *testing.T) {
 	e := testenv.New(t)
 	srv := e.Server(t, "node-1", 1)
-	p := newTRSProject(t, e, "lab", core.ModeStandard, 0, "")
+	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
 	alice, bob, carol := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob"), brokerUser(t, e, p, "carol")
 	bg := context.Background()
 	actorOf := func(u *core.User) context.Context {
@@ -320,7 +321,7 @@ func TestRequestVMErrors(t *testing.T) {
 	// The machine made for alice fails to build: instance_create_failed.
 	e.Sim.FailCreate(srv.ID, core.Permanent(errors.New("no disk left")))
 	_, err := handOut(t, e, alice)
-	wantReason(t, err, core.KindConflict, core.ReasonCreateFailed)
+	wantReason(t, err, core.KindConflict, desktop.ReasonCreateFailed)
 	if p := core.ErrorParams(err)["project_name"]; p != "lab" {
 		t.Fatalf("project_name = %q", p)
 	}
@@ -328,48 +329,48 @@ func TestRequestVMErrors(t *testing.T) {
 
 	// A connection type the document does not know is refused by core, for
 	// every face that asks for a machine.
-	_, err = requestVM(e.Svc, bg, brokerLogin("bob", "bob-password"), core.VMRequestInput{Session: core.SessionInput{ConnType: "telnet"}})
+	_, err = requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{Session: desktop.SessionInput{ConnType: "telnet"}})
 	if core.ErrorKind(err) != core.KindInvalid || !strings.Contains(err.Error(), "conn_type") {
 		t.Fatalf("conn_type telnet: %v", err)
 	}
 
 	// The server is full (alice's broken machine holds its one place): bob's
 	// request is refused at once.
-	_, err = requestVM(e.Svc, bg, brokerLogin("bob", "bob-password"), core.VMRequestInput{})
-	wantReason(t, err, core.KindConflict, core.ReasonNoInstance)
+	_, err = requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
+	wantReason(t, err, core.KindConflict, desktop.ReasonNoInstance)
 
 	// A handed-out machine that stops, or runs without an address.
 	e.Server(t, "node-2", 10)
 	r, err := handOut(t, e, bob)
-	if err != nil || r.Status != core.RequestCompleted {
+	if err != nil || r.Status != desktop.RequestCompleted {
 		t.Fatalf("bob: %+v, %v", r, err)
 	}
-	tk, err := requestVM(e.Svc, bg, brokerLogin("bob", "bob-password"), core.VMRequestInput{})
+	tk, err := requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateStopped)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.GetVM(actorOf(bob), tk.ID)
-	wantReason(t, err, core.KindConflict, core.ReasonInstanceState)
+	_, err = e.Desktop.GetHandOut(actorOf(bob), tk.ID)
+	wantReason(t, err, core.KindConflict, desktop.ReasonInstanceState)
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateActive), Address: ptr("")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.GetVM(actorOf(bob), tk.ID)
-	wantReason(t, err, core.KindConflict, core.ReasonInstanceIP)
+	_, err = e.Desktop.GetHandOut(actorOf(bob), tk.ID)
+	wantReason(t, err, core.KindConflict, desktop.ReasonInstanceIP)
 
 	// Recorded requests whose task failed, or whose machine is gone.
 	record := func(status core.TaskStatus, result string) string {
-		task := &core.Task{Kind: core.KindBrokerRequestVM, Status: status, Payload: json.RawMessage(`{"user_id":"` + carol.ID + `","project_id":"` + p.ID + `"}`),
-			Result: json.RawMessage(result), Error: "worker lost", TargetType: core.SubjectUser, TargetID: carol.ID, MaxAttempts: 1}
+		task := &core.Task{Kind: desktop.KindHandOut, Status: status, Payload: json.RawMessage(`{"user_id":"` + carol.ID + `","project_id":"` + p.ID + `"}`),
+			Result: json.RawMessage(result), Error: "worker lost", TargetType: desktop.SubjectUser, TargetID: carol.ID, MaxAttempts: 1}
 		if err := e.Store.CreateTask(bg, task); err != nil {
 			t.Fatal(err)
 		}
 		return task.ID
 	}
-	_, err = e.Svc.GetVM(actorOf(carol), record(core.TaskFailure, `null`))
-	wantReason(t, err, core.KindConflict, core.ReasonTaskFailed)
-	_, err = e.Svc.GetVM(actorOf(carol), record(core.TaskSuccess, `{"instance_id":"`+carol.ID+`","how":"assigned"}`))
-	wantReason(t, err, core.KindConflict, core.ReasonTaskProcessing)
+	_, err = e.Desktop.GetHandOut(actorOf(carol), record(core.TaskFailure, `null`))
+	wantReason(t, err, core.KindConflict, desktop.ReasonTaskFailed)
+	_, err = e.Desktop.GetHandOut(actorOf(carol), record(core.TaskSuccess, `{"instance_id":"`+carol.ID+`","how":"assigned"}`))
+	wantReason(t, err, core.KindConflict, desktop.ReasonTaskProcessing)
 }
