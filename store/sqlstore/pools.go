@@ -80,7 +80,7 @@ var trsSort = sorting{
 	def: []string{"created_at"},
 }
 
-func scanTRSProject(sc scanner) (*desktop.Pool, error) {
+func scanPool(sc scanner) (*desktop.Pool, error) {
 	var p desktop.Pool
 	var tags, networks string
 	var created, updated int64
@@ -156,11 +156,11 @@ func (q *queries) CreatePool(ctx context.Context, p *desktop.Pool) error {
 }
 
 func (q *queries) GetPool(ctx context.Context, id string) (*desktop.Pool, error) {
-	return q.getTRSProject(ctx, q.r, id)
+	return q.getPool(ctx, q.r, id)
 }
 
-func (q *queries) getTRSProject(ctx context.Context, db dbtx, id string) (*desktop.Pool, error) {
-	p, err := scanTRSProject(db.QueryRowContext(ctx, `SELECT `+trsCols+` FROM `+trsFrom+` WHERE id = $1`, id))
+func (q *queries) getPool(ctx context.Context, db dbtx, id string) (*desktop.Pool, error) {
+	p, err := scanPool(db.QueryRowContext(ctx, `SELECT `+trsCols+` FROM `+trsFrom+` WHERE id = $1`, id))
 	if err != nil {
 		return nil, readErr(err, "project", id)
 	}
@@ -168,7 +168,7 @@ func (q *queries) getTRSProject(ctx context.Context, db dbtx, id string) (*deskt
 }
 
 func (q *queries) ListPools(ctx context.Context, f desktop.PoolFilter) ([]*desktop.Pool, int, error) {
-	l := listQuery[*desktop.Pool]{what: "projects", cols: trsCols, from: trsFrom, page: f.Page, sort: trsSort, scan: scanTRSProject}
+	l := listQuery[*desktop.Pool]{what: "projects", cols: trsCols, from: trsFrom, page: f.Page, sort: trsSort, scan: scanPool}
 	if f.IDs != nil {
 		if len(f.IDs) == 0 {
 			return []*desktop.Pool{}, 0, nil
@@ -276,7 +276,7 @@ func (q *queries) UpdatePool(ctx context.Context, id string, u desktop.PoolInput
 			return nil, q.writeErr(err, "project", id)
 		}
 	}
-	return q.getTRSProject(ctx, q.w, id)
+	return q.getPool(ctx, q.w, id)
 }
 
 func (q *queries) CountInstancesByState(ctx context.Context, projectID string) (map[core.InstanceState]int, error) {
