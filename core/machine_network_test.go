@@ -140,7 +140,7 @@ func TestDockerMachineNetwork(t *testing.T) {
 	b := make([]byte, 3)
 	rand.Read(b)
 	prefix := "hdnet-" + hex.EncodeToString(b) + "-"
-	im, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "sample " + prefix, Ref: testenv.DockerImage(t)})
+	im, err := e.Catalogue.CreateImage(ctx, core.ImageInput{Name: "sample " + prefix, Ref: testenv.DockerImage(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

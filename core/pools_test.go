@@ -308,46 +308,46 @@ func TestPoolStatistics(t *testing.T) {
 func TestCatalogue(t *testing.T) {
 	e := testenv.New(t)
 	ctx := e.AdminCtx()
-	flavors, total, err := e.Svc.ListFlavors(ctx, core.Page{})
+	flavors, total, err := e.Catalogue.ListFlavors(ctx, core.Page{})
 	if err != nil || total != 3 || flavors[0].Name != "trs.small" {
 		t.Fatalf("flavors = %d %v", total, err)
 	}
-	f, err := e.Svc.CreateFlavor(ctx, core.FlavorInput{Name: "trs.xl", VCPUs: 8, RAM: 16384, Disk: 160})
+	f, err := e.Catalogue.CreateFlavor(ctx, core.FlavorInput{Name: "trs.xl", VCPUs: 8, RAM: 16384, Disk: 160})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := e.Svc.GetFlavor(ctx, f.ID); err != nil || got.Name != "trs.xl" || got.RAM != 16384 {
+	if got, err := e.Catalogue.GetFlavor(ctx, f.ID); err != nil || got.Name != "trs.xl" || got.RAM != 16384 {
 		t.Fatalf("get flavor = %+v, %v", got, err)
 	}
-	_, err = e.Svc.CreateFlavor(ctx, core.FlavorInput{Name: "trs.xl", VCPUs: 1, RAM: 1})
+	_, err = e.Catalogue.CreateFlavor(ctx, core.FlavorInput{Name: "trs.xl", VCPUs: 1, RAM: 1})
 	wantField(t, err, core.KindConflict, "name")
-	_, err = e.Svc.CreateFlavor(ctx, core.FlavorInput{Name: "z", VCPUs: 0, RAM: 1})
+	_, err = e.Catalogue.CreateFlavor(ctx, core.FlavorInput{Name: "z", VCPUs: 0, RAM: 1})
 	wantField(t, err, core.KindInvalid, "vcpus")
-	_, err = e.Svc.CreateFlavor(ctx, core.FlavorInput{Name: "", VCPUs: 1, RAM: 1})
+	_, err = e.Catalogue.CreateFlavor(ctx, core.FlavorInput{Name: "", VCPUs: 1, RAM: 1})
 	wantField(t, err, core.KindInvalid, "name")
-	_, err = e.Svc.GetFlavor(ctx, "small")
+	_, err = e.Catalogue.GetFlavor(ctx, "small")
 	wantKind(t, err, core.KindNotFound)
 
 	// A new flavor and an own image can be named by a project.
 	u1 := newMember(t, e, "u1")
-	own, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "lab image", Ref: "lab:1", Zone: core.ZoneOwn, Owner: "u1", OSType: "linux"})
+	own, err := e.Catalogue.CreateImage(ctx, core.ImageInput{Name: "lab image", Ref: "lab:1", Zone: core.ZoneOwn, Owner: "u1", OSType: "linux"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Zone: core.ZoneOwn})
+	_, err = e.Catalogue.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Zone: core.ZoneOwn})
 	wantField(t, err, core.KindInvalid, "owner_id")
-	_, err = e.Svc.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Zone: "private"})
+	_, err = e.Catalogue.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Zone: "private"})
 	wantField(t, err, core.KindInvalid, "zone")
-	_, err = e.Svc.CreateImage(ctx, core.ImageInput{Name: "x"})
+	_, err = e.Catalogue.CreateImage(ctx, core.ImageInput{Name: "x"})
 	wantField(t, err, core.KindInvalid, "ref")
-	pub, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "pub image", Ref: "pub:1", Owner: u1.ID})
+	pub, err := e.Catalogue.CreateImage(ctx, core.ImageInput{Name: "pub image", Ref: "pub:1", Owner: u1.ID})
 	if err != nil || pub.Zone != core.ZonePub || pub.OwnerID != "" || own.OwnerID != u1.ID {
 		t.Fatalf("pub image = %+v, %v (own %+v)", pub, err, own)
 	}
 	// The owner is a user, named by name or id.
-	_, err = e.Svc.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Zone: core.ZoneOwn, Owner: "nobody"})
+	_, err = e.Catalogue.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Zone: core.ZoneOwn, Owner: "nobody"})
 	wantField(t, err, core.KindNotFound, "owner")
-	_, err = e.Svc.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Owner: "nobody"})
+	_, err = e.Catalogue.CreateImage(ctx, core.ImageInput{Name: "x", Ref: "x:1", Owner: "nobody"})
 	wantField(t, err, core.KindNotFound, "owner")
 
 	member := func(id string) context.Context {
@@ -355,7 +355,7 @@ func TestCatalogue(t *testing.T) {
 	}
 	count := func(ctx context.Context) int {
 		t.Helper()
-		_, n, err := e.Svc.ListImages(ctx, core.Page{})
+		_, n, err := e.Catalogue.ListImages(ctx, core.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,11 +366,11 @@ func TestCatalogue(t *testing.T) {
 	}
 	// What a list leaves out cannot be read one by one either: one rule.
 	for _, c := range []context.Context{ctx, member(u1.ID)} {
-		if got, err := e.Svc.GetImage(c, own.ID); err != nil || got.Ref != "lab:1" {
+		if got, err := e.Catalogue.GetImage(c, own.ID); err != nil || got.Ref != "lab:1" {
 			t.Fatalf("get image = %+v, %v", got, err)
 		}
 	}
-	_, err = e.Svc.GetImage(member("u2"), own.ID)
+	_, err = e.Catalogue.GetImage(member("u2"), own.ID)
 	wantKind(t, err, core.KindNotFound)
 
 	in := poolInput("uses new")

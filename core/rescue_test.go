@@ -76,12 +76,12 @@ func TestSeedRescueImages(t *testing.T) {
 	if n, err := e.Hosting.SeedRescueImages(ctx); err != nil || n != 0 {
 		t.Fatalf("second seed added %d, %v", n, err)
 	}
-	im, err := e.Svc.GetImage(ctx, ubuntu2204)
+	im, err := e.Catalogue.GetImage(ctx, ubuntu2204)
 	if err != nil || im.Name != "Ubuntu 22.04" || im.Zone != core.ZonePub {
 		t.Fatalf("image = %+v, %v", im, err)
 	}
 	// In the document's order, after whatever the catalogue held.
-	ims, _, err := e.Svc.ListImages(ctx, core.Page{})
+	ims, _, err := e.Catalogue.ListImages(ctx, core.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,12 +277,12 @@ func TestInstanceVisibility(t *testing.T) {
 	}
 
 	// Own images: seen and usable by their owner only.
-	own, err := e.Svc.CreateImage(ctx, core.ImageInput{Name: "Centos 9 x64", Ref: "centos:9", Zone: core.ZoneOwn, Owner: alice.ID})
+	own, err := e.Catalogue.CreateImage(ctx, core.ImageInput{Name: "Centos 9 x64", Ref: "centos:9", Zone: core.ZoneOwn, Owner: alice.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	has := func(ctx context.Context) bool {
-		ims, _, err := e.Svc.ListImages(ctx, core.Page{})
+		ims, _, err := e.Catalogue.ListImages(ctx, core.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/catalogue"
 	"hostdeck/core/hosting"
 )
 
@@ -36,8 +37,9 @@ type Options struct {
 }
 
 type face struct {
-	svc *hosting.Service
-	log *slog.Logger
+	svc    *hosting.Service
+	images *catalogue.Service
+	log    *slog.Logger
 }
 
 // handlerFunc runs one func for an authenticated user and returns the document.
@@ -45,8 +47,8 @@ type handlerFunc func(ctx context.Context, u *core.User, p params) (node, error)
 
 // NewHandler returns the billmgr face over svc. Every path answers as the one
 // endpoint, so it works mounted under a prefix (http.StripPrefix) or at "/".
-func NewHandler(svc *hosting.Service, o Options) http.Handler {
-	f := &face{svc: svc, log: httpx.Logger(o.Log)}
+func NewHandler(svc *hosting.Service, images *catalogue.Service, o Options) http.Handler {
+	f := &face{svc: svc, images: images, log: httpx.Logger(o.Log)}
 	return httpx.Serve(http.HandlerFunc(f.serve), httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
 }
 

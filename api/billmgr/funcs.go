@@ -114,7 +114,7 @@ func (f *face) rescue(ctx context.Context, u *core.User, p params) (node, error)
 		return nil, err
 	}
 	if strings.TrimSpace(p["sok"]) != "ok" {
-		ims, _, err := f.svc.ListImages(ctx, core.Page{})
+		ims, _, err := f.images.ListImages(ctx, core.Page{})
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +149,7 @@ func (f *face) rescue(ctx context.Context, u *core.User, p params) (node, error)
 		return nil, errValue("zone", "expected pub or own")
 	}
 	notInZone := &core.Error{Kind: core.KindNotFound, Field: "select_boot", Message: "image " + quote(imageID) + " not found in zone " + zone}
-	im, err := f.svc.GetImage(ctx, imageID)
+	im, err := f.images.GetImage(ctx, imageID)
 	if core.ErrorKind(err) == core.KindNotFound || err == nil && im.Zone != zone {
 		return nil, notInZone
 	}
@@ -169,7 +169,7 @@ func (f *face) rescue(ctx context.Context, u *core.User, p params) (node, error)
 
 // listImages is func=image: the images the user may use, as a list.
 func (f *face) listImages(ctx context.Context, u *core.User, p params) (node, error) {
-	ims, _, err := f.svc.ListImages(ctx, core.Page{})
+	ims, _, err := f.images.ListImages(ctx, core.Page{})
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (f *face) listImages(ctx context.Context, u *core.User, p params) (node, er
 // image), zone (pub or own) and, for own, owner (a user name or id) add an image
 // to the catalogue. Without sok it shows the form's zone list.
 func (f *face) createImage(ctx context.Context, u *core.User, p params) (node, error) {
-	zones, err := f.svc.ImageZones(ctx) // the form, for those who may add images
+	zones, err := f.images.ImageZones(ctx) // the form, for those who may add images
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (f *face) createImage(ctx context.Context, u *core.User, p params) (node, e
 	if in.Ref == "" {
 		return nil, errMissed("ref")
 	}
-	im, err := f.svc.CreateImage(ctx, in)
+	im, err := f.images.CreateImage(ctx, in)
 	if err != nil {
 		return nil, err
 	}

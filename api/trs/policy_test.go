@@ -25,7 +25,7 @@ func startWith(t *testing.T, cfg core.Config) (*testenv.Env, *client, *testenv.C
 	t.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(t, testenv.Options{Config: cfg, Clock: clk.Now})
-	h := trs.NewHandler(env.Desktop, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := trs.NewHandler(env.Desktop, env.Catalogue, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return env, &client{t: t, base: srv.URL}, clk
@@ -185,7 +185,7 @@ func TestAuthServerUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
 	pools := desktop.New(svc, downStore{env.Store}, desktop.Config{})
-	srv := httptest.NewServer(trs.NewHandler(pools, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(trs.NewHandler(pools, env.Catalogue, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	c := &client{t: t, base: srv.URL, token: "any-token"}
 

@@ -286,7 +286,7 @@ func (f *face) autoAllocateUsers(w http.ResponseWriter, r *http.Request) error {
 
 // listFlavors is GET /v1/flavors/: what flavor_id may name.
 func (f *face) listFlavors(w http.ResponseWriter, r *http.Request) error {
-	fs, _, err := f.svc.ListFlavors(r.Context(), core.Page{})
+	fs, _, err := f.images.ListFlavors(r.Context(), core.Page{})
 	if err != nil {
 		return err
 	}
@@ -296,7 +296,7 @@ func (f *face) listFlavors(w http.ResponseWriter, r *http.Request) error {
 
 // listImages is GET /v1/images/: the images the caller may use.
 func (f *face) listImages(w http.ResponseWriter, r *http.Request) error {
-	ims, _, err := f.svc.ListImages(r.Context(), core.Page{})
+	ims, _, err := f.images.ListImages(r.Context(), core.Page{})
 	if err != nil {
 		return err
 	}

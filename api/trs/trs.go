@@ -20,6 +20,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
+	"hostdeck/core/catalogue"
 	"hostdeck/core/desktop"
 )
 
@@ -64,6 +65,7 @@ type Options struct {
 
 type face struct {
 	svc     *desktop.Service
+	images  *catalogue.Service
 	log     *slog.Logger
 	version string
 	license *License
@@ -71,11 +73,11 @@ type face struct {
 
 // NewHandler returns the trs face over svc. It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *desktop.Service, o Options) http.Handler {
+func NewHandler(svc *desktop.Service, images *catalogue.Service, o Options) http.Handler {
 	if o.Version == "" {
 		o.Version = buildVersion()
 	}
-	f := &face{svc: svc, log: httpx.Logger(o.Log), version: o.Version, license: o.License}
+	f := &face{svc: svc, images: images, log: httpx.Logger(o.Log), version: o.Version, license: o.License}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})

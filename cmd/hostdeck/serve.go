@@ -33,6 +33,7 @@ import (
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/core/billing"
+	"hostdeck/core/catalogue"
 	"hostdeck/core/cloud"
 	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
@@ -234,6 +235,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: c.ExpiryEvery})
 	hosts := hosting.New(svc, store)
+	images := catalogue.New(svc, store)
 	fleetSvc := fleet.New(svc, store, fleet.Options{ReconcileEvery: c.ReconEvery})
 	pools := desktop.New(svc, store, desktop.Config{FloatingIPPool: c.FloatingIPs})
 
@@ -271,7 +273,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{svc: svc, desktop: pools, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
+	deps := faceDeps{svc: svc, catalogue: images, desktop: pools, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -337,16 +339,17 @@ type face struct {
 
 // faceDeps is what the faces are built from.
 type faceDeps struct {
-	svc     *core.Service
-	clouds  *cloud.Service
-	hosting *hosting.Service
-	desktop *desktop.Service
-	fleet   *fleet.Service
-	tenancy *tenancy.Service
-	billing *billing.Service
-	log     *slog.Logger
-	metrics *httpx.Metrics
-	license *trs.License // GET /v1/info's licence block (--trs-license)
+	svc       *core.Service
+	clouds    *cloud.Service
+	hosting   *hosting.Service
+	catalogue *catalogue.Service
+	desktop   *desktop.Service
+	fleet     *fleet.Service
+	tenancy   *tenancy.Service
+	billing   *billing.Service
+	log       *slog.Logger
+	metrics   *httpx.Metrics
+	license   *trs.License // GET /v1/info's licence block (--trs-license)
 }
 
 // faces is every face hostdeck serves, in the order the help and the log line
@@ -356,7 +359,7 @@ var faces = []face{
 		return alfa.NewHandler(d.clouds, d.fleet, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
-		return trs.NewHandler(d.desktop, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
+		return trs.NewHandler(d.desktop, d.catalogue, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
 	}},
 	{broker.Face, "/broker", func(d faceDeps, prefix string) http.Handler {
 		return broker.NewHandler(d.desktop, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
@@ -365,7 +368,7 @@ var faces = []face{
 		return satellite.NewHandler(d.tenancy, d.billing, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
-		return billmgr.NewHandler(d.hosting, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return billmgr.NewHandler(d.hosting, d.catalogue, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/billing"
+	"hostdeck/core/catalogue"
 	"hostdeck/core/cloud"
 	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
@@ -44,19 +45,20 @@ type Store interface {
 
 // Env is a running hostdeck core.
 type Env struct {
-	Svc     *core.Service
-	Cloud   *cloud.Service   // tenant clouds (alfa's clients)
-	Fleet   *fleet.Service   // servers
-	Tenancy *tenancy.Service // the storage service's customers and their projects
-	Billing *billing.Service // coupons
-	Hosting *hosting.Service // owned instances' power actions and rescue
-	Desktop *desktop.Service // the remote-desktop pools
-	Store   Store
-	Sim     *sim.Sim
-	Mail    *smtptest.Server
-	Runner  *task.Runner
-	Admin   *core.User
-	Log     *slog.Logger
+	Svc       *core.Service
+	Cloud     *cloud.Service     // tenant clouds (alfa's clients)
+	Fleet     *fleet.Service     // servers
+	Tenancy   *tenancy.Service   // the storage service's customers and their projects
+	Billing   *billing.Service   // coupons
+	Hosting   *hosting.Service   // owned instances' power actions and rescue
+	Catalogue *catalogue.Service // images and flavors
+	Desktop   *desktop.Service   // the remote-desktop pools
+	Store     Store
+	Sim       *sim.Sim
+	Mail      *smtptest.Server
+	Runner    *task.Runner
+	Admin     *core.User
+	Log       *slog.Logger
 }
 
 // Options adjusts an Env.
@@ -120,6 +122,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	}, cfg)
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: time.Hour})
 	hosts := hosting.New(svc, store)
+	images := catalogue.New(svc, store)
 	servers := fleet.New(svc, store, fleet.Options{ReconcileEvery: time.Hour})
 	pools := desktop.New(svc, store, o.Desktop)
 	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
@@ -139,7 +142,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Desktop: pools, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Catalogue: images, Desktop: pools, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.
