@@ -75,8 +75,8 @@ func (a Actor) IsSystem() bool {
 		(a.Name == "" || a.Name == "system")
 }
 
-// realm is the realm of the accounts a's credential manages.
-func (a Actor) realm() string {
+// ManagedRealm is the realm of the accounts a's credential manages.
+func (a Actor) ManagedRealm() string {
 	if a.Realm == "" {
 		return RealmHostdeck
 	}
@@ -89,7 +89,7 @@ func (a Actor) reaches(u *User) bool {
 	if realm == "" {
 		realm = RealmHostdeck
 	}
-	return realm == a.realm()
+	return realm == a.ManagedRealm()
 }
 
 // Action is something an actor does to a resource, named "<type>.<verb>"
@@ -287,7 +287,7 @@ func checkAccess(ctx context.Context, st AccessStore, action Action, r Resource)
 	return p.Check(action, r)
 }
 
-// allowed is checkAccess as a yes or no, for a use case that answers a
+// Allowed is checkAccess as a yes or no, for a use case that answers a
 // resource the actor may not see as an unknown one; only a failure to decide is
 // an error.
 func Allowed(ctx context.Context, st AccessStore, action Action, r Resource) (bool, error) {
@@ -343,13 +343,13 @@ func projectRolesOf(u *User, granted []Role) []Role {
 	return granted
 }
 
-// validRole reports whether r is one of hostdeck's roles.
-func validRole(r Role) bool { return r == RoleAdmin || r == RoleMember }
+// ValidRole reports whether r is one of hostdeck's roles.
+func ValidRole(r Role) bool { return r == RoleAdmin || r == RoleMember }
 
-// managedUser loads the account id for an account-management call of the actor
+// ManagedUser loads the account id for an account-management call of the actor
 // in ctx: an unknown id, or an account outside the actor's realm that is not
 // the actor's own, is userNotFound.
-func managedUser(ctx context.Context, q Queries, id string) (*User, error) {
+func ManagedUser(ctx context.Context, q UserReader, id string) (*User, error) {
 	if !ValidID(id) {
 		return nil, UserNotFound(id)
 	}

@@ -22,7 +22,7 @@ func checkGrant(ctx context.Context, q Queries, g Grant) error {
 	}
 	switch g.Grantee.Kind {
 	case GranteeUser:
-		if _, err := managedUser(ctx, q, g.Grantee.ID); err != nil {
+		if _, err := ManagedUser(ctx, q, g.Grantee.ID); err != nil {
 			return err
 		}
 	case GranteeGroup:

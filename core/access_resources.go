@@ -3,18 +3,18 @@ package core
 // How core's records are described to the access policy (access.go): the
 // facts of each record its rules read.
 
-// userResource is the account id: its own owner, so that a user may see itself.
+// UserResource is the account id: its own owner, so that a user may see itself.
 func UserResource(id string) Resource {
 	return Resource{Type: ResourceUser, ID: id, Owner: id}
 }
 
-// instanceResource is an instance with its project: the users of the project,
+// InstanceResource is an instance with its project: the users of the project,
 // and those the instance is assigned to, are its users.
 func InstanceResource(in *Instance) Resource {
 	return Resource{Type: ResourceInstance, ID: in.ID, Project: in.ProjectID}
 }
 
-// imageResource is an image: a pub image is public, an own image its owner's.
+// ImageResource is an image: a pub image is public, an own image its owner's.
 func ImageResource(im *Image) Resource {
 	r := Resource{Type: ResourceImage, ID: im.ID, Public: im.Zone == ZonePub}
 	if im.Zone == ZoneOwn {
@@ -28,12 +28,12 @@ func credentialResource(id, userID string) Resource {
 	return Resource{Type: ResourceCredential, ID: id, Owner: userID}
 }
 
-// floatingIPResource is the floating IP of userID.
+// FloatingIPResource is the floating IP of userID.
 func FloatingIPResource(userID string) Resource {
 	return Resource{Type: ResourceFloatingIP, Owner: userID}
 }
 
-// instanceAccess is the access action a user's request of lifecycle action a on
+// InstanceAccess is the access action a user's request of lifecycle action a on
 // an instance needs ("" for one no user asks: the policy refuses it as a bug).
 func InstanceAccess(a InstanceAction) Action {
 	switch a {

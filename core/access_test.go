@@ -10,6 +10,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/hosting"
+	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
 
@@ -204,11 +205,11 @@ func TestGrantsThroughTheService(t *testing.T) {
 	ctx := e.AdminCtx()
 	sam, tess := newMember(t, e, "sam"), newMember(t, e, "tess")
 	name := "deployers"
-	g, err := e.Svc.CreateGroup(ctx, core.GroupInput{Name: &name})
+	g, err := e.Identity.CreateGroup(ctx, identity.GroupInput{Name: &name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Svc.AddGroupMember(ctx, g.ID, sam.ID); err != nil {
+	if err := e.Identity.AddGroupMember(ctx, g.ID, sam.ID); err != nil {
 		t.Fatal(err)
 	}
 	app := core.On(core.ResourceApplication, "app-7")

@@ -186,7 +186,7 @@ func (s *Service) passwordUpdate(password string) (UserUpdate, error) {
 	return UserUpdate{PasswordHash: &hash, PasswordChangedAt: Ptr(s.Now().UTC()), GraceLoginsUsed: Ptr(0)}, nil
 }
 
-// passwordChange is passwordUpdate of *password, or no change when it is nil.
+// PasswordChange is passwordUpdate of *password, or no change when it is nil.
 func (s *Service) PasswordChange(password *string) (UserUpdate, error) {
 	if password == nil {
 		return UserUpdate{}, nil
@@ -194,7 +194,7 @@ func (s *Service) PasswordChange(password *string) (UserUpdate, error) {
 	return s.passwordUpdate(*password)
 }
 
-// setNewPassword gives a user about to be created its password.
+// SetNewPassword gives a user about to be created its password.
 func (s *Service) SetNewPassword(u *User, password string) error {
 	up, err := s.passwordUpdate(password)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/identity"
 	"hostdeck/core/secret"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
@@ -127,7 +128,7 @@ func TestLoginSameCredentialsShareOneCheck(t *testing.T) {
 func TestLoginBurstOfRightPasswordsFromOneAddress(t *testing.T) {
 	e, h, _ := newCounted(t)
 	for i := range 30 {
-		if _, err := e.Svc.CreateUser(e.AdminCtx(), core.UserInput{Name: ptr(fmt.Sprintf("student%d", i)), Password: ptr("student-password")}); err != nil {
+		if _, err := e.Identity.CreateUser(e.AdminCtx(), identity.UserInput{Name: ptr(fmt.Sprintf("student%d", i)), Password: ptr("student-password")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -153,7 +154,7 @@ func TestLoginBurstOfRightPasswordsFromOneAddress(t *testing.T) {
 func TestLoginUnknownUserCostsAHash(t *testing.T) {
 	e, h, _ := newCounted(t)
 	ctx := e.AdminCtx()
-	u, err := e.Svc.CreateUser(ctx, core.UserInput{Name: ptr("off"), Password: ptr("off-password"), Enabled: ptr(false)})
+	u, err := e.Identity.CreateUser(ctx, identity.UserInput{Name: ptr("off"), Password: ptr("off-password"), Enabled: ptr(false)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestLoginUnknownUserCostsAHash(t *testing.T) {
 func TestPasswordChangeEndsTokens(t *testing.T) {
 	e, _, clk := newCounted(t)
 	ctx := e.AdminCtx()
-	u, err := e.Svc.CreateUser(ctx, core.UserInput{Name: ptr("pat"), Password: ptr("pat-password-1")})
+	u, err := e.Identity.CreateUser(ctx, identity.UserInput{Name: ptr("pat"), Password: ptr("pat-password-1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func TestPasswordChangeEndsTokens(t *testing.T) {
 		do   func(next string) error
 	}{
 		{"UpdateUser", func(next string) error {
-			_, err := e.Svc.UpdateUser(ctx, u.ID, core.UserInput{Password: &next})
+			_, err := e.Identity.UpdateUser(ctx, u.ID, identity.UserInput{Password: &next})
 			return err
 		}},
 		{"SetPassword", func(next string) error { return e.Svc.SetPassword(ctx, u.ID, next) }},
@@ -259,10 +260,13 @@ func TestOnePasswordPolicy(t *testing.T) {
 	for _, bad := range []string{"short12", "eight\x00ch", "new\nline-pass", string(make([]rune, 257))} {
 		for name, set := range map[string]func() error{
 			"CreateUser": func() error {
-				_, err := e.Svc.CreateUser(ctx, core.UserInput{Name: ptr("u1"), Password: &bad})
+				_, err := e.Identity.CreateUser(ctx, identity.UserInput{Name: ptr("u1"), Password: &bad})
 				return err
 			},
-			"UpdateUser":  func() error { _, err := e.Svc.UpdateUser(ctx, e.Admin.ID, core.UserInput{Password: &bad}); return err },
+			"UpdateUser": func() error {
+				_, err := e.Identity.UpdateUser(ctx, e.Admin.ID, identity.UserInput{Password: &bad})
+				return err
+			},
 			"SetPassword": func() error { return e.Svc.SetPassword(ctx, e.Admin.ID, bad) },
 			"CreateSatelliteUser": func() error {
 				_, err := e.Tenancy.CreateCustomer(satCtx, tenancy.CustomerInput{Email: ptr("t@mail.test"), Password: &bad})
@@ -291,7 +295,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 func BenchmarkLoginWrongPassword(b *testing.B) {
 	clk := testenv.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	e := testenv.NewWith(b, testenv.Options{Hasher: secret.Hasher{Params: secret.DefaultParams}, Clock: clk.Now})
-	if _, err := e.Svc.CreateUser(e.AdminCtx(), core.UserInput{Name: ptr("off"), Password: ptr("off-password"), Enabled: ptr(false)}); err != nil {
+	if _, err := e.Identity.CreateUser(e.AdminCtx(), identity.UserInput{Name: ptr("off"), Password: ptr("off-password"), Enabled: ptr(false)}); err != nil {
 		b.Fatal(err)
 	}
 	i := 0 // addresses are never used twice

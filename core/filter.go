@@ -138,11 +138,11 @@ func (f AuditFilter) check() error {
 		FilterValue("target_id", f.TargetID))
 }
 
-func (f UserFilter) check() error {
+func (f UserFilter) Check() error {
 	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name), FilterValue("project_id", f.ProjectID))
 }
 
-func (f GroupFilter) check() error {
+func (f GroupFilter) Check() error {
 	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name))
 }
 
@@ -213,7 +213,7 @@ func (c Cond) Match(v string) bool {
 	return false
 }
 
-// boolCond turns a condition on a boolean (its values "true"/"false", any case)
+// BoolCond turns a condition on a boolean (its values "true"/"false", any case)
 // into the answer it allows: nil when both values pass, else the one that does;
 // ok is false when none does. Ordered operators are KindInvalid on booleans.
 func BoolCond(field string, c Cond) (want *bool, ok bool, err error) {

@@ -187,8 +187,11 @@ func TestListFilterBounds(t *testing.T) {
 		{"kind", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Kind: &v}); return err }},
 		{"actor", func(v string) error { _, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{Actor: &v}); return err }},
 		{"action", func(v string) error { _, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{Action: &v}); return err }},
-		{"name", func(v string) error { _, _, err := e.Svc.ListUsers(ctx, core.UserFilter{Name: &v}); return err }},
-		{"domain_id", func(v string) error { _, _, err := e.Svc.ListGroups(ctx, core.GroupFilter{DomainID: &v}); return err }},
+		{"name", func(v string) error { _, _, err := e.Identity.ListUsers(ctx, core.UserFilter{Name: &v}); return err }},
+		{"domain_id", func(v string) error {
+			_, _, err := e.Identity.ListGroups(ctx, core.GroupFilter{DomainID: &v})
+			return err
+		}},
 		{"type", func(v string) error { _, err := e.Svc.ListCredentials(ctx, "", v); return err }},
 		{"domain", func(v string) error {
 			_, _, err := e.Desktop.ListPools(ctx, desktop.PoolFilter{DomainID: &v})

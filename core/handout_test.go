@@ -19,7 +19,7 @@ import (
 func brokerUser(t *testing.T, e *testenv.Env, p *desktop.Pool, name string) *core.User {
 	t.Helper()
 	u := newMember(t, e, name)
-	if err := e.Svc.GrantProjectRole(e.AdminCtx(), p.ID, u.ID, core.RoleMember); err != nil {
+	if err := e.Identity.GrantProjectRole(e.AdminCtx(), p.ID, u.ID, core.RoleMember); err != nil {
 		t.Fatal(err)
 	}
 	return u

@@ -19,14 +19,6 @@ const (
 	ReasonProjectForbidden   = "project_forbidden"
 )
 
-// Domain is a namespace of users, groups and projects (Keystone's domain).
-type Domain struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
 // Group is a named set of users of one domain.
 type Group struct {
 	ID          string    `json:"id"`
@@ -117,12 +109,17 @@ type IdentityStore interface {
 }
 
 // DomainReader reads domains, by id or by name.
+// UserReader reads one user by id.
+type UserReader interface {
+	GetUser(ctx context.Context, id string) (*User, error)
+}
+
 type DomainReader interface {
 	GetDomain(ctx context.Context, id string) (*Domain, error)
 	GetDomainByName(ctx context.Context, name string) (*Domain, error)
 }
 
-// resolveDomain finds a domain by id or name; neither means the default domain.
+// ResolveDomain finds a domain by id or name; neither means the default domain.
 func (s *Service) ResolveDomain(ctx context.Context, q DomainReader, id, name string) (*Domain, error) {
 	var d *Domain
 	var err error
@@ -185,330 +182,12 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// Domain returns a domain by id. Domains are no one's secret: any caller, even
-// one logging in (a login names its domain), may read one.
-func (s *Service) Domain(ctx context.Context, id string) (*Domain, error) {
-	return s.ResolveDomain(ctx, s.store, id, "")
-}
-
-// UserInput is what creates or edits a user; nil fields are not set. Enabled
-// defaults to true on creation, DomainID to the default domain, Role to member.
-type UserInput struct {
-	Name     *string
-	Email    *string
-	Password *string
-	DomainID *string
-	Role     *Role
-	Enabled  *bool
-}
-
 func UserNotFound(id string) error {
 	return Reasoned(KindNotFound, ReasonUserNotFound, "user "+id+" not found", "user_name", id)
 }
 
-// checkUserInput applies the text rules to the fields of in that are set.
-func checkUserInput(in UserInput) error {
-	if err := CheckOptional(in.Name, func(v string) error { return CheckName("name", v, MaxNameLen) }); err != nil {
-		return err
-	}
-	return CheckOptional(in.Email, func(v string) error { return CheckLine("email", v, MaxEmailLen) })
-}
-
-// CreateUser creates a user of the actor's realm (admins only). The password
-// must pass CheckPassword; it is hashed with the Hasher (argon2id).
-func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
-	if err := s.Check(ctx, ActionUserCreate, Resource{Type: ResourceUser}); err != nil {
-		return nil, err
-	}
-	if in.Name == nil {
-		return nil, Invalid("name", "name is required")
-	}
-	if err := checkUserInput(in); err != nil {
-		return nil, err
-	}
-	if in.Password == nil {
-		return nil, Invalid("password", "password is required")
-	}
-	u := &User{Name: *in.Name, Role: RoleMember, DomainID: DefaultDomainID, Realm: ActorFrom(ctx).realm()}
-	if in.Email != nil {
-		u.Email = *in.Email
-	}
-	if in.Role != nil {
-		if !validRole(*in.Role) {
-			return nil, Invalid("role", "role must be admin or member")
-		}
-		u.Role = *in.Role
-	}
-	if in.Enabled != nil {
-		u.Disabled = !*in.Enabled
-	}
-	if err := s.SetNewPassword(u, *in.Password); err != nil {
-		return nil, err
-	}
-	err := s.store.InTx(ctx, func(q Queries) error {
-		if in.DomainID != nil && *in.DomainID != "" {
-			d, err := s.ResolveDomain(ctx, q, *in.DomainID, "")
-			if err != nil {
-				return err
-			}
-			u.DomainID = d.ID
-		}
-		u.ID = NewID()
-		if err := q.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		return s.Audit(ctx, q, "user.create", "user", u.ID, map[string]string{"name": u.Name, "domain_id": u.DomainID})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
-// ListUsers lists the users of the actor's realm (admins only).
-func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]*User, int, error) {
-	if err := s.Check(ctx, ActionUserView, Resource{Type: ResourceUser}); err != nil {
-		return nil, 0, err
-	}
-	realm := ActorFrom(ctx).realm()
-	f.Realm = &realm
-	if err := f.check(); err != nil {
-		return nil, 0, err
-	}
-	return s.store.ListUsers(ctx, f)
-}
-
-// GetUser returns a user: admins see anyone of their realm, members themselves.
-func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
-	if err := s.Check(ctx, ActionUserView, UserResource(id)); err != nil {
-		return nil, err
-	}
-	return managedUser(ctx, s.store, id)
-}
-
-// UpdateUser changes a user's name, e-mail, password or enabled flag (admins
-// only, on users of their realm). A new password ends the tokens and sessions
-// the old one opened.
-func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*User, error) {
-	if err := s.Check(ctx, ActionUserEdit, UserResource(id)); err != nil {
-		return nil, err
-	}
-	if in.DomainID != nil {
-		return nil, Invalid("domain_id", "a user cannot move to another domain")
-	}
-	if in.Role != nil {
-		return nil, Invalid("role", "roles are granted, not edited")
-	}
-	if err := checkUserInput(in); err != nil {
-		return nil, err
-	}
-	up, err := s.PasswordChange(in.Password)
-	if err != nil {
-		return nil, err
-	}
-	up.Name, up.Email = in.Name, in.Email
-	if in.Enabled != nil {
-		up.Disabled = Ptr(!*in.Enabled)
-	}
-	var u *User
-	err = s.store.InTx(ctx, func(q Queries) error {
-		if _, err := managedUser(ctx, q, id); err != nil {
-			return err
-		}
-		var err error
-		if u, err = q.UpdateUser(ctx, id, up); err != nil {
-			return err
-		}
-		detail := map[string]any{"name": up.Name != nil, "email": up.Email != nil, "password": up.PasswordHash != nil}
-		if up.Disabled != nil {
-			detail["enabled"] = !*up.Disabled
-		}
-		return s.Audit(ctx, q, "user.update", "user", id, detail)
-	})
-	return u, err
-}
-
-// DeleteUser removes a user of the actor's realm with its memberships, grants
-// and tokens (admins only; nobody deletes their own account).
-func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	if err := s.Check(ctx, ActionUserDelete, UserResource(id)); err != nil {
-		return err
-	}
-	if ActorFrom(ctx).UserID == id {
-		return Errorf(KindConflict, "you cannot delete your own account")
-	}
-	return s.store.InTx(ctx, func(q Queries) error {
-		if _, err := managedUser(ctx, q, id); err != nil {
-			return err
-		}
-		if err := q.DeleteUser(ctx, id); err != nil {
-			return err
-		}
-		return s.Audit(ctx, q, "user.delete", "user", id, nil)
-	})
-}
-
-// GroupInput is what creates a group; DomainID defaults to the default domain.
-type GroupInput struct {
-	Name        *string
-	DomainID    *string
-	Description *string
-}
-
-// CreateGroup creates a group (admins only).
-func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) {
-	if err := s.Check(ctx, ActionGroupCreate, Resource{Type: ResourceGroup}); err != nil {
-		return nil, err
-	}
-	if in.Name == nil {
-		return nil, Invalid("name", "name is required")
-	}
-	if err := CheckName("name", *in.Name, MaxNameLen); err != nil {
-		return nil, err
-	}
-	if err := CheckOptional(in.Description, func(v string) error { return CheckText("description", v, MaxTextLen) }); err != nil {
-		return nil, err
-	}
-	g := &Group{ID: NewID(), Name: *in.Name, DomainID: DefaultDomainID}
-	if in.Description != nil {
-		g.Description = *in.Description
-	}
-	err := s.store.InTx(ctx, func(q Queries) error {
-		if in.DomainID != nil && *in.DomainID != "" {
-			d, err := s.ResolveDomain(ctx, q, *in.DomainID, "")
-			if err != nil {
-				return err
-			}
-			g.DomainID = d.ID
-		}
-		if err := q.CreateGroup(ctx, g); err != nil {
-			return err
-		}
-		return s.Audit(ctx, q, "group.create", "group", g.ID, map[string]string{"name": g.Name, "domain_id": g.DomainID})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return g, nil
-}
-
-// ListGroups lists groups (admins only).
-func (s *Service) ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int, error) {
-	if err := s.Check(ctx, ActionGroupView, Resource{Type: ResourceGroup}); err != nil {
-		return nil, 0, err
-	}
-	if err := f.check(); err != nil {
-		return nil, 0, err
-	}
-	return s.store.ListGroups(ctx, f)
-}
-
-// GroupMembers lists a group's users (admins only).
-func (s *Service) GroupMembers(ctx context.Context, groupID string) ([]*User, error) {
-	if err := s.Check(ctx, ActionGroupView, On(ResourceGroup, groupID)); err != nil {
-		return nil, err
-	}
-	if !ValidID(groupID) {
-		return nil, GroupNotFound(groupID)
-	}
-	if _, err := s.store.GetGroup(ctx, groupID); err != nil {
-		if ErrorKind(err) == KindNotFound {
-			return nil, GroupNotFound(groupID)
-		}
-		return nil, err
-	}
-	return s.store.ListGroupMembers(ctx, groupID)
-}
-
 func GroupNotFound(id string) error {
 	return Reasoned(KindNotFound, ReasonGroupNotFound, "group "+id+" not found", "group_id", id)
-}
-
-// checkUserAndGroup resolves both ids to not-found errors with reasons; a user
-// outside the actor's realm is not found.
-func (s *Service) checkUserAndGroup(ctx context.Context, q Queries, groupID, userID string) error {
-	if !ValidID(groupID) {
-		return GroupNotFound(groupID)
-	}
-	if _, err := q.GetGroup(ctx, groupID); err != nil {
-		if ErrorKind(err) == KindNotFound {
-			return GroupNotFound(groupID)
-		}
-		return err
-	}
-	_, err := managedUser(ctx, q, userID)
-	return err
-}
-
-// AddGroupMember adds a user to a group (admins only; adding twice is no change).
-func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) error {
-	if err := s.Check(ctx, ActionGroupEdit, On(ResourceGroup, groupID)); err != nil {
-		return err
-	}
-	return s.store.InTx(ctx, func(q Queries) error {
-		if err := s.checkUserAndGroup(ctx, q, groupID, userID); err != nil {
-			return err
-		}
-		if err := q.AddGroupMember(ctx, groupID, userID); err != nil {
-			return err
-		}
-		return s.Audit(ctx, q, "group.add_member", "group", groupID, map[string]string{"user_id": userID})
-	})
-}
-
-// RemoveGroupMember removes a user from a group (admins only); NotFound when the
-// user is not a member.
-func (s *Service) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
-	if err := s.Check(ctx, ActionGroupEdit, On(ResourceGroup, groupID)); err != nil {
-		return err
-	}
-	return s.store.InTx(ctx, func(q Queries) error {
-		if err := s.checkUserAndGroup(ctx, q, groupID, userID); err != nil {
-			return err
-		}
-		if err := q.RemoveGroupMember(ctx, groupID, userID); err != nil {
-			return err
-		}
-		return s.Audit(ctx, q, "group.remove_member", "group", groupID, map[string]string{"user_id": userID})
-	})
-}
-
-// GrantProjectRole gives a user of the actor's realm a role on a project
-// (admins only; granting twice is no change).
-func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string, role Role) error {
-	if err := s.Check(ctx, ActionProjectGrant, On(ResourceProject, projectID)); err != nil {
-		return err
-	}
-	if !validRole(role) {
-		return Reasoned(KindNotFound, "role_not_found", "role "+string(role)+" not found", "role", string(role))
-	}
-	if !ValidID(projectID) {
-		return Reasoned(KindNotFound, ReasonProjectNotFound, "project "+projectID+" not found", "project_name", projectID)
-	}
-	return s.store.InTx(ctx, func(q Queries) error {
-		if _, err := q.GetProject(ctx, projectID); err != nil {
-			if ErrorKind(err) == KindNotFound {
-				return Reasoned(KindNotFound, ReasonProjectNotFound, "project "+projectID+" not found", "project_name", projectID)
-			}
-			return err
-		}
-		if _, err := managedUser(ctx, q, userID); err != nil {
-			return err
-		}
-		if err := q.GrantRole(ctx, &RoleGrant{ProjectID: projectID, UserID: userID, Role: role, CreatedAt: s.Now().UTC()}); err != nil {
-			return err
-		}
-		return s.Audit(ctx, q, "role.grant", "project", projectID, map[string]string{"user_id": userID, "role": string(role)})
-	})
-}
-
-// ProjectRoles lists a user's roles on a project: admins may ask about anyone,
-// members about themselves.
-func (s *Service) ProjectRoles(ctx context.Context, projectID, userID string) ([]Role, error) {
-	if err := s.Check(ctx, ActionUserView, UserResource(userID)); err != nil {
-		return nil, err
-	}
-	return s.store.ProjectRoles(ctx, projectID, userID)
 }
 
 // RealmUser finds a user by id among the accounts of realm; an account of
@@ -521,4 +200,18 @@ func RealmUser(ctx context.Context, q interface {
 		return nil, Errorf(KindNotFound, "user %s does not exist", id)
 	}
 	return u, err
+}
+
+// Domain is a namespace of users, groups and projects (Keystone's domain).
+type Domain struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Domain returns a domain by id. Domains are no one's secret: any caller, even
+// one logging in (a login names its domain), may read one.
+func (s *Service) Domain(ctx context.Context, id string) (*Domain, error) {
+	return s.ResolveDomain(ctx, s.store, id, "")
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
 
@@ -19,7 +20,7 @@ func wantReason(t *testing.T, err error, kind core.Kind, reason string) {
 func newMember(t *testing.T, e *testenv.Env, name string) *core.User {
 	t.Helper()
 	pw := name + "-password"
-	u, err := e.Svc.CreateUser(e.AdminCtx(), core.UserInput{Name: &name, Password: &pw})
+	u, err := e.Identity.CreateUser(e.AdminCtx(), identity.UserInput{Name: &name, Password: &pw})
 	if err != nil {
 		t.Fatalf("create user %s: %v", name, err)
 	}
@@ -131,7 +132,7 @@ func TestTokenLoginErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.UpdateUser(e.AdminCtx(), bob.ID, core.UserInput{Enabled: ptr(false)}); err != nil {
+	if _, err := e.Identity.UpdateUser(e.AdminCtx(), bob.ID, identity.UserInput{Enabled: ptr(false)}); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = validateToken(e.Svc, ctx, secret)
@@ -149,7 +150,7 @@ func TestTokenProjectScope(t *testing.T) {
 	_, _, err := issueToken(e.Svc, ctx, req)
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonProjectForbidden)
 
-	if err := e.Svc.GrantProjectRole(e.AdminCtx(), p.ID, alice.ID, core.RoleMember); err != nil {
+	if err := e.Identity.GrantProjectRole(e.AdminCtx(), p.ID, alice.ID, core.RoleMember); err != nil {
 		t.Fatal(err)
 	}
 	tok, secret, err := issueToken(e.Svc, ctx, req)
@@ -177,12 +178,12 @@ func TestTokenProjectScope(t *testing.T) {
 	if err != nil || len(tok.Roles) != 1 || tok.Roles[0] != core.RoleAdmin {
 		t.Fatalf("admin scope = %+v %v", tok, err)
 	}
-	roles, err := e.Svc.ProjectRoles(e.AdminCtx(), p.ID, alice.ID)
+	roles, err := e.Identity.ProjectRoles(e.AdminCtx(), p.ID, alice.ID)
 	if err != nil || len(roles) != 1 {
 		t.Fatalf("roles = %v %v", roles, err)
 	}
-	wantKind(t, e.Svc.GrantProjectRole(e.AdminCtx(), p.ID, alice.ID, "owner"), core.KindNotFound)
-	wantKind(t, e.Svc.GrantProjectRole(e.AdminCtx(), "0190b6c4-6d5a-7000-8000-0000000000ff", alice.ID, core.RoleMember), core.KindNotFound)
+	wantKind(t, e.Identity.GrantProjectRole(e.AdminCtx(), p.ID, alice.ID, "owner"), core.KindNotFound)
+	wantKind(t, e.Identity.GrantProjectRole(e.AdminCtx(), "0190b6c4-6d5a-7000-8000-0000000000ff", alice.ID, core.RoleMember), core.KindNotFound)
 }
 
 func TestUserAdministration(t *testing.T) {
@@ -193,44 +194,44 @@ func TestUserAdministration(t *testing.T) {
 		t.Fatalf("carol = %+v", carol)
 	}
 	name, short := "dave", "short"
-	_, err := e.Svc.CreateUser(admin, core.UserInput{Name: &name, Password: &short})
+	_, err := e.Identity.CreateUser(admin, identity.UserInput{Name: &name, Password: &short})
 	wantKind(t, err, core.KindInvalid)
 	pw := "carol-password"
-	_, err = e.Svc.CreateUser(admin, core.UserInput{Name: ptr("carol"), Password: &pw})
+	_, err = e.Identity.CreateUser(admin, identity.UserInput{Name: ptr("carol"), Password: &pw})
 	wantKind(t, err, core.KindConflict)
-	_, err = e.Svc.CreateUser(admin, core.UserInput{Name: ptr("erin"), Password: &pw, DomainID: ptr("nowhere")})
+	_, err = e.Identity.CreateUser(admin, identity.UserInput{Name: ptr("erin"), Password: &pw, DomainID: ptr("nowhere")})
 	wantReason(t, err, core.KindNotFound, core.ReasonDomainNotFound)
 
 	// A member may not administer users, but may read itself.
 	memberCtx := core.WithActor(context.Background(), core.Actor{UserID: carol.ID, Name: "carol", Role: core.RoleMember, Face: "test"})
-	_, err = e.Svc.CreateUser(memberCtx, core.UserInput{Name: &name, Password: &pw})
+	_, err = e.Identity.CreateUser(memberCtx, identity.UserInput{Name: &name, Password: &pw})
 	wantKind(t, err, core.KindForbidden)
-	_, _, err = e.Svc.ListUsers(memberCtx, core.UserFilter{})
+	_, _, err = e.Identity.ListUsers(memberCtx, core.UserFilter{})
 	wantKind(t, err, core.KindForbidden)
-	if _, err := e.Svc.GetUser(memberCtx, carol.ID); err != nil {
+	if _, err := e.Identity.GetUser(memberCtx, carol.ID); err != nil {
 		t.Fatal(err)
 	}
 
 	// A new password works at once, the old one not.
 	newPW := "carol-new-password"
-	up, err := e.Svc.UpdateUser(admin, carol.ID, core.UserInput{Password: &newPW, Email: ptr("c@example.test")})
+	up, err := e.Identity.UpdateUser(admin, carol.ID, identity.UserInput{Password: &newPW, Email: ptr("c@example.test")})
 	if err != nil || up.Email != "c@example.test" {
 		t.Fatalf("update = %+v %v", up, err)
 	}
 	if _, _, err := issueToken(e.Svc, context.Background(), core.PasswordLogin{UserName: "carol", DomainName: "Default", Password: newPW}); err != nil {
 		t.Fatal(err)
 	}
-	users, total, err := e.Svc.ListUsers(admin, core.UserFilter{})
+	users, total, err := e.Identity.ListUsers(admin, core.UserFilter{})
 	if err != nil || total != 2 || len(users) != 2 {
 		t.Fatalf("users = %d %v", total, err)
 	}
-	_, err = e.Svc.GetUser(admin, "not-a-uuid")
+	_, err = e.Identity.GetUser(admin, "not-a-uuid")
 	wantReason(t, err, core.KindNotFound, core.ReasonUserNotFound)
-	wantKind(t, e.Svc.DeleteUser(admin, e.Admin.ID), core.KindConflict)
-	if err := e.Svc.DeleteUser(admin, carol.ID); err != nil {
+	wantKind(t, e.Identity.DeleteUser(admin, e.Admin.ID), core.KindConflict)
+	if err := e.Identity.DeleteUser(admin, carol.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Svc.GetUser(admin, carol.ID)
+	_, err = e.Identity.GetUser(admin, carol.ID)
 	wantReason(t, err, core.KindNotFound, core.ReasonUserNotFound)
 	events, _, _ := e.Svc.ListAudit(context.Background(), core.AuditFilter{TargetID: &carol.ID})
 	if len(events) != 3 { // create, update, delete
@@ -242,35 +243,35 @@ func TestGroups(t *testing.T) {
 	e := testenv.New(t)
 	admin := e.AdminCtx()
 	frank := newMember(t, e, "frank")
-	g, err := e.Svc.CreateGroup(admin, core.GroupInput{Name: ptr("students"), Description: ptr("all")})
+	g, err := e.Identity.CreateGroup(admin, identity.GroupInput{Name: ptr("students"), Description: ptr("all")})
 	if err != nil || g.DomainID != core.DefaultDomainID {
 		t.Fatalf("group = %+v %v", g, err)
 	}
-	_, err = e.Svc.CreateGroup(admin, core.GroupInput{Name: ptr("students")})
+	_, err = e.Identity.CreateGroup(admin, identity.GroupInput{Name: ptr("students")})
 	wantKind(t, err, core.KindConflict)
-	_, err = e.Svc.CreateGroup(admin, core.GroupInput{})
+	_, err = e.Identity.CreateGroup(admin, identity.GroupInput{})
 	wantKind(t, err, core.KindInvalid)
-	if err := e.Svc.AddGroupMember(admin, g.ID, frank.ID); err != nil {
+	if err := e.Identity.AddGroupMember(admin, g.ID, frank.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Svc.AddGroupMember(admin, g.ID, frank.ID); err != nil {
+	if err := e.Identity.AddGroupMember(admin, g.ID, frank.ID); err != nil {
 		t.Fatal(err)
 	}
-	members, err := e.Svc.GroupMembers(admin, g.ID)
+	members, err := e.Identity.GroupMembers(admin, g.ID)
 	if err != nil || len(members) != 1 || members[0].ID != frank.ID {
 		t.Fatalf("members = %v %v", members, err)
 	}
-	wantReason(t, e.Svc.AddGroupMember(admin, g.ID, "0190b6c4-6d5a-7000-8000-0000000000ff"), core.KindNotFound, core.ReasonUserNotFound)
-	wantReason(t, e.Svc.AddGroupMember(admin, "bad", frank.ID), core.KindNotFound, core.ReasonGroupNotFound)
-	if err := e.Svc.RemoveGroupMember(admin, g.ID, frank.ID); err != nil {
+	wantReason(t, e.Identity.AddGroupMember(admin, g.ID, "0190b6c4-6d5a-7000-8000-0000000000ff"), core.KindNotFound, core.ReasonUserNotFound)
+	wantReason(t, e.Identity.AddGroupMember(admin, "bad", frank.ID), core.KindNotFound, core.ReasonGroupNotFound)
+	if err := e.Identity.RemoveGroupMember(admin, g.ID, frank.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, e.Svc.RemoveGroupMember(admin, g.ID, frank.ID), core.KindNotFound)
-	groups, total, err := e.Svc.ListGroups(admin, core.GroupFilter{})
+	wantKind(t, e.Identity.RemoveGroupMember(admin, g.ID, frank.ID), core.KindNotFound)
+	groups, total, err := e.Identity.ListGroups(admin, core.GroupFilter{})
 	if err != nil || total != 1 || groups[0].ID != g.ID {
 		t.Fatalf("groups = %v %d %v", groups, total, err)
 	}
 	memberCtx := core.WithActor(context.Background(), core.Actor{UserID: frank.ID, Name: "frank", Role: core.RoleMember})
-	_, err = e.Svc.CreateGroup(memberCtx, core.GroupInput{Name: ptr("x")})
+	_, err = e.Identity.CreateGroup(memberCtx, identity.GroupInput{Name: ptr("x")})
 	wantKind(t, err, core.KindForbidden)
 }

@@ -204,7 +204,7 @@ func (s *Service) BeginInstance(ctx context.Context, id string, a InstanceAction
 	return in, done, nil
 }
 
-// readyInstance records that instance id came up as st reports it. An instance
+// ReadyInstance records that instance id came up as st reports it. An instance
 // that went elsewhere meanwhile (deleted, say) is the lifecycle's refusal.
 func (s *Service) ReadyInstance(ctx context.Context, id string, st InstanceStatus) (*Instance, error) {
 	var in *Instance

@@ -103,7 +103,7 @@ type LimitQueries interface {
 	ProjectContentStore
 }
 
-// checkProjectLimits refuses to add instances (and their volumes) or user
+// CheckProjectLimits refuses to add instances (and their volumes) or user
 // volumes to a project whose stored usage this month is at or above its usage
 // limit, or whose volumes would pass its buckets limit: KindConflict. It runs in
 // the transaction that adds them.

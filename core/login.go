@@ -37,7 +37,7 @@ type Login struct {
 	Notice error
 }
 
-// actorOf is the actor of u logged in from o, managing the accounts of realm
+// ActorOf is the actor of u logged in from o, managing the accounts of realm
 // (RealmHostdeck when empty): the one place an actor is made of a user.
 func ActorOf(u *User, o Origin, realm string) Actor {
 	return Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: o.Face, Source: o.Source, Realm: realm}

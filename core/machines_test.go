@@ -7,6 +7,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
 
@@ -27,7 +28,7 @@ func newPool(t *testing.T, e *testenv.Env, name string, mode, quota int, script 
 
 func newGroup(t *testing.T, e *testenv.Env, name string) *core.Group {
 	t.Helper()
-	g, err := e.Svc.CreateGroup(e.AdminCtx(), core.GroupInput{Name: &name})
+	g, err := e.Identity.CreateGroup(e.AdminCtx(), identity.GroupInput{Name: &name})
 	if err != nil {
 		t.Fatalf("create group: %v", err)
 	}

@@ -191,7 +191,7 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Cr
 	}
 	c := &Credential{ID: NewID(), UserID: in.UserID, Type: in.Type, Blob: s.Sealer.Seal([]byte(sec)), CreatedAt: s.Now().UTC()}
 	err = s.store.InTx(ctx, func(q Queries) error {
-		if _, err := managedUser(ctx, q, in.UserID); err != nil {
+		if _, err := ManagedUser(ctx, q, in.UserID); err != nil {
 			return err
 		}
 		if err := q.CreateCredential(ctx, c); err != nil {

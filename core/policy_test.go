@@ -18,6 +18,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/identity"
 	"hostdeck/core/secret"
 	"hostdeck/internal/testenv"
 	"hostdeck/store/sqlite"
@@ -110,7 +111,7 @@ func TestPasswordExpiryAndGraceLogins(t *testing.T) {
 	if _, err := login(e, "pat", "pat-new-password", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.UpdateUser(e.AdminCtx(), u.ID, core.UserInput{Password: ptr("pat-third-password")}); err != nil {
+	if _, err := e.Identity.UpdateUser(e.AdminCtx(), u.ID, identity.UserInput{Password: ptr("pat-third-password")}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = login(e, "pat", "pat-third-password", "")

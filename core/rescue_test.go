@@ -10,6 +10,7 @@ import (
 	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
+	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
 
@@ -37,7 +38,7 @@ func activeClient(t *testing.T, e *testenv.Env, name string) (*core.Server, *cor
 func rescueMember(t *testing.T, e *testenv.Env, name string) (*core.User, context.Context) {
 	t.Helper()
 	pw := "member-password-1"
-	u, err := e.Svc.CreateUser(e.AdminCtx(), core.UserInput{Name: &name, Password: &pw})
+	u, err := e.Identity.CreateUser(e.AdminCtx(), identity.UserInput{Name: &name, Password: &pw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +259,7 @@ func TestInstanceVisibility(t *testing.T) {
 	if l := visible(bctx); len(l) != 0 {
 		t.Fatalf("bob sees %d", len(l))
 	}
-	if err := e.Svc.GrantProjectRole(ctx, proj.ID, bob.ID, core.RoleMember); err != nil {
+	if err := e.Identity.GrantProjectRole(ctx, proj.ID, bob.ID, core.RoleMember); err != nil {
 		t.Fatal(err)
 	}
 	if l := visible(bctx); len(l) != 1 {

@@ -22,6 +22,7 @@ import (
 	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
 
@@ -429,7 +430,7 @@ func TestImagesAndMembers(t *testing.T) {
 	adminElid := p.activeClient(admin, "AdminLab")
 	for _, name := range []string{"alice", "bob"} {
 		pw := name + "-password-1"
-		if _, err := p.env.Svc.CreateUser(ctx, core.UserInput{Name: &name, Password: &pw}); err != nil {
+		if _, err := p.env.Identity.CreateUser(ctx, identity.UserInput{Name: &name, Password: &pw}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -619,7 +620,7 @@ func TestInstancesPages(t *testing.T) {
 
 	// A member: only the instances of her project, in her pages and her total.
 	pw := "alice-password-1"
-	alice, err := p.env.Svc.CreateUser(p.env.AdminCtx(), core.UserInput{Name: ptrTo("alice"), Password: &pw})
+	alice, err := p.env.Identity.CreateUser(p.env.AdminCtx(), identity.UserInput{Name: ptrTo("alice"), Password: &pw})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"hostdeck/api/broker"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
 
@@ -93,11 +94,11 @@ func project(tb testing.TB, env *testenv.Env, name string, mode, quota int, user
 	}
 	for _, u := range users {
 		pw := u + "-password"
-		usr, err := env.Svc.CreateUser(ctx, core.UserInput{Name: &u, Password: &pw})
+		usr, err := env.Identity.CreateUser(ctx, identity.UserInput{Name: &u, Password: &pw})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if err := env.Svc.GrantProjectRole(ctx, p.ID, usr.ID, core.RoleMember); err != nil {
+		if err := env.Identity.GrantProjectRole(ctx, p.ID, usr.ID, core.RoleMember); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"hostdeck/api/broker"
 	"hostdeck/core"
+	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
 
@@ -28,7 +29,7 @@ func FuzzBrokerLoginBodies(f *testing.F) {
 	}
 	env := testenv.NewWith(f, testenv.Options{Config: core.Config{PasswordMaxAge: 1, GraceLogins: 1}})
 	name, pw := "trs", "trs-password"
-	if _, err := env.Svc.CreateUser(env.AdminCtx(), core.UserInput{Name: &name, Password: &pw}); err != nil {
+	if _, err := env.Identity.CreateUser(env.AdminCtx(), identity.UserInput{Name: &name, Password: &pw}); err != nil {
 		f.Fatal(err)
 	}
 	h := broker.NewHandler(env.Desktop, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})

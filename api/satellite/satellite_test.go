@@ -460,7 +460,7 @@ func TestRateLimitThroughTRS(t *testing.T) {
 	pid := str(c.do("POST", "/api/project", `{"ownerId":"`+uid+`","projectName":"rated"}`).want(t, 200), "projectId")
 	c.do("POST", "/api/project/"+pid+"/limit?rate=2", "").wantEmpty(t)
 
-	srv := httptest.NewServer(trs.NewHandler(env.Desktop, env.Catalogue, trs.Options{Log: env.Log}))
+	srv := httptest.NewServer(trs.NewHandler(env.Desktop, env.Catalogue, env.Identity, trs.Options{Log: env.Log}))
 	t.Cleanup(srv.Close)
 	login := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"rate@mail.test","domain":{"id":"default"},"password":"password"}}},"scope":{"project":{"id":"` + pid + `"}}}}`
 	res, err := http.Post(srv.URL+"/v3/auth/tokens", "application/json", strings.NewReader(login))

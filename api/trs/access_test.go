@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"hostdeck/api/trs"
-	"hostdeck/core"
+	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
 
@@ -19,7 +19,7 @@ func TestMemberOnAdminRoutes(t *testing.T) {
 	const project = `{"project": {"name": "%s", "flavor_id": "0a7e5c1d-7f3b-4c2a-9d10-000000000001", "image_id": "1b8f6d2e-8a4c-4d3b-8e21-000000000001"}}`
 	pid := get(c.do("POST", "/v1/projects", fmt.Sprintf(project, "lab")).must(t, http.StatusOK).body, "project", "id").(string)
 	gname := "students"
-	g, err := env.Svc.CreateGroup(env.AdminCtx(), core.GroupInput{Name: &gname})
+	g, err := env.Identity.CreateGroup(env.AdminCtx(), identity.GroupInput{Name: &gname})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
 
@@ -23,7 +24,7 @@ func BenchmarkListServersWithOS(b *testing.B) {
 	env := testenv.New(b)
 	ctx := env.AdminCtx()
 	srv := env.Server(b, "node-1", machines)
-	alice, err := env.Svc.CreateUser(ctx, core.UserInput{Name: ptr("alice"), Password: ptr("alice-password")})
+	alice, err := env.Identity.CreateUser(ctx, identity.UserInput{Name: ptr("alice"), Password: ptr("alice-password")})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func BenchmarkListServersWithOS(b *testing.B) {
 		}
 	}
 	tok := env.Token(b, testenv.AdminUser, testenv.AdminPassword)
-	h := trs.NewHandler(env.Desktop, env.Catalogue, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := trs.NewHandler(env.Desktop, env.Catalogue, env.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	req := httptest.NewRequest("GET", "/v1/servers/?with_os_object=true", nil)
 	req.Header.Set("X-Auth-Token", tok)
 

@@ -7,6 +7,7 @@ import (
 
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
+	"hostdeck/core/identity"
 )
 
 // keystoneTime is how Keystone renders token times.
@@ -229,12 +230,12 @@ type ksUserIn struct {
 	} `json:"user"`
 }
 
-func (in ksUserIn) input() (core.UserInput, error) {
+func (in ksUserIn) input() (identity.UserInput, error) {
 	if in.User == nil {
-		return core.UserInput{}, core.Invalid("user", "a user object is required")
+		return identity.UserInput{}, core.Invalid("user", "a user object is required")
 	}
 	u := in.User
-	ui := core.UserInput{Name: u.Name, Password: u.Password, Email: u.Email, DomainID: u.DomainID, Enabled: u.Enabled}
+	ui := identity.UserInput{Name: u.Name, Password: u.Password, Email: u.Email, DomainID: u.DomainID, Enabled: u.Enabled}
 	if u.Role != nil {
 		ui.Role = (*core.Role)(u.Role)
 	}
@@ -274,7 +275,7 @@ func (f *face) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := f.svc.CreateUser(r.Context(), ui)
+	u, err := f.users.CreateUser(r.Context(), ui)
 	if err != nil {
 		return err
 	}
@@ -291,7 +292,7 @@ func optionalQuery(r *http.Request, name string) *string {
 }
 
 func (f *face) listUsers(w http.ResponseWriter, r *http.Request) error {
-	users, _, err := f.svc.ListUsers(r.Context(), core.UserFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain_id")})
+	users, _, err := f.users.ListUsers(r.Context(), core.UserFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain_id")})
 	if err != nil {
 		return err
 	}
@@ -309,7 +310,7 @@ func (f *face) writeUsers(w http.ResponseWriter, r *http.Request, users []*core.
 }
 
 func (f *face) getUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := f.svc.GetUser(r.Context(), r.PathValue("id"))
+	u, err := f.users.GetUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -326,7 +327,7 @@ func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := f.svc.UpdateUser(r.Context(), r.PathValue("id"), ui)
+	u, err := f.users.UpdateUser(r.Context(), r.PathValue("id"), ui)
 	if err != nil {
 		return err
 	}
@@ -335,7 +336,7 @@ func (f *face) updateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.DeleteUser(r.Context(), r.PathValue("id")); err != nil {
+	if err := f.users.DeleteUser(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -363,7 +364,7 @@ func (f *face) createGroup(w http.ResponseWriter, r *http.Request) error {
 	if in.Group == nil {
 		return core.Invalid("group", "a group object is required")
 	}
-	g, err := f.svc.CreateGroup(r.Context(), core.GroupInput{Name: in.Group.Name, Description: in.Group.Description, DomainID: in.Group.DomainID})
+	g, err := f.users.CreateGroup(r.Context(), identity.GroupInput{Name: in.Group.Name, Description: in.Group.Description, DomainID: in.Group.DomainID})
 	if err != nil {
 		return err
 	}
@@ -372,7 +373,7 @@ func (f *face) createGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) listGroups(w http.ResponseWriter, r *http.Request) error {
-	groups, _, err := f.svc.ListGroups(r.Context(), core.GroupFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain_id")})
+	groups, _, err := f.users.ListGroups(r.Context(), core.GroupFilter{Name: optionalQuery(r, "name"), DomainID: optionalQuery(r, "domain_id")})
 	if err != nil {
 		return err
 	}
@@ -385,7 +386,7 @@ func (f *face) listGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) listGroupUsers(w http.ResponseWriter, r *http.Request) error {
-	users, err := f.svc.GroupMembers(r.Context(), r.PathValue("g"))
+	users, err := f.users.GroupMembers(r.Context(), r.PathValue("g"))
 	if err != nil {
 		return err
 	}
@@ -393,7 +394,7 @@ func (f *face) listGroupUsers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) addGroupUser(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.AddGroupMember(r.Context(), r.PathValue("g"), r.PathValue("u")); err != nil {
+	if err := f.users.AddGroupMember(r.Context(), r.PathValue("g"), r.PathValue("u")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -401,7 +402,7 @@ func (f *face) addGroupUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) removeGroupUser(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.RemoveGroupMember(r.Context(), r.PathValue("g"), r.PathValue("u")); err != nil {
+	if err := f.users.RemoveGroupMember(r.Context(), r.PathValue("g"), r.PathValue("u")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -428,7 +429,7 @@ func (f *face) grantRole(w http.ResponseWriter, r *http.Request) error {
 	if role == "_member_" {
 		role = core.RoleMember
 	}
-	if err := f.svc.GrantProjectRole(r.Context(), r.PathValue("p"), r.PathValue("u"), role); err != nil {
+	if err := f.users.GrantProjectRole(r.Context(), r.PathValue("p"), r.PathValue("u"), role); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

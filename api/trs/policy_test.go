@@ -16,6 +16,7 @@ import (
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/identity"
 	"hostdeck/core/secret"
 	"hostdeck/internal/testenv"
 )
@@ -25,7 +26,7 @@ func startWith(t *testing.T, cfg core.Config) (*testenv.Env, *client, *testenv.C
 	t.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(t, testenv.Options{Config: cfg, Clock: clk.Now})
-	h := trs.NewHandler(env.Desktop, env.Catalogue, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := trs.NewHandler(env.Desktop, env.Catalogue, env.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return env, &client{t: t, base: srv.URL}, clk
@@ -34,7 +35,7 @@ func startWith(t *testing.T, cfg core.Config) (*testenv.Env, *client, *testenv.C
 func member(t *testing.T, env *testenv.Env, name string) *core.User {
 	t.Helper()
 	pw := name + "-password"
-	u, err := env.Svc.CreateUser(env.AdminCtx(), core.UserInput{Name: &name, Password: &pw})
+	u, err := env.Identity.CreateUser(env.AdminCtx(), identity.UserInput{Name: &name, Password: &pw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestAuthServerUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
 	pools := desktop.New(svc, downStore{env.Store}, desktop.Config{})
-	srv := httptest.NewServer(trs.NewHandler(pools, env.Catalogue, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(trs.NewHandler(pools, env.Catalogue, env.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	c := &client{t: t, base: srv.URL, token: "any-token"}
 

@@ -22,6 +22,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/catalogue"
 	"hostdeck/core/desktop"
+	"hostdeck/core/identity"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -66,6 +67,7 @@ type Options struct {
 type face struct {
 	svc     *desktop.Service
 	images  *catalogue.Service
+	users   *identity.Service
 	log     *slog.Logger
 	version string
 	license *License
@@ -73,11 +75,11 @@ type face struct {
 
 // NewHandler returns the trs face over svc. It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *desktop.Service, images *catalogue.Service, o Options) http.Handler {
+func NewHandler(svc *desktop.Service, images *catalogue.Service, users *identity.Service, o Options) http.Handler {
 	if o.Version == "" {
 		o.Version = buildVersion()
 	}
-	f := &face{svc: svc, images: images, log: httpx.Logger(o.Log), version: o.Version, license: o.License}
+	f := &face{svc: svc, images: images, users: users, log: httpx.Logger(o.Log), version: o.Version, license: o.License}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})

@@ -38,6 +38,7 @@ import (
 	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
+	"hostdeck/core/identity"
 	"hostdeck/core/secret"
 	"hostdeck/core/tenancy"
 	"hostdeck/notify"
@@ -236,6 +237,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: c.ExpiryEvery})
 	hosts := hosting.New(svc, store)
 	images := catalogue.New(svc, store)
+	users := identity.New(svc, store)
 	fleetSvc := fleet.New(svc, store, fleet.Options{ReconcileEvery: c.ReconEvery})
 	pools := desktop.New(svc, store, desktop.Config{FloatingIPPool: c.FloatingIPs})
 
@@ -273,7 +275,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{svc: svc, catalogue: images, desktop: pools, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
+	deps := faceDeps{svc: svc, catalogue: images, identity: users, desktop: pools, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -343,6 +345,7 @@ type faceDeps struct {
 	clouds    *cloud.Service
 	hosting   *hosting.Service
 	catalogue *catalogue.Service
+	identity  *identity.Service
 	desktop   *desktop.Service
 	fleet     *fleet.Service
 	tenancy   *tenancy.Service
@@ -359,7 +362,7 @@ var faces = []face{
 		return alfa.NewHandler(d.clouds, d.fleet, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
-		return trs.NewHandler(d.desktop, d.catalogue, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
+		return trs.NewHandler(d.desktop, d.catalogue, d.identity, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
 	}},
 	{broker.Face, "/broker", func(d faceDeps, prefix string) http.Handler {
 		return broker.NewHandler(d.desktop, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})

@@ -18,6 +18,7 @@ import (
 	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
+	"hostdeck/core/identity"
 	"hostdeck/core/secret"
 	"hostdeck/core/tenancy"
 	"hostdeck/notify"
@@ -52,6 +53,7 @@ type Env struct {
 	Billing   *billing.Service   // coupons
 	Hosting   *hosting.Service   // owned instances' power actions and rescue
 	Catalogue *catalogue.Service // images and flavors
+	Identity  *identity.Service  // users, groups, role grants
 	Desktop   *desktop.Service   // the remote-desktop pools
 	Store     Store
 	Sim       *sim.Sim
@@ -123,6 +125,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: time.Hour})
 	hosts := hosting.New(svc, store)
 	images := catalogue.New(svc, store)
+	users := identity.New(svc, store)
 	servers := fleet.New(svc, store, fleet.Options{ReconcileEvery: time.Hour})
 	pools := desktop.New(svc, store, o.Desktop)
 	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
@@ -142,7 +145,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Catalogue: images, Desktop: pools, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Catalogue: images, Identity: users, Desktop: pools, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.

@@ -1,0 +1,51 @@
+// Package identity owns the directory an administrator manages: users (of the
+// administrator's realm), groups and their members, and users' roles on
+// projects. Logging in, passwords, second factors and tokens are still in core
+// (login.go, auth.go, policy.go, tokens.go) while core is split.
+package identity
+
+import (
+	"context"
+
+	"hostdeck/core"
+)
+
+// Service holds the directory's use cases. It embeds core's Service for what
+// every capability shares (the clock, the audit trail, the access policy,
+// passwords) while core is split by capability.
+type Service struct {
+	*core.Service
+	store Store
+}
+
+// New returns the Service over c and st.
+func New(c *core.Service, st Store) *Service { return &Service{Service: c, store: st} }
+
+// Store is what the directory keeps and reads.
+type Store interface {
+	Queries
+	core.Transactor
+}
+
+// Queries are the store operations of the directory: users, groups and their
+// members, role grants, and the domains and projects they name.
+type Queries interface {
+	CreateUser(ctx context.Context, u *core.User) error // Conflict on a duplicate name
+	GetUser(ctx context.Context, id string) (*core.User, error)
+	ListUsers(ctx context.Context, f core.UserFilter) ([]*core.User, int, error)
+	UpdateUser(ctx context.Context, id string, u core.UserUpdate) (*core.User, error)
+	DeleteUser(ctx context.Context, id string) error
+
+	CreateGroup(ctx context.Context, g *core.Group) error
+	GetGroup(ctx context.Context, id string) (*core.Group, error)
+	ListGroups(ctx context.Context, f core.GroupFilter) ([]*core.Group, int, error)
+	AddGroupMember(ctx context.Context, groupID, userID string) error
+	RemoveGroupMember(ctx context.Context, groupID, userID string) error
+	ListGroupMembers(ctx context.Context, groupID string) ([]*core.User, error)
+
+	GrantRole(ctx context.Context, g *core.RoleGrant) error
+	ProjectRoles(ctx context.Context, projectID, userID string) ([]core.Role, error)
+	GetProject(ctx context.Context, id string) (*core.Project, error)
+	core.DomainReader // GetDomain, GetDomainByName
+	core.Recorder     // AddAudit, CreateTask
+}
