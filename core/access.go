@@ -333,10 +333,10 @@ func (s *Service) ActionsOnEach(ctx context.Context, rs []Resource) ([][]Action,
 	return out, nil
 }
 
-// projectRolesOf is the roles u holds on a project it was granted roles on:
+// ProjectRolesOf is the roles u holds on a project it was granted roles on:
 // the granted ones, and admin for an administrator, who holds it on every
 // project.
-func projectRolesOf(u *User, granted []Role) []Role {
+func ProjectRolesOf(u *User, granted []Role) []Role {
 	if u.Role == RoleAdmin && !slices.Contains(granted, RoleAdmin) {
 		granted = append(granted, RoleAdmin)
 	}

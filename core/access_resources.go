@@ -23,8 +23,8 @@ func ImageResource(im *Image) Resource {
 	return r
 }
 
-// credentialResource is userID's credential id ("" for one to create).
-func credentialResource(id, userID string) Resource {
+// CredentialResource is userID's credential id ("" for one to create).
+func CredentialResource(id, userID string) Resource {
 	return Resource{Type: ResourceCredential, ID: id, Owner: userID}
 }
 

@@ -77,7 +77,7 @@ func Wrap(kind Kind, err error, format string, args ...any) *Error {
 // TooMany returns a KindTooMany error that asks the client to retry after wait
 // (param "seconds": wait in whole seconds, rounded up).
 func TooMany(wait time.Duration, format string, args ...any) *Error {
-	e := Reasoned(KindTooMany, "", fmt.Sprintf(format, args...), "seconds", fmt.Sprint(seconds(wait)))
+	e := Reasoned(KindTooMany, "", fmt.Sprintf(format, args...), "seconds", fmt.Sprint(Seconds(wait)))
 	e.RetryAfter = wait
 	return e
 }
@@ -89,7 +89,7 @@ func ErrorRetryAfter(err error) int {
 	if !errors.As(err, &e) || e.Kind != KindTooMany {
 		return 0
 	}
-	return max(seconds(e.RetryAfter), 1)
+	return max(Seconds(e.RetryAfter), 1)
 }
 
 // Reasoned returns an *Error of the given kind with a Reason and the Params its
@@ -222,3 +222,6 @@ func IsPermanent(err error) bool {
 	}
 	return false
 }
+
+// Seconds is d rounded up to whole seconds, for messages.
+func Seconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }

@@ -146,7 +146,7 @@ func (f GroupFilter) Check() error {
 	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name))
 }
 
-func (f CredentialFilter) check() error {
+func (f CredentialFilter) Check() error {
 	return CheckFilter(FilterValue("user_id", f.UserID), FilterValue("type", f.Type))
 }
 

@@ -29,7 +29,7 @@ func brokerUser(t *testing.T, e *testenv.Env, p *desktop.Pool, name string) *cor
 // longer in progress.
 func handOut(t *testing.T, e *testenv.Env, u *core.User) (*desktop.HandOut, error) {
 	t.Helper()
-	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin(u.Name, u.Name+"-password"),
+	tk, err := requestVM(e, context.Background(), brokerLogin(u.Name, u.Name+"-password"),
 		desktop.HandOutInput{Session: desktop.SessionInput{ConnType: desktop.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func TestRequestVM(t *testing.T) {
 
 	// Another user's request, an unknown one, a wrong password, no project, quota.
 	bob := brokerUser(t, e, p, "bob")
-	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
+	tk, err := requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,18 +82,18 @@ func TestRequestVM(t *testing.T) {
 		t.Fatalf("unknown request: %v", err)
 	}
 	e.WaitTask(t, id)
-	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "nope"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
+	if _, err := requestVM(e, context.Background(), brokerLogin("bob", "nope"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
 		t.Fatalf("wrong password: %v", err)
 	}
 	newMember(t, e, "carol")
-	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("carol", "carol-password"), desktop.HandOutInput{}); core.ErrorReason(err) != desktop.ReasonNoPool {
+	if _, err := requestVM(e, context.Background(), brokerLogin("carol", "carol-password"), desktop.HandOutInput{}); core.ErrorReason(err) != desktop.ReasonNoPool {
 		t.Fatalf("no project: %v", err)
 	}
 	dave := brokerUser(t, e, p, "dave")
-	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin(dave.Name, "dave-password"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
+	if _, err := requestVM(e, context.Background(), brokerLogin(dave.Name, "dave-password"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
 		t.Fatalf("quota: %v", err)
 	}
-	if _, err := requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{Project: "nowhere"}); core.ErrorReason(err) != desktop.ReasonNoPool {
+	if _, err := requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{Project: "nowhere"}); core.ErrorReason(err) != desktop.ReasonNoPool {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 	_ = bob
@@ -160,7 +160,7 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	e.WaitTask(t, created.Tasks[0].ID)
 	alice, bob := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
 
-	tk, err := requestVM(e.Desktop, context.Background(), brokerLogin("alice", "alice-password"), desktop.HandOutInput{})
+	tk, err := requestVM(e, context.Background(), brokerLogin("alice", "alice-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	}
 
 	// The pool is empty: bob's machine is created by the task.
-	tk, err = requestVM(e.Desktop, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
+	tk, err = requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,14 +329,14 @@ func TestRequestVMErrors(t *testing.T) {
 
 	// A connection type the document does not know is refused by core, for
 	// every face that asks for a machine.
-	_, err = requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{Session: desktop.SessionInput{ConnType: "telnet"}})
+	_, err = requestVM(e, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{Session: desktop.SessionInput{ConnType: "telnet"}})
 	if core.ErrorKind(err) != core.KindInvalid || !strings.Contains(err.Error(), "conn_type") {
 		t.Fatalf("conn_type telnet: %v", err)
 	}
 
 	// The server is full (alice's broken machine holds its one place): bob's
 	// request is refused at once.
-	_, err = requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
+	_, err = requestVM(e, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	wantReason(t, err, core.KindConflict, desktop.ReasonNoInstance)
 
 	// A handed-out machine that stops, or runs without an address.
@@ -345,7 +345,7 @@ func TestRequestVMErrors(t *testing.T) {
 	if err != nil || r.Status != desktop.RequestCompleted {
 		t.Fatalf("bob: %+v, %v", r, err)
 	}
-	tk, err := requestVM(e.Desktop, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
+	tk, err := requestVM(e, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}

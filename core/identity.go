@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 )
 
@@ -138,50 +140,6 @@ func (s *Service) ResolveDomain(ctx context.Context, q DomainReader, id, name st
 	return d, err
 }
 
-// scope resolves the project a login asks for and the user's roles on it.
-func (s *Service) scope(ctx context.Context, u *User, sc ProjectScope) (*Project, []Role, error) {
-	var p *Project
-	var err error
-	what := sc.ID
-	if sc.ID != "" {
-		if ValidID(sc.ID) {
-			p, err = s.store.GetProject(ctx, sc.ID)
-		} else {
-			err = NotFound("project", sc.ID)
-		}
-	} else {
-		what = sc.Name
-		if _, err := s.ResolveDomain(ctx, s.store, sc.DomainID, sc.DomainName); err != nil {
-			return nil, nil, unauthenticatedDomain(err)
-		}
-		p, err = s.store.FindProjectByName(ctx, sc.Name)
-	}
-	if ErrorKind(err) == KindNotFound {
-		return nil, nil, Reasoned(KindUnauthenticated, ReasonProjectNotFound, "project "+what+" not found", "project_name", what)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	roles, err := s.rolesOn(ctx, p.ID, u)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(roles) == 0 {
-		return nil, nil, Reasoned(KindUnauthenticated, ReasonProjectForbidden,
-			"user "+u.Name+" has no role on project "+p.Name, "project_name", p.Name, "user_name", u.Name)
-	}
-	return p, roles, nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 func UserNotFound(id string) error {
 	return Reasoned(KindNotFound, ReasonUserNotFound, "user "+id+" not found", "user_name", id)
 }
@@ -214,4 +172,92 @@ type Domain struct {
 // one logging in (a login names its domain), may read one.
 func (s *Service) Domain(ctx context.Context, id string) (*Domain, error) {
 	return s.ResolveDomain(ctx, s.store, id, "")
+}
+
+// CredentialTOTP is the only credential type hostdeck keeps (Keystone's "totp").
+const CredentialTOTP = "totp"
+
+// Credential is a Keystone-style credential of a user. Blob is the secret sealed
+// with the service's Sealer; it is never shown, logged or hashed. LastStep is the
+// last TOTP time step accepted, so a passcode is accepted once.
+type Credential struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"user_id"`
+	Type      string    `json:"type"`
+	Blob      []byte    `json:"-"`
+	LastStep  int64     `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CredentialFilter selects credentials; nil fields do not filter.
+type CredentialFilter struct {
+	UserID *string
+	Type   *string
+	Page
+}
+
+// Kinds of token.
+const (
+	// TokenAPI is an API token: the X-Auth-Token (or Authorization: Bearer)
+	// of the trs, broker and satellite faces, Keystone's token. It lives
+	// Config.TokenTTL, may be scoped to a project, and logins that open it
+	// are held to the login policy (PasswordLogin.Strict).
+	TokenAPI = "api"
+	// TokenPanel is a hosting panel's session (the billmgr face's auth=): it
+	// lives PanelSessionIdle after its last use and PanelSessionMax at most.
+	TokenPanel = "panel"
+)
+
+// A panel session lives an hour without being used, as the panel's do, and
+// PanelSessionMax at most however it is used.
+const (
+	PanelSessionIdle = time.Hour
+	PanelSessionMax  = 12 * time.Hour
+)
+
+// DefaultTokenTTL is how long an API token lives when Config.TokenTTL is not set.
+const DefaultTokenTTL = time.Hour
+
+// Token is a session: the record of a secret a login handed out once. Only
+// the secret's SHA-256 (Hash, hex) is stored. ExpiresAt is the end of its
+// absolute lifetime; IdleTimeout, when set, ends it that long after
+// LastUsedAt, which each use then records. ProjectID, when set, scopes an API
+// token to a project; Roles are the user's roles there and Project the
+// project (filled when the token is issued, looked up or inspected; not
+// stored).
+type Token struct {
+	ID          string        `json:"id"`
+	Hash        string        `json:"-"`
+	Kind        string        `json:"kind"`
+	UserID      string        `json:"user_id"`
+	ProjectID   string        `json:"project_id,omitempty"`
+	Methods     []string      `json:"methods"`
+	IssuedAt    time.Time     `json:"issued_at"`
+	ExpiresAt   time.Time     `json:"expires_at"`
+	LastUsedAt  time.Time     `json:"last_used_at"`
+	IdleTimeout time.Duration `json:"idle_timeout,omitempty"`
+	RevokedAt   *time.Time    `json:"revoked_at,omitempty"`
+	Roles       []Role        `json:"roles,omitempty"`
+	Project     *Project      `json:"-"`
+}
+
+// TokenStore keeps tokens. Unknown ids and hashes are KindNotFound.
+type TokenStore interface {
+	// CreateToken stores t; a duplicate hash is KindConflict, an unknown user
+	// KindNotFound.
+	CreateToken(ctx context.Context, t *Token) error
+	GetTokenByHash(ctx context.Context, hash string) (*Token, error)
+	// TouchToken records a use of the token at at.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+	// RevokeToken marks the token revoked at at; revoking twice keeps the first time.
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// DeleteExpiredTokens removes tokens that expired, absolutely or idle,
+	// before before.
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+}
+
+// TokenHash is the stored form of a token secret.
+func TokenHash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
 }

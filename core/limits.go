@@ -199,9 +199,9 @@ func (l *rateLimiter) allow(projectID string, rps int, now time.Time) (time.Dura
 	return 0, true
 }
 
-// checkProjectRate applies the project's rate limit to one request made with a
+// CheckProjectRate applies the project's rate limit to one request made with a
 // token scoped to it: past the limit is KindTooMany with reason rate_limited.
-func (s *Service) checkProjectRate(ctx context.Context, projectID string) error {
+func (s *Service) CheckProjectRate(ctx context.Context, projectID string) error {
 	if projectID == "" {
 		return nil
 	}

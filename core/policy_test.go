@@ -32,14 +32,14 @@ func policyEnv(t *testing.T, cfg core.Config) (*testenv.Env, *testenv.Clock) {
 }
 
 func login(e *testenv.Env, name, password, passcode string) (*core.User, error) {
-	t, _, err := issueToken(e.Svc, context.Background(), core.PasswordLogin{UserName: name, Password: password, Passcode: passcode})
+	t, _, err := issueToken(e.Identity, context.Background(), identity.PasswordLogin{UserName: name, Password: password, Passcode: passcode})
 	if err != nil {
 		return nil, err
 	}
 	return e.Store.GetUser(context.Background(), t.UserID)
 }
 
-func wantNotice(t *testing.T, svc *core.Service, u *core.User, reason, param, value string) {
+func wantNotice(t *testing.T, svc *identity.Service, u *core.User, reason, param, value string) {
 	t.Helper()
 	n := svc.PasswordNotice(u)
 	if reason == "" {
@@ -62,8 +62,8 @@ func TestPasswordExpiryAndGraceLogins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantNotice(t, e.Svc, got, "", "", "")
-	if at := e.Svc.PasswordExpiresAt(got); at == nil || !at.Equal(got.PasswordChangedAt.Add(24*time.Hour)) {
+	wantNotice(t, e.Identity, got, "", "", "")
+	if at := e.Identity.PasswordExpiresAt(got); at == nil || !at.Equal(got.PasswordChangedAt.Add(24*time.Hour)) {
 		t.Fatalf("PasswordExpiresAt = %v, want changed+24h (%v)", at, got.PasswordChangedAt)
 	}
 
@@ -73,7 +73,7 @@ func TestPasswordExpiryAndGraceLogins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantNotice(t, e.Svc, got, core.ReasonPasswordExpiring, "seconds", "3600")
+	wantNotice(t, e.Identity, got, identity.ReasonPasswordExpiring, "seconds", "3600")
 
 	// Expired: each login uses a grace login and says how many are left.
 	c.Add(2 * time.Hour)
@@ -82,26 +82,26 @@ func TestPasswordExpiryAndGraceLogins(t *testing.T) {
 		if err != nil {
 			t.Fatalf("grace login: %v", err)
 		}
-		wantNotice(t, e.Svc, got, core.ReasonGraceLogins, "attempts", left)
+		wantNotice(t, e.Identity, got, identity.ReasonGraceLogins, "attempts", left)
 	}
 	// A wrong password uses none and is still a wrong password.
 	_, err = login(e, "pat", "wrong-password", "")
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 	_, err = login(e, "pat", pw, "")
-	wantReason(t, err, core.KindUnauthenticated, core.ReasonPasswordExpired)
+	wantReason(t, err, core.KindUnauthenticated, identity.ReasonPasswordExpired)
 	// The broker too.
-	_, _, err = issueToken(e.Svc, context.Background(), brokerLogin("pat", pw))
-	wantReason(t, err, core.KindUnauthenticated, core.ReasonPasswordExpired)
+	_, _, err = issueToken(e.Identity, context.Background(), brokerLogin("pat", pw))
+	wantReason(t, err, core.KindUnauthenticated, identity.ReasonPasswordExpired)
 
 	// The expired password may still log in to be changed; the change resets the age and the grace logins.
-	if _, err := e.Svc.ChangePassword(context.Background(), brokerLogin("pat", pw), "pat-new-password", origin); err != nil {
+	if _, err := e.Identity.ChangePassword(context.Background(), brokerLogin("pat", pw), "pat-new-password", origin); err != nil {
 		t.Fatalf("change an expired password: %v", err)
 	}
 	got, err = login(e, "pat", "pat-new-password", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantNotice(t, e.Svc, got, "", "", "")
+	wantNotice(t, e.Identity, got, "", "", "")
 	if got.GraceLoginsUsed != 0 || !got.PasswordChangedAt.Equal(c.Now().Truncate(time.Microsecond)) {
 		t.Fatalf("after change: grace %d, changed %v (now %v)", got.GraceLoginsUsed, got.PasswordChangedAt, c.Now())
 	}
@@ -121,7 +121,7 @@ func TestPasswordExpiryAndGraceLogins(t *testing.T) {
 	if got.GraceLoginsUsed != 0 {
 		t.Fatalf("grace after admin edit = %d", got.GraceLoginsUsed)
 	}
-	wantNotice(t, e.Svc, got, "", "", "")
+	wantNotice(t, e.Identity, got, "", "", "")
 }
 
 func TestPasswordExpiredWithoutGrace(t *testing.T) {
@@ -129,7 +129,7 @@ func TestPasswordExpiredWithoutGrace(t *testing.T) {
 	newMember(t, e, "quinn")
 	c.Add(time.Hour)
 	_, err := login(e, "quinn", "quinn-password", "")
-	wantReason(t, err, core.KindUnauthenticated, core.ReasonPasswordExpired)
+	wantReason(t, err, core.KindUnauthenticated, identity.ReasonPasswordExpired)
 
 	// No policy: passwords never expire.
 	e2, c2 := policyEnv(t, core.Config{})
@@ -139,7 +139,7 @@ func TestPasswordExpiredWithoutGrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e2.Svc.PasswordExpiresAt(got) != nil || e2.Svc.PasswordNotice(got) != nil {
+	if e2.Identity.PasswordExpiresAt(got) != nil || e2.Identity.PasswordNotice(got) != nil {
 		t.Fatal("a password expires without a policy")
 	}
 }
@@ -155,20 +155,20 @@ func TestTOTPLogin(t *testing.T) {
 	const sec = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 	// Only the user itself or an admin gives a user a secret; the secret is checked.
-	_, err := e.Svc.CreateCredential(memberCtx(other), core.CredentialInput{UserID: sam.ID, Type: "totp", Blob: sec})
+	_, err := e.Identity.CreateCredential(memberCtx(other), identity.CredentialInput{UserID: sam.ID, Type: "totp", Blob: sec})
 	if core.ErrorKind(err) != core.KindForbidden {
 		t.Fatalf("another member's credential: %v", err)
 	}
-	for _, bad := range []core.CredentialInput{
+	for _, bad := range []identity.CredentialInput{
 		{UserID: sam.ID, Type: "ec2", Blob: sec},
 		{UserID: sam.ID, Type: "totp", Blob: "not base32!"},
 		{UserID: sam.ID, Type: "totp", Blob: "JBSWY3DP"}, // 40 bits
 	} {
-		if _, err := e.Svc.CreateCredential(memberCtx(sam), bad); core.ErrorKind(err) != core.KindInvalid {
+		if _, err := e.Identity.CreateCredential(memberCtx(sam), bad); core.ErrorKind(err) != core.KindInvalid {
 			t.Fatalf("CreateCredential(%+v) = %v, want invalid", bad, err)
 		}
 	}
-	cred, err := e.Svc.CreateCredential(memberCtx(sam), core.CredentialInput{UserID: sam.ID, Type: "totp", Blob: strings.ToLower(sec)})
+	cred, err := e.Identity.CreateCredential(memberCtx(sam), identity.CredentialInput{UserID: sam.ID, Type: "totp", Blob: strings.ToLower(sec)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,28 +181,28 @@ func TestTOTPLogin(t *testing.T) {
 		t.Fatalf("the secret is stored in clear: %q", stored.Blob)
 	}
 	// Members list their own; admins anyone's.
-	list, err := e.Svc.ListCredentials(memberCtx(other), "", "")
+	list, err := e.Identity.ListCredentials(memberCtx(other), "", "")
 	if err != nil || len(list) != 0 {
 		t.Fatalf("tess's credentials = %v, %v", list, err)
 	}
-	if _, err := e.Svc.ListCredentials(memberCtx(other), sam.ID, ""); core.ErrorKind(err) != core.KindForbidden {
+	if _, err := e.Identity.ListCredentials(memberCtx(other), sam.ID, ""); core.ErrorKind(err) != core.KindForbidden {
 		t.Fatalf("tess lists sam's: %v", err)
 	}
-	if _, err := e.Svc.GetCredential(memberCtx(other), cred.ID); core.ErrorKind(err) != core.KindNotFound {
+	if _, err := e.Identity.GetCredential(memberCtx(other), cred.ID); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("tess gets sam's: %v", err)
 	}
-	list, err = e.Svc.ListCredentials(e.AdminCtx(), sam.ID, "totp")
+	list, err = e.Identity.ListCredentials(e.AdminCtx(), sam.ID, "totp")
 	if err != nil || len(list) != 1 || list[0].ID != cred.ID {
 		t.Fatalf("admin lists sam's = %v, %v", list, err)
 	}
 
 	// No passcode: 27's reason; a wrong one: wrong credentials.
 	_, err = login(e, "sam", "sam-password", "")
-	wantReason(t, err, core.KindUnauthenticated, core.ReasonOTPRequired)
+	wantReason(t, err, core.KindUnauthenticated, identity.ReasonOTPRequired)
 	// Nor is the second factor skipped where no passcode can be given (HTTP
 	// Basic, the panel): those logins are refused.
-	_, err = authenticate(e.Svc, context.Background(), "sam", "sam-password", "192.0.2.7")
-	wantReason(t, err, core.KindUnauthenticated, core.ReasonOTPRequired)
+	_, err = authenticate(e.Identity, context.Background(), "sam", "sam-password", "192.0.2.7")
+	wantReason(t, err, core.KindUnauthenticated, identity.ReasonOTPRequired)
 	_, err = login(e, "sam", "sam-password", "000000x")
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 	// A wrong password with no passcode is a wrong password, not "OTP required".
@@ -240,20 +240,20 @@ func TestTOTPLogin(t *testing.T) {
 	// The broker takes the passcode from the context.
 	c.Add(30 * time.Second)
 	bcode, _ := totp.GenerateCode(sec, c.Now())
-	_, _, err = issueToken(e.Svc, context.Background(), brokerLogin("sam", "sam-password"))
-	wantReason(t, err, core.KindUnauthenticated, core.ReasonOTPRequired)
-	if _, _, err := issueToken(e.Svc, context.Background(), withPasscode(brokerLogin("sam", "sam-password"), bcode)); err != nil {
+	_, _, err = issueToken(e.Identity, context.Background(), brokerLogin("sam", "sam-password"))
+	wantReason(t, err, core.KindUnauthenticated, identity.ReasonOTPRequired)
+	if _, _, err := issueToken(e.Identity, context.Background(), withPasscode(brokerLogin("sam", "sam-password"), bcode)); err != nil {
 		t.Fatalf("broker login with passcode: %v", err)
 	}
 
 	// Deleting the credential ends the second factor.
-	if err := e.Svc.DeleteCredential(memberCtx(sam), cred.ID); err != nil {
+	if err := e.Identity.DeleteCredential(memberCtx(sam), cred.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := login(e, "sam", "sam-password", ""); err != nil {
 		t.Fatalf("login after the credential is gone: %v", err)
 	}
-	if err := e.Svc.DeleteCredential(memberCtx(sam), cred.ID); core.ErrorKind(err) != core.KindNotFound {
+	if err := e.Identity.DeleteCredential(memberCtx(sam), cred.ID); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
@@ -279,7 +279,7 @@ func TestWebGuardRules(t *testing.T) {
 		if tc.ok != (err == nil) {
 			t.Fatalf("CheckWebGuard(%q) = %v, want ok=%v", tc.source, err, tc.ok)
 		}
-		if err != nil && (core.ErrorReason(err) != core.ReasonWebGuard || core.ErrorKind(err) != core.KindForbidden) {
+		if err != nil && (core.ErrorReason(err) != identity.ReasonWebGuard || core.ErrorKind(err) != core.KindForbidden) {
 			t.Fatalf("CheckWebGuard(%q) = %v, want reason web_guard", tc.source, err)
 		}
 	}
@@ -323,31 +323,31 @@ func (downStore) GetTokenByHash(context.Context, string) (*core.Token, error) {
 func TestAuthUnavailable(t *testing.T) {
 	e := testenv.New(t)
 	newMember(t, e, "uma")
-	svc := core.New(core.Deps{Store: downStore{e.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
-	_, _, err := issueToken(svc, context.Background(), core.PasswordLogin{UserName: "uma", Password: "uma-password"})
-	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
+	svc := identity.New(core.New(core.Deps{Store: downStore{e.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), downStore{e.Store})
+	_, _, err := issueToken(svc, context.Background(), identity.PasswordLogin{UserName: "uma", Password: "uma-password"})
+	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
 	_, _, err = validateToken(svc, context.Background(), "some-token")
-	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
+	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
 	_, _, err = issueToken(svc, context.Background(), brokerLogin("uma", "uma-password"))
-	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
+	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
 
 	// A real store closed under a service.
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "closed.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc = core.New(core.Deps{Store: st, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
+	svc = identity.New(core.New(core.Deps{Store: st, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), st)
 	if _, err := svc.EnsureAdmin(context.Background(), "admin", "admin-password"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := issueToken(svc, context.Background(), core.PasswordLogin{UserName: "admin", Password: "admin-password"}); err != nil {
+	if _, _, err := issueToken(svc, context.Background(), identity.PasswordLogin{UserName: "admin", Password: "admin-password"}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
-	_, _, err = issueToken(svc, context.Background(), core.PasswordLogin{UserName: "admin", Password: "admin-password"})
-	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
+	_, _, err = issueToken(svc, context.Background(), identity.PasswordLogin{UserName: "admin", Password: "admin-password"})
+	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
 	_, err = authenticate(svc, context.Background(), "admin", "admin-password", "192.0.2.1")
-	wantReason(t, err, core.KindUnavailable, core.ReasonAuthUnavailable)
+	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
 }
 
 // A login whose caller went away (the request context is cancelled) fails as a
@@ -358,13 +358,13 @@ func TestAuthCanceled(t *testing.T) {
 	newMember(t, e, "uma")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := issueToken(e.Svc, ctx, core.PasswordLogin{UserName: "uma", Password: "uma-password"})
+	_, _, err := issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: "uma", Password: "uma-password"})
 	wantReason(t, err, core.KindCanceled, "")
-	_, _, err = validateToken(e.Svc, ctx, "some-token")
+	_, _, err = validateToken(e.Identity, ctx, "some-token")
 	wantReason(t, err, core.KindCanceled, "")
-	_, err = authenticate(e.Svc, ctx, "uma", "uma-password", "192.0.2.1")
+	_, err = authenticate(e.Identity, ctx, "uma", "uma-password", "192.0.2.1")
 	wantReason(t, err, core.KindCanceled, "")
-	_, _, err = issueToken(e.Svc, ctx, brokerLogin("uma", "uma-password"))
+	_, _, err = issueToken(e.Identity, ctx, brokerLogin("uma", "uma-password"))
 	wantReason(t, err, core.KindCanceled, "")
 	if msg := core.ErrorMessage(err); msg != "the operation was canceled" {
 		t.Errorf("message %q", msg)
@@ -435,7 +435,7 @@ env > `+out+`.env
 		t.Helper()
 		e := testenv.NewWith(t, testenv.Options{Config: core.Config{PasswordChangeScript: path, PasswordChangeScriptTimeout: 300 * time.Millisecond}})
 		newMember(t, e, user)
-		_, err := e.Svc.ChangePassword(context.Background(), brokerLogin(user, old), new, origin)
+		_, err := e.Identity.ChangePassword(context.Background(), brokerLogin(user, old), new, origin)
 		// Whatever the outcome, exactly one of the passwords works.
 		_, oldErr := login(e, user, old, "")
 		_, newErr := login(e, user, new, "")
@@ -460,11 +460,11 @@ env > `+out+`.env
 		}
 	})
 	for _, tc := range []struct{ name, path, reason string }{
-		{"missing", filepath.Join(dir, "nope.sh"), core.ReasonScriptMissing},
-		{"not executable", plain, core.ReasonScriptMissing},
-		{"directory", dir, core.ReasonScriptMissing},
-		{"exit 1", failing, core.ReasonScriptFailed},
-		{"timeout", slow, core.ReasonScriptFailed},
+		{"missing", filepath.Join(dir, "nope.sh"), identity.ReasonScriptMissing},
+		{"not executable", plain, identity.ReasonScriptMissing},
+		{"directory", dir, identity.ReasonScriptMissing},
+		{"exit 1", failing, identity.ReasonScriptFailed},
+		{"timeout", slow, identity.ReasonScriptFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
@@ -481,11 +481,11 @@ env > `+out+`.env
 	t.Run("own change", func(t *testing.T) {
 		e := testenv.NewWith(t, testenv.Options{Config: core.Config{PasswordChangeScript: failing}})
 		u := newMember(t, e, "yann")
-		err := changeOwnPassword(e.Svc, context.Background(), u.ID, "yann-password", "yann-new-password")
-		wantReason(t, err, core.KindUnavailable, core.ReasonScriptFailed)
-		err = changeOwnPassword(e.Svc, context.Background(), u.ID, "wrong-password", "yann-new-password")
+		err := changeOwnPassword(e.Identity, context.Background(), u.ID, "yann-password", "yann-new-password")
+		wantReason(t, err, core.KindUnavailable, identity.ReasonScriptFailed)
+		err = changeOwnPassword(e.Identity, context.Background(), u.ID, "wrong-password", "yann-new-password")
 		wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
-		err = changeOwnPassword(e.Svc, context.Background(), "not-an-id", "yann-password", "yann-new-password")
+		err = changeOwnPassword(e.Identity, context.Background(), "not-an-id", "yann-password", "yann-new-password")
 		wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 		if _, err := login(e, "yann", "yann-password", ""); err != nil {
 			t.Fatalf("the password changed: %v", err)
@@ -496,7 +496,7 @@ env > `+out+`.env
 		os.Remove(out + ".args")
 		e := testenv.NewWith(t, testenv.Options{Config: core.Config{PasswordChangeScript: good}})
 		newMember(t, e, "xena")
-		_, err := e.Svc.ChangePassword(context.Background(), brokerLogin("xena", "xena-password"), "short", origin)
+		_, err := e.Identity.ChangePassword(context.Background(), brokerLogin("xena", "xena-password"), "short", origin)
 		if core.ErrorKind(err) != core.KindInvalid {
 			t.Fatalf("short password: %v", err)
 		}
@@ -510,7 +510,7 @@ func TestTOTPThrottle(t *testing.T) {
 	e, c := policyEnv(t, core.Config{})
 	u := newMember(t, e, "yuri")
 	const sec = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
-	if _, err := e.Svc.CreateCredential(e.AdminCtx(), core.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
+	if _, err := e.Identity.CreateCredential(e.AdminCtx(), identity.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
 		t.Fatal(err)
 	}
 	code, _ := totp.GenerateCode(sec, c.Now())
@@ -534,7 +534,7 @@ func TestTOTPThrottle(t *testing.T) {
 }
 
 // withPasscode is in with a TOTP passcode.
-func withPasscode(in core.PasswordLogin, passcode string) core.PasswordLogin {
+func withPasscode(in identity.PasswordLogin, passcode string) identity.PasswordLogin {
 	in.Passcode = passcode
 	return in
 }

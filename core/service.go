@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 )
 
@@ -31,7 +30,7 @@ type Config struct {
 	RescueImage string
 	// PasswordMaxAge is how long a password stays valid (0: it never expires);
 	// PasswordWarn is how long before expiry logins are warned; GraceLogins is
-	// how many logins an expired password still allows (core/policy.go).
+	// how many logins an expired password still allows (core/identity/policy.go).
 	PasswordMaxAge time.Duration
 	PasswordWarn   time.Duration
 	GraceLogins    int
@@ -116,16 +115,12 @@ type Service struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	Wake     func()
-	guard    *loginGuard
 	rates    rateLimiter // per-project request rate (core/limits.go)
 	// newPassword makes a random password (owner passwords, the first admin's).
 	NewPassword func() string
 	// handlers and periodic are the task kinds capability packages registered.
 	handlers map[string]TaskFunc
 	periodic []PeriodicJob
-	// dummy is the hash verified for unknown users (Service.dummyHash).
-	dummyOnce sync.Once
-	dummy     string
 }
 
 // Sealer encrypts secrets that must be recovered later (the owner password e-mailed
@@ -189,7 +184,7 @@ func New(d Deps, cfg Config) *Service {
 	return &Service{
 		store: d.Store, Runtimes: d.Runtimes, Notifier: d.Notifier, Sealer: d.Sealer,
 		Hasher: d.Hasher, Cfg: cfg, Now: d.Clock, Log: d.Log, Wake: d.Wake,
-		guard: newLoginGuard(), NewPassword: d.NewPassword,
+		NewPassword: d.NewPassword,
 	}
 }
 

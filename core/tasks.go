@@ -91,7 +91,6 @@ func (s *Service) TaskHandlers() map[string]TaskFunc {
 func (s *Service) ownTasks() map[string]TaskFunc {
 	return map[string]TaskFunc{
 		KindProjectUsage: s.runProjectUsage,
-		KindTokenSweep:   s.runTokenSweep,
 	}
 }
 
@@ -100,7 +99,6 @@ func (s *Service) ownTasks() map[string]TaskFunc {
 func (s *Service) PeriodicJobs() []PeriodicJob {
 	return append([]PeriodicJob{
 		{Kind: KindProjectUsage, Every: ProjectUsageEvery},
-		{Kind: KindTokenSweep, Every: TokenSweepEvery},
 	}, s.periodic...)
 }
 

@@ -17,6 +17,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/cloud"
 	"hostdeck/core/fleet"
+	"hostdeck/core/identity"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -38,12 +39,13 @@ type Options struct {
 type face struct {
 	svc   *cloud.Service
 	fleet *fleet.Service
+	ids   *identity.Service
 }
 
 // NewHandler returns the alfa face over svc (clients) and servers (the fleet). It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *cloud.Service, servers *fleet.Service, o Options) http.Handler {
-	f := &face{svc: svc, fleet: servers}
+func NewHandler(svc *cloud.Service, servers *fleet.Service, ids *identity.Service, o Options) http.Handler {
+	f := &face{svc: svc, fleet: servers, ids: ids}
 	rt := httpx.NewRouter(f.auth)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
@@ -127,8 +129,8 @@ func (f *face) auth(next httpx.HandlerFunc) httpx.HandlerFunc {
 		if !ok {
 			return core.Errorf(core.KindUnauthenticated, "HTTP Basic credentials are required")
 		}
-		l, err := f.svc.LoginPassword(r.Context(), core.PasswordLogin{UserName: name, Password: pass},
-			core.Origin{Face: Face, Source: httpx.RemoteIP(r)})
+		l, err := f.ids.LoginPassword(r.Context(), identity.PasswordLogin{UserName: name, Password: pass},
+			identity.Origin{Face: Face, Source: httpx.RemoteIP(r)})
 		if err != nil {
 			return err
 		}

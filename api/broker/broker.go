@@ -29,6 +29,7 @@ import (
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/identity"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -44,13 +45,14 @@ type Options struct {
 
 type face struct {
 	svc *desktop.Service
+	ids *identity.Service
 	log *slog.Logger
 }
 
 // NewHandler returns the broker face over svc, with paths relative to its mount
 // point.
-func NewHandler(svc *desktop.Service, o Options) http.Handler {
-	f := &face{svc: svc, log: httpx.Logger(o.Log)}
+func NewHandler(svc *desktop.Service, ids *identity.Service, o Options) http.Handler {
+	f := &face{svc: svc, ids: ids, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	post := http.MethodPost
 	rt.Handle(post, "/v1/request-vm", f.requestVM)
@@ -67,7 +69,7 @@ func NewHandler(svc *desktop.Service, o Options) http.Handler {
 // (rsproto.WriteError, the face's one error renderer).
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := f.svc.CheckLicense(rsproto.BaseURL(r)); err != nil {
+		if err := f.ids.CheckLicense(rsproto.BaseURL(r)); err != nil {
 			return err
 		}
 		return next(w, r)
@@ -87,8 +89,8 @@ type login struct {
 }
 
 // origin is where the request's credential comes from.
-func origin(r *http.Request) core.Origin {
-	return core.Origin{Face: Face, Source: httpx.RemoteIP(r)}
+func origin(r *http.Request) identity.Origin {
+	return identity.Origin{Face: Face, Source: httpx.RemoteIP(r)}
 }
 
 // headerToken is the token of Authorization: Bearer or X-Auth-Token.
@@ -101,8 +103,8 @@ func headerToken(r *http.Request) string {
 
 // password is the body's password credential: a strict login, as Keystone's.
 // The document's clients name the default domain "default", its id.
-func (l login) password() core.PasswordLogin {
-	in := core.PasswordLogin{UserName: l.User, Password: l.Password, DomainName: l.UserDomainName, Passcode: l.OTP, Strict: true}
+func (l login) password() identity.PasswordLogin {
+	in := identity.PasswordLogin{UserName: l.User, Password: l.Password, DomainName: l.UserDomainName, Passcode: l.OTP, Strict: true}
 	if strings.EqualFold(in.DomainName, core.DefaultDomainID) {
 		in.DomainName, in.DomainID = "", core.DefaultDomainID
 	}
@@ -124,17 +126,17 @@ func (l login) token(r *http.Request) string {
 // authenticate logs the body's credentials in: its token, else its user and
 // password, which open an API token when opens is set. It returns the request
 // acting as the user.
-func (f *face) authenticate(r *http.Request, l login, opens string) (*http.Request, *core.Login, error) {
-	var lg *core.Login
+func (f *face) authenticate(r *http.Request, l login, opens string) (*http.Request, *identity.Login, error) {
+	var lg *identity.Login
 	var err error
 	if tok := l.token(r); tok != "" {
-		lg, err = f.svc.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
+		lg, err = f.ids.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
 	} else if l.User == "" || l.Password == "" {
 		return nil, nil, core.Invalid("user", "user and password, or token, are required")
 	} else {
 		in := l.password()
 		in.Opens = opens
-		lg, err = f.svc.LoginPassword(r.Context(), in, origin(r))
+		lg, err = f.ids.LoginPassword(r.Context(), in, origin(r))
 	}
 	if err != nil {
 		return nil, nil, err
@@ -143,7 +145,7 @@ func (f *face) authenticate(r *http.Request, l login, opens string) (*http.Reque
 }
 
 // warn adds to out the password policy's warning to a password login.
-func warn(r *http.Request, out map[string]any, l *core.Login) {
+func warn(r *http.Request, out map[string]any, l *identity.Login) {
 	if l.Notice != nil {
 		out["warning"] = rsproto.WarningOf(r, l.Notice)
 	}
@@ -214,7 +216,7 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 	if tok == "" {
 		tok = headerToken(r)
 	}
-	l, err := f.svc.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
+	l, err := f.ids.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
 	if err != nil {
 		return err
 	}
@@ -290,7 +292,7 @@ func (f *face) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if body.User == "" || body.Password == "" || body.NewPassword == "" {
 		return core.Invalid("new_password", "user, password and new_password are required")
 	}
-	u, err := f.svc.ChangePassword(r.Context(), body.login.password(), body.NewPassword, origin(r))
+	u, err := f.ids.ChangePassword(r.Context(), body.login.password(), body.NewPassword, origin(r))
 	if err != nil {
 		return err
 	}

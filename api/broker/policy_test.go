@@ -17,6 +17,7 @@ import (
 	"hostdeck/api/broker"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/identity"
 	"hostdeck/core/secret"
 	"hostdeck/internal/testenv"
 )
@@ -26,7 +27,7 @@ func startWith(tb testing.TB, cfg core.Config) (*testenv.Env, string, *testenv.C
 	tb.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(tb, testenv.Options{Config: cfg, Clock: clk.Now})
-	srv := httptest.NewServer(broker.NewHandler(env.Desktop, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(broker.NewHandler(env.Desktop, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	tb.Cleanup(srv.Close)
 	return env, srv.URL, clk
 }
@@ -159,7 +160,7 @@ func TestBrokerOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	const sec = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-	if _, err := env.Svc.CreateCredential(env.AdminCtx(), core.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
+	if _, err := env.Identity.CreateCredential(env.AdminCtx(), identity.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -213,7 +214,7 @@ func TestBrokerAuthUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
 	pools := desktop.New(svc, downStore{env.Store}, desktop.Config{})
-	srv := httptest.NewServer(broker.NewHandler(pools, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(broker.NewHandler(pools, identity.New(svc, downStore{env.Store}), broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 
 	r := post(t, srv.URL+"/v1/request-vm/", loginBody("trs"))

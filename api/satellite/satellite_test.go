@@ -18,6 +18,7 @@ import (
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/identity"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
@@ -41,7 +42,7 @@ type response struct {
 func start(t *testing.T, o testenv.Options) (*testenv.Env, *client) {
 	t.Helper()
 	env := testenv.NewWith(t, o)
-	h := satellite.NewHandler(env.Tenancy, env.Billing, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := satellite.NewHandler(env.Tenancy, env.Billing, env.Identity, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/satellite/", http.StripPrefix("/satellite", h))
 	srv := httptest.NewServer(mux)
@@ -496,8 +497,8 @@ func TestRateLimitThroughTRS(t *testing.T) {
 
 	// An admin's token scoped to the project is limited on this face too: 429
 	// in the face's own shape.
-	l, err := env.Svc.LoginPassword(context.Background(), core.PasswordLogin{UserName: testenv.AdminUser, Password: testenv.AdminPassword,
-		Opens: core.TokenAPI, Scope: core.ProjectScope{ID: pid}}, testenv.Origin)
+	l, err := env.Identity.LoginPassword(context.Background(), identity.PasswordLogin{UserName: testenv.AdminUser, Password: testenv.AdminPassword,
+		Opens: core.TokenAPI, Scope: identity.ProjectScope{ID: pid}}, testenv.Origin)
 	if err != nil {
 		t.Fatal(err)
 	}

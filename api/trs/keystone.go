@@ -102,7 +102,7 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if u.Password == nil {
 		return core.Invalid("auth.identity.password.user.password", "password is required")
 	}
-	tr := core.PasswordLogin{UserID: u.ID, UserName: u.Name, Password: *u.Password, Opens: core.TokenAPI}
+	tr := identity.PasswordLogin{UserID: u.ID, UserName: u.Name, Password: *u.Password, Opens: core.TokenAPI}
 	if hasTOTP {
 		t := a.Identity.TOTP
 		if t == nil || t.User == nil || t.User.Passcode == nil || *t.User.Passcode == "" {
@@ -134,7 +134,7 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 			return core.Invalid("auth.scope", "only project scope is supported")
 		}
 	}
-	l, err := f.svc.LoginPassword(r.Context(), tr, origin(r))
+	l, err := f.users.LoginPassword(r.Context(), tr, origin(r))
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func catalog(r *http.Request) []map[string]any {
 
 // checkToken is GET (and HEAD) /v3/auth/tokens: the X-Subject-Token's body.
 func (f *face) checkToken(w http.ResponseWriter, r *http.Request) error {
-	t, u, err := f.svc.InspectToken(r.Context(), r.Header.Get("X-Subject-Token"))
+	t, u, err := f.users.InspectToken(r.Context(), r.Header.Get("X-Subject-Token"))
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (f *face) checkToken(w http.ResponseWriter, r *http.Request) error {
 
 // revokeToken is DELETE /v3/auth/tokens.
 func (f *face) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.RevokeToken(r.Context(), r.Header.Get("X-Subject-Token")); err != nil {
+	if err := f.users.RevokeToken(r.Context(), r.Header.Get("X-Subject-Token")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -244,7 +244,7 @@ func (in ksUserIn) input() (identity.UserInput, error) {
 
 // passwordExpiresAt is Keystone's password_expires_at: the time, or null.
 func (f *face) passwordExpiresAt(u *core.User) any {
-	if at := f.svc.PasswordExpiresAt(u); at != nil {
+	if at := f.users.PasswordExpiresAt(u); at != nil {
 		return at.Format(keystoneTime)
 	}
 	return nil
@@ -464,7 +464,7 @@ func (f *face) createCredential(w http.ResponseWriter, r *http.Request) error {
 		return core.Invalid("credential", "a credential object is required")
 	}
 	c := in.Credential
-	cred, err := f.svc.CreateCredential(r.Context(), core.CredentialInput{UserID: c.UserID, Type: c.Type, Blob: c.Blob})
+	cred, err := f.users.CreateCredential(r.Context(), identity.CredentialInput{UserID: c.UserID, Type: c.Type, Blob: c.Blob})
 	if err != nil {
 		return err
 	}
@@ -475,7 +475,7 @@ func (f *face) createCredential(w http.ResponseWriter, r *http.Request) error {
 // listCredentials is GET /v3/credentials: ?user_id=, ?type=; members see their own.
 func (f *face) listCredentials(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	cs, err := f.svc.ListCredentials(r.Context(), q.Get("user_id"), q.Get("type"))
+	cs, err := f.users.ListCredentials(r.Context(), q.Get("user_id"), q.Get("type"))
 	if err != nil {
 		return err
 	}
@@ -488,7 +488,7 @@ func (f *face) listCredentials(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) getCredential(w http.ResponseWriter, r *http.Request) error {
-	c, err := f.svc.GetCredential(r.Context(), r.PathValue("id"))
+	c, err := f.users.GetCredential(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -497,7 +497,7 @@ func (f *face) getCredential(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) deleteCredential(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.DeleteCredential(r.Context(), r.PathValue("id")); err != nil {
+	if err := f.users.DeleteCredential(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -527,8 +527,8 @@ func (f *face) changeOwnPassword(w http.ResponseWriter, r *http.Request) error {
 	if in.User == nil || in.User.Password == nil || in.User.OriginalPassword == nil {
 		return core.Invalid("user", "user.password and user.original_password are required")
 	}
-	login := core.PasswordLogin{UserID: r.PathValue("id"), Password: *in.User.OriginalPassword}
-	if _, err := f.svc.ChangePassword(r.Context(), login, *in.User.Password, origin(r)); err != nil {
+	login := identity.PasswordLogin{UserID: r.PathValue("id"), Password: *in.User.OriginalPassword}
+	if _, err := f.users.ChangePassword(r.Context(), login, *in.User.Password, origin(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -186,7 +186,7 @@ func TestAuthServerUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
 	pools := desktop.New(svc, downStore{env.Store}, desktop.Config{})
-	srv := httptest.NewServer(trs.NewHandler(pools, env.Catalogue, env.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(trs.NewHandler(pools, env.Catalogue, identity.New(svc, downStore{env.Store}), trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	c := &client{t: t, base: srv.URL, token: "any-token"}
 

@@ -188,7 +188,7 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 		// An ended licence stops the RS server's work; /v1/info still shows it,
 		// and Keystone (/v3) still answers.
 		if strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1/info" {
-			if err := f.svc.CheckLicense(rsproto.BaseURL(r)); err != nil {
+			if err := f.users.CheckLicense(rsproto.BaseURL(r)); err != nil {
 				return err
 			}
 		}
@@ -198,7 +198,7 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 
 // authenticate logs in with X-Auth-Token.
 func (f *face) authenticate(r *http.Request) (context.Context, error) {
-	l, err := f.svc.LoginToken(r.Context(), core.TokenAPI, r.Header.Get("X-Auth-Token"), origin(r))
+	l, err := f.users.LoginToken(r.Context(), core.TokenAPI, r.Header.Get("X-Auth-Token"), origin(r))
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +207,8 @@ func (f *face) authenticate(r *http.Request) (context.Context, error) {
 }
 
 // origin is where the request's credential comes from.
-func origin(r *http.Request) core.Origin {
-	return core.Origin{Face: Face, Source: httpx.RemoteIP(r)}
+func origin(r *http.Request) identity.Origin {
+	return identity.Origin{Face: Face, Source: httpx.RemoteIP(r)}
 }
 
 // auth is the validated token of the request and its user.

@@ -78,7 +78,7 @@ type serveConfig struct {
 	ReconEvery  time.Duration
 	HashMemKiB  uint
 	LogLevel    string
-	// Password policy (core/policy.go).
+	// Password policy (core/identity/policy.go).
 	PasswordMaxAge time.Duration
 	PasswordWarn   time.Duration
 	GraceLogins    int
@@ -244,7 +244,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if _, err := hosts.SeedRescueImages(ctx); err != nil {
 		return fmt.Errorf("seed rescue images: %w", err)
 	}
-	generated, err := svc.EnsureAdmin(ctx, env("HOSTDECK_ADMIN_USER", "admin"), os.Getenv("HOSTDECK_ADMIN_PASSWORD"))
+	generated, err := users.EnsureAdmin(ctx, env("HOSTDECK_ADMIN_USER", "admin"), os.Getenv("HOSTDECK_ADMIN_PASSWORD"))
 	if err != nil {
 		return fmt.Errorf("create admin: %w", err)
 	}
@@ -275,7 +275,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{svc: svc, catalogue: images, identity: users, desktop: pools, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
+	deps := faceDeps{svc: svc, catalogue: images, identity: users, desktop: pools, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store, users), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -359,19 +359,19 @@ type faceDeps struct {
 // name them: adding a face is adding its line here.
 var faces = []face{
 	{alfa.Face, "/alfa", func(d faceDeps, prefix string) http.Handler {
-		return alfa.NewHandler(d.clouds, d.fleet, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return alfa.NewHandler(d.clouds, d.fleet, d.identity, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
 		return trs.NewHandler(d.desktop, d.catalogue, d.identity, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
 	}},
 	{broker.Face, "/broker", func(d faceDeps, prefix string) http.Handler {
-		return broker.NewHandler(d.desktop, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return broker.NewHandler(d.desktop, d.identity, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
-		return satellite.NewHandler(d.tenancy, d.billing, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return satellite.NewHandler(d.tenancy, d.billing, d.identity, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
-		return billmgr.NewHandler(d.hosting, d.catalogue, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return billmgr.NewHandler(d.hosting, d.catalogue, d.identity, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 }
 

@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"hostdeck/core"
+	"hostdeck/core/identity"
 	"maps"
 	"net/mail"
 	"strings"
@@ -322,7 +323,7 @@ func (s *Service) SetOwnerPassword(ctx context.Context, id, password string) (*c
 	if err := s.Check(ctx, core.ActionClientEdit, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
-	if err := core.CheckPassword(password); err != nil {
+	if err := identity.CheckPassword(password); err != nil {
 		return nil, err
 	}
 	return s.clientAction(ctx, id, KindClientOwnerPassword, "client.owner_password", clientPayload{ClientID: id},

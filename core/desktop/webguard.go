@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hostdeck/core"
+	"hostdeck/core/identity"
 	"net/netip"
 	"strings"
 )
@@ -72,7 +73,7 @@ func CheckWebGuard(p *Pool, source string) error {
 			}
 		}
 	}
-	return core.Reasoned(core.KindForbidden, core.ReasonWebGuard,
+	return core.Reasoned(core.KindForbidden, identity.ReasonWebGuard,
 		fmt.Sprintf("requests from %s are not allowed for project %s", source, p.Name),
 		"project_name", p.Name, "ip_address", source)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"hostdeck/core"
+	"hostdeck/core/identity"
 )
 
 // Service holds the use cases of tenancy. It embeds core's Service for the
@@ -11,10 +12,13 @@ import (
 type Service struct {
 	*core.Service
 	store Store
+	ids   *identity.Service // customers' passwords
 }
 
 // New returns tenancy's Service over c, keeping its records in st.
-func New(c *core.Service, st Store) *Service { return &Service{Service: c, store: st} }
+func New(c *core.Service, st Store, ids *identity.Service) *Service {
+	return &Service{Service: c, store: st, ids: ids}
+}
 
 // change runs fn in one transaction and wakes the task runner after the commit.
 func (s *Service) change(ctx context.Context, fn func(q Queries) error) error {

@@ -138,14 +138,14 @@ func NewWith(t testing.TB, o Options) *Env {
 	go func() { runner.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	if _, err := svc.EnsureAdmin(context.Background(), AdminUser, AdminPassword); err != nil {
+	if _, err := users.EnsureAdmin(context.Background(), AdminUser, AdminPassword); err != nil {
 		t.Fatalf("ensure admin: %v", err)
 	}
 	admin, err := store.GetUserByName(context.Background(), AdminUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Catalogue: images, Identity: users, Desktop: pools, Fleet: servers, Tenancy: tenancy.New(svc, store), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Catalogue: images, Identity: users, Desktop: pools, Fleet: servers, Tenancy: tenancy.New(svc, store, users), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.
@@ -165,13 +165,13 @@ func (e *Env) AdminCtx() context.Context {
 }
 
 // Origin is where the tests' logins come from.
-var Origin = core.Origin{Face: "test", Source: "127.0.0.1"}
+var Origin = identity.Origin{Face: "test", Source: "127.0.0.1"}
 
 // Token logs name in with password, opening an API token, and returns the
 // token's secret.
 func (e *Env) Token(t testing.TB, name, password string) string {
 	t.Helper()
-	l, err := e.Svc.LoginPassword(context.Background(), core.PasswordLogin{UserName: name, Password: password, Opens: core.TokenAPI}, Origin)
+	l, err := e.Identity.LoginPassword(context.Background(), identity.PasswordLogin{UserName: name, Password: password, Opens: core.TokenAPI}, Origin)
 	if err != nil {
 		t.Fatalf("log %s in: %v", name, err)
 	}

@@ -1,4 +1,4 @@
-package core
+package identity
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"hostdeck/core"
 	"os"
 	"os/exec"
 	"strconv"
@@ -41,16 +42,16 @@ const (
 // credentials, …), a cancellation (KindCanceled: the client went away, the
 // server is fine) and errors that already carry a reason pass unchanged.
 func authStoreErr(err error) error {
-	if err == nil || ErrorReason(err) != "" {
+	if err == nil || core.ErrorReason(err) != "" {
 		return err
 	}
-	switch ErrorKind(err) {
-	case KindInternal, KindUnavailable:
-		return &Error{Kind: KindUnavailable, Reason: ReasonAuthUnavailable,
+	switch core.ErrorKind(err) {
+	case core.KindInternal, core.KindUnavailable:
+		return &core.Error{Kind: core.KindUnavailable, Reason: ReasonAuthUnavailable,
 			Message: "the authentication server is not available", Err: err}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Kind: KindUnavailable, Reason: ReasonAuthUnavailable,
+		return &core.Error{Kind: core.KindUnavailable, Reason: ReasonAuthUnavailable,
 			Message: "the authentication server is not available", Err: err}
 	}
 	return err
@@ -60,7 +61,7 @@ func authStoreErr(err error) error {
 
 // PasswordExpiresAt is when u's password expires under the configured policy,
 // or nil when passwords never expire.
-func (s *Service) PasswordExpiresAt(u *User) *time.Time {
+func (s *Service) PasswordExpiresAt(u *core.User) *time.Time {
 	if s.Cfg.PasswordMaxAge <= 0 {
 		return nil
 	}
@@ -73,7 +74,7 @@ func (s *Service) PasswordExpiresAt(u *User) *time.Time {
 // count after it) or, none left, is KindUnauthenticated with reason
 // password_expired. A login to change the password is not checked: it is
 // how an expired password gets out (ChangePassword).
-func (s *Service) checkPasswordAge(ctx context.Context, q Queries, u *User) error {
+func (s *Service) checkPasswordAge(ctx context.Context, q Queries, u *core.User) error {
 	exp := s.PasswordExpiresAt(u)
 	if exp == nil || s.Now().Before(*exp) {
 		return nil
@@ -84,11 +85,11 @@ func (s *Service) checkPasswordAge(ctx context.Context, q Queries, u *User) erro
 			u.GraceLoginsUsed = used
 			return s.Audit(ctx, q, "user.grace_login", "user", u.ID, map[string]string{"grace_logins_used": strconv.Itoa(used)})
 		}
-		if ErrorKind(err) != KindConflict {
+		if core.ErrorKind(err) != core.KindConflict {
 			return authStoreErr(err)
 		}
 	}
-	return Reasoned(KindUnauthenticated, ReasonPasswordExpired,
+	return core.Reasoned(core.KindUnauthenticated, ReasonPasswordExpired,
 		"the password of user "+u.Name+" has expired and must be changed", "user_name", u.Name)
 }
 
@@ -97,7 +98,7 @@ func (s *Service) checkPasswordAge(ctx context.Context, q Queries, u *User) erro
 // expired, reason password_expiring (param "seconds" until expiry) within
 // Config.PasswordWarn of expiry. It is a warning to show with the answer, not a
 // failure. u must be read after the login (its grace count is then current).
-func (s *Service) PasswordNotice(u *User) error {
+func (s *Service) PasswordNotice(u *core.User) error {
 	exp := s.PasswordExpiresAt(u)
 	if exp == nil {
 		return nil
@@ -105,12 +106,12 @@ func (s *Service) PasswordNotice(u *User) error {
 	now := s.Now()
 	if !now.Before(*exp) {
 		left := max(s.Cfg.GraceLogins-u.GraceLoginsUsed, 0)
-		return Reasoned(KindUnauthenticated, ReasonGraceLogins,
+		return core.Reasoned(core.KindUnauthenticated, ReasonGraceLogins,
 			fmt.Sprintf("the password has expired; %d grace logins remain", left), "attempts", strconv.Itoa(left))
 	}
 	if left := exp.Sub(now); s.Cfg.PasswordWarn > 0 && left <= s.Cfg.PasswordWarn {
 		secs := int64((left + time.Second - 1) / time.Second) // rounded up: never "0 seconds" before expiry
-		return Reasoned(KindUnauthenticated, ReasonPasswordExpiring,
+		return core.Reasoned(core.KindUnauthenticated, ReasonPasswordExpiring,
 			fmt.Sprintf("the password expires in %d seconds and needs to be changed", secs), "seconds", strconv.FormatInt(secs, 10))
 	}
 	return nil
@@ -118,33 +119,11 @@ func (s *Service) PasswordNotice(u *User) error {
 
 // --- TOTP credentials ---
 
-// CredentialTOTP is the only credential type hostdeck keeps (Keystone's "totp").
-const CredentialTOTP = "totp"
-
 // TOTP parameters: RFC 6238 defaults, as Keystone uses them.
 const (
 	totpPeriod = 30
 	totpSkew   = 1 // steps accepted either side of now
 )
-
-// Credential is a Keystone-style credential of a user. Blob is the secret sealed
-// with the service's Sealer; it is never shown, logged or hashed. LastStep is the
-// last TOTP time step accepted, so a passcode is accepted once.
-type Credential struct {
-	ID        string    `json:"id"`
-	UserID    string    `json:"user_id"`
-	Type      string    `json:"type"`
-	Blob      []byte    `json:"-"`
-	LastStep  int64     `json:"-"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// CredentialFilter selects credentials; nil fields do not filter.
-type CredentialFilter struct {
-	UserID *string
-	Type   *string
-	Page
-}
 
 // CredentialInput creates a credential: Blob is the base32 TOTP secret.
 type CredentialInput struct {
@@ -160,38 +139,38 @@ func normTOTPSecret(blob string) (string, error) {
 	sec = strings.TrimRight(sec, "=")
 	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(sec)
 	if err != nil || len(raw) < 10 || len(raw) > 128 {
-		return "", Invalid("blob", "blob must be a base32 TOTP secret of 16 to 204 characters")
+		return "", core.Invalid("blob", "blob must be a base32 TOTP secret of 16 to 204 characters")
 	}
 	return sec, nil
 }
 
 func credentialNotFound(id string) error {
-	return Reasoned(KindNotFound, "credential_not_found", "credential "+id+" not found", "credential_id", id)
+	return core.Reasoned(core.KindNotFound, "credential_not_found", "credential "+id+" not found", "credential_id", id)
 }
 
 // CreateCredential gives a user a TOTP secret (admins, or the user itself).
 // From then on the user's logins need a passcode. The secret is sealed; an
 // unknown user is KindNotFound, a bad type or secret KindInvalid.
-func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Credential, error) {
+func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*core.Credential, error) {
 	if in.UserID == "" {
-		return nil, Invalid("user_id", "user_id is required")
+		return nil, core.Invalid("user_id", "user_id is required")
 	}
-	if err := s.Check(ctx, ActionCredentialCreate, credentialResource("", in.UserID)); err != nil {
+	if err := s.Check(ctx, core.ActionCredentialCreate, core.CredentialResource("", in.UserID)); err != nil {
 		return nil, err
 	}
-	if in.Type != CredentialTOTP {
-		return nil, Invalid("type", "only %q credentials are supported", CredentialTOTP)
+	if in.Type != core.CredentialTOTP {
+		return nil, core.Invalid("type", "only %q credentials are supported", core.CredentialTOTP)
 	}
 	sec, err := normTOTPSecret(in.Blob)
 	if err != nil {
 		return nil, err
 	}
 	if s.Sealer == nil {
-		return nil, Errorf(KindInternal, "no secret box is configured")
+		return nil, core.Errorf(core.KindInternal, "no secret box is configured")
 	}
-	c := &Credential{ID: NewID(), UserID: in.UserID, Type: in.Type, Blob: s.Sealer.Seal([]byte(sec)), CreatedAt: s.Now().UTC()}
-	err = s.store.InTx(ctx, func(q Queries) error {
-		if _, err := ManagedUser(ctx, q, in.UserID); err != nil {
+	c := &core.Credential{ID: core.NewID(), UserID: in.UserID, Type: in.Type, Blob: s.Sealer.Seal([]byte(sec)), CreatedAt: s.Now().UTC()}
+	err = core.InTx(ctx, s.store, func(q Queries) error {
+		if _, err := core.ManagedUser(ctx, q, in.UserID); err != nil {
 			return err
 		}
 		if err := q.CreateCredential(ctx, c); err != nil {
@@ -207,25 +186,25 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*Cr
 
 // ListCredentials lists credentials: admins anyone's (userID "" is everyone's),
 // members only their own.
-func (s *Service) ListCredentials(ctx context.Context, userID, typ string) ([]*Credential, error) {
-	if err := (CredentialFilter{UserID: &userID, Type: &typ}).check(); err != nil {
+func (s *Service) ListCredentials(ctx context.Context, userID, typ string) ([]*core.Credential, error) {
+	if err := (core.CredentialFilter{UserID: &userID, Type: &typ}).Check(); err != nil {
 		return nil, err
 	}
 	p, err := s.Permissions(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if userID == "" && !p.Can(ActionCredentialView, Resource{Type: ResourceCredential}) {
-		userID = ActorFrom(ctx).UserID // a member's list is its own
+	if userID == "" && !p.Can(core.ActionCredentialView, core.Resource{Type: core.ResourceCredential}) {
+		userID = core.ActorFrom(ctx).UserID // a member's list is its own
 	}
-	r := Resource{Type: ResourceCredential} // every user's
+	r := core.Resource{Type: core.ResourceCredential} // every user's
 	if userID != "" {
-		r = credentialResource("", userID)
+		r = core.CredentialResource("", userID)
 	}
-	if err := p.Check(ActionCredentialView, r); err != nil {
+	if err := p.Check(core.ActionCredentialView, r); err != nil {
 		return nil, err
 	}
-	var f CredentialFilter
+	var f core.CredentialFilter
 	if userID != "" {
 		f.UserID = &userID
 	}
@@ -238,18 +217,18 @@ func (s *Service) ListCredentials(ctx context.Context, userID, typ string) ([]*C
 }
 
 // GetCredential returns a credential to its user or an admin.
-func (s *Service) GetCredential(ctx context.Context, id string) (*Credential, error) {
-	if !ValidID(id) {
+func (s *Service) GetCredential(ctx context.Context, id string) (*core.Credential, error) {
+	if !core.ValidID(id) {
 		return nil, credentialNotFound(id)
 	}
 	c, err := s.store.GetCredential(ctx, id)
-	if ErrorKind(err) == KindNotFound {
+	if core.ErrorKind(err) == core.KindNotFound {
 		return nil, credentialNotFound(id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Check(ctx, ActionCredentialView, credentialResource(c.ID, c.UserID)); err != nil {
+	if err := s.Check(ctx, core.ActionCredentialView, core.CredentialResource(c.ID, c.UserID)); err != nil {
 		return nil, credentialNotFound(id)
 	}
 	return c, nil
@@ -261,12 +240,12 @@ func (s *Service) DeleteCredential(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Check(ctx, ActionCredentialDelete, credentialResource(c.ID, c.UserID)); err != nil {
+	if err := s.Check(ctx, core.ActionCredentialDelete, core.CredentialResource(c.ID, c.UserID)); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(q Queries) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		if err := q.DeleteCredential(ctx, id); err != nil {
-			if ErrorKind(err) == KindNotFound {
+			if core.ErrorKind(err) == core.KindNotFound {
 				return credentialNotFound(id)
 			}
 			return err
@@ -301,8 +280,8 @@ func totpMatch(secret, passcode string, now time.Time) (int64, bool) {
 // replayed: reason invalid_credentials). Wrong passcodes are throttled per user
 // as wrong passwords are per address, since the password was right and does not
 // count; used reports whether a passcode was checked.
-func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source string) (used bool, err error) {
-	cs, _, err := s.store.ListCredentials(ctx, CredentialFilter{UserID: &u.ID, Type: Ptr(CredentialTOTP), Page: Page{Limit: 100}})
+func (s *Service) checkPasscode(ctx context.Context, u *core.User, passcode, source string) (used bool, err error) {
+	cs, _, err := s.store.ListCredentials(ctx, core.CredentialFilter{UserID: &u.ID, Type: core.Ptr(core.CredentialTOTP), Page: core.Page{Limit: 100}})
 	if err != nil {
 		return false, authStoreErr(err)
 	}
@@ -310,7 +289,7 @@ func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source s
 		return false, nil
 	}
 	if passcode == "" {
-		return false, Reasoned(KindUnauthenticated, ReasonOTPRequired, "a one-time passcode is required", "user_name", u.Name)
+		return false, core.Reasoned(core.KindUnauthenticated, ReasonOTPRequired, "a one-time passcode is required", "user_name", u.Name)
 	}
 	now := s.Now()
 	throttle := "otp\x00" + u.ID
@@ -321,7 +300,7 @@ func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source s
 		}
 	}
 	if wait > 0 {
-		return false, TooMany(wait, "too many wrong passcodes; retry in %d s", seconds(wait))
+		return false, core.TooMany(wait, "too many wrong passcodes; retry in %d s", core.Seconds(wait))
 	}
 	ok, err := s.matchPasscode(ctx, cs, passcode, now)
 	if err != nil {
@@ -332,24 +311,24 @@ func (s *Service) checkPasscode(ctx context.Context, u *User, passcode, source s
 	if ok {
 		return true, nil
 	}
-	s.Log.Warn("login failed: wrong passcode", "user", LogText(u.Name), "source", source, "failures", n)
-	return false, Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "the user name, password or passcode is wrong", "user_name", u.Name)
+	s.Log.Warn("login failed: wrong passcode", "user", core.LogText(u.Name), "source", source, "failures", n)
+	return false, core.Reasoned(core.KindUnauthenticated, core.ReasonInvalidCredentials, "the user name, password or passcode is wrong", "user_name", u.Name)
 }
 
 // matchPasscode reports whether passcode is current for one of the
 // credentials and not used before, and records its time step.
-func (s *Service) matchPasscode(ctx context.Context, cs []*Credential, passcode string, now time.Time) (bool, error) {
+func (s *Service) matchPasscode(ctx context.Context, cs []*core.Credential, passcode string, now time.Time) (bool, error) {
 	for _, c := range cs {
 		sec, err := s.Sealer.Open(c.Blob)
 		if err != nil {
-			return false, Wrap(KindInternal, err, "open credential %s", c.ID)
+			return false, core.Wrap(core.KindInternal, err, "open credential %s", c.ID)
 		}
 		step, ok := totpMatch(string(sec), passcode, now)
 		if !ok {
 			continue
 		}
 		err = s.store.AdvanceCredentialStep(ctx, c.ID, step)
-		if ErrorKind(err) == KindConflict {
+		if core.ErrorKind(err) == core.KindConflict {
 			return false, nil // a replayed passcode
 		}
 		if err != nil {
@@ -369,7 +348,7 @@ const ReasonLicenseExpired = "license_expired"
 // reason license_expired, param cloud_url: the address the client used).
 func (s *Service) CheckLicense(cloudURL string) error {
 	if exp := s.Cfg.LicenseExpiresAt; !exp.IsZero() && !s.Now().Before(exp) {
-		return Reasoned(KindForbidden, ReasonLicenseExpired,
+		return core.Reasoned(core.KindForbidden, ReasonLicenseExpired,
 			"the licence of "+cloudURL+" ended on "+exp.UTC().Format(time.DateOnly), "cloud_url", cloudURL)
 	}
 	return nil
@@ -390,7 +369,7 @@ func (s *Service) runPasswordScript(ctx context.Context, user, password string) 
 	fi, err := os.Stat(path)
 	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 		s.Log.Error("password change script is not usable", "path", path, "err", err)
-		return Reasoned(KindUnavailable, ReasonScriptMissing, "the password change script is missing or not executable")
+		return core.Reasoned(core.KindUnavailable, ReasonScriptMissing, "the password change script is missing or not executable")
 	}
 	timeout := s.Cfg.PasswordChangeScriptTimeout
 	if timeout <= 0 {
@@ -407,7 +386,7 @@ func (s *Service) runPasswordScript(ctx context.Context, user, password string) 
 		return nil
 	case errors.Is(err, exec.ErrNotFound), errors.Is(err, os.ErrPermission):
 		s.Log.Error("password change script cannot run", "path", path, "err", err)
-		return Reasoned(KindUnavailable, ReasonScriptMissing, "the password change script is missing or not executable")
+		return core.Reasoned(core.KindUnavailable, ReasonScriptMissing, "the password change script is missing or not executable")
 	}
 	var ee *exec.ExitError
 	if ctx.Err() != nil {
@@ -417,7 +396,7 @@ func (s *Service) runPasswordScript(ctx context.Context, user, password string) 
 	} else {
 		s.Log.Error("password change script failed", "path", path, "user", user, "err", err)
 	}
-	return Reasoned(KindUnavailable, ReasonScriptFailed, "the password change script failed; the password is unchanged")
+	return core.Reasoned(core.KindUnavailable, ReasonScriptFailed, "the password change script failed; the password is unchanged")
 }
 
 // ChangePassword is a user changing its own password: it logs in with in as
@@ -428,7 +407,7 @@ func (s *Service) runPasswordScript(ctx context.Context, user, password string) 
 // again, and every token the old password opened ends. Keystone's
 // own-password change needs no token so that an expired password can be
 // changed; the broker's is a strict login.
-func (s *Service) ChangePassword(ctx context.Context, in PasswordLogin, newPassword string, o Origin) (*User, error) {
+func (s *Service) ChangePassword(ctx context.Context, in PasswordLogin, newPassword string, o Origin) (*core.User, error) {
 	in.Opens, in.Scope = "", ProjectScope{}
 	l, err := s.loginPassword(ctx, in, o, true)
 	if err != nil {
@@ -443,7 +422,7 @@ func (s *Service) ChangePassword(ctx context.Context, in PasswordLogin, newPassw
 			return nil, err
 		}
 	}
-	if err := s.storePassword(WithActor(ctx, l.Actor), l.User.ID, up); err != nil {
+	if err := s.storePassword(core.WithActor(ctx, l.Actor), l.User.ID, up); err != nil {
 		return nil, err
 	}
 	return l.User, nil

@@ -1,9 +1,10 @@
-package core
+package identity
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"hostdeck/core"
 	"strings"
 	"time"
 	"unicode"
@@ -22,13 +23,13 @@ func verifiedKey(hash, password string) [32]byte {
 // computed. An unknown or disabled user costs the same work as a wrong
 // password, so the answer's timing does not tell which names exist. Logins
 // reach it through LoginPassword (login.go).
-func (s *Service) checkPassword(ctx context.Context, name, password, source string) (*User, error) {
+func (s *Service) checkPassword(ctx context.Context, name, password, source string) (*core.User, error) {
 	now := s.Now()
 	account := throttleKey(name)
-	var u *User
-	if CheckName("name", name, MaxNameLen) == nil {
+	var u *core.User
+	if core.CheckName("name", name, core.MaxNameLen) == nil {
 		var err error
-		if u, err = s.store.GetUserByName(ctx, name); err != nil && ErrorKind(err) != KindNotFound {
+		if u, err = s.store.GetUserByName(ctx, name); err != nil && core.ErrorKind(err) != core.KindNotFound {
 			return nil, authStoreErr(err)
 		}
 	}
@@ -50,17 +51,17 @@ func (s *Service) checkPassword(ctx context.Context, name, password, source stri
 	var err error
 	switch {
 	case adm.wait > 0:
-		return nil, TooMany(adm.wait, "too many failed logins; retry in %d s", seconds(adm.wait))
+		return nil, core.TooMany(adm.wait, "too many failed logins; retry in %d s", core.Seconds(adm.wait))
 	case adm.known:
 		return u, nil
 	case adm.lead:
 		ok, err = s.Hasher.Verify(password, hash)
 		if err != nil {
-			err = Wrap(KindInternal, err, "verify password")
+			err = core.Wrap(core.KindInternal, err, "verify password")
 		}
 		n := s.guard.finish(source, account, key, adm.flight, ok, err, s.Now())
 		if err == nil && (!ok || u == nil) {
-			s.Log.Warn("login failed", "user", LogText(name), "source", source, "failures", n)
+			s.Log.Warn("login failed", "user", core.LogText(name), "source", source, "failures", n)
 		}
 	default:
 		ok, err = adm.flight.wait(ctx)
@@ -69,7 +70,7 @@ func (s *Service) checkPassword(ctx context.Context, name, password, source stri
 		return nil, err
 	}
 	if !ok || u == nil {
-		return nil, Errorf(KindUnauthenticated, "wrong user name or password")
+		return nil, core.Errorf(core.KindUnauthenticated, "wrong user name or password")
 	}
 	return u, nil
 }
@@ -77,7 +78,7 @@ func (s *Service) checkPassword(ctx context.Context, name, password, source stri
 // throttleKey is the login guard's key of an account name: the name, or its
 // hash when it is too long to keep.
 func throttleKey(name string) string {
-	if len(name) <= MaxNameLen {
+	if len(name) <= core.MaxNameLen {
 		return name
 	}
 	h := sha256.Sum256([]byte(name))
@@ -97,9 +98,6 @@ func (s *Service) dummyHash() string {
 	return s.dummy
 }
 
-// seconds is d rounded up to whole seconds, for messages.
-func seconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
-
 // EnsureAdmin creates the admin account on first start. With an empty password it
 // generates one and returns it (to be printed once); an existing account is never
 // changed.
@@ -109,27 +107,27 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 	}
 	if _, err := s.store.GetUserByName(ctx, name); err == nil {
 		return "", nil
-	} else if ErrorKind(err) != KindNotFound {
+	} else if core.ErrorKind(err) != core.KindNotFound {
 		return "", err
 	}
-	if err := CheckName("name", name, MaxNameLen); err != nil {
+	if err := core.CheckName("name", name, core.MaxNameLen); err != nil {
 		return "", err
 	}
 	if password == "" {
 		password = s.NewPassword()
 		generated = password
 	}
-	u := &User{ID: NewID(), Name: name, Role: RoleAdmin, Realm: RealmHostdeck}
+	u := &core.User{ID: core.NewID(), Name: name, Role: core.RoleAdmin, Realm: core.RealmHostdeck}
 	if err := s.SetNewPassword(u, password); err != nil {
 		return "", err
 	}
-	err = s.store.InTx(ctx, func(q Queries) error {
+	err = core.InTx(ctx, s.store, func(q Queries) error {
 		if err := q.CreateUser(ctx, u); err != nil {
 			return err
 		}
 		return s.Audit(ctx, q, "user.create", "user", u.ID, map[string]string{"name": name})
 	})
-	if ErrorKind(err) == KindConflict { // another replica created it first
+	if core.ErrorKind(err) == core.KindConflict { // another replica created it first
 		return "", nil
 	}
 	return generated, err
@@ -141,7 +139,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 // administrator's act (user.password), even on one's own account: a user
 // changes its own with ChangePassword.
 func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
-	if err := s.Check(ctx, ActionUserPassword, UserResource(userID)); err != nil {
+	if err := s.Check(ctx, core.ActionUserPassword, core.UserResource(userID)); err != nil {
 		return err
 	}
 	up, err := s.passwordUpdate(password)
@@ -162,12 +160,12 @@ const (
 func CheckPassword(password string) error {
 	switch n := utf8.RuneCountInString(password); {
 	case n < MinPasswordLen:
-		return Invalid("password", "password must be at least %d characters", MinPasswordLen)
+		return core.Invalid("password", "password must be at least %d characters", MinPasswordLen)
 	case n > MaxPasswordLen:
-		return Invalid("password", "password must be at most %d characters", MaxPasswordLen)
+		return core.Invalid("password", "password must be at most %d characters", MaxPasswordLen)
 	}
 	if !utf8.ValidString(password) || strings.IndexFunc(password, unicode.IsControl) >= 0 {
-		return Invalid("password", "password must be text without control characters")
+		return core.Invalid("password", "password must be text without control characters")
 	}
 	return nil
 }
@@ -175,27 +173,27 @@ func CheckPassword(password string) error {
 // passwordUpdate checks a new password against the policy and hashes it, as
 // the update that stores it: the hash, the time of the change (tokens issued
 // before it are refused from then on: lookupToken) and the grace logins reset.
-func (s *Service) passwordUpdate(password string) (UserUpdate, error) {
+func (s *Service) passwordUpdate(password string) (core.UserUpdate, error) {
 	if err := CheckPassword(password); err != nil {
-		return UserUpdate{}, err
+		return core.UserUpdate{}, err
 	}
 	hash, err := s.Hasher.Hash(password)
 	if err != nil {
-		return UserUpdate{}, Wrap(KindInternal, err, "hash password")
+		return core.UserUpdate{}, core.Wrap(core.KindInternal, err, "hash password")
 	}
-	return UserUpdate{PasswordHash: &hash, PasswordChangedAt: Ptr(s.Now().UTC()), GraceLoginsUsed: Ptr(0)}, nil
+	return core.UserUpdate{PasswordHash: &hash, PasswordChangedAt: core.Ptr(s.Now().UTC()), GraceLoginsUsed: core.Ptr(0)}, nil
 }
 
 // PasswordChange is passwordUpdate of *password, or no change when it is nil.
-func (s *Service) PasswordChange(password *string) (UserUpdate, error) {
+func (s *Service) PasswordChange(password *string) (core.UserUpdate, error) {
 	if password == nil {
-		return UserUpdate{}, nil
+		return core.UserUpdate{}, nil
 	}
 	return s.passwordUpdate(*password)
 }
 
 // SetNewPassword gives a user about to be created its password.
-func (s *Service) SetNewPassword(u *User, password string) error {
+func (s *Service) SetNewPassword(u *core.User, password string) error {
 	up, err := s.passwordUpdate(password)
 	if err != nil {
 		return err
@@ -205,8 +203,8 @@ func (s *Service) SetNewPassword(u *User, password string) error {
 }
 
 // storePassword stores a password update, audited.
-func (s *Service) storePassword(ctx context.Context, userID string, up UserUpdate) error {
-	return s.store.InTx(ctx, func(q Queries) error {
+func (s *Service) storePassword(ctx context.Context, userID string, up core.UserUpdate) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		if _, err := q.UpdateUser(ctx, userID, up); err != nil {
 			return err
 		}

@@ -1,7 +1,8 @@
-package core
+package identity
 
 import (
 	"context"
+	"hostdeck/core"
 	"sync"
 	"time"
 )
@@ -145,7 +146,7 @@ const maxQueue = 5 * time.Second
 // attempt once it has been in line since began for maxQueue, or when the
 // caller went away.
 func inLine(ctx context.Context, queue <-chan struct{}, began time.Time) error {
-	full := TooMany(time.Second, "too many logins at once from this address; retry in 1 s")
+	full := core.TooMany(time.Second, "too many logins at once from this address; retry in 1 s")
 	left := maxQueue - time.Since(began)
 	if left <= 0 {
 		return full
@@ -158,7 +159,7 @@ func inLine(ctx context.Context, queue <-chan struct{}, began time.Time) error {
 	case <-t.C:
 		return full
 	case <-ctx.Done():
-		return Wrap(KindUnavailable, context.Cause(ctx), "login abandoned")
+		return core.Wrap(core.KindUnavailable, context.Cause(ctx), "login abandoned")
 	}
 }
 
@@ -262,7 +263,7 @@ func (f *flight) wait(ctx context.Context) (bool, error) {
 	case <-f.done:
 		return f.ok, f.err
 	case <-ctx.Done():
-		return false, Wrap(KindUnavailable, context.Cause(ctx), "password check abandoned")
+		return false, core.Wrap(core.KindUnavailable, context.Cause(ctx), "password check abandoned")
 	}
 }
 

@@ -1,13 +1,13 @@
-package core
+package identity
 
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"time"
 
+	"hostdeck/core"
 	"hostdeck/core/secret"
 )
 
@@ -18,34 +18,18 @@ import (
 // kind has one, when it is revoked, and when its user's password changes
 // after it was issued (or the user is disabled or deleted).
 
-// Kinds of token.
-const (
-	// TokenAPI is an API token: the X-Auth-Token (or Authorization: Bearer)
-	// of the trs, broker and satellite faces, Keystone's token. It lives
-	// Config.TokenTTL, may be scoped to a project, and logins that open it
-	// are held to the login policy (PasswordLogin.Strict).
-	TokenAPI = "api"
-	// TokenPanel is a hosting panel's session (the billmgr face's auth=): it
-	// lives PanelSessionIdle after its last use and PanelSessionMax at most.
-	TokenPanel = "panel"
-)
-
-// A panel session lives an hour without being used, as the panel's do, and
-// PanelSessionMax at most however it is used.
-const (
-	PanelSessionIdle = time.Hour
-	PanelSessionMax  = 12 * time.Hour
-)
-
-// DefaultTokenTTL is how long an API token lives when Config.TokenTTL is not set.
-const DefaultTokenTTL = time.Hour
-
 // expiredTokenKeep is how long an expired token stays stored, so that its
 // holder is told "expired" rather than "invalid".
 const expiredTokenKeep = 24 * time.Hour
 
 // maxSecretLen bounds a presented secret: longer ones are refused unread.
 const maxSecretLen = 128
+
+// registerTasks gives core's task runner the token sweep, hourly.
+func (s *Service) registerTasks() {
+	s.Register(KindTokenSweep, s.runTokenSweep)
+	s.RegisterPeriodic(core.PeriodicJob{Kind: KindTokenSweep, Every: TokenSweepEvery})
+}
 
 // KindTokenSweep is the periodic job that deletes tokens expired for
 // expiredTokenKeep (off the login path, which it slowed).
@@ -60,50 +44,6 @@ const (
 	ReasonTokenExpired = "token_expired"
 	ReasonTokenRevoked = "token_revoked"
 )
-
-// Token is a session: the record of a secret a login handed out once. Only
-// the secret's SHA-256 (Hash, hex) is stored. ExpiresAt is the end of its
-// absolute lifetime; IdleTimeout, when set, ends it that long after
-// LastUsedAt, which each use then records. ProjectID, when set, scopes an API
-// token to a project; Roles are the user's roles there and Project the
-// project (filled when the token is issued, looked up or inspected; not
-// stored).
-type Token struct {
-	ID          string        `json:"id"`
-	Hash        string        `json:"-"`
-	Kind        string        `json:"kind"`
-	UserID      string        `json:"user_id"`
-	ProjectID   string        `json:"project_id,omitempty"`
-	Methods     []string      `json:"methods"`
-	IssuedAt    time.Time     `json:"issued_at"`
-	ExpiresAt   time.Time     `json:"expires_at"`
-	LastUsedAt  time.Time     `json:"last_used_at"`
-	IdleTimeout time.Duration `json:"idle_timeout,omitempty"`
-	RevokedAt   *time.Time    `json:"revoked_at,omitempty"`
-	Roles       []Role        `json:"roles,omitempty"`
-	Project     *Project      `json:"-"`
-}
-
-// TokenStore keeps tokens. Unknown ids and hashes are KindNotFound.
-type TokenStore interface {
-	// CreateToken stores t; a duplicate hash is KindConflict, an unknown user
-	// KindNotFound.
-	CreateToken(ctx context.Context, t *Token) error
-	GetTokenByHash(ctx context.Context, hash string) (*Token, error)
-	// TouchToken records a use of the token at at.
-	TouchToken(ctx context.Context, id string, at time.Time) error
-	// RevokeToken marks the token revoked at at; revoking twice keeps the first time.
-	RevokeToken(ctx context.Context, id string, at time.Time) error
-	// DeleteExpiredTokens removes tokens that expired, absolutely or idle,
-	// before before.
-	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
-}
-
-// TokenHash is the stored form of a token secret.
-func TokenHash(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
 
 // tokenKind is what a kind of token is: its lifetimes, the rules of the
 // logins that open it, and how it is told and refused.
@@ -124,18 +64,18 @@ type tokenKind struct {
 // tokenKind returns the kind named kind.
 func (s *Service) tokenKind(kind string) (tokenKind, error) {
 	switch kind {
-	case TokenAPI:
+	case core.TokenAPI:
 		return tokenKind{maxAge: s.Cfg.TokenTTL, strict: true, scoped: true,
 			audit: "token.issue", auditType: "token", secret: secret.RandomToken}, nil
-	case TokenPanel:
+	case core.TokenPanel:
 		// The audit action and the secret's form are the panel sessions' own
 		// from before they were tokens, so that the audit log and the clients
 		// read as they did.
-		return tokenKind{maxAge: PanelSessionMax, idle: PanelSessionIdle,
+		return tokenKind{maxAge: core.PanelSessionMax, idle: core.PanelSessionIdle,
 			audit: "billmgr.session.create", auditType: "user", secret: hexSecret,
 			refused: "the session is unknown or has expired"}, nil
 	}
-	return tokenKind{}, Errorf(KindInternal, "unknown token kind %q", kind)
+	return tokenKind{}, core.Errorf(core.KindInternal, "unknown token kind %q", kind)
 }
 
 // hexSecret is 16 random bytes in hex.
@@ -146,18 +86,18 @@ func hexSecret() string {
 }
 
 // newToken is a token of kind k for u, issued now, and its secret.
-func (s *Service) newToken(kind string, k tokenKind, u *User, methods []string) (*Token, string) {
+func (s *Service) newToken(kind string, k tokenKind, u *core.User, methods []string) (*core.Token, string) {
 	now := s.Now().UTC()
 	sec := k.secret()
-	return &Token{
-		ID: NewID(), Hash: TokenHash(sec), Kind: kind, UserID: u.ID, Methods: methods,
+	return &core.Token{
+		ID: core.NewID(), Hash: core.TokenHash(sec), Kind: kind, UserID: u.ID, Methods: methods,
 		IssuedAt: now, ExpiresAt: now.Add(k.maxAge), LastUsedAt: now, IdleTimeout: k.idle,
 	}, sec
 }
 
 // storeToken writes a token issued to the actor in ctx, audited, in q's
 // transaction.
-func (s *Service) storeToken(ctx context.Context, q Queries, k tokenKind, t *Token) error {
+func (s *Service) storeToken(ctx context.Context, q Queries, k tokenKind, t *core.Token) error {
 	if err := q.CreateToken(ctx, t); err != nil {
 		return err
 	}
@@ -174,7 +114,7 @@ func (s *Service) storeToken(ctx context.Context, q Queries, k tokenKind, t *Tok
 // disabled, and a scoped one whose user lost every role on the project, is
 // KindUnauthenticated with reason token_invalid, token_expired or
 // token_revoked. A scoped API token counts against its project's request rate.
-func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*Token, *User, error) {
+func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*core.Token, *core.User, error) {
 	k, err := s.tokenKind(kind)
 	if err != nil {
 		return nil, nil, err
@@ -183,14 +123,14 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*Token, *U
 		if k.refused != "" {
 			msg = k.refused
 		}
-		return Reasoned(KindUnauthenticated, reason, msg)
+		return core.Reasoned(core.KindUnauthenticated, reason, msg)
 	}
 	invalid := refuse(ReasonTokenInvalid, "the token is not valid")
 	if sec == "" || len(sec) > maxSecretLen {
 		return nil, nil, invalid
 	}
-	t, err := s.store.GetTokenByHash(ctx, TokenHash(sec))
-	if ErrorKind(err) == KindNotFound || err == nil && t.Kind != kind {
+	t, err := s.store.GetTokenByHash(ctx, core.TokenHash(sec))
+	if core.ErrorKind(err) == core.KindNotFound || err == nil && t.Kind != kind {
 		return nil, nil, invalid
 	}
 	if err != nil {
@@ -204,7 +144,7 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*Token, *U
 		return nil, nil, refuse(ReasonTokenExpired, "the token has expired")
 	}
 	u, err := s.store.GetUser(ctx, t.UserID)
-	if ErrorKind(err) == KindNotFound || err == nil && u.Disabled {
+	if core.ErrorKind(err) == core.KindNotFound || err == nil && u.Disabled {
 		return nil, nil, invalid
 	}
 	if err != nil {
@@ -222,12 +162,12 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*Token, *U
 			return nil, nil, invalid
 		}
 		t.Roles = roles
-		if err := s.checkProjectRate(ctx, t.ProjectID); err != nil {
+		if err := s.CheckProjectRate(ctx, t.ProjectID); err != nil {
 			return nil, nil, err
 		}
 	}
 	if t.IdleTimeout > 0 {
-		if err := s.store.TouchToken(ctx, t.ID, now.UTC()); ErrorKind(err) == KindNotFound {
+		if err := s.store.TouchToken(ctx, t.ID, now.UTC()); core.ErrorKind(err) == core.KindNotFound {
 			return nil, nil, invalid // swept meanwhile
 		} else if err != nil {
 			return nil, nil, authStoreErr(err)
@@ -238,20 +178,20 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*Token, *U
 
 // rolesOn lists u's roles on a project (projectRolesOf: an administrator
 // holds the admin role on every project).
-func (s *Service) rolesOn(ctx context.Context, projectID string, u *User) ([]Role, error) {
+func (s *Service) rolesOn(ctx context.Context, projectID string, u *core.User) ([]core.Role, error) {
 	roles, err := s.store.ProjectRoles(ctx, projectID, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	return projectRolesOf(u, roles), nil
+	return core.ProjectRolesOf(u, roles), nil
 }
 
 // InspectToken looks up another API token (Keystone's X-Subject-Token) for
 // the actor in ctx, with its project when it is scoped: users may inspect
 // their own tokens, admins any (token.view). A token that is not valid is
 // KindNotFound, with the reason lookupToken gives.
-func (s *Service) InspectToken(ctx context.Context, tok string) (*Token, *User, error) {
-	t, u, err := s.otherToken(ctx, tok, ActionTokenView)
+func (s *Service) InspectToken(ctx context.Context, tok string) (*core.Token, *core.User, error) {
+	t, u, err := s.otherToken(ctx, tok, core.ActionTokenView)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -264,16 +204,16 @@ func (s *Service) InspectToken(ctx context.Context, tok string) (*Token, *User, 
 }
 
 // otherToken looks up the API token tok for the actor in ctx's action on it.
-func (s *Service) otherToken(ctx context.Context, tok string, action Action) (*Token, *User, error) {
-	t, u, err := s.lookupToken(ctx, TokenAPI, tok)
+func (s *Service) otherToken(ctx context.Context, tok string, action core.Action) (*core.Token, *core.User, error) {
+	t, u, err := s.lookupToken(ctx, core.TokenAPI, tok)
 	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Kind == KindUnauthenticated {
-			e.Kind = KindNotFound
+		var e *core.Error
+		if errors.As(err, &e) && e.Kind == core.KindUnauthenticated {
+			e.Kind = core.KindNotFound
 		}
 		return nil, nil, err
 	}
-	if err := s.Check(ctx, action, Resource{Type: ResourceToken, ID: t.ID, Owner: t.UserID}); err != nil {
+	if err := s.Check(ctx, action, core.Resource{Type: core.ResourceToken, ID: t.ID, Owner: t.UserID}); err != nil {
 		return nil, nil, err
 	}
 	return t, u, nil
@@ -283,11 +223,11 @@ func (s *Service) otherToken(ctx context.Context, tok string, action Action) (*T
 // their own tokens, admins any (token.revoke); a token that is not valid is
 // KindNotFound.
 func (s *Service) RevokeToken(ctx context.Context, tok string) error {
-	t, _, err := s.otherToken(ctx, tok, ActionTokenRevoke)
+	t, _, err := s.otherToken(ctx, tok, core.ActionTokenRevoke)
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(q Queries) error {
+	return core.InTx(ctx, s.store, func(q Queries) error {
 		if err := q.RevokeToken(ctx, t.ID, s.Now().UTC()); err != nil {
 			return err
 		}
@@ -295,7 +235,7 @@ func (s *Service) RevokeToken(ctx context.Context, tok string) error {
 	})
 }
 
-func (s *Service) runTokenSweep(ctx context.Context, t *Task, progress func(int, string)) (any, error) {
+func (s *Service) runTokenSweep(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
 	n, err := s.store.DeleteExpiredTokens(ctx, s.Now().Add(-expiredTokenKeep))
 	if err != nil {
 		return nil, err

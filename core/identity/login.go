@@ -1,9 +1,10 @@
-package core
+package identity
 
 import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"hostdeck/core"
 	"strings"
 )
 
@@ -24,12 +25,12 @@ type Origin struct {
 // Login is a login that succeeded.
 type Login struct {
 	// Actor is who acts from now on: the face puts it in the context.
-	Actor Actor
+	Actor core.Actor
 	// User is the user logged in (nil for the operator).
-	User *User
+	User *core.User
 	// Token is the token presented, or the one the login opened; nil when
 	// there is none.
-	Token *Token
+	Token *core.Token
 	// Secret is the secret of the token the login opened, shown once.
 	Secret string
 	// Notice is the password policy's warning to a strict password login
@@ -39,8 +40,8 @@ type Login struct {
 
 // ActorOf is the actor of u logged in from o, managing the accounts of realm
 // (RealmHostdeck when empty): the one place an actor is made of a user.
-func ActorOf(u *User, o Origin, realm string) Actor {
-	return Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: o.Face, Source: o.Source, Realm: realm}
+func ActorOf(u *core.User, o Origin, realm string) core.Actor {
+	return core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role, Face: o.Face, Source: o.Source, Realm: realm}
 }
 
 // PasswordLogin is a password credential, and what the login opens with it.
@@ -101,7 +102,7 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin, o Origin,
 		}
 	}
 	if in.Scope.named() && !k.scoped {
-		return nil, Invalid("scope", "only an API token is scoped to a project")
+		return nil, core.Invalid("scope", "only an API token is scoped to a project")
 	}
 	strict := in.Strict || k.strict
 	u, methods, err := s.checkCredential(ctx, in, o.Source, strict)
@@ -122,8 +123,8 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin, o Origin,
 	// The password's age is checked with the token stored, so that a grace
 	// login is used only by a login that succeeds.
 	if age := strict && !toChange; age || l.Token != nil {
-		actx := WithActor(ctx, l.Actor)
-		err := s.store.InTx(actx, func(q Queries) error {
+		actx := core.WithActor(ctx, l.Actor)
+		err := core.InTx(actx, s.store, func(q Queries) error {
 			if age {
 				if err := s.checkPasswordAge(actx, q, u); err != nil {
 					return err
@@ -147,8 +148,8 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin, o Origin,
 // checkCredential finds the user of a password login and checks the password
 // (checkPassword) and, for a strict login, the user's domain and second
 // factor. It returns the user and the methods that proved it.
-func (s *Service) checkCredential(ctx context.Context, in PasswordLogin, source string, strict bool) (*User, []string, error) {
-	var d *Domain
+func (s *Service) checkCredential(ctx context.Context, in PasswordLogin, source string, strict bool) (*core.User, []string, error) {
+	var d *core.Domain
 	if strict {
 		var err error
 		if d, err = s.ResolveDomain(ctx, s.store, in.DomainID, in.DomainName); err != nil {
@@ -158,24 +159,24 @@ func (s *Service) checkCredential(ctx context.Context, in PasswordLogin, source 
 	name := in.UserName
 	if in.UserID != "" {
 		name = "\x00" + in.UserID // no user has this name: checkPassword fails and counts it
-		if ValidID(in.UserID) {
+		if core.ValidID(in.UserID) {
 			u, err := s.store.GetUser(ctx, in.UserID)
-			if err != nil && ErrorKind(err) != KindNotFound {
+			if err != nil && core.ErrorKind(err) != core.KindNotFound {
 				return nil, nil, authStoreErr(err)
 			}
 			if u != nil && (!strict || in.DomainID == "" && in.DomainName == "" || u.DomainID == d.ID) {
 				name = u.Name
-				d = &Domain{ID: u.DomainID}
+				d = &core.Domain{ID: u.DomainID}
 			}
 		}
 	}
 	u, err := s.checkPassword(ctx, name, in.Password, source)
 	if err == nil && strict && u.DomainID != d.ID {
-		err = Errorf(KindUnauthenticated, "wrong user name or password")
+		err = core.Errorf(core.KindUnauthenticated, "wrong user name or password")
 	}
 	if err != nil {
-		if ErrorKind(err) == KindUnauthenticated && ErrorReason(err) == "" {
-			return nil, nil, Reasoned(KindUnauthenticated, ReasonInvalidCredentials, "wrong user name or password",
+		if core.ErrorKind(err) == core.KindUnauthenticated && core.ErrorReason(err) == "" {
+			return nil, nil, core.Reasoned(core.KindUnauthenticated, core.ReasonInvalidCredentials, "wrong user name or password",
 				"user_name", in.UserName, "domain_name", firstNonEmpty(in.DomainName, in.DomainID))
 		}
 		return nil, nil, err
@@ -196,9 +197,9 @@ func (s *Service) checkCredential(ctx context.Context, in PasswordLogin, source 
 // unauthenticatedDomain makes an unknown domain named by a login
 // KindUnauthenticated, keeping its reason.
 func unauthenticatedDomain(err error) error {
-	var e *Error
-	if errors.As(err, &e) && e.Reason == ReasonDomainNotFound {
-		e.Kind = KindUnauthenticated
+	var e *core.Error
+	if errors.As(err, &e) && e.Reason == core.ReasonDomainNotFound {
+		e.Kind = core.KindUnauthenticated
 	}
 	return err
 }
@@ -214,7 +215,7 @@ func (s *Service) LoginToken(ctx context.Context, kind, secret string, o Origin)
 }
 
 // operator is who holds the account admin API's operator token.
-var operator = &User{Name: "satellite-admin", Role: RoleAdmin}
+var operator = &core.User{Name: "satellite-admin", Role: core.RoleAdmin}
 
 // LoginOperator authenticates the credential of the account admin API (the
 // storage satellite's): its raw Authorization header is the operator token
@@ -226,27 +227,71 @@ var operator = &User{Name: "satellite-admin", Role: RoleAdmin}
 // is configured.
 func (s *Service) LoginOperator(ctx context.Context, header string, o Origin) (*Login, error) {
 	if tok := s.Cfg.OperatorToken; tok != "" && subtle.ConstantTimeCompare([]byte(header), []byte(tok)) == 1 {
-		return &Login{Actor: ActorOf(operator, o, RealmStorage)}, nil
+		return &Login{Actor: ActorOf(operator, o, core.RealmStorage)}, nil
 	}
 	if header != "" {
-		t, u, err := s.lookupToken(ctx, TokenAPI, strings.TrimPrefix(header, "Bearer "))
-		switch ErrorKind(err) {
+		t, u, err := s.lookupToken(ctx, core.TokenAPI, strings.TrimPrefix(header, "Bearer "))
+		switch core.ErrorKind(err) {
 		case "":
-			l := &Login{Actor: ActorOf(u, o, RealmStorage), User: u, Token: t}
-			p, err := LoadPermissions(ctx, s.store, l.Actor)
+			l := &Login{Actor: ActorOf(u, o, core.RealmStorage), User: u, Token: t}
+			p, err := core.LoadPermissions(ctx, s.store, l.Actor)
 			if err != nil {
 				return nil, err
 			}
-			if p.Can(ActionModuleUse, On(ResourceModule, ModuleStorage)) {
+			if p.Can(core.ActionModuleUse, core.On(core.ResourceModule, core.ModuleStorage)) {
 				return l, nil
 			}
-		case KindUnauthenticated:
+		case core.KindUnauthenticated:
 		default:
 			return nil, err
 		}
 	}
 	if s.Cfg.OperatorToken == "" {
-		return nil, Errorf(KindForbidden, "Authorization not enabled.")
+		return nil, core.Errorf(core.KindForbidden, "Authorization not enabled.")
 	}
-	return nil, Errorf(KindForbidden, "Forbidden")
+	return nil, core.Errorf(core.KindForbidden, "Forbidden")
+}
+
+// scope resolves the project a login asks for and the user's roles on it.
+func (s *Service) scope(ctx context.Context, u *core.User, sc ProjectScope) (*core.Project, []core.Role, error) {
+	var p *core.Project
+	var err error
+	what := sc.ID
+	if sc.ID != "" {
+		if core.ValidID(sc.ID) {
+			p, err = s.store.GetProject(ctx, sc.ID)
+		} else {
+			err = core.NotFound("project", sc.ID)
+		}
+	} else {
+		what = sc.Name
+		if _, err := s.ResolveDomain(ctx, s.store, sc.DomainID, sc.DomainName); err != nil {
+			return nil, nil, unauthenticatedDomain(err)
+		}
+		p, err = s.store.FindProjectByName(ctx, sc.Name)
+	}
+	if core.ErrorKind(err) == core.KindNotFound {
+		return nil, nil, core.Reasoned(core.KindUnauthenticated, core.ReasonProjectNotFound, "project "+what+" not found", "project_name", what)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	roles, err := s.rolesOn(ctx, p.ID, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(roles) == 0 {
+		return nil, nil, core.Reasoned(core.KindUnauthenticated, core.ReasonProjectForbidden,
+			"user "+u.Name+" has no role on project "+p.Name, "project_name", p.Name, "user_name", u.Name)
+	}
+	return p, roles, nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
