@@ -77,9 +77,11 @@ func (s *Service) newTask(ctx context.Context, kind, targetType, targetID string
 	}, nil
 }
 
-// Change runs fn in one transaction and wakes the task runner after the commit.
-func (s *Service) Change(ctx context.Context, fn func(q Queries) error) error {
-	if err := s.store.InTx(ctx, fn); err != nil {
+// Change runs fn in one transaction of t, with its queries as the caller's
+// own interface Q (InTx), and wakes s's task runner after the commit, so that
+// the tasks fn wrote start at once.
+func Change[Q any](ctx context.Context, s *Service, t Transactor, fn func(q Q) error) error {
+	if err := InTx(ctx, t, fn); err != nil {
 		return err
 	}
 	s.Wake()

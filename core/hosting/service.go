@@ -47,9 +47,5 @@ type Queries interface {
 
 // change runs fn in one transaction and wakes the task runner after the commit.
 func (s *Service) change(ctx context.Context, fn func(q Queries) error) error {
-	if err := core.InTx(ctx, s.store, fn); err != nil {
-		return err
-	}
-	s.Wake()
-	return nil
+	return core.Change(ctx, s.Service, s.store, fn)
 }
