@@ -32,19 +32,3 @@ func CredentialResource(id, userID string) Resource {
 func FloatingIPResource(userID string) Resource {
 	return Resource{Type: ResourceFloatingIP, Owner: userID}
 }
-
-// InstanceAccess is the access action a user's request of lifecycle action a on
-// an instance needs ("" for one no user asks: the policy refuses it as a bug).
-func InstanceAccess(a InstanceAction) Action {
-	switch a {
-	case ActionStart:
-		return ActionInstanceStart
-	case ActionStop:
-		return ActionInstanceStop
-	case ActionReboot:
-		return ActionInstanceReboot
-	case ActionRescue, ActionUnrescue:
-		return ActionInstanceRescue
-	}
-	return ""
-}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"hostdeck/core"
+	"hostdeck/core/instance"
 )
 
 // TestLifecycleTable checks every cell of the instance lifecycle: the state
@@ -12,10 +13,10 @@ import (
 // (reason invalid_state) that names the instance, its state and the states the
 // action needs.
 func TestLifecycleTable(t *testing.T) {
-	actions := []core.InstanceAction{
-		core.ActionStart, core.ActionStop, core.ActionReboot, core.ActionRescue, core.ActionUnrescue,
-		core.ActionDelete, core.ActionTransfer, core.ActionReady, core.ActionFail,
-		core.ActionSeenActive, core.ActionSeenStopped, core.ActionSeenError,
+	actions := []instance.InstanceAction{
+		instance.ActionStart, instance.ActionStop, instance.ActionReboot, instance.ActionRescue, instance.ActionUnrescue,
+		instance.ActionDelete, instance.ActionTransfer, instance.ActionReady, instance.ActionFail,
+		instance.ActionSeenActive, instance.ActionSeenStopped, instance.ActionSeenError,
 	}
 	states := []core.InstanceState{
 		core.StateBuilding, core.StateActive, core.StateRebooting, core.StateStopped,
@@ -51,7 +52,7 @@ func TestLifecycleTable(t *testing.T) {
 		}
 		for i, a := range actions {
 			in := &core.Instance{ID: "0190b6c4-6d5a-7000-8000-000000000001", Name: "vm-1", State: from}
-			next, err := core.Lifecycle(in, a)
+			next, err := instance.Lifecycle(in, a)
 			if w := want[from][i]; w != x {
 				if err != nil || next != w {
 					t.Errorf("%s × %s = %q, %v; want %s", from, a, next, err, w)
@@ -84,15 +85,15 @@ func TestLifecycleTable(t *testing.T) {
 func TestLifecycleMessages(t *testing.T) {
 	for _, c := range []struct {
 		state core.InstanceState
-		a     core.InstanceAction
+		a     instance.InstanceAction
 		want  string
 	}{
-		{core.StateRescue, core.ActionReboot, "cannot reboot instance vm-1: it is rescue, and reboot needs active, stopped or error"},
-		{core.StateActive, core.ActionUnrescue, "cannot unrescue instance vm-1: it is active, and unrescue needs rescue"},
-		{core.StateStopped, core.ActionStop, "cannot stop instance vm-1: it is stopped, and stop needs active or error"},
-		{core.StateRescue, core.ActionTransfer, "cannot transfer instance vm-1: it is rescue, and transfer needs active, stopped or error"},
+		{core.StateRescue, instance.ActionReboot, "cannot reboot instance vm-1: it is rescue, and reboot needs active, stopped or error"},
+		{core.StateActive, instance.ActionUnrescue, "cannot unrescue instance vm-1: it is active, and unrescue needs rescue"},
+		{core.StateStopped, instance.ActionStop, "cannot stop instance vm-1: it is stopped, and stop needs active or error"},
+		{core.StateRescue, instance.ActionTransfer, "cannot transfer instance vm-1: it is rescue, and transfer needs active, stopped or error"},
 	} {
-		_, err := core.Lifecycle(&core.Instance{Name: "vm-1", State: c.state}, c.a)
+		_, err := instance.Lifecycle(&core.Instance{Name: "vm-1", State: c.state}, c.a)
 		if got := core.ErrorMessage(err); got != c.want {
 			t.Errorf("%s × %s: %q, want %q", c.state, c.a, got, c.want)
 		}

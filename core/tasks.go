@@ -3,11 +3,9 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"time"
 )
 
 // GetTask returns one task.
@@ -110,140 +108,7 @@ func Decode[T any](t *Task) (T, error) {
 	return p, nil
 }
 
-func (s *Service) LoadInstance(ctx context.Context, id string) (*Instance, *Server, Runtime, error) {
-	inst, err := s.store.GetInstance(ctx, id)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	srv, err := s.store.GetServer(ctx, inst.ServerID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	rt, err := s.RuntimeFor(srv)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return inst, srv, rt, nil
-}
-
-// EnsureRunning creates (idempotently by name) and starts an instance that is
-// being built, waits until it is healthy and records its state, ref, address and
-// URL. An instance the lifecycle no longer lets come up (deleted meanwhile) is
-// its refusal.
-func (s *Service) EnsureRunning(ctx context.Context, inst *Instance, srv *Server, rt Runtime) (*Instance, error) {
-	if _, err := Lifecycle(inst, ActionReady); err != nil {
-		return nil, err
-	}
-	ref, err := rt.Create(ctx, srv, inst.Spec.On(srv))
-	if err != nil {
-		return nil, fmt.Errorf("create instance %s: %w", inst.Name, err)
-	}
-	if ref != inst.RuntimeRef {
-		if inst, err = s.store.UpdateInstance(ctx, inst.ID, InstanceUpdate{RuntimeRef: &ref}); err != nil {
-			return nil, err
-		}
-	}
-	if err := rt.Start(ctx, srv, ref); err != nil {
-		return nil, fmt.Errorf("start instance %s: %w", inst.Name, err)
-	}
-	st, err := s.WaitHealthy(ctx, inst, srv, rt)
-	if err != nil {
-		return nil, err
-	}
-	return s.ReadyInstance(ctx, inst.ID, st)
-}
-
-// recheckEvery is how often waitHealthy reads the instance's record.
-const recheckEvery = 200 * time.Millisecond
-
-// WaitHealthy polls the runtime until instance in (in.RuntimeRef) answers its
-// health check. It reads the record too, at once when the runtime no longer
-// knows the instance and every recheckEvery otherwise, and stops as soon as the
-// lifecycle says the instance can no longer come up (it was deleted meanwhile):
-// no task waits on an instance that is gone.
-func (s *Service) WaitHealthy(ctx context.Context, in *Instance, srv *Server, rt Runtime) (InstanceStatus, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.Cfg.ReadyTimeout)
-	defer cancel()
-	wait := 5 * time.Millisecond
-	checked := time.Now()
-	for {
-		st, err := rt.Inspect(ctx, srv, in.RuntimeRef)
-		if err == nil && st.Healthy {
-			return st, nil
-		}
-		if err == nil && st.State == StateError {
-			return st, errors.New("instance went into error state")
-		}
-		if ErrorKind(err) == KindNotFound || time.Since(checked) >= recheckEvery {
-			checked = time.Now()
-			if gone := s.comingUp(ctx, in.ID); gone != nil {
-				return st, gone
-			}
-		}
-		select {
-		case <-ctx.Done():
-			if err == nil {
-				err = fmt.Errorf("instance is %s and not healthy", st.State)
-			}
-			return st, fmt.Errorf("wait for instance to be healthy: %w (%v)", ctx.Err(), err)
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 25*time.Millisecond)
-	}
-}
-
 // LastAttempt reports whether err ends the task, so its records must show the failure.
 func LastAttempt(t *Task, err error) bool {
 	return IsPermanent(err) || t.Attempts >= t.MaxAttempts
-}
-
-// Restart reboots an instance as the lifecycle allows: it shows rebooting until
-// it answers again (then active) or does not (then error). An instance that the
-// lifecycle does not let reboot, now or any more while it waits (one in rescue,
-// or deleted), is its refusal.
-func (s *Service) Restart(ctx context.Context, inst *Instance, srv *Server, rt Runtime) error {
-	inst, _, err := s.BeginInstance(ctx, inst.ID, ActionReboot)
-	if err != nil {
-		return err
-	}
-	if err := rt.Restart(ctx, srv, inst.RuntimeRef); err != nil {
-		if gone := s.comingUp(ctx, inst.ID); gone != nil {
-			return gone
-		}
-		return fmt.Errorf("restart instance %s: %w", inst.Name, err)
-	}
-	st, err := s.WaitHealthy(ctx, inst, srv, rt)
-	if err == nil {
-		_, err = s.ReadyInstance(ctx, inst.ID, st)
-	}
-	if err != nil {
-		s.FailInstance(ctx, inst.ID, "instance.reboot_failed", err)
-		return err
-	}
-	return nil
-}
-
-// RemoveInstance marks an instance deleted, so that any task waiting on it
-// stops, then deletes it with its volumes (and its rescue system) from its
-// server. It is idempotent; an instance whose runtime removal failed is
-// deleted, and reconciliation removes what is left.
-func (s *Service) RemoveInstance(ctx context.Context, instanceID string) error {
-	inst, srv, rt, err := s.LoadInstance(ctx, instanceID)
-	if ErrorKind(err) == KindNotFound {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if inst, _, err = s.BeginInstance(ctx, inst.ID, ActionDelete); err != nil {
-		return err
-	}
-	ref := inst.RuntimeRef
-	if ref == "" {
-		ref = inst.Name // created by a crashed attempt before its ref was saved, if at all
-	}
-	if err := rt.Delete(ctx, srv, ref); err != nil {
-		return fmt.Errorf("delete instance %s: %w", inst.Name, err)
-	}
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/instance"
 	"hostdeck/core/secret"
 	"hostdeck/internal/testenv"
 )
@@ -185,7 +186,7 @@ func (downStore) GetDomainByName(context.Context, string) (*core.Domain, error) 
 func TestAuthServerUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
-	pools := desktop.New(svc, downStore{env.Store}, desktop.Config{})
+	pools := desktop.New(svc, downStore{env.Store}, instance.New(svc, downStore{env.Store}), desktop.Config{})
 	srv := httptest.NewServer(trs.NewHandler(pools, env.Catalogue, identity.New(svc, downStore{env.Store}), trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	c := &client{t: t, base: srv.URL, token: "any-token"}

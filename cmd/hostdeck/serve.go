@@ -39,6 +39,7 @@ import (
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
+	"hostdeck/core/instance"
 	"hostdeck/core/secret"
 	"hostdeck/core/tenancy"
 	"hostdeck/notify"
@@ -234,12 +235,13 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		PasswordMaxAge: c.PasswordMaxAge, PasswordWarn: c.PasswordWarn, GraceLogins: c.GraceLogins,
 		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
 
-	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: c.ExpiryEvery})
-	hosts := hosting.New(svc, store)
+	instances := instance.New(svc, store)
+	clouds := cloud.New(svc, store, instances, cloud.Options{ExpiryEvery: c.ExpiryEvery})
+	hosts := hosting.New(svc, store, instances)
 	images := catalogue.New(svc, store)
 	users := identity.New(svc, store)
-	fleetSvc := fleet.New(svc, store, fleet.Options{ReconcileEvery: c.ReconEvery})
-	pools := desktop.New(svc, store, desktop.Config{FloatingIPPool: c.FloatingIPs})
+	fleetSvc := fleet.New(svc, store, instances, fleet.Options{ReconcileEvery: c.ReconEvery})
+	pools := desktop.New(svc, store, instances, desktop.Config{FloatingIPPool: c.FloatingIPs})
 
 	if _, err := hosts.SeedRescueImages(ctx); err != nil {
 		return fmt.Errorf("seed rescue images: %w", err)

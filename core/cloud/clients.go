@@ -4,6 +4,7 @@ import (
 	"context"
 	"hostdeck/core"
 	"hostdeck/core/identity"
+	"hostdeck/core/instance"
 	"maps"
 	"net/mail"
 	"strings"
@@ -376,7 +377,7 @@ func (s *Service) RebootClient(ctx context.Context, id string) (*core.Task, erro
 	}
 	return s.clientAction(ctx, id, KindClientReboot, "client.reboot", clientPayload{ClientID: id},
 		func(q Queries, c *core.Client) error {
-			_, err := lockClientInstance(ctx, q, c, core.ActionReboot)
+			_, err := lockClientInstance(ctx, q, c, instance.ActionReboot)
 			return err
 		})
 }
@@ -395,7 +396,7 @@ func (s *Service) DeleteClient(ctx context.Context, id string) (*core.Task, erro
 			if c.Status == core.ClientTransferring {
 				return core.Errorf(core.KindConflict, "client %s is being transferred to another server; delete it once the transfer has ended", c.Name)
 			}
-			if _, err := lockClientInstance(ctx, q, c, core.ActionDelete); err != nil {
+			if _, err := lockClientInstance(ctx, q, c, instance.ActionDelete); err != nil {
 				return err
 			}
 			if err := s.supersede(ctx, q, "client.delete", "client", c.ID, "instance", c.InstanceID); err != nil {
@@ -408,12 +409,12 @@ func (s *Service) DeleteClient(ctx context.Context, id string) (*core.Task, erro
 
 // lockClientInstance locks client c's instance in q for action a: the
 // lifecycle's refusal when its state does not allow a.
-func lockClientInstance(ctx context.Context, q Queries, c *core.Client, a core.InstanceAction) (*core.Instance, error) {
+func lockClientInstance(ctx context.Context, q Queries, c *core.Client, a instance.InstanceAction) (*core.Instance, error) {
 	in, err := q.LockMachine(ctx, c.InstanceID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := core.Lifecycle(in, a); err != nil {
+	if _, err := instance.Lifecycle(in, a); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -461,7 +462,7 @@ func (s *Service) TransferClient(ctx context.Context, id, serverID string) (*cor
 			if c.ServerID == serverID {
 				return core.Invalid("server_id", "client is already on server %s", serverID)
 			}
-			if _, err := lockClientInstance(ctx, q, c, core.ActionTransfer); err != nil {
+			if _, err := lockClientInstance(ctx, q, c, instance.ActionTransfer); err != nil {
 				return err
 			}
 			if err := q.LockServers(ctx); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/instance"
 )
 
 // Service holds the use cases of tenant clouds. It embeds core's Service for
@@ -18,6 +19,7 @@ import (
 type Service struct {
 	*core.Service
 	store Store
+	inst  *instance.Service // the instances it asks for
 }
 
 // Options configure the tenant clouds' periodic work.
@@ -27,8 +29,8 @@ type Options struct {
 }
 
 // New returns the Service over c and st, and registers its task kinds with c.
-func New(c *core.Service, st Store, o Options) *Service {
-	s := &Service{Service: c, store: st}
+func New(c *core.Service, st Store, inst *instance.Service, o Options) *Service {
+	s := &Service{Service: c, store: st, inst: inst}
 	s.registerTasks(o.ExpiryEvery)
 	return s
 }

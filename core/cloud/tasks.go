@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hostdeck/core"
+	"hostdeck/core/instance"
 	"strings"
 	"time"
 )
@@ -53,7 +54,7 @@ func (s *Service) loadTarget(ctx context.Context, clientID string) (*target, err
 	if err != nil {
 		return nil, err
 	}
-	inst, srv, rt, err := s.LoadInstance(ctx, c.InstanceID)
+	inst, srv, rt, err := s.inst.LoadInstance(ctx, c.InstanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +88,7 @@ func (s *Service) markClientFailed(ctx context.Context, clientID string, cause e
 		}
 		return s.Audit(ctx, q, "client.failed", "client", clientID, map[string]string{"error": cause.Error()})
 	})
-	s.FailInstance(ctx, c.InstanceID, "instance.create_failed", cause)
+	s.inst.FailInstance(ctx, c.InstanceID, "instance.create_failed", cause)
 }
 
 func (s *Service) createClientCloud(ctx context.Context, clientID string, progress func(int, string)) (any, error) {
@@ -103,7 +104,7 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 		return nil, core.Permanent(fmt.Errorf("client is %s, not creating", tg.client.Status))
 	}
 	progress(10, "creating instance")
-	inst, err := s.EnsureRunning(ctx, tg.inst, tg.srv, tg.rt)
+	inst, err := s.inst.EnsureRunning(ctx, tg.inst, tg.srv, tg.rt)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func (s *Service) runClientReboot(ctx context.Context, t *core.Task, progress fu
 	if err != nil {
 		return nil, err
 	}
-	return nil, s.Restart(ctx, tg.inst, tg.srv, tg.rt)
+	return nil, s.inst.Restart(ctx, tg.inst, tg.srv, tg.rt)
 }
 
 func (s *Service) runClientDemo(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
@@ -276,7 +277,7 @@ func (s *Service) runClientDelete(ctx context.Context, t *core.Task, progress fu
 	if err != nil {
 		return nil, err
 	}
-	if err := s.RemoveInstance(ctx, c.InstanceID); err != nil {
+	if err := s.inst.RemoveInstance(ctx, c.InstanceID); err != nil {
 		return nil, err
 	}
 	_, err = s.store.UpdateClient(ctx, c.ID, core.ClientUpdate{Status: core.Ptr(core.ClientDeleted)})
@@ -293,9 +294,9 @@ func (s *Service) runClientTransfer(ctx context.Context, t *core.Task, progress 
 		// The client stays where it was; the half-made copy goes, and the old
 		// instance runs again unless it went elsewhere meanwhile (rescue).
 		ctx := context.WithoutCancel(ctx)
-		_ = s.RemoveInstance(ctx, p.ToInstanceID)
-		if old, srv, rt, lerr := s.LoadInstance(ctx, p.FromInstanceID); lerr == nil {
-			if _, lerr := core.Lifecycle(old, core.ActionTransfer); lerr == nil {
+		_ = s.inst.RemoveInstance(ctx, p.ToInstanceID)
+		if old, srv, rt, lerr := s.inst.LoadInstance(ctx, p.FromInstanceID); lerr == nil {
+			if _, lerr := instance.Lifecycle(old, instance.ActionTransfer); lerr == nil {
 				_ = rt.Start(ctx, srv, old.RuntimeRef)
 			}
 		}
@@ -305,14 +306,14 @@ func (s *Service) runClientTransfer(ctx context.Context, t *core.Task, progress 
 }
 
 func (s *Service) transfer(ctx context.Context, p transferPayload, progress func(int, string)) (any, error) {
-	from, fromSrv, rt, err := s.LoadInstance(ctx, p.FromInstanceID)
+	from, fromSrv, rt, err := s.inst.LoadInstance(ctx, p.FromInstanceID)
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.BeginInstance(ctx, from.ID, core.ActionTransfer); err != nil {
+	if _, _, err := s.inst.BeginInstance(ctx, from.ID, instance.ActionTransfer); err != nil {
 		return nil, err
 	}
-	to, toSrv, _, err := s.LoadInstance(ctx, p.ToInstanceID)
+	to, toSrv, _, err := s.inst.LoadInstance(ctx, p.ToInstanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -339,11 +340,11 @@ func (s *Service) transfer(ctx context.Context, p transferPayload, progress func
 		}
 	}
 	progress(70, "starting the new instance")
-	if to, err = s.EnsureRunning(ctx, to, toSrv, rt); err != nil {
+	if to, err = s.inst.EnsureRunning(ctx, to, toSrv, rt); err != nil {
 		return nil, err
 	}
 	// The old instance may have gone elsewhere while its data was copied.
-	if _, _, err := s.BeginInstance(ctx, from.ID, core.ActionTransfer); err != nil {
+	if _, _, err := s.inst.BeginInstance(ctx, from.ID, instance.ActionTransfer); err != nil {
 		return nil, err
 	}
 	err = core.InTx(ctx, s.store, func(q Queries) error {
@@ -356,7 +357,7 @@ func (s *Service) transfer(ctx context.Context, p transferPayload, progress func
 		return nil, err
 	}
 	progress(90, "removing the old instance")
-	if err := s.RemoveInstance(ctx, from.ID); err != nil {
+	if err := s.inst.RemoveInstance(ctx, from.ID); err != nil {
 		s.Log.Warn("transfer: old instance not removed; the reconciler will retry", "instance", from.ID, "err", err)
 	}
 	return map[string]string{"server_id": toSrv.ID, "instance_id": to.ID, "url": to.URL}, nil

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hostdeck/core"
+	"hostdeck/core/instance"
 	"slices"
 	"strings"
 	"time"
@@ -718,17 +719,17 @@ func (s *Service) runMachineCreate(ctx context.Context, t *core.Task, progress f
 	}
 	res, err := s.createMachine(ctx, p.InstanceID, progress)
 	if err != nil && core.LastAttempt(t, err) {
-		s.FailInstance(ctx, p.InstanceID, "machine.failed", err)
+		s.inst.FailInstance(ctx, p.InstanceID, "machine.failed", err)
 	}
 	return res, err
 }
 
 func (s *Service) createMachine(ctx context.Context, id string, progress func(int, string)) (any, error) {
-	inst, srv, rt, err := s.LoadInstance(ctx, id)
+	inst, srv, rt, err := s.inst.LoadInstance(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := core.Lifecycle(inst, core.ActionReady); err != nil {
+	if _, err := instance.Lifecycle(inst, instance.ActionReady); err != nil {
 		return nil, err // deleted meanwhile, or failed for good already
 	}
 	proj, err := s.store.GetPool(ctx, inst.ProjectID)
@@ -736,7 +737,7 @@ func (s *Service) createMachine(ctx context.Context, id string, progress func(in
 		return nil, err
 	}
 	progress(10, "creating machine")
-	if inst, err = s.EnsureRunning(ctx, inst, srv, rt); err != nil {
+	if inst, err = s.inst.EnsureRunning(ctx, inst, srv, rt); err != nil {
 		return nil, err
 	}
 	res := map[string]any{"instance_id": inst.ID, "name": inst.Name, "server_id": inst.ServerID, "address": inst.Address}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"hostdeck/core"
+	"hostdeck/core/instance"
 )
 
 // Service holds the use cases of the remote-desktop pools. It embeds core's
@@ -13,6 +14,7 @@ import (
 type Service struct {
 	*core.Service
 	store Store
+	inst  *instance.Service // the instances it asks for
 	cfg   Config
 }
 
@@ -25,12 +27,12 @@ type Config struct {
 
 // New returns the pools' use cases over c and st, and registers their task
 // kinds and the periodic refill with c.
-func New(c *core.Service, st Store, cfg Config) *Service {
+func New(c *core.Service, st Store, inst *instance.Service, cfg Config) *Service {
 	cfg.Defaults = cfg.Defaults.WithDefaults()
 	if cfg.FloatingIPPool == "" {
 		cfg.FloatingIPPool = DefaultFloatingIPPool
 	}
-	s := &Service{Service: c, store: st, cfg: cfg}
+	s := &Service{Service: c, store: st, inst: inst, cfg: cfg}
 	s.registerTasks()
 	return s
 }
@@ -68,8 +70,8 @@ type Queries interface {
 type InstanceQueries interface {
 	CreateInstance(ctx context.Context, in *core.Instance) error
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)
-	core.InstanceWriter   // LockMachine, UpdateInstance
-	core.PlacementQueries // GetServer, ListServers, CountClientsByServer, CountMachinesByServer
+	instance.InstanceWriter // LockMachine, UpdateInstance
+	core.PlacementQueries   // GetServer, ListServers, CountClientsByServer, CountMachinesByServer
 	LockServers(ctx context.Context) error
 }
 

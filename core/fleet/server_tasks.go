@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hostdeck/core"
+	"hostdeck/core/instance"
 	"strings"
 	"time"
 )
@@ -48,7 +49,7 @@ func (s *Service) runServerReboot(ctx context.Context, t *core.Task, progress fu
 		if in.State == core.StateDeleted {
 			continue
 		}
-		if _, err := core.Lifecycle(in, core.ActionReboot); err != nil || in.RuntimeRef == "" {
+		if _, err := instance.Lifecycle(in, instance.ActionReboot); err != nil || in.RuntimeRef == "" {
 			skipped[in.Name] = in.State
 			continue
 		}
@@ -58,7 +59,7 @@ func (s *Service) runServerReboot(ctx context.Context, t *core.Task, progress fu
 	restarted := 0
 	for i, in := range live {
 		progress(100*i/len(live), "restarting "+in.Name)
-		err := s.Restart(ctx, in, srv, rt)
+		err := s.inst.Restart(ctx, in, srv, rt)
 		switch {
 		case err == nil:
 			restarted++
@@ -140,10 +141,10 @@ func (s *Service) reconcileServer(ctx context.Context, srv *core.Server, report 
 		// Where a task is at work (building, rebooting), in rescue (the runtime
 		// shows the instance stopped) or deleted, the lifecycle refuses what
 		// reconciliation saw.
-		if _, err := core.Lifecycle(in, core.ActionSeenError); err != nil {
+		if _, err := instance.Lifecycle(in, instance.ActionSeenError); err != nil {
 			continue
 		}
-		action := core.ActionSeenError
+		action := instance.ActionSeenError
 		if ri, ok := byID[in.ID]; ok {
 			st, err := rt.Inspect(ctx, srv, ri.Ref)
 			if err != nil {
@@ -156,11 +157,11 @@ func (s *Service) reconcileServer(ctx context.Context, srv *core.Server, report 
 			s.Log.Warn("reconcile: instance record has no runtime instance", "instance", in.ID, "server", srv.ID)
 			report["missing"]++
 		}
-		if next, err := core.Lifecycle(in, action); err != nil || next == in.State {
+		if next, err := instance.Lifecycle(in, action); err != nil || next == in.State {
 			continue
 		}
 		err := core.InTx(ctx, s.store, func(q Queries) error {
-			_, err := core.MoveInstance(ctx, q, in.ID, action, core.InstanceUpdate{})
+			_, err := instance.MoveInstance(ctx, q, in.ID, action, core.InstanceUpdate{})
 			return err
 		})
 		switch {
@@ -178,14 +179,14 @@ func (s *Service) reconcileServer(ctx context.Context, srv *core.Server, report 
 // instance: running and healthy, stopped, or broken (running but not healthy,
 // or failed). ok is false for a state the instance passes through (created,
 // restarting).
-func seenAction(st core.InstanceStatus) (action core.InstanceAction, ok bool) {
+func seenAction(st core.InstanceStatus) (action instance.InstanceAction, ok bool) {
 	switch {
 	case st.State == core.StateActive && st.Healthy:
-		return core.ActionSeenActive, true
+		return instance.ActionSeenActive, true
 	case st.State == core.StateActive, st.State == core.StateError:
-		return core.ActionSeenError, true
+		return instance.ActionSeenError, true
 	case st.State == core.StateStopped:
-		return core.ActionSeenStopped, true
+		return instance.ActionSeenStopped, true
 	}
 	return "", false
 }

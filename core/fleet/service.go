@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/instance"
 )
 
 // Service holds the fleet's use cases. It embeds core's Service for what every
@@ -17,6 +18,7 @@ import (
 type Service struct {
 	*core.Service
 	store Store
+	inst  *instance.Service // the instances it asks for
 }
 
 // Options configure the fleet's periodic work.
@@ -27,8 +29,8 @@ type Options struct {
 }
 
 // New returns the Service over c and st, and registers its task kinds with c.
-func New(c *core.Service, st Store, o Options) *Service {
-	s := &Service{Service: c, store: st}
+func New(c *core.Service, st Store, inst *instance.Service, o Options) *Service {
+	s := &Service{Service: c, store: st, inst: inst}
 	s.registerTasks(o.ReconcileEvery)
 	return s
 }
@@ -52,7 +54,7 @@ type Queries interface {
 
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)
 	ListInstances(ctx context.Context, f core.InstanceFilter) ([]*core.Instance, int, error)
-	core.InstanceWriter // LockMachine, UpdateInstance
+	instance.InstanceWriter // LockMachine, UpdateInstance
 
 	ListAudit(ctx context.Context, f core.AuditFilter) ([]*core.AuditEvent, int, error)
 	core.Recorder // AddAudit, CreateTask

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hostdeck/core"
+	"hostdeck/core/instance"
 )
 
 // This file holds start, stop and reboot of any instance the actor may act on:
@@ -38,7 +39,7 @@ type instancePayload struct {
 // instanceAction checks that the actor sees the instance and that the lifecycle
 // allows action in its state, then enqueues kind as a task, audited as
 // instance.<action>.
-func (s *Service) instanceAction(ctx context.Context, id, kind string, action core.InstanceAction) (*core.Task, error) {
+func (s *Service) instanceAction(ctx context.Context, id, kind string, action instance.InstanceAction) (*core.Task, error) {
 	var t *core.Task
 	err := s.change(ctx, func(q Queries) error {
 		in, _, err := lockInstance(ctx, q, id, action)
@@ -60,7 +61,7 @@ func (s *Service) instanceAction(ctx context.Context, id, kind string, action co
 // ctx. One the actor may not take a on (instanceAccess), or a deleted one, is
 // KindNotFound; one whose state does not allow a is the lifecycle's refusal. It
 // returns the instance and the state a leads to.
-func lockInstance(ctx context.Context, q Queries, id string, a core.InstanceAction) (*core.Instance, core.InstanceState, error) {
+func lockInstance(ctx context.Context, q Queries, id string, a instance.InstanceAction) (*core.Instance, core.InstanceState, error) {
 	if !core.ValidID(id) {
 		return nil, "", core.NotFound("instance", id)
 	}
@@ -68,30 +69,30 @@ func lockInstance(ctx context.Context, q Queries, id string, a core.InstanceActi
 	if err != nil {
 		return nil, "", err
 	}
-	ok, err := core.Allowed(ctx, q, core.InstanceAccess(a), core.InstanceResource(in))
+	ok, err := core.Allowed(ctx, q, instance.InstanceAccess(a), core.InstanceResource(in))
 	if err != nil {
 		return nil, "", err
 	}
 	if !ok || in.State == core.StateDeleted {
 		return nil, "", core.NotFound("instance", id)
 	}
-	next, err := core.Lifecycle(in, a)
+	next, err := instance.Lifecycle(in, a)
 	return in, next, err
 }
 
 // StartInstance starts a stopped (or failed) instance, as a task.
 func (s *Service) StartInstance(ctx context.Context, id string) (*core.Task, error) {
-	return s.instanceAction(ctx, id, KindInstanceStart, core.ActionStart)
+	return s.instanceAction(ctx, id, KindInstanceStart, instance.ActionStart)
 }
 
 // StopInstance stops an active (or failed) instance, as a task.
 func (s *Service) StopInstance(ctx context.Context, id string) (*core.Task, error) {
-	return s.instanceAction(ctx, id, KindInstanceStop, core.ActionStop)
+	return s.instanceAction(ctx, id, KindInstanceStop, instance.ActionStop)
 }
 
 // RebootInstance restarts an active, stopped or failed instance, as a task.
 func (s *Service) RebootInstance(ctx context.Context, id string) (*core.Task, error) {
-	return s.instanceAction(ctx, id, KindInstanceReboot, core.ActionReboot)
+	return s.instanceAction(ctx, id, KindInstanceReboot, instance.ActionReboot)
 }
 
 func (s *Service) taskInstance(ctx context.Context, t *core.Task) (*core.Instance, *core.Server, core.Runtime, error) {
@@ -99,7 +100,7 @@ func (s *Service) taskInstance(ctx context.Context, t *core.Task) (*core.Instanc
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return s.LoadInstance(ctx, p.InstanceID)
+	return s.inst.LoadInstance(ctx, p.InstanceID)
 }
 
 func (s *Service) runInstanceStart(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
@@ -107,7 +108,7 @@ func (s *Service) runInstanceStart(ctx context.Context, t *core.Task, progress f
 	if err != nil {
 		return nil, err
 	}
-	in, done, err := s.BeginInstance(ctx, in.ID, core.ActionStart)
+	in, done, err := s.inst.BeginInstance(ctx, in.ID, instance.ActionStart)
 	if err != nil {
 		return nil, err
 	}
@@ -117,13 +118,13 @@ func (s *Service) runInstanceStart(ctx context.Context, t *core.Task, progress f
 	if err := rt.Start(ctx, srv, in.RuntimeRef); err != nil {
 		return nil, fmt.Errorf("start instance %s: %w", in.Name, err)
 	}
-	st, err := s.WaitHealthy(ctx, in, srv, rt)
+	st, err := s.inst.WaitHealthy(ctx, in, srv, rt)
 	if err == nil {
-		_, err = s.ReadyInstance(ctx, in.ID, st)
+		_, err = s.inst.ReadyInstance(ctx, in.ID, st)
 	}
 	if err != nil {
 		if core.LastAttempt(t, err) {
-			s.FailInstance(ctx, in.ID, "instance.start_failed", err)
+			s.inst.FailInstance(ctx, in.ID, "instance.start_failed", err)
 		}
 		return nil, err
 	}
@@ -135,7 +136,7 @@ func (s *Service) runInstanceStop(ctx context.Context, t *core.Task, progress fu
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.BeginInstance(ctx, in.ID, core.ActionStop); err != nil {
+	if _, _, err := s.inst.BeginInstance(ctx, in.ID, instance.ActionStop); err != nil {
 		return nil, err
 	}
 	if err := rt.Stop(ctx, srv, in.RuntimeRef); err != nil {
@@ -149,7 +150,7 @@ func (s *Service) runInstanceReboot(ctx context.Context, t *core.Task, progress 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Restart(ctx, in, srv, rt); err != nil {
+	if err := s.inst.Restart(ctx, in, srv, rt); err != nil {
 		return nil, err
 	}
 	return map[string]string{"instance_id": in.ID, "state": string(core.StateActive)}, nil

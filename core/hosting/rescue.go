@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hostdeck/core"
+	"hostdeck/core/instance"
 	"time"
 	"unicode"
 )
@@ -80,7 +81,7 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 	}
 	var t *core.Task
 	err := s.change(ctx, func(q Queries) error {
-		in, next, err := lockInstance(ctx, q, instanceID, core.ActionRescue)
+		in, next, err := lockInstance(ctx, q, instanceID, instance.ActionRescue)
 		if err != nil {
 			return err
 		}
@@ -133,7 +134,7 @@ func (s *Service) Rescue(ctx context.Context, instanceID, imageID, password stri
 func (s *Service) Unrescue(ctx context.Context, instanceID string) (*core.Task, error) {
 	var t *core.Task
 	err := s.change(ctx, func(q Queries) error {
-		in, next, err := lockInstance(ctx, q, instanceID, core.ActionUnrescue)
+		in, next, err := lockInstance(ctx, q, instanceID, instance.ActionUnrescue)
 		if err != nil {
 			return err
 		}
@@ -159,17 +160,17 @@ func (s *Service) runInstanceRescue(ctx context.Context, t *core.Task, progress 
 	}
 	res, err := s.rescue(ctx, p, progress)
 	if err != nil && core.LastAttempt(t, err) {
-		s.FailInstance(ctx, p.InstanceID, "instance.rescue_failed", err)
+		s.inst.FailInstance(ctx, p.InstanceID, "instance.rescue_failed", err)
 	}
 	return res, err
 }
 
 func (s *Service) rescue(ctx context.Context, p rescuePayload, progress func(int, string)) (any, error) {
-	in, srv, rt, err := s.LoadInstance(ctx, p.InstanceID)
+	in, srv, rt, err := s.inst.LoadInstance(ctx, p.InstanceID)
 	if err != nil {
 		return nil, err
 	}
-	if in, _, err = s.BeginInstance(ctx, in.ID, core.ActionRescue); err != nil {
+	if in, _, err = s.inst.BeginInstance(ctx, in.ID, instance.ActionRescue); err != nil {
 		return nil, err
 	}
 	r, ok := rt.(core.Rescuer)
@@ -196,17 +197,17 @@ func (s *Service) runInstanceUnrescue(ctx context.Context, t *core.Task, progres
 	}
 	res, err := s.unrescue(ctx, p.InstanceID, progress)
 	if err != nil && core.LastAttempt(t, err) {
-		s.FailInstance(ctx, p.InstanceID, "instance.unrescue_failed", err)
+		s.inst.FailInstance(ctx, p.InstanceID, "instance.unrescue_failed", err)
 	}
 	return res, err
 }
 
 func (s *Service) unrescue(ctx context.Context, id string, progress func(int, string)) (any, error) {
-	in, srv, rt, err := s.LoadInstance(ctx, id)
+	in, srv, rt, err := s.inst.LoadInstance(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	in, done, err := s.BeginInstance(ctx, in.ID, core.ActionUnrescue)
+	in, done, err := s.inst.BeginInstance(ctx, in.ID, instance.ActionUnrescue)
 	if err != nil {
 		return nil, err
 	}
@@ -222,11 +223,11 @@ func (s *Service) unrescue(ctx context.Context, id string, progress func(int, st
 		return nil, fmt.Errorf("unrescue instance %s: %w", in.Name, err)
 	}
 	progress(60, "waiting for the instance")
-	st, err := s.WaitHealthy(ctx, in, srv, rt)
+	st, err := s.inst.WaitHealthy(ctx, in, srv, rt)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.ReadyInstance(ctx, in.ID, st); err != nil {
+	if _, err := s.inst.ReadyInstance(ctx, in.ID, st); err != nil {
 		return nil, err
 	}
 	return map[string]string{"instance_id": in.ID, "state": string(core.StateActive)}, nil

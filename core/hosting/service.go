@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"hostdeck/core"
+	"hostdeck/core/instance"
 )
 
 // Service holds the hosting use cases. It embeds core's Service for what every
@@ -16,11 +17,12 @@ import (
 type Service struct {
 	*core.Service
 	store Store
+	inst  *instance.Service // the instances it asks for
 }
 
 // New returns the Service over c and st, and registers its task kinds with c.
-func New(c *core.Service, st Store) *Service {
-	s := &Service{Service: c, store: st}
+func New(c *core.Service, st Store, inst *instance.Service) *Service {
+	s := &Service{Service: c, store: st, inst: inst}
 	s.registerTasks()
 	return s
 }
@@ -37,7 +39,7 @@ type Store interface {
 type Queries interface {
 	core.InstanceNumberStore
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)
-	core.InstanceWriter // LockMachine, UpdateInstance
+	instance.InstanceWriter // LockMachine, UpdateInstance
 	GetServer(ctx context.Context, id string) (*core.Server, error)
 	CreateImage(ctx context.Context, im *core.Image) error
 	GetImage(ctx context.Context, id string) (*core.Image, error)

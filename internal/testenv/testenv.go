@@ -19,6 +19,7 @@ import (
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
+	"hostdeck/core/instance"
 	"hostdeck/core/secret"
 	"hostdeck/core/tenancy"
 	"hostdeck/notify"
@@ -122,12 +123,13 @@ func NewWith(t testing.TB, o Options) *Env {
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Clock:       o.Clock, Log: log,
 	}, cfg)
-	clouds := cloud.New(svc, store, cloud.Options{ExpiryEvery: time.Hour})
-	hosts := hosting.New(svc, store)
+	instances := instance.New(svc, store)
+	clouds := cloud.New(svc, store, instances, cloud.Options{ExpiryEvery: time.Hour})
+	hosts := hosting.New(svc, store, instances)
 	images := catalogue.New(svc, store)
 	users := identity.New(svc, store)
-	servers := fleet.New(svc, store, fleet.Options{ReconcileEvery: time.Hour})
-	pools := desktop.New(svc, store, o.Desktop)
+	servers := fleet.New(svc, store, instances, fleet.Options{ReconcileEvery: time.Hour})
+	pools := desktop.New(svc, store, instances, o.Desktop)
 	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
 		Workers: 8, Poll: 20 * time.Millisecond, Lease: 5 * time.Second,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond }, Log: log,

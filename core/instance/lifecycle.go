@@ -1,7 +1,8 @@
-package core
+package instance
 
 import (
 	"context"
+	"hostdeck/core"
 	"strings"
 )
 
@@ -47,46 +48,46 @@ const (
 )
 
 // instanceStates lists the states in the order refusals name them.
-var instanceStates = []InstanceState{
-	StateBuilding, StateActive, StateRebooting, StateStopped, StateError, StateRescue, StateDeleted,
+var instanceStates = []core.InstanceState{
+	core.StateBuilding, core.StateActive, core.StateRebooting, core.StateStopped, core.StateError, core.StateRescue, core.StateDeleted,
 }
 
 // lifecycle is the table: lifecycle[state][action] is the state action leads
 // to from state; an action missing from a state's row is refused in it.
-var lifecycle = map[InstanceState]map[InstanceAction]InstanceState{
-	StateBuilding: {
-		ActionDelete: StateDeleted,
-		ActionReady:  StateActive, ActionFail: StateError,
+var lifecycle = map[core.InstanceState]map[InstanceAction]core.InstanceState{
+	core.StateBuilding: {
+		ActionDelete: core.StateDeleted,
+		ActionReady:  core.StateActive, ActionFail: core.StateError,
 	},
-	StateActive: {
-		ActionStop: StateStopped, ActionReboot: StateRebooting, ActionRescue: StateRescue,
-		ActionDelete: StateDeleted, ActionTransfer: StateActive,
-		ActionReady: StateActive, ActionFail: StateError,
-		ActionSeenActive: StateActive, ActionSeenStopped: StateStopped, ActionSeenError: StateError,
+	core.StateActive: {
+		ActionStop: core.StateStopped, ActionReboot: core.StateRebooting, ActionRescue: core.StateRescue,
+		ActionDelete: core.StateDeleted, ActionTransfer: core.StateActive,
+		ActionReady: core.StateActive, ActionFail: core.StateError,
+		ActionSeenActive: core.StateActive, ActionSeenStopped: core.StateStopped, ActionSeenError: core.StateError,
 	},
-	StateRebooting: {
-		ActionDelete: StateDeleted,
-		ActionReady:  StateActive, ActionFail: StateError,
+	core.StateRebooting: {
+		ActionDelete: core.StateDeleted,
+		ActionReady:  core.StateActive, ActionFail: core.StateError,
 	},
-	StateStopped: {
-		ActionStart: StateBuilding, ActionReboot: StateRebooting,
-		ActionDelete: StateDeleted, ActionTransfer: StateStopped,
-		ActionFail:       StateError,
-		ActionSeenActive: StateActive, ActionSeenStopped: StateStopped, ActionSeenError: StateError,
+	core.StateStopped: {
+		ActionStart: core.StateBuilding, ActionReboot: core.StateRebooting,
+		ActionDelete: core.StateDeleted, ActionTransfer: core.StateStopped,
+		ActionFail:       core.StateError,
+		ActionSeenActive: core.StateActive, ActionSeenStopped: core.StateStopped, ActionSeenError: core.StateError,
 	},
-	StateError: {
-		ActionStart: StateBuilding, ActionStop: StateStopped, ActionReboot: StateRebooting,
-		ActionDelete: StateDeleted, ActionTransfer: StateError,
-		ActionFail:       StateError,
-		ActionSeenActive: StateActive, ActionSeenStopped: StateStopped, ActionSeenError: StateError,
+	core.StateError: {
+		ActionStart: core.StateBuilding, ActionStop: core.StateStopped, ActionReboot: core.StateRebooting,
+		ActionDelete: core.StateDeleted, ActionTransfer: core.StateError,
+		ActionFail:       core.StateError,
+		ActionSeenActive: core.StateActive, ActionSeenStopped: core.StateStopped, ActionSeenError: core.StateError,
 	},
-	StateRescue: {
-		ActionUnrescue: StateBuilding,
-		ActionDelete:   StateDeleted,
-		ActionFail:     StateError,
+	core.StateRescue: {
+		ActionUnrescue: core.StateBuilding,
+		ActionDelete:   core.StateDeleted,
+		ActionFail:     core.StateError,
 	},
-	StateDeleted: {
-		ActionDelete: StateDeleted, // removing again what may be left is no harm
+	core.StateDeleted: {
+		ActionDelete: core.StateDeleted, // removing again what may be left is no harm
 	},
 }
 
@@ -94,7 +95,7 @@ var lifecycle = map[InstanceState]map[InstanceAction]InstanceState{
 // An action its state does not allow is KindConflict with reason invalid_state
 // (params instance_id, instance_status), naming the instance, its state and
 // the states the action needs.
-func Lifecycle(in *Instance, a InstanceAction) (InstanceState, error) {
+func Lifecycle(in *core.Instance, a InstanceAction) (core.InstanceState, error) {
 	if next, ok := lifecycle[in.State][a]; ok {
 		return next, nil
 	}
@@ -108,7 +109,7 @@ func Lifecycle(in *Instance, a InstanceAction) (InstanceState, error) {
 	if len(need) > 0 {
 		msg += ", and " + string(a) + " needs " + joinOr(need)
 	}
-	return "", Reasoned(KindConflict, "invalid_state", msg, "instance_id", in.ID, "instance_status", string(in.State))
+	return "", core.Reasoned(core.KindConflict, "invalid_state", msg, "instance_id", in.ID, "instance_status", string(in.State))
 }
 
 // joinOr joins words as "a", "a or b", "a, b or c".
@@ -131,8 +132,8 @@ var shownAtOnce = map[InstanceAction]bool{ActionRescue: true, ActionUnrescue: tr
 // unless its request had moved the instance already (shownAtOnce): then the
 // instance went elsewhere since (an unrescue after a rescue), and the work is
 // refused.
-func resume(in *Instance, a InstanceAction) (next InstanceState, done bool, err error) {
-	var left InstanceState
+func resume(in *core.Instance, a InstanceAction) (next core.InstanceState, done bool, err error) {
+	var left core.InstanceState
 	for _, from := range instanceStates {
 		pending, ok := lifecycle[from][a]
 		if !ok {
@@ -147,7 +148,7 @@ func resume(in *Instance, a InstanceAction) (next InstanceState, done bool, err 
 		left = pending
 	}
 	if shownAtOnce[a] {
-		return "", false, Reasoned(KindConflict, "invalid_state",
+		return "", false, core.Reasoned(core.KindConflict, "invalid_state",
 			"cannot "+string(a)+" instance "+in.Name+": it is "+string(in.State)+", no longer "+string(left)+" as the request left it",
 			"instance_id", in.ID, "instance_status", string(in.State))
 	}
@@ -158,14 +159,14 @@ func resume(in *Instance, a InstanceAction) (next InstanceState, done bool, err 
 // InstanceWriter is what a change of an instance's state needs of a
 // transaction.
 type InstanceWriter interface {
-	LockMachine(ctx context.Context, id string) (*Instance, error)
-	UpdateInstance(ctx context.Context, id string, u InstanceUpdate) (*Instance, error)
+	LockMachine(ctx context.Context, id string) (*core.Instance, error)
+	UpdateInstance(ctx context.Context, id string, u core.InstanceUpdate) (*core.Instance, error)
 }
 
 // MoveInstance does action a to instance id in q: it locks the instance, asks
 // the table and writes the next state with the rest of u. The refusal leaves
 // the record as it is.
-func MoveInstance(ctx context.Context, q InstanceWriter, id string, a InstanceAction, u InstanceUpdate) (*Instance, error) {
+func MoveInstance(ctx context.Context, q InstanceWriter, id string, a InstanceAction, u core.InstanceUpdate) (*core.Instance, error) {
 	in, err := q.LockMachine(ctx, id)
 	if err != nil {
 		return nil, err
@@ -183,8 +184,8 @@ func MoveInstance(ctx context.Context, q InstanceWriter, id string, a InstanceAc
 // (rebooting for a reboot). done reports work an earlier attempt finished. The
 // refusal (a conflict, so the task fails at once) means the instance went
 // elsewhere since the request.
-func (s *Service) BeginInstance(ctx context.Context, id string, a InstanceAction) (in *Instance, done bool, err error) {
-	err = s.store.InTx(ctx, func(q Queries) error {
+func (s *Service) BeginInstance(ctx context.Context, id string, a InstanceAction) (in *core.Instance, done bool, err error) {
+	err = core.InTx(ctx, s.store, func(q Queries) error {
 		if in, err = q.LockMachine(ctx, id); err != nil {
 			return err
 		}
@@ -195,7 +196,7 @@ func (s *Service) BeginInstance(ctx context.Context, id string, a InstanceAction
 		if done = fin; done || next == in.State {
 			return nil
 		}
-		in, err = q.UpdateInstance(ctx, id, InstanceUpdate{State: &next})
+		in, err = q.UpdateInstance(ctx, id, core.InstanceUpdate{State: &next})
 		return err
 	})
 	if err != nil {
@@ -206,11 +207,11 @@ func (s *Service) BeginInstance(ctx context.Context, id string, a InstanceAction
 
 // ReadyInstance records that instance id came up as st reports it. An instance
 // that went elsewhere meanwhile (deleted, say) is the lifecycle's refusal.
-func (s *Service) ReadyInstance(ctx context.Context, id string, st InstanceStatus) (*Instance, error) {
-	var in *Instance
-	err := s.store.InTx(ctx, func(q Queries) error {
+func (s *Service) ReadyInstance(ctx context.Context, id string, st core.InstanceStatus) (*core.Instance, error) {
+	var in *core.Instance
+	err := core.InTx(ctx, s.store, func(q Queries) error {
 		var err error
-		in, err = MoveInstance(ctx, q, id, ActionReady, InstanceUpdate{Address: &st.Address, URL: &st.URL})
+		in, err = MoveInstance(ctx, q, id, ActionReady, core.InstanceUpdate{Address: &st.Address, URL: &st.URL})
 		return err
 	})
 	if err != nil {
@@ -224,17 +225,17 @@ func (s *Service) ReadyInstance(ctx context.Context, id string, st InstanceStatu
 // the instance went elsewhere meanwhile, which is not this task's to undo, and
 // an instance the table does not let fail (deleted) is left as it is too.
 func (s *Service) FailInstance(ctx context.Context, id, action string, cause error) {
-	if ErrorReason(cause) == "invalid_state" {
+	if core.ErrorReason(cause) == "invalid_state" {
 		return
 	}
 	ctx = context.WithoutCancel(ctx) // the task's own context may be what ended
-	err := s.store.InTx(ctx, func(q Queries) error {
-		if _, err := MoveInstance(ctx, q, id, ActionFail, InstanceUpdate{}); err != nil {
+	err := core.InTx(ctx, s.store, func(q Queries) error {
+		if _, err := MoveInstance(ctx, q, id, ActionFail, core.InstanceUpdate{}); err != nil {
 			return err
 		}
 		return s.Audit(ctx, q, action, "instance", id, map[string]string{"error": cause.Error()})
 	})
-	if err != nil && ErrorReason(err) != "invalid_state" && ErrorKind(err) != KindNotFound {
+	if err != nil && core.ErrorReason(err) != "invalid_state" && core.ErrorKind(err) != core.KindNotFound {
 		s.Log.Warn("record instance failure", "instance", id, "err", err)
 	}
 }
@@ -245,16 +246,32 @@ func (s *Service) FailInstance(ctx context.Context, id, action string, cause err
 // caller looks again later.
 func (s *Service) comingUp(ctx context.Context, id string) error {
 	in, err := s.store.GetInstance(ctx, id)
-	if ErrorKind(err) == KindNotFound {
-		return Errorf(KindConflict, "stopped waiting for instance %s: its record is gone", id)
+	if core.ErrorKind(err) == core.KindNotFound {
+		return core.Errorf(core.KindConflict, "stopped waiting for instance %s: its record is gone", id)
 	}
 	if err != nil {
 		return nil
 	}
 	if _, err := Lifecycle(in, ActionReady); err != nil {
-		return Reasoned(KindConflict, "invalid_state",
+		return core.Reasoned(core.KindConflict, "invalid_state",
 			"stopped waiting for instance "+in.Name+" to come up: it is "+string(in.State),
 			"instance_id", in.ID, "instance_status", string(in.State))
 	}
 	return nil
+}
+
+// InstanceAccess is the access action a user's request of lifecycle action a on
+// an instance needs ("" for one no user asks: the policy refuses it as a bug).
+func InstanceAccess(a InstanceAction) core.Action {
+	switch a {
+	case ActionStart:
+		return core.ActionInstanceStart
+	case ActionStop:
+		return core.ActionInstanceStop
+	case ActionReboot:
+		return core.ActionInstanceReboot
+	case ActionRescue, ActionUnrescue:
+		return core.ActionInstanceRescue
+	}
+	return ""
 }
