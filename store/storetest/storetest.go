@@ -41,7 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"TokenKinds", testTokenKinds},
 		{"ProjectsAndImages", testProjectsAndImages},
 		{"Catalogue", testCatalogue},
-		{"TRSProjects", testPools},
+		{"Pools", testPools},
 		{"Machines", testMachines},
 		{"Sessions", testSessions},
 		{"FloatingIPs", testFloatingIPs},
