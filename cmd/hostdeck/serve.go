@@ -32,16 +32,9 @@ import (
 	"hostdeck/api/satellite"
 	"hostdeck/api/trs"
 	"hostdeck/core"
-	"hostdeck/core/billing"
-	"hostdeck/core/catalogue"
-	"hostdeck/core/cloud"
 	"hostdeck/core/desktop"
-	"hostdeck/core/fleet"
-	"hostdeck/core/hosting"
-	"hostdeck/core/identity"
-	"hostdeck/core/instance"
 	"hostdeck/core/secret"
-	"hostdeck/core/tenancy"
+	"hostdeck/core/services"
 	"hostdeck/notify"
 	"hostdeck/runtime/docker"
 	"hostdeck/runtime/sim"
@@ -235,18 +228,13 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		PasswordMaxAge: c.PasswordMaxAge, PasswordWarn: c.PasswordWarn, GraceLogins: c.GraceLogins,
 		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
 
-	instances := instance.New(svc, store)
-	clouds := cloud.New(svc, store, instances, cloud.Options{ExpiryEvery: c.ExpiryEvery})
-	hosts := hosting.New(svc, store, instances)
-	images := catalogue.New(svc, store)
-	users := identity.New(svc, store)
-	fleetSvc := fleet.New(svc, store, instances, fleet.Options{ReconcileEvery: c.ReconEvery})
-	pools := desktop.New(svc, store, instances, desktop.Config{FloatingIPPool: c.FloatingIPs})
+	caps := services.New(svc, store, services.Options{ExpiryEvery: c.ExpiryEvery, ReconcileEvery: c.ReconEvery,
+		Desktop: desktop.Config{FloatingIPPool: c.FloatingIPs}})
 
-	if _, err := hosts.SeedRescueImages(ctx); err != nil {
+	if _, err := caps.Hosting.SeedRescueImages(ctx); err != nil {
 		return fmt.Errorf("seed rescue images: %w", err)
 	}
-	generated, err := users.EnsureAdmin(ctx, env("HOSTDECK_ADMIN_USER", "admin"), os.Getenv("HOSTDECK_ADMIN_PASSWORD"))
+	generated, err := caps.Identity.EnsureAdmin(ctx, env("HOSTDECK_ADMIN_USER", "admin"), os.Getenv("HOSTDECK_ADMIN_PASSWORD"))
 	if err != nil {
 		return fmt.Errorf("create admin: %w", err)
 	}
@@ -256,7 +244,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	}
 
 	if c.LocalServer {
-		srv, err := fleetSvc.EnsureLocalServer(ctx)
+		srv, err := caps.Fleet.EnsureLocalServer(ctx)
 		if err != nil {
 			return fmt.Errorf("register the local server: %w", err)
 		}
@@ -277,7 +265,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{svc: svc, catalogue: images, identity: users, desktop: pools, clouds: clouds, hosting: hosts, fleet: fleetSvc, tenancy: tenancy.New(svc, store, users), billing: billing.New(svc, store), log: log, metrics: metrics, license: license}
+	deps := faceDeps{Set: caps, log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -343,37 +331,29 @@ type face struct {
 
 // faceDeps is what the faces are built from.
 type faceDeps struct {
-	svc       *core.Service
-	clouds    *cloud.Service
-	hosting   *hosting.Service
-	catalogue *catalogue.Service
-	identity  *identity.Service
-	desktop   *desktop.Service
-	fleet     *fleet.Service
-	tenancy   *tenancy.Service
-	billing   *billing.Service
-	log       *slog.Logger
-	metrics   *httpx.Metrics
-	license   *trs.License // GET /v1/info's licence block (--trs-license)
+	*services.Set
+	log     *slog.Logger
+	metrics *httpx.Metrics
+	license *trs.License // GET /v1/info's licence block (--trs-license)
 }
 
 // faces is every face hostdeck serves, in the order the help and the log line
 // name them: adding a face is adding its line here.
 var faces = []face{
 	{alfa.Face, "/alfa", func(d faceDeps, prefix string) http.Handler {
-		return alfa.NewHandler(d.clouds, d.fleet, d.identity, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return alfa.NewHandler(d.Cloud, d.Fleet, d.Identity, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
-		return trs.NewHandler(d.desktop, d.catalogue, d.identity, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
+		return trs.NewHandler(d.Desktop, d.Catalogue, d.Identity, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
 	}},
 	{broker.Face, "/broker", func(d faceDeps, prefix string) http.Handler {
-		return broker.NewHandler(d.desktop, d.identity, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return broker.NewHandler(d.Desktop, d.Identity, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
-		return satellite.NewHandler(d.tenancy, d.billing, d.identity, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return satellite.NewHandler(d.Tenancy, d.Billing, d.Identity, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
-		return billmgr.NewHandler(d.hosting, d.catalogue, d.identity, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return billmgr.NewHandler(d.Hosting, d.Catalogue, d.Identity, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 }
 

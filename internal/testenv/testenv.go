@@ -12,16 +12,11 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/billing"
-	"hostdeck/core/catalogue"
-	"hostdeck/core/cloud"
 	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
-	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
-	"hostdeck/core/instance"
 	"hostdeck/core/secret"
-	"hostdeck/core/tenancy"
+	"hostdeck/core/services"
 	"hostdeck/notify"
 	"hostdeck/notify/smtptest"
 	"hostdeck/runtime/sim"
@@ -36,32 +31,20 @@ const (
 	AdminPassword = "admin-password-1"
 )
 
-// Store is every store a test's core uses: core's own and those of the
-// capability packages split from it (both stores implement them all).
-type Store interface {
-	core.Store
-	tenancy.Store
-	billing.Store
-	desktop.Store
-}
+// Store is every store a test's core uses: what every capability needs (both
+// stores implement it all).
+type Store = services.Store
 
 // Env is a running hostdeck core.
 type Env struct {
-	Svc       *core.Service
-	Cloud     *cloud.Service     // tenant clouds (alfa's clients)
-	Fleet     *fleet.Service     // servers
-	Tenancy   *tenancy.Service   // the storage service's customers and their projects
-	Billing   *billing.Service   // coupons
-	Hosting   *hosting.Service   // owned instances' power actions and rescue
-	Catalogue *catalogue.Service // images and flavors
-	Identity  *identity.Service  // users, groups, role grants
-	Desktop   *desktop.Service   // the remote-desktop pools
-	Store     Store
-	Sim       *sim.Sim
-	Mail      *smtptest.Server
-	Runner    *task.Runner
-	Admin     *core.User
-	Log       *slog.Logger
+	Svc           *core.Service
+	*services.Set // every capability's use cases: e.Cloud, e.Desktop, ...
+	Store         Store
+	Sim           *sim.Sim
+	Mail          *smtptest.Server
+	Runner        *task.Runner
+	Admin         *core.User
+	Log           *slog.Logger
 }
 
 // Options adjusts an Env.
@@ -123,13 +106,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Clock:       o.Clock, Log: log,
 	}, cfg)
-	instances := instance.New(svc, store)
-	clouds := cloud.New(svc, store, instances, cloud.Options{ExpiryEvery: time.Hour})
-	hosts := hosting.New(svc, store, instances)
-	images := catalogue.New(svc, store)
-	users := identity.New(svc, store)
-	servers := fleet.New(svc, store, instances, fleet.Options{ReconcileEvery: time.Hour})
-	pools := desktop.New(svc, store, instances, o.Desktop)
+	caps := services.New(svc, store, services.Options{ExpiryEvery: time.Hour, ReconcileEvery: time.Hour, Desktop: o.Desktop})
 	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
 		Workers: 8, Poll: 20 * time.Millisecond, Lease: 5 * time.Second,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond }, Log: log,
@@ -140,14 +117,14 @@ func NewWith(t testing.TB, o Options) *Env {
 	go func() { runner.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	if _, err := users.EnsureAdmin(context.Background(), AdminUser, AdminPassword); err != nil {
+	if _, err := caps.Identity.EnsureAdmin(context.Background(), AdminUser, AdminPassword); err != nil {
 		t.Fatalf("ensure admin: %v", err)
 	}
 	admin, err := store.GetUserByName(context.Background(), AdminUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Svc: svc, Cloud: clouds, Hosting: hosts, Catalogue: images, Identity: users, Desktop: pools, Fleet: servers, Tenancy: tenancy.New(svc, store, users), Billing: billing.New(svc, store), Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
+	return &Env{Svc: svc, Set: caps, Store: store, Sim: simRT, Mail: mail, Runner: runner, Admin: admin, Log: log}
 }
 
 // SQLite opens a store in a temporary directory, closed when the test ends.

@@ -1,0 +1,72 @@
+// Package services assembles every capability's use cases over one core
+// Service and one store, in the order they depend on each other (instances
+// before those that ask for them, identity before tenancy), so that the
+// server and the tests build the same set one way.
+package services
+
+import (
+	"time"
+
+	"hostdeck/core"
+	"hostdeck/core/billing"
+	"hostdeck/core/catalogue"
+	"hostdeck/core/cloud"
+	"hostdeck/core/desktop"
+	"hostdeck/core/fleet"
+	"hostdeck/core/hosting"
+	"hostdeck/core/identity"
+	"hostdeck/core/instance"
+	"hostdeck/core/tenancy"
+)
+
+// Store is a store every capability can use: what each declares it needs.
+type Store interface {
+	core.Store
+	instance.Store
+	cloud.Store
+	hosting.Store
+	catalogue.Store
+	identity.Store
+	fleet.Store
+	desktop.Store
+	tenancy.Store
+	billing.Store
+}
+
+// Options are the capabilities' own settings.
+type Options struct {
+	ExpiryEvery    time.Duration // how often tenant clouds' expiry notices go out
+	ReconcileEvery time.Duration // how often the fleet reconciles runtimes with records
+	Desktop        desktop.Config
+}
+
+// Set is every capability's Service. Each registered its task kinds with the
+// core Service when it was made: build the task runner after New.
+type Set struct {
+	Instance  *instance.Service  // an instance's life on its server
+	Cloud     *cloud.Service     // tenant clouds (alfa's clients)
+	Hosting   *hosting.Service   // owned instances' power actions and rescue
+	Catalogue *catalogue.Service // images and flavors
+	Identity  *identity.Service  // users, groups, role grants, logins, tokens
+	Fleet     *fleet.Service     // servers
+	Desktop   *desktop.Service   // remote-desktop pools
+	Tenancy   *tenancy.Service   // the storage service's customers and their projects
+	Billing   *billing.Service   // coupons
+}
+
+// New makes every capability's Service over c and st.
+func New(c *core.Service, st Store, o Options) *Set {
+	instances := instance.New(c, st)
+	users := identity.New(c, st)
+	return &Set{
+		Instance:  instances,
+		Cloud:     cloud.New(c, st, instances, cloud.Options{ExpiryEvery: o.ExpiryEvery}),
+		Hosting:   hosting.New(c, st, instances),
+		Catalogue: catalogue.New(c, st),
+		Identity:  users,
+		Fleet:     fleet.New(c, st, instances, fleet.Options{ReconcileEvery: o.ReconcileEvery}),
+		Desktop:   desktop.New(c, st, instances, o.Desktop),
+		Tenancy:   tenancy.New(c, st, users),
+		Billing:   billing.New(c, st),
+	}
+}
