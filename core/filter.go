@@ -118,6 +118,8 @@ func CheckFilter(fields ...FilterField) error {
 // filters no face lets a client set (InstanceFilter, ImageFilter,
 // AssignmentFilter) are core's own and have none.
 
+// Check refuses a client-given value of f that is too long, holds control
+// characters or is not one the field can take.
 func (f ClientFilter) Check() error {
 	return CheckFilter(FilterValue("server_id", f.ServerID), oneOf("status", f.Status, ClientStatuses), FilterValue("name", f.Name), FilterValue("email", f.Email))
 }
@@ -138,14 +140,20 @@ func (f AuditFilter) check() error {
 		FilterValue("target_id", f.TargetID))
 }
 
+// Check refuses a client-given value of f that is too long, holds control
+// characters or is not one the field can take.
 func (f UserFilter) Check() error {
 	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name), FilterValue("project_id", f.ProjectID))
 }
 
+// Check refuses a client-given value of f that is too long, holds control
+// characters or is not one the field can take.
 func (f GroupFilter) Check() error {
 	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name))
 }
 
+// Check refuses a client-given value of f that is too long, holds control
+// characters or is not one the field can take.
 func (f CredentialFilter) Check() error {
 	return CheckFilter(FilterValue("user_id", f.UserID), FilterValue("type", f.Type))
 }
