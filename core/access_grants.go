@@ -54,7 +54,7 @@ func (s *Service) GrantPermission(ctx context.Context, g Grant) (*Grant, error) 
 		return nil, err
 	}
 	g.CreatedAt = s.Now().UTC()
-	err := s.store.InTx(ctx, func(q Queries) error {
+	err := InTx(ctx, s.store, func(q Queries) error {
 		if err := checkGrant(ctx, q, g); err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func (s *Service) RevokePermission(ctx context.Context, g Grant) error {
 	if err := s.Check(ctx, ActionGrantManage, Resource{Type: ResourceGrant}); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(q Queries) error {
+	return InTx(ctx, s.store, func(q Queries) error {
 		if err := q.RemoveGrant(ctx, g); err != nil {
 			if ErrorKind(err) == KindNotFound {
 				return Errorf(KindNotFound, "%s %s holds no grant of %s on %q", g.Grantee.Kind, g.Grantee.ID, g.Action, g.ResourceID)

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"time"
 )
 
@@ -44,11 +43,4 @@ type ImageInput struct {
 	Zone   string // ZonePub (default) or ZoneOwn
 	Owner  string // the owner's user name or id; required for ZoneOwn
 	OSType string
-}
-
-// CatalogueStore keeps flavors and images.
-type CatalogueStore interface {
-	CreateFlavor(ctx context.Context, f *Flavor) error // Conflict on a duplicate name
-	GetFlavor(ctx context.Context, id string) (*Flavor, error)
-	ListFlavors(ctx context.Context, p Page) ([]*Flavor, int, error)
 }

@@ -12,6 +12,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/quota"
 	"hostdeck/internal/testenv"
 )
 
@@ -90,7 +91,7 @@ func TestRequestVM(t *testing.T) {
 		t.Fatalf("no project: %v", err)
 	}
 	dave := brokerUser(t, e, p, "dave")
-	if _, err := requestVM(e, context.Background(), brokerLogin(dave.Name, "dave-password"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonQuotaExceeded {
+	if _, err := requestVM(e, context.Background(), brokerLogin(dave.Name, "dave-password"), desktop.HandOutInput{}); core.ErrorReason(err) != quota.ReasonQuotaExceeded {
 		t.Fatalf("quota: %v", err)
 	}
 	if _, err := requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{Project: "nowhere"}); core.ErrorReason(err) != desktop.ReasonNoPool {

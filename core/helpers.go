@@ -22,6 +22,9 @@ func ValidID(id string) bool {
 // trail and its tasks: every capability's Queries embed it.
 type Recorder interface {
 	AddAudit(ctx context.Context, e *AuditEvent) error
+	// CreateTask stores t as PENDING, or as it is when its status is a finished
+	// one (work done synchronously, recorded as a task). A Key that another task
+	// holds is KindConflict.
 	CreateTask(ctx context.Context, t *Task) error
 }
 

@@ -148,6 +148,25 @@ func GroupNotFound(id string) error {
 	return Reasoned(KindNotFound, ReasonGroupNotFound, "group "+id+" not found", "group_id", id)
 }
 
+// ProjectNotFound is the error of an unknown project id.
+func ProjectNotFound(id string) error {
+	return Reasoned(KindNotFound, ReasonProjectNotFound, "project "+id+" does not exist", "project_name", id)
+}
+
+// LookupProject reads a project; a malformed or unknown id is ProjectNotFound.
+func LookupProject(ctx context.Context, q interface {
+	GetProject(ctx context.Context, id string) (*Project, error)
+}, id string) (*Project, error) {
+	if !ValidID(id) {
+		return nil, ProjectNotFound(id)
+	}
+	p, err := q.GetProject(ctx, id)
+	if ErrorKind(err) == KindNotFound {
+		return nil, ProjectNotFound(id)
+	}
+	return p, err
+}
+
 // RealmUser finds a user by id among the accounts of realm; an account of
 // another realm is not found, as an unknown id is not.
 func RealmUser(ctx context.Context, q interface {

@@ -7,6 +7,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
@@ -36,7 +37,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	srv := e.Server(t, "node-1", 20)
 	p := newPool(t, e, "limited", desktop.ModeSimultaneous, 0, "")
 
-	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(2)}); err != nil {
+	if _, err := e.Quota.SetLimits(ctx, p.ID, quota.ProjectLimitsInput{Buckets: ptr(2)}); err != nil {
 		t.Fatal(err)
 	}
 	cm, err := e.Desktop.CreateMachines(ctx, p.ID, 2, nil, nil)
@@ -45,14 +46,14 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	}
 	refs := machineRefs(t, e, cm)
 	_, err = e.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil)
-	wantReason(t, err, core.KindConflict, core.ReasonBucketsExceeds)
+	wantReason(t, err, core.KindConflict, quota.ReasonBucketsExceeds)
 	// A user volume counts too.
 	vu := newMember(t, e, "volume-user")
 	_, err = e.Desktop.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: vu.ID, ProjectID: p.ID, VolumeID: "vol-1"})
-	wantReason(t, err, core.KindConflict, core.ReasonBucketsExceeds)
+	wantReason(t, err, core.KindConflict, quota.ReasonBucketsExceeds)
 
 	// Raise buckets; limit usage to 1 MB and have the sim report 1 MB stored.
-	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Buckets: ptr(10), Usage: ptr(int64(1_000_000))}); err != nil {
+	if _, err := e.Quota.SetLimits(ctx, p.ID, quota.ProjectLimitsInput{Buckets: ptr(10), Usage: ptr(int64(1_000_000))}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
@@ -60,7 +61,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	}
 	e.Sim.SetUsage(srv.ID, refs[0], core.InstanceUsage{StoredBytes: 600_000})
 	e.Sim.SetUsage(srv.ID, refs[1], core.InstanceUsage{StoredBytes: 400_000, EgressBytes: 7})
-	rep, err := e.Svc.MeasureProjectUsage(t.Context())
+	rep, err := e.Quota.MeasureUsage(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 		t.Fatalf("measured %+v", rep.Projects[p.ID])
 	}
 	_, err = e.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil)
-	wantReason(t, err, core.KindConflict, core.ReasonUsageExceeded)
+	wantReason(t, err, core.KindConflict, quota.ReasonUsageExceeded)
 	if err := e.Tenancy.ProjectUsageCheck(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("usage check: %v", err)
 	}
@@ -98,7 +99,7 @@ func TestProjectUsagePerMonth(t *testing.T) {
 
 	measure := func() {
 		t.Helper()
-		if _, err := e.Svc.MeasureProjectUsage(t.Context()); err != nil {
+		if _, err := e.Quota.MeasureUsage(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,16 +134,16 @@ func TestProjectUsagePerMonth(t *testing.T) {
 	if _, err := e.Store.GetProjectUsage(t.Context(), other.ID, "2026-02"); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("idle project usage: %v", err)
 	}
-	hist, err := e.Tenancy.ProjectUsageHistory(ctx, p.ID)
+	hist, err := e.Quota.UsageHistory(ctx, p.ID)
 	if err != nil || len(hist) != 2 {
 		t.Fatalf("history = %v, %v", hist, err)
 	}
 	// The periodic job is registered.
 	found := false
 	for _, j := range e.Svc.PeriodicJobs() {
-		found = found || j.Kind == core.KindProjectUsage
+		found = found || j.Kind == quota.KindProjectUsage
 	}
-	if _, ok := e.Svc.TaskHandlers()[core.KindProjectUsage]; !ok || !found {
+	if _, ok := e.Svc.TaskHandlers()[quota.KindProjectUsage]; !ok || !found {
 		t.Fatal("project usage job not registered")
 	}
 }
@@ -170,7 +171,7 @@ func TestProjectRate(t *testing.T) {
 			t.Fatalf("unlimited call %d: %v", i, err)
 		}
 	}
-	if _, err := e.Tenancy.SetProjectLimits(ctx, p.ID, core.ProjectLimitsInput{Rate: ptr(2)}); err != nil {
+	if _, err := e.Quota.SetLimits(ctx, p.ID, quota.ProjectLimitsInput{Rate: ptr(2)}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {
@@ -179,11 +180,11 @@ func TestProjectRate(t *testing.T) {
 		}
 	}
 	_, _, err = validateToken(e.Identity, t.Context(), tok)
-	wantReason(t, err, core.KindTooMany, core.ReasonRateLimited)
+	wantReason(t, err, core.KindTooMany, quota.ReasonRateLimited)
 	clk.Set(clk.Now().Add(500 * time.Millisecond)) // one token back
 	if _, _, err := validateToken(e.Identity, t.Context(), tok); err != nil {
 		t.Fatalf("after refill: %v", err)
 	}
 	_, _, err = validateToken(e.Identity, t.Context(), tok)
-	wantReason(t, err, core.KindTooMany, core.ReasonRateLimited)
+	wantReason(t, err, core.KindTooMany, quota.ReasonRateLimited)
 }

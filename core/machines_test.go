@@ -8,6 +8,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/quota"
 	"hostdeck/internal/testenv"
 )
 
@@ -161,7 +162,7 @@ func TestMachineQuotaAndModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil)
-	if core.ErrorReason(err) != core.ReasonQuotaExceeded || core.ErrorParams(err)["project_name"] != "small" {
+	if core.ErrorReason(err) != quota.ReasonQuotaExceeded || core.ErrorParams(err)["project_name"] != "small" {
 		t.Fatalf("over quota: %v", err)
 	}
 	// Mode 2: several users share a machine.

@@ -9,7 +9,9 @@ import "context"
 type PlacementQueries interface {
 	GetServer(ctx context.Context, id string) (*Server, error)
 	ListServers(ctx context.Context, f ServerFilter) ([]*Server, int, error)
+	// CountClientsByServer counts the clients that are not deleted, per server id.
 	CountClientsByServer(ctx context.Context) (map[string]int, error)
+	// CountMachinesByServer counts machines that are not deleted, per server id.
 	CountMachinesByServer(ctx context.Context) (map[string]int, error)
 }
 

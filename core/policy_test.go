@@ -20,8 +20,10 @@ import (
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
 	"hostdeck/core/secret"
+	"hostdeck/core/services"
 	"hostdeck/internal/testenv"
 	"hostdeck/store/sqlite"
+	"hostdeck/store/storetest"
 )
 
 // policyEnv is an env with a settable clock and cfg's password policy.
@@ -311,7 +313,7 @@ func TestWebGuardProjectSetting(t *testing.T) {
 }
 
 // downStore is a store whose identity reads fail as a database that is down does.
-type downStore struct{ core.Store }
+type downStore struct{ storetest.Store }
 
 var errDown = core.Wrap(core.KindInternal, errors.New("sql: database is closed"), "get user")
 
@@ -323,7 +325,8 @@ func (downStore) GetTokenByHash(context.Context, string) (*core.Token, error) {
 func TestAuthUnavailable(t *testing.T) {
 	e := testenv.New(t)
 	newMember(t, e, "uma")
-	svc := identity.New(core.New(core.Deps{Store: downStore{e.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), downStore{e.Store})
+	down := downStore{e.Store}
+	svc := services.New(core.New(core.Deps{Store: down, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), down, services.Options{}).Identity
 	_, _, err := issueToken(svc, context.Background(), identity.PasswordLogin{UserName: "uma", Password: "uma-password"})
 	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
 	_, _, err = validateToken(svc, context.Background(), "some-token")
@@ -336,7 +339,7 @@ func TestAuthUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc = identity.New(core.New(core.Deps{Store: st, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), st)
+	svc = services.New(core.New(core.Deps{Store: st, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), st, services.Options{}).Identity
 	if _, err := svc.EnsureAdmin(context.Background(), "admin", "admin-password"); err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,6 @@ type Service struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	Wake     func()
-	rates    rateLimiter // per-project request rate (core/limits.go)
 	// newPassword makes a random password (owner passwords, the first admin's).
 	NewPassword func() string
 	// handlers and periodic are the task kinds capability packages registered.

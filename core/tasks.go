@@ -40,7 +40,7 @@ func (s *Service) CancelTask(ctx context.Context, id string) (*Task, error) {
 		return nil, NotFound("task", id)
 	}
 	var t *Task
-	err := s.store.InTx(ctx, func(q Queries) error {
+	err := InTx(ctx, s.store, func(q Queries) error {
 		var err error
 		if t, err = q.RequestTaskCancel(ctx, id, s.Now().UTC()); err != nil {
 			return err
@@ -66,7 +66,7 @@ func (s *Service) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, 
 // RegisterPeriodic schedules one of them once per cluster. A kind registered
 // twice is a programming error.
 func (s *Service) Register(kind string, fn TaskFunc) {
-	if _, ok := s.TaskHandlers()[kind]; ok {
+	if _, ok := s.handlers[kind]; ok {
 		panic("core: task kind " + kind + " registered twice")
 	}
 	if s.handlers == nil {
@@ -78,27 +78,11 @@ func (s *Service) Register(kind string, fn TaskFunc) {
 // RegisterPeriodic schedules the registered kind j.Kind every j.Every.
 func (s *Service) RegisterPeriodic(j PeriodicJob) { s.periodic = append(s.periodic, j) }
 
-// TaskHandlers returns the work behind every task kind, for the task runner:
-// core's own and the registered ones.
-func (s *Service) TaskHandlers() map[string]TaskFunc {
-	h := s.ownTasks()
-	maps.Copy(h, s.handlers)
-	return h
-}
+// TaskHandlers returns the work behind every task kind, for the task runner.
+func (s *Service) TaskHandlers() map[string]TaskFunc { return maps.Clone(s.handlers) }
 
-func (s *Service) ownTasks() map[string]TaskFunc {
-	return map[string]TaskFunc{
-		KindProjectUsage: s.runProjectUsage,
-	}
-}
-
-// PeriodicJobs returns the work scheduled once per cluster: core's own and the
-// registered ones.
-func (s *Service) PeriodicJobs() []PeriodicJob {
-	return append([]PeriodicJob{
-		{Kind: KindProjectUsage, Every: ProjectUsageEvery},
-	}, s.periodic...)
-}
+// PeriodicJobs returns the work scheduled once per cluster.
+func (s *Service) PeriodicJobs() []PeriodicJob { return slices.Clone(s.periodic) }
 
 func Decode[T any](t *Task) (T, error) {
 	var p T

@@ -89,9 +89,34 @@ type Stats struct {
 	Released  uint64 // stopped by shutdown and handed back
 }
 
+// Store is what the runner asks of the store. Errors are *core.Error kinds.
+type Store interface {
+	// CreateTask stores t (the periodic jobs' tasks); a Key that another task
+	// holds is KindConflict.
+	CreateTask(ctx context.Context, t *core.Task) error
+	// ClaimTasks leases up to limit runnable tasks to owner until now+lease:
+	// PENDING or RETRY tasks whose RunAt has come, and STARTED tasks whose lease
+	// ran out (their worker died). Claimed tasks become STARTED with Attempts
+	// incremented. On PostgreSQL concurrent claimers never get the same task
+	// (SKIP LOCKED).
+	ClaimTasks(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*core.Task, error)
+	// ExtendTaskLease renews the lease and returns the task (to see
+	// CancelRequested); KindConflict if owner no longer holds it.
+	ExtendTaskLease(ctx context.Context, id, owner string, until time.Time) (*core.Task, error)
+	// SetTaskProgress records progress while owner holds the lease.
+	SetTaskProgress(ctx context.Context, id, owner string, progress int, message string) error
+	// FinishTask records the outcome of the attempt owner holds; KindConflict
+	// if the lease was lost.
+	FinishTask(ctx context.Context, id, owner string, o core.TaskOutcome, now time.Time) error
+	// ReleaseTasks hands owner's STARTED tasks back (PENDING, lease cleared,
+	// the attempt not counted) so that the next start runs them: graceful
+	// shutdown.
+	ReleaseTasks(ctx context.Context, owner string, now time.Time) error
+}
+
 // Runner claims and runs tasks. Create it with New and start it with Run.
 type Runner struct {
-	store    core.TaskStore
+	store    Store
 	handlers map[string]core.TaskFunc
 	periodic []core.PeriodicJob
 	o        Options
@@ -109,7 +134,7 @@ type Runner struct {
 
 // New returns a Runner that runs tasks of store with handlers (by task kind) and
 // enqueues the periodic jobs.
-func New(store core.TaskStore, handlers map[string]core.TaskFunc, periodic []core.PeriodicJob, o Options) *Runner {
+func New(store Store, handlers map[string]core.TaskFunc, periodic []core.PeriodicJob, o Options) *Runner {
 	if o.Owner == "" {
 		o.Owner = defaultOwner()
 	}

@@ -16,6 +16,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/internal/testenv"
+	"hostdeck/store/storetest"
 	"hostdeck/task"
 )
 
@@ -42,7 +43,7 @@ type running struct {
 }
 
 // startRunner runs a Runner until the test ends or stop is called.
-func startRunner(tb testing.TB, s core.TaskStore, handlers map[string]core.TaskFunc, periodic []core.PeriodicJob, o task.Options) *running {
+func startRunner(tb testing.TB, s storetest.Store, handlers map[string]core.TaskFunc, periodic []core.PeriodicJob, o task.Options) *running {
 	tb.Helper()
 	r := task.New(s, handlers, periodic, o)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,7 +71,7 @@ func startRunner(tb testing.TB, s core.TaskStore, handlers map[string]core.TaskF
 }
 
 // createTask stores a task of kind, changed by opts.
-func createTask(tb testing.TB, s core.TaskStore, kind string, opts ...func(*core.Task)) *core.Task {
+func createTask(tb testing.TB, s storetest.Store, kind string, opts ...func(*core.Task)) *core.Task {
 	tb.Helper()
 	t := &core.Task{Kind: kind, Creator: "test", RunAt: time.Now(), Payload: json.RawMessage(`{}`)}
 	for _, o := range opts {
@@ -99,7 +100,7 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
-func getTask(tb testing.TB, s core.TaskStore, id string) *core.Task {
+func getTask(tb testing.TB, s storetest.Store, id string) *core.Task {
 	tb.Helper()
 	t, err := s.GetTask(context.Background(), id)
 	if err != nil {
@@ -109,7 +110,7 @@ func getTask(tb testing.TB, s core.TaskStore, id string) *core.Task {
 }
 
 // waitDone waits until task id is finished and returns it.
-func waitDone(tb testing.TB, s core.TaskStore, id string) *core.Task {
+func waitDone(tb testing.TB, s storetest.Store, id string) *core.Task {
 	tb.Helper()
 	var t *core.Task
 	waitFor(tb, "task "+id+" to finish", func() bool {
@@ -521,7 +522,7 @@ func TestCancelRequestedWhileOwnerDeadRevokesWithoutRunning(t *testing.T) {
 }
 
 // leaseThief is a store on which every lease renewal finds another owner.
-type leaseThief struct{ core.TaskStore }
+type leaseThief struct{ storetest.Store }
 
 func (leaseThief) ExtendTaskLease(context.Context, string, string, time.Time) (*core.Task, error) {
 	return nil, core.Errorf(core.KindConflict, "task lease lost")

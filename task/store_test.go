@@ -4,12 +4,12 @@ import (
 	"path/filepath"
 	"testing"
 
-	"hostdeck/core"
 	"hostdeck/store/sqlite"
+	"hostdeck/store/storetest"
 )
 
 // newStore opens a fresh SQLite store in a temporary directory.
-func newStore(tb testing.TB) core.Store {
+func newStore(tb testing.TB) storetest.Store {
 	tb.Helper()
 	db, err := sqlite.Open(filepath.Join(tb.TempDir(), "hostdeck.db"))
 	if err != nil {

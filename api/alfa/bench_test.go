@@ -13,6 +13,7 @@ import (
 
 	"hostdeck/api/alfa"
 	"hostdeck/core"
+	"hostdeck/core/services"
 	"hostdeck/internal/testenv"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkListClients(b *testing.B) {
 	srv := env.Server(b, "big", 200_000)
 	const n = 100_000
 	ctx := context.Background()
-	err := env.Store.InTx(ctx, func(q core.Queries) error {
+	err := env.Store.InTx(ctx, func(q services.Queries) error {
 		for i := range n {
 			in := &core.Instance{ServerID: srv.ID, Name: fmt.Sprintf("hd-bench-%06d", i), State: core.StateActive}
 			if err := q.CreateInstance(ctx, in); err != nil {

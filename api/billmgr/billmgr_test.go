@@ -23,6 +23,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/cloud"
 	"hostdeck/core/identity"
+	"hostdeck/core/services"
 	"hostdeck/internal/testenv"
 )
 
@@ -523,7 +524,7 @@ func seedInstances(tb testing.TB, env *testenv.Env, prefix, project string, n in
 	}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(before) * time.Minute)
 	out := make([]*core.Instance, 0, n)
-	err = env.Store.InTx(context.Background(), func(q core.Queries) error {
+	err = env.Store.InTx(context.Background(), func(q services.Queries) error {
 		for i := range n {
 			at := start.Add(time.Duration(i) * time.Minute)
 			in := &core.Instance{Name: fmt.Sprintf("%s-%03d", prefix, i), ServerID: "srv-1", ProjectID: project,

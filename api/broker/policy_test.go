@@ -18,8 +18,8 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
-	"hostdeck/core/instance"
 	"hostdeck/core/secret"
+	"hostdeck/core/services"
 	"hostdeck/internal/testenv"
 )
 
@@ -214,8 +214,8 @@ func (downStore) GetTokenByHash(context.Context, string) (*core.Token, error) {
 func TestBrokerAuthUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
-	pools := desktop.New(svc, downStore{env.Store}, instance.New(svc, downStore{env.Store}), desktop.Config{})
-	srv := httptest.NewServer(broker.NewHandler(pools, identity.New(svc, downStore{env.Store}), broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	down := services.New(svc, downStore{env.Store}, services.Options{})
+	srv := httptest.NewServer(broker.NewHandler(down.Desktop, down.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 
 	r := post(t, srv.URL+"/v1/request-vm/", loginBody("trs"))

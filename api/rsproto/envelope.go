@@ -18,6 +18,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/quota"
 )
 
 // errorCode is one line of the document's error catalogue ("Описание ошибок
@@ -114,8 +115,8 @@ var reasonCodes = map[string]int{
 	"request_not_found":             10,
 	"request_forbidden":             11,
 	"quota_exceeded":                12,
-	core.ReasonUsageExceeded:        12, // a project's satellite limits
-	core.ReasonBucketsExceeds:       12,
+	quota.ReasonUsageExceeded:       12, // a project's satellite limits
+	quota.ReasonBucketsExceeds:      12,
 	desktop.ReasonCreateFailed:      13,
 	desktop.ReasonNoRoom:            13, // no server has room for the machines asked for
 	desktop.ReasonNoInstance:        14,

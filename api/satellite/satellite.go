@@ -22,6 +22,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/billing"
 	"hostdeck/core/identity"
+	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 )
 
@@ -43,15 +44,16 @@ type Options struct {
 type face struct {
 	svc     *tenancy.Service
 	coupons *billing.Service
+	quotas  *quota.Service
 	ids     *identity.Service
 	log     *slog.Logger
 }
 
 // NewHandler returns the satellite face over svc (the customers and their
-// projects) and coupons. Its paths are relative to its
+// projects), coupons and quotas (the projects' limits). Its paths are relative to its
 // mount point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *tenancy.Service, coupons *billing.Service, ids *identity.Service, o Options) http.Handler {
-	f := &face{svc: svc, coupons: coupons, ids: ids, log: httpx.Logger(o.Log)}
+func NewHandler(svc *tenancy.Service, coupons *billing.Service, quotas *quota.Service, ids *identity.Service, o Options) http.Handler {
+	f := &face{svc: svc, coupons: coupons, quotas: quotas, ids: ids, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
@@ -407,7 +409,7 @@ func (f *face) getProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	l, err := f.svc.ProjectLimits(r.Context(), p.ID)
+	l, err := f.quotas.Limits(r.Context(), p.ID)
 	if err != nil {
 		return err
 	}
@@ -491,7 +493,7 @@ func (f *face) getLimits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	l, err := f.svc.ProjectLimits(r.Context(), id)
+	l, err := f.quotas.Limits(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -521,7 +523,7 @@ func (f *face) setLimits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.svc.SetProjectLimits(r.Context(), id, in); err != nil {
+	if _, err := f.quotas.SetLimits(r.Context(), id, in); err != nil {
 		return err
 	}
 	ok(w)
@@ -531,8 +533,8 @@ func (f *face) setLimits(w http.ResponseWriter, r *http.Request) error {
 // parseLimits reads usage, bandwidth (sizes), rate and buckets (integers) from
 // a query string or form; absent ones are not changed. Whether a value is
 // allowed (not negative) is core's rule (SetProjectLimits).
-func parseLimits(v map[string][]string) (core.ProjectLimitsInput, error) {
-	var in core.ProjectLimitsInput
+func parseLimits(v map[string][]string) (quota.ProjectLimitsInput, error) {
+	var in quota.ProjectLimitsInput
 	get := func(k string) (string, bool) {
 		vs, ok := v[k]
 		if !ok || len(vs) == 0 {

@@ -19,6 +19,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
@@ -42,7 +43,7 @@ type response struct {
 func start(t *testing.T, o testenv.Options) (*testenv.Env, *client) {
 	t.Helper()
 	env := testenv.NewWith(t, o)
-	h := satellite.NewHandler(env.Tenancy, env.Billing, env.Identity, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := satellite.NewHandler(env.Tenancy, env.Billing, env.Quota, env.Identity, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/satellite/", http.StripPrefix("/satellite", h))
 	srv := httptest.NewServer(mux)
@@ -412,12 +413,12 @@ func TestProjects(t *testing.T) {
 	c.do("POST", "/api/project/0190b6c4-6d5a-7000-8000-0000000000ff/limit?usage=1GB", "").want(t, http.StatusNotFound)
 
 	// Usage this month blocks deletion.
-	if err := env.Store.PutProjectUsage(context.Background(), &core.ProjectUsage{ProjectID: pid, Month: core.UsageMonth(time.Now()), EgressBytes: 10}); err != nil {
+	if err := env.Store.PutProjectUsage(context.Background(), &quota.ProjectUsage{ProjectID: pid, Month: quota.UsageMonth(time.Now()), EgressBytes: 10}); err != nil {
 		t.Fatal(err)
 	}
 	c.do("GET", "/api/project/"+pid+"/usage", "").wantError(t, http.StatusConflict, "usage for current month exists")
 	c.do("DELETE", "/api/project/"+pid, "").wantError(t, http.StatusConflict, "usage")
-	if err := env.Store.PutProjectUsage(context.Background(), &core.ProjectUsage{ProjectID: pid, Month: core.UsageMonth(time.Now())}); err != nil {
+	if err := env.Store.PutProjectUsage(context.Background(), &quota.ProjectUsage{ProjectID: pid, Month: quota.UsageMonth(time.Now())}); err != nil {
 		t.Fatal(err)
 	}
 	c.do("DELETE", "/api/project/"+pid, "").wantEmpty(t)
@@ -446,7 +447,7 @@ func TestProjectWithInstances(t *testing.T) {
 	if _, err := env.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil); core.ErrorReason(err) != core.ReasonBucketsExceeds {
+	if _, err := env.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil); core.ErrorReason(err) != quota.ReasonBucketsExceeds {
 		t.Fatalf("past buckets: %v", err)
 	}
 	c.do("DELETE", "/api/project/"+p.ID, "").want(t, http.StatusConflict)

@@ -15,10 +15,9 @@ import (
 
 	"hostdeck/api/trs"
 	"hostdeck/core"
-	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
-	"hostdeck/core/instance"
 	"hostdeck/core/secret"
+	"hostdeck/core/services"
 	"hostdeck/internal/testenv"
 )
 
@@ -186,8 +185,8 @@ func (downStore) GetDomainByName(context.Context, string) (*core.Domain, error) 
 func TestAuthServerUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
-	pools := desktop.New(svc, downStore{env.Store}, instance.New(svc, downStore{env.Store}), desktop.Config{})
-	srv := httptest.NewServer(trs.NewHandler(pools, env.Catalogue, identity.New(svc, downStore{env.Store}), trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	down := services.New(svc, downStore{env.Store}, services.Options{})
+	srv := httptest.NewServer(trs.NewHandler(down.Desktop, env.Catalogue, down.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	c := &client{t: t, base: srv.URL, token: "any-token"}
 

@@ -9,6 +9,7 @@ import (
 	"hostdeck/api/rsproto"
 	"hostdeck/api/trs"
 	"hostdeck/core"
+	"hostdeck/core/quota"
 	"hostdeck/internal/testenv"
 )
 
@@ -205,7 +206,7 @@ func TestVolumeAssignmentsOverHTTP(t *testing.T) {
 		}
 	}
 	// The project's buckets limit (satellite) counts user volumes: code 12 past it.
-	if _, err := env.Tenancy.SetProjectLimits(env.AdminCtx(), pid, core.ProjectLimitsInput{Buckets: ptr(1)}); err != nil {
+	if _, err := env.Quota.SetLimits(env.AdminCtx(), pid, quota.ProjectLimitsInput{Buckets: ptr(1)}); err != nil {
 		t.Fatal(err)
 	}
 	code, msg, _ := c.do("POST", "/v1/volume-assignments/", `{"user_id": "`+uid+`", "project_id": "`+pid+`", "volume_id": "vol-3"}`).trsError(t)

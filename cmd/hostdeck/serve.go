@@ -350,7 +350,7 @@ var faces = []face{
 		return broker.NewHandler(d.Desktop, d.Identity, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
-		return satellite.NewHandler(d.Tenancy, d.Billing, d.Identity, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return satellite.NewHandler(d.Tenancy, d.Billing, d.Quota, d.Identity, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
 		return billmgr.NewHandler(d.Hosting, d.Catalogue, d.Identity, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
@@ -534,7 +534,11 @@ func loadLicense(path string) (*trs.License, error) {
 }
 
 // taskCollector exports task counts by state as a Prometheus gauge.
-type taskCollector struct{ store core.Store }
+type taskCollector struct {
+	store interface {
+		CountTasksByStatus(ctx context.Context) (map[core.TaskStatus]int, error)
+	}
+}
 
 var taskDesc = prometheus.NewDesc("hostdeck_tasks", "Tasks by status.", []string{"status"}, nil)
 

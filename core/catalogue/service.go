@@ -29,7 +29,9 @@ type Store interface {
 // Queries are the store operations of the catalogue: its images and flavors,
 // the users an image may belong to, and what the policy reads.
 type Queries interface {
-	core.CatalogueStore // CreateFlavor, GetFlavor, ListFlavors
+	CreateFlavor(ctx context.Context, f *core.Flavor) error // Conflict on a duplicate name
+	GetFlavor(ctx context.Context, id string) (*core.Flavor, error)
+	ListFlavors(ctx context.Context, p core.Page) ([]*core.Flavor, int, error)
 	CreateImage(ctx context.Context, im *core.Image) error
 	GetImage(ctx context.Context, id string) (*core.Image, error)
 	ListImages(ctx context.Context, f core.ImageFilter) ([]*core.Image, int, error)

@@ -51,6 +51,8 @@ type Queries interface {
 	AddExpireChange(ctx context.Context, e *core.ExpireChange) error
 	ListExpireChanges(ctx context.Context, clientID string, p core.Page) ([]*core.ExpireChange, int, error)
 
+	// CreateInstance stores in and gives it the next numeric id (unique and
+	// never reused); KindConflict on a duplicate name.
 	CreateInstance(ctx context.Context, in *core.Instance) error
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)
 	ListInstances(ctx context.Context, f core.InstanceFilter) ([]*core.Instance, int, error)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hostdeck/core"
 	"hostdeck/core/identity"
+	"hostdeck/core/quota"
 	"strings"
 	"time"
 )
@@ -224,7 +225,7 @@ func checkQuota(ctx context.Context, q Queries, p *Pool, n int) error {
 		}
 	}
 	if used+n > p.MaxInstances {
-		return core.Reasoned(core.KindConflict, core.ReasonQuotaExceeded,
+		return core.Reasoned(core.KindConflict, quota.ReasonQuotaExceeded,
 			fmt.Sprintf("quota of project %s exceeded: %d of %d machines", p.Name, used, p.MaxInstances), "project_name", p.Name)
 	}
 	return nil

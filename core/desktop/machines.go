@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hostdeck/core"
 	"hostdeck/core/instance"
+	"hostdeck/core/quota"
 	"slices"
 	"strings"
 	"time"
@@ -247,7 +248,7 @@ func (s *Service) createMachines(ctx context.Context, projectID string, count in
 		if err := checkQuota(ctx, q, p, count); err != nil {
 			return err
 		}
-		if err := s.CheckProjectLimits(ctx, q, p.ID, count, count); err != nil {
+		if err := quota.CheckLimits(ctx, q, s.Now(), p.ID, count, count); err != nil {
 			return err
 		}
 		im, err := q.GetImage(ctx, p.ImageID)

@@ -5,6 +5,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/instance"
+	"hostdeck/core/quota"
 )
 
 // Service holds the use cases of the remote-desktop pools. It embeds core's
@@ -79,7 +80,7 @@ type InstanceQueries interface {
 // its limits and contents), domains, and the users and groups machines are
 // assigned to.
 type DirectoryQueries interface {
-	core.LimitQueries // GetProjectLimits, GetProjectUsage, GetProject, ListMachines, ListVolumeAssignments
+	quota.LimitQueries // GetProjectLimits, GetProjectUsage, GetProject, ListMachines, ListVolumeAssignments
 	FindProjectByName(ctx context.Context, name string) (*core.Project, error)
 	core.DomainReader // GetDomain, GetDomainByName
 	GetUser(ctx context.Context, id string) (*core.User, error)

@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"hostdeck/core"
+	"hostdeck/core/quota"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -543,7 +544,7 @@ func (s *Service) CreateVolumeAssignment(ctx context.Context, a core.VolumeAssig
 		} else if err != nil {
 			return err
 		}
-		if err := s.CheckProjectLimits(ctx, q, a.ProjectID, 0, 1); err != nil {
+		if err := quota.CheckLimits(ctx, q, s.Now(), a.ProjectID, 0, 1); err != nil {
 			return err
 		}
 		if err := q.CreateVolumeAssignment(ctx, out); err != nil {

@@ -49,6 +49,9 @@ type Queries interface {
 	ListServers(ctx context.Context, f core.ServerFilter) ([]*core.Server, int, error)
 	UpdateServer(ctx context.Context, id string, u core.ServerUpdate) (*core.Server, error)
 	DeleteServer(ctx context.Context, id string) error
+	// LockServers serialises placement decisions: on PostgreSQL it locks the
+	// server rows until the transaction ends; on SQLite transactions are
+	// already serial.
 	LockServers(ctx context.Context) error
 	CountClientsByServer(ctx context.Context) (map[string]int, error)
 

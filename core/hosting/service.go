@@ -37,7 +37,13 @@ type Store interface {
 // instance a power action or rescue changes, its server, and the catalogue's
 // images.
 type Queries interface {
-	core.InstanceNumberStore
+	// ListNumberedInstances lists the instances f selects that are not deleted,
+	// each with its number (0 for one without), one page of them (f.Page, in its
+	// order) and the number of them all. The numbers come in the same query as
+	// the rows.
+	ListNumberedInstances(ctx context.Context, f core.InstanceFilter) ([]*core.NumberedInstance, int, error)
+	// InstanceIDByNumber is KindNotFound for an unknown number.
+	InstanceIDByNumber(ctx context.Context, number int64) (string, error)
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)
 	instance.InstanceWriter // LockMachine, UpdateInstance
 	GetServer(ctx context.Context, id string) (*core.Server, error)

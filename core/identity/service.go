@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"hostdeck/core"
+	"hostdeck/core/quota"
 )
 
 // Service holds the directory's use cases. It embeds core's Service for what
@@ -19,15 +20,16 @@ import (
 type Service struct {
 	*core.Service
 	store Store
-	guard *loginGuard // the login throttle (throttle.go)
+	quota *quota.Service // the request rate of tokens scoped to a project
+	guard *loginGuard    // the login throttle (throttle.go)
 	// dummy is the hash verified for unknown users (Service.dummyHash).
 	dummyOnce sync.Once
 	dummy     string
 }
 
 // New returns the Service over c and st, and registers its task kinds with c.
-func New(c *core.Service, st Store) *Service {
-	s := &Service{Service: c, store: st, guard: newLoginGuard()}
+func New(c *core.Service, st Store, quotas *quota.Service) *Service {
+	s := &Service{Service: c, store: st, quota: quotas, guard: newLoginGuard()}
 	s.registerTasks()
 	return s
 }

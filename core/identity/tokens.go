@@ -162,7 +162,7 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*core.Toke
 			return nil, nil, invalid
 		}
 		t.Roles = roles
-		if err := s.CheckProjectRate(ctx, t.ProjectID); err != nil {
+		if err := s.quota.CheckRate(ctx, t.ProjectID); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -159,6 +159,8 @@ func resume(in *core.Instance, a InstanceAction) (next core.InstanceState, done 
 // InstanceWriter is what a change of an instance's state needs of a
 // transaction.
 type InstanceWriter interface {
+	// LockMachine reads an instance and, on PostgreSQL inside a transaction,
+	// locks its row until the transaction ends; KindNotFound for an unknown id.
 	LockMachine(ctx context.Context, id string) (*core.Instance, error)
 	UpdateInstance(ctx context.Context, id string, u core.InstanceUpdate) (*core.Instance, error)
 }

@@ -16,21 +16,30 @@ import (
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
 	"hostdeck/core/instance"
+	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 )
 
-// Store is a store every capability can use: what each declares it needs.
+// Queries are the store operations of every capability: what each declares
+// it needs, together.
+type Queries interface {
+	core.Queries
+	instance.Queries
+	cloud.Queries
+	hosting.Queries
+	catalogue.Queries
+	identity.Queries
+	fleet.Queries
+	desktop.Queries
+	tenancy.Queries
+	billing.Queries
+	quota.Queries
+}
+
+// Store is a store every capability can use.
 type Store interface {
-	core.Store
-	instance.Store
-	cloud.Store
-	hosting.Store
-	catalogue.Store
-	identity.Store
-	fleet.Store
-	desktop.Store
-	tenancy.Store
-	billing.Store
+	Queries
+	core.Transactor
 }
 
 // Options are the capabilities' own settings.
@@ -52,12 +61,14 @@ type Set struct {
 	Desktop   *desktop.Service   // remote-desktop pools
 	Tenancy   *tenancy.Service   // the storage service's customers and their projects
 	Billing   *billing.Service   // coupons
+	Quota     *quota.Service     // projects' request rate and measured usage
 }
 
 // New makes every capability's Service over c and st.
 func New(c *core.Service, st Store, o Options) *Set {
 	instances := instance.New(c, st)
-	users := identity.New(c, st)
+	quotas := quota.New(c, st)
+	users := identity.New(c, st, quotas)
 	return &Set{
 		Instance:  instances,
 		Cloud:     cloud.New(c, st, instances, cloud.Options{ExpiryEvery: o.ExpiryEvery}),
@@ -68,5 +79,6 @@ func New(c *core.Service, st Store, o Options) *Set {
 		Desktop:   desktop.New(c, st, instances, o.Desktop),
 		Tenancy:   tenancy.New(c, st, users),
 		Billing:   billing.New(c, st),
+		Quota:     quotas,
 	}
 }

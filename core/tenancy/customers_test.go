@@ -8,6 +8,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/billing"
 	"hostdeck/core/identity"
+	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
@@ -68,7 +69,7 @@ func TestCustomers(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.Tenancy.CreateProject(ctx, u.ID, "second")
-	wantReason(t, err, core.KindConflict, core.ReasonQuotaExceeded)
+	wantReason(t, err, core.KindConflict, quota.ReasonQuotaExceeded)
 	// The owner may log in scoped to the project.
 	if _, err := e.Identity.LoginPassword(t.Context(), identity.PasswordLogin{UserName: u.Name, Password: "secret-1", Scope: identity.ProjectScope{ID: p.ID}, Opens: core.TokenAPI}, testenv.Origin); err != nil {
 		t.Fatalf("scoped login: %v", err)

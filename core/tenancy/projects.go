@@ -6,13 +6,13 @@ import (
 	"strings"
 
 	"hostdeck/core"
+	"hostdeck/core/quota"
 )
 
 // This file holds the projects customers own (spec 003): a customer's project
 // is a core Project of type ProjectTypeCustomer owned by the customer, with
 // limits set when it is created. The limits themselves, their enforcement and
-// the usage measured against them are core's (core/limits.go): they apply to
-// any project.
+// the usage measured against them are core/quota's: they apply to any project.
 
 // ProjectTypeCustomer is the project type of a customer's project (stored as
 // "satellite", the name of the face that creates them, in existing databases).
@@ -25,10 +25,6 @@ const (
 	DefaultBandwidthLimit = 50_000_000_000 // 50 GB egress a month
 	DefaultBucketsLimit   = 100
 )
-
-func projectNotFound(id string) error {
-	return core.Reasoned(core.KindNotFound, core.ReasonProjectNotFound, "project "+id+" does not exist", "project_name", id)
-}
 
 // CreateProject creates a project owned by a user (admins only), with
 // the default limits, and grants the owner the member role on it (so the owner
@@ -64,13 +60,13 @@ func (s *Service) CreateProject(ctx context.Context, ownerID, name string) (*cor
 			return err
 		}
 		if len(owned) >= prof.ProjectLimit {
-			return core.Reasoned(core.KindConflict, core.ReasonQuotaExceeded,
+			return core.Reasoned(core.KindConflict, quota.ReasonQuotaExceeded,
 				fmt.Sprintf("user %s reached the project limit (%d)", u.Name, prof.ProjectLimit), "user_name", u.Name)
 		}
 		if err := q.CreateCustomerProject(ctx, p); err != nil {
 			return err
 		}
-		if err := q.PutProjectLimits(ctx, &core.ProjectLimits{ProjectID: p.ID, Usage: DefaultUsageLimit,
+		if err := q.PutProjectLimits(ctx, &quota.ProjectLimits{ProjectID: p.ID, Usage: DefaultUsageLimit,
 			Bandwidth: DefaultBandwidthLimit, Buckets: DefaultBucketsLimit, UpdatedAt: now}); err != nil {
 			return err
 		}
@@ -85,24 +81,12 @@ func (s *Service) CreateProject(ctx context.Context, ownerID, name string) (*cor
 	return p, nil
 }
 
-// getProject reads a project; bad or unknown ids are KindNotFound.
-func getProject(ctx context.Context, q Queries, id string) (*core.Project, error) {
-	if !core.ValidID(id) {
-		return nil, projectNotFound(id)
-	}
-	p, err := q.GetProject(ctx, id)
-	if core.ErrorKind(err) == core.KindNotFound {
-		return nil, projectNotFound(id)
-	}
-	return p, err
-}
-
 // Project returns a project (admins only).
 func (s *Service) Project(ctx context.Context, id string) (*core.Project, error) {
 	if err := s.Check(ctx, core.ActionProjectView, core.On(core.ResourceProject, id)); err != nil {
 		return nil, err
 	}
-	return getProject(ctx, s.store, id)
+	return core.LookupProject(ctx, s.store, id)
 }
 
 // UpdateProject changes a project's name or description (admins only).
@@ -124,7 +108,7 @@ func (s *Service) UpdateProject(ctx context.Context, id string, name, descriptio
 	}
 	var out *core.Project
 	err := s.change(ctx, func(q Queries) error {
-		if _, err := getProject(ctx, q, id); err != nil {
+		if _, err := core.LookupProject(ctx, q, id); err != nil {
 			return err
 		}
 		var err error
@@ -136,69 +120,10 @@ func (s *Service) UpdateProject(ctx context.Context, id string, name, descriptio
 	return out, err
 }
 
-// ProjectLimits returns a project's limits (admins only).
-func (s *Service) ProjectLimits(ctx context.Context, id string) (*core.ProjectLimits, error) {
-	if err := s.Check(ctx, core.ActionProjectView, core.On(core.ResourceProject, id)); err != nil {
-		return nil, err
-	}
-	if _, err := getProject(ctx, s.store, id); err != nil {
-		return nil, err
-	}
-	return core.LimitsOf(ctx, s.store, id)
-}
-
-// SetProjectLimits changes the limits that are set (admins only); negative
-// values are KindInvalid.
-func (s *Service) SetProjectLimits(ctx context.Context, id string, in core.ProjectLimitsInput) (*core.ProjectLimits, error) {
-	if err := s.Check(ctx, core.ActionProjectEdit, core.On(core.ResourceProject, id)); err != nil {
-		return nil, err
-	}
-	switch {
-	case in.Usage != nil && *in.Usage < 0:
-		return nil, core.Invalid("usage", "usage must not be negative")
-	case in.Bandwidth != nil && *in.Bandwidth < 0:
-		return nil, core.Invalid("bandwidth", "bandwidth must not be negative")
-	case in.Rate != nil && *in.Rate < 0:
-		return nil, core.Invalid("rate", "rate must not be negative")
-	case in.Buckets != nil && *in.Buckets < 0:
-		return nil, core.Invalid("buckets", "buckets must not be negative")
-	}
-	var out *core.ProjectLimits
-	err := s.change(ctx, func(q Queries) error {
-		if _, err := getProject(ctx, q, id); err != nil {
-			return err
-		}
-		l, err := core.LimitsOf(ctx, q, id)
-		if err != nil {
-			return err
-		}
-		detail := map[string]any{}
-		if in.Usage != nil {
-			l.Usage, detail["usage"] = *in.Usage, *in.Usage
-		}
-		if in.Bandwidth != nil {
-			l.Bandwidth, detail["bandwidth"] = *in.Bandwidth, *in.Bandwidth
-		}
-		if in.Rate != nil {
-			l.Rate, detail["rate"] = *in.Rate, *in.Rate
-		}
-		if in.Buckets != nil {
-			l.Buckets, detail["buckets"] = *in.Buckets, *in.Buckets
-		}
-		l.UpdatedAt = s.Now().UTC()
-		if err := q.PutProjectLimits(ctx, l); err != nil {
-			return err
-		}
-		out = l
-		return s.Audit(ctx, q, "satellite.project.limits", "project", id, detail)
-	})
-	return out, err
-}
-
 // outstandingUsage says why a project still has usage this month ("" when it
 // has none).
 func (s *Service) outstandingUsage(ctx context.Context, q Queries, projectID string) (string, error) {
-	u, err := q.GetProjectUsage(ctx, projectID, core.UsageMonth(s.Now()))
+	u, err := q.GetProjectUsage(ctx, projectID, quota.UsageMonth(s.Now()))
 	if core.ErrorKind(err) == core.KindNotFound {
 		return "", nil
 	}
@@ -219,7 +144,7 @@ func (s *Service) DeleteProject(ctx context.Context, id string) error {
 		return err
 	}
 	return s.change(ctx, func(q Queries) error {
-		if _, err := getProject(ctx, q, id); err != nil {
+		if _, err := core.LookupProject(ctx, q, id); err != nil {
 			return err
 		}
 		typ, err := q.ProjectType(ctx, id)
@@ -263,7 +188,7 @@ func (s *Service) ProjectUsageCheck(ctx context.Context, id string) error {
 	if err := s.Check(ctx, core.ActionProjectView, core.On(core.ResourceProject, id)); err != nil {
 		return err
 	}
-	if _, err := getProject(ctx, s.store, id); err != nil {
+	if _, err := core.LookupProject(ctx, s.store, id); err != nil {
 		return err
 	}
 	reason, err := s.outstandingUsage(ctx, s.store, id)
@@ -274,15 +199,4 @@ func (s *Service) ProjectUsageCheck(ctx context.Context, id string) error {
 		return core.Errorf(core.KindConflict, "%s", reason)
 	}
 	return nil
-}
-
-// ProjectUsageHistory lists a project's monthly usage (admins only).
-func (s *Service) ProjectUsageHistory(ctx context.Context, id string) ([]*core.ProjectUsage, error) {
-	if err := s.Check(ctx, core.ActionProjectView, core.On(core.ResourceProject, id)); err != nil {
-		return nil, err
-	}
-	if _, err := getProject(ctx, s.store, id); err != nil {
-		return nil, err
-	}
-	return s.store.ListProjectUsage(ctx, id, "")
 }

@@ -6,6 +6,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/billing"
+	"hostdeck/core/quota"
 )
 
 // Profile is what the storage service keeps of a customer besides its user:
@@ -35,18 +36,19 @@ type Queries interface {
 	OwnedProjectStore
 
 	// Users: a customer is one.
-	core.UserStore
+	CreateUser(ctx context.Context, u *core.User) error // Conflict on a duplicate name
+	GetUser(ctx context.Context, id string) (*core.User, error)
+	GetUserByName(ctx context.Context, name string) (*core.User, error)
 	UpdateUser(ctx context.Context, id string, u core.UserUpdate) (*core.User, error)
 	DeleteUser(ctx context.Context, id string) error
 	// GrantRole gives a project's owner its member role.
 	GrantRole(ctx context.Context, g *core.RoleGrant) error
 
-	// Projects' limits and usage (core.LimitStore's).
+	// Projects: a new one gets the default limits; one with usage this month
+	// stays.
 	GetProject(ctx context.Context, id string) (*core.Project, error)
-	GetProjectLimits(ctx context.Context, projectID string) (*core.ProjectLimits, error)
-	PutProjectLimits(ctx context.Context, l *core.ProjectLimits) error
-	GetProjectUsage(ctx context.Context, projectID, month string) (*core.ProjectUsage, error)
-	ListProjectUsage(ctx context.Context, projectID, month string) ([]*core.ProjectUsage, error)
+	PutProjectLimits(ctx context.Context, l *quota.ProjectLimits) error
+	GetProjectUsage(ctx context.Context, projectID, month string) (*quota.ProjectUsage, error)
 
 	// What a project holds, which keeps it from being deleted.
 	ListMachines(ctx context.Context, f core.MachineFilter) ([]*core.Instance, int, error)

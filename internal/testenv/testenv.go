@@ -22,6 +22,7 @@ import (
 	"hostdeck/runtime/sim"
 	"hostdeck/sampleapp"
 	"hostdeck/store/sqlite"
+	"hostdeck/store/storetest"
 	"hostdeck/task"
 )
 
@@ -31,9 +32,9 @@ const (
 	AdminPassword = "admin-password-1"
 )
 
-// Store is every store a test's core uses: what every capability needs (both
-// stores implement it all).
-type Store = services.Store
+// Store is every store a test's core uses: all that hostdeck asks of a
+// store (both stores implement it).
+type Store = storetest.Store
 
 // Env is a running hostdeck core.
 type Env struct {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"hostdeck/core"
 	"hostdeck/internal/testenv"
 	"hostdeck/store/postgres"
 	"hostdeck/store/storetest"
@@ -14,10 +13,10 @@ import (
 
 // reopenable is a database for a migration test: open opens it as a store
 // (running pending migrations), exec runs raw SQL on it.
-func reopenable(t *testing.T) (open func() core.Store, exec func(query string)) {
+func reopenable(t *testing.T) (open func() storetest.Store, exec func(query string)) {
 	dsn := testenv.PostgresDSN(t)
 	ctx := context.Background()
-	open = func() core.Store {
+	open = func() storetest.Store {
 		db, err := postgres.Open(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"hostdeck/store/storetest"
 )
 
-func open(t testing.TB) core.Store { return testenv.Postgres(t) }
+func open(t testing.TB) storetest.Store { return testenv.Postgres(t) }
 
 func TestStore(t *testing.T) {
 	testenv.PostgresDSN(t) // skips (or fails) without a server

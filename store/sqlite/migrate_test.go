@@ -5,16 +5,15 @@ import (
 	"path/filepath"
 	"testing"
 
-	"hostdeck/core"
 	"hostdeck/store/sqlite"
 	"hostdeck/store/storetest"
 )
 
 // reopenable is a database file for a migration test: open opens it as a
 // store (running pending migrations), exec runs raw SQL on it.
-func reopenable(t *testing.T) (open func() core.Store, exec func(query string)) {
+func reopenable(t *testing.T) (open func() storetest.Store, exec func(query string)) {
 	path := filepath.Join(t.TempDir(), "hostdeck.db")
-	open = func() core.Store {
+	open = func() storetest.Store {
 		db, err := sqlite.Open(path)
 		if err != nil {
 			t.Fatal(err)

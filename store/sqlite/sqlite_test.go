@@ -14,7 +14,7 @@ import (
 	"hostdeck/store/storetest"
 )
 
-func open(t testing.TB) core.Store {
+func open(t testing.TB) storetest.Store {
 	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "hostdeck.db"))
 	if err != nil {
@@ -29,7 +29,7 @@ func TestStore(t *testing.T) {
 }
 
 func TestStoreInMemory(t *testing.T) {
-	storetest.Run(t, func(t testing.TB) core.Store {
+	storetest.Run(t, func(t testing.TB) storetest.Store {
 		t.Helper()
 		db, err := sqlite.Open(":memory:")
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"hostdeck/core"
+	"hostdeck/core/services"
 )
 
 // Group commit. With Dialect.BatchWrites (SQLite: one writer), the transactions
@@ -21,7 +22,7 @@ const maxBatch = 64
 
 // batchReq is one InTx handed to the batch writer.
 type batchReq struct {
-	fn    func(q core.Queries) error
+	fn    func(q services.Queries) error
 	err   error
 	panic any
 	done  chan struct{}
@@ -46,7 +47,7 @@ func (db *DB) startBatcher() {
 }
 
 // inBatch is InTx through the batch writer.
-func (db *DB) inBatch(ctx context.Context, fn func(q core.Queries) error) error {
+func (db *DB) inBatch(ctx context.Context, fn func(q services.Queries) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

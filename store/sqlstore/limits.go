@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"hostdeck/core"
+	"hostdeck/core/quota"
 )
 
 // This file stores projects' limits, their monthly usage and the runtimes'
@@ -13,8 +14,8 @@ import (
 
 const limitCols = `project_id, usage_bytes, bandwidth_bytes, rate_rps, buckets, updated_at`
 
-func (q *queries) GetProjectLimits(ctx context.Context, projectID string) (*core.ProjectLimits, error) {
-	var l core.ProjectLimits
+func (q *queries) GetProjectLimits(ctx context.Context, projectID string) (*quota.ProjectLimits, error) {
+	var l quota.ProjectLimits
 	var updated int64
 	err := q.r.QueryRowContext(ctx, `SELECT `+limitCols+` FROM project_limits WHERE project_id = $1`, projectID).
 		Scan(&l.ProjectID, &l.Usage, &l.Bandwidth, &l.Rate, &l.Buckets, &updated)
@@ -25,7 +26,7 @@ func (q *queries) GetProjectLimits(ctx context.Context, projectID string) (*core
 	return &l, nil
 }
 
-func (q *queries) PutProjectLimits(ctx context.Context, l *core.ProjectLimits) error {
+func (q *queries) PutProjectLimits(ctx context.Context, l *quota.ProjectLimits) error {
 	if l.UpdatedAt.IsZero() {
 		l.UpdatedAt = q.now()
 	}
@@ -44,8 +45,8 @@ func (q *queries) PutProjectLimits(ctx context.Context, l *core.ProjectLimits) e
 
 const usageCols = `project_id, month, stored_bytes, egress_bytes, updated_at`
 
-func scanUsage(sc scanner) (*core.ProjectUsage, error) {
-	var u core.ProjectUsage
+func scanUsage(sc scanner) (*quota.ProjectUsage, error) {
+	var u quota.ProjectUsage
 	var updated int64
 	if err := sc.Scan(&u.ProjectID, &u.Month, &u.StoredBytes, &u.EgressBytes, &updated); err != nil {
 		return nil, err
@@ -54,7 +55,7 @@ func scanUsage(sc scanner) (*core.ProjectUsage, error) {
 	return &u, nil
 }
 
-func (q *queries) PutProjectUsage(ctx context.Context, u *core.ProjectUsage) error {
+func (q *queries) PutProjectUsage(ctx context.Context, u *quota.ProjectUsage) error {
 	if u.UpdatedAt.IsZero() {
 		u.UpdatedAt = q.now()
 	}
@@ -69,7 +70,7 @@ func (q *queries) PutProjectUsage(ctx context.Context, u *core.ProjectUsage) err
 	return nil
 }
 
-func (q *queries) GetProjectUsage(ctx context.Context, projectID, month string) (*core.ProjectUsage, error) {
+func (q *queries) GetProjectUsage(ctx context.Context, projectID, month string) (*quota.ProjectUsage, error) {
 	u, err := scanUsage(q.r.QueryRowContext(ctx, `SELECT `+usageCols+` FROM project_usage WHERE project_id = $1 AND month = $2`, projectID, month))
 	if err != nil {
 		return nil, readErr(err, "project usage", projectID+" "+month)
@@ -77,7 +78,7 @@ func (q *queries) GetProjectUsage(ctx context.Context, projectID, month string) 
 	return u, nil
 }
 
-func (q *queries) ListProjectUsage(ctx context.Context, projectID, month string) ([]*core.ProjectUsage, error) {
+func (q *queries) ListProjectUsage(ctx context.Context, projectID, month string) ([]*quota.ProjectUsage, error) {
 	var a args
 	var w where
 	if projectID != "" {

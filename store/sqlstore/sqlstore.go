@@ -1,4 +1,4 @@
-// Package sqlstore implements core.Store once, in hand-written SQL that runs on both
+// Package sqlstore implements hostdeck's store once, in hand-written SQL that runs on both
 // SQLite and PostgreSQL. The sqlite and postgres packages open a connection, describe
 // their few differences in a Dialect and hand both to New, which runs the embedded
 // migrations.
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/services"
+	"hostdeck/task"
 )
 
 // Dialect is what differs between the databases sqlstore runs on.
@@ -44,7 +46,8 @@ type dbtx interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// DB is a core.Store on a database/sql pool.
+// DB is a store of every capability (services.Store) and of the task runner
+// (task.Store) on a database/sql pool.
 type DB struct {
 	queries
 	write   *sql.DB
@@ -57,7 +60,10 @@ type DB struct {
 // work).
 func (db *DB) OnClose(f func() error) { db.closers = append(db.closers, f) }
 
-var _ core.Store = (*DB)(nil)
+var (
+	_ services.Store = (*DB)(nil)
+	_ task.Store     = (*DB)(nil)
+)
 
 // New returns a store that writes (and runs transactions) on write and reads on
 // read, after applying the pending migrations. read may be nil or equal to write
@@ -94,7 +100,7 @@ func (db *DB) Dialect() string { return db.d.Name }
 
 // Transact is InTx with the transaction's queries untyped (core.InTx).
 func (db *DB) Transact(ctx context.Context, fn func(tx any) error) error {
-	return db.InTx(ctx, func(q core.Queries) error { return fn(q) })
+	return db.InTx(ctx, func(q services.Queries) error { return fn(q) })
 }
 
 // InTx runs fn in one transaction: it commits when fn returns nil and rolls back
@@ -102,7 +108,7 @@ func (db *DB) Transact(ctx context.Context, fn func(tx any) error) error {
 // only writer connection, so writing through db inside fn would wait forever.
 // With Dialect.BatchWrites, concurrent calls share one commit (batch.go), each
 // still all or nothing.
-func (db *DB) InTx(ctx context.Context, fn func(q core.Queries) error) (err error) {
+func (db *DB) InTx(ctx context.Context, fn func(q services.Queries) error) (err error) {
 	if db.batch != nil {
 		return db.inBatch(ctx, fn)
 	}
@@ -145,7 +151,7 @@ func (db *DB) Close() error {
 	return err
 }
 
-// queries implements core.Queries on a pool or a transaction. Reads go to r and
+// queries implements services.Queries on a pool or a transaction. Reads go to r and
 // writes to w; inside a transaction both are the transaction.
 type queries struct {
 	r, w dbtx
@@ -154,7 +160,7 @@ type queries struct {
 	inTx bool
 }
 
-var _ core.Queries = (*queries)(nil)
+var _ services.Queries = (*queries)(nil)
 
 // LockServers locks the server rows until the transaction ends (PostgreSQL); on
 // SQLite write transactions are serial already.

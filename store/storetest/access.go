@@ -14,7 +14,7 @@ import (
 // testGrants checks the access policy's grants: to users and to groups, on one
 // resource or on every one, granted twice without change, listed with filters
 // and pages, removed, and gone with their user.
-func testGrants(t *testing.T, s core.Store) {
+func testGrants(t *testing.T, s Store) {
 	ctx := context.Background()
 	ann, ben := newUser(t, s, "ann"), newUser(t, s, "ben")
 	g := &core.Group{Name: "deployers"}
@@ -82,8 +82,8 @@ func testGrants(t *testing.T, s core.Store) {
 // testUserAccess checks what the access policy reads of a user at once: its own
 // grants and its groups' (not other users' or other groups'), its roles by
 // project, the projects it owns and the machines assigned to it.
-func testUserAccess(t *testing.T, st core.Store) {
-	s := poolStore(t, st)
+func testUserAccess(t *testing.T, st Store) {
+	s := st
 	ctx := context.Background()
 	ann, ben := newUser(t, s, "ann"), newUser(t, s, "ben")
 	mine, theirs := &core.Group{Name: "mine"}, &core.Group{Name: "theirs"}

@@ -8,7 +8,7 @@ import (
 	"hostdeck/core/billing"
 )
 
-func testCoupons(t *testing.T, st core.Store) {
+func testCoupons(t *testing.T, st Store) {
 	ctx := context.Background()
 	s, isBilling := st.(billing.Store)
 	if !isBilling {

@@ -5,38 +5,13 @@ import (
 	"testing"
 
 	"hostdeck/core"
+	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
-	"hostdeck/internal/testenv"
 )
 
-// tenancyStore is s as tenancy's store, which every store must be.
-func tenancyStore(t *testing.T, s core.Store) interface {
-	core.Store
-	tenancy.Store
-} {
-	ts, ok := s.(interface {
-		core.Store
-		tenancy.Store
-	})
-	if !ok {
-		t.Fatalf("%T is no tenancy.Store", s)
-	}
-	return ts
-}
-
-// poolStore is s as the pools' store (desktop.Store), which every store must
-// be: the store of a test environment.
-func poolStore(t *testing.T, s core.Store) testenv.Store {
-	ps, ok := s.(testenv.Store)
-	if !ok {
-		t.Fatalf("%T is no desktop.Store", s)
-	}
-	return ps
-}
-
-func testProfiles(t *testing.T, st core.Store) {
+func testProfiles(t *testing.T, st Store) {
 	ctx := context.Background()
-	s := tenancyStore(t, st)
+	s := st
 	u := newUser(t, s, "alice@mail.test")
 	_, err := s.GetUserProfile(ctx, u.ID)
 	wantKind(t, err, core.KindNotFound)
@@ -68,9 +43,9 @@ func testProfiles(t *testing.T, st core.Store) {
 	wantKind(t, err, core.KindNotFound)
 }
 
-func testCustomerProjects(t *testing.T, st core.Store) {
+func testCustomerProjects(t *testing.T, st Store) {
 	ctx := context.Background()
-	s := tenancyStore(t, st)
+	s := st
 	u := newUser(t, s, "owner@mail.test")
 	other := newUser(t, s, "other@mail.test")
 	p1 := &core.Project{Name: "first", OwnerID: u.ID, CreatedAt: base}
@@ -116,8 +91,8 @@ func testCustomerProjects(t *testing.T, st core.Store) {
 	wantKind(t, err, core.KindNotFound)
 
 	// RemoveProject takes the limits, usage and grants with it.
-	ok(t, s.PutProjectLimits(ctx, &core.ProjectLimits{ProjectID: p1.ID, Usage: 1}))
-	ok(t, s.PutProjectUsage(ctx, &core.ProjectUsage{ProjectID: p1.ID, Month: "2026-03", StoredBytes: 1}))
+	ok(t, s.PutProjectLimits(ctx, &quota.ProjectLimits{ProjectID: p1.ID, Usage: 1}))
+	ok(t, s.PutProjectUsage(ctx, &quota.ProjectUsage{ProjectID: p1.ID, Month: "2026-03", StoredBytes: 1}))
 	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: p1.ID, UserID: u.ID, Role: core.RoleMember, CreatedAt: base}))
 	ok(t, s.RemoveProject(ctx, p1.ID))
 	_, err = s.GetProject(ctx, p1.ID)

@@ -10,7 +10,7 @@ import (
 )
 
 // testIdentity covers domains, user administration, groups, role grants and tokens.
-func testIdentity(t *testing.T, s core.Store) {
+func testIdentity(t *testing.T, s Store) {
 	ctx := context.Background()
 	missing := "0190b6c4-6d5a-7000-8000-0000000000ff"
 
@@ -163,7 +163,7 @@ func testIdentity(t *testing.T, s core.Store) {
 }
 
 // testPasswordPolicy covers the password's age and the grace-login counter.
-func testPasswordPolicy(t *testing.T, s core.Store) {
+func testPasswordPolicy(t *testing.T, s Store) {
 	ctx := context.Background()
 	missing := "0190b6c4-6d5a-7000-8000-0000000000fe"
 
@@ -209,7 +209,7 @@ func testPasswordPolicy(t *testing.T, s core.Store) {
 }
 
 // testCredentials covers TOTP credentials and their replay guard.
-func testCredentials(t *testing.T, s core.Store) {
+func testCredentials(t *testing.T, s Store) {
 	ctx := context.Background()
 	missing := "0190b6c4-6d5a-7000-8000-0000000000fd"
 	erin := &core.User{Name: "erin"}
@@ -270,8 +270,8 @@ func testCredentials(t *testing.T, s core.Store) {
 }
 
 // testWebGuard covers a TRS project's allowed networks.
-func testWebGuard(t *testing.T, st core.Store) {
-	s := poolStore(t, st)
+func testWebGuard(t *testing.T, st Store) {
+	s := st
 	ctx := context.Background()
 	p := newPool(t, s, "guarded", func(p *desktop.Pool) { p.AllowedNetworks = []string{"10.0.0.0/8", "192.0.2.7/32"} })
 	got, err := s.GetPool(ctx, p.ID)

@@ -14,7 +14,7 @@ import (
 // testInstanceNumbers checks the numeric instance ids: every instance
 // gets the next one when it is created, unique and stable; numbers are never
 // reused.
-func testInstanceNumbers(t *testing.T, s core.Store) {
+func testInstanceNumbers(t *testing.T, s Store) {
 	ctx := context.Background()
 	mk := func(name string, at time.Duration) *core.Instance {
 		t.Helper()
@@ -54,7 +54,7 @@ func testInstanceNumbers(t *testing.T, s core.Store) {
 
 // elids maps the given instance ids to their numbers, as ListNumberedInstances
 // reads them; unknown (and deleted) ones are left out.
-func elids(t testing.TB, s core.Store, ids ...string) map[string]int64 {
+func elids(t testing.TB, s Store, ids ...string) map[string]int64 {
 	t.Helper()
 	list, n, err := s.ListNumberedInstances(context.Background(), core.InstanceFilter{IDs: append([]string{}, ids...), Page: core.Page{Limit: 100}})
 	ok(t, err)
@@ -74,7 +74,7 @@ func elids(t testing.TB, s core.Store, ids ...string) map[string]int64 {
 // The test undoes 0008's numbering by hand (its sessions table is gone since
 // 0011, which made sessions tokens; 0008 makes it again, unused) and opens the
 // database again.
-func InstanceNumberBackfill(t *testing.T, open func() core.Store, exec func(query string)) {
+func InstanceNumberBackfill(t *testing.T, open func() Store, exec func(query string)) {
 	ctx := context.Background()
 	s := open()
 	var ins []*core.Instance
@@ -106,8 +106,8 @@ func InstanceNumberBackfill(t *testing.T, open func() core.Store, exec func(quer
 // instances a filter selects with their numbers, oldest first, deleted ones
 // left out of the rows and of the total, pages in the middle, at the end and
 // past it, and the visibility rule of InstanceFilter.VisibleTo.
-func testNumberedInstances(t *testing.T, st core.Store) {
-	s := poolStore(t, st)
+func testNumberedInstances(t *testing.T, st Store) {
+	s := st
 	ctx := context.Background()
 	member := newUser(t, s, "pia")
 	other := newUser(t, s, "quinn")

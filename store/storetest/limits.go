@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"hostdeck/core"
+	"hostdeck/core/quota"
 )
 
-func testProjectLimitsAndUsage(t *testing.T, s core.Store) {
+func testProjectLimitsAndUsage(t *testing.T, s Store) {
 	ctx := context.Background()
 	_, err := s.GetProjectLimits(ctx, "p1")
 	wantKind(t, err, core.KindNotFound)
-	l := &core.ProjectLimits{ProjectID: "p1", Usage: 1 << 40, Bandwidth: 50_000_000_000, Rate: 5, Buckets: 3, UpdatedAt: base}
+	l := &quota.ProjectLimits{ProjectID: "p1", Usage: 1 << 40, Bandwidth: 50_000_000_000, Rate: 5, Buckets: 3, UpdatedAt: base}
 	ok(t, s.PutProjectLimits(ctx, l))
 	got, err := s.GetProjectLimits(ctx, "p1")
 	ok(t, err)
@@ -22,10 +23,10 @@ func testProjectLimitsAndUsage(t *testing.T, s core.Store) {
 	ok(t, err)
 	diff(t, l, got)
 
-	u1 := &core.ProjectUsage{ProjectID: "p1", Month: "2026-02", StoredBytes: 10, EgressBytes: 20, UpdatedAt: base}
-	u2 := &core.ProjectUsage{ProjectID: "p1", Month: "2026-03", StoredBytes: 11, EgressBytes: 1 << 41, UpdatedAt: base}
-	u3 := &core.ProjectUsage{ProjectID: "p2", Month: "2026-03", StoredBytes: 5, UpdatedAt: base}
-	for _, u := range []*core.ProjectUsage{u1, u2, u3} {
+	u1 := &quota.ProjectUsage{ProjectID: "p1", Month: "2026-02", StoredBytes: 10, EgressBytes: 20, UpdatedAt: base}
+	u2 := &quota.ProjectUsage{ProjectID: "p1", Month: "2026-03", StoredBytes: 11, EgressBytes: 1 << 41, UpdatedAt: base}
+	u3 := &quota.ProjectUsage{ProjectID: "p2", Month: "2026-03", StoredBytes: 5, UpdatedAt: base}
+	for _, u := range []*quota.ProjectUsage{u1, u2, u3} {
 		ok(t, s.PutProjectUsage(ctx, u))
 	}
 	gotU, err := s.GetProjectUsage(ctx, "p1", "2026-03")
@@ -37,10 +38,10 @@ func testProjectLimitsAndUsage(t *testing.T, s core.Store) {
 	ok(t, s.PutProjectUsage(ctx, u2))
 	all, err := s.ListProjectUsage(ctx, "p1", "")
 	ok(t, err)
-	diff(t, []*core.ProjectUsage{u1, u2}, all)
+	diff(t, []*quota.ProjectUsage{u1, u2}, all)
 	month, err := s.ListProjectUsage(ctx, "", "2026-03")
 	ok(t, err)
-	diff(t, []*core.ProjectUsage{u2, u3}, month)
+	diff(t, []*quota.ProjectUsage{u2, u3}, month)
 	none, err := s.ListProjectUsage(ctx, "p3", "")
 	ok(t, err)
 	if len(none) != 0 {

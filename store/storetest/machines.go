@@ -10,8 +10,8 @@ import (
 	"hostdeck/core/desktop"
 )
 
-func testMachines(t *testing.T, st core.Store) {
-	s := poolStore(t, st)
+func testMachines(t *testing.T, st Store) {
+	s := st
 	ctx := context.Background()
 	srv := &core.Server{Name: "node", Runtime: "sim", Capacity: 10, Status: core.ServerActive}
 	ok(t, s.CreateServer(ctx, srv))

@@ -14,7 +14,7 @@ const (
 	seedImageSample = "1b8f6d2e-8a4c-4d3b-8e21-000000000001"
 )
 
-func testCatalogue(t *testing.T, s core.Store) {
+func testCatalogue(t *testing.T, s Store) {
 	ctx := context.Background()
 
 	// Seeded flavors and images are there from the start.
@@ -87,8 +87,8 @@ func newPool(t testing.TB, s desktop.Store, name string, mod func(*desktop.Pool)
 	return p
 }
 
-func testPools(t *testing.T, st core.Store) {
-	s := poolStore(t, st)
+func testPools(t *testing.T, st Store) {
+	s := st
 	ctx := context.Background()
 	a := newPool(t, s, "alpha", func(p *desktop.Pool) {
 		p.InstanceInitScript = "IyEvYmluL3NoCg=="

@@ -13,15 +13,15 @@ func eqCond(v string) *core.Cond { return &core.Cond{Op: core.OpEq, Values: []st
 
 func sessionID(s *desktop.Session) string { return s.ID }
 
-func newUser(t testing.TB, s core.Store, name string) *core.User {
+func newUser(t testing.TB, s Store, name string) *core.User {
 	t.Helper()
 	u := &core.User{Name: name, Role: core.RoleMember}
 	ok(t, s.CreateUser(context.Background(), u))
 	return u
 }
 
-func testSessions(t *testing.T, st core.Store) {
-	s := poolStore(t, st)
+func testSessions(t *testing.T, st Store) {
+	s := st
 	ctx := context.Background()
 	rec := func(user, inst string, at time.Duration, conn string) *desktop.Session {
 		t.Helper()
@@ -99,8 +99,8 @@ func testSessions(t *testing.T, st core.Store) {
 	wantKind(t, err, core.KindInvalid)
 }
 
-func testFloatingIPs(t *testing.T, st core.Store) {
-	s := poolStore(t, st)
+func testFloatingIPs(t *testing.T, st Store) {
+	s := st
 	ctx := context.Background()
 	alice, bob := newUser(t, s, "alice"), newUser(t, s, "bob")
 
@@ -149,8 +149,8 @@ func testFloatingIPs(t *testing.T, st core.Store) {
 	}
 }
 
-func testVolumeAssignments(t *testing.T, st core.Store) {
-	s := poolStore(t, st)
+func testVolumeAssignments(t *testing.T, st Store) {
+	s := st
 	ctx := context.Background()
 	alice, bob := newUser(t, s, "alice"), newUser(t, s, "bob")
 	p1, p2 := newPool(t, s, "p1", nil), newPool(t, s, "p2", nil)

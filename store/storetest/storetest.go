@@ -1,4 +1,4 @@
-// Package storetest is the contract every core.Store implementation must meet:
+// Package storetest is the contract every Store implementation must meet:
 // one suite, run by each store's tests (SQLite and PostgreSQL), so that they
 // behave the same.
 package storetest
@@ -16,17 +16,38 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/core/services"
+	"hostdeck/task"
 )
 
+// Store is what hostdeck asks of a store: every capability's queries
+// (services.Store), the task runner's (task.Store), the task counts the
+// metrics export, one transaction over all of them with its queries typed,
+// and closing. Run checks an adapter against it.
+type Store interface {
+	services.Store
+	task.Store
+	// CountTasksByStatus counts tasks per status.
+	CountTasksByStatus(ctx context.Context) (map[core.TaskStatus]int, error)
+	// Plain projects and domains, which no use case creates yet (pools and
+	// customers' projects have their own): tests and seeds make them.
+	CreateProject(ctx context.Context, p *core.Project) error
+	CreateDomain(ctx context.Context, d *core.Domain) error // Conflict on a duplicate name
+	// InTx runs fn in one transaction that commits when fn returns nil and
+	// rolls back otherwise.
+	InTx(ctx context.Context, fn func(q services.Queries) error) error
+	Close() error
+}
+
 // Opener returns a new, empty store; it closes the store through t.Cleanup.
-type Opener func(t testing.TB) core.Store
+type Opener func(t testing.TB) Store
 
 // Run runs the contract suite on stores made by open. Every subtest gets a store
 // of its own.
 func Run(t *testing.T, open Opener) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s core.Store)
+		fn   func(t *testing.T, s Store)
 	}{
 		{"Servers", testServers},
 		{"ServerListing", testServerListing},
@@ -116,7 +137,7 @@ func serverID(s *core.Server) string { return s.ID }
 func clientID(c *core.Client) string { return c.ID }
 func taskID(t *core.Task) string     { return t.ID }
 
-func newServer(t testing.TB, s core.Store, name string, mod func(*core.Server)) *core.Server {
+func newServer(t testing.TB, s Store, name string, mod func(*core.Server)) *core.Server {
 	t.Helper()
 	srv := &core.Server{Name: name, Address: "unix:///var/run/" + name + ".sock", Runtime: "sim", Capacity: 10,
 		Location: "fra", Status: core.ServerActive}
@@ -127,7 +148,7 @@ func newServer(t testing.TB, s core.Store, name string, mod func(*core.Server)) 
 	return srv
 }
 
-func newClient(t testing.TB, s core.Store, name string, mod func(*core.Client)) *core.Client {
+func newClient(t testing.TB, s Store, name string, mod func(*core.Client)) *core.Client {
 	t.Helper()
 	c := &core.Client{Name: name, Email: name + "@example.com", Lang: "en", Status: core.ClientActive}
 	if mod != nil {
@@ -137,7 +158,7 @@ func newClient(t testing.TB, s core.Store, name string, mod func(*core.Client)) 
 	return c
 }
 
-func newTask(t testing.TB, s core.Store, mod func(*core.Task)) *core.Task {
+func newTask(t testing.TB, s Store, mod func(*core.Task)) *core.Task {
 	t.Helper()
 	tk := &core.Task{Kind: "client.create", Payload: json.RawMessage(`{"n":1}`), MaxAttempts: 5, RunAt: base, Creator: "alice"}
 	if mod != nil {
@@ -147,7 +168,7 @@ func newTask(t testing.TB, s core.Store, mod func(*core.Task)) *core.Task {
 	return tk
 }
 
-func testServers(t *testing.T, s core.Store) {
+func testServers(t *testing.T, s Store) {
 	ctx := context.Background()
 	seen := base.Add(-time.Minute)
 	srv := newServer(t, s, "alpha", func(v *core.Server) { v.LastSeenAt = &seen })
@@ -195,11 +216,11 @@ func testServers(t *testing.T, s core.Store) {
 	wantKind(t, s.DeleteServer(ctx, srv.ID), core.KindNotFound)
 
 	// LockServers works inside a transaction and outside one.
-	ok(t, s.InTx(ctx, func(q core.Queries) error { return q.LockServers(ctx) }))
+	ok(t, s.InTx(ctx, func(q services.Queries) error { return q.LockServers(ctx) }))
 	ok(t, s.LockServers(ctx))
 }
 
-func testServerListing(t *testing.T, s core.Store) {
+func testServerListing(t *testing.T, s Store) {
 	ctx := context.Background()
 	var all []*core.Server
 	for i, name := range []string{"delta", "alpha", "echo", "charlie", "bravo"} {
@@ -265,7 +286,7 @@ func testServerListing(t *testing.T, s core.Store) {
 	wantKind(t, err, core.KindInvalid)
 }
 
-func testInstances(t *testing.T, s core.Store) {
+func testInstances(t *testing.T, s Store) {
 	ctx := context.Background()
 	in := &core.Instance{Name: "c-alpha", ServerID: "srv-1", ProjectID: "prj-1", ImageID: "img-1", State: core.StateBuilding,
 		Spec: core.InstanceSpec{Name: "c-alpha", Image: "alfa:1", Cmd: []string{"/bin/alfa", "-v"},
@@ -317,7 +338,7 @@ func testInstances(t *testing.T, s core.Store) {
 	wantKind(t, err, core.KindInvalid)
 }
 
-func testClients(t *testing.T, s core.Store) {
+func testClients(t *testing.T, s Store) {
 	ctx := context.Background()
 	exp := date(2026, 6, 30)
 	c := newClient(t, s, "acme", func(c *core.Client) {
@@ -343,7 +364,7 @@ func testClients(t *testing.T, s core.Store) {
 	wantKind(t, err, core.KindNotFound)
 }
 
-func testClientListing(t *testing.T, s core.Store) {
+func testClientListing(t *testing.T, s Store) {
 	ctx := context.Background()
 	mk := func(name, email, server string, status core.ClientStatus, exp *time.Time) *core.Client {
 		return newClient(t, s, name, func(c *core.Client) {
@@ -422,7 +443,7 @@ func testClientListing(t *testing.T, s core.Store) {
 	ok(t, err)
 }
 
-func testClientUpdate(t *testing.T, s core.Store) {
+func testClientUpdate(t *testing.T, s Store) {
 	ctx := context.Background()
 	exp := date(2026, 6, 30)
 	c := newClient(t, s, "acme", func(c *core.Client) { c.ExpireDate = &exp })
@@ -457,7 +478,7 @@ func testClientUpdate(t *testing.T, s core.Store) {
 	wantKind(t, err, core.KindNotFound)
 }
 
-func testExpireChanges(t *testing.T, s core.Store) {
+func testExpireChanges(t *testing.T, s Store) {
 	ctx := context.Background()
 	c := newClient(t, s, "acme", nil)
 	other := newClient(t, s, "other", nil)
@@ -490,7 +511,7 @@ func testExpireChanges(t *testing.T, s core.Store) {
 	wantKind(t, err, core.KindNotFound)
 }
 
-func testCountClientsByServer(t *testing.T, s core.Store) {
+func testCountClientsByServer(t *testing.T, s Store) {
 	ctx := context.Background()
 	for i, srv := range []string{"s1", "s1", "s2", "s1", ""} {
 		newClient(t, s, fmt.Sprintf("c%d", i), func(c *core.Client) {
@@ -505,7 +526,7 @@ func testCountClientsByServer(t *testing.T, s core.Store) {
 	diff(t, map[string]int{"s1": 2, "s2": 1}, got)
 }
 
-func testUsers(t *testing.T, s core.Store) {
+func testUsers(t *testing.T, s Store) {
 	ctx := context.Background()
 	u := &core.User{Name: "alice", Email: "alice@example.com", Role: core.RoleAdmin, PasswordHash: "$argon2id$x"}
 	ok(t, s.CreateUser(ctx, u))
@@ -542,7 +563,7 @@ func testUsers(t *testing.T, s core.Store) {
 	}
 }
 
-func testProjectsAndImages(t *testing.T, s core.Store) {
+func testProjectsAndImages(t *testing.T, s Store) {
 	ctx := context.Background()
 	p := &core.Project{Name: "lab", Description: "the lab", OwnerID: "u1", Settings: json.RawMessage(`{"pool": "trs-1", "n": [1, 2]}`)}
 	ok(t, s.CreateProject(ctx, p))
@@ -587,7 +608,7 @@ func testProjectsAndImages(t *testing.T, s core.Store) {
 	wantKind(t, err, core.KindInvalid)
 }
 
-func testTaskCreate(t *testing.T, s core.Store) {
+func testTaskCreate(t *testing.T, s Store) {
 	ctx := context.Background()
 	tk := newTask(t, s, func(tk *core.Task) {
 		tk.Status, tk.TargetType, tk.TargetID, tk.Key = core.TaskStarted, "client", "c1", "expire:2026-03-14"
@@ -626,7 +647,7 @@ func testTaskCreate(t *testing.T, s core.Store) {
 	wantKind(t, err, core.KindNotFound)
 }
 
-func testTaskClaim(t *testing.T, s core.Store) {
+func testTaskClaim(t *testing.T, s Store) {
 	ctx := context.Background()
 	now := base
 	due := newTask(t, s, func(tk *core.Task) { tk.RunAt = now.Add(-time.Minute) })
@@ -683,7 +704,7 @@ func testTaskClaim(t *testing.T, s core.Store) {
 	}
 }
 
-func testTaskLease(t *testing.T, s core.Store) {
+func testTaskLease(t *testing.T, s Store) {
 	ctx := context.Background()
 	tk := newTask(t, s, nil)
 	claimed, err := s.ClaimTasks(ctx, "w1", base, time.Minute, 1)
@@ -728,7 +749,7 @@ func testTaskLease(t *testing.T, s core.Store) {
 	wantKind(t, s.SetTaskProgress(ctx, tk.ID, "w1", 1, ""), core.KindConflict)
 }
 
-func testTaskFinish(t *testing.T, s core.Store) {
+func testTaskFinish(t *testing.T, s Store) {
 	ctx := context.Background()
 	a := newTask(t, s, nil)
 	b := newTask(t, s, nil)
@@ -776,7 +797,7 @@ func testTaskFinish(t *testing.T, s core.Store) {
 	wantKind(t, s.FinishTask(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", "w", core.TaskOutcome{Status: core.TaskSuccess}, end), core.KindNotFound)
 }
 
-func testTaskCancel(t *testing.T, s core.Store) {
+func testTaskCancel(t *testing.T, s Store) {
 	ctx := context.Background()
 	pending := newTask(t, s, func(tk *core.Task) { tk.RunAt = base.Add(time.Hour) })
 	running := newTask(t, s, nil)
@@ -818,7 +839,7 @@ func testTaskCancel(t *testing.T, s core.Store) {
 	}
 }
 
-func testTaskRelease(t *testing.T, s core.Store) {
+func testTaskRelease(t *testing.T, s Store) {
 	ctx := context.Background()
 	a := newTask(t, s, nil)
 	b := newTask(t, s, nil)
@@ -851,7 +872,7 @@ func testTaskRelease(t *testing.T, s core.Store) {
 	ok(t, s.ReleaseTasks(ctx, "nobody", base))
 }
 
-func testTaskListAndCount(t *testing.T, s core.Store) {
+func testTaskListAndCount(t *testing.T, s Store) {
 	ctx := context.Background()
 	a := newTask(t, s, func(tk *core.Task) { tk.Kind, tk.TargetType, tk.TargetID = "client.create", "client", "c1" })
 	b := newTask(t, s, func(tk *core.Task) { tk.Kind, tk.TargetType, tk.TargetID = "client.delete", "client", "c1" })
@@ -889,7 +910,7 @@ func testTaskListAndCount(t *testing.T, s core.Store) {
 
 // testConcurrentClaims claims from several goroutines at once: no task may be
 // handed to two owners.
-func testConcurrentClaims(t *testing.T, s core.Store) {
+func testConcurrentClaims(t *testing.T, s Store) {
 	ctx := context.Background()
 	const tasks, workers = 60, 6
 	for i := 0; i < tasks; i++ {
@@ -939,7 +960,7 @@ func testConcurrentClaims(t *testing.T, s core.Store) {
 	diff(t, map[core.TaskStatus]int{core.TaskStarted: tasks}, counts)
 }
 
-func testAudit(t *testing.T, s core.Store) {
+func testAudit(t *testing.T, s Store) {
 	ctx := context.Background()
 	var evs []*core.AuditEvent
 	for i, a := range []struct{ actor, action, tt, tid string }{
@@ -979,11 +1000,11 @@ func testAudit(t *testing.T, s core.Store) {
 	wantKind(t, err, core.KindInvalid)
 }
 
-func testInTx(t *testing.T, s core.Store) {
+func testInTx(t *testing.T, s Store) {
 	ctx := context.Background()
 	boom := errors.New("boom")
 	var srvID, taskIDv string
-	err := s.InTx(ctx, func(q core.Queries) error {
+	err := s.InTx(ctx, func(q services.Queries) error {
 		srv := &core.Server{Name: "tx", Status: core.ServerActive}
 		if err := q.CreateServer(ctx, srv); err != nil {
 			return err
@@ -1018,7 +1039,7 @@ func testInTx(t *testing.T, s core.Store) {
 
 	// A store error inside keeps its kind, and the rest is rolled back.
 	newServer(t, s, "taken", nil)
-	err = s.InTx(ctx, func(q core.Queries) error {
+	err = s.InTx(ctx, func(q services.Queries) error {
 		if err := q.CreateClient(ctx, &core.Client{Name: "c", Status: core.ClientActive}); err != nil {
 			return err
 		}
@@ -1034,7 +1055,7 @@ func testInTx(t *testing.T, s core.Store) {
 	// A panic rolls back too.
 	func() {
 		defer func() { _ = recover() }()
-		_ = s.InTx(ctx, func(q core.Queries) error {
+		_ = s.InTx(ctx, func(q services.Queries) error {
 			if err := q.CreateServer(ctx, &core.Server{Name: "panic", Status: core.ServerActive}); err != nil {
 				return err
 			}
@@ -1047,7 +1068,7 @@ func testInTx(t *testing.T, s core.Store) {
 		t.Fatalf("servers = %d, want 1 after a panicking transaction", total)
 	}
 
-	err = s.InTx(ctx, func(q core.Queries) error {
+	err = s.InTx(ctx, func(q services.Queries) error {
 		return q.CreateServer(ctx, &core.Server{Name: "committed", Status: core.ServerActive})
 	})
 	ok(t, err)
@@ -1060,7 +1081,7 @@ func testInTx(t *testing.T, s core.Store) {
 
 // testInTxConcurrent runs transactions at once (on SQLite they share commits):
 // each one's outcome is its own, whatever the others do.
-func testInTxConcurrent(t *testing.T, s core.Store) {
+func testInTxConcurrent(t *testing.T, s Store) {
 	ctx := context.Background()
 	const n = 60
 	errs := make([]error, n)
@@ -1070,7 +1091,7 @@ func testInTxConcurrent(t *testing.T, s core.Store) {
 	for i := range n {
 		wg.Go(func() {
 			defer func() { panics[i] = recover() }()
-			errs[i] = s.InTx(ctx, func(q core.Queries) error {
+			errs[i] = s.InTx(ctx, func(q services.Queries) error {
 				srv := &core.Server{Name: fmt.Sprintf("c-%02d", i), Status: core.ServerActive}
 				if err := q.CreateServer(ctx, srv); err != nil {
 					return err
@@ -1109,7 +1130,7 @@ func testInTxConcurrent(t *testing.T, s core.Store) {
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	ran := false
-	if err := s.InTx(cctx, func(core.Queries) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+	if err := s.InTx(cctx, func(services.Queries) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
 		t.Fatalf("cancelled: %v, ran %v", err, ran)
 	}
 }

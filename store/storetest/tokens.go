@@ -13,7 +13,7 @@ import (
 // tokens: a token keeps its kind and lifetimes, a use is recorded, and the
 // sweep deletes the tokens expired absolutely or idle before its time, and no
 // other.
-func testTokenKinds(t *testing.T, s core.Store) {
+func testTokenKinds(t *testing.T, s Store) {
 	ctx := context.Background()
 	u := newUser(t, s, "panel-user")
 	panel := func(secret string, lastUsed time.Time) *core.Token {
@@ -68,7 +68,7 @@ func testTokenKinds(t *testing.T, s core.Store) {
 // each time (running pending migrations); exec runs raw SQL on it. The test
 // undoes 0011 by hand, stores a session and an API token as they were stored
 // before it, and opens the database again.
-func TokenKindsMigration(t *testing.T, open func() core.Store, exec func(query string)) {
+func TokenKindsMigration(t *testing.T, open func() Store, exec func(query string)) {
 	ctx := context.Background()
 	s := open()
 	u := newUser(t, s, "old-panel-user")
