@@ -8,9 +8,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
+	"hostdeck/core/machine"
 	"hostdeck/internal/testenv"
 )
 
@@ -339,7 +339,7 @@ func TestInstanceListIsTheRule(t *testing.T) {
 		}
 		all = append(all, in)
 	}
-	if err := e.Store.AddMachineAssignment(bg, &desktop.MachineAssignment{MachineID: all[3].ID, SubjectType: desktop.SubjectUser, SubjectID: sam.ID}); err != nil {
+	if err := e.Store.AddMachineAssignment(bg, &machine.MachineAssignment{MachineID: all[3].ID, SubjectType: machine.SubjectUser, SubjectID: sam.ID}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []*core.User{sam, tess} {

@@ -10,6 +10,9 @@ import (
 	"hostdeck/core/cloud"
 	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
+	"hostdeck/core/machine"
+	"hostdeck/core/provision"
+	"hostdeck/core/session"
 	"hostdeck/internal/testenv"
 )
 
@@ -144,7 +147,7 @@ func TestListFilterEnumerated(t *testing.T) {
 		}, []string{"PENDING", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"}, []string{"success", "DONE"},
 			"PENDING, STARTED, SUCCESS, FAILURE, RETRY, REVOKED"},
 		{"kind", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Kind: &v}); return err },
-			[]string{cloud.KindClientCreate, desktop.KindMachineCreate, fleet.KindReconcile}, []string{"client", "client.create "},
+			[]string{cloud.KindClientCreate, provision.KindMachineCreate, fleet.KindReconcile}, []string{"client", "client.create "},
 			"client.create, client.delete"},
 	} {
 		for _, v := range tc.good {
@@ -198,23 +201,23 @@ func TestListFilterBounds(t *testing.T) {
 			return err
 		}},
 		{"project_id", func(v string) error {
-			_, _, err := e.Desktop.ListMachines(ctx, desktop.MachineQuery{ProjectID: in(v)})
+			_, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{ProjectID: in(v)})
 			return err
 		}},
 		{"group", func(v string) error {
-			_, _, err := e.Desktop.ListMachines(ctx, desktop.MachineQuery{GroupID: &v})
+			_, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{GroupID: &v})
 			return err
 		}},
 		{"user_name", func(v string) error {
-			_, _, err := e.Desktop.ListSessions(ctx, desktop.SessionFilter{UserName: in(v)})
+			_, _, err := e.Session.ListSessions(ctx, session.SessionFilter{UserName: in(v)})
 			return err
 		}},
 		{"instance_name", func(v string) error {
-			_, err := e.Desktop.CountSessions(ctx, desktop.SessionFilter{InstanceName: &v})
+			_, err := e.Session.CountSessions(ctx, session.SessionFilter{InstanceName: &v})
 			return err
 		}},
 		{"volume_id", func(v string) error {
-			_, _, err := e.Desktop.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{VolumeID: in(v)})
+			_, _, err := e.Session.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{VolumeID: in(v)})
 			return err
 		}},
 	}
@@ -233,7 +236,7 @@ func TestListFilterBounds(t *testing.T) {
 		}
 	}
 	many := &core.Cond{Op: core.OpNin, Values: strings.Split(strings.Repeat("a,", core.MaxFilterValues)+"a", ",")}
-	_, _, err := e.Desktop.ListSessions(ctx, desktop.SessionFilter{UserID: many})
+	_, _, err := e.Session.ListSessions(ctx, session.SessionFilter{UserID: many})
 	if core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != "user_id" {
 		t.Errorf("nin: of %d values: %v", len(many.Values), err)
 	}

@@ -12,7 +12,10 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
+	"hostdeck/core/machine"
 	"hostdeck/core/quota"
+	"hostdeck/core/session"
 	"hostdeck/internal/testenv"
 )
 
@@ -28,18 +31,18 @@ func brokerUser(t *testing.T, e *testenv.Env, p *desktop.Pool, name string) *cor
 
 // handOut asks for a machine as u and polls get-vm until the request is no
 // longer in progress.
-func handOut(t *testing.T, e *testenv.Env, u *core.User) (*desktop.HandOut, error) {
+func handOut(t *testing.T, e *testenv.Env, u *core.User) (*handout.HandOut, error) {
 	t.Helper()
 	tk, err := requestVM(e, context.Background(), brokerLogin(u.Name, u.Name+"-password"),
-		desktop.HandOutInput{Session: desktop.SessionInput{ConnType: desktop.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
+		handout.HandOutInput{Session: session.SessionInput{ConnType: session.ConnWeb, ClientIP: "10.0.0.7", ClientOS: "linux", ClientInfo: "test"}})
 	if err != nil {
 		return nil, err
 	}
 	ctx := core.WithActor(context.Background(), core.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r, err := e.Desktop.GetHandOut(ctx, tk.ID)
-		if err != nil || r.Status != desktop.RequestInProgress || time.Now().After(deadline) {
+		r, err := e.HandOut.GetHandOut(ctx, tk.ID)
+		if err != nil || r.Status != handout.RequestInProgress || time.Now().After(deadline) {
 			return r, err
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -56,7 +59,7 @@ func TestRequestVM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != desktop.RequestCompleted || r.Machine == nil || r.Machine.State != core.StateActive ||
+	if r.Status != handout.RequestCompleted || r.Machine == nil || r.Machine.State != core.StateActive ||
 		len(r.Machine.Users) != 1 || r.Machine.Users[0] != alice.ID || r.Machine.Address == "" {
 		t.Fatalf("request = %+v machine %+v", r, r.Machine)
 	}
@@ -64,37 +67,37 @@ func TestRequestVM(t *testing.T) {
 	if err != nil || again.Machine == nil || again.Machine.ID != r.Machine.ID {
 		t.Fatalf("second request = %+v, %v", again, err)
 	}
-	sessions, n, err := e.Desktop.ListSessions(e.AdminCtx(), desktop.SessionFilter{})
-	if err != nil || n != 2 || sessions[0].ClientIP != "10.0.0.7" || sessions[0].ConnType != desktop.ConnWeb {
+	sessions, n, err := e.Session.ListSessions(e.AdminCtx(), session.SessionFilter{})
+	if err != nil || n != 2 || sessions[0].ClientIP != "10.0.0.7" || sessions[0].ConnType != session.ConnWeb {
 		t.Fatalf("sessions = %d %+v, %v", n, sessions, err)
 	}
 
 	// Another user's request, an unknown one, a wrong password, no project, quota.
 	bob := brokerUser(t, e, p, "bob")
-	tk, err := requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
+	tk, err := requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), handout.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := tk.ID
-	if _, err := e.Desktop.GetHandOut(memberCtx(alice), id); core.ErrorReason(err) != desktop.ReasonRequestForbidden {
+	if _, err := e.HandOut.GetHandOut(memberCtx(alice), id); core.ErrorReason(err) != handout.ReasonRequestForbidden {
 		t.Fatalf("foreign request: %v", err)
 	}
-	if _, err := e.Desktop.GetHandOut(memberCtx(alice), alice.ID); core.ErrorReason(err) != desktop.ReasonRequestNotFound {
+	if _, err := e.HandOut.GetHandOut(memberCtx(alice), alice.ID); core.ErrorReason(err) != handout.ReasonRequestNotFound {
 		t.Fatalf("unknown request: %v", err)
 	}
 	e.WaitTask(t, id)
-	if _, err := requestVM(e, context.Background(), brokerLogin("bob", "nope"), desktop.HandOutInput{}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
+	if _, err := requestVM(e, context.Background(), brokerLogin("bob", "nope"), handout.HandOutInput{}); core.ErrorReason(err) != core.ReasonInvalidCredentials {
 		t.Fatalf("wrong password: %v", err)
 	}
 	newMember(t, e, "carol")
-	if _, err := requestVM(e, context.Background(), brokerLogin("carol", "carol-password"), desktop.HandOutInput{}); core.ErrorReason(err) != desktop.ReasonNoPool {
+	if _, err := requestVM(e, context.Background(), brokerLogin("carol", "carol-password"), handout.HandOutInput{}); core.ErrorReason(err) != handout.ReasonNoPool {
 		t.Fatalf("no project: %v", err)
 	}
 	dave := brokerUser(t, e, p, "dave")
-	if _, err := requestVM(e, context.Background(), brokerLogin(dave.Name, "dave-password"), desktop.HandOutInput{}); core.ErrorReason(err) != quota.ReasonQuotaExceeded {
+	if _, err := requestVM(e, context.Background(), brokerLogin(dave.Name, "dave-password"), handout.HandOutInput{}); core.ErrorReason(err) != quota.ReasonQuotaExceeded {
 		t.Fatalf("quota: %v", err)
 	}
-	if _, err := requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{Project: "nowhere"}); core.ErrorReason(err) != desktop.ReasonNoPool {
+	if _, err := requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), handout.HandOutInput{Project: "nowhere"}); core.ErrorReason(err) != handout.ReasonNoPool {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 	_ = bob
@@ -115,7 +118,7 @@ func TestRequestVMOnPostgres(t *testing.T) {
 func handOutConcurrently(t *testing.T, e *testenv.Env, machines, n int) {
 	e.Server(t, "node-1", 50)
 	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
-	created, err := e.Desktop.CreateMachines(e.AdminCtx(), p.ID, machines, nil, nil)
+	created, err := e.Provision.CreateMachines(e.AdminCtx(), p.ID, machines, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +134,7 @@ func handOutConcurrently(t *testing.T, e *testenv.Env, machines, n int) {
 	for i, u := range users {
 		wg.Go(func() {
 			r, err := handOut(t, e, u)
-			if err != nil || r.Status != desktop.RequestCompleted {
+			if err != nil || r.Status != handout.RequestCompleted {
 				t.Errorf("%s: %+v %v", u.Name, r, err)
 				return
 			}
@@ -154,20 +157,20 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 10)
 	p := newPool(t, e, "lab", desktop.ModeStandard, 0, "")
-	created, err := e.Desktop.CreateMachines(e.AdminCtx(), p.ID, 1, nil, nil)
+	created, err := e.Provision.CreateMachines(e.AdminCtx(), p.ID, 1, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.WaitTask(t, created.Tasks[0].ID)
 	alice, bob := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
 
-	tk, err := requestVM(e, context.Background(), brokerLogin("alice", "alice-password"), desktop.HandOutInput{})
+	tk, err := requestVM(e, context.Background(), brokerLogin("alice", "alice-password"), handout.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := tk.ID
-	r, err := e.Desktop.GetHandOut(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id)
-	if err != nil || r.Status != desktop.RequestCompleted || r.Machine.ID != created.Machines[0].ID {
+	r, err := e.HandOut.GetHandOut(core.WithActor(context.Background(), core.Actor{UserID: alice.ID, Name: alice.Name}), id)
+	if err != nil || r.Status != handout.RequestCompleted || r.Machine.ID != created.Machines[0].ID {
 		t.Fatalf("warm hand-out = %+v, %v", r, err)
 	}
 	task, err := e.Store.GetTask(context.Background(), id)
@@ -176,7 +179,7 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	}
 
 	// The pool is empty: bob's machine is created by the task.
-	tk, err = requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
+	tk, err = requestVM(e, context.Background(), brokerLogin("bob", "bob-password"), handout.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,15 +190,15 @@ func TestRequestVMFromWarmPool(t *testing.T) {
 	// get-vm follows the new machine: in progress while it builds, then completed.
 	bctx := core.WithActor(context.Background(), core.Actor{UserID: bob.ID, Name: bob.Name})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		r, err = e.Desktop.GetHandOut(bctx, id)
-		if err != nil || r.Status != desktop.RequestInProgress || time.Now().After(deadline) {
+		r, err = e.HandOut.GetHandOut(bctx, id)
+		if err != nil || r.Status != handout.RequestInProgress || time.Now().After(deadline) {
 			break
 		}
 		if r.Machine != nil && r.Machine.State != core.StateBuilding {
 			t.Fatalf("in progress with machine %s", r.Machine.State)
 		}
 	}
-	if err != nil || r.Status != desktop.RequestCompleted || r.Machine.ID == created.Machines[0].ID {
+	if err != nil || r.Status != handout.RequestCompleted || r.Machine.ID == created.Machines[0].ID {
 		t.Fatalf("cold hand-out = %+v, %v", r, err)
 	}
 	// The task made the machine as bob's act, from where bob asked.
@@ -220,7 +223,7 @@ func TestRequestVMModeTwoShares(t *testing.T) {
 	e := testenv.New(t)
 	e.Server(t, "node-1", 10)
 	p := newPool(t, e, "shared", desktop.ModeSimultaneous, 0, "")
-	created, err := e.Desktop.CreateMachines(e.AdminCtx(), p.ID, 2, nil, nil)
+	created, err := e.Provision.CreateMachines(e.AdminCtx(), p.ID, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +237,7 @@ func TestRequestVMModeTwoShares(t *testing.T) {
 	perMachine := map[string][]string{}
 	for _, u := range users {
 		r, err := handOut(t, e, u)
-		if err != nil || r.Status != desktop.RequestCompleted {
+		if err != nil || r.Status != handout.RequestCompleted {
 			t.Fatalf("%s: %+v, %v", u.Name, r, err)
 		}
 		perMachine[r.Machine.ID] = append(perMachine[r.Machine.ID], u.ID)
@@ -243,7 +246,7 @@ func TestRequestVMModeTwoShares(t *testing.T) {
 		t.Fatalf("machines used = %v, want the 2 of the pool", perMachine)
 	}
 	for id, us := range perMachine {
-		m, err := e.Desktop.GetMachine(e.AdminCtx(), id)
+		m, err := e.Machine.GetMachine(e.AdminCtx(), id)
 		if err != nil || len(us) != 2 || len(m.Users) != 2 {
 			t.Fatalf("machine %s: users %v, record %+v, %v", id, us, m, err)
 		}
@@ -259,11 +262,11 @@ func TestPoolRefillAndAutoAllocate(t *testing.T) {
 	}
 	refill := func() {
 		t.Helper()
-		runPeriodic(t, e, desktop.KindPoolRefill)
+		runPeriodic(t, e, handout.KindPoolRefill)
 	}
 	free := func() int {
 		t.Helper()
-		ms, _, err := e.Desktop.ListMachines(e.AdminCtx(), desktop.MachineQuery{Assigned: &core.Cond{Op: core.OpEq, Values: []string{"false"}}})
+		ms, _, err := e.Machine.ListMachines(e.AdminCtx(), machine.MachineQuery{Assigned: &core.Cond{Op: core.OpEq, Values: []string{"false"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +283,7 @@ func TestPoolRefillAndAutoAllocate(t *testing.T) {
 
 	a, b := brokerUser(t, e, p, "alice"), brokerUser(t, e, p, "bob")
 	newMember(t, e, "outsider")
-	tk, err := e.Desktop.AutoAllocateUsers(e.AdminCtx(), p.ID)
+	tk, err := e.HandOut.AutoAllocateUsers(e.AdminCtx(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +291,7 @@ func TestPoolRefillAndAutoAllocate(t *testing.T) {
 		t.Fatalf("auto-allocate: %s %s", got.Status, got.Error)
 	}
 	for _, u := range []*core.User{a, b} {
-		ms, err := e.Desktop.ListUserMachines(e.AdminCtx(), u.ID)
+		ms, err := e.Machine.ListUserMachines(e.AdminCtx(), u.ID)
 		if err != nil || len(ms) != 1 || len(ms[0].Users) != 1 {
 			t.Fatalf("%s machines = %+v, %v", u.Name, ms, err)
 		}
@@ -322,7 +325,7 @@ func TestRequestVMErrors(t *testing.T) {
 	// The machine made for alice fails to build: instance_create_failed.
 	e.Sim.FailCreate(srv.ID, core.Permanent(errors.New("no disk left")))
 	_, err := handOut(t, e, alice)
-	wantReason(t, err, core.KindConflict, desktop.ReasonCreateFailed)
+	wantReason(t, err, core.KindConflict, handout.ReasonCreateFailed)
 	if p := core.ErrorParams(err)["project_name"]; p != "lab" {
 		t.Fatalf("project_name = %q", p)
 	}
@@ -330,48 +333,48 @@ func TestRequestVMErrors(t *testing.T) {
 
 	// A connection type the document does not know is refused by core, for
 	// every face that asks for a machine.
-	_, err = requestVM(e, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{Session: desktop.SessionInput{ConnType: "telnet"}})
+	_, err = requestVM(e, bg, brokerLogin("bob", "bob-password"), handout.HandOutInput{Session: session.SessionInput{ConnType: "telnet"}})
 	if core.ErrorKind(err) != core.KindInvalid || !strings.Contains(err.Error(), "conn_type") {
 		t.Fatalf("conn_type telnet: %v", err)
 	}
 
 	// The server is full (alice's broken machine holds its one place): bob's
 	// request is refused at once.
-	_, err = requestVM(e, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
-	wantReason(t, err, core.KindConflict, desktop.ReasonNoInstance)
+	_, err = requestVM(e, bg, brokerLogin("bob", "bob-password"), handout.HandOutInput{})
+	wantReason(t, err, core.KindConflict, handout.ReasonNoInstance)
 
 	// A handed-out machine that stops, or runs without an address.
 	e.Server(t, "node-2", 10)
 	r, err := handOut(t, e, bob)
-	if err != nil || r.Status != desktop.RequestCompleted {
+	if err != nil || r.Status != handout.RequestCompleted {
 		t.Fatalf("bob: %+v, %v", r, err)
 	}
-	tk, err := requestVM(e, bg, brokerLogin("bob", "bob-password"), desktop.HandOutInput{})
+	tk, err := requestVM(e, bg, brokerLogin("bob", "bob-password"), handout.HandOutInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateStopped)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Desktop.GetHandOut(actorOf(bob), tk.ID)
-	wantReason(t, err, core.KindConflict, desktop.ReasonInstanceState)
+	_, err = e.HandOut.GetHandOut(actorOf(bob), tk.ID)
+	wantReason(t, err, core.KindConflict, handout.ReasonInstanceState)
 	if _, err := e.Store.UpdateInstance(bg, r.Machine.ID, core.InstanceUpdate{State: ptr(core.StateActive), Address: ptr("")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Desktop.GetHandOut(actorOf(bob), tk.ID)
-	wantReason(t, err, core.KindConflict, desktop.ReasonInstanceIP)
+	_, err = e.HandOut.GetHandOut(actorOf(bob), tk.ID)
+	wantReason(t, err, core.KindConflict, handout.ReasonInstanceIP)
 
 	// Recorded requests whose task failed, or whose machine is gone.
 	record := func(status core.TaskStatus, result string) string {
-		task := &core.Task{Kind: desktop.KindHandOut, Status: status, Payload: json.RawMessage(`{"user_id":"` + carol.ID + `","project_id":"` + p.ID + `"}`),
-			Result: json.RawMessage(result), Error: "worker lost", TargetType: desktop.SubjectUser, TargetID: carol.ID, MaxAttempts: 1}
+		task := &core.Task{Kind: handout.KindHandOut, Status: status, Payload: json.RawMessage(`{"user_id":"` + carol.ID + `","project_id":"` + p.ID + `"}`),
+			Result: json.RawMessage(result), Error: "worker lost", TargetType: machine.SubjectUser, TargetID: carol.ID, MaxAttempts: 1}
 		if err := e.Store.CreateTask(bg, task); err != nil {
 			t.Fatal(err)
 		}
 		return task.ID
 	}
-	_, err = e.Desktop.GetHandOut(actorOf(carol), record(core.TaskFailure, `null`))
-	wantReason(t, err, core.KindConflict, desktop.ReasonTaskFailed)
-	_, err = e.Desktop.GetHandOut(actorOf(carol), record(core.TaskSuccess, `{"instance_id":"`+carol.ID+`","how":"assigned"}`))
-	wantReason(t, err, core.KindConflict, desktop.ReasonTaskProcessing)
+	_, err = e.HandOut.GetHandOut(actorOf(carol), record(core.TaskFailure, `null`))
+	wantReason(t, err, core.KindConflict, handout.ReasonTaskFailed)
+	_, err = e.HandOut.GetHandOut(actorOf(carol), record(core.TaskSuccess, `{"instance_id":"`+carol.ID+`","how":"assigned"}`))
+	wantReason(t, err, core.KindConflict, handout.ReasonTaskProcessing)
 }

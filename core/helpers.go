@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 )
@@ -100,3 +101,14 @@ func (s *Service) RuntimeFor(srv *Server) (Runtime, error) {
 }
 
 func Ptr[T any](v T) *T { return &v }
+
+// Dedupe returns ids without repeats, in their first order.
+func Dedupe(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -7,13 +7,14 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/provision"
 	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
 )
 
 // machineRefs waits for the machines' creation and returns their runtime refs.
-func machineRefs(t *testing.T, e *testenv.Env, cm *desktop.CreatedMachines) []string {
+func machineRefs(t *testing.T, e *testenv.Env, cm *provision.CreatedMachines) []string {
 	t.Helper()
 	var refs []string
 	for i, tk := range cm.Tasks {
@@ -40,23 +41,23 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	if _, err := e.Quota.SetLimits(ctx, p.ID, quota.ProjectLimitsInput{Buckets: ptr(2)}); err != nil {
 		t.Fatal(err)
 	}
-	cm, err := e.Desktop.CreateMachines(ctx, p.ID, 2, nil, nil)
+	cm, err := e.Provision.CreateMachines(ctx, p.ID, 2, nil, nil)
 	if err != nil {
 		t.Fatalf("within buckets: %v", err)
 	}
 	refs := machineRefs(t, e, cm)
-	_, err = e.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil)
+	_, err = e.Provision.CreateMachines(ctx, p.ID, 1, nil, nil)
 	wantReason(t, err, core.KindConflict, quota.ReasonBucketsExceeds)
 	// A user volume counts too.
 	vu := newMember(t, e, "volume-user")
-	_, err = e.Desktop.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: vu.ID, ProjectID: p.ID, VolumeID: "vol-1"})
+	_, err = e.Session.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: vu.ID, ProjectID: p.ID, VolumeID: "vol-1"})
 	wantReason(t, err, core.KindConflict, quota.ReasonBucketsExceeds)
 
 	// Raise buckets; limit usage to 1 MB and have the sim report 1 MB stored.
 	if _, err := e.Quota.SetLimits(ctx, p.ID, quota.ProjectLimitsInput{Buckets: ptr(10), Usage: ptr(int64(1_000_000))}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
+	if _, err := e.Provision.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
 		t.Fatalf("under usage: %v", err)
 	}
 	e.Sim.SetUsage(srv.ID, refs[0], core.InstanceUsage{StoredBytes: 600_000})
@@ -68,7 +69,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	if u := rep.Projects[p.ID]; u == nil || u.StoredBytes != 1_000_000 || u.EgressBytes != 7 {
 		t.Fatalf("measured %+v", rep.Projects[p.ID])
 	}
-	_, err = e.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil)
+	_, err = e.Provision.CreateMachines(ctx, p.ID, 1, nil, nil)
 	wantReason(t, err, core.KindConflict, quota.ReasonUsageExceeded)
 	if err := e.Tenancy.ProjectUsageCheck(ctx, p.ID); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("usage check: %v", err)
@@ -88,12 +89,12 @@ func TestProjectUsagePerMonth(t *testing.T) {
 	srv := e.Server(t, "node-1", 20)
 	p := newPool(t, e, "metered", desktop.ModeSimultaneous, 0, "")
 	other := newPool(t, e, "idle", desktop.ModeSimultaneous, 0, "")
-	cm, err := e.Desktop.CreateMachines(ctx, p.ID, 2, nil, nil)
+	cm, err := e.Provision.CreateMachines(ctx, p.ID, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	refs := machineRefs(t, e, cm)
-	if _, err := e.Desktop.CreateMachines(ctx, other.ID, 1, nil, nil); err != nil {
+	if _, err := e.Provision.CreateMachines(ctx, other.ID, 1, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 

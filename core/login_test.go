@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
 	"hostdeck/core/identity"
 	"hostdeck/internal/testenv"
 )
@@ -75,13 +75,13 @@ func brokerLogin(name, password string) identity.PasswordLogin {
 }
 
 // requestVM logs in as the broker's request-vm does and asks for a machine.
-func requestVM(e *testenv.Env, ctx context.Context, in identity.PasswordLogin, req desktop.HandOutInput) (*core.Task, error) {
+func requestVM(e *testenv.Env, ctx context.Context, in identity.PasswordLogin, req handout.HandOutInput) (*core.Task, error) {
 	in.Opens = core.TokenAPI
 	l, err := e.Identity.LoginPassword(ctx, in, origin)
 	if err != nil {
 		return nil, err
 	}
-	return e.Desktop.RequestMachine(core.WithActor(ctx, l.Actor), req)
+	return e.HandOut.RequestMachine(core.WithActor(ctx, l.Actor), req)
 }
 
 // Every login entry point returns the actor core made of the user and the

@@ -15,6 +15,9 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
+	"hostdeck/core/machine"
+	"hostdeck/core/provision"
 	"hostdeck/internal/testenv"
 	"hostdeck/runtime/docker"
 )
@@ -25,7 +28,7 @@ func TestMachineNetworkName(t *testing.T) {
 		{"p", "39523179-37b5-4fd7-bf14-a1f7134a6b1f", "hostdeck-net-39523179-37b5-4fd7-bf14-a1f7134a6b1f"},
 		{"p", "lab_net.2", "hostdeck-net-lab_net.2"},
 	} {
-		if got := desktop.MachineNetwork(&desktop.Pool{ID: tc.id, NetworkID: tc.networkID}); got != tc.want {
+		if got := provision.MachineNetwork(&desktop.Pool{ID: tc.id, NetworkID: tc.networkID}); got != tc.want {
 			t.Errorf("network of %q/%q = %q, want %q", tc.id, tc.networkID, got, tc.want)
 		}
 	}
@@ -33,12 +36,12 @@ func TestMachineNetworkName(t *testing.T) {
 	// same for every project, different for another network_id.
 	seen := map[string]string{}
 	for _, id := range []string{"my net/1", "my net/2", strings.Repeat("n", 65), "сеть"} {
-		got := desktop.MachineNetwork(&desktop.Pool{ID: "p", NetworkID: id})
+		got := provision.MachineNetwork(&desktop.Pool{ID: "p", NetworkID: id})
 		rest, ok := strings.CutPrefix(got, "hostdeck-net-")
 		if _, err := hex.DecodeString(rest); !ok || err != nil || len(rest) != 16 {
 			t.Errorf("network of %q = %q", id, got)
 		}
-		if again := desktop.MachineNetwork(&desktop.Pool{ID: "q", NetworkID: id}); again != got {
+		if again := provision.MachineNetwork(&desktop.Pool{ID: "q", NetworkID: id}); again != got {
 			t.Errorf("network of %q = %q, then %q", id, got, again)
 		}
 		if other, dup := seen[got]; dup {
@@ -64,24 +67,24 @@ func TestMachineNetworkSim(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	made := func(p *desktop.Pool, n int) []*desktop.Machine {
+	made := func(p *desktop.Pool, n int) []*machine.Machine {
 		t.Helper()
-		res, err := e.Desktop.CreateMachines(ctx, p.ID, n, nil, nil)
+		res, err := e.Provision.CreateMachines(ctx, p.ID, n, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := make([]*desktop.Machine, n)
+		out := make([]*machine.Machine, n)
 		for i, tk := range res.Tasks {
 			if done := e.WaitTask(t, tk.ID); done.Status != core.TaskSuccess {
 				t.Fatalf("%s: %s %s", done.Kind, done.Status, done.Error)
 			}
-			if out[i], err = e.Desktop.GetMachine(ctx, res.Machines[i].ID); err != nil {
+			if out[i], err = e.Machine.GetMachine(ctx, res.Machines[i].ID); err != nil {
 				t.Fatal(err)
 			}
 		}
 		return out
 	}
-	block := func(m *desktop.Machine) netip.Prefix {
+	block := func(m *machine.Machine) netip.Prefix {
 		t.Helper()
 		a, err := netip.ParseAddr(m.Address)
 		if err != nil || !netip.MustParsePrefix("10.128.0.0/9").Contains(a) {
@@ -168,7 +171,7 @@ func TestDockerMachineNetwork(t *testing.T) {
 			}
 		}
 		for _, p := range []*desktop.Pool{pa, pb} {
-			if err := d.RemoveNetwork(bg, srv, desktop.MachineNetwork(p)); err != nil {
+			if err := d.RemoveNetwork(bg, srv, provision.MachineNetwork(p)); err != nil {
 				t.Errorf("cleanup network: %v", err)
 			}
 		}
@@ -177,7 +180,7 @@ func TestDockerMachineNetwork(t *testing.T) {
 	// A machine handed out through the broker answers on its address.
 	alice := brokerUser(t, e, pa, "alice")
 	r, err := handOut(t, e, alice)
-	if err != nil || r.Status != desktop.RequestCompleted || r.Machine == nil {
+	if err != nil || r.Status != handout.RequestCompleted || r.Machine == nil {
 		t.Fatalf("request = %+v, %v", r, err)
 	}
 	ma := r.Machine
@@ -190,20 +193,20 @@ func TestDockerMachineNetwork(t *testing.T) {
 	}
 
 	// A machine of another project is on another network.
-	res, err := e.Desktop.CreateMachines(ctx, pb.ID, 1, nil, nil)
+	res, err := e.Provision.CreateMachines(ctx, pb.ID, 1, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if done := e.WaitTask(t, res.Tasks[0].ID); done.Status != core.TaskSuccess {
 		t.Fatalf("%s: %s %s", done.Kind, done.Status, done.Error)
 	}
-	mb, err := e.Desktop.GetMachine(ctx, res.Machines[0].ID)
+	mb, err := e.Machine.GetMachine(ctx, res.Machines[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	getRetry(t, "http://"+mb.Address+":8080/healthz")
 
-	subnet := func(m *desktop.Machine) netip.Prefix {
+	subnet := func(m *machine.Machine) netip.Prefix {
 		t.Helper()
 		c, err := cli.ContainerInspect(context.Background(), m.RuntimeRef, client.ContainerInspectOptions{})
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/machine"
+	"hostdeck/core/provision"
 	"hostdeck/core/quota"
 	"hostdeck/internal/testenv"
 )
@@ -44,7 +46,7 @@ func TestCreateMachines(t *testing.T) {
 	alice := newMember(t, e, "alice")
 	staff := newGroup(t, e, "staff")
 
-	res, err := e.Desktop.CreateMachines(ctx, p.ID, 3, nil, []string{staff.ID})
+	res, err := e.Provision.CreateMachines(ctx, p.ID, 3, nil, []string{staff.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,12 +60,12 @@ func TestCreateMachines(t *testing.T) {
 		if tk := e.WaitTask(t, res.Tasks[i].ID); tk.Status != core.TaskSuccess {
 			t.Fatalf("task %s: %s %s", tk.Kind, tk.Status, tk.Error)
 		}
-		got, err := e.Desktop.GetMachine(ctx, m.ID)
+		got, err := e.Machine.GetMachine(ctx, m.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.State != core.StateActive || got.ServerID != srv.ID || got.Spec.Image != "hostdeck/sample-client:latest" ||
-			got.Spec.Labels[desktop.LabelProject] != p.ID || len(got.Groups) != 1 || got.Groups[0] != staff.ID {
+			got.Spec.Labels[provision.LabelProject] != p.ID || len(got.Groups) != 1 || got.Groups[0] != staff.ID {
 			t.Fatalf("machine = %+v", got)
 		}
 		execs := e.Sim.Execs(srv.ID, got.RuntimeRef)
@@ -74,34 +76,34 @@ func TestCreateMachines(t *testing.T) {
 
 	// Mode 1: one user per machine.
 	m := res.Machines[0].ID
-	if err := e.Desktop.AssignMachineUsers(ctx, m, []string{alice.ID}); err != nil {
+	if err := e.Machine.AssignMachineUsers(ctx, m, []string{alice.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Desktop.AssignMachineUsers(ctx, m, []string{alice.ID}); err != nil {
+	if err := e.Machine.AssignMachineUsers(ctx, m, []string{alice.ID}); err != nil {
 		t.Fatalf("assigning twice: %v", err)
 	}
 	bob := newMember(t, e, "bob")
-	err = e.Desktop.AssignMachineUsers(ctx, m, []string{bob.ID})
-	if core.ErrorKind(err) != core.KindConflict || core.ErrorReason(err) != desktop.ReasonMachineOccupied {
+	err = e.Machine.AssignMachineUsers(ctx, m, []string{bob.ID})
+	if core.ErrorKind(err) != core.KindConflict || core.ErrorReason(err) != machine.ReasonMachineOccupied {
 		t.Fatalf("second user in mode 1: %v", err)
 	}
-	if err := e.Desktop.AssignUserMachines(ctx, bob.ID, []string{res.Machines[1].ID, res.Machines[2].ID}); err != nil {
+	if err := e.Machine.AssignUserMachines(ctx, bob.ID, []string{res.Machines[1].ID, res.Machines[2].ID}); err != nil {
 		t.Fatal(err)
 	}
-	mine, err := e.Desktop.ListUserMachines(ctx, bob.ID)
+	mine, err := e.Machine.ListUserMachines(ctx, bob.ID)
 	if err != nil || len(mine) != 2 {
 		t.Fatalf("bob's machines = %d %v", len(mine), err)
 	}
-	if err := e.Desktop.UnassignMachineUser(ctx, m, alice.ID); err != nil {
+	if err := e.Machine.UnassignMachineUser(ctx, m, alice.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Desktop.UnassignMachineUser(ctx, m, alice.ID); core.ErrorKind(err) != core.KindNotFound {
+	if err := e.Machine.UnassignMachineUser(ctx, m, alice.ID); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("unassign twice: %v", err)
 	}
-	if err := e.Desktop.UnassignMachineGroup(ctx, m, staff.ID); err != nil {
+	if err := e.Machine.UnassignMachineGroup(ctx, m, staff.ID); err != nil {
 		t.Fatal(err)
 	}
-	hist, err := e.Desktop.MachineHistory(ctx, m)
+	hist, err := e.Machine.MachineHistory(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +122,7 @@ func TestCreateMachines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	free, _, err := e.Desktop.ListMachines(ctx, desktop.MachineQuery{Assigned: &assigned})
+	free, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{Assigned: &assigned})
 	if err != nil || len(free) != 1 || free[0].ID != m {
 		t.Fatalf("free machines = %v %v", free, err)
 	}
@@ -128,26 +130,26 @@ func TestCreateMachines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if none, _, err := e.Desktop.ListMachines(ctx, desktop.MachineQuery{ProjectID: &other}); err != nil || len(none) != 0 {
+	if none, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{ProjectID: &other}); err != nil || len(none) != 0 {
 		t.Fatalf("machines outside the project = %v %v", none, err)
 	}
 	gt, _ := core.ParseModifier("gt:true")
-	if _, _, err := e.Desktop.ListMachines(ctx, desktop.MachineQuery{Assigned: &gt}); core.ErrorKind(err) != core.KindInvalid {
+	if _, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{Assigned: &gt}); core.ErrorKind(err) != core.KindInvalid {
 		t.Fatalf("gt on a boolean: %v", err)
 	}
 
 	// PUT semantics: the lists replace the assignments.
-	up, err := e.Desktop.UpdateMachine(ctx, m, &[]string{bob.ID}, &[]string{staff.ID})
+	up, err := e.Machine.UpdateMachine(ctx, m, &[]string{bob.ID}, &[]string{staff.ID})
 	if err != nil || len(up.Users) != 1 || up.Users[0] != bob.ID || len(up.Groups) != 1 {
 		t.Fatalf("update = %+v %v", up, err)
 	}
-	if _, err := e.Desktop.UpdateMachine(ctx, m, &[]string{bob.ID, alice.ID}, nil); core.ErrorKind(err) != core.KindConflict {
+	if _, err := e.Machine.UpdateMachine(ctx, m, &[]string{bob.ID, alice.ID}, nil); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("two users in mode 1: %v", err)
 	}
-	if _, err := e.Desktop.GetMachine(ctx, unknownID); core.ErrorKind(err) != core.KindNotFound {
+	if _, err := e.Machine.GetMachine(ctx, unknownID); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("unknown machine: %v", err)
 	}
-	if err := e.Desktop.AssignMachineUsers(ctx, m, []string{unknownID}); core.ErrorReason(err) != core.ReasonUserNotFound {
+	if err := e.Machine.AssignMachineUsers(ctx, m, []string{unknownID}); core.ErrorReason(err) != core.ReasonUserNotFound {
 		t.Fatalf("unknown user: %v", err)
 	}
 }
@@ -157,39 +159,39 @@ func TestMachineQuotaAndModes(t *testing.T) {
 	ctx := e.AdminCtx()
 	e.Server(t, "node-1", 10)
 	p := newPool(t, e, "small", desktop.ModeSimultaneous, 2, "")
-	res, err := e.Desktop.CreateMachines(ctx, p.ID, 2, nil, nil)
+	res, err := e.Provision.CreateMachines(ctx, p.ID, 2, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil)
+	_, err = e.Provision.CreateMachines(ctx, p.ID, 1, nil, nil)
 	if core.ErrorReason(err) != quota.ReasonQuotaExceeded || core.ErrorParams(err)["project_name"] != "small" {
 		t.Fatalf("over quota: %v", err)
 	}
 	// Mode 2: several users share a machine.
 	a, b := newMember(t, e, "ann"), newMember(t, e, "ben")
-	if err := e.Desktop.AssignMachineUsers(ctx, res.Machines[0].ID, []string{a.ID, b.ID}); err != nil {
+	if err := e.Machine.AssignMachineUsers(ctx, res.Machines[0].ID, []string{a.ID, b.ID}); err != nil {
 		t.Fatal(err)
 	}
-	users, err := e.Desktop.ListMachineUsers(ctx, res.Machines[0].ID)
+	users, err := e.Machine.ListMachineUsers(ctx, res.Machines[0].ID)
 	if err != nil || len(users) != 2 {
 		t.Fatalf("users = %v %v", users, err)
 	}
 	// A second project with the same pattern takes the next free names.
 	q := newPool(t, e, "other", desktop.ModeStandard, 0, "")
-	more, err := e.Desktop.CreateMachines(ctx, q.ID, 1, nil, nil)
+	more, err := e.Provision.CreateMachines(ctx, q.ID, 1, nil, nil)
 	if err != nil || more.Machines[0].Name != "trs-03" {
 		t.Fatalf("next name = %+v %v", more, err)
 	}
 	// A full fleet is a conflict.
-	if _, err := e.Desktop.CreateMachines(ctx, q.ID, 8, nil, nil); core.ErrorKind(err) != core.KindConflict {
+	if _, err := e.Provision.CreateMachines(ctx, q.ID, 8, nil, nil); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("full fleet: %v", err)
 	}
 	for _, n := range []int{0, -1} { // one rule for every face: no count means 1 is the face's default, not core's
-		if _, err := e.Desktop.CreateMachines(ctx, q.ID, n, nil, nil); core.ErrorKind(err) != core.KindInvalid {
+		if _, err := e.Provision.CreateMachines(ctx, q.ID, n, nil, nil); core.ErrorKind(err) != core.KindInvalid {
 			t.Fatalf("count %d: %v, want invalid", n, err)
 		}
 	}
-	if _, err := e.Desktop.CreateMachines(ctx, unknownID, 1, nil, nil); core.ErrorKind(err) != core.KindInvalid {
+	if _, err := e.Provision.CreateMachines(ctx, unknownID, 1, nil, nil); core.ErrorKind(err) != core.KindInvalid {
 		t.Fatalf("unknown project: %v", err)
 	}
 	for _, tk := range append(res.Tasks, more.Tasks...) {
@@ -197,11 +199,11 @@ func TestMachineQuotaAndModes(t *testing.T) {
 			t.Fatalf("task: %s %s", got.Status, got.Error)
 		}
 	}
-	st, err := e.Desktop.PoolStatistics(context.Background(), p.ID)
+	st, err := e.Machine.PoolStatistics(context.Background(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (desktop.PoolStats{Created: 2, Active: 2, Free: 1, Occupied: 1, Simultaneous: 1}); *st != want {
+	if want := (machine.PoolStats{Created: 2, Active: 2, Free: 1, Occupied: 1, Simultaneous: 1}); *st != want {
 		t.Fatalf("statistics = %+v, want %+v", *st, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/machine"
 	"hostdeck/internal/testenv"
 )
 
@@ -277,8 +278,8 @@ func TestPoolStatistics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := e.Desktop.PoolStatistics(ctx, p.ID)
-	if err != nil || *st != (desktop.PoolStats{}) {
+	st, err := e.Machine.PoolStatistics(ctx, p.ID)
+	if err != nil || *st != (machine.PoolStats{}) {
 		t.Fatalf("empty stats = %+v, %v", st, err)
 	}
 	srv := e.Server(t, "s1", 10)
@@ -293,15 +294,15 @@ func TestPoolStatistics(t *testing.T) {
 	if err := e.Store.CreateInstance(context.Background(), &core.Instance{Name: "x-1", ServerID: srv.ID, ProjectID: other.ID, State: core.StateActive}); err != nil {
 		t.Fatal(err)
 	}
-	st, err = e.Desktop.PoolStatistics(ctx, p.ID)
+	st, err = e.Machine.PoolStatistics(ctx, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := desktop.PoolStats{Created: 6, Active: 3, Error: 1, Free: 3}
+	want := machine.PoolStats{Created: 6, Active: 3, Error: 1, Free: 3}
 	if *st != want {
 		t.Fatalf("stats = %+v, want %+v", *st, want)
 	}
-	_, err = e.Desktop.PoolStatistics(ctx, unknownID)
+	_, err = e.Machine.PoolStatistics(ctx, unknownID)
 	wantKind(t, err, core.KindNotFound)
 }
 

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
+	"hostdeck/core/machine"
 	"hostdeck/internal/testenv"
 )
 
@@ -266,8 +266,8 @@ func TestInstanceVisibility(t *testing.T) {
 		t.Fatalf("bob with a role sees %d", len(l))
 	}
 	// A machine assigned to bob directly is his to see and act on.
-	if err := e.Store.AddMachineAssignment(context.Background(), &desktop.MachineAssignment{
-		MachineID: clientInst.ID, SubjectType: desktop.SubjectUser, SubjectID: bob.ID, AssignedAt: time.Now()}); err != nil {
+	if err := e.Store.AddMachineAssignment(context.Background(), &machine.MachineAssignment{
+		MachineID: clientInst.ID, SubjectType: machine.SubjectUser, SubjectID: bob.ID, AssignedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if l := visible(bctx); len(l) != 2 {

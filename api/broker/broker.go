@@ -28,8 +28,10 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
 	"hostdeck/core/identity"
+	"hostdeck/core/machine"
+	"hostdeck/core/session"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -44,15 +46,16 @@ type Options struct {
 }
 
 type face struct {
-	svc *desktop.Service
-	ids *identity.Service
-	log *slog.Logger
+	svc      *handout.Service
+	machines *machine.Service
+	ids      *identity.Service
+	log      *slog.Logger
 }
 
-// NewHandler returns the broker face over svc, with paths relative to its mount
-// point.
-func NewHandler(svc *desktop.Service, ids *identity.Service, o Options) http.Handler {
-	f := &face{svc: svc, ids: ids, log: httpx.Logger(o.Log)}
+// NewHandler returns the broker face over the hand-out (svc) and the machines it
+// hands out, with paths relative to its mount point.
+func NewHandler(svc *handout.Service, machines *machine.Service, ids *identity.Service, o Options) http.Handler {
+	f := &face{svc: svc, machines: machines, ids: ids, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	post := http.MethodPost
 	rt.Handle(post, "/v1/request-vm", f.requestVM)
@@ -163,8 +166,8 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
-	in := desktop.HandOutInput{Project: body.AuthTenant, ProjectDomain: body.ProjectDomainName,
-		Session: desktop.SessionInput{ConnType: body.ConnType, ClientIP: body.IPAddress, ClientOS: body.OS, ClientInfo: body.Client}}
+	in := handout.HandOutInput{Project: body.AuthTenant, ProjectDomain: body.ProjectDomainName,
+		Session: session.SessionInput{ConnType: body.ConnType, ClientIP: body.IPAddress, ClientOS: body.OS, ClientInfo: body.Client}}
 	if in.Session.ClientIP == "" {
 		in.Session.ClientIP = httpx.RemoteIP(r)
 	}
@@ -272,7 +275,7 @@ func (f *face) serverRemoveUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := f.svc.LeaveMachine(r.Context(), body.InstanceID); err != nil {
+	if err := f.machines.LeaveMachine(r.Context(), body.InstanceID); err != nil {
 		return err
 	}
 	rsproto.WriteJSON(w, http.StatusOK, map[string]string{

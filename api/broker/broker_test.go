@@ -19,7 +19,9 @@ import (
 	"hostdeck/api/broker"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
 	"hostdeck/core/identity"
+	"hostdeck/core/session"
 	"hostdeck/internal/testenv"
 )
 
@@ -40,7 +42,7 @@ type response struct {
 func start(tb testing.TB) (*testenv.Env, string) {
 	tb.Helper()
 	env := testenv.New(tb)
-	h := broker.NewHandler(env.Desktop, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := broker.NewHandler(env.HandOut, env.Machine, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/broker/", http.StripPrefix("/broker", h))
 	srv := httptest.NewServer(mux)
@@ -125,7 +127,7 @@ func handOut(tb testing.TB, base, user string, poll time.Duration) map[string]an
 			tb.Fatalf("get-vm: %d %s", g.status, g.raw)
 		}
 		switch g.body["status"] {
-		case desktop.RequestCompleted:
+		case handout.RequestCompleted:
 			return g.body
 		}
 		if time.Now().After(deadline) {
@@ -150,7 +152,7 @@ func TestBroker(t *testing.T) {
 	if again["server"].(map[string]any)["id"] != srv["id"] {
 		t.Fatalf("second hand-out = %v, first %v", again, got)
 	}
-	_, n, err := env.Desktop.ListSessions(env.AdminCtx(), desktop.SessionFilter{})
+	_, n, err := env.Session.ListSessions(env.AdminCtx(), session.SessionFilter{})
 	if err != nil || n != 2 {
 		t.Fatalf("sessions = %d, %v", n, err)
 	}
@@ -213,7 +215,7 @@ func BenchmarkHandOut(b *testing.B) {
 	}
 	p := project(b, env, "bench", desktop.ModeStandard, 0, names...)
 	ctx := env.AdminCtx()
-	created, err := env.Desktop.CreateMachines(ctx, p.ID, users, nil, nil)
+	created, err := env.Provision.CreateMachines(ctx, p.ID, users, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -227,7 +229,7 @@ func BenchmarkHandOut(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		for _, m := range created.Machines {
-			if _, err := env.Desktop.UpdateMachine(ctx, m.ID, &[]string{}, nil); err != nil {
+			if _, err := env.Machine.UpdateMachine(ctx, m.ID, &[]string{}, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

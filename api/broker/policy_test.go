@@ -17,6 +17,7 @@ import (
 	"hostdeck/api/broker"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
 	"hostdeck/core/identity"
 	"hostdeck/core/secret"
 	"hostdeck/core/services"
@@ -28,7 +29,7 @@ func startWith(tb testing.TB, cfg core.Config) (*testenv.Env, string, *testenv.C
 	tb.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(tb, testenv.Options{Config: cfg, Clock: clk.Now})
-	srv := httptest.NewServer(broker.NewHandler(env.Desktop, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(broker.NewHandler(env.HandOut, env.Machine, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	tb.Cleanup(srv.Close)
 	return env, srv.URL, clk
 }
@@ -77,7 +78,7 @@ func TestBrokerWebGuard(t *testing.T) {
 	// Inside the guard the machine is handed out.
 	guard("10.0.0.0/8", "127.0.0.0/8")
 	got := handOut(t, base, "trs", 10*time.Millisecond)
-	if got["status"] != desktop.RequestCompleted {
+	if got["status"] != handout.RequestCompleted {
 		t.Fatalf("hand-out = %v", got)
 	}
 	req := post(t, base+"/v1/request-vm/", loginBody("trs"))
@@ -215,7 +216,7 @@ func TestBrokerAuthUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
 	down := services.New(svc, downStore{env.Store}, services.Options{})
-	srv := httptest.NewServer(broker.NewHandler(down.Desktop, down.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(broker.NewHandler(down.HandOut, down.Machine, down.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 
 	r := post(t, srv.URL+"/v1/request-vm/", loginBody("trs"))

@@ -16,8 +16,9 @@ import (
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
 	"hostdeck/core/identity"
+	"hostdeck/core/provision"
 	"hostdeck/core/quota"
 )
 
@@ -105,8 +106,8 @@ const (
 // reason either face may meet add its line here.
 var reasonCodes = map[string]int{
 	identity.ReasonLicenseExpired:   2,
-	desktop.ReasonTaskFailed:        3,
-	desktop.ReasonTaskStartFailed:   4,
+	handout.ReasonTaskFailed:        3,
+	handout.ReasonTaskStartFailed:   4,
 	"no_trs_project":                5,
 	core.ReasonInvalidCredentials:   6,
 	core.ReasonProjectForbidden:     6,
@@ -117,13 +118,13 @@ var reasonCodes = map[string]int{
 	"quota_exceeded":                12,
 	quota.ReasonUsageExceeded:       12, // a project's satellite limits
 	quota.ReasonBucketsExceeds:      12,
-	desktop.ReasonCreateFailed:      13,
-	desktop.ReasonNoRoom:            13, // no server has room for the machines asked for
-	desktop.ReasonNoInstance:        14,
+	handout.ReasonCreateFailed:      13,
+	provision.ReasonNoRoom:          13, // no server has room for the machines asked for
+	handout.ReasonNoInstance:        14,
 	core.ReasonDomainNotFound:       15,
 	core.ReasonUserNotFound:         16,
-	desktop.ReasonInstanceState:     17,
-	desktop.ReasonInstanceIP:        18,
+	handout.ReasonInstanceState:     17,
+	handout.ReasonInstanceIP:        18,
 	identity.ReasonPasswordExpiring: 19,
 	identity.ReasonGraceLogins:      20,
 	identity.ReasonAuthUnavailable:  21,
@@ -132,7 +133,7 @@ var reasonCodes = map[string]int{
 	identity.ReasonTokenInvalid:     24,
 	identity.ReasonTokenExpired:     24,
 	identity.ReasonTokenRevoked:     24,
-	desktop.ReasonTaskProcessing:    25,
+	handout.ReasonTaskProcessing:    25,
 	identity.ReasonWebGuard:         26,
 	identity.ReasonOTPRequired:      27,
 }

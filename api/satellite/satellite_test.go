@@ -444,10 +444,10 @@ func TestProjectWithInstances(t *testing.T) {
 		t.Fatalf("limits of a TRS project: %s", res.raw)
 	}
 	c.do("POST", "/api/project/"+p.ID+"/limit?buckets=1", "").wantEmpty(t)
-	if _, err := env.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
+	if _, err := env.Provision.CreateMachines(ctx, p.ID, 1, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Desktop.CreateMachines(ctx, p.ID, 1, nil, nil); core.ErrorReason(err) != quota.ReasonBucketsExceeds {
+	if _, err := env.Provision.CreateMachines(ctx, p.ID, 1, nil, nil); core.ErrorReason(err) != quota.ReasonBucketsExceeds {
 		t.Fatalf("past buckets: %v", err)
 	}
 	c.do("DELETE", "/api/project/"+p.ID, "").want(t, http.StatusConflict)
@@ -462,7 +462,7 @@ func TestRateLimitThroughTRS(t *testing.T) {
 	pid := str(c.do("POST", "/api/project", `{"ownerId":"`+uid+`","projectName":"rated"}`).want(t, 200), "projectId")
 	c.do("POST", "/api/project/"+pid+"/limit?rate=2", "").wantEmpty(t)
 
-	srv := httptest.NewServer(trs.NewHandler(env.Desktop, env.Catalogue, env.Identity, trs.Options{Log: env.Log}))
+	srv := httptest.NewServer(trs.NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, trs.Options{Log: env.Log}))
 	t.Cleanup(srv.Close)
 	login := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"rate@mail.test","domain":{"id":"default"},"password":"password"}}},"scope":{"project":{"id":"` + pid + `"}}}}`
 	res, err := http.Post(srv.URL+"/v3/auth/tokens", "application/json", strings.NewReader(login))

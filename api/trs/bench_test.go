@@ -13,6 +13,8 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/machine"
+	"hostdeck/core/provision"
 	"hostdeck/internal/testenv"
 )
 
@@ -35,7 +37,7 @@ func BenchmarkListServersWithOS(b *testing.B) {
 			b.Fatal(err)
 		}
 		// Machines are written straight to the store: this measures listing them.
-		err = core.InTx(context.Background(), env.Store, func(q desktop.Queries) error {
+		err = core.InTx(context.Background(), env.Store, func(q provision.Queries) error {
 			for i := range machines / projects {
 				in := &core.Instance{Name: fmt.Sprintf("%s-%04d", name, i), ServerID: srv.ID, ProjectID: proj.ID,
 					ImageID: sampleImage, State: core.StateActive, RuntimeRef: fmt.Sprintf("sim-%d-%d", p, i),
@@ -44,8 +46,8 @@ func BenchmarkListServersWithOS(b *testing.B) {
 					return err
 				}
 				if i%10 == 0 {
-					if err := q.AddMachineAssignment(context.Background(), &desktop.MachineAssignment{MachineID: in.ID,
-						SubjectType: desktop.SubjectUser, SubjectID: alice.ID, AssignedAt: in.CreatedAt}); err != nil {
+					if err := q.AddMachineAssignment(context.Background(), &machine.MachineAssignment{MachineID: in.ID,
+						SubjectType: machine.SubjectUser, SubjectID: alice.ID, AssignedAt: in.CreatedAt}); err != nil {
 						return err
 					}
 				}
@@ -57,7 +59,7 @@ func BenchmarkListServersWithOS(b *testing.B) {
 		}
 	}
 	tok := env.Token(b, testenv.AdminUser, testenv.AdminPassword)
-	h := trs.NewHandler(env.Desktop, env.Catalogue, env.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := trs.NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	req := httptest.NewRequest("GET", "/v1/servers/?with_os_object=true", nil)
 	req.Header.Set("X-Auth-Token", tok)
 

@@ -261,7 +261,7 @@ func (f *face) projectSettings(w http.ResponseWriter, r *http.Request) error {
 // projectStatistics is GET /v1/projects/{project_id}/statistics, counted from the
 // project's instance records.
 func (f *face) projectStatistics(w http.ResponseWriter, r *http.Request) error {
-	s, err := f.svc.PoolStatistics(r.Context(), r.PathValue("project_id"))
+	s, err := f.machines.PoolStatistics(r.Context(), r.PathValue("project_id"))
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func (f *face) projectStatistics(w http.ResponseWriter, r *http.Request) error {
 // autoAllocateUsers is POST /v1/projects/{id}/actions/auto-allocate-users: a
 // task that gives free machines to the project's members without one.
 func (f *face) autoAllocateUsers(w http.ResponseWriter, r *http.Request) error {
-	t, err := f.svc.AutoAllocateUsers(r.Context(), r.PathValue("project_id"))
+	t, err := f.handout.AutoAllocateUsers(r.Context(), r.PathValue("project_id"))
 	if err != nil {
 		return err
 	}

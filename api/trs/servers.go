@@ -10,6 +10,7 @@ import (
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/machine"
 )
 
 // TRS machines (/v1/servers/...) and their user and group assignments. Where the
@@ -88,7 +89,7 @@ func (f *face) createServers(w http.ResponseWriter, r *http.Request) error {
 	if b.Count != nil {
 		count = int(*b.Count)
 	}
-	res, err := f.svc.CreateMachines(r.Context(), projectID, count, orEmpty(b.Users), orEmpty(b.Groups))
+	res, err := f.provision.CreateMachines(r.Context(), projectID, count, orEmpty(b.Users), orEmpty(b.Groups))
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m, err := f.svc.UpdateMachine(r.Context(), r.PathValue("server_id"), b.Users, b.Groups)
+	m, err := f.machines.UpdateMachine(r.Context(), r.PathValue("server_id"), b.Users, b.Groups)
 	if err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func (f *face) updateServer(w http.ResponseWriter, r *http.Request) error {
 // modifiers), user, group and with_os_object.
 func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	var mq desktop.MachineQuery
+	var mq machine.MachineQuery
 	for _, p := range []struct {
 		name string
 		dst  **core.Cond
@@ -137,7 +138,7 @@ func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("with_os_object"); v != "" && !validBool(v) {
 		return core.Invalid("with_os_object", "with_os_object must be true or false")
 	}
-	ms, _, err := f.svc.ListMachines(r.Context(), mq)
+	ms, _, err := f.machines.ListMachines(r.Context(), mq)
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 
 // getServer is GET /v1/servers/{server_id}.
 func (f *face) getServer(w http.ResponseWriter, r *http.Request) error {
-	m, err := f.svc.GetMachine(r.Context(), r.PathValue("server_id"))
+	m, err := f.machines.GetMachine(r.Context(), r.PathValue("server_id"))
 	if err != nil {
 		return err
 	}
@@ -171,12 +172,12 @@ func idObjects(ids []string) []map[string]string {
 
 // assignServerUsers is POST /v1/servers/{server_id}/users/.
 func (f *face) assignServerUsers(w http.ResponseWriter, r *http.Request) error {
-	return f.assignToServer(w, r, "users", f.svc.AssignMachineUsers)
+	return f.assignToServer(w, r, "users", f.machines.AssignMachineUsers)
 }
 
 // assignServerGroups is POST /v1/servers/{server_id}/groups/.
 func (f *face) assignServerGroups(w http.ResponseWriter, r *http.Request) error {
-	return f.assignToServer(w, r, "groups", f.svc.AssignMachineGroups)
+	return f.assignToServer(w, r, "groups", f.machines.AssignMachineGroups)
 }
 
 func (f *face) assignToServer(w http.ResponseWriter, r *http.Request, key string, do func(context.Context, string, []string) error) error {
@@ -193,12 +194,12 @@ func (f *face) assignToServer(w http.ResponseWriter, r *http.Request, key string
 
 // assignUserServers is POST /v1/users/{user_id}/servers/.
 func (f *face) assignUserServers(w http.ResponseWriter, r *http.Request) error {
-	return f.assignServersTo(w, r, "user_id", f.svc.AssignUserMachines)
+	return f.assignServersTo(w, r, "user_id", f.machines.AssignUserMachines)
 }
 
 // assignGroupServers is POST /v1/groups/{group_id}/servers/.
 func (f *face) assignGroupServers(w http.ResponseWriter, r *http.Request) error {
-	return f.assignServersTo(w, r, "group_id", f.svc.AssignGroupMachines)
+	return f.assignServersTo(w, r, "group_id", f.machines.AssignGroupMachines)
 }
 
 func (f *face) assignServersTo(w http.ResponseWriter, r *http.Request, param string, do func(context.Context, string, []string) error) error {
@@ -215,7 +216,7 @@ func (f *face) assignServersTo(w http.ResponseWriter, r *http.Request, param str
 
 // listServerUsers is GET /v1/servers/{server_id}/users/: {"users": [{"id"}]}.
 func (f *face) listServerUsers(w http.ResponseWriter, r *http.Request) error {
-	ids, err := f.svc.ListMachineUsers(r.Context(), r.PathValue("server_id"))
+	ids, err := f.machines.ListMachineUsers(r.Context(), r.PathValue("server_id"))
 	if err != nil {
 		return err
 	}
@@ -225,7 +226,7 @@ func (f *face) listServerUsers(w http.ResponseWriter, r *http.Request) error {
 
 // listServerGroups is GET /v1/servers/{server_id}/groups/: {"groups": [{"id"}]}.
 func (f *face) listServerGroups(w http.ResponseWriter, r *http.Request) error {
-	ids, err := f.svc.ListMachineGroups(r.Context(), r.PathValue("server_id"))
+	ids, err := f.machines.ListMachineGroups(r.Context(), r.PathValue("server_id"))
 	if err != nil {
 		return err
 	}
@@ -235,15 +236,15 @@ func (f *face) listServerGroups(w http.ResponseWriter, r *http.Request) error {
 
 // listUserServers is GET /v1/users/{user_id}/servers/: instance_id, project_id, project_name.
 func (f *face) listUserServers(w http.ResponseWriter, r *http.Request) error {
-	return f.listServersOf(w, r, "user_id", f.svc.ListUserMachines)
+	return f.listServersOf(w, r, "user_id", f.machines.ListUserMachines)
 }
 
 // listGroupServers is GET /v1/groups/{group_id}/servers/, shaped as the user's list.
 func (f *face) listGroupServers(w http.ResponseWriter, r *http.Request) error {
-	return f.listServersOf(w, r, "group_id", f.svc.ListGroupMachines)
+	return f.listServersOf(w, r, "group_id", f.machines.ListGroupMachines)
 }
 
-func (f *face) listServersOf(w http.ResponseWriter, r *http.Request, param string, list func(context.Context, string) ([]*desktop.Machine, error)) error {
+func (f *face) listServersOf(w http.ResponseWriter, r *http.Request, param string, list func(context.Context, string) ([]*machine.Machine, error)) error {
 	ms, err := list(r.Context(), r.PathValue(param))
 	if err != nil {
 		return err
@@ -263,7 +264,7 @@ func (f *face) listServersOf(w http.ResponseWriter, r *http.Request, param strin
 
 // unassignServerUser is DELETE /v1/servers/{server_id}/users/{user_id}.
 func (f *face) unassignServerUser(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.UnassignMachineUser(r.Context(), r.PathValue("server_id"), r.PathValue("user_id")); err != nil {
+	if err := f.machines.UnassignMachineUser(r.Context(), r.PathValue("server_id"), r.PathValue("user_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -272,7 +273,7 @@ func (f *face) unassignServerUser(w http.ResponseWriter, r *http.Request) error 
 
 // unassignServerGroup is DELETE /v1/servers/{server_id}/groups/{group_id}.
 func (f *face) unassignServerGroup(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.UnassignMachineGroup(r.Context(), r.PathValue("server_id"), r.PathValue("group_id")); err != nil {
+	if err := f.machines.UnassignMachineGroup(r.Context(), r.PathValue("server_id"), r.PathValue("group_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -311,7 +312,7 @@ type serverView struct {
 }
 
 // of is a machine as the document shows it; with_os_object adds os_server.
-func (v *serverViews) of(ctx context.Context, m *desktop.Machine) serverView {
+func (v *serverViews) of(ctx context.Context, m *machine.Machine) serverView {
 	out := serverView{ID: m.ID, ProjectID: m.ProjectID, Assigned: m.Assigned(), Users: m.Users, Groups: m.Groups}
 	if v.osObject {
 		out.OSServer = v.osServer(ctx, m)
@@ -372,7 +373,7 @@ type novaLink struct {
 }
 
 // osServer is a Nova server built from hostdeck's records.
-func (v *serverViews) osServer(ctx context.Context, m *desktop.Machine) *novaServer {
+func (v *serverViews) osServer(ctx context.Context, m *machine.Machine) *novaServer {
 	status, vm, task, power := rsproto.NovaState(m.State)
 	out := &novaServer{
 		ID: m.ID, Name: m.Name, Status: status, Addresses: map[string][]novaAddress{},

@@ -6,7 +6,7 @@ import (
 
 	"hostdeck/api/trs"
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/provision"
 	"hostdeck/internal/testenv"
 )
 
@@ -51,7 +51,7 @@ func TestServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tk := range tasks {
-		if tk.Kind == desktop.KindMachineCreate {
+		if tk.Kind == provision.KindMachineCreate {
 			if got := env.WaitTask(t, tk.ID); got.Status != core.TaskSuccess {
 				t.Fatalf("task %s: %s", got.Status, got.Error)
 			}

@@ -10,7 +10,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/session"
 )
 
 // This file serves users' floating IPs (/v1/users/...), sessions (/v1/sessions/)
@@ -35,7 +35,7 @@ func emptyAsNull(s string) any {
 
 // --- users and floating IPs ---
 
-func floatingView(userID string, ip *desktop.FloatingIP) map[string]any {
+func floatingView(userID string, ip *session.FloatingIP) map[string]any {
 	v := map[string]any{"id": userID, "floating_ip_id": nil, "floating_ip_address": nil}
 	if ip != nil {
 		v["floating_ip_id"], v["floating_ip_address"] = ip.ID, ip.Address
@@ -45,7 +45,7 @@ func floatingView(userID string, ip *desktop.FloatingIP) map[string]any {
 
 // listFloatingUsers is GET /v1/users/: the users that hold a floating IP.
 func (f *face) listFloatingUsers(w http.ResponseWriter, r *http.Request) error {
-	ips, _, err := f.svc.ListFloatingIPs(r.Context(), core.Page{})
+	ips, _, err := f.sessions.ListFloatingIPs(r.Context(), core.Page{})
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (f *face) listFloatingUsers(w http.ResponseWriter, r *http.Request) error {
 // getFloatingUser is GET /v1/users/{user_id}: the user and its floating IP, as a
 // one-element list under "user" as the document's example has it.
 func (f *face) getFloatingUser(w http.ResponseWriter, r *http.Request) error {
-	u, ip, err := f.svc.UserFloatingIP(r.Context(), r.PathValue("user_id"))
+	u, ip, err := f.sessions.UserFloatingIP(r.Context(), r.PathValue("user_id"))
 	if err != nil {
 		return err
 	}
@@ -71,24 +71,24 @@ func (f *face) getFloatingUser(w http.ResponseWriter, r *http.Request) error {
 // decodeFloatingIP reads the optional {"floating_ip_id": …} body: a UUID the
 // floating IP takes as its id, or an address of the pool; no body lets hostdeck
 // choose.
-func decodeFloatingIP(r *http.Request) (desktop.FloatingIPRequest, error) {
+func decodeFloatingIP(r *http.Request) (session.FloatingIPRequest, error) {
 	raw, err := httpx.ReadBody(r)
 	if err != nil {
-		return desktop.FloatingIPRequest{}, err
+		return session.FloatingIPRequest{}, err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return desktop.FloatingIPRequest{}, nil
+		return session.FloatingIPRequest{}, nil
 	}
 	var doc struct {
 		FloatingIPID *string `json:"floating_ip_id"`
 	}
 	if err := rsproto.DecodeBytes(raw, &doc); err != nil {
-		return desktop.FloatingIPRequest{}, err
+		return session.FloatingIPRequest{}, err
 	}
 	if doc.FloatingIPID == nil {
-		return desktop.FloatingIPRequest{}, nil
+		return session.FloatingIPRequest{}, nil
 	}
-	return desktop.FloatingIPRequest{Ref: *doc.FloatingIPID}, nil
+	return session.FloatingIPRequest{Ref: *doc.FloatingIPID}, nil
 }
 
 // allocateFloatingIP is POST /v1/users/{user_id}/floating-ip.
@@ -97,7 +97,7 @@ func (f *face) allocateFloatingIP(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if _, err := f.svc.AllocateFloatingIP(r.Context(), r.PathValue("user_id"), req); err != nil {
+	if _, err := f.sessions.AllocateFloatingIP(r.Context(), r.PathValue("user_id"), req); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -110,7 +110,7 @@ func (f *face) changeFloatingIP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.svc.ChangeFloatingIP(r.Context(), r.PathValue("user_id"), req); err != nil {
+	if _, err := f.sessions.ChangeFloatingIP(r.Context(), r.PathValue("user_id"), req); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -119,7 +119,7 @@ func (f *face) changeFloatingIP(w http.ResponseWriter, r *http.Request) error {
 
 // releaseFloatingIP is DELETE /v1/users/{user_id}/floating-ip.
 func (f *face) releaseFloatingIP(w http.ResponseWriter, r *http.Request) error {
-	if err := f.svc.ReleaseFloatingIP(r.Context(), r.PathValue("user_id")); err != nil {
+	if err := f.sessions.ReleaseFloatingIP(r.Context(), r.PathValue("user_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -130,7 +130,7 @@ func (f *face) releaseFloatingIP(w http.ResponseWriter, r *http.Request) error {
 
 // sessionView is a session as the document shows it. The connection type is
 // under "connection" (the example) and "connection_type" (the parameter table).
-func sessionView(s *desktop.Session) map[string]any {
+func sessionView(s *session.Session) map[string]any {
 	return map[string]any{
 		"session_id": s.ID, "instance_id": s.InstanceID, "user_id": s.UserID, "user_name": s.UserName,
 		"connection": emptyAsNull(s.ConnType), "connection_type": emptyAsNull(s.ConnType),
@@ -164,7 +164,7 @@ func (f *face) recordSession(w http.ResponseWriter, r *http.Request) error {
 		return *p
 	}
 	b := doc.Session
-	s, err := f.svc.RecordSession(r.Context(), desktop.SessionInput{
+	s, err := f.sessions.RecordSession(r.Context(), session.SessionInput{
 		InstanceID: str(b.InstanceID), ConnType: str(b.ConnType), ClientIP: str(b.ClientIP),
 		ClientOS: str(b.ClientOS), ClientInfo: str(b.ClientInfo),
 	})
@@ -201,8 +201,8 @@ func parseDocTime(s string) (time.Time, error) {
 // sessionFilter reads GET /v1/sessions/'s query: user_id, user_name, instance_id
 // (with modifiers), instance_name, project_id, connection_type, last, and
 // created_at bounds (gt:, gte:, lt:, lte:; the parameter may repeat).
-func sessionFilter(r *http.Request) (desktop.SessionFilter, error) {
-	var f desktop.SessionFilter
+func sessionFilter(r *http.Request) (session.SessionFilter, error) {
+	var f session.SessionFilter
 	var err error
 	if f.UserID, err = queryCond(r, "user_id"); err != nil {
 		return f, err
@@ -256,7 +256,7 @@ func (f *face) listSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ss, _, err := f.svc.ListSessions(r.Context(), filter)
+	ss, _, err := f.sessions.ListSessions(r.Context(), filter)
 	if err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func (f *face) countSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := f.svc.CountSessions(r.Context(), filter)
+	n, err := f.sessions.CountSessions(r.Context(), filter)
 	if err != nil {
 		return err
 	}
@@ -318,7 +318,7 @@ func (f *face) createVolumeAssignment(w http.ResponseWriter, r *http.Request) er
 	if doc.Wrapped != nil {
 		b = *doc.Wrapped
 	}
-	a, err := f.svc.CreateVolumeAssignment(r.Context(), core.VolumeAssignment{UserID: b.UserID, ProjectID: b.ProjectID, VolumeID: b.VolumeID})
+	a, err := f.sessions.CreateVolumeAssignment(r.Context(), core.VolumeAssignment{UserID: b.UserID, ProjectID: b.ProjectID, VolumeID: b.VolumeID})
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func (f *face) listVolumeAssignments(w http.ResponseWriter, r *http.Request) err
 	if filter.VolumeID, err = queryCond(r, "volume_id"); err != nil {
 		return err
 	}
-	as, _, err := f.svc.ListVolumeAssignments(r.Context(), filter)
+	as, _, err := f.sessions.ListVolumeAssignments(r.Context(), filter)
 	if err != nil {
 		return err
 	}
@@ -358,7 +358,7 @@ func (f *face) getVolumeAssignment(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	a, err := f.svc.GetVolumeAssignment(r.Context(), id)
+	a, err := f.sessions.GetVolumeAssignment(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -372,7 +372,7 @@ func (f *face) deleteVolumeAssignment(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := f.svc.DeleteVolumeAssignment(r.Context(), id); err != nil {
+	if err := f.sessions.DeleteVolumeAssignment(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -22,7 +22,11 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/catalogue"
 	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
 	"hostdeck/core/identity"
+	"hostdeck/core/machine"
+	"hostdeck/core/provision"
+	"hostdeck/core/session"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -65,21 +69,28 @@ type Options struct {
 }
 
 type face struct {
-	svc     *desktop.Service
-	images  *catalogue.Service
-	users   *identity.Service
-	log     *slog.Logger
-	version string
-	license *License
+	svc       *desktop.Service   // pools (and, through core, tasks and domains)
+	sessions  *session.Service   // sessions, floating IPs, volume assignments
+	machines  *machine.Service   // pools' machines and their assignments
+	provision *provision.Service // new machines
+	handout   *handout.Service   // auto-allocation of free machines
+	images    *catalogue.Service
+	users     *identity.Service
+	log       *slog.Logger
+	version   string
+	license   *License
 }
 
-// NewHandler returns the trs face over svc. It uses paths relative to its mount
-// point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *desktop.Service, images *catalogue.Service, users *identity.Service, o Options) http.Handler {
+// NewHandler returns the trs face over the pools (svc) and what they hold. It
+// uses paths relative to its mount point: mount it with http.StripPrefix under a
+// prefix, or at "/".
+func NewHandler(svc *desktop.Service, sessions *session.Service, machines *machine.Service, prov *provision.Service,
+	handOut *handout.Service, images *catalogue.Service, users *identity.Service, o Options) http.Handler {
 	if o.Version == "" {
 		o.Version = buildVersion()
 	}
-	f := &face{svc: svc, images: images, users: users, log: httpx.Logger(o.Log), version: o.Version, license: o.License}
+	f := &face{svc: svc, sessions: sessions, machines: machines, provision: prov, handout: handOut, images: images, users: users,
+		log: httpx.Logger(o.Log), version: o.Version, license: o.License}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})

@@ -32,9 +32,9 @@ import (
 	"hostdeck/api/satellite"
 	"hostdeck/api/trs"
 	"hostdeck/core"
-	"hostdeck/core/desktop"
 	"hostdeck/core/secret"
 	"hostdeck/core/services"
+	"hostdeck/core/session"
 	"hostdeck/notify"
 	"hostdeck/runtime/docker"
 	"hostdeck/runtime/sim"
@@ -118,7 +118,7 @@ func newServeCmd() *cobra.Command {
 	}
 	f.StringVar(&c.RescueImage, "rescue-image", env("HOSTDECK_RESCUE_IMAGE", ""), "runtime image that catalogue images without a ref of their own (the billmgr document's) boot in rescue; the client template's image when empty [HOSTDECK_RESCUE_IMAGE]")
 	f.StringVar(&c.TRSLicense, "trs-license", env("HOSTDECK_TRS_LICENSE", ""), "JSON file with the licence block GET /v1/info shows [HOSTDECK_TRS_LICENSE]")
-	f.StringVar(&c.FloatingIPs, "floating-ip-pool", env("HOSTDECK_FLOATING_IP_POOL", desktop.DefaultFloatingIPPool), "CIDR users' floating IPs are allocated from [HOSTDECK_FLOATING_IP_POOL]")
+	f.StringVar(&c.FloatingIPs, "floating-ip-pool", env("HOSTDECK_FLOATING_IP_POOL", session.DefaultFloatingIPPool), "CIDR users' floating IPs are allocated from [HOSTDECK_FLOATING_IP_POOL]")
 	f.DurationVar(&c.TokenTTL, "token-ttl", envDuration("HOSTDECK_TOKEN_TTL", time.Hour), "how long an X-Auth-Token lives [HOSTDECK_TOKEN_TTL]")
 	f.DurationVar(&c.PasswordMaxAge, "password-max-age", envDuration("HOSTDECK_PASSWORD_MAX_AGE", 0), "how long a password stays valid; 0 = never expires [HOSTDECK_PASSWORD_MAX_AGE]")
 	f.DurationVar(&c.PasswordWarn, "password-warn", envDuration("HOSTDECK_PASSWORD_WARN", 0), "warn logins this long before the password expires [HOSTDECK_PASSWORD_WARN]")
@@ -229,7 +229,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 		PasswordChangeScript: c.PasswordScript, RescueImage: c.RescueImage, LicenseExpiresAt: license.ExpiresAt()})
 
 	caps := services.New(svc, store, services.Options{ExpiryEvery: c.ExpiryEvery, ReconcileEvery: c.ReconEvery,
-		Desktop: desktop.Config{FloatingIPPool: c.FloatingIPs}})
+		Session: session.Config{FloatingIPPool: c.FloatingIPs}})
 
 	if _, err := caps.Hosting.SeedRescueImages(ctx); err != nil {
 		return fmt.Errorf("seed rescue images: %w", err)
@@ -344,10 +344,10 @@ var faces = []face{
 		return alfa.NewHandler(d.Cloud, d.Fleet, d.Identity, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
-		return trs.NewHandler(d.Desktop, d.Catalogue, d.Identity, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
+		return trs.NewHandler(d.Desktop, d.Session, d.Machine, d.Provision, d.HandOut, d.Catalogue, d.Identity, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
 	}},
 	{broker.Face, "/broker", func(d faceDeps, prefix string) http.Handler {
-		return broker.NewHandler(d.Desktop, d.Identity, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return broker.NewHandler(d.HandOut, d.Machine, d.Identity, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
 		return satellite.NewHandler(d.Tenancy, d.Billing, d.Quota, d.Identity, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})

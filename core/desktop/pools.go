@@ -50,7 +50,7 @@ type Pool struct {
 	VolumeTypeID        string `json:"volume_type_id"` // "" = none
 	MaxInstances        int    `json:"max_instances"`  // machine quota; 0 = unlimited
 	// AllowedNetworks is the project's Web Guard: the CIDRs broker clients may
-	// come from (empty: any address). See CheckWebGuard in policy.go.
+	// come from (empty: any address). See CheckWebGuard in webguard.go.
 	AllowedNetworks []string `json:"allowed_networks"`
 
 	CreatedAt time.Time `json:"created_at"`
@@ -95,17 +95,6 @@ type PoolFilter struct {
 	core.Page
 }
 
-// PoolStats are the counts of a project's machines, computed from its
-// instance records.
-type PoolStats struct {
-	Created      int `json:"created"`      // not deleted
-	Active       int `json:"active"`       // state active
-	Error        int `json:"error"`        // state error
-	Free         int `json:"free"`         // active with no assigned user
-	Occupied     int `json:"occupied"`     // with at least one assigned user
-	Simultaneous int `json:"simultaneous"` // with more than one assigned user
-}
-
 // PoolDefaults are the configured defaults of new pools, shown by the TRS
 // face's get-settings.
 type PoolDefaults struct {
@@ -118,7 +107,7 @@ type PoolDefaults struct {
 	VolumeTypeID        string `json:"volume_type_id"`
 }
 
-// withDefaults fills what configuration left unset.
+// WithDefaults fills what configuration left unset.
 func (d PoolDefaults) WithDefaults() PoolDefaults {
 	if d.OperationMode == 0 {
 		d.OperationMode = ModeStandard
@@ -146,8 +135,6 @@ type PoolStore interface {
 	// UpdatePool changes the fields that are set; KindNotFound, or
 	// KindConflict when the new name is taken in the domain.
 	UpdatePool(ctx context.Context, id string, u PoolInput) (*Pool, error)
-	// CountInstancesByState counts a project's instances per state (deleted ones too).
-	CountInstancesByState(ctx context.Context, projectID string) (map[core.InstanceState]int, error)
 }
 
 // --- pools ---
@@ -490,46 +477,6 @@ func (s *Service) ListPools(ctx context.Context, f PoolFilter) ([]*Pool, int, er
 		}
 	}
 	return s.store.ListPools(ctx, f)
-}
-
-// PoolStatistics counts a project's machines from its instance records.
-//
-// Free, Occupied and Simultaneous count user assignments (groups do not occupy a
-// machine): free is active without a user, occupied has one or more users,
-// simultaneous more than one.
-func (s *Service) PoolStatistics(ctx context.Context, id string) (*PoolStats, error) {
-	if err := s.Check(ctx, core.ActionProjectView, core.On(core.ResourceProject, id)); err != nil {
-		return nil, err
-	}
-	if _, err := s.GetPool(ctx, id); err != nil {
-		return nil, err
-	}
-	counts, err := s.store.CountInstancesByState(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	st := &PoolStats{Active: counts[core.StateActive], Error: counts[core.StateError]}
-	for state, n := range counts {
-		if state != core.StateDeleted {
-			st.Created += n
-		}
-	}
-	ms, _, err := s.ListMachines(ctx, MachineQuery{ProjectID: &core.Cond{Op: core.OpEq, Values: []string{id}}})
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range ms {
-		switch n := len(m.Users); {
-		case n == 0 && m.State == core.StateActive:
-			st.Free++
-		case n > 1:
-			st.Simultaneous++
-			fallthrough
-		case n == 1:
-			st.Occupied++
-		}
-	}
-	return st, nil
 }
 
 func (f PoolFilter) check() error {

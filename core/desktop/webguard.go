@@ -1,7 +1,6 @@
 package desktop
 
 import (
-	"context"
 	"fmt"
 	"hostdeck/core"
 	"hostdeck/core/identity"
@@ -76,17 +75,4 @@ func CheckWebGuard(p *Pool, source string) error {
 	return core.Reasoned(core.KindForbidden, identity.ReasonWebGuard,
 		fmt.Sprintf("requests from %s are not allowed for project %s", source, p.Name),
 		"project_name", p.Name, "ip_address", source)
-}
-
-// guardProject applies the Web Guard of a pool to the client in ctx (its
-// actor's Source). A project that is gone passes.
-func (s *Service) guardProject(ctx context.Context, projectID string) error {
-	p, err := s.store.GetPool(ctx, projectID)
-	if core.ErrorKind(err) == core.KindNotFound {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return CheckWebGuard(p, core.ActorFrom(ctx).Source)
 }

@@ -1,7 +1,8 @@
 // Package services assembles every capability's use cases over one core
 // Service and one store, in the order they depend on each other (instances
-// before those that ask for them, identity before tenancy), so that the
-// server and the tests build the same set one way.
+// before those that ask for them, identity before tenancy, the pools' machines
+// and sessions before the hand-out), so that the server and the tests build the
+// same set one way.
 package services
 
 import (
@@ -13,10 +14,14 @@ import (
 	"hostdeck/core/cloud"
 	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
+	"hostdeck/core/handout"
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
 	"hostdeck/core/instance"
+	"hostdeck/core/machine"
+	"hostdeck/core/provision"
 	"hostdeck/core/quota"
+	"hostdeck/core/session"
 	"hostdeck/core/tenancy"
 )
 
@@ -31,6 +36,10 @@ type Queries interface {
 	identity.Queries
 	fleet.Queries
 	desktop.Queries
+	session.Queries
+	machine.Queries
+	provision.Queries
+	handout.Queries
 	tenancy.Queries
 	billing.Queries
 	quota.Queries
@@ -44,9 +53,10 @@ type Store interface {
 
 // Options are the capabilities' own settings.
 type Options struct {
-	ExpiryEvery    time.Duration // how often tenant clouds' expiry notices go out
-	ReconcileEvery time.Duration // how often the fleet reconciles runtimes with records
-	Desktop        desktop.Config
+	ExpiryEvery    time.Duration  // how often tenant clouds' expiry notices go out
+	ReconcileEvery time.Duration  // how often the fleet reconciles runtimes with records
+	Desktop        desktop.Config // the defaults of new pools
+	Session        session.Config // where users' floating IPs come from
 }
 
 // Set is every capability's Service. Each registered its task kinds with the
@@ -59,6 +69,10 @@ type Set struct {
 	Identity  *identity.Service  // users, groups, role grants, logins, tokens
 	Fleet     *fleet.Service     // servers
 	Desktop   *desktop.Service   // remote-desktop pools
+	Session   *session.Service   // desktop users' sessions, floating IPs, volume assignments
+	Machine   *machine.Service   // the pools' machines and their assignments
+	Provision *provision.Service // new machines of the pools
+	HandOut   *handout.Service   // a machine handed out to a user, the refill, auto-allocation
 	Tenancy   *tenancy.Service   // the storage service's customers and their projects
 	Billing   *billing.Service   // coupons
 	Quota     *quota.Service     // projects' request rate and measured usage
@@ -69,6 +83,9 @@ func New(c *core.Service, st Store, o Options) *Set {
 	instances := instance.New(c, st)
 	quotas := quota.New(c, st)
 	users := identity.New(c, st, quotas)
+	sessions := session.New(c, st, o.Session)
+	machines := machine.New(c, st)
+	prov := provision.New(c, st, instances, machines)
 	return &Set{
 		Instance:  instances,
 		Cloud:     cloud.New(c, st, instances, cloud.Options{ExpiryEvery: o.ExpiryEvery}),
@@ -76,7 +93,11 @@ func New(c *core.Service, st Store, o Options) *Set {
 		Catalogue: catalogue.New(c, st),
 		Identity:  users,
 		Fleet:     fleet.New(c, st, instances, fleet.Options{ReconcileEvery: o.ReconcileEvery}),
-		Desktop:   desktop.New(c, st, instances, o.Desktop),
+		Desktop:   desktop.New(c, st, o.Desktop),
+		Session:   sessions,
+		Machine:   machines,
+		Provision: prov,
+		HandOut:   handout.New(c, st, machines, prov, sessions),
 		Tenancy:   tenancy.New(c, st, users),
 		Billing:   billing.New(c, st),
 		Quota:     quotas,

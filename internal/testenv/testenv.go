@@ -17,6 +17,7 @@ import (
 	"hostdeck/core/identity"
 	"hostdeck/core/secret"
 	"hostdeck/core/services"
+	"hostdeck/core/session"
 	"hostdeck/notify"
 	"hostdeck/notify/smtptest"
 	"hostdeck/runtime/sim"
@@ -52,6 +53,7 @@ type Env struct {
 type Options struct {
 	Config   core.Config
 	Desktop  desktop.Config // the pools' configuration
+	Session  session.Config // the sessions' configuration (the floating IP pool)
 	Sim      sim.Options
 	Runtimes map[string]core.Runtime // added to "sim"
 	// Periodic jobs, off by default so that tests decide when they run.
@@ -107,7 +109,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Clock:       o.Clock, Log: log,
 	}, cfg)
-	caps := services.New(svc, store, services.Options{ExpiryEvery: time.Hour, ReconcileEvery: time.Hour, Desktop: o.Desktop})
+	caps := services.New(svc, store, services.Options{ExpiryEvery: time.Hour, ReconcileEvery: time.Hour, Desktop: o.Desktop, Session: o.Session})
 	runner := task.New(store, svc.TaskHandlers(), o.Periodic, task.Options{
 		Workers: 8, Poll: 20 * time.Millisecond, Lease: 5 * time.Second,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond }, Log: log,

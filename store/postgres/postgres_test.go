@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
 	"hostdeck/internal/testenv"
 	"hostdeck/store/postgres"
 	"hostdeck/store/storetest"
@@ -57,7 +57,7 @@ func TestLockFreeMachineSkipsLocked(t *testing.T) {
 	held, release := make(chan string), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- core.InTx(ctx, s, func(q desktop.Queries) error {
+		done <- core.InTx(ctx, s, func(q handout.Queries) error {
 			m, err := q.LockFreeMachine(ctx, "p", core.StateActive)
 			if err != nil {
 				return err
@@ -69,7 +69,7 @@ func TestLockFreeMachineSkipsLocked(t *testing.T) {
 	}()
 	first := <-held
 	var second string
-	err := core.InTx(ctx, s, func(q desktop.Queries) error {
+	err := core.InTx(ctx, s, func(q handout.Queries) error {
 		m, err := q.LockFreeMachine(ctx, "p", core.StateActive)
 		if err == nil {
 			second = m.Name

@@ -6,10 +6,20 @@ import (
 	"strings"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
+	"hostdeck/core/machine"
+	"hostdeck/core/provision"
 )
 
-// TRS machines: instances of a project, and their user and group assignments.
+// TRS machines: instances of a project, and their user and group assignments
+// (machine.Store), the making of new ones (provision.Store) and their hand-out
+// (handout.Store).
+
+var (
+	_ machine.Store   = (*DB)(nil)
+	_ provision.Store = (*DB)(nil)
+	_ handout.Store   = (*DB)(nil)
+)
 
 // machineWhere keeps instances that are machines: of a project, not deleted.
 const machineWhere = "project_id <> '' AND state <> 'deleted'"
@@ -123,15 +133,15 @@ func (q *queries) LockMachine(ctx context.Context, id string) (*core.Instance, e
 // subjectTable is the table and column of an assignment subject.
 func subjectTable(subjectType string) (table, col string, err error) {
 	switch subjectType {
-	case desktop.SubjectUser:
+	case machine.SubjectUser:
 		return "machine_users", "user_id", nil
-	case desktop.SubjectGroup:
+	case machine.SubjectGroup:
 		return "machine_groups", "group_id", nil
 	}
 	return "", "", core.Invalid("subject_type", "unknown assignment subject %q", subjectType)
 }
 
-func (q *queries) AddMachineAssignment(ctx context.Context, a *desktop.MachineAssignment) error {
+func (q *queries) AddMachineAssignment(ctx context.Context, a *machine.MachineAssignment) error {
 	table, col, err := subjectTable(a.SubjectType)
 	if err != nil {
 		return err
@@ -171,9 +181,9 @@ func (q *queries) RemoveMachineAssignment(ctx context.Context, machineID, subjec
 // assignmentChunk bounds the ids bound in one query.
 const assignmentChunk = 500
 
-func (q *queries) ListMachineAssignments(ctx context.Context, f desktop.AssignmentFilter) ([]*desktop.MachineAssignment, error) {
-	out := []*desktop.MachineAssignment{}
-	for _, typ := range []string{desktop.SubjectUser, desktop.SubjectGroup} {
+func (q *queries) ListMachineAssignments(ctx context.Context, f machine.AssignmentFilter) ([]*machine.MachineAssignment, error) {
+	out := []*machine.MachineAssignment{}
+	for _, typ := range []string{machine.SubjectUser, machine.SubjectGroup} {
 		if f.SubjectType != nil && *f.SubjectType != typ {
 			continue
 		}
@@ -203,7 +213,7 @@ func (q *queries) ListMachineAssignments(ctx context.Context, f desktop.Assignme
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(x, y *desktop.MachineAssignment) int {
+	slices.SortStableFunc(out, func(x, y *machine.MachineAssignment) int {
 		if c := x.AssignedAt.Compare(y.AssignedAt); c != 0 {
 			return c
 		}
@@ -212,14 +222,14 @@ func (q *queries) ListMachineAssignments(ctx context.Context, f desktop.Assignme
 	return out, nil
 }
 
-func (q *queries) scanAssignments(ctx context.Context, query string, a args, typ string, out *[]*desktop.MachineAssignment) error {
+func (q *queries) scanAssignments(ctx context.Context, query string, a args, typ string, out *[]*machine.MachineAssignment) error {
 	rows, err := q.r.QueryContext(ctx, query, a...)
 	if err != nil {
 		return core.Wrap(core.KindInternal, err, "list assignments")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		m := &desktop.MachineAssignment{SubjectType: typ}
+		m := &machine.MachineAssignment{SubjectType: typ}
 		var at int64
 		if err := rows.Scan(&m.MachineID, &m.SubjectID, &at); err != nil {
 			return core.Wrap(core.KindInternal, err, "list assignments")
@@ -233,7 +243,7 @@ func (q *queries) scanAssignments(ctx context.Context, query string, a args, typ
 	return nil
 }
 
-func (q *queries) AddAssignmentEvent(ctx context.Context, e *desktop.AssignmentEvent) error {
+func (q *queries) AddAssignmentEvent(ctx context.Context, e *machine.AssignmentEvent) error {
 	if e.ID == "" {
 		e.ID = newID()
 	}
@@ -249,16 +259,16 @@ func (q *queries) AddAssignmentEvent(ctx context.Context, e *desktop.AssignmentE
 	return nil
 }
 
-func (q *queries) ListAssignmentEvents(ctx context.Context, machineID string) ([]*desktop.AssignmentEvent, error) {
+func (q *queries) ListAssignmentEvents(ctx context.Context, machineID string) ([]*machine.AssignmentEvent, error) {
 	rows, err := q.r.QueryContext(ctx, `SELECT id, machine_id, subject_type, subject_id, action, actor, changed_at
 		FROM machine_assignment_history WHERE machine_id = $1 ORDER BY changed_at, id`, machineID)
 	if err != nil {
 		return nil, core.Wrap(core.KindInternal, err, "list assignment history")
 	}
 	defer rows.Close()
-	out := []*desktop.AssignmentEvent{}
+	out := []*machine.AssignmentEvent{}
 	for rows.Next() {
-		e := &desktop.AssignmentEvent{}
+		e := &machine.AssignmentEvent{}
 		var at int64
 		if err := rows.Scan(&e.ID, &e.MachineID, &e.SubjectType, &e.SubjectID, &e.Action, &e.Actor, &at); err != nil {
 			return nil, core.Wrap(core.KindInternal, err, "list assignment history")

@@ -7,8 +7,13 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/session"
 )
+
+// This file stores desktop users' sessions, floating IPs and volume
+// assignments (session.Store).
+
+var _ session.Store = (*DB)(nil)
 
 // --- sessions ---
 
@@ -21,8 +26,8 @@ var sessionSort = sorting{
 	def:      []string{"-created_at", "-id"},
 }
 
-func scanSession(sc scanner) (*desktop.Session, error) {
-	var s desktop.Session
+func scanSession(sc scanner) (*session.Session, error) {
+	var s session.Session
 	var created int64
 	var closed sql.NullInt64
 	if err := sc.Scan(&s.ID, &s.UserID, &s.UserName, &s.InstanceID, &s.InstanceName, &s.ProjectID, &s.ConnType,
@@ -33,7 +38,7 @@ func scanSession(sc scanner) (*desktop.Session, error) {
 	return &s, nil
 }
 
-func (q *queries) CreateSession(ctx context.Context, s *desktop.Session) error {
+func (q *queries) CreateSession(ctx context.Context, s *session.Session) error {
 	q.stamp(&s.ID, &s.CreatedAt, nil)
 	s.ClosedAt = normPtr(s.ClosedAt)
 	_, err := q.w.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`)
@@ -46,7 +51,7 @@ func (q *queries) CreateSession(ctx context.Context, s *desktop.Session) error {
 	return nil
 }
 
-func (q *queries) GetSession(ctx context.Context, id string) (*desktop.Session, error) {
+func (q *queries) GetSession(ctx context.Context, id string) (*session.Session, error) {
 	s, err := scanSession(q.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
 	if err != nil {
 		return nil, readErr(err, "session", id)
@@ -55,8 +60,8 @@ func (q *queries) GetSession(ctx context.Context, id string) (*desktop.Session, 
 }
 
 // sessionQuery is the list of sessions f selects.
-func sessionQuery(f desktop.SessionFilter) listQuery[*desktop.Session] {
-	l := listQuery[*desktop.Session]{what: "sessions", cols: sessionCols, from: "sessions", page: f.Page, sort: sessionSort, scan: scanSession}
+func sessionQuery(f session.SessionFilter) listQuery[*session.Session] {
+	l := listQuery[*session.Session]{what: "sessions", cols: sessionCols, from: "sessions", page: f.Page, sort: sessionSort, scan: scanSession}
 	eq := func(col string, v *string) {
 		if v != nil {
 			l.where = append(l.where, col+" = "+l.args.add(*v))
@@ -86,15 +91,15 @@ func sessionQuery(f desktop.SessionFilter) listQuery[*desktop.Session] {
 	return l
 }
 
-func (q *queries) ListSessions(ctx context.Context, f desktop.SessionFilter) ([]*desktop.Session, int, error) {
+func (q *queries) ListSessions(ctx context.Context, f session.SessionFilter) ([]*session.Session, int, error) {
 	return sessionQuery(f).run(ctx, q.r)
 }
 
-func (q *queries) CountSessions(ctx context.Context, f desktop.SessionFilter) (int, error) {
+func (q *queries) CountSessions(ctx context.Context, f session.SessionFilter) (int, error) {
 	return sessionQuery(f).total(ctx, q.r)
 }
 
-func (q *queries) CloseSession(ctx context.Context, id string, at time.Time) (*desktop.Session, error) {
+func (q *queries) CloseSession(ctx context.Context, id string, at time.Time) (*session.Session, error) {
 	s, err := scanSession(q.w.QueryRowContext(ctx, `UPDATE sessions SET closed_at = COALESCE(closed_at, $1)
 		WHERE id = $2 RETURNING `+sessionCols, micros(norm(at)), id))
 	if err != nil {
@@ -125,8 +130,8 @@ var floatingSort = sorting{
 	def:    []string{"created_at"},
 }
 
-func scanFloatingIP(sc scanner) (*desktop.FloatingIP, error) {
-	var ip desktop.FloatingIP
+func scanFloatingIP(sc scanner) (*session.FloatingIP, error) {
+	var ip session.FloatingIP
 	var created, updated int64
 	if err := sc.Scan(&ip.UserID, &ip.ID, &ip.Address, &created, &updated); err != nil {
 		return nil, err
@@ -135,7 +140,7 @@ func scanFloatingIP(sc scanner) (*desktop.FloatingIP, error) {
 	return &ip, nil
 }
 
-func (q *queries) CreateFloatingIP(ctx context.Context, ip *desktop.FloatingIP) error {
+func (q *queries) CreateFloatingIP(ctx context.Context, ip *session.FloatingIP) error {
 	q.stamp(&ip.ID, &ip.CreatedAt, &ip.UpdatedAt)
 	_, err := q.w.ExecContext(ctx, `INSERT INTO floating_ips (`+floatingCols+`) VALUES ($1, $2, $3, $4, $5)`,
 		ip.UserID, ip.ID, ip.Address, micros(ip.CreatedAt), micros(ip.UpdatedAt))
@@ -145,7 +150,7 @@ func (q *queries) CreateFloatingIP(ctx context.Context, ip *desktop.FloatingIP) 
 	return nil
 }
 
-func (q *queries) GetFloatingIP(ctx context.Context, userID string) (*desktop.FloatingIP, error) {
+func (q *queries) GetFloatingIP(ctx context.Context, userID string) (*session.FloatingIP, error) {
 	ip, err := scanFloatingIP(q.r.QueryRowContext(ctx, `SELECT `+floatingCols+` FROM floating_ips WHERE user_id = $1`, userID))
 	if err != nil {
 		return nil, readErr(err, "floating IP of user", userID)
@@ -153,12 +158,12 @@ func (q *queries) GetFloatingIP(ctx context.Context, userID string) (*desktop.Fl
 	return ip, nil
 }
 
-func (q *queries) ListFloatingIPs(ctx context.Context, p core.Page) ([]*desktop.FloatingIP, int, error) {
-	l := listQuery[*desktop.FloatingIP]{what: "floating IPs", cols: floatingCols, from: "floating_ips", page: p, sort: floatingSort, scan: scanFloatingIP}
+func (q *queries) ListFloatingIPs(ctx context.Context, p core.Page) ([]*session.FloatingIP, int, error) {
+	l := listQuery[*session.FloatingIP]{what: "floating IPs", cols: floatingCols, from: "floating_ips", page: p, sort: floatingSort, scan: scanFloatingIP}
 	return l.run(ctx, q.r)
 }
 
-func (q *queries) UpdateFloatingIP(ctx context.Context, userID, id, address string) (*desktop.FloatingIP, error) {
+func (q *queries) UpdateFloatingIP(ctx context.Context, userID, id, address string) (*session.FloatingIP, error) {
 	ip, err := scanFloatingIP(q.w.QueryRowContext(ctx, `UPDATE floating_ips SET id = $1, address = $2, updated_at = $3
 		WHERE user_id = $4 RETURNING `+floatingCols, id, address, micros(norm(q.now())), userID))
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/machine"
 )
 
 // testGrants checks the access policy's grants: to users and to groups, on one
@@ -115,8 +115,8 @@ func testUserAccess(t *testing.T, st Store) {
 	m2 := &core.Instance{Name: "m2", ServerID: "srv-1", ProjectID: p1.ID, State: core.StateActive}
 	ok(t, s.CreateInstance(ctx, m1))
 	ok(t, s.CreateInstance(ctx, m2))
-	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: desktop.SubjectUser, SubjectID: ann.ID, AssignedAt: base}))
-	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m2.ID, SubjectType: desktop.SubjectUser, SubjectID: ben.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: m1.ID, SubjectType: machine.SubjectUser, SubjectID: ann.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: m2.ID, SubjectType: machine.SubjectUser, SubjectID: ben.ID, AssignedAt: base}))
 
 	ua, err := s.UserAccess(ctx, ann.ID)
 	ok(t, err)

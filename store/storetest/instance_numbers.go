@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/machine"
+	"hostdeck/core/provision"
 )
 
 // testInstanceNumbers checks the numeric instance ids: every instance
@@ -30,7 +31,7 @@ func testInstanceNumbers(t *testing.T, s Store) {
 	// that rolls back neither the instance nor its number stays.
 	wantKind(t, s.CreateInstance(ctx, &core.Instance{Name: "elid-a", ServerID: "srv-1", State: core.StateActive}), core.KindConflict)
 	errRollback := errors.New("roll back")
-	err := core.InTx(ctx, s, func(q desktop.Queries) error {
+	err := core.InTx(ctx, s, func(q provision.Queries) error {
 		ok(t, q.CreateInstance(ctx, &core.Instance{Name: "elid-gone", ServerID: "srv-1", State: core.StateActive}))
 		return errRollback
 	})
@@ -38,7 +39,7 @@ func testInstanceNumbers(t *testing.T, s Store) {
 		t.Fatalf("rolled back transaction: %v", err)
 	}
 	var c *core.Instance
-	ok(t, core.InTx(ctx, s, func(q desktop.Queries) error {
+	ok(t, core.InTx(ctx, s, func(q provision.Queries) error {
 		c = &core.Instance{Name: "elid-c", ServerID: "srv-1", State: core.StateActive}
 		return q.CreateInstance(ctx, c)
 	}))
@@ -137,7 +138,7 @@ func testNumberedInstances(t *testing.T, st Store) {
 	mk("f", "", 6*time.Minute, core.StateRescue)         // nobody's
 	mk("g", shared.ID, 7*time.Minute, core.StateActive)  // pia has a role
 	mk("h", owned.ID, -time.Hour, core.StateBuilding)    // pia's, the oldest
-	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: byName["a"].ID, SubjectType: desktop.SubjectUser, SubjectID: member.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: byName["a"].ID, SubjectType: machine.SubjectUser, SubjectID: member.ID, AssignedAt: base}))
 	if _, err := s.UpdateInstance(ctx, byName["d"].ID, core.InstanceUpdate{State: ptr(core.StateDeleted)}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/handout"
+	"hostdeck/core/machine"
 )
 
 func testMachines(t *testing.T, st Store) {
@@ -53,21 +54,21 @@ func testMachines(t *testing.T, st Store) {
 	}
 
 	// Assignments: a conflict when present, NotFound when missing.
-	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: desktop.SubjectUser, SubjectID: u.ID, AssignedAt: base}))
-	wantKind(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: desktop.SubjectUser, SubjectID: u.ID}), core.KindConflict)
-	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m2.ID, SubjectType: desktop.SubjectGroup, SubjectID: g.ID, AssignedAt: base}))
-	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m2.ID, SubjectType: desktop.SubjectUser, SubjectID: u.ID, AssignedAt: base.Add(1)}))
-	wantKind(t, s.RemoveMachineAssignment(ctx, m3.ID, desktop.SubjectUser, u.ID), core.KindNotFound)
+	ok(t, s.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: m1.ID, SubjectType: machine.SubjectUser, SubjectID: u.ID, AssignedAt: base}))
+	wantKind(t, s.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: m1.ID, SubjectType: machine.SubjectUser, SubjectID: u.ID}), core.KindConflict)
+	ok(t, s.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: m2.ID, SubjectType: machine.SubjectGroup, SubjectID: g.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: m2.ID, SubjectType: machine.SubjectUser, SubjectID: u.ID, AssignedAt: base.Add(1)}))
+	wantKind(t, s.RemoveMachineAssignment(ctx, m3.ID, machine.SubjectUser, u.ID), core.KindNotFound)
 
-	wantKind(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: "robot", SubjectID: u.ID}), core.KindInvalid)
+	wantKind(t, s.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: m1.ID, SubjectType: "robot", SubjectID: u.ID}), core.KindInvalid)
 
-	all, err := s.ListMachineAssignments(ctx, desktop.AssignmentFilter{MachineIDs: []string{m1.ID, m2.ID, m3.ID}})
+	all, err := s.ListMachineAssignments(ctx, machine.AssignmentFilter{MachineIDs: []string{m1.ID, m2.ID, m3.ID}})
 	ok(t, err)
 	if len(all) != 3 || !all[0].AssignedAt.Equal(base) {
 		t.Fatalf("assignments = %+v", all)
 	}
-	users := desktop.SubjectUser
-	mine, err := s.ListMachineAssignments(ctx, desktop.AssignmentFilter{SubjectType: &users, SubjectID: &u.ID})
+	users := machine.SubjectUser
+	mine, err := s.ListMachineAssignments(ctx, machine.AssignmentFilter{SubjectType: &users, SubjectID: &u.ID})
 	ok(t, err)
 	if len(mine) != 2 {
 		t.Fatalf("user's assignments = %+v", mine)
@@ -120,7 +121,7 @@ func testMachines(t *testing.T, st Store) {
 		t.Fatalf("page = %d %+v", total, ms)
 	}
 
-	ok(t, s.RemoveMachineAssignment(ctx, m2.ID, desktop.SubjectGroup, g.ID))
+	ok(t, s.RemoveMachineAssignment(ctx, m2.ID, machine.SubjectGroup, g.ID))
 	want(list(core.MachineFilter{GroupID: &g.ID}))
 
 	// LockMachine reads the row, inside a transaction or not.
@@ -129,7 +130,7 @@ func testMachines(t *testing.T, st Store) {
 	if got.Name != "trs-01" {
 		t.Fatalf("locked = %+v", got)
 	}
-	ok(t, core.InTx(ctx, s, func(q desktop.Queries) error {
+	ok(t, core.InTx(ctx, s, func(q machine.Queries) error {
 		_, err := q.LockMachine(ctx, m1.ID)
 		return err
 	}))
@@ -137,14 +138,14 @@ func testMachines(t *testing.T, st Store) {
 	wantKind(t, err, core.KindNotFound)
 
 	// History keeps every line in order, and outlives the user.
-	for i, a := range []string{desktop.ActionAssign, desktop.ActionUnassign} {
-		ok(t, s.AddAssignmentEvent(ctx, &desktop.AssignmentEvent{MachineID: m1.ID, SubjectType: desktop.SubjectUser,
+	for i, a := range []string{machine.ActionAssign, machine.ActionUnassign} {
+		ok(t, s.AddAssignmentEvent(ctx, &machine.AssignmentEvent{MachineID: m1.ID, SubjectType: machine.SubjectUser,
 			SubjectID: u.ID, Action: a, Actor: "admin", At: base.Add(time.Duration(i) * time.Second)}))
 	}
 	ok(t, s.DeleteUser(ctx, u.ID))
 	hist, err := s.ListAssignmentEvents(ctx, m1.ID)
 	ok(t, err)
-	if len(hist) != 2 || hist[0].Action != desktop.ActionAssign || hist[1].Action != desktop.ActionUnassign ||
+	if len(hist) != 2 || hist[0].Action != machine.ActionAssign || hist[1].Action != machine.ActionUnassign ||
 		hist[0].Actor != "admin" || !hist[0].At.Equal(base.Truncate(time.Microsecond)) || hist[0].ID == "" {
 		t.Fatalf("history = %+v", hist)
 	}
@@ -162,7 +163,7 @@ func testMachines(t *testing.T, st Store) {
 	viewer := &core.User{Name: "nina", Role: core.RoleMember}
 	ok(t, s.CreateUser(ctx, viewer))
 	diff(t, []string{}, visible(viewer.ID))
-	ok(t, s.AddMachineAssignment(ctx, &desktop.MachineAssignment{MachineID: m1.ID, SubjectType: desktop.SubjectUser, SubjectID: viewer.ID, AssignedAt: base}))
+	ok(t, s.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: m1.ID, SubjectType: machine.SubjectUser, SubjectID: viewer.ID, AssignedAt: base}))
 	diff(t, []string{"trs-01"}, visible(viewer.ID))
 	ok(t, s.GrantRole(ctx, &core.RoleGrant{ProjectID: "p2", UserID: viewer.ID, Role: core.RoleMember}))
 	diff(t, []string{"lab-1", "trs-01"}, visible(viewer.ID))
@@ -178,7 +179,7 @@ func testMachines(t *testing.T, st Store) {
 	free := func(project string, st core.InstanceState) string {
 		t.Helper()
 		var name string
-		ok(t, core.InTx(ctx, s, func(q desktop.Queries) error {
+		ok(t, core.InTx(ctx, s, func(q handout.Queries) error {
 			m, err := q.LockFreeMachine(ctx, project, st)
 			if core.ErrorKind(err) == core.KindNotFound {
 				return nil

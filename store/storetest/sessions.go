@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/desktop"
+	"hostdeck/core/session"
 )
 
 func eqCond(v string) *core.Cond { return &core.Cond{Op: core.OpEq, Values: []string{v}} }
 
-func sessionID(s *desktop.Session) string { return s.ID }
+func sessionID(s *session.Session) string { return s.ID }
 
 func newUser(t testing.TB, s Store, name string) *core.User {
 	t.Helper()
@@ -23,18 +23,18 @@ func newUser(t testing.TB, s Store, name string) *core.User {
 func testSessions(t *testing.T, st Store) {
 	s := st
 	ctx := context.Background()
-	rec := func(user, inst string, at time.Duration, conn string) *desktop.Session {
+	rec := func(user, inst string, at time.Duration, conn string) *session.Session {
 		t.Helper()
-		ss := &desktop.Session{UserID: user, UserName: "name-" + user, InstanceID: inst, InstanceName: "vm-" + inst,
+		ss := &session.Session{UserID: user, UserName: "name-" + user, InstanceID: inst, InstanceName: "vm-" + inst,
 			ProjectID: "p1", ConnType: conn, ClientIP: "192.168.0.2", ClientOS: "Ubuntu 16.04",
 			ClientInfo: "RSclient 0.1.0", CreatedAt: base.Add(at)}
 		ok(t, s.CreateSession(ctx, ss))
 		return ss
 	}
-	a1 := rec("u1", "i1", 0, desktop.ConnWeb)
-	a2 := rec("u1", "i1", time.Minute, desktop.ConnClient)
-	b1 := rec("u2", "i1", 2*time.Minute, desktop.ConnSSH)
-	c1 := rec("u1", "i2", 3*time.Minute, desktop.ConnWeb)
+	a1 := rec("u1", "i1", 0, session.ConnWeb)
+	a2 := rec("u1", "i1", time.Minute, session.ConnClient)
+	b1 := rec("u2", "i1", 2*time.Minute, session.ConnSSH)
+	c1 := rec("u1", "i2", 3*time.Minute, session.ConnWeb)
 
 	got, err := s.GetSession(ctx, a1.ID)
 	ok(t, err)
@@ -42,7 +42,7 @@ func testSessions(t *testing.T, st Store) {
 	_, err = s.GetSession(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
 	wantKind(t, err, core.KindNotFound)
 
-	list := func(f desktop.SessionFilter, want ...*desktop.Session) {
+	list := func(f session.SessionFilter, want ...*session.Session) {
 		t.Helper()
 		got, total, err := s.ListSessions(ctx, f)
 		ok(t, err)
@@ -54,26 +54,26 @@ func testSessions(t *testing.T, st Store) {
 		}
 	}
 	// Newest first by default.
-	list(desktop.SessionFilter{}, c1, b1, a2, a1)
-	list(desktop.SessionFilter{UserID: eqCond("u1")}, c1, a2, a1)
-	list(desktop.SessionFilter{UserID: &core.Cond{Op: core.OpNin, Values: []string{"u1"}}}, b1)
-	list(desktop.SessionFilter{UserName: &core.Cond{Op: core.OpIn, Values: []string{"name-u2", "x"}}}, b1)
-	list(desktop.SessionFilter{InstanceID: eqCond("i1"), ConnType: ptr(desktop.ConnWeb)}, a1)
-	list(desktop.SessionFilter{InstanceName: ptr("vm-i2"), ProjectID: ptr("p1")}, c1)
-	list(desktop.SessionFilter{ProjectID: ptr("nope")})
+	list(session.SessionFilter{}, c1, b1, a2, a1)
+	list(session.SessionFilter{UserID: eqCond("u1")}, c1, a2, a1)
+	list(session.SessionFilter{UserID: &core.Cond{Op: core.OpNin, Values: []string{"u1"}}}, b1)
+	list(session.SessionFilter{UserName: &core.Cond{Op: core.OpIn, Values: []string{"name-u2", "x"}}}, b1)
+	list(session.SessionFilter{InstanceID: eqCond("i1"), ConnType: ptr(session.ConnWeb)}, a1)
+	list(session.SessionFilter{InstanceName: ptr("vm-i2"), ProjectID: ptr("p1")}, c1)
+	list(session.SessionFilter{ProjectID: ptr("nope")})
 	// Last: the newest of each (user, machine).
-	list(desktop.SessionFilter{Last: true}, c1, b1, a2)
-	list(desktop.SessionFilter{Last: true, InstanceID: eqCond("i1")}, b1, a2)
+	list(session.SessionFilter{Last: true}, c1, b1, a2)
+	list(session.SessionFilter{Last: true, InstanceID: eqCond("i1")}, b1, a2)
 	// Date ranges.
-	list(desktop.SessionFilter{CreatedAt: desktop.TimeRange{GTE: ptr(base.Add(time.Minute)), LT: ptr(base.Add(3 * time.Minute))}}, b1, a2)
-	list(desktop.SessionFilter{CreatedAt: desktop.TimeRange{GT: ptr(base.Add(time.Minute)), LTE: ptr(base.Add(3 * time.Minute))}}, c1, b1)
+	list(session.SessionFilter{CreatedAt: session.TimeRange{GTE: ptr(base.Add(time.Minute)), LT: ptr(base.Add(3 * time.Minute))}}, b1, a2)
+	list(session.SessionFilter{CreatedAt: session.TimeRange{GT: ptr(base.Add(time.Minute)), LTE: ptr(base.Add(3 * time.Minute))}}, c1, b1)
 	// Pages, from both ends.
-	got2, total, err := s.ListSessions(ctx, desktop.SessionFilter{Page: core.Page{Offset: 3, Limit: 1}})
+	got2, total, err := s.ListSessions(ctx, session.SessionFilter{Page: core.Page{Offset: 3, Limit: 1}})
 	ok(t, err)
 	if total != 4 || len(got2) != 1 || got2[0].ID != a1.ID {
 		t.Fatalf("last page = %d %v", total, ids(got2, sessionID))
 	}
-	got2, _, err = s.ListSessions(ctx, desktop.SessionFilter{Last: true, Page: core.Page{Offset: 2, Limit: 2}})
+	got2, _, err = s.ListSessions(ctx, session.SessionFilter{Last: true, Page: core.Page{Offset: 2, Limit: 2}})
 	ok(t, err)
 	diff(t, []string{a2.ID}, ids(got2, sessionID))
 
@@ -95,7 +95,7 @@ func testSessions(t *testing.T, st Store) {
 	}
 	_, err = s.CloseSession(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", base)
 	wantKind(t, err, core.KindNotFound)
-	_, _, err = s.ListSessions(ctx, desktop.SessionFilter{Page: core.Page{Sort: []string{"nope"}}})
+	_, _, err = s.ListSessions(ctx, session.SessionFilter{Page: core.Page{Sort: []string{"nope"}}})
 	wantKind(t, err, core.KindInvalid)
 }
 
@@ -106,17 +106,17 @@ func testFloatingIPs(t *testing.T, st Store) {
 
 	_, err := s.GetFloatingIP(ctx, alice.ID)
 	wantKind(t, err, core.KindNotFound)
-	ip := &desktop.FloatingIP{ID: "c3bdc5ba-cdff-49d0-b84c-ac9329ab1410", UserID: alice.ID, Address: "172.24.4.1", CreatedAt: base}
+	ip := &session.FloatingIP{ID: "c3bdc5ba-cdff-49d0-b84c-ac9329ab1410", UserID: alice.ID, Address: "172.24.4.1", CreatedAt: base}
 	ok(t, s.CreateFloatingIP(ctx, ip))
 	got, err := s.GetFloatingIP(ctx, alice.ID)
 	ok(t, err)
 	diff(t, ip, got)
 
 	// One per user; ids and addresses unique.
-	wantKind(t, s.CreateFloatingIP(ctx, &desktop.FloatingIP{UserID: alice.ID, Address: "172.24.4.9"}), core.KindConflict)
-	wantKind(t, s.CreateFloatingIP(ctx, &desktop.FloatingIP{UserID: bob.ID, Address: "172.24.4.1"}), core.KindConflict)
-	wantKind(t, s.CreateFloatingIP(ctx, &desktop.FloatingIP{ID: ip.ID, UserID: bob.ID, Address: "172.24.4.2"}), core.KindConflict)
-	bip := &desktop.FloatingIP{UserID: bob.ID, Address: "172.24.4.2", CreatedAt: base.Add(time.Second)}
+	wantKind(t, s.CreateFloatingIP(ctx, &session.FloatingIP{UserID: alice.ID, Address: "172.24.4.9"}), core.KindConflict)
+	wantKind(t, s.CreateFloatingIP(ctx, &session.FloatingIP{UserID: bob.ID, Address: "172.24.4.1"}), core.KindConflict)
+	wantKind(t, s.CreateFloatingIP(ctx, &session.FloatingIP{ID: ip.ID, UserID: bob.ID, Address: "172.24.4.2"}), core.KindConflict)
+	bip := &session.FloatingIP{UserID: bob.ID, Address: "172.24.4.2", CreatedAt: base.Add(time.Second)}
 	ok(t, s.CreateFloatingIP(ctx, bip))
 
 	all, total, err := s.ListFloatingIPs(ctx, core.Page{})
@@ -138,7 +138,7 @@ func testFloatingIPs(t *testing.T, st Store) {
 	ok(t, s.DeleteFloatingIP(ctx, alice.ID))
 	wantKind(t, s.DeleteFloatingIP(ctx, alice.ID), core.KindNotFound)
 	// The released address is free again.
-	ok(t, s.CreateFloatingIP(ctx, &desktop.FloatingIP{UserID: alice.ID, Address: "172.24.4.3"}))
+	ok(t, s.CreateFloatingIP(ctx, &session.FloatingIP{UserID: alice.ID, Address: "172.24.4.3"}))
 
 	// Deleting a user releases its floating IP.
 	ok(t, s.DeleteUser(ctx, bob.ID))

@@ -1,4 +1,4 @@
-package desktop
+package session
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// This file holds what the TRS face records around its machines: remote-desktop
+// This file holds what is recorded around the pools' machines: remote-desktop
 // sessions, users' floating IP addresses, and volume assignments.
 
 // Connection types of a session (the document's conn_type).
@@ -125,8 +125,8 @@ type SessionStore interface {
 
 // --- sessions ---
 
-// checkConnType allows the connection types of a session, or none.
-func checkConnType(c string) error {
+// CheckConnType allows the connection types of a session, or none.
+func CheckConnType(c string) error {
 	switch c {
 	case "", ConnWeb, ConnSSH, ConnClient:
 		return nil
@@ -143,7 +143,7 @@ func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session,
 	a := core.ActorFrom(ctx)
 	in.ConnType = strings.TrimSpace(in.ConnType)
 	in.ClientIP = strings.TrimSpace(in.ClientIP)
-	if err := checkConnType(in.ConnType); err != nil {
+	if err := CheckConnType(in.ConnType); err != nil {
 		return nil, err
 	}
 	if in.InstanceID == "" {

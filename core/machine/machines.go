@@ -1,17 +1,11 @@
-package desktop
+package machine
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"hostdeck/core"
-	"hostdeck/core/instance"
-	"hostdeck/core/quota"
+	"hostdeck/core/desktop"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -20,17 +14,12 @@ import (
 // project; assignments are many-to-many, and every assignment and its removal is
 // kept as an AssignmentEvent.
 
-// KindMachineCreate is the task that creates, starts and initialises one machine.
-const KindMachineCreate = "machine.create"
-
 // Assignment subjects and history actions.
 const (
-	SubjectUser     = "user"
-	SubjectGroup    = "group"
-	ActionAssign    = "assign"
-	ActionUnassign  = "unassign"
-	LabelProject    = "hostdeck.project"
-	maxMachineBatch = 100
+	SubjectUser    = "user"
+	SubjectGroup   = "group"
+	ActionAssign   = "assign"
+	ActionUnassign = "unassign"
 )
 
 // Reasons of machine errors, stable for faces to map to their own codes.
@@ -67,24 +56,34 @@ type AssignmentFilter struct {
 
 // MachineStore keeps machines' assignments and their history.
 type MachineStore interface {
-	// ListInstanceNames lists the names of every instance (deleted ones too) that
-	// start with prefix.
-	ListInstanceNames(ctx context.Context, prefix string) ([]string, error)
-	// LockFreeMachine returns the oldest machine of the project in state with no
-	// user or group, locked like LockMachine and free while the transaction
-	// lasts; KindNotFound when there is none. On PostgreSQL it skips machines
-	// other transactions hold locked, so concurrent hand-outs take different
-	// machines.
-	LockFreeMachine(ctx context.Context, projectID string, state core.InstanceState) (*core.Instance, error)
-	// AddMachineAssignment is KindConflict when the assignment exists.
-	AddMachineAssignment(ctx context.Context, a *MachineAssignment) error
+	AssignmentReader // ListMachineAssignments
+	AssignmentWriter // AddMachineAssignment, AddAssignmentEvent
 	// RemoveMachineAssignment is KindNotFound when the assignment does not exist.
 	RemoveMachineAssignment(ctx context.Context, machineID, subjectType, subjectID string) error
-	// ListMachineAssignments lists assignments ordered by assignment time.
-	ListMachineAssignments(ctx context.Context, f AssignmentFilter) ([]*MachineAssignment, error)
-	AddAssignmentEvent(ctx context.Context, e *AssignmentEvent) error
 	// ListAssignmentEvents lists a machine's history, oldest first.
 	ListAssignmentEvents(ctx context.Context, machineID string) ([]*AssignmentEvent, error)
+}
+
+// AssignmentReader reads machines' current assignments.
+type AssignmentReader interface {
+	// ListMachineAssignments lists assignments ordered by assignment time.
+	ListMachineAssignments(ctx context.Context, f AssignmentFilter) ([]*MachineAssignment, error)
+}
+
+// AssignmentWriter records an assignment and its history line.
+type AssignmentWriter interface {
+	// AddMachineAssignment is KindConflict when the assignment exists.
+	AddMachineAssignment(ctx context.Context, a *MachineAssignment) error
+	AddAssignmentEvent(ctx context.Context, e *AssignmentEvent) error
+}
+
+// AssignQueries are what assigning a user to a live machine reads and writes in
+// a transaction of the caller's (AssignUser).
+type AssignQueries interface {
+	Locker // LockMachine, GetPool
+	AssignmentReader
+	AssignmentWriter
+	core.Recorder // AddAudit, CreateTask
 }
 
 // Machine is a pool machine with the ids of its users and groups.
@@ -107,64 +106,11 @@ type MachineQuery struct {
 	core.Page
 }
 
-// CreatedMachines is the result of CreateMachines.
-type CreatedMachines struct {
-	ReservationID string
-	Machines      []*Machine
-	Tasks         []*core.Task
-}
-
-type machinePayload struct {
-	InstanceID string `json:"instance_id"`
-}
-
 func machineNotFound(id string) error { return core.NotFound("server", id) }
 
-// MachineNetwork names the private network a project's machines are attached to:
-// "hostdeck-trs-<project id>", one per project, so that projects do not see each
-// other; or "hostdeck-net-<network_id>" when an admin set the project's
-// network_id, so that projects given the same network_id share one network. A
-// network_id that is not made of letters, digits, '_', '.' and '-' (or is longer
-// than 64) is named by the first 16 hex digits of its SHA-256 instead, so that
-// the name is always one a runtime accepts. A machine keeps the network it was
-// created on when the project's network_id changes later.
-func MachineNetwork(p *Pool) string {
-	if p.NetworkID == "" {
-		return "hostdeck-trs-" + p.ID
-	}
-	if len(p.NetworkID) <= 64 && strings.Trim(p.NetworkID,
-		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == "" {
-		return "hostdeck-net-" + p.NetworkID
-	}
-	sum := sha256.Sum256([]byte(p.NetworkID))
-	return "hostdeck-net-" + hex.EncodeToString(sum[:8])
-}
-
-// reservationID is a Nova-style reservation id: "r-" and 8 lowercase letters and digits.
-func reservationID() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return "r-" + string(b)
-}
-
-// dedupe returns ids without repeats, in their first order.
-func dedupe(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// checkSubjects resolves user and group ids inside q; unknown ones are NotFound
+// CheckSubjects resolves user and group ids inside q; unknown ones are NotFound
 // with the identity reasons.
-func checkSubjects(ctx context.Context, q Queries, users, groups []string) error {
+func CheckSubjects(ctx context.Context, q SubjectReader, users, groups []string) error {
 	for _, id := range users {
 		if !core.ValidID(id) {
 			return core.UserNotFound(id)
@@ -190,139 +136,10 @@ func checkSubjects(ctx context.Context, q Queries, users, groups []string) error
 	return nil
 }
 
-// ReasonNoRoom: no active server has room for a new machine.
-const ReasonNoRoom = "no_room"
-
-// placeMachine picks the server of a new machine of project p from the load
-// counted so far; a full fleet (or none) is KindConflict with reason no_room and
-// the project's name, so that a face can say in which project it failed.
-func placeMachine(ctx context.Context, q Queries, load map[string]int, p *Pool) (*core.Server, error) {
-	srv, err := core.PlaceBy(ctx, q, nil, load, "machine")
-	if core.ErrorKind(err) == core.KindConflict {
-		return nil, core.Reasoned(core.KindConflict, ReasonNoRoom,
-			fmt.Sprintf("no active server has room for a new machine in project %s", p.Name), "project_name", p.Name)
-	}
-	return srv, err
-}
-
-// CreateMachines creates count machines (1..maxMachineBatch) in a pool, assigns
-// them the users and groups given and starts one KindMachineCreate task each.
-// Over the project's quota is KindConflict with Reason quota_exceeded; a full
-// fleet is KindConflict with reason no_room; unknown users or groups are
-// KindNotFound.
-func (s *Service) CreateMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
-	if err := s.Check(ctx, core.ActionMachineCreate, core.Resource{Type: core.ResourceMachine, Project: projectID}); err != nil {
-		return nil, err
-	}
-	return s.createMachines(ctx, projectID, count, userIDs, groupIDs)
-}
-
-// createMachines is CreateMachines for core's own work (a pool's refill, a
-// broker request), which the actor's request has already allowed.
-func (s *Service) createMachines(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
-	if count < 1 || count > maxMachineBatch {
-		return nil, core.Invalid("count", "count must be between 1 and %d", maxMachineBatch)
-	}
-	if !core.ValidID(projectID) {
-		return nil, core.Invalid("project_id", "unknown project %q", projectID)
-	}
-	userIDs, groupIDs = dedupe(userIDs), dedupe(groupIDs)
-	out := &CreatedMachines{ReservationID: reservationID()}
-	err := s.change(ctx, func(q Queries) error {
-		if err := q.LockServers(ctx); err != nil {
-			return err
-		}
-		p, err := q.GetPool(ctx, projectID)
-		if core.ErrorKind(err) == core.KindNotFound {
-			return core.Invalid("project_id", "unknown project %q", projectID)
-		} else if err != nil {
-			return err
-		}
-		if err := checkSubjects(ctx, q, userIDs, groupIDs); err != nil {
-			return err
-		}
-		if p.OperationMode == ModeStandard && len(userIDs) > 1 {
-			return core.Reasoned(core.KindConflict, ReasonMachineOccupied,
-				fmt.Sprintf("project %s allows one user per machine", p.Name), "project_name", p.Name)
-		}
-		if err := checkQuota(ctx, q, p, count); err != nil {
-			return err
-		}
-		if err := quota.CheckLimits(ctx, q, s.Now(), p.ID, count, count); err != nil {
-			return err
-		}
-		im, err := q.GetImage(ctx, p.ImageID)
-		if err != nil {
-			return err
-		}
-		prefix, _, _ := strings.Cut(p.InstanceNamePattern, "*")
-		names, err := q.ListInstanceNames(ctx, prefix)
-		if err != nil {
-			return err
-		}
-		taken := make(map[string]bool, len(names))
-		for _, n := range names {
-			taken[n] = true
-		}
-		load, err := core.CountLoad(ctx, q)
-		if err != nil {
-			return err
-		}
-		seq := 1
-		for range count {
-			srv, err := placeMachine(ctx, q, load, p)
-			if err != nil {
-				return err
-			}
-			load[srv.ID]++
-			name := NextInstanceName(p.InstanceNamePattern, seq)
-			for taken[name] {
-				seq++
-				name = NextInstanceName(p.InstanceNamePattern, seq)
-			}
-			taken[name] = true
-			inst := &core.Instance{ID: core.NewID(), Name: name, ServerID: srv.ID, ProjectID: p.ID, ImageID: p.ImageID, State: core.StateBuilding}
-			inst.Spec = core.InstanceSpec{Name: name, Image: im.Ref, Network: MachineNetwork(p),
-				Labels: map[string]string{core.LabelInstance: inst.ID, LabelProject: p.ID}}
-			if err := q.CreateInstance(ctx, inst); err != nil {
-				return err
-			}
-			m := &Machine{Instance: inst, Users: []string{}, Groups: []string{}}
-			for _, u := range userIDs {
-				if err := s.assign(ctx, q, inst.ID, SubjectUser, u); err != nil {
-					return err
-				}
-				m.Users = append(m.Users, u)
-			}
-			for _, g := range groupIDs {
-				if err := s.assign(ctx, q, inst.ID, SubjectGroup, g); err != nil {
-					return err
-				}
-				m.Groups = append(m.Groups, g)
-			}
-			t, err := s.Enqueue(ctx, q, KindMachineCreate, "instance", inst.ID, machinePayload{InstanceID: inst.ID})
-			if err != nil {
-				return err
-			}
-			if err := s.Audit(ctx, q, "machine.create", "instance", inst.ID, map[string]any{
-				"name": name, "project_id": p.ID, "server_id": srv.ID, "task_id": t.ID,
-				"reservation_id": out.ReservationID, "users": m.Users, "groups": m.Groups,
-			}); err != nil {
-				return err
-			}
-			out.Machines = append(out.Machines, m)
-			out.Tasks = append(out.Tasks, t)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// assign records one assignment and its history line.
-func (s *Service) assign(ctx context.Context, q Queries, machineID, subjectType, subjectID string) error {
+// Assign records one assignment and its history line in the caller's
+// transaction: a new machine takes its users and groups in the transaction that
+// creates it, a free machine its user in the one that locked it.
+func (s *Service) Assign(ctx context.Context, q AssignmentWriter, machineID, subjectType, subjectID string) error {
 	now := s.Now().UTC()
 	if err := q.AddMachineAssignment(ctx, &MachineAssignment{MachineID: machineID, SubjectType: subjectType, SubjectID: subjectID, AssignedAt: now}); err != nil {
 		return err
@@ -344,7 +161,7 @@ func (s *Service) unassign(ctx context.Context, q Queries, machineID, subjectTyp
 }
 
 // lockMachine loads and locks a live pool machine with its project.
-func lockMachine(ctx context.Context, q Queries, id string) (*core.Instance, *Pool, error) {
+func lockMachine(ctx context.Context, q Locker, id string) (*core.Instance, *desktop.Pool, error) {
 	if !core.ValidID(id) {
 		return nil, nil, machineNotFound(id)
 	}
@@ -364,8 +181,8 @@ func lockMachine(ctx context.Context, q Queries, id string) (*core.Instance, *Po
 	return inst, p, err
 }
 
-// subjectsOf lists the ids of a machine's users or groups.
-func subjectsOf(ctx context.Context, q Queries, machineID, subjectType string) ([]string, error) {
+// SubjectsOf lists the ids of a machine's users or groups.
+func SubjectsOf(ctx context.Context, q AssignmentReader, machineID, subjectType string) ([]string, error) {
 	as, err := q.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: []string{machineID}, SubjectType: &subjectType})
 	if err != nil {
 		return nil, err
@@ -379,8 +196,8 @@ func subjectsOf(ctx context.Context, q Queries, machineID, subjectType string) (
 
 // assignAll assigns subjects to the locked machine: those already assigned are no
 // Change; in mode 1 a machine takes at most one user.
-func (s *Service) assignAll(ctx context.Context, q Queries, inst *core.Instance, p *Pool, subjectType string, ids []string) error {
-	have, err := subjectsOf(ctx, q, inst.ID, subjectType)
+func (s *Service) assignAll(ctx context.Context, q AssignQueries, inst *core.Instance, p *desktop.Pool, subjectType string, ids []string) error {
+	have, err := SubjectsOf(ctx, q, inst.ID, subjectType)
 	if err != nil {
 		return err
 	}
@@ -389,12 +206,12 @@ func (s *Service) assignAll(ctx context.Context, q Queries, inst *core.Instance,
 		if slices.Contains(have, id) {
 			continue
 		}
-		if subjectType == SubjectUser && p.OperationMode == ModeStandard && len(have) > 0 {
+		if subjectType == SubjectUser && p.OperationMode == desktop.ModeStandard && len(have) > 0 {
 			return core.Reasoned(core.KindConflict, ReasonMachineOccupied,
 				fmt.Sprintf("server %s already has a user and project %s allows one per machine", inst.ID, p.Name),
 				"instance_id", inst.ID, "project_name", p.Name)
 		}
-		if err := s.assign(ctx, q, inst.ID, subjectType, id); err != nil {
+		if err := s.Assign(ctx, q, inst.ID, subjectType, id); err != nil {
 			return err
 		}
 		have = append(have, id)
@@ -406,11 +223,22 @@ func (s *Service) assignAll(ctx context.Context, q Queries, inst *core.Instance,
 	return s.Audit(ctx, q, "machine.assign_"+subjectType, "instance", inst.ID, map[string]any{subjectType + "s": added})
 }
 
-func (s *Service) checkSubjectIDs(ctx context.Context, q Queries, subjectType string, ids []string) error {
-	if subjectType == SubjectUser {
-		return checkSubjects(ctx, q, ids, nil)
+// AssignUser locks a live machine and assigns a user to it in the caller's
+// transaction, as AssignMachineUsers does but without its checks: the hand-out
+// shares a machine of a mode 2 pool this way. It returns the machine as locked.
+func (s *Service) AssignUser(ctx context.Context, q AssignQueries, machineID, userID string) (*core.Instance, error) {
+	inst, p, err := lockMachine(ctx, q, machineID)
+	if err != nil {
+		return nil, err
 	}
-	return checkSubjects(ctx, q, nil, ids)
+	return inst, s.assignAll(ctx, q, inst, p, SubjectUser, []string{userID})
+}
+
+func (s *Service) checkSubjectIDs(ctx context.Context, q SubjectReader, subjectType string, ids []string) error {
+	if subjectType == SubjectUser {
+		return CheckSubjects(ctx, q, ids, nil)
+	}
+	return CheckSubjects(ctx, q, nil, ids)
 }
 
 // AssignMachineUsers assigns users to a machine (assigning twice is no change).
@@ -431,7 +259,7 @@ func (s *Service) AssignMachineGroups(ctx context.Context, machineID string, gro
 }
 
 func (s *Service) assignToMachine(ctx context.Context, machineID, subjectType string, ids []string) error {
-	ids = dedupe(ids)
+	ids = core.Dedupe(ids)
 	return core.InTx(ctx, s.store, func(q Queries) error {
 		inst, p, err := lockMachine(ctx, q, machineID)
 		if err != nil {
@@ -461,7 +289,7 @@ func (s *Service) AssignGroupMachines(ctx context.Context, groupID string, machi
 }
 
 func (s *Service) assignToMachines(ctx context.Context, subjectType, subjectID string, machineIDs []string) error {
-	machineIDs = dedupe(machineIDs)
+	machineIDs = core.Dedupe(machineIDs)
 	return core.InTx(ctx, s.store, func(q Queries) error {
 		if err := s.checkSubjectIDs(ctx, q, subjectType, []string{subjectID}); err != nil {
 			return err
@@ -538,15 +366,15 @@ func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[
 			if set.ids == nil {
 				continue
 			}
-			want := dedupe(*set.ids)
+			want := core.Dedupe(*set.ids)
 			if err := s.checkSubjectIDs(ctx, q, set.typ, want); err != nil {
 				return err
 			}
-			if set.typ == SubjectUser && p.OperationMode == ModeStandard && len(want) > 1 {
+			if set.typ == SubjectUser && p.OperationMode == desktop.ModeStandard && len(want) > 1 {
 				return core.Reasoned(core.KindConflict, ReasonMachineOccupied,
 					fmt.Sprintf("project %s allows one user per machine", p.Name), "instance_id", inst.ID, "project_name", p.Name)
 			}
-			have, err := subjectsOf(ctx, q, id, set.typ)
+			have, err := SubjectsOf(ctx, q, id, set.typ)
 			if err != nil {
 				return err
 			}
@@ -559,7 +387,7 @@ func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[
 			}
 			for _, w := range want {
 				if !slices.Contains(have, w) {
-					if err := s.assign(ctx, q, id, set.typ, w); err != nil {
+					if err := s.Assign(ctx, q, id, set.typ, w); err != nil {
 						return err
 					}
 				}
@@ -570,7 +398,7 @@ func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[
 	if err != nil {
 		return nil, err
 	}
-	return s.machine(ctx, id)
+	return s.LoadMachine(ctx, id)
 }
 
 // withAssignments adds users and groups to instances.
@@ -609,11 +437,12 @@ func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
 	if err := s.Check(ctx, core.ActionMachineView, core.On(core.ResourceMachine, id)); err != nil {
 		return nil, err
 	}
-	return s.machine(ctx, id)
+	return s.LoadMachine(ctx, id)
 }
 
-// machine is GetMachine for core's own work.
-func (s *Service) machine(ctx context.Context, id string) (*Machine, error) {
+// LoadMachine is GetMachine for core's own work, which the actor's request has
+// already allowed: the hand-out follows the machine a request got.
+func (s *Service) LoadMachine(ctx context.Context, id string) (*Machine, error) {
 	if !core.ValidID(id) {
 		return nil, machineNotFound(id)
 	}
@@ -680,7 +509,7 @@ func (s *Service) ListUserMachines(ctx context.Context, userID string) ([]*Machi
 	if err := s.Check(ctx, core.ActionMachineView, core.Resource{Type: core.ResourceMachine}); err != nil {
 		return nil, err
 	}
-	if err := checkSubjects(ctx, s.store, []string{userID}, nil); err != nil {
+	if err := CheckSubjects(ctx, s.store, []string{userID}, nil); err != nil {
 		return nil, err
 	}
 	ms, _, err := s.ListMachines(ctx, MachineQuery{UserID: &userID})
@@ -692,7 +521,7 @@ func (s *Service) ListGroupMachines(ctx context.Context, groupID string) ([]*Mac
 	if err := s.Check(ctx, core.ActionMachineView, core.Resource{Type: core.ResourceMachine}); err != nil {
 		return nil, err
 	}
-	if err := checkSubjects(ctx, s.store, nil, []string{groupID}); err != nil {
+	if err := CheckSubjects(ctx, s.store, nil, []string{groupID}); err != nil {
 		return nil, err
 	}
 	ms, _, err := s.ListMachines(ctx, MachineQuery{GroupID: &groupID})
@@ -708,66 +537,6 @@ func (s *Service) MachineHistory(ctx context.Context, machineID string) ([]*Assi
 		return nil, machineNotFound(machineID)
 	}
 	return s.store.ListAssignmentEvents(ctx, machineID)
-}
-
-// runMachineCreate creates and starts a machine, then runs its project's
-// instance_init_script inside it as `/bin/sh -c <script>` (no stdin). A script
-// that exits non-zero fails the task and leaves the machine in state error.
-func (s *Service) runMachineCreate(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
-	p, err := core.Decode[machinePayload](t)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.createMachine(ctx, p.InstanceID, progress)
-	if err != nil && core.LastAttempt(t, err) {
-		s.inst.FailInstance(ctx, p.InstanceID, "machine.failed", err)
-	}
-	return res, err
-}
-
-func (s *Service) createMachine(ctx context.Context, id string, progress func(int, string)) (any, error) {
-	inst, srv, rt, err := s.inst.LoadInstance(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := instance.Lifecycle(inst, instance.ActionReady); err != nil {
-		return nil, err // deleted meanwhile, or failed for good already
-	}
-	proj, err := s.store.GetPool(ctx, inst.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	progress(10, "creating machine")
-	if inst, err = s.inst.EnsureRunning(ctx, inst, srv, rt); err != nil {
-		return nil, err
-	}
-	res := map[string]any{"instance_id": inst.ID, "name": inst.Name, "server_id": inst.ServerID, "address": inst.Address}
-	if proj.InstanceInitScript == "" {
-		return res, nil
-	}
-	script, err := base64.StdEncoding.DecodeString(proj.InstanceInitScript)
-	if err != nil {
-		return nil, core.Permanent(fmt.Errorf("decode instance_init_script: %w", err))
-	}
-	progress(70, "running instance_init_script")
-	out, err := rt.Exec(ctx, srv, inst.RuntimeRef, []string{"/bin/sh", "-c", string(script)}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("run instance_init_script: %w", err)
-	}
-	res["init_exit_code"] = out.ExitCode
-	if aerr := core.InTx(ctx, s.store, func(q Queries) error {
-		return s.Audit(ctx, q, "machine.init_script", "instance", inst.ID, map[string]any{"exit_code": out.ExitCode})
-	}); aerr != nil {
-		return nil, aerr
-	}
-	if out.ExitCode != 0 {
-		msg := strings.TrimSpace(out.Stderr)
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
-		return nil, core.Permanent(fmt.Errorf("instance_init_script exited with %d: %s", out.ExitCode, msg))
-	}
-	return res, nil
 }
 
 func (q MachineQuery) check() error {

@@ -1,12 +1,15 @@
-package desktop
+package handout
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"hostdeck/core"
+	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
-	"hostdeck/core/quota"
+	"hostdeck/core/machine"
+	"hostdeck/core/provision"
+	"hostdeck/core/session"
 	"strings"
 	"time"
 )
@@ -49,7 +52,7 @@ const (
 type HandOutInput struct {
 	Project       string
 	ProjectDomain string
-	Session       SessionInput
+	Session       session.SessionInput
 }
 
 // HandOut is the state of a VM request: Machine is set once it is known.
@@ -58,13 +61,13 @@ type HandOut struct {
 	Status   string // RequestInProgress, RequestCompleted or RequestFailed
 	Message  string
 	Progress int
-	Machine  *Machine
+	Machine  *machine.Machine
 }
 
 type handOutPayload struct {
-	UserID    string       `json:"user_id"`
-	ProjectID string       `json:"project_id"`
-	Session   SessionInput `json:"session"`
+	UserID    string               `json:"user_id"`
+	ProjectID string               `json:"project_id"`
+	Session   session.SessionInput `json:"session"`
 	// Origin is where the request came from: the machine a task makes for it
 	// is audited as the user's act from there.
 	Origin identity.Origin `json:"origin"`
@@ -80,7 +83,7 @@ type handOutResult struct {
 // check it first, so that bad input is refused before a login opens a token
 // for it.
 func (in HandOutInput) Check() error {
-	return checkConnType(strings.TrimSpace(in.Session.ConnType))
+	return session.CheckConnType(strings.TrimSpace(in.Session.ConnType))
 }
 
 // RequestMachine starts a KindHandOut task that hands the actor (a user
@@ -115,7 +118,7 @@ func (s *Service) RequestMachine(ctx context.Context, in HandOutInput) (*core.Ta
 			return err
 		}
 		if m == nil {
-			if err := checkQuota(ctx, q, p, 1); err != nil {
+			if err := provision.CheckQuota(ctx, q, p, 1); err != nil {
 				return err
 			}
 			if err := checkRoom(ctx, q, p); err != nil {
@@ -125,8 +128,8 @@ func (s *Service) RequestMachine(ctx context.Context, in HandOutInput) (*core.Ta
 		if m != nil {
 			// The pool answers at once: the request is recorded already done, and
 			// get-vm follows the machine until it is active.
-			t, err = s.RecordDone(ctx, q, KindHandOut, SubjectUser, a.UserID, pl, handOutResult{InstanceID: m.ID, How: how})
-		} else if t, err = s.Enqueue(ctx, q, KindHandOut, SubjectUser, a.UserID, pl); err != nil {
+			t, err = s.RecordDone(ctx, q, KindHandOut, machine.SubjectUser, a.UserID, pl, handOutResult{InstanceID: m.ID, How: how})
+		} else if t, err = s.Enqueue(ctx, q, KindHandOut, machine.SubjectUser, a.UserID, pl); err != nil {
 			return &core.Error{Kind: core.KindUnavailable, Reason: ReasonTaskStartFailed, Message: "the request could not be started", Err: err}
 		}
 		if err != nil {
@@ -142,11 +145,11 @@ func (s *Service) RequestMachine(ctx context.Context, in HandOutInput) (*core.Ta
 
 // userPool finds the pool a user asks for: the one named, or the
 // single enabled pool the user has a role on.
-func (s *Service) userPool(ctx context.Context, u core.Actor, name, domain string) (*Pool, error) {
+func (s *Service) userPool(ctx context.Context, u core.Actor, name, domain string) (*desktop.Pool, error) {
 	none := func(msg string) error {
 		return core.Reasoned(core.KindNotFound, ReasonNoPool, msg, "user_name", u.Name)
 	}
-	f := PoolFilter{Enabled: core.Ptr(true), UserID: &u.UserID}
+	f := desktop.PoolFilter{Enabled: core.Ptr(true), UserID: &u.UserID}
 	if domain != "" {
 		id := ""
 		if strings.EqualFold(domain, core.DefaultDomainID) {
@@ -167,7 +170,7 @@ func (s *Service) userPool(ctx context.Context, u core.Actor, name, domain strin
 	}
 	if name != "" && len(ps) == 0 {
 		if _, err := s.store.FindProjectByName(ctx, name); err == nil {
-			all, _, err := s.store.ListPools(ctx, PoolFilter{Name: &name})
+			all, _, err := s.store.ListPools(ctx, desktop.PoolFilter{Name: &name})
 			if err != nil {
 				return nil, err
 			}
@@ -182,7 +185,7 @@ func (s *Service) userPool(ctx context.Context, u core.Actor, name, domain strin
 	case len(ps) == 1:
 		// The project's Web Guard: the client's connection address (the actor's
 		// Source), not the ip_address it declares.
-		if err := CheckWebGuard(ps[0], u.Source); err != nil {
+		if err := desktop.CheckWebGuard(ps[0], u.Source); err != nil {
 			return nil, err
 		}
 		return ps[0], nil
@@ -194,7 +197,7 @@ func (s *Service) userPool(ctx context.Context, u core.Actor, name, domain strin
 
 // checkRoom refuses a request that would need a new machine when no server has
 // room for one (KindConflict, reason no_instance).
-func checkRoom(ctx context.Context, q Queries, p *Pool) error {
+func checkRoom(ctx context.Context, q Queries, p *desktop.Pool) error {
 	load, err := core.CountLoad(ctx, q)
 	if err != nil {
 		return err
@@ -204,29 +207,6 @@ func checkRoom(ctx context.Context, q Queries, p *Pool) error {
 			fmt.Sprintf("no machine to hand out in project %s, and no server has room for a new one", p.Name), "project_name", p.Name)
 	} else if err != nil {
 		return err
-	}
-	return nil
-}
-
-// checkQuota refuses n new machines in a project whose quota they would pass
-// (KindConflict, reason quota_exceeded).
-func checkQuota(ctx context.Context, q Queries, p *Pool, n int) error {
-	if p.MaxInstances == 0 {
-		return nil
-	}
-	states, err := q.CountInstancesByState(ctx, p.ID)
-	if err != nil {
-		return err
-	}
-	used := 0
-	for st, n := range states {
-		if st != core.StateDeleted {
-			used += n
-		}
-	}
-	if used+n > p.MaxInstances {
-		return core.Reasoned(core.KindConflict, quota.ReasonQuotaExceeded,
-			fmt.Sprintf("quota of project %s exceeded: %d of %d machines", p.Name, used, p.MaxInstances), "project_name", p.Name)
 	}
 	return nil
 }
@@ -249,7 +229,7 @@ const (
 // With assign, a machine not yet held is locked, checked free again and assigned
 // to the user in q's transaction, so that in mode 1 no two users ever get the
 // same machine. A nil machine means there is none.
-func (s *Service) pickMachine(ctx context.Context, q Queries, p *Pool, userID string) (*core.Instance, string, error) {
+func (s *Service) pickMachine(ctx context.Context, q Queries, p *desktop.Pool, userID string) (*core.Instance, string, error) {
 	held, _, err := q.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID), UserID: &userID})
 	if err != nil {
 		return nil, "", err
@@ -268,12 +248,12 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *Pool, userID st
 		} else if err != nil {
 			return nil, "", err
 		}
-		if err := s.assign(ctx, q, m.ID, SubjectUser, userID); err != nil {
+		if err := s.machines.Assign(ctx, q, m.ID, machine.SubjectUser, userID); err != nil {
 			return nil, "", err
 		}
 		return m, handAssigned, s.Audit(ctx, q, "machine.assign_user", "instance", m.ID, map[string]any{"users": []string{userID}})
 	}
-	if p.OperationMode != ModeSimultaneous {
+	if p.OperationMode != desktop.ModeSimultaneous {
 		return nil, "", nil
 	}
 	all, _, err := q.ListMachines(ctx, core.MachineFilter{ProjectID: core.ProjectCond(p.ID)})
@@ -286,7 +266,7 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *Pool, userID st
 		if m.State != core.StateActive {
 			continue
 		}
-		users, err := subjectsOf(ctx, q, m.ID, SubjectUser)
+		users, err := machine.SubjectsOf(ctx, q, m.ID, machine.SubjectUser)
 		if err != nil {
 			return nil, "", err
 		}
@@ -297,11 +277,8 @@ func (s *Service) pickMachine(ctx context.Context, q Queries, p *Pool, userID st
 	if best == nil {
 		return nil, "", nil
 	}
-	inst, pr, err := lockMachine(ctx, q, best.ID)
-	if err != nil {
-		return nil, "", err
-	}
-	return inst, handShared, s.assignAll(ctx, q, inst, pr, SubjectUser, []string{userID})
+	inst, err := s.machines.AssignUser(ctx, q, best.ID, userID)
+	return inst, handShared, err
 }
 
 // runHandOut hands the user a machine when RequestMachine found none to give at
@@ -338,7 +315,7 @@ func (s *Service) runHandOut(ctx context.Context, t *core.Task, progress func(in
 		return res, err
 	}
 	progress(10, "creating a machine")
-	created, err := s.createMachines(actx, pl.ProjectID, 1, []string{u.ID}, nil)
+	created, err := s.provision.Create(actx, pl.ProjectID, 1, []string{u.ID}, nil)
 	if err != nil {
 		if core.ErrorKind(err) == core.KindConflict || core.ErrorKind(err) == core.KindInvalid {
 			return nil, core.Permanent(err)
@@ -394,7 +371,7 @@ func (s *Service) GetHandOut(ctx context.Context, requestID string) (*HandOut, e
 	if err := json.Unmarshal(t.Result, &res); err != nil {
 		return nil, &core.Error{Kind: core.KindInternal, Reason: ReasonTaskProcessing, Message: "the result of request " + t.ID + " cannot be read", Err: err}
 	}
-	m, err := s.machine(ctx, res.InstanceID)
+	m, err := s.machines.LoadMachine(ctx, res.InstanceID)
 	if core.ErrorKind(err) == core.KindNotFound {
 		return nil, core.Reasoned(core.KindConflict, ReasonTaskProcessing, "the machine of request "+t.ID+" is gone", "request_id", t.ID)
 	} else if err != nil {
@@ -420,10 +397,23 @@ func (s *Service) GetHandOut(ctx context.Context, requestID string) (*HandOut, e
 	out.Status, out.Progress, out.Message = RequestCompleted, 100, ""
 	in := pl.Session
 	in.InstanceID = m.ID
-	if _, err := s.RecordSession(ctx, in); err != nil {
+	if _, err := s.sessions.RecordSession(ctx, in); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// guardProject applies the Web Guard of a pool to the client in ctx (its
+// actor's Source). A project that is gone passes.
+func (s *Service) guardProject(ctx context.Context, projectID string) error {
+	p, err := s.store.GetPool(ctx, projectID)
+	if core.ErrorKind(err) == core.KindNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return desktop.CheckWebGuard(p, core.ActorFrom(ctx).Source)
 }
 
 // UserPools lists the names of the enabled pools the user has a role
@@ -432,7 +422,7 @@ func (s *Service) UserPools(ctx context.Context, userID string) ([]string, error
 	if err := s.Check(ctx, core.ActionUserView, core.UserResource(userID)); err != nil {
 		return nil, err
 	}
-	ps, _, err := s.store.ListPools(ctx, PoolFilter{Enabled: core.Ptr(true), UserID: &userID})
+	ps, _, err := s.store.ListPools(ctx, desktop.PoolFilter{Enabled: core.Ptr(true), UserID: &userID})
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +438,7 @@ func (s *Service) UserPools(ctx context.Context, userID string) ([]string, error
 // runPoolRefill keeps MinReserveVM free machines in every enabled pool,
 // creating the difference. A project over its quota is skipped.
 func (s *Service) runPoolRefill(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
-	ps, _, err := s.store.ListPools(ctx, PoolFilter{Enabled: core.Ptr(true)})
+	ps, _, err := s.store.ListPools(ctx, desktop.PoolFilter{Enabled: core.Ptr(true)})
 	if err != nil {
 		return nil, err
 	}
@@ -467,11 +457,11 @@ func (s *Service) runPoolRefill(ctx context.Context, t *core.Task, progress func
 				n++
 			}
 		}
-		need := min(p.MinReserveVM-n, maxMachineBatch)
+		need := min(p.MinReserveVM-n, provision.MaxBatch)
 		if need <= 0 {
 			continue
 		}
-		if _, err := s.createMachines(ctx, p.ID, need, nil, nil); err != nil {
+		if _, err := s.provision.Create(ctx, p.ID, need, nil, nil); err != nil {
 			if k := core.ErrorKind(err); k == core.KindConflict || k == core.KindInvalid {
 				s.Log.Warn("trs pool: project not refilled", "project", p.Name, "err", err)
 				continue
@@ -553,9 +543,9 @@ func (s *Service) runAutoAllocate(ctx context.Context, t *core.Task, progress fu
 }
 
 // pickFree assigns a free machine of p to the user, or returns nil.
-func (s *Service) pickFree(ctx context.Context, q Queries, p *Pool, userID string) (*core.Instance, error) {
+func (s *Service) pickFree(ctx context.Context, q Queries, p *desktop.Pool, userID string) (*core.Instance, error) {
 	only := *p
-	only.OperationMode = ModeStandard // do not fall back to sharing
+	only.OperationMode = desktop.ModeStandard // do not fall back to sharing
 	m, _, err := s.pickMachine(ctx, q, &only, userID)
 	return m, err
 }
