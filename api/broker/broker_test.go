@@ -40,7 +40,7 @@ type response struct {
 func start(tb testing.TB) (*testenv.Env, string) {
 	tb.Helper()
 	env := testenv.New(tb)
-	h := broker.NewHandler(env.Desktop, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := broker.NewHandler(env.Desktop, env.Login, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/broker/", http.StripPrefix("/broker", h))
 	srv := httptest.NewServer(mux)

@@ -17,8 +17,8 @@ import (
 	"hostdeck/api/broker"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/identity"
 	"hostdeck/core/instance"
+	"hostdeck/core/login"
 	"hostdeck/core/secret"
 	"hostdeck/internal/testenv"
 )
@@ -28,7 +28,7 @@ func startWith(tb testing.TB, cfg core.Config) (*testenv.Env, string, *testenv.C
 	tb.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(tb, testenv.Options{Config: cfg, Clock: clk.Now})
-	srv := httptest.NewServer(broker.NewHandler(env.Desktop, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(broker.NewHandler(env.Desktop, env.Login, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	tb.Cleanup(srv.Close)
 	return env, srv.URL, clk
 }
@@ -161,7 +161,7 @@ func TestBrokerOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	const sec = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-	if _, err := env.Identity.CreateCredential(env.AdminCtx(), identity.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
+	if _, err := env.Login.CreateCredential(env.AdminCtx(), login.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -215,7 +215,7 @@ func TestBrokerAuthUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
 	pools := desktop.New(svc, downStore{env.Store}, instance.New(svc, downStore{env.Store}), desktop.Config{})
-	srv := httptest.NewServer(broker.NewHandler(pools, identity.New(svc, downStore{env.Store}), broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(broker.NewHandler(pools, login.New(svc, downStore{env.Store}), broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 
 	r := post(t, srv.URL+"/v1/request-vm/", loginBody("trs"))

@@ -18,6 +18,7 @@ import (
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
 	"hostdeck/core/instance"
+	corelogin "hostdeck/core/login" // login is this package's Keystone login helper
 	"hostdeck/core/secret"
 	"hostdeck/internal/testenv"
 )
@@ -27,7 +28,7 @@ func startWith(t *testing.T, cfg core.Config) (*testenv.Env, *client, *testenv.C
 	t.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(t, testenv.Options{Config: cfg, Clock: clk.Now})
-	h := trs.NewHandler(env.Desktop, env.Catalogue, env.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := trs.NewHandler(env.Desktop, env.Catalogue, env.Identity, env.Login, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return env, &client{t: t, base: srv.URL}, clk
@@ -187,7 +188,9 @@ func TestAuthServerUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
 	pools := desktop.New(svc, downStore{env.Store}, instance.New(svc, downStore{env.Store}), desktop.Config{})
-	srv := httptest.NewServer(trs.NewHandler(pools, env.Catalogue, identity.New(svc, downStore{env.Store}), trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	logins := corelogin.New(svc, downStore{env.Store})
+	users := identity.New(svc, downStore{env.Store}, logins)
+	srv := httptest.NewServer(trs.NewHandler(pools, env.Catalogue, users, logins, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	c := &client{t: t, base: srv.URL, token: "any-token"}
 

@@ -23,6 +23,7 @@ import (
 	"hostdeck/core/catalogue"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/login"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -68,6 +69,7 @@ type face struct {
 	svc     *desktop.Service
 	images  *catalogue.Service
 	users   *identity.Service
+	logins  *login.Service
 	log     *slog.Logger
 	version string
 	license *License
@@ -75,11 +77,11 @@ type face struct {
 
 // NewHandler returns the trs face over svc. It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *desktop.Service, images *catalogue.Service, users *identity.Service, o Options) http.Handler {
+func NewHandler(svc *desktop.Service, images *catalogue.Service, users *identity.Service, logins *login.Service, o Options) http.Handler {
 	if o.Version == "" {
 		o.Version = buildVersion()
 	}
-	f := &face{svc: svc, images: images, users: users, log: httpx.Logger(o.Log), version: o.Version, license: o.License}
+	f := &face{svc: svc, images: images, users: users, logins: logins, log: httpx.Logger(o.Log), version: o.Version, license: o.License}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
@@ -188,7 +190,7 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 		// An ended licence stops the RS server's work; /v1/info still shows it,
 		// and Keystone (/v3) still answers.
 		if strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1/info" {
-			if err := f.users.CheckLicense(rsproto.BaseURL(r)); err != nil {
+			if err := f.logins.CheckLicense(rsproto.BaseURL(r)); err != nil {
 				return err
 			}
 		}
@@ -198,7 +200,7 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 
 // authenticate logs in with X-Auth-Token.
 func (f *face) authenticate(r *http.Request) (context.Context, error) {
-	l, err := f.users.LoginToken(r.Context(), core.TokenAPI, r.Header.Get("X-Auth-Token"), origin(r))
+	l, err := f.logins.LoginToken(r.Context(), core.TokenAPI, r.Header.Get("X-Auth-Token"), origin(r))
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +209,8 @@ func (f *face) authenticate(r *http.Request) (context.Context, error) {
 }
 
 // origin is where the request's credential comes from.
-func origin(r *http.Request) identity.Origin {
-	return identity.Origin{Face: Face, Source: httpx.RemoteIP(r)}
+func origin(r *http.Request) login.Origin {
+	return login.Origin{Face: Face, Source: httpx.RemoteIP(r)}
 }
 
 // auth is the validated token of the request and its user.

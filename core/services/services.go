@@ -1,6 +1,7 @@
 // Package services assembles every capability's use cases over one core
 // Service and one store, in the order they depend on each other (instances
-// before those that ask for them, identity before tenancy), so that the
+// before those that ask for them, logins before the directory and tenancy,
+// which set passwords by its rules), so that the
 // server and the tests build the same set one way.
 package services
 
@@ -16,6 +17,7 @@ import (
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
 	"hostdeck/core/instance"
+	"hostdeck/core/login"
 	"hostdeck/core/tenancy"
 )
 
@@ -27,6 +29,7 @@ type Store interface {
 	hosting.Store
 	catalogue.Store
 	identity.Store
+	login.Store
 	fleet.Store
 	desktop.Store
 	tenancy.Store
@@ -47,7 +50,8 @@ type Set struct {
 	Cloud     *cloud.Service     // tenant clouds (alfa's clients)
 	Hosting   *hosting.Service   // owned instances' power actions and rescue
 	Catalogue *catalogue.Service // images and flavors
-	Identity  *identity.Service  // users, groups, role grants, logins, tokens
+	Identity  *identity.Service  // users, groups and their members, role grants
+	Login     *login.Service     // logins, passwords and their policy, second factors, tokens
 	Fleet     *fleet.Service     // servers
 	Desktop   *desktop.Service   // remote-desktop pools
 	Tenancy   *tenancy.Service   // the storage service's customers and their projects
@@ -57,16 +61,17 @@ type Set struct {
 // New makes every capability's Service over c and st.
 func New(c *core.Service, st Store, o Options) *Set {
 	instances := instance.New(c, st)
-	users := identity.New(c, st)
+	logins := login.New(c, st)
 	return &Set{
 		Instance:  instances,
 		Cloud:     cloud.New(c, st, instances, cloud.Options{ExpiryEvery: o.ExpiryEvery}),
 		Hosting:   hosting.New(c, st, instances),
 		Catalogue: catalogue.New(c, st),
-		Identity:  users,
+		Identity:  identity.New(c, st, logins),
+		Login:     logins,
 		Fleet:     fleet.New(c, st, instances, fleet.Options{ReconcileEvery: o.ReconcileEvery}),
 		Desktop:   desktop.New(c, st, instances, o.Desktop),
-		Tenancy:   tenancy.New(c, st, users),
+		Tenancy:   tenancy.New(c, st, logins),
 		Billing:   billing.New(c, st),
 	}
 }
