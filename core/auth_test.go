@@ -10,6 +10,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/secret"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
@@ -41,7 +42,7 @@ func burst(t *testing.T, e *testenv.Env, name string, n int, source func(int) st
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, err := authenticate(e.Identity, context.Background(), name, fmt.Sprintf("wrong-%d", i), source(i))
+			_, err := authenticate(e.Login, context.Background(), name, fmt.Sprintf("wrong-%d", i), source(i))
 			if k := core.ErrorKind(err); k == core.KindTooMany && core.ErrorRetryAfter(err) < 1 {
 				t.Errorf("429 without a wait: %v", err)
 			}
@@ -65,10 +66,10 @@ func TestLoginBurstFromOneAddress(t *testing.T) {
 	if hashed > 5 || kinds[core.KindUnauthenticated] != int(hashed) || kinds[core.KindTooMany] != 300-int(hashed) {
 		t.Fatalf("hashed %d, answers %v: want at most 5 checked and the rest refused", hashed, kinds)
 	}
-	if _, err := authenticate(e.Identity, context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.1"); core.ErrorKind(err) != core.KindTooMany {
+	if _, err := authenticate(e.Login, context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.1"); core.ErrorKind(err) != core.KindTooMany {
 		t.Fatalf("the right password from the blocked address: %v, want too_many", err)
 	}
-	if _, err := authenticate(e.Identity, context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.2"); err != nil {
+	if _, err := authenticate(e.Login, context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.2"); err != nil {
 		t.Fatalf("the right password from another address: %v", err)
 	}
 }
@@ -80,7 +81,7 @@ func TestLoginBurstFromOneAddress(t *testing.T) {
 func TestLoginBurstFromManyAddresses(t *testing.T) {
 	e, h, clk := newCounted(t)
 	ctx := context.Background()
-	if _, err := authenticate(e.Identity, ctx, testenv.AdminUser, testenv.AdminPassword, "198.51.100.1"); err != nil {
+	if _, err := authenticate(e.Login, ctx, testenv.AdminUser, testenv.AdminPassword, "198.51.100.1"); err != nil {
 		t.Fatal(err)
 	}
 	h.verified.Store(0)
@@ -90,16 +91,16 @@ func TestLoginBurstFromManyAddresses(t *testing.T) {
 	if hashed > 21 || kinds[core.KindTooMany] < 279 {
 		t.Fatalf("hashed %d, answers %v: want at most 21 checked (20 free, then one a second)", hashed, kinds)
 	}
-	if _, err := authenticate(e.Identity, ctx, testenv.AdminUser, testenv.AdminPassword, "198.51.100.1"); err != nil {
+	if _, err := authenticate(e.Login, ctx, testenv.AdminUser, testenv.AdminPassword, "198.51.100.1"); err != nil {
 		t.Fatalf("the owner from a known address: %v", err)
 	}
 	// Again under attack; a new address waits for its second.
 	burst(t, e, testenv.AdminUser, 30, func(i int) string { return fmt.Sprintf("10.2.0.%d", i) })
-	if _, err := authenticate(e.Identity, ctx, testenv.AdminUser, "wrong", "10.2.0.1"); core.ErrorKind(err) != core.KindTooMany {
+	if _, err := authenticate(e.Login, ctx, testenv.AdminUser, "wrong", "10.2.0.1"); core.ErrorKind(err) != core.KindTooMany {
 		t.Fatalf("an address that failed, again: %v", err)
 	}
 	clk.Add(time.Second)
-	if _, err := authenticate(e.Identity, ctx, testenv.AdminUser, testenv.AdminPassword, "203.0.113.9"); err != nil {
+	if _, err := authenticate(e.Login, ctx, testenv.AdminUser, testenv.AdminPassword, "203.0.113.9"); err != nil {
 		t.Fatalf("the owner from a new address after a second: %v", err)
 	}
 }
@@ -112,7 +113,7 @@ func TestLoginSameCredentialsShareOneCheck(t *testing.T) {
 	var failed atomic.Int64
 	for range 50 {
 		wg.Go(func() {
-			if _, err := authenticate(e.Identity, context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.7"); err != nil {
+			if _, err := authenticate(e.Login, context.Background(), testenv.AdminUser, testenv.AdminPassword, "192.0.2.7"); err != nil {
 				failed.Add(1)
 			}
 		})
@@ -137,7 +138,7 @@ func TestLoginBurstOfRightPasswordsFromOneAddress(t *testing.T) {
 	var failed atomic.Int64
 	for i := range 30 {
 		wg.Go(func() {
-			if _, err := authenticate(e.Identity, context.Background(), fmt.Sprintf("student%d", i), "student-password", "192.0.2.8"); err != nil {
+			if _, err := authenticate(e.Login, context.Background(), fmt.Sprintf("student%d", i), "student-password", "192.0.2.8"); err != nil {
 				t.Error(err)
 				failed.Add(1)
 			}
@@ -160,7 +161,7 @@ func TestLoginUnknownUserCostsAHash(t *testing.T) {
 	}
 	for i, name := range []string{testenv.AdminUser, "nobody", u.Name, "\x00bad", string(make([]byte, 100_000))} {
 		before := h.verified.Load()
-		_, err := authenticate(e.Identity, context.Background(), name, "wrong-password", fmt.Sprintf("192.0.2.%d", 10+i))
+		_, err := authenticate(e.Login, context.Background(), name, "wrong-password", fmt.Sprintf("192.0.2.%d", 10+i))
 		wantKind(t, err, core.KindUnauthenticated)
 		if n := h.verified.Load() - before; n != 1 {
 			t.Errorf("login as %.20q verified %d hashes, want 1", name, n)
@@ -177,9 +178,9 @@ func TestPasswordChangeEndsTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	login := func(pw string) string {
+	token := func(pw string) string {
 		t.Helper()
-		_, tok, err := issueToken(e.Identity, context.Background(), identity.PasswordLogin{UserName: "pat", Password: pw})
+		_, tok, err := issueToken(e.Login, context.Background(), login.PasswordLogin{UserName: "pat", Password: pw})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +188,7 @@ func TestPasswordChangeEndsTokens(t *testing.T) {
 	}
 	session := func(pw string) string {
 		t.Helper()
-		id, err := panelLogin(e.Identity, context.Background(), "pat", pw)
+		id, err := panelLogin(e.Login, context.Background(), "pat", pw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,26 +203,26 @@ func TestPasswordChangeEndsTokens(t *testing.T) {
 			_, err := e.Identity.UpdateUser(ctx, u.ID, identity.UserInput{Password: &next})
 			return err
 		}},
-		{"SetPassword", func(next string) error { return e.Identity.SetPassword(ctx, u.ID, next) }},
+		{"SetPassword", func(next string) error { return e.Login.SetPassword(ctx, u.ID, next) }},
 		{"ChangeOwnPassword", func(next string) error {
-			return changeOwnPassword(e.Identity, context.Background(), u.ID, cur, next)
+			return changeOwnPassword(e.Login, context.Background(), u.ID, cur, next)
 		}},
 	} {
-		tok, sess := login(cur), session(cur)
+		tok, sess := token(cur), session(cur)
 		clk.Add(time.Millisecond)
 		next := fmt.Sprintf("pat-password-%d", i+2)
 		if err := change.do(next); err != nil {
 			t.Fatalf("%s: %v", change.name, err)
 		}
-		if _, _, err := validateToken(e.Identity, context.Background(), tok); core.ErrorReason(err) != identity.ReasonTokenRevoked {
+		if _, _, err := validateToken(e.Login, context.Background(), tok); core.ErrorReason(err) != login.ReasonTokenRevoked {
 			t.Fatalf("%s: the old token: %v, want revoked", change.name, err)
 		}
-		if _, err := panelUser(e.Identity, context.Background(), sess); core.ErrorKind(err) != core.KindUnauthenticated {
+		if _, err := panelUser(e.Login, context.Background(), sess); core.ErrorKind(err) != core.KindUnauthenticated {
 			t.Fatalf("%s: the old session: %v, want it ended", change.name, err)
 		}
 		cur = next
 		clk.Add(time.Millisecond)
-		if _, _, err := validateToken(e.Identity, context.Background(), login(cur)); err != nil {
+		if _, _, err := validateToken(e.Login, context.Background(), token(cur)); err != nil {
 			t.Fatalf("%s: a token of the new password: %v", change.name, err)
 		}
 	}
@@ -231,18 +232,18 @@ func TestPasswordChangeEndsTokens(t *testing.T) {
 // however often it is used.
 func TestPanelSessionAbsoluteLifetime(t *testing.T) {
 	e, _, clk := newCounted(t)
-	id, err := panelLogin(e.Identity, context.Background(), testenv.AdminUser, testenv.AdminPassword)
+	id, err := panelLogin(e.Login, context.Background(), testenv.AdminUser, testenv.AdminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for used := time.Duration(0); used < core.PanelSessionMax-time.Hour; used += 50 * time.Minute {
 		clk.Add(50 * time.Minute)
-		if _, err := panelUser(e.Identity, context.Background(), id); err != nil {
+		if _, err := panelUser(e.Login, context.Background(), id); err != nil {
 			t.Fatalf("used after %v: %v", used, err)
 		}
 	}
 	clk.Add(time.Hour)
-	if _, err := panelUser(e.Identity, context.Background(), id); core.ErrorKind(err) != core.KindUnauthenticated {
+	if _, err := panelUser(e.Login, context.Background(), id); core.ErrorKind(err) != core.KindUnauthenticated {
 		t.Fatalf("past %v: %v", core.PanelSessionMax, err)
 	}
 }
@@ -267,7 +268,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 				_, err := e.Identity.UpdateUser(ctx, e.Admin.ID, identity.UserInput{Password: &bad})
 				return err
 			},
-			"SetPassword": func() error { return e.Identity.SetPassword(ctx, e.Admin.ID, bad) },
+			"SetPassword": func() error { return e.Login.SetPassword(ctx, e.Admin.ID, bad) },
 			"CreateSatelliteUser": func() error {
 				_, err := e.Tenancy.CreateCustomer(satCtx, tenancy.CustomerInput{Email: ptr("t@mail.test"), Password: &bad})
 				return err
@@ -277,7 +278,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 				return err
 			},
 			"ChangeOwnPassword": func() error {
-				return changeOwnPassword(e.Identity, context.Background(), e.Admin.ID, testenv.AdminPassword, bad)
+				return changeOwnPassword(e.Login, context.Background(), e.Admin.ID, testenv.AdminPassword, bad)
 			},
 		} {
 			if err := set(); core.ErrorKind(err) != core.KindInvalid || core.ErrorField(err) != "password" {
@@ -304,7 +305,7 @@ func BenchmarkLoginWrongPassword(b *testing.B) {
 			for b.Loop() {
 				i++
 				clk.Add(2 * time.Second)
-				_, err := authenticate(e.Identity, context.Background(), name, "wrong-password", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
+				_, err := authenticate(e.Login, context.Background(), name, "wrong-password", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
 				if core.ErrorKind(err) != core.KindUnauthenticated {
 					b.Fatal(err)
 				}

@@ -195,7 +195,7 @@ func TestListFilterBounds(t *testing.T) {
 			_, _, err := e.Identity.ListGroups(ctx, core.GroupFilter{DomainID: &v})
 			return err
 		}},
-		{"type", func(v string) error { _, err := e.Identity.ListCredentials(ctx, "", v); return err }},
+		{"type", func(v string) error { _, err := e.Login.ListCredentials(ctx, "", v); return err }},
 		{"domain", func(v string) error {
 			_, _, err := e.Desktop.ListPools(ctx, desktop.PoolFilter{DomainID: &v})
 			return err

@@ -66,50 +66,6 @@ type GroupFilter struct {
 	Page
 }
 
-// IdentityStore holds domains, users' administration, groups, role grants and
-// credentials. Unknown ids are KindNotFound, duplicate names KindConflict.
-type IdentityStore interface {
-	CreateDomain(ctx context.Context, d *Domain) error // Conflict on a duplicate name
-	GetDomain(ctx context.Context, id string) (*Domain, error)
-	GetDomainByName(ctx context.Context, name string) (*Domain, error)
-
-	ListUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
-	UpdateUser(ctx context.Context, id string, u UserUpdate) (*User, error)
-	// DeleteUser removes the user with its memberships, grants and tokens.
-	DeleteUser(ctx context.Context, id string) error
-
-	CreateGroup(ctx context.Context, g *Group) error // Conflict on a duplicate name in the domain
-	GetGroup(ctx context.Context, id string) (*Group, error)
-	ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int, error)
-	// AddGroupMember is idempotent; NotFound when the group or the user is unknown.
-	AddGroupMember(ctx context.Context, groupID, userID string) error
-	// RemoveGroupMember is NotFound when the user is not a member.
-	RemoveGroupMember(ctx context.Context, groupID, userID string) error
-	ListGroupMembers(ctx context.Context, groupID string) ([]*User, error)
-
-	// FindProjectByName returns the oldest project of that name.
-	FindProjectByName(ctx context.Context, name string) (*Project, error)
-	// GrantRole is idempotent.
-	GrantRole(ctx context.Context, g *RoleGrant) error
-	// ProjectRoles lists the user's roles on the project (none: an empty slice).
-	ProjectRoles(ctx context.Context, projectID, userID string) ([]Role, error)
-
-	// UseGraceLogin counts one login with an expired password unless limit are
-	// used already, and returns the count after it; Conflict when none is left,
-	// NotFound for an unknown user.
-	UseGraceLogin(ctx context.Context, userID string, limit int) (int, error)
-
-	// CreateCredential stores a credential (its Blob already sealed).
-	CreateCredential(ctx context.Context, c *Credential) error
-	GetCredential(ctx context.Context, id string) (*Credential, error)
-	// ListCredentials lists credentials oldest first.
-	ListCredentials(ctx context.Context, f CredentialFilter) ([]*Credential, int, error)
-	DeleteCredential(ctx context.Context, id string) error
-	// AdvanceCredentialStep records step as the credential's last accepted TOTP
-	// time step; Conflict when step is not after the one stored (a replay).
-	AdvanceCredentialStep(ctx context.Context, id string, step int64) error
-}
-
 // DomainReader reads domains, by id or by name.
 // UserReader reads one user by id.
 type UserReader interface {
@@ -258,21 +214,6 @@ type Token struct {
 	RevokedAt   *time.Time    `json:"revoked_at,omitempty"`
 	Roles       []Role        `json:"roles,omitempty"`
 	Project     *Project      `json:"-"`
-}
-
-// TokenStore keeps tokens. Unknown ids and hashes are KindNotFound.
-type TokenStore interface {
-	// CreateToken stores t; a duplicate hash is KindConflict, an unknown user
-	// KindNotFound.
-	CreateToken(ctx context.Context, t *Token) error
-	GetTokenByHash(ctx context.Context, hash string) (*Token, error)
-	// TouchToken records a use of the token at at.
-	TouchToken(ctx context.Context, id string, at time.Time) error
-	// RevokeToken marks the token revoked at at; revoking twice keeps the first time.
-	RevokeToken(ctx context.Context, id string, at time.Time) error
-	// DeleteExpiredTokens removes tokens that expired, absolutely or idle,
-	// before before.
-	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
 }
 
 // TokenHash is the stored form of a token secret.

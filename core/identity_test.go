@@ -7,6 +7,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/internal/testenv"
 )
 
@@ -41,14 +42,14 @@ func TestTokenLifecycle(t *testing.T) {
 	e := testenv.NewWith(t, testenv.Options{Clock: clk.Now, Config: core.Config{TokenTTL: 30 * time.Minute}})
 	ctx := context.Background()
 
-	tok, secret, err := issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: testenv.AdminUser, DomainName: "Default", Password: testenv.AdminPassword})
+	tok, secret, err := issueToken(e.Login, ctx, login.PasswordLogin{UserName: testenv.AdminUser, DomainName: "Default", Password: testenv.AdminPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tok.ExpiresAt.Sub(tok.IssuedAt) != 30*time.Minute || tok.ProjectID != "" || len(secret) < 40 {
 		t.Fatalf("token = %+v", tok)
 	}
-	got, u, err := validateToken(e.Identity, ctx, secret)
+	got, u, err := validateToken(e.Login, ctx, secret)
 	if err != nil || got.ID != tok.ID || u.ID != e.Admin.ID {
 		t.Fatalf("validate = %+v %+v %v", got, u, err)
 	}
@@ -67,34 +68,34 @@ func TestTokenLifecycle(t *testing.T) {
 
 	// Expiry follows the injected clock.
 	clk.Add(29 * time.Minute)
-	if _, _, err := validateToken(e.Identity, ctx, secret); err != nil {
+	if _, _, err := validateToken(e.Login, ctx, secret); err != nil {
 		t.Fatalf("token expired early: %v", err)
 	}
 	clk.Add(time.Minute)
-	_, _, err = validateToken(e.Identity, ctx, secret)
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonTokenExpired)
+	_, _, err = validateToken(e.Login, ctx, secret)
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonTokenExpired)
 
 	// Revocation.
-	_, secret2, err := issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: testenv.AdminUser, DomainID: "default", Password: testenv.AdminPassword})
+	_, secret2, err := issueToken(e.Login, ctx, login.PasswordLogin{UserName: testenv.AdminUser, DomainID: "default", Password: testenv.AdminPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Identity.RevokeToken(e.AdminCtx(), secret2); err != nil {
+	if err := e.Login.RevokeToken(e.AdminCtx(), secret2); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = validateToken(e.Identity, ctx, secret2)
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonTokenRevoked)
-	_, _, err = validateToken(e.Identity, ctx, "nonsense")
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonTokenInvalid)
-	wantReason(t, e.Identity.RevokeToken(e.AdminCtx(), "nonsense"), core.KindNotFound, identity.ReasonTokenInvalid)
+	_, _, err = validateToken(e.Login, ctx, secret2)
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonTokenRevoked)
+	_, _, err = validateToken(e.Login, ctx, "nonsense")
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonTokenInvalid)
+	wantReason(t, e.Login.RevokeToken(e.AdminCtx(), "nonsense"), core.KindNotFound, login.ReasonTokenInvalid)
 
 	// The periodic sweep keeps an expired token a day, then deletes it.
-	runPeriodic(t, e, identity.KindTokenSweep)
+	runPeriodic(t, e, login.KindTokenSweep)
 	if _, err := e.Store.GetTokenByHash(ctx, core.TokenHash(secret)); err != nil {
 		t.Fatalf("token expired an hour ago swept: %v", err)
 	}
 	clk.Add(25 * time.Hour)
-	if got := runPeriodic(t, e, identity.KindTokenSweep).(map[string]int); got["deleted"] < 1 {
+	if got := runPeriodic(t, e, login.KindTokenSweep).(map[string]int); got["deleted"] < 1 {
 		t.Fatalf("sweep = %v", got)
 	}
 	if _, err := e.Store.GetTokenByHash(ctx, core.TokenHash(secret)); core.ErrorKind(err) != core.KindNotFound {
@@ -114,30 +115,30 @@ func TestTokenLoginErrors(t *testing.T) {
 	e := testenv.New(t)
 	ctx := context.Background()
 	bob := newMember(t, e, "bob")
-	_, _, err := issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: "bob", DomainName: "Default", Password: "wrong-password"})
+	_, _, err := issueToken(e.Login, ctx, login.PasswordLogin{UserName: "bob", DomainName: "Default", Password: "wrong-password"})
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
-	_, _, err = issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: "nobody", DomainName: "Default", Password: "whatever-1"})
+	_, _, err = issueToken(e.Login, ctx, login.PasswordLogin{UserName: "nobody", DomainName: "Default", Password: "whatever-1"})
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
-	_, _, err = issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: "bob", DomainName: "Nowhere", Password: "bob-password"})
+	_, _, err = issueToken(e.Login, ctx, login.PasswordLogin{UserName: "bob", DomainName: "Nowhere", Password: "bob-password"})
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonDomainNotFound)
 	if p := core.ErrorParams(err); p["domain_name"] != "Nowhere" {
 		t.Fatalf("params = %v", p)
 	}
 	// By id, without a domain.
-	if _, _, err := issueToken(e.Identity, ctx, identity.PasswordLogin{UserID: bob.ID, Password: "bob-password"}); err != nil {
+	if _, _, err := issueToken(e.Login, ctx, login.PasswordLogin{UserID: bob.ID, Password: "bob-password"}); err != nil {
 		t.Fatal(err)
 	}
 	// A disabled user cannot log in, and its tokens stop working.
-	_, secret, err := issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: "bob", DomainName: "Default", Password: "bob-password"})
+	_, secret, err := issueToken(e.Login, ctx, login.PasswordLogin{UserName: "bob", DomainName: "Default", Password: "bob-password"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Identity.UpdateUser(e.AdminCtx(), bob.ID, identity.UserInput{Enabled: ptr(false)}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = validateToken(e.Identity, ctx, secret)
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonTokenInvalid)
-	_, _, err = issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: "bob", DomainName: "Default", Password: "bob-password"})
+	_, _, err = validateToken(e.Login, ctx, secret)
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonTokenInvalid)
+	_, _, err = issueToken(e.Login, ctx, login.PasswordLogin{UserName: "bob", DomainName: "Default", Password: "bob-password"})
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 }
 
@@ -146,35 +147,35 @@ func TestTokenProjectScope(t *testing.T) {
 	ctx := context.Background()
 	alice := newMember(t, e, "alice")
 	p := newProject(t, e, "course")
-	req := identity.PasswordLogin{UserName: "alice", DomainName: "Default", Password: "alice-password", Scope: identity.ProjectScope{ID: p.ID}}
-	_, _, err := issueToken(e.Identity, ctx, req)
+	req := login.PasswordLogin{UserName: "alice", DomainName: "Default", Password: "alice-password", Scope: login.ProjectScope{ID: p.ID}}
+	_, _, err := issueToken(e.Login, ctx, req)
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonProjectForbidden)
 
 	if err := e.Identity.GrantProjectRole(e.AdminCtx(), p.ID, alice.ID, core.RoleMember); err != nil {
 		t.Fatal(err)
 	}
-	tok, secret, err := issueToken(e.Identity, ctx, req)
+	tok, secret, err := issueToken(e.Login, ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tok.ProjectID != p.ID || len(tok.Roles) != 1 || tok.Roles[0] != core.RoleMember {
 		t.Fatalf("token = %+v", tok)
 	}
-	got, _, err := validateToken(e.Identity, ctx, secret)
+	got, _, err := validateToken(e.Login, ctx, secret)
 	if err != nil || got.ProjectID != p.ID || len(got.Roles) != 1 {
 		t.Fatalf("validate = %+v %v", got, err)
 	}
 	// By name and domain.
-	byName := identity.PasswordLogin{UserName: "alice", DomainName: "Default", Password: "alice-password", Scope: identity.ProjectScope{Name: "course", DomainID: "default"}}
-	if tok, _, err := issueToken(e.Identity, ctx, byName); err != nil || tok.ProjectID != p.ID {
+	byName := login.PasswordLogin{UserName: "alice", DomainName: "Default", Password: "alice-password", Scope: login.ProjectScope{Name: "course", DomainID: "default"}}
+	if tok, _, err := issueToken(e.Login, ctx, byName); err != nil || tok.ProjectID != p.ID {
 		t.Fatalf("scope by name = %+v %v", tok, err)
 	}
 	byName.Scope.Name = "nope"
-	_, _, err = issueToken(e.Identity, ctx, byName)
+	_, _, err = issueToken(e.Login, ctx, byName)
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonProjectNotFound)
 
 	// An admin needs no grant.
-	tok, _, err = issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: testenv.AdminUser, DomainName: "Default", Password: testenv.AdminPassword, Scope: identity.ProjectScope{ID: p.ID}})
+	tok, _, err = issueToken(e.Login, ctx, login.PasswordLogin{UserName: testenv.AdminUser, DomainName: "Default", Password: testenv.AdminPassword, Scope: login.ProjectScope{ID: p.ID}})
 	if err != nil || len(tok.Roles) != 1 || tok.Roles[0] != core.RoleAdmin {
 		t.Fatalf("admin scope = %+v %v", tok, err)
 	}
@@ -218,7 +219,7 @@ func TestUserAdministration(t *testing.T) {
 	if err != nil || up.Email != "c@example.test" {
 		t.Fatalf("update = %+v %v", up, err)
 	}
-	if _, _, err := issueToken(e.Identity, context.Background(), identity.PasswordLogin{UserName: "carol", DomainName: "Default", Password: newPW}); err != nil {
+	if _, _, err := issueToken(e.Login, context.Background(), login.PasswordLogin{UserName: "carol", DomainName: "Default", Password: newPW}); err != nil {
 		t.Fatal(err)
 	}
 	users, total, err := e.Identity.ListUsers(admin, core.UserFilter{})

@@ -6,7 +6,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/provision"
 	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
@@ -163,12 +163,12 @@ func TestProjectRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok, err := issueToken(e.Identity, t.Context(), identity.PasswordLogin{UserName: u.Name, Password: "secret-1", Scope: identity.ProjectScope{ID: p.ID}})
+	_, tok, err := issueToken(e.Login, t.Context(), login.PasswordLogin{UserName: u.Name, Password: "secret-1", Scope: login.ProjectScope{ID: p.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 5 { // rate 0: unlimited
-		if _, _, err := validateToken(e.Identity, t.Context(), tok); err != nil {
+		if _, _, err := validateToken(e.Login, t.Context(), tok); err != nil {
 			t.Fatalf("unlimited call %d: %v", i, err)
 		}
 	}
@@ -176,16 +176,16 @@ func TestProjectRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		if _, _, err := validateToken(e.Identity, t.Context(), tok); err != nil {
+		if _, _, err := validateToken(e.Login, t.Context(), tok); err != nil {
 			t.Fatalf("call %d within rate: %v", i, err)
 		}
 	}
-	_, _, err = validateToken(e.Identity, t.Context(), tok)
+	_, _, err = validateToken(e.Login, t.Context(), tok)
 	wantReason(t, err, core.KindTooMany, quota.ReasonRateLimited)
 	clk.Set(clk.Now().Add(500 * time.Millisecond)) // one token back
-	if _, _, err := validateToken(e.Identity, t.Context(), tok); err != nil {
+	if _, _, err := validateToken(e.Login, t.Context(), tok); err != nil {
 		t.Fatalf("after refill: %v", err)
 	}
-	_, _, err = validateToken(e.Identity, t.Context(), tok)
+	_, _, err = validateToken(e.Login, t.Context(), tok)
 	wantReason(t, err, core.KindTooMany, quota.ReasonRateLimited)
 }

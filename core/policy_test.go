@@ -19,6 +19,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/secret"
 	"hostdeck/core/services"
 	"hostdeck/internal/testenv"
@@ -33,15 +34,15 @@ func policyEnv(t *testing.T, cfg core.Config) (*testenv.Env, *testenv.Clock) {
 	return testenv.NewWith(t, testenv.Options{Config: cfg, Clock: c.Now}), c
 }
 
-func login(e *testenv.Env, name, password, passcode string) (*core.User, error) {
-	t, _, err := issueToken(e.Identity, context.Background(), identity.PasswordLogin{UserName: name, Password: password, Passcode: passcode})
+func logIn(e *testenv.Env, name, password, passcode string) (*core.User, error) {
+	t, _, err := issueToken(e.Login, context.Background(), login.PasswordLogin{UserName: name, Password: password, Passcode: passcode})
 	if err != nil {
 		return nil, err
 	}
 	return e.Store.GetUser(context.Background(), t.UserID)
 }
 
-func wantNotice(t *testing.T, svc *identity.Service, u *core.User, reason, param, value string) {
+func wantNotice(t *testing.T, svc *login.Service, u *core.User, reason, param, value string) {
 	t.Helper()
 	n := svc.PasswordNotice(u)
 	if reason == "" {
@@ -60,88 +61,88 @@ func TestPasswordExpiryAndGraceLogins(t *testing.T) {
 	u := newMember(t, e, "pat")
 	pw := "pat-password"
 
-	got, err := login(e, "pat", pw, "")
+	got, err := logIn(e, "pat", pw, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantNotice(t, e.Identity, got, "", "", "")
-	if at := e.Identity.PasswordExpiresAt(got); at == nil || !at.Equal(got.PasswordChangedAt.Add(24*time.Hour)) {
+	wantNotice(t, e.Login, got, "", "", "")
+	if at := e.Login.PasswordExpiresAt(got); at == nil || !at.Equal(got.PasswordChangedAt.Add(24*time.Hour)) {
 		t.Fatalf("PasswordExpiresAt = %v, want changed+24h (%v)", at, got.PasswordChangedAt)
 	}
 
 	// Within the warning window: the login succeeds and is warned.
 	c.Add(23 * time.Hour)
-	got, err = login(e, "pat", pw, "")
+	got, err = logIn(e, "pat", pw, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantNotice(t, e.Identity, got, identity.ReasonPasswordExpiring, "seconds", "3600")
+	wantNotice(t, e.Login, got, login.ReasonPasswordExpiring, "seconds", "3600")
 
 	// Expired: each login uses a grace login and says how many are left.
 	c.Add(2 * time.Hour)
 	for _, left := range []string{"1", "0"} {
-		got, err = login(e, "pat", pw, "")
+		got, err = logIn(e, "pat", pw, "")
 		if err != nil {
 			t.Fatalf("grace login: %v", err)
 		}
-		wantNotice(t, e.Identity, got, identity.ReasonGraceLogins, "attempts", left)
+		wantNotice(t, e.Login, got, login.ReasonGraceLogins, "attempts", left)
 	}
 	// A wrong password uses none and is still a wrong password.
-	_, err = login(e, "pat", "wrong-password", "")
+	_, err = logIn(e, "pat", "wrong-password", "")
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
-	_, err = login(e, "pat", pw, "")
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonPasswordExpired)
+	_, err = logIn(e, "pat", pw, "")
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonPasswordExpired)
 	// The broker too.
-	_, _, err = issueToken(e.Identity, context.Background(), brokerLogin("pat", pw))
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonPasswordExpired)
+	_, _, err = issueToken(e.Login, context.Background(), brokerLogin("pat", pw))
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonPasswordExpired)
 
 	// The expired password may still log in to be changed; the change resets the age and the grace logins.
-	if _, err := e.Identity.ChangePassword(context.Background(), brokerLogin("pat", pw), "pat-new-password", origin); err != nil {
+	if _, err := e.Login.ChangePassword(context.Background(), brokerLogin("pat", pw), "pat-new-password", origin); err != nil {
 		t.Fatalf("change an expired password: %v", err)
 	}
-	got, err = login(e, "pat", "pat-new-password", "")
+	got, err = logIn(e, "pat", "pat-new-password", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantNotice(t, e.Identity, got, "", "", "")
+	wantNotice(t, e.Login, got, "", "", "")
 	if got.GraceLoginsUsed != 0 || !got.PasswordChangedAt.Equal(c.Now().Truncate(time.Microsecond)) {
 		t.Fatalf("after change: grace %d, changed %v (now %v)", got.GraceLoginsUsed, got.PasswordChangedAt, c.Now())
 	}
 
 	// An admin's edit of the password (Keystone PATCH) resets them as well.
 	c.Add(25 * time.Hour)
-	if _, err := login(e, "pat", "pat-new-password", ""); err != nil {
+	if _, err := logIn(e, "pat", "pat-new-password", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Identity.UpdateUser(e.AdminCtx(), u.ID, identity.UserInput{Password: ptr("pat-third-password")}); err != nil {
 		t.Fatal(err)
 	}
-	got, err = login(e, "pat", "pat-third-password", "")
+	got, err = logIn(e, "pat", "pat-third-password", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.GraceLoginsUsed != 0 {
 		t.Fatalf("grace after admin edit = %d", got.GraceLoginsUsed)
 	}
-	wantNotice(t, e.Identity, got, "", "", "")
+	wantNotice(t, e.Login, got, "", "", "")
 }
 
 func TestPasswordExpiredWithoutGrace(t *testing.T) {
 	e, c := policyEnv(t, core.Config{PasswordMaxAge: time.Hour})
 	newMember(t, e, "quinn")
 	c.Add(time.Hour)
-	_, err := login(e, "quinn", "quinn-password", "")
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonPasswordExpired)
+	_, err := logIn(e, "quinn", "quinn-password", "")
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonPasswordExpired)
 
 	// No policy: passwords never expire.
 	e2, c2 := policyEnv(t, core.Config{})
 	newMember(t, e2, "rita")
 	c2.Add(10 * 365 * 24 * time.Hour)
-	got, err := login(e2, "rita", "rita-password", "")
+	got, err := logIn(e2, "rita", "rita-password", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e2.Identity.PasswordExpiresAt(got) != nil || e2.Identity.PasswordNotice(got) != nil {
+	if e2.Login.PasswordExpiresAt(got) != nil || e2.Login.PasswordNotice(got) != nil {
 		t.Fatal("a password expires without a policy")
 	}
 }
@@ -157,20 +158,20 @@ func TestTOTPLogin(t *testing.T) {
 	const sec = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 	// Only the user itself or an admin gives a user a secret; the secret is checked.
-	_, err := e.Identity.CreateCredential(memberCtx(other), identity.CredentialInput{UserID: sam.ID, Type: "totp", Blob: sec})
+	_, err := e.Login.CreateCredential(memberCtx(other), login.CredentialInput{UserID: sam.ID, Type: "totp", Blob: sec})
 	if core.ErrorKind(err) != core.KindForbidden {
 		t.Fatalf("another member's credential: %v", err)
 	}
-	for _, bad := range []identity.CredentialInput{
+	for _, bad := range []login.CredentialInput{
 		{UserID: sam.ID, Type: "ec2", Blob: sec},
 		{UserID: sam.ID, Type: "totp", Blob: "not base32!"},
 		{UserID: sam.ID, Type: "totp", Blob: "JBSWY3DP"}, // 40 bits
 	} {
-		if _, err := e.Identity.CreateCredential(memberCtx(sam), bad); core.ErrorKind(err) != core.KindInvalid {
+		if _, err := e.Login.CreateCredential(memberCtx(sam), bad); core.ErrorKind(err) != core.KindInvalid {
 			t.Fatalf("CreateCredential(%+v) = %v, want invalid", bad, err)
 		}
 	}
-	cred, err := e.Identity.CreateCredential(memberCtx(sam), identity.CredentialInput{UserID: sam.ID, Type: "totp", Blob: strings.ToLower(sec)})
+	cred, err := e.Login.CreateCredential(memberCtx(sam), login.CredentialInput{UserID: sam.ID, Type: "totp", Blob: strings.ToLower(sec)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,32 +184,32 @@ func TestTOTPLogin(t *testing.T) {
 		t.Fatalf("the secret is stored in clear: %q", stored.Blob)
 	}
 	// Members list their own; admins anyone's.
-	list, err := e.Identity.ListCredentials(memberCtx(other), "", "")
+	list, err := e.Login.ListCredentials(memberCtx(other), "", "")
 	if err != nil || len(list) != 0 {
 		t.Fatalf("tess's credentials = %v, %v", list, err)
 	}
-	if _, err := e.Identity.ListCredentials(memberCtx(other), sam.ID, ""); core.ErrorKind(err) != core.KindForbidden {
+	if _, err := e.Login.ListCredentials(memberCtx(other), sam.ID, ""); core.ErrorKind(err) != core.KindForbidden {
 		t.Fatalf("tess lists sam's: %v", err)
 	}
-	if _, err := e.Identity.GetCredential(memberCtx(other), cred.ID); core.ErrorKind(err) != core.KindNotFound {
+	if _, err := e.Login.GetCredential(memberCtx(other), cred.ID); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("tess gets sam's: %v", err)
 	}
-	list, err = e.Identity.ListCredentials(e.AdminCtx(), sam.ID, "totp")
+	list, err = e.Login.ListCredentials(e.AdminCtx(), sam.ID, "totp")
 	if err != nil || len(list) != 1 || list[0].ID != cred.ID {
 		t.Fatalf("admin lists sam's = %v, %v", list, err)
 	}
 
 	// No passcode: 27's reason; a wrong one: wrong credentials.
-	_, err = login(e, "sam", "sam-password", "")
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonOTPRequired)
+	_, err = logIn(e, "sam", "sam-password", "")
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonOTPRequired)
 	// Nor is the second factor skipped where no passcode can be given (HTTP
 	// Basic, the panel): those logins are refused.
-	_, err = authenticate(e.Identity, context.Background(), "sam", "sam-password", "192.0.2.7")
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonOTPRequired)
-	_, err = login(e, "sam", "sam-password", "000000x")
+	_, err = authenticate(e.Login, context.Background(), "sam", "sam-password", "192.0.2.7")
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonOTPRequired)
+	_, err = logIn(e, "sam", "sam-password", "000000x")
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 	// A wrong password with no passcode is a wrong password, not "OTP required".
-	_, err = login(e, "sam", "bad-password", "")
+	_, err = logIn(e, "sam", "bad-password", "")
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 
 	code, err := totp.GenerateCode(sec, c.Now())
@@ -219,43 +220,43 @@ func TestTOTPLogin(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	_, err = login(e, "sam", "sam-password", wrong)
+	_, err = logIn(e, "sam", "sam-password", wrong)
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
-	if _, err := login(e, "sam", "sam-password", code); err != nil {
+	if _, err := logIn(e, "sam", "sam-password", code); err != nil {
 		t.Fatalf("login with the passcode: %v", err)
 	}
 	// The same passcode again is a replay.
-	_, err = login(e, "sam", "sam-password", code)
+	_, err = logIn(e, "sam", "sam-password", code)
 	wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 	// The next time step's code is good once.
 	c.Add(30 * time.Second)
 	next, _ := totp.GenerateCode(sec, c.Now())
-	if _, err := login(e, "sam", "sam-password", next); err != nil {
+	if _, err := logIn(e, "sam", "sam-password", next); err != nil {
 		t.Fatalf("next passcode: %v", err)
 	}
 	// A code two minutes old is refused.
 	old, _ := totp.GenerateCode(sec, c.Now().Add(-2*time.Minute))
 	if old != next {
-		_, err = login(e, "sam", "sam-password", old)
+		_, err = logIn(e, "sam", "sam-password", old)
 		wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 	}
 	// The broker takes the passcode from the context.
 	c.Add(30 * time.Second)
 	bcode, _ := totp.GenerateCode(sec, c.Now())
-	_, _, err = issueToken(e.Identity, context.Background(), brokerLogin("sam", "sam-password"))
-	wantReason(t, err, core.KindUnauthenticated, identity.ReasonOTPRequired)
-	if _, _, err := issueToken(e.Identity, context.Background(), withPasscode(brokerLogin("sam", "sam-password"), bcode)); err != nil {
+	_, _, err = issueToken(e.Login, context.Background(), brokerLogin("sam", "sam-password"))
+	wantReason(t, err, core.KindUnauthenticated, login.ReasonOTPRequired)
+	if _, _, err := issueToken(e.Login, context.Background(), withPasscode(brokerLogin("sam", "sam-password"), bcode)); err != nil {
 		t.Fatalf("broker login with passcode: %v", err)
 	}
 
 	// Deleting the credential ends the second factor.
-	if err := e.Identity.DeleteCredential(memberCtx(sam), cred.ID); err != nil {
+	if err := e.Login.DeleteCredential(memberCtx(sam), cred.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := login(e, "sam", "sam-password", ""); err != nil {
+	if _, err := logIn(e, "sam", "sam-password", ""); err != nil {
 		t.Fatalf("login after the credential is gone: %v", err)
 	}
-	if err := e.Identity.DeleteCredential(memberCtx(sam), cred.ID); core.ErrorKind(err) != core.KindNotFound {
+	if err := e.Login.DeleteCredential(memberCtx(sam), cred.ID); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
@@ -281,7 +282,7 @@ func TestWebGuardRules(t *testing.T) {
 		if tc.ok != (err == nil) {
 			t.Fatalf("CheckWebGuard(%q) = %v, want ok=%v", tc.source, err, tc.ok)
 		}
-		if err != nil && (core.ErrorReason(err) != identity.ReasonWebGuard || core.ErrorKind(err) != core.KindForbidden) {
+		if err != nil && (core.ErrorReason(err) != login.ReasonWebGuard || core.ErrorKind(err) != core.KindForbidden) {
 			t.Fatalf("CheckWebGuard(%q) = %v, want reason web_guard", tc.source, err)
 		}
 	}
@@ -326,31 +327,32 @@ func TestAuthUnavailable(t *testing.T) {
 	e := testenv.New(t)
 	newMember(t, e, "uma")
 	down := downStore{e.Store}
-	svc := services.New(core.New(core.Deps{Store: down, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), down, services.Options{}).Identity
-	_, _, err := issueToken(svc, context.Background(), identity.PasswordLogin{UserName: "uma", Password: "uma-password"})
-	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
+	svc := services.New(core.New(core.Deps{Store: down, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), down, services.Options{}).Login
+	_, _, err := issueToken(svc, context.Background(), login.PasswordLogin{UserName: "uma", Password: "uma-password"})
+	wantReason(t, err, core.KindUnavailable, login.ReasonAuthUnavailable)
 	_, _, err = validateToken(svc, context.Background(), "some-token")
-	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
+	wantReason(t, err, core.KindUnavailable, login.ReasonAuthUnavailable)
 	_, _, err = issueToken(svc, context.Background(), brokerLogin("uma", "uma-password"))
-	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
+	wantReason(t, err, core.KindUnavailable, login.ReasonAuthUnavailable)
 
 	// A real store closed under a service.
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "closed.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc = services.New(core.New(core.Deps{Store: st, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), st, services.Options{}).Identity
-	if _, err := svc.EnsureAdmin(context.Background(), "admin", "admin-password"); err != nil {
+	all := services.New(core.New(core.Deps{Store: st, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{}), st, services.Options{})
+	svc = all.Login
+	if _, err := all.Identity.EnsureAdmin(context.Background(), "admin", "admin-password"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := issueToken(svc, context.Background(), identity.PasswordLogin{UserName: "admin", Password: "admin-password"}); err != nil {
+	if _, _, err := issueToken(svc, context.Background(), login.PasswordLogin{UserName: "admin", Password: "admin-password"}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
-	_, _, err = issueToken(svc, context.Background(), identity.PasswordLogin{UserName: "admin", Password: "admin-password"})
-	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
+	_, _, err = issueToken(svc, context.Background(), login.PasswordLogin{UserName: "admin", Password: "admin-password"})
+	wantReason(t, err, core.KindUnavailable, login.ReasonAuthUnavailable)
 	_, err = authenticate(svc, context.Background(), "admin", "admin-password", "192.0.2.1")
-	wantReason(t, err, core.KindUnavailable, identity.ReasonAuthUnavailable)
+	wantReason(t, err, core.KindUnavailable, login.ReasonAuthUnavailable)
 }
 
 // A login whose caller went away (the request context is cancelled) fails as a
@@ -361,13 +363,13 @@ func TestAuthCanceled(t *testing.T) {
 	newMember(t, e, "uma")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := issueToken(e.Identity, ctx, identity.PasswordLogin{UserName: "uma", Password: "uma-password"})
+	_, _, err := issueToken(e.Login, ctx, login.PasswordLogin{UserName: "uma", Password: "uma-password"})
 	wantReason(t, err, core.KindCanceled, "")
-	_, _, err = validateToken(e.Identity, ctx, "some-token")
+	_, _, err = validateToken(e.Login, ctx, "some-token")
 	wantReason(t, err, core.KindCanceled, "")
-	_, err = authenticate(e.Identity, ctx, "uma", "uma-password", "192.0.2.1")
+	_, err = authenticate(e.Login, ctx, "uma", "uma-password", "192.0.2.1")
 	wantReason(t, err, core.KindCanceled, "")
-	_, _, err = issueToken(e.Identity, ctx, brokerLogin("uma", "uma-password"))
+	_, _, err = issueToken(e.Login, ctx, brokerLogin("uma", "uma-password"))
 	wantReason(t, err, core.KindCanceled, "")
 	if msg := core.ErrorMessage(err); msg != "the operation was canceled" {
 		t.Errorf("message %q", msg)
@@ -438,10 +440,10 @@ env > `+out+`.env
 		t.Helper()
 		e := testenv.NewWith(t, testenv.Options{Config: core.Config{PasswordChangeScript: path, PasswordChangeScriptTimeout: 300 * time.Millisecond}})
 		newMember(t, e, user)
-		_, err := e.Identity.ChangePassword(context.Background(), brokerLogin(user, old), new, origin)
+		_, err := e.Login.ChangePassword(context.Background(), brokerLogin(user, old), new, origin)
 		// Whatever the outcome, exactly one of the passwords works.
-		_, oldErr := login(e, user, old, "")
-		_, newErr := login(e, user, new, "")
+		_, oldErr := logIn(e, user, old, "")
+		_, newErr := logIn(e, user, new, "")
 		if (err == nil) != (newErr == nil) || (err == nil) == (oldErr == nil) {
 			t.Fatalf("change err %v: old login %v, new login %v", err, oldErr, newErr)
 		}
@@ -463,11 +465,11 @@ env > `+out+`.env
 		}
 	})
 	for _, tc := range []struct{ name, path, reason string }{
-		{"missing", filepath.Join(dir, "nope.sh"), identity.ReasonScriptMissing},
-		{"not executable", plain, identity.ReasonScriptMissing},
-		{"directory", dir, identity.ReasonScriptMissing},
-		{"exit 1", failing, identity.ReasonScriptFailed},
-		{"timeout", slow, identity.ReasonScriptFailed},
+		{"missing", filepath.Join(dir, "nope.sh"), login.ReasonScriptMissing},
+		{"not executable", plain, login.ReasonScriptMissing},
+		{"directory", dir, login.ReasonScriptMissing},
+		{"exit 1", failing, login.ReasonScriptFailed},
+		{"timeout", slow, login.ReasonScriptFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
@@ -484,13 +486,13 @@ env > `+out+`.env
 	t.Run("own change", func(t *testing.T) {
 		e := testenv.NewWith(t, testenv.Options{Config: core.Config{PasswordChangeScript: failing}})
 		u := newMember(t, e, "yann")
-		err := changeOwnPassword(e.Identity, context.Background(), u.ID, "yann-password", "yann-new-password")
-		wantReason(t, err, core.KindUnavailable, identity.ReasonScriptFailed)
-		err = changeOwnPassword(e.Identity, context.Background(), u.ID, "wrong-password", "yann-new-password")
+		err := changeOwnPassword(e.Login, context.Background(), u.ID, "yann-password", "yann-new-password")
+		wantReason(t, err, core.KindUnavailable, login.ReasonScriptFailed)
+		err = changeOwnPassword(e.Login, context.Background(), u.ID, "wrong-password", "yann-new-password")
 		wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
-		err = changeOwnPassword(e.Identity, context.Background(), "not-an-id", "yann-password", "yann-new-password")
+		err = changeOwnPassword(e.Login, context.Background(), "not-an-id", "yann-password", "yann-new-password")
 		wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
-		if _, err := login(e, "yann", "yann-password", ""); err != nil {
+		if _, err := logIn(e, "yann", "yann-password", ""); err != nil {
 			t.Fatalf("the password changed: %v", err)
 		}
 	})
@@ -499,7 +501,7 @@ env > `+out+`.env
 		os.Remove(out + ".args")
 		e := testenv.NewWith(t, testenv.Options{Config: core.Config{PasswordChangeScript: good}})
 		newMember(t, e, "xena")
-		_, err := e.Identity.ChangePassword(context.Background(), brokerLogin("xena", "xena-password"), "short", origin)
+		_, err := e.Login.ChangePassword(context.Background(), brokerLogin("xena", "xena-password"), "short", origin)
 		if core.ErrorKind(err) != core.KindInvalid {
 			t.Fatalf("short password: %v", err)
 		}
@@ -513,7 +515,7 @@ func TestTOTPThrottle(t *testing.T) {
 	e, c := policyEnv(t, core.Config{})
 	u := newMember(t, e, "yuri")
 	const sec = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
-	if _, err := e.Identity.CreateCredential(e.AdminCtx(), identity.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
+	if _, err := e.Login.CreateCredential(e.AdminCtx(), login.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
 		t.Fatal(err)
 	}
 	code, _ := totp.GenerateCode(sec, c.Now())
@@ -523,21 +525,21 @@ func TestTOTPThrottle(t *testing.T) {
 	}
 	// The password is right each time, so only the passcode throttle counts.
 	for i := 0; i < 5; i++ {
-		_, err := login(e, "yuri", "yuri-password", wrong)
+		_, err := logIn(e, "yuri", "yuri-password", wrong)
 		wantReason(t, err, core.KindUnauthenticated, core.ReasonInvalidCredentials)
 	}
-	if _, err := login(e, "yuri", "yuri-password", code); core.ErrorKind(err) != core.KindTooMany {
+	if _, err := logIn(e, "yuri", "yuri-password", code); core.ErrorKind(err) != core.KindTooMany {
 		t.Fatalf("after 5 wrong passcodes: %v, want too many", err)
 	}
 	c.Add(2 * time.Second)
 	code, _ = totp.GenerateCode(sec, c.Now())
-	if _, err := login(e, "yuri", "yuri-password", code); err != nil {
+	if _, err := logIn(e, "yuri", "yuri-password", code); err != nil {
 		t.Fatalf("after the wait: %v", err)
 	}
 }
 
 // withPasscode is in with a TOTP passcode.
-func withPasscode(in identity.PasswordLogin, passcode string) identity.PasswordLogin {
+func withPasscode(in login.PasswordLogin, passcode string) login.PasswordLogin {
 	in.Passcode = passcode
 	return in
 }

@@ -30,7 +30,7 @@ type Config struct {
 	RescueImage string
 	// PasswordMaxAge is how long a password stays valid (0: it never expires);
 	// PasswordWarn is how long before expiry logins are warned; GraceLogins is
-	// how many logins an expired password still allows (core/identity/policy.go).
+	// how many logins an expired password still allows (core/login/policy.go).
 	PasswordMaxAge time.Duration
 	PasswordWarn   time.Duration
 	GraceLogins    int

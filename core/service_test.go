@@ -336,33 +336,33 @@ func TestReconcileRemovesOrphansAndFlagsMissing(t *testing.T) {
 func TestAuthenticateRotationAndThrottle(t *testing.T) {
 	e := testenv.New(t)
 	ctx := context.Background()
-	u, err := authenticate(e.Identity, ctx, testenv.AdminUser, testenv.AdminPassword, "10.0.0.1")
+	u, err := authenticate(e.Login, ctx, testenv.AdminUser, testenv.AdminPassword, "10.0.0.1")
 	if err != nil || u.Role != core.RoleAdmin {
 		t.Fatalf("login: %v", err)
 	}
-	if err := e.Identity.SetPassword(e.AdminCtx(), u.ID, "rotated-password"); err != nil {
+	if err := e.Login.SetPassword(e.AdminCtx(), u.ID, "rotated-password"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = authenticate(e.Identity, ctx, testenv.AdminUser, testenv.AdminPassword, "10.0.0.1")
+	_, err = authenticate(e.Login, ctx, testenv.AdminUser, testenv.AdminPassword, "10.0.0.1")
 	wantKind(t, err, core.KindUnauthenticated)
-	if _, err := authenticate(e.Identity, ctx, testenv.AdminUser, "rotated-password", "10.0.0.1"); err != nil {
+	if _, err := authenticate(e.Login, ctx, testenv.AdminUser, "rotated-password", "10.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, e.Identity.SetPassword(e.AdminCtx(), u.ID, "short"), core.KindInvalid)
+	wantKind(t, e.Login.SetPassword(e.AdminCtx(), u.ID, "short"), core.KindInvalid)
 	for range 5 {
-		_, err = authenticate(e.Identity, ctx, testenv.AdminUser, "wrong", "10.0.0.2")
+		_, err = authenticate(e.Login, ctx, testenv.AdminUser, "wrong", "10.0.0.2")
 	}
-	_, err = authenticate(e.Identity, ctx, testenv.AdminUser, "rotated-password", "10.0.0.2")
+	_, err = authenticate(e.Login, ctx, testenv.AdminUser, "rotated-password", "10.0.0.2")
 	wantKind(t, err, core.KindTooMany)
 	// Another address is not affected.
-	if _, err := authenticate(e.Identity, ctx, testenv.AdminUser, "rotated-password", "10.0.0.3"); err != nil {
+	if _, err := authenticate(e.Login, ctx, testenv.AdminUser, "rotated-password", "10.0.0.3"); err != nil {
 		t.Fatal(err)
 	}
 	// Restarting (EnsureAdmin again) never changes existing credentials.
 	if gen, err := e.Identity.EnsureAdmin(ctx, testenv.AdminUser, "other-password"); err != nil || gen != "" {
 		t.Fatal(gen, err)
 	}
-	if _, err := authenticate(e.Identity, ctx, testenv.AdminUser, "rotated-password", "10.0.0.3"); err != nil {
+	if _, err := authenticate(e.Login, ctx, testenv.AdminUser, "rotated-password", "10.0.0.3"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/cloud"
 	"hostdeck/core/fleet"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -37,15 +37,15 @@ type Options struct {
 }
 
 type face struct {
-	svc   *cloud.Service
-	fleet *fleet.Service
-	ids   *identity.Service
+	svc    *cloud.Service
+	fleet  *fleet.Service
+	logins *login.Service
 }
 
 // NewHandler returns the alfa face over svc (clients) and servers (the fleet). It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *cloud.Service, servers *fleet.Service, ids *identity.Service, o Options) http.Handler {
-	f := &face{svc: svc, fleet: servers, ids: ids}
+func NewHandler(svc *cloud.Service, servers *fleet.Service, logins *login.Service, o Options) http.Handler {
+	f := &face{svc: svc, fleet: servers, logins: logins}
 	rt := httpx.NewRouter(f.auth)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
@@ -129,8 +129,8 @@ func (f *face) auth(next httpx.HandlerFunc) httpx.HandlerFunc {
 		if !ok {
 			return core.Errorf(core.KindUnauthenticated, "HTTP Basic credentials are required")
 		}
-		l, err := f.ids.LoginPassword(r.Context(), identity.PasswordLogin{UserName: name, Password: pass},
-			identity.Origin{Face: Face, Source: httpx.RemoteIP(r)})
+		l, err := f.logins.LoginPassword(r.Context(), login.PasswordLogin{UserName: name, Password: pass},
+			login.Origin{Face: Face, Source: httpx.RemoteIP(r)})
 		if err != nil {
 			return err
 		}

@@ -60,7 +60,7 @@ type resource struct {
 func start(t *testing.T) (*testenv.Env, *client, *client) {
 	t.Helper()
 	env := testenv.New(t)
-	h := alfa.NewHandler(env.Cloud, env.Fleet, env.Identity, alfa.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := alfa.NewHandler(env.Cloud, env.Fleet, env.Login, alfa.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/alfa/", http.StripPrefix("/alfa", h))
 	mux.Handle("/", h)
@@ -771,7 +771,7 @@ func TestClientGone(t *testing.T) {
 			store, busy := testenv.Stall(st.Open(t), "leaver")
 			env := testenv.NewWith(t, testenv.Options{Store: store})
 			o := httpxtest.NewRecorder()
-			srv := httptest.NewServer(alfa.NewHandler(env.Cloud, env.Fleet, env.Identity, alfa.Options{Log: o.Log, Registerer: o.Registry}))
+			srv := httptest.NewServer(alfa.NewHandler(env.Cloud, env.Fleet, env.Login, alfa.Options{Log: o.Log, Registerer: o.Registry}))
 			t.Cleanup(srv.Close)
 			req, _ := http.NewRequest("GET", srv.URL+"/clients", nil)
 			req.SetBasicAuth("leaver", "some-password")

@@ -44,7 +44,7 @@ func BenchmarkListClients(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := alfa.NewHandler(env.Cloud, env.Fleet, env.Identity, alfa.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := alfa.NewHandler(env.Cloud, env.Fleet, env.Login, alfa.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	last := n / 50
 	for _, page := range []int{1, last / 2, last} {
 		b.Run(fmt.Sprintf("page=%d", page), func(b *testing.B) {

@@ -88,7 +88,7 @@ func (f *face) setAdminPassword(w http.ResponseWriter, r *http.Request) error {
 	if pw == nil {
 		pw = new(string) // core says what a missing password is
 	}
-	if err := f.ids.SetPassword(r.Context(), core.ActorFrom(r.Context()).UserID, *pw); err != nil {
+	if err := f.logins.SetPassword(r.Context(), core.ActorFrom(r.Context()).UserID, *pw); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

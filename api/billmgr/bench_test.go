@@ -28,7 +28,7 @@ const benchInstances = 3000
 func BenchmarkInstancesPage(b *testing.B) {
 	env := testenv.New(b)
 	seedInstances(b, env, "vm", "", benchInstances)
-	h := billmgr.NewHandler(env.Hosting, env.Catalogue, env.Identity, billmgr.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := billmgr.NewHandler(env.Hosting, env.Catalogue, env.Login, billmgr.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	sess := benchLogin(b, h)
 	get := func(pnum int) *http.Request {
 		if pnum == 0 {

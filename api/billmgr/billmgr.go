@@ -19,7 +19,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/catalogue"
 	"hostdeck/core/hosting"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 )
 
 // Face is the face's name in logs, metrics and audit events.
@@ -40,7 +40,7 @@ type Options struct {
 type face struct {
 	svc    *hosting.Service
 	images *catalogue.Service
-	ids    *identity.Service
+	logins *login.Service
 	log    *slog.Logger
 }
 
@@ -49,8 +49,8 @@ type handlerFunc func(ctx context.Context, u *core.User, p params) (node, error)
 
 // NewHandler returns the billmgr face over svc. Every path answers as the one
 // endpoint, so it works mounted under a prefix (http.StripPrefix) or at "/".
-func NewHandler(svc *hosting.Service, images *catalogue.Service, ids *identity.Service, o Options) http.Handler {
-	f := &face{svc: svc, images: images, ids: ids, log: httpx.Logger(o.Log)}
+func NewHandler(svc *hosting.Service, images *catalogue.Service, logins *login.Service, o Options) http.Handler {
+	f := &face{svc: svc, images: images, logins: logins, log: httpx.Logger(o.Log)}
 	return httpx.Serve(http.HandlerFunc(f.serve), httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
 }
 
@@ -127,7 +127,7 @@ func (f *face) handle(w http.ResponseWriter, r *http.Request, out *string) (node
 		return nil, errValue("out", "only json and xml are served")
 	}
 	fn := strings.TrimSpace(p["func"])
-	ctx, o := r.Context(), identity.Origin{Face: Face, Source: httpx.RemoteIP(r)}
+	ctx, o := r.Context(), login.Origin{Face: Face, Source: httpx.RemoteIP(r)}
 	if fn == "auth" {
 		r.Pattern = "func=auth"
 		return f.auth(ctx, p, o)
@@ -160,7 +160,7 @@ func quote(s string) string {
 }
 
 // auth is func=auth: username and password open a session whose id is doc.auth.$.
-func (f *face) auth(ctx context.Context, p params, o identity.Origin) (node, error) {
+func (f *face) auth(ctx context.Context, p params, o login.Origin) (node, error) {
 	name, err := p.required("username")
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (f *face) auth(ctx context.Context, p params, o identity.Origin) (node, err
 	if !ok || pw == "" {
 		return nil, errMissed("password")
 	}
-	l, err := f.ids.LoginPassword(ctx, identity.PasswordLogin{UserName: name, Password: pw, Opens: core.TokenPanel}, o)
+	l, err := f.logins.LoginPassword(ctx, login.PasswordLogin{UserName: name, Password: pw, Opens: core.TokenPanel}, o)
 	if err != nil {
 		return nil, err
 	}
@@ -177,16 +177,16 @@ func (f *face) auth(ctx context.Context, p params, o identity.Origin) (node, err
 }
 
 // authenticate logs in with auth=<session> or authinfo=user:password.
-func (f *face) authenticate(ctx context.Context, p params, o identity.Origin) (*identity.Login, error) {
+func (f *face) authenticate(ctx context.Context, p params, o login.Origin) (*login.Login, error) {
 	if s := strings.TrimSpace(p["auth"]); s != "" {
-		return f.ids.LoginToken(ctx, core.TokenPanel, s, o)
+		return f.logins.LoginToken(ctx, core.TokenPanel, s, o)
 	}
 	if ai := p["authinfo"]; ai != "" {
 		name, pw, ok := strings.Cut(ai, ":")
 		if !ok || name == "" || pw == "" {
 			return nil, errValue("authinfo", "expected user:password")
 		}
-		return f.ids.LoginPassword(ctx, identity.PasswordLogin{UserName: name, Password: pw}, o)
+		return f.logins.LoginPassword(ctx, login.PasswordLogin{UserName: name, Password: pw}, o)
 	}
 	return nil, core.Errorf(core.KindUnauthenticated, "authentication required: auth=<session> or authinfo=user:password")
 }

@@ -49,7 +49,7 @@ func start(tb testing.TB, o testenv.Options) *panel {
 	if _, err := env.Hosting.SeedRescueImages(env.AdminCtx()); err != nil {
 		tb.Fatal(err)
 	}
-	h := billmgr.NewHandler(env.Hosting, env.Catalogue, env.Identity, billmgr.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := billmgr.NewHandler(env.Hosting, env.Catalogue, env.Login, billmgr.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/billmgr/", http.StripPrefix("/billmgr", h))
 	srv := httptest.NewServer(mux)
@@ -682,7 +682,7 @@ func TestClientGone(t *testing.T) {
 	store, busy := testenv.Stall(testenv.SQLite(t), "leaver")
 	env := testenv.NewWith(t, testenv.Options{Store: store})
 	o := httpxtest.NewRecorder()
-	srv := httptest.NewServer(billmgr.NewHandler(env.Hosting, env.Catalogue, env.Identity, billmgr.Options{Log: o.Log, Registerer: o.Registry}))
+	srv := httptest.NewServer(billmgr.NewHandler(env.Hosting, env.Catalogue, env.Login, billmgr.Options{Log: o.Log, Registerer: o.Registry}))
 	t.Cleanup(srv.Close)
 	req, _ := http.NewRequest("GET", srv.URL+"/?out=json&func=instances&authinfo=leaver:some-password", nil)
 	o.ClientGone(t, req, busy)

@@ -47,7 +47,7 @@ func FuzzDecodeBody(f *testing.F) {
 // 200 with a document (JSON or XML), never a 5xx or a panic.
 func FuzzServe(f *testing.F) {
 	env := testenv.New(f)
-	h := NewHandler(env.Hosting, env.Catalogue, env.Identity, Options{})
+	h := NewHandler(env.Hosting, env.Catalogue, env.Login, Options{})
 	f.Add("GET", "func=instances&out=json", "", "")
 	f.Add("POST", "out=json", "application/x-www-form-urlencoded", "func=auth&username=admin&password=x")
 	f.Add("POST", "", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"func\"\r\n\r\ninstances.fleio.rescue\r\n--b--\r\n")

@@ -29,7 +29,7 @@ import (
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
 	"hostdeck/core/handout"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/machine"
 	"hostdeck/core/session"
 )
@@ -48,14 +48,14 @@ type Options struct {
 type face struct {
 	svc      *handout.Service
 	machines *machine.Service
-	ids      *identity.Service
+	logins   *login.Service
 	log      *slog.Logger
 }
 
 // NewHandler returns the broker face over the hand-out (svc) and the machines it
 // hands out, with paths relative to its mount point.
-func NewHandler(svc *handout.Service, machines *machine.Service, ids *identity.Service, o Options) http.Handler {
-	f := &face{svc: svc, machines: machines, ids: ids, log: httpx.Logger(o.Log)}
+func NewHandler(svc *handout.Service, machines *machine.Service, logins *login.Service, o Options) http.Handler {
+	f := &face{svc: svc, machines: machines, logins: logins, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	post := http.MethodPost
 	rt.Handle(post, "/v1/request-vm", f.requestVM)
@@ -72,15 +72,15 @@ func NewHandler(svc *handout.Service, machines *machine.Service, ids *identity.S
 // (rsproto.WriteError, the face's one error renderer).
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := f.ids.CheckLicense(rsproto.BaseURL(r)); err != nil {
+		if err := f.logins.CheckLicense(rsproto.BaseURL(r)); err != nil {
 			return err
 		}
 		return next(w, r)
 	}
 }
 
-// login is the credentials part of a broker body.
-type login struct {
+// credentials is the credentials part of a broker body.
+type credentials struct {
 	User              string `json:"user"`
 	Password          string `json:"password"`
 	UserDomainName    string `json:"user_domain_name"`
@@ -92,8 +92,8 @@ type login struct {
 }
 
 // origin is where the request's credential comes from.
-func origin(r *http.Request) identity.Origin {
-	return identity.Origin{Face: Face, Source: httpx.RemoteIP(r)}
+func origin(r *http.Request) login.Origin {
+	return login.Origin{Face: Face, Source: httpx.RemoteIP(r)}
 }
 
 // headerToken is the token of Authorization: Bearer or X-Auth-Token.
@@ -106,8 +106,8 @@ func headerToken(r *http.Request) string {
 
 // password is the body's password credential: a strict login, as Keystone's.
 // The document's clients name the default domain "default", its id.
-func (l login) password() identity.PasswordLogin {
-	in := identity.PasswordLogin{UserName: l.User, Password: l.Password, DomainName: l.UserDomainName, Passcode: l.OTP, Strict: true}
+func (l credentials) password() login.PasswordLogin {
+	in := login.PasswordLogin{UserName: l.User, Password: l.Password, DomainName: l.UserDomainName, Passcode: l.OTP, Strict: true}
 	if strings.EqualFold(in.DomainName, core.DefaultDomainID) {
 		in.DomainName, in.DomainID = "", core.DefaultDomainID
 	}
@@ -119,7 +119,7 @@ func (l login) password() identity.PasswordLogin {
 
 // token is the body's token credential: its token, or the header's when the
 // body names no user.
-func (l login) token(r *http.Request) string {
+func (l credentials) token(r *http.Request) string {
 	if l.Token == "" && l.User == "" {
 		return headerToken(r)
 	}
@@ -129,17 +129,17 @@ func (l login) token(r *http.Request) string {
 // authenticate logs the body's credentials in: its token, else its user and
 // password, which open an API token when opens is set. It returns the request
 // acting as the user.
-func (f *face) authenticate(r *http.Request, l login, opens string) (*http.Request, *identity.Login, error) {
-	var lg *identity.Login
+func (f *face) authenticate(r *http.Request, l credentials, opens string) (*http.Request, *login.Login, error) {
+	var lg *login.Login
 	var err error
 	if tok := l.token(r); tok != "" {
-		lg, err = f.ids.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
+		lg, err = f.logins.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
 	} else if l.User == "" || l.Password == "" {
 		return nil, nil, core.Invalid("user", "user and password, or token, are required")
 	} else {
 		in := l.password()
 		in.Opens = opens
-		lg, err = f.ids.LoginPassword(r.Context(), in, origin(r))
+		lg, err = f.logins.LoginPassword(r.Context(), in, origin(r))
 	}
 	if err != nil {
 		return nil, nil, err
@@ -148,7 +148,7 @@ func (f *face) authenticate(r *http.Request, l login, opens string) (*http.Reque
 }
 
 // warn adds to out the password policy's warning to a password login.
-func warn(r *http.Request, out map[string]any, l *identity.Login) {
+func warn(r *http.Request, out map[string]any, l *login.Login) {
 	if l.Notice != nil {
 		out["warning"] = rsproto.WarningOf(r, l.Notice)
 	}
@@ -157,7 +157,7 @@ func warn(r *http.Request, out map[string]any, l *identity.Login) {
 // requestVM is POST /v1/request-vm/.
 func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		login
+		credentials
 		IPAddress string `json:"ip_address"`
 		ConnType  string `json:"conn_type"`
 		OS        string `json:"os"`
@@ -174,7 +174,7 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	if err := in.Check(); err != nil { // before the login opens a token
 		return err
 	}
-	r, l, err := f.authenticate(r, body.login, core.TokenAPI)
+	r, l, err := f.authenticate(r, body.credentials, core.TokenAPI)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (f *face) requestVM(w http.ResponseWriter, r *http.Request) error {
 	warn(r, out, l)
 	tok := l.Secret // a password login's new token, or the one presented
 	if tok == "" {
-		tok = body.login.token(r)
+		tok = body.credentials.token(r)
 	}
 	w.Header().Set("X-Auth-Token", tok)
 	rsproto.WriteJSON(w, http.StatusOK, out)
@@ -219,7 +219,7 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 	if tok == "" {
 		tok = headerToken(r)
 	}
-	l, err := f.ids.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
+	l, err := f.logins.LoginToken(r.Context(), core.TokenAPI, tok, origin(r))
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func (f *face) getVM(w http.ResponseWriter, r *http.Request) error {
 
 // getProjects is POST /v1/get-projects/.
 func (f *face) getProjects(w http.ResponseWriter, r *http.Request) error {
-	var body login
+	var body credentials
 	if err := rsproto.Decode(r, &body); err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (f *face) getProjects(w http.ResponseWriter, r *http.Request) error {
 // serverRemoveUser is POST /v1/server-remove-user/: the user leaves a machine.
 func (f *face) serverRemoveUser(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		login
+		credentials
 		InstanceID string `json:"instance_id"`
 	}
 	if err := rsproto.Decode(r, &body); err != nil {
@@ -271,7 +271,7 @@ func (f *face) serverRemoveUser(w http.ResponseWriter, r *http.Request) error {
 	if body.InstanceID == "" {
 		return core.Invalid("instance_id", "instance_id is required")
 	}
-	r, l, err := f.authenticate(r, body.login, "")
+	r, l, err := f.authenticate(r, body.credentials, "")
 	if err != nil {
 		return err
 	}
@@ -286,7 +286,7 @@ func (f *face) serverRemoveUser(w http.ResponseWriter, r *http.Request) error {
 // changePassword is POST /v1/change-password/.
 func (f *face) changePassword(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		login
+		credentials
 		NewPassword string `json:"new_password"`
 	}
 	if err := rsproto.Decode(r, &body); err != nil {
@@ -295,7 +295,7 @@ func (f *face) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if body.User == "" || body.Password == "" || body.NewPassword == "" {
 		return core.Invalid("new_password", "user, password and new_password are required")
 	}
-	u, err := f.ids.ChangePassword(r.Context(), body.login.password(), body.NewPassword, origin(r))
+	u, err := f.logins.ChangePassword(r.Context(), body.credentials.password(), body.NewPassword, origin(r))
 	if err != nil {
 		return err
 	}

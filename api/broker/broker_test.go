@@ -42,7 +42,7 @@ type response struct {
 func start(tb testing.TB) (*testenv.Env, string) {
 	tb.Helper()
 	env := testenv.New(tb)
-	h := broker.NewHandler(env.HandOut, env.Machine, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := broker.NewHandler(env.HandOut, env.Machine, env.Login, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/broker/", http.StripPrefix("/broker", h))
 	srv := httptest.NewServer(mux)

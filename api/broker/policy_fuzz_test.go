@@ -32,7 +32,7 @@ func FuzzBrokerLoginBodies(f *testing.F) {
 	if _, err := env.Identity.CreateUser(env.AdminCtx(), identity.UserInput{Name: &name, Password: &pw}); err != nil {
 		f.Fatal(err)
 	}
-	h := broker.NewHandler(env.HandOut, env.Machine, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := broker.NewHandler(env.HandOut, env.Machine, env.Login, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, path := range []string{"/v1/request-vm/", "/v1/get-projects/", "/v1/change-password/", "/v1/get-vm/"} {
 			r := httptest.NewRequest("POST", path, strings.NewReader(string(body)))

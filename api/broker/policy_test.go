@@ -18,7 +18,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/handout"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/secret"
 	"hostdeck/core/services"
 	"hostdeck/internal/testenv"
@@ -29,7 +29,7 @@ func startWith(tb testing.TB, cfg core.Config) (*testenv.Env, string, *testenv.C
 	tb.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(tb, testenv.Options{Config: cfg, Clock: clk.Now})
-	srv := httptest.NewServer(broker.NewHandler(env.HandOut, env.Machine, env.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(broker.NewHandler(env.HandOut, env.Machine, env.Login, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	tb.Cleanup(srv.Close)
 	return env, srv.URL, clk
 }
@@ -162,7 +162,7 @@ func TestBrokerOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	const sec = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-	if _, err := env.Identity.CreateCredential(env.AdminCtx(), identity.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
+	if _, err := env.Login.CreateCredential(env.AdminCtx(), login.CredentialInput{UserID: u.ID, Type: "totp", Blob: sec}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -216,7 +216,7 @@ func TestBrokerAuthUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
 	down := services.New(svc, downStore{env.Store}, services.Options{})
-	srv := httptest.NewServer(broker.NewHandler(down.HandOut, down.Machine, down.Identity, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
+	srv := httptest.NewServer(broker.NewHandler(down.HandOut, down.Machine, down.Login, broker.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 
 	r := post(t, srv.URL+"/v1/request-vm/", loginBody("trs"))

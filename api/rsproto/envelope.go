@@ -17,7 +17,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/core"
 	"hostdeck/core/handout"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/provision"
 	"hostdeck/core/quota"
 )
@@ -105,37 +105,37 @@ const (
 // reasonCodes maps core.Error reasons to catalogue codes. Use cases that add a
 // reason either face may meet add its line here.
 var reasonCodes = map[string]int{
-	identity.ReasonLicenseExpired:   2,
-	handout.ReasonTaskFailed:        3,
-	handout.ReasonTaskStartFailed:   4,
-	"no_trs_project":                5,
-	core.ReasonInvalidCredentials:   6,
-	core.ReasonProjectForbidden:     6,
-	identity.ReasonPasswordExpired:  7,
-	"not_trs_project":               8,
-	"request_not_found":             10,
-	"request_forbidden":             11,
-	"quota_exceeded":                12,
-	quota.ReasonUsageExceeded:       12, // a project's satellite limits
-	quota.ReasonBucketsExceeds:      12,
-	handout.ReasonCreateFailed:      13,
-	provision.ReasonNoRoom:          13, // no server has room for the machines asked for
-	handout.ReasonNoInstance:        14,
-	core.ReasonDomainNotFound:       15,
-	core.ReasonUserNotFound:         16,
-	handout.ReasonInstanceState:     17,
-	handout.ReasonInstanceIP:        18,
-	identity.ReasonPasswordExpiring: 19,
-	identity.ReasonGraceLogins:      20,
-	identity.ReasonAuthUnavailable:  21,
-	identity.ReasonScriptMissing:    22,
-	identity.ReasonScriptFailed:     23,
-	identity.ReasonTokenInvalid:     24,
-	identity.ReasonTokenExpired:     24,
-	identity.ReasonTokenRevoked:     24,
-	handout.ReasonTaskProcessing:    25,
-	identity.ReasonWebGuard:         26,
-	identity.ReasonOTPRequired:      27,
+	login.ReasonLicenseExpired:    2,
+	handout.ReasonTaskFailed:      3,
+	handout.ReasonTaskStartFailed: 4,
+	"no_trs_project":              5,
+	core.ReasonInvalidCredentials: 6,
+	core.ReasonProjectForbidden:   6,
+	login.ReasonPasswordExpired:   7,
+	"not_trs_project":             8,
+	"request_not_found":           10,
+	"request_forbidden":           11,
+	"quota_exceeded":              12,
+	quota.ReasonUsageExceeded:     12, // a project's satellite limits
+	quota.ReasonBucketsExceeds:    12,
+	handout.ReasonCreateFailed:    13,
+	provision.ReasonNoRoom:        13, // no server has room for the machines asked for
+	handout.ReasonNoInstance:      14,
+	core.ReasonDomainNotFound:     15,
+	core.ReasonUserNotFound:       16,
+	handout.ReasonInstanceState:   17,
+	handout.ReasonInstanceIP:      18,
+	login.ReasonPasswordExpiring:  19,
+	login.ReasonGraceLogins:       20,
+	login.ReasonAuthUnavailable:   21,
+	login.ReasonScriptMissing:     22,
+	login.ReasonScriptFailed:      23,
+	login.ReasonTokenInvalid:      24,
+	login.ReasonTokenExpired:      24,
+	login.ReasonTokenRevoked:      24,
+	handout.ReasonTaskProcessing:  25,
+	login.ReasonWebGuard:          26,
+	login.ReasonOTPRequired:       27,
 }
 
 // envelope is the TRS error body.

@@ -8,7 +8,7 @@ import (
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 )
 
 func TestCatalogueIsComplete(t *testing.T) {
@@ -47,7 +47,7 @@ func TestEnvelopeFor(t *testing.T) {
 		{core.Invalid("name", "name is required"), "ru", 9, "Неверное тело запроса.", nil},
 		{core.NotFound("task", "x"), "", 9, "Invalid request body.", nil},
 		{core.Errorf(core.KindForbidden, "no"), "", 6, "Invalid credentials. Please contact system administrator.", nil},
-		{core.Reasoned(core.KindUnauthenticated, identity.ReasonTokenExpired, "expired"), "", 24, "Unexpected error occurred. Please contact system administrator.", nil},
+		{core.Reasoned(core.KindUnauthenticated, login.ReasonTokenExpired, "expired"), "", 24, "Unexpected error occurred. Please contact system administrator.", nil},
 		{core.Reasoned(core.KindInvalid, "otp_required", "otp"), "ru", 27, "Для аутентификации требуется код OTP.", nil},
 		{errors.New("db is on fire"), "", 1, "Unexpected error occurred. Please contact system administrator.", nil},
 		{httpx.Errorf(404, "no such route"), "", 9, "Invalid request body.", []string{"detail"}},

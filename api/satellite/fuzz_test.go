@@ -105,7 +105,7 @@ func FuzzSize(f *testing.F) {
 // over a real core: every answer is a status below 500 with the face's bodies.
 func FuzzHandler(f *testing.F) {
 	env := testenv.NewWith(f, testenv.Options{Config: core.Config{OperatorToken: "t"}})
-	h := NewHandler(env.Tenancy, env.Billing, env.Quota, env.Identity, Options{})
+	h := NewHandler(env.Tenancy, env.Billing, env.Quota, env.Login, Options{})
 	f.Add("POST", "/api/user", `{"email":"a@b.test","password":"password"}`)
 	f.Add("POST", "/api/coupon", `{"userId":"x","duration":1,"amount":1,"description":"d"}`)
 	f.Add("PUT", "/api/project/0190b6c4-6d5a-7000-8000-0000000000ff/limit?usage=1GB", "")

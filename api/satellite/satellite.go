@@ -21,7 +21,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/core"
 	"hostdeck/core/billing"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 )
@@ -45,15 +45,15 @@ type face struct {
 	svc     *tenancy.Service
 	coupons *billing.Service
 	quotas  *quota.Service
-	ids     *identity.Service
+	logins  *login.Service
 	log     *slog.Logger
 }
 
 // NewHandler returns the satellite face over svc (the customers and their
 // projects), coupons and quotas (the projects' limits). Its paths are relative to its
 // mount point: mount it with http.StripPrefix under a prefix, or at "/".
-func NewHandler(svc *tenancy.Service, coupons *billing.Service, quotas *quota.Service, ids *identity.Service, o Options) http.Handler {
-	f := &face{svc: svc, coupons: coupons, quotas: quotas, ids: ids, log: httpx.Logger(o.Log)}
+func NewHandler(svc *tenancy.Service, coupons *billing.Service, quotas *quota.Service, logins *login.Service, o Options) http.Handler {
+	f := &face{svc: svc, coupons: coupons, quotas: quotas, logins: logins, log: httpx.Logger(o.Log)}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
@@ -84,7 +84,7 @@ func (f *face) routes(rt *httpx.Router) {
 // refusal here included, is answered by writeError.
 func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		l, err := f.ids.LoginOperator(r.Context(), r.Header.Get("Authorization"), identity.Origin{Face: Face, Source: httpx.RemoteIP(r)})
+		l, err := f.logins.LoginOperator(r.Context(), r.Header.Get("Authorization"), login.Origin{Face: Face, Source: httpx.RemoteIP(r)})
 		if err != nil {
 			return err
 		}

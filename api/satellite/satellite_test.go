@@ -18,7 +18,7 @@ import (
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
@@ -43,7 +43,7 @@ type response struct {
 func start(t *testing.T, o testenv.Options) (*testenv.Env, *client) {
 	t.Helper()
 	env := testenv.NewWith(t, o)
-	h := satellite.NewHandler(env.Tenancy, env.Billing, env.Quota, env.Identity, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := satellite.NewHandler(env.Tenancy, env.Billing, env.Quota, env.Login, satellite.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	mux := http.NewServeMux()
 	mux.Handle("/satellite/", http.StripPrefix("/satellite", h))
 	srv := httptest.NewServer(mux)
@@ -462,10 +462,10 @@ func TestRateLimitThroughTRS(t *testing.T) {
 	pid := str(c.do("POST", "/api/project", `{"ownerId":"`+uid+`","projectName":"rated"}`).want(t, 200), "projectId")
 	c.do("POST", "/api/project/"+pid+"/limit?rate=2", "").wantEmpty(t)
 
-	srv := httptest.NewServer(trs.NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, trs.Options{Log: env.Log}))
+	srv := httptest.NewServer(trs.NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, env.Login, trs.Options{Log: env.Log}))
 	t.Cleanup(srv.Close)
-	login := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"rate@mail.test","domain":{"id":"default"},"password":"password"}}},"scope":{"project":{"id":"` + pid + `"}}}}`
-	res, err := http.Post(srv.URL+"/v3/auth/tokens", "application/json", strings.NewReader(login))
+	auth := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"rate@mail.test","domain":{"id":"default"},"password":"password"}}},"scope":{"project":{"id":"` + pid + `"}}}}`
+	res, err := http.Post(srv.URL+"/v3/auth/tokens", "application/json", strings.NewReader(auth))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,8 +498,8 @@ func TestRateLimitThroughTRS(t *testing.T) {
 
 	// An admin's token scoped to the project is limited on this face too: 429
 	// in the face's own shape.
-	l, err := env.Identity.LoginPassword(context.Background(), identity.PasswordLogin{UserName: testenv.AdminUser, Password: testenv.AdminPassword,
-		Opens: core.TokenAPI, Scope: identity.ProjectScope{ID: pid}}, testenv.Origin)
+	l, err := env.Login.LoginPassword(context.Background(), login.PasswordLogin{UserName: testenv.AdminUser, Password: testenv.AdminPassword,
+		Opens: core.TokenAPI, Scope: login.ProjectScope{ID: pid}}, testenv.Origin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func BenchmarkListServersWithOS(b *testing.B) {
 		}
 	}
 	tok := env.Token(b, testenv.AdminUser, testenv.AdminPassword)
-	h := trs.NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := trs.NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, env.Login, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	req := httptest.NewRequest("GET", "/v1/servers/?with_os_object=true", nil)
 	req.Header.Set("X-Auth-Token", tok)
 

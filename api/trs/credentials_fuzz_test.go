@@ -26,7 +26,7 @@ func FuzzCredentialBody(f *testing.F) {
 	}
 	env := testenv.New(f)
 	tok := env.Token(f, testenv.AdminUser, testenv.AdminPassword)
-	h := NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, Options{})
+	h := NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, env.Login, Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s := strings.ReplaceAll(string(body), `"user_id": "x"`, `"user_id": "`+env.Admin.ID+`"`)
 		for _, path := range []string{"/v3/credentials", "/v3/auth/tokens", "/v3/users/" + env.Admin.ID + "/password"} {

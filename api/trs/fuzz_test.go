@@ -23,7 +23,7 @@ func FuzzDecodeTRS(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	env := testenv.New(f)
-	h := NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, Options{})
+	h := NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, env.Login, Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var v ksAuthRequest
 		if err := rsproto.DecodeBytes(body, &v); err != nil {

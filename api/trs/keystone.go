@@ -8,6 +8,7 @@ import (
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
 	"hostdeck/core/identity"
+	"hostdeck/core/login"
 )
 
 // keystoneTime is how Keystone renders token times.
@@ -102,7 +103,7 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if u.Password == nil {
 		return core.Invalid("auth.identity.password.user.password", "password is required")
 	}
-	tr := identity.PasswordLogin{UserID: u.ID, UserName: u.Name, Password: *u.Password, Opens: core.TokenAPI}
+	tr := login.PasswordLogin{UserID: u.ID, UserName: u.Name, Password: *u.Password, Opens: core.TokenAPI}
 	if hasTOTP {
 		t := a.Identity.TOTP
 		if t == nil || t.User == nil || t.User.Passcode == nil || *t.User.Passcode == "" {
@@ -134,7 +135,7 @@ func (f *face) issueToken(w http.ResponseWriter, r *http.Request) error {
 			return core.Invalid("auth.scope", "only project scope is supported")
 		}
 	}
-	l, err := f.users.LoginPassword(r.Context(), tr, origin(r))
+	l, err := f.logins.LoginPassword(r.Context(), tr, origin(r))
 	if err != nil {
 		return err
 	}
@@ -196,7 +197,7 @@ func catalog(r *http.Request) []map[string]any {
 
 // checkToken is GET (and HEAD) /v3/auth/tokens: the X-Subject-Token's body.
 func (f *face) checkToken(w http.ResponseWriter, r *http.Request) error {
-	t, u, err := f.users.InspectToken(r.Context(), r.Header.Get("X-Subject-Token"))
+	t, u, err := f.logins.InspectToken(r.Context(), r.Header.Get("X-Subject-Token"))
 	if err != nil {
 		return err
 	}
@@ -210,7 +211,7 @@ func (f *face) checkToken(w http.ResponseWriter, r *http.Request) error {
 
 // revokeToken is DELETE /v3/auth/tokens.
 func (f *face) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	if err := f.users.RevokeToken(r.Context(), r.Header.Get("X-Subject-Token")); err != nil {
+	if err := f.logins.RevokeToken(r.Context(), r.Header.Get("X-Subject-Token")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -244,7 +245,7 @@ func (in ksUserIn) input() (identity.UserInput, error) {
 
 // passwordExpiresAt is Keystone's password_expires_at: the time, or null.
 func (f *face) passwordExpiresAt(u *core.User) any {
-	if at := f.users.PasswordExpiresAt(u); at != nil {
+	if at := f.logins.PasswordExpiresAt(u); at != nil {
 		return at.Format(keystoneTime)
 	}
 	return nil
@@ -464,7 +465,7 @@ func (f *face) createCredential(w http.ResponseWriter, r *http.Request) error {
 		return core.Invalid("credential", "a credential object is required")
 	}
 	c := in.Credential
-	cred, err := f.users.CreateCredential(r.Context(), identity.CredentialInput{UserID: c.UserID, Type: c.Type, Blob: c.Blob})
+	cred, err := f.logins.CreateCredential(r.Context(), login.CredentialInput{UserID: c.UserID, Type: c.Type, Blob: c.Blob})
 	if err != nil {
 		return err
 	}
@@ -475,7 +476,7 @@ func (f *face) createCredential(w http.ResponseWriter, r *http.Request) error {
 // listCredentials is GET /v3/credentials: ?user_id=, ?type=; members see their own.
 func (f *face) listCredentials(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	cs, err := f.users.ListCredentials(r.Context(), q.Get("user_id"), q.Get("type"))
+	cs, err := f.logins.ListCredentials(r.Context(), q.Get("user_id"), q.Get("type"))
 	if err != nil {
 		return err
 	}
@@ -488,7 +489,7 @@ func (f *face) listCredentials(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) getCredential(w http.ResponseWriter, r *http.Request) error {
-	c, err := f.users.GetCredential(r.Context(), r.PathValue("id"))
+	c, err := f.logins.GetCredential(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -497,7 +498,7 @@ func (f *face) getCredential(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (f *face) deleteCredential(w http.ResponseWriter, r *http.Request) error {
-	if err := f.users.DeleteCredential(r.Context(), r.PathValue("id")); err != nil {
+	if err := f.logins.DeleteCredential(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -527,8 +528,8 @@ func (f *face) changeOwnPassword(w http.ResponseWriter, r *http.Request) error {
 	if in.User == nil || in.User.Password == nil || in.User.OriginalPassword == nil {
 		return core.Invalid("user", "user.password and user.original_password are required")
 	}
-	login := identity.PasswordLogin{UserID: r.PathValue("id"), Password: *in.User.OriginalPassword}
-	if _, err := f.users.ChangePassword(r.Context(), login, *in.User.Password, origin(r)); err != nil {
+	current := login.PasswordLogin{UserID: r.PathValue("id"), Password: *in.User.OriginalPassword}
+	if _, err := f.logins.ChangePassword(r.Context(), current, *in.User.Password, origin(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -26,7 +26,7 @@ func startWith(t *testing.T, cfg core.Config) (*testenv.Env, *client, *testenv.C
 	t.Helper()
 	clk := testenv.NewClock(time.Now().UTC())
 	env := testenv.NewWith(t, testenv.Options{Config: cfg, Clock: clk.Now})
-	h := trs.NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	h := trs.NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, env.Login, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return env, &client{t: t, base: srv.URL}, clk
@@ -186,7 +186,7 @@ func TestAuthServerUnavailable(t *testing.T) {
 	env := testenv.New(t)
 	svc := core.New(core.Deps{Store: downStore{env.Store}, Hasher: secret.Hasher{Params: secret.TestParams}}, core.Config{})
 	down := services.New(svc, downStore{env.Store}, services.Options{})
-	srv := httptest.NewServer(trs.NewHandler(down.Desktop, down.Session, down.Machine, down.Provision, down.HandOut, env.Catalogue, down.Identity,
+	srv := httptest.NewServer(trs.NewHandler(down.Desktop, down.Session, down.Machine, down.Provision, down.HandOut, env.Catalogue, down.Identity, down.Login,
 		trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	c := &client{t: t, base: srv.URL, token: "any-token"}

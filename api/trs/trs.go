@@ -24,6 +24,7 @@ import (
 	"hostdeck/core/desktop"
 	"hostdeck/core/handout"
 	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/machine"
 	"hostdeck/core/provision"
 	"hostdeck/core/session"
@@ -75,7 +76,8 @@ type face struct {
 	provision *provision.Service // new machines
 	handout   *handout.Service   // auto-allocation of free machines
 	images    *catalogue.Service
-	users     *identity.Service
+	users     *identity.Service // the directory
+	logins    *login.Service    // who is asking
 	log       *slog.Logger
 	version   string
 	license   *License
@@ -85,11 +87,11 @@ type face struct {
 // uses paths relative to its mount point: mount it with http.StripPrefix under a
 // prefix, or at "/".
 func NewHandler(svc *desktop.Service, sessions *session.Service, machines *machine.Service, prov *provision.Service,
-	handOut *handout.Service, images *catalogue.Service, users *identity.Service, o Options) http.Handler {
+	handOut *handout.Service, images *catalogue.Service, users *identity.Service, logins *login.Service, o Options) http.Handler {
 	if o.Version == "" {
 		o.Version = buildVersion()
 	}
-	f := &face{svc: svc, sessions: sessions, machines: machines, provision: prov, handout: handOut, images: images, users: users,
+	f := &face{svc: svc, sessions: sessions, machines: machines, provision: prov, handout: handOut, images: images, users: users, logins: logins,
 		log: httpx.Logger(o.Log), version: o.Version, license: o.License}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)
@@ -199,7 +201,7 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 		// An ended licence stops the RS server's work; /v1/info still shows it,
 		// and Keystone (/v3) still answers.
 		if strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1/info" {
-			if err := f.users.CheckLicense(rsproto.BaseURL(r)); err != nil {
+			if err := f.logins.CheckLicense(rsproto.BaseURL(r)); err != nil {
 				return err
 			}
 		}
@@ -209,7 +211,7 @@ func (f *face) middleware(next httpx.HandlerFunc) httpx.HandlerFunc {
 
 // authenticate logs in with X-Auth-Token.
 func (f *face) authenticate(r *http.Request) (context.Context, error) {
-	l, err := f.users.LoginToken(r.Context(), core.TokenAPI, r.Header.Get("X-Auth-Token"), origin(r))
+	l, err := f.logins.LoginToken(r.Context(), core.TokenAPI, r.Header.Get("X-Auth-Token"), origin(r))
 	if err != nil {
 		return nil, err
 	}
@@ -218,8 +220,8 @@ func (f *face) authenticate(r *http.Request) (context.Context, error) {
 }
 
 // origin is where the request's credential comes from.
-func origin(r *http.Request) identity.Origin {
-	return identity.Origin{Face: Face, Source: httpx.RemoteIP(r)}
+func origin(r *http.Request) login.Origin {
+	return login.Origin{Face: Face, Source: httpx.RemoteIP(r)}
 }
 
 // auth is the validated token of the request and its user.

@@ -72,7 +72,7 @@ type serveConfig struct {
 	ReconEvery  time.Duration
 	HashMemKiB  uint
 	LogLevel    string
-	// Password policy (core/identity/policy.go).
+	// Password policy (core/login/policy.go).
 	PasswordMaxAge time.Duration
 	PasswordWarn   time.Duration
 	GraceLogins    int
@@ -341,19 +341,19 @@ type faceDeps struct {
 // name them: adding a face is adding its line here.
 var faces = []face{
 	{alfa.Face, "/alfa", func(d faceDeps, prefix string) http.Handler {
-		return alfa.NewHandler(d.Cloud, d.Fleet, d.Identity, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return alfa.NewHandler(d.Cloud, d.Fleet, d.Login, alfa.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{trs.Face, "/trs", func(d faceDeps, prefix string) http.Handler {
-		return trs.NewHandler(d.Desktop, d.Session, d.Machine, d.Provision, d.HandOut, d.Catalogue, d.Identity, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
+		return trs.NewHandler(d.Desktop, d.Session, d.Machine, d.Provision, d.HandOut, d.Catalogue, d.Identity, d.Login, trs.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix, License: d.license})
 	}},
 	{broker.Face, "/broker", func(d faceDeps, prefix string) http.Handler {
-		return broker.NewHandler(d.HandOut, d.Machine, d.Identity, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return broker.NewHandler(d.HandOut, d.Machine, d.Login, broker.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
-		return satellite.NewHandler(d.Tenancy, d.Billing, d.Quota, d.Identity, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return satellite.NewHandler(d.Tenancy, d.Billing, d.Quota, d.Login, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
-		return billmgr.NewHandler(d.Hosting, d.Catalogue, d.Identity, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+		return billmgr.NewHandler(d.Hosting, d.Catalogue, d.Login, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 }
 

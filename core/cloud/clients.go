@@ -3,8 +3,8 @@ package cloud
 import (
 	"context"
 	"hostdeck/core"
-	"hostdeck/core/identity"
 	"hostdeck/core/instance"
+	"hostdeck/core/login"
 	"maps"
 	"net/mail"
 	"strings"
@@ -324,7 +324,7 @@ func (s *Service) SetOwnerPassword(ctx context.Context, id, password string) (*c
 	if err := s.Check(ctx, core.ActionClientEdit, core.On(core.ResourceClient, id)); err != nil {
 		return nil, err
 	}
-	if err := identity.CheckPassword(password); err != nil {
+	if err := login.CheckPassword(password); err != nil {
 		return nil, err
 	}
 	return s.clientAction(ctx, id, KindClientOwnerPassword, "client.owner_password", clientPayload{ClientID: id},

@@ -3,7 +3,7 @@ package desktop
 import (
 	"fmt"
 	"hostdeck/core"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"net/netip"
 	"strings"
 )
@@ -72,7 +72,7 @@ func CheckWebGuard(p *Pool, source string) error {
 			}
 		}
 	}
-	return core.Reasoned(core.KindForbidden, identity.ReasonWebGuard,
+	return core.Reasoned(core.KindForbidden, login.ReasonWebGuard,
 		fmt.Sprintf("requests from %s are not allowed for project %s", source, p.Name),
 		"project_name", p.Name, "ip_address", source)
 }

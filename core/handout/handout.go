@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/machine"
 	"hostdeck/core/provision"
 	"hostdeck/core/session"
@@ -70,7 +70,7 @@ type handOutPayload struct {
 	Session   session.SessionInput `json:"session"`
 	// Origin is where the request came from: the machine a task makes for it
 	// is audited as the user's act from there.
-	Origin identity.Origin `json:"origin"`
+	Origin login.Origin `json:"origin"`
 }
 
 type handOutResult struct {
@@ -112,7 +112,7 @@ func (s *Service) RequestMachine(ctx context.Context, in HandOutInput) (*core.Ta
 	}
 	var t *core.Task
 	err = s.change(ctx, func(q Queries) error {
-		pl := handOutPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: identity.Origin{Face: a.Face, Source: a.Source}}
+		pl := handOutPayload{UserID: a.UserID, ProjectID: p.ID, Session: in.Session, Origin: login.Origin{Face: a.Face, Source: a.Source}}
 		m, how, err := s.pickMachine(ctx, q, p, a.UserID)
 		if err != nil {
 			return err
@@ -297,7 +297,7 @@ func (s *Service) runHandOut(ctx context.Context, t *core.Task, progress func(in
 		}
 		return nil, err
 	}
-	actx := core.WithActor(ctx, identity.ActorOf(u, pl.Origin, ""))
+	actx := core.WithActor(ctx, login.ActorOf(u, pl.Origin, ""))
 	res := handOutResult{}
 	err = core.InTx(actx, s.store, func(q Queries) error {
 		p, err := q.GetPool(actx, pl.ProjectID)

@@ -1,37 +1,30 @@
-// Package identity owns who is who: the directory an administrator manages
-// (users of the administrator's realm, groups and their members, users' roles
-// on projects), and logging in: one entry point per kind of credential
-// (login.go), passwords and their policy (auth.go, policy.go: age, grace
-// logins, TOTP second factors, the password-change script), the login
-// throttle (throttle.go), and tokens of every kind (tokens.go).
+// Package identity owns the directory an administrator manages: the users of
+// the administrator's realm (and the first administrator, EnsureAdmin), groups
+// and their members, users' roles on projects, in the domains they name. How
+// those users log in, their passwords and tokens, is core/login's; the
+// directory sets a password through login's rules.
 package identity
 
 import (
 	"context"
-	"sync"
 
 	"hostdeck/core"
-	"hostdeck/core/quota"
+	"hostdeck/core/login"
 )
 
 // Service holds the directory's use cases. It embeds core's Service for what
-// every capability shares (the clock, the audit trail, the access policy,
-// passwords) while core is split by capability.
+// every capability shares (the clock, the audit trail, the access policy)
+// while core is split by capability.
 type Service struct {
 	*core.Service
-	store Store
-	quota *quota.Service // the request rate of tokens scoped to a project
-	guard *loginGuard    // the login throttle (throttle.go)
-	// dummy is the hash verified for unknown users (Service.dummyHash).
-	dummyOnce sync.Once
-	dummy     string
+	store     Store
+	passwords *login.Service // the password rules of a user created or edited
 }
 
-// New returns the Service over c and st, and registers its task kinds with c.
-func New(c *core.Service, st Store, quotas *quota.Service) *Service {
-	s := &Service{Service: c, store: st, quota: quotas, guard: newLoginGuard()}
-	s.registerTasks()
-	return s
+// New returns the Service over c and st; a user's password is set by the
+// rules of passwords.
+func New(c *core.Service, st Store, passwords *login.Service) *Service {
+	return &Service{Service: c, store: st, passwords: passwords}
 }
 
 // Store is what the directory keeps and reads.
@@ -40,45 +33,29 @@ type Store interface {
 	core.Transactor
 }
 
-// Queries are the store operations of identity: the directory's and the
-// logins'.
+// Queries are the store operations of the directory: users, groups and their
+// members, role grants, and the domains and projects they name.
 type Queries interface {
-	DirectoryQueries
-	LoginQueries
-}
-
-// LoginQueries are what logging in reads and writes besides the directory:
-// users by name, second factors, grace logins, tokens.
-type LoginQueries interface {
-	GetUserByName(ctx context.Context, name string) (*core.User, error)
-	FindProjectByName(ctx context.Context, name string) (*core.Project, error)
-	UseGraceLogin(ctx context.Context, userID string, limit int) (int, error)
-	CreateCredential(ctx context.Context, c *core.Credential) error
-	GetCredential(ctx context.Context, id string) (*core.Credential, error)
-	ListCredentials(ctx context.Context, f core.CredentialFilter) ([]*core.Credential, int, error)
-	DeleteCredential(ctx context.Context, id string) error
-	AdvanceCredentialStep(ctx context.Context, id string, step int64) error
-	core.TokenStore
-	core.AccessStore // what the policy reads of the user logging in
-}
-
-// DirectoryQueries are the store operations of the directory: users, groups
-// and their members, role grants, and the domains and projects they name.
-type DirectoryQueries interface {
 	CreateUser(ctx context.Context, u *core.User) error // Conflict on a duplicate name
 	GetUser(ctx context.Context, id string) (*core.User, error)
+	GetUserByName(ctx context.Context, name string) (*core.User, error) // the first administrator's
 	ListUsers(ctx context.Context, f core.UserFilter) ([]*core.User, int, error)
 	UpdateUser(ctx context.Context, id string, u core.UserUpdate) (*core.User, error)
+	// DeleteUser removes the user with its memberships, grants and tokens.
 	DeleteUser(ctx context.Context, id string) error
 
-	CreateGroup(ctx context.Context, g *core.Group) error
+	CreateGroup(ctx context.Context, g *core.Group) error // Conflict on a duplicate name in the domain
 	GetGroup(ctx context.Context, id string) (*core.Group, error)
 	ListGroups(ctx context.Context, f core.GroupFilter) ([]*core.Group, int, error)
+	// AddGroupMember is idempotent; KindNotFound when the group or the user is unknown.
 	AddGroupMember(ctx context.Context, groupID, userID string) error
+	// RemoveGroupMember is KindNotFound when the user is not a member.
 	RemoveGroupMember(ctx context.Context, groupID, userID string) error
 	ListGroupMembers(ctx context.Context, groupID string) ([]*core.User, error)
 
+	// GrantRole is idempotent.
 	GrantRole(ctx context.Context, g *core.RoleGrant) error
+	// ProjectRoles lists the user's roles on the project (none: an empty slice).
 	ProjectRoles(ctx context.Context, projectID, userID string) ([]core.Role, error)
 	GetProject(ctx context.Context, id string) (*core.Project, error)
 	core.DomainReader // GetDomain, GetDomainByName

@@ -25,7 +25,7 @@ func checkUserInput(in UserInput) error {
 }
 
 // CreateUser creates a user of the actor's realm (admins only). The password
-// must pass CheckPassword; it is hashed with the Hasher (argon2id).
+// must pass login.CheckPassword; it is hashed with the Hasher (argon2id).
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (*core.User, error) {
 	if err := s.Check(ctx, core.ActionUserCreate, core.Resource{Type: core.ResourceUser}); err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*core.User, err
 	if in.Enabled != nil {
 		u.Disabled = !*in.Enabled
 	}
-	if err := s.SetNewPassword(u, *in.Password); err != nil {
+	if err := s.passwords.SetNewPassword(u, *in.Password); err != nil {
 		return nil, err
 	}
 	err := core.InTx(ctx, s.store, func(q Queries) error {
@@ -73,6 +73,41 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*core.User, err
 		return nil, err
 	}
 	return u, nil
+}
+
+// EnsureAdmin creates the admin account on first start. With an empty password it
+// generates one and returns it (to be printed once); an existing account is never
+// changed.
+func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (generated string, err error) {
+	if name == "" {
+		name = "admin"
+	}
+	if _, err := s.store.GetUserByName(ctx, name); err == nil {
+		return "", nil
+	} else if core.ErrorKind(err) != core.KindNotFound {
+		return "", err
+	}
+	if err := core.CheckName("name", name, core.MaxNameLen); err != nil {
+		return "", err
+	}
+	if password == "" {
+		password = s.NewPassword()
+		generated = password
+	}
+	u := &core.User{ID: core.NewID(), Name: name, Role: core.RoleAdmin, Realm: core.RealmHostdeck}
+	if err := s.passwords.SetNewPassword(u, password); err != nil {
+		return "", err
+	}
+	err = core.InTx(ctx, s.store, func(q Queries) error {
+		if err := q.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.Audit(ctx, q, "user.create", "user", u.ID, map[string]string{"name": name})
+	})
+	if core.ErrorKind(err) == core.KindConflict { // another replica created it first
+		return "", nil
+	}
+	return generated, err
 }
 
 // ListUsers lists the users of the actor's realm (admins only).
@@ -112,7 +147,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*cor
 	if err := checkUserInput(in); err != nil {
 		return nil, err
 	}
-	up, err := s.PasswordChange(in.Password)
+	up, err := s.passwords.PasswordChange(in.Password)
 	if err != nil {
 		return nil, err
 	}

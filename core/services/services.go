@@ -1,8 +1,8 @@
 // Package services assembles every capability's use cases over one core
 // Service and one store, in the order they depend on each other (instances
-// before those that ask for them, identity before tenancy, the pools' machines
-// and sessions before the hand-out), so that the server and the tests build the
-// same set one way.
+// before those that ask for them, logins before the directory and tenancy,
+// which set passwords by its rules, the pools' machines and sessions before
+// the hand-out), so that the server and the tests build the same set one way.
 package services
 
 import (
@@ -18,6 +18,7 @@ import (
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
 	"hostdeck/core/instance"
+	"hostdeck/core/login"
 	"hostdeck/core/machine"
 	"hostdeck/core/provision"
 	"hostdeck/core/quota"
@@ -34,6 +35,7 @@ type Queries interface {
 	hosting.Queries
 	catalogue.Queries
 	identity.Queries
+	login.Queries
 	fleet.Queries
 	desktop.Queries
 	session.Queries
@@ -66,7 +68,8 @@ type Set struct {
 	Cloud     *cloud.Service     // tenant clouds (alfa's clients)
 	Hosting   *hosting.Service   // owned instances' power actions and rescue
 	Catalogue *catalogue.Service // images and flavors
-	Identity  *identity.Service  // users, groups, role grants, logins, tokens
+	Identity  *identity.Service  // users, groups and their members, role grants
+	Login     *login.Service     // logins, passwords and their policy, second factors, tokens
 	Fleet     *fleet.Service     // servers
 	Desktop   *desktop.Service   // remote-desktop pools
 	Session   *session.Service   // desktop users' sessions, floating IPs, volume assignments
@@ -82,7 +85,7 @@ type Set struct {
 func New(c *core.Service, st Store, o Options) *Set {
 	instances := instance.New(c, st)
 	quotas := quota.New(c, st)
-	users := identity.New(c, st, quotas)
+	logins := login.New(c, st, quotas)
 	sessions := session.New(c, st, o.Session)
 	machines := machine.New(c, st)
 	prov := provision.New(c, st, instances, machines)
@@ -91,14 +94,15 @@ func New(c *core.Service, st Store, o Options) *Set {
 		Cloud:     cloud.New(c, st, instances, cloud.Options{ExpiryEvery: o.ExpiryEvery}),
 		Hosting:   hosting.New(c, st, instances),
 		Catalogue: catalogue.New(c, st),
-		Identity:  users,
+		Identity:  identity.New(c, st, logins),
+		Login:     logins,
 		Fleet:     fleet.New(c, st, instances, fleet.Options{ReconcileEvery: o.ReconcileEvery}),
 		Desktop:   desktop.New(c, st, o.Desktop),
 		Session:   sessions,
 		Machine:   machines,
 		Provision: prov,
 		HandOut:   handout.New(c, st, machines, prov, sessions),
-		Tenancy:   tenancy.New(c, st, users),
+		Tenancy:   tenancy.New(c, st, logins),
 		Billing:   billing.New(c, st),
 		Quota:     quotas,
 	}

@@ -100,7 +100,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	}
 	now := s.Now().UTC()
 	u := &core.User{ID: core.NewID(), Name: *in.Email, Email: *in.Email, Role: core.RoleMember, DomainID: core.DefaultDomainID, Realm: core.RealmStorage}
-	if err := s.ids.SetNewPassword(u, *in.Password); err != nil {
+	if err := s.logins.SetNewPassword(u, *in.Password); err != nil {
 		return nil, err
 	}
 	p := &Profile{UserID: u.ID, ProjectLimit: DefaultProjectLimit, CreatedAt: now, UpdatedAt: now}
@@ -193,7 +193,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, email string, in CustomerI
 	if err := checkProfile(in); err != nil {
 		return nil, err
 	}
-	up, err := s.ids.PasswordChange(in.Password)
+	up, err := s.logins.PasswordChange(in.Password)
 	if err != nil {
 		return nil, err
 	}

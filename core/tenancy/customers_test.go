@@ -7,7 +7,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/billing"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
@@ -39,7 +39,7 @@ func TestCustomers(t *testing.T) {
 	if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$") {
 		t.Fatalf("stored hash %q, %v", stored.PasswordHash, err)
 	}
-	if _, err := e.Identity.LoginPassword(t.Context(), identity.PasswordLogin{UserName: "alice@mail.test", Password: "secret-1"}, testenv.Origin); err != nil {
+	if _, err := e.Login.LoginPassword(t.Context(), login.PasswordLogin{UserName: "alice@mail.test", Password: "secret-1"}, testenv.Origin); err != nil {
 		t.Fatalf("login with the satellite password: %v", err)
 	}
 	if _, err := e.Tenancy.CreateCustomer(ctx, in); core.ErrorKind(err) != core.KindConflict {
@@ -71,7 +71,7 @@ func TestCustomers(t *testing.T) {
 	_, err = e.Tenancy.CreateProject(ctx, u.ID, "second")
 	wantReason(t, err, core.KindConflict, quota.ReasonQuotaExceeded)
 	// The owner may log in scoped to the project.
-	if _, err := e.Identity.LoginPassword(t.Context(), identity.PasswordLogin{UserName: u.Name, Password: "secret-1", Scope: identity.ProjectScope{ID: p.ID}, Opens: core.TokenAPI}, testenv.Origin); err != nil {
+	if _, err := e.Login.LoginPassword(t.Context(), login.PasswordLogin{UserName: u.Name, Password: "secret-1", Scope: login.ProjectScope{ID: p.ID}, Opens: core.TokenAPI}, testenv.Origin); err != nil {
 		t.Fatalf("scoped login: %v", err)
 	}
 	if err := e.Tenancy.DeleteCustomer(ctx, "alice@mail.test"); core.ErrorKind(err) != core.KindConflict {

@@ -14,7 +14,7 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/desktop"
 	"hostdeck/core/fleet"
-	"hostdeck/core/identity"
+	"hostdeck/core/login"
 	"hostdeck/core/secret"
 	"hostdeck/core/services"
 	"hostdeck/core/session"
@@ -147,13 +147,13 @@ func (e *Env) AdminCtx() context.Context {
 }
 
 // Origin is where the tests' logins come from.
-var Origin = identity.Origin{Face: "test", Source: "127.0.0.1"}
+var Origin = login.Origin{Face: "test", Source: "127.0.0.1"}
 
 // Token logs name in with password, opening an API token, and returns the
 // token's secret.
 func (e *Env) Token(t testing.TB, name, password string) string {
 	t.Helper()
-	l, err := e.Identity.LoginPassword(context.Background(), identity.PasswordLogin{UserName: name, Password: password, Opens: core.TokenAPI}, Origin)
+	l, err := e.Login.LoginPassword(context.Background(), login.PasswordLogin{UserName: name, Password: password, Opens: core.TokenAPI}, Origin)
 	if err != nil {
 		t.Fatalf("log %s in: %v", name, err)
 	}

@@ -1,4 +1,4 @@
-package identity
+package login
 
 import (
 	"context"
@@ -176,7 +176,7 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*core.Toke
 	return t, u, nil
 }
 
-// rolesOn lists u's roles on a project (projectRolesOf: an administrator
+// rolesOn lists u's roles on a project (core.ProjectRolesOf: an administrator
 // holds the admin role on every project).
 func (s *Service) rolesOn(ctx context.Context, projectID string, u *core.User) ([]core.Role, error) {
 	roles, err := s.store.ProjectRoles(ctx, projectID, u.ID)

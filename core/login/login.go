@@ -1,4 +1,4 @@
-package identity
+package login
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // password (with the TOTP passcode Keystone's logins add to it), a token a
 // login opened (tokens.go), and the operator's token of the account admin API.
 // Each returns the Login whose Actor the face puts in the request's context:
-// actors of users are made here, in actorOf, and nowhere else.
+// actors of users are made here, in ActorOf, and nowhere else.
 
 // Origin is where a credential is presented: the face and the client's
 // address. A login stamps both on its actor; the login throttle counts by the
@@ -234,7 +234,7 @@ func (s *Service) LoginOperator(ctx context.Context, header string, o Origin) (*
 		switch core.ErrorKind(err) {
 		case "":
 			l := &Login{Actor: ActorOf(u, o, core.RealmStorage), User: u, Token: t}
-			p, err := core.LoadPermissions(ctx, s.store, l.Actor)
+			p, err := s.Permissions(core.WithActor(ctx, l.Actor))
 			if err != nil {
 				return nil, err
 			}

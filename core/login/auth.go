@@ -1,4 +1,4 @@
-package identity
+package login
 
 import (
 	"context"
@@ -18,7 +18,7 @@ func verifiedKey(hash, password string) [32]byte {
 }
 
 // checkPassword checks a user name and password. Wrong credentials are
-// KindUnauthenticated; the login guard (core/throttle.go) refuses attempts
+// KindUnauthenticated; the login guard (throttle.go) refuses attempts
 // past its limits with KindTooMany and the time to wait, before any hash is
 // computed. An unknown or disabled user costs the same work as a wrong
 // password, so the answer's timing does not tell which names exist. Logins
@@ -98,41 +98,6 @@ func (s *Service) dummyHash() string {
 	return s.dummy
 }
 
-// EnsureAdmin creates the admin account on first start. With an empty password it
-// generates one and returns it (to be printed once); an existing account is never
-// changed.
-func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (generated string, err error) {
-	if name == "" {
-		name = "admin"
-	}
-	if _, err := s.store.GetUserByName(ctx, name); err == nil {
-		return "", nil
-	} else if core.ErrorKind(err) != core.KindNotFound {
-		return "", err
-	}
-	if err := core.CheckName("name", name, core.MaxNameLen); err != nil {
-		return "", err
-	}
-	if password == "" {
-		password = s.NewPassword()
-		generated = password
-	}
-	u := &core.User{ID: core.NewID(), Name: name, Role: core.RoleAdmin, Realm: core.RealmHostdeck}
-	if err := s.SetNewPassword(u, password); err != nil {
-		return "", err
-	}
-	err = core.InTx(ctx, s.store, func(q Queries) error {
-		if err := q.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		return s.Audit(ctx, q, "user.create", "user", u.ID, map[string]string{"name": name})
-	})
-	if core.ErrorKind(err) == core.KindConflict { // another replica created it first
-		return "", nil
-	}
-	return generated, err
-}
-
 // SetPassword replaces a user's password; the old one stops working at once,
 // with every token and session it opened, and the password's age and grace
 // logins start again. Setting a password without the current one is an
@@ -184,7 +149,9 @@ func (s *Service) passwordUpdate(password string) (core.UserUpdate, error) {
 	return core.UserUpdate{PasswordHash: &hash, PasswordChangedAt: core.Ptr(s.Now().UTC()), GraceLoginsUsed: core.Ptr(0)}, nil
 }
 
-// PasswordChange is passwordUpdate of *password, or no change when it is nil.
+// PasswordChange is passwordUpdate of *password, or no change when it is nil:
+// the password of an edit of a user (core/identity, core/tenancy), so that
+// every password set anywhere passes the one policy.
 func (s *Service) PasswordChange(password *string) (core.UserUpdate, error) {
 	if password == nil {
 		return core.UserUpdate{}, nil
@@ -192,7 +159,8 @@ func (s *Service) PasswordChange(password *string) (core.UserUpdate, error) {
 	return s.passwordUpdate(*password)
 }
 
-// SetNewPassword gives a user about to be created its password.
+// SetNewPassword gives a user about to be created its password, by the same
+// policy (core/identity, core/tenancy).
 func (s *Service) SetNewPassword(u *core.User, password string) error {
 	up, err := s.passwordUpdate(password)
 	if err != nil {
