@@ -8,9 +8,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop/machine"
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
-	"hostdeck/core/machine"
 	"hostdeck/internal/testenv"
 )
 

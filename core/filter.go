@@ -250,3 +250,16 @@ func BoolCond(field string, c Cond) (want *bool, ok bool, err error) {
 	}
 	return nil, false, nil
 }
+
+// CheckEqualityCond rejects the ordered modifiers (gt, gte, lt, lte) on a filter
+// of ids or names: their order would differ between databases' collations.
+func CheckEqualityCond(field string, c *Cond) error {
+	if c == nil {
+		return nil
+	}
+	switch c.Op {
+	case OpEq, OpNeq, OpIn, OpNin:
+		return nil
+	}
+	return Invalid(field, "%s takes no %s: modifier (only neq:, in:, nin:)", field, c.Op)
+}

@@ -9,10 +9,10 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/cloud"
 	"hostdeck/core/desktop"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/provision"
+	"hostdeck/core/desktop/session"
 	"hostdeck/core/fleet"
-	"hostdeck/core/machine"
-	"hostdeck/core/provision"
-	"hostdeck/core/session"
 	"hostdeck/internal/testenv"
 )
 
@@ -217,7 +217,7 @@ func TestListFilterBounds(t *testing.T) {
 			return err
 		}},
 		{"volume_id", func(v string) error {
-			_, _, err := e.Session.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{VolumeID: in(v)})
+			_, _, err := e.Desktop.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{VolumeID: in(v)})
 			return err
 		}},
 	}

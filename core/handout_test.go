@@ -12,10 +12,10 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/handout"
-	"hostdeck/core/machine"
+	"hostdeck/core/desktop/handout"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/session"
 	"hostdeck/core/quota"
-	"hostdeck/core/session"
 	"hostdeck/internal/testenv"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/desktop/provision"
 	"hostdeck/core/login"
-	"hostdeck/core/provision"
 	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
 	"hostdeck/internal/testenv"
@@ -50,7 +50,7 @@ func TestProjectLimitsRefuseMachines(t *testing.T) {
 	wantReason(t, err, core.KindConflict, quota.ReasonBucketsExceeds)
 	// A user volume counts too.
 	vu := newMember(t, e, "volume-user")
-	_, err = e.Session.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: vu.ID, ProjectID: p.ID, VolumeID: "vol-1"})
+	_, err = e.Desktop.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: vu.ID, ProjectID: p.ID, VolumeID: "vol-1"})
 	wantReason(t, err, core.KindConflict, quota.ReasonBucketsExceeds)
 
 	// Raise buckets; limit usage to 1 MB and have the sim report 1 MB stored.

@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hostdeck/core"
-	"hostdeck/core/handout"
+	"hostdeck/core/desktop/handout"
 	"hostdeck/core/login"
 	"hostdeck/internal/testenv"
 )

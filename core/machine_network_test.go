@@ -15,9 +15,9 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/handout"
-	"hostdeck/core/machine"
-	"hostdeck/core/provision"
+	"hostdeck/core/desktop/handout"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/provision"
 	"hostdeck/internal/testenv"
 	"hostdeck/runtime/docker"
 )

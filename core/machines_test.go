@@ -7,9 +7,9 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/provision"
 	"hostdeck/core/identity"
-	"hostdeck/core/machine"
-	"hostdeck/core/provision"
 	"hostdeck/core/quota"
 	"hostdeck/internal/testenv"
 )

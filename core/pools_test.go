@@ -6,7 +6,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/machine"
+	"hostdeck/core/desktop/machine"
 	"hostdeck/internal/testenv"
 )
 

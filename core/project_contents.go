@@ -8,8 +8,8 @@ import (
 // This file holds what a project contains that root core reads across
 // capabilities: its machines (the instances that belong to it) and the user
 // volumes assigned in it. Project limits count them; the remote-desktop pools'
-// packages keep them (machines: core/machine and core/provision; volume
-// assignments: core/session).
+// packages keep them (machines: core/desktop/machine and core/desktop/provision; volume
+// assignments: core/desktop/session).
 
 // MachineFilter selects machines (instances of a pool that are not deleted).
 type MachineFilter struct {

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/desktop/machine"
 	"hostdeck/core/fleet"
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
-	"hostdeck/core/machine"
 	"hostdeck/internal/testenv"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/session"
+	"hostdeck/core/desktop/session"
 	"hostdeck/internal/testenv"
 )
 
@@ -253,7 +253,7 @@ func TestVolumeAssignments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := e.Session.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: alice.ID, ProjectID: p.ID, VolumeID: "vol-1"})
+	a, err := e.Desktop.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: alice.ID, ProjectID: p.ID, VolumeID: "vol-1"})
 	if err != nil || a.ID != 1 {
 		t.Fatalf("create: %+v %v", a, err)
 	}
@@ -263,32 +263,32 @@ func TestVolumeAssignments(t *testing.T) {
 		{UserID: alice.ID, ProjectID: unknownID, VolumeID: "v"},
 		{UserID: "x", ProjectID: p.ID, VolumeID: "v"},
 	} {
-		if _, err := e.Session.CreateVolumeAssignment(ctx, in); core.ErrorKind(err) != core.KindInvalid {
+		if _, err := e.Desktop.CreateVolumeAssignment(ctx, in); core.ErrorKind(err) != core.KindInvalid {
 			t.Errorf("create %+v = %v, want invalid", in, err)
 		}
 	}
-	if _, err := e.Session.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: alice.ID, ProjectID: p.ID, VolumeID: "vol-1"}); core.ErrorKind(err) != core.KindConflict {
+	if _, err := e.Desktop.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: alice.ID, ProjectID: p.ID, VolumeID: "vol-1"}); core.ErrorKind(err) != core.KindConflict {
 		t.Fatalf("duplicate = %v", err)
 	}
 	// The failed create rolled back: the next number is 2.
-	b, err := e.Session.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: alice.ID, ProjectID: p.ID, VolumeID: "vol-2"})
+	b, err := e.Desktop.CreateVolumeAssignment(ctx, core.VolumeAssignment{UserID: alice.ID, ProjectID: p.ID, VolumeID: "vol-2"})
 	if err != nil || b.ID != 2 {
 		t.Fatalf("second: %+v %v", b, err)
 	}
-	list, n, err := e.Session.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{VolumeID: &core.Cond{Op: core.OpIn, Values: []string{"vol-2", "x"}}})
+	list, n, err := e.Desktop.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{VolumeID: &core.Cond{Op: core.OpIn, Values: []string{"vol-2", "x"}}})
 	if err != nil || n != 1 || list[0].ID != 2 {
 		t.Fatalf("list = %v %d %v", list, n, err)
 	}
-	if _, _, err := e.Session.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{UserID: &core.Cond{Op: core.OpLt, Values: []string{"a"}}}); core.ErrorKind(err) != core.KindInvalid {
+	if _, _, err := e.Desktop.ListVolumeAssignments(ctx, core.VolumeAssignmentFilter{UserID: &core.Cond{Op: core.OpLt, Values: []string{"a"}}}); core.ErrorKind(err) != core.KindInvalid {
 		t.Fatalf("ordered filter = %v", err)
 	}
-	if err := e.Session.DeleteVolumeAssignment(ctx, 1); err != nil {
+	if err := e.Desktop.DeleteVolumeAssignment(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Session.DeleteVolumeAssignment(ctx, 1); core.ErrorKind(err) != core.KindNotFound {
+	if err := e.Desktop.DeleteVolumeAssignment(ctx, 1); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("second delete = %v", err)
 	}
-	if _, err := e.Session.GetVolumeAssignment(ctx, 1); core.ErrorKind(err) != core.KindNotFound {
+	if _, err := e.Desktop.GetVolumeAssignment(ctx, 1); core.ErrorKind(err) != core.KindNotFound {
 		t.Fatalf("get deleted = %v", err)
 	}
 	if n := countAudit(t, e, "volume_assignment.create") + countAudit(t, e, "volume_assignment.delete"); n != 3 {

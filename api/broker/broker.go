@@ -28,10 +28,10 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
-	"hostdeck/core/handout"
+	"hostdeck/core/desktop/handout"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/session"
 	"hostdeck/core/login"
-	"hostdeck/core/machine"
-	"hostdeck/core/session"
 )
 
 // Face is the face's name in logs, metrics and audit events.

@@ -19,9 +19,9 @@ import (
 	"hostdeck/api/broker"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/handout"
+	"hostdeck/core/desktop/handout"
+	"hostdeck/core/desktop/session"
 	"hostdeck/core/identity"
-	"hostdeck/core/session"
 	"hostdeck/internal/testenv"
 )
 

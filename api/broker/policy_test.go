@@ -17,7 +17,7 @@ import (
 	"hostdeck/api/broker"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/handout"
+	"hostdeck/core/desktop/handout"
 	"hostdeck/core/login"
 	"hostdeck/core/secret"
 	"hostdeck/core/services"

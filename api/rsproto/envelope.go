@@ -16,9 +16,9 @@ import (
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
-	"hostdeck/core/handout"
+	"hostdeck/core/desktop/handout"
+	"hostdeck/core/desktop/provision"
 	"hostdeck/core/login"
-	"hostdeck/core/provision"
 	"hostdeck/core/quota"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"hostdeck/api/trs"
 	"hostdeck/core"
-	"hostdeck/core/provision"
+	"hostdeck/core/desktop/provision"
 	"hostdeck/internal/testenv"
 )
 

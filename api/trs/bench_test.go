@@ -12,9 +12,9 @@ import (
 	"hostdeck/api/trs"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/provision"
 	"hostdeck/core/identity"
-	"hostdeck/core/machine"
-	"hostdeck/core/provision"
 	"hostdeck/internal/testenv"
 )
 

@@ -10,7 +10,7 @@ import (
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/machine"
+	"hostdeck/core/desktop/machine"
 )
 
 // TRS machines (/v1/servers/...) and their user and group assignments. Where the

@@ -10,7 +10,7 @@ import (
 	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
-	"hostdeck/core/session"
+	"hostdeck/core/desktop/session"
 )
 
 // This file serves users' floating IPs (/v1/users/...), sessions (/v1/sessions/)
@@ -318,7 +318,7 @@ func (f *face) createVolumeAssignment(w http.ResponseWriter, r *http.Request) er
 	if doc.Wrapped != nil {
 		b = *doc.Wrapped
 	}
-	a, err := f.sessions.CreateVolumeAssignment(r.Context(), core.VolumeAssignment{UserID: b.UserID, ProjectID: b.ProjectID, VolumeID: b.VolumeID})
+	a, err := f.svc.CreateVolumeAssignment(r.Context(), core.VolumeAssignment{UserID: b.UserID, ProjectID: b.ProjectID, VolumeID: b.VolumeID})
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func (f *face) listVolumeAssignments(w http.ResponseWriter, r *http.Request) err
 	if filter.VolumeID, err = queryCond(r, "volume_id"); err != nil {
 		return err
 	}
-	as, _, err := f.sessions.ListVolumeAssignments(r.Context(), filter)
+	as, _, err := f.svc.ListVolumeAssignments(r.Context(), filter)
 	if err != nil {
 		return err
 	}
@@ -358,7 +358,7 @@ func (f *face) getVolumeAssignment(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	a, err := f.sessions.GetVolumeAssignment(r.Context(), id)
+	a, err := f.svc.GetVolumeAssignment(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -372,7 +372,7 @@ func (f *face) deleteVolumeAssignment(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if err := f.sessions.DeleteVolumeAssignment(r.Context(), id); err != nil {
+	if err := f.svc.DeleteVolumeAssignment(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -22,12 +22,12 @@ import (
 	"hostdeck/core"
 	"hostdeck/core/catalogue"
 	"hostdeck/core/desktop"
-	"hostdeck/core/handout"
+	"hostdeck/core/desktop/handout"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/provision"
+	"hostdeck/core/desktop/session"
 	"hostdeck/core/identity"
 	"hostdeck/core/login"
-	"hostdeck/core/machine"
-	"hostdeck/core/provision"
-	"hostdeck/core/session"
 )
 
 // Face is the face's name in logs, metrics and audit events.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"hostdeck/core"
+	"hostdeck/core/quota"
 )
 
 // Service holds the use cases of the remote-desktop pools. It embeds core's
@@ -36,6 +37,13 @@ type Store interface {
 // records their flavor and image name, and the domains they belong to.
 type Queries interface {
 	PoolStore
+	// CreateVolumeAssignment numbers a (sequence, never reused) and stores it;
+	// KindConflict when the volume is already assigned in the project.
+	CreateVolumeAssignment(ctx context.Context, a *core.VolumeAssignment) error
+	GetVolumeAssignment(ctx context.Context, id int64) (*core.VolumeAssignment, error)
+	DeleteVolumeAssignment(ctx context.Context, id int64) error
+	quota.LimitQueries // GetProjectLimits, GetProjectUsage, GetProject, ListMachines, ListVolumeAssignments
+	GetUser(ctx context.Context, id string) (*core.User, error)
 	GetFlavor(ctx context.Context, id string) (*core.Flavor, error)
 	GetImage(ctx context.Context, id string) (*core.Image, error)
 	core.DomainReader // GetDomain, GetDomainByName

@@ -13,11 +13,11 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/desktop/session"
 	"hostdeck/core/fleet"
 	"hostdeck/core/login"
 	"hostdeck/core/secret"
 	"hostdeck/core/services"
-	"hostdeck/core/session"
 	"hostdeck/notify"
 	"hostdeck/notify/smtptest"
 	"hostdeck/runtime/sim"

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"hostdeck/core"
-	"hostdeck/core/handout"
+	"hostdeck/core/desktop/handout"
 	"hostdeck/internal/testenv"
 	"hostdeck/store/postgres"
 	"hostdeck/store/storetest"

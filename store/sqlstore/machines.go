@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"hostdeck/core"
-	"hostdeck/core/handout"
-	"hostdeck/core/machine"
-	"hostdeck/core/provision"
+	"hostdeck/core/desktop/handout"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/provision"
 )
 
 // TRS machines: instances of a project, and their user and group assignments

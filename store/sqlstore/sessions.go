@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/session"
+	"hostdeck/core/desktop/session"
 )
 
 // This file stores desktop users' sessions, floating IPs and volume

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/machine"
+	"hostdeck/core/desktop/machine"
 )
 
 // testGrants checks the access policy's grants: to users and to groups, on one

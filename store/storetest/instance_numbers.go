@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/machine"
-	"hostdeck/core/provision"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/provision"
 )
 
 // testInstanceNumbers checks the numeric instance ids: every instance

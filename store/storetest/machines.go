@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/handout"
-	"hostdeck/core/machine"
+	"hostdeck/core/desktop/handout"
+	"hostdeck/core/desktop/machine"
 )
 
 func testMachines(t *testing.T, st Store) {

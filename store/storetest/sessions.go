@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"hostdeck/core"
-	"hostdeck/core/session"
+	"hostdeck/core/desktop/session"
 )
 
 func eqCond(v string) *core.Cond { return &core.Cond{Op: core.OpEq, Values: []string{v}} }

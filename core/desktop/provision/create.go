@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/desktop/machine"
 	"hostdeck/core/instance"
-	"hostdeck/core/machine"
 	"hostdeck/core/quota"
 	"strings"
 )
@@ -94,12 +94,25 @@ func (s *Service) CreateMachines(ctx context.Context, projectID string, count in
 	if err := s.Check(ctx, core.ActionMachineCreate, core.Resource{Type: core.ResourceMachine, Project: projectID}); err != nil {
 		return nil, err
 	}
-	return s.Create(ctx, projectID, count, userIDs, groupIDs)
+	return s.create(ctx, projectID, count, userIDs, groupIDs)
 }
 
-// Create is CreateMachines for core's own work (a pool's refill, a broker
-// request), which the actor's request has already allowed.
-func (s *Service) Create(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
+// CreateForRequester creates one machine in a pool for the user in ctx, who
+// may ask for machines of it (ActionMachineRequest: the hand-out when no free
+// machine is left), and assigns it to that user alone.
+func (s *Service) CreateForRequester(ctx context.Context, projectID string) (*CreatedMachines, error) {
+	if err := s.Check(ctx, core.ActionMachineRequest, core.Resource{Type: core.ResourceMachine, Project: projectID}); err != nil {
+		return nil, err
+	}
+	a := core.ActorFrom(ctx)
+	if a.UserID == "" {
+		return nil, core.Invalid("user", "a machine is asked for by a user")
+	}
+	return s.create(ctx, projectID, 1, []string{a.UserID}, nil)
+}
+
+// create makes count machines in a pool, assigned to the users and groups given.
+func (s *Service) create(ctx context.Context, projectID string, count int, userIDs, groupIDs []string) (*CreatedMachines, error) {
 	if count < 1 || count > MaxBatch {
 		return nil, core.Invalid("count", "count must be between 1 and %d", MaxBatch)
 	}

@@ -3,7 +3,7 @@ package provision_test
 import (
 	"testing"
 
-	"hostdeck/core/provision"
+	"hostdeck/core/desktop/provision"
 	"hostdeck/internal/testenv"
 )
 

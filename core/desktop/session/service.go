@@ -5,7 +5,6 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/quota"
 )
 
 // Service holds the use cases of desktop users' sessions, floating IPs and
@@ -46,6 +45,5 @@ type Queries interface {
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)
 	GetUser(ctx context.Context, id string) (*core.User, error)
 	GetPool(ctx context.Context, id string) (*desktop.Pool, error)
-	quota.LimitQueries // GetProjectLimits, GetProjectUsage, GetProject, ListMachines, ListVolumeAssignments
-	core.Recorder      // AddAudit, CreateTask
+	core.Recorder // AddAudit, CreateTask
 }

@@ -5,8 +5,8 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/desktop/machine"
 	"hostdeck/core/instance"
-	"hostdeck/core/machine"
 	"hostdeck/core/quota"
 )
 

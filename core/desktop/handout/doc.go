@@ -8,6 +8,6 @@
 // members (KindAutoAllocate).
 //
 // A free machine is locked and assigned in one transaction, so that no
-// machine is ever given twice; the assignment itself is core/machine's
-// (machine.Service.Assign), new machines are core/provision's.
+// machine is ever given twice; the assignment itself is core/desktop/machine's
+// (machine.Service.Assign), new machines are core/desktop/provision's.
 package handout

@@ -3,6 +3,6 @@
 // a server with room, the pool's machine quota and the project's limits, the
 // users and groups they start assigned to, and the KindMachineCreate task that
 // creates, starts and initialises each one on its runtime. An administrator
-// asks for machines here; the hand-out and the pools' refill (core/handout) ask
+// asks for machines here; the hand-out and the pools' refill (core/desktop/handout) ask
 // for them through Create.
 package provision

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/provision"
+	"hostdeck/core/desktop/session"
 	"hostdeck/core/login"
-	"hostdeck/core/machine"
-	"hostdeck/core/provision"
-	"hostdeck/core/session"
 	"strings"
 	"time"
 )
@@ -315,7 +315,7 @@ func (s *Service) runHandOut(ctx context.Context, t *core.Task, progress func(in
 		return res, err
 	}
 	progress(10, "creating a machine")
-	created, err := s.provision.Create(actx, pl.ProjectID, 1, []string{u.ID}, nil)
+	created, err := s.provision.CreateForRequester(actx, pl.ProjectID)
 	if err != nil {
 		if core.ErrorKind(err) == core.KindConflict || core.ErrorKind(err) == core.KindInvalid {
 			return nil, core.Permanent(err)
@@ -371,7 +371,7 @@ func (s *Service) GetHandOut(ctx context.Context, requestID string) (*HandOut, e
 	if err := json.Unmarshal(t.Result, &res); err != nil {
 		return nil, &core.Error{Kind: core.KindInternal, Reason: ReasonTaskProcessing, Message: "the result of request " + t.ID + " cannot be read", Err: err}
 	}
-	m, err := s.machines.LoadMachine(ctx, res.InstanceID)
+	m, err := machine.Load(ctx, s.store, res.InstanceID)
 	if core.ErrorKind(err) == core.KindNotFound {
 		return nil, core.Reasoned(core.KindConflict, ReasonTaskProcessing, "the machine of request "+t.ID+" is gone", "request_id", t.ID)
 	} else if err != nil {
@@ -384,7 +384,7 @@ func (s *Service) GetHandOut(ctx context.Context, requestID string) (*HandOut, e
 		return out, nil
 	case m.State == core.StateError && res.How == handCreated:
 		name := pl.ProjectID
-		if p, err := s.store.GetProject(ctx, pl.ProjectID); err == nil {
+		if p, err := s.store.GetPool(ctx, pl.ProjectID); err == nil {
 			name = p.Name
 		}
 		return nil, core.Reasoned(core.KindConflict, ReasonCreateFailed, "machine "+m.Name+" could not be created", "project_name", name)
@@ -461,7 +461,7 @@ func (s *Service) runPoolRefill(ctx context.Context, t *core.Task, progress func
 		if need <= 0 {
 			continue
 		}
-		if _, err := s.provision.Create(ctx, p.ID, need, nil, nil); err != nil {
+		if _, err := s.provision.CreateMachines(ctx, p.ID, need, nil, nil); err != nil {
 			if k := core.ErrorKind(err); k == core.KindConflict || k == core.KindInvalid {
 				s.Log.Warn("trs pool: project not refilled", "project", p.Name, "err", err)
 				continue

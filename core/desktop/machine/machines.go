@@ -398,11 +398,11 @@ func (s *Service) UpdateMachine(ctx context.Context, id string, users, groups *[
 	if err != nil {
 		return nil, err
 	}
-	return s.LoadMachine(ctx, id)
+	return Load(ctx, s.store, id)
 }
 
 // withAssignments adds users and groups to instances.
-func (s *Service) withAssignments(ctx context.Context, insts []*core.Instance) ([]*Machine, error) {
+func withAssignments(ctx context.Context, q AssignmentReader, insts []*core.Instance) ([]*Machine, error) {
 	out := make([]*Machine, len(insts))
 	byID := make(map[string]*Machine, len(insts))
 	ids := make([]string, len(insts))
@@ -414,7 +414,7 @@ func (s *Service) withAssignments(ctx context.Context, insts []*core.Instance) (
 	if len(ids) == 0 {
 		return out, nil
 	}
-	as, err := s.store.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: ids})
+	as, err := q.ListMachineAssignments(ctx, AssignmentFilter{MachineIDs: ids})
 	if err != nil {
 		return nil, err
 	}
@@ -437,22 +437,29 @@ func (s *Service) GetMachine(ctx context.Context, id string) (*Machine, error) {
 	if err := s.Check(ctx, core.ActionMachineView, core.On(core.ResourceMachine, id)); err != nil {
 		return nil, err
 	}
-	return s.LoadMachine(ctx, id)
+	return Load(ctx, s.store, id)
 }
 
-// LoadMachine is GetMachine for core's own work, which the actor's request has
-// already allowed: the hand-out follows the machine a request got.
-func (s *Service) LoadMachine(ctx context.Context, id string) (*Machine, error) {
+// Loader is what reading a machine with its users and groups reads.
+type Loader interface {
+	GetInstance(ctx context.Context, id string) (*core.Instance, error)
+	AssignmentReader // ListMachineAssignments
+}
+
+// Load reads a machine with its users and groups from q, with no permission
+// check: GetMachine's, and the hand-out's to follow the machine a request got,
+// which the request's own check allowed.
+func Load(ctx context.Context, q Loader, id string) (*Machine, error) {
 	if !core.ValidID(id) {
 		return nil, machineNotFound(id)
 	}
-	inst, err := s.store.GetInstance(ctx, id)
+	inst, err := q.GetInstance(ctx, id)
 	if core.ErrorKind(err) == core.KindNotFound || err == nil && (inst.ProjectID == "" || inst.State == core.StateDeleted) {
 		return nil, machineNotFound(id)
 	} else if err != nil {
 		return nil, err
 	}
-	ms, err := s.withAssignments(ctx, []*core.Instance{inst})
+	ms, err := withAssignments(ctx, q, []*core.Instance{inst})
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +489,7 @@ func (s *Service) ListMachines(ctx context.Context, mq MachineQuery) ([]*Machine
 	if err != nil {
 		return nil, 0, err
 	}
-	ms, err := s.withAssignments(ctx, insts)
+	ms, err := withAssignments(ctx, s.store, insts)
 	return ms, total, err
 }
 

@@ -5,10 +5,10 @@
 // and groups, assigns and unassigns them, and counts a pool's machines for its
 // statistics.
 //
-// Making new machines is core/provision's; handing a machine out to a user who
-// asks for one is core/handout's. Both assign inside their own transactions
+// Making new machines is core/desktop/provision's; handing a machine out to a user who
+// asks for one is core/desktop/handout's. Both assign inside their own transactions
 // through the few functions exported here that take the transaction's queries
 // (Assign, AssignUser, SubjectsOf, CheckSubjects), so that an assignment and
 // its history line are written one way; the hand-out follows the machine it
-// gave with LoadMachine.
+// gave with Load.
 package machine

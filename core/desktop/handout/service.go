@@ -5,9 +5,9 @@ import (
 
 	"hostdeck/core"
 	"hostdeck/core/desktop"
-	"hostdeck/core/machine"
-	"hostdeck/core/provision"
-	"hostdeck/core/session"
+	"hostdeck/core/desktop/machine"
+	"hostdeck/core/desktop/provision"
+	"hostdeck/core/desktop/session"
 )
 
 // Service holds the hand-out of the pools' machines. It embeds core's Service
@@ -45,7 +45,6 @@ type Store interface {
 type Queries interface {
 	ListPools(ctx context.Context, f desktop.PoolFilter) ([]*desktop.Pool, int, error)
 	FindProjectByName(ctx context.Context, name string) (*core.Project, error)
-	GetProject(ctx context.Context, id string) (*core.Project, error)
 	core.DomainReader // GetDomain, GetDomainByName
 	// ListMachines lists instances that belong to a project and are not deleted.
 	ListMachines(ctx context.Context, f core.MachineFilter) ([]*core.Instance, int, error)
@@ -55,9 +54,10 @@ type Queries interface {
 	// other transactions hold locked, so concurrent hand-outs take different
 	// machines.
 	LockFreeMachine(ctx context.Context, projectID string, state core.InstanceState) (*core.Instance, error)
-	machine.AssignQueries // LockMachine, GetPool, ListMachineAssignments, AddMachineAssignment, AddAssignmentEvent, AddAudit, CreateTask
-	provision.QuotaReader // CountInstancesByState
-	core.PlacementQueries // GetServer, ListServers, CountClientsByServer, CountMachinesByServer
+	GetInstance(ctx context.Context, id string) (*core.Instance, error) // the machine a request got (machine.Load)
+	machine.AssignQueries                                               // LockMachine, GetPool, ListMachineAssignments, AddMachineAssignment, AddAssignmentEvent, AddAudit, CreateTask
+	provision.QuotaReader                                               // CountInstancesByState
+	core.PlacementQueries                                               // GetServer, ListServers, CountClientsByServer, CountMachinesByServer
 	GetTask(ctx context.Context, id string) (*core.Task, error)
 	GetUser(ctx context.Context, id string) (*core.User, error)
 	ListUsers(ctx context.Context, f core.UserFilter) ([]*core.User, int, error)

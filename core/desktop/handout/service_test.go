@@ -3,7 +3,7 @@ package handout_test
 import (
 	"testing"
 
-	"hostdeck/core/handout"
+	"hostdeck/core/desktop/handout"
 	"hostdeck/internal/testenv"
 )
 
