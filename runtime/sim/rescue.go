@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"hostdeck/core"
 )
@@ -25,13 +24,14 @@ func (s *Sim) Rescue(ctx context.Context, srv *core.Server, ref string, image st
 		return core.Invalid("image", "rescue image is empty")
 	}
 	switch {
-	case in.State == core.StateRescue && in.RescueImage == image:
+	case in.state == core.StateRescue && s.rescue[in] == image:
 		return nil
-	case in.State != core.StateActive:
-		return core.Errorf(core.KindConflict, "rescue instance %s: it is %s, and rescue needs active", ref, in.State)
+	case in.state != core.StateActive:
+		return core.Errorf(core.KindConflict, "rescue instance %s: it is %s, and rescue needs active", ref, in.state)
 	}
-	in.State, in.Next, in.NextAt, in.RescueImage = core.StateRescue, "", time.Time{}, image
-	return s.saveLocked()
+	to := *in
+	to.state, to.next, to.nextAt = core.StateRescue, "", 0
+	return s.changeRescue(in, to, image)
 }
 
 // Unrescue leaves rescue: the rescue system goes and the instance starts again
@@ -46,15 +46,15 @@ func (s *Sim) Unrescue(ctx context.Context, srv *core.Server, ref string) error 
 		return fmt.Errorf("unrescue instance %s: %w", ref, err)
 	}
 	switch {
-	case in.State != core.StateRescue && in.RescueImage == "" && (in.State == core.StateActive || in.Next == core.StateActive):
+	case in.state != core.StateRescue && s.rescue[in] == "" && (in.state == core.StateActive || in.next == core.StateActive):
 		return nil
-	case in.State != core.StateRescue:
-		return core.Errorf(core.KindConflict, "unrescue instance %s: it is %s, and unrescue needs rescue", ref, in.State)
+	case in.state != core.StateRescue:
+		return core.Errorf(core.KindConflict, "unrescue instance %s: it is %s, and unrescue needs rescue", ref, in.state)
 	}
-	in.RescueImage = ""
-	in.State, in.Next, in.NextAt = core.StateBuilding, s.upState(sv), now.Add(s.opts.StartDelay)
-	in.settle(now)
-	return s.saveLocked()
+	to := *in
+	to.state, to.next, to.nextAt = core.StateBuilding, s.upState(sv), now.Add(s.opts.StartDelay).UnixNano()
+	to.settle(now)
+	return s.changeRescue(in, to, "")
 }
 
 // RescueImage reports the image of an instance's rescue system, or "" when it is
@@ -62,8 +62,8 @@ func (s *Sim) Unrescue(ctx context.Context, srv *core.Server, ref string) error 
 func (s *Sim) RescueImage(serverID, ref string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if in, ok := s.server(serverID).Instances[ref]; ok {
-		return in.RescueImage
+	if in, ok := s.server(serverID).byRef[ref]; ok {
+		return s.rescue[in]
 	}
 	return ""
 }

@@ -48,7 +48,9 @@ func newSim(t testing.TB, opts Options) (*Sim, *fakeClock) {
 	if opts.Now == nil {
 		opts.Now = clk.Now
 	}
-	return New(opts), clk
+	s := New(opts)
+	t.Cleanup(func() { s.Close() })
+	return s, clk
 }
 
 func mustCreate(t testing.TB, s *Sim, srv *core.Server, name string) string {

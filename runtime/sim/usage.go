@@ -41,11 +41,7 @@ func (s *Sim) Usage(ctx context.Context, srv *core.Server, ref string) (core.Ins
 	_, in, _, err := s.lookup(ctx, srv, ref)
 	var stored int64
 	if err == nil {
-		for _, files := range in.Volumes {
-			for _, b := range files {
-				stored += int64(len(b))
-			}
-		}
+		stored, err = s.st.storedBytes(in)
 	}
 	s.mu.Unlock()
 	if err != nil {
