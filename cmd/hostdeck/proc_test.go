@@ -319,7 +319,7 @@ func TestCrashMidway(t *testing.T) {
 	for _, c := range clients {
 		live[c.ID] = true
 	}
-	for _, ri := range simInstances(t, filepath.Join(data, "sim-state.json"), servers) {
+	for _, ri := range simInstances(t, filepath.Join(data, "sim.db"), servers) {
 		byClient[ri.InstanceID]++ // one runtime instance per instance record
 	}
 	if len(byClient) > n {
@@ -406,7 +406,7 @@ func TestTwoReplicasOnPostgres(t *testing.T) {
 	count := map[string]int{}
 	perProc := []int{0, 0}
 	for i, dir := range []string{dataA, dataB} {
-		for _, ri := range simInstances(t, filepath.Join(dir, "sim-state.json"), servers) {
+		for _, ri := range simInstances(t, filepath.Join(dir, "sim.db"), servers) {
 			count[ri.InstanceID]++
 			perProc[i]++
 		}

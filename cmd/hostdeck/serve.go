@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -195,10 +196,18 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	simRT := sim.New(sim.Options{
+	simState, err := simStateFile(c.Data)
+	if err != nil {
+		return err
+	}
+	simRT, err := sim.Open(sim.Options{
 		BuildDelay: c.SimDelay, StartDelay: c.SimDelay, RebootDelay: c.SimDelay,
-		StateFile: filepath.Join(c.Data, "sim-state.json"),
+		StateFile: simState,
 	})
+	if err != nil {
+		return fmt.Errorf("simulator: %w", err)
+	}
+	defer simRT.Close()
 	dockerRT := docker.New(docker.Options{})
 	defer dockerRT.Close()
 	runtimes := map[string]core.Runtime{"sim": simRT, "docker": dockerRT}
@@ -584,4 +593,18 @@ func envDuration(key string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// simStateFile is where the simulator keeps its instances in data: sim.db. A
+// data directory of an earlier version has them in sim-state.json (JSON, which
+// the simulator converts on open): it is renamed first.
+func simStateFile(data string) (string, error) {
+	path, old := filepath.Join(data, "sim.db"), filepath.Join(data, "sim-state.json")
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return path, err
+	}
+	if err := os.Rename(old, path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("simulator state: %w", err)
+	}
+	return path, nil
 }
