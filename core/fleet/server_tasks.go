@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hostdeck/core"
 	"hostdeck/core/instance"
+	"slices"
 	"strings"
 	"time"
 )
@@ -94,6 +95,10 @@ func (s *Service) runReconcile(ctx context.Context, t *core.Task, progress func(
 	return report, nil
 }
 
+// reconcileBatch is how many records reconciliation reads at once: its memory
+// does not grow with the number of instances a server holds.
+const reconcileBatch = 500
+
 func (s *Service) reconcileServer(ctx context.Context, srv *core.Server, report map[string]int) error {
 	rt, err := s.RuntimeFor(srv)
 	if err != nil {
@@ -106,71 +111,109 @@ func (s *Service) reconcileServer(ctx context.Context, srv *core.Server, report 
 	if err != nil {
 		return err
 	}
-	byID := map[string]core.RuntimeInstance{}
-	for _, ri := range seen {
+	// refs are the runtime instances live records own, by instance id; the
+	// others are removed or left alone, their records read a batch at a time.
+	refs := make(map[string]string, len(seen))
+	for batch := range slices.Chunk(seen, reconcileBatch) {
+		if err := s.sortOut(ctx, srv, rt, batch, refs, report); err != nil {
+			return err
+		}
+	}
+	seen = nil
+	var after *core.Instance
+	for {
+		insts, err := s.store.ListInstancesAfter(ctx, srv.ID, after, reconcileBatch)
+		if err != nil {
+			return err
+		}
+		for _, in := range insts {
+			if err := s.reconcileInstance(ctx, srv, rt, in, refs, report); err != nil {
+				return err
+			}
+		}
+		if len(insts) < reconcileBatch {
+			return nil
+		}
+		after = insts[len(insts)-1]
+	}
+}
+
+// sortOut reads the records of a batch of a server's runtime instances in one
+// query: those a live record of this server owns go into refs; those made for
+// this server that no live record owns (or, made before instances carried
+// their server, whose record is deleted) are orphans, removed; the rest are
+// another install's or another server's on a shared engine, not ours.
+func (s *Service) sortOut(ctx context.Context, srv *core.Server, rt core.Runtime, batch []core.RuntimeInstance, refs map[string]string, report map[string]int) error {
+	ids := make([]string, 0, len(batch))
+	for _, ri := range batch {
+		if ri.InstanceID != "" {
+			ids = append(ids, ri.InstanceID)
+		}
+	}
+	recs, _, err := s.store.ListInstances(ctx, core.InstanceFilter{IDs: ids})
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*core.Instance, len(recs))
+	for _, in := range recs {
+		byID[in.ID] = in
+	}
+	for _, ri := range batch {
 		if ri.ServerID != "" && ri.ServerID != srv.ID {
 			continue // made for another server on the same engine: its own pass sees to it
 		}
-		in, err := s.store.GetInstance(ctx, ri.InstanceID)
-		if err != nil && core.ErrorKind(err) != core.KindNotFound {
-			return err
-		}
+		in := byID[ri.InstanceID]
 		switch {
 		case in != nil && in.State != core.StateDeleted && in.ServerID == srv.ID:
-			byID[in.ID] = ri
+			refs[in.ID] = ri.Ref
 		case ri.ServerID == srv.ID || in != nil && in.State == core.StateDeleted:
-			// Made for this server and no live record owns it, or (made before
-			// instances carried their server) its record is deleted: an orphan.
 			if err := rt.Delete(ctx, srv, ri.Ref); err != nil {
 				return err
 			}
 			s.Log.Warn("reconcile: removed an instance no record owns", "server", srv.ID, "ref", ri.Ref, "name", ri.Name)
 			report["orphans_removed"]++
 		default:
-			// Without a server label and no record of this install that is gone:
-			// another install's, or another server's, on a shared engine. Not ours
-			// to remove.
 			report["foreign"]++
 		}
 	}
-	insts, _, err := s.store.ListInstances(ctx, core.InstanceFilter{ServerID: &srv.ID})
-	if err != nil {
-		return err
+	return nil
+}
+
+// reconcileInstance records what the runtime shows of one record's instance
+// (refs: the runtime instances of the server's live records).
+func (s *Service) reconcileInstance(ctx context.Context, srv *core.Server, rt core.Runtime, in *core.Instance, refs map[string]string, report map[string]int) error {
+	// Where a task is at work (building, rebooting), in rescue (the runtime
+	// shows the instance stopped) or deleted, the lifecycle refuses what
+	// reconciliation saw.
+	if _, err := instance.Lifecycle(in, instance.ActionSeenError); err != nil {
+		return nil
 	}
-	for _, in := range insts {
-		// Where a task is at work (building, rebooting), in rescue (the runtime
-		// shows the instance stopped) or deleted, the lifecycle refuses what
-		// reconciliation saw.
-		if _, err := instance.Lifecycle(in, instance.ActionSeenError); err != nil {
-			continue
+	action := instance.ActionSeenError
+	if ref, ok := refs[in.ID]; ok {
+		st, err := rt.Inspect(ctx, srv, ref)
+		if err != nil {
+			return nil
 		}
-		action := instance.ActionSeenError
-		if ri, ok := byID[in.ID]; ok {
-			st, err := rt.Inspect(ctx, srv, ri.Ref)
-			if err != nil {
-				continue
-			}
-			if action, ok = seenAction(st); !ok {
-				continue // passing through a state; the next pass looks again
-			}
-		} else {
-			s.Log.Warn("reconcile: instance record has no runtime instance", "instance", in.ID, "server", srv.ID)
-			report["missing"]++
+		if action, ok = seenAction(st); !ok {
+			return nil // passing through a state; the next pass looks again
 		}
-		if next, err := instance.Lifecycle(in, action); err != nil || next == in.State {
-			continue
-		}
-		err := core.InTx(ctx, s.store, func(q Queries) error {
-			_, err := instance.MoveInstance(ctx, q, in.ID, action, core.InstanceUpdate{})
-			return err
-		})
-		switch {
-		case err == nil:
-			report["state_changes"]++
-		case core.ErrorReason(err) == "invalid_state": // a task took it up meanwhile
-		default:
-			return err
-		}
+	} else {
+		s.Log.Warn("reconcile: instance record has no runtime instance", "instance", in.ID, "server", srv.ID)
+		report["missing"]++
+	}
+	if next, err := instance.Lifecycle(in, action); err != nil || next == in.State {
+		return nil
+	}
+	err := core.InTx(ctx, s.store, func(q Queries) error {
+		_, err := instance.MoveInstance(ctx, q, in.ID, action, core.InstanceUpdate{})
+		return err
+	})
+	switch {
+	case err == nil:
+		report["state_changes"]++
+	case core.ErrorReason(err) == "invalid_state": // a task took it up meanwhile
+	default:
+		return err
 	}
 	return nil
 }

@@ -57,6 +57,10 @@ type Queries interface {
 
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)
 	ListInstances(ctx context.Context, f core.InstanceFilter) ([]*core.Instance, int, error)
+	// ListInstancesAfter lists up to limit instances of a server (deleted ones
+	// too) that come after after in creation order (created_at, then id; nil:
+	// from the first), without counting them: a walk in bounded batches.
+	ListInstancesAfter(ctx context.Context, serverID string, after *core.Instance, limit int) ([]*core.Instance, error)
 	instance.InstanceWriter // LockMachine, UpdateInstance
 
 	ListAudit(ctx context.Context, f core.AuditFilter) ([]*core.AuditEvent, int, error)

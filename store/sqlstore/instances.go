@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"hostdeck/core"
@@ -60,6 +61,31 @@ func (q *queries) CreateInstance(ctx context.Context, in *core.Instance) error {
 		return q.writeErr(err, "instance elid", in.Name)
 	}
 	return nil
+}
+
+func (q *queries) ListInstancesAfter(ctx context.Context, serverID string, after *core.Instance, limit int) ([]*core.Instance, error) {
+	query, args := `SELECT `+instanceCols+` FROM instances WHERE server_id = $1`, []any{serverID}
+	if after != nil {
+		query += ` AND (created_at > $2 OR created_at = $2 AND id > $3)`
+		args = append(args, micros(after.CreatedAt), after.ID)
+	}
+	rows, err := q.r.QueryContext(ctx, query+` ORDER BY created_at, id LIMIT `+strconv.Itoa(limit), args...)
+	if err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "list instances of server %s", serverID)
+	}
+	defer rows.Close()
+	out := make([]*core.Instance, 0, limit)
+	for rows.Next() {
+		in, err := scanInstance(rows)
+		if err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "scan instance")
+		}
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "list instances of server %s", serverID)
+	}
+	return out, nil
 }
 
 func (q *queries) GetInstance(ctx context.Context, id string) (*core.Instance, error) {

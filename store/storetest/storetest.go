@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"Servers", testServers},
 		{"ServerListing", testServerListing},
 		{"Instances", testInstances},
+		{"InstancesAfter", testInstancesAfter},
 		{"Clients", testClients},
 		{"ClientListing", testClientListing},
 		{"ClientUpdate", testClientUpdate},
@@ -1132,5 +1134,47 @@ func testInTxConcurrent(t *testing.T, s Store) {
 	ran := false
 	if err := s.InTx(cctx, func(services.Queries) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
 		t.Fatalf("cancelled: %v, ran %v", err, ran)
+	}
+}
+
+// testInstancesAfter walks a server's instances in batches: every one once, in
+// creation order (id breaking ties), none of another server's.
+func testInstancesAfter(t *testing.T, s Store) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var want []string
+	for i, d := range []int{0, 1, 1, 1, 2, 3, 5} { // three made in the same microsecond
+		in := &core.Instance{Name: fmt.Sprintf("walk-%d", i), ServerID: "srv-walk", State: core.StateActive,
+			CreatedAt: at.Add(time.Duration(d) * time.Second), UpdatedAt: at}
+		ok(t, s.CreateInstance(ctx, in))
+		want = append(want, in.ID)
+		ok(t, s.CreateInstance(ctx, &core.Instance{Name: fmt.Sprintf("other-%d", i), ServerID: "srv-other", State: core.StateActive,
+			CreatedAt: in.CreatedAt, UpdatedAt: at}))
+	}
+	// Same-time instances come in id order.
+	slices.SortStableFunc(want[1:4], strings.Compare)
+	for _, limit := range []int{1, 2, 3, 7, 100} {
+		var got []string
+		var after *core.Instance
+		for {
+			page, err := s.ListInstancesAfter(ctx, "srv-walk", after, limit)
+			ok(t, err)
+			if len(page) > limit {
+				t.Fatalf("limit %d: a batch of %d", limit, len(page))
+			}
+			for _, in := range page {
+				got = append(got, in.ID)
+			}
+			if len(page) < limit {
+				break
+			}
+			after = page[len(page)-1]
+		}
+		diff(t, want, got)
+	}
+	none, err := s.ListInstancesAfter(ctx, "srv-none", nil, 10)
+	ok(t, err)
+	if len(none) != 0 {
+		t.Fatalf("unknown server: %d instances", len(none))
 	}
 }
