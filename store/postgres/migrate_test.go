@@ -41,6 +41,11 @@ func TestInstanceNumberBackfill(t *testing.T) {
 	storetest.InstanceNumberBackfill(t, open, exec)
 }
 
+func TestServerLoadBackfill(t *testing.T) {
+	open, exec := reopenable(t)
+	storetest.ServerLoadBackfill(t, open, exec)
+}
+
 func TestTokenKindsMigration(t *testing.T) {
 	open, exec := reopenable(t)
 	storetest.TokenKindsMigration(t, open, exec)

@@ -53,7 +53,15 @@ func (q *queries) CreateClient(ctx context.Context, c *core.Client) error {
 	if err != nil {
 		return q.writeErr(err, "client", c.Name)
 	}
-	return nil
+	return q.addLoad(ctx, "clients", c.ServerID, liveClient(c.Status))
+}
+
+// liveClient is 1 for a client that takes a place on its server.
+func liveClient(st core.ClientStatus) int {
+	if st == core.ClientDeleted {
+		return 0
+	}
+	return 1
 }
 
 func (q *queries) GetClient(ctx context.Context, id string) (*core.Client, error) {
@@ -130,7 +138,24 @@ func (q *queries) UpdateClient(ctx context.Context, id string, u core.ClientUpda
 	if u.ExpireNoticeFor != nil {
 		s.set("expire_notice_for", microsPtr(datePtr(*u.ExpireNoticeFor)))
 	}
-	return update(ctx, q, "clients", "client", id, &s, clientCols, scanClient)
+	if u.Status == nil && u.ServerID == nil {
+		return update(ctx, q, "clients", "client", id, &s, clientCols, scanClient)
+	}
+	var out *core.Client
+	err := q.atomically(ctx, func(q *queries) error {
+		var srv string
+		var st core.ClientStatus
+		if err := q.w.QueryRowContext(ctx, `SELECT server_id, status FROM clients WHERE id = $1`, id).Scan(&srv, &st); err != nil {
+			return readErr(err, "client", id)
+		}
+		c, err := update(ctx, q, "clients", "client", id, &s, clientCols, scanClient)
+		if err != nil {
+			return err
+		}
+		out = c
+		return q.moveLoad(ctx, "clients", srv, liveClient(st) == 1, c.ServerID, liveClient(c.Status) == 1)
+	})
+	return out, err
 }
 
 const expireChangeCols = `id, client_id, old_date, new_date, actor, source, at`

@@ -60,7 +60,16 @@ func (q *queries) CreateInstance(ctx context.Context, in *core.Instance) error {
 	if _, err := q.w.ExecContext(ctx, `INSERT INTO instance_elids (elid, instance_id) VALUES ($1, $2)`, elid, in.ID); err != nil {
 		return q.writeErr(err, "instance elid", in.Name)
 	}
+	if liveMachine(in.ProjectID, in.State) {
+		return q.addLoad(ctx, "machines", in.ServerID, 1)
+	}
 	return nil
+}
+
+// liveMachine says whether an instance is a machine (of a project) that takes
+// a place on its server.
+func liveMachine(projectID string, st core.InstanceState) bool {
+	return projectID != "" && st != core.StateDeleted
 }
 
 func (q *queries) ListInstancesAfter(ctx context.Context, serverID string, after *core.Instance, limit int) ([]*core.Instance, error) {
@@ -160,5 +169,22 @@ func (q *queries) UpdateInstance(ctx context.Context, id string, u core.Instance
 		}
 		s.set("spec", string(spec))
 	}
-	return update(ctx, q, "instances", "instance", id, &s, instanceCols, scanInstance)
+	if u.State == nil && u.ServerID == nil {
+		return update(ctx, q, "instances", "instance", id, &s, instanceCols, scanInstance)
+	}
+	var out *core.Instance
+	err := q.atomically(ctx, func(q *queries) error {
+		var srv, project string
+		var st core.InstanceState
+		if err := q.w.QueryRowContext(ctx, `SELECT server_id, project_id, state FROM instances WHERE id = $1`, id).Scan(&srv, &project, &st); err != nil {
+			return readErr(err, "instance", id)
+		}
+		in, err := update(ctx, q, "instances", "instance", id, &s, instanceCols, scanInstance)
+		if err != nil {
+			return err
+		}
+		out = in
+		return q.moveLoad(ctx, "machines", srv, liveMachine(project, st), in.ServerID, liveMachine(in.ProjectID, in.State))
+	})
+	return out, err
 }

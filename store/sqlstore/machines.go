@@ -56,11 +56,6 @@ func (q *queries) ListMachines(ctx context.Context, f core.MachineFilter) ([]*co
 	return l.run(ctx, q.r)
 }
 
-func (q *queries) CountMachinesByServer(ctx context.Context) (map[string]int, error) {
-	return countBy[string](ctx, q.r, "machines by server", `SELECT server_id, count(*) FROM instances
-		WHERE `+machineWhere+` AND server_id <> '' GROUP BY server_id`)
-}
-
 func (q *queries) ListInstanceNames(ctx context.Context, prefix string) ([]string, error) {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	rows, err := q.r.QueryContext(ctx, `SELECT name FROM instances WHERE name LIKE $1 ESCAPE '\'`, r.Replace(prefix)+"%")

@@ -104,7 +104,3 @@ func (q *queries) DeleteServer(ctx context.Context, id string) error {
 	return nil
 }
 
-func (q *queries) CountClientsByServer(ctx context.Context) (map[string]int, error) {
-	return countBy[string](ctx, q.r, "clients by server", `SELECT server_id, count(*) FROM clients
-		WHERE status <> 'deleted' AND server_id <> '' GROUP BY server_id`)
-}

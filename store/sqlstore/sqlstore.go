@@ -85,6 +85,7 @@ func New(ctx context.Context, write, read *sql.DB, d Dialect) (*DB, error) {
 		return nil, err
 	}
 	db.queries.r = read
+	db.queries.db = db
 	if d.BatchWrites {
 		db.startBatcher()
 	}
@@ -101,6 +102,11 @@ func (db *DB) Dialect() string { return db.d.Name }
 // Transact is InTx with the transaction's queries untyped (core.InTx).
 func (db *DB) Transact(ctx context.Context, fn func(tx any) error) error {
 	return db.InTx(ctx, func(q services.Queries) error { return fn(q) })
+}
+
+// inTx is InTx with the transaction's queries as they are.
+func (db *DB) inTx(ctx context.Context, fn func(q *queries) error) error {
+	return db.InTx(ctx, func(q services.Queries) error { return fn(q.(*queries)) })
 }
 
 // InTx runs fn in one transaction: it commits when fn returns nil and rolls back
@@ -158,6 +164,7 @@ type queries struct {
 	d    *Dialect
 	now  func() time.Time
 	inTx bool
+	db   *DB // outside a transaction: the store, to begin one (load.go)
 }
 
 var _ services.Queries = (*queries)(nil)

@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClientUpdate", testClientUpdate},
 		{"ExpireChanges", testExpireChanges},
 		{"CountClientsByServer", testCountClientsByServer},
+		{"ServerLoad", testServerLoad},
 		{"Users", testUsers},
 		{"Identity", testIdentity},
 		{"TokenKinds", testTokenKinds},
