@@ -103,4 +103,3 @@ func (q *queries) DeleteServer(ctx context.Context, id string) error {
 	}
 	return nil
 }
-
