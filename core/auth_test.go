@@ -22,9 +22,9 @@ type countingHasher struct {
 	verified atomic.Int64
 }
 
-func (h *countingHasher) Verify(password, hash string) (bool, error) {
+func (h *countingHasher) Verify(ctx context.Context, password, hash string) (bool, error) {
 	h.verified.Add(1)
-	return h.Hasher.Verify(password, hash)
+	return h.Hasher.Verify(ctx, password, hash)
 }
 
 func newCounted(t *testing.T) (*testenv.Env, *countingHasher, *testenv.Clock) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -153,7 +154,9 @@ func ErrorKind(err error) Kind {
 // bug. A deadline (hostdeck's own timeout, a net.Error too) is not one. A
 // driver error that says it is safe to retry (SafeToRetry, pgx's mark of a
 // failure before anything reached the server, such as a closed connection)
-// is one.
+// is one, and so is a database error whose SQLSTATE (SQLState, pgx's mark)
+// says the connection failed (class 08) or the server is shutting down or
+// starting up (57P01, 57P02, 57P03, as while PostgreSQL restarts).
 func lostConnection(err error) bool {
 	var ne net.Error
 	if errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded) {
@@ -162,6 +165,13 @@ func lostConnection(err error) bool {
 	var retry interface{ SafeToRetry() bool }
 	if errors.As(err, &retry) && retry.SafeToRetry() {
 		return true
+	}
+	var state interface{ SQLState() string }
+	if errors.As(err, &state) {
+		switch code := state.SQLState(); {
+		case strings.HasPrefix(code, "08"), code == "57P01", code == "57P02", code == "57P03":
+			return true
+		}
 	}
 	for _, lost := range []error{driver.ErrBadConn, io.ErrUnexpectedEOF, syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EPIPE} {
 		if errors.Is(err, lost) {

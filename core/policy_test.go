@@ -397,6 +397,9 @@ func TestErrorKindCanceled(t *testing.T) {
 		{core.Wrap(core.KindConflict, io.ErrUnexpectedEOF, "taken"), core.KindConflict},
 		{core.Wrap(core.KindInternal, retryable{true}, "begin transaction"), core.KindUnavailable},
 		{core.Wrap(core.KindInternal, retryable{false}, "begin transaction"), core.KindInternal},
+		{core.Wrap(core.KindInternal, fmt.Errorf("connect: %w", sqlState("57P03")), "begin transaction"), core.KindUnavailable}, // starting up
+		{core.Wrap(core.KindInternal, sqlState("08006"), "commit"), core.KindUnavailable},
+		{core.Wrap(core.KindInternal, sqlState("23505"), "insert"), core.KindInternal},
 	} {
 		if got := core.ErrorKind(tt.err); got != tt.want {
 			t.Errorf("ErrorKind(%v) = %q, want %q", tt.err, got, tt.want)
@@ -410,6 +413,12 @@ type retryable struct{ safe bool }
 
 func (r retryable) Error() string     { return "conn closed" }
 func (r retryable) SafeToRetry() bool { return r.safe }
+
+// sqlState is a database error with its SQLSTATE, as pgx's are.
+type sqlState string
+
+func (s sqlState) Error() string    { return "server error (SQLSTATE " + string(s) + ")" }
+func (s sqlState) SQLState() string { return string(s) }
 
 // script writes an executable shell script into dir.
 func script(t *testing.T, dir, name, body string) string {

@@ -129,10 +129,13 @@ type Sealer interface {
 	Open(sealed []byte) ([]byte, error)
 }
 
-// Hasher hashes and verifies passwords (argon2id in production).
+// Hasher hashes and verifies passwords (argon2id in production). Each hash
+// costs memory, so a Hasher bounds how many it computes at once: a call past
+// that waits for its turn no longer than ctx lasts, and then fails with ctx's
+// error.
 type Hasher interface {
-	Hash(password string) (string, error)
-	Verify(password, hash string) (bool, error)
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, password, hash string) (bool, error)
 }
 
 // Deps are the Service's dependencies.

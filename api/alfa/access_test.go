@@ -15,7 +15,7 @@ func TestMemberOnEveryRoute(t *testing.T) {
 	srv := c.createServer("alpha", 5)
 	cl := c.createClient("Lab One", map[string]any{"server_id": srv.ID})
 	tasks := c.do("GET", "/tasks", nil).must(t, 200).list(t)
-	hash, err := secretHasher().Hash("member-password-1")
+	hash, err := secretHasher().Hash(context.Background(), "member-password-1")
 	if err != nil {
 		t.Fatal(err)
 	}

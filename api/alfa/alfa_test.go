@@ -311,7 +311,7 @@ func TestAuth(t *testing.T) {
 	c.do("GET", "/servers", nil).must(t, 200)
 
 	// A member (not an admin) is refused.
-	hash, err := (secretHasher()).Hash("member-password-1")
+	hash, err := secretHasher().Hash(context.Background(), "member-password-1")
 	if err != nil {
 		t.Fatal(err)
 	}

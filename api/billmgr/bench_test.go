@@ -121,3 +121,38 @@ func (d *discard) Write(p []byte) (int, error) {
 	d.n += len(p)
 	return len(p), nil
 }
+
+// BenchmarkAuthSession is a call authenticated by a panel session, a token
+// with an idle timeout, through the face: func=whoami, which reads nothing once
+// the session is checked. Its anchor is a handler that writes the same bytes.
+func BenchmarkAuthSession(b *testing.B) {
+	env := testenv.New(b)
+	h := billmgr.NewHandler(env.Hosting, env.Catalogue, env.Login, billmgr.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
+	sess := benchLogin(b, h)
+	get := func() *http.Request {
+		return httptest.NewRequest(http.MethodGet, "/?func=whoami&out=json&auth="+sess, nil)
+	}
+	first := serveOnce(b, h, get())
+	for _, bm := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"face", h},
+		{"replay", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			w.Write(first)
+		})},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				w := &discard{header: http.Header{}}
+				bm.h.ServeHTTP(w, get())
+				if w.status != http.StatusOK || w.n != len(first) {
+					b.Fatalf("status %d, %d bytes, want %d", w.status, w.n, len(first))
+				}
+			}
+		})
+	}
+}

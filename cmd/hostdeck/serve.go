@@ -72,6 +72,7 @@ type serveConfig struct {
 	ExpiryEvery time.Duration
 	ReconEvery  time.Duration
 	HashMemKiB  uint
+	HashAtOnce  int // argon2id hashes computed at once, so their memory is at most HashAtOnce × HashMemKiB
 	LogLevel    string
 	// Password policy (core/login/policy.go).
 	PasswordMaxAge time.Duration
@@ -139,6 +140,7 @@ func newServeCmd() *cobra.Command {
 	f.DurationVar(&c.ExpiryEvery, "expiry-every", envDuration("HOSTDECK_EXPIRY_EVERY", time.Hour), "how often expiry notices are looked for [HOSTDECK_EXPIRY_EVERY]")
 	f.DurationVar(&c.ReconEvery, "reconcile-every", envDuration("HOSTDECK_RECONCILE_EVERY", time.Minute), "how often records are reconciled with the runtimes [HOSTDECK_RECONCILE_EVERY]")
 	f.UintVar(&c.HashMemKiB, "argon2-memory", uint(envInt("HOSTDECK_ARGON2_MEMORY_KIB", 64*1024)), "argon2id memory cost in KiB [HOSTDECK_ARGON2_MEMORY_KIB]")
+	f.IntVar(&c.HashAtOnce, "argon2-concurrency", envInt("HOSTDECK_ARGON2_CONCURRENCY", 2), "argon2id hashes computed at once; the others wait their turn (their request's deadline at most), so that a burst of logins holds at most this times --argon2-memory [HOSTDECK_ARGON2_CONCURRENCY]")
 	f.StringVar(&c.LogLevel, "log-level", env("HOSTDECK_LOG_LEVEL", "info"), "debug, info, warn or error [HOSTDECK_LOG_LEVEL]")
 	f.DurationVar(&c.ReadTimeout, "read-timeout", envDuration("HOSTDECK_READ_TIMEOUT", 30*time.Second), "longest time to read one request, body included; 30s lets a 1 MiB body (the largest a face reads) come at 35 KB/s, and cuts a client that sends headers and then stalls [HOSTDECK_READ_TIMEOUT]")
 	f.DurationVar(&c.WriteTimeout, "write-timeout", envDuration("HOSTDECK_WRITE_TIMEOUT", 60*time.Second), "longest time from the end of a request's headers to the end of its answer; no request streams, and the slowest synchronous work (a server probe, 5s; the password-change script, 10s) fits many times [HOSTDECK_WRITE_TIMEOUT]")
@@ -163,6 +165,9 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	}
 	if c.MaxConns < 0 {
 		return fmt.Errorf("--max-conns: want 0 (no cap) or more, got %d", c.MaxConns)
+	}
+	if c.HashAtOnce < 1 {
+		return fmt.Errorf("--argon2-concurrency: want 1 or more, got %d", c.HashAtOnce)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
@@ -229,7 +234,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	}
 	svc := core.New(core.Deps{
 		Store: store, Runtimes: runtimes, Notifier: mailer, Sealer: box,
-		Hasher:      secret.Hasher{Params: secret.Params{Memory: uint32(c.HashMemKiB), Time: 1, Threads: 2}},
+		Hasher:      secret.NewHasher(secret.Params{Memory: uint32(c.HashMemKiB), Time: 1, Threads: 2}, c.HashAtOnce),
 		NewPassword: func() string { return secret.RandomPassword(16) },
 		Log:         log,
 	}, core.Config{DefaultRuntime: c.Runtime, Template: tmpl, ExpireNoticeDays: c.NoticeDays, TokenTTL: c.TokenTTL,
@@ -517,12 +522,6 @@ func loadTemplate(path string) (core.ClientTemplate, error) {
 	}
 	return t, nil
 }
-
-// hasher adapts core/secret's argon2id to core.Hasher.
-type hasher struct{ p secret.Params }
-
-func (h hasher) Hash(pw string) (string, error)       { return secret.Hash(pw, h.p) }
-func (h hasher) Verify(pw, hash string) (bool, error) { return secret.Verify(pw, hash) }
 
 // loadLicense reads the licence block of GET /v1/info; none when path is empty.
 func loadLicense(path string) (*trs.License, error) {

@@ -52,7 +52,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*core.User, err
 	if in.Enabled != nil {
 		u.Disabled = !*in.Enabled
 	}
-	if err := s.passwords.SetNewPassword(u, *in.Password); err != nil {
+	if err := s.passwords.SetNewPassword(ctx, u, *in.Password); err != nil {
 		return nil, err
 	}
 	err := core.InTx(ctx, s.store, func(q Queries) error {
@@ -95,7 +95,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (gener
 		generated = password
 	}
 	u := &core.User{ID: core.NewID(), Name: name, Role: core.RoleAdmin, Realm: core.RealmHostdeck}
-	if err := s.passwords.SetNewPassword(u, password); err != nil {
+	if err := s.passwords.SetNewPassword(ctx, u, password); err != nil {
 		return "", err
 	}
 	err = core.InTx(ctx, s.store, func(q Queries) error {
@@ -147,7 +147,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*cor
 	if err := checkUserInput(in); err != nil {
 		return nil, err
 	}
-	up, err := s.passwords.PasswordChange(in.Password)
+	up, err := s.passwords.PasswordChange(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +156,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*cor
 		up.Disabled = core.Ptr(!*in.Enabled)
 	}
 	var u *core.User
+	defer s.passwords.CredentialsChanged() // a user renamed, disabled or given a password ends its cached logins
 	err = core.InTx(ctx, s.store, func(q Queries) error {
 		if _, err := core.ManagedUser(ctx, q, id); err != nil {
 			return err
@@ -182,6 +183,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if core.ActorFrom(ctx).UserID == id {
 		return core.Errorf(core.KindConflict, "you cannot delete your own account")
 	}
+	defer s.passwords.CredentialsChanged() // its cached logins end with it
 	return core.InTx(ctx, s.store, func(q Queries) error {
 		if _, err := core.ManagedUser(ctx, q, id); err != nil {
 			return err
@@ -326,6 +328,7 @@ func (s *Service) GrantProjectRole(ctx context.Context, projectID, userID string
 	if !core.ValidID(projectID) {
 		return core.Reasoned(core.KindNotFound, core.ReasonProjectNotFound, "project "+projectID+" not found", "project_name", projectID)
 	}
+	defer s.passwords.CredentialsChanged() // the user's cached tokens scoped to the project carry its roles
 	return core.InTx(ctx, s.store, func(q Queries) error {
 		if _, err := q.GetProject(ctx, projectID); err != nil {
 			if core.ErrorKind(err) == core.KindNotFound {

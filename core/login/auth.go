@@ -11,12 +11,6 @@ import (
 	"unicode/utf8"
 )
 
-// verifiedKey identifies a check of password against hash, in the login
-// guard's cache and flights.
-func verifiedKey(hash, password string) [32]byte {
-	return sha256.Sum256([]byte(hash + "\x00" + password))
-}
-
 // checkPassword checks a user name and password. Wrong credentials are
 // KindUnauthenticated; the login guard (throttle.go) refuses attempts
 // past its limits with KindTooMany and the time to wait, before any hash is
@@ -36,35 +30,47 @@ func (s *Service) checkPassword(ctx context.Context, name, password, source stri
 	if u != nil && u.Disabled {
 		u = nil
 	}
-	hash := s.dummyHash()
+	var hash string
 	if u != nil {
 		hash = u.PasswordHash
-	}
-	key := verifiedKey(hash, password)
-	adm := s.guard.begin(source, account, key, u != nil, now)
-	for began := time.Now(); adm.queue != nil; adm = s.guard.begin(source, account, key, u != nil, s.Now()) {
-		if err := inLine(ctx, adm.queue, began); err != nil {
+	} else {
+		var err error
+		if hash, err = s.dummyHash(ctx); err != nil {
 			return nil, err
 		}
 	}
+	key := s.cache.sum("verified", hash, password) // a check of password against hash, in the guard's cache and flights
 	var ok bool
 	var err error
-	switch {
-	case adm.wait > 0:
-		return nil, core.TooMany(adm.wait, "too many failed logins; retry in %d s", core.Seconds(adm.wait))
-	case adm.known:
-		return u, nil
-	case adm.lead:
-		ok, err = s.Hasher.Verify(password, hash)
-		if err != nil {
-			err = core.Wrap(core.KindInternal, err, "verify password")
+	for again := true; again; {
+		again = false
+		adm := s.guard.begin(source, account, key, u != nil, now)
+		for began := time.Now(); adm.queue != nil; adm = s.guard.begin(source, account, key, u != nil, s.Now()) {
+			if err := inLine(ctx, adm.queue, began); err != nil {
+				return nil, err
+			}
 		}
-		n := s.guard.finish(source, account, key, adm.flight, ok, err, s.Now())
-		if err == nil && (!ok || u == nil) {
-			s.Log.Warn("login failed", "user", core.LogText(name), "source", source, "failures", n)
+		switch {
+		case adm.wait > 0:
+			return nil, core.TooMany(adm.wait, "too many failed logins; retry in %d s", core.Seconds(adm.wait))
+		case adm.known:
+			return u, nil
+		case adm.lead:
+			ok, err = s.Hasher.Verify(ctx, password, hash)
+			if err != nil {
+				err = hashErr(ctx, err, "verify password")
+				adm.flight.abandoned = ctx.Err() != nil
+			}
+			n := s.guard.finish(source, account, key, adm.flight, ok, err, s.Now())
+			if err == nil && (!ok || u == nil) {
+				s.Log.Warn("login failed", "user", core.LogText(name), "source", source, "failures", n)
+			}
+		default:
+			// When the check waited on was given up by its caller before it
+			// was made, this one makes it anew.
+			ok, again, err = adm.flight.wait(ctx)
+			now = s.Now()
 		}
-	default:
-		ok, err = adm.flight.wait(ctx)
 	}
 	if err != nil {
 		return nil, err
@@ -86,16 +92,29 @@ func throttleKey(name string) string {
 }
 
 // dummyHash is a hash of a random password made with the service's hasher,
-// verified against when the user is unknown so that it costs the same.
-func (s *Service) dummyHash() string {
-	s.dummyOnce.Do(func() {
-		h, err := s.Hasher.Hash(rand.Text())
+// verified against when the user is unknown so that it costs the same. It is
+// made once, by the first login that needs it.
+func (s *Service) dummyHash(ctx context.Context) (string, error) {
+	s.dummyMu.Lock()
+	defer s.dummyMu.Unlock()
+	if s.dummy == "" {
+		h, err := s.Hasher.Hash(ctx, rand.Text())
 		if err != nil {
-			s.Log.Error("dummy password hash", "err", err)
+			return "", hashErr(ctx, err, "dummy password hash")
 		}
 		s.dummy = h
-	})
-	return s.dummy
+	}
+	return s.dummy, nil
+}
+
+// hashErr is the error of a hash that could not be computed: KindUnavailable
+// when ctx ended while it waited for its turn (the caller went away, or its
+// deadline passed: the server is busy hashing), else KindInternal.
+func hashErr(ctx context.Context, err error, what string) error {
+	if ctx.Err() != nil {
+		return core.Wrap(core.KindUnavailable, err, "%s abandoned", what)
+	}
+	return core.Wrap(core.KindInternal, err, "%s", what)
 }
 
 // SetPassword replaces a user's password; the old one stops working at once,
@@ -107,7 +126,7 @@ func (s *Service) SetPassword(ctx context.Context, userID, password string) erro
 	if err := s.Check(ctx, core.ActionUserPassword, core.UserResource(userID)); err != nil {
 		return err
 	}
-	up, err := s.passwordUpdate(password)
+	up, err := s.passwordUpdate(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -138,13 +157,13 @@ func CheckPassword(password string) error {
 // passwordUpdate checks a new password against the policy and hashes it, as
 // the update that stores it: the hash, the time of the change (tokens issued
 // before it are refused from then on: lookupToken) and the grace logins reset.
-func (s *Service) passwordUpdate(password string) (core.UserUpdate, error) {
+func (s *Service) passwordUpdate(ctx context.Context, password string) (core.UserUpdate, error) {
 	if err := CheckPassword(password); err != nil {
 		return core.UserUpdate{}, err
 	}
-	hash, err := s.Hasher.Hash(password)
+	hash, err := s.Hasher.Hash(ctx, password)
 	if err != nil {
-		return core.UserUpdate{}, core.Wrap(core.KindInternal, err, "hash password")
+		return core.UserUpdate{}, hashErr(ctx, err, "hash password")
 	}
 	return core.UserUpdate{PasswordHash: &hash, PasswordChangedAt: core.Ptr(s.Now().UTC()), GraceLoginsUsed: core.Ptr(0)}, nil
 }
@@ -152,17 +171,17 @@ func (s *Service) passwordUpdate(password string) (core.UserUpdate, error) {
 // PasswordChange is passwordUpdate of *password, or no change when it is nil:
 // the password of an edit of a user (core/identity, core/tenancy), so that
 // every password set anywhere passes the one policy.
-func (s *Service) PasswordChange(password *string) (core.UserUpdate, error) {
+func (s *Service) PasswordChange(ctx context.Context, password *string) (core.UserUpdate, error) {
 	if password == nil {
 		return core.UserUpdate{}, nil
 	}
-	return s.passwordUpdate(*password)
+	return s.passwordUpdate(ctx, *password)
 }
 
 // SetNewPassword gives a user about to be created its password, by the same
 // policy (core/identity, core/tenancy).
-func (s *Service) SetNewPassword(u *core.User, password string) error {
-	up, err := s.passwordUpdate(password)
+func (s *Service) SetNewPassword(ctx context.Context, u *core.User, password string) error {
+	up, err := s.passwordUpdate(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -170,8 +189,10 @@ func (s *Service) SetNewPassword(u *core.User, password string) error {
 	return nil
 }
 
-// storePassword stores a password update, audited.
+// storePassword stores a password update, audited; the old password and
+// what it opened end in this process's cache at once.
 func (s *Service) storePassword(ctx context.Context, userID string, up core.UserUpdate) error {
+	defer s.CredentialsChanged()
 	return core.InTx(ctx, s.store, func(q Queries) error {
 		if _, err := q.UpdateUser(ctx, userID, up); err != nil {
 			return err

@@ -105,7 +105,14 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin, o Origin,
 		return nil, core.Invalid("scope", "only an API token is scoped to a project")
 	}
 	strict := in.Strict || k.strict
-	u, methods, err := s.checkCredential(ctx, in, o.Source, strict)
+	var u *core.User
+	var methods []string
+	var err error
+	if in.Opens == "" && !strict && in.UserID == "" && in.Passcode == "" {
+		u, err = s.checkRequestPassword(ctx, in, o.Source)
+	} else {
+		u, methods, err = s.checkCredential(ctx, in, o.Source, strict)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +199,30 @@ func (s *Service) checkCredential(ctx context.Context, in PasswordLogin, source 
 		methods = append(methods, "totp")
 	}
 	return u, methods, nil
+}
+
+// checkRequestPassword is checkCredential of a password sent with every
+// request (HTTP Basic, the panel's authinfo: a login by user name that is not
+// strict, gives no passcode and opens nothing). One that succeeded a moment
+// ago is taken from the cache (cache.go) without reading the store, the
+// login guard's blocks of the address still applying; any other goes through
+// checkCredential, and enters the cache when it succeeds.
+func (s *Service) checkRequestPassword(ctx context.Context, in PasswordLogin, source string) (*core.User, error) {
+	now := s.Now()
+	key := s.cache.sum("password", in.UserName, in.Password)
+	if u := s.cache.password(key, now); u != nil {
+		if wait := s.guard.refusal(source, throttleKey(in.UserName), now); wait > 0 {
+			return nil, core.TooMany(wait, "too many failed logins; retry in %d s", core.Seconds(wait))
+		}
+		return u, nil
+	}
+	gen := s.cache.gen.Load() // before the reads: a change committed meanwhile ends what they find
+	u, _, err := s.checkCredential(ctx, in, source, false)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putPassword(key, gen, now, u)
+	return u, nil
 }
 
 // unauthenticatedDomain makes an unknown domain named by a login

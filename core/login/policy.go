@@ -169,6 +169,7 @@ func (s *Service) CreateCredential(ctx context.Context, in CredentialInput) (*co
 		return nil, core.Errorf(core.KindInternal, "no secret box is configured")
 	}
 	c := &core.Credential{ID: core.NewID(), UserID: in.UserID, Type: in.Type, Blob: s.Sealer.Seal([]byte(sec)), CreatedAt: s.Now().UTC()}
+	defer s.CredentialsChanged() // the user's cached password logins, made without a passcode, end
 	err = core.InTx(ctx, s.store, func(q Queries) error {
 		if _, err := core.ManagedUser(ctx, q, in.UserID); err != nil {
 			return err
@@ -413,7 +414,7 @@ func (s *Service) ChangePassword(ctx context.Context, in PasswordLogin, newPassw
 	if err != nil {
 		return nil, err
 	}
-	up, err := s.passwordUpdate(newPassword)
+	up, err := s.passwordUpdate(ctx, newPassword)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,10 @@
 // credential (login.go), passwords and their policy (auth.go, policy.go: the
 // password rules every package that sets a password calls, age, grace logins,
 // TOTP second factors, the password-change script), the login throttle
-// (throttle.go), and tokens of every kind (tokens.go). The directory the
-// users logging in belong to is core/identity's.
+// (throttle.go), tokens of every kind (tokens.go), and the cache of
+// credentials verified a moment ago that makes a request's authentication a
+// map lookup (cache.go). The directory the users logging in belong to is
+// core/identity's.
 package login
 
 import (
@@ -21,17 +23,18 @@ import (
 type Service struct {
 	*core.Service
 	store Store
-	quota *quota.Service // the request rate of tokens scoped to a project
-	guard *loginGuard    // the login throttle (throttle.go)
+	quota *quota.Service   // the request rate of tokens scoped to a project
+	guard *loginGuard      // the login throttle (throttle.go)
+	cache *credentialCache // credentials verified a moment ago (cache.go)
 	// dummy is the hash verified for unknown users (Service.dummyHash).
-	dummyOnce sync.Once
-	dummy     string
+	dummyMu sync.Mutex
+	dummy   string
 }
 
 // New returns the Service over c and st, and registers its task kinds with c;
 // quotas rate the requests of tokens scoped to a project.
 func New(c *core.Service, st Store, quotas *quota.Service) *Service {
-	s := &Service{Service: c, store: st, quota: quotas, guard: newLoginGuard()}
+	s := &Service{Service: c, store: st, quota: quotas, guard: newLoginGuard(), cache: newCredentialCache()}
 	s.registerTasks()
 	return s
 }

@@ -73,6 +73,9 @@ type flight struct {
 	done chan struct{}
 	ok   bool
 	err  error
+	// abandoned: the check was not made, its caller having gone away while
+	// it waited for its turn to hash (set before done closes).
+	abandoned bool
 }
 
 func newLoginGuard() *loginGuard {
@@ -180,17 +183,14 @@ type admission struct {
 func (g *loginGuard) begin(source, account string, key [32]byte, cacheable bool, now time.Time) admission {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if a := g.addrs[source]; a != nil && now.Before(a.until) {
-		return admission{wait: refused(a.until.Sub(now))}
+	if wait := g.blocked(source, account, now); wait > 0 {
+		return admission{wait: wait}
 	}
 	acc := entry(g, g.accounts, account, now)
 	if acc.inflight == 0 && now.Sub(acc.last) > forgetAfter {
 		acc.count, acc.failed = 0, nil
 	}
 	attacked := acc.count+acc.inflight >= accountFreeFailures && !acc.known[source]
-	if attacked && acc.failed[source] && now.Before(acc.until) {
-		return admission{wait: refused(acc.until.Sub(now))}
-	}
 	if at, ok := g.verified[key]; cacheable && ok && now.Sub(at) < verifiedFor {
 		return admission{known: true}
 	}
@@ -211,6 +211,32 @@ func (g *loginGuard) begin(source, account string, key [32]byte, cacheable bool,
 	f := &flight{done: make(chan struct{})}
 	g.flights[key] = f
 	return admission{flight: f, lead: true}
+}
+
+// blocked is how long an attempt from source for account is refused (g.mu
+// held): while the address is blocked, and while the account is under attack
+// and the address failed for it; 0 when it is not.
+func (g *loginGuard) blocked(source, account string, now time.Time) time.Duration {
+	if a := g.addrs[source]; a != nil && now.Before(a.until) {
+		return refused(a.until.Sub(now))
+	}
+	acc := g.accounts[account]
+	if acc == nil || acc.inflight == 0 && now.Sub(acc.last) > forgetAfter {
+		return 0
+	}
+	attacked := acc.count+acc.inflight >= accountFreeFailures && !acc.known[source]
+	if attacked && acc.failed[source] && now.Before(acc.until) {
+		return refused(acc.until.Sub(now))
+	}
+	return 0
+}
+
+// refusal is blocked, for a login the cache of credentials answers: a right
+// password is refused from where the guard refuses it, cached or not.
+func (g *loginGuard) refusal(source, account string, now time.Time) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.blocked(source, account, now)
 }
 
 // finish records the outcome of a check begun as its lead (err: it could not
@@ -257,13 +283,14 @@ func (g *loginGuard) finish(source, account string, key [32]byte, f *flight, ok 
 	return n
 }
 
-// wait blocks until f ends, or ctx does (the caller went away).
-func (f *flight) wait(ctx context.Context) (bool, error) {
+// wait blocks until f ends, or ctx does (the caller went away); abandoned
+// says f's own caller went away before the check was made.
+func (f *flight) wait(ctx context.Context) (ok, abandoned bool, err error) {
 	select {
 	case <-f.done:
-		return f.ok, f.err
+		return f.ok, f.abandoned, f.err
 	case <-ctx.Done():
-		return false, core.Wrap(core.KindUnavailable, context.Cause(ctx), "password check abandoned")
+		return false, false, core.Wrap(core.KindUnavailable, context.Cause(ctx), "password check abandoned")
 	}
 }
 

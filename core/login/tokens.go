@@ -108,12 +108,14 @@ func (s *Service) storeToken(ctx context.Context, q Queries, k tokenKind, t *cor
 }
 
 // lookupToken returns the live token of kind whose secret is sec, and its
-// user, and records the use when the kind has an idle timeout. An unknown,
-// expired (absolutely or idle) or revoked token, one of another kind, one
-// issued before its user's password last changed, one whose user is gone or
-// disabled, and a scoped one whose user lost every role on the project, is
-// KindUnauthenticated with reason token_invalid, token_expired or
-// token_revoked. A scoped API token counts against its project's request rate.
+// user, and records the use when the kind has an idle timeout (at most every
+// TouchEvery). An unknown, expired (absolutely or idle) or revoked token, one
+// of another kind, one issued before its user's password last changed, one
+// whose user is gone or disabled, and a scoped one whose user lost every role
+// on the project, is KindUnauthenticated with reason token_invalid,
+// token_expired or token_revoked. A scoped API token counts against its
+// project's request rate. A token found valid a moment ago is not read again
+// (cache.go): only what depends on the clock is checked.
 func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*core.Token, *core.User, error) {
 	k, err := s.tokenKind(kind)
 	if err != nil {
@@ -129,18 +131,30 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*core.Toke
 	if sec == "" || len(sec) > maxSecretLen {
 		return nil, nil, invalid
 	}
-	t, err := s.store.GetTokenByHash(ctx, core.TokenHash(sec))
+	hash := core.TokenHash(sec)
+	now := s.Now()
+	if e := s.cache.token(hash, now); e != nil {
+		if e.token.Kind != kind {
+			return nil, nil, invalid
+		}
+		return s.cachedToken(ctx, hash, e, now, refuse)
+	}
+	gen := s.cache.gen.Load() // before the reads: a change committed meanwhile ends what they find
+	t, err := s.store.GetTokenByHash(ctx, hash)
 	if core.ErrorKind(err) == core.KindNotFound || err == nil && t.Kind != kind {
 		return nil, nil, invalid
 	}
 	if err != nil {
 		return nil, nil, authStoreErr(err)
 	}
-	now := s.Now()
+	lastUse := t.LastUsedAt
+	if seen := s.cache.lastUse(hash, t.ID); seen.After(lastUse) {
+		lastUse = seen
+	}
 	switch {
 	case t.RevokedAt != nil:
 		return nil, nil, refuse(ReasonTokenRevoked, "the token was revoked")
-	case !now.Before(t.ExpiresAt), t.IdleTimeout > 0 && now.Sub(t.LastUsedAt) >= t.IdleTimeout:
+	case !now.Before(t.ExpiresAt), t.IdleTimeout > 0 && now.Sub(lastUse) >= t.IdleTimeout:
 		return nil, nil, refuse(ReasonTokenExpired, "the token has expired")
 	}
 	u, err := s.store.GetUser(ctx, t.UserID)
@@ -166,14 +180,59 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*core.Toke
 			return nil, nil, err
 		}
 	}
-	if t.IdleTimeout > 0 {
-		if err := s.store.TouchToken(ctx, t.ID, now.UTC()); core.ErrorKind(err) == core.KindNotFound {
-			return nil, nil, invalid // swept meanwhile
+	touched := t.LastUsedAt
+	if t.IdleTimeout > 0 && now.Sub(t.LastUsedAt) >= TouchEvery {
+		if gone, err := s.touch(ctx, t.ID, now); gone {
+			return nil, nil, invalid
 		} else if err != nil {
-			return nil, nil, authStoreErr(err)
+			return nil, nil, err
+		}
+		touched = now
+	}
+	s.cache.putToken(hash, gen, now, t, u, touched)
+	return t, u, nil
+}
+
+// cachedToken is lookupToken of a token found valid a moment ago (e): its
+// expiry and idle timeout are checked against now, a scoped one counts against
+// its project's rate, and its use is written when due.
+func (s *Service) cachedToken(ctx context.Context, hash string, e *cachedToken, now time.Time, refuse func(reason, msg string) error) (*core.Token, *core.User, error) {
+	t := e.token
+	if !now.Before(t.ExpiresAt) || t.IdleTimeout > 0 && now.Sub(time.Unix(0, e.lastUse.Load())) >= t.IdleTimeout {
+		s.cache.dropToken(hash, e)
+		return nil, nil, refuse(ReasonTokenExpired, "the token has expired")
+	}
+	if t.ProjectID != "" {
+		if err := s.quota.CheckRate(ctx, t.ProjectID); err != nil {
+			return nil, nil, err
 		}
 	}
-	return t, u, nil
+	e.use(now)
+	if t.IdleTimeout > 0 {
+		if due, undo := e.touchDue(now); due {
+			gone, err := s.touch(ctx, t.ID, now)
+			if gone {
+				s.cache.dropToken(hash, e)
+				return nil, nil, refuse(ReasonTokenInvalid, "the token is not valid")
+			}
+			if err != nil {
+				undo()
+				return nil, nil, err
+			}
+		}
+	}
+	tc, uc := *t, *e.user
+	return &tc, &uc, nil
+}
+
+// touch records a use of the token id at now; gone: the token was swept
+// meanwhile.
+func (s *Service) touch(ctx context.Context, id string, now time.Time) (gone bool, err error) {
+	err = s.store.TouchToken(ctx, id, now.UTC())
+	if core.ErrorKind(err) == core.KindNotFound {
+		return true, nil
+	}
+	return false, authStoreErr(err)
 }
 
 // rolesOn lists u's roles on a project (core.ProjectRolesOf: an administrator
@@ -227,6 +286,7 @@ func (s *Service) RevokeToken(ctx context.Context, tok string) error {
 	if err != nil {
 		return err
 	}
+	defer s.CredentialsChanged()
 	return core.InTx(ctx, s.store, func(q Queries) error {
 		if err := q.RevokeToken(ctx, t.ID, s.Now().UTC()); err != nil {
 			return err

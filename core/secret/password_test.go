@@ -1,10 +1,12 @@
 package secret
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestHashVerify(t *testing.T) {
@@ -48,7 +50,7 @@ func TestVerifyUsesEncodedParams(t *testing.T) {
 	if !strings.Contains(h, "$m=128,t=2,p=2$") {
 		t.Fatalf("params not encoded: %q", h)
 	}
-	if ok, err := (Hasher{Params: TestParams}).Verify("pw", h); !ok || err != nil {
+	if ok, err := (Hasher{Params: TestParams}).Verify(context.Background(), "pw", h); !ok || err != nil {
 		t.Fatalf("Verify with other current params = %v, %v", ok, err)
 	}
 	if !NeedsRehash(h, TestParams) || NeedsRehash(h, old) || !NeedsRehash("junk", old) {
@@ -135,5 +137,52 @@ func BenchmarkHash(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A Hasher computes no more hashes at once than its limit lets: past it, a
+// call waits for its turn no longer than its context lasts, and a hash of a
+// cost above the whole limit (a stored hash of an older, larger cost) still
+// runs, alone.
+func TestHasherLimit(t *testing.T) {
+	h := NewHasher(TestParams, 1)
+	stored, err := h.Hash(context.Background(), "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.limit.sem.Acquire(context.Background(), h.limit.budget); err != nil { // the limit is taken
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if ok, err := h.Verify(ctx, "pw", stored); ok || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Verify past the limit = %v, %v; want the context's deadline", ok, err)
+	}
+	if _, err := h.Hash(ctx, "pw"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Hash past the limit: %v; want the context's deadline", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ok, err := h.Verify(context.Background(), "pw", stored)
+		if err == nil && !ok {
+			err = errors.New("no match")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Verify ran with the limit taken: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	h.limit.sem.Release(h.limit.budget)
+	if err := <-done; err != nil {
+		t.Fatalf("Verify once the limit is free: %v", err)
+	}
+	larger, err := Hash("pw", Params{Memory: 4 * TestParams.Memory, Time: 1, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := h.Verify(context.Background(), "pw", larger); !ok || err != nil {
+		t.Fatalf("Verify of a hash costlier than the limit = %v, %v", ok, err)
 	}
 }

@@ -100,7 +100,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	}
 	now := s.Now().UTC()
 	u := &core.User{ID: core.NewID(), Name: *in.Email, Email: *in.Email, Role: core.RoleMember, DomainID: core.DefaultDomainID, Realm: core.RealmStorage}
-	if err := s.logins.SetNewPassword(u, *in.Password); err != nil {
+	if err := s.logins.SetNewPassword(ctx, u, *in.Password); err != nil {
 		return nil, err
 	}
 	p := &Profile{UserID: u.ID, ProjectLimit: DefaultProjectLimit, CreatedAt: now, UpdatedAt: now}
@@ -193,11 +193,12 @@ func (s *Service) UpdateCustomer(ctx context.Context, email string, in CustomerI
 	if err := checkProfile(in); err != nil {
 		return nil, err
 	}
-	up, err := s.logins.PasswordChange(in.Password)
+	up, err := s.logins.PasswordChange(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
 	var out *Customer
+	defer s.logins.CredentialsChanged() // a customer renamed or given a password ends its cached logins
 	err = s.change(ctx, func(q Queries) error {
 		u, err := s.customerByEmail(ctx, q, email)
 		if err != nil {
@@ -248,6 +249,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, email string) error {
 	if err := s.Check(ctx, core.ActionUserDelete, core.Resource{Type: core.ResourceUser}); err != nil {
 		return err
 	}
+	defer s.logins.CredentialsChanged() // its cached logins end with it
 	return s.change(ctx, func(q Queries) error {
 		u, err := s.customerByEmail(ctx, q, email)
 		if err != nil {

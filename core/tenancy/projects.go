@@ -143,6 +143,7 @@ func (s *Service) DeleteProject(ctx context.Context, id string) error {
 	if err := s.Check(ctx, core.ActionProjectDelete, core.On(core.ResourceProject, id)); err != nil {
 		return err
 	}
+	defer s.logins.CredentialsChanged() // its role grants go: the cached tokens scoped to it end
 	return s.change(ctx, func(q Queries) error {
 		if _, err := core.LookupProject(ctx, q, id); err != nil {
 			return err
