@@ -163,6 +163,10 @@ type InstanceSpec struct {
 	// the runtime when missing); "" is the runtime's default networking. The
 	// runtime then reports the instance's address on that network.
 	Network string `json:"network,omitempty"`
+	// Stdin keeps the instance's standard input open, for a runtime that can
+	// write there (StdinWriter): the client template's image reads its owner
+	// password on it when it starts (ClientTemplate.OwnerPasswordStdin).
+	Stdin bool `json:"stdin,omitempty"`
 }
 
 // LabelInstance is the runtime label that ties a runtime object to its Instance

@@ -32,6 +32,15 @@ type VolumeCopier interface {
 	CopyVolumes(ctx context.Context, from *Server, fromRef string, to *Server, toRef string) error
 }
 
+// StdinWriter is the optional ability to write to the standard input of an
+// instance whose spec keeps it open (InstanceSpec.Stdin), created or running:
+// what is written before the start waits for its app to read it when it comes
+// up. A secret given this way is in place at the start without a command run
+// after it, and on no command line, in no environment and in no log.
+type StdinWriter interface {
+	WriteStdin(ctx context.Context, srv *Server, ref string, data []byte) error
+}
+
 // UsageMeter is the optional ability to measure an instance's usage: the bytes
 // its volumes store and the bytes it has sent (a counter that only a restart of
 // the instance resets). The satellite's project usage is made of these.

@@ -51,7 +51,15 @@ type ClientTemplate struct {
 	Volumes    []Volume          `json:"volumes,omitempty"` // Name is a suffix: the instance's volume is "<instance>-<name>"
 	HealthPath string            `json:"health_path,omitempty"`
 	OwnerLogin string            `json:"owner_login,omitempty"` // login of the lab owner account; "admin" when empty
-	Hooks      ClientHooks       `json:"hooks"`
+	// OwnerPasswordStdin says the image reads its owner password at start on
+	// its standard input, a line as Hooks.OwnerPassword reads it, and fails its
+	// health check until it has set it. On a runtime that can write there
+	// (StdinWriter) the instance's stdin is kept open and the password written
+	// to it before the first start, in place of the hook's exec after it (the
+	// slowest step of a client's creation); the hook still sets later changes,
+	// and sets the first password elsewhere.
+	OwnerPasswordStdin bool        `json:"owner_password_stdin,omitempty"`
+	Hooks              ClientHooks `json:"hooks"`
 }
 
 // ClientHooks are commands run inside a client's instance. OwnerPassword gets the

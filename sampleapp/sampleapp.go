@@ -4,7 +4,9 @@
 //
 // Commands:
 //
-//	serve             serve HTTP on $PORT (default 8080): GET /healthz, GET /
+//	serve             serve HTTP on $PORT (default 8080): GET /healthz, GET /;
+//	                  when stdin is a pipe, set the owner password from each line
+//	                  read there (see servePasswords)
 //	demo-enable       write the demo data file
 //	demo-disable      remove the demo data file
 //	owner-password    read the owner password on stdin and store a salted hash of it
@@ -16,6 +18,7 @@
 package sampleapp
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/pbkdf2"
@@ -31,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -143,6 +147,38 @@ func writeAtomic(path string, b []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+// servePasswords sets the owner password from each line read on stdin when
+// stdin is a pipe (a container's kept open by a template with
+// owner_password_stdin: hostdeck writes the password there before the start).
+// Until one is set, or stdin ends (no password comes: the hook sets it), the
+// returned flag is true and the health check fails, so that the cloud is not
+// taken for ready without its password; a password set before (a restart)
+// needs no wait. Stdin that is not a pipe (a terminal, /dev/null) is not read.
+func servePasswords(dir string, stdin *os.File, stderr io.Writer) *atomic.Bool {
+	waiting := new(atomic.Bool)
+	if fi, err := stdin.Stat(); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		return waiting
+	}
+	waiting.Store(!exists(filepath.Join(dir, PasswordFile)))
+	go func() {
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 4096), 4096)
+		for sc.Scan() {
+			if err := setPassword(dir, bytes.NewReader(sc.Bytes())); err != nil {
+				fmt.Fprintf(stderr, "sample-app serve: owner password on stdin: %v\n", err)
+				continue
+			}
+			waiting.Store(false)
+		}
+		if err := sc.Err(); err != nil {
+			fmt.Fprintf(stderr, "sample-app serve: read stdin: %v\n", err)
+			return // still waiting: the cloud is not ready without its password
+		}
+		waiting.Store(false)
+	}()
+	return waiting
+}
+
 var page = template.Must(template.New("page").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>{{.Name}}</title></head>
 <body><h1>{{.Name}}</h1>
@@ -152,9 +188,14 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 `))
 
 // Handler serves the app's pages, reading its state from dir on each request.
-func Handler(dir, name string) http.Handler {
+// The health check fails with 503 while waiting reports true (nil: never).
+func Handler(dir, name string, waiting func() bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if waiting != nil && waiting() {
+			http.Error(w, "waiting for the owner password on stdin", http.StatusServiceUnavailable)
+			return
+		}
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +231,8 @@ func serve(dir string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: Handler(dir, name), ReadHeaderTimeout: 10 * time.Second}
+	waiting := servePasswords(dir, os.Stdin, os.Stderr)
+	srv := &http.Server{Handler: Handler(dir, name, waiting.Load), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

@@ -76,15 +76,16 @@ func sampleBinary(ctx context.Context, given string) (string, func(), error) {
 	return out, cleanup, nil
 }
 
-// ensureSampleImage builds the sample image on the local engine unless it is there.
+// ensureSampleImage builds the sample image on the local engine unless it is
+// there, built for this version of the sample app (docker.SampleImageCurrent).
 func ensureSampleImage(ctx context.Context) error {
 	cli, err := docker.NewClient("")
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
-	if _, err := cli.ImageInspect(ctx, docker.SampleImage); err == nil {
-		return nil
+	if ok, err := docker.SampleImageCurrent(ctx, cli, docker.SampleImage); err != nil || ok {
+		return err
 	}
 	bin, cleanup, err := sampleBinary(ctx, "")
 	if err != nil {

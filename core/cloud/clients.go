@@ -149,6 +149,7 @@ func (s *Service) instanceFor(c *core.Client, srv *core.Server) *core.Instance {
 		Name: in.Name, Image: t.Image, Cmd: t.Cmd, Env: env, Ports: t.Ports, Volumes: vols,
 		Labels:     map[string]string{core.LabelInstance: in.ID, "hostdeck.client": c.ID},
 		HealthPath: t.HealthPath,
+		Stdin:      t.OwnerPasswordStdin,
 	}
 	return in
 }

@@ -104,19 +104,24 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 		return nil, core.Permanent(fmt.Errorf("client is %s, not creating", tg.client.Status))
 	}
 	progress(10, "creating instance")
-	inst, err := s.inst.EnsureRunning(ctx, tg.inst, tg.srv, tg.rt)
-	if err != nil {
-		return nil, err
-	}
-	progress(60, "setting owner password")
 	if len(tg.client.OwnerPasswordEnc) == 0 {
 		sealed := s.Sealer.Seal([]byte(s.NewPassword()))
 		if tg.client, err = s.store.UpdateClient(ctx, clientID, core.ClientUpdate{OwnerPasswordEnc: &sealed}); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.setOwnerPassword(ctx, tg, inst); err != nil {
+	// Where the password goes in on stdin before the start, the instance is
+	// healthy only once its app has set it; else the hook sets it after.
+	onStdin := s.ownerPasswordOnStdin(tg)
+	inst, err := s.inst.EnsureRunningWith(ctx, tg.inst, tg.srv, tg.rt, onStdin)
+	if err != nil {
 		return nil, err
+	}
+	if onStdin == nil {
+		progress(60, "setting owner password")
+		if err := s.setOwnerPassword(ctx, tg, inst); err != nil {
+			return nil, err
+		}
 	}
 	progress(90, "sending welcome e-mail")
 	err = s.change(ctx, func(q Queries) error {
@@ -135,6 +140,28 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 		return nil, err
 	}
 	return map[string]string{"client_id": clientID, "instance_id": inst.ID, "server_id": inst.ServerID, "url": inst.URL}, nil
+}
+
+// ownerPasswordOnStdin returns the step that writes the client's owner
+// password, a line, on the standard input of its instance, before the start:
+// where the instance's spec keeps stdin open (the template's
+// OwnerPasswordStdin) and its runtime can write there. It is nil elsewhere,
+// where the hook sets the password after the start.
+func (s *Service) ownerPasswordOnStdin(tg *target) func(ctx context.Context, ref string) error {
+	w, ok := tg.rt.(core.StdinWriter)
+	if !ok || !tg.inst.Spec.Stdin {
+		return nil
+	}
+	return func(ctx context.Context, ref string) error {
+		pw, err := s.ownerPassword(tg.client)
+		if err != nil {
+			return err
+		}
+		if err := w.WriteStdin(ctx, tg.srv, ref, append(pw, '\n')); err != nil {
+			return fmt.Errorf("write owner password on stdin: %w", err)
+		}
+		return nil
+	}
 }
 
 // setOwnerPassword runs the owner_password hook with the password on stdin.
@@ -340,7 +367,14 @@ func (s *Service) transfer(ctx context.Context, p transferPayload, progress func
 		}
 	}
 	progress(70, "starting the new instance")
-	if to, err = s.inst.EnsureRunning(ctx, to, toSrv, rt); err != nil {
+	// The new instance takes the owner password at its start as the first one
+	// did, whatever the copied data holds.
+	c, err := s.store.GetClient(ctx, p.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	onStdin := s.ownerPasswordOnStdin(&target{client: c, inst: to, srv: toSrv, rt: rt})
+	if to, err = s.inst.EnsureRunningWith(ctx, to, toSrv, rt, onStdin); err != nil {
 		return nil, err
 	}
 	// The old instance may have gone elsewhere while its data was copied.

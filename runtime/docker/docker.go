@@ -36,6 +36,7 @@ import (
 var (
 	_ core.Runtime      = (*Docker)(nil)
 	_ core.VolumeCopier = (*Docker)(nil)
+	_ core.StdinWriter  = (*Docker)(nil)
 )
 
 // Labels hostdeck puts on containers besides spec.Labels, so that Inspect knows
@@ -160,7 +161,8 @@ func classify(err error) error {
 }
 
 // Create makes a container named spec.Name (returning the existing one's ID if the
-// name is taken), with its named volumes, labels, env, command and ports.
+// name is taken), with its named volumes, labels, env, command and ports, and its
+// stdin open when spec.Stdin (and kept open across attaches: WriteStdin).
 func (d *Docker) Create(ctx context.Context, srv *core.Server, spec core.InstanceSpec) (string, error) {
 	cli, err := d.Client(srv)
 	if err != nil {
@@ -174,12 +176,6 @@ func (d *Docker) Create(ctx context.Context, srv *core.Server, spec core.Instanc
 			return "", err
 		}
 	}
-	if res, err := cli.ContainerInspect(ctx, spec.Name, client.ContainerInspectOptions{}); err == nil {
-		return res.Container.ID, nil
-	} else if !cerrdefs.IsNotFound(err) {
-		return "", fmt.Errorf("create container %s: %w", spec.Name, classify(err))
-	}
-
 	labels := map[string]string{}
 	for k, v := range spec.Labels {
 		labels[k] = v
@@ -237,11 +233,13 @@ func (d *Docker) Create(ctx context.Context, srv *core.Server, spec core.Instanc
 			Env:          env,
 			Labels:       labels,
 			ExposedPorts: exposed,
+			OpenStdin:    spec.Stdin,
 		},
 		HostConfig: hostConfig,
 	})
 	if cerrdefs.IsConflict(err) {
-		// Created concurrently under the same name: idempotent all the same.
+		// The name is taken (by an earlier attempt, or concurrently): idempotent
+		// all the same. Asking first would cost every creation a round trip.
 		if got, ierr := cli.ContainerInspect(ctx, spec.Name, client.ContainerInspectOptions{}); ierr == nil {
 			return got.Container.ID, nil
 		}
@@ -452,6 +450,42 @@ func (d *Docker) List(ctx context.Context, srv *core.Server) ([]core.RuntimeInst
 	}
 	slices.SortFunc(out, func(a, b core.RuntimeInstance) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// WriteStdin writes data to the standard input of a container created with
+// spec.Stdin, through an attach: nothing runs in the container for it, and data
+// is on no command line, in no env and in no log (the engine logs stdout and
+// stderr only). Before the start the engine holds data until the app reads it.
+// The container's stdin stays open when the attach ends (it is not StdinOnce),
+// so another write later, or after a restart, still reaches the app.
+func (d *Docker) WriteStdin(ctx context.Context, srv *core.Server, ref string, data []byte) error {
+	cli, err := d.Client(srv)
+	if err != nil {
+		return fmt.Errorf("write stdin of container %s: %w", ref, err)
+	}
+	att, err := cli.ContainerAttach(ctx, ref, client.ContainerAttachOptions{Stream: true, Stdin: true})
+	if err != nil {
+		// A refused upgrade does not keep the engine's status: an unknown
+		// container is to be NotFound all the same.
+		if _, ierr := cli.ContainerInspect(ctx, ref, client.ContainerInspectOptions{}); cerrdefs.IsNotFound(ierr) {
+			err = ierr
+		}
+		return fmt.Errorf("write stdin of container %s: %w", ref, classify(err))
+	}
+	defer att.Close()
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, att.Close)
+		defer stop()
+	}
+	// The engine reads what is sent before the end of the stream even when the
+	// app has not started yet: there is nothing to wait for.
+	if _, err := att.Conn.Write(data); err != nil {
+		return fmt.Errorf("write stdin of container %s: %w", ref, err)
+	}
+	if err := att.CloseWrite(); err != nil {
+		return fmt.Errorf("write stdin of container %s: %w", ref, err)
+	}
+	return nil
 }
 
 // Exec runs cmd in a running container with stdin attached, returning stdout and

@@ -1,6 +1,8 @@
 package docker
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,6 +24,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"hostdeck/core"
+	"hostdeck/sampleapp"
 )
 
 // These tests run against the real local engine. TestMain builds a static binary
@@ -405,8 +408,30 @@ func TestEnsureSampleImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg := img.Config; cfg == nil || !slices.Equal(cfg.Cmd, []string{"/hostdeck", "sample-app", "serve"}) || !slices.Contains(cfg.Env, "PORT=8080") {
+	if cfg := img.Config; cfg == nil || !slices.Equal(cfg.Cmd, []string{"/hostdeck", "sample-app", "serve"}) || !slices.Contains(cfg.Env, "PORT=8080") || cfg.Labels[LabelSampleVersion] != sampleapp.Version {
 		t.Fatalf("image config %+v", img.Config)
+	}
+
+	// One an older hostdeck built (without the version label) is rebuilt.
+	var empty bytes.Buffer
+	tar.NewWriter(&empty).Close()
+	res, err := cli.ImageImport(ctx, client.ImageImportSource{Source: &empty, SourceName: "-"}, tag, client.ImageImportOptions{Changes: []string{`CMD ["/hostdeck","sample-app","serve"]`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res)
+	res.Close()
+	if old, err := cli.ImageInspect(ctx, tag); err == nil {
+		t.Cleanup(func() { cli.ImageRemove(context.Background(), old.ID, client.ImageRemoveOptions{Force: true}) })
+	}
+	if ok, err := SampleImageCurrent(ctx, cli, tag); err != nil || ok {
+		t.Fatalf("an image without the version is current: %v, %v", ok, err)
+	}
+	if err := EnsureSampleImage(ctx, "", testBinary, tag); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := SampleImageCurrent(ctx, cli, tag); err != nil || !ok {
+		t.Fatalf("not current after EnsureSampleImage: %v, %v", ok, err)
 	}
 }
 

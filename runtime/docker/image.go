@@ -21,11 +21,16 @@ import (
 // SampleImage is the default tag of the sample client image.
 const SampleImage = sampleapp.Image
 
+// LabelSampleVersion is the label of the sample image that carries the
+// sampleapp.Version it was built for (SampleImageCurrent).
+const LabelSampleVersion = "hostdeck.sample-app"
+
 // BuildSampleImage builds the sample client image from the hostdeck binary at
 // binaryPath, without a registry or a Dockerfile: it imports a tar holding the
 // binary at /hostdeck and empty /data and /tmp directories, with CMD
-// ["/hostdeck","sample-app","serve"], ENV PORT=8080 and EXPOSE 8080. The image has
-// no libc, so the binary must be statically linked (CGO_ENABLED=0).
+// ["/hostdeck","sample-app","serve"], ENV PORT=8080, EXPOSE 8080 and the label
+// LabelSampleVersion. The image has no libc, so the binary must be statically
+// linked (CGO_ENABLED=0).
 func BuildSampleImage(ctx context.Context, cli *client.Client, binaryPath, tag string) error {
 	if tag == "" {
 		tag = SampleImage
@@ -60,6 +65,7 @@ func BuildSampleImage(ctx context.Context, cli *client.Client, binaryPath, tag s
 			`CMD ["/hostdeck","sample-app","serve"]`,
 			`ENV PORT=8080`,
 			`EXPOSE 8080`,
+			`LABEL ` + LabelSampleVersion + `=` + sampleapp.Version,
 		},
 	})
 	if err != nil {
@@ -85,7 +91,7 @@ func BuildSampleImage(ctx context.Context, cli *client.Client, binaryPath, tag s
 }
 
 // EnsureSampleImage builds the sample image on the engine at addr ("" = local)
-// unless tag is already there.
+// unless tag is already there, built for this sampleapp.Version.
 func EnsureSampleImage(ctx context.Context, addr, binaryPath, tag string) error {
 	if tag == "" {
 		tag = SampleImage
@@ -95,14 +101,25 @@ func EnsureSampleImage(ctx context.Context, addr, binaryPath, tag string) error 
 		return err
 	}
 	defer cli.Close()
-	_, err = cli.ImageInspect(ctx, tag)
-	if err == nil {
-		return nil
-	}
-	if !cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("inspect image %s: %w", tag, classify(err))
+	if ok, err := SampleImageCurrent(ctx, cli, tag); err != nil || ok {
+		return err
 	}
 	return BuildSampleImage(ctx, cli, binaryPath, tag)
+}
+
+// SampleImageCurrent reports whether the sample image tag is on the engine and
+// was built for this sampleapp.Version: one an older hostdeck built may lack what
+// the sample template relies on (it would never set the owner password it is
+// given on stdin).
+func SampleImageCurrent(ctx context.Context, cli *client.Client, tag string) (bool, error) {
+	img, err := cli.ImageInspect(ctx, tag)
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("inspect image %s: %w", tag, classify(err))
+	}
+	return img.Config != nil && img.Config.Labels[LabelSampleVersion] == sampleapp.Version, nil
 }
 
 // CheckStatic returns an error unless path is an ELF executable without a program
