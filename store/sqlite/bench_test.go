@@ -81,13 +81,13 @@ func BenchmarkListClients(b *testing.B) {
 			var took []time.Duration
 			for b.Loop() {
 				t := time.Now()
-				got, total, err := db.ListClients(ctx, bc.f)
+				got, err := db.ListClients(ctx, bc.f)
 				took = append(took, time.Since(t))
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(got) == 0 || total == 0 {
-					b.Fatalf("empty page: %d clients, total %d", len(got), total)
+				if len(got.Items) == 0 || got.Total == 0 {
+					b.Fatalf("empty page: %d clients, total %d", len(got.Items), got.Total)
 				}
 			}
 			slices.Sort(took)
