@@ -98,7 +98,8 @@ func (a *Answers) Serve(w http.ResponseWriter, key string, read func(since core.
 	}
 	k := &kept{key: key, stamp: l.Stamp, header: rec.header, status: rec.status, body: rec.body.Bytes()}
 	if k.status == http.StatusOK && k.stamp != "" {
-		a.keep(k)
+		// Kept in a slice of its own length, so that the budget counts what it holds.
+		a.keep(&kept{key: key, stamp: l.Stamp, header: rec.header, status: rec.status, body: bytes.Clone(k.body)})
 	}
 	k.writeTo(w)
 	return nil
