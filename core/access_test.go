@@ -354,12 +354,12 @@ func TestInstanceListIsTheRule(t *testing.T) {
 				want = append(want, in.Name)
 			}
 		}
-		list, _, err := e.Hosting.ListVisibleInstances(ctx, core.Page{Limit: 100})
+		list, err := e.Hosting.ListVisibleInstances(ctx, core.Page{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, in := range list {
+		for _, in := range list.Items {
 			got = append(got, in.Name)
 		}
 		if d := cmp.Diff(want, got); d != "" || len(got) == 0 {

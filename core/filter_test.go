@@ -128,7 +128,7 @@ func TestListFilterEnumerated(t *testing.T) {
 		names     string
 	}{
 		{"status", func(v string) error {
-			_, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
+			_, err := e.Cloud.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
 			return err
 		}, []string{"creating", "active", "failed", "transferring", "deleting", "deleted"}, []string{"Active", "gone", ""},
 			"creating, active, failed, transferring, deleting, deleted"},
@@ -172,14 +172,14 @@ func TestListFilterBounds(t *testing.T) {
 		field string
 		list  func(v string) error
 	}{
-		{"email", func(v string) error { _, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Email: &v}); return err }},
-		{"name", func(v string) error { _, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Name: &v}); return err }},
+		{"email", func(v string) error { _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Email: &v}); return err }},
+		{"name", func(v string) error { _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Name: &v}); return err }},
 		{"server_id", func(v string) error {
-			_, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{ServerID: &v})
+			_, err := e.Cloud.ListClients(ctx, core.ClientFilter{ServerID: &v})
 			return err
 		}},
 		{"status", func(v string) error {
-			_, _, err := e.Cloud.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
+			_, err := e.Cloud.ListClients(ctx, core.ClientFilter{Status: (*core.ClientStatus)(&v)})
 			return err
 		}},
 		{"runtime", func(v string) error {
@@ -201,11 +201,11 @@ func TestListFilterBounds(t *testing.T) {
 			return err
 		}},
 		{"project_id", func(v string) error {
-			_, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{ProjectID: in(v)})
+			_, err := e.Machine.ListMachines(ctx, machine.MachineQuery{ProjectID: in(v)})
 			return err
 		}},
 		{"group", func(v string) error {
-			_, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{GroupID: &v})
+			_, err := e.Machine.ListMachines(ctx, machine.MachineQuery{GroupID: &v})
 			return err
 		}},
 		{"user_name", func(v string) error {

@@ -266,11 +266,11 @@ func TestPoolRefillAndAutoAllocate(t *testing.T) {
 	}
 	free := func() int {
 		t.Helper()
-		ms, _, err := e.Machine.ListMachines(e.AdminCtx(), machine.MachineQuery{Assigned: &core.Cond{Op: core.OpEq, Values: []string{"false"}}})
+		ms, err := e.Machine.ListMachines(e.AdminCtx(), machine.MachineQuery{Assigned: &core.Cond{Op: core.OpEq, Values: []string{"false"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(ms)
+		return len(ms.Items)
 	}
 	refill()
 	if n := free(); n != 3 {

@@ -122,19 +122,19 @@ func TestCreateMachines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	free, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{Assigned: &assigned})
-	if err != nil || len(free) != 1 || free[0].ID != m {
+	free, err := e.Machine.ListMachines(ctx, machine.MachineQuery{Assigned: &assigned})
+	if err != nil || len(free.Items) != 1 || free.Items[0].ID != m {
 		t.Fatalf("free machines = %v %v", free, err)
 	}
 	other, err := core.ParseModifier("nin:" + p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if none, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{ProjectID: &other}); err != nil || len(none) != 0 {
+	if none, err := e.Machine.ListMachines(ctx, machine.MachineQuery{ProjectID: &other}); err != nil || len(none.Items) != 0 {
 		t.Fatalf("machines outside the project = %v %v", none, err)
 	}
 	gt, _ := core.ParseModifier("gt:true")
-	if _, _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{Assigned: &gt}); core.ErrorKind(err) != core.KindInvalid {
+	if _, err := e.Machine.ListMachines(ctx, machine.MachineQuery{Assigned: &gt}); core.ErrorKind(err) != core.KindInvalid {
 		t.Fatalf("gt on a boolean: %v", err)
 	}
 

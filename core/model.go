@@ -63,10 +63,14 @@ type ServerLoad struct {
 
 // Page is offset pagination and ordering shared by list filters.
 // Sort names fields; a leading "-" sorts descending. Limit 0 means no limit.
+// Since, when set, is the stamp of an answer the caller keeps (List.Stamp): a
+// list that follows its data's changes (list.go) answers List.Unchanged rather
+// than read the page again when the data are still in that state.
 type Page struct {
 	Offset int
 	Limit  int
 	Sort   []string
+	Since  Stamp
 }
 
 // Image is what an instance boots from. Zone "pub" images are seen by everyone,

@@ -222,11 +222,11 @@ func TestInstanceVisibility(t *testing.T) {
 	// those only.
 	visible := func(ctx context.Context) []*core.NumberedInstance {
 		t.Helper()
-		list, total, err := e.Hosting.ListVisibleInstances(ctx, core.Page{Limit: 100})
-		if err != nil || total != len(list) {
-			t.Fatalf("list = %d of %d, %v", len(list), total, err)
+		list, err := e.Hosting.ListVisibleInstances(ctx, core.Page{Limit: 100})
+		if err != nil || list.Total != len(list.Items) {
+			t.Fatalf("list = %d of %d, %v", len(list.Items), list.Total, err)
 		}
-		return list
+		return list.Items
 	}
 	list := visible(actx)
 	if len(list) != 1 || list[0].ID != mine.ID || list[0].Number <= 0 {
@@ -237,7 +237,7 @@ func TestInstanceVisibility(t *testing.T) {
 		t.Fatalf("admin sees %d", len(all))
 	}
 	// A page is bounded: an unbounded list is refused.
-	_, _, err := e.Hosting.ListVisibleInstances(ctx, core.Page{})
+	_, err := e.Hosting.ListVisibleInstances(ctx, core.Page{})
 	wantKind(t, err, core.KindInvalid)
 	// Numbers are stable and resolve back, for those who see the instance only.
 	var clientNumber int64

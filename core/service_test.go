@@ -89,9 +89,9 @@ func TestPlacementLeastLoadedAndFull(t *testing.T) {
 	_, _, err := e.Cloud.CreateClient(e.AdminCtx(), cloud.ClientInput{Name: &name, Email: &email})
 	wantKind(t, err, core.KindConflict)
 	// Nothing was half-written by the refused create.
-	all, total, _ := e.Cloud.ListClients(e.AdminCtx(), core.ClientFilter{})
-	if total != 6 || len(all) != 6 {
-		t.Fatalf("clients = %d", total)
+	all, _ := e.Cloud.ListClients(e.AdminCtx(), core.ClientFilter{})
+	if all.Total != 6 || len(all.Items) != 6 {
+		t.Fatalf("clients = %d", all.Total)
 	}
 	err = e.Fleet.DeleteServer(e.AdminCtx(), a.ID)
 	wantKind(t, err, core.KindConflict)

@@ -37,15 +37,16 @@ type Options struct {
 }
 
 type face struct {
-	svc    *cloud.Service
-	fleet  *fleet.Service
-	logins *login.Service
+	svc     *cloud.Service
+	fleet   *fleet.Service
+	logins  *login.Service
+	answers *httpx.Answers // of the client list, by its parameters
 }
 
 // NewHandler returns the alfa face over svc (clients) and servers (the fleet). It uses paths relative to its mount
 // point: mount it with http.StripPrefix under a prefix, or at "/".
 func NewHandler(svc *cloud.Service, servers *fleet.Service, logins *login.Service, o Options) http.Handler {
-	f := &face{svc: svc, fleet: servers, logins: logins}
+	f := &face{svc: svc, fleet: servers, logins: logins, answers: httpx.NewAnswers(httpx.AnswersBudget)}
 	rt := httpx.NewRouter(f.auth)
 	f.routes(rt)
 	return httpx.Serve(rt, httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})

@@ -857,3 +857,59 @@ func TestLongFilter(t *testing.T) {
 		t.Errorf("filter by the longest e-mail kept found %d clients, want 1", len(got))
 	}
 }
+
+// The client list is answered from the answer kept while the clients and their
+// instances are unchanged: a change made anywhere (here straight in the store,
+// as another replica would) is in the next answer.
+func TestListFollowsChanges(t *testing.T) {
+	env, c, _ := start(t)
+	srv := c.createServer("node", 10)
+	ctx := context.Background()
+	const path = "/clients?page[size]=2&sort=name"
+	total := func() float64 {
+		t.Helper()
+		return c.do("GET", path, nil).must(t, 200).doc.Meta["total"].(float64)
+	}
+	if n := total(); n != 0 {
+		t.Fatalf("total = %v", n)
+	}
+	in := &core.Instance{Name: "hd-kept", ServerID: srv.ID, State: core.StateActive}
+	if err := env.Store.CreateInstance(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	cl := &core.Client{Name: "aaa", Email: "aaa@example.test", Lang: "en", ServerID: srv.ID, InstanceID: in.ID, Status: core.ClientActive}
+	if err := env.Store.CreateClient(ctx, cl); err != nil {
+		t.Fatal(err)
+	}
+	first := func() resource {
+		t.Helper()
+		l := c.do("GET", path, nil).must(t, 200).list(t)
+		if len(l) == 0 || l[0].ID != cl.ID {
+			t.Fatalf("list = %+v", l)
+		}
+		return l[0]
+	}
+	if n := total(); n != 1 {
+		t.Fatalf("total after a create = %v", n)
+	}
+	if a := first().Attributes["available"]; a != true {
+		t.Fatalf("available = %v", a)
+	}
+	// The instance is the page's related record: its change shows too.
+	if _, err := env.Store.UpdateInstance(ctx, in.ID, core.InstanceUpdate{State: core.Ptr(core.StateStopped)}); err != nil {
+		t.Fatal(err)
+	}
+	if a := first().Attributes["available"]; a != false {
+		t.Fatalf("available after the instance stopped = %v", a)
+	}
+	if _, err := env.Store.UpdateClient(ctx, cl.ID, core.ClientUpdate{Status: core.Ptr(core.ClientDeleted)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := total(); n != 0 {
+		t.Fatalf("total after a delete = %v", n)
+	}
+	// Another page, or other parameters, is another answer.
+	if l := c.do("GET", "/clients?page[size]=2&sort=name&filter[status]=deleted", nil).must(t, 200).list(t); len(l) != 1 {
+		t.Fatalf("deleted = %+v", l)
+	}
+}

@@ -14,6 +14,9 @@ var clientList = jsonapi.ListSpec{
 	Sorts:   []string{"name", "created_at", "expire_date", "email", "status"},
 }
 
+// listClients answers from the answers kept while the clients are unchanged
+// (httpx.Answers): every route is an administrator's and shows the same to
+// each, so the key is the request's.
 func (f *face) listClients(w http.ResponseWriter, r *http.Request) error {
 	q, err := jsonapi.ParseList(r.URL.Query(), clientList)
 	if err != nil {
@@ -25,15 +28,20 @@ func (f *face) listClients(w http.ResponseWriter, r *http.Request) error {
 	if s := q.FilterPtr("status"); s != nil {
 		filter.Status = (*core.ClientStatus)(s)
 	}
-	clients, total, err := f.svc.ListClients(r.Context(), filter)
-	if err != nil {
-		return q.FilterError(err)
-	}
-	data := make([]*jsonapi.Resource, len(clients))
-	for i, c := range clients {
-		data[i] = clientViewResource(r, c)
-	}
-	return many(w, r, q, total, data)
+	return f.answers.Serve(w, httpx.AnswerKey(r, r.URL.RawQuery), func(since core.Stamp) (httpx.Listed, error) {
+		filter.Since = since
+		clients, err := f.svc.ListClients(r.Context(), filter)
+		if err != nil {
+			return httpx.Listed{}, q.FilterError(err)
+		}
+		return httpx.Listed{Stamp: clients.Stamp, Unchanged: clients.Unchanged, Render: func(w http.ResponseWriter) error {
+			data := make([]*jsonapi.Resource, len(clients.Items))
+			for i, c := range clients.Items {
+				data[i] = clientViewResource(r, c)
+			}
+			return many(w, r, q, clients.Total, data)
+		}}, nil
+	})
 }
 
 func (f *face) getClient(w http.ResponseWriter, r *http.Request) error {

@@ -38,10 +38,11 @@ type Options struct {
 }
 
 type face struct {
-	svc    *hosting.Service
-	images *catalogue.Service
-	logins *login.Service
-	log    *slog.Logger
+	svc     *hosting.Service
+	images  *catalogue.Service
+	logins  *login.Service
+	log     *slog.Logger
+	answers *httpx.Answers // of func=instances
 }
 
 // handlerFunc runs one func for an authenticated user and returns the document.
@@ -50,7 +51,7 @@ type handlerFunc func(ctx context.Context, u *core.User, p params) (node, error)
 // NewHandler returns the billmgr face over svc. Every path answers as the one
 // endpoint, so it works mounted under a prefix (http.StripPrefix) or at "/".
 func NewHandler(svc *hosting.Service, images *catalogue.Service, logins *login.Service, o Options) http.Handler {
-	f := &face{svc: svc, images: images, logins: logins, log: httpx.Logger(o.Log)}
+	f := &face{svc: svc, images: images, logins: logins, log: httpx.Logger(o.Log), answers: httpx.NewAnswers(httpx.AnswersBudget)}
 	return httpx.Serve(http.HandlerFunc(f.serve), httpx.Options{Face: Face, Log: o.Log, Metrics: o.Metrics, Registerer: o.Registerer, WriteError: writeError, Prefix: o.Prefix})
 }
 
@@ -68,7 +69,6 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 // funcs is the face's function table.
 func (f *face) funcs() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"instances":                f.listInstances,
 		"instances.fleio.rescue":   f.rescue,
 		"instances.fleio.unrescue": f.action("unrescue", f.svc.Unrescue),
 		"instances.fleio.reboot":   f.action("reboot", f.svc.RebootInstance),
@@ -107,10 +107,13 @@ func (f *face) serve(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	write(w, out, doc)
+	if doc != nil { // nil: the func wrote its answer (a list)
+		write(w, out, doc)
+	}
 }
 
-// handle decodes the request, authenticates it and runs its func.
+// handle decodes the request, authenticates it and runs its func: it returns the
+// document, or nil when the func wrote the answer itself (func=instances).
 func (f *face) handle(w http.ResponseWriter, r *http.Request, out *string) (node, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
 		return nil, errValue("method", "use GET or POST")
@@ -131,6 +134,14 @@ func (f *face) handle(w http.ResponseWriter, r *http.Request, out *string) (node
 	if fn == "auth" {
 		r.Pattern = "func=auth"
 		return f.auth(ctx, p, o)
+	}
+	if fn == "instances" {
+		r.Pattern = "func=" + fn
+		l, err := f.authenticate(ctx, p, o)
+		if err != nil {
+			return nil, err
+		}
+		return nil, f.listInstances(w, r, l, p, *out)
 	}
 	h, ok := f.funcs()[fn]
 	if !ok {

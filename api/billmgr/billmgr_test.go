@@ -22,6 +22,7 @@ import (
 	"hostdeck/api/httpx/httpxtest"
 	"hostdeck/core"
 	"hostdeck/core/cloud"
+	"hostdeck/core/desktop/machine"
 	"hostdeck/core/identity"
 	"hostdeck/core/services"
 	"hostdeck/internal/testenv"
@@ -643,6 +644,14 @@ func TestInstancesPages(t *testing.T) {
 	wantPage(t, mine("p_cnt", "2", "p_num", "2"), "2", "2", "3", name(hers, 2)...)
 	wantPage(t, mine("p_cnt", "2", "p_num", "3"), "3", "2", "3")
 	// The admin's total now counts hers too.
+	wantPage(t, list("p_cnt", "4", "p_num", "3"), "3", "4", "10", name(hers, 1, 2)...)
+	// What she sees follows what shows it to her (the answers she was given are
+	// kept, by user, while it stays as it was): a machine assigned to her.
+	if err := p.env.Store.AddMachineAssignment(ctx, &machine.MachineAssignment{MachineID: vm[0].ID,
+		SubjectType: machine.SubjectUser, SubjectID: alice.ID}); err != nil {
+		t.Fatal(err)
+	}
+	wantPage(t, mine(), "1", "100", "4", append(name(vm, 0), name(hers, 0, 1, 2)...)...)
 	wantPage(t, list("p_cnt", "4", "p_num", "3"), "3", "4", "10", name(hers, 1, 2)...)
 }
 

@@ -2,10 +2,13 @@ package billmgr
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 
+	"hostdeck/api/httpx"
 	"hostdeck/core"
+	"hostdeck/core/login"
 )
 
 // whoami is func=whoami: the authenticated user and role.
@@ -15,18 +18,32 @@ func (f *face) whoami(ctx context.Context, u *core.User, p params) (node, error)
 
 // listInstances is func=instances: one page (p_num, p_cnt) of the instances the
 // user sees, in the panel's list shape (doc.elem, one object per instance, every
-// value as {"$": …}), with p_num, p_cnt and the total, p_elems, beside it.
-func (f *face) listInstances(ctx context.Context, u *core.User, p params) (node, error) {
+// value as {"$": …}), with p_num, p_cnt and the total, p_elems, beside it. The
+// answer is kept while the instances are unchanged (httpx.Answers), by user,
+// page and format: what a user sees depends on who asks.
+func (f *face) listInstances(w http.ResponseWriter, r *http.Request, l *login.Login, p params, out string) error {
 	num, cnt, err := p.page()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	list, total, err := f.svc.ListVisibleInstances(ctx, core.Page{Offset: (num - 1) * cnt, Limit: cnt})
-	if err != nil {
-		return nil, err
-	}
-	elems := make([]node, 0, len(list))
-	for _, in := range list {
+	ctx := core.WithActor(r.Context(), l.Actor)
+	key := httpx.AnswerKey(r, "instances", l.User.ID, out, strconv.Itoa(num), strconv.Itoa(cnt))
+	return f.answers.Serve(w, key, func(since core.Stamp) (httpx.Listed, error) {
+		list, err := f.svc.ListVisibleInstances(ctx, core.Page{Offset: (num - 1) * cnt, Limit: cnt, Since: since})
+		if err != nil {
+			return httpx.Listed{}, err
+		}
+		return httpx.Listed{Stamp: list.Stamp, Unchanged: list.Unchanged, Render: func(w http.ResponseWriter) error {
+			write(w, out, instancesDoc(list, num, cnt))
+			return nil
+		}}, nil
+	})
+}
+
+// instancesDoc is the document of func=instances.
+func instancesDoc(list core.List[*core.NumberedInstance], num, cnt int) node {
+	elems := make([]node, 0, len(list.Items))
+	for _, in := range list.Items {
 		e := node{
 			"id":         text(strconv.FormatInt(in.Number, 10)),
 			"uuid":       text(in.ID),
@@ -44,8 +61,8 @@ func (f *face) listInstances(ctx context.Context, u *core.User, p params) (node,
 		}
 		elems = append(elems, e)
 	}
-	return node{"elem": elems, "p_num": text(strconv.Itoa(num)), "p_cnt": text(strconv.Itoa(cnt)),
-		"p_elems": text(strconv.Itoa(total))}, nil
+	return node{"$func": "instances", "elem": elems, "p_num": text(strconv.Itoa(num)), "p_cnt": text(strconv.Itoa(cnt)),
+		"p_elems": text(strconv.Itoa(list.Total))}
 }
 
 // resolve turns the elid parameter into instance ids; an id the user does not

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"hostdeck/api/httpx"
 	"hostdeck/api/rsproto"
 	"hostdeck/core"
 	"hostdeck/core/desktop"
@@ -138,17 +139,24 @@ func (f *face) listServers(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("with_os_object"); v != "" && !validBool(v) {
 		return core.Invalid("with_os_object", "with_os_object must be true or false")
 	}
-	ms, _, err := f.machines.ListMachines(r.Context(), mq)
-	if err != nil {
-		return err
-	}
-	v := newServerViews(f, r)
-	out := make([]serverView, len(ms))
-	for i, m := range ms {
-		out[i] = v.of(r.Context(), m)
-	}
-	rsproto.WriteJSON(w, http.StatusOK, map[string]any{"servers": out})
-	return nil
+	// Every route here is an administrator's and shows the same to each: the
+	// answer depends on the parameters and the base URL (AnswerKey) only.
+	return f.answers.Serve(w, httpx.AnswerKey(r, r.URL.RawQuery), func(since core.Stamp) (httpx.Listed, error) {
+		mq.Since = since
+		ms, err := f.machines.ListMachines(r.Context(), mq)
+		if err != nil {
+			return httpx.Listed{}, err
+		}
+		return httpx.Listed{Stamp: ms.Stamp, Unchanged: ms.Unchanged, Render: func(w http.ResponseWriter) error {
+			v := newServerViews(f, r)
+			out := make([]serverView, len(ms.Items))
+			for i, m := range ms.Items {
+				out[i] = v.of(r.Context(), m)
+			}
+			rsproto.WriteJSON(w, http.StatusOK, map[string]any{"servers": out})
+			return nil
+		}}, nil
+	})
 }
 
 // getServer is GET /v1/servers/{server_id}.

@@ -71,8 +71,27 @@ func TestServers(t *testing.T) {
 		t.Fatalf("os_server = %s", one.raw)
 	}
 
+	// The list is kept while what it shows is unchanged: an assignment is in
+	// the next one.
+	usersOf := func(id string) []string {
+		t.Helper()
+		for _, x := range root.do("GET", "/v1/servers/?with_os_object=true", "").must(t, http.StatusOK).body["servers"].([]any) {
+			if m := x.(map[string]any); m["id"] == id {
+				return ids(t, m["users"], "")
+			}
+		}
+		t.Fatalf("server %s is not listed", id)
+		return nil
+	}
+	if got := usersOf(sids[0]); len(got) != 0 {
+		t.Fatalf("users before = %v", got)
+	}
+
 	// Users both ways; mode 1 keeps one user per machine.
 	c.do("POST", "/v1/servers/"+sids[0]+"/users/", `{"users": ["`+uid+`"]}`).must(t, http.StatusNoContent)
+	if got := usersOf(sids[0]); len(got) != 1 || got[0] != uid {
+		t.Fatalf("users listed = %v", got)
+	}
 	if code, _, _ := c.do("POST", "/v1/servers/"+sids[0]+"/users/", `{"users": ["`+uid2+`"]}`).trsError(t); code != 9 {
 		t.Fatalf("second user: code %d", code)
 	}

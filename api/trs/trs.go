@@ -81,6 +81,7 @@ type face struct {
 	log       *slog.Logger
 	version   string
 	license   *License
+	answers   *httpx.Answers // of the machine list, by its parameters
 }
 
 // NewHandler returns the trs face over the pools (svc) and what they hold. It
@@ -91,7 +92,7 @@ func NewHandler(svc *desktop.Service, sessions *session.Service, machines *machi
 	if o.Version == "" {
 		o.Version = buildVersion()
 	}
-	f := &face{svc: svc, sessions: sessions, machines: machines, provision: prov, handout: handOut, images: images, users: users, logins: logins,
+	f := &face{answers: httpx.NewAnswers(httpx.AnswersBudget), svc: svc, sessions: sessions, machines: machines, provision: prov, handout: handOut, images: images, users: users, logins: logins,
 		log: httpx.Logger(o.Log), version: o.Version, license: o.License}
 	rt := httpx.NewRouter(f.middleware)
 	f.routes(rt)

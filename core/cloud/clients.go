@@ -96,38 +96,39 @@ func (s *Service) GetClient(ctx context.Context, id string) (*ClientView, error)
 	return viewOf(c, in), nil
 }
 
+// ClientRow is a client and its instance (nil when it has none), as a page of
+// clients is read: in one query.
+type ClientRow struct {
+	*core.Client
+	Instance *core.Instance
+}
+
+// ClientList is a page of clients as listed, with the total and the stamp of
+// the data (core.List).
+type ClientList = core.List[*ClientView]
+
 // ListClients lists clients with their availability. A Status that no client
-// can have is KindInvalid naming the statuses.
-func (s *Service) ListClients(ctx context.Context, f core.ClientFilter) ([]*ClientView, int, error) {
+// can have is KindInvalid naming the statuses. With f.Page.Since the stamp of
+// an answer the caller keeps, an unchanged list is ClientList.Unchanged.
+func (s *Service) ListClients(ctx context.Context, f core.ClientFilter) (ClientList, error) {
 	if err := s.Check(ctx, core.ActionClientView, core.Resource{Type: core.ResourceClient}); err != nil {
-		return nil, 0, err
+		return ClientList{}, err
 	}
 	if err := f.Check(); err != nil {
-		return nil, 0, err
+		return ClientList{}, err
 	}
-	cs, total, err := s.store.ListClients(ctx, f)
+	rows, err := s.store.ListClients(ctx, f)
 	if err != nil {
-		return nil, 0, err
+		return ClientList{}, err
 	}
-	ids := make([]string, 0, len(cs))
-	for _, c := range cs {
-		if c.InstanceID != "" {
-			ids = append(ids, c.InstanceID)
+	out := ClientList{Total: rows.Total, Stamp: rows.Stamp, Unchanged: rows.Unchanged}
+	if !rows.Unchanged {
+		out.Items = make([]*ClientView, len(rows.Items))
+		for i, r := range rows.Items {
+			out.Items[i] = viewOf(r.Client, r.Instance)
 		}
 	}
-	insts, _, err := s.store.ListInstances(ctx, core.InstanceFilter{IDs: ids})
-	if err != nil {
-		return nil, 0, err
-	}
-	byID := make(map[string]*core.Instance, len(insts))
-	for _, in := range insts {
-		byID[in.ID] = in
-	}
-	out := make([]*ClientView, len(cs))
-	for i, c := range cs {
-		out[i] = viewOf(c, byID[c.InstanceID])
-	}
-	return out, total, nil
+	return out, nil
 }
 
 // instanceFor builds the instance record of a client's cloud on srv from the template.

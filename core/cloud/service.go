@@ -46,7 +46,9 @@ type Store interface {
 type Queries interface {
 	CreateClient(ctx context.Context, c *core.Client) error // Conflict on a duplicate name
 	GetClient(ctx context.Context, id string) (*core.Client, error)
-	ListClients(ctx context.Context, f core.ClientFilter) ([]*core.Client, int, error)
+	// ListClients reads a page of clients, each with its instance, and follows
+	// their changes (core.List, Page.Since).
+	ListClients(ctx context.Context, f core.ClientFilter) (core.List[ClientRow], error)
 	UpdateClient(ctx context.Context, id string, u core.ClientUpdate) (*core.Client, error)
 	AddExpireChange(ctx context.Context, e *core.ExpireChange) error
 	ListExpireChanges(ctx context.Context, clientID string, p core.Page) ([]*core.ExpireChange, int, error)

@@ -403,12 +403,13 @@ func (s *Service) transfer(ctx context.Context, p transferPayload, progress func
 func (s *Service) runExpiryNotices(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
 	horizon := dateOnly(s.Now()).AddDate(0, 0, s.Cfg.ExpireNoticeDays)
 	active := core.ClientActive
-	cs, _, err := s.store.ListClients(ctx, core.ClientFilter{Status: &active, ExpiringBefore: &horizon})
+	cs, err := s.store.ListClients(ctx, core.ClientFilter{Status: &active, ExpiringBefore: &horizon})
 	if err != nil {
 		return nil, err
 	}
 	sent := 0
-	for _, c := range cs {
+	for _, row := range cs.Items {
+		c := row.Client
 		if c.ExpireDate == nil || (c.ExpireNoticeFor != nil && c.ExpireNoticeFor.Equal(*c.ExpireDate)) {
 			continue
 		}

@@ -15,20 +15,23 @@ import (
 // ListVisibleInstances lists one page (p) of the instances the actor sees,
 // deleted ones left out, oldest first unless p.Sort says otherwise, each with its
 // number, and the number of them all. p.Limit must be positive: a page is bounded
-// however many instances there are; a page past the end is empty.
-func (s *Service) ListVisibleInstances(ctx context.Context, p core.Page) ([]*core.NumberedInstance, int, error) {
+// however many instances there are; a page past the end is empty. With p.Since
+// the stamp of an answer the caller keeps, an unchanged list is
+// List.Unchanged.
+func (s *Service) ListVisibleInstances(ctx context.Context, p core.Page) (core.List[*core.NumberedInstance], error) {
+	var none core.List[*core.NumberedInstance]
 	if p.Limit <= 0 {
-		return nil, 0, core.Invalid("limit", "a page of instances needs a positive limit")
+		return none, core.Invalid("limit", "a page of instances needs a positive limit")
 	}
 	perms, err := s.Permissions(ctx)
 	if err != nil {
-		return nil, 0, err
+		return none, err
 	}
 	f := core.InstanceFilter{Page: p}
 	if !perms.Can(core.ActionInstanceView, core.Resource{Type: core.ResourceInstance}) {
 		a := core.ActorFrom(ctx)
 		if a.UserID == "" {
-			return []*core.NumberedInstance{}, 0, nil
+			return core.List[*core.NumberedInstance]{Items: []*core.NumberedInstance{}}, nil
 		}
 		f.VisibleTo = &a.UserID // the members rule of instance.view, as one query
 	}

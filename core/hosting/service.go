@@ -39,9 +39,9 @@ type Store interface {
 type Queries interface {
 	// ListNumberedInstances lists the instances f selects that are not deleted,
 	// each with its number (0 for one without), one page of them (f.Page, in its
-	// order) and the number of them all. The numbers come in the same query as
-	// the rows.
-	ListNumberedInstances(ctx context.Context, f core.InstanceFilter) ([]*core.NumberedInstance, int, error)
+	// order) and the number of them all, and follows their changes (core.List,
+	// Page.Since). The numbers come in the same query as the rows.
+	ListNumberedInstances(ctx context.Context, f core.InstanceFilter) (core.List[*core.NumberedInstance], error)
 	// InstanceIDByNumber is KindNotFound for an unknown number.
 	InstanceIDByNumber(ctx context.Context, number int64) (string, error)
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)

@@ -19,6 +19,23 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, open)
 }
 
+// TestReplicas runs two stores on one schema, as two replicas would.
+func TestReplicas(t *testing.T) {
+	storetest.RunReplicas(t, func(t testing.TB) (storetest.Store, storetest.Store) {
+		dsn := testenv.PostgresDSN(t)
+		var dbs [2]storetest.Store
+		for i := range dbs {
+			db, err := postgres.Open(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			dbs[i] = db
+		}
+		return dbs[0], dbs[1]
+	})
+}
+
 // TestConcurrentMigrate starts several stores on one empty schema at once: the
 // advisory lock lets exactly one apply the migrations and the others see them.
 func TestConcurrentMigrate(t *testing.T) {

@@ -40,6 +40,23 @@ func TestStoreInMemory(t *testing.T) {
 	})
 }
 
+// TestReplicas runs two stores on one database file, as two processes would.
+func TestReplicas(t *testing.T) {
+	storetest.RunReplicas(t, func(t testing.TB) (storetest.Store, storetest.Store) {
+		path := filepath.Join(t.TempDir(), "hostdeck.db")
+		var dbs [2]storetest.Store
+		for i := range dbs {
+			db, err := sqlite.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			dbs[i] = db
+		}
+		return dbs[0], dbs[1]
+	})
+}
+
 // TestReopen checks that opening an existing database applies no migration twice.
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hostdeck.db")

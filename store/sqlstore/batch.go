@@ -109,7 +109,9 @@ func (db *DB) runBatch(reqs []*batchReq) {
 	// A caller's context must not interrupt the statements of a transaction
 	// others share (an interrupted write may roll all of it back), so statements
 	// run to their end whatever the caller's context.
-	q := &queries{r: uncancelled{tx}, w: uncancelled{tx}, d: db.d, now: db.now, inTx: true}
+	changed := &changeSet{}
+	w := tracked{uncancelled{tx}, changed}
+	q := &queries{r: w, w: w, d: db.d, now: db.now, inTx: true}
 	for _, r := range reqs {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT batched"); err != nil {
 			_ = tx.Rollback()
@@ -133,6 +135,13 @@ func (db *DB) runBatch(reqs []*batchReq) {
 			return
 		}
 	}
+	// The changes of the batch are counted once, those of a caller rolled back
+	// to its savepoint included: a count too many costs a cached list a read.
+	if err := countChanges(ctx, txdb{tx}, db.d, changed.written()); err != nil {
+		_ = tx.Rollback()
+		failAll(err)
+		return
+	}
 	if err := tx.Commit(); err != nil {
 		if db.d.IsUniqueViolation(err) {
 			failAll(core.Wrap(core.KindConflict, err, "conflicting change"))
@@ -154,6 +163,6 @@ func (u uncancelled) QueryContext(ctx context.Context, query string, args ...any
 	return u.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
 }
 
-func (u uncancelled) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (u uncancelled) QueryRowContext(ctx context.Context, query string, args ...any) scanner {
 	return u.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }

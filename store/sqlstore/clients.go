@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"hostdeck/core"
+	"hostdeck/core/cloud"
 )
 
 const clientCols = `id, name, email, phone, lang, server_id, instance_id, status, expire_date, demo, url,
@@ -18,22 +19,55 @@ var clientSort = sorting{
 	},
 	nullable: map[string]bool{"expire_date": true},
 	def:      []string{"created_at"},
+	indexed:  []string{"created_at", "name"}, // clients_live_order, clients_live_name
 }
 
 func scanClient(sc scanner) (*core.Client, error) {
-	var c core.Client
-	var expire, notice sql.NullInt64
-	var created, updated int64
-	if err := sc.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Lang, &c.ServerID, &c.InstanceID, &c.Status,
-		&expire, &c.Demo, &c.URL, &c.OwnerLogin, &c.OwnerPasswordEnc, &notice, &created, &updated); err != nil {
+	var s clientScan
+	if err := sc.Scan(s.dest()...); err != nil {
 		return nil, err
 	}
+	return s.client(), nil
+}
+
+// clientScan is what a row of clientCols is scanned into.
+type clientScan struct {
+	c                core.Client
+	expire, notice   sql.NullInt64
+	created, updated int64
+}
+
+func (s *clientScan) dest() []any {
+	c := &s.c
+	return []any{&c.ID, &c.Name, &c.Email, &c.Phone, &c.Lang, &c.ServerID, &c.InstanceID, &c.Status,
+		&s.expire, &c.Demo, &c.URL, &c.OwnerLogin, &c.OwnerPasswordEnc, &s.notice, &s.created, &s.updated}
+}
+
+func (s *clientScan) client() *core.Client {
+	c := &s.c
 	if len(c.OwnerPasswordEnc) == 0 {
 		c.OwnerPasswordEnc = nil
 	}
-	c.ExpireDate, c.ExpireNoticeFor = fromNullMicros(expire), fromNullMicros(notice)
-	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return &c, nil
+	c.ExpireDate, c.ExpireNoticeFor = fromNullMicros(s.expire), fromNullMicros(s.notice)
+	c.CreatedAt, c.UpdatedAt = fromMicros(s.created), fromMicros(s.updated)
+	return c
+}
+
+// scanClientRow scans a client and the instance joined to it (clientRowCols).
+func scanClientRow(sc scanner) (cloud.ClientRow, error) {
+	var c clientScan
+	var in instanceScan
+	if err := sc.Scan(append(c.dest(), in.dest()...)...); err != nil {
+		return cloud.ClientRow{}, err
+	}
+	row := cloud.ClientRow{Client: c.client()}
+	if in.in.ID != "" {
+		var err error
+		if row.Instance, err = in.instance(); err != nil {
+			return cloud.ClientRow{}, err
+		}
+	}
+	return row, nil
 }
 
 func (q *queries) CreateClient(ctx context.Context, c *core.Client) error {
@@ -72,8 +106,16 @@ func (q *queries) GetClient(ctx context.Context, id string) (*core.Client, error
 	return c, nil
 }
 
-func (q *queries) ListClients(ctx context.Context, f core.ClientFilter) ([]*core.Client, int, error) {
-	l := listQuery[*core.Client]{what: "clients", cols: clientCols, from: "clients", page: f.Page, sort: clientSort, scan: scanClient}
+// clientRowCols are a page of clients and each one's instance (LEFT JOIN
+// instances i).
+var clientRowCols = qualify("clients", clientCols) + ", " + optionalInstanceCols("i")
+
+// ListClients reads a page of clients and each one's instance in one query
+// (lists.go).
+func (q *queries) ListClients(ctx context.Context, f core.ClientFilter) (core.List[cloud.ClientRow], error) {
+	l := listQuery[cloud.ClientRow]{what: "clients", cols: clientRowCols, from: "clients", page: f.Page, sort: clientSort,
+		scan: scanClientRow, tables: []string{"clients"}, related: []string{"instances"},
+		join: " LEFT JOIN instances i ON i.id = clients.instance_id AND clients.instance_id <> ''"}
 	if f.Status != nil {
 		l.where = append(l.where, "status = "+l.args.add(*f.Status))
 	} else {
@@ -97,7 +139,7 @@ func (q *queries) ListClients(ctx context.Context, f core.ClientFilter) ([]*core
 		// away the deleted ones (an index range) beats stepping over every live row.
 		l.count = `SELECT (SELECT count(*) FROM clients) - (SELECT count(*) FROM clients WHERE status = 'deleted')`
 	}
-	return l.run(ctx, q.r)
+	return l.list(ctx, q)
 }
 
 func (q *queries) UpdateClient(ctx context.Context, id string, u core.ClientUpdate) (*core.Client, error) {

@@ -7,21 +7,22 @@ import (
 	"hostdeck/core"
 )
 
-// numberedInstances is instances with their numbers (column elid). The join is
-// LEFT on a unique key, so it never changes which rows match: the total is
-// counted from instances alone, the OFFSET subquery uses no column of
-// instance_elids (the databases leave the join out of it), and only the rows of
-// the page are joined.
-const numberedInstances = "instances LEFT JOIN instance_elids ON instance_elids.instance_id = instances.id"
-
-func (q *queries) ListNumberedInstances(ctx context.Context, f core.InstanceFilter) ([]*core.NumberedInstance, int, error) {
-	l := listQuery[*core.NumberedInstance]{what: "instances", cols: instanceCols + ", COALESCE(elid, 0)", from: numberedInstances,
-		countFrom: "instances", page: f.Page, sort: instanceSort, scan: scanNumberedInstance}
+// ListNumberedInstances reads a page of instances with their numbers (column
+// elid, LEFT JOIN instance_elids) in one query (lists.go).
+func (q *queries) ListNumberedInstances(ctx context.Context, f core.InstanceFilter) (core.List[*core.NumberedInstance], error) {
+	l := listQuery[*core.NumberedInstance]{what: "instances", cols: qualify("instances", instanceCols) + ", COALESCE(e.elid, 0)",
+		from: "instances", page: f.Page, sort: instanceSort, scan: scanNumberedInstance,
+		tables: []string{"instances"}, related: []string{"instance_elids"},
+		join: " LEFT JOIN instance_elids e ON e.instance_id = instances.id"}
+	// Matches the partial index instances_live_order word for word.
 	l.where = append(l.where, "state <> 'deleted'")
 	if !instanceWhere(&l, f) {
-		return []*core.NumberedInstance{}, 0, nil
+		return core.List[*core.NumberedInstance]{Items: []*core.NumberedInstance{}}, nil
 	}
-	return l.run(ctx, q.r)
+	if f.VisibleTo != nil {
+		l.tables = append(l.tables, visibilityTables...)
+	}
+	return l.list(ctx, q)
 }
 
 func scanNumberedInstance(sc scanner) (*core.NumberedInstance, error) {

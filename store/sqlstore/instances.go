@@ -16,7 +16,8 @@ var instanceSort = sorting{
 		"id": "id", "name": "name", "state": "state", "server_id": "server_id",
 		"created_at": "created_at", "updated_at": "updated_at",
 	},
-	def: []string{"created_at"},
+	def:     []string{"created_at"},
+	indexed: []string{"created_at", "name"}, // instances_live_order, the names' unique index
 }
 
 func scanInstance(sc scanner) (*core.Instance, error) { return scanInstanceAnd(sc) }
@@ -24,19 +25,41 @@ func scanInstance(sc scanner) (*core.Instance, error) { return scanInstanceAnd(s
 // scanInstanceAnd scans instanceCols and then, into extra, the columns a query
 // selects after them.
 func scanInstanceAnd(sc scanner, extra ...any) (*core.Instance, error) {
-	var in core.Instance
-	var spec string
-	var created, updated int64
-	dest := append([]any{&in.ID, &in.Name, &in.ServerID, &in.ProjectID, &in.ImageID, &in.State, &in.RuntimeRef,
-		&in.Address, &in.URL, &spec, &created, &updated}, extra...)
-	if err := sc.Scan(dest...); err != nil {
+	var s instanceScan
+	if err := sc.Scan(append(s.dest(), extra...)...); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(spec), &in.Spec); err != nil {
+	return s.instance()
+}
+
+// instanceScan is what a row of instanceCols is scanned into.
+type instanceScan struct {
+	in               core.Instance
+	spec             string
+	created, updated int64
+}
+
+func (s *instanceScan) dest() []any {
+	in := &s.in
+	return []any{&in.ID, &in.Name, &in.ServerID, &in.ProjectID, &in.ImageID, &in.State, &in.RuntimeRef,
+		&in.Address, &in.URL, &s.spec, &s.created, &s.updated}
+}
+
+func (s *instanceScan) instance() (*core.Instance, error) {
+	if err := json.Unmarshal([]byte(s.spec), &s.in.Spec); err != nil {
 		return nil, err
 	}
-	in.CreatedAt, in.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return &in, nil
+	s.in.CreatedAt, s.in.UpdatedAt = fromMicros(s.created), fromMicros(s.updated)
+	return &s.in, nil
+}
+
+// optionalInstanceCols are instanceCols of the instance a LEFT JOIN of alias
+// finds, and empty values (an empty id) when it finds none.
+func optionalInstanceCols(alias string) string {
+	return `COALESCE(` + alias + `.id, ''), COALESCE(` + alias + `.name, ''), COALESCE(` + alias + `.server_id, ''),
+		COALESCE(` + alias + `.project_id, ''), COALESCE(` + alias + `.image_id, ''), COALESCE(` + alias + `.state, ''),
+		COALESCE(` + alias + `.runtime_ref, ''), COALESCE(` + alias + `.address, ''), COALESCE(` + alias + `.url, ''),
+		COALESCE(` + alias + `.spec, '{}'), COALESCE(` + alias + `.created_at, 0), COALESCE(` + alias + `.updated_at, 0)`
 }
 
 func (q *queries) CreateInstance(ctx context.Context, in *core.Instance) error {
@@ -112,6 +135,9 @@ func (q *queries) ListInstances(ctx context.Context, f core.InstanceFilter) ([]*
 	}
 	return l.run(ctx, q.r)
 }
+
+// visibilityTables are the tables InstanceFilter.VisibleTo reads.
+var visibilityTables = []string{"machine_users", "projects", "role_grants"}
 
 // instanceWhere adds the conditions of f to l (column names unqualified, so that
 // l may join instances with a table that has none of them); false when f selects

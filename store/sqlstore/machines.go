@@ -26,6 +26,14 @@ const machineWhere = "project_id <> '' AND state <> 'deleted'"
 
 func (q *queries) ListMachines(ctx context.Context, f core.MachineFilter) ([]*core.Instance, int, error) {
 	l := listQuery[*core.Instance]{what: "machines", cols: instanceCols, from: "instances", page: f.Page, sort: instanceSort, scan: scanInstance}
+	if !machineFilter(&l, f) {
+		return []*core.Instance{}, 0, nil
+	}
+	return l.run(ctx, q.r)
+}
+
+// machineFilter adds the conditions of f to l; false when f selects nothing.
+func machineFilter[T any](l *listQuery[T], f core.MachineFilter) bool {
 	l.where = append(l.where, machineWhere)
 	l.cond("project_id", f.ProjectID)
 	l.cond("state", f.State)
@@ -45,7 +53,7 @@ func (q *queries) ListMachines(ctx context.Context, f core.MachineFilter) ([]*co
 	}
 	if f.IDs != nil {
 		if len(f.IDs) == 0 {
-			return []*core.Instance{}, 0, nil
+			return false
 		}
 		marks := make([]string, len(f.IDs))
 		for i, id := range f.IDs {
@@ -53,7 +61,54 @@ func (q *queries) ListMachines(ctx context.Context, f core.MachineFilter) ([]*co
 		}
 		l.where = append(l.where, "id IN ("+strings.Join(marks, ", ")+")")
 	}
-	return l.run(ctx, q.r)
+	return true
+}
+
+// machineAssignments are the machines' users and groups, one row each, for a
+// LEFT JOIN as a.
+const machineAssignments = `(SELECT machine_id, 'user' AS subject_type, user_id AS subject_id, assigned_at FROM machine_users
+	UNION ALL SELECT machine_id, 'group', group_id, assigned_at FROM machine_groups)`
+
+// ListPoolMachines reads a page of machines with their users and groups in one
+// query (lists.go): a row per assignment, folded into one machine.
+func (q *queries) ListPoolMachines(ctx context.Context, f core.MachineFilter) (core.List[*machine.Machine], error) {
+	l := listQuery[*machine.Machine]{what: "machines", from: "instances", page: f.Page, sort: instanceSort,
+		cols:   qualify("instances", instanceCols) + ", COALESCE(a.subject_type, ''), COALESCE(a.subject_id, '')",
+		join:   " LEFT JOIN " + machineAssignments + " a ON a.machine_id = instances.id",
+		thenBy: ", a.assigned_at, a.subject_id",
+		scan:   scanPoolMachine, merge: mergeAssignments,
+		tables: []string{"instances", "machine_users", "machine_groups"}, related: []string{"trs_projects"}}
+	if !machineFilter(&l, f) {
+		return core.List[*machine.Machine]{Items: []*machine.Machine{}}, nil
+	}
+	return l.list(ctx, q)
+}
+
+// scanPoolMachine scans a machine and one of its assignments, if any.
+func scanPoolMachine(sc scanner) (*machine.Machine, error) {
+	var typ, subject string
+	in, err := scanInstanceAnd(sc, &typ, &subject)
+	if err != nil {
+		return nil, err
+	}
+	m := &machine.Machine{Instance: in, Users: []string{}, Groups: []string{}}
+	switch typ {
+	case machine.SubjectUser:
+		m.Users = append(m.Users, subject)
+	case machine.SubjectGroup:
+		m.Groups = append(m.Groups, subject)
+	}
+	return m, nil
+}
+
+// mergeAssignments folds next, a further row of last's machine, into last.
+func mergeAssignments(last, next *machine.Machine) bool {
+	if last.ID != next.ID {
+		return false
+	}
+	last.Users = append(last.Users, next.Users...)
+	last.Groups = append(last.Groups, next.Groups...)
+	return true
 }
 
 func (q *queries) ListInstanceNames(ctx context.Context, prefix string) ([]string, error) {

@@ -58,11 +58,13 @@ func migrate(ctx context.Context, db *sql.DB, d *Dialect) error {
 		return fmt.Errorf("migrate: read versions: %w", err)
 	}
 
+	ran := false
 	for _, name := range names {
 		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
 		if applied[version] {
 			continue
 		}
+		ran = true
 		body, err := migrations.ReadFile(name)
 		if err != nil {
 			return fmt.Errorf("migrate: read %s: %w", name, err)
@@ -73,6 +75,17 @@ func migrate(ctx context.Context, db *sql.DB, d *Dialect) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
 			version, time.Now().UnixMicro()); err != nil {
 			return fmt.Errorf("migrate: record %s: %w", version, err)
+		}
+	}
+	if ran {
+		// A migration may have changed any table: lists kept on other replicas
+		// must not outlive it.
+		all := make([]string, 0, len(followed))
+		for t := range followed {
+			all = append(all, t)
+		}
+		if err := countChanges(ctx, txdb{tx}, d, all); err != nil {
+			return fmt.Errorf("migrate: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -123,6 +123,10 @@ type sorting struct {
 	fields   map[string]string
 	nullable map[string]bool // columns that may be NULL: they sort after the others
 	def      []string
+	// indexed are the columns an index orders the rows by (with id after
+	// them), for their list's filter: deep pages in these orders are found from
+	// kept starts (lists.go).
+	indexed []string
 }
 
 type orderTerm struct {
@@ -191,11 +195,13 @@ func limitClause(limit, offset int) string {
 	return fmt.Sprintf(" LIMIT %d OFFSET %d", limit, offset)
 }
 
-// listQuery is one page of a list and the total that matches its filter.
+// listQuery is one page of a list and the total that matches its filter. A
+// list that sets tables follows its data (lists.go: list); the others are read
+// by run, counting on every call.
 type listQuery[T any] struct {
 	what  string // for error messages: "clients"
-	cols  string
-	from  string
+	cols  string // the columns read; with join, qualified with their tables
+	from  string // the table listed; where names its columns unqualified
 	where where
 	args  args
 	page  core.Page
@@ -204,12 +210,20 @@ type listQuery[T any] struct {
 	// count, when set, replaces "SELECT count(*) FROM from WHERE …" with a cheaper
 	// query giving the same number; it takes no arguments.
 	count string
-	// countFrom, when set, is counted from instead of from: the table of a from
-	// that LEFT JOINs another on a unique key, which never changes the number of
-	// rows (SQLite does not leave such a join out of a count by itself).
-	countFrom string
 	// err is a filter that could not be rendered (see cond); run returns it.
 	err error
+
+	// tables are the followed tables (changes.go) the filter and the order read,
+	// and related those of the records join adds: a list that names them is
+	// answered by list, with its stamp, its total counted once per change and its
+	// deep pages found from kept starts.
+	tables, related []string
+	// join adds the page's related records to its rows (" LEFT JOIN … ON …"),
+	// and thenBy orders the rows of one item ("", or ", col, …") when a join
+	// gives several, which merge folds into one (merge(last, next) reports that
+	// next was folded into last).
+	join, thenBy string
+	merge        func(last, next T) bool
 }
 
 // run reads the page and the total. Deep pages are what make offset paging slow:
@@ -286,11 +300,7 @@ func (l listQuery[T]) run(ctx context.Context, db dbtx) ([]T, int, error) {
 }
 
 func (l listQuery[T]) total(ctx context.Context, db dbtx) (int, error) {
-	from := l.from
-	if l.countFrom != "" {
-		from = l.countFrom
-	}
-	query, args := "SELECT count(*) FROM "+from+l.where.String(), []any(l.args)
+	query, args := "SELECT count(*) FROM "+l.from+l.where.String(), []any(l.args)
 	if l.count != "" {
 		query, args = l.count, nil
 	}

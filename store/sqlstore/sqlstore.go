@@ -37,13 +37,17 @@ type Dialect struct {
 	// MigrateLockSQL, when set, is run first in the migration transaction so that
 	// processes starting at once apply migrations one after the other.
 	MigrateLockSQL string
+	// ChangeShards is how many rows each followed table's change count is spread
+	// over (changes.go): more than one lets concurrent writers of a table commit
+	// without waiting on one row; 0 or 1 for a database with a single writer.
+	ChangeShards int
 }
 
-// dbtx is what queries run on: *sql.DB or *sql.Tx.
+// dbtx is what queries run on: a pool or a transaction (changes.go).
 type dbtx interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryRowContext(ctx context.Context, query string, args ...any) scanner
 }
 
 // DB is a store of every capability (services.Store) and of the task runner
@@ -77,14 +81,14 @@ func New(ctx context.Context, write, read *sql.DB, d Dialect) (*DB, error) {
 		d.IsForeignKeyViolation = func(error) bool { return false }
 	}
 	db := &DB{
-		queries: queries{r: write, w: write, d: &d, now: time.Now},
+		queries: queries{r: pool{write}, w: ownTx{write, &d}, d: &d, now: time.Now, lists: newListCache()},
 		write:   write,
 		read:    read,
 	}
 	if err := migrate(ctx, write, &d); err != nil {
 		return nil, err
 	}
-	db.queries.r = read
+	db.queries.r = pool{read}
 	db.queries.db = db
 	if d.BatchWrites {
 		db.startBatcher()
@@ -128,11 +132,17 @@ func (db *DB) InTx(ctx context.Context, fn func(q services.Queries) error) (err 
 			panic(p)
 		}
 	}()
-	q := &queries{r: tx, w: tx, d: db.d, now: db.now, inTx: true}
+	changed := &changeSet{}
+	w := tracked{txdb{tx}, changed}
+	q := &queries{r: w, w: w, d: db.d, now: db.now, inTx: true}
 	if err := fn(q); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return fmt.Errorf("%w (rollback: %v)", err, rerr)
 		}
+		return err
+	}
+	if err := countChanges(ctx, txdb{tx}, db.d, changed.written()); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -158,13 +168,16 @@ func (db *DB) Close() error {
 }
 
 // queries implements services.Queries on a pool or a transaction. Reads go to r and
-// writes to w; inside a transaction both are the transaction.
+// writes to w; inside a transaction both are the transaction. lists is the DB's
+// cache of lists' totals and page starts (lists.go), which a transaction does
+// not use.
 type queries struct {
-	r, w dbtx
-	d    *Dialect
-	now  func() time.Time
-	inTx bool
-	db   *DB // outside a transaction: the store, to begin one (load.go)
+	r, w  dbtx
+	d     *Dialect
+	now   func() time.Time
+	inTx  bool
+	lists *listCache
+	db    *DB // outside a transaction: the store, to begin one (load.go)
 }
 
 var _ services.Queries = (*queries)(nil)

@@ -57,7 +57,7 @@ func testInstanceNumbers(t *testing.T, s Store) {
 // reads them; unknown (and deleted) ones are left out.
 func elids(t testing.TB, s Store, ids ...string) map[string]int64 {
 	t.Helper()
-	list, n, err := s.ListNumberedInstances(context.Background(), core.InstanceFilter{IDs: append([]string{}, ids...), Page: core.Page{Limit: 100}})
+	list, n, err := listNumbered(context.Background(), s, core.InstanceFilter{IDs: append([]string{}, ids...), Page: core.Page{Limit: 100}})
 	ok(t, err)
 	out := map[string]int64{}
 	for _, in := range list {
@@ -147,7 +147,7 @@ func testNumberedInstances(t *testing.T, st Store) {
 	page := func(f core.InstanceFilter, offset, limit int) ([]string, int) {
 		t.Helper()
 		f.Page = core.Page{Offset: offset, Limit: limit, Sort: f.Sort}
-		list, total, err := s.ListNumberedInstances(ctx, f)
+		list, total, err := listNumbered(ctx, s, f)
 		ok(t, err)
 		out := []string{}
 		for _, in := range list {
@@ -210,6 +210,12 @@ func testNumberedInstances(t *testing.T, st Store) {
 	want(g, n, 1, "c:3")
 	g, n = page(core.InstanceFilter{IDs: []string{}}, 0, 10)
 	want(g, n, 0)
-	_, _, err := s.ListNumberedInstances(ctx, core.InstanceFilter{Page: core.Page{Offset: -1, Limit: 1}})
+	_, _, err := listNumbered(ctx, s, core.InstanceFilter{Page: core.Page{Offset: -1, Limit: 1}})
 	wantKind(t, err, core.KindInvalid)
+}
+
+// listNumbered is ListNumberedInstances as a page and its total.
+func listNumbered(ctx context.Context, s Store, f core.InstanceFilter) ([]*core.NumberedInstance, int, error) {
+	l, err := s.ListNumberedInstances(ctx, f)
+	return l.Items, l.Total, err
 }

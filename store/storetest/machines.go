@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,23 @@ func testMachines(t *testing.T, st Store) {
 	want(list(core.MachineFilter{UserID: &u.ID}), "trs-01", "trs-02")
 	want(list(core.MachineFilter{GroupID: &g.ID}), "trs-02")
 	want(list(core.MachineFilter{IDs: []string{m3.ID}}), "lab-1")
+	// The same machines with their users and groups, read in one query; a
+	// page counts machines, not their assignments.
+	pm, err := s.ListPoolMachines(ctx, core.MachineFilter{})
+	ok(t, err)
+	diff(t, []string{"trs-01:[" + u.ID + "]:[]", "trs-02:[" + u.ID + "]:[" + g.ID + "]", "lab-1:[]:[]"}, machineRows(pm.Items))
+	if pm.Total != 3 || pm.Stamp == "" {
+		t.Fatalf("total %d, stamp %q", pm.Total, pm.Stamp)
+	}
+	pm, err = s.ListPoolMachines(ctx, core.MachineFilter{Page: core.Page{Offset: 1, Limit: 1}})
+	ok(t, err)
+	diff(t, []string{"trs-02:[" + u.ID + "]:[" + g.ID + "]"}, machineRows(pm.Items))
+	if pm.Total != 3 {
+		t.Fatalf("total %d", pm.Total)
+	}
+	pm, err = s.ListPoolMachines(ctx, core.MachineFilter{GroupID: &g.ID})
+	ok(t, err)
+	diff(t, []string{"trs-02:[" + u.ID + "]:[" + g.ID + "]"}, machineRows(pm.Items))
 	_, _, err = s.ListMachines(ctx, core.MachineFilter{ProjectID: &core.Cond{Op: "like", Values: []string{"p"}}})
 	wantKind(t, err, core.KindInvalid)
 	_, _, err = s.ListMachines(ctx, core.MachineFilter{ProjectID: &core.Cond{Op: core.OpIn, Values: []string{"p1", strings.Repeat("p", core.MaxFilterLen+1)}}})
@@ -196,4 +214,13 @@ func testMachines(t *testing.T, st Store) {
 	diff(t, "trs-02", free("p1", core.StateBuilding))
 	diff(t, "", free("p1", core.StateDeleted)) // never a deleted one
 	diff(t, "", free("nope", core.StateActive))
+}
+
+// machineRows shows machines as "name:[users]:[groups]".
+func machineRows(ms []*machine.Machine) []string {
+	out := []string{}
+	for _, m := range ms {
+		out = append(out, fmt.Sprintf("%s:%v:%v", m.Name, m.Users, m.Groups))
+	}
+	return out
 }

@@ -89,6 +89,8 @@ func Run(t *testing.T, open Opener) {
 		{"NumberedInstances", testNumberedInstances},
 		{"Grants", testGrants},
 		{"UserAccess", testUserAccess},
+		{"ListPages", testListPages},
+		{"ListStamps", testListStamps},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -414,14 +416,14 @@ func testClientListing(t *testing.T, s Store) {
 		{core.Page{Offset: 1}, []*core.Client{b, c, e}},
 		{core.Page{Offset: 4, Limit: 1}, []*core.Client{}},
 	} {
-		got, total, err := s.ListClients(ctx, core.ClientFilter{Page: pc.p})
+		got, total, err := listClients(ctx, s, core.ClientFilter{Page: pc.p})
 		ok(t, err)
 		if d := cmp.Diff(ids(pc.want, clientID), ids(got, clientID)); d != "" || total != 4 {
 			t.Errorf("%+v: total %d, mismatch (-want +got):\n%s", pc.p, total, d)
 		}
 	}
 	for _, tc := range cases {
-		got, total, err := s.ListClients(ctx, tc.f)
+		got, total, err := listClients(ctx, s, tc.f)
 		ok(t, err)
 		if d := cmp.Diff(ids(tc.want, clientID), ids(got, clientID)); d != "" {
 			t.Errorf("%s: mismatch (-want +got):\n%s", tc.name, d)
@@ -430,19 +432,19 @@ func testClientListing(t *testing.T, s Store) {
 			t.Errorf("%s: total = %d, want %d", tc.name, total, len(tc.want))
 		}
 	}
-	got, total, err := s.ListClients(ctx, core.ClientFilter{Page: core.Page{Offset: 1, Limit: 2}})
+	got, total, err := listClients(ctx, s, core.ClientFilter{Page: core.Page{Offset: 1, Limit: 2}})
 	ok(t, err)
 	diff(t, []*core.Client{b, c}, got)
 	if total != 4 {
 		t.Fatalf("total = %d, want 4", total)
 	}
-	_, _, err = s.ListClients(ctx, core.ClientFilter{Page: core.Page{Sort: []string{"owner_password_enc"}}})
+	_, _, err = listClients(ctx, s, core.ClientFilter{Page: core.Page{Sort: []string{"owner_password_enc"}}})
 	wantKind(t, err, core.KindInvalid)
 	// Substring filters are bounded here too (core checks first): SQLite fails a
 	// pattern over 50,000 bytes.
-	_, _, err = s.ListClients(ctx, core.ClientFilter{Email: ptr(strings.Repeat("a", 50_000))})
+	_, _, err = listClients(ctx, s, core.ClientFilter{Email: ptr(strings.Repeat("a", 50_000))})
 	wantKind(t, err, core.KindInvalid)
-	_, _, err = s.ListClients(ctx, core.ClientFilter{Name: ptr(strings.Repeat("%", core.MaxFilterLen))})
+	_, _, err = listClients(ctx, s, core.ClientFilter{Name: ptr(strings.Repeat("%", core.MaxFilterLen))})
 	ok(t, err)
 }
 
@@ -1049,7 +1051,7 @@ func testInTx(t *testing.T, s Store) {
 		return q.CreateServer(ctx, &core.Server{Name: "taken", Status: core.ServerActive})
 	})
 	wantKind(t, err, core.KindConflict)
-	_, total, err = s.ListClients(ctx, core.ClientFilter{})
+	_, total, err = listClients(ctx, s, core.ClientFilter{})
 	ok(t, err)
 	if total != 0 {
 		t.Fatalf("%d clients survived the rollback", total)
@@ -1178,4 +1180,14 @@ func testInstancesAfter(t *testing.T, s Store) {
 	if len(none) != 0 {
 		t.Fatalf("unknown server: %d instances", len(none))
 	}
+}
+
+// listClients is ListClients as a page of clients and its total.
+func listClients(ctx context.Context, s Store, f core.ClientFilter) ([]*core.Client, int, error) {
+	l, err := s.ListClients(ctx, f)
+	out := make([]*core.Client, len(l.Items))
+	for i, r := range l.Items {
+		out[i] = r.Client
+	}
+	return out, l.Total, err
 }

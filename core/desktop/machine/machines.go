@@ -466,31 +466,32 @@ func Load(ctx context.Context, q Loader, id string) (*Machine, error) {
 	return ms[0], nil
 }
 
-// ListMachines lists pool machines with their users and groups.
-func (s *Service) ListMachines(ctx context.Context, mq MachineQuery) ([]*Machine, int, error) {
+// MachineList is a page of machines with their users and groups, its total
+// and the stamp of the data (core.List).
+type MachineList = core.List[*Machine]
+
+// ListMachines lists pool machines with their users and groups. With
+// mq.Page.Since the stamp of an answer the caller keeps, an unchanged list is
+// MachineList.Unchanged; the stamp follows the machines' pools too.
+func (s *Service) ListMachines(ctx context.Context, mq MachineQuery) (MachineList, error) {
 	if err := s.Check(ctx, core.ActionMachineView, core.Resource{Type: core.ResourceMachine}); err != nil {
-		return nil, 0, err
+		return MachineList{}, err
 	}
 	if err := mq.check(); err != nil {
-		return nil, 0, err
+		return MachineList{}, err
 	}
 	f := core.MachineFilter{ProjectID: mq.ProjectID, UserID: mq.UserID, GroupID: mq.GroupID, Page: mq.Page}
 	if mq.Assigned != nil {
 		want, ok, err := core.BoolCond("assigned", *mq.Assigned)
 		if err != nil {
-			return nil, 0, err
+			return MachineList{}, err
 		}
 		if !ok {
-			return []*Machine{}, 0, nil
+			return MachineList{Items: []*Machine{}}, nil
 		}
 		f.Assigned = want
 	}
-	insts, total, err := s.store.ListMachines(ctx, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	ms, err := withAssignments(ctx, s.store, insts)
-	return ms, total, err
+	return s.store.ListPoolMachines(ctx, f)
 }
 
 // ListMachineUsers lists the ids of a machine's users.
@@ -519,8 +520,8 @@ func (s *Service) ListUserMachines(ctx context.Context, userID string) ([]*Machi
 	if err := CheckSubjects(ctx, s.store, []string{userID}, nil); err != nil {
 		return nil, err
 	}
-	ms, _, err := s.ListMachines(ctx, MachineQuery{UserID: &userID})
-	return ms, err
+	ms, err := s.ListMachines(ctx, MachineQuery{UserID: &userID})
+	return ms.Items, err
 }
 
 // ListGroupMachines lists the machines a group is assigned to.
@@ -531,8 +532,8 @@ func (s *Service) ListGroupMachines(ctx context.Context, groupID string) ([]*Mac
 	if err := CheckSubjects(ctx, s.store, nil, []string{groupID}); err != nil {
 		return nil, err
 	}
-	ms, _, err := s.ListMachines(ctx, MachineQuery{GroupID: &groupID})
-	return ms, err
+	ms, err := s.ListMachines(ctx, MachineQuery{GroupID: &groupID})
+	return ms.Items, err
 }
 
 // MachineHistory lists a machine's assignment history, oldest first.

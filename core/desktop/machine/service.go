@@ -31,8 +31,11 @@ type Queries interface {
 	MachineStore
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)
 	Locker // LockMachine, GetPool
-	// ListMachines lists instances that belong to a project and are not deleted.
-	ListMachines(ctx context.Context, f core.MachineFilter) ([]*core.Instance, int, error)
+	// ListPoolMachines lists machines (instances of a project, not deleted)
+	// with their users and groups, in one query, and follows their changes and
+	// those of their pools, which a machine is shown with (core.List,
+	// Page.Since).
+	ListPoolMachines(ctx context.Context, f core.MachineFilter) (core.List[*Machine], error)
 	// CountInstancesByState counts a project's instances per state (deleted ones too).
 	CountInstancesByState(ctx context.Context, projectID string) (map[core.InstanceState]int, error)
 	SubjectReader // GetUser, GetGroup

@@ -45,11 +45,11 @@ func (s *Service) PoolStatistics(ctx context.Context, id string) (*PoolStats, er
 			st.Created += n
 		}
 	}
-	ms, _, err := s.ListMachines(ctx, MachineQuery{ProjectID: &core.Cond{Op: core.OpEq, Values: []string{id}}})
+	ms, err := s.ListMachines(ctx, MachineQuery{ProjectID: &core.Cond{Op: core.OpEq, Values: []string{id}}})
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range ms {
+	for _, m := range ms.Items {
 		switch n := len(m.Users); {
 		case n == 0 && m.State == core.StateActive:
 			st.Free++
