@@ -27,6 +27,10 @@ type Answers struct {
 	size   int
 	byKey  map[string]*list.Element
 	lru    *list.List // of *kept, the most recent first
+	// rendering holds, by key, the answers being rendered: a request for one
+	// meanwhile waits for it rather than rendering it too (fifty requests for
+	// the 11 MB machine list at once took 600 MB rendering it fifty times).
+	rendering map[string]chan struct{}
 }
 
 // kept is one answer: its key, the stamp of its data, and what was written.
@@ -40,7 +44,7 @@ type kept struct {
 
 // NewAnswers returns an empty Answers that keeps up to budget bytes.
 func NewAnswers(budget int) *Answers {
-	return &Answers{budget: budget, byKey: map[string]*list.Element{}, lru: list.New()}
+	return &Answers{budget: budget, byKey: map[string]*list.Element{}, lru: list.New(), rendering: map[string]chan struct{}{}}
 }
 
 // Listed is a list read for an answer: its stamp, whether it is unchanged since
@@ -89,6 +93,21 @@ func (a *Answers) Serve(w http.ResponseWriter, key string, read func(since core.
 			return err
 		}
 	}
+	a.mu.Lock()
+	if busy, ok := a.rendering[key]; ok {
+		a.mu.Unlock()
+		<-busy // then the answer it kept, if it is still the data's
+		return a.Serve(w, key, read)
+	}
+	done := make(chan struct{})
+	a.rendering[key] = done
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		delete(a.rendering, key)
+		a.mu.Unlock()
+		close(done)
+	}()
 	rec := &recorder{header: http.Header{}}
 	if err := l.Render(rec); err != nil {
 		return err

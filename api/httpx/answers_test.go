@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
@@ -116,5 +118,46 @@ func TestAnswersBudget(t *testing.T) {
 	}
 	if w.Body.String() != "kept" || evicting.renders != 2 || len(evicting.asked) != 3 || evicting.asked[2] != "" {
 		t.Fatalf("body %q, %d renders, asked %v", w.Body, evicting.renders, evicting.asked)
+	}
+}
+
+// Requests for an answer being rendered wait for it and take it: a long list
+// asked for by many at once is rendered once.
+func TestAnswersRenderOnce(t *testing.T) {
+	a := httpx.NewAnswers(1 << 20)
+	var mu sync.Mutex
+	renders := 0
+	release := make(chan struct{})
+	read := func(since core.Stamp) (httpx.Listed, error) {
+		return httpx.Listed{Stamp: "s1", Unchanged: since == "s1", Render: func(w http.ResponseWriter) error {
+			mu.Lock()
+			renders++
+			mu.Unlock()
+			<-release
+			_, err := w.Write([]byte("long"))
+			return err
+		}}, nil
+	}
+	var wg sync.WaitGroup
+	bodies := make([]string, 20)
+	for i := range bodies {
+		wg.Go(func() {
+			w := httptest.NewRecorder()
+			if err := a.Serve(w, "k", read); err != nil {
+				t.Error(err)
+			}
+			bodies[i] = w.Body.String()
+		})
+	}
+	time.Sleep(50 * time.Millisecond) // every request is in by now, waiting on the first
+	close(release)
+	wg.Wait()
+	if renders != 1 {
+		t.Fatalf("%d renders, want 1", renders)
+	}
+	for i, b := range bodies {
+		if b != "long" {
+			t.Fatalf("request %d got %q", i, b)
+		}
 	}
 }
