@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -72,35 +71,5 @@ func BenchmarkAuthBasic(b *testing.B) {
 	h := alfa.NewHandler(env.Cloud, env.Fleet, env.Login, alfa.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	req := httptest.NewRequest(http.MethodGet, "/no-such-route", nil)
 	req.SetBasicAuth(testenv.AdminUser, testenv.AdminPassword)
-	first := httptest.NewRecorder()
-	h.ServeHTTP(first, req)
-	if first.Code != http.StatusNotFound {
-		b.Fatalf("status %d: %s", first.Code, first.Body)
-	}
-	for _, bc := range []struct {
-		name string
-		h    http.Handler
-	}{{"face", h}, {"replay", replay(first)}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				bc.h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusNotFound {
-					b.Fatalf("status %d: %s", rec.Code, rec.Body)
-				}
-			}
-		})
-	}
-}
-
-// replay is a handler that writes what rec holds: the status, the headers and
-// the body of an answer, from memory.
-func replay(rec *httptest.ResponseRecorder) http.Handler {
-	status, header, body := rec.Code, rec.Header().Clone(), rec.Body.Bytes()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		maps.Copy(w.Header(), header)
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	})
+	loadbench.InProcess(b, h, req)
 }

@@ -3,7 +3,6 @@ package trs_test
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -78,35 +77,5 @@ func BenchmarkAuthToken(b *testing.B) {
 	h := trs.NewHandler(env.Desktop, env.Session, env.Machine, env.Provision, env.HandOut, env.Catalogue, env.Identity, env.Login, trs.Options{Log: env.Log, Registerer: prometheus.NewRegistry()})
 	req := httptest.NewRequest(http.MethodGet, "/v1/info", nil)
 	req.Header.Set("X-Auth-Token", tok)
-	first := httptest.NewRecorder()
-	h.ServeHTTP(first, req)
-	if first.Code != http.StatusOK {
-		b.Fatalf("status %d: %s", first.Code, first.Body)
-	}
-	for _, bc := range []struct {
-		name string
-		h    http.Handler
-	}{{"face", h}, {"replay", replay(first)}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				bc.h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					b.Fatalf("status %d: %s", rec.Code, rec.Body)
-				}
-			}
-		})
-	}
-}
-
-// replay is a handler that writes what rec holds: the status, the headers and
-// the body of an answer, from memory.
-func replay(rec *httptest.ResponseRecorder) http.Handler {
-	status, header, body := rec.Code, rec.Header().Clone(), rec.Body.Bytes()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		maps.Copy(w.Header(), header)
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	})
+	loadbench.InProcess(b, h, req)
 }

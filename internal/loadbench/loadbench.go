@@ -192,3 +192,28 @@ func replay(status int, header http.Header, body []byte) http.Handler {
 		w.Write(body)
 	})
 }
+
+// InProcess runs h on req in process (no HTTP), as "face", beside "replay", a
+// handler writing h's first answer to req from memory: the cost of the face's
+// own work on one request (authentication, routing, rendering). Every answer
+// must have the first one's status.
+func InProcess(b *testing.B, h http.Handler, req *http.Request) {
+	first := httptest.NewRecorder()
+	h.ServeHTTP(first, req)
+	status := first.Code
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{{"face", h}, {"replay", replay(status, first.Header().Clone(), first.Body.Bytes())}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				bc.h.ServeHTTP(rec, req)
+				if rec.Code != status {
+					b.Fatalf("status %d, want %d: %s", rec.Code, status, rec.Body)
+				}
+			}
+		})
+	}
+}
