@@ -371,13 +371,25 @@ type TaskFilter struct {
 	Page
 }
 
-// TaskOutcome is how a worker ends an attempt: SUCCESS with Result, FAILURE or
-// REVOKED with Error, or RETRY with Error and the time of the next attempt.
+// TaskOutcome is how a worker ends an attempt of task ID: SUCCESS with Result,
+// FAILURE or REVOKED with Error, or RETRY with Error and the time of the next
+// attempt.
 type TaskOutcome struct {
+	ID     string
 	Status TaskStatus
 	Result json.RawMessage
 	Error  string
 	RunAt  time.Time // for RETRY
+	// Progress, when not nil, is the attempt's last progress report, not written
+	// yet: it is recorded with the outcome, so that ending an attempt is one
+	// write (a success's progress is 100 whatever was reported).
+	Progress *TaskProgress
+}
+
+// TaskProgress is a handler's report of how far its task has got.
+type TaskProgress struct {
+	Percent int // 0 to 100
+	Message string
 }
 
 // AuditEvent records one change: who did what to which record, when and from where.

@@ -8,6 +8,12 @@
 // runs out, and after too many lost attempts it fails with a reason instead of
 // running forever. On graceful shutdown running tasks are handed back to the store
 // so the next start runs them at once.
+//
+// Claims and outcomes go to the store in batches: one claim for as many tasks
+// as there are free workers, one write for every outcome waiting. A task is done
+// once the write of its outcome has returned, never before: a crash before it
+// runs the task again when its lease runs out, as a crash during its handler
+// would, and a task whose outcome is written is never claimed again.
 package task
 
 import (
@@ -20,7 +26,6 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"os"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +45,9 @@ const (
 	storeTimeout = 10 * time.Second
 	// progressEvery is the least time between two progress writes of one task.
 	progressEvery = 500 * time.Millisecond
+	// gatherDelay bounds how long Run waits for the busy workers to hand back
+	// their tasks, once the first has (Runner.gather).
+	gatherDelay = 200 * time.Microsecond
 	// periodicAttempts is the MaxAttempts of periodic tasks: the next slot retries.
 	periodicAttempts = 1
 )
@@ -96,18 +104,21 @@ type Store interface {
 	CreateTask(ctx context.Context, t *core.Task) error
 	// ClaimTasks leases up to limit runnable tasks to owner until now+lease:
 	// PENDING or RETRY tasks whose RunAt has come, and STARTED tasks whose lease
-	// ran out (their worker died). Claimed tasks become STARTED with Attempts
-	// incremented. On PostgreSQL concurrent claimers never get the same task
-	// (SKIP LOCKED).
+	// ran out (their worker died), earliest RunAt first. Claimed tasks become
+	// STARTED with Attempts incremented. On PostgreSQL concurrent claimers never
+	// get the same task (SKIP LOCKED).
 	ClaimTasks(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*core.Task, error)
 	// ExtendTaskLease renews the lease and returns the task (to see
 	// CancelRequested); KindConflict if owner no longer holds it.
 	ExtendTaskLease(ctx context.Context, id, owner string, until time.Time) (*core.Task, error)
 	// SetTaskProgress records progress while owner holds the lease.
 	SetTaskProgress(ctx context.Context, id, owner string, progress int, message string) error
-	// FinishTask records the outcome of the attempt owner holds; KindConflict
-	// if the lease was lost.
-	FinishTask(ctx context.Context, id, owner string, o core.TaskOutcome, now time.Time) error
+	// FinishTasks records the outcomes of attempts owner holds, together (one
+	// write for the lot on both stores). A task owner no longer holds (its lease
+	// ran out and another worker took it over) is left as it is and its ID
+	// returned in lost. A status that does not end an attempt is KindInvalid and
+	// nothing is recorded.
+	FinishTasks(ctx context.Context, owner string, outcomes []core.TaskOutcome, now time.Time) (lost []string, err error)
 	// ReleaseTasks hands owner's STARTED tasks back (PENDING, lease cleared,
 	// the attempt not counted) so that the next start runs them: graceful
 	// shutdown.
@@ -115,6 +126,12 @@ type Store interface {
 }
 
 // Runner claims and runs tasks. Create it with New and start it with Run.
+//
+// Inside, Run's goroutine claims tasks, as many at a time as there are free
+// workers, hands them to Workers long-lived worker goroutines and records the
+// outcomes they hand back, all that are waiting in one write (finish.go), so
+// that under load one claim and one write serve many tasks each; one more
+// goroutine keeps the leases of the running tasks (lease.go).
 type Runner struct {
 	store    Store
 	handlers map[string]core.TaskFunc
@@ -127,8 +144,24 @@ type Runner struct {
 	// Only Run's goroutine touches it.
 	slots map[string]time.Time
 
+	jobs     chan *attempt // claimed attempts, for the workers
+	outcomes chan *attempt // attempts whose outcome is to be recorded
+	// busy counts the attempts claimed and not yet handed back by a worker (with
+	// an outcome, or none): at most Workers. handedIn wakes Run when a worker
+	// hands one back.
+	busy      atomic.Int64
+	handedIn  chan struct{}
+	gathering atomic.Bool // Run waits in gather for the busy to hand back
+
+	// current holds, per worker, the attempt whose handler it runs (nil when
+	// none): what the lease keeper renews and shutdown names.
+	current []atomic.Pointer[attempt]
+
+	// Run's goroutine's buffers for recording outcomes (finish.go).
+	batch []*attempt
+	outs  []core.TaskOutcome
+
 	running                                                   atomic.Int64
-	inflight                                                  sync.Map // task ID → *core.Task, while its attempt runs
 	claimed, succeeded, failed, retried, revoked, lost, relsd atomic.Uint64
 }
 
@@ -179,6 +212,11 @@ func New(store Store, handlers map[string]core.TaskFunc, periodic []core.Periodi
 		log:      o.Log.With("owner", o.Owner),
 		wake:     make(chan struct{}, 1),
 		slots:    make(map[string]time.Time),
+		jobs:     make(chan *attempt, o.Workers),
+		outcomes: make(chan *attempt, 2*o.Workers), // see Run
+
+		handedIn: make(chan struct{}, 1),
+		current:  make([]atomic.Pointer[attempt], o.Workers),
 	}
 }
 
@@ -233,9 +271,10 @@ func (r *Runner) Stats() Stats {
 }
 
 // Run claims and runs tasks until ctx is done. It then stops claiming, cancels
-// the running handlers, waits for them (at most Options.Grace) and hands their
-// tasks back to the store. It returns nil after a clean shutdown and an error
-// only if the tasks could not be handed back. Call Run once.
+// the running handlers, waits for them (at most Options.Grace), records the
+// outcomes they reached and hands the other tasks back to the store. It returns
+// nil after a clean shutdown and an error only if the tasks could not be handed
+// back. Call Run once.
 func (r *Runner) Run(ctx context.Context) error {
 	r.log.Info("task runner started", "workers", r.o.Workers, "lease", r.o.Lease, "poll", r.o.Poll)
 	// Handlers run on work, which outlives ctx until shutdown cancels it with
@@ -245,69 +284,133 @@ func (r *Runner) Run(ctx context.Context) error {
 	work, stop := context.WithCancelCause(bg)
 	defer stop(nil)
 
-	var wg sync.WaitGroup
-	done := make(chan struct{}, r.o.Workers)
-	free := r.o.Workers
+	var workers sync.WaitGroup
+	for i := range r.o.Workers {
+		workers.Go(func() {
+			for a := range r.jobs {
+				r.execute(work, bg, &r.current[i], a)
+			}
+		})
+	}
+	keeperStop, keeperDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(keeperDone)
+		r.keepLeases(bg, keeperStop)
+	}()
+	stopKeeper := func() {
+		close(keeperStop)
+		<-keeperDone
+	}
+
 	tick := time.NewTicker(r.o.Poll)
 	defer tick.Stop()
 
+	// Each turn claims as many tasks as there are free workers, in one write,
+	// then records the outcomes waiting, all in one write: under load each
+	// write serves as many tasks as there are workers, and the workers run what
+	// was just claimed while the outcomes are written. (The outcomes handed in
+	// between two turns are of tasks running at the first or claimed by the
+	// second: at most 2×Workers, cap(outcomes).)
+	//
 	// claim says whether to ask the store for tasks; more, whether the last claim
-	// filled every free slot, so that more tasks may be waiting. A finished task
-	// frees a slot, but only when more is true is it worth claiming for at once:
-	// a claim is a write, and on SQLite writes are serial.
+	// filled every free worker, so that more tasks may be waiting. A finished
+	// task frees a worker, but only when more is true is it worth claiming for at
+	// once: a claim is a write, and on SQLite writes are serial.
 	claim, more := true, false
+	gather := time.NewTimer(time.Hour)
+	defer gather.Stop()
 	for {
 		r.schedule(ctx)
-		if claim && free > 0 && ctx.Err() == nil {
-			claimedAt := time.Now()
-			n := free
-			tasks, err := r.store.ClaimTasks(ctx, r.o.Owner, r.o.Clock(), r.o.Lease, n)
-			if err != nil && ctx.Err() == nil {
-				r.log.Error("claim tasks", "err", err)
-			}
-			more = err == nil && len(tasks) == n
-			for _, t := range tasks {
-				free--
-				r.claimed.Add(1)
-				r.running.Add(1)
-				r.inflight.Store(t.ID, t)
-				wg.Go(func() {
-					defer func() {
-						r.inflight.Delete(t.ID)
-						r.running.Add(-1)
-						done <- struct{}{}
-					}()
-					r.execute(work, bg, t, claimedAt)
-				})
-			}
+		if free := r.o.Workers - int(r.busy.Load()); claim && free > 0 && ctx.Err() == nil {
+			more, claim = r.claim(ctx, free), false
 		}
+		r.recordWaiting(bg)
 		select {
 		case <-ctx.Done():
-			return r.shutdown(bg, stop, &wg)
+			return r.shutdown(bg, stop, &workers, stopKeeper)
 		case <-tick.C:
 			claim = true
 		case <-r.wake:
 			claim = true
-		case <-done:
-			free++
-			claim = more
-		}
-		for drained := false; !drained; {
-			select {
-			case <-done:
-				free++
-			default:
-				drained = true
-			}
+		case <-r.handedIn:
+			claim = claim || more
+			r.gather(gather)
 		}
 	}
 }
 
-func (r *Runner) shutdown(bg context.Context, stop context.CancelCauseFunc, wg *sync.WaitGroup) error {
+// gather waits, while workers are busy and at most gatherDelay, for them to
+// hand their tasks back. Woken by the first of several workers that finish
+// together, a turn would otherwise record that one outcome and claim for that
+// one worker, and the others would each have a write and a claim of their own:
+// at a small cost in latency (the delay is spent only while workers are busy,
+// and only once per turn), outcomes that come together are recorded together.
+// It is PostgreSQL's commit_delay, for the outcomes of tasks.
+func (r *Runner) gather(timer *time.Timer) {
+	if r.busy.Load() == 0 {
+		return
+	}
+	// Meanwhile only the last worker to hand back wakes this goroutine: one
+	// switch rather than one per worker.
+	r.gathering.Store(true)
+	defer r.gathering.Store(false)
+	timer.Reset(gatherDelay)
+	defer timer.Stop()
+	for r.busy.Load() > 0 {
+		select {
+		case <-r.handedIn:
+		case <-timer.C:
+			return
+		}
+	}
+}
+
+// claim claims up to free tasks and hands them to the workers. It says whether
+// it got as many as it asked for.
+func (r *Runner) claim(ctx context.Context, free int) bool {
+	claimedAt := time.Now()
+	tasks, err := r.store.ClaimTasks(ctx, r.o.Owner, r.o.Clock(), r.o.Lease, free)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Error("claim tasks", "err", err)
+		}
+		return false
+	}
+	if len(tasks) == 0 {
+		return false
+	}
+	r.busy.Add(int64(len(tasks)))
+	r.claimed.Add(uint64(len(tasks)))
+	as := make([]attempt, len(tasks)) // one allocation for the lot
+	for i, t := range tasks {
+		a := &as[i]
+		a.t, a.heldUntil, a.renewedAt = t, claimedAt.Add(r.o.Lease), claimedAt
+		r.jobs <- a // never blocks: busy ≤ Workers = cap(jobs)
+	}
+	return len(tasks) == free
+}
+
+// handBack frees a's worker: its handler has returned or will not run. An
+// outcome to record goes to Run with it.
+func (r *Runner) handBack(a *attempt, outcome bool) {
+	if outcome {
+		r.outcomes <- a // never blocks: see Run
+	}
+	if r.busy.Add(-1) > 0 && r.gathering.Load() {
+		return
+	}
+	select {
+	case r.handedIn <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Runner) shutdown(bg context.Context, stop context.CancelCauseFunc, workers *sync.WaitGroup, stopKeeper func()) error {
 	stop(errShutdown)
+	close(r.jobs)
 	finished := make(chan struct{})
 	go func() {
-		wg.Wait()
+		workers.Wait()
 		close(finished)
 	}()
 	select {
@@ -317,13 +420,19 @@ func (r *Runner) shutdown(bg context.Context, stop context.CancelCauseFunc, wg *
 		// is refused because the lease is gone. Each is named, so that an
 		// operator can find the handler that ignores its context.
 		r.log.Warn("task handlers still running after grace period", "running", r.running.Load(), "grace", r.o.Grace)
-		r.inflight.Range(func(_, v any) bool {
-			t := v.(*core.Task)
-			r.log.Warn("task abandoned at shutdown: its handler ignored the cancelled context; released for the next start",
-				"kind", t.Kind, "id", t.ID, "attempts", t.Attempts)
-			return true
-		})
+		for i := range r.current {
+			if a := r.current[i].Load(); a != nil {
+				r.log.Warn("task abandoned at shutdown: its handler ignored the cancelled context; released for the next start",
+					"kind", a.t.Kind, "id", a.t.ID, "attempts", a.t.Attempts)
+			}
+		}
 	}
+	stopKeeper()
+	// Record the outcomes reached so far before the release, which would
+	// otherwise hand finished work back to be run again. An abandoned handler's
+	// outcome, if it ever comes, stays in r.outcomes unrecorded: the release
+	// ends its lease, so the store would refuse it anyway.
+	r.recordWaiting(bg)
 	ctx, cancel := context.WithTimeout(bg, storeTimeout)
 	defer cancel()
 	if err := r.store.ReleaseTasks(ctx, r.o.Owner, r.o.Clock()); err != nil {
@@ -372,118 +481,4 @@ func (r *Runner) schedule(ctx context.Context) {
 		}
 		r.slots[j.Kind] = slot
 	}
-}
-
-// execute runs one claimed attempt of t and records its outcome. Handlers run on
-// work; the store is called on bg.
-func (r *Runner) execute(work, bg context.Context, t *core.Task, claimedAt time.Time) {
-	start := time.Now()
-	if t.MaxAttempts <= 0 {
-		t.MaxAttempts = defaultMaxAttempts
-	}
-	var (
-		o    core.TaskOutcome
-		herr error
-	)
-	switch h := r.handlers[t.Kind]; {
-	case t.CancelRequested:
-		// Cancelled while its previous worker held it, and that worker died.
-		o = core.TaskOutcome{Status: core.TaskRevoked, Error: "revoked by request"}
-	case t.Attempts > t.MaxAttempts:
-		// Every attempt so far was claimed and never finished: each time the
-		// process running it died. Running it again would likely kill this one.
-		o = core.TaskOutcome{Status: core.TaskFailure, Error: fmt.Sprintf("abandoned after %d attempts: worker lost", t.Attempts-1)}
-	case h == nil:
-		o = core.TaskOutcome{Status: core.TaskFailure, Error: fmt.Sprintf("unknown task kind %q", t.Kind)}
-	default:
-		var recorded bool
-		o, recorded, herr = r.attempt(work, bg, t, h, claimedAt)
-		if !recorded {
-			return
-		}
-	}
-	r.finish(bg, t, o, herr, start)
-}
-
-// attempt runs handler h on t while keeping t's lease, and returns the outcome
-// to record and the handler's error (for the log). recorded is false when no
-// outcome may be recorded: the lease was lost (another worker owns the task) or
-// the runner is shutting down (the task is released instead).
-func (r *Runner) attempt(work, bg context.Context, t *core.Task, h core.TaskFunc, claimedAt time.Time) (o core.TaskOutcome, recorded bool, herr error) {
-	ctx, cancel := context.WithCancelCause(work)
-	defer cancel(nil)
-
-	stopLease := make(chan struct{})
-	leaseDone := make(chan struct{})
-	go func() {
-		defer close(leaseDone)
-		r.keepLease(bg, t, cancel, claimedAt, stopLease)
-	}()
-	p := &progress{r: r, ctx: bg, t: t}
-	result, err := r.call(ctx, t, h, p.report)
-	close(stopLease)
-	<-leaseDone
-
-	cause := context.Cause(ctx)
-	if cause == errLeaseLost {
-		r.lost.Add(1)
-		r.log.Warn("task lease lost; outcome not recorded", "kind", t.Kind, "id", t.ID, "attempts", t.Attempts, "err", err)
-		return core.TaskOutcome{}, false, nil
-	}
-	p.flush()
-	if err == nil {
-		// The work is done, so say so even if a revocation or shutdown came too
-		// late to stop it.
-		o = core.TaskOutcome{Status: core.TaskSuccess}
-		if result != nil {
-			b, err := json.Marshal(result)
-			if err != nil {
-				err = fmt.Errorf("encode result: %w", err)
-				return core.TaskOutcome{Status: core.TaskFailure, Error: err.Error()}, true, err
-			}
-			o.Result = b
-		}
-		return o, true, nil
-	}
-	switch cause {
-	case errRevoked:
-		return core.TaskOutcome{Status: core.TaskRevoked, Error: "revoked by request"}, true, err
-	case errShutdown:
-		r.relsd.Add(1)
-		r.log.Info("task stopped by shutdown; released", "kind", t.Kind, "id", t.ID, "attempts", t.Attempts, "err", err)
-		return core.TaskOutcome{}, false, nil
-	}
-	var pe panicError
-	if errors.As(err, &pe) {
-		return core.TaskOutcome{Status: core.TaskFailure, Error: err.Error()}, true, err
-	}
-	msg := errorText(err)
-	if core.IsPermanent(err) || t.Attempts >= t.MaxAttempts {
-		return core.TaskOutcome{Status: core.TaskFailure, Error: msg}, true, err
-	}
-	return core.TaskOutcome{Status: core.TaskRetry, Error: msg, RunAt: r.o.Clock().Add(r.o.Backoff(t.Attempts))}, true, err
-}
-
-// errorText is what a task records of err. A task's Error is read by operators,
-// so internal errors keep their detail; other kinds keep their client-safe message.
-func errorText(err error) string {
-	if core.ErrorKind(err) == core.KindInternal {
-		return err.Error()
-	}
-	return core.ErrorMessage(err)
-}
-
-type panicError struct{ v any }
-
-func (p panicError) Error() string { return fmt.Sprintf("panic: %v", p.v) }
-
-// call runs h, turning a panic into an error and logging its stack.
-func (r *Runner) call(ctx context.Context, t *core.Task, h core.TaskFunc, progress func(int, string)) (result any, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			r.log.Error("task handler panicked", "kind", t.Kind, "id", t.ID, "panic", v, "stack", string(debug.Stack()))
-			result, err = nil, panicError{v}
-		}
-	}()
-	return h(ctx, t, progress)
 }

@@ -148,8 +148,14 @@ func TestSuccessRecordsResultAndProgress(t *testing.T) {
 	startRunner(t, s, handlers, nil, testOptions(t, "r1"))
 	tk := createTask(t, s, "provision", func(tk *core.Task) { tk.Payload = json.RawMessage(`{"name":"web1"}`) })
 
+	// A report is written within a second or so (not at once: a task that ends
+	// sooner has it written with its outcome).
 	<-reported
-	mid := getTask(t, s, tk.ID)
+	var mid *core.Task
+	waitFor(t, "the progress report to be written", func() bool {
+		mid = getTask(t, s, tk.ID)
+		return mid.Progress != 0
+	})
 	close(proceed)
 	if diff := cmp.Diff([]any{core.TaskStarted, 40, "copying image"}, []any{mid.Status, mid.Progress, mid.Message}); diff != "" {
 		t.Errorf("while running: status, progress, message (-want +got):\n%s", diff)
@@ -168,6 +174,35 @@ func TestSuccessRecordsResultAndProgress(t *testing.T) {
 	}
 	if gotPayload != `{"name":"web1"}` {
 		t.Errorf("handler saw payload %s", gotPayload)
+	}
+}
+
+// A task that ends before its progress is written records its last report
+// with its outcome: the message stays, and the percentage where it failed.
+func TestProgressRecordedWithOutcome(t *testing.T) {
+	s := newStore(t)
+	handlers := map[string]core.TaskFunc{
+		"ok": func(ctx context.Context, tk *core.Task, progress func(int, string)) (any, error) {
+			progress(10, "creating")
+			progress(90, "sending e-mail")
+			return nil, nil
+		},
+		"bad": func(ctx context.Context, tk *core.Task, progress func(int, string)) (any, error) {
+			progress(60, "starting")
+			return nil, core.Permanent(errors.New("no capacity"))
+		},
+	}
+	startRunner(t, s, handlers, nil, testOptions(t, "r1"))
+	ok, bad := createTask(t, s, "ok"), createTask(t, s, "bad")
+	type row struct {
+		Status   core.TaskStatus
+		Progress int
+		Message  string
+	}
+	gotOK, gotBad := waitDone(t, s, ok.ID), waitDone(t, s, bad.ID)
+	if diff := cmp.Diff([]row{{core.TaskSuccess, 100, "sending e-mail"}, {core.TaskFailure, 60, "starting"}},
+		[]row{{gotOK.Status, gotOK.Progress, gotOK.Message}, {gotBad.Status, gotBad.Progress, gotBad.Message}}); diff != "" {
+		t.Errorf("finished tasks (-want +got):\n%s", diff)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 var Dialect = sqlstore.Dialect{
 	Name:        "sqlite",
 	BatchWrites: true,
+	InProcess:   true,
 	IsUniqueViolation: func(err error) bool {
 		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 	},

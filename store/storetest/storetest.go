@@ -78,6 +78,7 @@ func Run(t *testing.T, open Opener) {
 		{"TaskClaim", testTaskClaim},
 		{"TaskLease", testTaskLease},
 		{"TaskFinish", testTaskFinish},
+		{"TaskFinishMany", testTaskFinishMany},
 		{"TaskCancel", testTaskCancel},
 		{"TaskRelease", testTaskRelease},
 		{"TaskListAndCount", testTaskListAndCount},
@@ -664,11 +665,11 @@ func testTaskClaim(t *testing.T, s Store) {
 	claimed, err := s.ClaimTasks(ctx, "setup", now.Add(-30*time.Minute), time.Minute, 10)
 	ok(t, err)
 	diff(t, []string{done.ID}, ids(claimed, taskID))
-	ok(t, s.FinishTask(ctx, done.ID, "setup", core.TaskOutcome{Status: core.TaskSuccess}, now.Add(-30*time.Minute)))
+	ok(t, finishTask(ctx, s, done.ID, "setup", core.TaskOutcome{Status: core.TaskSuccess}, now.Add(-30*time.Minute)))
 	claimed, err = s.ClaimTasks(ctx, "setup", now.Add(-2*time.Minute), time.Minute, 10)
 	ok(t, err)
 	diff(t, []string{retry.ID}, ids(claimed, taskID))
-	ok(t, s.FinishTask(ctx, retry.ID, "setup", core.TaskOutcome{Status: core.TaskRetry, Error: "boom", RunAt: now.Add(-90 * time.Second)}, now.Add(-2*time.Minute)))
+	ok(t, finishTask(ctx, s, retry.ID, "setup", core.TaskOutcome{Status: core.TaskRetry, Error: "boom", RunAt: now.Add(-90 * time.Second)}, now.Add(-2*time.Minute)))
 
 	claimed, err = s.ClaimTasks(ctx, "w1", now, 5*time.Minute, 10)
 	ok(t, err)
@@ -750,7 +751,7 @@ func testTaskLease(t *testing.T, s Store) {
 	diff(t, []string{tk.ID}, ids(claimed, taskID))
 	_, err = s.ExtendTaskLease(ctx, tk.ID, "w1", until.Add(time.Hour))
 	wantKind(t, err, core.KindConflict)
-	wantKind(t, s.FinishTask(ctx, tk.ID, "w1", core.TaskOutcome{Status: core.TaskSuccess}, until), core.KindConflict)
+	wantKind(t, finishTask(ctx, s, tk.ID, "w1", core.TaskOutcome{Status: core.TaskSuccess}, until), core.KindConflict)
 	wantKind(t, s.SetTaskProgress(ctx, tk.ID, "w1", 1, ""), core.KindConflict)
 }
 
@@ -763,16 +764,16 @@ func testTaskFinish(t *testing.T, s Store) {
 	ok(t, err)
 
 	end := base.Add(10 * time.Second)
-	ok(t, s.FinishTask(ctx, a.ID, "w", core.TaskOutcome{Status: core.TaskSuccess, Result: json.RawMessage(`{"url":"https://x"}`)}, end))
+	ok(t, finishTask(ctx, s, a.ID, "w", core.TaskOutcome{Status: core.TaskSuccess, Result: json.RawMessage(`{"url":"https://x"}`)}, end))
 	got, err := s.GetTask(ctx, a.ID)
 	ok(t, err)
 	if got.Status != core.TaskSuccess || string(got.Result) != `{"url":"https://x"}` || got.FinishedAt == nil || got.Progress != 100 ||
 		!got.FinishedAt.Equal(end) || got.LeaseOwner != "" || got.LeaseUntil != nil {
 		t.Fatalf("finished task: %+v", got)
 	}
-	wantKind(t, s.FinishTask(ctx, a.ID, "w", core.TaskOutcome{Status: core.TaskFailure}, end), core.KindConflict)
+	wantKind(t, finishTask(ctx, s, a.ID, "w", core.TaskOutcome{Status: core.TaskFailure}, end), core.KindConflict)
 
-	ok(t, s.FinishTask(ctx, b.ID, "w", core.TaskOutcome{Status: core.TaskFailure, Error: "no capacity"}, end))
+	ok(t, finishTask(ctx, s, b.ID, "w", core.TaskOutcome{Status: core.TaskFailure, Error: "no capacity"}, end))
 	got, err = s.GetTask(ctx, b.ID)
 	ok(t, err)
 	if got.Status != core.TaskFailure || got.Error != "no capacity" || got.FinishedAt == nil {
@@ -780,7 +781,7 @@ func testTaskFinish(t *testing.T, s Store) {
 	}
 
 	next := base.Add(time.Hour)
-	ok(t, s.FinishTask(ctx, c.ID, "w", core.TaskOutcome{Status: core.TaskRetry, Error: "timeout", RunAt: next}, end))
+	ok(t, finishTask(ctx, s, c.ID, "w", core.TaskOutcome{Status: core.TaskRetry, Error: "timeout", RunAt: next}, end))
 	got, err = s.GetTask(ctx, c.ID)
 	ok(t, err)
 	if got.Status != core.TaskRetry || got.Error != "timeout" || !got.RunAt.Equal(next) || got.FinishedAt != nil || got.LeaseOwner != "" {
@@ -798,8 +799,91 @@ func testTaskFinish(t *testing.T, s Store) {
 		t.Fatalf("attempts = %d, want 2", claimed[0].Attempts)
 	}
 
-	wantKind(t, s.FinishTask(ctx, c.ID, "w", core.TaskOutcome{Status: core.TaskPending}, end), core.KindInvalid)
-	wantKind(t, s.FinishTask(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff", "w", core.TaskOutcome{Status: core.TaskSuccess}, end), core.KindNotFound)
+	wantKind(t, finishTask(ctx, s, c.ID, "w", core.TaskOutcome{Status: core.TaskPending}, end), core.KindInvalid)
+	wantKind(t, finishTask(ctx, s, "0190b6c4-6d5a-7000-8000-0000000000ff", "w", core.TaskOutcome{Status: core.TaskSuccess}, end), core.KindConflict)
+}
+
+// finishTask records one outcome; a task owner does not hold is KindConflict.
+func finishTask(ctx context.Context, s Store, id, owner string, o core.TaskOutcome, now time.Time) error {
+	o.ID = id
+	lost, err := s.FinishTasks(ctx, owner, []core.TaskOutcome{o}, now)
+	if err != nil {
+		return err
+	}
+	if len(lost) > 0 {
+		return core.Errorf(core.KindConflict, "task %s is not leased to %s", id, owner)
+	}
+	return nil
+}
+
+// testTaskFinishMany records several outcomes in one call: each as its status
+// asks, with the progress it carries, and those of tasks owner lost left alone.
+func testTaskFinishMany(t *testing.T, s Store) {
+	ctx := context.Background()
+	var tasks []*core.Task
+	for range 5 {
+		tasks = append(tasks, newTask(t, s, nil))
+	}
+	_, err := s.ClaimTasks(ctx, "w", base, time.Minute, 4)
+	ok(t, err)
+	a, b, c, d, e := tasks[0], tasks[1], tasks[2], tasks[3], tasks[4]
+	ok(t, s.SetTaskProgress(ctx, c.ID, "w", 30, "copying"))
+	// w2 takes a over once w's lease has run out (w renews b, c and d after);
+	// e was never claimed.
+	claimed, err := s.ClaimTasks(ctx, "w2", base.Add(2*time.Minute), time.Minute, 1)
+	ok(t, err)
+	diff(t, []string{a.ID}, ids(claimed, taskID))
+	_, err = s.ExtendTaskLease(ctx, b.ID, "w", base.Add(time.Hour))
+	ok(t, err)
+	_, err = s.ExtendTaskLease(ctx, c.ID, "w", base.Add(time.Hour))
+	ok(t, err)
+	_, err = s.ExtendTaskLease(ctx, d.ID, "w", base.Add(time.Hour))
+	ok(t, err)
+
+	end := base.Add(3 * time.Minute)
+	next := base.Add(time.Hour)
+	lost, err := s.FinishTasks(ctx, "w", []core.TaskOutcome{
+		{ID: a.ID, Status: core.TaskSuccess},
+		{ID: b.ID, Status: core.TaskSuccess, Result: json.RawMessage(`{"ip":"10.0.0.7"}`), Progress: &core.TaskProgress{Percent: 90, Message: "sending e-mail"}},
+		{ID: c.ID, Status: core.TaskRetry, Error: "timeout", RunAt: next},
+		{ID: d.ID, Status: core.TaskFailure, Error: "no capacity", Progress: &core.TaskProgress{Percent: 60, Message: "starting"}},
+		{ID: e.ID, Status: core.TaskSuccess},
+	}, end)
+	ok(t, err)
+	slices.Sort(lost)
+	want := []string{a.ID, e.ID}
+	slices.Sort(want)
+	diff(t, want, lost)
+
+	type row struct {
+		Status            core.TaskStatus
+		Progress          int
+		Message, Error    string
+		Result            string
+		LeaseOwner        string
+		Finished, RunNext bool
+	}
+	rowOf := func(id string) row {
+		got, err := s.GetTask(ctx, id)
+		ok(t, err)
+		return row{got.Status, got.Progress, got.Message, got.Error, string(got.Result), got.LeaseOwner,
+			got.FinishedAt != nil && got.FinishedAt.Equal(end), got.RunAt.Equal(next)}
+	}
+	diff(t, []row{
+		{Status: core.TaskStarted, LeaseOwner: "w2"},
+		{Status: core.TaskSuccess, Progress: 100, Message: "sending e-mail", Result: `{"ip":"10.0.0.7"}`, Finished: true},
+		{Status: core.TaskRetry, Progress: 30, Message: "copying", Error: "timeout", RunNext: true},
+		{Status: core.TaskFailure, Progress: 60, Message: "starting", Error: "no capacity", Finished: true},
+		{Status: core.TaskPending},
+	}, []row{rowOf(a.ID), rowOf(b.ID), rowOf(c.ID), rowOf(d.ID), rowOf(e.ID)})
+
+	// A status that ends nothing refuses the whole call.
+	_, err = s.FinishTasks(ctx, "w2", []core.TaskOutcome{{ID: a.ID, Status: core.TaskSuccess}, {ID: a.ID, Status: core.TaskStarted}}, end)
+	wantKind(t, err, core.KindInvalid)
+	diff(t, core.TaskStarted, rowOf(a.ID).Status)
+	lost, err = s.FinishTasks(ctx, "w2", nil, end)
+	ok(t, err)
+	diff(t, 0, len(lost))
 }
 
 func testTaskCancel(t *testing.T, s Store) {
@@ -823,7 +907,7 @@ func testTaskCancel(t *testing.T, s Store) {
 	// Asking again is harmless while it runs.
 	_, err = s.RequestTaskCancel(ctx, running.ID, at)
 	ok(t, err)
-	ok(t, s.FinishTask(ctx, running.ID, "w", core.TaskOutcome{Status: core.TaskRevoked, Error: "cancelled"}, at))
+	ok(t, finishTask(ctx, s, running.ID, "w", core.TaskOutcome{Status: core.TaskRevoked, Error: "cancelled"}, at))
 
 	_, err = s.RequestTaskCancel(ctx, running.ID, at)
 	wantKind(t, err, core.KindConflict)
@@ -836,7 +920,7 @@ func testTaskCancel(t *testing.T, s Store) {
 	retry := newTask(t, s, nil)
 	_, err = s.ClaimTasks(ctx, "w", base, time.Minute, 5)
 	ok(t, err)
-	ok(t, s.FinishTask(ctx, retry.ID, "w", core.TaskOutcome{Status: core.TaskRetry, RunAt: base.Add(time.Hour)}, base))
+	ok(t, finishTask(ctx, s, retry.ID, "w", core.TaskOutcome{Status: core.TaskRetry, RunAt: base.Add(time.Hour)}, base))
 	got, err = s.RequestTaskCancel(ctx, retry.ID, at)
 	ok(t, err)
 	if got.Status != core.TaskRevoked {
