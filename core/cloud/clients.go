@@ -166,9 +166,12 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (*core.Clien
 	if err := checkClientInput(in, true); err != nil {
 		return nil, nil, err
 	}
+	// The owner password is chosen now and stored with the client, so that the
+	// create task has it from its start and writes no record of its own for it.
+	sealed := s.Sealer.Seal([]byte(s.NewPassword()))
 	c := &core.Client{
 		ID: core.NewID(), Name: strings.TrimSpace(*in.Name), Email: *in.Email, Lang: "ru",
-		Status: core.ClientCreating, OwnerLogin: s.Cfg.Template.OwnerLogin,
+		Status: core.ClientCreating, OwnerLogin: s.Cfg.Template.OwnerLogin, OwnerPasswordEnc: sealed,
 	}
 	if in.Phone != nil {
 		c.Phone = *in.Phone

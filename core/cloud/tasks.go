@@ -113,7 +113,9 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 	// Where the password goes in on stdin before the start, the instance is
 	// healthy only once its app has set it; else the hook sets it after.
 	onStdin := s.ownerPasswordOnStdin(tg)
-	inst, err := s.inst.EnsureRunningWith(ctx, tg.inst, tg.srv, tg.rt, onStdin)
+	// The instance's coming up is recorded with the client's activation, below:
+	// one write for both.
+	inst, ready, err := s.inst.BringUp(ctx, tg.inst, tg.srv, tg.rt, onStdin)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +131,9 @@ func (s *Service) createClientCloud(ctx context.Context, clientID string, progre
 			return err
 		} else if c.Status != core.ClientCreating {
 			return core.Errorf(core.KindConflict, "client %s is %s, no longer being created", c.Name, c.Status)
+		}
+		if _, err := instance.MoveInstance(ctx, q, inst.ID, instance.ActionReady, ready); err != nil {
+			return err
 		}
 		if _, err := q.UpdateClient(ctx, clientID, core.ClientUpdate{Status: core.Ptr(core.ClientActive), URL: &inst.URL}); err != nil {
 			return err

@@ -210,10 +210,19 @@ func (s *Service) BeginInstance(ctx context.Context, id string, a InstanceAction
 // ReadyInstance records that instance id came up as st reports it. An instance
 // that went elsewhere meanwhile (deleted, say) is the lifecycle's refusal.
 func (s *Service) ReadyInstance(ctx context.Context, id string, st core.InstanceStatus) (*core.Instance, error) {
+	return s.moveReady(ctx, id, readyUpdate(st))
+}
+
+// readyUpdate is what an instance's coming up as st reports it records.
+func readyUpdate(st core.InstanceStatus) core.InstanceUpdate {
+	return core.InstanceUpdate{Address: &st.Address, URL: &st.URL}
+}
+
+func (s *Service) moveReady(ctx context.Context, id string, u core.InstanceUpdate) (*core.Instance, error) {
 	var in *core.Instance
 	err := core.InTx(ctx, s.store, func(q Queries) error {
 		var err error
-		in, err = MoveInstance(ctx, q, id, ActionReady, core.InstanceUpdate{Address: &st.Address, URL: &st.URL})
+		in, err = MoveInstance(ctx, q, id, ActionReady, u)
 		return err
 	})
 	if err != nil {

@@ -26,8 +26,8 @@ func (s *Service) LoadInstance(ctx context.Context, id string) (*core.Instance, 
 
 // EnsureRunning creates (idempotently by name) and starts an instance that is
 // being built, waits until it is healthy and records its state, ref, address and
-// URL. An instance the lifecycle no longer lets come up (deleted meanwhile) is
-// its refusal.
+// URL, in one write. An instance the lifecycle no longer lets come up (deleted
+// meanwhile) is its refusal.
 func (s *Service) EnsureRunning(ctx context.Context, inst *core.Instance, srv *core.Server, rt core.Runtime) (*core.Instance, error) {
 	return s.EnsureRunningWith(ctx, inst, srv, rt, nil)
 }
@@ -37,31 +37,49 @@ func (s *Service) EnsureRunning(ctx context.Context, inst *core.Instance, srv *c
 // its app reads when it comes up (a secret). On a retry the instance may be
 // running already: beforeStart must be idempotent and work then too.
 func (s *Service) EnsureRunningWith(ctx context.Context, inst *core.Instance, srv *core.Server, rt core.Runtime, beforeStart func(ctx context.Context, ref string) error) (*core.Instance, error) {
-	if _, err := Lifecycle(inst, ActionReady); err != nil {
+	_, ready, err := s.BringUp(ctx, inst, srv, rt, beforeStart)
+	if err != nil {
 		return nil, err
+	}
+	return s.moveReady(ctx, inst.ID, ready)
+}
+
+// BringUp is EnsureRunningWith but for the write: it returns the instance as it
+// runs (its ref, address and URL) and the update that records it came up, for
+// the caller to write with MoveInstance(ActionReady) in a transaction of its
+// own change (a client's activation, say), rather than in a write of its own.
+//
+// Until then the record may lack the ref, which costs nothing: another
+// attempt's Create finds the instance by name, RemoveInstance deletes it by
+// name, and reconciliation knows it by its instance label.
+func (s *Service) BringUp(ctx context.Context, inst *core.Instance, srv *core.Server, rt core.Runtime, beforeStart func(ctx context.Context, ref string) error) (*core.Instance, core.InstanceUpdate, error) {
+	if _, err := Lifecycle(inst, ActionReady); err != nil {
+		return nil, core.InstanceUpdate{}, err
 	}
 	ref, err := rt.Create(ctx, srv, inst.Spec.On(srv))
 	if err != nil {
-		return nil, fmt.Errorf("create instance %s: %w", inst.Name, err)
-	}
-	if ref != inst.RuntimeRef {
-		if inst, err = s.store.UpdateInstance(ctx, inst.ID, core.InstanceUpdate{RuntimeRef: &ref}); err != nil {
-			return nil, err
-		}
+		return nil, core.InstanceUpdate{}, fmt.Errorf("create instance %s: %w", inst.Name, err)
 	}
 	if beforeStart != nil {
 		if err := beforeStart(ctx, ref); err != nil {
-			return nil, err
+			return nil, core.InstanceUpdate{}, err
 		}
 	}
 	if err := rt.Start(ctx, srv, ref); err != nil {
-		return nil, fmt.Errorf("start instance %s: %w", inst.Name, err)
+		return nil, core.InstanceUpdate{}, fmt.Errorf("start instance %s: %w", inst.Name, err)
 	}
-	st, err := s.WaitHealthy(ctx, inst, srv, rt)
+	run := *inst
+	run.RuntimeRef = ref
+	st, err := s.WaitHealthy(ctx, &run, srv, rt)
 	if err != nil {
-		return nil, err
+		return nil, core.InstanceUpdate{}, err
 	}
-	return s.ReadyInstance(ctx, inst.ID, st)
+	ready := readyUpdate(st)
+	if ref != inst.RuntimeRef {
+		ready.RuntimeRef = &ref
+	}
+	run.Address, run.URL = st.Address, st.URL
+	return &run, ready, nil
 }
 
 // recheckEvery is how often waitHealthy reads the instance's record.

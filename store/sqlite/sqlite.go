@@ -145,6 +145,12 @@ func params(readOnly, writer bool) string {
 	if writer {
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Add("_pragma", "wal_autocheckpoint(0)") // see checkpoint
+		// The savepoints of group commit (sqlstore/batch.go) keep the original
+		// of every page a transaction changes in a sub-journal, which past 64 KiB
+		// went to a temporary file: two writes per page, a fifth of the writes
+		// of a client's creation. In memory it stays as large as one batch's
+		// changes and goes with the batch.
+		v.Add("_pragma", "temp_store(MEMORY)")
 		v.Set("_txlock", "immediate")
 	}
 	if readOnly {
