@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -19,11 +22,13 @@ import (
 )
 
 // Dialect describes SQLite to sqlstore. Writers are serialised (one connection,
-// BEGIN IMMEDIATE), so neither SKIP LOCKED nor server locks are needed.
+// BEGIN IMMEDIATE), so neither SKIP LOCKED nor server locks are needed; the file
+// is one process's at a time (Open locks it).
 var Dialect = sqlstore.Dialect{
 	Name:        "sqlite",
 	BatchWrites: true,
 	InProcess:   true,
+	Exclusive:   true,
 	IsUniqueViolation: func(err error) bool {
 		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 	},
@@ -44,6 +49,9 @@ func hasCode(err error, codes ...int) bool {
 }
 
 // Open opens (creating if needed) the database at path and applies migrations.
+// The database is this process's while it is open: Open holds an exclusive lock
+// on path+"-lock" until Close, and fails at once when another process (or
+// another Open) holds it. Replicas share a PostgreSQL database, not a file.
 //
 // Writes go through a single connection whose transactions begin IMMEDIATE, so
 // writers queue on the Go side instead of failing with SQLITE_BUSY or deadlocking
@@ -65,6 +73,38 @@ func Open(path string) (*sqlstore.DB, error) {
 		return db, nil
 	}
 
+	lock, err := lockFile(path + "-lock")
+	if err != nil {
+		return nil, err
+	}
+	db, err := open(ctx, path)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	db.OnClose(lock.Close)
+	return db, nil
+}
+
+// lockFile takes the exclusive lock of path, creating the file if needed; it
+// is held until the file is closed (or the process ends, kill -9 included).
+func lockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("sqlite %s is in use by another process (its lock %s is held): one hostdeck serves a data directory at a time", strings.TrimSuffix(path, "-lock"), path)
+		}
+		return nil, fmt.Errorf("lock sqlite: %w", err)
+	}
+	return f, nil
+}
+
+// open opens the database file at path, whose lock the caller holds.
+func open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath()
 	w := openDB(dsn + "?" + params(false, true))
 	w.SetMaxOpenConns(1)

@@ -137,7 +137,8 @@ func (db *DB) runBatch(reqs []*batchReq) {
 	}
 	// The changes of the batch are counted once, those of a caller rolled back
 	// to its savepoint included: a count too many costs a cached list a read.
-	if err := countChanges(ctx, txdb{tx}, db.d, changed.written()); err != nil {
+	written := changed.written()
+	if err := countChanges(ctx, txdb{tx}, db.d, written); err != nil {
 		_ = tx.Rollback()
 		failAll(err)
 		return
@@ -148,7 +149,9 @@ func (db *DB) runBatch(reqs []*batchReq) {
 		} else {
 			failAll(core.Wrap(core.KindInternal, err, "commit transaction"))
 		}
+		return
 	}
+	db.counts.committed(written)
 }
 
 // uncancelled runs statements with their context's values but not its

@@ -108,7 +108,7 @@ func (l listQuery[T]) list(ctx context.Context, q *queries) (core.List[T], error
 		return l.uncached(ctx, q.r, terms)
 	}
 
-	counts, err := changeCounts(ctx, q.r, slices.Concat(l.tables, l.related))
+	counts, err := q.changeCounts(ctx, slices.Concat(l.tables, l.related))
 	if err != nil {
 		return none, err
 	}

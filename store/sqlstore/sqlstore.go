@@ -43,6 +43,10 @@ type Dialect struct {
 	// MigrateLockSQL, when set, is run first in the migration transaction so that
 	// processes starting at once apply migrations one after the other.
 	MigrateLockSQL string
+	// Exclusive says only this process writes the database (SQLite: its file is
+	// locked while open), so that the change counts of lists are kept in memory
+	// as it commits rather than read on every list (changes.go).
+	Exclusive bool
 	// ChangeShards is how many rows each followed table's change count is spread
 	// over (changes.go): more than one lets concurrent writers of a table commit
 	// without waiting on one row; 0 or 1 for a database with a single writer.
@@ -63,7 +67,8 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	closers []func() error
-	batch   *batcher // group commit (batch.go), when the dialect asks for it
+	batch   *batcher     // group commit (batch.go), when the dialect asks for it
+	counts  *localCounts // with Dialect.Exclusive (changes.go)
 }
 
 // OnClose has Close run f first, before the pools close (a dialect's background
@@ -86,13 +91,23 @@ func New(ctx context.Context, write, read *sql.DB, d Dialect) (*DB, error) {
 	if d.IsForeignKeyViolation == nil {
 		d.IsForeignKeyViolation = func(error) bool { return false }
 	}
+	var counts *localCounts
+	if d.Exclusive {
+		counts = &localCounts{}
+	}
 	db := &DB{
-		queries: queries{r: pool{write}, w: ownTx{write, &d}, d: &d, now: time.Now, lists: newListCache()},
+		queries: queries{r: pool{write}, w: ownTx{write, &d, counts}, d: &d, now: time.Now, lists: newListCache()},
 		write:   write,
 		read:    read,
+		counts:  counts,
 	}
 	if err := migrate(ctx, write, &d); err != nil {
 		return nil, err
+	}
+	if counts != nil {
+		if err := counts.load(ctx, write); err != nil {
+			return nil, err
+		}
 	}
 	db.queries.r = pool{read}
 	db.queries.db = db
@@ -163,6 +178,7 @@ func (db *DB) InTx(ctx context.Context, fn func(q services.Queries) error) (err 
 		}
 		return core.Wrap(core.KindInternal, err, "commit transaction")
 	}
+	db.counts.committed(changed.written())
 	return nil
 }
 
