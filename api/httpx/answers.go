@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"container/list"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"hostdeck/core"
 )
@@ -22,7 +25,11 @@ const AnswersBudget = 32 << 20
 // use case refuses. The least recently used answers go first once the budget
 // is spent.
 type Answers struct {
-	mu     sync.Mutex
+	// mu is read-locked to find an answer, so that requests for kept answers
+	// do not queue on each other (on two cores a queue behind a holder that lost
+	// its core was the tail of a kept list's latency); the order of use is moved
+	// at most once a second per answer (kept.moved).
+	mu     sync.RWMutex
 	budget int
 	size   int
 	byKey  map[string]*list.Element
@@ -40,7 +47,13 @@ type kept struct {
 	header http.Header
 	status int
 	body   []byte
+	moved  atomic.Int64 // Unix nanoseconds it last moved to the front of the order of use
 }
+
+// moveEvery is how often at most a kept answer moves to the front of the
+// order of use: the order is as right as that, and a request for an answer
+// used a moment ago takes no write lock. (A variable for tests.)
+var moveEvery = time.Second
 
 // NewAnswers returns an empty Answers that keeps up to budget bytes.
 func NewAnswers(budget int) *Answers {
@@ -126,8 +139,8 @@ func (a *Answers) Serve(w http.ResponseWriter, key string, read func(since core.
 
 // stamp is the stamp of the answer kept under key, "" when there is none.
 func (a *Answers) stamp(key string) core.Stamp {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	if el, ok := a.byKey[key]; ok {
 		return el.Value.(*kept).stamp
 	}
@@ -136,16 +149,22 @@ func (a *Answers) stamp(key string) core.Stamp {
 
 // replay writes the answer kept under key if its stamp is still stamp.
 func (a *Answers) replay(w http.ResponseWriter, key string, stamp core.Stamp) bool {
-	a.mu.Lock()
+	a.mu.RLock()
 	el, ok := a.byKey[key]
 	var k *kept
 	if ok && el.Value.(*kept).stamp == stamp {
-		a.lru.MoveToFront(el)
 		k = el.Value.(*kept)
 	}
-	a.mu.Unlock()
+	a.mu.RUnlock()
 	if k == nil {
 		return false
+	}
+	if now, last := time.Now().UnixNano(), k.moved.Load(); now-last >= int64(moveEvery) && k.moved.CompareAndSwap(last, now) {
+		a.mu.Lock()
+		if a.byKey[key] == el { // still kept
+			a.lru.MoveToFront(el)
+		}
+		a.mu.Unlock()
 	}
 	k.writeTo(w)
 	return true
@@ -162,6 +181,7 @@ func (a *Answers) keep(k *kept) {
 		a.size -= el.Value.(*kept).size()
 		a.lru.Remove(el)
 	}
+	k.moved.Store(time.Now().UnixNano())
 	a.byKey[k.key] = a.lru.PushFront(k)
 	a.size += n
 	for a.size > a.budget {
@@ -175,12 +195,14 @@ func (a *Answers) keep(k *kept) {
 func (k *kept) size() int { return len(k.body) + len(k.key) }
 
 // writeTo writes the answer. Its body is shared by every request it answers and
-// never changed.
+// never changed. Its length is known, so it goes out with a Content-Length in
+// one write rather than in chunks through the server's small buffer.
 func (k *kept) writeTo(w http.ResponseWriter) {
 	h := w.Header()
 	for name, v := range k.header {
 		h[name] = append([]string(nil), v...)
 	}
+	h.Set("Content-Length", strconv.Itoa(len(k.body)))
 	w.WriteHeader(k.status)
 	w.Write(k.body)
 }

@@ -32,7 +32,7 @@ import (
 // A cached verification is tied to the stored hash: a new password
 // invalidates it at once. Everything is in memory, per process, and bounded.
 type loginGuard struct {
-	mu       sync.Mutex
+	mu       sync.RWMutex // read-locked by refusal, on every cached login
 	addrs    map[string]*addrFailures
 	accounts map[string]*accountFailures
 	flights  map[[32]byte]*flight
@@ -234,8 +234,8 @@ func (g *loginGuard) blocked(source, account string, now time.Time) time.Duratio
 // refusal is blocked, for a login the cache of credentials answers: a right
 // password is refused from where the guard refuses it, cached or not.
 func (g *loginGuard) refusal(source, account string, now time.Time) time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.mu.RLock()
+	defer g.mu.RUnlock()
 	return g.blocked(source, account, now)
 }
 
