@@ -61,3 +61,33 @@ type NumberedInstance struct {
 	*Instance
 	Number int64 `json:"number"`
 }
+
+// InstanceWalker reads a server's instances in bounded batches.
+type InstanceWalker interface {
+	// ListInstancesAfter lists up to limit instances of a server (deleted ones
+	// too) that come after after in creation order (created_at, then id; nil:
+	// from the first), without counting them.
+	ListInstancesAfter(ctx context.Context, serverID string, after *Instance, limit int) ([]*Instance, error)
+}
+
+// WalkInstances calls fn with the instances of a server (deleted ones too), in
+// creation order, batch at a time: what a background pass holds is one batch,
+// however many records the server has.
+func WalkInstances(ctx context.Context, st InstanceWalker, serverID string, batch int, fn func([]*Instance) error) error {
+	var after *Instance
+	for {
+		insts, err := st.ListInstancesAfter(ctx, serverID, after, batch)
+		if err != nil {
+			return err
+		}
+		if len(insts) > 0 {
+			if err := fn(insts); err != nil {
+				return err
+			}
+		}
+		if len(insts) < batch {
+			return nil
+		}
+		after = insts[len(insts)-1]
+	}
+}

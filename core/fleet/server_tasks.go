@@ -38,40 +38,45 @@ func (s *Service) runServerReboot(ctx context.Context, t *core.Task, progress fu
 	if err != nil {
 		return nil, err
 	}
-	insts, _, err := s.store.ListInstances(ctx, core.InstanceFilter{ServerID: &srv.ID})
+	load, err := core.CountLoad(ctx, s.store) // a row a server: the progress's total
 	if err != nil {
 		return nil, err
 	}
+	total := max(load[srv.ID], 1)
 	// The instances the lifecycle lets reboot restart; the others (in rescue,
 	// being built, already rebooting) are skipped, by name with their state.
-	var live []*core.Instance
+	// The server's records are read a batch at a time.
 	skipped := map[string]core.InstanceState{}
-	for _, in := range insts {
-		if in.State == core.StateDeleted {
-			continue
-		}
-		if _, err := instance.Lifecycle(in, instance.ActionReboot); err != nil || in.RuntimeRef == "" {
-			skipped[in.Name] = in.State
-			continue
-		}
-		live = append(live, in)
-	}
 	var failed []string
-	restarted := 0
-	for i, in := range live {
-		progress(100*i/len(live), "restarting "+in.Name)
-		err := s.inst.Restart(ctx, in, srv, rt)
-		switch {
-		case err == nil:
-			restarted++
-		case core.ErrorReason(err) == "invalid_state" && core.ErrorParams(err)["instance_id"] == in.ID:
-			skipped[in.Name] = core.InstanceState(core.ErrorParams(err)["instance_status"]) // it went elsewhere meanwhile
-		default:
-			failed = append(failed, in.Name+": "+err.Error())
+	restarted, seen := 0, 0
+	err = core.WalkInstances(ctx, s.store, srv.ID, reconcileBatch, func(insts []*core.Instance) error {
+		for _, in := range insts {
+			if in.State == core.StateDeleted {
+				continue
+			}
+			seen++
+			if _, err := instance.Lifecycle(in, instance.ActionReboot); err != nil || in.RuntimeRef == "" {
+				skipped[in.Name] = in.State
+				continue
+			}
+			progress(min(99, 100*(seen-1)/total), "restarting "+in.Name)
+			err := s.inst.Restart(ctx, in, srv, rt)
+			switch {
+			case err == nil:
+				restarted++
+			case core.ErrorReason(err) == "invalid_state" && core.ErrorParams(err)["instance_id"] == in.ID:
+				skipped[in.Name] = core.InstanceState(core.ErrorParams(err)["instance_status"]) // it went elsewhere meanwhile
+			default:
+				failed = append(failed, in.Name+": "+err.Error())
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(failed) > 0 {
-		return nil, core.Permanent(fmt.Errorf("%d of %d instances did not come back: %s", len(failed), len(live), strings.Join(failed, "; ")))
+		return nil, core.Permanent(fmt.Errorf("%d of %d instances did not come back: %s", len(failed), restarted+len(failed), strings.Join(failed, "; ")))
 	}
 	return map[string]any{"restarted": restarted, "skipped": skipped}, nil
 }
@@ -120,22 +125,14 @@ func (s *Service) reconcileServer(ctx context.Context, srv *core.Server, report 
 		}
 	}
 	seen = nil
-	var after *core.Instance
-	for {
-		insts, err := s.store.ListInstancesAfter(ctx, srv.ID, after, reconcileBatch)
-		if err != nil {
-			return err
-		}
+	return core.WalkInstances(ctx, s.store, srv.ID, reconcileBatch, func(insts []*core.Instance) error {
 		for _, in := range insts {
 			if err := s.reconcileInstance(ctx, srv, rt, in, refs, report); err != nil {
 				return err
 			}
 		}
-		if len(insts) < reconcileBatch {
-			return nil
-		}
-		after = insts[len(insts)-1]
-	}
+		return nil
+	})
 }
 
 // sortOut reads the records of a batch of a server's runtime instances in one

@@ -45,22 +45,17 @@ type Store interface {
 // them, and the audit trail that remembers the local server.
 type Queries interface {
 	CreateServer(ctx context.Context, s *core.Server) error // Conflict on a duplicate name
-	GetServer(ctx context.Context, id string) (*core.Server, error)
-	ListServers(ctx context.Context, f core.ServerFilter) ([]*core.Server, int, error)
+	core.PlacementQueries                                   // GetServer, ListServers, CountClientsByServer, CountMachinesByServer
 	UpdateServer(ctx context.Context, id string, u core.ServerUpdate) (*core.Server, error)
 	DeleteServer(ctx context.Context, id string) error
 	// LockServers serialises placement decisions: on PostgreSQL it locks the
 	// server rows until the transaction ends; on SQLite transactions are
 	// already serial.
 	LockServers(ctx context.Context) error
-	CountClientsByServer(ctx context.Context) (map[string]int, error)
 
 	GetInstance(ctx context.Context, id string) (*core.Instance, error)
 	ListInstances(ctx context.Context, f core.InstanceFilter) ([]*core.Instance, int, error)
-	// ListInstancesAfter lists up to limit instances of a server (deleted ones
-	// too) that come after after in creation order (created_at, then id; nil:
-	// from the first), without counting them: a walk in bounded batches.
-	ListInstancesAfter(ctx context.Context, serverID string, after *core.Instance, limit int) ([]*core.Instance, error)
+	core.InstanceWalker     // ListInstancesAfter
 	instance.InstanceWriter // LockMachine, UpdateInstance
 
 	ListAudit(ctx context.Context, f core.AuditFilter) ([]*core.AuditEvent, int, error)

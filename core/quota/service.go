@@ -51,9 +51,9 @@ type Queries interface {
 	EgressCounters(ctx context.Context) (map[string]int64, error)
 	// PutEgressCounter records the counter last read of an instance.
 	PutEgressCounter(ctx context.Context, instanceID string, txBytes int64) error
-	// What is measured: every instance, on its server.
-	ListInstances(ctx context.Context, f core.InstanceFilter) ([]*core.Instance, int, error)
-	GetServer(ctx context.Context, id string) (*core.Server, error)
+	// What is measured: every server's project instances.
+	ListServers(ctx context.Context, f core.ServerFilter) ([]*core.Server, int, error)
+	core.InstanceWalker // ListInstancesAfter
 }
 
 // change runs fn in one transaction and wakes the task runner after the commit.

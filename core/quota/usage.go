@@ -14,6 +14,9 @@ type UsageReport struct {
 	Failed    int                      `json:"failed"`    // could not be measured
 }
 
+// usageBatch is how many records the measurement reads at once.
+const usageBatch = 500
+
 // runMeasureUsage is the periodic job's task.
 func (s *Service) runMeasureUsage(ctx context.Context, t *core.Task, progress func(int, string)) (any, error) {
 	return s.MeasureUsage(ctx)
@@ -29,53 +32,57 @@ func (s *Service) MeasureUsage(ctx context.Context) (*UsageReport, error) {
 	}
 	now := s.Now()
 	rep := &UsageReport{Month: UsageMonth(now), Projects: map[string]*ProjectUsage{}}
-	insts, _, err := s.store.ListInstances(ctx, core.InstanceFilter{})
-	if err != nil {
-		return nil, err
-	}
 	counters, err := s.store.EgressCounters(ctx)
 	if err != nil {
 		return nil, err
 	}
-	servers := map[string]*core.Server{}
+	servers, _, err := s.store.ListServers(ctx, core.ServerFilter{})
+	if err != nil {
+		return nil, err
+	}
 	newCounters := map[string]int64{}
 	stored := map[string]int64{}
 	egress := map[string]int64{}
-	for _, in := range insts {
-		if in.ProjectID == "" || in.State == core.StateDeleted || in.RuntimeRef == "" {
-			continue
-		}
-		srv, ok := servers[in.ServerID]
-		if !ok {
-			if srv, err = s.store.GetServer(ctx, in.ServerID); err != nil {
-				rep.Failed++
-				continue
-			}
-			servers[in.ServerID] = srv
-		}
+	for _, srv := range servers {
 		rt, err := s.RuntimeFor(srv)
 		if err != nil {
-			rep.Failed++
-			continue
+			rt = nil // its instances are counted failed
 		}
-		meter, ok := rt.(core.UsageMeter)
-		if !ok {
-			continue
-		}
-		u, err := meter.Usage(ctx, srv, in.RuntimeRef)
+		meter, _ := rt.(core.UsageMeter)
+		// The server's records a batch at a time: the pass holds one batch,
+		// not every instance (the clients' too) of the install.
+		err = core.WalkInstances(ctx, s.store, srv.ID, usageBatch, func(insts []*core.Instance) error {
+			for _, in := range insts {
+				if in.ProjectID == "" || in.State == core.StateDeleted || in.RuntimeRef == "" {
+					continue
+				}
+				if rt == nil {
+					rep.Failed++
+					continue
+				}
+				if meter == nil {
+					continue
+				}
+				u, err := meter.Usage(ctx, srv, in.RuntimeRef)
+				if err != nil {
+					s.Log.Warn("measure usage", "instance", in.ID, "err", err)
+					rep.Failed++
+					continue
+				}
+				rep.Instances++
+				stored[in.ProjectID] += u.StoredBytes
+				delta := u.EgressBytes
+				if prev, ok := counters[in.ID]; ok && u.EgressBytes >= prev {
+					delta = u.EgressBytes - prev
+				}
+				egress[in.ProjectID] += delta
+				newCounters[in.ID] = u.EgressBytes
+			}
+			return nil
+		})
 		if err != nil {
-			s.Log.Warn("measure usage", "instance", in.ID, "err", err)
-			rep.Failed++
-			continue
+			return nil, err
 		}
-		rep.Instances++
-		stored[in.ProjectID] += u.StoredBytes
-		delta := u.EgressBytes
-		if prev, ok := counters[in.ID]; ok && u.EgressBytes >= prev {
-			delta = u.EgressBytes - prev
-		}
-		egress[in.ProjectID] += delta
-		newCounters[in.ID] = u.EgressBytes
 	}
 	err = s.change(ctx, func(q Queries) error {
 		rows, err := q.ListProjectUsage(ctx, "", rep.Month)
