@@ -105,6 +105,7 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin, o Origin,
 		return nil, core.Invalid("scope", "only an API token is scoped to a project")
 	}
 	strict := in.Strict || k.strict
+	gen, at := s.cache.gen.Load(), s.Now() // before the reads: the token issued is cached as found valid then
 	var u *core.User
 	var methods []string
 	var err error
@@ -144,6 +145,9 @@ func (s *Service) loginPassword(ctx context.Context, in PasswordLogin, o Origin,
 		})
 		if err != nil {
 			return nil, authStoreErr(err)
+		}
+		if l.Token != nil { // its first use (get-vm after request-vm) reads nothing
+			s.cache.putToken(l.Token.Hash, gen, at, l.Token, u, l.Token.LastUsedAt)
 		}
 	}
 	if strict {

@@ -395,9 +395,7 @@ func (s *Service) GetHandOut(ctx context.Context, requestID string) (*HandOut, e
 		return nil, core.Reasoned(core.KindConflict, ReasonInstanceIP, "machine "+m.Name+" has no address", "instance_id", m.ID)
 	}
 	out.Status, out.Progress, out.Message = RequestCompleted, 100, ""
-	in := pl.Session
-	in.InstanceID = m.ID
-	if _, err := s.sessions.RecordSession(ctx, in); err != nil {
+	if _, err := s.sessions.RecordSessionOn(ctx, m.Instance, pl.Session); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -129,34 +129,11 @@ func CheckConnType(c string) error {
 // RecordSession records that the acting user connected to a machine. A session the
 // user still had open on that machine is closed: a new connection replaces it.
 func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session, error) {
-	if err := s.Check(ctx, core.ActionSessionRecord, core.Resource{Type: core.ResourceSession}); err != nil {
+	if err := s.checkRecord(ctx, &in); err != nil {
 		return nil, err
-	}
-	a := core.ActorFrom(ctx)
-	in.ConnType = strings.TrimSpace(in.ConnType)
-	in.ClientIP = strings.TrimSpace(in.ClientIP)
-	if err := CheckConnType(in.ConnType); err != nil {
-		return nil, err
-	}
-	if in.InstanceID == "" {
-		return nil, core.Invalid("instance_id", "instance_id is required")
 	}
 	if !core.ValidID(in.InstanceID) {
 		return nil, core.Invalid("instance_id", "unknown instance %q", in.InstanceID)
-	}
-	if in.ClientIP != "" {
-		if _, err := netip.ParseAddr(in.ClientIP); err != nil {
-			return nil, core.Invalid("client_ip", "client_ip %q is not an IP address", in.ClientIP)
-		}
-	}
-	if err := core.CheckText("client_os", in.ClientOS, core.MaxNameLen); err != nil {
-		return nil, err
-	}
-	if err := core.CheckText("client_info", in.ClientInfo, core.MaxTextLen); err != nil {
-		return nil, err
-	}
-	if a.UserID == "" {
-		return nil, core.Errorf(core.KindUnauthenticated, "a session needs a user")
 	}
 	// Read before the transaction, to hold the writer for the writes only.
 	inst, err := s.store.GetInstance(ctx, in.InstanceID)
@@ -165,18 +142,62 @@ func (s *Service) RecordSession(ctx context.Context, in SessionInput) (*Session,
 	} else if err != nil {
 		return nil, err
 	}
-	u, err := s.store.GetUser(ctx, a.UserID)
-	if err != nil {
+	return s.record(ctx, inst, in)
+}
+
+// RecordSessionOn is RecordSession on inst, the machine of in.InstanceID, which
+// the caller has just read (the hand-out that gives it), so that it is not
+// read again.
+func (s *Service) RecordSessionOn(ctx context.Context, inst *core.Instance, in SessionInput) (*Session, error) {
+	in.InstanceID = inst.ID
+	if err := s.checkRecord(ctx, &in); err != nil {
 		return nil, err
 	}
+	return s.record(ctx, inst, in)
+}
+
+// checkRecord asks the policy and checks in, trimmed in place.
+func (s *Service) checkRecord(ctx context.Context, in *SessionInput) error {
+	if err := s.Check(ctx, core.ActionSessionRecord, core.Resource{Type: core.ResourceSession}); err != nil {
+		return err
+	}
+	in.ConnType = strings.TrimSpace(in.ConnType)
+	in.ClientIP = strings.TrimSpace(in.ClientIP)
+	if err := CheckConnType(in.ConnType); err != nil {
+		return err
+	}
+	if in.InstanceID == "" {
+		return core.Invalid("instance_id", "instance_id is required")
+	}
+	if in.ClientIP != "" {
+		if _, err := netip.ParseAddr(in.ClientIP); err != nil {
+			return core.Invalid("client_ip", "client_ip %q is not an IP address", in.ClientIP)
+		}
+	}
+	if err := core.CheckText("client_os", in.ClientOS, core.MaxNameLen); err != nil {
+		return err
+	}
+	if err := core.CheckText("client_info", in.ClientInfo, core.MaxTextLen); err != nil {
+		return err
+	}
+	if core.ActorFrom(ctx).UserID == "" {
+		return core.Errorf(core.KindUnauthenticated, "a session needs a user")
+	}
+	return nil
+}
+
+// record writes the acting user's session on inst, closing the one still open.
+// The user is the actor's: its login read it a moment ago.
+func (s *Service) record(ctx context.Context, inst *core.Instance, in SessionInput) (*Session, error) {
+	a := core.ActorFrom(ctx)
 	now := s.Now().UTC()
 	var sess *Session
-	err = core.InTx(ctx, s.store, func(q Queries) error {
-		if _, err := q.CloseOpenSessions(ctx, u.ID, inst.ID, now); err != nil {
+	err := core.InTx(ctx, s.store, func(q Queries) error {
+		if _, err := q.CloseOpenSessions(ctx, a.UserID, inst.ID, now); err != nil {
 			return err
 		}
 		sess = &Session{
-			ID: core.NewID(), UserID: u.ID, UserName: u.Name, InstanceID: inst.ID, InstanceName: inst.Name,
+			ID: core.NewID(), UserID: a.UserID, UserName: a.Name, InstanceID: inst.ID, InstanceName: inst.Name,
 			ProjectID: inst.ProjectID, ConnType: in.ConnType, ClientIP: in.ClientIP, ClientOS: in.ClientOS,
 			ClientInfo: in.ClientInfo, CreatedAt: now,
 		}
