@@ -46,13 +46,18 @@ func (s *Service) Audit(ctx context.Context, q Recorder, action, targetType, tar
 	return q.AddAudit(ctx, e)
 }
 
-// Enqueue writes a task in q's transaction; call s.Wake() after the commit.
+// Enqueue writes a task in q's transaction. Run it in Change, which wakes the
+// task runner after the commit.
 func (s *Service) Enqueue(ctx context.Context, q Recorder, kind, targetType, targetID string, payload any) (*Task, error) {
 	t, err := s.newTask(ctx, kind, targetType, targetID, payload)
 	if err != nil {
 		return nil, err
 	}
-	return t, q.CreateTask(ctx, t)
+	if err := q.CreateTask(ctx, t); err != nil {
+		return nil, err
+	}
+	s.enqueued.Add(1)
+	return t, nil
 }
 
 // RecordDone writes a task that is already done, with its result: work a use case
@@ -82,13 +87,17 @@ func (s *Service) newTask(ctx context.Context, kind, targetType, targetID string
 }
 
 // Change runs fn in one transaction of t, with its queries as the caller's
-// own interface Q (InTx), and wakes s's task runner after the commit, so that
-// the tasks fn wrote start at once.
+// own interface Q (InTx), and, when fn enqueued a task (or another change did
+// meanwhile), wakes s's task runner after the commit, so that the task starts
+// at once.
 func Change[Q any](ctx context.Context, s *Service, t Transactor, fn func(q Q) error) error {
+	before := s.enqueued.Load()
 	if err := InTx(ctx, t, fn); err != nil {
 		return err
 	}
-	s.Wake()
+	if s.enqueued.Load() != before {
+		s.Wake()
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -128,6 +129,11 @@ type Service struct {
 	// handlers and periodic are the task kinds capability packages registered.
 	handlers map[string]TaskFunc
 	periodic []PeriodicJob
+	// enqueued counts the tasks Enqueue wrote, so that Change wakes the runner
+	// only after a change that gave it work: a claim is a write, and on SQLite
+	// it waits for the one writer (a tenth of its time under hand-outs, which
+	// record their task done and give the runner nothing).
+	enqueued atomic.Uint64
 }
 
 // Sealer encrypts secrets that must be recovered later (the owner password e-mailed
