@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -31,6 +32,9 @@ var followed = map[string]bool{
 	"machine_users": true, "machine_groups": true, "projects": true, "trs_projects": true,
 	"role_grants": true,
 }
+
+// followedTables lists every followed table.
+func followedTables() []string { return slices.Collect(maps.Keys(followed)) }
 
 // cascades are the followed tables whose rows a delete from a table removes too
 // (ON DELETE CASCADE in the schema; TestCascadesFollowed holds this to the
@@ -162,11 +166,7 @@ type localCounts struct {
 
 // load reads every count from the database.
 func (c *localCounts) load(ctx context.Context, db *sql.DB) error {
-	tables := make([]string, 0, len(followed))
-	for t := range followed {
-		tables = append(tables, t)
-	}
-	n, err := readCounts(ctx, pool{db}, tables)
+	n, err := readCounts(ctx, pool{db}, followedTables())
 	if err != nil {
 		return err
 	}

@@ -80,11 +80,7 @@ func migrate(ctx context.Context, db *sql.DB, d *Dialect) error {
 	if ran {
 		// A migration may have changed any table: lists kept on other replicas
 		// must not outlive it.
-		all := make([]string, 0, len(followed))
-		for t := range followed {
-			all = append(all, t)
-		}
-		if err := countChanges(ctx, txdb{tx}, d, all); err != nil {
+		if err := countChanges(ctx, txdb{tx}, d, followedTables()); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}

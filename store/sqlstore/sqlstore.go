@@ -168,7 +168,8 @@ func (db *DB) InTx(ctx context.Context, fn func(q services.Queries) error) (err 
 		}
 		return err
 	}
-	if err := countChanges(ctx, txdb{tx}, db.d, changed.written()); err != nil {
+	written := changed.written()
+	if err := countChanges(ctx, txdb{tx}, db.d, written); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -178,7 +179,7 @@ func (db *DB) InTx(ctx context.Context, fn func(q services.Queries) error) (err 
 		}
 		return core.Wrap(core.KindInternal, err, "commit transaction")
 	}
-	db.counts.committed(changed.written())
+	db.counts.committed(written)
 	return nil
 }
 
