@@ -24,9 +24,11 @@ const (
 // Group is a named set of users of one domain.
 type Group struct {
 	ID          string    `json:"id"`
+	Number      int64     `json:"number"` // its numeric id (Numbers)
 	Name        string    `json:"name"`
 	DomainID    string    `json:"domain_id"`
 	Description string    `json:"description"`
+	Creator     string    `json:"creator"` // the name of the user who made it; "" for the system
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
@@ -52,6 +54,7 @@ type UserFilter struct {
 type UserUpdate struct {
 	Name         *string
 	Email        *string
+	Phone        *string
 	PasswordHash *string
 	Disabled     *bool
 	// PasswordChangedAt and GraceLoginsUsed are set with every new password.

@@ -21,6 +21,7 @@ var ServerStatuses = []ServerStatus{ServerActive, ServerDisabled}
 // empty means the runtime's default) and also the host name clients' URLs use.
 type Server struct {
 	ID         string       `json:"id"`
+	Number     int64        `json:"number"` // its numeric id (Numbers)
 	Name       string       `json:"name"`
 	Address    string       `json:"address"`
 	Runtime    string       `json:"runtime"`
@@ -109,8 +110,10 @@ const (
 // through an API.
 type User struct {
 	ID           string    `json:"id"`
+	Number       int64     `json:"number"` // its numeric id (Numbers)
 	Name         string    `json:"name"`
 	Email        string    `json:"email"`
+	Phone        string    `json:"phone"`
 	Role         Role      `json:"role"`
 	DomainID     string    `json:"domain_id"` // "default" when not set
 	PasswordHash string    `json:"-"`

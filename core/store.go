@@ -54,6 +54,7 @@ type Queries interface {
 	GetUser(ctx context.Context, id string) (*User, error)
 	GetGroup(ctx context.Context, id string) (*Group, error)
 	DomainReader // GetDomain, GetDomainByName
+	NumberReader // IDByNumber
 }
 
 // NumberedInstance is an instance with its numeric id.

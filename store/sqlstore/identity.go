@@ -79,6 +79,9 @@ func (q *queries) UpdateUser(ctx context.Context, id string, u core.UserUpdate) 
 	if u.Email != nil {
 		s.set("email", *u.Email)
 	}
+	if u.Phone != nil {
+		s.set("phone", *u.Phone)
+	}
 	if u.PasswordHash != nil {
 		s.set("password_hash", *u.PasswordHash)
 	}
@@ -104,7 +107,7 @@ func (q *queries) DeleteUser(ctx context.Context, id string) error {
 	return nil
 }
 
-const groupCols = `id, name, domain_id, description, created_at, updated_at`
+const groupCols = `id, name, domain_id, description, created_at, updated_at, number, creator`
 
 var groupSort = sorting{
 	fields: map[string]string{"id": "id", "name": "name", "created_at": "created_at"},
@@ -114,7 +117,7 @@ var groupSort = sorting{
 func scanGroup(sc scanner) (*core.Group, error) {
 	var g core.Group
 	var created, updated int64
-	if err := sc.Scan(&g.ID, &g.Name, &g.DomainID, &g.Description, &created, &updated); err != nil {
+	if err := sc.Scan(&g.ID, &g.Name, &g.DomainID, &g.Description, &created, &updated, &g.Number, &g.Creator); err != nil {
 		return nil, err
 	}
 	g.CreatedAt, g.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -126,14 +129,19 @@ func (q *queries) CreateGroup(ctx context.Context, g *core.Group) error {
 	if g.DomainID == "" {
 		g.DomainID = core.DefaultDomainID
 	}
-	_, err := q.w.ExecContext(ctx, `INSERT INTO user_groups (`+groupCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		g.ID, g.Name, g.DomainID, g.Description, micros(g.CreatedAt), micros(g.UpdatedAt))
+	n, err := q.nextNumber(ctx, core.NumberGroup)
+	if err != nil {
+		return err
+	}
+	_, err = q.w.ExecContext(ctx, `INSERT INTO user_groups (`+groupCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		g.ID, g.Name, g.DomainID, g.Description, micros(g.CreatedAt), micros(g.UpdatedAt), n, g.Creator)
 	if err != nil {
 		if q.d.IsForeignKeyViolation(err) {
 			return core.NotFound("domain", g.DomainID)
 		}
 		return q.writeErr(err, "group", g.Name)
 	}
+	g.Number = n
 	return nil
 }
 

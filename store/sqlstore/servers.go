@@ -7,7 +7,7 @@ import (
 	"hostdeck/core"
 )
 
-const serverCols = `id, name, address, runtime, capacity, location, status, last_seen_at, created_at, updated_at`
+const serverCols = `id, name, address, runtime, capacity, location, status, last_seen_at, created_at, updated_at, number`
 
 var serverSort = sorting{
 	fields: map[string]string{
@@ -23,7 +23,7 @@ func scanServer(sc scanner) (*core.Server, error) {
 	var lastSeen sql.NullInt64
 	var created, updated int64
 	if err := sc.Scan(&s.ID, &s.Name, &s.Address, &s.Runtime, &s.Capacity, &s.Location, &s.Status,
-		&lastSeen, &created, &updated); err != nil {
+		&lastSeen, &created, &updated, &s.Number); err != nil {
 		return nil, err
 	}
 	s.LastSeenAt = fromNullMicros(lastSeen)
@@ -37,12 +37,17 @@ func (q *queries) CreateServer(ctx context.Context, s *core.Server) error {
 	if s.Status == "" {
 		s.Status = core.ServerActive
 	}
-	_, err := q.w.ExecContext(ctx, `INSERT INTO servers (`+serverCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	n, err := q.nextNumber(ctx, core.NumberServer)
+	if err != nil {
+		return err
+	}
+	_, err = q.w.ExecContext(ctx, `INSERT INTO servers (`+serverCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		s.ID, s.Name, s.Address, s.Runtime, s.Capacity, s.Location, s.Status,
-		microsPtr(s.LastSeenAt), micros(s.CreatedAt), micros(s.UpdatedAt))
+		microsPtr(s.LastSeenAt), micros(s.CreatedAt), micros(s.UpdatedAt), n)
 	if err != nil {
 		return q.writeErr(err, "server", s.Name)
 	}
+	s.Number = n
 	return nil
 }
 

@@ -8,13 +8,13 @@ import (
 )
 
 const userCols = `id, name, email, role, password_hash, disabled, created_at, updated_at, domain_id,
-	password_changed_at, grace_logins_used, realm`
+	password_changed_at, grace_logins_used, realm, number, phone`
 
 func scanUser(sc scanner) (*core.User, error) {
 	var u core.User
 	var created, updated, pwChanged int64
 	if err := sc.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated, &u.DomainID,
-		&pwChanged, &u.GraceLoginsUsed, &u.Realm); err != nil {
+		&pwChanged, &u.GraceLoginsUsed, &u.Realm, &u.Number, &u.Phone); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt = fromMicros(created), fromMicros(updated), fromMicros(pwChanged)
@@ -36,12 +36,17 @@ func (q *queries) CreateUser(ctx context.Context, u *core.User) error {
 		u.Realm = core.RealmHostdeck
 	}
 	u.PasswordChangedAt = norm(u.PasswordChangedAt)
-	_, err := q.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	n, err := q.nextNumber(ctx, core.NumberUser)
+	if err != nil {
+		return err
+	}
+	_, err = q.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		u.ID, u.Name, u.Email, u.Role, u.PasswordHash, u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt), u.DomainID,
-		micros(u.PasswordChangedAt), u.GraceLoginsUsed, u.Realm)
+		micros(u.PasswordChangedAt), u.GraceLoginsUsed, u.Realm, n, u.Phone)
 	if err != nil {
 		return q.writeErr(err, "user", u.Name)
 	}
+	u.Number = n
 	return nil
 }
 

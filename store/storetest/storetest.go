@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 		{"ServerLoad", testServerLoad},
 		{"Users", testUsers},
 		{"Identity", testIdentity},
+		{"Numbers", testNumbers},
 		{"TokenKinds", testTokenKinds},
 		{"ProjectsAndImages", testProjectsAndImages},
 		{"Catalogue", testCatalogue},
