@@ -48,6 +48,7 @@ type ServerUpdate struct {
 type ServerFilter struct {
 	Status  *ServerStatus
 	Runtime *string
+	Name    *string // exact name
 	Page
 }
 

@@ -44,3 +44,10 @@ func IDOfNumber(ctx context.Context, q NumberReader, kind NumberKind, what strin
 	}
 	return id, err
 }
+
+// IDOfNumber is the id of the record of kind numbered n (the package
+// function IDOfNumber's answers). It decides nothing about access: the use
+// case that then reads the record does.
+func (s *Service) IDOfNumber(ctx context.Context, kind NumberKind, what string, n int64) (string, error) {
+	return IDOfNumber(ctx, s.store, kind, what, n)
+}

@@ -61,6 +61,9 @@ func (q *queries) GetServer(ctx context.Context, id string) (*core.Server, error
 
 func (q *queries) ListServers(ctx context.Context, f core.ServerFilter) ([]*core.Server, int, error) {
 	l := listQuery[*core.Server]{what: "servers", cols: serverCols, from: "servers", page: f.Page, sort: serverSort, scan: scanServer}
+	if f.Name != nil {
+		l.where = append(l.where, "name = "+l.args.add(*f.Name))
+	}
 	if f.Status != nil {
 		l.where = append(l.where, "status = "+l.args.add(*f.Status))
 	}
