@@ -90,6 +90,7 @@ func Run(t *testing.T, open Opener) {
 		{"InstanceNumbers", testInstanceNumbers},
 		{"NumberedInstances", testNumberedInstances},
 		{"Grants", testGrants},
+		{"GrantSets", testGrantSets},
 		{"UserAccess", testUserAccess},
 		{"ListPages", testListPages},
 		{"ListStamps", testListStamps},
