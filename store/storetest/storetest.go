@@ -74,6 +74,7 @@ func Run(t *testing.T, open Opener) {
 		{"Profiles", testProfiles},
 		{"CustomerProjects", testCustomerProjects},
 		{"Coupons", testCoupons},
+		{"Links", testLinks},
 		{"ProjectLimitsAndUsage", testProjectLimitsAndUsage},
 		{"TaskCreate", testTaskCreate},
 		{"TaskClaim", testTaskClaim},
