@@ -153,6 +153,38 @@ type GrantFilter struct {
 	Page
 }
 
+// GrantSet is what one grantee holds on one resource (or, ResourceID empty,
+// on every resource of a type): the actions of that type granted to it, in
+// the order of the rules, with the grantee's name and number (a user's or a
+// group's), so that a page of permissions reads as one row a grantee and
+// resource.
+type GrantSet struct {
+	Grantee       Grantee  `json:"grantee"`
+	GranteeName   string   `json:"grantee_name"`
+	GranteeNumber int64    `json:"grantee_number"`
+	ResourceID    string   `json:"resource_id"`
+	Actions       []Action `json:"actions"`
+}
+
+// GrantSetFilter selects grant sets: the grants of Type's actions, grouped by
+// grantee and resource; nil fields do not filter.
+type GrantSetFilter struct {
+	Grantee     *Grantee
+	GranteeKind *GranteeKind
+	ResourceID  *string
+	// ResourceIDs keeps the sets of any of these resources (nil: every one;
+	// empty: none).
+	ResourceIDs []string
+	// Type is the resource type whose actions the sets hold (required).
+	Type ResourceType
+	// TypeWide keeps only the sets on every resource of Type (true: ResourceID
+	// "") or only those on one resource (false).
+	TypeWide *bool
+	// Page pages over the sets, in the order of their first grant (then
+	// grantee and resource); Sort is not taken.
+	Page
+}
+
 // UserAccess is what the policy must know of a user: its grants (its own and
 // its groups'), the projects it owns or holds a Keystone role on, and the
 // machines assigned to it.
@@ -171,13 +203,18 @@ type AccessStore interface {
 	// UserAccess returns what the policy must know of the user; an unknown user
 	// has nothing.
 	UserAccess(ctx context.Context, userID string) (*UserAccess, error)
-	// AddGrant stores g; granting twice is no change (the first time stays).
-	AddGrant(ctx context.Context, g *Grant) error
+	// AddGrant stores g and reports whether it was new; granting twice is no
+	// change (the first grant stays, and g gets its CreatedAt). An unknown
+	// grantee is KindNotFound.
+	AddGrant(ctx context.Context, g *Grant) (bool, error)
 	// RemoveGrant removes the grant of g's grantee, action and resource;
 	// KindNotFound when there is none.
 	RemoveGrant(ctx context.Context, g Grant) error
 	// ListGrants lists the grants f selects, oldest first, and the number of them.
 	ListGrants(ctx context.Context, f GrantFilter) ([]*Grant, int, error)
+	// ListGrantSets lists a page of the grant sets f selects and the number of
+	// sets it selects (GrantSetFilter says the order).
+	ListGrantSets(ctx context.Context, f GrantSetFilter) ([]*GrantSet, int, error)
 }
 
 // Permissions is what an actor may do, loaded once (LoadPermissions) and then

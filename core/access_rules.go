@@ -28,6 +28,7 @@ const (
 	ResourceModule           ResourceType = "module" // a part of the product as a whole (ID: its name)
 	ResourceApplication      ResourceType = "application"
 	ResourceProductLine      ResourceType = "product_line"
+	ResourceLink             ResourceType = "link" // a link to an outside tool, shown to the users of an admin API
 )
 
 // Modules, the IDs of ResourceModule.
@@ -37,11 +38,14 @@ const (
 
 // Actions.
 const (
-	ActionServerView   Action = "server.view"
-	ActionServerCreate Action = "server.create"
-	ActionServerEdit   Action = "server.edit"
-	ActionServerDelete Action = "server.delete"
-	ActionServerReboot Action = "server.reboot"
+	ActionServerView       Action = "server.view"
+	ActionServerCreate     Action = "server.create"
+	ActionServerEdit       Action = "server.edit"
+	ActionServerDelete     Action = "server.delete"
+	ActionServerReboot     Action = "server.reboot"
+	ActionServerInit       Action = "server.init"
+	ActionServerLogin      Action = "server.login"
+	ActionServerDeactivate Action = "server.deactivate"
 
 	ActionClientView     Action = "client.view"
 	ActionClientCreate   Action = "client.create"
@@ -133,6 +137,9 @@ const (
 	ActionProductLineCreate Action = "product_line.create"
 	ActionProductLineEdit   Action = "product_line.edit"
 	ActionProductLineDelete Action = "product_line.delete"
+
+	ActionLinkView   Action = "link.view"
+	ActionLinkManage Action = "link.manage"
 )
 
 // holders says who holds an action besides administrators and grants.
@@ -162,6 +169,9 @@ var rules = []actionRule{
 	{ActionServerEdit, ResourceServer, 0, "change servers"},
 	{ActionServerDelete, ResourceServer, 0, "remove servers"},
 	{ActionServerReboot, ResourceServer, 0, "reboot servers"},
+	{ActionServerInit, ResourceServer, 0, "initialise hosts"},
+	{ActionServerLogin, ResourceServer, 0, "log in to hosts"},
+	{ActionServerDeactivate, ResourceServer, 0, "take hosts offline"},
 
 	{ActionClientView, ResourceClient, 0, "see clients"},
 	{ActionClientCreate, ResourceClient, 0, "create clients"},
@@ -253,6 +263,9 @@ var rules = []actionRule{
 	{ActionProductLineCreate, ResourceProductLine, 0, "create product lines"},
 	{ActionProductLineEdit, ResourceProductLine, 0, "change product lines"},
 	{ActionProductLineDelete, ResourceProductLine, 0, "delete product lines"},
+
+	{ActionLinkView, ResourceLink, 0, "see links"},
+	{ActionLinkManage, ResourceLink, 0, "manage links"},
 }
 
 // ruleIndex finds an action's rule.
@@ -287,4 +300,16 @@ func ActionType(action Action) ResourceType {
 		return r.on
 	}
 	return ""
+}
+
+// ActionsOf lists the actions taken on resources of type t, in the order of
+// the rules (Permissions.Actions answers in it); none for an unknown type.
+func ActionsOf(t ResourceType) []Action {
+	var out []Action
+	for i := range rules {
+		if rules[i].on == t {
+			out = append(out, rules[i].action)
+		}
+	}
+	return out
 }

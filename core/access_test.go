@@ -156,7 +156,8 @@ func TestAccessActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []core.Action{core.ActionServerView, core.ActionServerCreate, core.ActionServerEdit, core.ActionServerDelete, core.ActionServerReboot}
+	want := []core.Action{core.ActionServerView, core.ActionServerCreate, core.ActionServerEdit, core.ActionServerDelete, core.ActionServerReboot,
+		core.ActionServerInit, core.ActionServerLogin, core.ActionServerDeactivate}
 	if d := cmp.Diff(want, admin.Actions(core.On(core.ResourceServer, "s1"))); d != "" {
 		t.Errorf("an administrator's actions on a server (-want +got):\n%s", d)
 	}

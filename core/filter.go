@@ -137,7 +137,9 @@ func (f TaskFilter) check(kinds []string) error {
 
 func (f AuditFilter) check() error {
 	return CheckFilter(FilterValue("actor", f.Actor), FilterValue("action", f.Action), FilterValue("target_type", f.TargetType),
-		FilterValue("target_id", f.TargetID))
+		FilterValue("target_id", f.TargetID), FilterValue("detail", f.DetailContains),
+		FilterCond("actor", &Cond{Op: OpIn, Values: f.Actors}), FilterCond("action", &Cond{Op: OpIn, Values: f.Actions}),
+		FilterCond("target_type", &Cond{Op: OpIn, Values: f.TargetTypes}), FilterCond("target_id", &Cond{Op: OpIn, Values: f.TargetIDs}))
 }
 
 // Check refuses a client-given value of f that is too long, holds control

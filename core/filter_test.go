@@ -13,6 +13,7 @@ import (
 	"hostdeck/core/desktop/provision"
 	"hostdeck/core/desktop/session"
 	"hostdeck/core/fleet"
+	"hostdeck/core/links"
 	"hostdeck/internal/testenv"
 )
 
@@ -190,6 +191,19 @@ func TestListFilterBounds(t *testing.T) {
 		{"kind", func(v string) error { _, _, err := e.Svc.ListTasks(ctx, core.TaskFilter{Kind: &v}); return err }},
 		{"actor", func(v string) error { _, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{Actor: &v}); return err }},
 		{"action", func(v string) error { _, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{Action: &v}); return err }},
+		{"action", func(v string) error {
+			_, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{Actions: []string{"a", v}})
+			return err
+		}},
+		{"detail", func(v string) error {
+			_, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{DetailContains: &v})
+			return err
+		}},
+		{"resource_id", func(v string) error {
+			_, _, err := e.Svc.ListGrantSets(ctx, core.GrantSetFilter{Type: core.ResourceServer, ResourceIDs: []string{v}})
+			return err
+		}},
+		{"name", func(v string) error { _, err := e.Links.List(ctx, links.LinkFilter{Name: &v}); return err }},
 		{"name", func(v string) error { _, _, err := e.Identity.ListUsers(ctx, core.UserFilter{Name: &v}); return err }},
 		{"domain_id", func(v string) error {
 			_, _, err := e.Identity.ListGroups(ctx, core.GroupFilter{DomainID: &v})

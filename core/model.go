@@ -409,11 +409,22 @@ type AuditEvent struct {
 	Detail     json.RawMessage `json:"detail,omitempty"`
 }
 
-// AuditFilter selects audit events, newest first unless sorted otherwise.
+// AuditFilter selects audit events, newest first unless sorted otherwise; nil
+// fields do not filter, and a list field keeps the events with any of its
+// values (empty: none).
 type AuditFilter struct {
-	Actor      *string
-	Action     *string
-	TargetType *string
-	TargetID   *string
+	Actor       *string
+	Action      *string
+	TargetType  *string
+	TargetID    *string
+	Actors      []string
+	Actions     []string
+	TargetTypes []string
+	TargetIDs   []string
+	// From and To bound At, both included.
+	From, To *time.Time
+	// DetailContains keeps the events whose detail, as stored (JSON), holds
+	// it, letter case aside.
+	DetailContains *string
 	Page
 }

@@ -21,6 +21,7 @@ import (
 	"hostdeck/core/hosting"
 	"hostdeck/core/identity"
 	"hostdeck/core/instance"
+	"hostdeck/core/links"
 	"hostdeck/core/login"
 	"hostdeck/core/quota"
 	"hostdeck/core/tenancy"
@@ -45,6 +46,7 @@ type Queries interface {
 	tenancy.Queries
 	billing.Queries
 	quota.Queries
+	links.Queries
 }
 
 // Store is a store every capability can use.
@@ -79,6 +81,7 @@ type Set struct {
 	Tenancy   *tenancy.Service   // the storage service's customers and their projects
 	Billing   *billing.Service   // coupons
 	Quota     *quota.Service     // projects' request rate and measured usage
+	Links     *links.Service     // links to outside tools
 }
 
 // New makes every capability's Service over c and st.
@@ -105,5 +108,6 @@ func New(c *core.Service, st Store, o Options) *Set {
 		Tenancy:   tenancy.New(c, st, logins),
 		Billing:   billing.New(c, st),
 		Quota:     quotas,
+		Links:     links.New(c, st),
 	}
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"hostdeck/core"
@@ -50,27 +51,34 @@ func scanGrant(sc scanner) (*core.Grant, error) {
 	return &g, nil
 }
 
-func (q *queries) AddGrant(ctx context.Context, g *core.Grant) error {
+func (q *queries) AddGrant(ctx context.Context, g *core.Grant) (bool, error) {
 	if g.CreatedAt.IsZero() {
 		g.CreatedAt = q.now()
 	}
 	g.CreatedAt = norm(g.CreatedAt)
 	user, group := granteeCols(g.Grantee)
-	_, err := q.w.ExecContext(ctx, `INSERT INTO grants (id, `+grantCols+`) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+	res, err := q.w.ExecContext(ctx, `INSERT INTO grants (id, `+grantCols+`) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
 		newID(), user, group, g.Action, g.ResourceID, micros(g.CreatedAt))
 	if err != nil {
 		if q.d.IsForeignKeyViolation(err) {
-			return core.NotFound(string(g.Grantee.Kind), g.Grantee.ID)
+			return false, core.NotFound(string(g.Grantee.Kind), g.Grantee.ID)
 		}
-		return q.writeErr(err, "grant", string(g.Action))
+		return false, q.writeErr(err, "grant", string(g.Action))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, core.Wrap(core.KindInternal, err, "grant %s", g.Action)
+	}
+	if n > 0 {
+		return true, nil
 	}
 	var a args
 	var created int64
 	if err := q.w.QueryRowContext(ctx, `SELECT created_at FROM grants WHERE `+grantKeyWhere(&a, *g), a...).Scan(&created); err != nil {
-		return q.writeErr(err, "grant", string(g.Action))
+		return false, q.writeErr(err, "grant", string(g.Action))
 	}
 	g.CreatedAt = fromMicros(created)
-	return nil
+	return false, nil
 }
 
 func (q *queries) RemoveGrant(ctx context.Context, g core.Grant) error {
@@ -104,6 +112,110 @@ func (q *queries) ListGrants(ctx context.Context, f core.GrantFilter) ([]*core.G
 		l.where = append(l.where, "action IN ("+strings.Join(marks, ", ")+")")
 	}
 	return l.run(ctx, q.r)
+}
+
+// ListGrantSets pages over the (grantee, resource) keys of the grants f
+// selects in the order of their first grant, in one query that finds a page
+// of keys and joins their grants and their grantee's name and number, and a
+// count of the keys (unless the page tells it).
+func (q *queries) ListGrantSets(ctx context.Context, f core.GrantSetFilter) ([]*core.GrantSet, int, error) {
+	if err := checkPage(f.Page); err != nil {
+		return nil, 0, err
+	}
+	if len(f.Sort) > 0 {
+		return nil, 0, core.Invalid("sort", "grant sets are listed in one order")
+	}
+	actions := core.ActionsOf(f.Type)
+	if len(actions) == 0 {
+		return nil, 0, core.Invalid("type", "unknown resource type %q", f.Type)
+	}
+	if f.ResourceIDs != nil && len(f.ResourceIDs) == 0 {
+		return []*core.GrantSet{}, 0, nil
+	}
+	var a args
+	var w where
+	marks := make([]string, len(actions))
+	rank := make(map[core.Action]int, len(actions))
+	for i, act := range actions {
+		marks[i] = a.add(string(act))
+		rank[act] = i
+	}
+	inActions := "action IN (" + strings.Join(marks, ", ") + ")"
+	w = append(w, inActions)
+	if f.Grantee != nil {
+		w = append(w, granteeWhere(&a, *f.Grantee))
+	}
+	if f.GranteeKind != nil {
+		if *f.GranteeKind == core.GranteeGroup {
+			w = append(w, "group_id IS NOT NULL")
+		} else {
+			w = append(w, "user_id IS NOT NULL")
+		}
+	}
+	if f.ResourceID != nil {
+		w = append(w, "resource_id = "+a.add(*f.ResourceID))
+	}
+	if f.ResourceIDs != nil {
+		marks := make([]string, len(f.ResourceIDs))
+		for i, id := range f.ResourceIDs {
+			marks[i] = a.add(id)
+		}
+		w = append(w, "resource_id IN ("+strings.Join(marks, ", ")+")")
+	}
+	if f.TypeWide != nil {
+		if *f.TypeWide {
+			w = append(w, "resource_id = ''")
+		} else {
+			w = append(w, "resource_id <> ''")
+		}
+	}
+	keys := `SELECT COALESCE(user_id, '') AS uid, COALESCE(group_id, '') AS gid, resource_id AS rid, MIN(created_at) AS first_at
+		FROM grants` + w.String() + ` GROUP BY user_id, group_id, resource_id`
+	// The page's grants: those of its keys, of the type's actions (the key
+	// holds the rest of the filter).
+	query := `SELECT p.uid, p.gid, p.rid, g.action, COALESCE(u.name, ug.name, ''), COALESCE(u.number, ug.number, 0)
+		FROM (` + keys + ` ORDER BY first_at, uid, gid, rid` + limitClause(f.Limit, f.Offset) + `) p
+		JOIN grants g ON COALESCE(g.user_id, '') = p.uid AND COALESCE(g.group_id, '') = p.gid AND g.resource_id = p.rid
+		LEFT JOIN users u ON u.id = g.user_id
+		LEFT JOIN user_groups ug ON ug.id = g.group_id
+		WHERE g.` + inActions + `
+		ORDER BY p.first_at, p.uid, p.gid, p.rid`
+	rows, err := q.r.QueryContext(ctx, query, a...)
+	if err != nil {
+		return nil, 0, core.Wrap(core.KindInternal, err, "list grant sets")
+	}
+	defer rows.Close()
+	out := []*core.GrantSet{}
+	for rows.Next() {
+		var uid, gid, rid, name string
+		var action core.Action
+		var number int64
+		if err := rows.Scan(&uid, &gid, &rid, &action, &name, &number); err != nil {
+			return nil, 0, core.Wrap(core.KindInternal, err, "list grant sets")
+		}
+		to := core.Grantee{Kind: core.GranteeUser, ID: uid}
+		if uid == "" {
+			to = core.Grantee{Kind: core.GranteeGroup, ID: gid}
+		}
+		if n := len(out); n == 0 || out[n-1].Grantee != to || out[n-1].ResourceID != rid {
+			out = append(out, &core.GrantSet{Grantee: to, GranteeName: name, GranteeNumber: number, ResourceID: rid})
+		}
+		set := out[len(out)-1]
+		set.Actions = append(set.Actions, action)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, core.Wrap(core.KindInternal, err, "list grant sets")
+	}
+	for _, set := range out {
+		slices.SortFunc(set.Actions, func(x, y core.Action) int { return rank[x] - rank[y] })
+	}
+	total := f.Offset + len(out)
+	if len(out) == 0 && f.Offset > 0 || f.Limit > 0 && len(out) == f.Limit {
+		if err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM (`+keys+`) k`, a...).Scan(&total); err != nil {
+			return nil, 0, core.Wrap(core.KindInternal, err, "count grant sets")
+		}
+	}
+	return out, total, nil
 }
 
 // UserAccess reads a user's grants (its own and its groups'), project roles,

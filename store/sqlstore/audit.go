@@ -52,5 +52,26 @@ func (q *queries) ListAudit(ctx context.Context, f core.AuditFilter) ([]*core.Au
 	if f.TargetID != nil {
 		l.where = append(l.where, "target_id = "+l.args.add(*f.TargetID))
 	}
+	for _, in := range []struct {
+		col    string
+		values []string
+	}{{"actor", f.Actors}, {"action", f.Actions}, {"target_type", f.TargetTypes}, {"target_id", f.TargetIDs}} {
+		if in.values == nil {
+			continue
+		}
+		if len(in.values) == 0 {
+			return []*core.AuditEvent{}, 0, nil
+		}
+		l.where = append(l.where, in.col+" IN ("+marks(&l.args, in.values)+")")
+	}
+	if f.From != nil {
+		l.where = append(l.where, "at >= "+l.args.add(micros(*f.From)))
+	}
+	if f.To != nil {
+		l.where = append(l.where, "at <= "+l.args.add(micros(*f.To)))
+	}
+	if f.DetailContains != nil {
+		l.like("detail", *f.DetailContains)
+	}
 	return l.run(ctx, q.r)
 }

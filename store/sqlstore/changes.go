@@ -30,7 +30,7 @@ import (
 var followed = map[string]bool{
 	"clients": true, "instances": true, "instance_elids": true,
 	"machine_users": true, "machine_groups": true, "projects": true, "trs_projects": true,
-	"role_grants": true,
+	"role_grants": true, "links": true,
 }
 
 // followedTables lists every followed table.

@@ -16,6 +16,7 @@ var numberTables = map[core.NumberKind]string{
 	core.NumberUser:   "users",
 	core.NumberGroup:  "user_groups",
 	core.NumberServer: "servers",
+	core.NumberLink:   "links",
 }
 
 // nextNumber takes the next number of kind: one statement, atomic on its own,

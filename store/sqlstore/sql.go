@@ -101,6 +101,16 @@ func (a *args) add(v any) string {
 	return "$" + strconv.Itoa(len(*a))
 }
 
+// marks adds each of vs and returns their placeholders, comma-separated (for
+// IN).
+func marks[T any](a *args, vs []T) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = a.add(v)
+	}
+	return strings.Join(out, ", ")
+}
+
 // where is a list of conditions joined by AND.
 type where []string
 

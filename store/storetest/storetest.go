@@ -74,6 +74,7 @@ func Run(t *testing.T, open Opener) {
 		{"Profiles", testProfiles},
 		{"CustomerProjects", testCustomerProjects},
 		{"Coupons", testCoupons},
+		{"Links", testLinks},
 		{"ProjectLimitsAndUsage", testProjectLimitsAndUsage},
 		{"TaskCreate", testTaskCreate},
 		{"TaskClaim", testTaskClaim},
@@ -85,11 +86,13 @@ func Run(t *testing.T, open Opener) {
 		{"TaskListAndCount", testTaskListAndCount},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Audit", testAudit},
+		{"AuditFilters", testAuditFilters},
 		{"InTx", testInTx},
 		{"InTxConcurrent", testInTxConcurrent},
 		{"InstanceNumbers", testInstanceNumbers},
 		{"NumberedInstances", testNumberedInstances},
 		{"Grants", testGrants},
+		{"GrantSets", testGrantSets},
 		{"UserAccess", testUserAccess},
 		{"ListPages", testListPages},
 		{"ListStamps", testListStamps},
@@ -1088,6 +1091,71 @@ func testAudit(t *testing.T, s Store) {
 	}
 	_, _, err = s.ListAudit(ctx, core.AuditFilter{Page: core.Page{Sort: []string{"detail"}}})
 	wantKind(t, err, core.KindInvalid)
+}
+
+// testAuditFilters checks the audit log's filters: any of several actors,
+// actions, target types and ids (none of an empty list), a time range with
+// both ends included, and a piece of the detail, in which LIKE's wildcards and
+// escape are plain characters; all of them together, and paged.
+func testAuditFilters(t *testing.T, s Store) {
+	ctx := context.Background()
+	var evs []*core.AuditEvent
+	for i, a := range []struct{ actor, action, tt, tid, detail string }{
+		{"alice", "client.create", "client", "c1", `{"name":"acme"}`},
+		{"bob", "client.update", "client", "c1", `{"note":"50% off_now \\ ok"}`},
+		{"alice", "server.create", "server", "s1", `{"name":"Acme-2"}`},
+		{"carol", "grant.add", "application", "app-1", `{"grantee":"sam"}`},
+		{"system", "task.run", "", "", ""},
+	} {
+		e := &core.AuditEvent{At: base.Add(time.Duration(i) * time.Second), Actor: a.actor, Face: "test",
+			Action: a.action, TargetType: a.tt, TargetID: a.tid}
+		if a.detail != "" {
+			e.Detail = json.RawMessage(a.detail)
+		}
+		ok(t, s.AddAudit(ctx, e))
+		evs = append(evs, e)
+	}
+	at := func(sec int) *time.Time { v := base.Add(time.Duration(sec) * time.Second); return &v }
+	for _, c := range []struct {
+		name  string
+		f     core.AuditFilter
+		want  []int // newest first
+		total int
+	}{
+		{"actions", core.AuditFilter{Actions: []string{"client.create", "server.create"}}, []int{2, 0}, 2},
+		{"no actions", core.AuditFilter{Actions: []string{}}, []int{}, 0},
+		{"actors", core.AuditFilter{Actors: []string{"alice", "carol"}}, []int{3, 2, 0}, 3},
+		{"no actors", core.AuditFilter{Actors: []string{}}, []int{}, 0},
+		{"target types", core.AuditFilter{TargetTypes: []string{"client"}}, []int{1, 0}, 2},
+		{"no target types", core.AuditFilter{TargetTypes: []string{}}, []int{}, 0},
+		{"target ids", core.AuditFilter{TargetIDs: []string{"c1", "app-1"}}, []int{3, 1, 0}, 3},
+		{"no target ids", core.AuditFilter{TargetIDs: []string{}}, []int{}, 0},
+		{"a range, both ends included", core.AuditFilter{From: at(1), To: at(3)}, []int{3, 2, 1}, 3},
+		{"from", core.AuditFilter{From: at(3)}, []int{4, 3}, 2},
+		{"to", core.AuditFilter{To: at(0)}, []int{0}, 1},
+		{"an empty range", core.AuditFilter{From: at(3), To: at(2)}, []int{}, 0},
+		{"detail, letter case aside", core.AuditFilter{DetailContains: ptr("ACME")}, []int{2, 0}, 2},
+		{"a percent sign", core.AuditFilter{DetailContains: ptr("0% o")}, []int{1}, 1},
+		{"an underscore", core.AuditFilter{DetailContains: ptr("_")}, []int{1}, 1},
+		{"a backslash", core.AuditFilter{DetailContains: ptr(`\`)}, []int{1}, 1},
+		{"wildcards are no wildcards", core.AuditFilter{DetailContains: ptr("a%e")}, []int{}, 0},
+		{"with the single filters", core.AuditFilter{Actor: ptr("alice"), Actions: []string{"client.create", "client.update"}}, []int{0}, 1},
+		{"together, paged", core.AuditFilter{Actors: []string{"alice", "bob"}, TargetTypes: []string{"client", "server"},
+			From: at(0), To: at(4), DetailContains: ptr("n"), Page: core.Page{Limit: 2}}, []int{2, 1}, 3},
+		{"the next page", core.AuditFilter{Actors: []string{"alice", "bob"}, TargetTypes: []string{"client", "server"},
+			From: at(0), To: at(4), DetailContains: ptr("n"), Page: core.Page{Limit: 2, Offset: 2}}, []int{0}, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, total, err := s.ListAudit(ctx, c.f)
+			ok(t, err)
+			want := []*core.AuditEvent{}
+			for _, i := range c.want {
+				want = append(want, evs[i])
+			}
+			diff(t, want, got)
+			diff(t, c.total, total)
+		})
+	}
 }
 
 func testInTx(t *testing.T, s Store) {
