@@ -70,6 +70,20 @@ type grantAudit struct {
 	CreatedAt    *time.Time `json:"created_at,omitempty"` // of a grant given
 }
 
+// grantTarget is what a grant's audit event is about: the resource of a grant
+// on one, and for a grant on every resource of a type (or of module.use) the
+// module of the product it opens, named by the type (or the module's id).
+func grantTarget(g Grant) (typ, id string) {
+	switch t := ActionType(g.Action); {
+	case t == ResourceModule:
+		return string(ResourceModule), g.ResourceID
+	case g.ResourceID == "":
+		return string(ResourceModule), string(t)
+	default:
+		return string(t), g.ResourceID
+	}
+}
+
 // ChangeGrants gives and takes back grants, all in one transaction after one
 // check of grant.manage: a permission set saved as a whole. It returns the
 // changes that changed something, in their order; giving a grant that is held,
@@ -77,8 +91,8 @@ type grantAudit struct {
 // change is checked as GrantPermission checks a grant (an unknown action is
 // KindInvalid, an unknown user or group KindNotFound), and one that fails
 // leaves every grant as it was. Each change made is one audit event
-// ("grant.add" or "grant.remove", on the action's resource type and the
-// resource), in the same transaction.
+// ("grant.add" or "grant.remove", on the grant's target: grantTarget), in the
+// same transaction.
 func (s *Service) ChangeGrants(ctx context.Context, changes []GrantChange) ([]GrantChange, error) {
 	if err := s.Check(ctx, ActionGrantManage, Resource{Type: ResourceGrant}); err != nil {
 		return nil, err
@@ -150,7 +164,8 @@ func (s *Service) changeGrants(ctx context.Context, q Queries, changes []GrantCh
 			detail.CreatedAt = &g.CreatedAt
 		}
 		changed[i] = true
-		if err := s.Audit(ctx, q, action, string(ActionType(g.Action)), g.ResourceID, detail); err != nil {
+		typ, id := grantTarget(*g)
+		if err := s.Audit(ctx, q, action, typ, id, detail); err != nil {
 			return nil, err
 		}
 	}

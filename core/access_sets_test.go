@@ -67,7 +67,7 @@ func TestChangeGrants(t *testing.T) {
 		t.Fatalf("%d grant.add events, want 3: %+v", len(adds), adds)
 	}
 	for i, w := range []struct{ typ, id, grantee string }{
-		{"application", "app-1", "sam"}, {"application", "", "deployers"}, {"server", "host-1", "tess"},
+		{"application", "app-1", "sam"}, {"module", "application", "deployers"}, {"server", "host-1", "tess"}, // a grant on every application is on its module
 	} {
 		var detail map[string]any
 		if err := json.Unmarshal(adds[i].Detail, &detail); err != nil {
@@ -89,7 +89,7 @@ func TestChangeGrants(t *testing.T) {
 	if n := len(audited("grant.add")); n != 3 {
 		t.Errorf("%d grant.add events after no new grant", n)
 	}
-	if removes := audited("grant.remove"); len(removes) != 1 || removes[0].TargetType != "application" || removes[0].TargetID != "" {
+	if removes := audited("grant.remove"); len(removes) != 1 || removes[0].TargetType != "module" || removes[0].TargetID != "application" {
 		t.Errorf("grant.remove events: %+v", removes)
 	}
 	if got, err := e.Svc.ChangeGrants(ctx, nil); err != nil || len(got) != 0 {
