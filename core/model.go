@@ -399,6 +399,7 @@ type TaskProgress struct {
 // AuditEvent records one change: who did what to which record, when and from where.
 type AuditEvent struct {
 	ID         string          `json:"id"`
+	Number     int64           `json:"number"` // its numeric id (Numbers)
 	At         time.Time       `json:"at"`
 	Actor      string          `json:"actor"`
 	Face       string          `json:"face"`

@@ -111,7 +111,7 @@ func (db *DB) runBatch(reqs []*batchReq) {
 	// run to their end whatever the caller's context.
 	changed := &changeSet{}
 	w := tracked{uncancelled{tx}, changed}
-	q := &queries{r: w, w: w, d: db.d, now: db.now, inTx: true}
+	q := &queries{r: w, w: w, d: db.d, now: db.now, inTx: true, audits: db.audits}
 	for _, r := range reqs {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT batched"); err != nil {
 			_ = tx.Rollback()

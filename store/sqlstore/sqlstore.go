@@ -96,7 +96,7 @@ func New(ctx context.Context, write, read *sql.DB, d Dialect) (*DB, error) {
 		counts = &localCounts{}
 	}
 	db := &DB{
-		queries: queries{r: pool{write}, w: ownTx{write, &d, counts}, d: &d, now: time.Now, lists: newListCache()},
+		queries: queries{r: pool{write}, w: ownTx{write, &d, counts}, d: &d, now: time.Now, lists: newListCache(), audits: &auditNumbers{db: write}},
 		write:   write,
 		read:    read,
 		counts:  counts,
@@ -106,6 +106,9 @@ func New(ctx context.Context, write, read *sql.DB, d Dialect) (*DB, error) {
 	}
 	if counts != nil {
 		if err := counts.load(ctx, write); err != nil {
+			return nil, err
+		}
+		if err := db.audits.load(ctx, write); err != nil {
 			return nil, err
 		}
 	}
@@ -161,7 +164,7 @@ func (db *DB) InTx(ctx context.Context, fn func(q services.Queries) error) (err 
 	}()
 	changed := &changeSet{}
 	w := tracked{txdb{tx}, changed}
-	q := &queries{r: w, w: w, d: db.d, now: db.now, inTx: true}
+	q := &queries{r: w, w: w, d: db.d, now: db.now, inTx: true, audits: db.audits}
 	if err := fn(q); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return fmt.Errorf("%w (rollback: %v)", err, rerr)
@@ -206,7 +209,9 @@ type queries struct {
 	now   func() time.Time
 	inTx  bool
 	lists *listCache
-	db    *DB // outside a transaction: the store, to begin one (load.go)
+	// audits gives audit events their numbers (audit.go).
+	audits *auditNumbers
+	db     *DB // outside a transaction: the store, to begin one (load.go)
 }
 
 var _ services.Queries = (*queries)(nil)

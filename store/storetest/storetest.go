@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener) {
 		{"Users", testUsers},
 		{"Identity", testIdentity},
 		{"Numbers", testNumbers},
+		{"AuditNumbers", testAuditNumbers},
 		{"TokenKinds", testTokenKinds},
 		{"ProjectsAndImages", testProjectsAndImages},
 		{"Catalogue", testCatalogue},
