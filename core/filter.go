@@ -145,13 +145,21 @@ func (f AuditFilter) check() error {
 // Check refuses a client-given value of f that is too long, holds control
 // characters or is not one the field can take.
 func (f UserFilter) Check() error {
-	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name), FilterValue("project_id", f.ProjectID))
+	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name), FilterValue("project_id", f.ProjectID),
+		FilterValue("email", f.Email), FilterValue("phone", f.Phone))
 }
 
 // Check refuses a client-given value of f that is too long, holds control
 // characters or is not one the field can take.
 func (f GroupFilter) Check() error {
 	return CheckFilter(FilterValue("domain_id", f.DomainID), FilterValue("name", f.Name))
+}
+
+// Check refuses a client-given value of f that is too long, holds control
+// characters or is not one the field can take.
+func (f TokenFilter) Check() error {
+	return CheckFilter(FilterValue("kind", f.Kind), FilterValue("user_id", f.UserID), FilterValue("name", f.Name),
+		FilterValue("description", f.Description), FilterValue("hash", f.Hash))
 }
 
 // Check refuses a client-given value of f that is too long, holds control

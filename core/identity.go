@@ -47,6 +47,9 @@ type UserFilter struct {
 	Name      *string // exact name
 	ProjectID *string // users with a role on the project
 	Realm     *string
+	Email     *string // the e-mail address, in any case (addresses are told apart without it)
+	Phone     *string // exact phone number
+	Disabled  *bool
 	Page
 }
 
@@ -60,6 +63,12 @@ type UserUpdate struct {
 	// PasswordChangedAt and GraceLoginsUsed are set with every new password.
 	PasswordChangedAt *time.Time
 	GraceLoginsUsed   *int
+}
+
+// GroupUpdate changes the fields of a group that are set.
+type GroupUpdate struct {
+	Name        *string
+	Description *string
 }
 
 // GroupFilter selects groups.
@@ -184,7 +193,19 @@ const (
 	// TokenPanel is a hosting panel's session (the billmgr face's auth=): it
 	// lives PanelSessionIdle after its last use and PanelSessionMax at most.
 	TokenPanel = "panel"
+	// TokenKey is a named API key a user makes for its scripts (an admin
+	// API's "Authorization: Token …"): it acts as its user, lives until it is
+	// deleted or its user is disabled or deleted, and outlives password
+	// changes. It has a number, a name, a description and a hint.
+	TokenKey = "key"
+	// TokenReset is the single-use secret of a forgotten password's reset
+	// link: it lives ResetTokenTTL, logs nobody in, and is consumed by the
+	// password it sets.
+	TokenReset = "reset"
 )
+
+// ResetTokenTTL is how long a password reset link works.
+const ResetTokenTTL = time.Hour
 
 // A panel session lives an hour without being used, as the panel's do, and
 // PanelSessionMax at most however it is used.
@@ -217,6 +238,34 @@ type Token struct {
 	RevokedAt   *time.Time    `json:"revoked_at,omitempty"`
 	Roles       []Role        `json:"roles,omitempty"`
 	Project     *Project      `json:"-"`
+	// Number, Name, Description and Hint are an API key's (TokenKey): its
+	// numeric id (Numbers), what its user calls it, and the first
+	// characters of its secret, to show it masked ("9944…"). The secret
+	// itself is shown once, when the key is made.
+	Number      int64  `json:"number,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	Hint        string `json:"hint,omitempty"`
+	// UserName is the name of the token's user, filled by GetToken and
+	// ListTokens (not stored).
+	UserName string `json:"user_name,omitempty"`
+}
+
+// TokenFilter selects tokens; nil fields do not filter.
+type TokenFilter struct {
+	Kind        *string
+	UserID      *string
+	Name        *string // exact name
+	Description *string // exact description
+	Hash        *string // the token whose secret hashes to it (TokenHash)
+	Page
+}
+
+// TokenUpdate changes the fields of a token that are set (an API key's name
+// and description).
+type TokenUpdate struct {
+	Name        *string
+	Description *string
 }
 
 // TokenHash is the stored form of a token secret.

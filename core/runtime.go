@@ -1,6 +1,9 @@
 package core
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Runtime drives instances on servers of one kind (sim, docker). Every method takes
 // the server the instance lives on. Errors: KindNotFound for an unknown ref,
@@ -85,6 +88,10 @@ type Notifier interface {
 	ClientReady(ctx context.Context, c *Client, password string) error
 	// ClientExpiring tells the owner that the cloud expires soon.
 	ClientExpiring(ctx context.Context, c *Client) error
+	// PasswordReset sends a user the link that sets a new password for a
+	// forgotten one, and when the link expires. A user without a usable
+	// e-mail address is KindInvalid.
+	PasswordReset(ctx context.Context, u *User, link string, expires time.Time) error
 }
 
 // Rescuer is the optional ability to boot an instance into rescue: the instance

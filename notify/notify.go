@@ -149,6 +149,27 @@ func (m *Mailer) ClientExpiring(ctx context.Context, c *core.Client) error {
 	return m.send(ctx, kindExpiring, c, data{})
 }
 
+// PasswordReset e-mails a user the link that sets a new password and when it
+// expires, in English (users have no language). A user without a usable
+// e-mail address is KindInvalid; a mail server that cannot be reached or
+// refuses for now is KindUnavailable. The link is a secret: it is never
+// logged.
+func (m *Mailer) PasswordReset(ctx context.Context, u *core.User, link string, expires time.Time) error {
+	if u == nil {
+		return core.Invalid("user", "no user given")
+	}
+	if u.Email == "" {
+		return core.Invalid("email", "user %s has no e-mail address", u.ID)
+	}
+	to, err := mail.ParseAddress(u.Email)
+	if err != nil {
+		return core.Invalid("email", "user %s has an invalid e-mail address", u.ID)
+	}
+	to.Name = u.Name
+	d := data{Name: u.Name, URL: link, Date: expires.UTC().Format("2006-01-02 15:04 MST")}
+	return m.deliver(ctx, kindReset, "en", to, d, "user", u.ID)
+}
+
 func (m *Mailer) send(ctx context.Context, kind string, c *core.Client, d data) error {
 	if c == nil {
 		return core.Invalid("client", "no client given")
@@ -163,12 +184,17 @@ func (m *Mailer) send(ctx context.Context, kind string, c *core.Client, d data) 
 	to.Name = c.Name
 	lang := language(c.Lang)
 	d.Name, d.URL, d.Login = c.Name, c.URL, c.OwnerLogin
-	now := m.cfg.Clock()
 	if c.ExpireDate != nil {
 		d.Date = c.ExpireDate.UTC().Format(dateLayouts[lang])
-		d.DaysLeft = daysLeft(now, m.cfg.Location, *c.ExpireDate)
+		d.DaysLeft = daysLeft(m.cfg.Clock(), m.cfg.Location, *c.ExpireDate)
 		d.Expired = d.DaysLeft < 0
 	}
+	return m.deliver(ctx, kind, lang, to, d, "client", c.ID)
+}
+
+// deliver renders one kind of e-mail in lang and sends it to to; who and id
+// name the record it is about in the log.
+func (m *Mailer) deliver(ctx context.Context, kind, lang string, to *mail.Address, d data, who, id string) error {
 	subject, body, err := render(kind, lang, d)
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
@@ -178,7 +204,7 @@ func (m *Mailer) send(ctx context.Context, kind string, c *core.Client, d data) 
 	msg.FromMailAddress(m.from)
 	msg.ToMailAddress(to)
 	msg.Subject(subject)
-	msg.SetDateWithValue(now)
+	msg.SetDateWithValue(m.cfg.Clock())
 	// The sender's domain, not this machine's host name, makes a Message-ID that
 	// receiving spam filters accept.
 	msg.SetMessageIDWithValue(rand.Text() + "@" + m.from.Address[strings.LastIndexByte(m.from.Address, '@')+1:])
@@ -191,10 +217,10 @@ func (m *Mailer) send(ctx context.Context, kind string, c *core.Client, d data) 
 	}
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
 		err = m.classify(err)
-		m.log.WarnContext(ctx, "mail not sent", "kind", kind, "client", c.ID, "to", to.Address, "err", err)
+		m.log.WarnContext(ctx, "mail not sent", "kind", kind, who, id, "to", to.Address, "err", err)
 		return err
 	}
-	m.log.InfoContext(ctx, "mail sent", "kind", kind, "client", c.ID, "to", to.Address, "lang", lang)
+	m.log.InfoContext(ctx, "mail sent", "kind", kind, who, id, "to", to.Address, "lang", lang)
 	return nil
 }
 

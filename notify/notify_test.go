@@ -395,3 +395,31 @@ func TestNewConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestPasswordReset(t *testing.T) {
+	srv := smtptest.Start(t)
+	m, logs := newMailer(t, srv, notify.Config{})
+	const link = "https://deck.example.test/reset?token=9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
+	u := &core.User{ID: "u1", Name: "Grace Hopper", Email: "grace@example.test"}
+	expires := time.Date(2026, 11, 24, 11, 30, 0, 0, time.FixedZone("MSK", 3*3600))
+	if err := m.PasswordReset(context.Background(), u, link, expires); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.WaitFor(t, 1, 5*time.Second)[0]
+	if len(got.To) != 1 || got.To[0] != "grace@example.test" || got.Subject != "Reset your password" {
+		t.Errorf("to %q, subject %q", got.To, got.Subject)
+	}
+	for _, w := range []string{"Hello, Grace Hopper!", link, "until 2026-11-24 08:30 UTC"} {
+		if !strings.Contains(got.Body, w) {
+			t.Errorf("body lacks %q:\n%s", w, got.Body)
+		}
+	}
+	if strings.Contains(logs.String(), "9944b091") {
+		t.Errorf("log holds the link: %s", logs)
+	}
+	for _, bad := range []*core.User{nil, {ID: "u2"}, {ID: "u3", Email: "not an address"}} {
+		if err := m.PasswordReset(context.Background(), bad, link, expires); core.ErrorKind(err) != core.KindInvalid {
+			t.Errorf("PasswordReset(%+v) = %v, want invalid", bad, err)
+		}
+	}
+}

@@ -20,6 +20,7 @@ var Languages = []string{"ru", "en"}
 const (
 	kindReady    = "client_ready"
 	kindExpiring = "client_expiring"
+	kindReset    = "password_reset" // English only: users have no language
 )
 
 // dateLayouts are how each language writes a date.
@@ -30,12 +31,16 @@ var templates = parseTemplates()
 func parseTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{"plural": pluralRU}
 	m := map[string]*template.Template{}
+	parse := func(kind, lang string) {
+		name := kind + "." + lang + ".tmpl"
+		m[kind+"."+lang] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/"+name))
+	}
 	for _, kind := range []string{kindReady, kindExpiring} {
 		for _, lang := range Languages {
-			name := kind + "." + lang + ".tmpl"
-			m[kind+"."+lang] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/"+name))
+			parse(kind, lang)
 		}
 	}
+	parse(kindReset, "en")
 	return m
 }
 
@@ -51,10 +56,10 @@ func language(lang string) string {
 // data is what the templates see.
 type data struct {
 	Name     string
-	URL      string
+	URL      string // the cloud's address, or a password reset link
 	Login    string
 	Password string
-	Date     string // the expiry date in the language's layout
+	Date     string // the expiry date in the language's layout (a reset link's: date and time)
 	DaysLeft int    // whole days from today to the expiry date
 	Expired  bool   // the expiry date has passed
 }

@@ -47,6 +47,11 @@ type Queries interface {
 	CreateGroup(ctx context.Context, g *core.Group) error // Conflict on a duplicate name in the domain
 	GetGroup(ctx context.Context, id string) (*core.Group, error)
 	ListGroups(ctx context.Context, f core.GroupFilter) ([]*core.Group, int, error)
+	UpdateGroup(ctx context.Context, id string, u core.GroupUpdate) (*core.Group, error) // Conflict on a duplicate name in the domain
+	// DeleteGroup removes the group with its memberships and grants.
+	DeleteGroup(ctx context.Context, id string) error
+	// ListUserGroups lists the groups the user is a member of, by name.
+	ListUserGroups(ctx context.Context, userID string) ([]*core.Group, error)
 	// AddGroupMember is idempotent; KindNotFound when the group or the user is unknown.
 	AddGroupMember(ctx context.Context, groupID, userID string) error
 	// RemoveGroupMember is KindNotFound when the user is not a member.
@@ -59,5 +64,6 @@ type Queries interface {
 	ProjectRoles(ctx context.Context, projectID, userID string) ([]core.Role, error)
 	GetProject(ctx context.Context, id string) (*core.Project, error)
 	core.DomainReader // GetDomain, GetDomainByName
+	core.NumberReader // users and groups by number
 	core.Recorder     // AddAudit, CreateTask
 }

@@ -2,6 +2,8 @@ package identity
 
 import (
 	"context"
+	"strings"
+
 	"hostdeck/core"
 )
 
@@ -10,6 +12,7 @@ import (
 type UserInput struct {
 	Name     *string
 	Email    *string
+	Phone    *string // "" clears it
 	Password *string
 	DomainID *string
 	Role     *core.Role
@@ -21,7 +24,27 @@ func checkUserInput(in UserInput) error {
 	if err := core.CheckOptional(in.Name, func(v string) error { return core.CheckName("name", v, core.MaxNameLen) }); err != nil {
 		return err
 	}
-	return core.CheckOptional(in.Email, func(v string) error { return core.CheckLine("email", v, core.MaxEmailLen) })
+	if err := core.CheckOptional(in.Email, func(v string) error { return core.CheckLine("email", v, core.MaxEmailLen) }); err != nil {
+		return err
+	}
+	return core.CheckOptional(in.Phone, CheckPhone)
+}
+
+// MaxPhoneLen bounds a phone number.
+const MaxPhoneLen = 32
+
+// CheckPhone is the rule of a user's phone number: at most MaxPhoneLen
+// characters, of digits, spaces, '+', '-', '(' and ')' only; empty is none.
+func CheckPhone(phone string) error {
+	if len(phone) > MaxPhoneLen {
+		return core.Invalid("phone", "phone is %d characters long; at most %d are allowed", len(phone), MaxPhoneLen)
+	}
+	for _, r := range phone {
+		if (r < '0' || r > '9') && !strings.ContainsRune(" +-()", r) {
+			return core.Invalid("phone", "phone may hold only digits, spaces, +, -, ( and )")
+		}
+	}
+	return nil
 }
 
 // CreateUser creates a user of the actor's realm (admins only). The password
@@ -42,6 +65,9 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*core.User, err
 	u := &core.User{Name: *in.Name, Role: core.RoleMember, DomainID: core.DefaultDomainID, Realm: core.ActorFrom(ctx).ManagedRealm()}
 	if in.Email != nil {
 		u.Email = *in.Email
+	}
+	if in.Phone != nil {
+		u.Phone = *in.Phone
 	}
 	if in.Role != nil {
 		if !core.ValidRole(*in.Role) {
@@ -131,9 +157,12 @@ func (s *Service) GetUser(ctx context.Context, id string) (*core.User, error) {
 	return core.ManagedUser(ctx, s.store, id)
 }
 
-// UpdateUser changes a user's name, e-mail, password or enabled flag (admins
-// only, on users of their realm). A new password ends the tokens and sessions
-// the old one opened.
+// UpdateUser changes a user's name, e-mail, phone, password or enabled flag
+// (admins only, on users of their realm). A new password ends the tokens and
+// sessions the old one opened; disabling the user refuses its passwords,
+// tokens, sessions and API keys from the next request on, on every face (at
+// once in this process, within login.CachedFor on other replicas), and
+// enabling it again lets them work again (but those a new password ended).
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*core.User, error) {
 	if err := s.Check(ctx, core.ActionUserEdit, core.UserResource(id)); err != nil {
 		return nil, err
@@ -151,7 +180,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*cor
 	if err != nil {
 		return nil, err
 	}
-	up.Name, up.Email = in.Name, in.Email
+	up.Name, up.Email, up.Phone = in.Name, in.Email, in.Phone
 	if in.Enabled != nil {
 		up.Disabled = core.Ptr(!*in.Enabled)
 	}
@@ -165,7 +194,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (*cor
 		if u, err = q.UpdateUser(ctx, id, up); err != nil {
 			return err
 		}
-		detail := map[string]any{"name": up.Name != nil, "email": up.Email != nil, "password": up.PasswordHash != nil}
+		detail := map[string]any{"name": up.Name != nil, "email": up.Email != nil, "phone": up.Phone != nil, "password": up.PasswordHash != nil}
 		if up.Disabled != nil {
 			detail["enabled"] = !*up.Disabled
 		}
@@ -195,14 +224,25 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	})
 }
 
-// GroupInput is what creates a group; DomainID defaults to the default domain.
+// GetUserByNumber is GetUser of the user numbered n.
+func (s *Service) GetUserByNumber(ctx context.Context, n int64) (*core.User, error) {
+	id, err := core.IDOfNumber(ctx, s.store, core.NumberUser, "user", n)
+	if err != nil {
+		return nil, err
+	}
+	return s.GetUser(ctx, id)
+}
+
+// GroupInput is what creates or edits a group; nil fields are not set.
+// DomainID defaults to the default domain on creation and cannot change.
 type GroupInput struct {
 	Name        *string
 	DomainID    *string
 	Description *string
 }
 
-// CreateGroup creates a group (admins only).
+// CreateGroup creates a group (admins only), recording the actor's name as
+// its creator. A name taken in the domain is KindConflict.
 func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*core.Group, error) {
 	if err := s.Check(ctx, core.ActionGroupCreate, core.Resource{Type: core.ResourceGroup}); err != nil {
 		return nil, err
@@ -216,7 +256,7 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*core.Group, 
 	if err := core.CheckOptional(in.Description, func(v string) error { return core.CheckText("description", v, core.MaxTextLen) }); err != nil {
 		return nil, err
 	}
-	g := &core.Group{ID: core.NewID(), Name: *in.Name, DomainID: core.DefaultDomainID}
+	g := &core.Group{ID: core.NewID(), Name: *in.Name, DomainID: core.DefaultDomainID, Creator: core.ActorFrom(ctx).Name}
 	if in.Description != nil {
 		g.Description = *in.Description
 	}
@@ -239,6 +279,98 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*core.Group, 
 	return g, nil
 }
 
+// GetGroup returns a group (admins only); an unknown id is GroupNotFound.
+func (s *Service) GetGroup(ctx context.Context, id string) (*core.Group, error) {
+	if err := s.Check(ctx, core.ActionGroupView, core.On(core.ResourceGroup, id)); err != nil {
+		return nil, err
+	}
+	return s.group(ctx, s.store, id)
+}
+
+// GetGroupByNumber is GetGroup of the group numbered n.
+func (s *Service) GetGroupByNumber(ctx context.Context, n int64) (*core.Group, error) {
+	id, err := core.IDOfNumber(ctx, s.store, core.NumberGroup, "group", n)
+	if err != nil {
+		return nil, err
+	}
+	return s.GetGroup(ctx, id)
+}
+
+// group reads a group; a malformed or unknown id is GroupNotFound.
+func (s *Service) group(ctx context.Context, q Queries, id string) (*core.Group, error) {
+	if !core.ValidID(id) {
+		return nil, core.GroupNotFound(id)
+	}
+	g, err := q.GetGroup(ctx, id)
+	if core.ErrorKind(err) == core.KindNotFound {
+		return nil, core.GroupNotFound(id)
+	}
+	return g, err
+}
+
+// UpdateGroup renames a group or changes its description (admins only:
+// group.edit). A name taken in the domain is KindConflict; a group does not
+// move to another domain.
+func (s *Service) UpdateGroup(ctx context.Context, id string, in GroupInput) (*core.Group, error) {
+	if err := s.Check(ctx, core.ActionGroupEdit, core.On(core.ResourceGroup, id)); err != nil {
+		return nil, err
+	}
+	if in.DomainID != nil {
+		return nil, core.Invalid("domain_id", "a group cannot move to another domain")
+	}
+	if err := core.CheckOptional(in.Name, func(v string) error { return core.CheckName("name", v, core.MaxNameLen) }); err != nil {
+		return nil, err
+	}
+	if err := core.CheckOptional(in.Description, func(v string) error { return core.CheckText("description", v, core.MaxTextLen) }); err != nil {
+		return nil, err
+	}
+	var g *core.Group
+	err := core.InTx(ctx, s.store, func(q Queries) error {
+		if _, err := s.group(ctx, q, id); err != nil {
+			return err
+		}
+		var err error
+		if g, err = q.UpdateGroup(ctx, id, core.GroupUpdate{Name: in.Name, Description: in.Description}); err != nil {
+			return err
+		}
+		return s.Audit(ctx, q, "group.update", "group", id, map[string]any{"name": g.Name, "description": in.Description != nil})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// DeleteGroup removes a group with its memberships and the permissions
+// granted to it (admins only: group.edit).
+func (s *Service) DeleteGroup(ctx context.Context, id string) error {
+	if err := s.Check(ctx, core.ActionGroupEdit, core.On(core.ResourceGroup, id)); err != nil {
+		return err
+	}
+	return core.InTx(ctx, s.store, func(q Queries) error {
+		g, err := s.group(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteGroup(ctx, id); err != nil {
+			return err
+		}
+		return s.Audit(ctx, q, "group.delete", "group", id, map[string]string{"name": g.Name, "domain_id": g.DomainID})
+	})
+}
+
+// UserGroups lists the groups a user of the actor's realm is a member of, by
+// name: admins anyone's, members their own.
+func (s *Service) UserGroups(ctx context.Context, userID string) ([]*core.Group, error) {
+	if err := s.Check(ctx, core.ActionUserView, core.UserResource(userID)); err != nil {
+		return nil, err
+	}
+	if _, err := core.ManagedUser(ctx, s.store, userID); err != nil {
+		return nil, err
+	}
+	return s.store.ListUserGroups(ctx, userID)
+}
+
 // ListGroups lists groups (admins only).
 func (s *Service) ListGroups(ctx context.Context, f core.GroupFilter) ([]*core.Group, int, error) {
 	if err := s.Check(ctx, core.ActionGroupView, core.Resource{Type: core.ResourceGroup}); err != nil {
@@ -255,13 +387,7 @@ func (s *Service) GroupMembers(ctx context.Context, groupID string) ([]*core.Use
 	if err := s.Check(ctx, core.ActionGroupView, core.On(core.ResourceGroup, groupID)); err != nil {
 		return nil, err
 	}
-	if !core.ValidID(groupID) {
-		return nil, core.GroupNotFound(groupID)
-	}
-	if _, err := s.store.GetGroup(ctx, groupID); err != nil {
-		if core.ErrorKind(err) == core.KindNotFound {
-			return nil, core.GroupNotFound(groupID)
-		}
+	if _, err := s.group(ctx, s.store, groupID); err != nil {
 		return nil, err
 	}
 	return s.store.ListGroupMembers(ctx, groupID)

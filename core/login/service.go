@@ -56,6 +56,8 @@ type Queries interface {
 	// are used already, and returns the count after it; KindConflict when
 	// none is left, KindNotFound for an unknown user.
 	UseGraceLogin(ctx context.Context, userID string, limit int) (int, error)
+	// ListUsers finds the users a forgotten password's e-mail address names.
+	ListUsers(ctx context.Context, f core.UserFilter) ([]*core.User, int, error)
 
 	// The domain a strict login names, the project a token is scoped to, and
 	// the user's roles on it.
@@ -91,6 +93,17 @@ type Queries interface {
 	// DeleteExpiredTokens removes tokens that expired, absolutely or idle,
 	// before before.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+	// ConsumeToken revokes a single-use token at at; KindConflict when it is
+	// revoked already (used), so that two uses racing succeed once.
+	ConsumeToken(ctx context.Context, id string, at time.Time) error
+
+	// API keys. GetToken and ListTokens fill the token's UserName; ListTokens
+	// lists oldest first unless the page sorts otherwise.
+	GetToken(ctx context.Context, id string) (*core.Token, error)
+	ListTokens(ctx context.Context, f core.TokenFilter) ([]*core.Token, int, error)
+	UpdateToken(ctx context.Context, id string, u core.TokenUpdate) (*core.Token, error)
+	DeleteToken(ctx context.Context, id string) error
+	core.NumberReader // a key by its number
 
 	core.Recorder // AddAudit, CreateTask
 }

@@ -15,8 +15,9 @@ import (
 // opens a session (login.go) issues a token of a kind; every later request
 // presents its secret, which is looked up here. Only the secret's SHA-256 is
 // stored. A token ends at its absolute expiry, after its idle timeout when its
-// kind has one, when it is revoked, and when its user's password changes
-// after it was issued (or the user is disabled or deleted).
+// kind has one, when it is revoked or deleted, when its user is disabled or
+// deleted, and, unless it is an API key (keys.go), when its user's password
+// changes after it was issued.
 
 // expiredTokenKeep is how long an expired token stays stored, so that its
 // holder is told "expired" rather than "invalid".
@@ -25,8 +26,10 @@ const expiredTokenKeep = 24 * time.Hour
 // maxSecretLen bounds a presented secret: longer ones are refused unread.
 const maxSecretLen = 128
 
-// registerTasks gives core's task runner the token sweep, hourly.
+// registerTasks gives core's task runner the token sweep, hourly, and the
+// e-mail of a reset link (reset.go).
 func (s *Service) registerTasks() {
+	s.Register(KindPasswordResetMail, s.runResetMail)
 	s.Register(KindTokenSweep, s.runTokenSweep)
 	s.RegisterPeriodic(core.PeriodicJob{Kind: KindTokenSweep, Every: TokenSweepEvery})
 }
@@ -59,6 +62,13 @@ type tokenKind struct {
 	// refused, when set, is the one message of every refusal, so that a
 	// refused token does not tell why.
 	refused string
+	// keepsPassword: it outlives a change of its user's password (an API key,
+	// which scripts hold: a new password must not break them; deleting the
+	// key or disabling the user ends it).
+	keepsPassword bool
+	// noLogin: it is never a credential (a password reset's secret, which
+	// ResetPassword alone reads).
+	noLogin bool
 }
 
 // tokenKind returns the kind named kind.
@@ -74,6 +84,11 @@ func (s *Service) tokenKind(kind string) (tokenKind, error) {
 		return tokenKind{maxAge: core.PanelSessionMax, idle: core.PanelSessionIdle,
 			audit: "billmgr.session.create", auditType: "user", secret: hexSecret,
 			refused: "the session is unknown or has expired"}, nil
+	case core.TokenKey:
+		return tokenKind{maxAge: keyLifetime, audit: "token.create", auditType: "token", secret: keySecret, keepsPassword: true}, nil
+	case core.TokenReset:
+		return tokenKind{maxAge: core.ResetTokenTTL, audit: "user.password_forgot", auditType: "user", secret: keySecret,
+			noLogin: true, refused: resetRefused}, nil
 	}
 	return tokenKind{}, core.Errorf(core.KindInternal, "unknown token kind %q", kind)
 }
@@ -128,7 +143,7 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*core.Toke
 		return core.Reasoned(core.KindUnauthenticated, reason, msg)
 	}
 	invalid := refuse(ReasonTokenInvalid, "the token is not valid")
-	if sec == "" || len(sec) > maxSecretLen {
+	if sec == "" || len(sec) > maxSecretLen || k.noLogin {
 		return nil, nil, invalid
 	}
 	hash := core.TokenHash(sec)
@@ -164,7 +179,7 @@ func (s *Service) lookupToken(ctx context.Context, kind, sec string) (*core.Toke
 	if err != nil {
 		return nil, nil, authStoreErr(err)
 	}
-	if t.IssuedAt.Before(u.PasswordChangedAt) {
+	if !k.keepsPassword && t.IssuedAt.Before(u.PasswordChangedAt) {
 		return nil, nil, refuse(ReasonTokenRevoked, "the token was revoked: the password changed")
 	}
 	if t.ProjectID != "" {

@@ -68,6 +68,15 @@ func (q *queries) ListUsers(ctx context.Context, f core.UserFilter) ([]*core.Use
 	if f.ProjectID != nil {
 		l.where = append(l.where, "id IN (SELECT user_id FROM role_grants WHERE project_id = "+l.args.add(*f.ProjectID)+")")
 	}
+	if f.Email != nil { // the index users_email
+		l.where = append(l.where, "lower(email) = lower("+l.args.add(*f.Email)+")")
+	}
+	if f.Phone != nil {
+		l.where = append(l.where, "phone = "+l.args.add(*f.Phone))
+	}
+	if f.Disabled != nil {
+		l.where = append(l.where, "disabled = "+l.args.add(*f.Disabled))
+	}
 	return l.run(ctx, q.r)
 }
 
@@ -164,6 +173,49 @@ func (q *queries) ListGroups(ctx context.Context, f core.GroupFilter) ([]*core.G
 	return l.run(ctx, q.r)
 }
 
+func (q *queries) UpdateGroup(ctx context.Context, id string, u core.GroupUpdate) (*core.Group, error) {
+	var s sets
+	if u.Name != nil {
+		s.set("name", *u.Name)
+	}
+	if u.Description != nil {
+		s.set("description", *u.Description)
+	}
+	return update(ctx, q, "user_groups", "group", id, &s, groupCols, scanGroup)
+}
+
+// DeleteGroup relies on the foreign keys' ON DELETE CASCADE for memberships
+// and grants.
+func (q *queries) DeleteGroup(ctx context.Context, id string) error {
+	var got string
+	if err := q.w.QueryRowContext(ctx, `DELETE FROM user_groups WHERE id = $1 RETURNING id`, id).Scan(&got); err != nil {
+		return q.writeErr(err, "group", id)
+	}
+	return nil
+}
+
+func (q *queries) ListUserGroups(ctx context.Context, userID string) ([]*core.Group, error) {
+	cols := "g." + strings.ReplaceAll(groupCols, ", ", ", g.")
+	rows, err := q.r.QueryContext(ctx, `SELECT `+cols+` FROM user_groups g JOIN group_members m ON m.group_id = g.id
+		WHERE m.user_id = $1 ORDER BY g.name, g.id`, userID)
+	if err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "list the groups of user %s", userID)
+	}
+	defer rows.Close()
+	out := []*core.Group{}
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, core.Wrap(core.KindInternal, err, "list the groups of user %s", userID)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "list the groups of user %s", userID)
+	}
+	return out, nil
+}
+
 func (q *queries) AddGroupMember(ctx context.Context, groupID, userID string) error {
 	_, err := q.w.ExecContext(ctx, `INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, groupID, userID)
 	if err != nil {
@@ -250,14 +302,17 @@ func (q *queries) ProjectRoles(ctx context.Context, projectID, userID string) ([
 	return out, nil
 }
 
-const tokenCols = `id, token_hash, kind, user_id, project_id, methods, issued_at, expires_at, last_used_at, idle_timeout, revoked_at`
+const tokenCols = `id, token_hash, kind, user_id, project_id, methods, issued_at, expires_at, last_used_at, idle_timeout, revoked_at,
+	number, name, description, hint`
 
-func scanToken(sc scanner) (*core.Token, error) {
+func scanToken(sc scanner, more ...any) (*core.Token, error) {
 	var t core.Token
 	var methods string
 	var issued, expires, used, idle int64
 	var revoked sql.NullInt64
-	if err := sc.Scan(&t.ID, &t.Hash, &t.Kind, &t.UserID, &t.ProjectID, &methods, &issued, &expires, &used, &idle, &revoked); err != nil {
+	dest := append([]any{&t.ID, &t.Hash, &t.Kind, &t.UserID, &t.ProjectID, &methods, &issued, &expires, &used, &idle, &revoked,
+		&t.Number, &t.Name, &t.Description, &t.Hint}, more...)
+	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
 	if methods != "" {
@@ -268,6 +323,7 @@ func scanToken(sc scanner) (*core.Token, error) {
 	return &t, nil
 }
 
+// CreateToken stores t; an API key (core.TokenKey) is numbered.
 func (q *queries) CreateToken(ctx context.Context, t *core.Token) error {
 	if t.ID == "" {
 		t.ID = newID()
@@ -279,15 +335,23 @@ func (q *queries) CreateToken(ctx context.Context, t *core.Token) error {
 		t.LastUsedAt = t.IssuedAt
 	}
 	t.IssuedAt, t.ExpiresAt, t.LastUsedAt = norm(t.IssuedAt), norm(t.ExpiresAt), norm(t.LastUsedAt)
-	_, err := q.w.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	var n int64
+	if t.Kind == core.TokenKey {
+		var err error
+		if n, err = q.nextNumber(ctx, core.NumberToken); err != nil {
+			return err
+		}
+	}
+	_, err := q.w.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		t.ID, t.Hash, t.Kind, t.UserID, t.ProjectID, strings.Join(t.Methods, ","), micros(t.IssuedAt), micros(t.ExpiresAt),
-		micros(t.LastUsedAt), t.IdleTimeout.Microseconds(), microsPtr(normPtr(t.RevokedAt)))
+		micros(t.LastUsedAt), t.IdleTimeout.Microseconds(), microsPtr(normPtr(t.RevokedAt)), n, t.Name, t.Description, t.Hint)
 	if err != nil {
 		if q.d.IsForeignKeyViolation(err) {
 			return core.NotFound("user", t.UserID)
 		}
 		return q.writeErr(err, "token", t.ID)
 	}
+	t.Number = n
 	return nil
 }
 

@@ -17,6 +17,7 @@ var numberTables = map[core.NumberKind]string{
 	core.NumberGroup:  "user_groups",
 	core.NumberServer: "servers",
 	core.NumberLink:   "links",
+	core.NumberToken:  "tokens", // API keys (core.TokenKey): other tokens have none
 }
 
 // nextNumber takes the next number of kind: one statement, atomic on its own,
@@ -38,7 +39,7 @@ func (q *queries) IDByNumber(ctx context.Context, kind core.NumberKind, n int64)
 		return "", core.Errorf(core.KindInternal, "no numbered records of kind %q", kind)
 	}
 	var id string
-	err := q.r.QueryRowContext(ctx, `SELECT id FROM `+table+` WHERE number = $1`, n).Scan(&id)
+	err := q.r.QueryRowContext(ctx, `SELECT id FROM `+table+` WHERE number = $1 AND number > 0`, n).Scan(&id)
 	if err != nil {
 		return "", readErr(err, string(kind), strconv.FormatInt(n, 10))
 	}

@@ -77,6 +77,8 @@ func TokenKindsMigration(t *testing.T, open func() Store, exec func(query string
 	sessionHash, apiHash := core.TokenHash("old-session"), core.TokenHash("old-api")
 	us := func(at time.Time) int64 { return at.UnixMicro() }
 	for _, q := range []string{
+		// The indexes of later migrations (0020) on the columns 0011 added.
+		`DROP INDEX IF EXISTS tokens_kind_user`, `DROP INDEX IF EXISTS tokens_kind_order`,
 		`ALTER TABLE tokens DROP COLUMN kind`, `ALTER TABLE tokens DROP COLUMN last_used_at`, `ALTER TABLE tokens DROP COLUMN idle_timeout`,
 		`CREATE TABLE billmgr_sessions (id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
 			created_at BIGINT NOT NULL, last_used_at BIGINT NOT NULL)`,
