@@ -179,7 +179,8 @@ func testGroupEdits(t *testing.T, s Store) {
 	u := newUser(t, s, "grouped")
 	ok(t, s.AddGroupMember(ctx, ops.ID, u.ID))
 	ok(t, s.AddGroupMember(ctx, dev.ID, u.ID))
-	ok(t, s.AddGrant(ctx, &core.Grant{Grantee: core.Grantee{Kind: core.GranteeGroup, ID: ops.ID}, Action: core.ActionServerView}))
+	_, err := s.AddGrant(ctx, &core.Grant{Grantee: core.Grantee{Kind: core.GranteeGroup, ID: ops.ID}, Action: core.ActionServerView})
+	ok(t, err)
 
 	gid := func(g *core.Group) string { return g.ID }
 	mine, err := s.ListUserGroups(ctx, u.ID)
