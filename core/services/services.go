@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/apps"
 	"hostdeck/core/billing"
 	"hostdeck/core/catalogue"
 	"hostdeck/core/cloud"
@@ -45,6 +46,7 @@ type Queries interface {
 	tenancy.Queries
 	billing.Queries
 	quota.Queries
+	apps.Queries
 }
 
 // Store is a store every capability can use.
@@ -79,6 +81,7 @@ type Set struct {
 	Tenancy   *tenancy.Service   // the storage service's customers and their projects
 	Billing   *billing.Service   // coupons
 	Quota     *quota.Service     // projects' request rate and measured usage
+	Apps      *apps.Service      // applications and product lines
 }
 
 // New makes every capability's Service over c and st.
@@ -105,5 +108,6 @@ func New(c *core.Service, st Store, o Options) *Set {
 		Tenancy:   tenancy.New(c, st, logins),
 		Billing:   billing.New(c, st),
 		Quota:     quotas,
+		Apps:      apps.New(c, st),
 	}
 }

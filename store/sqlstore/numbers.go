@@ -16,6 +16,9 @@ var numberTables = map[core.NumberKind]string{
 	core.NumberUser:   "users",
 	core.NumberGroup:  "user_groups",
 	core.NumberServer: "servers",
+
+	core.NumberApplication: "applications",
+	core.NumberProductLine: "product_lines",
 }
 
 // nextNumber takes the next number of kind: one statement, atomic on its own,
