@@ -218,7 +218,8 @@ func TestDeleteRefused(t *testing.T) {
 	wantErr(t, e.Apps.Delete(ctx, b.ID), core.KindNotFound, b.ID)
 }
 
-// countingStore counts the reads of what the policy must know of a user.
+// countingStore counts the reads of what the policy must know of a user,
+// whole or for some resources.
 type countingStore struct {
 	testenv.Store
 	reads atomic.Int64
@@ -227,6 +228,11 @@ type countingStore struct {
 func (s *countingStore) UserAccess(ctx context.Context, id string) (*core.UserAccess, error) {
 	s.reads.Add(1)
 	return s.Store.UserAccess(ctx, id)
+}
+
+func (s *countingStore) UserAccessOn(ctx context.Context, id string, ids []string) (*core.UserAccess, error) {
+	s.reads.Add(1)
+	return s.Store.(core.ScopedAccessStore).UserAccessOn(ctx, id, ids)
 }
 
 // TestVisibility: a member sees exactly the applications a grant through its

@@ -263,10 +263,12 @@ func (q *queries) ListApps(ctx context.Context, f apps.AppFilter) (core.List[*ap
 	}
 	view := func() string { return l.args.add(string(core.ActionApplicationView)) }
 	// granted keeps the applications on which the grantees that grantee
-	// selects in grants hold application.view: on each, or on every one.
+	// selects in grants hold application.view: on every one (a condition
+	// the database answers once), or on each (a probe of grants_resource
+	// per row, so that a first page reads about as many rows as it shows).
 	granted := func(grantee string) {
 		l.where = append(l.where, "(EXISTS (SELECT 1 FROM grants WHERE action = "+view()+" AND resource_id = '' AND "+grantee+
-			") OR id IN (SELECT resource_id FROM grants WHERE action = "+view()+" AND "+grantee+"))")
+			") OR EXISTS (SELECT 1 FROM grants WHERE grants.resource_id = applications.id AND action = "+view()+" AND "+grantee+"))")
 		follow("grants")
 	}
 	// ofUser selects in grants those to the user of expr or to its groups.
