@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hostdeck/core"
+	"hostdeck/core/apps"
 	"hostdeck/core/billing"
 	"hostdeck/core/catalogue"
 	"hostdeck/core/cloud"
@@ -47,6 +48,7 @@ type Queries interface {
 	billing.Queries
 	quota.Queries
 	links.Queries
+	apps.Queries
 }
 
 // Store is a store every capability can use.
@@ -82,6 +84,7 @@ type Set struct {
 	Billing   *billing.Service   // coupons
 	Quota     *quota.Service     // projects' request rate and measured usage
 	Links     *links.Service     // links to outside tools
+	Apps      *apps.Service      // applications and product lines
 }
 
 // New makes every capability's Service over c and st.
@@ -109,5 +112,6 @@ func New(c *core.Service, st Store, o Options) *Set {
 		Billing:   billing.New(c, st),
 		Quota:     quotas,
 		Links:     links.New(c, st),
+		Apps:      apps.New(c, st),
 	}
 }

@@ -218,15 +218,43 @@ func (q *queries) ListGrantSets(ctx context.Context, f core.GrantSetFilter) ([]*
 	return out, total, nil
 }
 
+var _ core.ScopedAccessStore = (*queries)(nil)
+
 // UserAccess reads a user's grants (its own and its groups'), project roles,
 // owned projects and assigned machines in one statement.
 func (q *queries) UserAccess(ctx context.Context, userID string) (*core.UserAccess, error) {
-	rows, err := q.r.QueryContext(ctx, `
-		SELECT 'grant', CASE WHEN user_id IS NULL THEN 'group' ELSE 'user' END, COALESCE(user_id, group_id), action, resource_id
-			FROM grants WHERE user_id = $1 OR group_id IN (SELECT group_id FROM group_members WHERE user_id = $1)
+	return q.userAccess(ctx, userID, nil)
+}
+
+// UserAccessOn is UserAccess with only the grants on the resources of ids
+// and those on every resource of a type.
+func (q *queries) UserAccessOn(ctx context.Context, userID string, ids []string) (*core.UserAccess, error) {
+	if ids == nil {
+		ids = []string{}
+	}
+	return q.userAccess(ctx, userID, ids)
+}
+
+// userAccess reads a user's access, its grants those on ids and on every
+// resource when ids is not nil: the grants on ids are found from the
+// resources (grants_resource; the grantee's columns compared as expressions,
+// which no index answers, so that SQLite does not walk every grant of the
+// user instead), those on every resource from the grantee.
+func (q *queries) userAccess(ctx context.Context, userID string, ids []string) (*core.UserAccess, error) {
+	const grant = `SELECT 'grant', CASE WHEN user_id IS NULL THEN 'group' ELSE 'user' END, COALESCE(user_id, group_id), action, resource_id FROM grants`
+	a := args{userID}
+	grants := grant + ` WHERE (user_id = $1 OR group_id IN (SELECT group_id FROM group_members WHERE user_id = $1))`
+	if ids != nil {
+		grants += ` AND resource_id = ''`
+		if len(ids) > 0 {
+			grants += ` UNION ALL ` + grant + ` WHERE resource_id IN (` + marks(&a, ids) + `)
+				AND (COALESCE(user_id, '') = $1 OR COALESCE(group_id, '') IN (SELECT group_id FROM group_members WHERE user_id = $1))`
+		}
+	}
+	rows, err := q.r.QueryContext(ctx, grants+`
 		UNION ALL SELECT 'role', '', project_id, role, '' FROM role_grants WHERE user_id = $1
 		UNION ALL SELECT 'owns', '', id, '', '' FROM projects WHERE owner_id = $1
-		UNION ALL SELECT 'assigned', '', machine_id, '', '' FROM machine_users WHERE user_id = $1`, userID)
+		UNION ALL SELECT 'assigned', '', machine_id, '', '' FROM machine_users WHERE user_id = $1`, a...)
 	if err != nil {
 		return nil, core.Wrap(core.KindInternal, err, "read the access of user %s", userID)
 	}

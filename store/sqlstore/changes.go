@@ -31,6 +31,9 @@ var followed = map[string]bool{
 	"clients": true, "instances": true, "instance_elids": true,
 	"machine_users": true, "machine_groups": true, "projects": true, "trs_projects": true,
 	"role_grants": true, "links": true,
+	// applications' lists: their sets, and the grants that say who sees them
+	"applications": true, "app_requires": true, "app_persons": true, "product_lines": true,
+	"users": true, "user_groups": true, "group_members": true, "grants": true,
 }
 
 // followedTables lists every followed table.
@@ -40,10 +43,11 @@ func followedTables() []string { return slices.Collect(maps.Keys(followed)) }
 // (ON DELETE CASCADE in the schema; TestCascadesFollowed holds this to the
 // migrations).
 var cascades = map[string][]string{
-	"instances":   {"machine_users", "machine_groups"},
-	"users":       {"machine_users", "role_grants"},
-	"user_groups": {"machine_groups"},
-	"projects":    {"trs_projects"},
+	"instances":    {"machine_users", "machine_groups"},
+	"users":        {"machine_users", "role_grants", "group_members", "grants", "app_persons"},
+	"user_groups":  {"machine_groups", "group_members", "grants"},
+	"projects":     {"trs_projects"},
+	"applications": {"app_requires", "app_persons"},
 }
 
 // writes returns the followed tables a statement changes: the table of an

@@ -13,11 +13,13 @@ import (
 
 // numberTables is the table of each kind of numbered record.
 var numberTables = map[core.NumberKind]string{
-	core.NumberUser:   "users",
-	core.NumberGroup:  "user_groups",
-	core.NumberServer: "servers",
-	core.NumberLink:   "links",
-	core.NumberToken:  "tokens", // API keys (core.TokenKey): other tokens have none
+	core.NumberUser:        "users",
+	core.NumberGroup:       "user_groups",
+	core.NumberServer:      "servers",
+	core.NumberLink:        "links",
+	core.NumberToken:       "tokens", // API keys (core.TokenKey): other tokens have none
+	core.NumberApplication: "applications",
+	core.NumberProductLine: "product_lines",
 }
 
 // nextNumber takes the next number of kind: one statement, atomic on its own,

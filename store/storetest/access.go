@@ -146,6 +146,36 @@ func testUserAccess(t *testing.T, st Store) {
 	none, err := s.UserAccess(ctx, "0190b6c4-6d5a-7000-8000-0000000000ff")
 	ok(t, err)
 	diff(t, &core.UserAccess{ProjectRoles: map[string][]core.Role{}}, none)
+
+	// Scoped to some resources: the grants on them and on every resource,
+	// the rest whole.
+	scoped, isScoped := st.(core.ScopedAccessStore)
+	if !isScoped {
+		t.Fatalf("%T is no core.ScopedAccessStore", st)
+	}
+	onApp8 := grant(core.Grantee{Kind: core.GranteeGroup, ID: mine.ID}, core.ActionApplicationView, "app-8")
+	grant(core.Grantee{Kind: core.GranteeGroup, ID: theirs.ID}, core.ActionApplicationView, "app-8") // ben's group
+	grant(core.Grantee{Kind: core.GranteeUser, ID: ben.ID}, core.ActionApplicationEdit, "app-7")
+	for _, tc := range []struct {
+		ids  []string
+		want []core.Grant
+	}{
+		{[]string{"app-7", "app-8", "app-9"}, []core.Grant{viaGroup, own, onApp8}},
+		{[]string{"app-8"}, []core.Grant{viaGroup, onApp8}},
+		{[]string{}, []core.Grant{viaGroup}},
+	} {
+		ua, err := scoped.UserAccessOn(ctx, ann.ID, tc.ids)
+		ok(t, err)
+		slices.SortFunc(ua.Grants, func(a, b core.Grant) int {
+			return cmp.Or(cmp.Compare(a.Action, b.Action), cmp.Compare(a.ResourceID, b.ResourceID))
+		})
+		diff(t, tc.want, ua.Grants)
+		diff(t, []string{m1.ID}, ua.Assigned)
+		diff(t, []string{owned.ID}, ua.OwnedProjects)
+		if len(ua.ProjectRoles) != 2 {
+			t.Fatalf("scoped %v: roles %v", tc.ids, ua.ProjectRoles)
+		}
+	}
 }
 
 // testGrantSets checks grants read in sets: grouped by grantee and resource,
