@@ -30,6 +30,7 @@ import (
 	"hostdeck/api/billmgr"
 	"hostdeck/api/broker"
 	"hostdeck/api/httpx"
+	"hostdeck/api/ops"
 	"hostdeck/api/satellite"
 	"hostdeck/api/trs"
 	"hostdeck/core"
@@ -279,7 +280,7 @@ func serve(ctx context.Context, c serveConfig, out interface{ Write([]byte) (int
 	if err != nil {
 		return err
 	}
-	deps := faceDeps{Set: caps, log: log, metrics: metrics, license: license}
+	deps := faceDeps{Set: caps, core: svc, log: log, metrics: metrics, license: license}
 	var ready atomic.Bool
 	eps := []endpoint{{"main", c.Listen, mainHandler(deps, reg, &ready)}}
 	for _, fc := range faces {
@@ -346,6 +347,7 @@ type face struct {
 // faceDeps is what the faces are built from.
 type faceDeps struct {
 	*services.Set
+	core    *core.Service // grants and the audit log
 	log     *slog.Logger
 	metrics *httpx.Metrics
 	license *trs.License // GET /v1/info's licence block (--trs-license)
@@ -365,6 +367,10 @@ var faces = []face{
 	}},
 	{satellite.Face, "/satellite", func(d faceDeps, prefix string) http.Handler {
 		return satellite.NewHandler(d.Tenancy, d.Billing, d.Quota, d.Login, satellite.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
+	}},
+	{ops.Face, "/ops", func(d faceDeps, prefix string) http.Handler {
+		return ops.NewHandler(ops.Services{Core: d.core, Identity: d.Identity, Login: d.Login, Apps: d.Apps, Fleet: d.Fleet, Links: d.Links},
+			ops.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
 	}},
 	{billmgr.Face, "/billmgr", func(d faceDeps, prefix string) http.Handler {
 		return billmgr.NewHandler(d.Hosting, d.Catalogue, d.Login, billmgr.Options{Log: d.log, Metrics: d.metrics, Prefix: prefix})
