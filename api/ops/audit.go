@@ -188,7 +188,7 @@ func describe(ev *core.AuditEvent, what, name string) string {
 	d := detailOf(ev)
 	verb := ev.Action[strings.LastIndexByte(ev.Action, '.')+1:]
 	s := fmt.Sprintf("%s %s %s", verb, what, name)
-	if changes, ok := d["changes"].(map[string]any); ok && len(changes) > 0 {
+	if changes, ok := d["changes"].(map[string]any); ok && len(changes) > 0 && verb != "create" {
 		keys := make([]string, 0, len(changes))
 		for k := range changes {
 			keys = append(keys, k)

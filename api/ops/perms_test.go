@@ -3,8 +3,6 @@ package ops_test
 import (
 	"slices"
 	"testing"
-
-	"hostdeck/internal/testenv"
 )
 
 // TestRoleGrant: a user whose only grant comes through a role sees exactly
@@ -92,22 +90,23 @@ func TestRoleGrant(t *testing.T) {
 // TestHostGrants: host flags on a server (hosts are hostdeck's servers), from
 // both sides, on the mended and the as-written paths.
 func TestHostGrants(t *testing.T) {
-	s := start(t, testenv.Options{})
-	srv := s.env.Server(t, "web-1", 4)
-	uid, _ := s.user("kim")
-	rid := s.as("POST", "/roles/", map[string]any{"name": "oncall"}).want(t, 201).num("id")
-	s.as("POST", path("/users/%v/host/perms/", uid), map[string]any{"authorizations": []any{
-		map[string]any{"id": srv.Number, "hostname": "web-1", "permission": map[string]any{"login_host": true, "restart_host": true}},
-	}}).want(t, 200)
-	s.as("PATCH", path("/hosts/%v/authorization/roles/", srv.Number), []any{map[string]any{"role": map[string]any{"id": rid}, "permission": map[string]any{"view_host": true}}}).want(t, 200)
-	byUser := s.as("GET", path("/users/%v/host/perms/?hostname=web-1", uid), nil).want(t, 200)
-	if byUser.str("results.0.hostname") != "web-1" || byUser.get("results.0.permission.login_host") != true || byUser.get("results.0.permission.delete_host") != false {
-		t.Errorf("user's host perms %s", byUser.raw)
-	}
-	if got := s.as("GET", path("/host/%v/authorization/roles/", srv.Number), nil).want(t, 200).str("results.0.role.name"); got != "oncall" {
-		t.Errorf("host's roles via /host/: %q", got)
-	}
-	if got := s.as("GET", path("/hosts/%v/authorization/users/", srv.Number), nil).want(t, 200).str("results.0.user.username"); got != "kim" {
-		t.Errorf("host's users: %q", got)
-	}
+	stores(t, func(t *testing.T, s *site) {
+		srv := s.env.Server(t, "web-1", 4)
+		uid, _ := s.user("kim")
+		rid := s.as("POST", "/roles/", map[string]any{"name": "oncall"}).want(t, 201).num("id")
+		s.as("POST", path("/users/%v/host/perms/", uid), map[string]any{"authorizations": []any{
+			map[string]any{"id": srv.Number, "hostname": "web-1", "permission": map[string]any{"login_host": true, "restart_host": true}},
+		}}).want(t, 200)
+		s.as("PATCH", path("/hosts/%v/authorization/roles/", srv.Number), []any{map[string]any{"role": map[string]any{"id": rid}, "permission": map[string]any{"view_host": true}}}).want(t, 200)
+		byUser := s.as("GET", path("/users/%v/host/perms/?hostname=web-1", uid), nil).want(t, 200)
+		if byUser.str("results.0.hostname") != "web-1" || byUser.get("results.0.permission.login_host") != true || byUser.get("results.0.permission.delete_host") != false {
+			t.Errorf("user's host perms %s", byUser.raw)
+		}
+		if got := s.as("GET", path("/host/%v/authorization/roles/", srv.Number), nil).want(t, 200).str("results.0.role.name"); got != "oncall" {
+			t.Errorf("host's roles via /host/: %q", got)
+		}
+		if got := s.as("GET", path("/hosts/%v/authorization/users/", srv.Number), nil).want(t, 200).str("results.0.user.username"); got != "kim" {
+			t.Errorf("host's users: %q", got)
+		}
+	})
 }

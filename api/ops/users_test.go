@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"hostdeck/internal/testenv"
 )
 
 // TestUsersAndRoles: the users are hostdeck's users; disabling one stops its
@@ -66,32 +64,33 @@ func TestUsersAndRoles(t *testing.T) {
 // forget-password sends a real e-mail whose link sets a new password once; an
 // unknown address gets the same answer and no e-mail.
 func TestPasswords(t *testing.T) {
-	s := start(t, testenv.Options{})
-	id, basic := s.user("finn")
-	s.call("POST", path("/users/%v/actions/change-password/", id), basic, map[string]any{"original_password": "wrong", "new_password": "N3w-password-finn"}).code(t, 400, 300001)
-	s.call("POST", path("/users/%v/actions/change-password/", id), basic, map[string]any{"original_password": "Passw0rd-finn", "new_password": "N3w-password-finn"}).want(t, 200)
-	s.call("GET", path("/users/%v/", id), basic, nil).code(t, 401, 10002)
-	newBasic := basicAuth("finn", "N3w-password-finn")
-	s.call("GET", path("/users/%v/", id), newBasic, nil).want(t, 200)
+	stores(t, func(t *testing.T, s *site) {
+		id, basic := s.user("finn")
+		s.call("POST", path("/users/%v/actions/change-password/", id), basic, map[string]any{"original_password": "wrong", "new_password": "N3w-password-finn"}).code(t, 400, 300001)
+		s.call("POST", path("/users/%v/actions/change-password/", id), basic, map[string]any{"original_password": "Passw0rd-finn", "new_password": "N3w-password-finn"}).want(t, 200)
+		s.call("GET", path("/users/%v/", id), basic, nil).code(t, 401, 10002)
+		newBasic := basicAuth("finn", "N3w-password-finn")
+		s.call("GET", path("/users/%v/", id), newBasic, nil).want(t, 200)
 
-	s.call("POST", "/users/0/actions/forget-password/", "", map[string]any{"email": "nobody@example.test"}).want(t, 200)
-	s.call("POST", "/users/0/actions/forget-password/", "", map[string]any{"email": "finn@example.test"}).want(t, 200)
-	msgs := s.env.Mail.WaitFor(t, 1, 10*time.Second)
-	if len(msgs) != 1 || !slices.Contains(msgs[0].To, "finn@example.test") {
-		t.Fatalf("mails %+v", msgs)
-	}
-	m := regexp.MustCompile(`token=([0-9A-Za-z_%-]+)`).FindStringSubmatch(msgs[0].Body)
-	if m == nil {
-		t.Fatalf("no reset link in %q", msgs[0].Body)
-	}
-	token := strings.ReplaceAll(m[1], "%3D", "=")
-	s.call("POST", "/users/actions/reset-password/", "", map[string]any{"token": token, "new_password": "Th1rd-password-finn"}).want(t, 200)
-	s.call("POST", "/users/actions/reset-password/", "", map[string]any{"token": token, "new_password": "F0urth-password-finn"}).code(t, 401, 10002)
-	s.call("GET", path("/users/%v/", id), basicAuth("finn", "Th1rd-password-finn"), nil).want(t, 200)
-	time.Sleep(100 * time.Millisecond)
-	if n := len(s.env.Mail.Messages()); n != 1 {
-		t.Errorf("%d e-mails; an unknown address must get none", n)
-	}
+		s.call("POST", "/users/0/actions/forget-password/", "", map[string]any{"email": "nobody@example.test"}).want(t, 200)
+		s.call("POST", "/users/0/actions/forget-password/", "", map[string]any{"email": "finn@example.test"}).want(t, 200)
+		msgs := s.env.Mail.WaitFor(t, 1, 10*time.Second)
+		if len(msgs) != 1 || !slices.Contains(msgs[0].To, "finn@example.test") {
+			t.Fatalf("mails %+v", msgs)
+		}
+		m := regexp.MustCompile(`token=([0-9A-Za-z_%-]+)`).FindStringSubmatch(msgs[0].Body)
+		if m == nil {
+			t.Fatalf("no reset link in %q", msgs[0].Body)
+		}
+		token := strings.ReplaceAll(m[1], "%3D", "=")
+		s.call("POST", "/users/actions/reset-password/", "", map[string]any{"token": token, "new_password": "Th1rd-password-finn"}).want(t, 200)
+		s.call("POST", "/users/actions/reset-password/", "", map[string]any{"token": token, "new_password": "F0urth-password-finn"}).code(t, 401, 10002)
+		s.call("GET", path("/users/%v/", id), basicAuth("finn", "Th1rd-password-finn"), nil).want(t, 200)
+		time.Sleep(100 * time.Millisecond)
+		if n := len(s.env.Mail.Messages()); n != 1 {
+			t.Errorf("%d e-mails; an unknown address must get none", n)
+		}
+	})
 }
 
 // TestKeys: a key is 40 hex characters shown once, masked afterwards, acts as
