@@ -1,8 +1,10 @@
 package ops
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -243,29 +245,24 @@ type personRef struct {
 }
 
 func (p *personRef) UnmarshalJSON(b []byte) error {
-	var r ref
-	if len(b) > 0 && b[0] == '{' {
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
 		var v struct {
 			ID   *number `json:"id"`
 			Type string  `json:"type"`
 		}
-		if err := decodeBytes(b, &v); err != nil {
+		d := json.NewDecoder(bytes.NewReader(t))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&v); err != nil {
 			return err
 		}
 		if v.ID == nil {
-			return invalid("a person names no id")
+			return errors.New("a person names no id")
 		}
 		p.ID, p.Type = *v.ID, v.Type
 		return nil
 	}
-	if err := r.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	p.ID = r.ID
-	return nil
+	return p.ID.UnmarshalJSON(b)
 }
-
-var nullJSON = regexp.MustCompile(`^\s*null\s*$`)
 
 // optionalNumber reads a field that is a number or null: nil when absent, ""
 // for null (or 0, as the examples write a root), the record's id otherwise.
@@ -274,7 +271,7 @@ func (f *face) optionalNumber(ctx context.Context, raw json.RawMessage, kind cor
 		return nil, nil
 	}
 	none := ""
-	if nullJSON.Match(raw) {
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return &none, nil
 	}
 	var n number
@@ -483,8 +480,7 @@ var digits = regexp.MustCompile(`^[0-9]{1,15}$`)
 func personOf(p apps.Person) personBody {
 	var mobile any = p.Phone
 	if digits.MatchString(p.Phone) {
-		var n json.Number = json.Number(p.Phone)
-		mobile = n
+		mobile = json.Number(p.Phone)
 	}
 	return personBody{ID: p.UserNumber, Name: p.Name, Email: p.Email, Type: p.Type, Mobile: mobile, Phone: p.Phone}
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,7 +64,7 @@ func (e *codeError) HTTPStatus() int { return e.status }
 // invalid is a 10006 the face finds in a request (a body that does not decode,
 // a query value that does not parse).
 func invalid(format string, args ...any) error {
-	return &codeError{status: http.StatusBadRequest, code: codeInvalid, en: sprintf(format, args...)}
+	return &codeError{status: http.StatusBadRequest, code: codeInvalid, en: fmt.Sprintf(format, args...)}
 }
 
 // errNoCredentials and errBadCredentials are the face's 401s: no

@@ -243,11 +243,13 @@ func (f *face) memberships(w http.ResponseWriter, r *http.Request, change func(c
 	if err != nil {
 		return err
 	}
-	for _, n := range ns {
-		g, err := f.Identity.GetGroupByNumber(r.Context(), n)
-		if err != nil {
+	groups := make([]*core.Group, len(ns))
+	for i, n := range ns {
+		if groups[i], err = f.Identity.GetGroupByNumber(r.Context(), n); err != nil {
 			return err
 		}
+	}
+	for _, g := range groups {
 		if err := change(r.Context(), g.ID, u.ID); err != nil {
 			return err
 		}
@@ -304,8 +306,12 @@ func (f *face) forgetPassword(w http.ResponseWriter, r *http.Request) error {
 	if in.Email == nil || *in.Email == "" {
 		return invalid("email is required")
 	}
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
 	link := func(secret string) string {
-		return "http://" + r.Host + httpx.URLPath(r, "/users/actions/reset-password/") + "?token=" + url.QueryEscape(secret)
+		return scheme + r.Host + httpx.URLPath(r, "/users/actions/reset-password/") + "?token=" + url.QueryEscape(secret)
 	}
 	if err := f.Login.ForgetPassword(r.Context(), *in.Email, link, origin(r)); err != nil {
 		return err

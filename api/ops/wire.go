@@ -20,8 +20,6 @@ import (
 // The wire: bodies, ids, query filters, pages and times, as the document's
 // DRF service reads and writes them.
 
-var sprintf = fmt.Sprintf
-
 // Page sizes (common request parameters).
 const (
 	defaultPageSize = 10
@@ -68,12 +66,12 @@ func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return sprintf("malformed JSON at byte %d: %v", se.Offset, se)
+		return fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)
 	case errors.As(err, &te):
 		if te.Field != "" {
-			return sprintf("field %s must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+			return fmt.Sprintf("field %s must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
 		}
-		return sprintf("the body must be %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)
+		return fmt.Sprintf("the body must be %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "malformed JSON: the body ends too early"
 	}
