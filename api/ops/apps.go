@@ -301,6 +301,15 @@ func (f *face) appIDs(ctx context.Context, ns []int64) ([]string, error) {
 	return out, nil
 }
 
+// bodyAppIDs are the ids of the applications a body lists ([{"id"}]).
+func (f *face) bodyAppIDs(r *http.Request) ([]string, error) {
+	ns, err := decodeRefs(r)
+	if err != nil {
+		return nil, err
+	}
+	return f.appIDs(r.Context(), ns)
+}
+
 func refInts(rs []ref) []int64 {
 	out := make([]int64, len(rs))
 	for i, r := range rs {
@@ -592,11 +601,7 @@ func (f *face) addRelated(rel appRelation) httpx.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		ns, err := decodeRefs(r)
-		if err != nil {
-			return err
-		}
-		ids, err := f.appIDs(r.Context(), ns)
+		ids, err := f.bodyAppIDs(r)
 		if err != nil {
 			return err
 		}
@@ -626,11 +631,7 @@ func (f *face) removeRelated(rel appRelation) httpx.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		ns, err := decodeRefs(r)
-		if err != nil {
-			return err
-		}
-		ids, err := f.appIDs(r.Context(), ns)
+		ids, err := f.bodyAppIDs(r)
 		if err != nil {
 			return err
 		}

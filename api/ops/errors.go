@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"hostdeck/api/httpx"
 	"hostdeck/core"
@@ -127,7 +126,7 @@ type errorBody struct {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg, zh := statusOf(err)
 	body := errorBody{Code: code, Message: msg, Detail: msg}
-	if prefersChinese(r.Header.Get("Accept-Language")) {
+	if httpx.Prefers(r, "zh") {
 		if zh == "" {
 			zh = globalCodes[code].zh
 		}
@@ -139,25 +138,6 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", "Token")
 	}
 	writeJSON(w, status, body)
-}
-
-// prefersChinese reports whether the Accept-Language header's most preferred
-// language is Chinese (zh, zh-CN, …).
-func prefersChinese(header string) bool {
-	best, bestQ := "", -1.0
-	for _, part := range strings.Split(header, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		if tag != "" && q > bestQ {
-			best, bestQ = strings.ToLower(tag), q
-		}
-	}
-	return best == "zh" || strings.HasPrefix(best, "zh-")
 }
 
 // writeJSON answers v as JSON with status.

@@ -155,11 +155,7 @@ func (f *face) changeLineApps(w http.ResponseWriter, r *http.Request, change fun
 	if err != nil {
 		return err
 	}
-	ns, err := decodeRefs(r)
-	if err != nil {
-		return err
-	}
-	ids, err := f.appIDs(r.Context(), ns)
+	ids, err := f.bodyAppIDs(r)
 	if err != nil {
 		return err
 	}

@@ -153,11 +153,7 @@ type moduleGrant struct {
 func (f *face) grantModulePerms(g grantee) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		n, err := pathID(r, g.key)
-		if err != nil {
-			return err
-		}
-		p, err := f.party(ctx, g, n)
+		p, err := f.partyOf(r, g)
 		if err != nil {
 			return err
 		}
@@ -212,11 +208,7 @@ type moduleBody struct {
 func (f *face) listModulePerms(g grantee) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		n, err := pathID(r, g.key)
-		if err != nil {
-			return err
-		}
-		p, err := f.party(ctx, g, n)
+		p, err := f.partyOf(r, g)
 		if err != nil {
 			return err
 		}

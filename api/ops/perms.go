@@ -133,6 +133,24 @@ func (f *face) party(ctx context.Context, g grantee, n int64) (party, error) {
 	return party{core.Grantee{Kind: core.GranteeGroup, ID: grp.ID}, namedRole{grp.Number, grp.Name}}, nil
 }
 
+// partyOf is the grantee of the route's {id}.
+func (f *face) partyOf(r *http.Request, g grantee) (party, error) {
+	n, err := pathID(r, g.key)
+	if err != nil {
+		return party{}, err
+	}
+	return f.party(r.Context(), g, n)
+}
+
+// resourceOf is the application or host of the route's {id}.
+func (f *face) resourceOf(r *http.Request, k grantKind) (resourceInfo, error) {
+	n, err := pathID(r, k.path)
+	if err != nil {
+		return resourceInfo{}, err
+	}
+	return k.find(f, r.Context(), n)
+}
+
 type namedUser struct {
 	ID       int64  `json:"id"`
 	Username string `json:"username"`
@@ -193,11 +211,7 @@ func (k grantKind) actions() []core.Action {
 func (f *face) listGranteePerms(g grantee, k grantKind) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		n, err := pathID(r, g.key)
-		if err != nil {
-			return err
-		}
-		p, err := f.party(ctx, g, n)
+		p, err := f.partyOf(r, g)
 		if err != nil {
 			return err
 		}
@@ -260,11 +274,7 @@ func (a authorization) flags() map[string]bool {
 func (f *face) grantGranteePerms(g grantee, k grantKind) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		n, err := pathID(r, g.key)
-		if err != nil {
-			return err
-		}
-		p, err := f.party(ctx, g, n)
+		p, err := f.partyOf(r, g)
 		if err != nil {
 			return err
 		}
@@ -302,11 +312,7 @@ func (f *face) grantGranteePerms(g grantee, k grantKind) httpx.HandlerFunc {
 func (f *face) listResourcePerms(g grantee, k grantKind) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		n, err := pathID(r, k.path)
-		if err != nil {
-			return err
-		}
-		res, err := k.find(f, ctx, n)
+		res, err := f.resourceOf(r, k)
 		if err != nil {
 			return err
 		}
@@ -346,11 +352,7 @@ type resourceEntry struct {
 func (f *face) changeResourcePerms(g grantee, k grantKind) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		n, err := pathID(r, k.path)
-		if err != nil {
-			return err
-		}
-		res, err := k.find(f, ctx, n)
+		res, err := f.resourceOf(r, k)
 		if err != nil {
 			return err
 		}

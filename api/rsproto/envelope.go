@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"hostdeck/api/httpx"
@@ -190,27 +189,6 @@ func WarningOf(r *http.Request, notice error) *Warning {
 	return &Warning{Code: e.Code, Message: e.Message, Data: e.Data}
 }
 
-// russian reports whether the client prefers Russian: the Accept-Language range
-// of highest quality starts with "ru".
-func russian(r *http.Request) bool {
-	best, bestQ := "", -1.0
-	for _, h := range r.Header.Values("Accept-Language") {
-		for _, part := range strings.Split(h, ",") {
-			tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-			q := 1.0
-			if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-				if f, err := strconv.ParseFloat(v, 64); err == nil {
-					q = f
-				}
-			}
-			if tag != "" && q > bestQ {
-				best, bestQ = strings.ToLower(tag), q
-			}
-		}
-	}
-	return strings.HasPrefix(best, "ru")
-}
-
 var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
 
 // fill replaces {name} placeholders with params; unknown ones with "".
@@ -230,7 +208,7 @@ func envelopeFor(r *http.Request, err error) envelope {
 	if tmpl == "" {
 		tmpl = c.DescEN
 	}
-	if russian(r) {
+	if httpx.Prefers(r, "ru") {
 		tmpl = c.MessageRU
 		if tmpl == "" {
 			tmpl = c.DescRU
