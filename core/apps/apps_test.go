@@ -3,7 +3,9 @@ package apps_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -558,5 +560,34 @@ func TestLines(t *testing.T) {
 	evs, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{TargetType: ptr("product_line"), TargetID: &search.ID})
 	if err != nil || len(evs) != 5 { // create, add apps, remove apps, rename, delete
 		t.Errorf("the line's audit: %d events, %v", len(evs), err)
+	}
+}
+
+// TestConcurrentMoves: two moves that would together make a cycle (A under
+// B, B under A), run at once, cannot both happen; on PostgreSQL too, where
+// transactions run side by side.
+func TestConcurrentMoves(t *testing.T) {
+	for name, open := range map[string]func(t testing.TB) testenv.Store{"sqlite": testenv.SQLite, "postgres": testenv.Postgres} {
+		t.Run(name, func(t *testing.T) {
+			e := testenv.NewWith(t, testenv.Options{Store: open(t)})
+			ctx := e.AdminCtx()
+			for round := range 10 {
+				a := mkApp(t, e, "A"+strconv.Itoa(round), nil)
+				b := mkApp(t, e, "B"+strconv.Itoa(round), nil)
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				wg.Go(func() { _, errs[0] = e.Apps.Update(ctx, a.ID, apps.AppInput{ParentID: &b.ID}) })
+				wg.Go(func() { _, errs[1] = e.Apps.Update(ctx, b.ID, apps.AppInput{ParentID: &a.ID}) })
+				wg.Wait()
+				if errs[0] == nil && errs[1] == nil {
+					t.Fatalf("round %d: both moves happened", round)
+				}
+				for _, err := range errs {
+					if err != nil && core.ErrorKind(err) != core.KindInvalid {
+						t.Fatalf("round %d: %v", round, err)
+					}
+				}
+			}
+		})
 	}
 }

@@ -62,6 +62,22 @@ func marks(a *args, ids []string) string {
 	return strings.Join(ms, ", ")
 }
 
+// LockApps takes the row of the applications' numbers (written by the
+// transaction, so held until it ends; made when missing): one statement both
+// databases run alike. On SQLite a write transaction holds the database
+// already.
+func (q *queries) LockApps(ctx context.Context) error {
+	if !q.inTx {
+		return nil
+	}
+	_, err := q.w.ExecContext(ctx, `INSERT INTO record_numbers (kind, last) VALUES ($1, 0)
+		ON CONFLICT (kind) DO UPDATE SET last = record_numbers.last`, string(core.NumberApplication))
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "lock applications")
+	}
+	return nil
+}
+
 func (q *queries) CreateApp(ctx context.Context, a *apps.Application) error {
 	q.stamp(&a.ID, &a.CreatedAt, &a.UpdatedAt)
 	n, err := q.nextNumber(ctx, core.NumberApplication)
@@ -182,11 +198,12 @@ func (q *queries) UpdateApp(ctx context.Context, a *apps.Application, oldFullNam
 		}
 		// The subtree, found from the parent links, renamed in one statement:
 		// each descendant's full name keeps what follows the old prefix.
+		// UNION, not UNION ALL: the walk ends even on links that loop.
 		_, err = q.w.ExecContext(ctx, `UPDATE applications SET full_name = CAST($1 AS TEXT) || substr(full_name, CAST($2 AS INTEGER)),
 			updated_at = $3
 			WHERE id IN (WITH RECURSIVE sub(id) AS (
 				SELECT id FROM applications WHERE parent_id = $4
-				UNION ALL SELECT c.id FROM applications c JOIN sub ON c.parent_id = sub.id)
+				UNION SELECT c.id FROM applications c JOIN sub ON c.parent_id = sub.id)
 			SELECT id FROM sub)`,
 			a.FullName, utf8.RuneCountInString(oldFullName)+1, micros(a.UpdatedAt), a.ID)
 		if err != nil {

@@ -240,11 +240,21 @@ func testApps(t *testing.T, st Store) {
 	ok(t, err)
 	diff(t, []apps.Ref{{ID: d.ID, Number: 4}}, got.Children)
 
-	// Written in a transaction, the subtree's rename commits with it.
+	// Written in a transaction, the subtree's rename commits with it; the
+	// lock is taken in one and outside one alike, and numbers go on.
+	ok(t, s.LockApps(ctx))
 	ok(t, st.InTx(ctx, func(q services.Queries) error {
+		if err := q.LockApps(ctx); err != nil {
+			return err
+		}
 		b.Name, b.FullName = "B", "X.B"
 		return q.UpdateApp(ctx, b, "X.Bé")
 	}))
+	next := &apps.Application{Name: "N", FullName: "N"}
+	ok(t, s.CreateApp(ctx, next))
+	if next.Number <= x.Number { // failed creates above took numbers too
+		t.Fatalf("numbered %d after the lock, %d before it", next.Number, x.Number)
+	}
 	got, err = s.GetApp(ctx, d.ID)
 	ok(t, err)
 	diff(t, "X.B.D", got.FullName)
