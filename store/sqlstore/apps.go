@@ -31,6 +31,11 @@ const appJoin = " LEFT JOIN applications p ON p.id = applications.parent_id LEFT
 // its line's number, its dependencies, its persons and their users.
 var appRelated = []string{"product_lines", "app_requires", "app_persons", "users"}
 
+// appStride is how many rows apart a list of applications keeps its page
+// starts: a member's list probes its grants for every row it steps over, so
+// a page steps over at most this many of the rows it sees.
+const appStride = 64
+
 var appSort = sorting{
 	fields: map[string]string{"id": "id", "number": "number", "name": "name", "full_name": "full_name",
 		"created_at": "created_at", "updated_at": "updated_at"},
@@ -232,7 +237,8 @@ func (q *queries) DeleteApp(ctx context.Context, id string) error {
 func (q *queries) ListApps(ctx context.Context, f apps.AppFilter) (core.List[*apps.Application], error) {
 	empty := core.List[*apps.Application]{Items: []*apps.Application{}}
 	l := listQuery[*apps.Application]{what: "applications", cols: appReadCols, from: "applications", page: f.Page,
-		sort: appSort, scan: scanApp, tables: []string{"applications"}, related: appRelated, join: appJoin}
+		sort: appSort, scan: scanApp, tables: []string{"applications"}, related: appRelated, join: appJoin,
+		stride: appStride}
 	follow := func(ts ...string) {
 		for _, t := range ts {
 			if !slices.Contains(l.tables, t) {

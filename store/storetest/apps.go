@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -389,5 +390,51 @@ func testAppListing(t *testing.T, st Store) {
 	ok(t, err)
 	if !l.Unchanged {
 		t.Errorf("an unchanged list is not told so")
+	}
+}
+
+// testAppPages reads a member's list of applications a page at a time, deep
+// pages included (found from kept starts): every page is the slice of the
+// whole list at its offset, in every order an index gives.
+func testAppPages(t *testing.T, st Store) {
+	ctx := context.Background()
+	s := apps.Store(st)
+	member := newUser(t, st, "pia")
+	var want []string
+	ok(t, st.InTx(ctx, func(q services.Queries) error {
+		for i := range 300 {
+			a := &apps.Application{Name: fmt.Sprintf("app-%03d", (i*7)%300), CreatedAt: base.Add(time.Duration(i%50) * time.Second)}
+			a.FullName = a.Name
+			if err := q.CreateApp(ctx, a); err != nil {
+				return err
+			}
+			if i%3 != 0 {
+				continue
+			}
+			if err := q.AddGrant(ctx, &core.Grant{Grantee: core.Grantee{Kind: core.GranteeUser, ID: member.ID},
+				Action: core.ActionApplicationView, ResourceID: a.ID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	for _, sort := range [][]string{nil, {"name"}, {"-full_name"}} {
+		f := apps.AppFilter{VisibleTo: &member.ID, Page: core.Page{Limit: 1000, Sort: sort}}
+		whole, err := s.ListApps(ctx, f)
+		ok(t, err)
+		if whole.Total != 100 || len(whole.Items) != 100 {
+			t.Fatalf("%v: %d of %d", sort, len(whole.Items), whole.Total)
+		}
+		want = ids(whole.Items, func(a *apps.Application) string { return a.ID })
+		for _, off := range []int{0, 30, 63, 64, 65, 99, 128, 150} {
+			f.Offset, f.Limit = off, 7
+			page, err := s.ListApps(ctx, f)
+			ok(t, err)
+			from := min(off, len(want))
+			got := ids(page.Items, func(a *apps.Application) string { return a.ID })
+			if page.Total != 100 || !slices.Equal(got, want[from:min(off+7, len(want))]) {
+				t.Fatalf("%v at %d: %d rows of %d, not the whole list's", sort, off, len(got), page.Total)
+			}
+		}
 	}
 }
