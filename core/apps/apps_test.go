@@ -3,8 +3,9 @@ package apps_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -218,29 +219,12 @@ func TestDeleteRefused(t *testing.T) {
 	wantErr(t, e.Apps.Delete(ctx, b.ID), core.KindNotFound, b.ID)
 }
 
-// countingStore counts the reads of what the policy must know of a user,
-// whole or for some resources.
-type countingStore struct {
-	testenv.Store
-	reads atomic.Int64
-}
-
-func (s *countingStore) UserAccess(ctx context.Context, id string) (*core.UserAccess, error) {
-	s.reads.Add(1)
-	return s.Store.UserAccess(ctx, id)
-}
-
-func (s *countingStore) UserAccessOn(ctx context.Context, id string, ids []string) (*core.UserAccess, error) {
-	s.reads.Add(1)
-	return s.Store.(core.ScopedAccessStore).UserAccessOn(ctx, id, ids)
-}
-
 // TestVisibility: a member sees exactly the applications a grant through its
 // group gives it, with the actions the grants allow, reading its grants once
 // for a page and its actions; a revocation takes effect on the next call; a
 // grant on every application shows every one.
 func TestVisibility(t *testing.T) {
-	st := &countingStore{Store: testenv.SQLite(t)}
+	st := &testenv.CountingStore{Store: testenv.SQLite(t)}
 	e := testenv.NewWith(t, testenv.Options{Store: st})
 	ctx := e.AdminCtx()
 	a := mkApp(t, e, "A", nil)
@@ -270,7 +254,7 @@ func TestVisibility(t *testing.T) {
 		}
 		return l.Items
 	}
-	before := st.reads.Load()
+	before := st.Reads.Load()
 	items := page()
 	if len(items) != 1 || items[0].ID != b.ID || items[0].FullName != "A.B" {
 		t.Fatalf("sam sees %+v", items)
@@ -282,15 +266,15 @@ func TestVisibility(t *testing.T) {
 	if d := cmp.Diff([][]core.Action{{core.ActionApplicationView, core.ActionApplicationDeploy}}, acts); d != "" {
 		t.Errorf("sam's actions (-want +got):\n%s", d)
 	}
-	if n := st.reads.Load() - before; n != 1 {
+	if n := st.Reads.Load() - before; n != 1 {
 		t.Errorf("a page and its actions read the grants %d times, want 1", n)
 	}
 	// Actions on a bigger page still read them once.
-	before = st.reads.Load()
+	before = st.Reads.Load()
 	if _, err := e.Apps.Actions(mctx, []*apps.Application{a, b, other, b, a}); err != nil {
 		t.Fatal(err)
 	}
-	if n := st.reads.Load() - before; n != 1 {
+	if n := st.Reads.Load() - before; n != 1 {
 		t.Errorf("actions of five read the grants %d times", n)
 	}
 
@@ -558,5 +542,34 @@ func TestLines(t *testing.T) {
 	evs, _, err := e.Svc.ListAudit(ctx, core.AuditFilter{TargetType: ptr("product_line"), TargetID: &search.ID})
 	if err != nil || len(evs) != 5 { // create, add apps, remove apps, rename, delete
 		t.Errorf("the line's audit: %d events, %v", len(evs), err)
+	}
+}
+
+// TestConcurrentMoves: two moves that would together make a cycle (A under
+// B, B under A), run at once, cannot both happen; on PostgreSQL too, where
+// transactions run side by side.
+func TestConcurrentMoves(t *testing.T) {
+	for name, open := range map[string]func(t testing.TB) testenv.Store{"sqlite": testenv.SQLite, "postgres": testenv.Postgres} {
+		t.Run(name, func(t *testing.T) {
+			e := testenv.NewWith(t, testenv.Options{Store: open(t)})
+			ctx := e.AdminCtx()
+			for round := range 10 {
+				a := mkApp(t, e, "A"+strconv.Itoa(round), nil)
+				b := mkApp(t, e, "B"+strconv.Itoa(round), nil)
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				wg.Go(func() { _, errs[0] = e.Apps.Update(ctx, a.ID, apps.AppInput{ParentID: &b.ID}) })
+				wg.Go(func() { _, errs[1] = e.Apps.Update(ctx, b.ID, apps.AppInput{ParentID: &a.ID}) })
+				wg.Wait()
+				if errs[0] == nil && errs[1] == nil {
+					t.Fatalf("round %d: both moves happened", round)
+				}
+				for _, err := range errs {
+					if err != nil && core.ErrorKind(err) != core.KindInvalid {
+						t.Fatalf("round %d: %v", round, err)
+					}
+				}
+			}
+		})
 	}
 }

@@ -16,9 +16,16 @@ type Service struct {
 // New returns apps' Service over c, keeping its records in st.
 func New(c *core.Service, st Store) *Service { return &Service{Service: c, store: st} }
 
-// change runs fn in one transaction and wakes the task runner after the commit.
+// change runs fn in one transaction, after the applications' lock
+// (LockApps: concurrent moves or dependencies cannot make a cycle together),
+// and wakes the task runner after the commit.
 func (s *Service) change(ctx context.Context, fn func(q Queries) error) error {
-	return core.Change(ctx, s.Service, s.store, fn)
+	return core.Change(ctx, s.Service, s.store, func(q Queries) error {
+		if err := q.LockApps(ctx); err != nil {
+			return err
+		}
+		return fn(q)
+	})
 }
 
 // creator is the name a record made by the actor in ctx keeps: "" for the

@@ -27,6 +27,12 @@ type Queries interface {
 // parent and the product line, children, required applications and persons
 // (with their users' names and addresses). Unknown ids are KindNotFound.
 type AppStore interface {
+	// LockApps makes the rest of the transaction wait for the other
+	// transactions that took it, until they end: the checks of the tree and
+	// of dependencies (no cycle) then see every change committed before
+	// them. Outside a transaction, and where writers are serial already, it
+	// costs nothing more.
+	LockApps(ctx context.Context) error
 	// CreateApp stores a's own fields (not its sets), filling ID when empty,
 	// Number, and the times when zero. A full name taken is KindConflict.
 	CreateApp(ctx context.Context, a *Application) error

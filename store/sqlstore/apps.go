@@ -31,6 +31,11 @@ const appJoin = " LEFT JOIN applications p ON p.id = applications.parent_id LEFT
 // its line's number, its dependencies, its persons and their users.
 var appRelated = []string{"product_lines", "app_requires", "app_persons", "users"}
 
+// appStride is how many rows apart a list of applications keeps its page
+// starts: a member's list probes its grants for every row it steps over, so
+// a page steps over at most this many of the rows it sees.
+const appStride = 64
+
 var appSort = sorting{
 	fields: map[string]string{"id": "id", "number": "number", "name": "name", "full_name": "full_name",
 		"created_at": "created_at", "updated_at": "updated_at"},
@@ -51,6 +56,22 @@ func scanApp(sc scanner) (*apps.Application, error) {
 	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
 	a.Children, a.Required, a.Persons = []apps.Ref{}, []apps.Ref{}, []apps.Person{}
 	return &a, nil
+}
+
+// LockApps takes the row of the applications' numbers (written by the
+// transaction, so held until it ends; made when missing): one statement both
+// databases run alike. On SQLite a write transaction holds the database
+// already.
+func (q *queries) LockApps(ctx context.Context) error {
+	if !q.inTx {
+		return nil
+	}
+	_, err := q.w.ExecContext(ctx, `INSERT INTO record_numbers (kind, last) VALUES ($1, 0)
+		ON CONFLICT (kind) DO UPDATE SET last = record_numbers.last`, string(core.NumberApplication))
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "lock applications")
+	}
+	return nil
 }
 
 func (q *queries) CreateApp(ctx context.Context, a *apps.Application) error {
@@ -173,11 +194,12 @@ func (q *queries) UpdateApp(ctx context.Context, a *apps.Application, oldFullNam
 		}
 		// The subtree, found from the parent links, renamed in one statement:
 		// each descendant's full name keeps what follows the old prefix.
+		// UNION, not UNION ALL: the walk ends even on links that loop.
 		_, err = q.w.ExecContext(ctx, `UPDATE applications SET full_name = CAST($1 AS TEXT) || substr(full_name, CAST($2 AS INTEGER)),
 			updated_at = $3
 			WHERE id IN (WITH RECURSIVE sub(id) AS (
 				SELECT id FROM applications WHERE parent_id = $4
-				UNION ALL SELECT c.id FROM applications c JOIN sub ON c.parent_id = sub.id)
+				UNION SELECT c.id FROM applications c JOIN sub ON c.parent_id = sub.id)
 			SELECT id FROM sub)`,
 			a.FullName, utf8.RuneCountInString(oldFullName)+1, micros(a.UpdatedAt), a.ID)
 		if err != nil {
@@ -206,7 +228,8 @@ func (q *queries) DeleteApp(ctx context.Context, id string) error {
 func (q *queries) ListApps(ctx context.Context, f apps.AppFilter) (core.List[*apps.Application], error) {
 	empty := core.List[*apps.Application]{Items: []*apps.Application{}}
 	l := listQuery[*apps.Application]{what: "applications", cols: appReadCols, from: "applications", page: f.Page,
-		sort: appSort, scan: scanApp, tables: []string{"applications"}, related: appRelated, join: appJoin}
+		sort: appSort, scan: scanApp, tables: []string{"applications"}, related: appRelated, join: appJoin,
+		stride: appStride}
 	follow := func(ts ...string) {
 		for _, t := range ts {
 			if !slices.Contains(l.tables, t) {

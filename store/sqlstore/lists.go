@@ -38,8 +38,17 @@ import (
 // not counted yet) and counts and offsets as before.
 
 // pageStride is how many rows apart the kept page starts are: a page steps
-// over fewer than this many rows of an index.
+// over fewer than this many rows of an index. A list whose rows cost more to
+// step over keeps them closer (listQuery.stride).
 const pageStride = 512
+
+// strideOf is how many rows apart l's page starts are.
+func (l listQuery[T]) strideOf() int {
+	if l.stride > 0 {
+		return l.stride
+	}
+	return pageStride
+}
 
 // maxListEntries bounds the (filter, order, stamp) combinations kept.
 const maxListEntries = 256
@@ -63,7 +72,7 @@ type listEntry struct {
 	key    string
 	mu     sync.Mutex
 	total  int     // -1: not counted yet
-	starts [][]any // starts[b]: the sort key of row b*pageStride; starts[0] is nil, the beginning
+	starts [][]any // starts[b]: the sort key of row b*stride; starts[0] is nil, the beginning
 	ended  bool    // starts holds every start there is
 }
 
@@ -126,8 +135,8 @@ func (l listQuery[T]) list(ctx context.Context, q *queries) (core.List[T], error
 
 	where, args := l.where, l.args
 	offset := p.Offset
-	if l.sort.keyset(terms) && offset >= pageStride {
-		start, ok, err := l.start(ctx, q.r, entry(), terms, offset/pageStride)
+	if stride := l.strideOf(); l.sort.keyset(terms) && offset >= stride {
+		start, ok, err := l.start(ctx, q.r, entry(), terms, offset/stride)
 		if err != nil {
 			return none, err
 		}
@@ -136,7 +145,7 @@ func (l listQuery[T]) list(ctx context.Context, q *queries) (core.List[T], error
 			return core.List[T]{Items: []T{}, Total: total, Stamp: stamp}, err
 		}
 		where, args = seekFrom(where, args, terms, start)
-		offset %= pageStride
+		offset %= stride
 	}
 	items, err := l.read(ctx, q.r, where, args, terms, p.Limit, offset)
 	if err != nil {
@@ -210,8 +219,8 @@ func (l listQuery[T]) cachedTotal(ctx context.Context, db dbtx, e *listEntry) (i
 	return e.total, nil
 }
 
-// start returns the sort key of row block*pageStride, finding the starts the
-// entry lacks up to it by stepping pageStride rows from the last one found;
+// start returns the sort key of row block*stride, finding the starts the
+// entry lacks up to it by stepping stride rows from the last one found;
 // false when the list has fewer rows.
 func (l listQuery[T]) start(ctx context.Context, db dbtx, e *listEntry, terms []orderTerm, block int) ([]any, bool, error) {
 	e.mu.Lock()
@@ -234,7 +243,7 @@ func (l listQuery[T]) start(ctx context.Context, db dbtx, e *listEntry, terms []
 			ptrs[i] = &key[i]
 		}
 		err := db.QueryRowContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+l.from+where.String()+
-			orderBy(terms, false)+limitClause(1, pageStride), args...).Scan(ptrs...)
+			orderBy(terms, false)+limitClause(1, l.strideOf()), args...).Scan(ptrs...)
 		if errors.Is(err, sql.ErrNoRows) {
 			e.ended = true
 			return nil, false, nil

@@ -234,6 +234,9 @@ type listQuery[T any] struct {
 	// next was folded into last).
 	join, thenBy string
 	merge        func(last, next T) bool
+	// stride is how many rows apart its kept page starts are (lists.go;
+	// pageStride when 0).
+	stride int
 }
 
 // run reads the page and the total. Deep pages are what make offset paging slow:

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -240,11 +241,21 @@ func testApps(t *testing.T, st Store) {
 	ok(t, err)
 	diff(t, []apps.Ref{{ID: d.ID, Number: 4}}, got.Children)
 
-	// Written in a transaction, the subtree's rename commits with it.
+	// Written in a transaction, the subtree's rename commits with it; the
+	// lock is taken in one and outside one alike, and numbers go on.
+	ok(t, s.LockApps(ctx))
 	ok(t, st.InTx(ctx, func(q services.Queries) error {
+		if err := q.LockApps(ctx); err != nil {
+			return err
+		}
 		b.Name, b.FullName = "B", "X.B"
 		return q.UpdateApp(ctx, b, "X.Bé")
 	}))
+	next := &apps.Application{Name: "N", FullName: "N"}
+	ok(t, s.CreateApp(ctx, next))
+	if next.Number <= x.Number { // failed creates above took numbers too
+		t.Fatalf("numbered %d after the lock, %d before it", next.Number, x.Number)
+	}
 	got, err = s.GetApp(ctx, d.ID)
 	ok(t, err)
 	diff(t, "X.B.D", got.FullName)
@@ -384,3 +395,49 @@ func testAppListing(t *testing.T, st Store) {
 
 // second is the error of a call that also answers a value.
 func second[T any](_ T, err error) error { return err }
+
+// testAppPages reads a member's list of applications a page at a time, deep
+// pages included (found from kept starts): every page is the slice of the
+// whole list at its offset, in every order an index gives.
+func testAppPages(t *testing.T, st Store) {
+	ctx := context.Background()
+	s := apps.Store(st)
+	member := newUser(t, st, "pia")
+	var want []string
+	ok(t, st.InTx(ctx, func(q services.Queries) error {
+		for i := range 300 {
+			a := &apps.Application{Name: fmt.Sprintf("app-%03d", (i*7)%300), CreatedAt: base.Add(time.Duration(i%50) * time.Second)}
+			a.FullName = a.Name
+			if err := q.CreateApp(ctx, a); err != nil {
+				return err
+			}
+			if i%3 != 0 {
+				continue
+			}
+			if _, err := q.AddGrant(ctx, &core.Grant{Grantee: core.Grantee{Kind: core.GranteeUser, ID: member.ID},
+				Action: core.ActionApplicationView, ResourceID: a.ID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	for _, sort := range [][]string{nil, {"name"}, {"-full_name"}} {
+		f := apps.AppFilter{VisibleTo: &member.ID, Page: core.Page{Limit: 1000, Sort: sort}}
+		whole, err := s.ListApps(ctx, f)
+		ok(t, err)
+		if whole.Total != 100 || len(whole.Items) != 100 {
+			t.Fatalf("%v: %d of %d", sort, len(whole.Items), whole.Total)
+		}
+		want = ids(whole.Items, func(a *apps.Application) string { return a.ID })
+		for _, off := range []int{0, 30, 63, 64, 65, 99, 128, 150} {
+			f.Offset, f.Limit = off, 7
+			page, err := s.ListApps(ctx, f)
+			ok(t, err)
+			from := min(off, len(want))
+			got := ids(page.Items, func(a *apps.Application) string { return a.ID })
+			if page.Total != 100 || !slices.Equal(got, want[from:min(off+7, len(want))]) {
+				t.Fatalf("%v at %d: %d rows of %d, not the whole list's", sort, off, len(got), page.Total)
+			}
+		}
+	}
+}

@@ -82,6 +82,7 @@ func Run(t *testing.T, open Opener) {
 		{"ProductLines", testProductLines},
 		{"Apps", testApps},
 		{"AppListing", testAppListing},
+		{"AppPages", testAppPages},
 		{"ProjectLimitsAndUsage", testProjectLimitsAndUsage},
 		{"TaskCreate", testTaskCreate},
 		{"TaskClaim", testTaskClaim},
