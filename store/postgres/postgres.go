@@ -26,6 +26,7 @@ var Dialect = sqlstore.Dialect{
 	SkipLocked:            true,
 	LockServersSQL:        `SELECT id FROM servers ORDER BY id FOR UPDATE`,
 	MigrateLockSQL:        fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrateLockKey),
+	AuditNumberSQL:        `nextval('audit_numbers')`,
 	// Concurrent writers of a table (the task runner's workers, replicas) each
 	// count their change on one of 16 rows, so they seldom queue for one.
 	ChangeShards: 16,

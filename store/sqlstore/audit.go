@@ -28,21 +28,15 @@ func scanAudit(sc scanner) (*core.AuditEvent, error) {
 	return &e, nil
 }
 
-// auditNumbers numbers audit events (core/numbers.go) without a write of
-// their own, which every audited change would otherwise make on one counter
-// row, waiting for each other's commits: where one process owns the database
-// (Dialect.Exclusive), from the largest number there is, read at open (a
-// rolled back event leaves a gap); elsewhere in blocks of auditBlock taken
-// from the counter 'audit' of record_numbers in a statement of their own,
-// outside the event's transaction, so that concurrent transactions and
-// replicas never wait on it and never share a number.
+// auditNumbers gives audit events their numbers (core/numbers.go) where one
+// process owns the database (Dialect.Exclusive): from the largest number
+// there is, read at open (an event rolled back leaves a gap). Elsewhere the
+// dialect's AuditNumberSQL does (a sequence: no audited change waits on
+// another's commit for its number).
 type auditNumbers struct {
-	mu        sync.Mutex
-	db        *sql.DB // where blocks are taken; nil when the numbers are all this process's
-	next, end int64   // the block: next to give, and the last of it
+	mu   sync.Mutex
+	next int64
 }
-
-const auditBlock = 64
 
 // load starts the numbers of a database this process owns.
 func (n *auditNumbers) load(ctx context.Context, db *sql.DB) error {
@@ -50,39 +44,31 @@ func (n *auditNumbers) load(ctx context.Context, db *sql.DB) error {
 	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) FROM audit_events`).Scan(&max); err != nil {
 		return core.Wrap(core.KindInternal, err, "read the audit log's last number")
 	}
-	n.next, n.end, n.db = max+1, 1<<62, nil
+	n.next = max + 1
 	return nil
 }
 
 // take is the next number.
-func (n *auditNumbers) take(ctx context.Context) (int64, error) {
+func (n *auditNumbers) take() int64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.next == 0 || n.next > n.end {
-		var last int64
-		err := n.db.QueryRowContext(ctx, `INSERT INTO record_numbers (kind, last) VALUES ('audit', $1)
-			ON CONFLICT (kind) DO UPDATE SET last = record_numbers.last + $1 RETURNING last`, auditBlock).Scan(&last)
-		if err != nil {
-			return 0, core.Wrap(core.KindInternal, err, "number audit events")
-		}
-		n.next, n.end = last-auditBlock+1, last
-	}
 	n.next++
-	return n.next - 1, nil
+	return n.next - 1
 }
 
 func (q *queries) AddAudit(ctx context.Context, e *core.AuditEvent) error {
 	q.stamp(&e.ID, &e.At, nil)
-	num, err := q.audits.take(ctx)
-	if err != nil {
-		return err
+	insert := `INSERT INTO audit_events (` + auditCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, `
+	args := []any{e.ID, micros(e.At), e.Actor, e.Face, e.Source, e.Action, e.TargetType, e.TargetID, jsonArg(e.Detail)}
+	if q.d.AuditNumberSQL != "" {
+		insert += q.d.AuditNumberSQL + `) RETURNING number`
+	} else {
+		insert += `$10) RETURNING number`
+		args = append(args, q.audits.take())
 	}
-	_, err = q.w.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.ID, micros(e.At), e.Actor, e.Face, e.Source, e.Action, e.TargetType, e.TargetID, jsonArg(e.Detail), num)
-	if err != nil {
+	if err := q.w.QueryRowContext(ctx, insert, args...).Scan(&e.Number); err != nil {
 		return q.writeErr(err, "audit event", e.ID)
 	}
-	e.Number = num
 	return nil
 }
 

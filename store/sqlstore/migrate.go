@@ -14,6 +14,20 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// dialects are the names a migration may end with (0022_x.postgres.sql) to
+// run on that database only; every other migration runs on both.
+var dialects = []string{"sqlite", "postgres"}
+
+// forDialect reports whether the migration version runs on the dialect named d.
+func forDialect(version, d string) bool {
+	for _, other := range dialects {
+		if strings.HasSuffix(version, "."+other) {
+			return other == d
+		}
+	}
+	return true
+}
+
 // migrate applies the embedded migrations that schema_migrations does not list, in
 // the order of their file names, all in one transaction: a failed file leaves the
 // schema as it was. The dialect's lock makes concurrent starts wait for each other.
@@ -61,7 +75,7 @@ func migrate(ctx context.Context, db *sql.DB, d *Dialect) error {
 	ran := false
 	for _, name := range names {
 		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
-		if applied[version] {
+		if applied[version] || !forDialect(version, d.Name) {
 			continue
 		}
 		ran = true

@@ -47,6 +47,10 @@ type Dialect struct {
 	// locked while open), so that the change counts of lists are kept in memory
 	// as it commits rather than read on every list (changes.go).
 	Exclusive bool
+	// AuditNumberSQL, when set, is the expression that numbers a new audit
+	// event (a sequence's nextval); without it the database must be
+	// Exclusive, and this process numbers them (audit.go).
+	AuditNumberSQL string
 	// ChangeShards is how many rows each followed table's change count is spread
 	// over (changes.go): more than one lets concurrent writers of a table commit
 	// without waiting on one row; 0 or 1 for a database with a single writer.
@@ -96,7 +100,7 @@ func New(ctx context.Context, write, read *sql.DB, d Dialect) (*DB, error) {
 		counts = &localCounts{}
 	}
 	db := &DB{
-		queries: queries{r: pool{write}, w: ownTx{write, &d, counts}, d: &d, now: time.Now, lists: newListCache(), audits: &auditNumbers{db: write}},
+		queries: queries{r: pool{write}, w: ownTx{write, &d, counts}, d: &d, now: time.Now, lists: newListCache(), audits: &auditNumbers{}},
 		write:   write,
 		read:    read,
 		counts:  counts,
