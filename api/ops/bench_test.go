@@ -27,10 +27,16 @@ import (
 // page. The anchor in the same run, "prerendered", writes the member's first
 // page from bytes held in memory. It reports each one's 99th percentile per
 // page, and the member's reads of its grants per page (the permission check:
-// one, whatever the page's size). Short: go test -run '^$' -bench AppsPage
+// one, whatever the page's size). It runs on SQLite, and on PostgreSQL when
+// HOSTDECK_TEST_POSTGRES names one. Short: go test -run '^$' -bench AppsPage
 // -benchtime 300x ./api/ops/.
 func BenchmarkAppsPage(b *testing.B) {
-	st := &testenv.CountingStore{Store: testenv.SQLite(b)}
+	b.Run("sqlite", func(b *testing.B) { benchAppsPage(b, testenv.SQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { benchAppsPage(b, testenv.Postgres(b)) })
+}
+
+func benchAppsPage(b *testing.B, store testenv.Store) {
+	st := &testenv.CountingStore{Store: store}
 	env := testenv.NewWith(b, testenv.Options{Store: st})
 	all := testenv.AppTree(b, st, 10_000)
 	member, visible := testenv.AppMember(b, st, "member", all)
