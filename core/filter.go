@@ -126,7 +126,8 @@ func (f ClientFilter) Check() error {
 
 // Check takes the names of the runtimes configured, the values Runtime may take.
 func (f ServerFilter) Check(runtimes []string) error {
-	return CheckFilter(oneOf("status", f.Status, ServerStatuses), oneOf("runtime", f.Runtime, runtimes))
+	return CheckFilter(oneOf("status", f.Status, ServerStatuses), oneOf("runtime", f.Runtime, runtimes),
+		FilterValue("name", f.Name), FilterValue("kind", f.Kind))
 }
 
 // check takes the task kinds there are, the values Kind may take.

@@ -29,8 +29,42 @@ type Server struct {
 	Location   string       `json:"location"`
 	Status     ServerStatus `json:"status"`
 	LastSeenAt *time.Time   `json:"last_seen_at,omitempty"` // last successful load probe (heartbeat)
-	CreatedAt  time.Time    `json:"created_at"`
-	UpdatedAt  time.Time    `json:"updated_at"`
+	// What the server is as a host of a CMDB: what kind of machine (a label,
+	// e.g. a cloud's instance type or bare metal), where it is in its life as a
+	// host, its operating system, CPUs, memory, a description, addresses.
+	Kind        string        `json:"kind"`
+	Stage       ServerStage   `json:"stage"`
+	OSType      string        `json:"os_type"`
+	CPUs        int           `json:"cpus"`
+	MemoryMB    int64         `json:"memory_mb"`
+	Description string        `json:"description"`
+	Addresses   []HostAddress `json:"addresses"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+}
+
+// ServerStage is where a server is in its life as a host: added (raw),
+// initialised (inited: its system read and its host key pinned), holding
+// applications (attached), or taken out of service (offline).
+type ServerStage string
+
+const (
+	StageRaw      ServerStage = "raw"
+	StageInited   ServerStage = "inited"
+	StageAttached ServerStage = "attached"
+	StageOffline  ServerStage = "offline"
+)
+
+// ServerStages are the values a ServerStage takes.
+var ServerStages = []ServerStage{StageRaw, StageInited, StageAttached, StageOffline}
+
+// HostAddress is one of a host's network addresses.
+type HostAddress struct {
+	Address string `json:"address"`
+	Public  bool   `json:"public"`  // reachable from outside its network
+	Virtual bool   `json:"virtual"` // a virtual (floating, shared) address
+	Network string `json:"network,omitempty"`
+	Netmask string `json:"netmask,omitempty"`
 }
 
 // ServerUpdate changes the fields that are set (nil = unchanged).
@@ -42,6 +76,14 @@ type ServerUpdate struct {
 	Location   *string
 	Status     *ServerStatus
 	LastSeenAt *time.Time
+	// The host's record.
+	Kind        *string
+	Stage       *ServerStage
+	OSType      *string
+	CPUs        *int
+	MemoryMB    *int64
+	Description *string
+	Addresses   *[]HostAddress
 }
 
 // ServerFilter selects servers; nil fields do not filter.
@@ -49,6 +91,10 @@ type ServerFilter struct {
 	Status  *ServerStatus
 	Runtime *string
 	Name    *string // exact name
+	Kind    *string
+	// VisibleTo, a user id, keeps the servers the user holds server.view on by
+	// a grant to itself or one of its groups.
+	VisibleTo *string
 	Page
 }
 

@@ -34,7 +34,7 @@ func FuzzOpsWire(f *testing.F) {
 				t.Fatalf("%s %q: %d %v", what, s, st, err)
 			}
 		}
-		for _, v := range []any{&appInput{}, &userInput{}, &linkInput{}, &keyInput{}, &moduleGrant{}, &struct {
+		for _, v := range []any{&appInput{}, &userInput{}, &linkInput{}, &keyInput{}, &moduleGrant{}, &hostInput{}, &struct {
 			Authorizations []authorization `json:"authorizations"`
 		}{}} {
 			check("decode", decodeBytes([]byte(s), v))
@@ -86,6 +86,8 @@ func FuzzOpsHandler(f *testing.F) {
 	f.Add("PATCH", "/hosts/1/authorization/users/", `[{"user": {"id": 1}, "action": "delete"}]`)
 	f.Add("GET", "/audit/authorize-operations/resources/?perm_name=login&resource_id=1", "")
 	f.Add("POST", "/auth-tokens/", `{"name": "k"}`)
+	f.Add("POST", "/hosts/", `{"name": "h", "host_type": "PHY_HOST", "ip_address": [{"address": "10.0.0.1", "addr_type": "PUBLIC"}]}`)
+	f.Add("PATCH", "/host/1/", `{"cpu": -1}`)
 	f.Add("GET", "/users/%zz/", "")
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		if !strings.HasPrefix(path, "/") {

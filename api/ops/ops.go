@@ -101,6 +101,12 @@ func (f *face) routes(rt *httpx.Router) {
 	rt.Handle(post, "/productions/{id}/applications", f.addLineApps)
 	rt.Handle(del, "/productions/{id}/applications", f.removeLineApps)
 
+	rt.Handle(get, "/hosts", f.listHosts)
+	rt.Handle(post, "/hosts", f.createHost)
+	rt.Handle(get, "/hosts/{id}", f.getHost)
+	rt.Handle(patch, "/hosts/{id}", f.updateHost)
+	rt.Handle(del, "/hosts/{id}", f.deleteHost)
+
 	rt.Handle(get, "/users", f.listUsers)
 	rt.Handle(post, "/users", f.createUser)
 	rt.Handle(post, "/users/actions/reset-password", f.resetPassword)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"hostdeck/core"
 	"maps"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -20,7 +21,18 @@ type ServerInput struct {
 	Capacity *int
 	Location *string
 	Status   *core.ServerStatus
+	// The host's record (a CMDB's; init fills OSType, CPUs and MemoryMB in
+	// from the machine itself).
+	Kind        *string
+	OSType      *string
+	CPUs        *int
+	MemoryMB    *int64
+	Description *string
+	Addresses   *[]core.HostAddress
 }
+
+// maxAddresses bounds a host's addresses.
+const maxAddresses = 64
 
 func (s *Service) checkServerInput(in ServerInput, create bool) error {
 	if create && (in.Name == nil || strings.TrimSpace(*in.Name) == "") {
@@ -48,7 +60,58 @@ func (s *Service) checkServerInput(in ServerInput, create bool) error {
 	if in.Status != nil && *in.Status != core.ServerActive && *in.Status != core.ServerDisabled {
 		return core.Invalid("status", "status must be %q or %q", core.ServerActive, core.ServerDisabled)
 	}
+	for _, c := range []struct {
+		field string
+		v     *string
+		max   int
+	}{{"kind", in.Kind, core.MaxNameLen}, {"os_type", in.OSType, core.MaxNameLen}, {"description", in.Description, core.MaxTextLen}} {
+		if err := core.CheckOptional(c.v, func(v string) error { return core.CheckLine(c.field, v, c.max) }); err != nil {
+			return err
+		}
+	}
+	if in.CPUs != nil && (*in.CPUs < 0 || *in.CPUs > 1<<20) {
+		return core.Invalid("cpus", "cpus must be between 0 and %d", 1<<20)
+	}
+	if in.MemoryMB != nil && (*in.MemoryMB < 0 || *in.MemoryMB > 1<<40) {
+		return core.Invalid("memory_mb", "memory must be between 0 and %d MB", int64(1)<<40)
+	}
+	if in.Addresses != nil {
+		if len(*in.Addresses) > maxAddresses {
+			return core.Invalid("addresses", "a host has at most %d addresses", maxAddresses)
+		}
+		for _, a := range *in.Addresses {
+			if net.ParseIP(a.Address) == nil {
+				return core.Invalid("addresses", "%q is not an IP address", a.Address)
+			}
+			for _, v := range []struct{ field, v string }{{"network", a.Network}, {"netmask", a.Netmask}} {
+				if v.v != "" && net.ParseIP(v.v) == nil {
+					return core.Invalid("addresses", "%s %q is not an IP address", v.field, v.v)
+				}
+			}
+		}
+	}
 	return nil
+}
+
+// hostFields sets srv's host record from in.
+func hostFields(srv *core.Server, in ServerInput) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&srv.Kind, in.Kind)
+	set(&srv.OSType, in.OSType)
+	set(&srv.Description, in.Description)
+	if in.CPUs != nil {
+		srv.CPUs = *in.CPUs
+	}
+	if in.MemoryMB != nil {
+		srv.MemoryMB = *in.MemoryMB
+	}
+	if in.Addresses != nil {
+		srv.Addresses = *in.Addresses
+	}
 }
 
 // CreateServer records a server of the fleet.
@@ -78,6 +141,7 @@ func (s *Service) CreateServer(ctx context.Context, in ServerInput) (*core.Serve
 	if in.Status != nil {
 		srv.Status = *in.Status
 	}
+	hostFields(srv, in)
 	if err := s.addServer(ctx, srv, "server.create"); err != nil {
 		return nil, err
 	}
@@ -151,16 +215,48 @@ func (s *Service) GetServer(ctx context.Context, id string) (*core.Server, error
 	return s.store.GetServer(ctx, id)
 }
 
-// ListServers lists servers. A Status or Runtime that no server can have is
-// KindInvalid naming the values there are.
+// ListServers lists the fleet's servers (for whoever may see every one). A
+// Status or Runtime that no server can have is KindInvalid naming the values
+// there are.
 func (s *Service) ListServers(ctx context.Context, f core.ServerFilter) ([]*core.Server, int, error) {
 	if err := s.Check(ctx, core.ActionServerView, core.Resource{Type: core.ResourceServer}); err != nil {
 		return nil, 0, err
 	}
+	return s.listServers(ctx, f)
+}
+
+// ListVisibleServers lists the servers the actor may see: every one for
+// whoever holds server.view on all, those it holds server.view on by a grant
+// for a member (one filter of the store), none for an anonymous actor.
+func (s *Service) ListVisibleServers(ctx context.Context, f core.ServerFilter) ([]*core.Server, int, error) {
+	perms, err := s.Permissions(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	f.VisibleTo = nil
+	if !perms.Can(core.ActionServerView, core.Resource{Type: core.ResourceServer}) {
+		a := core.ActorFrom(ctx)
+		if a.UserID == "" {
+			return []*core.Server{}, 0, nil
+		}
+		f.VisibleTo = &a.UserID
+	}
+	return s.listServers(ctx, f)
+}
+
+// listServers checks f and lists the servers it selects.
+func (s *Service) listServers(ctx context.Context, f core.ServerFilter) ([]*core.Server, int, error) {
 	if err := f.Check(slices.Sorted(maps.Keys(s.Runtimes))); err != nil {
 		return nil, 0, err
 	}
 	return s.store.ListServers(ctx, f)
+}
+
+// Running reports whether srv answered its runtime lately: its last
+// successful probe is no older than two reconciliation passes (which probe
+// every server).
+func (s *Service) Running(srv *core.Server) bool {
+	return srv.LastSeenAt != nil && s.Now().Sub(*srv.LastSeenAt) <= 2*s.reconcileEvery
 }
 
 // ServerDetail is a server with its live monitoring.
@@ -231,6 +327,8 @@ func (s *Service) UpdateServer(ctx context.Context, id string, in ServerInput) (
 		srv, err = q.UpdateServer(ctx, id, core.ServerUpdate{
 			Name: in.Name, Address: in.Address, Runtime: in.Runtime,
 			Capacity: in.Capacity, Location: in.Location, Status: in.Status,
+			Kind: in.Kind, OSType: in.OSType, CPUs: in.CPUs, MemoryMB: in.MemoryMB,
+			Description: in.Description, Addresses: in.Addresses,
 		})
 		if err != nil {
 			return err

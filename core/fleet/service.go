@@ -19,6 +19,8 @@ type Service struct {
 	*core.Service
 	store Store
 	inst  *instance.Service // the instances it asks for
+	// reconcileEvery is how often the fleet's pass probes every server.
+	reconcileEvery time.Duration
 }
 
 // Options configure the fleet's periodic work.
@@ -30,7 +32,7 @@ type Options struct {
 
 // New returns the Service over c and st, and registers its task kinds with c.
 func New(c *core.Service, st Store, inst *instance.Service, o Options) *Service {
-	s := &Service{Service: c, store: st, inst: inst}
+	s := &Service{Service: c, store: st, inst: inst, reconcileEvery: o.ReconcileEvery}
 	s.registerTasks(o.ReconcileEvery)
 	return s
 }

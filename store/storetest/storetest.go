@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"Identity", testIdentity},
 		{"Numbers", testNumbers},
 		{"AuditNumbers", testAuditNumbers},
+		{"HostRecords", testHostRecords},
 		{"TokenKinds", testTokenKinds},
 		{"Keys", testKeys},
 		{"UserFilters", testUserFilters},
