@@ -18,7 +18,7 @@ func TestDependenciesPointInward(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	adapters := []string{"hostdeck/store", "hostdeck/runtime", "hostdeck/task", "hostdeck/notify"}
+	adapters := []string{"hostdeck/store", "hostdeck/runtime", "hostdeck/task", "hostdeck/notify", "hostdeck/remote"}
 	has := func(deps []string, prefixes ...string) string {
 		for _, d := range deps {
 			for _, p := range prefixes {
