@@ -290,15 +290,7 @@ func (f *face) optionalNumber(ctx context.Context, raw json.RawMessage, kind cor
 
 // appIDs turns application numbers into ids; an unknown one is a 10004.
 func (f *face) appIDs(ctx context.Context, ns []int64) ([]string, error) {
-	out := make([]string, len(ns))
-	for i, n := range ns {
-		id, err := f.Core.IDOfNumber(ctx, core.NumberApplication, "application", n)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = id
-	}
-	return out, nil
+	return f.idsOf(ctx, core.NumberApplication, "application", ns)
 }
 
 // bodyAppIDs are the ids of the applications a body lists ([{"id"}]).
@@ -554,7 +546,7 @@ func (f *face) removePersons(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ids, err := f.userIDs(r.Context(), ns)
+	ids, err := f.idsOf(r.Context(), core.NumberUser, "user", ns)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -189,11 +190,7 @@ func describe(ev *core.AuditEvent, what, name string) string {
 	verb := ev.Action[strings.LastIndexByte(ev.Action, '.')+1:]
 	s := fmt.Sprintf("%s %s %s", verb, what, name)
 	if changes, ok := d["changes"].(map[string]any); ok && len(changes) > 0 && verb != "create" {
-		keys := make([]string, 0, len(changes))
-		for k := range changes {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
+		keys := slices.Sorted(maps.Keys(changes))
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			c, _ := changes[k].(map[string]any)

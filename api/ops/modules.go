@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -174,11 +175,7 @@ func (f *face) grantModulePerms(g grantee) httpx.HandlerFunc {
 			if perms == nil {
 				perms = e.Perm
 			}
-			names := make([]string, 0, len(perms))
-			for name := range perms {
-				names = append(names, name)
-			}
-			slices.Sort(names)
+			names := slices.Sorted(maps.Keys(perms))
 			for _, name := range names {
 				fl, ok := m.flag(name)
 				if !ok {

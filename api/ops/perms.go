@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -181,11 +182,7 @@ func (f *face) changeGrants(ctx context.Context, changes []core.GrantChange) err
 // flagChanges turns a permission object into changes of who's grants on
 // resource: true grants, false revokes, a flag left out stays as it is.
 func flagChanges(k grantKind, who core.Grantee, resource string, perm map[string]bool) ([]core.GrantChange, error) {
-	names := make([]string, 0, len(perm))
-	for name := range perm {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(perm))
 	out := make([]core.GrantChange, 0, len(names))
 	for _, name := range names {
 		action, ok := k.action(name)

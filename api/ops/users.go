@@ -64,19 +64,6 @@ func (f *face) role(r *http.Request) (*core.Group, error) {
 	return f.Identity.GetGroupByNumber(r.Context(), n)
 }
 
-// userIDs turns user numbers into ids; an unknown one is a 10004 naming it.
-func (f *face) userIDs(ctx context.Context, ns []int64) ([]string, error) {
-	out := make([]string, len(ns))
-	for i, n := range ns {
-		u, err := f.Identity.GetUserByNumber(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = u.ID
-	}
-	return out, nil
-}
-
 func (f *face) listUsers(w http.ResponseWriter, r *http.Request) error {
 	q := queryOf(r)
 	p, num, size, err := q.page()
@@ -440,7 +427,7 @@ func (f *face) members(w http.ResponseWriter, r *http.Request, change func(ctx c
 	if err != nil {
 		return err
 	}
-	ids, err := f.userIDs(r.Context(), ns)
+	ids, err := f.idsOf(r.Context(), core.NumberUser, "user", ns)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,6 +203,21 @@ func pathID(r *http.Request, what string) (int64, error) {
 		return 0, core.NotFound(what, s)
 	}
 	return n, nil
+}
+
+// idsOf turns the numbers of records of kind into their ids; an unknown one
+// is a 10004 naming it (what and its number). The use case that then takes
+// the ids decides whether the caller may.
+func (f *face) idsOf(ctx context.Context, kind core.NumberKind, what string, ns []int64) ([]string, error) {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		id, err := f.Core.IDOfNumber(ctx, kind, what, n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = id
+	}
+	return out, nil
 }
 
 // query is a request's query filters.

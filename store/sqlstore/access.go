@@ -220,6 +220,12 @@ func (q *queries) ListGrantSets(ctx context.Context, f core.GrantSetFilter) ([]*
 
 var _ core.ScopedAccessStore = (*queries)(nil)
 
+// grantsOfUser is the condition on grants of those given to the user of expr
+// (an SQL expression: a placeholder or a subquery) or to one of its groups.
+func grantsOfUser(expr string) string {
+	return "(user_id = " + expr + " OR group_id IN (SELECT group_id FROM group_members WHERE user_id = " + expr + "))"
+}
+
 // UserAccess reads a user's grants (its own and its groups'), project roles,
 // owned projects and assigned machines in one statement.
 func (q *queries) UserAccess(ctx context.Context, userID string) (*core.UserAccess, error) {
@@ -243,7 +249,7 @@ func (q *queries) UserAccessOn(ctx context.Context, userID string, ids []string)
 func (q *queries) userAccess(ctx context.Context, userID string, ids []string) (*core.UserAccess, error) {
 	const grant = `SELECT 'grant', CASE WHEN user_id IS NULL THEN 'group' ELSE 'user' END, COALESCE(user_id, group_id), action, resource_id FROM grants`
 	a := args{userID}
-	grants := grant + ` WHERE (user_id = $1 OR group_id IN (SELECT group_id FROM group_members WHERE user_id = $1))`
+	grants := grant + ` WHERE ` + grantsOfUser("$1")
 	if ids != nil {
 		grants += ` AND resource_id = ''`
 		if len(ids) > 0 {

@@ -285,16 +285,12 @@ func (q *queries) ListApps(ctx context.Context, f apps.AppFilter) (core.List[*ap
 			") OR EXISTS (SELECT 1 FROM grants WHERE grants.resource_id = applications.id AND action = "+view()+" AND "+grantee+"))")
 		follow("grants")
 	}
-	// ofUser selects in grants those to the user of expr or to its groups.
-	ofUser := func(expr string) string {
-		return "(user_id = " + expr + " OR group_id IN (SELECT group_id FROM group_members WHERE user_id = " + expr + "))"
-	}
 	if f.UserID != nil {
-		granted(ofUser(l.args.add(*f.UserID)))
+		granted(grantsOfUser(l.args.add(*f.UserID)))
 		follow("group_members")
 	}
 	if f.UserName != nil {
-		granted(ofUser("(SELECT id FROM users WHERE name = " + l.args.add(*f.UserName) + ")"))
+		granted(grantsOfUser("(SELECT id FROM users WHERE name = " + l.args.add(*f.UserName) + ")"))
 		follow("group_members", "users")
 	}
 	if f.RoleName != nil {
@@ -302,7 +298,7 @@ func (q *queries) ListApps(ctx context.Context, f apps.AppFilter) (core.List[*ap
 		follow("user_groups")
 	}
 	if f.VisibleTo != nil {
-		granted(ofUser(l.args.add(*f.VisibleTo)))
+		granted(grantsOfUser(l.args.add(*f.VisibleTo)))
 		follow("group_members")
 	}
 	list, err := l.list(ctx, q)

@@ -201,19 +201,7 @@ func (q *queries) ListUserGroups(ctx context.Context, userID string) ([]*core.Gr
 	if err != nil {
 		return nil, core.Wrap(core.KindInternal, err, "list the groups of user %s", userID)
 	}
-	defer rows.Close()
-	out := []*core.Group{}
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, core.Wrap(core.KindInternal, err, "list the groups of user %s", userID)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "list the groups of user %s", userID)
-	}
-	return out, nil
+	return collect(rows, scanGroup, "groups of a user")
 }
 
 func (q *queries) AddGroupMember(ctx context.Context, groupID, userID string) error {
@@ -243,19 +231,7 @@ func (q *queries) ListGroupMembers(ctx context.Context, groupID string) ([]*core
 	if err != nil {
 		return nil, core.Wrap(core.KindInternal, err, "list group members")
 	}
-	defer rows.Close()
-	out := []*core.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, core.Wrap(core.KindInternal, err, "list group members")
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, core.Wrap(core.KindInternal, err, "list group members")
-	}
-	return out, nil
+	return collect(rows, scanUser, "group members")
 }
 
 func (q *queries) FindProjectByName(ctx context.Context, name string) (*core.Project, error) {

@@ -88,9 +88,8 @@ func (q *queries) ListServers(ctx context.Context, f core.ServerFilter) ([]*core
 		l.where = append(l.where, "kind = "+l.args.add(*f.Kind))
 	}
 	if f.VisibleTo != nil {
-		u := l.args.add(*f.VisibleTo)
-		l.where = append(l.where, "id IN (SELECT resource_id FROM grants WHERE action = '"+string(core.ActionServerView)+
-			"' AND (user_id = "+u+" OR group_id IN (SELECT group_id FROM group_members WHERE user_id = "+u+")))")
+		l.where = append(l.where, "id IN (SELECT resource_id FROM grants WHERE action = "+l.args.add(string(core.ActionServerView))+
+			" AND "+grantsOfUser(l.args.add(*f.VisibleTo))+")")
 	}
 	if f.Status != nil {
 		l.where = append(l.where, "status = "+l.args.add(*f.Status))
